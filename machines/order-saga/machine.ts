@@ -1,0 +1,219 @@
+/**
+ * The order saga. Pure: it decides, the runtime persists and dispatches.
+ *
+ *   reserving ──SEATS_RESERVED──► awaitingPayment ──PAYMENT_CAPTURED──► confirming ──► notifying ──► completed
+ *      │                              │  PAYMENT_DECLINED / CANCEL_REQUESTED /
+ *      │ SEATS_UNAVAILABLE            │  HOLD_EXPIRED / OPERATOR_COMPENSATE
+ *      ▼                              ▼
+ *    failed                     releasingSeats ──SEATS_RELEASED──► cancelled     (charge outcome known)
+ *                                     │
+ *                                     └──SEATS_RELEASED──► settlingPayment ──PAYMENT_DECLINED──► cancelled
+ *                                                           (void, or learn          │
+ *                                                            the late outcome)       └─PAYMENT_CAPTURED──► refunding ──► cancelled
+ *
+ * Every side effect leaves as a `command` action whose params are a SagaCommand; the runtime turns
+ * them into SQS messages (the outbox). Timers are commands too (ScheduleHoldExpiry): XState's own
+ * `after` timers are not persisted, so the hold lives in a durable message, not in this machine.
+ */
+import { assign, not, setup } from 'xstate';
+import type {
+  CommandRequest,
+  OrderSagaContext,
+  OrderSagaEvent,
+  OrderSagaInput,
+  SagaCommand,
+  SagaOutcome,
+} from './types';
+
+/** Bumped whenever a change would misread snapshots persisted by the previous definition. */
+export const ORDER_SAGA_VERSION = '1';
+
+type Ctx = { context: OrderSagaContext };
+
+/** Builds a command with its deterministic id: one command of each kind per saga. */
+function command(context: OrderSagaContext, request: CommandRequest): SagaCommand {
+  return { ...request, orderId: context.orderId, commandId: `${context.orderId}:${request.kind}` } as SagaCommand;
+}
+
+export const orderSagaMachine = setup({
+  types: {
+    input: {} as OrderSagaInput,
+    context: {} as OrderSagaContext,
+    events: {} as OrderSagaEvent,
+  },
+  actions: {
+    /** The only way an effect leaves the machine; the runtime reads these from `transition()`. */
+    command: (_: unknown, _params: SagaCommand) => {
+      /* executed by the runtime's dispatcher, never here */
+    },
+    setOutcome: assign((_, params: { outcome: SagaOutcome }) => ({ outcome: params.outcome })),
+    rememberReservation: assign(({ event }) => {
+      if (event.type !== 'SEATS_RESERVED') return {};
+      const { reservationId, expiresAt, amount, currency } = event;
+      return { reservation: { reservationId, expiresAt, amount, currency } };
+    }),
+    rememberCapture: assign(({ context, event }) =>
+      event.type === 'PAYMENT_CAPTURED'
+        ? { payment: { ...context.payment, state: 'captured' as const, paymentId: event.paymentId } }
+        : {},
+    ),
+    rememberDecline: assign(({ context, event }) =>
+      event.type === 'PAYMENT_DECLINED'
+        ? { payment: { ...context.payment, state: 'declined' as const, reason: event.reason } }
+        : {},
+    ),
+    rememberCancelRequest: assign(({ event }) =>
+      event.type === 'CANCEL_REQUESTED' || event.type === 'OPERATOR_COMPENSATE'
+        ? { cancelRequested: { by: event.by, reason: event.reason } }
+        : {},
+    ),
+    rememberFailure: assign(({ event }) =>
+      event.type === 'SEATS_UNAVAILABLE' ? { failureReason: event.reason, outcome: 'sold-out' as const } : {},
+    ),
+    rememberRefund: assign(({ event }) =>
+      event.type === 'REFUND_ISSUED' ? { refund: { refundId: event.refundId, amount: event.amount } } : {},
+    ),
+  },
+  guards: {
+    cancelWasRequested: ({ context }) => context.cancelRequested !== null,
+    /** A charge was sent and its answer is not in: it may still capture, so it must be settled. */
+    chargeOutcomeUnknown: ({ context }) => context.payment.state === 'requested',
+  },
+}).createMachine({
+  id: 'order-saga',
+  context: ({ input }) => ({
+    ...input,
+    reservation: null,
+    payment: { state: 'none', paymentId: null, reason: null },
+    refund: null,
+    cancelRequested: null,
+    outcome: null,
+    failureReason: null,
+  }),
+  initial: 'reserving',
+  states: {
+    reserving: {
+      entry: {
+        type: 'command',
+        params: ({ context }: Ctx) =>
+          command(context, {
+            kind: 'ReserveSeats',
+            eventId: context.eventId,
+            items: context.items,
+            holdSeconds: context.holdSeconds,
+          }),
+      },
+      on: {
+        SEATS_RESERVED: [
+          {
+            guard: 'cancelWasRequested',
+            target: 'releasingSeats',
+            actions: ['rememberReservation', assign({ outcome: ({ context }) => cancelOutcome(context) })],
+          },
+          { target: 'awaitingPayment', actions: 'rememberReservation' },
+        ],
+        SEATS_UNAVAILABLE: [
+          {
+            guard: 'cancelWasRequested',
+            target: 'cancelled',
+            actions: assign({ outcome: ({ context }) => cancelOutcome(context) }),
+          },
+          { target: 'failed', actions: 'rememberFailure' },
+        ],
+        // The first request wins; it is applied once the seats are held.
+        CANCEL_REQUESTED: { guard: not('cancelWasRequested'), actions: 'rememberCancelRequest' },
+        OPERATOR_COMPENSATE: { guard: not('cancelWasRequested'), actions: 'rememberCancelRequest' },
+      },
+    },
+    awaitingPayment: {
+      entry: [
+        assign({ payment: ({ context }) => ({ ...context.payment, state: 'requested' as const }) }),
+        {
+          type: 'command',
+          params: ({ context }: Ctx) =>
+            command(context, {
+              kind: 'ChargePayment',
+              amount: context.reservation?.amount ?? 0,
+              currency: context.reservation?.currency ?? 'EUR',
+              paymentToken: context.paymentToken,
+            }),
+        },
+        {
+          type: 'command',
+          params: ({ context }: Ctx) =>
+            command(context, { kind: 'ScheduleHoldExpiry', dueAt: context.reservation?.expiresAt ?? '' }),
+        },
+      ],
+      on: {
+        PAYMENT_CAPTURED: { target: 'confirming', actions: 'rememberCapture' },
+        PAYMENT_DECLINED: { target: 'releasingSeats', actions: ['rememberDecline', { type: 'setOutcome', params: { outcome: 'declined' } }] },
+        CANCEL_REQUESTED: { target: 'releasingSeats', actions: ['rememberCancelRequest', { type: 'setOutcome', params: { outcome: 'cancelled' } }] },
+        OPERATOR_COMPENSATE: {
+          target: 'releasingSeats',
+          actions: ['rememberCancelRequest', { type: 'setOutcome', params: { outcome: 'compensated' } }],
+        },
+        HOLD_EXPIRED: { target: 'releasingSeats', actions: { type: 'setOutcome', params: { outcome: 'expired' } } },
+      },
+    },
+    confirming: {
+      entry: {
+        type: 'command',
+        params: ({ context }: Ctx) =>
+          command(context, { kind: 'ConfirmSeats', reservationId: context.reservation?.reservationId ?? '' }),
+      },
+      on: { SEATS_CONFIRMED: 'notifying' },
+    },
+    notifying: {
+      entry: {
+        type: 'command',
+        params: ({ context }: Ctx) =>
+          command(context, { kind: 'SendNotification', customerId: context.customerId, template: 'order-completed' }),
+      },
+      on: { NOTIFICATION_SENT: 'completed' },
+    },
+    completed: { type: 'final', entry: assign({ outcome: () => 'completed' as const }) },
+    releasingSeats: {
+      entry: {
+        type: 'command',
+        params: ({ context }: Ctx) =>
+          command(context, {
+            kind: 'ReleaseSeats',
+            reservationId: context.reservation?.reservationId ?? '',
+            releaseAs: context.outcome === 'expired' ? 'EXPIRED' : 'RELEASED',
+          }),
+      },
+      // Payment answers that arrive here are left alone: VoidPayment reports the charge's outcome again.
+      on: {
+        SEATS_RELEASED: [{ guard: 'chargeOutcomeUnknown', target: 'settlingPayment' }, { target: 'cancelled' }],
+      },
+    },
+    settlingPayment: {
+      entry: { type: 'command', params: ({ context }: Ctx) => command(context, { kind: 'VoidPayment' }) },
+      on: {
+        PAYMENT_DECLINED: { target: 'cancelled', actions: 'rememberDecline' },
+        PAYMENT_CAPTURED: { target: 'refunding', actions: 'rememberCapture' },
+      },
+    },
+    refunding: {
+      entry: {
+        type: 'command',
+        params: ({ context }: Ctx) =>
+          command(context, {
+            kind: 'RefundPayment',
+            paymentId: context.payment.paymentId ?? '',
+            amount: context.reservation?.amount ?? 0,
+            currency: context.reservation?.currency ?? 'EUR',
+          }),
+      },
+      on: { REFUND_ISSUED: { target: 'cancelled', actions: 'rememberRefund' } },
+    },
+    cancelled: { type: 'final' },
+    failed: { type: 'final' },
+  },
+});
+
+function cancelOutcome(context: OrderSagaContext): SagaOutcome {
+  return context.cancelRequested?.by.startsWith('operator:') ? 'compensated' : 'cancelled';
+}
+
+export type OrderSagaMachine = typeof orderSagaMachine;

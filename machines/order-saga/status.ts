@@ -1,0 +1,27 @@
+import type { OrderStatus } from './types';
+
+/** The order status a client sees for each saga state. */
+export const ORDER_STATUS_BY_STATE = {
+  reserving: 'PENDING',
+  awaitingPayment: 'PROCESSING',
+  releasingSeats: 'PROCESSING',
+  settlingPayment: 'PROCESSING',
+  refunding: 'PROCESSING',
+  confirming: 'CONFIRMED',
+  notifying: 'CONFIRMED',
+  completed: 'COMPLETED',
+  cancelled: 'CANCELLED',
+  failed: 'FAILED',
+} as const satisfies Record<string, OrderStatus>;
+
+export type OrderSagaState = keyof typeof ORDER_STATUS_BY_STATE;
+
+export const FINAL_STATES: readonly OrderSagaState[] = ['completed', 'cancelled', 'failed'];
+
+export function isOrderSagaState(value: unknown): value is OrderSagaState {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ORDER_STATUS_BY_STATE, value);
+}
+
+export function orderStatusOf(state: OrderSagaState): OrderStatus {
+  return ORDER_STATUS_BY_STATE[state];
+}

@@ -1,0 +1,80 @@
+/**
+ * The order saga's vocabulary: what it is started with, what it remembers, the events it
+ * reacts to and the commands it asks the runtime to send. Pure data, JSON-serialisable.
+ */
+
+export type OrderStatus = 'PENDING' | 'PROCESSING' | 'CONFIRMED' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
+export type ReservationStatus = 'ACTIVE' | 'CONFIRMED' | 'RELEASED' | 'EXPIRED' | 'REJECTED';
+
+export interface OrderItem {
+  ticketType: string;
+  quantity: number;
+}
+
+export interface OrderSagaInput {
+  orderId: string;
+  customerId: string;
+  eventId: string;
+  items: OrderItem[];
+  paymentToken: string;
+  holdSeconds: number;
+}
+
+/** Why a saga that did not complete ended the way it did. */
+export type SagaOutcome = 'completed' | 'sold-out' | 'declined' | 'cancelled' | 'expired' | 'compensated';
+
+export interface Actor {
+  by: string;
+  reason: string;
+}
+
+export interface OrderSagaContext extends OrderSagaInput {
+  reservation: { reservationId: string; expiresAt: string; amount: number; currency: string } | null;
+  /** What the saga knows of the charge: 'none' until one is requested. */
+  payment: { state: 'none' | 'requested' | 'captured' | 'declined'; paymentId: string | null; reason: string | null };
+  refund: { refundId: string; amount: number } | null;
+  /** A cancel that arrived while seats were still being reserved, applied once they are. */
+  cancelRequested: Actor | null;
+  outcome: SagaOutcome | null;
+  failureReason: string | null;
+}
+
+export type OrderSagaEvent =
+  | { type: 'SEATS_RESERVED'; reservationId: string; expiresAt: string; amount: number; currency: string }
+  | { type: 'SEATS_UNAVAILABLE'; reason: string }
+  | { type: 'PAYMENT_CAPTURED'; paymentId: string; amount: number; currency: string }
+  | { type: 'PAYMENT_DECLINED'; reason: string }
+  | { type: 'HOLD_EXPIRED' }
+  | { type: 'CANCEL_REQUESTED'; by: string; reason: string }
+  | { type: 'OPERATOR_COMPENSATE'; by: string; reason: string }
+  | { type: 'SEATS_RELEASED' }
+  | { type: 'SEATS_CONFIRMED' }
+  | { type: 'REFUND_ISSUED'; refundId: string; amount: number }
+  | { type: 'NOTIFICATION_SENT'; notificationId: string };
+
+export type OrderSagaEventType = OrderSagaEvent['type'];
+
+interface CommandBase {
+  /** Deterministic (`orderId:kind`), so a re-sent command is the same command. */
+  commandId: string;
+  orderId: string;
+}
+
+export type SagaCommand =
+  | (CommandBase & { kind: 'ReserveSeats'; eventId: string; items: OrderItem[]; holdSeconds: number })
+  | (CommandBase & { kind: 'ChargePayment'; amount: number; currency: string; paymentToken: string })
+  | (CommandBase & { kind: 'ScheduleHoldExpiry'; dueAt: string })
+  | (CommandBase & { kind: 'ConfirmSeats'; reservationId: string })
+  | (CommandBase & { kind: 'ReleaseSeats'; reservationId: string; releaseAs: 'RELEASED' | 'EXPIRED' })
+  | (CommandBase & { kind: 'VoidPayment' })
+  | (CommandBase & { kind: 'RefundPayment'; paymentId: string; amount: number; currency: string })
+  | (CommandBase & { kind: 'SendNotification'; customerId: string; template: 'order-completed' });
+
+export type SagaCommandKind = SagaCommand['kind'];
+
+/** A command without the ids the helper fills in. */
+export type CommandRequest = SagaCommand extends infer C
+  ? C extends SagaCommand
+    ? Omit<C, 'commandId' | 'orderId'>
+    : never
+  : never;

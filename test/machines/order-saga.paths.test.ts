@@ -1,0 +1,103 @@
+/**
+ * Every path through the order saga, generated from the machine itself with xstate's graph
+ * functions, ends in the final state its story promises. The path count and the set of endings
+ * are pinned, so a graph that silently shrinks (a lost transition, a guard that never passes)
+ * fails here.
+ */
+import { getSimplePaths } from 'xstate/graph';
+import { FINAL_STATES, orderSagaMachine, orderStatusOf, type OrderSagaEvent, type OrderSagaInput } from '../../machines/order-saga';
+
+const input: OrderSagaInput = {
+  orderId: 'order-1',
+  customerId: 'customer-1',
+  eventId: 'event-1',
+  items: [{ ticketType: 'GA', quantity: 2 }],
+  paymentToken: 'tok_success',
+  holdSeconds: 60,
+};
+
+/** Every event the outside world can send, with a payload. */
+const everyEvent: OrderSagaEvent[] = [
+  { type: 'SEATS_RESERVED', reservationId: 'order-1', expiresAt: '2026-11-24T00:01:00.000Z', amount: 100, currency: 'EUR' },
+  { type: 'SEATS_UNAVAILABLE', reason: 'sold out' },
+  { type: 'PAYMENT_CAPTURED', paymentId: 'pay-1', amount: 100, currency: 'EUR' },
+  { type: 'PAYMENT_DECLINED', reason: 'card declined' },
+  { type: 'HOLD_EXPIRED' },
+  { type: 'CANCEL_REQUESTED', by: 'customer:customer-1', reason: 'changed my mind' },
+  { type: 'OPERATOR_COMPENSATE', by: 'operator:alice', reason: 'fraud suspected' },
+  { type: 'SEATS_RELEASED' },
+  { type: 'SEATS_CONFIRMED' },
+  { type: 'REFUND_ISSUED', refundId: 'refund-1', amount: 100 },
+  { type: 'NOTIFICATION_SENT', notificationId: 'note-1' },
+];
+
+const EXPECTED_PATHS = [
+  'completed/completed: SEATS_RESERVED → PAYMENT_CAPTURED → SEATS_CONFIRMED → NOTIFICATION_SENT',
+  'failed/sold-out: SEATS_UNAVAILABLE',
+  'cancelled/cancelled: CANCEL_REQUESTED → SEATS_UNAVAILABLE',
+  'cancelled/compensated: OPERATOR_COMPENSATE → SEATS_UNAVAILABLE',
+  'cancelled/cancelled: CANCEL_REQUESTED → SEATS_RESERVED → SEATS_RELEASED',
+  'cancelled/compensated: OPERATOR_COMPENSATE → SEATS_RESERVED → SEATS_RELEASED',
+  'cancelled/declined: SEATS_RESERVED → PAYMENT_DECLINED → SEATS_RELEASED',
+  // Cancelled or expired while the charge is out: release, then settle the charge (void it, or refund a late capture).
+  'cancelled/cancelled: SEATS_RESERVED → CANCEL_REQUESTED → SEATS_RELEASED → PAYMENT_DECLINED',
+  'cancelled/compensated: SEATS_RESERVED → OPERATOR_COMPENSATE → SEATS_RELEASED → PAYMENT_DECLINED',
+  'cancelled/expired: SEATS_RESERVED → HOLD_EXPIRED → SEATS_RELEASED → PAYMENT_DECLINED',
+  'cancelled/cancelled: SEATS_RESERVED → CANCEL_REQUESTED → SEATS_RELEASED → PAYMENT_CAPTURED → REFUND_ISSUED',
+  'cancelled/compensated: SEATS_RESERVED → OPERATOR_COMPENSATE → SEATS_RELEASED → PAYMENT_CAPTURED → REFUND_ISSUED',
+  'cancelled/expired: SEATS_RESERVED → HOLD_EXPIRED → SEATS_RELEASED → PAYMENT_CAPTURED → REFUND_ISSUED',
+];
+
+const paths = getSimplePaths(orderSagaMachine, {
+  input,
+  events: () => everyEvent,
+  toState: (snapshot) => snapshot.status === 'done',
+});
+const endings = paths.map((p) => ({
+  state: String(p.state.value),
+  outcome: p.state.context.outcome,
+  steps: p.steps.map((s) => s.event.type).join(' → '),
+}));
+
+describe('order saga: every path', () => {
+  it('ends in a final state with the outcome its story promises', () => {
+    for (const ending of endings) {
+      expect(FINAL_STATES).toContain(ending.state);
+      const expected =
+        ending.state === 'completed'
+          ? ['completed']
+          : ending.state === 'failed'
+            ? ['sold-out']
+            : ['declined', 'cancelled', 'expired', 'compensated'];
+      expect(expected).toContain(ending.outcome);
+    }
+  });
+
+  it('has exactly the paths and endings of the design (a shrunken graph fails)', () => {
+    const kinds = new Set(endings.map((e) => `${e.state}/${e.outcome}`));
+    expect([...kinds].sort()).toEqual([
+      'cancelled/cancelled',
+      'cancelled/compensated',
+      'cancelled/declined',
+      'cancelled/expired',
+      'completed/completed',
+      'failed/sold-out',
+    ]);
+    expect(paths).toHaveLength(EXPECTED_PATHS.length);
+  });
+
+  it('tells each story in the order the design gives', () => {
+    const told = endings.map((e) => `${e.state}/${e.outcome}: ${e.steps.replace('xstate.init → ', '')}`);
+    expect(told.sort()).toEqual([...EXPECTED_PATHS].sort());
+  });
+
+  it('maps every state to an order status', () => {
+    const happy = endings.find((e) => e.outcome === 'completed');
+    expect(happy?.steps).toBe('xstate.init → SEATS_RESERVED → PAYMENT_CAPTURED → SEATS_CONFIRMED → NOTIFICATION_SENT');
+    expect(orderStatusOf('completed')).toBe('COMPLETED');
+    expect(orderStatusOf('reserving')).toBe('PENDING');
+    expect(orderStatusOf('awaitingPayment')).toBe('PROCESSING');
+    expect(orderStatusOf('failed')).toBe('FAILED');
+  });
+});
+
