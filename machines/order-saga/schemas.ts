@@ -1,0 +1,69 @@
+/**
+ * JSON schemas (draft-07, for ajv) of the saga's events and commands: what may cross the SQS
+ * boundary. Kept beside the types they mirror; a test checks that every event type has one.
+ */
+const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const text = { type: 'string', maxLength: 500 } as const;
+const isoTime = { type: 'string', format: 'date-time' } as const;
+const money = { type: 'number', minimum: 0 } as const;
+const currency = { type: 'string', pattern: '^[A-Z]{3}$' } as const;
+const items = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 20,
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['ticketType', 'quantity'],
+    properties: { ticketType: { type: 'string', minLength: 1, maxLength: 64 }, quantity: { type: 'integer', minimum: 1, maximum: 100 } },
+  },
+} as const;
+
+function shape(type: string, properties: Record<string, object> = {}) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', ...Object.keys(properties)],
+    properties: { type: { const: type }, ...properties },
+  };
+}
+
+export const sagaEventSchemas = {
+  SEATS_RESERVED: shape('SEATS_RESERVED', { reservationId: id, expiresAt: isoTime, amount: money, currency }),
+  SEATS_UNAVAILABLE: shape('SEATS_UNAVAILABLE', { reason: text }),
+  PAYMENT_CAPTURED: shape('PAYMENT_CAPTURED', { paymentId: id, amount: money, currency }),
+  PAYMENT_DECLINED: shape('PAYMENT_DECLINED', { reason: text }),
+  HOLD_EXPIRED: shape('HOLD_EXPIRED'),
+  CANCEL_REQUESTED: shape('CANCEL_REQUESTED', { by: id, reason: text }),
+  OPERATOR_COMPENSATE: shape('OPERATOR_COMPENSATE', { by: id, reason: text }),
+  SEATS_RELEASED: shape('SEATS_RELEASED'),
+  SEATS_CONFIRMED: shape('SEATS_CONFIRMED'),
+  REFUND_ISSUED: shape('REFUND_ISSUED', { refundId: id, amount: money }),
+  NOTIFICATION_SENT: shape('NOTIFICATION_SENT', { notificationId: id }),
+} as const;
+
+export const sagaEventSchema = { oneOf: Object.values(sagaEventSchemas) } as const;
+
+function commandShape(kind: string, properties: Record<string, object> = {}) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['kind', 'commandId', 'orderId', ...Object.keys(properties)],
+    properties: { kind: { const: kind }, commandId: id, orderId: id, ...properties },
+  };
+}
+
+export const sagaCommandSchemas = {
+  ReserveSeats: commandShape('ReserveSeats', { eventId: id, items, holdSeconds: { type: 'integer', minimum: 1 } }),
+  ChargePayment: commandShape('ChargePayment', { amount: money, currency, paymentToken: id }),
+  ScheduleHoldExpiry: commandShape('ScheduleHoldExpiry', { dueAt: isoTime }),
+  ConfirmSeats: commandShape('ConfirmSeats', { reservationId: id }),
+  ReleaseSeats: commandShape('ReleaseSeats', { reservationId: id, releaseAs: { enum: ['RELEASED', 'EXPIRED'] } }),
+  VoidPayment: commandShape('VoidPayment'),
+  RefundPayment: commandShape('RefundPayment', { paymentId: id, amount: money, currency }),
+  SendNotification: commandShape('SendNotification', { customerId: id, template: { enum: ['order-completed'] } }),
+} as const;
+
+export const sagaCommandSchema = { oneOf: Object.values(sagaCommandSchemas) } as const;
+
+export const orderItemsSchema = items;

@@ -1,0 +1,53 @@
+/**
+ * The AWS SDK clients. The same code talks to the emulator, LocalStack or AWS: only the endpoint
+ * differs. The SDK's standard retry mode already retries throttling, 5xx and network errors with
+ * backoff; a request counter middleware lets benchmarks count real requests, not estimates.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from '../config/config';
+
+export interface AwsClients {
+  ddb: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  /** Requests sent, by `Service.Operation`. */
+  requestCounts: Map<string, number>;
+}
+
+type AwsConfig = Pick<Config, 'awsEndpoint' | 'awsRegion'>;
+
+function clientConfig(config: AwsConfig) {
+  const local = config.awsEndpoint !== undefined;
+  return {
+    region: config.awsRegion,
+    endpoint: config.awsEndpoint,
+    maxAttempts: 6,
+    // Local emulators accept any key; real AWS uses the default provider chain.
+    ...(local && !process.env.AWS_ACCESS_KEY_ID
+      ? { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }
+      : {}),
+  };
+}
+
+export function createAwsClients(config: AwsConfig): AwsClients {
+  const requestCounts = new Map<string, number>();
+  const ddb = new DynamoDBClient(clientConfig(config));
+  const sqs = new SQSClient(clientConfig(config));
+  const count = (service: string, commandName: unknown): void => {
+    const key = `${service}.${String(commandName ?? 'unknown').replace(/Command$/, '')}`;
+    requestCounts.set(key, (requestCounts.get(key) ?? 0) + 1);
+  };
+  const step = { step: 'finalizeRequest', name: 'eventticketRequestCounter' } as const;
+  ddb.middlewareStack.add((next, context) => (args) => (count('DynamoDB', context.commandName), next(args)), step);
+  sqs.middlewareStack.add((next, context) => (args) => (count('SQS', context.commandName), next(args)), step);
+  const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  return { ddb, doc, sqs, requestCounts };
+}
+
+export function destroyAwsClients(clients: AwsClients): void {
+  clients.doc.destroy();
+  clients.ddb.destroy();
+  clients.sqs.destroy();
+}

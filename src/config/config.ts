@@ -1,0 +1,80 @@
+/**
+ * Configuration from the environment, validated by a JSON schema at start-up: a typo in a
+ * variable fails the process with the variable's name instead of misbehaving later.
+ */
+import Ajv from 'ajv';
+
+export interface Config {
+  /** Where DynamoDB and SQS answer; undefined means real AWS. */
+  awsEndpoint: string | undefined;
+  awsRegion: string;
+  /** Prepended to every table and queue name, so test suites can run side by side. */
+  resourcePrefix: string;
+  port: number;
+  redisUrl: string;
+  holdSeconds: number;
+  paymentSlowMs: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Receives after which a message a handler keeps failing goes to the DLQ with its reason. */
+  maxReceives: number;
+  /** How many messages one worker handles at once (per queue). */
+  workerConcurrency: number;
+  /** Long-poll wait; short in tests so shutdown is quick. */
+  receiveWaitSeconds: number;
+  /** A saga that has not moved for this long gets its pending commands re-sent by the sweeper. */
+  stalledAfterMs: number;
+  sweepIntervalMs: number;
+  /** Largest accepted HTTP body. */
+  maxBodyBytes: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const schema = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    AWS_ENDPOINT_URL: { type: 'string', pattern: '^https?://' },
+    AWS_REGION: { type: 'string', minLength: 1 },
+    RESOURCE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{0,40}$' },
+    PORT: { type: 'string', pattern: '^[0-9]{1,5}$' },
+    REDIS_URL: { type: 'string', pattern: '^rediss?://' },
+    HOLD_SECONDS: { type: 'string', pattern: '^[0-9]+$' },
+    PAYMENT_SLOW_MS: { type: 'string', pattern: '^[0-9]+$' },
+    LOG_LEVEL: { enum: ['error', 'warn', 'info', 'debug'] },
+    MAX_RECEIVES: { type: 'string', pattern: '^[1-9][0-9]*$' },
+    WORKER_CONCURRENCY: { type: 'string', pattern: '^[1-9][0-9]*$' },
+    RECEIVE_WAIT_SECONDS: { type: 'string', pattern: '^([0-9]|1[0-9]|20)$' },
+    STALLED_AFTER_MS: { type: 'string', pattern: '^[0-9]+$' },
+    SWEEP_INTERVAL_MS: { type: 'string', pattern: '^[0-9]+$' },
+    MAX_BODY_BYTES: { type: 'string', pattern: '^[0-9]+$' },
+  },
+} as const;
+
+const validate = new Ajv({ allErrors: true }).compile(schema);
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Env = process.env): Config {
+  if (!validate(env)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params.missingProperty}: ${e.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const int = (name: string, fallback: number): number => (env[name] === undefined ? fallback : Number(env[name]));
+  return {
+    awsEndpoint: env.AWS_ENDPOINT_URL || undefined,
+    awsRegion: env.AWS_REGION ?? 'us-east-1',
+    resourcePrefix: env.RESOURCE_PREFIX ?? '',
+    port: int('PORT', 8080),
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    holdSeconds: int('HOLD_SECONDS', 600),
+    paymentSlowMs: int('PAYMENT_SLOW_MS', 5000),
+    logLevel: (env.LOG_LEVEL as Config['logLevel'] | undefined) ?? 'info',
+    maxReceives: int('MAX_RECEIVES', 5),
+    workerConcurrency: int('WORKER_CONCURRENCY', 8),
+    receiveWaitSeconds: int('RECEIVE_WAIT_SECONDS', 10),
+    stalledAfterMs: int('STALLED_AFTER_MS', 30000),
+    sweepIntervalMs: int('SWEEP_INTERVAL_MS', 10000),
+    maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024),
+  };
+}

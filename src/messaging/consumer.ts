@@ -1,0 +1,269 @@
+/**
+ * One SQS consumer loop: receive → parse → handle → delete, with
+ *  - visibility extended while a handler runs (a failed extend means another worker may own the
+ *    message now; handlers are idempotent, so that costs a duplicate, never a loss);
+ *  - FIFO groups handled in order, one message at a time, different groups in parallel;
+ *  - poison messages (unparseable, or a PoisonMessageError, or still failing after maxReceives)
+ *    moved to the DLQ with their reason; other failures retried after a backoff;
+ *  - graceful stop: no new receives, in-flight handlers finish, then stop() resolves.
+ */
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Logger } from '../observability/logger';
+import { sendToDeadLetterQueue } from './dead-letters';
+import type { Parser } from './envelopes';
+import { PoisonMessageError } from './errors';
+
+export interface ReceivedMessage {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+  receiveCount: number;
+  groupId?: string;
+  deduplicationId?: string;
+  correlationId?: string;
+}
+
+export interface ConsumerOptions<T> {
+  name: string;
+  sqs: SQSClient;
+  queueUrl: string;
+  dlqUrl: string;
+  parse: Parser<T>;
+  handle: (value: T, message: ReceivedMessage) => Promise<void>;
+  visibilityTimeoutSeconds: number;
+  concurrency: number;
+  waitSeconds: number;
+  maxReceives: number;
+  logger: Logger;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Backoff before a failed message is seen again: 1, 2, 4 … capped at 30 s. */
+export function retryDelaySeconds(receiveCount: number): number {
+  return Math.min(30, 2 ** Math.max(0, receiveCount - 1));
+}
+
+function toReceived(m: Message): ReceivedMessage {
+  return {
+    messageId: m.MessageId ?? '',
+    receiptHandle: m.ReceiptHandle ?? '',
+    body: m.Body ?? '',
+    receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
+    groupId: m.Attributes?.MessageGroupId,
+    deduplicationId: m.Attributes?.MessageDeduplicationId,
+    correlationId: m.MessageAttributes?.correlationId?.StringValue,
+  };
+}
+
+export class QueueConsumer<T> {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private inFlight = 0;
+  private readonly abort = new AbortController();
+  private readonly idle: Array<() => void> = [];
+  private deletes: ReceivedMessage[] = [];
+  private deleteTimer: NodeJS.Timeout | undefined;
+  private pendingDeleteFlush: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: ConsumerOptions<T>) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops receiving, lets in-flight handlers finish, flushes deletes. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.abort.abort();
+    await this.loop;
+    while (this.inFlight > 0) await new Promise<void>((r) => this.idle.push(r));
+    await this.flushDeletes();
+  }
+
+  private async run(): Promise<void> {
+    const { sqs, queueUrl, concurrency, waitSeconds, logger, name } = this.options;
+    while (this.running) {
+      const free = concurrency - this.inFlight;
+      if (free <= 0) {
+        await new Promise<void>((r) => this.idle.push(r));
+        continue;
+      }
+      let messages: Message[] = [];
+      try {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: Math.min(10, free),
+            WaitTimeSeconds: waitSeconds,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId', 'MessageDeduplicationId'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: this.abort.signal },
+        );
+        messages = out.Messages ?? [];
+      } catch (error) {
+        if (!this.running) break;
+        logger.warn('receive failed; backing off', { consumer: name, error: (error as Error).message });
+        await sleep(500);
+        continue;
+      }
+      for (const chain of this.chains(messages.map(toReceived))) {
+        this.inFlight += chain.length;
+        void this.processChain(chain);
+      }
+    }
+  }
+
+  /** FIFO: one chain per group, in order. Standard: every message is its own chain. */
+  private chains(messages: ReceivedMessage[]): ReceivedMessage[][] {
+    const byGroup = new Map<string, ReceivedMessage[]>();
+    const chains: ReceivedMessage[][] = [];
+    for (const m of messages) {
+      if (!m.groupId) {
+        chains.push([m]);
+        continue;
+      }
+      const chain = byGroup.get(m.groupId);
+      if (chain) chain.push(m);
+      else {
+        const fresh = [m];
+        byGroup.set(m.groupId, fresh);
+        chains.push(fresh);
+      }
+    }
+    return chains;
+  }
+
+  private async processChain(chain: ReceivedMessage[]): Promise<void> {
+    for (let i = 0; i < chain.length; i++) {
+      const message = chain[i]!;
+      const ok = await this.processOne(message).catch((error: unknown) => {
+        this.options.logger.error('message handling crashed', { consumer: this.options.name, error: String(error) });
+        return false;
+      });
+      this.release(1);
+      if (!ok) {
+        // Later messages of a FIFO group must wait for this one: hand them back untouched.
+        const rest = chain.slice(i + 1);
+        await Promise.all(rest.map((m) => this.setVisibility(m, 0).catch(() => undefined)));
+        this.release(rest.length);
+        return;
+      }
+    }
+  }
+
+  private release(count: number): void {
+    this.inFlight -= count;
+    for (const wake of this.idle.splice(0)) wake();
+  }
+
+  /** Returns true when the message is done with (handled or dead-lettered). */
+  private async processOne(message: ReceivedMessage): Promise<boolean> {
+    const { parse, handle, logger, name, maxReceives, visibilityTimeoutSeconds } = this.options;
+    const parsed = parse(message.body);
+    if (!parsed.ok) {
+      await this.deadLetter(message, `poison: ${parsed.reason}`);
+      return true;
+    }
+    const heartbeat = setInterval(() => {
+      this.setVisibility(message, visibilityTimeoutSeconds).catch((error: unknown) =>
+        logger.warn('visibility extension failed: another worker may now hold this message', {
+          consumer: name,
+          messageId: message.messageId,
+          error: String(error),
+        }),
+      );
+    }, Math.max(1000, (visibilityTimeoutSeconds * 1000) / 3));
+    try {
+      await handle(parsed.value, message);
+      this.scheduleDelete(message);
+      return true;
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (error instanceof PoisonMessageError || message.receiveCount >= maxReceives) {
+        await this.deadLetter(message, error instanceof PoisonMessageError ? `poison: ${reason}` : `failed ${message.receiveCount} times: ${reason}`);
+        return true;
+      }
+      logger.warn('handler failed; will retry', {
+        consumer: name,
+        messageId: message.messageId,
+        receiveCount: message.receiveCount,
+        correlationId: message.correlationId,
+        error: reason,
+      });
+      await this.setVisibility(message, retryDelaySeconds(message.receiveCount)).catch(() => undefined);
+      return false;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async deadLetter(message: ReceivedMessage, reason: string): Promise<void> {
+    const { sqs, dlqUrl, queueUrl, logger, name } = this.options;
+    logger.error('message moved to the DLQ', { consumer: name, messageId: message.messageId, reason, correlationId: message.correlationId });
+    await sendToDeadLetterQueue(sqs, dlqUrl, {
+      body: message.body,
+      reason,
+      sourceQueueUrl: queueUrl,
+      originalMessageId: message.messageId,
+      receiveCount: message.receiveCount,
+      groupId: message.groupId,
+      deduplicationId: message.deduplicationId,
+      correlationId: message.correlationId,
+    });
+    this.scheduleDelete(message);
+  }
+
+  private setVisibility(message: ReceivedMessage, seconds: number): Promise<unknown> {
+    return this.options.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.options.queueUrl,
+        ReceiptHandle: message.receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    );
+  }
+
+  /** Deletes go out in batches of up to 10, a few milliseconds apart. */
+  private scheduleDelete(message: ReceivedMessage): void {
+    this.deletes.push(message);
+    if (this.deletes.length >= 10) void this.flushDeletes();
+    else if (!this.deleteTimer) this.deleteTimer = setTimeout(() => void this.flushDeletes(), 5);
+  }
+
+  private flushDeletes(): Promise<void> {
+    if (this.deleteTimer) clearTimeout(this.deleteTimer);
+    this.deleteTimer = undefined;
+    const batch = this.deletes.splice(0, 10);
+    if (batch.length > 0) {
+      this.pendingDeleteFlush = this.pendingDeleteFlush.then(() => this.deleteBatch(batch));
+    }
+    if (this.deletes.length > 0) return this.flushDeletes();
+    return this.pendingDeleteFlush;
+  }
+
+  private async deleteBatch(batch: ReceivedMessage[]): Promise<void> {
+    try {
+      const { Failed = [] } = await this.options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receiptHandle })),
+        }),
+      );
+      // A failed delete means the message comes back; handlers are idempotent, so that is safe.
+      if (Failed.length > 0) this.options.logger.warn('some deletes failed', { consumer: this.options.name, failed: Failed.length });
+    } catch (error) {
+      this.options.logger.warn('delete batch failed; messages will be redelivered', { consumer: this.options.name, error: String(error) });
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Sends a saga's commands and events to their queues. Commands go to the participants' standard
+ * queues; a ScheduleHoldExpiry becomes a delayed timer message; saga events go to the FIFO queue
+ * in the saga's own group. Everything is re-sendable: ids are deterministic and every receiver
+ * deduplicates.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { OrderSagaEvent, SagaCommand } from '../../machines/order-saga';
+import type { CommandEnvelope, SagaEventEnvelope, TimerEnvelope } from '../messaging/envelopes';
+import type { QueueUrls } from '../messaging/queues';
+import { sendMessages, type OutgoingMessage } from '../messaging/sender';
+import { deduplicationId, delaySecondsUntil, holdExpiredEventId, QUEUE_FOR_COMMAND } from './routing';
+
+export class Dispatcher {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queues: QueueUrls,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async sendCommands(commands: readonly SagaCommand[], correlationId: string): Promise<void> {
+    const byQueue = new Map<string, OutgoingMessage[]>();
+    for (const command of commands) {
+      const url = this.queues[QUEUE_FOR_COMMAND[command.kind]];
+      const message = command.kind === 'ScheduleHoldExpiry' ? this.timerMessage(command, correlationId) : commandMessage(command, correlationId);
+      byQueue.set(url, [...(byQueue.get(url) ?? []), message]);
+    }
+    await Promise.all([...byQueue].map(([url, messages]) => sendMessages(this.sqs, url, messages)));
+  }
+
+  async sendSagaEvent(orderId: string, eventId: string, event: OrderSagaEvent, correlationId: string): Promise<void> {
+    const envelope: SagaEventEnvelope = { type: 'saga-event', eventId, orderId, correlationId, event };
+    await sendMessages(this.sqs, this.queues.saga, [
+      {
+        body: JSON.stringify(envelope),
+        groupId: orderId,
+        deduplicationId: deduplicationId(eventId),
+        attributes: { correlationId },
+      },
+    ]);
+  }
+
+  /** A timer hop: delayed up to 15 minutes; the timer worker re-delays until dueAt. */
+  async sendTimer(timer: TimerEnvelope): Promise<void> {
+    await sendMessages(this.sqs, this.queues.timer, [this.delayed(timer)]);
+  }
+
+  private timerMessage(command: Extract<SagaCommand, { kind: 'ScheduleHoldExpiry' }>, correlationId: string): OutgoingMessage {
+    return this.delayed({
+      type: 'timer',
+      orderId: command.orderId,
+      correlationId,
+      dueAt: command.dueAt,
+      eventId: holdExpiredEventId(command.orderId),
+      event: { type: 'HOLD_EXPIRED' },
+    });
+  }
+
+  private delayed(timer: TimerEnvelope): OutgoingMessage {
+    return {
+      body: JSON.stringify(timer),
+      delaySeconds: delaySecondsUntil(timer.dueAt, this.now()),
+      attributes: { correlationId: timer.correlationId },
+    };
+  }
+}
+
+function commandMessage(command: SagaCommand, correlationId: string): OutgoingMessage {
+  const envelope: CommandEnvelope = { type: 'command', correlationId, command };
+  return { body: JSON.stringify(envelope), attributes: { correlationId } };
+}

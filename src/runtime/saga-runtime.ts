@@ -1,0 +1,185 @@
+/**
+ * The saga runtime: load → decide (pure) → persist (conditional on version) → dispatch.
+ * It owns no state between calls; any number of workers and API processes can share the load.
+ *
+ * Crash safety: the commands of the current state are stored with the snapshot (the outbox).
+ * A worker that dies after the write and before the send leaves its SQS message undeleted; on
+ * redelivery the event is recognised as already applied and the outbox is sent again.
+ */
+import {
+  accepts,
+  applyEvent,
+  startSaga,
+  UnknownMachineVersionError,
+  type OrderItem,
+  type OrderSagaEvent,
+  type SagaCommand,
+} from '../../machines/order-saga';
+import { PoisonMessageError } from '../messaging/errors';
+import type { Logger } from '../observability/logger';
+import { eventPayload, OrderExistsError, VersionConflictError, type SagaStore, type StoredSaga } from '../store/saga-store';
+import { crashPoint } from './crash-points';
+import type { Dispatcher } from './dispatcher';
+
+export interface PlaceOrder {
+  orderId: string;
+  customerId: string;
+  eventId: string;
+  items: OrderItem[];
+  paymentToken: string;
+  correlationId: string;
+  requestHash: string;
+}
+
+export type DeliveryOutcome = 'applied' | 'duplicate' | 'ignored';
+
+export class IdempotencyKeyReusedError extends Error {
+  override name = 'IdempotencyKeyReusedError';
+}
+
+export class UnknownSagaError extends PoisonMessageError {
+  override name = 'UnknownSagaError';
+}
+
+export interface SagaRuntimeDeps {
+  store: SagaStore;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  holdSeconds: number;
+  now?: () => Date;
+}
+
+const MAX_CONFLICT_RETRIES = 20;
+
+export class SagaRuntime {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: SagaRuntimeDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * Starts the saga of a new order. With an id already taken by the same request (an
+   * Idempotency-Key replay) it returns the existing saga instead.
+   */
+  async place(order: PlaceOrder): Promise<{ saga: StoredSaga; created: boolean }> {
+    const { store, dispatcher, logger, holdSeconds } = this.deps;
+    const decision = startSaga({
+      orderId: order.orderId,
+      customerId: order.customerId,
+      eventId: order.eventId,
+      items: order.items,
+      paymentToken: order.paymentToken,
+      holdSeconds,
+    });
+    const now = this.now().toISOString();
+    try {
+      const saga = await store.create(
+        {
+          orderId: order.orderId,
+          customerId: order.customerId,
+          eventId: order.eventId,
+          items: order.items,
+          status: decision.status,
+          totalAmount: null,
+          currency: null,
+          createdAt: now,
+          updatedAt: now,
+          correlationId: order.correlationId,
+          requestHash: order.requestHash,
+        },
+        decision.saga,
+        { eventId: `${order.orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: { customerId: order.customerId, eventId: order.eventId, items: order.items } },
+        now,
+      );
+      logger.info('order placed', { orderId: order.orderId, correlationId: order.correlationId });
+      await dispatcher.sendCommands(decision.commands, order.correlationId);
+      return { saga, created: true };
+    } catch (error) {
+      if (!(error instanceof OrderExistsError)) throw error;
+      const existing = await store.load(order.orderId);
+      if (!existing) throw error;
+      if (existing.requestHash !== order.requestHash) {
+        throw new IdempotencyKeyReusedError('this Idempotency-Key was used for a different request');
+      }
+      return { saga: existing, created: false };
+    }
+  }
+
+  /** Applies an event that arrived on the saga's FIFO queue. */
+  async deliver(orderId: string, eventId: string, event: OrderSagaEvent): Promise<DeliveryOutcome> {
+    const result = await this.apply(orderId, eventId, event, undefined, false);
+    return result.outcome;
+  }
+
+  /**
+   * Applies an event on behalf of a person (a customer's cancel, an operator's action), only if
+   * the saga accepts it in its current state. The Events row records who.
+   */
+  async request(
+    orderId: string,
+    eventId: string,
+    event: OrderSagaEvent,
+    actor: string,
+  ): Promise<{ accepted: boolean; saga: StoredSaga }> {
+    const result = await this.apply(orderId, eventId, event, actor, true);
+    return { accepted: result.outcome !== 'ignored', saga: result.saga };
+  }
+
+  /** Re-sends the commands the saga waits on (crash recovery, sweeper, operator retry). */
+  async resend(saga: StoredSaga): Promise<SagaCommand[]> {
+    await this.deps.dispatcher.sendCommands(saga.saga.outbox, saga.correlationId);
+    return saga.saga.outbox;
+  }
+
+  private async apply(
+    orderId: string,
+    eventId: string,
+    event: OrderSagaEvent,
+    actor: string | undefined,
+    onlyIfAccepted: boolean,
+  ): Promise<{ outcome: DeliveryOutcome; saga: StoredSaga }> {
+    const { store, dispatcher, logger } = this.deps;
+    for (let attempt = 1; attempt <= MAX_CONFLICT_RETRIES; attempt++) {
+      const stored = await store.load(orderId);
+      if (!stored) throw new UnknownSagaError(`no saga for order ${orderId}`);
+      const log = { orderId, eventId, event: event.type, correlationId: stored.correlationId };
+
+      if (stored.appliedEventIds.includes(eventId)) {
+        // Applied before. If it was the last step, its sender may have died before sending.
+        if (stored.appliedEventIds.at(-1) === eventId) await this.resend(stored);
+        logger.debug('duplicate event', log);
+        return { outcome: 'duplicate', saga: stored };
+      }
+      let decision;
+      try {
+        if (onlyIfAccepted && !accepts(stored.saga, event)) return { outcome: 'ignored', saga: stored };
+        decision = applyEvent(stored.saga, event);
+      } catch (error) {
+        if (error instanceof UnknownMachineVersionError) throw new PoisonMessageError(error.message);
+        throw error;
+      }
+      if (!decision.changed) {
+        logger.debug('event ignored in this state', { ...log, state: stored.sagaState });
+        return { outcome: 'ignored', saga: stored };
+      }
+      let saved: StoredSaga;
+      try {
+        saved = await store.commit(
+          stored,
+          decision,
+          { eventId, eventType: event.type, payload: eventPayload(event), actor },
+          this.now().toISOString(),
+        );
+      } catch (error) {
+        if (error instanceof VersionConflictError) continue; // someone else applied first: reload
+        throw error;
+      }
+      logger.info('saga step', { ...log, from: stored.sagaState, to: saved.sagaState, version: saved.sagaVersion });
+      crashPoint(`after-commit:${event.type}`);
+      await dispatcher.sendCommands(decision.commands, stored.correlationId);
+      return { outcome: 'applied', saga: saved };
+    }
+    throw new Error(`saga ${orderId}: gave up after ${MAX_CONFLICT_RETRIES} version conflicts`);
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The safety net behind the messages:
+ *  - holds past their expiry (ExpirationIndex, status ACTIVE) get a HOLD_EXPIRED sent into their
+ *    saga, in case the timer message was lost. The saga ignores it where it no longer applies.
+ *  - sagas that have not moved for `stalledAfterMs` get their pending commands re-sent (the
+ *    message that would have done it may be gone, e.g. an API process died between its write and
+ *    its send). Re-sending is safe: commands are idempotent at every participant.
+ * Every worker may sweep; doing it twice costs requests, never correctness. GSI reads may lag:
+ * every candidate is re-read from the base table before anything is sent.
+ */
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { OrderStatus } from '../../machines/order-saga';
+import type { ResourceNames } from '../infra/resources';
+import type { Logger } from '../observability/logger';
+import type { SagaStore } from '../store/saga-store';
+import type { Dispatcher } from './dispatcher';
+import { holdExpiredEventId } from './routing';
+
+export interface SweeperDeps {
+  doc: DynamoDBDocumentClient;
+  tables: ResourceNames['tables'];
+  store: SagaStore;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  stalledAfterMs: number;
+  intervalMs: number;
+  /** Grace after expiresAt before the sweeper steps in for the timer. */
+  holdGraceMs?: number;
+  now?: () => Date;
+}
+
+const OPEN_STATUSES: OrderStatus[] = ['PENDING', 'PROCESSING', 'CONFIRMED'];
+
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: SweeperDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  start(): void {
+    const tick = () => {
+      this.running = this.sweepOnce().catch((error: unknown) => this.deps.logger.warn('sweep failed', { error: String(error) }));
+      // Jitter spreads the sweeps of many workers apart.
+      this.timer = setTimeout(tick, this.deps.intervalMs * (0.75 + Math.random() / 2));
+    };
+    this.timer = setTimeout(tick, this.deps.intervalMs * Math.random());
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  async sweepOnce(): Promise<{ expiredHolds: number; resent: number }> {
+    const [expiredHolds, resent] = await Promise.all([this.expireHolds(), this.resendStalled()]);
+    return { expiredHolds, resent };
+  }
+
+  private async expireHolds(): Promise<number> {
+    const cutoff = new Date(this.now().getTime() - (this.deps.holdGraceMs ?? 5000)).toISOString();
+    const rows = await this.queryAll({
+      TableName: this.deps.tables.reservations,
+      IndexName: 'ExpirationIndex',
+      KeyConditionExpression: '#s = :active AND #e < :cutoff',
+      ExpressionAttributeNames: { '#s': 'status', '#e': 'expiresAt' },
+      ExpressionAttributeValues: { ':active': 'ACTIVE', ':cutoff': cutoff },
+    });
+    let sent = 0;
+    for (const row of rows) {
+      const orderId = String(row.orderId);
+      const saga = await this.deps.store.load(orderId);
+      if (!saga || saga.sagaState !== 'awaitingPayment') continue;
+      await this.deps.dispatcher.sendSagaEvent(orderId, holdExpiredEventId(orderId), { type: 'HOLD_EXPIRED' }, saga.correlationId);
+      sent++;
+    }
+    if (sent > 0) this.deps.logger.warn('sweeper expired holds whose timers did not fire', { count: sent });
+    return sent;
+  }
+
+  private async resendStalled(): Promise<number> {
+    const cutoff = new Date(this.now().getTime() - this.deps.stalledAfterMs).toISOString();
+    let resent = 0;
+    for (const status of OPEN_STATUSES) {
+      const rows = await this.queryAll({
+        TableName: this.deps.tables.orders,
+        IndexName: 'StatusIndex',
+        KeyConditionExpression: '#s = :status AND #u < :cutoff',
+        ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt' },
+        ExpressionAttributeValues: { ':status': status, ':cutoff': cutoff },
+      });
+      for (const row of rows) {
+        const saga = await this.deps.store.load(String(row.orderId));
+        if (!saga || saga.status !== status || saga.updatedAt >= cutoff) continue;
+        // Timers are covered by expireHolds; re-sending them would only stack duplicates.
+        const commands = saga.saga.outbox.filter((c) => c.kind !== 'ScheduleHoldExpiry');
+        if (commands.length === 0) continue;
+        await this.deps.dispatcher.sendCommands(commands, saga.correlationId);
+        this.deps.logger.warn('re-sent the pending commands of a stalled saga', {
+          orderId: saga.orderId,
+          state: saga.sagaState,
+          commands: commands.map((c) => c.kind),
+          correlationId: saga.correlationId,
+        });
+        resent++;
+      }
+    }
+    return resent;
+  }
+
+  private async queryAll(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<Array<Record<string, unknown>>> {
+    const rows: Array<Record<string, unknown>> = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.deps.doc.send(new QueryCommand({ ...input, ExclusiveStartKey }));
+      rows.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return rows;
+  }
+}
