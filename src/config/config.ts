@@ -26,6 +26,10 @@ export interface Config {
   sweepIntervalMs: number;
   /** Largest accepted HTTP body. */
   maxBodyBytes: number;
+  /** What this process runs: the API, the workers (and sweeper), or both. */
+  mode: 'all' | 'api' | 'worker';
+  /** Fault injection (tests, chaos): the share of sent messages SQS will deliver twice. 0 in production. */
+  faultDuplicateRate: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -48,6 +52,8 @@ const schema = {
     STALLED_AFTER_MS: { type: 'string', pattern: '^[0-9]+$' },
     SWEEP_INTERVAL_MS: { type: 'string', pattern: '^[0-9]+$' },
     MAX_BODY_BYTES: { type: 'string', pattern: '^[0-9]+$' },
+    SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
+    FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
   },
 } as const;
 
@@ -76,5 +82,7 @@ export function loadConfig(env: Env = process.env): Config {
     stalledAfterMs: int('STALLED_AFTER_MS', 30000),
     sweepIntervalMs: int('SWEEP_INTERVAL_MS', 10000),
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024),
+    mode: (env.SERVICE_MODE as Config['mode'] | undefined) ?? 'all',
+    faultDuplicateRate: env.FAULT_DUPLICATE_RATE === undefined ? 0 : Number(env.FAULT_DUPLICATE_RATE),
   };
 }

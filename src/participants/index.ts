@@ -1,0 +1,34 @@
+/** The saga participants: command in, effect in DynamoDB, reply event out. */
+import type { OrderSagaEvent } from '../../machines/order-saga/types';
+import type { ParticipantCommand } from './commands';
+import type { ParticipantDeps } from './deps';
+import { handleInventoryCommand } from './inventory';
+import { handleNotificationCommand } from './notification';
+import { handlePaymentCommand } from './payment';
+
+export * from './commands';
+export * from './errors';
+export type { ParticipantDeps } from './deps';
+export { handleInventoryCommand } from './inventory';
+export { handlePaymentCommand, getPayment, chargeIdFor, refundIdFor } from './payment';
+export { handleNotificationCommand } from './notification';
+export { putEventInventory, getEventInventory } from './inventory-admin';
+export type { EventInventory, InventoryAdminDeps, TicketTypeInput, TicketTypeInventory } from './inventory-admin';
+export type { InventoryRow, NotificationRecord, PaymentRecord, PaymentStatus, ReservationRecord } from './records';
+export { readReservation, readInventoryRows } from './records';
+
+/** Routes a command to its participant. */
+export async function handleParticipantCommand(cmd: ParticipantCommand, deps: ParticipantDeps): Promise<OrderSagaEvent> {
+  switch (cmd.kind) {
+    case 'ReserveSeats':
+    case 'ConfirmSeats':
+    case 'ReleaseSeats':
+      return handleInventoryCommand(cmd, deps);
+    case 'ChargePayment':
+    case 'VoidPayment':
+    case 'RefundPayment':
+      return handlePaymentCommand(cmd, deps);
+    case 'SendNotification':
+      return handleNotificationCommand(cmd, deps);
+  }
+}

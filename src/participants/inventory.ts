@@ -1,0 +1,422 @@
+/**
+ * The inventory participant: holds, confirms and releases seats.
+ *
+ * Every effect is one DynamoDB transaction that moves seats between availableQuantity,
+ * reservedQuantity and soldQuantity of each ticket type and changes the reservation's status in
+ * the same write, guarded by conditions. So per (eventId, ticketType)
+ * available + reserved + sold = total holds after every committed write, none goes negative, and a
+ * re-delivered command finds the reservation in its new state and replies without moving seats
+ * again. The reservation id is the order id: one reservation per order, ever.
+ */
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { OrderItem, OrderSagaEvent, ReservationStatus } from '../../machines/order-saga/types';
+import type { ConfirmSeats, InventoryCommand, ReleaseSeats, ReserveSeats } from './commands';
+import { inventoryChanged, nowIso, type ParticipantDeps } from './deps';
+import { backoff, cancellationCodes, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS } from './dynamo-errors';
+import { ContentionError, PermanentCommandError } from './errors';
+import { readInventoryRows, readReservation, type InventoryRow, type ReservationRecord, type ReservedItem } from './records';
+
+/** A transaction holds at most 100 items: the reservation plus one update per ticket type. */
+export const MAX_TICKET_TYPES_PER_RESERVATION = 99;
+
+export async function handleInventoryCommand(cmd: InventoryCommand, deps: ParticipantDeps): Promise<OrderSagaEvent> {
+  switch (cmd.kind) {
+    case 'ReserveSeats':
+      return reserveSeats(cmd, deps);
+    case 'ConfirmSeats':
+      return confirmSeats(cmd, deps);
+    case 'ReleaseSeats':
+      return releaseSeats(cmd, deps);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ReserveSeats
+// ---------------------------------------------------------------------------------------------
+
+type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Positive integer quantities, one line per ticket type (repeated types are added up). */
+export function normaliseItems(items: readonly OrderItem[] | undefined): Checked<OrderItem[]> {
+  if (!Array.isArray(items) || items.length === 0) return { ok: false, reason: 'no items requested' };
+  const byType = new Map<string, number>();
+  for (const item of items) {
+    if (typeof item?.ticketType !== 'string' || item.ticketType.length === 0) {
+      return { ok: false, reason: 'invalid ticket type' };
+    }
+    if (!Number.isSafeInteger(item.quantity) || item.quantity <= 0) {
+      return { ok: false, reason: `invalid quantity for ${item.ticketType}: ${String(item.quantity)}` };
+    }
+    byType.set(item.ticketType, (byType.get(item.ticketType) ?? 0) + item.quantity);
+  }
+  if (byType.size > MAX_TICKET_TYPES_PER_RESERVATION) {
+    return { ok: false, reason: `too many ticket types (at most ${MAX_TICKET_TYPES_PER_RESERVATION})` };
+  }
+  return { ok: true, value: [...byType].map(([ticketType, quantity]) => ({ ticketType, quantity })) };
+}
+
+interface Quote {
+  items: ReservedItem[];
+  amount: number;
+  currency: string;
+}
+
+/** Prices the items from the inventory rows, or says why they cannot be held. */
+export function quote(eventId: string, items: readonly OrderItem[], rows: ReadonlyMap<string, InventoryRow>): Checked<Quote> {
+  if (rows.size === 0) return { ok: false, reason: `unknown event ${eventId}` };
+  let currency: string | undefined;
+  let amountMinor = 0;
+  const priced: ReservedItem[] = [];
+  for (const { ticketType, quantity } of items) {
+    const row = rows.get(ticketType);
+    if (!row) return { ok: false, reason: `unknown ticket type ${ticketType} for event ${eventId}` };
+    if (currency !== undefined && row.currency !== currency) {
+      return { ok: false, reason: 'ticket types are priced in different currencies' };
+    }
+    currency = row.currency;
+    if (row.availableQuantity < quantity) {
+      return { ok: false, reason: `sold out: ${row.availableQuantity} ${ticketType} left, ${quantity} requested` };
+    }
+    // In minor units, so 3 x 19.99 is 59.97 and not 59.97000000000001.
+    amountMinor += Math.round(row.price * 100) * quantity;
+    priced.push({ ticketType, quantity, unitPrice: row.price });
+  }
+  return { ok: true, value: { items: priced, amount: amountMinor / 100, currency: currency ?? '' } };
+}
+
+async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<OrderSagaEvent> {
+  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const reservationId = cmd.orderId;
+  const items = normaliseItems(cmd.items);
+  if (!items.ok) return reject(cmd, items.reason, [], deps);
+  if (!Number.isFinite(cmd.holdSeconds) || cmd.holdSeconds <= 0) {
+    return reject(cmd, `invalid hold: ${String(cmd.holdSeconds)} seconds`, items.value, deps);
+  }
+  if (typeof cmd.eventId !== 'string' || cmd.eventId.length === 0) {
+    return reject(cmd, 'no event id', items.value, deps);
+  }
+
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const rows = await readInventoryRows(deps, cmd.eventId);
+    const priced = quote(cmd.eventId, items.value, rows);
+    if (!priced.ok) return reject(cmd, priced.reason, items.value, deps);
+    const { amount, currency } = priced.value;
+    const now = deps.now?.() ?? new Date();
+    const record: ReservationRecord = {
+      reservationId,
+      orderId: cmd.orderId,
+      eventId: cmd.eventId,
+      items: priced.value.items,
+      status: 'ACTIVE',
+      expiresAt: new Date(now.getTime() + cmd.holdSeconds * 1000).toISOString(),
+      amount,
+      currency,
+      commandId: cmd.commandId,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    };
+    try {
+      await deps.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: deps.tables.reservations,
+                Item: record,
+                ConditionExpression: 'attribute_not_exists(reservationId)',
+              },
+            },
+            ...priced.value.items.map((item) => ({
+              Update: {
+                TableName: deps.tables.inventory,
+                Key: { eventId: cmd.eventId, ticketType: item.ticketType },
+                UpdateExpression:
+                  'SET #available = #available - :q, #reserved = #reserved + :q, #version = #version + :one, #updatedAt = :now',
+                // The price is part of the condition: the amount cannot disagree with the row.
+                ConditionExpression:
+                  'attribute_exists(#eventId) AND #available >= :q AND #price = :price AND #currency = :currency',
+                ExpressionAttributeNames: {
+                  '#eventId': 'eventId',
+                  '#available': 'availableQuantity',
+                  '#reserved': 'reservedQuantity',
+                  '#version': 'version',
+                  '#updatedAt': 'updatedAt',
+                  '#price': 'price',
+                  '#currency': 'currency',
+                },
+                ExpressionAttributeValues: {
+                  ':q': item.quantity,
+                  ':one': 1,
+                  ':now': record.createdAt,
+                  ':price': item.unitPrice,
+                  ':currency': currency,
+                },
+              },
+            })),
+          ],
+        }),
+      );
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      if (codes === null) throw error;
+      if (codes[0] === 'ConditionalCheckFailed') {
+        // The reservation exists: a duplicate delivery, or a release that came first.
+        const existing = await readReservation(deps, reservationId);
+        if (existing) return replyToDuplicateReserve(existing, log);
+      } else if (codes.includes('ConditionalCheckFailed')) {
+        // Stock or price moved since the read: read again and decide again.
+        log.debug('reserve lost a race on stock, re-reading', { attempt });
+      } else if (codes.includes('TransactionConflict')) {
+        await backoff(deps, attempt);
+      } else {
+        throw error;
+      }
+      continue;
+    }
+    log.info('seats reserved', { reservationId, eventId: cmd.eventId, amount, currency, expiresAt: record.expiresAt });
+    await inventoryChanged(deps, cmd.eventId);
+    return { type: 'SEATS_RESERVED', reservationId, expiresAt: record.expiresAt ?? '', amount, currency };
+  }
+  throw new ContentionError(`reserve ${reservationId}: still contended after ${MAX_ATTEMPTS} attempts`);
+}
+
+/**
+ * Records that this order's reservation holds nothing, so a re-delivered ReserveSeats gives the
+ * same answer even after stock came back.
+ */
+async function reject(cmd: ReserveSeats, reason: string, items: OrderItem[], deps: ParticipantDeps): Promise<OrderSagaEvent> {
+  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const now = nowIso(deps);
+  const record: ReservationRecord = {
+    reservationId: cmd.orderId,
+    orderId: cmd.orderId,
+    eventId: typeof cmd.eventId === 'string' && cmd.eventId.length > 0 ? cmd.eventId : undefined,
+    items,
+    status: 'REJECTED',
+    reason,
+    commandId: cmd.commandId,
+    createdAt: now,
+    updatedAt: now,
+  };
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    try {
+      await deps.doc.send(
+        new PutCommand({
+          TableName: deps.tables.reservations,
+          Item: record,
+          ConditionExpression: 'attribute_not_exists(reservationId)',
+        }),
+      );
+      log.info('seats unavailable', { reservationId: record.reservationId, reason });
+      return { type: 'SEATS_UNAVAILABLE', reason };
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) {
+        const existing = await readReservation(deps, record.reservationId);
+        if (existing) return replyToDuplicateReserve(existing, log);
+      } else if (isTransactionConflict(error)) {
+        await backoff(deps, attempt);
+      } else {
+        throw error;
+      }
+    }
+  }
+  throw new ContentionError(`reject ${record.reservationId}: still contended after ${MAX_ATTEMPTS} attempts`);
+}
+
+/** The answer the first delivery gave (or would have given), from the recorded reservation. */
+function replyToDuplicateReserve(existing: ReservationRecord, log: ParticipantDeps['logger']): OrderSagaEvent {
+  log.info('reserve already handled', { reservationId: existing.reservationId, status: existing.status });
+  if (existing.status === 'REJECTED') return { type: 'SEATS_UNAVAILABLE', reason: existing.reason ?? 'rejected' };
+  if (existing.tombstone) {
+    return { type: 'SEATS_UNAVAILABLE', reason: 'reservation was released before it was made' };
+  }
+  return {
+    type: 'SEATS_RESERVED',
+    reservationId: existing.reservationId,
+    expiresAt: existing.expiresAt ?? '',
+    amount: existing.amount ?? 0,
+    currency: existing.currency ?? '',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// ConfirmSeats and ReleaseSeats: ACTIVE -> CONFIRMED | RELEASED | EXPIRED
+// ---------------------------------------------------------------------------------------------
+
+function requireReservationId(cmd: ConfirmSeats | ReleaseSeats): string {
+  if (typeof cmd.reservationId !== 'string' || cmd.reservationId.length === 0) {
+    throw new PermanentCommandError('invalid-command', `${cmd.kind} for order ${cmd.orderId} has no reservation id`, {
+      commandId: cmd.commandId,
+    });
+  }
+  return cmd.reservationId;
+}
+
+async function confirmSeats(cmd: ConfirmSeats, deps: ParticipantDeps): Promise<OrderSagaEvent> {
+  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const reservationId = requireReservationId(cmd);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const existing = await readReservation(deps, reservationId);
+    if (existing?.status === 'CONFIRMED') {
+      log.info('seats already confirmed', { reservationId });
+      return { type: 'SEATS_CONFIRMED' };
+    }
+    if (existing?.status !== 'ACTIVE') {
+      throw new PermanentCommandError(
+        'illegal-state',
+        `cannot confirm reservation ${reservationId}: it is ${existing ? existing.status : 'missing'}`,
+        { reservationId, status: existing?.status ?? null, commandId: cmd.commandId },
+      );
+    }
+    const outcome = await settleActive(existing, 'CONFIRMED', deps, attempt);
+    if (outcome === 'done') {
+      log.info('seats confirmed', { reservationId, eventId: existing.eventId });
+      return { type: 'SEATS_CONFIRMED' };
+    }
+  }
+  throw new ContentionError(`confirm ${reservationId}: still contended after ${MAX_ATTEMPTS} attempts`);
+}
+
+async function releaseSeats(cmd: ReleaseSeats, deps: ParticipantDeps): Promise<OrderSagaEvent> {
+  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const reservationId = requireReservationId(cmd);
+  if (cmd.releaseAs !== 'RELEASED' && cmd.releaseAs !== 'EXPIRED') {
+    throw new PermanentCommandError('invalid-command', `invalid releaseAs ${String(cmd.releaseAs)}`, { commandId: cmd.commandId });
+  }
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const existing = await readReservation(deps, reservationId);
+    if (!existing) {
+      if (await writeTombstone(cmd, reservationId, deps, attempt)) {
+        log.warn('release before reserve: tombstone written', { reservationId });
+        return { type: 'SEATS_RELEASED' };
+      }
+      continue;
+    }
+    switch (existing.status) {
+      case 'RELEASED':
+      case 'EXPIRED':
+      case 'REJECTED':
+        log.info('seats already released', { reservationId, status: existing.status });
+        return { type: 'SEATS_RELEASED' };
+      case 'CONFIRMED':
+        throw new PermanentCommandError('illegal-state', `cannot release reservation ${reservationId}: it is CONFIRMED`, {
+          reservationId,
+          status: existing.status,
+          commandId: cmd.commandId,
+        });
+      case 'ACTIVE':
+        if ((await settleActive(existing, cmd.releaseAs, deps, attempt)) === 'done') {
+          log.info('seats released', { reservationId, eventId: existing.eventId, as: cmd.releaseAs });
+          return { type: 'SEATS_RELEASED' };
+        }
+    }
+  }
+  throw new ContentionError(`release ${reservationId}: still contended after ${MAX_ATTEMPTS} attempts`);
+}
+
+/** A RELEASED reservation that never held seats, so a late ReserveSeats holds nothing. */
+async function writeTombstone(cmd: ReleaseSeats, reservationId: string, deps: ParticipantDeps, attempt: number): Promise<boolean> {
+  const now = nowIso(deps);
+  const tombstone: ReservationRecord = {
+    reservationId,
+    orderId: cmd.orderId,
+    items: [],
+    status: 'RELEASED',
+    tombstone: true,
+    commandId: cmd.commandId,
+    createdAt: now,
+    updatedAt: now,
+    releasedAt: now,
+  };
+  try {
+    await deps.doc.send(
+      new PutCommand({
+        TableName: deps.tables.reservations,
+        Item: tombstone,
+        ConditionExpression: 'attribute_not_exists(reservationId)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false; // the reservation appeared: re-read it
+    if (isTransactionConflict(error)) {
+      await backoff(deps, attempt);
+      return false;
+    }
+    throw error;
+  }
+}
+
+/**
+ * One transaction: the reservation ACTIVE -> `to` (conditioned on still being ACTIVE) and its seats
+ * moved out of reservedQuantity, into soldQuantity (CONFIRMED) or back to availableQuantity.
+ * 'retry' means the state moved or the write conflicted: re-read and decide again.
+ */
+async function settleActive(
+  reservation: ReservationRecord,
+  to: Extract<ReservationStatus, 'CONFIRMED' | 'RELEASED' | 'EXPIRED'>,
+  deps: ParticipantDeps,
+  attempt: number,
+): Promise<'done' | 'retry'> {
+  const now = nowIso(deps);
+  const target = to === 'CONFIRMED' ? 'soldQuantity' : 'availableQuantity';
+  const eventId = reservation.eventId;
+  if (eventId === undefined && reservation.items.length > 0) {
+    throw new PermanentCommandError('invariant-broken', `reservation ${reservation.reservationId} holds seats but has no event`);
+  }
+  try {
+    await deps.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: deps.tables.reservations,
+              Key: { reservationId: reservation.reservationId },
+              UpdateExpression: `SET #status = :to, #updatedAt = :now, #${to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt'} = :now`,
+              ConditionExpression: '#status = :active',
+              ExpressionAttributeNames: {
+                '#status': 'status',
+                '#updatedAt': 'updatedAt',
+                [`#${to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt'}`]: to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt',
+              },
+              ExpressionAttributeValues: { ':to': to, ':now': now, ':active': 'ACTIVE' },
+            },
+          },
+          ...reservation.items.map((item) => ({
+            Update: {
+              TableName: deps.tables.inventory,
+              Key: { eventId, ticketType: item.ticketType },
+              UpdateExpression: 'SET #reserved = #reserved - :q, #target = #target + :q, #version = #version + :one, #updatedAt = :now',
+              ConditionExpression: '#reserved >= :q',
+              ExpressionAttributeNames: {
+                '#reserved': 'reservedQuantity',
+                '#target': target,
+                '#version': 'version',
+                '#updatedAt': 'updatedAt',
+              },
+              ExpressionAttributeValues: { ':q': item.quantity, ':one': 1, ':now': now },
+            },
+          })),
+        ],
+      }),
+    );
+  } catch (error) {
+    const codes = cancellationCodes(error);
+    if (codes === null) throw error;
+    if (codes[0] === 'ConditionalCheckFailed') return 'retry'; // no longer ACTIVE: re-read
+    if (codes.includes('ConditionalCheckFailed')) {
+      throw new PermanentCommandError(
+        'invariant-broken',
+        `reservation ${reservation.reservationId} holds more seats than its ticket types have reserved`,
+        { reservationId: reservation.reservationId, eventId, codes },
+      );
+    }
+    if (codes.includes('TransactionConflict')) {
+      await backoff(deps, attempt);
+      return 'retry';
+    }
+    throw error;
+  }
+  if (eventId !== undefined) await inventoryChanged(deps, eventId);
+  return 'done';
+}

@@ -1,0 +1,303 @@
+/**
+ * The payment participant. One Payments record per order is the guard against charging twice:
+ * ChargePayment first records the intent (IN_FLIGHT, attribute_not_exists), then calls the gateway
+ * with chargeId = ch_<orderId> as its idempotency key, then records the outcome conditionally
+ * (IN_FLIGHT -> CAPTURED | DECLINED). A worker that dies in between leaves IN_FLIGHT behind; the
+ * re-delivered command resumes the same gateway call. VoidPayment takes the record first if the
+ * charge has not started, so a late charge finds VOIDED and never reaches the gateway.
+ */
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { OrderSagaEvent } from '../../machines/order-saga/types';
+import type { ChargePayment, PaymentCommand, RefundPayment, VoidPayment } from './commands';
+import { defaultSleep, nowIso, type ParticipantDeps } from './deps';
+import { backoff, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS } from './dynamo-errors';
+import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
+import { simulateGatewayCharge, type GatewayOutcome } from './gateway';
+import { readPayment, type PaymentRecord } from './records';
+
+export const chargeIdFor = (orderId: string): string => `ch_${orderId}`;
+export const refundIdFor = (orderId: string): string => `rf_${orderId}`;
+
+/** How long a VoidPayment waits before looking again at a charge that is still running. */
+export const VOID_RETRY_AFTER_MS = 5000;
+
+export async function handlePaymentCommand(cmd: PaymentCommand, deps: ParticipantDeps): Promise<OrderSagaEvent> {
+  switch (cmd.kind) {
+    case 'ChargePayment':
+      return chargePayment(cmd, deps);
+    case 'VoidPayment':
+      return voidPayment(cmd, deps);
+    case 'RefundPayment':
+      return refundPayment(cmd, deps);
+  }
+}
+
+/** The recorded payment of an order (strongly consistent), for tests and invariant checks. */
+export async function getPayment(deps: Pick<ParticipantDeps, 'doc' | 'tables'>, orderId: string): Promise<PaymentRecord | undefined> {
+  return readPayment(deps, orderId);
+}
+
+/** What the saga is told about a settled record. */
+function settledReply(record: PaymentRecord): OrderSagaEvent | null {
+  switch (record.status) {
+    case 'CAPTURED':
+    case 'REFUNDED': // the recorded truth: it was captured (and then refunded)
+      return {
+        type: 'PAYMENT_CAPTURED',
+        paymentId: record.chargeId ?? chargeIdFor(record.orderId),
+        amount: record.amount ?? 0,
+        currency: record.currency ?? '',
+      };
+    case 'DECLINED':
+      return { type: 'PAYMENT_DECLINED', reason: record.reason ?? 'declined' };
+    case 'VOIDED':
+      return { type: 'PAYMENT_DECLINED', reason: 'voided' };
+    case 'IN_FLIGHT':
+      return null;
+  }
+}
+
+async function putIfAbsent(deps: ParticipantDeps, record: PaymentRecord): Promise<boolean> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    try {
+      await deps.doc.send(
+        new PutCommand({ TableName: deps.tables.payments, Item: record, ConditionExpression: 'attribute_not_exists(orderId)' }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      if (!isTransactionConflict(error)) throw error;
+      await backoff(deps, attempt);
+    }
+  }
+  throw new ContentionError(`payment ${record.orderId}: still contended after ${MAX_ATTEMPTS} attempts`);
+}
+
+async function mustRead(deps: ParticipantDeps, orderId: string): Promise<PaymentRecord> {
+  const record = await readPayment(deps, orderId);
+  // A conditional put just failed on this key, and payment records are never deleted.
+  if (!record) throw new RetryLaterError(`payment ${orderId} vanished after a conditional failure`);
+  return record;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ChargePayment
+// ---------------------------------------------------------------------------------------------
+
+function invalidCharge(cmd: ChargePayment): string | null {
+  if (typeof cmd.amount !== 'number' || !Number.isFinite(cmd.amount) || cmd.amount <= 0) return `invalid amount ${String(cmd.amount)}`;
+  if (typeof cmd.currency !== 'string' || cmd.currency.length === 0) return 'invalid currency';
+  if (typeof cmd.paymentToken !== 'string') return 'no payment token';
+  return null;
+}
+
+async function chargePayment(cmd: ChargePayment, deps: ParticipantDeps): Promise<OrderSagaEvent> {
+  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const now = nowIso(deps);
+  const invalid = invalidCharge(cmd);
+  const intent: PaymentRecord = {
+    orderId: cmd.orderId,
+    status: invalid === null ? 'IN_FLIGHT' : 'DECLINED',
+    amount: cmd.amount,
+    currency: cmd.currency,
+    paymentToken: cmd.paymentToken,
+    chargeId: chargeIdFor(cmd.orderId),
+    attempts: invalid === null ? 1 : 0,
+    ...(invalid === null ? {} : { reason: invalid, declinedAt: now }),
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (await putIfAbsent(deps, intent)) {
+    if (invalid !== null) {
+      log.warn('charge refused before the gateway', { reason: invalid });
+      return { type: 'PAYMENT_DECLINED', reason: invalid };
+    }
+    return completeCharge(intent, deps, log);
+  }
+
+  let existing = await mustRead(deps, cmd.orderId);
+  if (existing.status === 'IN_FLIGHT') {
+    // A worker died mid-charge, or a duplicate is racing: resume the same (idempotent) gateway call.
+    const resumed = await countResumedAttempt(existing, deps);
+    if (resumed) {
+      log.warn('resuming an in-flight charge', { chargeId: resumed.chargeId, attempts: resumed.attempts });
+      return completeCharge(resumed, deps, log);
+    }
+    existing = await mustRead(deps, cmd.orderId);
+  }
+  const reply = settledReply(existing);
+  if (!reply) throw new RetryLaterError(`charge ${cmd.orderId} is still in flight`);
+  log.info('charge already handled', { status: existing.status });
+  return reply;
+}
+
+/** attempts + 1 while still IN_FLIGHT; null if another delivery settled it meanwhile. */
+async function countResumedAttempt(record: PaymentRecord, deps: ParticipantDeps): Promise<PaymentRecord | null> {
+  try {
+    const { Attributes } = await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.tables.payments,
+        Key: { orderId: record.orderId },
+        UpdateExpression: 'SET #attempts = if_not_exists(#attempts, :zero) + :one, #updatedAt = :now',
+        ConditionExpression: '#status = :inFlight',
+        ExpressionAttributeNames: { '#attempts': 'attempts', '#updatedAt': 'updatedAt', '#status': 'status' },
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': nowIso(deps), ':inFlight': 'IN_FLIGHT' },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes as PaymentRecord;
+  } catch (error) {
+    if (isConditionalCheckFailed(error) || isTransactionConflict(error)) return null;
+    throw error;
+  }
+}
+
+/** Calls the gateway for the recorded intent and records its outcome, IN_FLIGHT -> outcome. */
+async function completeCharge(record: PaymentRecord, deps: ParticipantDeps, log: ParticipantDeps['logger']): Promise<OrderSagaEvent> {
+  const chargeId = record.chargeId ?? chargeIdFor(record.orderId);
+  const outcome: GatewayOutcome = await simulateGatewayCharge(
+    { chargeId, paymentToken: record.paymentToken ?? '', amount: record.amount ?? 0, currency: record.currency ?? '' },
+    { slowMs: deps.paymentSlowMs, sleep: deps.sleep ?? defaultSleep },
+  );
+  const now = nowIso(deps);
+  const captured = outcome.outcome === 'captured';
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    try {
+      const { Attributes } = await deps.doc.send(
+        new UpdateCommand({
+          TableName: deps.tables.payments,
+          Key: { orderId: record.orderId },
+          UpdateExpression: captured
+            ? 'SET #status = :outcome, #at = :now, #updatedAt = :now'
+            : 'SET #status = :outcome, #at = :now, #updatedAt = :now, #reason = :reason',
+          ConditionExpression: '#status = :inFlight',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#at': captured ? 'capturedAt' : 'declinedAt',
+            '#updatedAt': 'updatedAt',
+            ...(captured ? {} : { '#reason': 'reason' }),
+          },
+          ExpressionAttributeValues: {
+            ':outcome': captured ? 'CAPTURED' : 'DECLINED',
+            ':now': now,
+            ':inFlight': 'IN_FLIGHT',
+            ...(outcome.outcome === 'declined' ? { ':reason': outcome.reason } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const settled = Attributes as PaymentRecord;
+      log.info(captured ? 'payment captured' : 'payment declined', { chargeId, amount: settled.amount, reason: settled.reason });
+      const reply = settledReply(settled);
+      if (!reply) throw new Error(`payment ${record.orderId} still IN_FLIGHT after settling`);
+      return reply;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) {
+        // Another delivery of the same charge recorded the outcome first: that is the answer.
+        const reply = settledReply(await mustRead(deps, record.orderId));
+        if (!reply) throw new RetryLaterError(`charge ${record.orderId} is still in flight`);
+        return reply;
+      }
+      if (!isTransactionConflict(error)) throw error;
+      await backoff(deps, attempt);
+    }
+  }
+  throw new ContentionError(`charge ${record.orderId}: still contended after ${MAX_ATTEMPTS} attempts`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// VoidPayment
+// ---------------------------------------------------------------------------------------------
+
+async function voidPayment(cmd: VoidPayment, deps: ParticipantDeps): Promise<OrderSagaEvent> {
+  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const now = nowIso(deps);
+  const voided: PaymentRecord = { orderId: cmd.orderId, status: 'VOIDED', voidedAt: now, createdAt: now, updatedAt: now };
+  if (await putIfAbsent(deps, voided)) {
+    log.info('payment voided before any charge');
+    return { type: 'PAYMENT_DECLINED', reason: 'voided' };
+  }
+  const existing = await mustRead(deps, cmd.orderId);
+  const reply = settledReply(existing);
+  if (!reply) {
+    // The charge's own reply will come; look again later for the settled outcome.
+    throw new RetryLaterError(`charge ${cmd.orderId} is still in flight; void later`, VOID_RETRY_AFTER_MS);
+  }
+  log.info('void found a settled payment', { status: existing.status });
+  return reply;
+}
+
+// ---------------------------------------------------------------------------------------------
+// RefundPayment
+// ---------------------------------------------------------------------------------------------
+
+async function refundPayment(cmd: RefundPayment, deps: ParticipantDeps): Promise<OrderSagaEvent> {
+  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  if (typeof cmd.amount !== 'number' || !Number.isFinite(cmd.amount) || cmd.amount <= 0) {
+    throw new PermanentCommandError('invalid-command', `refund for order ${cmd.orderId}: invalid amount ${String(cmd.amount)}`);
+  }
+  const refundId = refundIdFor(cmd.orderId);
+  let conditionFailed = false;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS && !conditionFailed; attempt++) {
+    try {
+      await deps.doc.send(
+        new UpdateCommand({
+          TableName: deps.tables.payments,
+          Key: { orderId: cmd.orderId },
+          UpdateExpression:
+            'SET #status = :refunded, #refundId = :refundId, #refundedAmount = :amount, #refundedAt = :now, #updatedAt = :now',
+          ConditionExpression: '#status = :captured AND #chargeId = :chargeId AND #currency = :currency AND #amount >= :amount',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#refundId': 'refundId',
+            '#refundedAmount': 'refundedAmount',
+            '#refundedAt': 'refundedAt',
+            '#updatedAt': 'updatedAt',
+            '#chargeId': 'chargeId',
+            '#currency': 'currency',
+            '#amount': 'amount',
+          },
+          ExpressionAttributeValues: {
+            ':refunded': 'REFUNDED',
+            ':refundId': refundId,
+            ':amount': cmd.amount,
+            ':now': nowIso(deps),
+            ':captured': 'CAPTURED',
+            ':chargeId': cmd.paymentId,
+            ':currency': cmd.currency,
+          },
+        }),
+      );
+      log.info('refund issued', { refundId, amount: cmd.amount });
+      return { type: 'REFUND_ISSUED', refundId, amount: cmd.amount };
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) {
+        conditionFailed = true;
+        continue;
+      }
+      if (!isTransactionConflict(error)) throw error;
+      await backoff(deps, attempt);
+    }
+  }
+  if (!conditionFailed) throw new ContentionError(`refund ${cmd.orderId}: still contended after ${MAX_ATTEMPTS} attempts`);
+  const existing = await readPayment(deps, cmd.orderId);
+  if (existing?.status === 'REFUNDED') {
+    log.info('refund already issued', { refundId: existing.refundId });
+    return { type: 'REFUND_ISSUED', refundId: existing.refundId ?? refundId, amount: existing.refundedAmount ?? 0 };
+  }
+  if (existing?.status === 'CAPTURED') {
+    throw new PermanentCommandError(
+      'illegal-state',
+      `cannot refund order ${cmd.orderId}: the command (${cmd.paymentId}, ${cmd.amount} ${cmd.currency}) does not match the capture (${existing.chargeId ?? '?'}, ${existing.amount ?? '?'} ${existing.currency ?? '?'})`,
+      { orderId: cmd.orderId, commandId: cmd.commandId },
+    );
+  }
+  if (existing === undefined) {
+    throw new PermanentCommandError('illegal-state', `cannot refund order ${cmd.orderId}: no payment recorded`, { orderId: cmd.orderId });
+  }
+  throw new PermanentCommandError('illegal-state', `cannot refund order ${cmd.orderId}: the payment is ${existing.status}`, {
+    orderId: cmd.orderId,
+    status: existing.status,
+    commandId: cmd.commandId,
+  });
+}

@@ -1,0 +1,118 @@
+/** The shapes participants store, one per table, and the consistent base-table reads of them. */
+import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { OrderItem, ReservationStatus } from '../../machines/order-saga/types';
+import type { ParticipantDeps } from './deps';
+
+/** TicketInventory: one row per (eventId, ticketType). available + reserved + sold = total. */
+export interface InventoryRow {
+  eventId: string;
+  ticketType: string;
+  eventName: string;
+  totalQuantity: number;
+  availableQuantity: number;
+  reservedQuantity: number;
+  soldQuantity: number;
+  price: number;
+  currency: string;
+  version: number;
+  updatedAt?: string;
+}
+
+export interface ReservedItem extends OrderItem {
+  unitPrice: number;
+}
+
+/** TicketReservations: reservationId = orderId, so a re-sent ReserveSeats finds its own record. */
+export interface ReservationRecord {
+  reservationId: string;
+  orderId: string;
+  eventId?: string;
+  /** With `unitPrice` on reservations that held seats. */
+  items: Array<OrderItem & { unitPrice?: number }>;
+  status: ReservationStatus;
+  /** Only on reservations that held seats. */
+  expiresAt?: string;
+  amount?: number;
+  currency?: string;
+  /** Why a REJECTED reservation holds nothing. */
+  reason?: string;
+  /** Written by a ReleaseSeats that came before its ReserveSeats: it never held seats. */
+  tombstone?: boolean;
+  commandId: string;
+  createdAt: string;
+  updatedAt: string;
+  confirmedAt?: string;
+  releasedAt?: string;
+}
+
+export type PaymentStatus = 'IN_FLIGHT' | 'CAPTURED' | 'DECLINED' | 'VOIDED' | 'REFUNDED';
+
+/** Payments: one record per order, so an order is charged at most once. */
+export interface PaymentRecord {
+  orderId: string;
+  status: PaymentStatus;
+  /** Absent on a record created by VoidPayment (no charge was ever attempted). */
+  amount?: number;
+  currency?: string;
+  paymentToken?: string;
+  chargeId?: string;
+  /** Gateway calls started for this charge (more than 1 after a worker died mid-charge). */
+  attempts?: number;
+  reason?: string;
+  createdAt: string;
+  updatedAt: string;
+  capturedAt?: string;
+  declinedAt?: string;
+  voidedAt?: string;
+  refundId?: string;
+  refundedAmount?: number;
+  refundedAt?: string;
+}
+
+export interface NotificationRecord {
+  notificationId: string;
+  orderId: string;
+  customerId: string;
+  template: string;
+  sentAt: string;
+}
+
+type Deps = Pick<ParticipantDeps, 'doc' | 'tables'>;
+
+/** Every ticket type of an event, by ticketType (strongly consistent, base table). */
+export async function readInventoryRows(deps: Deps, eventId: string): Promise<Map<string, InventoryRow>> {
+  const rows = new Map<string, InventoryRow>();
+  let startKey: QueryCommandOutput['LastEvaluatedKey'];
+  do {
+    const page = await deps.doc.send(
+      new QueryCommand({
+        TableName: deps.tables.inventory,
+        KeyConditionExpression: '#eventId = :eventId',
+        ExpressionAttributeNames: { '#eventId': 'eventId' },
+        ExpressionAttributeValues: { ':eventId': eventId },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const row = item as InventoryRow;
+      rows.set(row.ticketType, row);
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return rows;
+}
+
+export async function readReservation(deps: Deps, reservationId: string): Promise<ReservationRecord | undefined> {
+  const { Item } = await deps.doc.send(
+    new GetCommand({ TableName: deps.tables.reservations, Key: { reservationId }, ConsistentRead: true }),
+  );
+  return Item as ReservationRecord | undefined;
+}
+
+export async function readPayment(deps: Deps, orderId: string): Promise<PaymentRecord | undefined> {
+  const { Item } = await deps.doc.send(
+    new GetCommand({ TableName: deps.tables.payments, Key: { orderId }, ConsistentRead: true }),
+  );
+  return Item as PaymentRecord | undefined;
+}

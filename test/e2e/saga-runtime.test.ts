@@ -1,0 +1,94 @@
+/**
+ * The order saga end to end on the real emulator, driven through the runtime (no HTTP): every
+ * outcome the machine promises happens to the seats, the payment and the history.
+ */
+import { randomUUID } from 'node:crypto';
+import { getPayment, readInventoryRows, readReservation } from '../../src/participants';
+import type { StoredSaga } from '../../src/store/saga-store';
+import { eventually, seedInventory, startTestService, type TestService } from '../support/service';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService({ HOLD_SECONDS: '2', PAYMENT_SLOW_MS: '4000' });
+});
+afterAll(async () => {
+  await service?.stop();
+});
+
+async function place(eventId: string, paymentToken: string, quantity = 2): Promise<string> {
+  const orderId = randomUUID();
+  await service.core.runtime.place({
+    orderId,
+    customerId: 'customer-1',
+    eventId,
+    items: [{ ticketType: 'GA', quantity }],
+    paymentToken,
+    correlationId: `corr-${orderId}`,
+    requestHash: 'h',
+  });
+  return orderId;
+}
+
+const finalOf = (orderId: string): Promise<StoredSaga> =>
+  eventually(
+    async () => (await service.core.store.load(orderId))!,
+    (s) => ['COMPLETED', 'CANCELLED', 'FAILED'].includes(s.status),
+  );
+
+async function stock(eventId: string) {
+  const row = (await readInventoryRows(service.core.participantDeps, eventId)).get('GA')!;
+  return { available: row.availableQuantity, reserved: row.reservedQuantity, sold: row.soldQuantity };
+}
+
+describe('the order saga on DynamoDB + SQS', () => {
+  it('completes a paid order: seats sold, history contiguous, notification sent', async () => {
+    const eventId = `ev-${randomUUID()}`;
+    await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 10, price: 25, currency: 'EUR' }]);
+    const orderId = await place(eventId, 'tok_success');
+    const saga = await finalOf(orderId);
+    expect(saga.status).toBe('COMPLETED');
+    expect(await stock(eventId)).toEqual({ available: 8, reserved: 0, sold: 2 });
+    const history = await service.core.store.history(orderId);
+    expect(history.map((h) => h.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(history.map((h) => h.eventType)).toEqual(['ORDER_PLACED', 'SEATS_RESERVED', 'PAYMENT_CAPTURED', 'SEATS_CONFIRMED', 'NOTIFICATION_SENT']);
+    expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
+    expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('CONFIRMED');
+  });
+
+  it('cancels a declined payment and puts the seats back', async () => {
+    const eventId = `ev-${randomUUID()}`;
+    await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 10, price: 25, currency: 'EUR' }]);
+    const orderId = await place(eventId, 'tok_declined');
+    const saga = await finalOf(orderId);
+    expect(saga.status).toBe('CANCELLED');
+    expect(saga.saga.context.outcome).toBe('declined');
+    expect(await stock(eventId)).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('RELEASED');
+  });
+
+  it('fails a sold-out order without touching stock', async () => {
+    const eventId = `ev-${randomUUID()}`;
+    await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 1, price: 25, currency: 'EUR' }]);
+    const orderId = await place(eventId, 'tok_success', 2);
+    const saga = await finalOf(orderId);
+    expect(saga.status).toBe('FAILED');
+    expect(await stock(eventId)).toEqual({ available: 1, reserved: 0, sold: 0 });
+  });
+
+  it('expires the hold, then refunds the payment that came in late', async () => {
+    const eventId = `ev-${randomUUID()}`;
+    await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 10, price: 25, currency: 'EUR' }]);
+    // tok_slow takes 4 s; the hold is 2 s.
+    const orderId = await place(eventId, 'tok_slow');
+    const saga = await finalOf(orderId);
+    expect(saga.status).toBe('CANCELLED');
+    expect(saga.saga.context.outcome).toBe('expired');
+    expect(saga.saga.context.refund?.amount).toBe(50);
+    expect(await stock(eventId)).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('EXPIRED');
+    expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('REFUNDED');
+    const types = (await service.core.store.history(orderId)).map((h) => h.eventType);
+    expect(types).toEqual(['ORDER_PLACED', 'SEATS_RESERVED', 'HOLD_EXPIRED', 'SEATS_RELEASED', 'PAYMENT_CAPTURED', 'REFUND_ISSUED']);
+  });
+});

@@ -1,0 +1,313 @@
+/**
+ * The inventory participant against the emulator: seats move between available, reserved and sold
+ * exactly once per order, however often and in whatever order its commands arrive.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { OrderSagaEvent } from '../../machines/order-saga/types';
+import { PermanentCommandError } from '../../src/participants/errors';
+import { handleInventoryCommand } from '../../src/participants/inventory';
+import { putEventInventory } from '../../src/participants/inventory-admin';
+import { readInventoryRows, readReservation } from '../../src/participants/records';
+import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
+import { createTestAws, TEST_ENDPOINT, TEST_REGION, type TestAws } from '../support/aws';
+import {
+  confirm,
+  expectConserved,
+  FIXED_NOW,
+  heldAndSold,
+  participantDeps,
+  release,
+  reservationsOf,
+  reserve,
+  uid,
+} from './helpers';
+
+let aws: TestAws;
+beforeAll(async () => {
+  aws = await createTestAws('tinv');
+});
+afterAll(async () => {
+  await aws?.cleanup();
+});
+
+async function newEvent(ga = 10, vip = 5): Promise<string> {
+  const eventId = uid('event');
+  await putEventInventory(participantDeps(aws), eventId, 'Concert', [
+    { ticketType: 'GA', totalQuantity: ga, price: 19.99, currency: 'EUR' },
+    { ticketType: 'VIP', totalQuantity: vip, price: 100, currency: 'EUR' },
+  ]);
+  return eventId;
+}
+
+async function stock(eventId: string): Promise<Record<string, { available: number; reserved: number; sold: number }>> {
+  const rows = await readInventoryRows(participantDeps(aws), eventId);
+  expectConserved(rows.values());
+  return Object.fromEntries(
+    [...rows.values()].map((r) => [r.ticketType, { available: r.availableQuantity, reserved: r.reservedQuantity, sold: r.soldQuantity }]),
+  );
+}
+
+describe('ReserveSeats', () => {
+  it('holds the seats and prices them from the inventory', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    const deps = participantDeps(aws, { now: () => FIXED_NOW });
+
+    const reply = await handleInventoryCommand(
+      reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 3 }, { ticketType: 'VIP', quantity: 1 }], 900),
+      deps,
+    );
+
+    expect(reply).toEqual({
+      type: 'SEATS_RESERVED',
+      reservationId: orderId,
+      expiresAt: '2030-01-01T12:15:00.000Z',
+      amount: 159.97,
+      currency: 'EUR',
+    });
+    expect(await stock(eventId)).toEqual({
+      GA: { available: 7, reserved: 3, sold: 0 },
+      VIP: { available: 4, reserved: 1, sold: 0 },
+    });
+    const record = await readReservation(deps, orderId);
+    expect(record).toMatchObject({ status: 'ACTIVE', orderId, eventId, amount: 159.97, currency: 'EUR' });
+    expect(deps.recorder.changedEvents).toEqual([eventId]);
+  });
+
+  it('adds up a ticket type listed twice', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    const reply = await handleInventoryCommand(
+      reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }, { ticketType: 'GA', quantity: 2 }]),
+      participantDeps(aws),
+    );
+    expect(reply).toMatchObject({ type: 'SEATS_RESERVED', amount: 59.97 });
+    expect((await stock(eventId)).GA).toEqual({ available: 7, reserved: 3, sold: 0 });
+  });
+
+  it('handles the same command twice as one reservation, with the same reply', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    const deps = participantDeps(aws);
+    const cmd = reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 2 }]);
+
+    const first = await handleInventoryCommand(cmd, deps);
+    const second = await handleInventoryCommand(cmd, participantDeps(aws, { now: () => new Date(Date.now() + 60_000) }));
+
+    expect(second).toEqual(first);
+    expect((await stock(eventId)).GA).toEqual({ available: 8, reserved: 2, sold: 0 });
+    expect(await reservationsOf(aws, eventId)).toHaveLength(1);
+  });
+
+  it('handles concurrent duplicates of one command as one reservation', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    const cmd = reserve(orderId, eventId, [{ ticketType: 'VIP', quantity: 2 }]);
+    const replies = await Promise.all(Array.from({ length: 8 }, () => handleInventoryCommand(cmd, participantDeps(aws))));
+    for (const reply of replies) expect(reply).toEqual(replies[0]);
+    expect((await stock(eventId)).VIP).toEqual({ available: 3, reserved: 2, sold: 0 });
+  });
+
+  it('rejects a sold-out request, holds nothing, and says the same on redelivery after stock came back', async () => {
+    const eventId = await newEvent(2, 1);
+    const orderId = uid('order');
+    const cmd = reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }, { ticketType: 'VIP', quantity: 2 }]);
+
+    const first = await handleInventoryCommand(cmd, participantDeps(aws));
+    expect(first).toEqual({ type: 'SEATS_UNAVAILABLE', reason: expect.stringContaining('VIP') });
+    expect(await stock(eventId)).toEqual({
+      GA: { available: 2, reserved: 0, sold: 0 },
+      VIP: { available: 1, reserved: 0, sold: 0 },
+    });
+    expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({ status: 'REJECTED' });
+
+    await putEventInventory(participantDeps(aws), eventId, 'Concert', [
+      { ticketType: 'VIP', totalQuantity: 10, price: 100, currency: 'EUR' },
+    ]);
+    const redelivered = await handleInventoryCommand(cmd, participantDeps(aws));
+
+    expect(redelivered).toEqual(first);
+    expect((await stock(eventId)).VIP).toEqual({ available: 10, reserved: 0, sold: 0 });
+  });
+
+  it.each([
+    ['an unknown event', 'no-such-event', [{ ticketType: 'GA', quantity: 1 }], /unknown event/],
+    ['an unknown ticket type', null, [{ ticketType: 'BALCONY', quantity: 1 }], /unknown ticket type BALCONY/],
+    ['a zero quantity', null, [{ ticketType: 'GA', quantity: 0 }], /invalid quantity/],
+    ['a fractional quantity', null, [{ ticketType: 'GA', quantity: 1.5 }], /invalid quantity/],
+    ['no items', null, [], /no items/],
+  ])('rejects %s and records the rejection', async (_name, givenEvent, items, reason) => {
+    const eventId = givenEvent ?? (await newEvent());
+    const orderId = uid('order');
+    const reply = await handleInventoryCommand(reserve(orderId, eventId, items), participantDeps(aws));
+    expect(reply).toEqual({ type: 'SEATS_UNAVAILABLE', reason: expect.stringMatching(reason) });
+    expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({ status: 'REJECTED' });
+    if (givenEvent === null) {
+      expect((await stock(eventId)).GA).toEqual({ available: 10, reserved: 0, sold: 0 });
+    }
+  });
+
+  it('sells exactly the stock to 50 concurrent orders for 20 seats', async () => {
+    const eventId = uid('event');
+    await putEventInventory(participantDeps(aws), eventId, 'Rush', [
+      { ticketType: 'GA', totalQuantity: 20, price: 10, currency: 'EUR' },
+    ]);
+
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        handleInventoryCommand(reserve(uid('rush'), eventId, [{ ticketType: 'GA', quantity: 1 }]), participantDeps(aws)),
+      ),
+    );
+
+    const count = (type: OrderSagaEvent['type']) => replies.filter((r) => r.type === type).length;
+    expect({ reserved: count('SEATS_RESERVED'), unavailable: count('SEATS_UNAVAILABLE') }).toEqual({ reserved: 20, unavailable: 30 });
+    expect((await stock(eventId)).GA).toEqual({ available: 0, reserved: 20, sold: 0 });
+    const reservations = await reservationsOf(aws, eventId);
+    expect(reservations.filter((r) => r.status === 'ACTIVE')).toHaveLength(20);
+    expect(reservations.filter((r) => r.status === 'REJECTED')).toHaveLength(30);
+    expect(heldAndSold(reservations).get('GA')).toEqual({ reserved: 20, sold: 0 });
+  });
+
+  it('retries a transaction AWS cancels with TransactionConflict, after a jittered backoff', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    const clients = createAwsClients({ awsEndpoint: TEST_ENDPOINT, awsRegion: TEST_REGION });
+    let injected = 0;
+    clients.ddb.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand' && injected < 2) {
+          injected += 1;
+          throw new TransactionCanceledException({
+            message: 'Transaction cancelled',
+            $metadata: {},
+            CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectTransactionConflict' },
+    );
+    try {
+      const deps = participantDeps(aws, { doc: clients.doc });
+      const reply = await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }]), deps);
+      expect(reply).toMatchObject({ type: 'SEATS_RESERVED', reservationId: orderId });
+      expect(injected).toBe(2);
+      expect(deps.recorder.sleeps).toHaveLength(2);
+      expect((await stock(eventId)).GA).toEqual({ available: 9, reserved: 1, sold: 0 });
+    } finally {
+      destroyAwsClients(clients);
+    }
+  });
+});
+
+describe('ReleaseSeats', () => {
+  it('returns held seats once, however often it is delivered', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 4 }]), participantDeps(aws));
+    const deps = participantDeps(aws);
+
+    expect(await handleInventoryCommand(release(orderId), deps)).toEqual({ type: 'SEATS_RELEASED' });
+    expect(await handleInventoryCommand(release(orderId), deps)).toEqual({ type: 'SEATS_RELEASED' });
+
+    expect((await stock(eventId)).GA).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(await readReservation(deps, orderId)).toMatchObject({ status: 'RELEASED' });
+    expect(deps.recorder.changedEvents).toEqual([eventId]);
+  });
+
+  it('records a hold that ran out as EXPIRED', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'VIP', quantity: 2 }]), participantDeps(aws));
+
+    expect(await handleInventoryCommand(release(orderId, 'EXPIRED'), participantDeps(aws))).toEqual({ type: 'SEATS_RELEASED' });
+
+    expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({ status: 'EXPIRED' });
+    expect((await stock(eventId)).VIP).toEqual({ available: 5, reserved: 0, sold: 0 });
+  });
+
+  it('acknowledges releasing a rejected reservation without touching stock', async () => {
+    const eventId = await newEvent(1, 1);
+    const orderId = uid('order');
+    await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 5 }]), participantDeps(aws));
+    expect(await handleInventoryCommand(release(orderId), participantDeps(aws))).toEqual({ type: 'SEATS_RELEASED' });
+    expect((await stock(eventId)).GA).toEqual({ available: 1, reserved: 0, sold: 0 });
+  });
+
+  it('leaves a tombstone when it comes before the reservation, so a late ReserveSeats holds nothing', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+
+    expect(await handleInventoryCommand(release(orderId), participantDeps(aws))).toEqual({ type: 'SEATS_RELEASED' });
+    const late = await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 2 }]), participantDeps(aws));
+
+    expect(late).toEqual({ type: 'SEATS_UNAVAILABLE', reason: expect.stringMatching(/released before/) });
+    expect((await stock(eventId)).GA).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({ status: 'RELEASED', tombstone: true, items: [] });
+  });
+
+  it('a ReserveSeats re-delivered after the release replies what it recorded and holds nothing again', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    const cmd = reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 2 }]);
+    const first = await handleInventoryCommand(cmd, participantDeps(aws));
+    await handleInventoryCommand(release(orderId), participantDeps(aws));
+
+    expect(await handleInventoryCommand(cmd, participantDeps(aws))).toEqual(first);
+    expect((await stock(eventId)).GA).toEqual({ available: 10, reserved: 0, sold: 0 });
+  });
+
+  it('refuses to release sold seats', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }]), participantDeps(aws));
+    await handleInventoryCommand(confirm(orderId), participantDeps(aws));
+
+    await expect(handleInventoryCommand(release(orderId), participantDeps(aws))).rejects.toThrow(PermanentCommandError);
+    expect((await stock(eventId)).GA).toEqual({ available: 9, reserved: 0, sold: 1 });
+  });
+});
+
+describe('ConfirmSeats', () => {
+  it('turns held seats into sold ones once, however often it is delivered', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    await handleInventoryCommand(
+      reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 2 }, { ticketType: 'VIP', quantity: 1 }]),
+      participantDeps(aws),
+    );
+
+    expect(await handleInventoryCommand(confirm(orderId), participantDeps(aws))).toEqual({ type: 'SEATS_CONFIRMED' });
+    expect(await handleInventoryCommand(confirm(orderId), participantDeps(aws))).toEqual({ type: 'SEATS_CONFIRMED' });
+
+    expect(await stock(eventId)).toEqual({
+      GA: { available: 8, reserved: 0, sold: 2 },
+      VIP: { available: 4, reserved: 0, sold: 1 },
+    });
+    expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({ status: 'CONFIRMED' });
+  });
+
+  it('refuses to confirm a released, rejected or missing reservation', async () => {
+    const eventId = await newEvent(1, 1);
+    const released = uid('order');
+    await handleInventoryCommand(reserve(released, eventId, [{ ticketType: 'GA', quantity: 1 }]), participantDeps(aws));
+    await handleInventoryCommand(release(released), participantDeps(aws));
+    const rejected = uid('order');
+    await handleInventoryCommand(reserve(rejected, eventId, [{ ticketType: 'VIP', quantity: 9 }]), participantDeps(aws));
+
+    await expect(handleInventoryCommand(confirm(released), participantDeps(aws))).rejects.toThrow(/RELEASED/);
+    await expect(handleInventoryCommand(confirm(rejected), participantDeps(aws))).rejects.toThrow(/REJECTED/);
+    await expect(handleInventoryCommand(confirm(uid('order')), participantDeps(aws))).rejects.toThrow(/missing/);
+    expect(await stock(eventId)).toEqual({
+      GA: { available: 1, reserved: 0, sold: 0 },
+      VIP: { available: 1, reserved: 0, sold: 0 },
+    });
+  });
+
+  it('rejects a command without a reservation id as malformed', async () => {
+    await expect(handleInventoryCommand(confirm(uid('order'), ''), participantDeps(aws))).rejects.toMatchObject({
+      name: 'PermanentCommandError',
+      code: 'invalid-command',
+    });
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * Isolated AWS resources for one test file, on the emulator (or whatever AWS_ENDPOINT_URL names):
+ * every table and queue of init-scripts/resources.json under a unique prefix.
+ *
+ *   const aws = await createTestAws();   // in beforeAll
+ *   ... aws.clients.doc, aws.names.tables.inventory ...
+ *   await aws.cleanup();                 // in afterAll
+ */
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { initResources } from '../../src/infra/init';
+import { resourceNames, type ResourceNames } from '../../src/infra/resources';
+
+export const TEST_ENDPOINT = process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566';
+export const TEST_REGION = process.env.AWS_REGION ?? 'us-east-1';
+
+export interface TestAws {
+  clients: AwsClients;
+  names: ResourceNames;
+  prefix: string;
+  endpoint: string;
+  /** Deletes the tables and queues and closes the clients; never throws. */
+  cleanup(): Promise<void>;
+}
+
+/** A prefix no other run shares: `t<time><random>-`. */
+export function uniquePrefix(label = 't'): string {
+  return `${label}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 7)}-`;
+}
+
+export async function createTestAws(label = 't'): Promise<TestAws> {
+  const prefix = uniquePrefix(label);
+  const clients = createAwsClients({ awsEndpoint: TEST_ENDPOINT, awsRegion: TEST_REGION });
+  await initResources(clients, prefix);
+  const names = resourceNames(prefix);
+  const cleanup = async (): Promise<void> => {
+    await Promise.allSettled([
+      ...Object.values(names.tables).map((TableName) => clients.ddb.send(new DeleteTableCommand({ TableName }))),
+      ...Object.values(names.queues).map(async (QueueName) => {
+        const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName }));
+        await clients.sqs.send(new DeleteQueueCommand({ QueueUrl }));
+      }),
+    ]);
+    destroyAwsClients(clients);
+  };
+  return { clients, names, prefix, endpoint: TEST_ENDPOINT, cleanup };
+}
