@@ -7,4 +7,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/'],
   testTimeout: 120000,
   setupFiles: ['<rootDir>/test/setup-env.js'],
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
 };

@@ -5,30 +5,18 @@
  */
 import { ConfigError, loadConfig } from './config/config';
 import { createLogger } from './observability/logger';
-import { closeCore, createCore, createCoreSweeper, createCoreWorkers } from './service';
+import { startService } from './service';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const core = await createCore(config, logger);
-  const stops: Array<() => Promise<void>> = [];
-
-  if (config.mode !== 'api') {
-    const workers = createCoreWorkers(core);
-    const sweeper = createCoreSweeper(core);
-    workers.start();
-    sweeper.start();
-    stops.push(() => workers.stop(), () => sweeper.stop());
-    logger.info('workers started', { prefix: config.resourcePrefix, endpoint: config.awsEndpoint ?? 'aws' });
-  }
-
+  const service = await startService(config, logger);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    await Promise.allSettled(stops.map((stop) => stop()));
-    closeCore(core);
+    await service.stop();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

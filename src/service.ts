@@ -1,8 +1,16 @@
 /**
- * The composition root: builds the store, dispatcher, runtime, participants, workers and sweeper
- * from a Config. main.ts runs it as a process; end-to-end tests run it in-process.
+ * The composition root: builds the store, dispatcher, runtime, participants, workers, sweeper
+ * and API from a Config. main.ts runs it as a process; end-to-end tests run it in-process.
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { SagaCommand } from '../machines/order-saga';
+import { createApp } from './api/app';
+import { createHealthCheck } from './api/health';
+import { inventoryPortFrom } from './api/inventory';
+import { createInventoryInvalidator } from './cache/inventory-cache';
+import { JsonCache } from './cache/json-cache';
+import { closeRedis, createRedis } from './cache/redis';
 import { createAwsClients, destroyAwsClients, type AwsClients } from './aws/clients';
 import type { Config } from './config/config';
 import { resourceNames, type ResourceNames } from './infra/resources';
@@ -20,6 +28,7 @@ import { Dispatcher } from './runtime/dispatcher';
 import { SagaRuntime } from './runtime/saga-runtime';
 import { Sweeper } from './runtime/sweeper';
 import { ALL_WORKER_ROLES, createWorkers, type ParticipantHandler, type WorkerRole, type Workers } from './runtime/workers';
+import { OrderQueries } from './store/order-queries';
 import { SagaStore } from './store/saga-store';
 
 export interface Core {
@@ -99,4 +108,59 @@ export function createCoreSweeper(core: Core): Sweeper {
 
 export function closeCore(core: Core): void {
   destroyAwsClients(core.clients);
+}
+
+export interface RunningService {
+  core: Core;
+  /** The HTTP server, when this process serves the API. */
+  server?: Server;
+  /** Graceful: stop accepting, let in-flight work finish, close connections. */
+  stop(): Promise<void>;
+}
+
+/** Starts what `config.mode` asks for: the API, the workers and sweeper, or all of them. */
+export async function startService(config: Config, logger: Logger, options: { sweeper?: boolean } = {}): Promise<RunningService> {
+  const redis = createRedis(config.redisUrl, logger);
+  const cache = new JsonCache(redis, logger, { keyPrefix: config.resourcePrefix });
+  const core = await createCore(config, logger, { onInventoryChanged: createInventoryInvalidator(cache) });
+  const stops: Array<() => Promise<void>> = [];
+  let server: Server | undefined;
+
+  if (config.mode !== 'worker') {
+    const app = createApp({
+      runtime: core.runtime,
+      store: core.store,
+      orders: new OrderQueries(core.clients.doc, core.names.tables),
+      inventory: inventoryPortFrom(core.participantDeps),
+      cache,
+      health: createHealthCheck(core.clients, redis, core.names),
+      logger,
+      config,
+    });
+    const listening = app.listen(config.port);
+    server = listening;
+    await new Promise<void>((resolve, reject) => listening.once('listening', resolve).once('error', reject));
+    stops.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));
+    logger.info('API listening', { port: (listening.address() as AddressInfo).port });
+  }
+  if (config.mode !== 'api') {
+    const workers = createCoreWorkers(core);
+    workers.start();
+    stops.push(() => workers.stop());
+    if (options.sweeper !== false) {
+      const sweeper = createCoreSweeper(core);
+      sweeper.start();
+      stops.push(() => sweeper.stop());
+    }
+    logger.info('workers started', { prefix: config.resourcePrefix, endpoint: config.awsEndpoint ?? 'aws' });
+  }
+  return {
+    core,
+    server,
+    stop: async () => {
+      await Promise.allSettled(stops.map((stop) => stop()));
+      await closeRedis(redis);
+      closeCore(core);
+    },
+  };
 }

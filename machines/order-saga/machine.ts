@@ -15,7 +15,7 @@
  * them into SQS messages (the outbox). Timers are commands too (ScheduleHoldExpiry): XState's own
  * `after` timers are not persisted, so the hold lives in a durable message, not in this machine.
  */
-import { assign, not, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import type {
   CommandRequest,
   OrderSagaContext,
@@ -76,6 +76,7 @@ export const orderSagaMachine = setup({
   },
   guards: {
     cancelWasRequested: ({ context }) => context.cancelRequested !== null,
+    cancelNotYetRequested: ({ context }) => context.cancelRequested === null,
     /** A charge was sent and its answer is not in: it may still capture, so it must be settled. */
     chargeOutcomeUnknown: ({ context }) => context.payment.state === 'requested',
   },
@@ -121,8 +122,8 @@ export const orderSagaMachine = setup({
           { target: 'failed', actions: 'rememberFailure' },
         ],
         // The first request wins; it is applied once the seats are held.
-        CANCEL_REQUESTED: { guard: not('cancelWasRequested'), actions: 'rememberCancelRequest' },
-        OPERATOR_COMPENSATE: { guard: not('cancelWasRequested'), actions: 'rememberCancelRequest' },
+        CANCEL_REQUESTED: { guard: 'cancelNotYetRequested', actions: 'rememberCancelRequest' },
+        OPERATOR_COMPENSATE: { guard: 'cancelNotYetRequested', actions: 'rememberCancelRequest' },
       },
     },
     awaitingPayment: {

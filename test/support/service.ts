@@ -4,16 +4,17 @@
  */
 import { loadConfig, type Config } from '../../src/config/config';
 import { createLogger } from '../../src/observability/logger';
+import type { AddressInfo } from 'node:net';
 import { putEventInventory, type TicketTypeInput } from '../../src/participants';
-import { closeCore, createCore, createCoreWorkers, type Core } from '../../src/service';
-import type { Workers } from '../../src/runtime/workers';
+import { startService, type Core } from '../../src/service';
 import { createTestAws, type TestAws } from './aws';
 
 export interface TestService {
   aws: TestAws;
   core: Core;
   config: Config;
-  workers: Workers;
+  /** http://127.0.0.1:<port> of the API. */
+  baseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -23,6 +24,7 @@ export function testConfig(prefix: string, overrides: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     RESOURCE_PREFIX: prefix,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    PORT: '0',
     HOLD_SECONDS: '30',
     PAYMENT_SLOW_MS: '200',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -38,25 +40,25 @@ export function testConfig(prefix: string, overrides: Record<string, string> = {
 export interface TestServiceOptions {
   /** Run the workers in this process (default true); false for tests that spawn worker processes. */
   inProcessWorkers?: boolean;
+  /** Run the sweeper (default false: tests that need it say so). */
+  sweeper?: boolean;
   label?: string;
 }
 
+/** The API (on a free port) and, unless told otherwise, the workers, on fresh resources. */
 export async function startTestService(overrides: Record<string, string> = {}, options: TestServiceOptions = {}): Promise<TestService> {
-  const label = options.label ?? 'e';
-  const aws = await createTestAws(label);
-  const config = testConfig(aws.prefix, overrides);
-  const logger = createLogger(config.logLevel);
-  const core = await createCore(config, logger);
-  const workers = createCoreWorkers(core, options.inProcessWorkers === false ? [] : undefined);
-  workers.start();
+  const aws = await createTestAws(options.label ?? 'e');
+  const mode = options.inProcessWorkers === false ? 'api' : 'all';
+  const config = testConfig(aws.prefix, { SERVICE_MODE: mode, ...overrides });
+  const running = await startService(config, createLogger(config.logLevel), { sweeper: options.sweeper ?? false });
+  const port = (running.server?.address() as AddressInfo).port;
   return {
     aws,
-    core,
+    core: running.core,
     config,
-    workers,
+    baseUrl: `http://127.0.0.1:${port}`,
     stop: async () => {
-      await workers.stop();
-      closeCore(core);
+      await running.stop();
       await aws.cleanup();
     },
   };
@@ -72,7 +74,7 @@ export async function eventually<T>(probe: () => Promise<T>, done: (value: T) =>
   let last: T = await probe();
   while (!done(last)) {
     if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 200));
     last = await probe();
   }
   return last;

@@ -1,0 +1,103 @@
+/**
+ * `npm run dev`: one command for a working local service.
+ *
+ * 1. AWS endpoint: AWS_ENDPOINT_URL if it answers; else whatever answers on 127.0.0.1:4566; else
+ *    the moto emulator (scripts/emulator.py) started here; else LocalStack through testcontainers
+ *    if Docker answers; else one message saying what to install or set.
+ * 2. Redis at REDIS_URL (default 127.0.0.1:6379), started with redis-server if silent and local.
+ * 3. Tables and queues from init-scripts/resources.json (idempotent).
+ * 4. The service with all its workers: `tsx src/main.ts`, with SIGINT/SIGTERM forwarded. What this
+ *    script started is stopped when the service exits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createAwsClients, destroyAwsClients } from '../src/aws/clients';
+import { loadConfig } from '../src/config/config';
+import { initResources } from '../src/infra/init';
+import { ensureLocalAws, ensureLocalRedis, type LocalAws, type LocalRedis } from './local-aws';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const ROOT = path.resolve(__dirname, '..');
+const log = (line: string) => console.log(`[dev] ${line}`);
+
+let aws: LocalAws | undefined;
+let redis: LocalRedis | undefined;
+let child: ChildProcess | undefined;
+
+const forwarded = new Set<NodeJS.Signals>();
+let interrupted = false;
+function onSignal(signal: NodeJS.Signals): void {
+  if (!child) {
+    // Still starting: stop after the current step (so what it starts is stopped too); a second
+    // signal stops what is known now and leaves at once.
+    if (interrupted) void cleanup().then(() => process.exit(130));
+    interrupted = true;
+    return;
+  }
+  // A terminal's Ctrl-C already reaches the child (same process group); forward once anyway for
+  // `kill <dev pid>`, and never twice so a graceful shutdown is not cut short.
+  if (forwarded.has(signal) || child.exitCode !== null || child.signalCode !== null) return;
+  forwarded.add(signal);
+  child.kill(signal);
+}
+process.on('SIGINT', () => onSignal('SIGINT'));
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+async function cleanup(): Promise<void> {
+  const [a, r] = [aws, redis];
+  aws = redis = undefined;
+  await Promise.allSettled([a?.stop(), r?.stop()]);
+}
+
+function checkInterrupted(): void {
+  if (interrupted) throw new Error('interrupted during start-up');
+}
+
+async function main(): Promise<number> {
+  aws = await ensureLocalAws({ prefer: 'emulator', log });
+  checkInterrupted();
+  process.env.AWS_ENDPOINT_URL = aws.endpoint;
+  process.env.AWS_REGION = process.env.AWS_REGION || 'us-east-1';
+
+  redis = await ensureLocalRedis();
+  checkInterrupted();
+  log(redis.started ? `started redis-server for ${redis.url}` : `using Redis at ${redis.url}`);
+
+  const config = loadConfig();
+  const clients = createAwsClients(config);
+  try {
+    await initResources(clients, config.resourcePrefix);
+  } finally {
+    destroyAwsClients(clients);
+  }
+  log(`tables and queues ready (prefix '${config.resourcePrefix}') at ${aws.endpoint}`);
+  checkInterrupted();
+
+  const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+  const service = spawn(tsx, [path.join('src', 'main.ts')], { cwd: ROOT, stdio: 'inherit', env: process.env });
+  child = service;
+  log(`service starting (pid ${service.pid}): API on http://localhost:${config.port}`);
+  log(`try: curl -s http://localhost:${config.port}/actuator/health   (Ctrl-C stops the service and what dev started)`);
+
+  return new Promise<number>((resolve) => {
+    service.once('error', (error) => {
+      console.error(`[dev] could not start the service: ${error.message}`);
+      resolve(1);
+    });
+    service.once('exit', (code, signal) => {
+      log(`service exited (${signal ?? `code ${code}`})`);
+      resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1));
+    });
+  });
+}
+
+main()
+  .then(async (code) => {
+    await cleanup();
+    process.exit(code);
+  })
+  .catch(async (error: unknown) => {
+    console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`);
+    await cleanup();
+    process.exit(1);
+  });

@@ -1,0 +1,371 @@
+/**
+ * Ensures a local AWS endpoint (DynamoDB + SQS) and a local Redis for `npm run dev` and for jest's
+ * globalSetup.
+ *
+ * Where the endpoint comes from:
+ * - AWS_ENDPOINT_URL is set and answers: use it. If it is set but silent, only the local default
+ *   (http://127.0.0.1:4566 / http://localhost:4566) is started by us; any other address is an error.
+ * - Otherwise one of: an endpoint already answering on the local default, the patched moto emulator
+ *   (scripts/emulator.py, needs python3 with moto), or LocalStack through testcontainers (needs
+ *   Docker). `prefer` picks the order:
+ *     'emulator'   (npm run dev): local default answers → moto → Docker/LocalStack
+ *     'localstack' (tests):       Docker/LocalStack → local default answers → moto
+ *
+ * The choice is made by `planLocalAws`, which only calls the probes it is given (so it is unit
+ * tested without any service); `ensureLocalAws` wires real probes and carries the plan out.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import path from 'node:path';
+
+export const DEFAULT_LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
+export const LOCALSTACK_IMAGE = 'localstack/localstack:3';
+export const NO_ENDPOINT_MESSAGE =
+  "No AWS endpoint: set AWS_ENDPOINT_URL, or install moto (python3 -m pip install 'moto[server]'), " +
+  'or start Docker so LocalStack can run.';
+
+const ROOT = path.resolve(__dirname, '..');
+const LOG_DIR = path.join(ROOT, '.emulator');
+
+export type Preference = 'emulator' | 'localstack';
+export type Source = 'existing' | 'emulator' | 'localstack';
+
+export interface LocalAws {
+  endpoint: string;
+  source: Source;
+  /** Stops what ensureLocalAws started; a no-op for an existing endpoint. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface Probes {
+  /** Does anything answer HTTP at this URL (any status)? */
+  endpointAnswers(url: string): Promise<boolean>;
+  /** Can python3 import moto's server? */
+  motoAvailable(): Promise<boolean>;
+  /** Does a Docker (container runtime) engine answer? */
+  dockerAnswers(): Promise<boolean>;
+}
+
+export type Plan =
+  | { kind: 'existing'; endpoint: string }
+  | { kind: 'emulator'; port: number }
+  | { kind: 'localstack' }
+  | { kind: 'error'; message: string };
+
+/** True for the address we may start an emulator on ourselves. */
+export function isLocalDefault(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (
+      u.protocol === 'http:' &&
+      (u.hostname === '127.0.0.1' || u.hostname === 'localhost') &&
+      u.port === '4566' &&
+      (u.pathname === '/' || u.pathname === '')
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Decides where the endpoint comes from. Calls only the probes it needs, in order. */
+export async function planLocalAws(
+  input: { envEndpoint?: string; prefer: Preference },
+  probes: Probes,
+): Promise<Plan> {
+  const envEndpoint = input.envEndpoint?.trim() || undefined;
+  if (envEndpoint !== undefined) {
+    if (await probes.endpointAnswers(envEndpoint)) return { kind: 'existing', endpoint: envEndpoint };
+    if (!isLocalDefault(envEndpoint)) {
+      return {
+        kind: 'error',
+        message:
+          `AWS_ENDPOINT_URL=${envEndpoint} does not answer. Start the service there, or unset ` +
+          `AWS_ENDPOINT_URL to have a local emulator started on ${DEFAULT_LOCAL_ENDPOINT}.`,
+      };
+    }
+  }
+  const port = 4566;
+  const existing = async (): Promise<Plan | undefined> =>
+    // Already probed (and silent) when AWS_ENDPOINT_URL named the local default.
+    envEndpoint === undefined && (await probes.endpointAnswers(DEFAULT_LOCAL_ENDPOINT))
+      ? { kind: 'existing', endpoint: DEFAULT_LOCAL_ENDPOINT }
+      : undefined;
+  const emulator = async (): Promise<Plan | undefined> =>
+    (await probes.motoAvailable()) ? { kind: 'emulator', port } : undefined;
+  const localstack = async (): Promise<Plan | undefined> =>
+    (await probes.dockerAnswers()) ? { kind: 'localstack' } : undefined;
+
+  const order = input.prefer === 'localstack' ? [localstack, existing, emulator] : [existing, emulator, localstack];
+  for (const step of order) {
+    const plan = await step();
+    if (plan) return plan;
+  }
+  return { kind: 'error', message: NO_ENDPOINT_MESSAGE };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Real probes
+// ------------------------------------------------------------------------------------------------
+export async function httpAnswers(url: string, timeoutMs = 2000): Promise<boolean> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return true; // any HTTP status counts
+  } catch {
+    return false;
+  }
+}
+
+export function tcpAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+const PYTHON = process.env.PYTHON || 'python3';
+
+export const realProbes: Probes = {
+  endpointAnswers: (url) => httpAnswers(url),
+  motoAvailable: async () =>
+    spawnSync(PYTHON, ['-c', 'import moto, moto.server, werkzeug'], { stdio: 'ignore', timeout: 30000 }).status === 0,
+  dockerAnswers: async () => {
+    try {
+      // Lazy: testcontainers is a devDependency and slow to load; only needed with Docker.
+      const { getContainerRuntimeClient } = require('testcontainers') as typeof import('testcontainers');
+      await withTimeout(getContainerRuntimeClient(), 15000, 'docker probe');
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------------------------------------
+// Starting things
+// ------------------------------------------------------------------------------------------------
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM to the process group we started, SIGKILL if it is still there after graceMs. */
+async function killStarted(pid: number, graceMs = 5000): Promise<void> {
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal); // detached → its own group, led by pid
+    } catch {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  if (!processAlive(pid)) return;
+  signalGroup('SIGTERM');
+  for (let waited = 0; waited < graceMs; waited += 100) {
+    if (!processAlive(pid)) return;
+    await sleep(100);
+  }
+  signalGroup('SIGKILL');
+}
+
+/**
+ * Starts scripts/emulator.py (or plain `python3 -m moto.server` if the launcher is missing) on
+ * 127.0.0.1:port, detached from our stdio, logging to .emulator/emulator-<port>.log.
+ */
+export async function startEmulator(port: number, readyTimeoutMs = 20000): Promise<LocalAws> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = path.join(LOG_DIR, `emulator-${port}.log`);
+  const launcher = path.join(ROOT, 'scripts', 'emulator.py');
+  const patched = existsSync(launcher);
+  const args = patched
+    ? [launcher, '--host', '127.0.0.1', '--port', String(port)]
+    : ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)];
+  const endpoint = `http://127.0.0.1:${port}`;
+  // scripts/emulator.py serves GET /health → 200 once ready; plain moto: any answer will do.
+  const readyUrl = patched ? `${endpoint}/health` : `${endpoint}/`;
+
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(PYTHON, args, { cwd: ROOT, detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd); // the child has its own copy
+  }
+  child.unref();
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = `exited with ${signal ?? code}`));
+  child.once('error', (error) => (exited = `failed to start: ${error.message}`));
+  const pid = child.pid;
+
+  const deadline = Date.now() + readyTimeoutMs;
+  while (Date.now() < deadline) {
+    if (exited) break;
+    try {
+      const res = await fetch(readyUrl, { signal: AbortSignal.timeout(1000) });
+      if (!patched || res.status === 200) {
+        let stopped = false;
+        return {
+          endpoint,
+          source: 'emulator',
+          stop: async () => {
+            if (stopped || pid === undefined) return;
+            stopped = true;
+            await killStarted(pid);
+          },
+        };
+      }
+    } catch {
+      /* not yet */
+    }
+    await sleep(200);
+  }
+  if (pid !== undefined) await killStarted(pid, 1000);
+  throw new Error(
+    `the local AWS emulator (${PYTHON} ${args.join(' ')}) ${exited ?? `was not ready within ${readyTimeoutMs} ms`}; ` +
+      `log ${path.relative(process.cwd(), logFile)}:\n${tail(logFile)}`,
+  );
+}
+
+export async function startLocalstack(): Promise<LocalAws> {
+  const { LocalstackContainer } = require('@testcontainers/localstack') as typeof import('@testcontainers/localstack');
+  const container = await new LocalstackContainer(LOCALSTACK_IMAGE)
+    .withEnvironment({ SERVICES: 'dynamodb,sqs' })
+    .start();
+  let stopped = false;
+  return {
+    endpoint: container.getConnectionUri(),
+    source: 'localstack',
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await container.stop();
+    },
+  };
+}
+
+export interface EnsureOptions {
+  prefer: Preference;
+  /** Defaults to process.env.AWS_ENDPOINT_URL. */
+  envEndpoint?: string;
+  probes?: Probes;
+  log?: (line: string) => void;
+}
+
+export async function ensureLocalAws(options: EnsureOptions): Promise<LocalAws> {
+  const log = options.log ?? (() => {});
+  const envEndpoint = 'envEndpoint' in options ? options.envEndpoint : process.env.AWS_ENDPOINT_URL;
+  const plan = await planLocalAws({ envEndpoint, prefer: options.prefer }, options.probes ?? realProbes);
+  switch (plan.kind) {
+    case 'existing':
+      log(`using the AWS endpoint already answering at ${plan.endpoint}`);
+      return { endpoint: plan.endpoint, source: 'existing', stop: async () => {} };
+    case 'emulator': {
+      log(`starting the local AWS emulator (moto) on 127.0.0.1:${plan.port} ...`);
+      const aws = await startEmulator(plan.port);
+      log(`emulator ready at ${aws.endpoint} (log: .emulator/emulator-${plan.port}.log)`);
+      return aws;
+    }
+    case 'localstack': {
+      log(`starting LocalStack (${LOCALSTACK_IMAGE}) through testcontainers ...`);
+      const aws = await startLocalstack();
+      log(`LocalStack ready at ${aws.endpoint}`);
+      return aws;
+    }
+    case 'error':
+      throw new Error(plan.message);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Redis
+// ------------------------------------------------------------------------------------------------
+export interface LocalRedis {
+  url: string;
+  started: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Ensures Redis answers at REDIS_URL (default redis://127.0.0.1:6379). If it is local and silent
+ * and `redis-server` is installed, starts one (no persistence) and returns a stop() for it.
+ */
+export async function ensureLocalRedis(redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379'): Promise<LocalRedis> {
+  const u = new URL(redisUrl);
+  const host = u.hostname || '127.0.0.1';
+  const port = Number(u.port || 6379);
+  const none = { url: redisUrl, started: false, stop: async () => {} };
+  if (await tcpAnswers(host, port)) return none;
+  const local = host === '127.0.0.1' || host === 'localhost';
+  const hasServer = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!local || !hasServer) {
+    throw new Error(
+      `Redis does not answer at ${redisUrl}: ` +
+        (local ? 'install redis-server (apt-get install redis-server) or start one' : 'start it or point REDIS_URL elsewhere'),
+    );
+  }
+  mkdirSync(LOG_DIR, { recursive: true });
+  const pidFile = path.join(LOG_DIR, `redis-${port}.pid`);
+  const logFile = path.join(LOG_DIR, `redis-${port}.log`);
+  const result = spawnSync(
+    'redis-server',
+    ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no',
+      '--pidfile', pidFile, '--logfile', logFile],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new Error(`redis-server failed to start: ${result.stderr || result.stdout}`);
+  for (let i = 0; i < 50 && !(await tcpAnswers('127.0.0.1', port)); i++) await sleep(100);
+  if (!(await tcpAnswers('127.0.0.1', port))) throw new Error(`redis-server did not answer on port ${port}; log ${logFile}`);
+  let stopped = false;
+  return {
+    url: redisUrl,
+    started: true,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      let pid: number | undefined;
+      try {
+        pid = Number(readFileSync(pidFile, 'utf8').trim());
+      } catch {
+        return;
+      }
+      if (Number.isInteger(pid) && pid > 0) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The HTTP API. createApp wires routes over injected dependencies and adds nothing global: the
+ * caller owns the clients, the Redis connection and the listening socket.
+ *
+ * Every request: a correlation id (X-Correlation-Id in and out, on every log line, in the saga);
+ * JSON bodies only, closed schemas everywhere; errors as application/problem+json; nothing is
+ * written unless the whole request is valid.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { JsonCache } from '../cache/json-cache';
+import type { Config } from '../config/config';
+import type { Logger } from '../observability/logger';
+import type { SagaRuntime } from '../runtime/saga-runtime';
+import { InvalidCursorError, type OrderQueries } from '../store/order-queries';
+import type { SagaStore } from '../store/saga-store';
+import { bodyProblem, jsonBody } from './body';
+import { ctxOf, requestContext } from './context';
+import type { HealthReport } from './health';
+import { CachedInventory, type InventoryPort } from './inventory';
+import { problemBody, ProblemError, sendProblem } from './problem';
+import { healthRouter } from './routes/health';
+import { inventoryRouter } from './routes/inventory';
+import { machinesRouter, orderSagaDefinition } from './routes/machines';
+import { ordersRouter } from './routes/orders';
+import { sagasRouter } from './routes/sagas';
+
+export interface AppDeps {
+  runtime: SagaRuntime;
+  /** Strongly consistent reads of one order / saga and its history. */
+  store: SagaStore;
+  /** GSI listings (eventually consistent). */
+  orders: OrderQueries;
+  /** The inventory admin (src/participants/inventory-admin.ts), e.g. inventoryPortFrom(participantDeps). */
+  inventory: InventoryPort;
+  /** The Redis-backed cache; with Redis down it bypasses itself. */
+  cache: JsonCache;
+  /** createHealthCheck(clients, redis, names). */
+  health: () => Promise<HealthReport>;
+  logger: Logger;
+  config: Pick<Config, 'maxBodyBytes'>;
+  /** The machine definition served at /machines/order-saga (default: orderSagaMachine.toJSON()). */
+  machineDefinition?: () => unknown;
+}
+
+/** Path patterns and the methods they answer, for 405s. */
+const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
+  { pattern: /^\/orders\/?$/, allow: 'GET, POST' },
+  { pattern: /^\/orders\/[^/]+\/?$/, allow: 'GET' },
+  { pattern: /^\/orders\/[^/]+\/cancel\/?$/, allow: 'POST' },
+  { pattern: /^\/sagas\/?$/, allow: 'GET' },
+  { pattern: /^\/sagas\/[^/]+\/?$/, allow: 'GET' },
+  { pattern: /^\/machines\/order-saga\/?$/, allow: 'GET' },
+  { pattern: /^\/events\/[^/]+\/inventory\/?$/, allow: 'GET, PUT' },
+  { pattern: /^\/actuator\/health\/?$/, allow: 'GET' },
+];
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  const inventory = new CachedInventory(deps.inventory, deps.cache);
+
+  app.use(requestContext(deps.logger));
+  app.use(...jsonBody(deps.config.maxBodyBytes));
+
+  app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory }));
+  app.use(sagasRouter({ store: deps.store, orders: deps.orders }));
+  app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition));
+  app.use(inventoryRouter(inventory));
+  app.use(healthRouter(deps.health));
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const route = ROUTES.find((r) => r.pattern.test(req.path));
+    if (route) {
+      next(new ProblemError('method-not-allowed', `${req.method} is not allowed on ${req.path}`, undefined, { allow: route.allow }));
+      return;
+    }
+    next(new ProblemError('not-found', `no route for ${req.method} ${req.path}`));
+  });
+
+  // Express recognises an error handler by its four parameters.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const ctx = ctxOf(res);
+    const problem = toProblem(error);
+    const headers: Record<string, string> = {};
+    if (problem) {
+      if (problem.kind === 'method-not-allowed' && typeof problem.extensions.allow === 'string') headers.Allow = problem.extensions.allow;
+      const { allow: _allow, ...extensions } = problem.extensions;
+      const body = problemBody(problem.kind, problem.detail, {
+        errors: problem.errors,
+        instance: req.originalUrl.split('?')[0],
+        correlationId: ctx?.correlationId,
+        extensions,
+      });
+      ctx?.log.info('request refused', { status: body.status, type: body.type, detail: body.detail });
+      if (res.headersSent) return;
+      sendProblem(res, body, headers);
+      return;
+    }
+    (ctx?.log ?? deps.logger).error('request failed', { error });
+    if (res.headersSent) return;
+    sendProblem(
+      res,
+      problemBody('internal', 'the request could not be completed; retry later', {
+        instance: req.originalUrl.split('?')[0],
+        correlationId: ctx?.correlationId,
+      }),
+    );
+  });
+
+  return app;
+}
+
+function toProblem(error: unknown): ProblemError | undefined {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof InvalidCursorError) {
+    return new ProblemError('invalid-cursor', error.message, [{ field: 'cursor', message: error.message }]);
+  }
+  return bodyProblem(error);
+}

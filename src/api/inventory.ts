@@ -1,0 +1,80 @@
+/**
+ * Event inventory for the API: the admin port (the inventory participant's putEventInventory /
+ * getEventInventory) read through the Redis cache. Reads are cache-aside with a short TTL; every
+ * write invalidates. The cache is an optimisation: with Redis down every call goes to DynamoDB.
+ */
+import { INVENTORY_TTL_SECONDS, inventoryKey } from '../cache/inventory-cache';
+import { readThrough } from '../cache/cache-aside';
+import type { CacheStatus, JsonCache } from '../cache/json-cache';
+import type { EventInventory, InventoryAdminDeps, TicketTypeInput } from '../participants';
+import { getEventInventory, putEventInventory } from '../participants';
+
+/** What the API needs of the inventory participant (src/participants/inventory-admin.ts). */
+export interface InventoryPort {
+  putEventInventory(eventId: string, eventName: string, ticketTypes: readonly TicketTypeInput[]): Promise<EventInventory>;
+  getEventInventory(eventId: string): Promise<EventInventory | null>;
+}
+
+export function inventoryPortFrom(deps: InventoryAdminDeps): InventoryPort {
+  return {
+    putEventInventory: (eventId, eventName, ticketTypes) => putEventInventory(deps, eventId, eventName, ticketTypes),
+    getEventInventory: (eventId) => getEventInventory(deps, eventId),
+  };
+}
+
+export interface TicketTypeView {
+  ticketType: string;
+  totalQuantity: number;
+  availableQuantity: number;
+  reservedQuantity: number;
+  soldQuantity: number;
+  price: number;
+  currency: string;
+}
+
+export interface InventoryView {
+  eventId: string;
+  eventName: string;
+  ticketTypes: TicketTypeView[];
+}
+
+export function inventoryView(inventory: EventInventory): InventoryView {
+  return {
+    eventId: inventory.eventId,
+    eventName: inventory.eventName,
+    ticketTypes: inventory.ticketTypes.map((t) => ({
+      ticketType: t.ticketType,
+      totalQuantity: t.totalQuantity,
+      availableQuantity: t.availableQuantity,
+      reservedQuantity: t.reservedQuantity,
+      soldQuantity: t.soldQuantity,
+      price: t.price,
+      currency: t.currency,
+    })),
+  };
+}
+
+export class CachedInventory {
+  constructor(
+    private readonly port: InventoryPort,
+    private readonly cache: JsonCache,
+    private readonly ttlSeconds = INVENTORY_TTL_SECONDS,
+  ) {}
+
+  async get(eventId: string): Promise<{ inventory: InventoryView | undefined; cache: CacheStatus }> {
+    const read = await readThrough<InventoryView>(this.cache, inventoryKey(eventId), this.ttlSeconds, async () => {
+      const stored = await this.port.getEventInventory(eventId);
+      return stored ? inventoryView(stored) : undefined;
+    });
+    return { inventory: read.value, cache: read.cache };
+  }
+
+  async put(eventId: string, eventName: string, ticketTypes: readonly TicketTypeInput[]): Promise<InventoryView> {
+    try {
+      return inventoryView(await this.port.putEventInventory(eventId, eventName, ticketTypes));
+    } finally {
+      // Also after a failed write: part of it may have landed before the error.
+      await this.cache.del(inventoryKey(eventId));
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/** /events/:eventId/inventory: an event's ticket types, read through the cache (X-Cache). */
+import { Router, type Request, type Response } from 'express';
+import { InvalidInventoryError, InventoryConflictError } from '../../participants/errors';
+import type { CachedInventory } from '../inventory';
+import { ProblemError, type FieldError } from '../problem';
+import { emptyQuerySchema, ID_REGEX, putInventorySchema, type PutInventoryBody } from '../schemas';
+import { bodyValidator, pathParam, queryValidator } from '../validation';
+import { queryOf } from './orders';
+
+const validatePut = bodyValidator<PutInventoryBody>(putInventorySchema);
+const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
+
+function eventIdParam(req: Request): string {
+  return pathParam(req.params.eventId, 'eventId', ID_REGEX, 'an id of letters, digits and ._:@- (at most 128)');
+}
+
+export function inventoryRouter(inventory: CachedInventory): Router {
+  const router = Router();
+
+  router.get('/events/:eventId/inventory', async (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
+    const eventId = eventIdParam(req);
+    const read = await inventory.get(eventId);
+    res.setHeader('X-Cache', read.cache);
+    if (!read.inventory) throw new ProblemError('not-found', `event ${eventId} has no inventory`);
+    res.json(read.inventory);
+  });
+
+  router.put('/events/:eventId/inventory', async (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
+    const eventId = eventIdParam(req);
+    const body = validatePut(req.body, 'body');
+    const errors: FieldError[] = [];
+    const seen = new Map<string, number>();
+    body.ticketTypes.forEach((t, i) => {
+      const first = seen.get(t.ticketType);
+      if (first !== undefined) errors.push({ field: `/ticketTypes/${i}/ticketType`, message: `duplicates /ticketTypes/${first}/ticketType` });
+      else seen.set(t.ticketType, i);
+    });
+    if (errors.length > 0) throw new ProblemError('invalid-inventory', 'each ticket type may appear once', errors);
+    try {
+      const view = await inventory.put(eventId, body.eventName, body.ticketTypes);
+      res.setHeader('X-Cache', 'BYPASS');
+      res.json(view);
+    } catch (error) {
+      if (error instanceof InventoryConflictError) {
+        throw new ProblemError('inventory-conflict', error.message, undefined, { ...error.details });
+      }
+      if (error instanceof InvalidInventoryError) throw new ProblemError('invalid-inventory', error.message);
+      throw error;
+    }
+  });
+
+  return router;
+}

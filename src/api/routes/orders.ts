@@ -1,0 +1,192 @@
+/** /orders: place, read, list and cancel orders. */
+import { Router, type Request, type Response } from 'express';
+import type { OrderSagaState } from '../../../machines/order-saga';
+import { IdempotencyKeyReusedError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
+import type { OrderQueries } from '../../store/order-queries';
+import type { SagaStore, StoredSaga } from '../../store/saga-store';
+import { ctxOf } from '../context';
+import { canonicalJson, newOrderId, orderIdForIdempotencyKey, sha256Hex } from '../ids';
+import type { CachedInventory, InventoryView } from '../inventory';
+import { ProblemError, type FieldError } from '../problem';
+import {
+  cancelOrderSchema,
+  DEFAULT_PAGE_SIZE,
+  emptyQuerySchema,
+  IDEMPOTENCY_KEY_REGEX,
+  listOrdersQuerySchema,
+  placeOrderSchema,
+  UUID_REGEX,
+  type CancelOrderBody,
+  type ListOrdersQuery,
+  type PlaceOrderBody,
+} from '../schemas';
+import { orderLinks, orderView } from '../views';
+import { bodyValidator, pathParam, queryValidator } from '../validation';
+
+export interface OrdersRouteDeps {
+  runtime: SagaRuntime;
+  store: SagaStore;
+  orders: OrderQueries;
+  inventory: CachedInventory;
+}
+
+const validatePlaceOrder = bodyValidator<PlaceOrderBody>(placeOrderSchema);
+const validateCancel = bodyValidator<CancelOrderBody>(cancelOrderSchema);
+const validateListQuery = queryValidator<ListOrdersQuery>(listOrdersQuerySchema);
+const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
+
+/** States in which a cancel is already under way or done. */
+const CANCELLING_STATES: readonly OrderSagaState[] = ['releasingSeats', 'settlingPayment', 'refunding'];
+
+export function orderIdParam(req: Request): string {
+  return pathParam(req.params.orderId, 'orderId', UUID_REGEX, 'a UUID').toLowerCase();
+}
+
+export function queryOf(req: Request): Record<string, unknown> {
+  return { ...(req.query as Record<string, unknown>) };
+}
+
+function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.get('Idempotency-Key');
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY_REGEX.test(key)) {
+    throw new ProblemError('invalid-header', 'Idempotency-Key must be 1 to 128 visible ASCII characters', [
+      { field: 'Idempotency-Key', message: 'must be 1 to 128 visible ASCII characters' },
+    ]);
+  }
+  return key;
+}
+
+/** Checks what the schema cannot: one line per ticket type, and that the event sells them. */
+function checkAgainstInventory(body: PlaceOrderBody, inventory: InventoryView | undefined): void {
+  const errors: FieldError[] = [];
+  const seen = new Map<string, number>();
+  body.items.forEach((item, i) => {
+    const first = seen.get(item.ticketType);
+    if (first !== undefined) errors.push({ field: `/items/${i}/ticketType`, message: `duplicates /items/${first}/ticketType` });
+    else seen.set(item.ticketType, i);
+  });
+  if (errors.length > 0) throw new ProblemError('unprocessable-order', 'each ticket type may appear once in items', errors);
+  if (!inventory) {
+    throw new ProblemError('unknown-event', `event ${body.eventId} has no tickets on sale`, [
+      { field: '/eventId', message: 'unknown event' },
+    ]);
+  }
+  const byType = new Map(inventory.ticketTypes.map((t) => [t.ticketType, t]));
+  const currencies = new Set<string>();
+  body.items.forEach((item, i) => {
+    const type = byType.get(item.ticketType);
+    if (!type) errors.push({ field: `/items/${i}/ticketType`, message: `event ${body.eventId} has no ticket type ${item.ticketType}` });
+    else currencies.add(type.currency);
+  });
+  if (errors.length > 0) throw new ProblemError('unprocessable-order', 'unknown ticket type for this event', errors);
+  if (currencies.size > 1) {
+    throw new ProblemError('unprocessable-order', 'the ticket types ordered are priced in different currencies; order them separately', [
+      { field: '/items', message: 'mixed currencies' },
+    ]);
+  }
+}
+
+/** The fingerprint of a placing request: equal for equal orders, whatever the key and item order. */
+function requestHashOf(body: PlaceOrderBody): string {
+  const items = [...body.items].sort((a, b) => (a.ticketType < b.ticketType ? -1 : a.ticketType > b.ticketType ? 1 : 0));
+  return sha256Hex(canonicalJson({ ...body, items }));
+}
+
+function accepted(saga: StoredSaga) {
+  return { orderId: saga.orderId, status: saga.status, sagaState: saga.sagaState, links: orderLinks(saga.orderId) };
+}
+
+function alreadyCancelling(saga: StoredSaga): boolean {
+  const context = saga.saga.context;
+  if (context.cancelRequested !== null) return true;
+  if (saga.sagaState === 'cancelled') return context.outcome === 'cancelled' || context.outcome === 'compensated';
+  return CANCELLING_STATES.includes(saga.sagaState) && context.outcome === 'cancelled';
+}
+
+export function ordersRouter(deps: OrdersRouteDeps): Router {
+  const router = Router();
+
+  router.post('/orders', async (req: Request, res: Response) => {
+    const ctx = ctxOf(res);
+    validateNoQuery(queryOf(req), 'query');
+    const body = validatePlaceOrder(req.body, 'body');
+    const key = idempotencyKeyOf(req);
+    const { inventory } = await deps.inventory.get(body.eventId);
+    checkAgainstInventory(body, inventory);
+
+    const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
+    let result: Awaited<ReturnType<SagaRuntime['place']>>;
+    try {
+      result = await deps.runtime.place({
+        orderId,
+        customerId: body.customerId,
+        eventId: body.eventId,
+        items: body.items,
+        paymentToken: body.paymentToken,
+        correlationId: ctx.correlationId,
+        requestHash: requestHashOf(body),
+      });
+    } catch (error) {
+      if (error instanceof IdempotencyKeyReusedError) {
+        throw new ProblemError('idempotency-key-reused', 'this Idempotency-Key was already used for a different order request', [
+          { field: 'Idempotency-Key', message: 'already used with a different body' },
+        ]);
+      }
+      throw error;
+    }
+    if (!result.created) {
+      res.setHeader('Idempotent-Replayed', 'true');
+      ctx.log.info('order request replayed', { orderId });
+    }
+    res.status(202).location(`/orders/${orderId}`).json(accepted(result.saga));
+  });
+
+  router.get('/orders', async (req: Request, res: Response) => {
+    const query = validateListQuery(queryOf(req), 'query');
+    const page = await deps.orders.listByCustomer(query.customerId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+    res.json({ items: page.items.map((o) => ({ ...o, links: orderLinks(o.orderId) })), nextCursor: page.nextCursor });
+  });
+
+  router.get('/orders/:orderId', async (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
+    const orderId = orderIdParam(req);
+    const saga = await deps.store.load(orderId);
+    if (!saga) throw new ProblemError('not-found', `order ${orderId} does not exist`);
+    res.json(orderView(saga));
+  });
+
+  router.post('/orders/:orderId/cancel', async (req: Request, res: Response) => {
+    const ctx = ctxOf(res);
+    validateNoQuery(queryOf(req), 'query');
+    const orderId = orderIdParam(req);
+    const body = req.body === undefined ? {} : validateCancel(req.body, 'body');
+    const current = await deps.store.load(orderId);
+    if (!current) throw new ProblemError('not-found', `order ${orderId} does not exist`);
+    const by = `customer:${current.customerId}`;
+    let outcome: Awaited<ReturnType<SagaRuntime['request']>>;
+    try {
+      outcome = await deps.runtime.request(
+        orderId,
+        `${orderId}:CANCEL_REQUESTED`,
+        { type: 'CANCEL_REQUESTED', by, reason: body.reason ?? 'cancelled by the customer' },
+        by,
+      );
+    } catch (error) {
+      if (error instanceof UnknownSagaError) throw new ProblemError('not-found', `order ${orderId} does not exist`);
+      throw error;
+    }
+    const saga = outcome.saga;
+    if (!outcome.accepted && !alreadyCancelling(saga)) {
+      throw new ProblemError('too-late-to-cancel', `order ${orderId} can no longer be cancelled: its saga is ${saga.sagaState}`, undefined, {
+        orderId,
+        orderStatus: saga.status,
+        sagaState: saga.sagaState,
+      });
+    }
+    ctx.log.info(outcome.accepted ? 'cancel requested' : 'cancel already under way', { orderId, sagaState: saga.sagaState });
+    res.status(202).json({ ...accepted(saga), cancelRequested: true });
+  });
+
+  return router;
+}

@@ -1,0 +1,39 @@
+/** /sagas: a saga's state, context, pending commands and history; listings by order status. */
+import { Router, type Request, type Response } from 'express';
+import type { OrderQueries } from '../../store/order-queries';
+import type { SagaStore } from '../../store/saga-store';
+import { ProblemError } from '../problem';
+import { DEFAULT_PAGE_SIZE, emptyQuerySchema, listSagasQuerySchema, type ListSagasQuery } from '../schemas';
+import { queryValidator } from '../validation';
+import { sagaView } from '../views';
+import { orderIdParam, queryOf } from './orders';
+
+export interface SagasRouteDeps {
+  store: SagaStore;
+  orders: OrderQueries;
+}
+
+const validateListQuery = queryValidator<ListSagasQuery>(listSagasQuerySchema);
+const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
+
+export function sagasRouter(deps: SagasRouteDeps): Router {
+  const router = Router();
+
+  router.get('/sagas', async (req: Request, res: Response) => {
+    const query = validateListQuery(queryOf(req), 'query');
+    const page = await deps.orders.listByStatus(query.status, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+    res.json({ items: page.items.map((s) => ({ ...s, links: { saga: `/sagas/${s.orderId}`, order: `/orders/${s.orderId}` } })), nextCursor: page.nextCursor });
+  });
+
+  router.get('/sagas/:orderId', async (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
+    const orderId = orderIdParam(req);
+    // The snapshot first, then the history: the history is never older than the snapshot.
+    const saga = await deps.store.load(orderId);
+    if (!saga) throw new ProblemError('not-found', `no saga for order ${orderId}`);
+    const history = await deps.store.history(orderId);
+    res.json(sagaView(saga, history));
+  });
+
+  return router;
+}

@@ -1,0 +1,112 @@
+/** The request schemas: every body and query the API accepts, closed to unknown fields. */
+import { orderItemsSchema, type OrderItem, type OrderStatus } from '../../machines/order-saga';
+import { MAX_PAGE_SIZE } from '../store/order-queries';
+
+/** Customer and event ids: no whitespace or control characters (they are hashed and logged). */
+export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$';
+export const ID_REGEX = new RegExp(ID_PATTERN);
+export const UUID_REGEX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Idempotency-Key: 1-128 visible ASCII characters. */
+export const IDEMPOTENCY_KEY_REGEX = /^[\x21-\x7E]{1,128}$/;
+
+const id = { type: 'string', pattern: ID_PATTERN } as const;
+const limit = { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE } as const;
+const cursor = { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[A-Za-z0-9_-]+$' } as const;
+
+export const ORDER_STATUSES: readonly OrderStatus[] = ['PENDING', 'PROCESSING', 'CONFIRMED', 'COMPLETED', 'CANCELLED', 'FAILED'];
+
+export interface PlaceOrderBody {
+  customerId: string;
+  eventId: string;
+  items: OrderItem[];
+  paymentToken: string;
+}
+
+export const placeOrderSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['customerId', 'eventId', 'items', 'paymentToken'],
+  properties: {
+    customerId: id,
+    eventId: id,
+    items: orderItemsSchema,
+    paymentToken: { type: 'string', pattern: '^[\\x21-\\x7E]{1,200}$' },
+  },
+} as const;
+
+export interface CancelOrderBody {
+  reason?: string;
+}
+
+export const cancelOrderSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
+} as const;
+
+export interface ListOrdersQuery {
+  customerId: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export const listOrdersQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['customerId'],
+  properties: { customerId: id, limit, cursor },
+} as const;
+
+export interface ListSagasQuery {
+  status: OrderStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+export const listSagasQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status'],
+  properties: { status: { type: 'string', enum: ORDER_STATUSES }, limit, cursor },
+} as const;
+
+export const emptyQuerySchema = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+export interface TicketTypeInput {
+  ticketType: string;
+  totalQuantity: number;
+  price: number;
+  currency: string;
+}
+
+export interface PutInventoryBody {
+  eventName: string;
+  ticketTypes: TicketTypeInput[];
+}
+
+export const putInventorySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['eventName', 'ticketTypes'],
+  properties: {
+    eventName: { type: 'string', minLength: 1, maxLength: 200 },
+    ticketTypes: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 99,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['ticketType', 'totalQuantity', 'price', 'currency'],
+        properties: {
+          ticketType: { type: 'string', minLength: 1, maxLength: 64 },
+          totalQuantity: { type: 'integer', minimum: 0, maximum: 10_000_000 },
+          price: { type: 'number', minimum: 0, maximum: 1_000_000 },
+          currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+        },
+      },
+    },
+  },
+} as const;
+
+export const DEFAULT_PAGE_SIZE = 20;

@@ -1,0 +1,74 @@
+/** What the API shows of an order and of its saga. Payment tokens never leave the service. */
+import type { OrderItem, OrderSagaContext, OrderSagaState, OrderStatus, SagaCommand } from '../../machines/order-saga';
+import type { SagaHistoryEntry, StoredSaga } from '../store/saga-store';
+
+export interface OrderLinks {
+  self: string;
+  saga: string;
+  cancel: string;
+}
+
+export interface OrderView {
+  orderId: string;
+  customerId: string;
+  eventId: string;
+  items: OrderItem[];
+  status: OrderStatus;
+  totalAmount: number | null;
+  currency: string | null;
+  createdAt: string;
+  updatedAt: string;
+  sagaState: OrderSagaState;
+  links: OrderLinks;
+}
+
+export interface SagaView {
+  orderId: string;
+  state: OrderSagaState;
+  status: OrderStatus;
+  version: number;
+  machineVersion: string;
+  context: OrderSagaContext;
+  /** The commands the saga waits on in its current state. */
+  outbox: SagaCommand[];
+  stateEnteredAt: string;
+  updatedAt: string;
+  history: SagaHistoryEntry[];
+}
+
+export const REDACTED = '[redacted]';
+
+export function orderLinks(orderId: string): OrderLinks {
+  return { self: `/orders/${orderId}`, saga: `/sagas/${orderId}`, cancel: `/orders/${orderId}/cancel` };
+}
+
+export function orderView(saga: StoredSaga): OrderView {
+  return {
+    orderId: saga.orderId,
+    customerId: saga.customerId,
+    eventId: saga.eventId,
+    items: saga.items,
+    status: saga.status,
+    totalAmount: saga.totalAmount ?? null,
+    currency: saga.currency ?? null,
+    createdAt: saga.createdAt,
+    updatedAt: saga.updatedAt,
+    sagaState: saga.sagaState,
+    links: orderLinks(saga.orderId),
+  };
+}
+
+export function sagaView(saga: StoredSaga, history: SagaHistoryEntry[]): SagaView {
+  return {
+    orderId: saga.orderId,
+    state: saga.sagaState,
+    status: saga.status,
+    version: saga.sagaVersion,
+    machineVersion: saga.saga.machineVersion,
+    context: { ...saga.saga.context, paymentToken: REDACTED },
+    outbox: saga.saga.outbox.map((c) => (c.kind === 'ChargePayment' ? { ...c, paymentToken: REDACTED } : c)),
+    stateEnteredAt: saga.stateEnteredAt,
+    updatedAt: saga.updatedAt,
+    history,
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Orders over HTTP, through the whole system: Express → saga runtime → DynamoDB + SQS →
+ * participants → back, on the emulator and Redis.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { getPayment } from '../../src/participants';
+import { http } from '../support/http';
+import { eventually, startTestService, type TestService } from '../support/service';
+
+let service: TestService;
+const FINAL = ['COMPLETED', 'CANCELLED', 'FAILED'];
+
+beforeAll(async () => {
+  service = await startTestService({ PAYMENT_SLOW_MS: '3000', WORKER_CONCURRENCY: '10' }, { label: 'h' });
+});
+afterAll(async () => {
+  await service?.stop();
+});
+
+async function newEvent(totalQuantity: number, price = 20): Promise<string> {
+  const eventId = `ev-${randomUUID()}`;
+  const put = await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
+    eventName: 'Concert',
+    ticketTypes: [{ ticketType: 'GA', totalQuantity, price, currency: 'EUR' }],
+  });
+  expect(put.status).toBe(200);
+  return eventId;
+}
+
+async function order(eventId: string, paymentToken: string, quantity = 1, customerId = 'c-http'): Promise<string> {
+  const res = await http<{ orderId: string; status: string }>(service.baseUrl, 'POST', '/orders', {
+    customerId,
+    eventId,
+    items: [{ ticketType: 'GA', quantity }],
+    paymentToken,
+  });
+  expect(res.status).toBe(202);
+  return res.body.orderId;
+}
+
+const orderStatus = async (orderId: string) => (await http<{ status: string }>(service.baseUrl, 'GET', `/orders/${orderId}`)).body.status;
+const untilFinal = (orderId: string, timeoutMs = 30000) => eventually(() => orderStatus(orderId), (s) => FINAL.includes(s), timeoutMs);
+
+async function inventoryOf(eventId: string) {
+  const res = await http<{ ticketTypes: Array<{ availableQuantity: number; reservedQuantity: number; soldQuantity: number }> }>(
+    service.baseUrl,
+    'GET',
+    `/events/${eventId}/inventory`,
+  );
+  const [ga] = res.body.ticketTypes;
+  return [ga!.availableQuantity, ga!.reservedQuantity, ga!.soldQuantity];
+}
+
+it('a paid order completes: seats sold, history 1..n in order, notification sent', async () => {
+  const eventId = await newEvent(10);
+  const orderId = await order(eventId, 'tok_success', 3);
+  expect(await untilFinal(orderId)).toBe('COMPLETED');
+
+  const saga = await http<{ state: string; version: number; history: Array<{ version: number; eventType: string }> }>(
+    service.baseUrl,
+    'GET',
+    `/sagas/${orderId}`,
+  );
+  expect(saga.body.state).toBe('completed');
+  expect(saga.body.history.map((h) => h.version)).toEqual([1, 2, 3, 4, 5]);
+  expect(saga.body.history.map((h) => h.eventType)).toEqual([
+    'ORDER_PLACED',
+    'SEATS_RESERVED',
+    'PAYMENT_CAPTURED',
+    'SEATS_CONFIRMED',
+    'NOTIFICATION_SENT',
+  ]);
+  expect(await inventoryOf(eventId)).toEqual([7, 0, 3]);
+  const { Item } = await service.core.clients.doc.send(
+    new GetCommand({ TableName: service.core.names.tables.notifications, Key: { notificationId: `${orderId}:SendNotification` } }),
+  );
+  expect(Item).toMatchObject({ orderId, template: 'order-completed' });
+});
+
+it('a customer cancel while the payment is out: seats back, nothing kept', async () => {
+  const eventId = await newEvent(10);
+  const orderId = await order(eventId, 'tok_slow', 2);
+  await eventually(() => orderStatus(orderId), (s) => s === 'PROCESSING');
+  const cancel = await http(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, { reason: 'changed my mind' });
+  expect(cancel.status).toBe(202);
+  expect(await untilFinal(orderId)).toBe('CANCELLED');
+  expect(await inventoryOf(eventId)).toEqual([10, 0, 0]);
+  const payment = await getPayment(service.core.participantDeps, orderId);
+  // Either the void beat the charge, or the charge captured and was refunded in full.
+  if (payment?.status === 'REFUNDED') expect(payment.refundedAmount).toBe(40);
+  else expect(payment?.status).toBe('VOIDED');
+  const late = await http(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, {});
+  expect([202, 409]).toContain(late.status);
+});
+
+it('a completed order can no longer be cancelled: 409 problem', async () => {
+  const eventId = await newEvent(5);
+  const orderId = await order(eventId, 'tok_success');
+  expect(await untilFinal(orderId)).toBe('COMPLETED');
+  const res = await http(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, {});
+  expect(res.status).toBe(409);
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+});
+
+it('200 concurrent buyers for 50 seats: exactly 50 sold, nobody oversold, every order terminal', async () => {
+  const eventId = await newEvent(50);
+  const orderIds = await Promise.all(Array.from({ length: 200 }, (_, i) => order(eventId, 'tok_success', 1, `buyer-${i}`)));
+  expect(new Set(orderIds).size).toBe(200);
+  // One poller walks the open orders (200 pollers would measure the emulator, not the saga).
+  const finals = new Map<string, string>();
+  await eventually(
+    async () => {
+      for (const id of orderIds.filter((o) => !finals.has(o))) {
+        const status = await orderStatus(id);
+        if (FINAL.includes(status)) finals.set(id, status);
+      }
+      return finals.size;
+    },
+    (n) => n === orderIds.length,
+    180000,
+  );
+  const counts = [...finals.values()].reduce<Record<string, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
+  expect(counts).toEqual({ COMPLETED: 50, FAILED: 150 });
+  expect(await inventoryOf(eventId)).toEqual([0, 0, 50]);
+}, 240000);

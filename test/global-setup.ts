@@ -1,0 +1,40 @@
+/**
+ * jest globalSetup (runs once, in jest's parent process, before any test file).
+ *
+ * - AWS: AWS_ENDPOINT_URL if set (must answer, except the local default which is started);
+ *   otherwise LocalStack through testcontainers when Docker answers; otherwise an endpoint already
+ *   answering on 127.0.0.1:4566; otherwise the moto emulator (scripts/emulator.py) started here.
+ *   The endpoint is exported as process.env.AWS_ENDPOINT_URL: jest creates each test environment's
+ *   `process.env` from the parent's after globalSetup (in-band and in worker processes alike).
+ * - Redis: must answer at REDIS_URL (default 127.0.0.1:6379); a local redis-server is started if not.
+ *
+ * What was started is kept on globalThis for test/global-teardown.ts (same process).
+ */
+import { ensureLocalAws, ensureLocalRedis, type LocalAws, type LocalRedis } from '../scripts/local-aws';
+
+export interface StartedServices {
+  aws?: LocalAws;
+  redis?: LocalRedis;
+}
+
+export const HANDLE_KEY = '__eventticketStartedServices__';
+
+export default async function globalSetup(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const started: StartedServices = {};
+  (globalThis as Record<string, unknown>)[HANDLE_KEY] = started;
+  const log = (line: string) => process.stderr.write(`[global-setup] ${line}\n`);
+
+  started.aws = await ensureLocalAws({ prefer: 'localstack', log: (line) => !line.startsWith('using') && log(line) });
+  process.env.AWS_ENDPOINT_URL = started.aws.endpoint;
+  process.env.AWS_REGION = process.env.AWS_REGION || 'us-east-1';
+
+  try {
+    started.redis = await ensureLocalRedis();
+    if (started.redis.started) log(`started redis-server for ${started.redis.url}`);
+  } catch (error) {
+    // Jest does not run globalTeardown when globalSetup throws: stop what we started here.
+    await started.aws.stop();
+    throw error;
+  }
+}

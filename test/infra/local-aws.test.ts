@@ -1,0 +1,220 @@
+/**
+ * Where the local AWS endpoint comes from. planLocalAws is pure decision logic over injected
+ * probes, so it is tested with fakes; ensureLocalAws/startEmulator are tested for real.
+ */
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
+import {
+  ensureLocalAws,
+  ensureLocalRedis,
+  tcpAnswers,
+  httpAnswers,
+  isLocalDefault,
+  NO_ENDPOINT_MESSAGE,
+  planLocalAws,
+  realProbes,
+  startEmulator,
+  type Preference,
+  type Probes,
+} from '../../scripts/local-aws';
+
+const DEFAULT = 'http://127.0.0.1:4566';
+
+/** Fake probes: `answering` lists the URLs that answer; every call is recorded. */
+function fakes(facts: { answering?: string[]; moto?: boolean; docker?: boolean }) {
+  const calls: string[] = [];
+  const probes: Probes = {
+    endpointAnswers: async (url) => (calls.push(`endpoint ${url}`), (facts.answering ?? []).includes(url)),
+    motoAvailable: async () => (calls.push('moto'), facts.moto ?? false),
+    dockerAnswers: async () => (calls.push('docker'), facts.docker ?? false),
+  };
+  return { probes, calls };
+}
+
+const plan = (envEndpoint: string | undefined, prefer: Preference, facts: Parameters<typeof fakes>[0]) => {
+  const { probes, calls } = fakes(facts);
+  return planLocalAws({ envEndpoint, prefer }, probes).then((result) => ({ result, calls }));
+};
+
+describe('planLocalAws', () => {
+  describe.each<Preference>(['emulator', 'localstack'])('prefer %s', (prefer) => {
+    it('uses AWS_ENDPOINT_URL when it answers, and probes nothing else', async () => {
+      const url = 'http://aws.example:9999';
+      const { result, calls } = await plan(url, prefer, { answering: [url], moto: true, docker: true });
+      expect(result).toEqual({ kind: 'existing', endpoint: url });
+      expect(calls).toEqual([`endpoint ${url}`]);
+    });
+
+    it('fails clearly when a non-default AWS_ENDPOINT_URL does not answer (starts nothing)', async () => {
+      const url = 'http://aws.example:9999';
+      const { result, calls } = await plan(url, prefer, { answering: [DEFAULT], moto: true, docker: true });
+      expect(result).toMatchObject({ kind: 'error' });
+      expect(result.kind === 'error' && result.message).toContain(`AWS_ENDPOINT_URL=${url} does not answer`);
+      expect(calls).toEqual([`endpoint ${url}`]);
+    });
+
+    it('fails with the one message when nothing answers, no moto, no Docker', async () => {
+      const { result } = await plan(undefined, prefer, {});
+      expect(result).toEqual({ kind: 'error', message: NO_ENDPOINT_MESSAGE });
+      expect(NO_ENDPOINT_MESSAGE).toMatch(/AWS_ENDPOINT_URL.*pip install 'moto\[server\]'.*Docker/);
+    });
+
+    it('treats an empty AWS_ENDPOINT_URL as unset', async () => {
+      const { result } = await plan('  ', prefer, { moto: true });
+      expect(result).toEqual({ kind: 'emulator', port: 4566 });
+    });
+  });
+
+  describe("prefer 'emulator' (npm run dev)", () => {
+    it('reuses whatever answers on 127.0.0.1:4566 before starting anything', async () => {
+      const { result, calls } = await plan(undefined, 'emulator', { answering: [DEFAULT], moto: true, docker: true });
+      expect(result).toEqual({ kind: 'existing', endpoint: DEFAULT });
+      expect(calls).toEqual([`endpoint ${DEFAULT}`]);
+    });
+
+    it('starts the moto emulator when nothing answers, without asking Docker', async () => {
+      const { result, calls } = await plan(undefined, 'emulator', { moto: true, docker: true });
+      expect(result).toEqual({ kind: 'emulator', port: 4566 });
+      expect(calls).toEqual([`endpoint ${DEFAULT}`, 'moto']);
+    });
+
+    it('starts the emulator when AWS_ENDPOINT_URL is the silent local default (probed once)', async () => {
+      for (const url of [DEFAULT, 'http://localhost:4566/', 'http://localhost:4566']) {
+        const { result, calls } = await plan(url, 'emulator', { moto: true });
+        expect(result).toEqual({ kind: 'emulator', port: 4566 });
+        expect(calls).toEqual([`endpoint ${url}`, 'moto']);
+      }
+    });
+
+    it('falls back to LocalStack without moto when Docker answers', async () => {
+      const { result, calls } = await plan(undefined, 'emulator', { moto: false, docker: true });
+      expect(result).toEqual({ kind: 'localstack' });
+      expect(calls).toEqual([`endpoint ${DEFAULT}`, 'moto', 'docker']);
+    });
+  });
+
+  describe("prefer 'localstack' (tests)", () => {
+    it('uses LocalStack when Docker answers, before anything else', async () => {
+      const { result, calls } = await plan(undefined, 'localstack', { answering: [DEFAULT], moto: true, docker: true });
+      expect(result).toEqual({ kind: 'localstack' });
+      expect(calls).toEqual(['docker']);
+    });
+
+    it('without Docker reuses 127.0.0.1:4566, else starts the emulator', async () => {
+      const reuse = await plan(undefined, 'localstack', { answering: [DEFAULT], moto: true });
+      expect(reuse.result).toEqual({ kind: 'existing', endpoint: DEFAULT });
+      expect(reuse.calls).toEqual(['docker', `endpoint ${DEFAULT}`]);
+      const start = await plan(undefined, 'localstack', { moto: true });
+      expect(start.result).toEqual({ kind: 'emulator', port: 4566 });
+      expect(start.calls).toEqual(['docker', `endpoint ${DEFAULT}`, 'moto']);
+    });
+
+    it('with a silent local-default AWS_ENDPOINT_URL still prefers LocalStack', async () => {
+      const { result } = await plan(DEFAULT, 'localstack', { moto: true, docker: true });
+      expect(result).toEqual({ kind: 'localstack' });
+    });
+  });
+
+  it('knows the local default address', () => {
+    expect(isLocalDefault('http://127.0.0.1:4566')).toBe(true);
+    expect(isLocalDefault('http://localhost:4566/')).toBe(true);
+    expect(isLocalDefault('http://127.0.0.1:4567')).toBe(false);
+    expect(isLocalDefault('https://127.0.0.1:4566')).toBe(false);
+    expect(isLocalDefault('http://localstack:4566')).toBe(false);
+    expect(isLocalDefault('not a url')).toBe(false);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Real processes
+// ------------------------------------------------------------------------------------------------
+const redisInstalled = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+const motoInstalled = spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const refuse: Probes = {
+  endpointAnswers: realProbes.endpointAnswers,
+  motoAvailable: async () => {
+    throw new Error('must not look for moto: the endpoint answers');
+  },
+  dockerAnswers: async () => {
+    throw new Error('must not look for Docker: the endpoint answers');
+  },
+};
+
+describe('ensureLocalAws with real services', () => {
+  it('reuses the emulator running at AWS_ENDPOINT_URL and leaves it running on stop()', async () => {
+    // The endpoint globalSetup exported; without globalSetup, one started here for the test.
+    const own = process.env.AWS_ENDPOINT_URL ? undefined : await startEmulator(await freePort());
+    const endpoint = process.env.AWS_ENDPOINT_URL ?? own!.endpoint;
+    try {
+      const aws = await ensureLocalAws({ prefer: 'localstack', envEndpoint: endpoint, probes: refuse });
+      expect(aws).toMatchObject({ endpoint, source: 'existing' });
+      await aws.stop();
+      expect(await httpAnswers(endpoint)).toBe(true);
+      const clients = createAwsClients({ awsEndpoint: aws.endpoint, awsRegion: 'us-east-1' });
+      try {
+        const { TableNames } = await clients.ddb.send(new ListTablesCommand({}));
+        expect(Array.isArray(TableNames)).toBe(true);
+      } finally {
+        destroyAwsClients(clients);
+      }
+    } finally {
+      await own?.stop();
+    }
+  });
+
+  (motoInstalled ? it : it.skip)('startEmulator serves DynamoDB, /health, and stop() ends it', async () => {
+    const port = await freePort();
+    const aws = await startEmulator(port);
+    try {
+      expect(aws).toMatchObject({ endpoint: `http://127.0.0.1:${port}`, source: 'emulator' });
+      expect((await fetch(`${aws.endpoint}/health`)).status).toBe(200);
+    } finally {
+      await aws.stop();
+    }
+    expect(await httpAnswers(aws.endpoint, 500)).toBe(false);
+    await aws.stop(); // twice is harmless
+  });
+
+  it('fails with one clear message for a silent non-default AWS_ENDPOINT_URL', async () => {
+    const port = await freePort();
+    await expect(ensureLocalAws({ prefer: 'emulator', envEndpoint: `http://127.0.0.1:${port}` })).rejects.toThrow(
+      `AWS_ENDPOINT_URL=http://127.0.0.1:${port} does not answer`,
+    );
+  });
+});
+
+describe('ensureLocalRedis', () => {
+  (redisInstalled ? it : it.skip)('starts redis-server when nothing answers locally, and stop() ends it', async () => {
+    const port = await freePort();
+    const redis = await ensureLocalRedis(`redis://127.0.0.1:${port}`);
+    try {
+      expect(redis.started).toBe(true);
+      expect(await tcpAnswers('127.0.0.1', port)).toBe(true);
+      // A second call finds it answering and owns nothing.
+      const again = await ensureLocalRedis(`redis://127.0.0.1:${port}`);
+      expect(again.started).toBe(false);
+    } finally {
+      await redis.stop();
+    }
+    for (let i = 0; i < 50 && (await tcpAnswers('127.0.0.1', port)); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await tcpAnswers('127.0.0.1', port)).toBe(false);
+  });
+
+  it('does not try to start a remote Redis', async () => {
+    await expect(ensureLocalRedis('redis://redis.invalid:6379')).rejects.toThrow(/Redis does not answer at redis:\/\/redis.invalid:6379/);
+  });
+});
