@@ -1,7 +1,8 @@
 /**
  * Named places where a test can make this process die with SIGKILL, to prove recovery from a
  * crash at exactly that instruction. Off unless FAULT_CRASH_AT names the point, e.g.
- * `after-commit:SEATS_RESERVED`. With FAULT_CRASH_ONCE_FILE set, only the first process to get
+ * `after-commit:SEATS_RESERVED` (saga step written, commands not sent) or `after-effect:ChargePayment`
+ * (participant acted, reply not sent). With FAULT_CRASH_ONCE_FILE set, only the first process to get
  * there dies (it creates the file), so the restarted worker can finish the job.
  */
 import { openSync, closeSync } from 'node:fs';

@@ -13,6 +13,7 @@ import { parseCommandEnvelope, parseSagaEventEnvelope, parseTimerEnvelope } from
 import { PoisonMessageError } from '../messaging/errors';
 import type { QueueUrls } from '../messaging/queues';
 import type { Logger } from '../observability/logger';
+import { crashPoint } from './crash-points';
 import type { Dispatcher } from './dispatcher';
 import { QUEUE_FOR_COMMAND, replyEventId } from './routing';
 import type { SagaRuntime } from './saga-runtime';
@@ -107,6 +108,7 @@ function participantConsumer(deps: WorkerDeps, role: ParticipantKey) {
         throw new PoisonMessageError(`${command.kind} does not belong on the ${role} queue`);
       }
       const reply = await handler(command);
+      crashPoint(`after-effect:${command.kind}`);
       await deps.dispatcher.sendSagaEvent(command.orderId, replyEventId(command.commandId), reply, correlationId);
     },
   });
