@@ -68,9 +68,11 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
 
 /** A participant handler whose impossible commands go straight to the DLQ. */
 function participantHandler(deps: ParticipantDeps): ParticipantHandler {
-  return async (command: SagaCommand) => {
+  return async (command: SagaCommand, correlationId: string) => {
     try {
-      return await handleParticipantCommand(command as ParticipantCommand, deps);
+      // The participant's log lines carry the order's correlation id.
+      const logger = deps.logger.child({ correlationId });
+      return await handleParticipantCommand(command as ParticipantCommand, { ...deps, logger });
     } catch (error) {
       if (error instanceof PermanentCommandError) throw new PoisonMessageError(error.message);
       throw error;

@@ -24,6 +24,11 @@ export interface Config {
   /** A saga that has not moved for this long gets its pending commands re-sent by the sweeper. */
   stalledAfterMs: number;
   sweepIntervalMs: number;
+  /**
+   * How long a saga may sit in a working state before GET /ops/sagas/stuck lists it (and the grace
+   * after its hold expired while it awaits payment). Per-state rules: src/ops/stuck-sagas.ts.
+   */
+  stuckAfterMs: number;
   /** Largest accepted HTTP body. */
   maxBodyBytes: number;
   /** What this process runs: the API, the workers (and sweeper), or both. */
@@ -51,6 +56,7 @@ const schema = {
     RECEIVE_WAIT_SECONDS: { type: 'string', pattern: '^([0-9]|1[0-9]|20)$' },
     STALLED_AFTER_MS: { type: 'string', pattern: '^[0-9]+$' },
     SWEEP_INTERVAL_MS: { type: 'string', pattern: '^[0-9]+$' },
+    STUCK_AFTER_MS: { type: 'string', pattern: '^[0-9]+$' },
     MAX_BODY_BYTES: { type: 'string', pattern: '^[0-9]+$' },
     SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
     FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
@@ -81,6 +87,7 @@ export function loadConfig(env: Env = process.env): Config {
     receiveWaitSeconds: int('RECEIVE_WAIT_SECONDS', 10),
     stalledAfterMs: int('STALLED_AFTER_MS', 30000),
     sweepIntervalMs: int('SWEEP_INTERVAL_MS', 10000),
+    stuckAfterMs: int('STUCK_AFTER_MS', 30000),
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024),
     mode: (env.SERVICE_MODE as Config['mode'] | undefined) ?? 'all',
     faultDuplicateRate: env.FAULT_DUPLICATE_RATE === undefined ? 0 : Number(env.FAULT_DUPLICATE_RATE),

@@ -85,7 +85,7 @@ export function quote(eventId: string, items: readonly OrderItem[], rows: Readon
 }
 
 async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<OrderSagaEvent> {
-  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   const reservationId = cmd.orderId;
   const items = normaliseItems(cmd.items);
   if (!items.ok) return reject(cmd, items.reason, [], deps);
@@ -185,7 +185,7 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
  * same answer even after stock came back.
  */
 async function reject(cmd: ReserveSeats, reason: string, items: OrderItem[], deps: ParticipantDeps): Promise<OrderSagaEvent> {
-  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   const now = nowIso(deps);
   const record: ReservationRecord = {
     reservationId: cmd.orderId,
@@ -253,7 +253,7 @@ function requireReservationId(cmd: ConfirmSeats | ReleaseSeats): string {
 }
 
 async function confirmSeats(cmd: ConfirmSeats, deps: ParticipantDeps): Promise<OrderSagaEvent> {
-  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   const reservationId = requireReservationId(cmd);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const existing = await readReservation(deps, reservationId);
@@ -278,7 +278,7 @@ async function confirmSeats(cmd: ConfirmSeats, deps: ParticipantDeps): Promise<O
 }
 
 async function releaseSeats(cmd: ReleaseSeats, deps: ParticipantDeps): Promise<OrderSagaEvent> {
-  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   const reservationId = requireReservationId(cmd);
   if (cmd.releaseAs !== 'RELEASED' && cmd.releaseAs !== 'EXPIRED') {
     throw new PermanentCommandError('invalid-command', `invalid releaseAs ${String(cmd.releaseAs)}`, { commandId: cmd.commandId });

@@ -11,7 +11,7 @@ import { ContentionError, PermanentCommandError } from './errors';
 import type { NotificationRecord } from './records';
 
 export async function handleNotificationCommand(cmd: NotificationCommand, deps: ParticipantDeps): Promise<OrderSagaEvent> {
-  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   if (typeof cmd.commandId !== 'string' || cmd.commandId.length === 0) {
     throw new PermanentCommandError('invalid-command', `SendNotification for order ${cmd.orderId} has no command id`);
   }

@@ -92,7 +92,7 @@ function invalidCharge(cmd: ChargePayment): string | null {
 }
 
 async function chargePayment(cmd: ChargePayment, deps: ParticipantDeps): Promise<OrderSagaEvent> {
-  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   const now = nowIso(deps);
   const invalid = invalidCharge(cmd);
   const intent: PaymentRecord = {
@@ -210,7 +210,7 @@ async function completeCharge(record: PaymentRecord, deps: ParticipantDeps, log:
 // ---------------------------------------------------------------------------------------------
 
 async function voidPayment(cmd: VoidPayment, deps: ParticipantDeps): Promise<OrderSagaEvent> {
-  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   const now = nowIso(deps);
   const voided: PaymentRecord = { orderId: cmd.orderId, status: 'VOIDED', voidedAt: now, createdAt: now, updatedAt: now };
   if (await putIfAbsent(deps, voided)) {
@@ -232,7 +232,7 @@ async function voidPayment(cmd: VoidPayment, deps: ParticipantDeps): Promise<Ord
 // ---------------------------------------------------------------------------------------------
 
 async function refundPayment(cmd: RefundPayment, deps: ParticipantDeps): Promise<OrderSagaEvent> {
-  const log = deps.logger.child({ correlationId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
+  const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   if (typeof cmd.amount !== 'number' || !Number.isFinite(cmd.amount) || cmd.amount <= 0) {
     throw new PermanentCommandError('invalid-command', `refund for order ${cmd.orderId}: invalid amount ${String(cmd.amount)}`);
   }

@@ -18,7 +18,7 @@ import type { Dispatcher } from './dispatcher';
 import { QUEUE_FOR_COMMAND, replyEventId } from './routing';
 import type { SagaRuntime } from './saga-runtime';
 
-export type ParticipantHandler = (command: SagaCommand) => Promise<OrderSagaEvent>;
+export type ParticipantHandler = (command: SagaCommand, correlationId: string) => Promise<OrderSagaEvent>;
 export type ParticipantKey = Extract<QueueKey, 'inventory' | 'payment' | 'notification'>;
 export type ParticipantHandlers = Record<ParticipantKey, ParticipantHandler>;
 
@@ -107,7 +107,7 @@ function participantConsumer(deps: WorkerDeps, role: ParticipantKey) {
       if (QUEUE_FOR_COMMAND[command.kind as SagaCommandKind] !== role) {
         throw new PoisonMessageError(`${command.kind} does not belong on the ${role} queue`);
       }
-      const reply = await handler(command);
+      const reply = await handler(command, correlationId);
       crashPoint(`after-effect:${command.kind}`);
       await deps.dispatcher.sendSagaEvent(command.orderId, replyEventId(command.commandId), reply, correlationId);
     },

@@ -153,6 +153,36 @@ export class SagaStore {
     return stored;
   }
 
+  /**
+   * Records an action taken on the saga without changing it (an operator's retry): the next
+   * Events row and the version bump, in one transaction conditional on `previous`'s version, so
+   * versions stay contiguous. Snapshot, state, stateEnteredAt and applied event ids stay as they
+   * are; updatedAt moves. Throws VersionConflictError when the saga moved meanwhile (reload, retry).
+   */
+  async recordAction(previous: StoredSaga, step: StepRecord, now: string): Promise<StoredSaga> {
+    const version = previous.sagaVersion + 1;
+    try {
+      await transactWrite(this.doc, [
+        {
+          Update: {
+            TableName: this.tables.orders,
+            Key: { orderId: previous.orderId },
+            UpdateExpression: 'SET sagaVersion = :version, updatedAt = :now',
+            ConditionExpression: 'sagaVersion = :previous',
+            ExpressionAttributeValues: { ':version': version, ':now': now, ':previous': previous.sagaVersion },
+          },
+        },
+        { Put: this.historyPut(previous.orderId, version, previous.sagaState, previous.sagaState, step, previous.correlationId, now) },
+      ]);
+    } catch (error) {
+      if (error instanceof ConditionFailedError) {
+        throw new VersionConflictError(`saga ${previous.orderId} moved past version ${previous.sagaVersion}`);
+      }
+      throw error;
+    }
+    return { ...previous, sagaVersion: version, updatedAt: now };
+  }
+
   /** The saga's Events rows, oldest first (a base-table query: always current). */
   async history(orderId: string): Promise<SagaHistoryEntry[]> {
     const rows: SagaHistoryEntry[] = [];
