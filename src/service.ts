@@ -18,6 +18,8 @@ import { injectDuplicateDeliveries } from './messaging/duplicate-delivery';
 import { PoisonMessageError } from './messaging/errors';
 import { resolveQueueUrls, type QueueUrls } from './messaging/queues';
 import type { Logger } from './observability/logger';
+import { DeadLetterOps } from './ops/dead-letter-ops';
+import { StuckSagas, stuckRules } from './ops/stuck-sagas';
 import {
   handleParticipantCommand,
   PermanentCommandError,
@@ -129,15 +131,20 @@ export async function startService(config: Config, logger: Logger, options: { sw
   let server: Server | undefined;
 
   if (config.mode !== 'worker') {
+    const orders = new OrderQueries(core.clients.doc, core.names.tables);
     const app = createApp({
       runtime: core.runtime,
       store: core.store,
-      orders: new OrderQueries(core.clients.doc, core.names.tables),
+      orders,
       inventory: inventoryPortFrom(core.participantDeps),
       cache,
       health: createHealthCheck(core.clients, redis, core.names),
       logger,
       config,
+      ops: {
+        stuck: new StuckSagas({ store: core.store, orders, rules: stuckRules(config.stuckAfterMs) }),
+        deadLetters: new DeadLetterOps({ sqs: core.clients.sqs, queues: core.queues, logger, store: core.store }),
+      },
     });
     const listening = app.listen(config.port);
     server = listening;

@@ -21,6 +21,7 @@ import { problemBody, ProblemError, sendProblem } from './problem';
 import { healthRouter } from './routes/health';
 import { inventoryRouter } from './routes/inventory';
 import { machinesRouter, orderSagaDefinition } from './routes/machines';
+import { opsRouter, type OpsDeps } from './routes/ops';
 import { ordersRouter } from './routes/orders';
 import { sagasRouter } from './routes/sagas';
 
@@ -40,6 +41,8 @@ export interface AppDeps {
   config: Pick<Config, 'maxBodyBytes'>;
   /** The machine definition served at /machines/order-saga (default: orderSagaMachine.toJSON()). */
   machineDefinition?: () => unknown;
+  /** The operator endpoints (/ops: stuck sagas, dead letters); absent, /ops is not served. */
+  ops?: OpsDeps;
 }
 
 /** Path patterns and the methods they answer, for 405s. */
@@ -52,6 +55,15 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/machines\/order-saga\/?$/, allow: 'GET' },
   { pattern: /^\/events\/[^/]+\/inventory\/?$/, allow: 'GET, PUT' },
   { pattern: /^\/actuator\/health\/?$/, allow: 'GET' },
+];
+
+const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
+  { pattern: /^\/ops\/sagas\/stuck\/?$/, allow: 'GET' },
+  { pattern: /^\/ops\/sagas\/[^/]+\/retry\/?$/, allow: 'POST' },
+  { pattern: /^\/ops\/sagas\/[^/]+\/compensate\/?$/, allow: 'POST' },
+  { pattern: /^\/ops\/dlq\/?$/, allow: 'GET' },
+  { pattern: /^\/ops\/dlq\/redrive\/?$/, allow: 'POST' },
+  { pattern: /^\/ops\/dlq\/[^/]+\/?$/, allow: 'DELETE' },
 ];
 
 export function createApp(deps: AppDeps): express.Express {
@@ -69,9 +81,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition));
   app.use(inventoryRouter(inventory));
   app.use(healthRouter(deps.health));
+  if (deps.ops) app.use(opsRouter({ ...deps.ops, runtime: deps.runtime, store: deps.store }));
+  const routes = deps.ops ? [...ROUTES, ...OPS_ROUTES] : ROUTES;
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    const route = ROUTES.find((r) => r.pattern.test(req.path));
+    const route = routes.find((r) => r.pattern.test(req.path));
     if (route) {
       next(new ProblemError('method-not-allowed', `${req.method} is not allowed on ${req.path}`, undefined, { allow: route.allow }));
       return;

@@ -15,6 +15,7 @@ export const PROBLEM_TYPES = {
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'too-late-to-cancel': { status: 409, title: 'Too late to cancel' },
   'inventory-conflict': { status: 409, title: 'Inventory change conflicts with held or sold seats' },
+  'saga-state-conflict': { status: 409, title: "Not possible in the saga's current state" },
   'body-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'unprocessable-order': { status: 422, title: 'Order cannot be processed' },

@@ -110,3 +110,64 @@ export const putInventorySchema = {
 } as const;
 
 export const DEFAULT_PAGE_SIZE = 20;
+
+// ---- /ops ----------------------------------------------------------------------------------
+
+/** X-Operator-Id: 1-100 printable ASCII characters, no leading or trailing space. */
+export const OPERATOR_ID_REGEX = /^[\x21-\x7E](?:[\x20-\x7E]{0,98}[\x21-\x7E])?$/;
+/** An SQS MessageId (a UUID on AWS). */
+export const MESSAGE_ID_PATTERN = '^[A-Za-z0-9-]{1,100}$';
+export const MESSAGE_ID_REGEX = new RegExp(MESSAGE_ID_PATTERN);
+export const DEFAULT_DLQ_PAGE_SIZE = 50;
+export const DEFAULT_STUCK_PAGE_SIZE = 100;
+
+const operatorReason = { type: 'string', minLength: 1, maxLength: 500 } as const;
+
+export interface OperatorReasonBody {
+  reason: string;
+}
+
+/** POST /ops/sagas/:orderId/retry and /compensate. */
+export const operatorReasonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['reason'],
+  properties: { reason: operatorReason },
+} as const;
+
+export interface LimitQuery {
+  limit?: number;
+}
+
+/** GET /ops/sagas/stuck and GET /ops/dlq. */
+export const limitQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { limit },
+} as const;
+
+export interface RedriveBody {
+  ids?: string[];
+  reason: string;
+}
+
+export const redriveSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['reason'],
+  properties: {
+    ids: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: MESSAGE_ID_PATTERN } },
+    reason: operatorReason,
+  },
+} as const;
+
+export interface OptionalReason {
+  reason?: string;
+}
+
+/** DELETE /ops/dlq/:id takes its reason in the query or in the body. */
+export const optionalReasonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { reason: operatorReason },
+} as const;

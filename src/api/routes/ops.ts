@@ -1,0 +1,169 @@
+/**
+ * /ops: for operators. Stuck sagas (list, retry, compensate) and the dead-letter queues (look,
+ * redrive, delete). Every action names its operator (X-Operator-Id) and its reason; a saga
+ * action is recorded in the saga's Events rows, a dead-letter action in the log (and on the saga
+ * its message is about, when there is one).
+ */
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { DeadLetterOps } from '../../ops/dead-letter-ops';
+import {
+  compensateSaga,
+  OperatorActionRefusedError,
+  retrySaga,
+  type OperatorRequest,
+  type StuckSagas,
+} from '../../ops/stuck-sagas';
+import { UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
+import type { SagaStore, StoredSaga } from '../../store/saga-store';
+import { ctxOf } from '../context';
+import { ProblemError } from '../problem';
+import {
+  DEFAULT_DLQ_PAGE_SIZE,
+  DEFAULT_STUCK_PAGE_SIZE,
+  emptyQuerySchema,
+  limitQuerySchema,
+  MESSAGE_ID_REGEX,
+  OPERATOR_ID_REGEX,
+  operatorReasonSchema,
+  optionalReasonSchema,
+  redriveSchema,
+  type LimitQuery,
+  type OperatorReasonBody,
+  type OptionalReason,
+  type RedriveBody,
+} from '../schemas';
+import { bodyValidator, pathParam, queryValidator } from '../validation';
+import { orderIdParam, queryOf } from './orders';
+
+export interface OpsDeps {
+  stuck: StuckSagas;
+  deadLetters: DeadLetterOps;
+}
+
+export interface OpsRouteDeps extends OpsDeps {
+  runtime: SagaRuntime;
+  store: SagaStore;
+}
+
+export const OPERATOR_HEADER = 'X-Operator-Id';
+
+const validateLimit = queryValidator<LimitQuery>(limitQuerySchema);
+const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
+const validateReason = bodyValidator<OperatorReasonBody>(operatorReasonSchema);
+const validateRedrive = bodyValidator<RedriveBody>(redriveSchema);
+const validateOptionalReasonQuery = queryValidator<OptionalReason>(optionalReasonSchema);
+const validateOptionalReasonBody = bodyValidator<OptionalReason>(optionalReasonSchema);
+
+/** The operator behind an action: required, 1-100 printable characters. Returns `operator:<id>`. */
+function operatorOf(req: Request): string {
+  const id = req.get(OPERATOR_HEADER);
+  if (id === undefined || id === '') {
+    throw new ProblemError('invalid-header', `${OPERATOR_HEADER} is required: every operator action is recorded with who did it`, [
+      { field: OPERATOR_HEADER, message: 'is required' },
+    ]);
+  }
+  if (!OPERATOR_ID_REGEX.test(id)) {
+    throw new ProblemError('invalid-header', `${OPERATOR_HEADER} must be 1 to 100 printable ASCII characters`, [
+      { field: OPERATOR_HEADER, message: 'must be 1 to 100 printable ASCII characters, no leading or trailing space' },
+    ]);
+  }
+  return `operator:${id}`;
+}
+
+function sagaLinks(orderId: string) {
+  return { saga: `/sagas/${orderId}`, order: `/orders/${orderId}` };
+}
+
+function sagaSummary(saga: StoredSaga) {
+  return { orderId: saga.orderId, state: saga.sagaState, status: saga.status, version: saga.sagaVersion };
+}
+
+/** Maps the saga actions' errors to problems. */
+async function sagaAction<T>(orderId: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof UnknownSagaError) throw new ProblemError('not-found', `no saga for order ${orderId}`);
+    if (error instanceof OperatorActionRefusedError) {
+      throw new ProblemError('saga-state-conflict', error.detail, undefined, { orderId, sagaState: error.state, orderStatus: error.status });
+    }
+    throw error;
+  }
+}
+
+export function opsRouter(deps: OpsRouteDeps): Router {
+  const router = Router();
+
+  router.get('/ops/sagas/stuck', async (req: Request, res: Response) => {
+    const query = validateLimit(queryOf(req), 'query');
+    const listing = await deps.stuck.list(query.limit ?? DEFAULT_STUCK_PAGE_SIZE);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      items: listing.items.map((s) => ({ ...s, links: { ...sagaLinks(s.orderId), retry: `/ops/sagas/${s.orderId}/retry`, compensate: `/ops/sagas/${s.orderId}/compensate` } })),
+      scanned: listing.scanned,
+      truncated: listing.truncated,
+      checkedAt: listing.checkedAt,
+    });
+  });
+
+  router.post('/ops/sagas/:orderId/retry', async (req: Request, res: Response) => {
+    const ctx = ctxOf(res);
+    validateNoQuery(queryOf(req), 'query');
+    const orderId = orderIdParam(req);
+    const by = operatorOf(req);
+    const { reason } = validateReason(req.body, 'body');
+    const operator: OperatorRequest = { by, reason };
+    const { saga, resent } = await sagaAction(orderId, () => retrySaga(deps, orderId, operator));
+    ctx.log.info('operator retried a saga', { orderId, operator: by, reason, state: saga.sagaState, resent, sagaCorrelationId: saga.correlationId });
+    res.status(202).json({ ...sagaSummary(saga), resent, links: sagaLinks(orderId) });
+  });
+
+  router.post('/ops/sagas/:orderId/compensate', async (req: Request, res: Response) => {
+    const ctx = ctxOf(res);
+    validateNoQuery(queryOf(req), 'query');
+    const orderId = orderIdParam(req);
+    const by = operatorOf(req);
+    const { reason } = validateReason(req.body, 'body');
+    const saga = await sagaAction(orderId, () => compensateSaga(deps, orderId, { by, reason }));
+    ctx.log.info('operator compensated a saga', { orderId, operator: by, reason, state: saga.sagaState, sagaCorrelationId: saga.correlationId });
+    res.status(202).json({ ...sagaSummary(saga), compensationRequested: true, links: sagaLinks(orderId) });
+  });
+
+  router.get('/ops/dlq', async (req: Request, res: Response) => {
+    const query = validateLimit(queryOf(req), 'query');
+    const messages = await deps.deadLetters.list(query.limit ?? DEFAULT_DLQ_PAGE_SIZE);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ messages });
+  });
+
+  router.post('/ops/dlq/redrive', async (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
+    const by = operatorOf(req);
+    const body = validateRedrive(req.body, 'body');
+    const result = await deps.deadLetters.redrive(body.ids, { by, reason: body.reason });
+    res.json(result);
+  });
+
+  router.delete('/ops/dlq/:id', async (req: Request, res: Response, next: NextFunction) => {
+    if (req.params.id === 'redrive') {
+      next(); // a DELETE of the redrive action: 405
+      return;
+    }
+    const query = validateOptionalReasonQuery(queryOf(req), 'query');
+    const id = pathParam(req.params.id, 'id', MESSAGE_ID_REGEX, 'an SQS message id');
+    const by = operatorOf(req);
+    const body = req.body === undefined ? {} : validateOptionalReasonBody(req.body, 'body');
+    if (query.reason !== undefined && body.reason !== undefined) {
+      throw new ProblemError('validation', 'give the reason once: in the query or in the body', [{ field: 'reason', message: 'given twice' }]);
+    }
+    const reason = body.reason ?? query.reason;
+    if (reason === undefined) {
+      throw new ProblemError('validation', 'a reason is required (query ?reason= or body {"reason": …})', [{ field: 'reason', message: 'is required' }]);
+    }
+    const deleted = await deps.deadLetters.delete(id, { by, reason });
+    if (!deleted) throw new ProblemError('not-found', `no dead letter ${id} on ticket-dlq or ticket-dlq.fifo`);
+    res.json({ deleted: true, id: deleted.id, queue: deleted.queue, message: deleted });
+  });
+
+  return router;
+}

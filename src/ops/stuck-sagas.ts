@@ -1,0 +1,336 @@
+/**
+ * Stuck sagas, and what an operator can do about one.
+ *
+ * A saga is stuck when it has not moved (left its state) within the threshold of that state:
+ * the table below, one rule per state. Working states get `stuckAfterMs` (config STUCK_AFTER_MS,
+ * default 30 s) from the moment they were entered (`stateEnteredAt`); awaitingPayment
+ * legitimately waits while the hold is live, so it is stuck only once `stuckAfterMs` has passed
+ * after the hold expired (the timer, or the sweeper, should have moved it by then); final
+ * states are never stuck.
+ *
+ * The listing reads the StatusIndex (which may lag) for the open statuses and re-reads every
+ * candidate from the base table before judging it.
+ *
+ * Operator actions: `retrySaga` re-sends the commands the saga waits on and records an
+ * OPERATOR_RETRY Events row (who, why, what was re-sent); `compensateSaga` sends the machine
+ * OPERATOR_COMPENSATE, which it accepts in reserving and awaitingPayment only — elsewhere it is
+ * refused with the reason.
+ */
+import { randomUUID } from 'node:crypto';
+import type { OrderSagaState, OrderStatus, SagaCommandKind } from '../../machines/order-saga';
+import { UnknownSagaError, type SagaRuntime } from '../runtime/saga-runtime';
+import type { OrderQueries } from '../store/order-queries';
+import { VersionConflictError, type SagaStore, type StepRecord, type StoredSaga } from '../store/saga-store';
+
+export type StuckRule =
+  /** Stuck once `afterMs` has passed since the state was entered. */
+  | { kind: 'in-state'; afterMs: number }
+  /** Stuck once `graceMs` has passed since the hold (context.reservation.expiresAt) expired. */
+  | { kind: 'after-hold'; graceMs: number }
+  | { kind: 'never' };
+
+export type StuckRules = Record<OrderSagaState, StuckRule>;
+
+export const DEFAULT_STUCK_AFTER_MS = 30_000;
+
+/** The thresholds, one per state: the only place they are decided. */
+export function stuckRules(stuckAfterMs: number = DEFAULT_STUCK_AFTER_MS): StuckRules {
+  const inState: StuckRule = { kind: 'in-state', afterMs: stuckAfterMs };
+  const never: StuckRule = { kind: 'never' };
+  return {
+    reserving: inState,
+    awaitingPayment: { kind: 'after-hold', graceMs: stuckAfterMs },
+    confirming: inState,
+    notifying: inState,
+    releasingSeats: inState,
+    settlingPayment: inState,
+    refunding: inState,
+    completed: never,
+    cancelled: never,
+    failed: never,
+  };
+}
+
+/** What the verdict needs of a saga. */
+export type StuckCandidate = Pick<StoredSaga, 'sagaState' | 'stateEnteredAt' | 'updatedAt' | 'saga'>;
+
+export interface StuckVerdict {
+  /** When the saga's threshold ran out. */
+  stuckSince: string;
+  /** How long ago that was. */
+  stuckForMs: number;
+  /** How long the saga has been in its state. */
+  inStateForMs: number;
+  reason: string;
+}
+
+const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
+
+/** Pure: whether `saga` is stuck at `now` under `rules`, and why. */
+export function assessStuck(saga: StuckCandidate, now: Date, rules: StuckRules): StuckVerdict | null {
+  const rule = rules[saga.sagaState];
+  if (!rule || rule.kind === 'never') return null;
+  const enteredAt = Date.parse(saga.stateEnteredAt ?? saga.updatedAt);
+  if (Number.isNaN(enteredAt)) return null;
+  const nowMs = now.getTime();
+  const waitingOn = saga.saga.outbox.map((c) => c.kind);
+  const waiting = waitingOn.length > 0 ? `; waiting on ${waitingOn.join(', ')}` : '';
+  const expiresAt = rule.kind === 'after-hold' ? saga.saga.context.reservation?.expiresAt : undefined;
+  const holdEnds = expiresAt === undefined ? Number.NaN : Date.parse(expiresAt);
+
+  let deadline: number;
+  let reason: string;
+  if (rule.kind === 'after-hold' && !Number.isNaN(holdEnds)) {
+    deadline = holdEnds + rule.graceMs;
+    reason = `still in ${saga.sagaState} ${seconds(nowMs - holdEnds)} after its hold expired at ${expiresAt} (grace ${seconds(rule.graceMs)})${waiting}`;
+  } else {
+    // A hold rule without a known hold falls back to the time in state.
+    const afterMs = rule.kind === 'in-state' ? rule.afterMs : rule.graceMs;
+    deadline = enteredAt + afterMs;
+    reason = `no progress in ${saga.sagaState} for ${seconds(nowMs - enteredAt)} (threshold ${seconds(afterMs)})${waiting}`;
+  }
+  if (nowMs <= deadline) return null;
+  return { stuckSince: new Date(deadline).toISOString(), stuckForMs: nowMs - deadline, inStateForMs: nowMs - enteredAt, reason };
+}
+
+export interface StuckSaga {
+  orderId: string;
+  state: OrderSagaState;
+  status: OrderStatus;
+  /** How long the saga has been stuck: since its threshold ran out. */
+  stuckForMs: number;
+  stuckSince: string;
+  /** How long the saga has been in its state. */
+  inStateForMs: number;
+  stateEnteredAt: string;
+  updatedAt: string;
+  /** The kinds of the commands it waits on (its outbox), what a retry re-sends. */
+  pendingCommands: SagaCommandKind[];
+  reason: string;
+  correlationId: string;
+}
+
+export interface StuckListing {
+  /** Most stuck first. */
+  items: StuckSaga[];
+  /** How many open sagas were looked at. */
+  scanned: number;
+  /** True when the scan stopped at its bound (maxScanned): more open sagas may exist, unlooked at. */
+  truncated: boolean;
+  checkedAt: string;
+}
+
+export interface StuckSagasDeps {
+  store: SagaStore;
+  orders: OrderQueries;
+  rules: StuckRules;
+  now?: () => Date;
+  /** Most open sagas one listing reads (default 5000). */
+  maxScanned?: number;
+}
+
+const OPEN_STATUSES: readonly OrderStatus[] = ['PENDING', 'PROCESSING', 'CONFIRMED'];
+const PAGE = 100;
+const READ_CONCURRENCY = 10;
+
+export class StuckSagas {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: StuckSagasDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async list(limit: number): Promise<StuckListing> {
+    const maxScanned = this.deps.maxScanned ?? 5000;
+    const candidates = new Set<string>();
+    let truncated = false;
+    for (const status of OPEN_STATUSES) {
+      let cursor: string | undefined;
+      do {
+        const page = await this.deps.orders.listByStatus(status, PAGE, cursor);
+        for (const row of page.items) candidates.add(row.orderId);
+        cursor = page.nextCursor ?? undefined;
+        if (candidates.size >= maxScanned) {
+          truncated = cursor !== undefined || status !== OPEN_STATUSES.at(-1);
+          break;
+        }
+      } while (cursor);
+      if (candidates.size >= maxScanned) break;
+    }
+
+    // The index may lag: judge each candidate by its current item.
+    const now = this.now();
+    const ids = [...candidates];
+    const stuck: StuckSaga[] = [];
+    for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
+      const sagas = await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map((id) => this.deps.store.load(id)));
+      for (const saga of sagas) {
+        if (!saga) continue;
+        const verdict = assessStuck(saga, now, this.deps.rules);
+        if (verdict) stuck.push(stuckView(saga, verdict));
+      }
+    }
+    stuck.sort((a, b) => b.stuckForMs - a.stuckForMs || (a.orderId < b.orderId ? -1 : 1));
+    return { items: stuck.slice(0, limit), scanned: ids.length, truncated, checkedAt: now.toISOString() };
+  }
+}
+
+function stuckView(saga: StoredSaga, verdict: StuckVerdict): StuckSaga {
+  return {
+    orderId: saga.orderId,
+    state: saga.sagaState,
+    status: saga.status,
+    stuckForMs: verdict.stuckForMs,
+    stuckSince: verdict.stuckSince,
+    inStateForMs: verdict.inStateForMs,
+    stateEnteredAt: saga.stateEnteredAt,
+    updatedAt: saga.updatedAt,
+    pendingCommands: saga.saga.outbox.map((c) => c.kind),
+    reason: verdict.reason,
+    correlationId: saga.correlationId,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operator actions
+
+/** Who asks, and why. `by` is `operator:<id>`. */
+export interface OperatorRequest {
+  by: string;
+  reason: string;
+}
+
+/** The action is not possible in the saga's current state; `detail` says why and what to do. */
+export class OperatorActionRefusedError extends Error {
+  override name = 'OperatorActionRefusedError';
+  constructor(
+    readonly orderId: string,
+    readonly state: OrderSagaState,
+    readonly status: OrderStatus,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+const MAX_CONFLICT_RETRIES = 20;
+
+/**
+ * Appends an Events row for an action on the saga (the saga itself unchanged), reloading and
+ * trying again when the saga moves meanwhile. `step` sees the current saga; returning null
+ * records nothing. Returns the saga as recorded on, or undefined when there is no such saga.
+ */
+export async function recordOperatorAction(
+  store: SagaStore,
+  orderId: string,
+  step: (saga: StoredSaga) => StepRecord | null,
+  now: () => Date = () => new Date(),
+): Promise<{ saga: StoredSaga; recorded: boolean } | undefined> {
+  for (let attempt = 1; attempt <= MAX_CONFLICT_RETRIES; attempt++) {
+    const current = await store.load(orderId);
+    if (!current) return undefined;
+    const record = step(current);
+    if (!record) return { saga: current, recorded: false };
+    try {
+      return { saga: await store.recordAction(current, record, now().toISOString()), recorded: true };
+    } catch (error) {
+      if (error instanceof VersionConflictError) continue;
+      throw error;
+    }
+  }
+  throw new Error(`saga ${orderId}: gave up recording an operator action after ${MAX_CONFLICT_RETRIES} version conflicts`);
+}
+
+export interface SagaActionDeps {
+  store: SagaStore;
+  runtime: SagaRuntime;
+  now?: () => Date;
+}
+
+/**
+ * Re-sends the commands the saga waits on (all of its outbox, the hold timer included: every
+ * receiver deduplicates) after recording who asked and why. The row is written first, like a
+ * saga step: if the send then fails, the caller sees the error and may retry.
+ */
+export async function retrySaga(
+  deps: SagaActionDeps,
+  orderId: string,
+  operator: OperatorRequest,
+): Promise<{ saga: StoredSaga; resent: SagaCommandKind[] }> {
+  const result = await recordOperatorAction(
+    deps.store,
+    orderId,
+    (saga) => {
+      if (saga.saga.outbox.length === 0) {
+        throw new OperatorActionRefusedError(
+          orderId,
+          saga.sagaState,
+          saga.status,
+          `saga ${orderId} is ${saga.sagaState}: it waits on no command, so there is nothing to retry`,
+        );
+      }
+      return {
+        eventId: `operator:${randomUUID()}`,
+        eventType: 'OPERATOR_RETRY',
+        payload: { by: operator.by, reason: operator.reason, resent: saga.saga.outbox.map((c) => c.kind) },
+        actor: operator.by,
+      };
+    },
+    deps.now,
+  );
+  if (!result) throw new UnknownSagaError(`no saga for order ${orderId}`);
+  const resent = await deps.runtime.resend(result.saga);
+  return { saga: result.saga, resent: resent.map((c) => c.kind) };
+}
+
+/** Pure: why OPERATOR_COMPENSATE cannot be applied to this saga now, or null when it can. */
+export function compensationRefusal(saga: Pick<StoredSaga, 'orderId' | 'sagaState' | 'saga'>): string | null {
+  const { orderId, sagaState: state } = saga;
+  const context = saga.saga.context;
+  switch (state) {
+    case 'reserving':
+      if (context.cancelRequested === null) return null;
+      return (
+        `saga ${orderId} already has a ${context.cancelRequested.by.startsWith('operator:') ? 'compensation' : 'cancel'} ` +
+        `requested by ${context.cancelRequested.by}; it is applied as soon as the seats are reserved. If the saga is stuck, use retry`
+      );
+    case 'awaitingPayment':
+      return null;
+    case 'confirming':
+    case 'notifying':
+      return `saga ${orderId} is ${state}: the payment is taken and the seats are confirmed, so the order goes ahead and cannot be compensated. If it is stuck, use retry`;
+    case 'releasingSeats':
+    case 'settlingPayment':
+    case 'refunding':
+      return `saga ${orderId} is ${state}: compensation is already under way (outcome ${context.outcome ?? 'pending'}). If it is stuck, use retry`;
+    case 'completed':
+    case 'cancelled':
+    case 'failed':
+      return `saga ${orderId} is ${state} (outcome ${context.outcome ?? 'none'}): it has ended, there is nothing to compensate`;
+  }
+}
+
+/**
+ * Forces the compensation path: OPERATOR_COMPENSATE, applied through the runtime like any step
+ * (its Events row carries the actor and {by, reason}). In reserving it is remembered and applied
+ * once the seats are reserved; in awaitingPayment the seats are released and the charge settled.
+ */
+export async function compensateSaga(deps: SagaActionDeps, orderId: string, operator: OperatorRequest): Promise<StoredSaga> {
+  const current = await deps.store.load(orderId);
+  if (!current) throw new UnknownSagaError(`no saga for order ${orderId}`);
+  const refusal = compensationRefusal(current);
+  if (refusal) throw new OperatorActionRefusedError(orderId, current.sagaState, current.status, refusal);
+  const result = await deps.runtime.request(
+    orderId,
+    `operator:${randomUUID()}`,
+    { type: 'OPERATOR_COMPENSATE', by: operator.by, reason: operator.reason },
+    operator.by,
+  );
+  if (!result.accepted) {
+    // The saga moved between the read and the request.
+    const saga = result.saga;
+    const detail = compensationRefusal(saga) ?? `saga ${orderId} did not accept the compensation in ${saga.sagaState}`;
+    throw new OperatorActionRefusedError(orderId, saga.sagaState, saga.status, detail);
+  }
+  return result.saga;
+}
