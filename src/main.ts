@@ -10,17 +10,19 @@ import { startService } from './service';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const service = await startService(config, logger);
+  // Handlers first: a SIGTERM that arrives while starting still ends in a graceful stop.
   let stopping = false;
+  const starting = startService(config, logger);
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    await service.stop();
+    await (await starting).stop();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  await starting;
 }
 
 main().catch((error: unknown) => {

@@ -1,9 +1,10 @@
 /**
- * A worker process killed with SIGKILL right after it wrote a saga step and before it sent the
- * step's commands: the outbox on the saga item and the undeleted SQS message bring the saga to
- * its end anyway, with one charge.
+ * Worker processes dying for real, at the worst instructions: after a saga step was written but
+ * before its commands were sent, and after a participant acted but before it replied. The outbox
+ * on the saga item, the undeleted SQS message and the participants' records bring every saga to
+ * its end anyway, with one charge. And a SIGTERM is a graceful stop, not a crash.
  */
-import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,14 +18,21 @@ const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
   service = await startTestService({}, { inProcessWorkers: false, label: 'k' });
-  // A short visibility timeout so the unacknowledged message comes back within seconds.
-  await service.core.clients.sqs.send(
-    new SetQueueAttributesCommand({ QueueUrl: service.core.queues.saga, Attributes: { VisibilityTimeout: '3' } }),
-  );
+  // Short visibility timeouts so an unacknowledged message comes back within seconds (including
+  // one that a killed worker's open long poll swallowed).
+  const { saga, inventory, payment, notification, timer } = service.core.queues;
+  for (const QueueUrl of [saga, inventory, payment, notification, timer]) {
+    await service.core.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { VisibilityTimeout: '3' } }));
+  }
+});
+// Each test owns its workers: none may steal another test's messages.
+afterEach(async () => {
+  for (const w of workers.splice(0)) {
+    w.kill();
+    await w.exited;
+  }
 });
 afterAll(async () => {
-  for (const w of workers) w.kill();
-  await Promise.all(workers.map((w) => w.exited));
   await service?.stop();
 });
 
@@ -68,4 +76,64 @@ it('a worker killed between the snapshot write and the send: the saga still comp
   expect(payment?.status).toBe('CAPTURED');
   const row = (await readInventoryRows(service.core.participantDeps, eventId)).get('GA')!;
   expect([row.availableQuantity, row.reservedQuantity, row.soldQuantity]).toEqual([4, 0, 1]);
+});
+
+it('a worker killed after the payment was captured, before it replied: the saga completes, charged once', async () => {
+  const eventId = `ev-${randomUUID()}`;
+  await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 5, price: 40, currency: 'EUR' }]);
+  const onceFile = path.join(mkdtempSync(path.join(tmpdir(), 'crash-')), 'crashed');
+  const doomed = spawnWorker(workerEnv(service.config, { FAULT_CRASH_AT: 'after-effect:ChargePayment', FAULT_CRASH_ONCE_FILE: onceFile }));
+  workers.push(doomed);
+  const orderId = randomUUID();
+  await service.core.runtime.place({
+    orderId,
+    customerId: 'c-crash-2',
+    eventId,
+    items: [{ ticketType: 'GA', quantity: 2 }],
+    paymentToken: 'tok_success',
+    correlationId: `corr-${orderId}`,
+    requestHash: 'h',
+  });
+  expect((await doomed.exited).signal).toBe('SIGKILL');
+  // The charge happened; the saga never heard of it.
+  expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
+  expect((await service.core.store.load(orderId))?.sagaState).toBe('awaitingPayment');
+
+  workers.push(spawnWorker(workerEnv(service.config)));
+  const done = await eventually(async () => (await service.core.store.load(orderId))!, (s) => s.status === 'COMPLETED', 90000);
+  expect(done.saga.context.payment.state).toBe('captured');
+  const payment = await getPayment(service.core.participantDeps, orderId);
+  expect(payment).toMatchObject({ status: 'CAPTURED', amount: 80 });
+  // The redelivered command found the recorded capture: one gateway call, no second attempt.
+  expect(payment?.attempts).toBe(1);
+});
+
+it('SIGTERM: a worker stops receiving, finishes the charge in flight, and exits 0', async () => {
+  const eventId = `ev-${randomUUID()}`;
+  await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 5, price: 10, currency: 'EUR' }]);
+  const worker = spawnWorker(workerEnv(service.config, { PAYMENT_SLOW_MS: '3000' }));
+  workers.push(worker);
+  const orderId = randomUUID();
+  await service.core.runtime.place({
+    orderId,
+    customerId: 'c-term',
+    eventId,
+    items: [{ ticketType: 'GA', quantity: 1 }],
+    paymentToken: 'tok_slow',
+    correlationId: `corr-${orderId}`,
+    requestHash: 'h',
+  });
+  await eventually(async () => (await getPayment(service.core.participantDeps, orderId))?.status, (s) => s === 'IN_FLIGHT', 30000);
+  worker.kill('SIGTERM');
+  const exit = await worker.exited;
+  expect(exit).toEqual({ code: 0, signal: null });
+  // It finished the charge and sent the reply before exiting: the saga has it without any worker.
+  expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
+  const [inbox] = await Promise.all([
+    service.core.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: service.core.queues.saga, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }),
+    ),
+  ]);
+  const bodies = (inbox.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}') as { event?: { type?: string } });
+  expect(bodies.map((b) => b.event?.type)).toContain('PAYMENT_CAPTURED');
 });
