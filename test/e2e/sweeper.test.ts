@@ -1,0 +1,84 @@
+/**
+ * The sweeper is the safety net behind lost messages: a saga whose commands were never sent (the
+ * API died between its write and its send) is picked up once it has been idle too long, and a
+ * hold whose timer message never fired is expired from ExpirationIndex.
+ */
+import { randomUUID } from 'node:crypto';
+import { startSaga } from '../../machines/order-saga';
+import { createCoreSweeper, createCoreWorkers } from '../../src/service';
+import type { Sweeper } from '../../src/runtime/sweeper';
+import type { Workers } from '../../src/runtime/workers';
+import { readReservation } from '../../src/participants';
+import { eventually, seedInventory, startTestService, type TestService } from '../support/service';
+
+let service: TestService;
+let workers: Workers | undefined;
+let sweeper: Sweeper | undefined;
+
+beforeAll(async () => {
+  service = await startTestService(
+    { STALLED_AFTER_MS: '1500', SWEEP_INTERVAL_MS: '500', HOLD_SECONDS: '2', PAYMENT_SLOW_MS: '60000' },
+    { inProcessWorkers: false, label: 's' },
+  );
+});
+afterEach(async () => {
+  await workers?.stop();
+  await sweeper?.stop();
+});
+afterAll(async () => {
+  await service?.stop();
+});
+
+it('re-sends the commands of a saga whose first send never happened', async () => {
+  const eventId = `ev-${randomUUID()}`;
+  await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 3, price: 10, currency: 'EUR' }]);
+  const orderId = randomUUID();
+  const decision = startSaga({
+    orderId,
+    customerId: 'c-sweep',
+    eventId,
+    items: [{ ticketType: 'GA', quantity: 1 }],
+    paymentToken: 'tok_success',
+    holdSeconds: 30,
+  });
+  // What an API that died right after its transaction leaves behind: the saga, no message.
+  const now = new Date().toISOString();
+  await service.core.store.create(
+    { orderId, customerId: 'c-sweep', eventId, items: [{ ticketType: 'GA', quantity: 1 }], status: decision.status, totalAmount: null, currency: null, createdAt: now, updatedAt: now, correlationId: 'corr-sweep', requestHash: 'h' },
+    decision.saga,
+    { eventId: `${orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: {} },
+    now,
+  );
+  workers = createCoreWorkers(service.core);
+  workers.start();
+  sweeper = createCoreSweeper(service.core);
+  sweeper.start();
+  const done = await eventually(async () => (await service.core.store.load(orderId))!, (s) => s.status === 'COMPLETED', 30000);
+  expect(done.sagaVersion).toBe(5);
+});
+
+it('expires a hold whose timer never fired', async () => {
+  const eventId = `ev-${randomUUID()}`;
+  await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 3, price: 10, currency: 'EUR' }]);
+  // No timer worker (the hold's timer is never forwarded) and no payment worker (the charge never
+  // answers): only the sweeper can end this hold.
+  workers = createCoreWorkers(service.core, ['saga', 'inventory']);
+  workers.start();
+  sweeper = createCoreSweeper(service.core);
+  sweeper.start();
+  const orderId = randomUUID();
+  await service.core.runtime.place({
+    orderId,
+    customerId: 'c-hold',
+    eventId,
+    items: [{ ticketType: 'GA', quantity: 2 }],
+    paymentToken: 'tok_success',
+    correlationId: 'corr-hold',
+    requestHash: 'h',
+  });
+  const saga = await eventually(async () => (await service.core.store.load(orderId))!, (s) => s.sagaState === 'settlingPayment', 30000);
+  expect(saga.saga.context.outcome).toBe('expired');
+  expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('EXPIRED');
+  const history = await service.core.store.history(orderId);
+  expect(history.map((h) => h.eventType)).toEqual(['ORDER_PLACED', 'SEATS_RESERVED', 'HOLD_EXPIRED', 'SEATS_RELEASED']);
+});
