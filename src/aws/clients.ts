@@ -24,6 +24,16 @@ function clientConfig(config: AwsConfig) {
     region: config.awsRegion,
     endpoint: config.awsEndpoint,
     maxAttempts: 6,
+    // Enough sockets for every consumer's long poll plus a burst of writes; a request that hangs
+    // (an outage, a paused emulator) times out and is retried instead of waiting forever. The
+    // timeout sits above the longest long poll (20 s).
+    requestHandler: {
+      httpAgent: { keepAlive: true, maxSockets: 256 },
+      httpsAgent: { keepAlive: true, maxSockets: 256 },
+      connectionTimeout: 5000,
+      requestTimeout: 30000,
+      throwOnRequestTimeout: true,
+    },
     // Local emulators accept any key; real AWS uses the default provider chain.
     ...(local && !process.env.AWS_ACCESS_KEY_ID
       ? { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }
