@@ -66,7 +66,6 @@ export class QueueConsumer<T> {
   private running = false;
   private loop: Promise<void> | undefined;
   private inFlight = 0;
-  private readonly abort = new AbortController();
   private readonly idle: Array<() => void> = [];
   private deletes: ReceivedMessage[] = [];
   private deleteTimer: NodeJS.Timeout | undefined;
@@ -80,11 +79,16 @@ export class QueueConsumer<T> {
     this.loop = this.run();
   }
 
-  /** Stops receiving, lets in-flight handlers finish, flushes deletes. */
+  /**
+   * Stops receiving, lets in-flight handlers finish, flushes deletes. The open long poll is not
+   * aborted but allowed to return (at most `waitSeconds`): a poll cut off client-side can still be
+   * handed a message server-side, which would then sit invisible for its visibility timeout.
+   * Whatever it returns is handled like the rest.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.abort.abort();
+    for (const wake of this.idle.splice(0)) wake();
     await this.loop;
     while (this.inFlight > 0) await new Promise<void>((r) => this.idle.push(r));
     await this.flushDeletes();
@@ -108,7 +112,6 @@ export class QueueConsumer<T> {
             MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId', 'MessageDeduplicationId'],
             MessageAttributeNames: ['All'],
           }),
-          { abortSignal: this.abort.signal },
         );
         messages = out.Messages ?? [];
       } catch (error) {

@@ -5,13 +5,12 @@
  * its end anyway, with one charge. And a SIGTERM is a graceful stop, not a crash.
  */
 import { ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getPayment, readInventoryRows } from '../../src/participants';
 import { spawnWorker, type WorkerProcess } from '../support/processes';
-import { eventually, seedInventory, startTestService, workerEnv, type TestService } from '../support/service';
+import { eventually, newEvent, placeOrder, startTestService, workerEnv, type TestService } from '../support/service';
 
 let service: TestService;
 const workers: WorkerProcess[] = [];
@@ -37,24 +36,14 @@ afterAll(async () => {
 });
 
 it('a worker killed between the snapshot write and the send: the saga still completes, charged once', async () => {
-  const eventId = `ev-${randomUUID()}`;
-  await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 5, price: 40, currency: 'EUR' }]);
+  const eventId = await newEvent(service.core, 5, 40);
   const onceFile = path.join(mkdtempSync(path.join(tmpdir(), 'crash-')), 'crashed');
   const doomed = spawnWorker(
     workerEnv(service.config, { FAULT_CRASH_AT: 'after-commit:SEATS_RESERVED', FAULT_CRASH_ONCE_FILE: onceFile }),
   );
   workers.push(doomed);
 
-  const orderId = randomUUID();
-  await service.core.runtime.place({
-    orderId,
-    customerId: 'c-crash',
-    eventId,
-    items: [{ ticketType: 'GA', quantity: 1 }],
-    paymentToken: 'tok_success',
-    correlationId: `corr-${orderId}`,
-    requestHash: 'h',
-  });
+  const orderId = await placeOrder(service.core, { eventId, paymentToken: 'tok_success', quantity: 1, customerId: 'c-crash' });
 
   const death = await doomed.exited;
   expect(death.signal).toBe('SIGKILL');
@@ -79,21 +68,11 @@ it('a worker killed between the snapshot write and the send: the saga still comp
 });
 
 it('a worker killed after the payment was captured, before it replied: the saga completes, charged once', async () => {
-  const eventId = `ev-${randomUUID()}`;
-  await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 5, price: 40, currency: 'EUR' }]);
+  const eventId = await newEvent(service.core, 5, 40);
   const onceFile = path.join(mkdtempSync(path.join(tmpdir(), 'crash-')), 'crashed');
   const doomed = spawnWorker(workerEnv(service.config, { FAULT_CRASH_AT: 'after-effect:ChargePayment', FAULT_CRASH_ONCE_FILE: onceFile }));
   workers.push(doomed);
-  const orderId = randomUUID();
-  await service.core.runtime.place({
-    orderId,
-    customerId: 'c-crash-2',
-    eventId,
-    items: [{ ticketType: 'GA', quantity: 2 }],
-    paymentToken: 'tok_success',
-    correlationId: `corr-${orderId}`,
-    requestHash: 'h',
-  });
+  const orderId = await placeOrder(service.core, { eventId, paymentToken: 'tok_success', quantity: 2, customerId: 'c-crash-2' });
   expect((await doomed.exited).signal).toBe('SIGKILL');
   // The charge happened; the saga never heard of it.
   expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
@@ -109,20 +88,10 @@ it('a worker killed after the payment was captured, before it replied: the saga 
 });
 
 it('SIGTERM: a worker stops receiving, finishes the charge in flight, and exits 0', async () => {
-  const eventId = `ev-${randomUUID()}`;
-  await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 5, price: 10, currency: 'EUR' }]);
+  const eventId = await newEvent(service.core, 5, 10);
   const worker = spawnWorker(workerEnv(service.config, { PAYMENT_SLOW_MS: '3000' }));
   workers.push(worker);
-  const orderId = randomUUID();
-  await service.core.runtime.place({
-    orderId,
-    customerId: 'c-term',
-    eventId,
-    items: [{ ticketType: 'GA', quantity: 1 }],
-    paymentToken: 'tok_slow',
-    correlationId: `corr-${orderId}`,
-    requestHash: 'h',
-  });
+  const orderId = await placeOrder(service.core, { eventId, paymentToken: 'tok_slow', quantity: 1, customerId: 'c-term' });
   await eventually(async () => (await getPayment(service.core.participantDeps, orderId))?.status, (s) => s === 'IN_FLIGHT', 30000);
   worker.kill('SIGTERM');
   const exit = await worker.exited;

@@ -3,9 +3,8 @@
  * order): every saga ends exactly as it would have, nothing is charged or refunded twice, and
  * each saga's history has no repeated step.
  */
-import { randomUUID } from 'node:crypto';
 import { getPayment, readInventoryRows } from '../../src/participants';
-import { eventually, seedInventory, startTestService, type TestService } from '../support/service';
+import { eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
 
 let service: TestService;
 
@@ -23,18 +22,8 @@ const cases = [
 ] as const;
 
 it.each(cases)('$token twice-delivered ends $status/$outcome, payment $payment', async ({ token, status, outcome, payment, stock }) => {
-  const eventId = `ev-${randomUUID()}`;
-  await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 10, price: 30, currency: 'EUR' }]);
-  const orderId = randomUUID();
-  await service.core.runtime.place({
-    orderId,
-    customerId: 'c-dup',
-    eventId,
-    items: [{ ticketType: 'GA', quantity: 2 }],
-    paymentToken: token,
-    correlationId: `corr-${orderId}`,
-    requestHash: 'h',
-  });
+  const eventId = await newEvent(service.core, 10, 30);
+  const orderId = await placeOrder(service.core, { eventId, paymentToken: token, quantity: 2, customerId: 'c-dup' });
   const saga = await eventually(
     async () => (await service.core.store.load(orderId))!,
     (s) => ['COMPLETED', 'CANCELLED', 'FAILED'].includes(s.status),

@@ -2,10 +2,9 @@
  * The order saga end to end on the real emulator, driven through the runtime (no HTTP): every
  * outcome the machine promises happens to the seats, the payment and the history.
  */
-import { randomUUID } from 'node:crypto';
 import { getPayment, readInventoryRows, readReservation } from '../../src/participants';
 import type { StoredSaga } from '../../src/store/saga-store';
-import { eventually, seedInventory, startTestService, type TestService } from '../support/service';
+import { eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
 
 let service: TestService;
 
@@ -16,19 +15,8 @@ afterAll(async () => {
   await service?.stop();
 });
 
-async function place(eventId: string, paymentToken: string, quantity = 2): Promise<string> {
-  const orderId = randomUUID();
-  await service.core.runtime.place({
-    orderId,
-    customerId: 'customer-1',
-    eventId,
-    items: [{ ticketType: 'GA', quantity }],
-    paymentToken,
-    correlationId: `corr-${orderId}`,
-    requestHash: 'h',
-  });
-  return orderId;
-}
+const place = (eventId: string, paymentToken: string, quantity = 2): Promise<string> =>
+  placeOrder(service.core, { eventId, paymentToken, quantity });
 
 const finalOf = (orderId: string): Promise<StoredSaga> =>
   eventually(
@@ -43,8 +31,7 @@ async function stock(eventId: string) {
 
 describe('the order saga on DynamoDB + SQS', () => {
   it('completes a paid order: seats sold, history contiguous, notification sent', async () => {
-    const eventId = `ev-${randomUUID()}`;
-    await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 10, price: 25, currency: 'EUR' }]);
+    const eventId = await newEvent(service.core, 10, 25);
     const orderId = await place(eventId, 'tok_success');
     const saga = await finalOf(orderId);
     expect(saga.status).toBe('COMPLETED');
@@ -57,8 +44,7 @@ describe('the order saga on DynamoDB + SQS', () => {
   });
 
   it('cancels a declined payment and puts the seats back', async () => {
-    const eventId = `ev-${randomUUID()}`;
-    await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 10, price: 25, currency: 'EUR' }]);
+    const eventId = await newEvent(service.core, 10, 25);
     const orderId = await place(eventId, 'tok_declined');
     const saga = await finalOf(orderId);
     expect(saga.status).toBe('CANCELLED');
@@ -68,8 +54,7 @@ describe('the order saga on DynamoDB + SQS', () => {
   });
 
   it('fails a sold-out order without touching stock', async () => {
-    const eventId = `ev-${randomUUID()}`;
-    await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 1, price: 25, currency: 'EUR' }]);
+    const eventId = await newEvent(service.core, 1, 25);
     const orderId = await place(eventId, 'tok_success', 2);
     const saga = await finalOf(orderId);
     expect(saga.status).toBe('FAILED');
@@ -77,8 +62,7 @@ describe('the order saga on DynamoDB + SQS', () => {
   });
 
   it('expires the hold, then refunds the payment that came in late', async () => {
-    const eventId = `ev-${randomUUID()}`;
-    await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 10, price: 25, currency: 'EUR' }]);
+    const eventId = await newEvent(service.core, 10, 25);
     // tok_slow takes 4 s; the hold is 2 s.
     const orderId = await place(eventId, 'tok_slow');
     const saga = await finalOf(orderId);

@@ -9,7 +9,7 @@ import { createCoreSweeper, createCoreWorkers } from '../../src/service';
 import type { Sweeper } from '../../src/runtime/sweeper';
 import type { Workers } from '../../src/runtime/workers';
 import { readReservation } from '../../src/participants';
-import { eventually, seedInventory, startTestService, type TestService } from '../support/service';
+import { eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
 
 let service: TestService;
 let workers: Workers | undefined;
@@ -30,8 +30,7 @@ afterAll(async () => {
 });
 
 it('re-sends the commands of a saga whose first send never happened', async () => {
-  const eventId = `ev-${randomUUID()}`;
-  await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 3, price: 10, currency: 'EUR' }]);
+  const eventId = await newEvent(service.core, 3, 10);
   const orderId = randomUUID();
   const decision = startSaga({
     orderId,
@@ -58,24 +57,14 @@ it('re-sends the commands of a saga whose first send never happened', async () =
 });
 
 it('expires a hold whose timer never fired', async () => {
-  const eventId = `ev-${randomUUID()}`;
-  await seedInventory(service.core, eventId, [{ ticketType: 'GA', totalQuantity: 3, price: 10, currency: 'EUR' }]);
+  const eventId = await newEvent(service.core, 3, 10);
   // No timer worker (the hold's timer is never forwarded) and no payment worker (the charge never
   // answers): only the sweeper can end this hold.
   workers = createCoreWorkers(service.core, ['saga', 'inventory']);
   workers.start();
   sweeper = createCoreSweeper(service.core);
   sweeper.start();
-  const orderId = randomUUID();
-  await service.core.runtime.place({
-    orderId,
-    customerId: 'c-hold',
-    eventId,
-    items: [{ ticketType: 'GA', quantity: 2 }],
-    paymentToken: 'tok_success',
-    correlationId: 'corr-hold',
-    requestHash: 'h',
-  });
+  const orderId = await placeOrder(service.core, { eventId, paymentToken: 'tok_success', quantity: 2, customerId: 'c-hold' });
   const saga = await eventually(async () => (await service.core.store.load(orderId))!, (s) => s.sagaState === 'settlingPayment', 30000);
   expect(saga.saga.context.outcome).toBe('expired');
   expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('EXPIRED');

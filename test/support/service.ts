@@ -4,6 +4,7 @@
  */
 import { loadConfig, type Config } from '../../src/config/config';
 import { createLogger } from '../../src/observability/logger';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { putEventInventory, type TicketTypeInput } from '../../src/participants';
 import { startService, type Core } from '../../src/service';
@@ -68,6 +69,13 @@ export async function seedInventory(core: Core, eventId: string, ticketTypes: Ti
   await putEventInventory(core.participantDeps, eventId, `Event ${eventId}`, ticketTypes);
 }
 
+/** A fresh event with one ticket type, GA, in EUR; returns its id. */
+export async function newEvent(core: Core, totalQuantity: number, price: number): Promise<string> {
+  const eventId = `ev-${randomUUID()}`;
+  await seedInventory(core, eventId, [{ ticketType: 'GA', totalQuantity, price, currency: 'EUR' }]);
+  return eventId;
+}
+
 /** Polls until `probe` returns a value that `done` accepts, or fails with the last value seen. */
 export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -98,4 +106,22 @@ export function workerEnv(config: Config, extra: Record<string, string> = {}): N
     LOG_LEVEL: config.logLevel,
     ...extra,
   };
+}
+
+/** Starts an order's saga straight through the runtime (no HTTP); returns its id. */
+export async function placeOrder(
+  core: Core,
+  order: { eventId: string; paymentToken: string; quantity?: number; customerId?: string; ticketType?: string },
+): Promise<string> {
+  const orderId = randomUUID();
+  await core.runtime.place({
+    orderId,
+    customerId: order.customerId ?? 'customer-1',
+    eventId: order.eventId,
+    items: [{ ticketType: order.ticketType ?? 'GA', quantity: order.quantity ?? 1 }],
+    paymentToken: order.paymentToken,
+    correlationId: `corr-${orderId}`,
+    requestHash: 'test',
+  });
+  return orderId;
 }
