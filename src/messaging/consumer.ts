@@ -4,7 +4,8 @@
  *    message now; handlers are idempotent, so that costs a duplicate, never a loss);
  *  - FIFO groups handled in order, one message at a time, different groups in parallel;
  *  - poison messages (unparseable, or a PoisonMessageError, or still failing after maxReceives)
- *    moved to the DLQ with their reason; other failures retried after a backoff;
+ *    moved to the DLQ with their reason; other failures retried after a backoff; a
+ *    RetryLaterError is a wait (seen again after its retryAfterMs), not a failure;
  *  - graceful stop: no new receives, in-flight handlers finish, then stop() resolves.
  */
 import {
@@ -17,7 +18,7 @@ import {
 import type { Logger } from '../observability/logger';
 import { sendToDeadLetterQueue } from './dead-letters';
 import type { Parser } from './envelopes';
-import { PoisonMessageError } from './errors';
+import { PoisonMessageError, RetryLaterError } from './errors';
 
 export interface ReceivedMessage {
   messageId: string;
@@ -193,6 +194,11 @@ export class QueueConsumer<T> {
       return true;
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (error instanceof RetryLaterError) {
+        logger.debug('handler asked to retry later', { consumer: name, messageId: message.messageId, error: reason });
+        await this.setVisibility(message, Math.min(43200, Math.ceil(error.retryAfterMs / 1000))).catch(() => undefined);
+        return false;
+      }
       if (error instanceof PoisonMessageError || message.receiveCount >= maxReceives) {
         await this.deadLetter(message, error instanceof PoisonMessageError ? `poison: ${reason}` : `failed ${message.receiveCount} times: ${reason}`);
         return true;

@@ -3,17 +3,9 @@
  * the message: retry it later, or stop retrying (it is a bug or an operator problem: DLQ).
  */
 
-/** Transient: leave the message on the queue and try again after `retryAfterMs`. */
-export class RetryLaterError extends Error {
-  override readonly name: string = 'RetryLaterError';
-  constructor(
-    message: string,
-    readonly retryAfterMs = 1000,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+import { RetryLaterError } from '../messaging/errors';
+
+export { RetryLaterError };
 
 /** Transient: every attempt lost a race (TransactionConflict, or the state kept moving). */
 export class ContentionError extends RetryLaterError {

@@ -18,8 +18,39 @@ import { readPayment, type PaymentRecord } from './records';
 export const chargeIdFor = (orderId: string): string => `ch_${orderId}`;
 export const refundIdFor = (orderId: string): string => `rf_${orderId}`;
 
-/** How long a VoidPayment waits before looking again at a charge that is still running. */
-export const VOID_RETRY_AFTER_MS = 5000;
+/**
+ * How long one gateway call may take beyond the simulated delay. An IN_FLIGHT record younger than
+ * the lease belongs to a charge that is still running: others wait for it (a real gateway refuses
+ * concurrent calls with one idempotency key). An older one was orphaned by a dead worker: the next
+ * command that finds it — a redelivered charge or a void — resumes the same idempotent call.
+ */
+export const GATEWAY_TIMEOUT_MARGIN_MS = 5000;
+
+const chargeLeaseMs = (deps: ParticipantDeps): number => deps.paymentSlowMs + GATEWAY_TIMEOUT_MARGIN_MS;
+
+/** Milliseconds until an IN_FLIGHT record's lease runs out (≤ 0: orphaned, resume it). */
+function leaseLeftMs(record: PaymentRecord, deps: ParticipantDeps): number {
+  const since = Date.parse(record.updatedAt ?? record.createdAt ?? '') || 0;
+  return since + chargeLeaseMs(deps) - (deps.now?.() ?? new Date()).getTime();
+}
+
+/**
+ * Settles an IN_FLIGHT charge: waits (RetryLaterError) while its lease runs, resumes it once
+ * orphaned. Exactly one resumer wins the lease; the others wait for its outcome.
+ */
+async function settleInFlight(record: PaymentRecord, deps: ParticipantDeps, log: ParticipantDeps['logger']): Promise<OrderSagaEvent> {
+  const left = leaseLeftMs(record, deps);
+  if (left > 0) throw new RetryLaterError(`charge ${record.orderId} is still in flight`, left + 250);
+  const resumed = await countResumedAttempt(record, deps);
+  if (!resumed) {
+    const now = await mustRead(deps, record.orderId);
+    const reply = settledReply(now);
+    if (reply) return reply;
+    throw new RetryLaterError(`charge ${record.orderId} was resumed by another worker`, leaseLeftMs(now, deps) + 250);
+  }
+  log.warn('resuming an orphaned in-flight charge', { chargeId: resumed.chargeId, attempts: resumed.attempts });
+  return completeCharge(resumed, deps, log);
+}
 
 export async function handlePaymentCommand(cmd: PaymentCommand, deps: ParticipantDeps): Promise<OrderSagaEvent> {
   switch (cmd.kind) {
@@ -115,23 +146,15 @@ async function chargePayment(cmd: ChargePayment, deps: ParticipantDeps): Promise
     return completeCharge(intent, deps, log);
   }
 
-  let existing = await mustRead(deps, cmd.orderId);
-  if (existing.status === 'IN_FLIGHT') {
-    // A worker died mid-charge, or a duplicate is racing: resume the same (idempotent) gateway call.
-    const resumed = await countResumedAttempt(existing, deps);
-    if (resumed) {
-      log.warn('resuming an in-flight charge', { chargeId: resumed.chargeId, attempts: resumed.attempts });
-      return completeCharge(resumed, deps, log);
-    }
-    existing = await mustRead(deps, cmd.orderId);
-  }
-  const reply = settledReply(existing);
-  if (!reply) throw new RetryLaterError(`charge ${cmd.orderId} is still in flight`);
+  const existing = await mustRead(deps, cmd.orderId);
+  // A duplicate racing a running charge waits; one whose worker died resumes the same call.
+  if (existing.status === 'IN_FLIGHT') return settleInFlight(existing, deps, log);
+  const reply = settledReply(existing)!;
   log.info('charge already handled', { status: existing.status });
   return reply;
 }
 
-/** attempts + 1 while still IN_FLIGHT; null if another delivery settled it meanwhile. */
+/** Takes over an orphaned charge: attempts + 1 and a fresh lease, if nobody else did meanwhile. */
 async function countResumedAttempt(record: PaymentRecord, deps: ParticipantDeps): Promise<PaymentRecord | null> {
   try {
     const { Attributes } = await deps.doc.send(
@@ -139,9 +162,9 @@ async function countResumedAttempt(record: PaymentRecord, deps: ParticipantDeps)
         TableName: deps.tables.payments,
         Key: { orderId: record.orderId },
         UpdateExpression: 'SET #attempts = if_not_exists(#attempts, :zero) + :one, #updatedAt = :now',
-        ConditionExpression: '#status = :inFlight',
+        ConditionExpression: '#status = :inFlight AND #updatedAt = :seen',
         ExpressionAttributeNames: { '#attempts': 'attempts', '#updatedAt': 'updatedAt', '#status': 'status' },
-        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': nowIso(deps), ':inFlight': 'IN_FLIGHT' },
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': nowIso(deps), ':inFlight': 'IN_FLIGHT', ':seen': record.updatedAt },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -218,13 +241,10 @@ async function voidPayment(cmd: VoidPayment, deps: ParticipantDeps): Promise<Ord
     return { type: 'PAYMENT_DECLINED', reason: 'voided' };
   }
   const existing = await mustRead(deps, cmd.orderId);
-  const reply = settledReply(existing);
-  if (!reply) {
-    // The charge's own reply will come; look again later for the settled outcome.
-    throw new RetryLaterError(`charge ${cmd.orderId} is still in flight; void later`, VOID_RETRY_AFTER_MS);
-  }
+  // Too late to void: the charge started. Wait for it, or finish it if its worker died.
+  if (existing.status === 'IN_FLIGHT') return settleInFlight(existing, deps, log);
   log.info('void found a settled payment', { status: existing.status });
-  return reply;
+  return settledReply(existing)!;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,10 @@
  *    saga, in case the timer message was lost. The saga ignores it where it no longer applies.
  *  - sagas that have not moved for `stalledAfterMs` get their pending commands re-sent (the
  *    message that would have done it may be gone, e.g. an API process died between its write and
- *    its send). Re-sending is safe: commands are idempotent at every participant.
+ *    its send). Re-sending is safe: commands are idempotent at every participant. But a command
+ *    waiting in a slow queue looks just like a lost one, so re-sends are leased on the saga item
+ *    (one worker re-sends) and back off (stalledAfterMs × 2^n, capped): a slow queue must not be
+ *    fed a storm of copies that makes it slower still.
  * Every worker may sweep; doing it twice costs requests, never correctness. GSI reads may lag:
  * every candidate is re-read from the base table before anything is sent.
  */
@@ -12,7 +15,7 @@ import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import type { OrderStatus } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 import type { Logger } from '../observability/logger';
-import type { SagaStore } from '../store/saga-store';
+import type { SagaStore, StoredSaga } from '../store/saga-store';
 import type { Dispatcher } from './dispatcher';
 import { holdExpiredEventId } from './routing';
 
@@ -30,6 +33,8 @@ export interface SweeperDeps {
 }
 
 const OPEN_STATUSES: OrderStatus[] = ['PENDING', 'PROCESSING', 'CONFIRMED'];
+/** Re-sends back off up to stalledAfterMs × 2^6. */
+const MAX_BACKOFF_DOUBLINGS = 6;
 
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -97,7 +102,7 @@ export class Sweeper {
         if (!saga || saga.status !== status || saga.updatedAt >= cutoff) continue;
         // Timers are covered by expireHolds; re-sending them would only stack duplicates.
         const commands = saga.saga.outbox.filter((c) => c.kind !== 'ScheduleHoldExpiry');
-        if (commands.length === 0) continue;
+        if (commands.length === 0 || !(await this.takeResendLease(saga))) continue;
         await this.deps.dispatcher.sendCommands(commands, saga.correlationId);
         this.deps.logger.warn('re-sent the pending commands of a stalled saga', {
           orderId: saga.orderId,
@@ -109,6 +114,17 @@ export class Sweeper {
       }
     }
     return resent;
+  }
+
+  /** Whether this saga is due for a re-send now, and this worker got to do it. */
+  private async takeResendLease(saga: StoredSaga): Promise<boolean> {
+    const now = this.now();
+    const current = saga.resendLease?.version === saga.sagaVersion ? saga.resendLease : undefined;
+    const count = current?.count ?? 0;
+    const waitMs = this.deps.stalledAfterMs * 2 ** Math.min(count, MAX_BACKOFF_DOUBLINGS);
+    const since = Date.parse(current?.at ?? saga.updatedAt);
+    if (now.getTime() - since < waitMs) return false;
+    return this.deps.store.leaseResend(saga, { version: saga.sagaVersion, count: count + 1, at: now.toISOString() });
   }
 
   private async queryAll(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<Array<Record<string, unknown>>> {

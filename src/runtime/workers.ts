@@ -7,7 +7,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { OrderSagaEvent, SagaCommand, SagaCommandKind } from '../../machines/order-saga';
 import type { Config } from '../config/config';
-import type { QueueKey } from '../infra/resources';
+import { visibilityTimeoutSeconds, type QueueKey } from '../infra/resources';
 import { QueueConsumer } from '../messaging/consumer';
 import { parseCommandEnvelope, parseSagaEventEnvelope, parseTimerEnvelope } from '../messaging/envelopes';
 import { PoisonMessageError } from '../messaging/errors';
@@ -21,15 +21,6 @@ import type { SagaRuntime } from './saga-runtime';
 export type ParticipantHandler = (command: SagaCommand, correlationId: string) => Promise<OrderSagaEvent>;
 export type ParticipantKey = Extract<QueueKey, 'inventory' | 'payment' | 'notification'>;
 export type ParticipantHandlers = Record<ParticipantKey, ParticipantHandler>;
-
-/** Visibility timeouts as declared in init-scripts/resources.json. */
-const VISIBILITY_SECONDS: Record<ParticipantKey | 'saga' | 'timer', number> = {
-  inventory: 30,
-  payment: 60,
-  notification: 30,
-  timer: 30,
-  saga: 30,
-};
 
 export interface WorkerDeps {
   sqs: SQSClient;
@@ -70,7 +61,7 @@ function common(deps: WorkerDeps, role: WorkerRole) {
     concurrency: deps.config.workerConcurrency,
     waitSeconds: deps.config.receiveWaitSeconds,
     maxReceives: deps.config.maxReceives,
-    visibilityTimeoutSeconds: VISIBILITY_SECONDS[role],
+    visibilityTimeoutSeconds: visibilityTimeoutSeconds(role),
     logger: deps.logger,
   };
 }

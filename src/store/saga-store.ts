@@ -3,7 +3,8 @@
  * (snapshot, version, outbox, recent event ids) so that one conditional transaction of two items
  * — the order item and the next Events row — persists a step: snapshot, order status, history.
  */
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaEvent, OrderStatus, PersistedSaga } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 import { ConditionFailedError, transactWrite } from './transactions';
@@ -32,6 +33,16 @@ export interface StoredSaga extends OrderRecord {
   saga: PersistedSaga;
   appliedEventIds: string[];
   stateEnteredAt: string;
+  /** The sweeper's last automatic re-send of this version's outbox (see leaseResend). */
+  resendLease?: ResendLease;
+}
+
+export interface ResendLease {
+  /** The sagaVersion it was taken at: a step that moves the saga makes it stale. */
+  version: number;
+  /** Re-sends at this version so far. */
+  count: number;
+  at: string;
 }
 
 /** One row of a saga's history. */
@@ -181,6 +192,35 @@ export class SagaStore {
       throw error;
     }
     return { ...previous, sagaVersion: version, updatedAt: now };
+  }
+
+  /**
+   * Takes the right to re-send this saga's outbox now, compare-and-set on the lease last seen, so
+   * that of all the sweeping workers one re-sends. Touches nothing a step's commit checks.
+   */
+  async leaseResend(saga: StoredSaga, lease: ResendLease): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.orders,
+          Key: { orderId: saga.orderId },
+          UpdateExpression: 'SET #lease = :lease',
+          ConditionExpression: saga.resendLease
+            ? '#version = :version AND #lease.#at = :seen'
+            : '#version = :version AND attribute_not_exists(#lease)',
+          ExpressionAttributeNames: { '#lease': 'resendLease', '#version': 'sagaVersion', ...(saga.resendLease ? { '#at': 'at' } : {}) },
+          ExpressionAttributeValues: {
+            ':lease': lease,
+            ':version': saga.sagaVersion,
+            ...(saga.resendLease ? { ':seen': saga.resendLease.at } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /** The saga's Events rows, oldest first (a base-table query: always current). */

@@ -3,6 +3,7 @@
  * API died between its write and its send) is picked up once it has been idle too long, and a
  * hold whose timer message never fired is expired from ExpirationIndex.
  */
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { startSaga } from '../../machines/order-saga';
 import { createCoreSweeper, createCoreWorkers } from '../../src/service';
@@ -70,4 +71,28 @@ it('expires a hold whose timer never fired', async () => {
   expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('EXPIRED');
   const history = await service.core.store.history(orderId);
   expect(history.map((h) => h.eventType)).toEqual(['ORDER_PLACED', 'SEATS_RESERVED', 'HOLD_EXPIRED', 'SEATS_RELEASED']);
+});
+
+it('backs off: two sweeping workers re-send a stalled saga once per period, and the period doubles', async () => {
+  const eventId = await newEvent(service.core, 3, 10);
+  // Nobody consumes the inventory queue: ReserveSeats waits there like a command in a slow queue.
+  const sweepers = [createCoreSweeper(service.core), createCoreSweeper(service.core)];
+  const orderId = await placeOrder(service.core, { eventId, paymentToken: 'tok_success' });
+  sweepers.forEach((s) => s.start());
+  await new Promise((r) => setTimeout(r, 7500));
+  await Promise.all(sweepers.map((s) => s.stop()));
+
+  let reserveCommands = 0;
+  for (;;) {
+    const { Messages = [] } = await service.core.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: service.core.queues.inventory, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (Messages.length === 0) break;
+    reserveCommands += Messages.filter((m) => (m.Body ?? '').includes(`${orderId}:ReserveSeats`)).length;
+  }
+  // Sent at 0 s; re-sent once idle 1.5 s (~2 s), then 3 s after that (~5 s); the next is due 6 s
+  // later (~11 s), after the 7.5 s watched.
+  // Without the lease, two workers sweeping every 0.5 s would have sent about 25 copies.
+  expect(reserveCommands).toBe(3);
+  expect((await service.core.store.load(orderId))?.resendLease).toMatchObject({ version: 1, count: 2 });
 });

@@ -44,11 +44,20 @@ describe('ChargePayment', () => {
     expect(await getPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED', attempts: 1 });
   });
 
-  it('gives concurrent duplicates one outcome', async () => {
+  it('gives concurrent duplicates one outcome and one gateway call: the others wait for it', async () => {
     const orderId = uid('order');
-    const replies = await Promise.all(Array.from({ length: 6 }, () => handlePaymentCommand(charge(orderId, 'tok_success'), participantDeps(aws))));
-    for (const reply of replies) expect(reply).toEqual({ type: 'PAYMENT_CAPTURED', paymentId: `ch_${orderId}`, amount: 50, currency: 'EUR' });
-    expect(await getPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED' });
+    const captured = { type: 'PAYMENT_CAPTURED', paymentId: `ch_${orderId}`, amount: 50, currency: 'EUR' };
+    const deps = participantDeps(aws, { paymentSlowMs: 300 });
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => handlePaymentCommand(charge(orderId, 'tok_slow'), deps)));
+    for (const result of results) {
+      if (result.status === 'fulfilled') expect(result.value).toEqual(captured);
+      else expect(result.reason).toBeInstanceOf(RetryLaterError);
+    }
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
+    expect(callsFor(orderId)).toBe(1);
+    // Asked again later, a waiting duplicate answers with the recorded capture.
+    expect(await handlePaymentCommand(charge(orderId, 'tok_slow'), deps)).toEqual(captured);
+    expect(await getPayment(deps, orderId)).toMatchObject({ status: 'CAPTURED', attempts: 1 });
   });
 
   it.each([
@@ -82,9 +91,9 @@ describe('ChargePayment', () => {
     expect(deps.recorder.sleeps).toContain(300);
   });
 
-  it('resumes a charge whose worker died after recording the intent', async () => {
+  it('resumes a charge whose worker died after recording the intent (its lease ran out)', async () => {
     const orderId = uid('order');
-    const at = new Date().toISOString();
+    const at = new Date(Date.now() - 60_000).toISOString();
     await aws.clients.doc.send(
       new PutCommand({
         TableName: aws.names.tables.payments,
@@ -155,6 +164,24 @@ describe('VoidPayment', () => {
     const charged = await pending;
     expect(charged).toMatchObject({ type: 'PAYMENT_CAPTURED' });
     expect(await handlePaymentCommand(voidPayment(orderId), participantDeps(aws))).toEqual(charged);
+  });
+
+  it('finding a charge orphaned by a dead worker: finishes it and reports the capture', async () => {
+    const orderId = uid('order');
+    const longAgo = new Date(Date.now() - 60_000).toISOString();
+    await aws.clients.doc.send(
+      new PutCommand({
+        TableName: aws.names.tables.payments,
+        Item: { orderId, status: 'IN_FLIGHT', amount: 30, currency: 'EUR', paymentToken: 'tok_success', chargeId: `ch_${orderId}`, attempts: 1, createdAt: longAgo, updatedAt: longAgo },
+      }),
+    );
+    expect(await handlePaymentCommand(voidPayment(orderId), participantDeps(aws))).toEqual({
+      type: 'PAYMENT_CAPTURED',
+      paymentId: `ch_${orderId}`,
+      amount: 30,
+      currency: 'EUR',
+    });
+    expect(await getPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED', attempts: 2 });
   });
 });
 
