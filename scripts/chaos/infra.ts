@@ -1,0 +1,209 @@
+/**
+ * The processes a chaos run owns besides the service: its own emulator (scripts/emulator.py on a
+ * free port, paused with SIGSTOP for outages) and its own Redis (stopped and started again).
+ *
+ * The emulator is started with the real python executable, not a pyenv shim, and in its own
+ * process group: SIGSTOP then reaches the process that serves, and nothing else of ours.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** A sleep that does not keep the process alive (for timeouts raced against an exit). */
+export const unrefSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function tcpAnswers(port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Signals a process group we started (detached), or the process alone if that fails. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/** The interpreter behind `python3` (resolving pyenv shims), so the pid we signal is the server. */
+export function realPython(): string {
+  const python = process.env.PYTHON || 'python3';
+  const out = spawnSync(python, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 30000 });
+  const exe = out.stdout?.trim();
+  if (out.status !== 0 || !exe) throw new Error(`cannot run ${python}: ${out.stderr || out.error?.message || 'no output'}`);
+  return exe;
+}
+
+export interface OwnEmulator {
+  endpoint: string;
+  pid: number;
+  /** SIGSTOP: every request hangs until resume(). */
+  pause(): void;
+  resume(): void;
+  readonly paused: boolean;
+  stop(): Promise<void>;
+  /** Synchronous last resort (process exit handlers). */
+  killNow(): void;
+}
+
+export async function startOwnEmulator(logFile: string, readyTimeoutMs = 30000): Promise<OwnEmulator> {
+  const port = await freePort();
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(realPython(), [path.join(ROOT, 'scripts', 'emulator.py'), '--host', '127.0.0.1', '--port', String(port)], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+  } finally {
+    closeSync(fd);
+  }
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('the emulator did not start');
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const endpoint = `http://127.0.0.1:${port}`;
+  let paused = false;
+  const emulator: OwnEmulator = {
+    endpoint,
+    pid,
+    get paused() {
+      return paused;
+    },
+    pause: () => {
+      paused = true;
+      signalGroup(pid, 'SIGSTOP');
+    },
+    resume: () => {
+      signalGroup(pid, 'SIGCONT');
+      paused = false;
+    },
+    stop: async () => {
+      signalGroup(pid, 'SIGCONT');
+      signalGroup(pid, 'SIGTERM');
+      for (let waited = 0; waited < 5000 && alive(pid); waited += 100) await sleep(100);
+      if (alive(pid)) signalGroup(pid, 'SIGKILL');
+    },
+    killNow: () => {
+      signalGroup(pid, 'SIGCONT');
+      signalGroup(pid, 'SIGKILL');
+    },
+  };
+  const deadline = Date.now() + readyTimeoutMs;
+  while (Date.now() < deadline && !exited) {
+    try {
+      const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200) return emulator;
+    } catch {
+      /* not yet */
+    }
+    await sleep(200);
+  }
+  emulator.killNow();
+  throw new Error(`the emulator on port ${port} ${exited ? 'exited' : 'was not ready'}; see ${logFile}`);
+}
+
+export interface OwnRedis {
+  url: string;
+  port: number;
+  readonly running: boolean;
+  /** Starts redis-server (again) on the same port; resolves once it answers. */
+  start(): Promise<void>;
+  /** SIGKILL, as a crash would: nothing is saved (it runs without persistence anyway). */
+  crash(): Promise<void>;
+  stop(): Promise<void>;
+  killNow(): void;
+}
+
+export async function startOwnRedis(logFile: string): Promise<OwnRedis> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    const fd = openSync(logFile, 'a');
+    try {
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: ['ignore', fd, fd],
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const started = child;
+    let failed: string | undefined;
+    started.once('error', (error) => (failed = error.message));
+    for (let i = 0; i < 100 && !failed; i++) {
+      if (await tcpAnswers(port)) return;
+      await sleep(100);
+    }
+    throw new Error(`redis-server on port ${port} did not answer${failed ? `: ${failed}` : ''}; see ${logFile}`);
+  };
+  const waitExit = async (c: ChildProcess): Promise<void> => {
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => c.once('exit', () => resolve()));
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    get running() {
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
+    start,
+    crash: async () => {
+      const c = child;
+      if (!c) return;
+      c.kill('SIGKILL');
+      await waitExit(c);
+    },
+    stop: async () => {
+      const c = child;
+      if (!c) return;
+      c.kill('SIGTERM');
+      await Promise.race([waitExit(c), unrefSleep(3000)]);
+      c.kill('SIGKILL');
+    },
+    killNow: () => {
+      child?.kill('SIGKILL');
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * What each saga state allows of its order's reservation and payment records. Pure tables used by
+ * the invariant checker (src/ops/invariants.ts); kept apart so the rules read as a table.
+ *
+ * A reply can be recorded by a participant before the saga applies it, so an open state allows the
+ * record of the step it waits on both before and after the participant acted (confirming: ACTIVE
+ * or CONFIRMED). Final states allow only the settled outcome.
+ */
+import type { OrderSagaState, ReservationStatus } from '../../machines/order-saga';
+import type { PaymentStatus } from '../participants/records';
+
+/** `NONE`: no record at all. `TOMBSTONE`: a RELEASED record that never held seats. */
+export type ReservationView = ReservationStatus | 'NONE' | 'TOMBSTONE';
+export type PaymentView = PaymentStatus | 'NONE';
+
+export const RESERVATION_ALLOWED: Record<OrderSagaState, readonly ReservationView[]> = {
+  // ReserveSeats sent: not handled yet, held, or refused (reply not applied yet).
+  reserving: ['NONE', 'ACTIVE', 'REJECTED'],
+  awaitingPayment: ['ACTIVE'],
+  confirming: ['ACTIVE', 'CONFIRMED'],
+  notifying: ['CONFIRMED'],
+  releasingSeats: ['ACTIVE', 'RELEASED', 'EXPIRED', 'TOMBSTONE'],
+  settlingPayment: ['RELEASED', 'EXPIRED', 'TOMBSTONE'],
+  refunding: ['RELEASED', 'EXPIRED', 'TOMBSTONE'],
+  completed: ['CONFIRMED'],
+  // Seats released (or expired); REJECTED / TOMBSTONE when a cancel met a refused reservation.
+  cancelled: ['RELEASED', 'EXPIRED', 'REJECTED', 'TOMBSTONE'],
+  failed: ['REJECTED', 'TOMBSTONE', 'NONE'],
+};
+
+/**
+ * Payment records an open saga can coexist with. Final states are judged by the money rules
+ * (a completed order holds exactly its capture; a cancelled or failed one holds nothing).
+ */
+export const PAYMENT_ALLOWED_OPEN: Partial<Record<OrderSagaState, readonly PaymentView[]>> = {
+  reserving: ['NONE'],
+  // ChargePayment sent: not started, in flight, or settled with the reply on its way.
+  awaitingPayment: ['NONE', 'IN_FLIGHT', 'CAPTURED', 'DECLINED'],
+  confirming: ['CAPTURED'],
+  notifying: ['CAPTURED'],
+  // Compensation: the charge may be anywhere until VoidPayment settles it.
+  releasingSeats: ['NONE', 'IN_FLIGHT', 'CAPTURED', 'DECLINED', 'VOIDED'],
+  settlingPayment: ['NONE', 'IN_FLIGHT', 'CAPTURED', 'DECLINED', 'VOIDED'],
+  refunding: ['CAPTURED', 'REFUNDED'],
+};
+
+export function reservationView(record: { status: ReservationStatus; tombstone?: boolean } | undefined): ReservationView {
+  if (!record) return 'NONE';
+  if (record.tombstone) return 'TOMBSTONE';
+  return record.status;
+}
+
+/** Money in minor units (cents), so sums of many prices compare exactly. */
+export function minor(amount: number | null | undefined): number {
+  return typeof amount === 'number' && Number.isFinite(amount) ? Math.round(amount * 100) : 0;
+}
+
+export function major(minorUnits: number): number {
+  return minorUnits / 100;
+}

@@ -1,0 +1,546 @@
+/**
+ * The invariant checker: reads every table of a deployment (paginated scans: an offline check) and
+ * verifies that seats, sagas, histories, reservations and money agree with each other.
+ *
+ *   const report = await checkInvariants({ doc, tables }, { stuckAfterMs: 60_000 });
+ *   report.ok  // no violation
+ *
+ * Used by `npm run check` (scripts/check.ts), by the chaos runner (scripts/chaos.ts) and by tests.
+ * What each violation kind means is on `ViolationKind`; docs/reliability.md explains why each
+ * should hold.
+ *
+ * A live system has open sagas whose records legitimately run ahead of them (a participant acted,
+ * its reply is not applied yet); the per-state rules in ./invariants-rules.ts allow exactly that.
+ * Money is balanced over terminal orders only, for the same reason.
+ */
+import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  FINAL_STATES,
+  isOrderSagaState,
+  orderStatusOf,
+  type OrderItem,
+  type OrderSagaState,
+  type OrderStatus,
+  type PersistedSaga,
+  type ReservationStatus,
+} from '../../machines/order-saga';
+import type { ResourceNames } from '../infra/resources';
+import type { InventoryRow, PaymentRecord, ReservationRecord } from '../participants/records';
+import { chargeIdFor, refundIdFor } from '../participants/payment';
+import {
+  major,
+  minor,
+  PAYMENT_ALLOWED_OPEN,
+  RESERVATION_ALLOWED,
+  reservationView,
+  type PaymentView,
+} from './invariants-rules';
+
+export type ViolationKind =
+  /** available + reserved + sold ≠ total for a ticket type. */
+  | 'inventory-balance'
+  /** A quantity below zero. */
+  | 'inventory-negative'
+  /** reservedQuantity ≠ the seats of the type's ACTIVE reservations. */
+  | 'inventory-reserved'
+  /** soldQuantity ≠ the seats of the type's CONFIRMED reservations. */
+  | 'inventory-sold'
+  /** An open saga past its deadline (idle longer than stuckAfterMs; for awaitingPayment, that long past its hold). */
+  | 'saga-stuck'
+  /** The order's status, sagaState and snapshot state disagree, or the snapshot is unreadable. */
+  | 'saga-status'
+  /** A saga's Events versions are not 1..n, or version 1 is not ORDER_PLACED. */
+  | 'events-gap'
+  /** The last Events version ≠ the order's sagaVersion. */
+  | 'events-version'
+  /** One event id applied at two versions: a duplicate delivery applied twice. */
+  | 'events-duplicate'
+  /** Events rows of an aggregate with no order. */
+  | 'events-orphan'
+  /** The reservation's status does not fit its order's state or outcome. */
+  | 'reservation-status'
+  /** A reservation whose order does not exist. */
+  | 'reservation-orphan'
+  /** A completed (or confirming) order without its capture, or captured for another amount or currency. */
+  | 'payment-mismatch'
+  /** A cancelled or failed order that still holds money (captured, or a charge still in flight). */
+  | 'payment-net-capture'
+  /** A refunded payment whose refund is smaller than the capture. */
+  | 'refund-mismatch'
+  /** A payment whose order does not exist. */
+  | 'payment-orphan'
+  /** Signs of a second charge: a charge id other than the order's one, or two captures in a history. */
+  | 'double-charge'
+  /** More refunded than captured, a refund without a capture, or two refunds in a history. */
+  | 'over-refund'
+  /** Over terminal orders: captured − refunded ≠ the totals of completed orders (reported only when no per-order payment violation explains it). */
+  | 'money-balance';
+
+export interface Violation {
+  kind: ViolationKind;
+  /** What is wrong, e.g. `order:<id>`, `inventory:<eventId>/<ticketType>`, `payment:<orderId>`. */
+  subject: string;
+  detail: string;
+}
+
+/** A saga not yet in a final state. */
+export interface OpenSaga {
+  orderId: string;
+  state: string;
+  status: string;
+  /** Since the order was placed. */
+  ageMs: number;
+  /** Since the saga last moved (updatedAt). */
+  idleMs: number;
+  /** The commands it waits on (its outbox). */
+  waitingFor: string[];
+  /** When it becomes stuck: idle + stuckAfterMs, or for awaitingPayment hold expiry + stuckAfterMs. */
+  deadline: string;
+  stuck: boolean;
+}
+
+export interface MoneyTotals {
+  /** Sum of captured charges (CAPTURED and REFUNDED payments). */
+  captured: number;
+  /** Sum of refunds. */
+  refunded: number;
+  /** Sum of totalAmount over COMPLETED orders. */
+  completedTotal: number;
+}
+
+export interface InvariantReport {
+  ok: boolean;
+  checkedAt: string;
+  stuckAfterMs: number;
+  violations: Violation[];
+  open: OpenSaga[];
+  counts: {
+    orders: Record<string, number>;
+    sagaStates: Record<string, number>;
+    /** Final sagas by their outcome (completed, sold-out, declined, cancelled, expired, compensated). */
+    outcomes: Record<string, number>;
+    reservations: Record<string, number>;
+    payments: Record<string, number>;
+    events: number;
+    inventoryRows: number;
+    /** Charges the gateway was called for more than once (same idempotent charge id: a resumed charge). */
+    resumedCharges: number;
+  };
+  /** Over every payment, in major units; `byCurrency` splits the same sums. */
+  money: MoneyTotals & { netCaptured: number; byCurrency: Record<string, MoneyTotals> };
+}
+
+export interface InvariantDeps {
+  doc: DynamoDBDocumentClient;
+  tables: ResourceNames['tables'];
+}
+
+export interface InvariantOptions {
+  /** An open saga idle longer than this (or that long past its hold) is stuck. Default 60 s. */
+  stuckAfterMs?: number;
+  now?: () => Date;
+}
+
+export const DEFAULT_STUCK_AFTER_MS = 60_000;
+
+/** The attributes of an order item the checker reads. */
+interface OrderRow {
+  orderId: string;
+  status: OrderStatus;
+  sagaState: string;
+  sagaVersion: number;
+  saga?: PersistedSaga;
+  items?: OrderItem[];
+  totalAmount?: number | null;
+  currency?: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface EventRow {
+  aggregateId: string;
+  version: number;
+  eventType: string;
+  eventId: string;
+}
+
+type Item = Record<string, unknown>;
+
+async function scanAll<T>(doc: DynamoDBDocumentClient, input: ScanCommandInput): Promise<T[]> {
+  const rows: T[] = [];
+  let ExclusiveStartKey: ScanCommandInput['ExclusiveStartKey'];
+  do {
+    const page = await doc.send(new ScanCommand({ ...input, ConsistentRead: true, ExclusiveStartKey }));
+    rows.push(...((page.Items ?? []) as T[]));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return rows;
+}
+
+function bump(counts: Record<string, number>, key: string, by = 1): void {
+  counts[key] = (counts[key] ?? 0) + by;
+}
+
+const isFinal = (state: string): boolean => (FINAL_STATES as readonly string[]).includes(state);
+
+/** Reads every table and checks every invariant. Never writes. */
+export async function checkInvariants(deps: InvariantDeps, options: InvariantOptions = {}): Promise<InvariantReport> {
+  const now = (options.now ?? (() => new Date()))();
+  const stuckAfterMs = options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
+  const { doc, tables } = deps;
+
+  const [orders, events, inventory, reservations, payments] = await Promise.all([
+    scanAll<OrderRow & Item>(doc, { TableName: tables.orders }),
+    scanAll<EventRow>(doc, {
+      TableName: tables.events,
+      ProjectionExpression: '#a, #v, #t, #e',
+      ExpressionAttributeNames: { '#a': 'aggregateId', '#v': 'version', '#t': 'eventType', '#e': 'eventId' },
+    }),
+    scanAll<InventoryRow>(doc, { TableName: tables.inventory }),
+    scanAll<ReservationRecord>(doc, { TableName: tables.reservations }),
+    scanAll<PaymentRecord>(doc, { TableName: tables.payments }),
+  ]);
+
+  const violations: Violation[] = [];
+  const flag = (kind: ViolationKind, subject: string, detail: string): void => {
+    violations.push({ kind, subject, detail });
+  };
+
+  const ordersById = new Map(orders.map((o) => [o.orderId, o]));
+  const reservationsByOrder = new Map(reservations.map((r) => [r.orderId ?? r.reservationId, r]));
+  const paymentsByOrder = new Map(payments.map((p) => [p.orderId, p]));
+  const eventsByOrder = new Map<string, EventRow[]>();
+  for (const e of events) {
+    const list = eventsByOrder.get(e.aggregateId);
+    if (list) list.push(e);
+    else eventsByOrder.set(e.aggregateId, [e]);
+  }
+
+  const counts: InvariantReport['counts'] = {
+    orders: {},
+    sagaStates: {},
+    outcomes: {},
+    reservations: {},
+    payments: {},
+    events: events.length,
+    inventoryRows: inventory.length,
+    resumedCharges: 0,
+  };
+  for (const r of reservations) bump(counts.reservations, r.tombstone ? `${r.status} (tombstone)` : r.status);
+  for (const p of payments) {
+    bump(counts.payments, p.status);
+    if ((p.attempts ?? 0) > 1) counts.resumedCharges++;
+  }
+
+  // ---- inventory ------------------------------------------------------------------------------
+  checkInventory(inventory, reservations, flag);
+
+  // ---- orders, sagas, histories, reservations, payments ---------------------------------------
+  const open: OpenSaga[] = [];
+  let paymentViolations = 0;
+  const countPayment = (kind: ViolationKind, subject: string, detail: string): void => {
+    paymentViolations++;
+    flag(kind, subject, detail);
+  };
+
+  for (const order of orders) {
+    const subject = `order:${order.orderId}`;
+    bump(counts.orders, order.status);
+    bump(counts.sagaStates, order.sagaState);
+    const state = order.sagaState;
+    if (!isOrderSagaState(state)) {
+      flag('saga-status', subject, `unknown saga state ${JSON.stringify(state)}`);
+      continue;
+    }
+    const snapshotState = order.saga?.state;
+    if (snapshotState !== state) {
+      flag('saga-status', subject, `sagaState ${state} but the snapshot is in ${String(snapshotState)}`);
+    }
+    if (orderStatusOf(state) !== order.status) {
+      flag('saga-status', subject, `state ${state} maps to ${orderStatusOf(state)}, the order says ${order.status}`);
+    }
+    const outcome = order.saga?.context?.outcome ?? null;
+    if (isFinal(state)) bump(counts.outcomes, outcome ?? 'none');
+    else open.push(openSaga(order, state, now, stuckAfterMs, reservationsByOrder.get(order.orderId)));
+
+    checkHistory(order, eventsByOrder.get(order.orderId) ?? [], flag, countPayment);
+    checkReservation(order, state, outcome, reservationsByOrder.get(order.orderId), flag);
+    checkPayment(order, state, paymentsByOrder.get(order.orderId), countPayment);
+  }
+
+  for (const saga of open) {
+    if (saga.stuck) {
+      flag(
+        'saga-stuck',
+        `order:${saga.orderId}`,
+        `in ${saga.state} for ${Math.round(saga.idleMs / 1000)} s (deadline ${saga.deadline}), waiting for ${saga.waitingFor.join(', ') || 'nothing'}`,
+      );
+    }
+  }
+  for (const [aggregateId, rows] of eventsByOrder) {
+    if (!ordersById.has(aggregateId)) flag('events-orphan', `events:${aggregateId}`, `${rows.length} Events row(s) but no order`);
+  }
+  for (const r of reservations) {
+    if (!ordersById.has(r.orderId ?? r.reservationId)) {
+      flag('reservation-orphan', `reservation:${r.reservationId}`, `${r.status} reservation of a missing order`);
+    }
+  }
+  for (const p of payments) {
+    if (!ordersById.has(p.orderId)) countPayment('payment-orphan', `payment:${p.orderId}`, `${p.status} payment of a missing order`);
+  }
+
+  // ---- money ----------------------------------------------------------------------------------
+  const money = moneyTotals(orders, payments);
+  const terminal = new Set(orders.filter((o) => isFinal(o.sagaState)).map((o) => o.orderId));
+  let netTerminal = 0;
+  for (const p of payments) {
+    if (!terminal.has(p.orderId)) continue;
+    if (p.status === 'CAPTURED' || p.status === 'REFUNDED') netTerminal += minor(p.amount);
+    if (p.status === 'REFUNDED') netTerminal -= minor(p.refundedAmount);
+  }
+  const completedMinor = orders.filter((o) => o.status === 'COMPLETED').reduce((sum, o) => sum + minor(o.totalAmount), 0);
+  if (netTerminal !== completedMinor && paymentViolations === 0) {
+    flag(
+      'money-balance',
+      'money',
+      `over terminal orders captured − refunded = ${major(netTerminal)}, completed orders total ${major(completedMinor)}`,
+    );
+  }
+
+  open.sort((a, b) => b.idleMs - a.idleMs);
+  return { ok: violations.length === 0, checkedAt: now.toISOString(), stuckAfterMs, violations, open, counts, money };
+}
+
+type Flag = (kind: ViolationKind, subject: string, detail: string) => void;
+
+function checkInventory(inventory: InventoryRow[], reservations: ReservationRecord[], flag: Flag): void {
+  const key = (eventId: string, ticketType: string) => `${eventId}/${ticketType}`;
+  const held = new Map<string, { reserved: number; sold: number }>();
+  for (const r of reservations) {
+    if ((r.status !== 'ACTIVE' && r.status !== 'CONFIRMED') || r.tombstone) continue;
+    for (const item of r.items ?? []) {
+      const k = key(r.eventId ?? '', item.ticketType);
+      const entry = held.get(k) ?? { reserved: 0, sold: 0 };
+      if (r.status === 'ACTIVE') entry.reserved += item.quantity;
+      else entry.sold += item.quantity;
+      held.set(k, entry);
+    }
+  }
+  const seen = new Set<string>();
+  for (const row of inventory) {
+    const k = key(row.eventId, row.ticketType);
+    seen.add(k);
+    const subject = `inventory:${k}`;
+    const { totalQuantity: total, availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold } = row;
+    const negatives = Object.entries({ totalQuantity: total, availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold })
+      .filter(([, v]) => typeof v !== 'number' || v < 0)
+      .map(([name, v]) => `${name} = ${String(v)}`);
+    if (negatives.length > 0) flag('inventory-negative', subject, negatives.join(', '));
+    if (available + reserved + sold !== total) {
+      flag('inventory-balance', subject, `available ${available} + reserved ${reserved} + sold ${sold} = ${available + reserved + sold} ≠ total ${total}`);
+    }
+    const expected = held.get(k) ?? { reserved: 0, sold: 0 };
+    if (reserved !== expected.reserved) {
+      flag('inventory-reserved', subject, `reservedQuantity ${reserved}, ACTIVE reservations hold ${expected.reserved}`);
+    }
+    if (sold !== expected.sold) {
+      flag('inventory-sold', subject, `soldQuantity ${sold}, CONFIRMED reservations hold ${expected.sold}`);
+    }
+  }
+  for (const [k, expected] of held) {
+    if (seen.has(k)) continue;
+    if (expected.reserved > 0) flag('inventory-reserved', `inventory:${k}`, `no inventory row, but ACTIVE reservations hold ${expected.reserved}`);
+    if (expected.sold > 0) flag('inventory-sold', `inventory:${k}`, `no inventory row, but CONFIRMED reservations hold ${expected.sold}`);
+  }
+}
+
+function openSaga(order: OrderRow, state: OrderSagaState, now: Date, stuckAfterMs: number, reservation: ReservationRecord | undefined): OpenSaga {
+  const updated = Date.parse(order.updatedAt);
+  let deadline = updated + stuckAfterMs;
+  if (state === 'awaitingPayment') {
+    // Waiting for the payment is fine while the hold runs; the hold's timer must end it after that.
+    const expiresAt = Date.parse(reservation?.expiresAt ?? order.saga?.context?.reservation?.expiresAt ?? '');
+    if (Number.isFinite(expiresAt)) deadline = Math.max(deadline, expiresAt + stuckAfterMs);
+  }
+  return {
+    orderId: order.orderId,
+    state,
+    status: order.status,
+    ageMs: now.getTime() - Date.parse(order.createdAt),
+    idleMs: now.getTime() - updated,
+    waitingFor: (order.saga?.outbox ?? []).map((c) => c.kind),
+    deadline: new Date(Number.isFinite(deadline) ? deadline : 0).toISOString(),
+    stuck: !(now.getTime() <= deadline),
+  };
+}
+
+function checkHistory(order: OrderRow, rows: EventRow[], flag: Flag, countPayment: Flag): void {
+  const subject = `events:${order.orderId}`;
+  const sorted = [...rows].sort((a, b) => a.version - b.version);
+  const versions = sorted.map((r) => r.version);
+  const contiguous = versions.every((v, i) => v === i + 1);
+  if (sorted.length === 0) flag('events-gap', subject, 'no Events rows');
+  else if (!contiguous) flag('events-gap', subject, `versions ${compactRanges(versions)} are not 1..${versions.length}`);
+  else if (sorted[0]!.eventType !== 'ORDER_PLACED') flag('events-gap', subject, `version 1 is ${sorted[0]!.eventType}, not ORDER_PLACED`);
+  const last = versions.at(-1) ?? 0;
+  if (last !== order.sagaVersion) flag('events-version', subject, `last Events version ${last}, order sagaVersion ${order.sagaVersion}`);
+
+  const byEventId = new Map<string, number[]>();
+  for (const r of sorted) byEventId.set(r.eventId, [...(byEventId.get(r.eventId) ?? []), r.version]);
+  for (const [eventId, at] of byEventId) {
+    if (at.length > 1) flag('events-duplicate', subject, `event ${eventId} applied at versions ${at.join(', ')}`);
+  }
+  const captures = sorted.filter((r) => r.eventType === 'PAYMENT_CAPTURED').length;
+  const refunds = sorted.filter((r) => r.eventType === 'REFUND_ISSUED').length;
+  if (captures > 1) countPayment('double-charge', `payment:${order.orderId}`, `${captures} PAYMENT_CAPTURED steps in the saga's history`);
+  if (refunds > 1) countPayment('over-refund', `payment:${order.orderId}`, `${refunds} REFUND_ISSUED steps in the saga's history`);
+}
+
+function checkReservation(
+  order: OrderRow,
+  state: OrderSagaState,
+  outcome: string | null,
+  reservation: ReservationRecord | undefined,
+  flag: Flag,
+): void {
+  const subject = `reservation:${order.orderId}`;
+  const view = reservationView(reservation);
+  if (!RESERVATION_ALLOWED[state].includes(view)) {
+    flag('reservation-status', subject, `${view === 'NONE' ? 'no reservation' : view} for an order in ${state} (allowed: ${RESERVATION_ALLOWED[state].join(', ')})`);
+    return;
+  }
+  if (!reservation) return;
+  // A release is recorded as what the saga asked for: EXPIRED after a hold expiry, RELEASED otherwise.
+  if (view === 'RELEASED' || view === 'EXPIRED') {
+    const expected: ReservationStatus = outcome === 'expired' ? 'EXPIRED' : 'RELEASED';
+    if (view !== expected) flag('reservation-status', subject, `${view} but the saga's outcome is ${String(outcome)} (expected ${expected})`);
+  }
+  // Seats held or sold are the ones ordered.
+  if ((view === 'ACTIVE' || view === 'CONFIRMED') && order.items) {
+    const want = itemsKey(order.items);
+    const got = itemsKey(reservation.items ?? []);
+    if (want !== got) flag('reservation-status', subject, `holds ${got}, the order asks for ${want}`);
+  }
+}
+
+function itemsKey(items: ReadonlyArray<{ ticketType: string; quantity: number }>): string {
+  const byType = new Map<string, number>();
+  for (const i of items) byType.set(i.ticketType, (byType.get(i.ticketType) ?? 0) + i.quantity);
+  return [...byType].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([t, q]) => `${q}×${t}`).join(' ');
+}
+
+function checkPayment(order: OrderRow, state: OrderSagaState, payment: PaymentRecord | undefined, flag: Flag): void {
+  const subject = `payment:${order.orderId}`;
+  if (payment) {
+    const captured = payment.status === 'CAPTURED' || payment.status === 'REFUNDED';
+    const chargeId = chargeIdFor(order.orderId);
+    if (captured && payment.chargeId !== chargeId) {
+      flag('double-charge', subject, `captured under charge id ${String(payment.chargeId)}, the order's only charge id is ${chargeId}`);
+    } else if (payment.chargeId !== undefined && payment.chargeId !== chargeId) {
+      flag('double-charge', subject, `charge id ${payment.chargeId} is not the order's charge id ${chargeId}`);
+    }
+    if (payment.status === 'REFUNDED') {
+      if (minor(payment.refundedAmount) > minor(payment.amount)) {
+        flag('over-refund', subject, `refunded ${String(payment.refundedAmount)} of a ${String(payment.amount)} capture`);
+      }
+      if (!payment.capturedAt) flag('over-refund', subject, 'refunded, but no capture is recorded');
+      if (payment.refundId !== refundIdFor(order.orderId)) {
+        flag('over-refund', subject, `refund id ${String(payment.refundId)} is not the order's refund id ${refundIdFor(order.orderId)}`);
+      }
+    }
+  }
+  const view: PaymentView = payment?.status ?? 'NONE';
+  const amount = `${String(payment?.amount)} ${String(payment?.currency)}`;
+
+  if (state === 'completed' || state === 'confirming' || state === 'notifying') {
+    if (payment?.status !== 'CAPTURED') {
+      flag('payment-mismatch', subject, `order in ${state} but the payment is ${view}`);
+    } else if (
+      order.totalAmount === null ||
+      order.totalAmount === undefined ||
+      minor(payment.amount) !== minor(order.totalAmount) ||
+      payment.currency !== order.currency
+    ) {
+      flag('payment-mismatch', subject, `captured ${amount}, the order totals ${String(order.totalAmount)} ${String(order.currency)}`);
+    }
+    return;
+  }
+  if (state === 'cancelled' || state === 'failed') {
+    if (view === 'CAPTURED' || view === 'IN_FLIGHT') {
+      flag('payment-net-capture', subject, `order ${order.status} but the payment is ${view} (${amount})`);
+    } else if (payment?.status === 'REFUNDED' && minor(payment.refundedAmount) < minor(payment.amount)) {
+      flag('refund-mismatch', subject, `order ${order.status}: refunded ${String(payment.refundedAmount)} of a ${String(payment.amount)} capture`);
+    }
+    return;
+  }
+  const allowed = PAYMENT_ALLOWED_OPEN[state] ?? [];
+  if (!allowed.includes(view)) {
+    flag(view === 'REFUNDED' ? 'over-refund' : 'payment-mismatch', subject, `payment ${view} for an order in ${state} (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+function moneyTotals(orders: OrderRow[], payments: PaymentRecord[]): InvariantReport['money'] {
+  const byCurrency: Record<string, MoneyTotals> = {};
+  const at = (currency: string | null | undefined): MoneyTotals => (byCurrency[currency ?? '?'] ??= { captured: 0, refunded: 0, completedTotal: 0 });
+  for (const p of payments) {
+    if (p.status === 'CAPTURED' || p.status === 'REFUNDED') at(p.currency).captured += minor(p.amount);
+    if (p.status === 'REFUNDED') at(p.currency).refunded += minor(p.refundedAmount);
+  }
+  for (const o of orders) if (o.status === 'COMPLETED') at(o.currency).completedTotal += minor(o.totalAmount);
+  const total: MoneyTotals = { captured: 0, refunded: 0, completedTotal: 0 };
+  for (const [currency, t] of Object.entries(byCurrency)) {
+    total.captured += t.captured;
+    total.refunded += t.refunded;
+    total.completedTotal += t.completedTotal;
+    byCurrency[currency] = { captured: major(t.captured), refunded: major(t.refunded), completedTotal: major(t.completedTotal) };
+  }
+  return {
+    captured: major(total.captured),
+    refunded: major(total.refunded),
+    netCaptured: major(total.captured - total.refunded),
+    completedTotal: major(total.completedTotal),
+    byCurrency,
+  };
+}
+
+/** 1,2,3,5,6 → "1-3, 5-6". */
+function compactRanges(values: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < values.length; i++) {
+    let j = i;
+    while (j + 1 < values.length && values[j + 1] === values[j]! + 1) j++;
+    parts.push(i === j ? String(values[i]) : `${values[i]}-${values[j]}`);
+    i = j;
+  }
+  return parts.join(', ');
+}
+
+/** A few lines for people; the report itself is the JSON. */
+export function formatReport(report: InvariantReport, maxViolations = 50): string {
+  const line = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  const out = [
+    `invariants: ${report.ok ? 'OK' : `${report.violations.length} VIOLATION(S)`} (checked ${report.checkedAt}, stuck after ${report.stuckAfterMs} ms)`,
+    `  orders:       ${line(report.counts.orders)}`,
+    `  outcomes:     ${line(report.counts.outcomes)}`,
+    `  reservations: ${line(report.counts.reservations)}`,
+    `  payments:     ${line(report.counts.payments)}${report.counts.resumedCharges ? ` (${report.counts.resumedCharges} resumed charges)` : ''}`,
+    `  events:       ${report.counts.events} rows; inventory rows: ${report.counts.inventoryRows}`,
+    `  money:        captured ${report.money.captured}, refunded ${report.money.refunded}, net ${report.money.netCaptured}, completed orders ${report.money.completedTotal}`,
+    `  open sagas:   ${report.open.length}${report.open.length ? ` (${report.open.filter((o) => o.stuck).length} stuck)` : ''}`,
+  ];
+  for (const o of report.open.slice(0, 10)) {
+    out.push(`    ${o.orderId} ${o.state} idle ${Math.round(o.idleMs / 1000)} s, waiting for ${o.waitingFor.join(', ') || '-'}${o.stuck ? ' STUCK' : ''}`);
+  }
+  if (report.violations.length > 0) {
+    const byKind: Record<string, number> = {};
+    for (const v of report.violations) bump(byKind, v.kind);
+    out.push(`  violations:   ${line(byKind)}`);
+    for (const v of report.violations.slice(0, maxViolations)) out.push(`    [${v.kind}] ${v.subject}: ${v.detail}`);
+    if (report.violations.length > maxViolations) out.push(`    … ${report.violations.length - maxViolations} more (see --json)`);
+  }
+  return out.join('\n');
+}
