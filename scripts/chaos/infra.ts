@@ -7,8 +7,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import path from 'node:path';
+import { tcpAnswers as tcpAnswersOn } from '../local-aws';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,18 +30,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function tcpAnswers(port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export const tcpAnswers = (port: number, timeoutMs = 500): Promise<boolean> => tcpAnswersOn('127.0.0.1', port, timeoutMs);
 
 function alive(pid: number): boolean {
   try {

@@ -11,18 +11,9 @@ import { createCoreWorkers } from '../../src/service';
 import { http } from '../support/http';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { receiveUntil, release, type Problem } from './helpers';
+import type { DeadLetterView } from '../../src/ops/dead-letter-ops';
 
-interface DeadLetter {
-  id: string;
-  queue: string;
-  reason: string;
-  sourceQueue: string | null;
-  failedAt: string | null;
-  receiveCount: number | null;
-  correlationId: string | null;
-  groupId: string | null;
-  body: unknown;
-}
+type DeadLetter = DeadLetterView;
 
 let service: TestService;
 let workers: Workers | undefined;
