@@ -2,14 +2,13 @@
  * The inventory participant against the emulator: seats move between available, reserved and sold
  * exactly once per order, however often and in whatever order its commands arrive.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { OrderSagaEvent } from '../../machines/order-saga/types';
 import { PermanentCommandError } from '../../src/participants/errors';
 import { handleInventoryCommand } from '../../src/participants/inventory';
 import { putEventInventory } from '../../src/participants/inventory-admin';
 import { readInventoryRows, readReservation } from '../../src/participants/records';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
-import { createTestAws, TEST_ENDPOINT, TEST_REGION, type TestAws } from '../support/aws';
+import { createTestAws, injectTransactionConflicts, TEST_ENDPOINT, TEST_REGION, type TestAws } from '../support/aws';
 import {
   confirm,
   expectConserved,
@@ -172,26 +171,12 @@ describe('ReserveSeats', () => {
     const eventId = await newEvent();
     const orderId = uid('order');
     const clients = createAwsClients({ awsEndpoint: TEST_ENDPOINT, awsRegion: TEST_REGION });
-    let injected = 0;
-    clients.ddb.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'TransactWriteItemsCommand' && injected < 2) {
-          injected += 1;
-          throw new TransactionCanceledException({
-            message: 'Transaction cancelled',
-            $metadata: {},
-            CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
-          });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'injectTransactionConflict' },
-    );
+    const conflicts = injectTransactionConflicts(clients, 2);
     try {
       const deps = participantDeps(aws, { doc: clients.doc });
       const reply = await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }]), deps);
       expect(reply).toMatchObject({ type: 'SEATS_RESERVED', reservationId: orderId });
-      expect(injected).toBe(2);
+      expect(conflicts.injected).toBe(2);
       expect(deps.recorder.sleeps).toHaveLength(2);
       expect((await stock(eventId)).GA).toEqual({ available: 9, reserved: 1, sold: 0 });
     } finally {

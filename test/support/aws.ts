@@ -6,7 +6,7 @@
  *   ... aws.clients.doc, aws.names.tables.inventory ...
  *   await aws.cleanup();                 // in afterAll
  */
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { initResources } from '../../src/infra/init';
@@ -45,4 +45,27 @@ export async function createTestAws(label = 't'): Promise<TestAws> {
     destroyAwsClients(clients);
   };
   return { clients, names, prefix, endpoint: TEST_ENDPOINT, cleanup };
+}
+
+/**
+ * Makes the next `count` TransactWriteItems on these clients fail as AWS does under contention
+ * (TransactionCanceledException, reason TransactionConflict) — moto never does. Returns a counter.
+ */
+export function injectTransactionConflicts(clients: AwsClients, count: number): { injected: number } {
+  const state = { injected: 0 };
+  clients.ddb.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'TransactWriteItemsCommand' && state.injected < count) {
+        state.injected += 1;
+        throw new TransactionCanceledException({
+          message: 'Transaction cancelled',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+        });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'injectTransactionConflict' },
+  );
+  return state;
 }
