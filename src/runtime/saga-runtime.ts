@@ -151,15 +151,8 @@ export class SagaRuntime {
         logger.debug('duplicate event', log);
         return { outcome: 'duplicate', saga: stored };
       }
-      let decision;
-      try {
-        if (onlyIfAccepted && !accepts(stored.saga, event)) return { outcome: 'ignored', saga: stored };
-        decision = applyEvent(stored.saga, event);
-      } catch (error) {
-        if (error instanceof UnknownMachineVersionError) throw new PoisonMessageError(error.message);
-        throw error;
-      }
-      if (!decision.changed) {
+      const decision = decide(stored, event, onlyIfAccepted);
+      if (!decision?.changed) {
         logger.debug('event ignored in this state', { ...log, state: stored.sagaState });
         return { outcome: 'ignored', saga: stored };
       }
@@ -181,5 +174,17 @@ export class SagaRuntime {
       return { outcome: 'applied', saga: saved };
     }
     throw new Error(`saga ${orderId}: gave up after ${MAX_CONFLICT_RETRIES} version conflicts`);
+  }
+}
+
+/** The machine's answer, or null when a person's request is not accepted in this state. */
+function decide(stored: StoredSaga, event: OrderSagaEvent, onlyIfAccepted: boolean): ReturnType<typeof applyEvent> | null {
+  try {
+    if (onlyIfAccepted && !accepts(stored.saga, event)) return null;
+    return applyEvent(stored.saga, event);
+  } catch (error) {
+    // A snapshot this build cannot read will never become readable by retrying.
+    if (error instanceof UnknownMachineVersionError) throw new PoisonMessageError(error.message);
+    throw error;
   }
 }
