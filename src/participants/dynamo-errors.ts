@@ -5,7 +5,9 @@
  * but the code must.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { defaultSleep, type ParticipantDeps } from './deps';
+import { ContentionError } from './errors';
 
 /** How many times a handler re-reads and retries before giving the message back to the queue. */
 export const MAX_ATTEMPTS = 25;
@@ -39,4 +41,27 @@ export function isTransactionConflict(error: unknown): boolean {
 export async function backoff(deps: Pick<ParticipantDeps, 'sleep' | 'random'>, attempt: number): Promise<void> {
   const ceiling = Math.min(1000, 20 * 2 ** Math.min(attempt, 10));
   await (deps.sleep ?? defaultSleep)(Math.floor((deps.random ?? Math.random)() * ceiling));
+}
+
+/**
+ * Writes a participant's record unless its key is taken: true when written, false when a record
+ * is already there (a duplicate command). Transaction conflicts are retried with backoff.
+ */
+export async function putIfAbsent(
+  deps: Pick<ParticipantDeps, 'doc' | 'sleep' | 'random'>,
+  table: string,
+  keyAttribute: string,
+  item: object,
+): Promise<boolean> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    try {
+      await deps.doc.send(new PutCommand({ TableName: table, Item: item, ConditionExpression: `attribute_not_exists(${keyAttribute})` }));
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      if (!isTransactionConflict(error)) throw error;
+      await backoff(deps, attempt);
+    }
+  }
+  throw new ContentionError(`${table}: put still contended after ${MAX_ATTEMPTS} attempts`);
 }

@@ -8,12 +8,12 @@
  * re-delivered command finds the reservation in its new state and replies without moving seats
  * again. The reservation id is the order id: one reservation per order, ever.
  */
-import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaEvent, ReservationStatus } from '../../machines/order-saga/types';
 import type { ConfirmSeats, InventoryCommand, ReleaseSeats, ReserveSeats } from './commands';
 import { inventoryChanged, nowIso, type ParticipantDeps } from './deps';
-import { backoff, cancellationCodes, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS } from './dynamo-errors';
-import { ContentionError, PermanentCommandError } from './errors';
+import { backoff, cancellationCodes, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS, putIfAbsent } from './dynamo-errors';
+import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
 import { readInventoryRows, readReservation, type InventoryRow, type ReservationRecord, type ReservedItem } from './records';
 
 /** A transaction holds at most 100 items: the reservation plus one update per ticket type. */
@@ -198,29 +198,14 @@ async function reject(cmd: ReserveSeats, reason: string, items: OrderItem[], dep
     createdAt: now,
     updatedAt: now,
   };
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    try {
-      await deps.doc.send(
-        new PutCommand({
-          TableName: deps.tables.reservations,
-          Item: record,
-          ConditionExpression: 'attribute_not_exists(reservationId)',
-        }),
-      );
-      log.info('seats unavailable', { reservationId: record.reservationId, reason });
-      return { type: 'SEATS_UNAVAILABLE', reason };
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) {
-        const existing = await readReservation(deps, record.reservationId);
-        if (existing) return replyToDuplicateReserve(existing, log);
-      } else if (isTransactionConflict(error)) {
-        await backoff(deps, attempt);
-      } else {
-        throw error;
-      }
-    }
+  if (await putIfAbsent(deps, deps.tables.reservations, 'reservationId', record)) {
+    log.info('seats unavailable', { reservationId: record.reservationId, reason });
+    return { type: 'SEATS_UNAVAILABLE', reason };
   }
-  throw new ContentionError(`reject ${record.reservationId}: still contended after ${MAX_ATTEMPTS} attempts`);
+  const existing = await readReservation(deps, record.reservationId);
+  // Reservations are never deleted: a key that was taken a moment ago is still there.
+  if (!existing) throw new RetryLaterError(`reservation ${record.reservationId} vanished after a conditional failure`);
+  return replyToDuplicateReserve(existing, log);
 }
 
 /** The answer the first delivery gave (or would have given), from the recorded reservation. */
@@ -286,7 +271,7 @@ async function releaseSeats(cmd: ReleaseSeats, deps: ParticipantDeps): Promise<O
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const existing = await readReservation(deps, reservationId);
     if (!existing) {
-      if (await writeTombstone(cmd, reservationId, deps, attempt)) {
+      if (await writeTombstone(cmd, reservationId, deps)) {
         log.warn('release before reserve: tombstone written', { reservationId });
         return { type: 'SEATS_RELEASED' };
       }
@@ -315,7 +300,7 @@ async function releaseSeats(cmd: ReleaseSeats, deps: ParticipantDeps): Promise<O
 }
 
 /** A RELEASED reservation that never held seats, so a late ReserveSeats holds nothing. */
-async function writeTombstone(cmd: ReleaseSeats, reservationId: string, deps: ParticipantDeps, attempt: number): Promise<boolean> {
+async function writeTombstone(cmd: ReleaseSeats, reservationId: string, deps: ParticipantDeps): Promise<boolean> {
   const now = nowIso(deps);
   const tombstone: ReservationRecord = {
     reservationId,
@@ -328,23 +313,8 @@ async function writeTombstone(cmd: ReleaseSeats, reservationId: string, deps: Pa
     updatedAt: now,
     releasedAt: now,
   };
-  try {
-    await deps.doc.send(
-      new PutCommand({
-        TableName: deps.tables.reservations,
-        Item: tombstone,
-        ConditionExpression: 'attribute_not_exists(reservationId)',
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return false; // the reservation appeared: re-read it
-    if (isTransactionConflict(error)) {
-      await backoff(deps, attempt);
-      return false;
-    }
-    throw error;
-  }
+  // false: the reservation appeared meanwhile; the caller re-reads it.
+  return putIfAbsent(deps, deps.tables.reservations, 'reservationId', tombstone);
 }
 
 /**

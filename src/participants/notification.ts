@@ -2,12 +2,11 @@
  * The notification participant. Sending is simulated: the send is the Notifications record, keyed
  * by the command id, so a re-delivered command finds it and sends nothing twice.
  */
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderSagaEvent } from '../../machines/order-saga/types';
 import type { NotificationCommand } from './commands';
 import { nowIso, type ParticipantDeps } from './deps';
-import { backoff, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS } from './dynamo-errors';
-import { ContentionError, PermanentCommandError } from './errors';
+import { putIfAbsent } from './dynamo-errors';
+import { PermanentCommandError } from './errors';
 import type { NotificationRecord } from './records';
 
 export async function handleNotificationCommand(cmd: NotificationCommand, deps: ParticipantDeps): Promise<OrderSagaEvent> {
@@ -22,25 +21,10 @@ export async function handleNotificationCommand(cmd: NotificationCommand, deps: 
     template: cmd.template,
     sentAt: nowIso(deps),
   };
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    try {
-      await deps.doc.send(
-        new PutCommand({
-          TableName: deps.tables.notifications,
-          Item: record,
-          ConditionExpression: 'attribute_not_exists(notificationId)',
-        }),
-      );
-      log.info('notification sent', { notificationId: record.notificationId, template: cmd.template });
-      return { type: 'NOTIFICATION_SENT', notificationId: record.notificationId };
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) {
-        log.info('notification already sent', { notificationId: record.notificationId });
-        return { type: 'NOTIFICATION_SENT', notificationId: record.notificationId };
-      }
-      if (!isTransactionConflict(error)) throw error;
-      await backoff(deps, attempt);
-    }
+  if (await putIfAbsent(deps, deps.tables.notifications, 'notificationId', record)) {
+    log.info('notification sent', { notificationId: record.notificationId, template: cmd.template });
+  } else {
+    log.info('notification already sent', { notificationId: record.notificationId });
   }
-  throw new ContentionError(`notification ${record.notificationId}: still contended after ${MAX_ATTEMPTS} attempts`);
+  return { type: 'NOTIFICATION_SENT', notificationId: record.notificationId };
 }

@@ -6,11 +6,11 @@
  * re-delivered command resumes the same gateway call. VoidPayment takes the record first if the
  * charge has not started, so a late charge finds VOIDED and never reaches the gateway.
  */
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderSagaEvent } from '../../machines/order-saga/types';
 import type { ChargePayment, PaymentCommand, RefundPayment, VoidPayment } from './commands';
 import { defaultSleep, nowIso, type ParticipantDeps } from './deps';
-import { backoff, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS } from './dynamo-errors';
+import { backoff, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS, putIfAbsent } from './dynamo-errors';
 import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
 import { simulateGatewayCharge, type GatewayOutcome } from './gateway';
 import { readPayment, type PaymentRecord } from './records';
@@ -88,21 +88,9 @@ function settledReply(record: PaymentRecord): OrderSagaEvent | null {
   }
 }
 
-async function putIfAbsent(deps: ParticipantDeps, record: PaymentRecord): Promise<boolean> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    try {
-      await deps.doc.send(
-        new PutCommand({ TableName: deps.tables.payments, Item: record, ConditionExpression: 'attribute_not_exists(orderId)' }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      if (!isTransactionConflict(error)) throw error;
-      await backoff(deps, attempt);
-    }
-  }
-  throw new ContentionError(`payment ${record.orderId}: still contended after ${MAX_ATTEMPTS} attempts`);
-}
+/** The payment record of an order, unless it has one. */
+const putPaymentIfAbsent = (deps: ParticipantDeps, record: PaymentRecord): Promise<boolean> =>
+  putIfAbsent(deps, deps.tables.payments, 'orderId', record);
 
 async function mustRead(deps: ParticipantDeps, orderId: string): Promise<PaymentRecord> {
   const record = await readPayment(deps, orderId);
@@ -138,7 +126,7 @@ async function chargePayment(cmd: ChargePayment, deps: ParticipantDeps): Promise
     createdAt: now,
     updatedAt: now,
   };
-  if (await putIfAbsent(deps, intent)) {
+  if (await putPaymentIfAbsent(deps, intent)) {
     if (invalid !== null) {
       log.warn('charge refused before the gateway', { reason: invalid });
       return { type: 'PAYMENT_DECLINED', reason: invalid };
@@ -236,7 +224,7 @@ async function voidPayment(cmd: VoidPayment, deps: ParticipantDeps): Promise<Ord
   const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   const now = nowIso(deps);
   const voided: PaymentRecord = { orderId: cmd.orderId, status: 'VOIDED', voidedAt: now, createdAt: now, updatedAt: now };
-  if (await putIfAbsent(deps, voided)) {
+  if (await putPaymentIfAbsent(deps, voided)) {
     log.info('payment voided before any charge');
     return { type: 'PAYMENT_DECLINED', reason: 'voided' };
   }
