@@ -18,6 +18,13 @@ export type OrderSagaState = keyof typeof ORDER_STATUS_BY_STATE;
 
 export const FINAL_STATES: readonly OrderSagaState[] = ['completed', 'cancelled', 'failed'];
 
+/** The statuses of sagas still at work: what the sweeper and the stuck-saga listing look through. */
+export const OPEN_ORDER_STATUSES: readonly OrderStatus[] = [
+  ...new Set(
+    (Object.keys(ORDER_STATUS_BY_STATE) as OrderSagaState[]).filter((s) => !FINAL_STATES.includes(s)).map((s) => ORDER_STATUS_BY_STATE[s]),
+  ),
+];
+
 export function isOrderSagaState(value: unknown): value is OrderSagaState {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ORDER_STATUS_BY_STATE, value);
 }

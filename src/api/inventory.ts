@@ -6,7 +6,7 @@
 import { INVENTORY_TTL_SECONDS, inventoryKey } from '../cache/inventory-cache';
 import { readThrough } from '../cache/cache-aside';
 import type { CacheStatus, JsonCache } from '../cache/json-cache';
-import type { EventInventory, InventoryAdminDeps, TicketTypeInput } from '../participants';
+import type { EventInventory, InventoryAdminDeps, TicketTypeInput, TicketTypeInventory } from '../participants';
 import { getEventInventory, putEventInventory } from '../participants';
 
 /** What the API needs of the inventory participant (src/participants/inventory-admin.ts). */
@@ -22,15 +22,8 @@ export function inventoryPortFrom(deps: InventoryAdminDeps): InventoryPort {
   };
 }
 
-export interface TicketTypeView {
-  ticketType: string;
-  totalQuantity: number;
-  availableQuantity: number;
-  reservedQuantity: number;
-  soldQuantity: number;
-  price: number;
-  currency: string;
-}
+/** A ticket type as clients see it: the stored row without its bookkeeping. */
+export type TicketTypeView = Omit<TicketTypeInventory, 'version' | 'updatedAt'>;
 
 export interface InventoryView {
   eventId: string;

@@ -17,7 +17,7 @@
  * refused with the reason.
  */
 import { randomUUID } from 'node:crypto';
-import type { OrderSagaState, OrderStatus, SagaCommandKind } from '../../machines/order-saga';
+import { OPEN_ORDER_STATUSES, type OrderSagaState, type OrderStatus, type SagaCommandKind } from '../../machines/order-saga';
 import { UnknownSagaError, type SagaRuntime } from '../runtime/saga-runtime';
 import type { OrderQueries } from '../store/order-queries';
 import { VersionConflictError, type SagaStore, type StepRecord, type StoredSaga } from '../store/saga-store';
@@ -129,7 +129,6 @@ export interface StuckSagasDeps {
   maxScanned?: number;
 }
 
-const OPEN_STATUSES: readonly OrderStatus[] = ['PENDING', 'PROCESSING', 'CONFIRMED'];
 const PAGE = 100;
 const READ_CONCURRENCY = 10;
 
@@ -144,14 +143,14 @@ export class StuckSagas {
     const maxScanned = this.deps.maxScanned ?? 5000;
     const candidates = new Set<string>();
     let truncated = false;
-    for (const status of OPEN_STATUSES) {
+    for (const status of OPEN_ORDER_STATUSES) {
       let cursor: string | undefined;
       do {
         const page = await this.deps.orders.listByStatus(status, PAGE, cursor);
         for (const row of page.items) candidates.add(row.orderId);
         cursor = page.nextCursor ?? undefined;
         if (candidates.size >= maxScanned) {
-          truncated = cursor !== undefined || status !== OPEN_STATUSES.at(-1);
+          truncated = cursor !== undefined || status !== OPEN_ORDER_STATUSES.at(-1);
           break;
         }
       } while (cursor);

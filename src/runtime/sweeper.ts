@@ -12,7 +12,7 @@
  * every candidate is re-read from the base table before anything is sent.
  */
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { OrderStatus } from '../../machines/order-saga';
+import { OPEN_ORDER_STATUSES } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 import type { Logger } from '../observability/logger';
 import type { SagaStore, StoredSaga } from '../store/saga-store';
@@ -32,7 +32,6 @@ export interface SweeperDeps {
   now?: () => Date;
 }
 
-const OPEN_STATUSES: OrderStatus[] = ['PENDING', 'PROCESSING', 'CONFIRMED'];
 /** Re-sends back off up to stalledAfterMs × 2^6. */
 const MAX_BACKOFF_DOUBLINGS = 6;
 
@@ -89,7 +88,7 @@ export class Sweeper {
   private async resendStalled(): Promise<number> {
     const cutoff = new Date(this.now().getTime() - this.deps.stalledAfterMs).toISOString();
     let resent = 0;
-    for (const status of OPEN_STATUSES) {
+    for (const status of OPEN_ORDER_STATUSES) {
       const rows = await this.queryAll({
         TableName: this.deps.tables.orders,
         IndexName: 'StatusIndex',
