@@ -1,46 +1,25 @@
 /**
- * Telling DynamoDB's write failures apart, and the jittered backoff for the ones worth retrying.
- * AWS cancels transactions that touch an item another transaction is writing (TransactionConflict)
- * and rejects single-item writes on such an item (TransactionConflictException); moto never does,
- * but the code must.
+ * The participants' retries: how often, how long to wait, and the conditional put they all use.
+ * Telling the failures apart lives with the store (src/store/dynamo-errors.ts).
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  backoffDelayMs,
+  cancellationCodes,
+  isConditionalCheckFailed,
+  isTransactionConflict,
+} from '../store/dynamo-errors';
 import { defaultSleep, type ParticipantDeps } from './deps';
 import { ContentionError } from './errors';
+
+export { cancellationCodes, isConditionalCheckFailed, isTransactionConflict };
 
 /** How many times a handler re-reads and retries before giving the message back to the queue. */
 export const MAX_ATTEMPTS = 25;
 
-function errorName(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : undefined;
-}
-
-/** The per-item reason codes of a cancelled transaction ('None' for items that passed), or null. */
-export function cancellationCodes(error: unknown): string[] | null {
-  if (error instanceof TransactionCanceledException || errorName(error) === 'TransactionCanceledException') {
-    const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
-    return reasons.map((r) => r.Code ?? 'None');
-  }
-  return null;
-}
-
-/** A single-item conditional write whose condition was false. */
-export function isConditionalCheckFailed(error: unknown): boolean {
-  return errorName(error) === 'ConditionalCheckFailedException';
-}
-
-/** A race with another transaction on the same item, and nothing else: retry after a backoff. */
-export function isTransactionConflict(error: unknown): boolean {
-  if (errorName(error) === 'TransactionConflictException') return true;
-  const codes = cancellationCodes(error);
-  return codes !== null && codes.includes('TransactionConflict') && !codes.includes('ConditionalCheckFailed');
-}
-
-/** Full jitter: a random wait in [0, min(cap, base * 2^attempt)). */
+/** Full jitter, with the participant's own clock and randomness (tests control both). */
 export async function backoff(deps: Pick<ParticipantDeps, 'sleep' | 'random'>, attempt: number): Promise<void> {
-  const ceiling = Math.min(1000, 20 * 2 ** Math.min(attempt, 10));
-  await (deps.sleep ?? defaultSleep)(Math.floor((deps.random ?? Math.random)() * ceiling));
+  await (deps.sleep ?? defaultSleep)(backoffDelayMs(attempt, deps.random));
 }
 
 /**

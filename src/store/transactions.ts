@@ -4,8 +4,8 @@
  * retried with jittered backoff. `ConditionalCheckFailed` is an answer, returned to the caller
  * with the index of the failing item.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { backoffDelayMs, cancellationCodes, isTransactionConflict } from './dynamo-errors';
 
 export type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
 
@@ -29,15 +29,12 @@ export async function transactWrite(doc: DynamoDBDocumentClient, items: Transact
       await doc.send(new TransactWriteCommand({ TransactItems: items }));
       return;
     } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const reasons = error.CancellationReasons ?? [];
-      const failed = reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [i] : []));
-      if (failed.length > 0) {
-        throw new ConditionFailedError(failed);
-      }
-      const conflict = reasons.some((r) => r.Code === 'TransactionConflict');
-      if (!conflict || attempt >= MAX_CONFLICT_RETRIES) throw error;
-      await sleep(Math.random() * 20 * 2 ** attempt);
+      const codes = cancellationCodes(error);
+      if (codes === null) throw error;
+      const failed = codes.flatMap((code, i) => (code === 'ConditionalCheckFailed' ? [i] : []));
+      if (failed.length > 0) throw new ConditionFailedError(failed);
+      if (!isTransactionConflict(error) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+      await sleep(backoffDelayMs(attempt));
     }
   }
 }

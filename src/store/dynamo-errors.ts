@@ -1,0 +1,37 @@
+/**
+ * Telling DynamoDB's write failures apart, and the jittered backoff for the ones worth retrying.
+ * AWS cancels transactions that touch an item another transaction is writing (TransactionConflict)
+ * and rejects single-item writes on such an item (TransactionConflictException); moto never does,
+ * but the code must.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+
+function errorName(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : undefined;
+}
+
+/** The per-item reason codes of a cancelled transaction ('None' for items that passed), or null. */
+export function cancellationCodes(error: unknown): string[] | null {
+  if (error instanceof TransactionCanceledException || errorName(error) === 'TransactionCanceledException') {
+    const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+    return reasons.map((r) => r.Code ?? 'None');
+  }
+  return null;
+}
+
+/** A single-item conditional write whose condition was false. */
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return errorName(error) === 'ConditionalCheckFailedException';
+}
+
+/** A race with another transaction on the same item, and nothing else: retry after a backoff. */
+export function isTransactionConflict(error: unknown): boolean {
+  if (errorName(error) === 'TransactionConflictException') return true;
+  const codes = cancellationCodes(error);
+  return codes !== null && codes.includes('TransactionConflict') && !codes.includes('ConditionalCheckFailed');
+}
+
+/** Full jitter: a random wait in [0, min(1 s, 20 ms × 2^attempt)). */
+export function backoffDelayMs(attempt: number, random: () => number = Math.random): number {
+  return Math.floor(random() * Math.min(1000, 20 * 2 ** Math.min(attempt, 10)));
+}
