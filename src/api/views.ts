@@ -1,6 +1,6 @@
 /** What the API shows of an order and of its saga. Payment tokens never leave the service. */
-import type { OrderItem, OrderSagaContext, OrderSagaState, OrderStatus, SagaCommand } from '../../machines/order-saga';
-import type { SagaHistoryEntry, StoredSaga } from '../store/saga-store';
+import type { OrderSagaContext, OrderSagaState, OrderStatus, SagaCommand } from '../../machines/order-saga';
+import type { OrderRecord, SagaHistoryEntry, StoredSaga } from '../store/saga-store';
 
 export interface OrderLinks {
   self: string;
@@ -8,19 +8,11 @@ export interface OrderLinks {
   cancel: string;
 }
 
-export interface OrderView {
-  orderId: string;
-  customerId: string;
-  eventId: string;
-  items: OrderItem[];
-  status: OrderStatus;
-  totalAmount: number | null;
-  currency: string | null;
-  createdAt: string;
-  updatedAt: string;
-  sagaState: OrderSagaState;
-  links: OrderLinks;
-}
+/** The stored order's public fields (not its correlation id or request hash), its state, its links. */
+export type OrderView = Pick<
+  OrderRecord,
+  'orderId' | 'customerId' | 'eventId' | 'items' | 'status' | 'totalAmount' | 'currency' | 'createdAt' | 'updatedAt'
+> & { sagaState: OrderSagaState; links: OrderLinks };
 
 export interface SagaView {
   orderId: string;
