@@ -15,7 +15,7 @@
  * tested without any service); `ensureLocalAws` wires real probes and carries the plan out.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 
@@ -337,6 +337,7 @@ export async function ensureLocalRedis(redisUrl = process.env.REDIS_URL || 'redi
   mkdirSync(LOG_DIR, { recursive: true });
   const pidFile = path.join(LOG_DIR, `redis-${port}.pid`);
   const logFile = path.join(LOG_DIR, `redis-${port}.log`);
+  rmSync(pidFile, { force: true }); // a stale one from an earlier run would name someone else's pid
   const result = spawnSync(
     'redis-server',
     ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no',
@@ -344,8 +345,15 @@ export async function ensureLocalRedis(redisUrl = process.env.REDIS_URL || 'redi
     { encoding: 'utf8' },
   );
   if (result.status !== 0) throw new Error(`redis-server failed to start: ${result.stderr || result.stdout}`);
+  // Redis listens before it writes its pidfile: wait for both, or stop() would have no pid to signal.
+  let found = readPid(pidFile);
+  for (let i = 0; i < 50 && !found; i++) {
+    await sleep(100);
+    found = readPid(pidFile);
+  }
+  const pid = found;
   for (let i = 0; i < 50 && !(await tcpAnswers('127.0.0.1', port)); i++) await sleep(100);
-  if (!(await tcpAnswers('127.0.0.1', port))) throw new Error(`redis-server did not answer on port ${port}; log ${logFile}`);
+  if (!pid || !(await tcpAnswers('127.0.0.1', port))) throw new Error(`redis-server did not answer on port ${port}; log ${logFile}`);
   let stopped = false;
   return {
     url: redisUrl,
@@ -353,19 +361,17 @@ export async function ensureLocalRedis(redisUrl = process.env.REDIS_URL || 'redi
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      let pid: number | undefined;
-      try {
-        pid = Number(readFileSync(pidFile, 'utf8').trim());
-      } catch {
-        return;
-      }
-      if (Number.isInteger(pid) && pid > 0) {
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch {
-          /* gone */
-        }
-      }
+      await killStarted(pid); // daemonized redis is its own session leader, so its group is itself
     },
   };
 }
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
