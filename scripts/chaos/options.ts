@@ -44,11 +44,10 @@ export interface ChaosOptions {
   workerConcurrency: number;
   maxReceives: number;
   /**
-   * Overrides the VisibilityTimeout of the five work queues for this run (seconds): how long a
-   * message held by a killed worker stays invisible. Undefined: init-scripts/resources.json's values
-   * (30 s, payment 60 s). The consumers still extend visibility to those values while a handler runs.
+   * MESSAGE_LEASE_SECONDS of the workers: how long a message held by a killed worker stays hidden
+   * (the queues' own 30 s / 60 s no longer matter to the workers).
    */
-  visibilityTimeoutSeconds?: number;
+  messageLeaseSeconds: number;
   /** Longest wait for every saga to end after the last order was placed. */
   drainTimeoutMs: number;
   /** Passed to the invariant checker. */
@@ -80,6 +79,7 @@ export function defaultOptions(overrides: Partial<ChaosOptions> = {}): ChaosOpti
     holdSeconds: 4,
     paymentSlowMs: 5000,
     stalledAfterMs: 5000,
+    messageLeaseSeconds: 10,
     sweepIntervalMs: 2000,
     workerConcurrency: 16,
     maxReceives: 5,
@@ -110,7 +110,7 @@ export const USAGE = `usage: npm run chaos -- [options]
   --payment-slow-ms N    PAYMENT_SLOW_MS, for tok_slow (5000)
   --stalled-after-ms N   STALLED_AFTER_MS, the sweeper's re-send threshold (5000)
   --sweep-interval-ms N  SWEEP_INTERVAL_MS (2000)
-  --visibility-timeout S VisibilityTimeout of the work queues for this run (default: resources.json's 30 s / 60 s)
+  --message-lease S      MESSAGE_LEASE_SECONDS of the workers, 3..900 (10)
   --worker-concurrency N WORKER_CONCURRENCY: messages one worker handles at once, per queue (16)
   --drain-timeout-ms N   longest wait for every saga to end (240000)
   --stuck-after-ms N     the checker's stuck threshold (30000)
@@ -174,7 +174,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
       case '--payment-slow-ms': given.paymentSlowMs = num(flag, next()); break;
       case '--stalled-after-ms': given.stalledAfterMs = num(flag, next()); break;
       case '--sweep-interval-ms': given.sweepIntervalMs = num(flag, next()); break;
-      case '--visibility-timeout': given.visibilityTimeoutSeconds = Math.max(1, num(flag, next())); break;
+      case '--message-lease': given.messageLeaseSeconds = Math.min(900, Math.max(3, num(flag, next()))); break;
       case '--worker-concurrency': given.workerConcurrency = Math.max(1, num(flag, next())); break;
       case '--drain-timeout-ms': given.drainTimeoutMs = num(flag, next()); break;
       case '--stuck-after-ms': given.stuckAfterMs = num(flag, next()); break;

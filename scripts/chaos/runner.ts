@@ -5,7 +5,7 @@
  * everything it started. scripts/chaos.ts is its command line; test/chaos/ runs a short one.
  */
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -315,13 +315,7 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
     clients = createAwsClients({ awsEndpoint: endpoint, awsRegion: 'us-east-1' });
     await initResources(clients, prefix);
     urls = await resolveQueueUrls(clients.sqs, names);
-    if (options.visibilityTimeoutSeconds !== undefined) {
-      const VisibilityTimeout = String(options.visibilityTimeoutSeconds);
-      for (const key of ['inventory', 'payment', 'notification', 'timer', 'saga'] as const) {
-        await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: urls[key], Attributes: { VisibilityTimeout } }));
-      }
-    }
-    log(`resources under prefix ${prefix}${options.visibilityTimeoutSeconds ? ` (work queues' visibility ${options.visibilityTimeoutSeconds} s)` : ''}`);
+    log(`resources under prefix ${prefix}`);
 
     const base = { endpoint, prefix, redisUrl: redis.url, dir };
     const port = await freePort();

@@ -55,6 +55,7 @@ export function serviceEnvironment(base: ServiceEnv, options: ChaosOptions, extr
     PAYMENT_SLOW_MS: String(options.paymentSlowMs),
     RECEIVE_WAIT_SECONDS: '1',
     STALLED_AFTER_MS: String(options.stalledAfterMs),
+    MESSAGE_LEASE_SECONDS: String(options.messageLeaseSeconds),
     SWEEP_INTERVAL_MS: String(options.sweepIntervalMs),
     WORKER_CONCURRENCY: String(options.workerConcurrency),
     MAX_RECEIVES: String(options.maxReceives),

@@ -21,6 +21,12 @@ export interface Config {
   workerConcurrency: number;
   /** Long-poll wait; short in tests so shutdown is quick. */
   receiveWaitSeconds: number;
+  /**
+   * How long a received message stays hidden from other workers; a heartbeat renews it while its
+   * handler runs. It bounds how long a message held by a dead worker (and its FIFO group) waits
+   * before another worker gets it, whatever the queue's own VisibilityTimeout.
+   */
+  messageLeaseSeconds: number;
   /** A saga that has not moved for this long gets its pending commands re-sent by the sweeper. */
   stalledAfterMs: number;
   sweepIntervalMs: number;
@@ -54,6 +60,8 @@ const schema = {
     MAX_RECEIVES: { type: 'string', pattern: '^[1-9][0-9]*$' },
     WORKER_CONCURRENCY: { type: 'string', pattern: '^[1-9][0-9]*$' },
     RECEIVE_WAIT_SECONDS: { type: 'string', pattern: '^([0-9]|1[0-9]|20)$' },
+    // 3 … 900 s: under 3 the heartbeat (every lease/3, at least 1 s) could not keep a message.
+    MESSAGE_LEASE_SECONDS: { type: 'string', pattern: '^([3-9]|[1-9][0-9]|[1-8][0-9][0-9]|900)$' },
     STALLED_AFTER_MS: { type: 'string', pattern: '^[0-9]+$' },
     SWEEP_INTERVAL_MS: { type: 'string', pattern: '^[0-9]+$' },
     STUCK_AFTER_MS: { type: 'string', pattern: '^[0-9]+$' },
@@ -85,6 +93,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxReceives: int('MAX_RECEIVES', 5),
     workerConcurrency: int('WORKER_CONCURRENCY', 8),
     receiveWaitSeconds: int('RECEIVE_WAIT_SECONDS', 10),
+    messageLeaseSeconds: int('MESSAGE_LEASE_SECONDS', 10),
     stalledAfterMs: int('STALLED_AFTER_MS', 30000),
     sweepIntervalMs: int('SWEEP_INTERVAL_MS', 10000),
     stuckAfterMs: int('STUCK_AFTER_MS', 30000),

@@ -60,9 +60,3 @@ export function queueDefinitions(prefix: string): QueueDefinition[] {
 }
 
 export const REDRIVE_MAX_RECEIVE_COUNT: number = definitions.redrive.maxReceiveCount;
-
-/** A queue's default visibility timeout as defined (the heartbeat extends by the same amount). */
-export function visibilityTimeoutSeconds(queue: QueueKey): number {
-  const definition = queueDefinitions('').find((q) => q.QueueName === QUEUE_BASE_NAMES[queue]);
-  return Number(definition?.Attributes.VisibilityTimeout ?? 30);
-}

@@ -1,7 +1,11 @@
 /**
  * One SQS consumer loop: receive → parse → handle → delete, with
- *  - visibility extended while a handler runs (a failed extend means another worker may own the
- *    message now; handlers are idempotent, so that costs a duplicate, never a loss);
+ *  - a lease instead of the queue's visibility timeout: each receive hides its messages for
+ *    `leaseSeconds`, and a heartbeat renews the lease of every message of a chain not yet done
+ *    (the one being handled and the ones of its FIFO group waiting behind it). A worker that dies
+ *    stops renewing, so its messages return after one lease, not after the queue's 30/60 s. A
+ *    failed renewal means another worker may own the message now; handlers are idempotent, so
+ *    that costs a duplicate, never a loss;
  *  - FIFO groups handled in order, one message at a time, different groups in parallel;
  *  - poison messages (unparseable, or a PoisonMessageError, or still failing after maxReceives)
  *    moved to the DLQ with their reason; other failures retried after a backoff; a
@@ -37,7 +41,8 @@ export interface ConsumerOptions<T> {
   dlqUrl: string;
   parse: Parser<T>;
   handle: (value: T, message: ReceivedMessage) => Promise<void>;
-  visibilityTimeoutSeconds: number;
+  /** How long a received message stays hidden; renewed every third of it while not done. */
+  leaseSeconds: number;
   concurrency: number;
   waitSeconds: number;
   maxReceives: number;
@@ -110,6 +115,7 @@ export class QueueConsumer<T> {
             QueueUrl: queueUrl,
             MaxNumberOfMessages: Math.min(10, free),
             WaitTimeSeconds: waitSeconds,
+            VisibilityTimeout: this.options.leaseSeconds,
             MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId', 'MessageDeduplicationId'],
             MessageAttributeNames: ['All'],
           }),
@@ -149,21 +155,46 @@ export class QueueConsumer<T> {
   }
 
   private async processChain(chain: ReceivedMessage[]): Promise<void> {
-    for (let i = 0; i < chain.length; i++) {
-      const message = chain[i]!;
-      const ok = await this.processOne(message).catch((error: unknown) => {
-        this.options.logger.error('message handling crashed', { consumer: this.options.name, error: String(error) });
-        return false;
-      });
-      this.release(1);
-      if (!ok) {
-        // Later messages of a FIFO group must wait for this one: hand them back untouched.
-        const rest = chain.slice(i + 1);
-        await Promise.all(rest.map((m) => this.setVisibility(m, 0).catch(() => undefined)));
-        this.release(rest.length);
-        return;
+    const pending = new Set(chain);
+    const heartbeat = this.renewLeases(pending);
+    try {
+      for (let i = 0; i < chain.length; i++) {
+        const message = chain[i]!;
+        // Out of `pending` before its own visibility change, which a renewal must not override.
+        const ok = await this.processOne(message, () => pending.delete(message)).catch((error: unknown) => {
+          this.options.logger.error('message handling crashed', { consumer: this.options.name, error: String(error) });
+          return false;
+        });
+        pending.delete(message);
+        this.release(1);
+        if (!ok) {
+          // Later messages of a FIFO group must wait for this one: hand them back untouched.
+          const rest = chain.slice(i + 1);
+          rest.forEach((m) => pending.delete(m));
+          await Promise.all(rest.map((m) => this.setVisibility(m, 0).catch(() => undefined)));
+          this.release(rest.length);
+          return;
+        }
       }
+    } finally {
+      clearInterval(heartbeat);
     }
+  }
+
+  /** Every third of a lease, renews it for each message still in `pending`. */
+  private renewLeases(pending: Set<ReceivedMessage>): NodeJS.Timeout {
+    const { leaseSeconds, logger, name } = this.options;
+    return setInterval(() => {
+      for (const message of pending) {
+        this.setVisibility(message, leaseSeconds).catch((error: unknown) =>
+          logger.warn('lease renewal failed: another worker may now hold this message', {
+            consumer: name,
+            messageId: message.messageId,
+            error: String(error),
+          }),
+        );
+      }
+    }, Math.max(1000, (leaseSeconds * 1000) / 3));
   }
 
   private release(count: number): void {
@@ -171,28 +202,25 @@ export class QueueConsumer<T> {
     for (const wake of this.idle.splice(0)) wake();
   }
 
-  /** Returns true when the message is done with (handled or dead-lettered). */
-  private async processOne(message: ReceivedMessage): Promise<boolean> {
-    const { parse, handle, logger, name, maxReceives, visibilityTimeoutSeconds } = this.options;
+  /**
+   * Returns true when the message is done with (handled or dead-lettered). `settled` is called as
+   * soon as the handler has answered, before the message is deleted or its visibility changed.
+   */
+  private async processOne(message: ReceivedMessage, settled: () => void): Promise<boolean> {
+    const { parse, handle, logger, name, maxReceives } = this.options;
     const parsed = parse(message.body);
     if (!parsed.ok) {
+      settled();
       await this.deadLetter(message, `poison: ${parsed.reason}`);
       return true;
     }
-    const heartbeat = setInterval(() => {
-      this.setVisibility(message, visibilityTimeoutSeconds).catch((error: unknown) =>
-        logger.warn('visibility extension failed: another worker may now hold this message', {
-          consumer: name,
-          messageId: message.messageId,
-          error: String(error),
-        }),
-      );
-    }, Math.max(1000, (visibilityTimeoutSeconds * 1000) / 3));
     try {
       await handle(parsed.value, message);
+      settled();
       this.scheduleDelete(message);
       return true;
     } catch (error) {
+      settled();
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       if (error instanceof RetryLaterError) {
         logger.debug('handler asked to retry later', { consumer: name, messageId: message.messageId, error: reason });
@@ -212,8 +240,6 @@ export class QueueConsumer<T> {
       });
       await this.setVisibility(message, retryDelaySeconds(message.receiveCount)).catch(() => undefined);
       return false;
-    } finally {
-      clearInterval(heartbeat);
     }
   }
 

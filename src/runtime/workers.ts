@@ -7,7 +7,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { OrderSagaEvent, SagaCommand, SagaCommandKind } from '../../machines/order-saga';
 import type { Config } from '../config/config';
-import { visibilityTimeoutSeconds, type QueueKey } from '../infra/resources';
+import type { QueueKey } from '../infra/resources';
 import { QueueConsumer } from '../messaging/consumer';
 import { parseCommandEnvelope, parseSagaEventEnvelope, parseTimerEnvelope } from '../messaging/envelopes';
 import { PoisonMessageError } from '../messaging/errors';
@@ -25,7 +25,7 @@ export type ParticipantHandlers = Record<ParticipantKey, ParticipantHandler>;
 export interface WorkerDeps {
   sqs: SQSClient;
   queues: QueueUrls;
-  config: Pick<Config, 'workerConcurrency' | 'receiveWaitSeconds' | 'maxReceives'>;
+  config: Pick<Config, 'workerConcurrency' | 'receiveWaitSeconds' | 'maxReceives' | 'messageLeaseSeconds'>;
   logger: Logger;
   runtime: SagaRuntime;
   dispatcher: Dispatcher;
@@ -61,7 +61,7 @@ function common(deps: WorkerDeps, role: WorkerRole) {
     concurrency: deps.config.workerConcurrency,
     waitSeconds: deps.config.receiveWaitSeconds,
     maxReceives: deps.config.maxReceives,
-    visibilityTimeoutSeconds: visibilityTimeoutSeconds(role),
+    leaseSeconds: deps.config.messageLeaseSeconds,
     logger: deps.logger,
   };
 }

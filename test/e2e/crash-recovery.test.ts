@@ -4,7 +4,7 @@
  * on the saga item, the undeleted SQS message and the participants' records bring every saga to
  * its end anyway, with one charge. And a SIGTERM is a graceful stop, not a crash.
  */
-import { ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,13 +16,9 @@ let service: TestService;
 const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
-  service = await startTestService({}, { inProcessWorkers: false, label: 'k' });
-  // Short visibility timeouts so an unacknowledged message comes back within seconds (including
-  // one that a killed worker's open long poll swallowed).
-  const { saga, inventory, payment, notification, timer } = service.core.queues;
-  for (const QueueUrl of [saga, inventory, payment, notification, timer]) {
-    await service.core.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { VisibilityTimeout: '3' } }));
-  }
+  // The queues keep their 30 s / 60 s visibility timeouts; the workers take 3-s leases, so a
+  // message a killed worker held (or its open long poll swallowed) comes back within seconds.
+  service = await startTestService({ MESSAGE_LEASE_SECONDS: '3' }, { inProcessWorkers: false, label: 'k' });
 });
 // Each test owns its workers: none may steal another test's messages.
 afterEach(async () => {
@@ -79,7 +75,9 @@ it('a worker killed after the payment was captured, before it replied: the saga 
   expect((await service.core.store.load(orderId))?.sagaState).toBe('awaitingPayment');
 
   workers.push(spawnWorker(workerEnv(service.config)));
-  const done = await eventually(async () => (await service.core.store.load(orderId))!, (s) => s.status === 'COMPLETED', 90000);
+  // Within 40 s: the ChargePayment the dead worker held comes back after its 3-s lease; on the
+  // payment queue's own 60-s visibility timeout it could not be seen again before a minute.
+  const done = await eventually(async () => (await service.core.store.load(orderId))!, (s) => s.status === 'COMPLETED', 40000);
   expect(done.saga.context.payment.state).toBe('captured');
   const payment = await getPayment(service.core.participantDeps, orderId);
   expect(payment).toMatchObject({ status: 'CAPTURED', amount: 80 });

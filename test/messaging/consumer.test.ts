@@ -1,8 +1,9 @@
 /**
- * The SQS consumer on a real queue: what happens to a message a handler cannot process, and the
- * order a FIFO group is handled in when one of its messages fails.
+ * The SQS consumer on a real queue: what happens to a message a handler cannot process, the
+ * order a FIFO group is handled in when one of its messages fails, and the lease that hides a
+ * message only while its holder is alive to renew it.
  */
-import { ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { QueueConsumer } from '../../src/messaging/consumer';
 import { parseSagaEventEnvelope, type SagaEventEnvelope } from '../../src/messaging/envelopes';
 import { resolveQueueUrls, type QueueUrls } from '../../src/messaging/queues';
@@ -19,6 +20,8 @@ beforeAll(async () => {
   aws = await createTestAws('m');
   queues = await resolveQueueUrls(aws.clients.sqs, aws.names);
   await aws.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queues.saga, Attributes: { VisibilityTimeout: '2' } }));
+  // The lease tests: a queue that would hide a message for a minute on its own.
+  await aws.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queues.notification, Attributes: { VisibilityTimeout: '60' } }));
 });
 afterAll(async () => {
   await aws?.cleanup();
@@ -32,15 +35,18 @@ const envelope = (orderId: string, n: number): SagaEventEnvelope => ({
   event: { type: 'NOTIFICATION_SENT', notificationId: `n${n}` },
 });
 
-function consumer(handle: (e: SagaEventEnvelope) => Promise<void>) {
-  return new QueueConsumer({
+function consumer(
+  handle: (e: SagaEventEnvelope) => Promise<void>,
+  { queueUrl = queues.saga, leaseSeconds = 3, sqs = aws.clients.sqs }: { queueUrl?: string; leaseSeconds?: number; sqs?: SQSClient } = {},
+) {
+  return new QueueConsumer<SagaEventEnvelope>({
     name: 'test',
-    sqs: aws.clients.sqs,
-    queueUrl: queues.saga,
+    sqs,
+    queueUrl,
     dlqUrl: queues.dlq,
     parse: parseSagaEventEnvelope,
     handle,
-    visibilityTimeoutSeconds: 2,
+    leaseSeconds,
     concurrency: 4,
     waitSeconds: 1,
     maxReceives: 2,
@@ -112,4 +118,88 @@ it('a FIFO group waits for its failed message: later messages are handled after 
   await eventually(async () => handled.length, (n) => n === 3, 20000);
   await c.stop();
   expect(handled).toEqual([1, 2, 3]);
+});
+
+/** What another worker would get from the queue right now (it hides what it gets for 60 s). */
+async function peek(queueUrl: string, waitSeconds = 0) {
+  const { Messages = [] } = await aws.clients.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: waitSeconds,
+      VisibilityTimeout: 60,
+      MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+    }),
+  );
+  return Messages;
+}
+
+it('the lease is renewed while a handler runs longer than it: no other worker sees the message, it is handled once', async () => {
+  let calls = 0;
+  let release!: () => void;
+  const slow = new Promise<void>((r) => (release = r));
+  const c = consumer(
+    async () => {
+      calls++;
+      await slow;
+    },
+    { queueUrl: queues.notification, leaseSeconds: 3 },
+  );
+  c.start();
+  const seenByOthers: unknown[] = [];
+  try {
+    await sendMessages(aws.clients.sqs, queues.notification, [{ body: JSON.stringify(envelope('o-long', 1)) }]);
+    await eventually(async () => calls, (n) => n === 1, 10000);
+    // Three leases long, another worker polling all the while.
+    for (const deadline = Date.now() + 9000; Date.now() < deadline; ) seenByOthers.push(...(await peek(queues.notification, 1)));
+  } finally {
+    release();
+    await c.stop();
+  }
+  expect(seenByOthers).toEqual([]);
+  expect(calls).toBe(1);
+  expect(await peek(queues.notification, 1)).toEqual([]); // handled and deleted
+});
+
+it('a holder that can no longer renew (dead, or cut off) loses its message after one lease, not the queue\'s 60 s', async () => {
+  // The holder's own client: its lease renewals start failing once `cutOff` is set, as for a
+  // worker that froze or lost the network. Its receive goes through, so the receive's lease applies.
+  const holderSqs = new SQSClient({ endpoint: aws.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  let cutOff = false;
+  holderSqs.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (cutOff && context.commandName === 'ChangeMessageVisibilityCommand') throw new Error('network unreachable');
+      return next(args);
+    },
+    { step: 'initialize', name: 'cutOffRenewals' },
+  );
+  let calls = 0;
+  let release!: () => void;
+  const hung = new Promise<void>((r) => (release = r));
+  const c = consumer(
+    async () => {
+      calls++;
+      cutOff = true;
+      await hung;
+    },
+    { queueUrl: queues.notification, leaseSeconds: 3, sqs: holderSqs },
+  );
+  c.start();
+  let back: Awaited<ReturnType<typeof peek>> = [];
+  let hiddenMs = Infinity;
+  try {
+    await sendMessages(aws.clients.sqs, queues.notification, [{ body: JSON.stringify(envelope('o-lost', 1)) }]);
+    await eventually(async () => calls, (n) => n === 1, 10000);
+    const heldAt = Date.now();
+    // Another worker gets it back once the 3-s lease runs out; the queue alone would hide it 60 s.
+    back = await eventually(() => peek(queues.notification, 5), (m) => m.length > 0, 30000);
+    hiddenMs = Date.now() - heldAt;
+  } finally {
+    release();
+    await c.stop();
+    holderSqs.destroy();
+  }
+  expect(JSON.parse(back[0]!.Body ?? '{}')).toEqual(envelope('o-lost', 1));
+  expect(back[0]!.Attributes?.ApproximateReceiveCount).toBe('2');
+  expect(hiddenMs).toBeLessThan(30000);
 });

@@ -99,6 +99,7 @@ export function workerEnv(config: Config, extra: Record<string, string> = {}): N
     HOLD_SECONDS: String(config.holdSeconds),
     PAYMENT_SLOW_MS: String(config.paymentSlowMs),
     RECEIVE_WAIT_SECONDS: String(config.receiveWaitSeconds),
+    MESSAGE_LEASE_SECONDS: String(config.messageLeaseSeconds),
     MAX_RECEIVES: String(config.maxReceives),
     STALLED_AFTER_MS: String(config.stalledAfterMs),
     SWEEP_INTERVAL_MS: String(config.sweepIntervalMs),
