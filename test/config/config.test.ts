@@ -1,0 +1,38 @@
+/**
+ * Configuration is checked at start-up: a bad variable stops the process with its name, before
+ * anything runs on a wrong value. Pure (no AWS).
+ */
+import { ConfigError, loadConfig } from '../../src/config/config';
+
+describe('loadConfig', () => {
+  it('fills in the documented defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      awsEndpoint: undefined,
+      port: 8080,
+      holdSeconds: 600,
+      receiveWaitSeconds: 10,
+      messageLeaseSeconds: 10,
+      maxReceives: 5,
+      mode: 'all',
+      faultDuplicateRate: 0,
+    });
+  });
+
+  it('reads what the environment sets', () => {
+    const config = loadConfig({ MESSAGE_LEASE_SECONDS: '900', HOLD_SECONDS: '5', SERVICE_MODE: 'worker', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' });
+    expect(config).toMatchObject({ messageLeaseSeconds: 900, holdSeconds: 5, mode: 'worker', awsEndpoint: 'http://127.0.0.1:4566' });
+  });
+
+  it.each([
+    ['MESSAGE_LEASE_SECONDS', '2'], // shorter than a heartbeat can keep
+    ['MESSAGE_LEASE_SECONDS', '901'], // longer than a message should sit with a dead worker
+    ['MESSAGE_LEASE_SECONDS', 'ten'],
+    ['RECEIVE_WAIT_SECONDS', '21'], // SQS long polls last at most 20 s
+    ['SERVICE_MODE', 'both'],
+    ['AWS_ENDPOINT_URL', 'localhost:4566'],
+    ['FAULT_DUPLICATE_RATE', '1.5'],
+  ])('refuses %s=%s, naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
