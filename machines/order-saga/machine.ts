@@ -2,11 +2,13 @@
  * The order saga. Pure: it decides, the runtime persists and dispatches.
  *
  *   reserving ──SEATS_RESERVED──► awaitingPayment ──PAYMENT_CAPTURED──► confirming ──► notifying ──► completed
- *      │                              │  PAYMENT_DECLINED / CANCEL_REQUESTED /
- *      │ SEATS_UNAVAILABLE            │  HOLD_EXPIRED / OPERATOR_COMPENSATE
- *      ▼                              ▼
- *    failed                     releasingSeats ──SEATS_RELEASED──► cancelled     (charge outcome known)
+ *      │                              │  PAYMENT_DECLINED / CANCEL_REQUESTED /     │
+ *      │ SEATS_UNAVAILABLE            │  HOLD_EXPIRED / OPERATOR_COMPENSATE         │ OPERATOR_COMPENSATE
+ *      ▼                              ▼                                             │ (seats may be sold already)
+ *    failed                     releasingSeats ◄────────────────────────────────────┘
  *                                     │
+ *                                     ├──SEATS_RELEASED──► cancelled                 (nothing was charged)
+ *                                     ├──SEATS_RELEASED──► refunding ──► cancelled   (the charge was captured)
  *                                     └──SEATS_RELEASED──► settlingPayment ──PAYMENT_DECLINED──► cancelled
  *                                                           (void, or learn          │
  *                                                            the late outcome)       └─PAYMENT_CAPTURED──► refunding ──► cancelled
@@ -79,6 +81,8 @@ export const orderSagaMachine = setup({
     cancelNotYetRequested: ({ context }) => context.cancelRequested === null,
     /** A charge was sent and its answer is not in: it may still capture, so it must be settled. */
     chargeOutcomeUnknown: ({ context }) => context.payment.state === 'requested',
+    /** Compensating after the capture (an operator, in confirming): the money goes back. */
+    chargeCaptured: ({ context }) => context.payment.state === 'captured',
   },
 }).createMachine({
   id: 'order-saga',
@@ -162,7 +166,14 @@ export const orderSagaMachine = setup({
         params: ({ context }: Ctx) =>
           command(context, { kind: 'ConfirmSeats', reservationId: context.reservation?.reservationId ?? '' }),
       },
-      on: { SEATS_CONFIRMED: 'notifying' },
+      on: {
+        SEATS_CONFIRMED: 'notifying',
+        // For a confirm that cannot succeed: ReleaseSeats also takes back seats already sold.
+        OPERATOR_COMPENSATE: {
+          target: 'releasingSeats',
+          actions: ['rememberCancelRequest', { type: 'setOutcome', params: { outcome: 'compensated' } }],
+        },
+      },
     },
     notifying: {
       entry: {
@@ -185,7 +196,11 @@ export const orderSagaMachine = setup({
       },
       // Payment answers that arrive here are left alone: VoidPayment reports the charge's outcome again.
       on: {
-        SEATS_RELEASED: [{ guard: 'chargeOutcomeUnknown', target: 'settlingPayment' }, { target: 'cancelled' }],
+        SEATS_RELEASED: [
+          { guard: 'chargeOutcomeUnknown', target: 'settlingPayment' },
+          { guard: 'chargeCaptured', target: 'refunding' },
+          { target: 'cancelled' },
+        ],
       },
     },
     settlingPayment: {

@@ -19,7 +19,8 @@ export const RESERVATION_ALLOWED: Record<OrderSagaState, readonly ReservationVie
   awaitingPayment: ['ACTIVE'],
   confirming: ['ACTIVE', 'CONFIRMED'],
   notifying: ['CONFIRMED'],
-  releasingSeats: ['ACTIVE', 'RELEASED', 'EXPIRED', 'TOMBSTONE'],
+  // CONFIRMED: an operator compensates a paid order whose seats were sold already.
+  releasingSeats: ['ACTIVE', 'CONFIRMED', 'RELEASED', 'EXPIRED', 'TOMBSTONE'],
   settlingPayment: ['RELEASED', 'EXPIRED', 'TOMBSTONE'],
   refunding: ['RELEASED', 'EXPIRED', 'TOMBSTONE'],
   completed: ['CONFIRMED'],

@@ -13,7 +13,7 @@
  *
  * Operator actions: `retrySaga` re-sends the commands the saga waits on and records an
  * OPERATOR_RETRY Events row (who, why, what was re-sent); `compensateSaga` sends the machine
- * OPERATOR_COMPENSATE, which it accepts in reserving and awaitingPayment only — elsewhere it is
+ * OPERATOR_COMPENSATE, which it accepts in reserving, awaitingPayment and confirming — elsewhere it is
  * refused with the reason.
  */
 import { randomUUID } from 'node:crypto';
@@ -294,10 +294,10 @@ export function compensationRefusal(saga: Pick<StoredSaga, 'orderId' | 'sagaStat
         `requested by ${context.cancelRequested.by}; it is applied as soon as the seats are reserved. If the saga is stuck, use retry`
       );
     case 'awaitingPayment':
-      return null;
     case 'confirming':
+      return null;
     case 'notifying':
-      return `saga ${orderId} is ${state}: the payment is taken and the seats are confirmed, so the order goes ahead and cannot be compensated. If it is stuck, use retry`;
+      return `saga ${orderId} is ${state}: the seats are sold and paid for, only the customer's notification is left, so the order goes ahead. If it is stuck, use retry`;
     case 'releasingSeats':
     case 'settlingPayment':
     case 'refunding':
@@ -312,7 +312,8 @@ export function compensationRefusal(saga: Pick<StoredSaga, 'orderId' | 'sagaStat
 /**
  * Forces the compensation path: OPERATOR_COMPENSATE, applied through the runtime like any step
  * (its Events row carries the actor and {by, reason}). In reserving it is remembered and applied
- * once the seats are reserved; in awaitingPayment the seats are released and the charge settled.
+ * once the seats are reserved; in awaitingPayment the seats are released and the charge settled;
+ * in confirming (paid, seats perhaps sold already) the seats go back and the capture is refunded.
  */
 export async function compensateSaga(deps: SagaActionDeps, orderId: string, operator: OperatorRequest): Promise<StoredSaga> {
   const current = await deps.store.load(orderId);

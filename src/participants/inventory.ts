@@ -246,6 +246,12 @@ async function confirmSeats(cmd: ConfirmSeats, deps: ParticipantDeps): Promise<O
       log.info('seats already confirmed', { reservationId });
       return { type: 'SEATS_CONFIRMED' };
     }
+    if (existing?.status === 'RELEASED' || existing?.status === 'EXPIRED') {
+      // A stale confirm: an operator compensated the order and its seats went back first. Say
+      // what is true; the saga, already releasing or refunding, decides (it ignores it in confirming).
+      log.warn('confirm after release: the seats stay released', { reservationId, status: existing.status });
+      return { type: 'SEATS_RELEASED' };
+    }
     if (existing?.status !== 'ACTIVE') {
       throw new PermanentCommandError(
         'illegal-state',
@@ -253,7 +259,7 @@ async function confirmSeats(cmd: ConfirmSeats, deps: ParticipantDeps): Promise<O
         { reservationId, status: existing?.status ?? null, commandId: cmd.commandId },
       );
     }
-    const outcome = await settleActive(existing, 'CONFIRMED', deps, attempt);
+    const outcome = await settle(existing, 'ACTIVE', 'CONFIRMED', deps, attempt);
     if (outcome === 'done') {
       log.info('seats confirmed', { reservationId, eventId: existing.eventId });
       return { type: 'SEATS_CONFIRMED' };
@@ -283,15 +289,10 @@ async function releaseSeats(cmd: ReleaseSeats, deps: ParticipantDeps): Promise<O
       case 'REJECTED':
         log.info('seats already released', { reservationId, status: existing.status });
         return { type: 'SEATS_RELEASED' };
-      case 'CONFIRMED':
-        throw new PermanentCommandError('illegal-state', `cannot release reservation ${reservationId}: it is CONFIRMED`, {
-          reservationId,
-          status: existing.status,
-          commandId: cmd.commandId,
-        });
+      case 'CONFIRMED': // the saga releases sold seats only when an operator compensates a paid order
       case 'ACTIVE':
-        if ((await settleActive(existing, cmd.releaseAs, deps, attempt)) === 'done') {
-          log.info('seats released', { reservationId, eventId: existing.eventId, as: cmd.releaseAs });
+        if ((await settle(existing, existing.status, cmd.releaseAs, deps, attempt)) === 'done') {
+          log.info('seats released', { reservationId, eventId: existing.eventId, as: cmd.releaseAs, was: existing.status });
           return { type: 'SEATS_RELEASED' };
         }
     }
@@ -318,17 +319,20 @@ async function writeTombstone(cmd: ReleaseSeats, reservationId: string, deps: Pa
 }
 
 /**
- * One transaction: the reservation ACTIVE -> `to` (conditioned on still being ACTIVE) and its seats
- * moved out of reservedQuantity, into soldQuantity (CONFIRMED) or back to availableQuantity.
+ * One transaction: the reservation from its status (ACTIVE, or CONFIRMED when sold seats go back)
+ * to `to`, conditioned on still having that status, and its seats moved out of reservedQuantity
+ * (or soldQuantity) into soldQuantity (CONFIRMED) or back to availableQuantity.
  * 'retry' means the state moved or the write conflicted: re-read and decide again.
  */
-async function settleActive(
+async function settle(
   reservation: ReservationRecord,
+  from: Extract<ReservationStatus, 'ACTIVE' | 'CONFIRMED'>,
   to: Extract<ReservationStatus, 'CONFIRMED' | 'RELEASED' | 'EXPIRED'>,
   deps: ParticipantDeps,
   attempt: number,
 ): Promise<'done' | 'retry'> {
   const now = nowIso(deps);
+  const source = from === 'ACTIVE' ? 'reservedQuantity' : 'soldQuantity';
   const target = to === 'CONFIRMED' ? 'soldQuantity' : 'availableQuantity';
   const eventId = reservation.eventId;
   if (eventId === undefined && reservation.items.length > 0) {
@@ -343,23 +347,23 @@ async function settleActive(
               TableName: deps.tables.reservations,
               Key: { reservationId: reservation.reservationId },
               UpdateExpression: `SET #status = :to, #updatedAt = :now, #${to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt'} = :now`,
-              ConditionExpression: '#status = :active',
+              ConditionExpression: '#status = :from',
               ExpressionAttributeNames: {
                 '#status': 'status',
                 '#updatedAt': 'updatedAt',
                 [`#${to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt'}`]: to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt',
               },
-              ExpressionAttributeValues: { ':to': to, ':now': now, ':active': 'ACTIVE' },
+              ExpressionAttributeValues: { ':to': to, ':now': now, ':from': from },
             },
           },
           ...reservation.items.map((item) => ({
             Update: {
               TableName: deps.tables.inventory,
               Key: { eventId, ticketType: item.ticketType },
-              UpdateExpression: 'SET #reserved = #reserved - :q, #target = #target + :q, #version = #version + :one, #updatedAt = :now',
-              ConditionExpression: '#reserved >= :q',
+              UpdateExpression: 'SET #source = #source - :q, #target = #target + :q, #version = #version + :one, #updatedAt = :now',
+              ConditionExpression: '#source >= :q',
               ExpressionAttributeNames: {
-                '#reserved': 'reservedQuantity',
+                '#source': source,
                 '#target': target,
                 '#version': 'version',
                 '#updatedAt': 'updatedAt',
@@ -373,11 +377,11 @@ async function settleActive(
   } catch (error) {
     const codes = cancellationCodes(error);
     if (codes === null) throw error;
-    if (codes[0] === 'ConditionalCheckFailed') return 'retry'; // no longer ACTIVE: re-read
+    if (codes[0] === 'ConditionalCheckFailed') return 'retry'; // its status moved: re-read
     if (codes.includes('ConditionalCheckFailed')) {
       throw new PermanentCommandError(
         'invariant-broken',
-        `reservation ${reservation.reservationId} holds more seats than its ticket types have reserved`,
+        `reservation ${reservation.reservationId} holds more seats than its ticket types have ${from === 'ACTIVE' ? 'reserved' : 'sold'}`,
         { reservationId: reservation.reservationId, eventId, codes },
       );
     }

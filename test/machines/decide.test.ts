@@ -46,6 +46,27 @@ describe('deciding a saga step', () => {
     expect(late.saga).toEqual(waiting);
   });
 
+  it('an operator compensating a paid order in confirming: release the seats (sold or not), then refund the capture', () => {
+    let saga = applyEvent(start().saga, reserved).saga;
+    saga = applyEvent(saga, { type: 'PAYMENT_CAPTURED', paymentId: 'ch_o1', amount: 50, currency: 'EUR' }).saga;
+    expect(saga.state).toBe('confirming');
+    const compensating = applyEvent(saga, { type: 'OPERATOR_COMPENSATE', by: 'operator:ann', reason: 'confirm keeps failing' });
+    expect(compensating.status).toBe('PROCESSING');
+    expect(compensating.commands).toEqual([
+      { kind: 'ReleaseSeats', commandId: 'o1:ReleaseSeats', orderId: 'o1', reservationId: 'o1', releaseAs: 'RELEASED' },
+    ]);
+    // A late SEATS_CONFIRMED changes nothing now: the release decides.
+    expect(applyEvent(compensating.saga, { type: 'SEATS_CONFIRMED' }).changed).toBe(false);
+    const refunding = applyEvent(compensating.saga, { type: 'SEATS_RELEASED' });
+    expect(refunding.saga.state).toBe('refunding');
+    expect(refunding.commands).toEqual([
+      { kind: 'RefundPayment', commandId: 'o1:RefundPayment', orderId: 'o1', paymentId: 'ch_o1', amount: 50, currency: 'EUR' },
+    ]);
+    const done = applyEvent(refunding.saga, { type: 'REFUND_ISSUED', refundId: 'rf_o1', amount: 50 });
+    expect(done.status).toBe('CANCELLED');
+    expect(done.saga.context.outcome).toBe('compensated');
+  });
+
   it('a snapshot written by an unknown machine version fails fast', () => {
     const alien: PersistedSaga = { ...start().saga, machineVersion: '0' };
     expect(() => applyEvent(alien, reserved)).toThrow(UnknownMachineVersionError);

@@ -46,6 +46,8 @@ const EXPECTED_PATHS = [
   'cancelled/cancelled: SEATS_RESERVED → CANCEL_REQUESTED → SEATS_RELEASED → PAYMENT_CAPTURED → REFUND_ISSUED',
   'cancelled/compensated: SEATS_RESERVED → OPERATOR_COMPENSATE → SEATS_RELEASED → PAYMENT_CAPTURED → REFUND_ISSUED',
   'cancelled/expired: SEATS_RESERVED → HOLD_EXPIRED → SEATS_RELEASED → PAYMENT_CAPTURED → REFUND_ISSUED',
+  // An operator compensates a paid order whose confirm cannot succeed: seats back (sold or not), money back.
+  'cancelled/compensated: SEATS_RESERVED → PAYMENT_CAPTURED → OPERATOR_COMPENSATE → SEATS_RELEASED → REFUND_ISSUED',
 ];
 
 const paths = getSimplePaths(orderSagaMachine, {

@@ -63,12 +63,12 @@ it('final states are never stuck; every state has a rule; the threshold is confi
   expect(assessStuck(saga('reserving', 2_000), NOW, stuckRules(1_000))).toMatchObject({ stuckForMs: 1_000 });
 });
 
-it('compensation is possible in reserving and awaitingPayment only, with a reason everywhere else', () => {
+it('compensation is possible in reserving, awaitingPayment and confirming only, with a reason everywhere else', () => {
   expect(compensationRefusal(saga('reserving', 0))).toBeNull();
   expect(compensationRefusal(saga('awaitingPayment', 0))).toBeNull();
   expect(compensationRefusal(saga('reserving', 0, { cancelRequested: { by: 'operator:x', reason: 'r' } }))).toMatch(/already has a compensation requested by operator:x/);
-  expect(compensationRefusal(saga('confirming', 0))).toMatch(/payment is taken.*use retry/);
-  expect(compensationRefusal(saga('notifying', 0))).toMatch(/payment is taken.*use retry/);
+  expect(compensationRefusal(saga('confirming', 0))).toBeNull();
+  expect(compensationRefusal(saga('notifying', 0))).toMatch(/sold and paid for.*use retry/);
   for (const state of ['releasingSeats', 'settlingPayment', 'refunding'] as const) {
     expect(compensationRefusal(saga(state, 0))).toMatch(/already under way.*use retry/);
   }
