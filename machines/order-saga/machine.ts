@@ -20,6 +20,7 @@
 import { assign, setup } from 'xstate';
 import type {
   CommandRequest,
+  NotificationTemplate,
   OrderSagaContext,
   OrderSagaEvent,
   OrderSagaInput,
@@ -179,7 +180,7 @@ export const orderSagaMachine = setup({
       entry: {
         type: 'command',
         params: ({ context }: Ctx) =>
-          command(context, { kind: 'SendNotification', customerId: context.customerId, template: 'order-completed' }),
+          command(context, { kind: 'SendNotification', customerId: context.customerId, template: 'order-completed', outcome: 'completed' }),
       },
       on: { NOTIFICATION_SENT: 'completed' },
     },
@@ -223,10 +224,16 @@ export const orderSagaMachine = setup({
       },
       on: { REFUND_ISSUED: { target: 'cancelled', actions: 'rememberRefund' } },
     },
-    cancelled: { type: 'final' },
-    failed: { type: 'final' },
+    // The customer hears how it ended. Nothing waits for the reply: a final saga ignores it.
+    cancelled: { type: 'final', entry: { type: 'command', params: ({ context }: Ctx) => finalNotice(context, 'order-cancelled') } },
+    failed: { type: 'final', entry: { type: 'command', params: ({ context }: Ctx) => finalNotice(context, 'order-failed') } },
   },
 });
+
+function finalNotice(context: OrderSagaContext, template: NotificationTemplate): SagaCommand {
+  const outcome = context.outcome ?? (template === 'order-failed' ? 'sold-out' : 'cancelled');
+  return command(context, { kind: 'SendNotification', customerId: context.customerId, template, outcome });
+}
 
 function cancelOutcome(context: OrderSagaContext): SagaOutcome {
   return context.cancelRequested?.by.startsWith('operator:') ? 'compensated' : 'cancelled';

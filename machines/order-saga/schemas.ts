@@ -61,7 +61,11 @@ export const sagaCommandSchemas = {
   ReleaseSeats: commandShape('ReleaseSeats', { reservationId: id, releaseAs: { enum: ['RELEASED', 'EXPIRED'] } }),
   VoidPayment: commandShape('VoidPayment'),
   RefundPayment: commandShape('RefundPayment', { paymentId: id, amount: money, currency }),
-  SendNotification: commandShape('SendNotification', { customerId: id, template: { enum: ['order-completed'] } }),
+  SendNotification: commandShape('SendNotification', {
+    customerId: id,
+    template: { enum: ['order-completed', 'order-cancelled', 'order-failed'] },
+    outcome: { enum: ['completed', 'sold-out', 'declined', 'cancelled', 'expired', 'compensated'] },
+  }),
 } as const;
 
 export const sagaCommandSchema = { oneOf: Object.values(sagaCommandSchemas) } as const;

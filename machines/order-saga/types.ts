@@ -23,6 +23,9 @@ export interface OrderSagaInput {
 /** Why a saga that did not complete ended the way it did. */
 export type SagaOutcome = 'completed' | 'sold-out' | 'declined' | 'cancelled' | 'expired' | 'compensated';
 
+/** What the customer is told at the end: the order went through, was cancelled, or failed. */
+export type NotificationTemplate = 'order-completed' | 'order-cancelled' | 'order-failed';
+
 export interface Actor {
   by: string;
   reason: string;
@@ -68,7 +71,7 @@ export type SagaCommand =
   | (CommandBase & { kind: 'ReleaseSeats'; reservationId: string; releaseAs: 'RELEASED' | 'EXPIRED' })
   | (CommandBase & { kind: 'VoidPayment' })
   | (CommandBase & { kind: 'RefundPayment'; paymentId: string; amount: number; currency: string })
-  | (CommandBase & { kind: 'SendNotification'; customerId: string; template: 'order-completed' });
+  | (CommandBase & { kind: 'SendNotification'; customerId: string; template: NotificationTemplate; outcome: SagaOutcome });
 
 export type SagaCommandKind = SagaCommand['kind'];
 

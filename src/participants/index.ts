@@ -15,7 +15,7 @@ export { handleNotificationCommand } from './notification';
 export { putEventInventory, getEventInventory } from './inventory-admin';
 export type { EventInventory, InventoryAdminDeps, TicketTypeInput, TicketTypeInventory } from './inventory-admin';
 export type { InventoryRow, NotificationRecord, PaymentRecord, PaymentStatus, ReservationRecord } from './records';
-export { readReservation, readInventoryRows } from './records';
+export { readReservation, readInventoryRows, readNotification } from './records';
 
 /** Routes a command to its participant. */
 export async function handleParticipantCommand(cmd: ParticipantCommand, deps: ParticipantDeps): Promise<OrderSagaEvent> {

@@ -19,10 +19,11 @@ export async function handleNotificationCommand(cmd: NotificationCommand, deps: 
     orderId: cmd.orderId,
     customerId: cmd.customerId,
     template: cmd.template,
+    outcome: cmd.outcome,
     sentAt: nowIso(deps),
   };
   if (await putIfAbsent(deps, deps.tables.notifications, 'notificationId', record)) {
-    log.info('notification sent', { notificationId: record.notificationId, template: cmd.template });
+    log.info('notification sent', { notificationId: record.notificationId, template: cmd.template, outcome: cmd.outcome });
   } else {
     log.info('notification already sent', { notificationId: record.notificationId });
   }

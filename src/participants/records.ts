@@ -74,6 +74,8 @@ export interface NotificationRecord {
   orderId: string;
   customerId: string;
   template: string;
+  /** Why the order ended so (absent on records written before it was added). */
+  outcome?: string;
   sentAt: string;
 }
 
@@ -108,6 +110,14 @@ export async function readReservation(deps: Deps, reservationId: string): Promis
     new GetCommand({ TableName: deps.tables.reservations, Key: { reservationId }, ConsistentRead: true }),
   );
   return Item as ReservationRecord | undefined;
+}
+
+/** The notification a SendNotification command recorded (its id is the command id). */
+export async function readNotification(deps: Deps, notificationId: string): Promise<NotificationRecord | undefined> {
+  const { Item } = await deps.doc.send(
+    new GetCommand({ TableName: deps.tables.notifications, Key: { notificationId }, ConsistentRead: true }),
+  );
+  return Item as NotificationRecord | undefined;
 }
 
 export async function readPayment(deps: Deps, orderId: string): Promise<PaymentRecord | undefined> {

@@ -5,7 +5,16 @@
  * fails here.
  */
 import { getSimplePaths } from 'xstate/graph';
-import { FINAL_STATES, orderSagaMachine, orderStatusOf, type OrderSagaEvent, type OrderSagaInput } from '../../machines/order-saga';
+import {
+  applyEvent,
+  FINAL_STATES,
+  orderSagaMachine,
+  orderStatusOf,
+  startSaga,
+  type OrderSagaEvent,
+  type OrderSagaInput,
+  type SagaCommand,
+} from '../../machines/order-saga';
 
 const input: OrderSagaInput = {
   orderId: 'order-1',
@@ -59,7 +68,24 @@ const endings = paths.map((p) => ({
   state: String(p.state.value),
   outcome: p.state.context.outcome,
   steps: p.steps.map((s) => s.event.type).join(' → '),
+  // The first step is xstate.init, which startSaga stands for.
+  events: p.steps.slice(1).map((s) => s.event),
 }));
+
+/** Every command the saga sends along a path, replayed through the runtime's pure functions. */
+function commandsAlong(events: OrderSagaEvent[]): SagaCommand[] {
+  const first = startSaga(input);
+  const sent = [...first.commands];
+  let saga = first.saga;
+  for (const event of events) {
+    const next = applyEvent(saga, event);
+    sent.push(...next.commands);
+    saga = next.saga;
+  }
+  return sent;
+}
+
+const TEMPLATE_OF_FINAL: Record<string, string> = { completed: 'order-completed', cancelled: 'order-cancelled', failed: 'order-failed' };
 
 describe('order saga: every path', () => {
   it('ends in a final state with the outcome its story promises', () => {
@@ -86,6 +112,15 @@ describe('order saga: every path', () => {
       'failed/sold-out',
     ]);
     expect(paths).toHaveLength(EXPECTED_PATHS.length);
+  });
+
+  it('tells the customer how it ended, once, on every path', () => {
+    for (const ending of endings) {
+      const notices = commandsAlong(ending.events).filter((c) => c.kind === 'SendNotification');
+      expect(notices).toEqual([
+        expect.objectContaining({ template: TEMPLATE_OF_FINAL[ending.state], outcome: ending.outcome, customerId: 'customer-1' }),
+      ]);
+    }
   });
 
   it('tells each story in the order the design gives', () => {

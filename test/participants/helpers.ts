@@ -92,6 +92,7 @@ export const notify = (orderId: string, customerId = 'cust-1'): SendNotification
   orderId,
   customerId,
   template: 'order-completed',
+  outcome: 'completed',
 });
 
 /** available + reserved + sold = total and none negative, for every row given. */
