@@ -162,16 +162,17 @@ it('the lease is renewed while a handler runs longer than it: no other worker se
 });
 
 it('a holder that can no longer renew (dead, or cut off) loses its message after one lease, not the queue\'s 60 s', async () => {
-  // The holder's own client: its lease renewals start failing once `cutOff` is set, as for a
-  // worker that froze or lost the network. Its receive goes through, so the receive's lease applies.
+  // The holder's own client: once it holds the message every call fails (renewals, and receives
+  // that would take the message back), as for a worker that froze or lost the network. Its first
+  // receive went through, so that receive's lease applies.
   const holderSqs = new SQSClient({ endpoint: aws.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   let cutOff = false;
   holderSqs.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (cutOff && context.commandName === 'ChangeMessageVisibilityCommand') throw new Error('network unreachable');
+    (next) => async (args) => {
+      if (cutOff) throw new Error('network unreachable');
       return next(args);
     },
-    { step: 'initialize', name: 'cutOffRenewals' },
+    { step: 'initialize', name: 'cutOff' },
   );
   let calls = 0;
   let release!: () => void;
