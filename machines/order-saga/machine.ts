@@ -13,6 +13,9 @@
  *                                                           (void, or learn          │
  *                                                            the late outcome)       └─PAYMENT_CAPTURED──► refunding ──► cancelled
  *
+ * completed, cancelled and failed each tell the customer once (SendNotification: in notifying for a
+ * completed order, on entry to the final state otherwise).
+ *
  * Every side effect leaves as a `command` action whose params are a SagaCommand; the runtime turns
  * them into SQS messages (the outbox). Timers are commands too (ScheduleHoldExpiry): XState's own
  * `after` timers are not persisted, so the hold lives in a durable message, not in this machine.
