@@ -19,6 +19,7 @@ import { PoisonMessageError } from './messaging/errors';
 import { resolveQueueUrls, type QueueUrls } from './messaging/queues';
 import type { Logger } from './observability/logger';
 import { DeadLetterOps } from './ops/dead-letter-ops';
+import { readQueueDepths } from './ops/queue-depths';
 import { StuckSagas, stuckRules } from './ops/stuck-sagas';
 import {
   handleParticipantCommand,
@@ -144,6 +145,7 @@ export async function startService(config: Config, logger: Logger, options: { sw
       ops: {
         stuck: new StuckSagas({ store: core.store, orders, rules: stuckRules(config.stuckAfterMs) }),
         deadLetters: new DeadLetterOps({ sqs: core.clients.sqs, queues: core.queues, logger, store: core.store }),
+        queueDepths: () => readQueueDepths(core.clients.sqs, core.queues),
       },
     });
     const listening = app.listen(config.port);

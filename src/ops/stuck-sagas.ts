@@ -115,6 +115,8 @@ export interface StuckListing {
   items: StuckSaga[];
   /** How many open sagas were looked at. */
   scanned: number;
+  /** How many of them are stuck (items holds at most the limit asked for). */
+  total: number;
   /** True when the scan stopped at its bound (maxScanned): more open sagas may exist, unlooked at. */
   truncated: boolean;
   checkedAt: string;
@@ -170,7 +172,7 @@ export class StuckSagas {
       }
     }
     stuck.sort((a, b) => b.stuckForMs - a.stuckForMs || (a.orderId < b.orderId ? -1 : 1));
-    return { items: stuck.slice(0, limit), scanned: ids.length, truncated, checkedAt: now.toISOString() };
+    return { items: stuck.slice(0, limit), scanned: ids.length, total: stuck.length, truncated, checkedAt: now.toISOString() };
   }
 }
 

@@ -1,11 +1,12 @@
 /**
- * /ops: for operators. Stuck sagas (list, retry, compensate) and the dead-letter queues (look,
- * redrive, delete). Every action names its operator (X-Operator-Id) and its reason; a saga
+ * /ops: for operators. An overview (open and stuck sagas, queue depths, dead letters), stuck sagas
+ * (list, retry, compensate) and the dead-letter queues (look, redrive, delete). Every action names its operator (X-Operator-Id) and its reason; a saga
  * action is recorded in the saga's Events rows, a dead-letter action in the log (and on the saga
  * its message is about, when there is one).
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { DeadLetterOps } from '../../ops/dead-letter-ops';
+import type { QueueDepths } from '../../ops/queue-depths';
 import {
   compensateSaga,
   OperatorActionRefusedError,
@@ -38,6 +39,7 @@ import { orderIdParam, queryOf } from './orders';
 export interface OpsDeps {
   stuck: StuckSagas;
   deadLetters: DeadLetterOps;
+  queueDepths: () => Promise<QueueDepths>;
 }
 
 export interface OpsRouteDeps extends OpsDeps {
@@ -94,6 +96,20 @@ async function sagaAction<T>(orderId: string, action: () => Promise<T>): Promise
 export function opsRouter(deps: OpsRouteDeps): Router {
   const router = Router();
 
+  // One glance for a person or a monitor: anything non-zero under stuck or deadLetters needs someone.
+  router.get('/ops/overview', async (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
+    const [listing, queues] = await Promise.all([deps.stuck.list(1), deps.queueDepths()]);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      checkedAt: listing.checkedAt,
+      sagas: { open: listing.scanned, stuck: listing.total, truncated: listing.truncated },
+      deadLetters: queues.dlq.visible + queues.dlq.inFlight + queues.dlqFifo.visible + queues.dlqFifo.inFlight,
+      queues,
+      links: { stuck: '/ops/sagas/stuck', deadLetters: '/ops/dlq' },
+    });
+  });
+
   router.get('/ops/sagas/stuck', async (req: Request, res: Response) => {
     const query = validateLimit(queryOf(req), 'query');
     const listing = await deps.stuck.list(query.limit ?? DEFAULT_STUCK_PAGE_SIZE);
@@ -101,6 +117,7 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     res.json({
       items: listing.items.map((s) => ({ ...s, links: { ...sagaLinks(s.orderId), retry: `/ops/sagas/${s.orderId}/retry`, compensate: `/ops/sagas/${s.orderId}/compensate` } })),
       scanned: listing.scanned,
+      total: listing.total,
       truncated: listing.truncated,
       checkedAt: listing.checkedAt,
     });
