@@ -168,7 +168,7 @@ function tail(file: string, lines = 20): string {
   }
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -177,26 +177,28 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** SIGTERM to the process group we started, SIGKILL if it is still there after graceMs. */
-async function killStarted(pid: number, graceMs = 5000): Promise<void> {
-  const signalGroup = (signal: NodeJS.Signals) => {
+/** Signals a process group we started (detached: its own group, led by pid), or the process alone if that fails. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
     try {
-      process.kill(-pid, signal); // detached → its own group, led by pid
+      process.kill(pid, signal);
     } catch {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        /* already gone */
-      }
+      /* already gone */
     }
-  };
+  }
+}
+
+/** SIGTERM to the process group we started, SIGKILL if it is still there after graceMs. */
+export async function killStarted(pid: number, graceMs = 5000): Promise<void> {
   if (!processAlive(pid)) return;
-  signalGroup('SIGTERM');
+  signalGroup(pid, 'SIGTERM');
   for (let waited = 0; waited < graceMs; waited += 100) {
     if (!processAlive(pid)) return;
     await sleep(100);
   }
-  signalGroup('SIGKILL');
+  signalGroup(pid, 'SIGKILL');
 }
 
 /**

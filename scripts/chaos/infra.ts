@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { tcpAnswers as tcpAnswersOn } from '../local-aws';
+import { killStarted, signalGroup, tcpAnswers as tcpAnswersOn } from '../local-aws';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -32,28 +32,6 @@ export function freePort(): Promise<number> {
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 export const tcpAnswers = (port: number, timeoutMs = 500): Promise<boolean> => tcpAnswersOn('127.0.0.1', port, timeoutMs);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Signals a process group we started (detached), or the process alone if that fails. */
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      /* gone */
-    }
-  }
-}
 
 /** The interpreter behind `python3` (resolving pyenv shims), so the pid we signal is the server. */
 export function realPython(): string {
@@ -111,10 +89,8 @@ export async function startOwnEmulator(logFile: string, readyTimeoutMs = 30000):
       paused = false;
     },
     stop: async () => {
-      signalGroup(pid, 'SIGCONT');
-      signalGroup(pid, 'SIGTERM');
-      for (let waited = 0; waited < 5000 && alive(pid); waited += 100) await sleep(100);
-      if (alive(pid)) signalGroup(pid, 'SIGKILL');
+      signalGroup(pid, 'SIGCONT'); // a paused emulator cannot act on SIGTERM
+      await killStarted(pid);
     },
     killNow: () => {
       signalGroup(pid, 'SIGCONT');

@@ -3,8 +3,8 @@
  * probes, so it is tested with fakes; ensureLocalAws/startEmulator are tested for real.
  */
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { freePort } from '../../scripts/chaos/infra';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
 import {
   ensureLocalAws,
@@ -132,17 +132,6 @@ describe('planLocalAws', () => {
 // ------------------------------------------------------------------------------------------------
 const redisInstalled = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 const motoInstalled = spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const refuse: Probes = {
   endpointAnswers: realProbes.endpointAnswers,
