@@ -2,11 +2,10 @@
  * Orders over HTTP, through the whole system: Express → saga runtime → DynamoDB + SQS →
  * participants → back, on the emulator and Redis.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { getPayment } from '../../src/participants';
 import { http } from '../support/http';
-import { eventually, startTestService, type TestService } from '../support/service';
+import { customerNotice, eventually, startTestService, type TestService } from '../support/service';
 
 let service: TestService;
 const FINAL = ['COMPLETED', 'CANCELLED', 'FAILED'];
@@ -72,10 +71,7 @@ it('a paid order completes: seats sold, history 1..n in order, notification sent
     'NOTIFICATION_SENT',
   ]);
   expect(await inventoryOf(eventId)).toEqual([7, 0, 3]);
-  const { Item } = await service.core.clients.doc.send(
-    new GetCommand({ TableName: service.core.names.tables.notifications, Key: { notificationId: `${orderId}:SendNotification` } }),
-  );
-  expect(Item).toMatchObject({ orderId, template: 'order-completed' });
+  expect(await customerNotice(service.core, orderId)).toMatchObject({ orderId, template: 'order-completed' });
 });
 
 it('a customer cancel while the payment is out: seats back, nothing kept', async () => {

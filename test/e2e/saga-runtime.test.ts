@@ -2,9 +2,9 @@
  * The order saga end to end on the real emulator, driven through the runtime (no HTTP): every
  * outcome the machine promises happens to the seats, the payment and the history.
  */
-import { getPayment, readInventoryRows, readNotification, readReservation } from '../../src/participants';
+import { getPayment, readInventoryRows, readReservation } from '../../src/participants';
 import type { StoredSaga } from '../../src/store/saga-store';
-import { eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
+import { customerNotice, eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
 
 let service: TestService;
 
@@ -24,10 +24,6 @@ const finalOf = (orderId: string): Promise<StoredSaga> =>
     (s) => ['COMPLETED', 'CANCELLED', 'FAILED'].includes(s.status),
   );
 
-/** What the customer was told at the end (sent after the saga's last step, so waited for). */
-const noticeOf = (orderId: string) =>
-  eventually(() => readNotification(service.core.participantDeps, `${orderId}:SendNotification`), (n) => n !== undefined, 15000);
-
 async function stock(eventId: string) {
   const row = (await readInventoryRows(service.core.participantDeps, eventId)).get('GA')!;
   return { available: row.availableQuantity, reserved: row.reservedQuantity, sold: row.soldQuantity };
@@ -45,7 +41,7 @@ describe('the order saga on DynamoDB + SQS', () => {
     expect(history.map((h) => h.eventType)).toEqual(['ORDER_PLACED', 'SEATS_RESERVED', 'PAYMENT_CAPTURED', 'SEATS_CONFIRMED', 'NOTIFICATION_SENT']);
     expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
     expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('CONFIRMED');
-    expect(await noticeOf(orderId)).toMatchObject({ template: 'order-completed', outcome: 'completed', customerId: saga.customerId });
+    expect(await customerNotice(service.core, orderId)).toMatchObject({ template: 'order-completed', outcome: 'completed', customerId: saga.customerId });
   });
 
   it('cancels a declined payment and puts the seats back', async () => {
@@ -56,7 +52,7 @@ describe('the order saga on DynamoDB + SQS', () => {
     expect(saga.saga.context.outcome).toBe('declined');
     expect(await stock(eventId)).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('RELEASED');
-    expect(await noticeOf(orderId)).toMatchObject({ template: 'order-cancelled', outcome: 'declined' });
+    expect(await customerNotice(service.core, orderId)).toMatchObject({ template: 'order-cancelled', outcome: 'declined' });
   });
 
   it('fails a sold-out order without touching stock', async () => {
@@ -65,7 +61,7 @@ describe('the order saga on DynamoDB + SQS', () => {
     const saga = await finalOf(orderId);
     expect(saga.status).toBe('FAILED');
     expect(await stock(eventId)).toEqual({ available: 1, reserved: 0, sold: 0 });
-    expect(await noticeOf(orderId)).toMatchObject({ template: 'order-failed', outcome: 'sold-out' });
+    expect(await customerNotice(service.core, orderId)).toMatchObject({ template: 'order-failed', outcome: 'sold-out' });
   });
 
   it('expires the hold, then refunds the payment that came in late', async () => {
@@ -81,6 +77,6 @@ describe('the order saga on DynamoDB + SQS', () => {
     expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('REFUNDED');
     const types = (await service.core.store.history(orderId)).map((h) => h.eventType);
     expect(types).toEqual(['ORDER_PLACED', 'SEATS_RESERVED', 'HOLD_EXPIRED', 'SEATS_RELEASED', 'PAYMENT_CAPTURED', 'REFUND_ISSUED']);
-    expect(await noticeOf(orderId)).toMatchObject({ template: 'order-cancelled', outcome: 'expired' });
+    expect(await customerNotice(service.core, orderId)).toMatchObject({ template: 'order-cancelled', outcome: 'expired' });
   });
 });

@@ -8,10 +8,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkInvariants } from '../../src/ops/invariants';
-import { getPayment, readNotification } from '../../src/participants';
+import { getPayment } from '../../src/participants';
 import { http } from '../support/http';
 import { spawnWorker, type WorkerProcess } from '../support/processes';
-import { eventually, startTestService, workerEnv, type TestService } from '../support/service';
+import { customerNotice, eventually, startTestService, workerEnv, type TestService } from '../support/service';
 import { expectContiguous, inventoryOf, newEvent, placeOrder, sagaOf } from './helpers';
 
 let service: TestService;
@@ -74,12 +74,7 @@ it('compensating a paid order stuck in confirming after its seats were sold: sea
   expect(await inventoryOf(service.baseUrl, eventId)).toEqual([10, 0, 0]);
   expect(await getPayment(service.core.participantDeps, orderId)).toMatchObject({ status: 'REFUNDED', amount: 50, refundedAmount: 50 });
 
-  const notice = await eventually(
-    () => readNotification(service.core.participantDeps, `${orderId}:SendNotification`),
-    (n) => n !== undefined,
-    15000,
-  );
-  expect(notice).toMatchObject({ template: 'order-cancelled', outcome: 'compensated' });
+  expect(await customerNotice(service.core, orderId)).toMatchObject({ template: 'order-cancelled', outcome: 'compensated' });
 
   const report = await checkInvariants({ doc: service.core.clients.doc, tables: service.core.names.tables });
   expect(report.violations).toEqual([]);

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../src/config/config';
 import { createLogger } from '../../src/observability/logger';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { putEventInventory, type TicketTypeInput } from '../../src/participants';
+import { putEventInventory, readNotification, type TicketTypeInput } from '../../src/participants';
 import { startService, type Core } from '../../src/service';
 import { createTestAws, type TestAws } from './aws';
 
@@ -88,6 +88,14 @@ export async function eventually<T>(probe: () => Promise<T>, done: (value: T) =>
   return last;
 }
 
+
+/**
+ * What the customer was told when the order ended, waited for: a cancelled or failed order's
+ * notice is sent after its last step. One per order, keyed by the command id.
+ */
+export function customerNotice(core: Core, orderId: string) {
+  return eventually(() => readNotification(core.participantDeps, `${orderId}:SendNotification`), (n) => n !== undefined, 15000);
+}
 
 /** Environment for a worker process (`tsx src/main.ts`) that shares this test's resources. */
 export function workerEnv(config: Config, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
