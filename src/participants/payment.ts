@@ -63,11 +63,6 @@ export async function handlePaymentCommand(cmd: PaymentCommand, deps: Participan
   }
 }
 
-/** The recorded payment of an order (strongly consistent), for tests and invariant checks. */
-export async function getPayment(deps: Pick<ParticipantDeps, 'doc' | 'tables'>, orderId: string): Promise<PaymentRecord | undefined> {
-  return readPayment(deps, orderId);
-}
-
 /** What the saga is told about a settled record. */
 function settledReply(record: PaymentRecord): OrderSagaEvent | null {
   switch (record.status) {

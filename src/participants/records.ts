@@ -105,24 +105,21 @@ export async function readInventoryRows(deps: Deps, eventId: string): Promise<Ma
   return rows;
 }
 
-export async function readReservation(deps: Deps, reservationId: string): Promise<ReservationRecord | undefined> {
-  const { Item } = await deps.doc.send(
-    new GetCommand({ TableName: deps.tables.reservations, Key: { reservationId }, ConsistentRead: true }),
-  );
-  return Item as ReservationRecord | undefined;
+/** One record by its key, read consistently from the base table. */
+async function readRecord<T>(deps: Deps, table: keyof Deps['tables'], key: Record<string, string>): Promise<T | undefined> {
+  const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tables[table], Key: key, ConsistentRead: true }));
+  return Item as T | undefined;
+}
+
+export function readReservation(deps: Deps, reservationId: string): Promise<ReservationRecord | undefined> {
+  return readRecord(deps, 'reservations', { reservationId });
 }
 
 /** The notification a SendNotification command recorded (its id is the command id). */
-export async function readNotification(deps: Deps, notificationId: string): Promise<NotificationRecord | undefined> {
-  const { Item } = await deps.doc.send(
-    new GetCommand({ TableName: deps.tables.notifications, Key: { notificationId }, ConsistentRead: true }),
-  );
-  return Item as NotificationRecord | undefined;
+export function readNotification(deps: Deps, notificationId: string): Promise<NotificationRecord | undefined> {
+  return readRecord(deps, 'notifications', { notificationId });
 }
 
-export async function readPayment(deps: Deps, orderId: string): Promise<PaymentRecord | undefined> {
-  const { Item } = await deps.doc.send(
-    new GetCommand({ TableName: deps.tables.payments, Key: { orderId }, ConsistentRead: true }),
-  );
-  return Item as PaymentRecord | undefined;
+export function readPayment(deps: Deps, orderId: string): Promise<PaymentRecord | undefined> {
+  return readRecord(deps, 'payments', { orderId });
 }

@@ -5,7 +5,8 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { PermanentCommandError, RetryLaterError } from '../../src/participants/errors';
 import * as gateway from '../../src/participants/gateway';
-import { getPayment, handlePaymentCommand } from '../../src/participants/payment';
+import { handlePaymentCommand } from '../../src/participants/payment';
+import { readPayment } from '../../src/participants/records';
 import { createTestAws, type TestAws } from '../support/aws';
 import { charge, participantDeps, refund, uid, voidPayment } from './helpers';
 
@@ -26,7 +27,7 @@ describe('ChargePayment', () => {
     const orderId = uid('order');
     const reply = await handlePaymentCommand(charge(orderId, 'tok_success', 59.97, 'EUR'), participantDeps(aws));
     expect(reply).toEqual({ type: 'PAYMENT_CAPTURED', paymentId: `ch_${orderId}`, amount: 59.97, currency: 'EUR' });
-    expect(await getPayment(participantDeps(aws), orderId)).toMatchObject({
+    expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({
       status: 'CAPTURED',
       chargeId: `ch_${orderId}`,
       amount: 59.97,
@@ -41,7 +42,7 @@ describe('ChargePayment', () => {
     const second = await handlePaymentCommand(charge(orderId, 'tok_success'), participantDeps(aws));
     expect(second).toEqual(first);
     expect(callsFor(orderId)).toBe(1);
-    expect(await getPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED', attempts: 1 });
+    expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED', attempts: 1 });
   });
 
   it('gives concurrent duplicates one outcome and one gateway call: the others wait for it', async () => {
@@ -57,7 +58,7 @@ describe('ChargePayment', () => {
     expect(callsFor(orderId)).toBe(1);
     // Asked again later, a waiting duplicate answers with the recorded capture.
     expect(await handlePaymentCommand(charge(orderId, 'tok_slow'), deps)).toEqual(captured);
-    expect(await getPayment(deps, orderId)).toMatchObject({ status: 'CAPTURED', attempts: 1 });
+    expect(await readPayment(deps, orderId)).toMatchObject({ status: 'CAPTURED', attempts: 1 });
   });
 
   it.each([
@@ -67,14 +68,14 @@ describe('ChargePayment', () => {
     const orderId = uid('order');
     expect(await handlePaymentCommand(charge(orderId, token), participantDeps(aws))).toEqual({ type: 'PAYMENT_DECLINED', reason });
     expect(await handlePaymentCommand(charge(orderId, token), participantDeps(aws))).toEqual({ type: 'PAYMENT_DECLINED', reason });
-    expect(await getPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'DECLINED', reason, attempts: 1 });
+    expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'DECLINED', reason, attempts: 1 });
   });
 
   it('declines an invalid amount without calling the gateway', async () => {
     const orderId = uid('order');
     const reply = await handlePaymentCommand(charge(orderId, 'tok_success', 0), participantDeps(aws));
     expect(reply).toEqual({ type: 'PAYMENT_DECLINED', reason: 'invalid amount 0' });
-    expect(await getPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'DECLINED', attempts: 0 });
+    expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'DECLINED', attempts: 0 });
     expect(callsFor(orderId)).toBe(0);
   });
 
@@ -84,7 +85,7 @@ describe('ChargePayment', () => {
     const started = Date.now();
     const pending = handlePaymentCommand(charge(orderId, 'tok_slow'), deps);
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(await getPayment(deps, orderId)).toMatchObject({ status: 'IN_FLIGHT' });
+    expect(await readPayment(deps, orderId)).toMatchObject({ status: 'IN_FLIGHT' });
 
     expect(await pending).toMatchObject({ type: 'PAYMENT_CAPTURED', paymentId: `ch_${orderId}` });
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
@@ -114,7 +115,7 @@ describe('ChargePayment', () => {
     const reply = await handlePaymentCommand(charge(orderId, 'tok_success'), participantDeps(aws));
 
     expect(reply).toEqual({ type: 'PAYMENT_CAPTURED', paymentId: `ch_${orderId}`, amount: 50, currency: 'EUR' });
-    expect(await getPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED', attempts: 2 });
+    expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED', attempts: 2 });
   });
 });
 
@@ -128,7 +129,7 @@ describe('VoidPayment', () => {
 
     expect(late).toEqual({ type: 'PAYMENT_DECLINED', reason: 'voided' });
     expect(callsFor(orderId)).toBe(0);
-    const record = await getPayment(participantDeps(aws), orderId);
+    const record = await readPayment(participantDeps(aws), orderId);
     expect(record).toMatchObject({ status: 'VOIDED' });
     expect(record?.capturedAt).toBeUndefined();
   });
@@ -142,7 +143,7 @@ describe('VoidPayment', () => {
       amount: 75,
       currency: 'USD',
     });
-    expect(await getPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED' });
+    expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED' });
   });
 
   it('after a decline: reports the decline', async () => {
@@ -181,7 +182,7 @@ describe('VoidPayment', () => {
       amount: 30,
       currency: 'EUR',
     });
-    expect(await getPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED', attempts: 2 });
+    expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED', attempts: 2 });
   });
 });
 
@@ -196,7 +197,7 @@ describe('RefundPayment', () => {
     expect(first).toEqual({ type: 'REFUND_ISSUED', refundId: `rf_${orderId}`, amount: 40 });
     expect(second).toEqual(first);
     expect(callsFor(orderId)).toBe(1);
-    expect(await getPayment(participantDeps(aws), orderId)).toMatchObject({
+    expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({
       status: 'REFUNDED',
       refundId: `rf_${orderId}`,
       refundedAmount: 40,
@@ -219,6 +220,6 @@ describe('RefundPayment', () => {
     await handlePaymentCommand(charge(orderId, 'tok_success', 30), participantDeps(aws));
     await expect(handlePaymentCommand(refund(orderId, 31), participantDeps(aws))).rejects.toThrow(/does not match/);
     await expect(handlePaymentCommand(refund(orderId, 30, 'EUR', 'ch_other'), participantDeps(aws))).rejects.toThrow(/does not match/);
-    expect(await getPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED' });
+    expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED' });
   });
 });
