@@ -40,9 +40,9 @@ async function post(baseUrl: string, pathName: string, body: unknown, method = '
   return (await res.json()) as Record<string, unknown>;
 }
 
-async function oneRun(endpoint: string, orders: number, concurrency: number): Promise<RunResult> {
+async function oneRun(aws: { endpoint: string; dynamodbEndpoint: string }, orders: number, concurrency: number): Promise<RunResult> {
   const prefix = `b${Date.now().toString(36)}-`;
-  const env = { ...process.env, AWS_ENDPOINT_URL: endpoint, RESOURCE_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'error', RECEIVE_WAIT_SECONDS: '5', SWEEP_INTERVAL_MS: '600000' };
+  const env = { ...process.env, AWS_ENDPOINT_URL: aws.endpoint, AWS_ENDPOINT_URL_DYNAMODB: aws.dynamodbEndpoint, AWS_ENDPOINT_URL_SQS: aws.endpoint, RESOURCE_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'error', RECEIVE_WAIT_SECONDS: '5', SWEEP_INTERVAL_MS: '600000' };
   const config = loadConfig(env);
   // A client of its own for set-up and polling, so the service's counters hold only its own requests.
   const observer = createAwsClients(config);
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   try {
     for (let i = 0; i < runs; i++) {
-      const r = await oneRun(aws.endpoint, orders, concurrency);
+      const r = await oneRun(aws, orders, concurrency);
       console.error(`run ${i + 1}: ${r.sagasPerSecond.toFixed(1)} sagas/s, p50 ${r.latencyP50Ms} ms, p90 ${r.latencyP90Ms} ms`);
       results.push(r);
     }

@@ -33,6 +33,8 @@ export const CRASH_POINTS: readonly string[] = [
 
 export interface ServiceEnv {
   endpoint: string;
+  /** DynamoDB's own endpoint (DynamoDB Local), or `endpoint` again. */
+  dynamodbEndpoint: string;
   prefix: string;
   redisUrl: string;
   /** Directory for logs, send counts and crash once-files. */
@@ -48,6 +50,8 @@ export function serviceEnvironment(base: ServiceEnv, options: ChaosOptions, extr
     ...inherited,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ENDPOINT_URL: base.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: base.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SQS: base.endpoint,
     AWS_REGION: 'us-east-1',
     RESOURCE_PREFIX: base.prefix,
     REDIS_URL: base.redisUrl,

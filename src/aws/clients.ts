@@ -16,13 +16,26 @@ export interface AwsClients {
   requestCounts: Map<string, number>;
 }
 
-type AwsConfig = Pick<Config, 'awsEndpoint' | 'awsRegion'>;
+/**
+ * Where each service answers. `dynamodbEndpoint` / `sqsEndpoint` win over the common `awsEndpoint`;
+ * none at all means real AWS (the SDK's own resolution).
+ */
+export type AwsConfig = Pick<Config, 'awsRegion'> &
+  Partial<Pick<Config, 'awsEndpoint' | 'dynamodbEndpoint' | 'sqsEndpoint'>>;
 
-function clientConfig(config: AwsConfig) {
-  const local = config.awsEndpoint !== undefined;
+/** The endpoint a client for `service` uses under `config` (undefined: real AWS). */
+export function serviceEndpoint(config: AwsConfig, service: 'dynamodb' | 'sqs'): string | undefined {
+  return (service === 'dynamodb' ? config.dynamodbEndpoint : config.sqsEndpoint) ?? config.awsEndpoint;
+}
+
+function clientConfig(config: AwsConfig, service: 'dynamodb' | 'sqs') {
+  // Explicit, per service: the SDK reads AWS_ENDPOINT_URL_DYNAMODB / _SQS only when a client has no
+  // `endpoint`, and config (tests, bench, chaos) may name endpoints that are not in process.env.
+  const endpoint = serviceEndpoint(config, service);
+  const local = endpoint !== undefined;
   return {
     region: config.awsRegion,
-    endpoint: config.awsEndpoint,
+    endpoint,
     maxAttempts: 6,
     // Enough sockets for every consumer's long poll plus a burst of writes; a request that hangs
     // (an outage, a paused emulator) times out and is retried instead of waiting forever. The
@@ -43,8 +56,8 @@ function clientConfig(config: AwsConfig) {
 
 export function createAwsClients(config: AwsConfig): AwsClients {
   const requestCounts = new Map<string, number>();
-  const ddb = new DynamoDBClient(clientConfig(config));
-  const sqs = new SQSClient(clientConfig(config));
+  const ddb = new DynamoDBClient(clientConfig(config, 'dynamodb'));
+  const sqs = new SQSClient(clientConfig(config, 'sqs'));
   const count = (service: string, commandName: unknown): void => {
     const key = `${service}.${String(commandName ?? 'unknown').replace(/Command$/, '')}`;
     requestCounts.set(key, (requestCounts.get(key) ?? 0) + 1);

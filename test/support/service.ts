@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { putEventInventory, readNotification, type TicketTypeInput } from '../../src/participants';
 import { startService, type Core } from '../../src/service';
-import { createTestAws, type TestAws } from './aws';
+import { createTestAws, TEST_AWS_ENV, type TestAws } from './aws';
 
 export interface TestService {
   aws: TestAws;
@@ -21,7 +21,7 @@ export interface TestService {
 
 export function testConfig(prefix: string, overrides: Record<string, string> = {}): Config {
   return loadConfig({
-    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566',
+    ...TEST_AWS_ENV,
     AWS_REGION: 'us-east-1',
     RESOURCE_PREFIX: prefix,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -102,6 +102,8 @@ export function workerEnv(config: Config, extra: Record<string, string> = {}): N
   return {
     ...process.env,
     AWS_ENDPOINT_URL: config.awsEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: config.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SQS: config.sqsEndpoint,
     AWS_REGION: config.awsRegion,
     RESOURCE_PREFIX: config.resourcePrefix,
     HOLD_SECONDS: String(config.holdSeconds),
