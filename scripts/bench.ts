@@ -53,8 +53,8 @@ async function oneRun(aws: { endpoint: string; dynamodbEndpoint: string }, order
   try {
     const eventId = `bench-${randomUUID()}`;
     await post(baseUrl, `/events/${eventId}/inventory`, { eventName: 'Bench', ticketTypes: [{ ticketType: 'GA', totalQuantity: orders, price: 10, currency: 'EUR' }] }, 'PUT');
-    const counts = service.core.clients.requestCounts;
-    counts.clear();
+    const meter = service.core.clients.meter;
+    meter.reset();
     const placedAt = new Map<string, number>();
     const latencies: number[] = [];
     const started = Date.now();
@@ -83,7 +83,7 @@ async function oneRun(aws: { endpoint: string; dynamodbEndpoint: string }, order
       );
     }
     const seconds = (Date.now() - started) / 1000;
-    const requestsPerSaga = Object.fromEntries([...counts.entries()].map(([op, n]) => [op, n / orders]));
+    const requestsPerSaga = Object.fromEntries(Object.entries(meter.snapshot().requests).map(([op, n]) => [op, n / orders]));
     return { orders, seconds, sagasPerSecond: orders / seconds, latencyP50Ms: percentile(latencies, 0.5), latencyP90Ms: percentile(latencies, 0.9), requestsPerSaga };
   } finally {
     await service.stop();

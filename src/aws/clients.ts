@@ -1,19 +1,21 @@
 /**
  * The AWS SDK clients. The same code talks to the emulator, LocalStack or AWS: only the endpoint
  * differs. The SDK's standard retry mode already retries throttling, 5xx and network errors with
- * backoff; a request counter middleware lets benchmarks count real requests, not estimates.
+ * backoff. A cost meter (observability/cost-meter.ts) counts every call, asks DynamoDB for its
+ * consumed capacity and prices it, so benchmarks and /metrics read real requests, not estimates.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from '../config/config';
+import { CostMeter } from '../observability/cost-meter';
 
 export interface AwsClients {
   ddb: DynamoDBClient;
   doc: DynamoDBDocumentClient;
   sqs: SQSClient;
-  /** Requests sent, by `Service.Operation`. */
-  requestCounts: Map<string, number>;
+  /** Requests, capacity units and dollars of every call these clients made. */
+  meter: CostMeter;
 }
 
 /**
@@ -55,18 +57,13 @@ function clientConfig(config: AwsConfig, service: 'dynamodb' | 'sqs') {
 }
 
 export function createAwsClients(config: AwsConfig): AwsClients {
-  const requestCounts = new Map<string, number>();
   const ddb = new DynamoDBClient(clientConfig(config, 'dynamodb'));
   const sqs = new SQSClient(clientConfig(config, 'sqs'));
-  const count = (service: string, commandName: unknown): void => {
-    const key = `${service}.${String(commandName ?? 'unknown').replace(/Command$/, '')}`;
-    requestCounts.set(key, (requestCounts.get(key) ?? 0) + 1);
-  };
-  const step = { step: 'finalizeRequest', name: 'eventticketRequestCounter' } as const;
-  ddb.middlewareStack.add((next, context) => (args) => (count('DynamoDB', context.commandName), next(args)), step);
-  sqs.middlewareStack.add((next, context) => (args) => (count('SQS', context.commandName), next(args)), step);
+  const meter = new CostMeter();
+  meter.attachDynamoDb(ddb);
+  meter.attachSqs(sqs);
   const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
-  return { ddb, doc, sqs, requestCounts };
+  return { ddb, doc, sqs, meter };
 }
 
 export function destroyAwsClients(clients: AwsClients): void {
