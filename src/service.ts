@@ -18,6 +18,8 @@ import { injectDuplicateDeliveries } from './messaging/duplicate-delivery';
 import { PoisonMessageError } from './messaging/errors';
 import { resolveQueueUrls, type QueueUrls } from './messaging/queues';
 import type { Logger } from './observability/logger';
+import { createMetrics, type Metrics } from './observability/metrics';
+import { startMetricsServer } from './observability/metrics-server';
 import { DeadLetterOps } from './ops/dead-letter-ops';
 import { readQueueDepths } from './ops/queue-depths';
 import { StuckSagas, stuckRules } from './ops/stuck-sagas';
@@ -44,6 +46,8 @@ export interface Core {
   runtime: SagaRuntime;
   participantDeps: ParticipantDeps;
   logger: Logger;
+  /** Prometheus registry and the observers that feed it (served when config.metricsPort is set). */
+  metrics: Metrics;
 }
 
 export interface CoreOptions {
@@ -58,7 +62,13 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   const queues = await resolveQueueUrls(clients.sqs, names);
   const store = new SagaStore(clients.doc, names.tables);
   const dispatcher = new Dispatcher(clients.sqs, queues);
-  const runtime = new SagaRuntime({ store, dispatcher, logger, holdSeconds: config.holdSeconds });
+  const orders = new OrderQueries(clients.doc, names.tables);
+  const metrics = createMetrics({
+    meter: clients.meter,
+    queueDepths: () => readQueueDepths(clients.sqs, queues),
+    stuckListing: () => new StuckSagas({ store, orders, rules: stuckRules(config.stuckAfterMs) }).list(0),
+  });
+  const runtime = new SagaRuntime({ store, dispatcher, logger, holdSeconds: config.holdSeconds, observer: metrics.sagaObserver });
   const participantDeps: ParticipantDeps = {
     doc: clients.doc,
     tables: names.tables,
@@ -66,7 +76,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     paymentSlowMs: config.paymentSlowMs,
     onInventoryChanged: options.onInventoryChanged,
   };
-  return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger };
+  return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger, metrics };
 }
 
 /** A participant handler whose impossible commands go straight to the DLQ. */
@@ -94,6 +104,7 @@ export function createCoreWorkers(core: Core, roles: WorkerRole[] = ALL_WORKER_R
       runtime: core.runtime,
       dispatcher: core.dispatcher,
       participants: { inventory: handler, payment: handler, notification: handler },
+      observer: core.metrics.consumerObserver,
     },
     roles,
   );
@@ -119,6 +130,8 @@ export interface RunningService {
   core: Core;
   /** The HTTP server, when this process serves the API. */
   server?: Server;
+  /** The port GET /metrics answers on, when config.metricsPort is set. */
+  metricsPort?: number;
   /** Graceful: stop accepting, let in-flight work finish, close connections. */
   stop(): Promise<void>;
 }
@@ -154,6 +167,13 @@ export async function startService(config: Config, logger: Logger, options: { sw
     stops.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));
     logger.info('API listening', { port: (listening.address() as AddressInfo).port });
   }
+  let metricsPort: number | undefined;
+  if (config.metricsPort !== undefined) {
+    const metricsServer = await startMetricsServer(core.metrics.registry, config.metricsPort);
+    metricsPort = metricsServer.port;
+    stops.push(() => metricsServer.stop());
+    logger.info('metrics listening', { port: metricsPort, path: '/metrics' });
+  }
   if (config.mode !== 'api') {
     const workers = createCoreWorkers(core);
     workers.start();
@@ -168,6 +188,7 @@ export async function startService(config: Config, logger: Logger, options: { sw
   return {
     core,
     server,
+    metricsPort,
     stop: async () => {
       await Promise.allSettled(stops.map((stop) => stop()));
       await closeRedis(redis);

@@ -32,6 +32,8 @@ export interface ReceivedMessage {
   groupId?: string;
   deduplicationId?: string;
   correlationId?: string;
+  /** When SQS accepted it (ms since the epoch). */
+  sentAt?: number;
 }
 
 export interface ConsumerOptions<T> {
@@ -47,6 +49,18 @@ export interface ConsumerOptions<T> {
   waitSeconds: number;
   maxReceives: number;
   logger: Logger;
+  /** Told of each message received (its age) and each handler failure (metrics). */
+  observer?: ConsumerObserver;
+}
+
+/** How a handler failed: poison (to the DLQ at once), exhausted (DLQ after maxReceives), retry. */
+export type HandlerErrorKind = 'poison' | 'exhausted' | 'retry' | 'retry_later';
+
+export interface ConsumerObserver {
+  /** A message was received `ageMs` after it was sent. */
+  received(consumer: string, ageMs: number): void;
+  /** A handler failed; `error` is the error's class name. */
+  failed(consumer: string, kind: HandlerErrorKind, error: string): void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -62,6 +76,7 @@ function toReceived(m: Message): ReceivedMessage {
     receiptHandle: m.ReceiptHandle ?? '',
     body: m.Body ?? '',
     receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
+    sentAt: m.Attributes?.SentTimestamp === undefined ? undefined : Number(m.Attributes.SentTimestamp),
     groupId: m.Attributes?.MessageGroupId,
     deduplicationId: m.Attributes?.MessageDeduplicationId,
     correlationId: m.MessageAttributes?.correlationId?.StringValue,
@@ -116,7 +131,7 @@ export class QueueConsumer<T> {
             MaxNumberOfMessages: Math.min(10, free),
             WaitTimeSeconds: waitSeconds,
             VisibilityTimeout: this.options.leaseSeconds,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId', 'MessageDeduplicationId'],
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId', 'MessageDeduplicationId', 'SentTimestamp'],
             MessageAttributeNames: ['All'],
           }),
         );
@@ -127,7 +142,13 @@ export class QueueConsumer<T> {
         await sleep(500);
         continue;
       }
-      for (const chain of this.chains(messages.map(toReceived))) {
+      const received = messages.map(toReceived);
+      const observer = this.options.observer;
+      if (observer) {
+        const now = Date.now();
+        for (const m of received) if (m.sentAt !== undefined) observer.received(name, Math.max(0, now - m.sentAt));
+      }
+      for (const chain of this.chains(received)) {
         this.inFlight += chain.length;
         void this.processChain(chain);
       }
@@ -211,6 +232,7 @@ export class QueueConsumer<T> {
     const parsed = parse(message.body);
     if (!parsed.ok) {
       settled();
+      this.options.observer?.failed(name, 'poison', 'UnparseableMessage');
       await this.deadLetter(message, `poison: ${parsed.reason}`);
       return true;
     }
@@ -222,6 +244,10 @@ export class QueueConsumer<T> {
     } catch (error) {
       settled();
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const errorName = error instanceof Error ? error.name : typeof error;
+      const kind: HandlerErrorKind =
+        error instanceof RetryLaterError ? 'retry_later' : error instanceof PoisonMessageError ? 'poison' : message.receiveCount >= maxReceives ? 'exhausted' : 'retry';
+      this.options.observer?.failed(name, kind, errorName);
       if (error instanceof RetryLaterError) {
         logger.debug('handler asked to retry later', { consumer: name, messageId: message.messageId, error: reason });
         await this.setVisibility(message, Math.min(43200, Math.ceil(error.retryAfterMs / 1000))).catch(() => undefined);

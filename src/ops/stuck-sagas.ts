@@ -117,6 +117,8 @@ export interface StuckListing {
   scanned: number;
   /** How many of them are stuck (items holds at most the limit asked for). */
   total: number;
+  /** The open sagas looked at, by saga state. */
+  openByState: Record<string, number>;
   /** True when the scan stopped at its bound (maxScanned): more open sagas may exist, unlooked at. */
   truncated: boolean;
   checkedAt: string;
@@ -163,16 +165,18 @@ export class StuckSagas {
     const now = this.now();
     const ids = [...candidates];
     const stuck: StuckSaga[] = [];
+    const openByState: Record<string, number> = {};
     for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
       const sagas = await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map((id) => this.deps.store.load(id)));
       for (const saga of sagas) {
         if (!saga) continue;
+        openByState[saga.sagaState] = (openByState[saga.sagaState] ?? 0) + 1;
         const verdict = assessStuck(saga, now, this.deps.rules);
         if (verdict) stuck.push(stuckView(saga, verdict));
       }
     }
     stuck.sort((a, b) => b.stuckForMs - a.stuckForMs || (a.orderId < b.orderId ? -1 : 1));
-    return { items: stuck.slice(0, limit), scanned: ids.length, total: stuck.length, truncated, checkedAt: now.toISOString() };
+    return { items: stuck.slice(0, limit), scanned: ids.length, total: stuck.length, openByState, truncated, checkedAt: now.toISOString() };
   }
 }
 

@@ -16,6 +16,8 @@ export interface TestService {
   config: Config;
   /** http://127.0.0.1:<port> of the API. */
   baseUrl: string;
+  /** http://127.0.0.1:<port>/metrics, when METRICS_PORT was given. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startTestService(overrides: Record<string, string> = {}, o
     core: running.core,
     config,
     baseUrl: `http://127.0.0.1:${port}`,
+    metricsUrl: running.metricsPort === undefined ? undefined : `http://127.0.0.1:${running.metricsPort}/metrics`,
     stop: async () => {
       await running.stop();
       await aws.cleanup();
