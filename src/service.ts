@@ -14,7 +14,7 @@ import { closeRedis, createRedis } from './cache/redis';
 import { createAwsClients, destroyAwsClients, type AwsClients } from './aws/clients';
 import type { Config } from './config/config';
 import { resourceNames, type ResourceNames } from './infra/resources';
-import { injectDuplicateDeliveries } from './messaging/duplicate-delivery';
+import { injectDuplicateDeliveries } from './fault-injection/duplicate-delivery';
 import { resolveQueueUrls, type QueueUrls } from './messaging/queues';
 import type { Logger } from './observability/logger';
 import { DeadLetterOps } from './ops/dead-letter-ops';
