@@ -66,7 +66,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const finished = new Counter({ name: 'eventticket_orders_finished_total', help: 'Sagas that reached a final state, by outcome', labelNames: ['outcome'], registers });
   const handlerErrors = new Counter({
     name: 'eventticket_handler_errors_total',
-    help: 'Message handler failures by consumer, kind (poison, exhausted, retry, retry_later) and error class',
+    help: 'Message handler failures by consumer, kind (poison, exhausted, retry, retry_later, timeout) and error class',
     labelNames: ['consumer', 'kind', 'error'],
     registers,
   });
