@@ -44,7 +44,7 @@ export interface ServiceEnv {
 export function serviceEnvironment(base: ServiceEnv, options: ChaosOptions, extra: Record<string, string>): NodeJS.ProcessEnv {
   const inherited = { ...process.env };
   for (const name of Object.keys(inherited)) {
-    if (name.startsWith('FAULT_') || name === 'PORT' || name === 'SERVICE_MODE') delete inherited[name];
+    if (name.startsWith('FAULT_') || name === 'PORT' || name === 'METRICS_PORT' || name === 'SERVICE_MODE') delete inherited[name];
   }
   return {
     ...inherited,
