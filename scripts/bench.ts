@@ -451,7 +451,7 @@ function report(configs: Engines[], results: RunResult[], byOutcome: Record<stri
     row('completed sagas/s', med((r) => r.sagasPerSecond)),
     row('POST → COMPLETED p50 (ms)', med((r) => r.p50Ms, 0)),
     row('POST → COMPLETED p99 (ms)', med((r) => r.p99Ms, 0)),
-    ...cpuKeys.map((k) => row(`CPU per saga: ${k} (ms)`, med((r) => r.cpuMsPerSaga[k] ?? 0))),
+    ...cpuKeys.map((k) => row(`CPU per saga: ${k} (ms)`, med((r) => r.cpuMsPerSaga[k] ?? 0).map((v, i) => (cols[i]!.some((r) => k in r.cpuMsPerSaga) ? v : '—')))),
     row('DynamoDB requests per order', med((r) => r.cost.dynamodb, 2)),
     row('SQS requests per order', med((r) => r.cost.sqs, 2)),
     row('WRU per order', med((r) => r.cost.wru, 1)),
