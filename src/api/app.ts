@@ -24,6 +24,7 @@ import { machinesRouter, orderSagaDefinition } from './routes/machines';
 import { opsRouter, type OpsDeps } from './routes/ops';
 import { ordersRouter } from './routes/orders';
 import { sagasRouter } from './routes/sagas';
+import { MachineVersionUnavailableError } from '../runtime/version-wait';
 
 export interface AppDeps {
   runtime: SagaRuntime;
@@ -129,6 +130,10 @@ export function createApp(deps: AppDeps): express.Express {
 
 function toProblem(error: unknown): ProblemError | undefined {
   if (error instanceof ProblemError) return error;
+  if (error instanceof MachineVersionUnavailableError) {
+    // Operational, not a bug: the saga runs on a machine version this build lacks (a rollout).
+    return new ProblemError('service-unavailable', `${error.message}; retry later`, undefined, { reason: 'unknown machine version', machineVersion: error.machineVersion });
+  }
   if (error instanceof InvalidCursorError) {
     return new ProblemError('invalid-cursor', error.message, [{ field: 'cursor', message: error.message }]);
   }

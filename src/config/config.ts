@@ -3,6 +3,7 @@
  * variable fails the process with the variable's name instead of misbehaving later.
  */
 import Ajv from 'ajv';
+import { isKnownMachineVersion, knownMachineVersions, START_VERSION } from '../../machines/order-saga/registry';
 
 export interface Config {
   /** Where DynamoDB and SQS answer; undefined means real AWS. */
@@ -41,6 +42,16 @@ export interface Config {
   mode: 'all' | 'api' | 'worker';
   /** Fault injection (tests, chaos): the share of sent messages SQS will deliver twice. 0 in production. */
   faultDuplicateRate: number;
+  /**
+   * The order-saga machine version new orders start on (ORDER_SAGA_START_VERSION; default the
+   * registry's START_VERSION). Open sagas keep theirs. Must be a version this build has.
+   */
+  sagaStartVersion: string;
+  /**
+   * The first wait (s) before an event of a saga on a machine version this build lacks is looked
+   * at again; it doubles per delivery up to 15 min (src/runtime/version-wait.ts).
+   */
+  machineVersionRetrySeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -68,6 +79,8 @@ const schema = {
     MAX_BODY_BYTES: { type: 'string', pattern: '^[0-9]+$' },
     SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
     FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
+    ORDER_SAGA_START_VERSION: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,20}$' },
+    MACHINE_VERSION_RETRY_SECONDS: { type: 'string', pattern: '^([1-9]|[1-9][0-9]|[1-8][0-9][0-9]|900)$' },
   },
 } as const;
 
@@ -81,6 +94,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const int = (name: string, fallback: number): number => (env[name] === undefined ? fallback : Number(env[name]));
+  const sagaStartVersion = env.ORDER_SAGA_START_VERSION ?? START_VERSION;
+  if (!isKnownMachineVersion(sagaStartVersion)) {
+    throw new ConfigError(`invalid configuration: ORDER_SAGA_START_VERSION: ${sagaStartVersion} is not a machine version of this build (${knownMachineVersions().join(', ')})`);
+  }
   return {
     awsEndpoint: env.AWS_ENDPOINT_URL || undefined,
     awsRegion: env.AWS_REGION ?? 'us-east-1',
@@ -100,5 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024),
     mode: (env.SERVICE_MODE as Config['mode'] | undefined) ?? 'all',
     faultDuplicateRate: env.FAULT_DUPLICATE_RATE === undefined ? 0 : Number(env.FAULT_DUPLICATE_RATE),
+    sagaStartVersion,
+    machineVersionRetrySeconds: int('MACHINE_VERSION_RETRY_SECONDS', 30),
   };
 }
