@@ -188,6 +188,8 @@ export class SagaRuntime {
         if (isLastVersionWait(receiveCount)) throw new MachineVersionWaitExhaustedError(orderId, error.found, receiveCount);
         throw new MachineVersionUnavailableError(orderId, error.found, versionWaitDelayMs(receiveCount, this.deps.versionWaitBaseMs), receiveCount);
       }
+      // The saga is readable here (again): a mark left by a build that could not read it goes.
+      if (stored.versionWait) await store.clearVersionWait(stored);
       if (!decision?.changed) {
         logger.debug('event ignored in this state', { ...log, state: stored.sagaState });
         return { outcome: 'ignored', saga: stored };

@@ -257,6 +257,23 @@ export class SagaStore {
     }
   }
 
+  /** Removes the version-wait mark, if the saga is still at the version read (a step removes it too). */
+  async clearVersionWait(saga: StoredSaga): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.orders,
+          Key: { orderId: saga.orderId },
+          UpdateExpression: 'REMOVE versionWait',
+          ConditionExpression: 'sagaVersion = :version',
+          ExpressionAttributeValues: { ':version': saga.sagaVersion },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
   /**
    * Takes the right to re-send this saga's outbox now, compare-and-set on the lease last seen, so
    * that of all the sweeping workers one re-sends. Touches nothing a step's commit checks.

@@ -14,7 +14,9 @@ import {
   type OperatorRequest,
   type StuckSagas,
 } from '../../ops/stuck-sagas';
+import { summarizeVersionWaits, versionWaitOf, type VersionWaitingSaga } from '../../ops/version-waits';
 import { UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
+import { isKnownMachineVersion, knownMachineVersions } from '../../../machines/order-saga';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { ctxOf } from '../context';
 import { ProblemError } from '../problem';
@@ -80,6 +82,15 @@ function sagaSummary(saga: StoredSaga) {
   return { orderId: saga.orderId, state: saga.sagaState, status: saga.status, version: saga.sagaVersion };
 }
 
+/** The open sagas that wait on a machine version, longest waiting first. */
+function versionWaits(sagas: readonly StoredSaga[]): VersionWaitingSaga[] {
+  const here = knownMachineVersions();
+  return sagas
+    .map((saga) => versionWaitOf(saga, isKnownMachineVersion, here))
+    .filter((w): w is VersionWaitingSaga => w !== null)
+    .sort((a, b) => (a.since ?? '~').localeCompare(b.since ?? '~') || a.orderId.localeCompare(b.orderId));
+}
+
 /** Maps the saga actions' errors to problems. */
 async function sagaAction<T>(orderId: string, action: () => Promise<T>): Promise<T> {
   try {
@@ -99,14 +110,34 @@ export function opsRouter(deps: OpsRouteDeps): Router {
   // One glance for a person or a monitor: anything non-zero under stuck or deadLetters needs someone.
   router.get('/ops/overview', async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
-    const [listing, queues] = await Promise.all([deps.stuck.list(1), deps.queueDepths()]);
+    const [scan, queues] = await Promise.all([deps.stuck.scanOpen(), deps.queueDepths()]);
+    const listing = deps.stuck.judge(scan, 1);
+    const waits = summarizeVersionWaits(versionWaits(scan.sagas));
     res.setHeader('Cache-Control', 'no-store');
     res.json({
       checkedAt: listing.checkedAt,
       sagas: { open: listing.scanned, stuck: listing.total, truncated: listing.truncated },
       deadLetters: queues.dlq.visible + queues.dlq.inFlight + queues.dlqFifo.visible + queues.dlqFifo.inFlight,
+      // Sagas whose events wait for a build that knows their machine version (a rollout, a rollback).
+      unknownMachineVersion: { ...waits, problem: waits.sagas > 0 ? 'unknown machine version' : null },
       queues,
-      links: { stuck: '/ops/sagas/stuck', deadLetters: '/ops/dlq' },
+      links: { stuck: '/ops/sagas/stuck', deadLetters: '/ops/dlq', machineVersions: '/ops/sagas/machine-versions' },
+    });
+  });
+
+  // Which sagas wait on which machine version, and what this build runs.
+  router.get('/ops/sagas/machine-versions', async (req: Request, res: Response) => {
+    const query = validateLimit(queryOf(req), 'query');
+    const scan = await deps.stuck.scanOpen();
+    const waiting = versionWaits(scan.sagas);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      knownVersions: knownMachineVersions(),
+      ...summarizeVersionWaits(waiting),
+      items: waiting.slice(0, query.limit ?? DEFAULT_STUCK_PAGE_SIZE).map((w) => ({ ...w, problem: 'unknown machine version', links: sagaLinks(w.orderId) })),
+      scanned: scan.scanned,
+      truncated: scan.truncated,
+      checkedAt: scan.checkedAt.toISOString(),
     });
   });
 
