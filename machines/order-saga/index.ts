@@ -6,3 +6,4 @@ export * from './schemas';
 export * from './registry';
 export * from './changelog';
 export { ORDER_SAGA_V2_VERSION, orderSagaV2Machine, reminderDueAt, reminderLeadSeconds } from './v2';
+export * from './migrations';
