@@ -61,6 +61,7 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
 const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/ops\/overview\/?$/, allow: 'GET' },
   { pattern: /^\/ops\/sagas\/stuck\/?$/, allow: 'GET' },
+  { pattern: /^\/ops\/sagas\/machine-versions\/?$/, allow: 'GET' },
   { pattern: /^\/ops\/sagas\/[^/]+\/retry\/?$/, allow: 'POST' },
   { pattern: /^\/ops\/sagas\/[^/]+\/compensate\/?$/, allow: 'POST' },
   { pattern: /^\/ops\/dlq\/?$/, allow: 'GET' },

@@ -67,12 +67,22 @@ describe('the machine registry', () => {
 });
 
 describe('released versions are frozen', () => {
-  it.each(MACHINE_VERSIONS.map((v) => [v.version, v] as const))('v%s behaves exactly as when it was released (pinned fingerprint)', (_version, entry) => {
+  const released = MACHINE_VERSIONS.filter((v) => v.releasedFingerprint !== null);
+
+  it.each(released.map((v) => [v.version, v] as const))('v%s behaves exactly as when it was released (pinned fingerprint)', (_version, entry) => {
     // A failure here means a released machine changed: sagas open on it would now behave
     // differently. Ship the change as a new version instead (docs/versioning.md). Re-pin only a
     // version that has never run in production.
-    expect(entry.releasedFingerprint).not.toBeNull();
     expect(behaviourFingerprint(entry)).toBe(entry.releasedFingerprint);
+  });
+
+  it('v1 and v2 are released; a version not yet released gets its fingerprint printed for pinning', () => {
+    expect(released.map((v) => v.version)).toEqual(expect.arrayContaining(['1', '2']));
+    for (const entry of MACHINE_VERSIONS.filter((v) => v.releasedFingerprint === null)) {
+      const fingerprint = behaviourFingerprint(entry);
+      console.info(`machine v${entry.version} is not released yet; pin releasedFingerprint: '${fingerprint}' once it runs anywhere`);
+      expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    }
   });
 });
 
