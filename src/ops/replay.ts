@@ -104,6 +104,14 @@ export function recordedInput(orderId: string, row: SagaHistoryEntry): OrderSaga
   };
 }
 
+/** `finalState/outcome: EVENT → …`: a recorded saga's path, as the path tests tell it. */
+export function storyOf(history: RecordedSaga): string {
+  const rows = [...history.rows].sort((a, b) => a.version - b.version);
+  const last = rows[rows.length - 1];
+  const events = rows.filter((r) => MACHINE_EVENTS.has(r.eventType)).map((r) => r.eventType);
+  return `${last?.toState ?? 'none'}/${last?.outcome ?? null}: ${events.join(' → ')}`;
+}
+
 /** Replays every history through the candidate. */
 export function replayHistories(histories: readonly RecordedSaga[], candidate: ReplayCandidate): ReplayReport {
   const decider = deciderFor(candidate);

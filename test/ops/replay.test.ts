@@ -11,17 +11,12 @@ import { join } from 'node:path';
 import { machineVersion, sagaEventSchemas } from '../../machines/order-saga';
 import { pathTraces } from '../../machines/order-saga/fingerprint';
 import { readHistoryFile } from '../../src/ops/history-source';
-import { replayHistories, type RecordedSaga } from '../../src/ops/replay';
+import { replayHistories, storyOf } from '../../src/ops/replay';
 import { candidate as broken } from '../fixtures/broken-candidate';
 
 const FIXTURE = join(__dirname, '../fixtures/order-saga-histories.json');
 const fixture = readHistoryFile(FIXTURE);
 
-function storyOf(saga: RecordedSaga): string {
-  const last = saga.rows[saga.rows.length - 1]!;
-  const events = saga.rows.filter((r) => r.eventType in sagaEventSchemas).map((r) => r.eventType);
-  return `${last.toState}/${last.outcome ?? null}: ${events.join(' → ')}`;
-}
 
 /** Sagas that entered awaitingPayment: where v2 also schedules its reminder. */
 const awaitedPayment = fixture.sagas.filter((s) => s.rows.some((r) => r.toState === 'awaitingPayment'));
