@@ -280,7 +280,7 @@ describe('POST /orders/:orderId/cancel', () => {
       type: 'SEATS_RESERVED',
       reservationId: orderId,
       expiresAt: new Date(Date.now() + 60000).toISOString(),
-      amount: 100,
+      amountMinor: 10000,
       currency: 'EUR',
     });
     const res = await request(h.app).post(`/orders/${orderId}/cancel`).send({}).expect(202);
