@@ -18,7 +18,7 @@ import {
 import { PoisonMessageError } from '../messaging/errors';
 import type { Logger } from '../observability/logger';
 import { eventPayload, OrderExistsError, VersionConflictError, type SagaStore, type StoredSaga } from '../store/saga-store';
-import { crashPoint } from './crash-points';
+import { crashPoint } from '../fault-injection/crash-points';
 import type { Dispatcher } from './dispatcher';
 
 export interface PlaceOrder {

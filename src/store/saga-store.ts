@@ -3,7 +3,7 @@
  * (snapshot, version, outbox, recent event ids) so that one conditional transaction of two items
  * — the order item and the next Events row — persists a step: snapshot, order status, history.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { isConditionalCheckFailed } from './dynamo-errors';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaEvent, OrderStatus, PersistedSaga } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
@@ -231,7 +231,7 @@ export class SagaStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }
