@@ -43,7 +43,8 @@ export function queryOf(req: Request): Record<string, unknown> {
   return { ...(req.query as Record<string, unknown>) };
 }
 
-function idempotencyKeyOf(req: Request): string | undefined {
+/** The request's Idempotency-Key header, checked (1-128 visible ASCII characters), if any. */
+export function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get('Idempotency-Key');
   if (key === undefined) return undefined;
   if (!IDEMPOTENCY_KEY_REGEX.test(key)) {
@@ -103,7 +104,7 @@ function accepted(saga: StoredSaga) {
   return { orderId: saga.orderId, status: saga.status, sagaState: saga.sagaState, links: orderLinks(saga.orderId) };
 }
 
-function keyReused(): ProblemError {
+export function keyReused(): ProblemError {
   return new ProblemError('idempotency-key-reused', 'this Idempotency-Key was already used for a different order request', [
     { field: 'Idempotency-Key', message: 'already used with a different body' },
   ]);
