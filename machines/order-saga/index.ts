@@ -5,5 +5,5 @@ export * from './decide';
 export * from './schemas';
 export * from './registry';
 export * from './changelog';
-export { ORDER_SAGA_V2_VERSION, orderSagaV2Machine, reminderDueAt, reminderLeadSeconds } from './v2';
+export { ORDER_SAGA_V3_VERSION, orderSagaV3Machine, reminderDueAt, reminderLeadSeconds } from './v3';
 export * from './migrations';

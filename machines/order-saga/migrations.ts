@@ -10,7 +10,7 @@
 import type { PersistedSaga } from './decide';
 import { FINAL_STATES } from './status';
 import type { SagaCommand } from './types';
-import { reminderDueAt } from './v2';
+import { reminderDueAt } from './v3';
 
 export interface MigrationResult {
   saga: PersistedSaga;
@@ -31,12 +31,12 @@ function refuseEnded(saga: PersistedSaga): void {
 }
 
 /**
- * v1 → v2: same state and context. A saga awaiting payment gets the reminder v2 schedules on
+ * v2 → v3: same state and context. A saga awaiting payment gets the reminder v3 schedules on
  * entering that state (due before its hold ends; a due time already past fires at once, and the
  * reminder is then sent if the saga still awaits payment).
  */
-export function migrateV1toV2(saga: PersistedSaga): MigrationResult {
-  if (saga.machineVersion !== '1') throw new MigrationRefusedError(`v1 → v2 migrates version 1 sagas, not version ${saga.machineVersion}`);
+export function migrateV2toV3(saga: PersistedSaga): MigrationResult {
+  if (saga.machineVersion !== '2') throw new MigrationRefusedError(`v2 → v3 migrates version 2 sagas, not version ${saga.machineVersion}`);
   refuseEnded(saga);
   const context = { ...saga.context, holdReminderSent: false };
   const commands: SagaCommand[] = [];
@@ -45,28 +45,28 @@ export function migrateV1toV2(saga: PersistedSaga): MigrationResult {
     commands.push({ kind: 'ScheduleHoldReminder', commandId: `${orderId}:ScheduleHoldReminder`, orderId, dueAt: reminderDueAt(saga.context) });
   }
   return {
-    saga: { machineVersion: '2', state: saga.state, context, outbox: [...saga.outbox, ...commands] },
+    saga: { machineVersion: '3', state: saga.state, context, outbox: [...saga.outbox, ...commands] },
     commands,
     note: commands.length > 0 ? 'awaiting payment: hold reminder scheduled' : 'same state and context',
   };
 }
 
 /**
- * v2 → v1 (a rollback): same state; the reminder's flag and pending reminder commands dropped. A
- * reminder timer already queued then fires into v1, which ignores it.
+ * v3 → v2 (a rollback): same state; the reminder's flag and pending reminder commands dropped. A
+ * reminder timer already queued then fires into v2, which ignores it.
  */
-export function migrateV2toV1(saga: PersistedSaga): MigrationResult {
-  if (saga.machineVersion !== '2') throw new MigrationRefusedError(`v2 → v1 migrates version 2 sagas, not version ${saga.machineVersion}`);
+export function migrateV3toV2(saga: PersistedSaga): MigrationResult {
+  if (saga.machineVersion !== '3') throw new MigrationRefusedError(`v3 → v2 migrates version 3 sagas, not version ${saga.machineVersion}`);
   refuseEnded(saga);
   const { holdReminderSent: _sent, ...context } = saga.context;
   const outbox = saga.outbox.filter((c) => c.kind !== 'ScheduleHoldReminder' && c.kind !== 'SendHoldReminder');
-  return { saga: { machineVersion: '1', state: saga.state, context, outbox }, commands: [], note: 'reminder dropped' };
+  return { saga: { machineVersion: '2', state: saga.state, context, outbox }, commands: [], note: 'reminder dropped' };
 }
 
 /** Every migration this build has, by `from->to`. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
-  '1->2': migrateV1toV2,
-  '2->1': migrateV2toV1,
+  '2->3': migrateV2toV3,
+  '3->2': migrateV3toV2,
 };
 
 /** The migration from one version to another. @throws MigrationRefusedError when there is none. */

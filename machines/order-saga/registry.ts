@@ -7,9 +7,9 @@
  * Each released version's behaviour is pinned by a fingerprint (test/machines/versions.test.ts).
  */
 import type { OrderSagaMachine } from './machine';
-import { ORDER_SAGA_V1 } from './v1';
 import { ORDER_SAGA_V2 } from './v2';
-import changelogV2 from './changelog/2.json';
+import { ORDER_SAGA_V3 } from './v3';
+import changelogV3 from './changelog/3.json';
 import type { MachineChangelog } from './changelog';
 
 export interface MachineVersion {
@@ -26,12 +26,12 @@ export interface MachineVersion {
 }
 
 export const MACHINE_VERSIONS: readonly MachineVersion[] = [
-  { ...ORDER_SAGA_V1, changelog: null, releasedFingerprint: 'cdddf26caefd214c14112be2ecf81b14ac577d457ede1b8bb44681c6715c6e75' },
-  { ...ORDER_SAGA_V2, changelog: changelogV2 as MachineChangelog, releasedFingerprint: '2081fa3d5dfef0b2a77a13a37564112051a99e7caa5ff676a69a7857c6f09283' },
+  { ...ORDER_SAGA_V2, changelog: null, releasedFingerprint: '5b5d8ed04935f58066f0a884f3b9ca84d8eb3e75981b187c66a3b06184b3b562' },
+  { ...ORDER_SAGA_V3, changelog: changelogV3 as MachineChangelog, releasedFingerprint: '33dbcd376c99338c2f8b6ef17f4cd59a45098941218fbc0ff62b37c15d7b22a4' },
 ];
 
 /** The version new orders start on when the configuration names none. */
-export const START_VERSION = '1';
+export const START_VERSION = '2';
 
 const BY_VERSION = new Map(MACHINE_VERSIONS.map((v) => [v.version, v]));
 

@@ -48,7 +48,7 @@ export class Dispatcher {
     await sendMessages(this.sqs, this.queues.timer, [this.delayed(timer)]);
   }
 
-  /** A timer command becomes the event it raises when due: HOLD_EXPIRED, or (v2) HOLD_REMINDER_DUE. */
+  /** A timer command becomes the event it raises when due: HOLD_EXPIRED, or (machine v3) HOLD_REMINDER_DUE. */
   private timerMessage(command: Extract<SagaCommand, { kind: 'ScheduleHoldExpiry' | 'ScheduleHoldReminder' }>, correlationId: string): OutgoingMessage {
     const expiry = command.kind === 'ScheduleHoldExpiry';
     return this.delayed({

@@ -57,7 +57,7 @@ it('waits on the queue instead of the DLQ, shows in /ops/overview, and is applie
       (s) => (s?.versionWait?.seen ?? 0) >= 2,
       30000,
     );
-    expect(waiting?.versionWait).toMatchObject({ machineVersion: '99', knownVersions: ['1', '2'], eventType: 'SEATS_UNAVAILABLE' });
+    expect(waiting?.versionWait).toMatchObject({ machineVersion: '99', knownVersions: ['2', '3'], eventType: 'SEATS_UNAVAILABLE' });
     expect(waiting?.sagaState).toBe('reserving');
 
     const overview = await http<Overview>(service.baseUrl, 'GET', '/ops/overview');
@@ -70,7 +70,7 @@ it('waits on the queue instead of the DLQ, shows in /ops/overview, and is applie
       'GET',
       '/ops/sagas/machine-versions',
     );
-    expect(listing.body.knownVersions).toEqual(['1', '2']);
+    expect(listing.body.knownVersions).toEqual(['2', '3']);
     expect(listing.body.byVersion).toEqual({ '99': 1 });
     expect(listing.body.items).toEqual([
       expect.objectContaining({ orderId, machineVersion: '99', state: 'reserving', waitingEvent: 'SEATS_UNAVAILABLE', problem: 'unknown machine version' }),
@@ -87,7 +87,7 @@ it('waits on the queue instead of the DLQ, shows in /ops/overview, and is applie
     expect(cancel.body).toMatchObject({ reason: 'unknown machine version', machineVersion: '99' });
 
     // A build that knows the version takes it: here the snapshot becomes readable again.
-    await setMachineVersion(orderId, '1');
+    await setMachineVersion(orderId, '2');
     const moved = await eventually(
       () => core.store.load(orderId),
       (s) => s?.sagaState === 'failed',
@@ -125,7 +125,7 @@ it('is a RetryLaterError with a doubling wait, and at SQS’s redrive bound a de
   // Each held delivery counted on the item (3 at the third receive, 2 at the tenth).
   expect(saga?.versionWait).toMatchObject({ machineVersion: '7', seen: 5 });
   // Readable again, a step clears the mark even when the machine ignores the event.
-  await setMachineVersion(orderId, '1');
+  await setMachineVersion(orderId, '2');
   await expect(core.runtime.deliver(orderId, 'e-11', event, 11)).resolves.toBe('ignored');
   expect((await core.store.load(orderId))?.versionWait).toBeUndefined();
 });

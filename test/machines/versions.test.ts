@@ -1,7 +1,7 @@
 /**
  * Machine versions side by side: the registry, a saga deciding on its own version, each released
- * version frozen by its behaviour fingerprint, and every version's paths pinned (v1's stories are
- * told in order-saga.paths.test.ts; here their count, and v2's stories and count).
+ * version frozen by its behaviour fingerprint, and every version's paths pinned (v2's stories are
+ * told in order-saga.paths.test.ts; here their count, and v3's stories and count).
  */
 import {
   applyEvent,
@@ -18,14 +18,14 @@ import {
 } from '../../machines/order-saga';
 import { behaviourFingerprint, pathTraces, SAMPLE_INPUT } from '../../machines/order-saga/fingerprint';
 
-const reserved = { type: 'SEATS_RESERVED', reservationId: 'o1', expiresAt: '2026-11-25T10:00:00.000Z', amount: 50, currency: 'EUR' } as const;
+const reserved = { type: 'SEATS_RESERVED', reservationId: 'o1', expiresAt: '2026-11-25T10:00:00.000Z', amountMinor: 5000, currency: 'EUR' } as const;
 const input = { ...SAMPLE_INPUT, orderId: 'o1' };
 
 /** The path counts, pinned per version: a graph that grows or shrinks unannounced fails here. */
-const PATH_COUNTS: Record<string, number> = { '1': 14, '2': 23 };
+const PATH_COUNTS: Record<string, number> = { '2': 18, '3': 27 };
 
-/** v2 = v1's fourteen stories, plus each story through awaitingPayment told once more with the reminder in it. */
-const V2_REMINDER_STORIES = [
+/** v3 = v2's fourteen stories, plus each story through awaitingPayment told once more with the reminder in it. */
+const V3_REMINDER_STORIES = [
   'cancelled/declined: SEATS_RESERVED → HOLD_REMINDER_DUE → PAYMENT_DECLINED → SEATS_RELEASED',
   'completed/completed: SEATS_RESERVED → HOLD_REMINDER_DUE → PAYMENT_CAPTURED → SEATS_CONFIRMED → NOTIFICATION_SENT',
   'cancelled/expired: SEATS_RESERVED → HOLD_REMINDER_DUE → HOLD_EXPIRED → SEATS_RELEASED → PAYMENT_DECLINED',
@@ -38,31 +38,31 @@ const V2_REMINDER_STORIES = [
 ];
 
 describe('the machine registry', () => {
-  it('knows versions 1 and 2, v1 being machine.ts; new orders start on START_VERSION', () => {
-    expect(knownMachineVersions()).toEqual(['1', '2']);
-    expect(machineVersion('1').machine).toBe(orderSagaMachine);
+  it('knows versions 1 and 2, v2 being machine.ts; new orders start on START_VERSION', () => {
+    expect(knownMachineVersions()).toEqual(['2', '3']);
+    expect(machineVersion('2').machine).toBe(orderSagaMachine);
     expect(knownMachineVersions()).toContain(START_VERSION);
     expect(startSaga(input).saga.machineVersion).toBe(START_VERSION);
   });
 
   it('refuses a version it does not have, naming the ones it has', () => {
-    expect(() => machineVersion('3')).toThrow(UnknownMachineVersionError);
-    expect(() => machineVersion('3')).toThrow('order-saga machine version 3 is not in this build (it knows 1, 2)');
-    expect(() => startSaga(input, '3')).toThrow(UnknownMachineVersionError);
+    expect(() => machineVersion('4')).toThrow(UnknownMachineVersionError);
+    expect(() => machineVersion('4')).toThrow('order-saga machine version 4 is not in this build (it knows 2, 3)');
+    expect(() => startSaga(input, '4')).toThrow(UnknownMachineVersionError);
   });
 
   it('a saga decides on the version it started on, whatever the start version is now', () => {
-    const onV1 = applyEvent(startSaga(input, '1').saga, reserved);
-    const onV2 = applyEvent(startSaga(input, '2').saga, reserved);
-    expect(onV1.saga.machineVersion).toBe('1');
-    expect(onV2.saga.machineVersion).toBe('2');
+    const onV1 = applyEvent(startSaga(input, '2').saga, reserved);
+    const onV2 = applyEvent(startSaga(input, '3').saga, reserved);
+    expect(onV1.saga.machineVersion).toBe('2');
+    expect(onV2.saga.machineVersion).toBe('3');
     expect(onV1.commands.map((c: SagaCommand) => c.kind)).toEqual(['ChargePayment', 'ScheduleHoldExpiry']);
     expect(onV2.commands.map((c: SagaCommand) => c.kind)).toEqual(['ChargePayment', 'ScheduleHoldExpiry', 'ScheduleHoldReminder']);
   });
 
   it('a decider refuses a snapshot of another version instead of misreading it', () => {
-    const v2 = deciderFor(machineVersion('2'));
-    expect(() => v2.apply(startSaga(input, '1').saga, reserved)).toThrow('a version 1 saga was handed to the version 2 machine');
+    const v3 = deciderFor(machineVersion('3'));
+    expect(() => v3.apply(startSaga(input, '2').saga, reserved)).toThrow('a version 2 saga was handed to the version 3 machine');
   });
 });
 
@@ -76,8 +76,8 @@ describe('released versions are frozen', () => {
     expect(behaviourFingerprint(entry)).toBe(entry.releasedFingerprint);
   });
 
-  it('v1 and v2 are released; a version not yet released gets its fingerprint printed for pinning', () => {
-    expect(released.map((v) => v.version)).toEqual(expect.arrayContaining(['1', '2']));
+  it('v2 and v3 are released; a version not yet released gets its fingerprint printed for pinning', () => {
+    expect(released.map((v) => v.version)).toEqual(expect.arrayContaining(['2', '3']));
     for (const entry of MACHINE_VERSIONS.filter((v) => v.releasedFingerprint === null)) {
       const fingerprint = behaviourFingerprint(entry);
       console.info(`machine v${entry.version} is not released yet; pin releasedFingerprint: '${fingerprint}' once it runs anywhere`);
@@ -93,14 +93,14 @@ describe('every version’s paths', () => {
     for (const t of traces) expect(['completed', 'cancelled', 'failed']).toContain(t.finalState);
   });
 
-  it('v2 tells v1’s stories, and each one through awaitingPayment once more with the reminder', () => {
-    const v1 = pathTraces(machineVersion('1')).map((t) => t.story);
+  it('v3 tells v2’s stories, and each one through awaitingPayment once more with the reminder', () => {
     const v2 = pathTraces(machineVersion('2')).map((t) => t.story);
-    expect([...v2].sort()).toEqual([...v1, ...V2_REMINDER_STORIES].sort());
+    const v3 = pathTraces(machineVersion('3')).map((t) => t.story);
+    expect([...v3].sort()).toEqual([...v2, ...V3_REMINDER_STORIES].sort());
   });
 
-  it('v2 schedules the reminder on every path that awaits payment, and sends it once, only when it fired', () => {
-    for (const trace of pathTraces(machineVersion('2'))) {
+  it('v3 schedules the reminder on every path that awaits payment, and sends it once, only when it fired', () => {
+    for (const trace of pathTraces(machineVersion('3'))) {
       const sent = trace.steps.flatMap((s) => s.commands);
       const kinds = sent.map((c) => c.kind);
       const awaited = trace.steps.some((s) => s.state === 'awaitingPayment');
@@ -114,8 +114,8 @@ describe('every version’s paths', () => {
     }
   });
 
-  it('v2: the reminder is due 120 s before the hold ends, or half-way for a short hold; a second firing is ignored', () => {
-    const atStart = startSaga({ ...input, holdSeconds: 600 }, '2');
+  it('v3: the reminder is due 120 s before the hold ends, or half-way for a short hold; a second firing is ignored', () => {
+    const atStart = startSaga({ ...input, holdSeconds: 600 }, '3');
     const waiting = applyEvent(atStart.saga, reserved);
     expect(waiting.commands.find((c) => c.kind === 'ScheduleHoldReminder')).toMatchObject({ dueAt: '2026-11-25T09:58:00.000Z' });
     expect(reminderDueAt({ ...waiting.saga.context, holdSeconds: 10 })).toBe('2026-11-25T09:59:55.000Z');

@@ -1,6 +1,6 @@
 /**
- * `npm run migrate`: an operator moves an open v1 saga to v2 against the real tables and queues.
- * The Events row records who, why, from and to; the v2 reminder timer is sent; a dry run and a
+ * `npm run migrate`: an operator moves an open v2 saga to v3 against the real tables and queues.
+ * The Events row records who, why, from and to; the v3 reminder timer is sent; a dry run and a
  * refusal change nothing; a migration without a reason does not run.
  */
 import { spawnSync } from 'node:child_process';
@@ -25,7 +25,7 @@ const migrate = (...args: string[]) =>
     env: workerEnv(service.config),
   });
 
-it('moves an open v1 saga to v2 with an audit row, sends what v2 waits on, and refuses what it cannot move', async () => {
+it('moves an open v2 saga to v3 with an audit row, sends what v3 waits on, and refuses what it cannot move', async () => {
   const { core } = service;
   const eventId = await newEvent(core, 10, 25);
   const waiting = await placeOrder(core, { eventId, paymentToken: 'tok_success' });
@@ -41,32 +41,32 @@ it('moves an open v1 saga to v2 with an audit row, sends what v2 waits on, and r
   const before = await core.store.load(waiting);
   const timersBefore = (await readQueueDepths(core.clients.sqs, core.queues)).timer;
 
-  expect(migrate('--to', '2', '--order', waiting, '--by', 'alice').status).toBe(2);
-  const dry = migrate('--to', '2', '--order', waiting, '--by', 'alice', '--reason', 'reminders for open orders', '--dry-run');
+  expect(migrate('--to', '3', '--order', waiting, '--by', 'alice').status).toBe(2);
+  const dry = migrate('--to', '3', '--order', waiting, '--by', 'alice', '--reason', 'reminders for open orders', '--dry-run');
   expect(dry.status).toBe(0);
-  expect(dry.stdout).toContain(`would migrate ${waiting}: v1 → v2 in awaitingPayment (awaiting payment: hold reminder scheduled)`);
+  expect(dry.stdout).toContain(`would migrate ${waiting}: v2 → v3 in awaitingPayment (awaiting payment: hold reminder scheduled)`);
   expect((await core.store.load(waiting))?.sagaVersion).toBe(before?.sagaVersion);
 
-  const run = migrate('--to', '2', '--order', waiting, '--order', ended, '--by', 'alice', '--reason', 'reminders for open orders');
+  const run = migrate('--to', '3', '--order', waiting, '--order', ended, '--by', 'alice', '--reason', 'reminders for open orders');
   expect(run.status).toBe(1);
-  expect(run.stdout).toContain(`migrated ${waiting}: v1 → v2 in awaitingPayment`);
+  expect(run.stdout).toContain(`migrated ${waiting}: v2 → v3 in awaitingPayment`);
   expect(run.stdout).toContain(`refused ${ended}: the saga has ended (failed): there is nothing to migrate`);
 
   const after = await core.store.load(waiting);
-  expect(after?.saga.machineVersion).toBe('2');
+  expect(after?.saga.machineVersion).toBe('3');
   expect(after?.sagaState).toBe('awaitingPayment');
   expect(after?.saga.outbox.map((c) => c.kind)).toEqual(['ChargePayment', 'ScheduleHoldExpiry', 'ScheduleHoldReminder']);
   const history = await core.store.history(waiting);
   expect(history.at(-1)).toMatchObject({
     eventType: 'MACHINE_MIGRATED',
     actor: 'operator:alice',
-    machineVersion: '2',
+    machineVersion: '3',
     fromState: 'awaitingPayment',
     toState: 'awaitingPayment',
-    payload: { from: '1', to: '2', by: 'operator:alice', reason: 'reminders for open orders' },
+    payload: { from: '2', to: '3', by: 'operator:alice', reason: 'reminders for open orders' },
     commands: [expect.objectContaining({ kind: 'ScheduleHoldReminder' })],
   });
   const timersAfter = (await readQueueDepths(core.clients.sqs, core.queues)).timer;
   expect(timersAfter.visible + timersAfter.delayed + timersAfter.inFlight).toBe(timersBefore.visible + timersBefore.delayed + timersBefore.inFlight + 1);
-  expect((await core.store.load(ended))?.saga.machineVersion).toBe('1');
+  expect((await core.store.load(ended))?.saga.machineVersion).toBe('2');
 }, 90000);
