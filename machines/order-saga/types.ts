@@ -44,7 +44,7 @@ export interface OrderSagaContext extends OrderSagaInput {
   cancelRequested: Actor | null;
   outcome: SagaOutcome | null;
   failureReason: string | null;
-  /** Machine v3: the customer was reminded that the hold is about to expire (absent before v2). */
+  /** Machine v3: the customer was reminded that the hold is about to expire (absent before v3). */
   holdReminderSent?: boolean;
 }
 
