@@ -39,7 +39,7 @@ export interface AppDeps {
   /** createHealthCheck(clients, redis, names). */
   health: () => Promise<HealthReport>;
   logger: Logger;
-  config: Pick<Config, 'maxBodyBytes'>;
+  config: Pick<Config, 'maxBodyBytes'> & Partial<Pick<Config, 'sagaStartVersion'>>;
   /** The machine definition served at /machines/order-saga (default: orderSagaMachine.toJSON()). */
   machineDefinition?: () => unknown;
   /** The operator endpoints (/ops: stuck sagas, dead letters); absent, /ops is not served. */
@@ -54,6 +54,7 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/sagas\/?$/, allow: 'GET' },
   { pattern: /^\/sagas\/[^/]+\/?$/, allow: 'GET' },
   { pattern: /^\/machines\/order-saga\/?$/, allow: 'GET' },
+  { pattern: /^\/machines\/order-saga\/versions(\/[^/]+)?\/?$/, allow: 'GET' },
   { pattern: /^\/events\/[^/]+\/inventory\/?$/, allow: 'GET, PUT' },
   { pattern: /^\/actuator\/health\/?$/, allow: 'GET' },
 ];
@@ -81,7 +82,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory }));
   app.use(sagasRouter({ store: deps.store, orders: deps.orders }));
-  app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition));
+  app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition, deps.config.sagaStartVersion));
   app.use(inventoryRouter(inventory));
   app.use(healthRouter(deps.health));
   if (deps.ops) app.use(opsRouter({ ...deps.ops, runtime: deps.runtime, store: deps.store }));
