@@ -11,8 +11,9 @@ let service: TestService;
 const FINAL = ['COMPLETED', 'CANCELLED', 'FAILED'];
 
 beforeAll(async () => {
-  // A hold shorter than the slow charge: the hold expires while the charge is in flight.
-  service = await startTestService({ PAYMENT_SLOW_MS: '4000', HOLD_SECONDS: '2', WORKER_CONCURRENCY: '10' }, { label: 'edge' });
+  // A hold shorter than the slow charge: the hold expires while the charge is in flight. Long enough
+  // that a prompt charge (tok_success) never races it, even on a loaded machine.
+  service = await startTestService({ PAYMENT_SLOW_MS: '20000', HOLD_SECONDS: '15', WORKER_CONCURRENCY: '10' }, { label: 'edge' });
 });
 afterAll(async () => {
   await service?.stop();
@@ -47,7 +48,7 @@ const finalOrder = (orderId: string) =>
   eventually(
     () => http<{ status: string; totalAmount: number | null; currency: string | null }>(service.baseUrl, 'GET', `/orders/${orderId}`),
     (r) => FINAL.includes(r.body.status),
-    30000,
+    60000,
   );
 const outcomeOf = async (orderId: string) => (await http<{ context: { outcome: string } }>(service.baseUrl, 'GET', `/sagas/${orderId}`)).body.context.outcome;
 
