@@ -43,6 +43,7 @@ export function inventoryView(inventory: EventInventory): InventoryView {
       soldQuantity: t.soldQuantity,
       price: t.price,
       currency: t.currency,
+      ...(t.shards !== undefined ? { shards: t.shards } : {}),
     })),
   };
 }

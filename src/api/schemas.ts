@@ -103,6 +103,8 @@ export const putInventorySchema = {
           totalQuantity: { type: 'integer', minimum: 0, maximum: 10_000_000 },
           price: { type: 'number', minimum: 0, maximum: 1_000_000 },
           currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+          // Inventory shards (docs/flash-sale.md): at most 100, one transaction's items.
+          shards: { type: 'integer', minimum: 1, maximum: 100 },
         },
       },
     },
