@@ -10,6 +10,9 @@ import { createHealthCheck } from './api/health';
 import { inventoryPortFrom } from './api/inventory';
 import { createInventoryInvalidator } from './cache/inventory-cache';
 import { JsonCache } from './cache/json-cache';
+import { SoldOutFlags } from './cache/sold-out';
+import { soldOutTruth } from './participants/sold-out-truth';
+import type { SoldOutHooks } from './participants/deps';
 import { closeRedis, createRedis } from './cache/redis';
 import { createAwsClients, destroyAwsClients, type AwsClients } from './aws/clients';
 import type { Config } from './config/config';
@@ -48,6 +51,8 @@ export interface Core {
 export interface CoreOptions {
   /** Cache invalidation hook for the inventory participant. */
   onInventoryChanged?: (eventId: string) => Promise<void>;
+  /** The sold-out flags the inventory participant sets and clears (src/cache/sold-out.ts). */
+  soldOut?: (store: Pick<ParticipantDeps, 'doc' | 'tables'>) => SoldOutHooks;
 }
 
 export async function createCore(config: Config, logger: Logger, options: CoreOptions = {}): Promise<Core> {
@@ -65,6 +70,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     paymentSlowMs: config.paymentSlowMs,
     onInventoryChanged: options.onInventoryChanged,
   };
+  if (options.soldOut) participantDeps.soldOut = options.soldOut(participantDeps);
   return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger };
 }
 
@@ -124,7 +130,11 @@ export interface RunningService {
 export async function startService(config: Config, logger: Logger, options: { sweeper?: boolean } = {}): Promise<RunningService> {
   const redis = createRedis(config.redisUrl, logger);
   const cache = new JsonCache(redis, logger, { keyPrefix: config.resourcePrefix });
-  const core = await createCore(config, logger, { onInventoryChanged: createInventoryInvalidator(cache) });
+  let soldOut: SoldOutFlags | undefined;
+  const core = await createCore(config, logger, {
+    onInventoryChanged: createInventoryInvalidator(cache),
+    soldOut: (store) => (soldOut = new SoldOutFlags(cache, soldOutTruth(store))),
+  });
   const stops: Array<() => Promise<void>> = [];
   let server: Server | undefined;
 
@@ -136,6 +146,7 @@ export async function startService(config: Config, logger: Logger, options: { sw
       orders,
       inventory: inventoryPortFrom(core.participantDeps),
       cache,
+      soldOut,
       health: createHealthCheck(core.clients, redis, core.names),
       logger,
       config,

@@ -8,6 +8,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { JsonCache } from '../cache/json-cache';
+import type { SoldOutFlags } from '../cache/sold-out';
 import type { Config } from '../config/config';
 import type { Logger } from '../observability/logger';
 import type { SagaRuntime } from '../runtime/saga-runtime';
@@ -35,6 +36,8 @@ export interface AppDeps {
   inventory: InventoryPort;
   /** The Redis-backed cache; with Redis down it bypasses itself. */
   cache: JsonCache;
+  /** Sold-out flags (src/cache/sold-out.ts): POST /orders answers 409 sold-out from them. */
+  soldOut?: Pick<SoldOutFlags, 'flagged'>;
   /** createHealthCheck(clients, redis, names). */
   health: () => Promise<HealthReport>;
   logger: Logger;
@@ -77,7 +80,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestContext(deps.logger));
   app.use(...jsonBody(deps.config.maxBodyBytes));
 
-  app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory }));
+  app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory, soldOut: deps.soldOut }));
   app.use(sagasRouter({ store: deps.store, orders: deps.orders }));
   app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition));
   app.use(inventoryRouter(inventory));

@@ -2,6 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { OrderSagaState } from '../../../machines/order-saga';
 import { IdempotencyKeyReusedError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
+import type { SoldOutFlags } from '../../cache/sold-out';
 import type { OrderQueries } from '../../store/order-queries';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { ctxOf } from '../context';
@@ -28,6 +29,8 @@ export interface OrdersRouteDeps {
   store: SagaStore;
   orders: OrderQueries;
   inventory: CachedInventory;
+  /** Sold-out flags: a flagged ticket type is refused before any saga starts. */
+  soldOut?: Pick<SoldOutFlags, 'flagged'>;
 }
 
 const validatePlaceOrder = bodyValidator<PlaceOrderBody>(placeOrderSchema);
@@ -93,6 +96,21 @@ function requestHashOf(body: PlaceOrderBody): string {
   return sha256Hex(canonicalJson({ ...body, items }));
 }
 
+/**
+ * 409 sold-out when a ticket type of the order is flagged (src/cache/sold-out.ts): no saga starts.
+ * A replay of an order already accepted (same Idempotency-Key) is answered as before, not refused.
+ */
+async function refuseIfSoldOut(deps: OrdersRouteDeps, body: PlaceOrderBody, replayOf: string | undefined): Promise<void> {
+  if (!deps.soldOut) return;
+  const flagged = await deps.soldOut.flagged(body.eventId, body.items.map((i) => i.ticketType));
+  if (flagged.length === 0) return;
+  if (replayOf !== undefined && (await deps.store.load(replayOf))) return;
+  throw new ProblemError('sold-out', `sold out: no ${flagged.join(', ')} seats left for event ${body.eventId}`, undefined, {
+    eventId: body.eventId,
+    ticketTypes: flagged,
+  });
+}
+
 function accepted(saga: StoredSaga) {
   return { orderId: saga.orderId, status: saga.status, sagaState: saga.sagaState, links: orderLinks(saga.orderId) };
 }
@@ -116,6 +134,7 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     checkAgainstInventory(body, inventory);
 
     const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
+    await refuseIfSoldOut(deps, body, key === undefined ? undefined : orderId);
     let result: Awaited<ReturnType<SagaRuntime['place']>>;
     try {
       result = await deps.runtime.place({
