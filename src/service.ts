@@ -11,6 +11,9 @@ import { inventoryPortFrom } from './api/inventory';
 import { createInventoryInvalidator } from './cache/inventory-cache';
 import { JsonCache } from './cache/json-cache';
 import { SoldOutFlags } from './cache/sold-out';
+import { Admitter } from './admission/admitter';
+import { WaitingRoom } from './admission/waiting-room';
+import type { StoredSaga } from './store/saga-store';
 import { soldOutTruth } from './participants/sold-out-truth';
 import type { SoldOutHooks } from './participants/deps';
 import { closeRedis, createRedis } from './cache/redis';
@@ -53,6 +56,8 @@ export interface CoreOptions {
   onInventoryChanged?: (eventId: string) => Promise<void>;
   /** The sold-out flags the inventory participant sets and clears (src/cache/sold-out.ts). */
   soldOut?: (store: Pick<ParticipantDeps, 'doc' | 'tables'>) => SoldOutHooks;
+  /** Told when a saga ends (the waiting room frees its place). */
+  onSagaEnded?: (saga: StoredSaga) => Promise<void>;
 }
 
 export async function createCore(config: Config, logger: Logger, options: CoreOptions = {}): Promise<Core> {
@@ -62,7 +67,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   const queues = await resolveQueueUrls(clients.sqs, names);
   const store = new SagaStore(clients.doc, names.tables);
   const dispatcher = new Dispatcher(clients.sqs, queues);
-  const runtime = new SagaRuntime({ store, dispatcher, logger, holdSeconds: config.holdSeconds });
+  const runtime = new SagaRuntime({ store, dispatcher, logger, holdSeconds: config.holdSeconds, onSagaEnded: options.onSagaEnded });
   const participantDeps: ParticipantDeps = {
     doc: clients.doc,
     tables: names.tables,
@@ -131,7 +136,11 @@ export async function startService(config: Config, logger: Logger, options: { sw
   const redis = createRedis(config.redisUrl, logger);
   const cache = new JsonCache(redis, logger, { keyPrefix: config.resourcePrefix });
   let soldOut: SoldOutFlags | undefined;
+  const waitingRoom = new WaitingRoom(redis, logger, { keyPrefix: config.resourcePrefix, defaultLimit: config.admissionMaxActiveOrders });
   const core = await createCore(config, logger, {
+    onSagaEnded: async (saga) => {
+      await waitingRoom.ended(saga.eventId, saga.orderId);
+    },
     onInventoryChanged: createInventoryInvalidator(cache),
     soldOut: (store) => (soldOut = new SoldOutFlags(cache, soldOutTruth(store))),
   });
@@ -147,6 +156,7 @@ export async function startService(config: Config, logger: Logger, options: { sw
       inventory: inventoryPortFrom(core.participantDeps),
       cache,
       soldOut,
+      waitingRoom,
       health: createHealthCheck(core.clients, redis, core.names),
       logger,
       config,
@@ -161,6 +171,9 @@ export async function startService(config: Config, logger: Logger, options: { sw
     await new Promise<void>((resolve, reject) => listening.once('listening', resolve).once('error', reject));
     stops.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));
     logger.info('API listening', { port: (listening.address() as AddressInfo).port });
+    const admitter = new Admitter({ room: waitingRoom, runtime: core.runtime, store: core.store, logger, soldOut });
+    admitter.start();
+    stops.unshift(() => admitter.stop());
   }
   if (config.mode !== 'api') {
     const workers = createCoreWorkers(core);

@@ -3,6 +3,8 @@ import { Router, type Request, type Response } from 'express';
 import type { OrderSagaState } from '../../../machines/order-saga';
 import { IdempotencyKeyReusedError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
 import type { SoldOutFlags } from '../../cache/sold-out';
+import type { WaitingRoom } from '../../admission/waiting-room';
+import { queuedView } from './waiting-room';
 import type { OrderQueries } from '../../store/order-queries';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { ctxOf } from '../context';
@@ -31,6 +33,8 @@ export interface OrdersRouteDeps {
   inventory: CachedInventory;
   /** Sold-out flags: a flagged ticket type is refused before any saga starts. */
   soldOut?: Pick<SoldOutFlags, 'flagged'>;
+  /** The waiting room (src/admission/): past the event's limit an order waits its turn (202 QUEUED). */
+  waitingRoom?: WaitingRoom;
 }
 
 const validatePlaceOrder = bodyValidator<PlaceOrderBody>(placeOrderSchema);
@@ -135,17 +139,26 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
 
     const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
     await refuseIfSoldOut(deps, body, key === undefined ? undefined : orderId);
+    const order = {
+      orderId,
+      customerId: body.customerId,
+      eventId: body.eventId,
+      items: body.items,
+      paymentToken: body.paymentToken,
+      correlationId: ctx.correlationId,
+      requestHash: requestHashOf(body),
+    };
+    if (deps.waitingRoom && (key === undefined || !(await deps.store.load(orderId)))) {
+      const entry = await deps.waitingRoom.enter(order);
+      if (!entry.admitted) {
+        ctx.log.info('order queued', { orderId, position: entry.position });
+        res.status(202).location(`/orders/${orderId}/queue`).json(queuedView(orderId, entry));
+        return;
+      }
+    }
     let result: Awaited<ReturnType<SagaRuntime['place']>>;
     try {
-      result = await deps.runtime.place({
-        orderId,
-        customerId: body.customerId,
-        eventId: body.eventId,
-        items: body.items,
-        paymentToken: body.paymentToken,
-        correlationId: ctx.correlationId,
-        requestHash: requestHashOf(body),
-      });
+      result = await deps.runtime.place(order);
     } catch (error) {
       if (error instanceof IdempotencyKeyReusedError) {
         throw new ProblemError('idempotency-key-reused', 'this Idempotency-Key was already used for a different order request', [
@@ -181,6 +194,11 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     const orderId = orderIdParam(req);
     const body = req.body === undefined ? {} : validateCancel(req.body, 'body');
     const current = await deps.store.load(orderId);
+    if (!current && (await deps.waitingRoom?.leave(orderId))) {
+      ctx.log.info('queued order left the waiting room', { orderId });
+      res.status(202).json({ orderId, status: 'CANCELLED', cancelRequested: true });
+      return;
+    }
     if (!current) throw new ProblemError('not-found', `order ${orderId} does not exist`);
     const by = `customer:${current.customerId}`;
     let outcome: Awaited<ReturnType<SagaRuntime['request']>>;
