@@ -16,13 +16,13 @@ export type Scenario = keyof ScenarioMix;
 export interface CatalogueEvent {
   eventId: string;
   weight: number;
-  ticketTypes: Array<{ ticketType: string; totalQuantity: number; price: number; currency: string }>;
+  ticketTypes: Array<{ ticketType: string; totalQuantity: number; price: number; currency: string; shards?: number }>;
 }
 
 /** Four events: one that sells out at once, one within the run, one towards its end, one never. */
-export function catalogue(runId: string, orders: number): CatalogueEvent[] {
+export function catalogue(runId: string, orders: number, shards = 1): CatalogueEvent[] {
   const n = Math.max(orders, 20);
-  return [
+  const events: CatalogueEvent[] = [
     { eventId: `${runId}-tiny`, weight: 0.05, ticketTypes: [{ ticketType: 'GA', totalQuantity: 3, price: 15, currency: 'EUR' }] },
     {
       eventId: `${runId}-small`,
@@ -49,6 +49,8 @@ export function catalogue(runId: string, orders: number): CatalogueEvent[] {
       ],
     },
   ];
+  if (shards === 1) return events;
+  return events.map((e) => ({ ...e, ticketTypes: e.ticketTypes.map((t) => ({ ...t, shards })) }));
 }
 
 export interface PlannedOrder {
@@ -92,6 +94,8 @@ export interface OrderOutcome {
   placeAttempts: number;
   /** Set when no attempt got an answer and no order exists under the key's id. */
   placeError?: string;
+  /** Answered 409 sold-out at POST (issue 15): told, and no saga was started. */
+  soldOutAtPost?: boolean;
   cancelStatus?: number;
   /** For replays: did the second POST return the same order, marked as replayed? */
   replayMatched?: boolean;
@@ -256,6 +260,10 @@ export class LoadDriver {
         // Maybe the order was created and only the answer was lost: look under the key's id.
         const expectedId = orderIdForIdempotencyKey(plan.customerId, plan.idempotencyKey);
         const exists = await this.exists(expectedId);
+        if (!exists && !('error' in answer) && answer.status === 409 && String(answer.body.type).endsWith('/sold-out')) {
+          outcome.soldOutAtPost = true;
+          return;
+        }
         if (!exists) {
           outcome.placeError = 'error' in answer ? answer.error : `HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
           this.stats.placeFailures++;
