@@ -148,8 +148,10 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       correlationId: ctx.correlationId,
       requestHash: requestHashOf(body),
     };
+    let admittedHere = false;
     if (deps.waitingRoom && (key === undefined || !(await deps.store.load(orderId)))) {
       const entry = await deps.waitingRoom.enter(order);
+      admittedHere = entry.admitted;
       if (!entry.admitted) {
         ctx.log.info('order queued', { orderId, position: entry.position });
         res.status(202).location(`/orders/${orderId}/queue`).json(queuedView(orderId, entry));
@@ -160,6 +162,8 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     try {
       result = await deps.runtime.place(order);
     } catch (error) {
+      // No saga started: give the place back at once.
+      if (admittedHere) await deps.waitingRoom?.ended(order.eventId, orderId);
       if (error instanceof IdempotencyKeyReusedError) {
         throw new ProblemError('idempotency-key-reused', 'this Idempotency-Key was already used for a different order request', [
           { field: 'Idempotency-Key', message: 'already used with a different body' },
