@@ -150,9 +150,9 @@ async function oneRun(endpoint: string, p: { buyers: number; seats: number; shar
     let watching = true;
     const watcher = (async () => {
       while (watching && sellOutAt === 0) {
-        const inv = await getEventInventory({ doc: observer.doc, tables }, eventId);
+        const inv = await getEventInventory({ doc: observer.doc, tables }, eventId).catch(() => null);
         if (inv && inv.ticketTypes[0]!.soldQuantity >= p.seats) sellOutAt = Date.now();
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, 1000));
       }
     })();
 
@@ -180,11 +180,14 @@ async function oneRun(endpoint: string, p: { buyers: number; seats: number; shar
     let sagasStarted = 0;
     const deadline = Date.now() + 30 * 60_000;
     while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5000));
+      // A slow emulator may time a scan out: try again on the next round.
       const orders = await scanAll<{ orderId: string; status: string; saga?: { context?: { outcome?: string } } }>(observer, {
         TableName: tables.orders,
         ProjectionExpression: 'orderId, #s, saga.context.outcome',
         ExpressionAttributeNames: { '#s': 'status' },
-      });
+      }).catch(() => null);
+      if (!orders) continue;
       const byId = new Map(orders.map((o) => [o.orderId, o]));
       sagasStarted = orders.length;
       for (const k of Object.keys(outcomes)) delete outcomes[k];
@@ -217,7 +220,6 @@ async function oneRun(endpoint: string, p: { buyers: number; seats: number; shar
         if (soldOut > 0) outcomes['queued, told SOLD_OUT'] = soldOut;
         if (untold === 0) break;
       }
-      await new Promise((r) => setTimeout(r, 2000));
     }
     const allTold = Date.now();
     watching = false;
