@@ -59,7 +59,12 @@ export class Admitter {
     if (check) this.lastCheck = Date.now();
     for (const eventId of events) {
       if (check) await this.check(eventId);
-      for (const order of await this.deps.room.admitNext(eventId)) await this.admit(order);
+      for (const order of await this.deps.room.admitNext(eventId)) {
+        // One failure must not strand the rest of the batch; the check re-places a failed one.
+        await this.admit(order).catch((error: unknown) => {
+          this.deps.logger.warn('admitting a queued order failed; the check will retry it', { orderId: order.orderId, error });
+        });
+      }
     }
   }
 

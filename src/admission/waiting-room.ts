@@ -12,7 +12,7 @@
  * `wr:{eventId}:queue` (ZSET orderId → arrival number), `wr:{eventId}:seq`, `wr:{eventId}:limit`,
  * `wr:{eventId}:avg` (EWMA of saga duration, ms), `wr:req:{orderId}` (the waiting order request,
  * JSON), `wr:told:{orderId}` (what a buyer who never got a saga was told), `wr:events` (events with
- * a queue).
+ * a queue, or open orders the admitter admitted).
  *
  * Redis down: every call degrades to "admit" (never an error, never a 500); the limit is then not
  * enforced, which is what the system did before the waiting room existed.
@@ -67,7 +67,8 @@ while redis.call('ZCARD', KEYS[1]) < limit do
   table.insert(out, head[1])
   table.insert(out, redis.call('GET', ARGV[4] .. head[1]) or '')
 end
-if redis.call('ZCARD', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[3]) end
+-- The admitter keeps watching the event while orders it admitted are open (to re-place a lost one).
+if redis.call('ZCARD', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[3]) end
 return out
 `;
 
