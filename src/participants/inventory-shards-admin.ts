@@ -19,7 +19,7 @@ type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteComman
 export interface ShardedTypeInput {
   ticketType: string;
   totalQuantity: number;
-  price: number;
+  priceMinor: number;
   currency: string;
   /** Shards wanted; absent keeps the current count (1 for a new type). */
   shards?: number;
@@ -41,7 +41,7 @@ function shardRow(eventId: string, t: ShardedTypeInput, shard: number, seats: nu
     availableQuantity: seats,
     reservedQuantity: 0,
     soldQuantity: 0,
-    price: t.price,
+    priceMinor: t.priceMinor,
     currency: t.currency,
     version: 1,
     updatedAt: now,
@@ -74,7 +74,7 @@ export function planShardedType(
       availableQuantity: split[0]!,
       reservedQuantity: 0,
       soldQuantity: 0,
-      price: t.price,
+      priceMinor: t.priceMinor,
       currency: t.currency,
       version: 1,
       updatedAt: now,
@@ -119,7 +119,7 @@ export function planShardedType(
       left -= q;
     }
   }
-  const priceChanged = row.price !== t.price || row.currency !== t.currency;
+  const priceChanged = row.priceMinor !== t.priceMinor || row.currency !== t.currency;
   if (delta === 0 && m === n && !priceChanged && row.eventName === eventName) return { writes: [], rebalance: false };
 
   const writes: TransactItem[] = [
@@ -128,7 +128,7 @@ export function planShardedType(
         TableName: table,
         Key: shardKey(eventId, t.ticketType, 0),
         UpdateExpression:
-          'SET #total = :total, #shardTotal = :shardTotal, #available = #available + :d, #shardCount = :m, #price = :price, #currency = :currency, #eventName = :eventName, #version = #version + :one, #updatedAt = :now',
+          'SET #total = :total, #shardTotal = :shardTotal, #available = #available + :d, #shardCount = :m, #priceMinor = :priceMinor, #currency = :currency, #eventName = :eventName, #version = #version + :one, #updatedAt = :now',
         // Read-then-write on the admin-only attributes; sales move the counters, never these.
         ConditionExpression:
           '#total = :readTotal AND #available >= :need AND (attribute_not_exists(#shardCount) OR #shardCount = :n) AND (attribute_not_exists(#shardTotal) OR #shardTotal = :readShardTotal)',
@@ -137,7 +137,7 @@ export function planShardedType(
           '#shardTotal': 'shardTotal',
           '#available': 'availableQuantity',
           '#shardCount': 'shardCount',
-          '#price': 'price',
+          '#priceMinor': 'priceMinor',
           '#currency': 'currency',
           '#eventName': 'eventName',
           '#version': 'version',
@@ -148,7 +148,7 @@ export function planShardedType(
           ':shardTotal': headShardTotal(row) + d[0]!,
           ':d': d[0]!,
           ':m': m,
-          ':price': t.price,
+          ':priceMinor': t.priceMinor,
           ':currency': t.currency,
           ':eventName': eventName,
           ':one': 1,
@@ -168,17 +168,17 @@ export function planShardedType(
         TableName: table,
         Key: shardKey(eventId, t.ticketType, k),
         UpdateExpression:
-          'SET #shardTotal = #shardTotal + :d, #available = #available + :d, #price = :price, #currency = :currency, #version = #version + :one, #updatedAt = :now',
+          'SET #shardTotal = #shardTotal + :d, #available = #available + :d, #priceMinor = :priceMinor, #currency = :currency, #version = #version + :one, #updatedAt = :now',
         ConditionExpression: 'attribute_exists(#shardTotal) AND #available >= :need',
         ExpressionAttributeNames: {
           '#shardTotal': 'shardTotal',
           '#available': 'availableQuantity',
-          '#price': 'price',
+          '#priceMinor': 'priceMinor',
           '#currency': 'currency',
           '#version': 'version',
           '#updatedAt': 'updatedAt',
         },
-        ExpressionAttributeValues: { ':d': d[k]!, ':price': t.price, ':currency': t.currency, ':one': 1, ':now': now, ':need': Math.max(0, -d[k]!) },
+        ExpressionAttributeValues: { ':d': d[k]!, ':priceMinor': t.priceMinor, ':currency': t.currency, ':one': 1, ':now': now, ':need': Math.max(0, -d[k]!) },
       },
     });
   }

@@ -6,12 +6,12 @@
  *
  * Layout (docs/flash-sale.md):
  * - shard 0 is the ticket type's own row (eventId, ticketType), as before sharding: it keeps the
- *   metadata (totalQuantity = the type's total, price, currency, eventName) and, from N > 1 on,
+ *   metadata (totalQuantity = the type's total, priceMinor, currency, eventName) and, from N > 1 on,
  *   `shardCount` and `shardTotal` (its own seats). An unsharded row has neither and is shard 0 of 1,
  *   so data written before sharding keeps working unchanged.
  * - shard k >= 1 is the row (`<eventId>#<k>`, ticketType) — its own partition key, so its own
  *   partition on AWS ('#' cannot occur in an event id) — with `shardOf`, `shard`, `shardTotal`, the
- *   three counters, and a copy of price and currency (the reserve's condition checks them there).
+ *   three counters, and a copy of priceMinor and currency (the reserve's condition checks them there).
  * - per shard: available + reserved + sold = shardTotal, none negative; per ticket type: the sum of
  *   shardTotal over its shards = totalQuantity. Sales move seats within one shard; only the admin
  *   (PUT, raise, rebalance) moves shardTotal, always with the same amount of available seats, in one
@@ -42,7 +42,7 @@ export interface ShardState {
   availableQuantity: number;
   reservedQuantity: number;
   soldQuantity: number;
-  price: number;
+  priceMinor: number;
   currency: string;
 }
 
@@ -57,7 +57,7 @@ export interface ShardRow {
   availableQuantity: number;
   reservedQuantity: number;
   soldQuantity: number;
-  price: number;
+  priceMinor: number;
   currency: string;
   version: number;
   updatedAt: string;
@@ -104,7 +104,7 @@ function headState(row: InventoryRow): ShardState {
     availableQuantity: row.availableQuantity,
     reservedQuantity: row.reservedQuantity,
     soldQuantity: row.soldQuantity,
-    price: row.price,
+    priceMinor: row.priceMinor,
     currency: row.currency,
   };
 }
@@ -147,7 +147,7 @@ export async function readShards(deps: Deps, eventId: string, heads: readonly In
           availableQuantity: row?.availableQuantity ?? 0,
           reservedQuantity: row?.reservedQuantity ?? 0,
           soldQuantity: row?.soldQuantity ?? 0,
-          price: row?.price ?? head.price,
+          priceMinor: row?.priceMinor ?? head.priceMinor,
           currency: row?.currency ?? head.currency,
         });
       }

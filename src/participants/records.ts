@@ -13,7 +13,8 @@ export interface InventoryRow {
   availableQuantity: number;
   reservedQuantity: number;
   soldQuantity: number;
-  price: number;
+  /** The unit price in the currency's minor units (ISO 4217 exponent). */
+  priceMinor: number;
   currency: string;
   version: number;
   updatedAt?: string;
@@ -24,7 +25,8 @@ export interface InventoryRow {
 }
 
 export interface ReservedItem extends OrderItem {
-  unitPrice: number;
+  /** Minor units. */
+  unitPriceMinor: number;
 }
 
 /** TicketReservations: reservationId = orderId, so a re-sent ReserveSeats finds its own record. */
@@ -32,12 +34,13 @@ export interface ReservationRecord {
   reservationId: string;
   orderId: string;
   eventId?: string;
-  /** With `unitPrice` on reservations that held seats. */
-  items: Array<OrderItem & { unitPrice?: number }>;
+  /** With `unitPriceMinor` on reservations that held seats. */
+  items: Array<OrderItem & { unitPriceMinor?: number }>;
   status: ReservationStatus;
   /** Only on reservations that held seats. */
   expiresAt?: string;
-  amount?: number;
+  /** The total held, in minor units. */
+  amountMinor?: number;
   currency?: string;
   /** Which shards hold its seats; absent on reservations written before sharding (shard 0). */
   shards?: ShardTake[];
@@ -58,8 +61,8 @@ export type PaymentStatus = 'IN_FLIGHT' | 'CAPTURED' | 'DECLINED' | 'VOIDED' | '
 export interface PaymentRecord {
   orderId: string;
   status: PaymentStatus;
-  /** Absent on a record created by VoidPayment (no charge was ever attempted). */
-  amount?: number;
+  /** Minor units. Absent on a record created by VoidPayment (no charge was ever attempted). */
+  amountMinor?: number;
   currency?: string;
   paymentToken?: string;
   chargeId?: string;
@@ -72,7 +75,8 @@ export interface PaymentRecord {
   declinedAt?: string;
   voidedAt?: string;
   refundId?: string;
-  refundedAmount?: number;
+  /** Minor units. */
+  refundedAmountMinor?: number;
   refundedAt?: string;
 }
 

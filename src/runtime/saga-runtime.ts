@@ -84,7 +84,7 @@ export class SagaRuntime {
           eventId: order.eventId,
           items: order.items,
           status: decision.status,
-          totalAmount: null,
+          totalAmountMinor: null,
           currency: null,
           createdAt: now,
           updatedAt: now,
@@ -124,9 +124,10 @@ export class SagaRuntime {
     eventId: string,
     event: OrderSagaEvent,
     actor: string,
-  ): Promise<{ accepted: boolean; saga: StoredSaga }> {
+  ): Promise<{ accepted: boolean; replayed: boolean; saga: StoredSaga }> {
     const result = await this.apply(orderId, eventId, event, actor, true);
-    return { accepted: result.outcome !== 'ignored', saga: result.saga };
+    // replayed: this very request (same event id) was applied before.
+    return { accepted: result.outcome !== 'ignored', replayed: result.outcome === 'duplicate', saga: result.saga };
   }
 
   /** Re-sends the commands the saga waits on (crash recovery, sweeper, operator retry). */

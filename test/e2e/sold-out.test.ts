@@ -86,7 +86,7 @@ it('a release or expiry clears the flag; the flag is verified against the store 
     const flags = new SoldOutFlags(cache, soldOutTruth(base));
     const deps = { ...base, soldOut: flags };
     const eventId = `ev-${randomUUID()}`;
-    await putEventInventory(deps, eventId, 'Flash', [{ ticketType: 'GA', totalQuantity: 1, price: 10, currency: 'EUR', shards: 3 }]);
+    await putEventInventory(deps, eventId, 'Flash', [{ ticketType: 'GA', totalQuantity: 1, priceMinor: 1000, currency: 'EUR', shards: 3 }]);
     const holder = randomUUID();
     expect((await handleInventoryCommand(reserve(holder, eventId, [{ ticketType: 'GA', quantity: 1 }]), deps)).type).toBe('SEATS_RESERVED');
     expect(await flags.flagged(eventId, ['GA'])).toEqual([]);

@@ -8,7 +8,7 @@ const shard = (k: number, available: number): ShardState => ({
   availableQuantity: available,
   reservedQuantity: 0,
   soldQuantity: 0,
-  price: 10,
+  priceMinor: 1000,
   currency: 'EUR',
 });
 

@@ -33,7 +33,7 @@ async function violations(eventId: string) {
 
 async function shardEvent(total: number, shards: number): Promise<string> {
   const eventId = uid('flash');
-  await putEventInventory(participantDeps(aws), eventId, 'Flash', [{ ticketType: 'GA', totalQuantity: total, price: 10, currency: 'EUR', shards }]);
+  await putEventInventory(participantDeps(aws), eventId, 'Flash', [{ ticketType: 'GA', totalQuantity: total, priceMinor: 1000, currency: 'EUR', shards }]);
   return eventId;
 }
 
@@ -108,11 +108,11 @@ it('spans shards when no single one can cover the order, and gives back exactly 
 it('raises the shard count of an unsharded type that holds reservations, and refuses to lower it', async () => {
   const eventId = uid('legacy');
   const deps = participantDeps(aws);
-  await putEventInventory(deps, eventId, 'Legacy', [{ ticketType: 'GA', totalQuantity: 12, price: 10, currency: 'EUR' }]);
+  await putEventInventory(deps, eventId, 'Legacy', [{ ticketType: 'GA', totalQuantity: 12, priceMinor: 1000, currency: 'EUR' }]);
   const early = uid('early');
   await handleInventoryCommand(reserve(early, eventId, [{ ticketType: 'GA', quantity: 2 }]), deps);
 
-  await putEventInventory(deps, eventId, 'Legacy', [{ ticketType: 'GA', totalQuantity: 20, price: 10, currency: 'EUR', shards: 4 }]);
+  await putEventInventory(deps, eventId, 'Legacy', [{ ticketType: 'GA', totalQuantity: 20, priceMinor: 1000, currency: 'EUR', shards: 4 }]);
   expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({ totalQuantity: 20, availableQuantity: 18, reservedQuantity: 2, shards: 4 });
   // The new shards got seats by the rebalance: available spread evenly.
   expect(await shardAvailability(eventId)).toEqual(expect.arrayContaining([5, 5, 4, 4]));
@@ -122,14 +122,14 @@ it('raises the shard count of an unsharded type that holds reservations, and ref
   expect(await violations(eventId)).toEqual([]);
 
   await expect(
-    putEventInventory(deps, eventId, 'Legacy', [{ ticketType: 'GA', totalQuantity: 20, price: 10, currency: 'EUR', shards: 2 }]),
+    putEventInventory(deps, eventId, 'Legacy', [{ ticketType: 'GA', totalQuantity: 20, priceMinor: 1000, currency: 'EUR', shards: 2 }]),
   ).rejects.toBeInstanceOf(InventoryConflictError);
   // A lower total takes seats from the shards that have them; a price change reaches every shard.
-  await putEventInventory(deps, eventId, 'Legacy', [{ ticketType: 'GA', totalQuantity: 7, price: 12, currency: 'EUR' }]);
-  expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({ totalQuantity: 7, availableQuantity: 7, price: 12, shards: 4 });
-  expect((await rowsOf(eventId)).every((r) => r.price === 12)).toBe(true);
+  await putEventInventory(deps, eventId, 'Legacy', [{ ticketType: 'GA', totalQuantity: 7, priceMinor: 1200, currency: 'EUR' }]);
+  expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({ totalQuantity: 7, availableQuantity: 7, priceMinor: 1200, shards: 4 });
+  expect((await rowsOf(eventId)).every((r) => r.priceMinor === 1200)).toBe(true);
   const o = uid('o');
-  expect(await handleInventoryCommand(reserve(o, eventId, [{ ticketType: 'GA', quantity: 1 }]), deps)).toMatchObject({ type: 'SEATS_RESERVED', amount: 12 });
+  expect(await handleInventoryCommand(reserve(o, eventId, [{ ticketType: 'GA', quantity: 1 }]), deps)).toMatchObject({ type: 'SEATS_RESERVED', amountMinor: 1200 });
   expect(await violations(eventId)).toEqual([]);
 });
 
