@@ -60,7 +60,9 @@ it('60 buyers, 12 seats, 3 s hold: all 12 seats sell and every buyer is told', a
   const counts: Record<string, number> = {};
   for (const t of told) counts[t!] = (counts[t!] ?? 0) + 1;
   expect(counts.COMPLETED).toBe(12);
-  expect((counts.COMPLETED ?? 0) + (counts.FAILED ?? 0) + (counts.SOLD_OUT ?? 0)).toBe(60);
+  // Told: sold, sold out (in the saga, at POST or in the queue), or — on a machine slow enough for a
+  // 3-s hold to run out — expired (CANCELLED, refunded), its seat then sold to a later buyer.
+  expect(told.every((t) => ['COMPLETED', 'FAILED', 'SOLD_OUT', 'CANCELLED'].includes(t!))).toBe(true);
 
   const view = await http<{ ticketTypes: Array<Record<string, number>> }>(service.baseUrl, 'GET', `/events/${eventId}/inventory`);
   expect(view.body.ticketTypes[0]).toMatchObject({ totalQuantity: 12, soldQuantity: 12, reservedQuantity: 0, availableQuantity: 0 });
