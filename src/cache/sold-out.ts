@@ -16,7 +16,7 @@ import type { SoldOutHooks } from '../participants/deps';
 import type { JsonCache } from './json-cache';
 
 /** How long a flag lives without being set again: bounds a stale flag (a crash mid-verify). */
-export const SOLD_OUT_TTL_SECONDS = 30;
+export const SOLD_OUT_TTL_SECONDS = 120;
 
 export function soldOutKey(eventId: string, ticketType: string): string {
   return `sold-out:${eventId}/${ticketType}`;
