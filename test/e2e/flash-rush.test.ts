@@ -71,4 +71,4 @@ it('60 buyers, 12 seats, 3 s hold: all 12 seats sell and every buyer is told', a
   );
   const reservations = (await scan<ReservationRecord>(service.aws.names.tables.reservations)).filter((r) => r.eventId === eventId);
   expect(inventoryViolations(rows, reservations)).toEqual([]);
-});
+}, 300_000);

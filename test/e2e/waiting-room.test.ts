@@ -77,7 +77,7 @@ describe('with Redis', () => {
     expect(await service.core.store.load(ids[3]!)).toBeUndefined();
     expect((await http(service.baseUrl, 'GET', `/orders/${ids[3]}/queue`)).status).toBe(404);
     expect((await http(service.baseUrl, 'GET', `/orders/${ids[5]}/queue`)).body).toMatchObject({ status: 'ADMITTED' });
-  });
+  }, 240_000);
 });
 
 describe('with Redis down', () => {
