@@ -22,7 +22,8 @@ import type { Logger } from '../observability/logger';
 import type { PlaceOrder } from '../runtime/saga-runtime';
 
 export type Entry =
-  | { admitted: true; degraded?: boolean }
+  /** `already`: this order held a place before (a replay): the place is not this request's to give back. */
+  | { admitted: true; degraded?: boolean; already?: boolean }
   | { admitted: false; position: number; estimatedWaitSeconds: number };
 
 /** Where a buyer stands: waiting at `position` (1 = next), admitted (the order exists), or told without a saga. */
@@ -39,7 +40,7 @@ const TOLD_TTL_SECONDS = 3600;
 
 // KEYS: active, queue, seq, req, events, avg   ARGV: orderId, nowMs, limit, request, eventId
 const ENTER = `
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, 0, 0} end
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, -1, 0} end
 local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
 local avg = tonumber(redis.call('GET', KEYS[6]) or '0')
 if rank then return {0, rank + 1, avg} end
@@ -171,7 +172,7 @@ export class WaitingRoom {
         JSON.stringify(request),
         order.eventId,
       )) as [number, number, number];
-      if (admitted === 1) return { admitted: true };
+      if (admitted === 1) return position === -1 ? { admitted: true, already: true } : { admitted: true };
       return { admitted: false, position, estimatedWaitSeconds: estimate(position, avg, limit) };
     } catch (error) {
       this.degraded('enter', error);

@@ -148,8 +148,9 @@ export class StuckSagas {
     for (const status of OPEN_ORDER_STATUSES) {
       let cursor: string | undefined;
       do {
-        const page = await this.deps.orders.listByStatus(status, PAGE, cursor);
-        for (const row of page.items) candidates.add(row.orderId);
+        // Ids only: every candidate is re-read below before it is judged.
+        const page = await this.deps.orders.listIdsByStatus(status, PAGE, cursor);
+        for (const orderId of page.items) candidates.add(orderId);
         cursor = page.nextCursor ?? undefined;
         if (candidates.size >= maxScanned) {
           truncated = cursor !== undefined || status !== OPEN_ORDER_STATUSES.at(-1);

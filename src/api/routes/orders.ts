@@ -107,15 +107,14 @@ function firstAnswer(orderId: string) {
   return { orderId, status, sagaState: saga.state, links: orderLinks(orderId) };
 }
 
-/**
- * 409 sold-out when a ticket type of the order is flagged (src/cache/sold-out.ts): no saga starts.
- * (A replay of an order accepted earlier was answered before this point.)
- */
-async function refuseIfSoldOut(deps: OrdersRouteDeps, body: PlaceOrderBody): Promise<void> {
-  if (!deps.soldOut) return;
-  const flagged = await deps.soldOut.flagged(body.eventId, body.items.map((i) => i.ticketType));
-  if (flagged.length === 0) return;
-  throw new ProblemError('sold-out', `sold out: no ${flagged.join(', ')} seats left for event ${body.eventId}`, undefined, {
+/** The ticket types of the order flagged sold out (src/cache/sold-out.ts); none without flags or Redis. */
+async function soldOutAmong(deps: OrdersRouteDeps, body: PlaceOrderBody): Promise<string[]> {
+  return deps.soldOut ? deps.soldOut.flagged(body.eventId, body.items.map((i) => i.ticketType)) : [];
+}
+
+/** 409 sold-out: no seat left for these ticket types; no saga starts. */
+function soldOutProblem(body: PlaceOrderBody, flagged: string[]): ProblemError {
+  return new ProblemError('sold-out', `sold out: no ${flagged.join(', ')} seats left for event ${body.eventId}`, undefined, {
     eventId: body.eventId,
     ticketTypes: flagged,
   });
@@ -149,18 +148,26 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     const key = idempotencyKeyOf(req);
     const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
     const requestHash = requestHashOf(body);
-    // A replay is answered from the stored order, before anything that may have changed since
-    // (the event's inventory, its prices or currencies) is looked at.
-    if (key !== undefined) {
-      const existing = await deps.store.load(orderId);
-      if (existing) {
-        replay(res, existing, requestHash);
-        return;
-      }
-    }
     const { inventory } = await deps.inventory.get(body.eventId);
-    checkAgainstInventory(body, inventory);
-    await refuseIfSoldOut(deps, body);
+    try {
+      checkAgainstInventory(body, inventory);
+    } catch (error) {
+      // A replay is answered from the stored order whatever changed since (the event's inventory,
+      // its prices or currencies). Looked up only here and on a taken id (below), so a first
+      // request pays no extra read.
+      const existing = key === undefined ? undefined : await deps.store.load(orderId);
+      if (!existing) throw error;
+      replay(res, existing, requestHash);
+      return;
+    }
+    const flagged = await soldOutAmong(deps, body);
+    if (flagged.length > 0) {
+      // Sold out now; a replay of an order accepted before is still answered as that order.
+      const existing = key === undefined ? undefined : await deps.store.load(orderId);
+      if (!existing) throw soldOutProblem(body, flagged);
+      replay(res, existing, requestHash);
+      return;
+    }
 
     const order = {
       orderId,
@@ -174,7 +181,7 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     let admittedHere = false;
     if (deps.waitingRoom) {
       const entry = await deps.waitingRoom.enter(order);
-      admittedHere = entry.admitted;
+      admittedHere = entry.admitted && !entry.already;
       if (!entry.admitted) {
         ctx.log.info('order queued', { orderId, position: entry.position });
         res.status(202).location(`/orders/${orderId}/queue`).json(queuedView(orderId, entry));
@@ -192,6 +199,8 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     }
     // Two first requests with one key raced and the other created the order: this one is a replay.
     if (!result.created) {
+      // The place it took is not its own: the saga holding it is the first request's.
+      if (admittedHere) await deps.waitingRoom?.ended(order.eventId, orderId);
       replay(res, result.saga, requestHash);
       return;
     }
