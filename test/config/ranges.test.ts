@@ -59,6 +59,7 @@ describe('setting ranges', () => {
       SWEEP_INTERVAL_MS: c.sweepIntervalMs,
       STUCK_AFTER_MS: c.stuckAfterMs,
       MAX_BODY_BYTES: c.maxBodyBytes,
+      ADMISSION_MAX_ACTIVE_ORDERS: c.admissionMaxActiveOrders,
     };
     expect(Object.keys(defaults).sort()).toEqual(Object.keys(SETTING_RANGES).sort());
     for (const [name, value] of Object.entries(defaults)) {
