@@ -31,6 +31,7 @@ import { initResources } from '../src/infra/init';
 import { resourceNames } from '../src/infra/resources';
 import { resolveQueueUrls } from '../src/messaging/queues';
 import { readQueueDepths } from '../src/ops/queue-depths';
+import { flashSaleBench } from './bench-flash-sale';
 import { dynamoEngineFromEnv, freePort, httpAnswers, killStarted, planDynamoDb, realDynamoProbes, startDynamoDbLocal, startEmulator, type StartedEngine } from './local-aws';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -372,6 +373,8 @@ async function outcomes(engines: Engines, perOutcome: number): Promise<Record<st
 // Main and report
 // ------------------------------------------------------------------------------------------------
 async function main(): Promise<void> {
+  // The flash sale of issue 15 has its own bench (scripts/bench-flash-sale.ts).
+  if (process.argv.includes('--flash-sale')) return flashSaleBench();
   const orders = option('orders', 200);
   const concurrency = option('concurrency', 20);
   const runs = option('runs', 3);

@@ -8,6 +8,9 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { JsonCache } from '../cache/json-cache';
+import type { SoldOutFlags } from '../cache/sold-out';
+import type { WaitingRoom } from '../admission/waiting-room';
+import { waitingRoomRouter } from './routes/waiting-room';
 import type { Config } from '../config/config';
 import type { Logger } from '../observability/logger';
 import type { SagaRuntime } from '../runtime/saga-runtime';
@@ -24,6 +27,7 @@ import { machinesRouter, orderSagaDefinition } from './routes/machines';
 import { opsRouter, type OpsDeps } from './routes/ops';
 import { ordersRouter } from './routes/orders';
 import { sagasRouter } from './routes/sagas';
+import { MachineVersionUnavailableError } from '../runtime/version-wait';
 
 export interface AppDeps {
   runtime: SagaRuntime;
@@ -35,10 +39,14 @@ export interface AppDeps {
   inventory: InventoryPort;
   /** The Redis-backed cache; with Redis down it bypasses itself. */
   cache: JsonCache;
+  /** Sold-out flags (src/cache/sold-out.ts): POST /orders answers 409 sold-out from them. */
+  soldOut?: Pick<SoldOutFlags, 'flagged'>;
+  /** The waiting room (src/admission/); absent, every order starts its saga at once. */
+  waitingRoom?: WaitingRoom;
   /** createHealthCheck(clients, redis, names). */
   health: () => Promise<HealthReport>;
   logger: Logger;
-  config: Pick<Config, 'maxBodyBytes'>;
+  config: Pick<Config, 'maxBodyBytes'> & Partial<Pick<Config, 'sagaStartVersion'>>;
   /** The machine definition served at /machines/order-saga (default: orderSagaMachine.toJSON()). */
   machineDefinition?: () => unknown;
   /** The operator endpoints (/ops: stuck sagas, dead letters); absent, /ops is not served. */
@@ -50,9 +58,12 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/orders\/?$/, allow: 'GET, POST' },
   { pattern: /^\/orders\/[^/]+\/?$/, allow: 'GET' },
   { pattern: /^\/orders\/[^/]+\/cancel\/?$/, allow: 'POST' },
+  { pattern: /^\/orders\/[^/]+\/queue\/?$/, allow: 'GET' },
+  { pattern: /^\/events\/[^/]+\/admission\/?$/, allow: 'PUT' },
   { pattern: /^\/sagas\/?$/, allow: 'GET' },
   { pattern: /^\/sagas\/[^/]+\/?$/, allow: 'GET' },
   { pattern: /^\/machines\/order-saga\/?$/, allow: 'GET' },
+  { pattern: /^\/machines\/order-saga\/versions(\/[^/]+)?\/?$/, allow: 'GET' },
   { pattern: /^\/events\/[^/]+\/inventory\/?$/, allow: 'GET, PUT' },
   { pattern: /^\/actuator\/health\/?$/, allow: 'GET' },
 ];
@@ -60,6 +71,7 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
 const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/ops\/overview\/?$/, allow: 'GET' },
   { pattern: /^\/ops\/sagas\/stuck\/?$/, allow: 'GET' },
+  { pattern: /^\/ops\/sagas\/machine-versions\/?$/, allow: 'GET' },
   { pattern: /^\/ops\/sagas\/[^/]+\/retry\/?$/, allow: 'POST' },
   { pattern: /^\/ops\/sagas\/[^/]+\/compensate\/?$/, allow: 'POST' },
   { pattern: /^\/ops\/dlq\/?$/, allow: 'GET' },
@@ -77,9 +89,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestContext(deps.logger));
   app.use(...jsonBody(deps.config.maxBodyBytes));
 
-  app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory }));
+  app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory, soldOut: deps.soldOut, waitingRoom: deps.waitingRoom }));
+  if (deps.waitingRoom) app.use(waitingRoomRouter(deps.waitingRoom, deps.store));
   app.use(sagasRouter({ store: deps.store, orders: deps.orders }));
-  app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition));
+  app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition, deps.config.sagaStartVersion));
   app.use(inventoryRouter(inventory));
   app.use(healthRouter(deps.health));
   if (deps.ops) app.use(opsRouter({ ...deps.ops, runtime: deps.runtime, store: deps.store }));
@@ -129,6 +142,10 @@ export function createApp(deps: AppDeps): express.Express {
 
 function toProblem(error: unknown): ProblemError | undefined {
   if (error instanceof ProblemError) return error;
+  if (error instanceof MachineVersionUnavailableError) {
+    // Operational, not a bug: the saga runs on a machine version this build lacks (a rollout).
+    return new ProblemError('service-unavailable', `${error.message}; retry later`, undefined, { reason: 'unknown machine version', machineVersion: error.machineVersion });
+  }
   if (error instanceof InvalidCursorError) {
     return new ProblemError('invalid-cursor', error.message, [{ field: 'cursor', message: error.message }]);
   }

@@ -26,9 +26,9 @@ import {
 } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 import type { InventoryRow, PaymentRecord, ReservationRecord } from '../participants/records';
+import { headShardTotal, isShardRow, shardCountOf, takesOf, type ShardRow } from '../participants/inventory-shards';
 import { chargeIdFor, refundIdFor } from '../participants/payment';
 import {
-  major,
   minor,
   PAYMENT_ALLOWED_OPEN,
   RESERVATION_ALLOWED,
@@ -37,10 +37,12 @@ import {
 } from './invariants-rules';
 
 export type ViolationKind =
-  /** available + reserved + sold ≠ total for a ticket type. */
+  /** available + reserved + sold ≠ total for a ticket type (per shard: ≠ its shardTotal; shards' totals ≠ the type's total). */
   | 'inventory-balance'
   /** A quantity below zero. */
   | 'inventory-negative'
+  /** A shard missing or beyond its ticket type's shard count, or a reservation whose shards disagree with its items. */
+  | 'inventory-shards'
   /** reservedQuantity ≠ the seats of the type's ACTIVE reservations. */
   | 'inventory-reserved'
   /** soldQuantity ≠ the seats of the type's CONFIRMED reservations. */
@@ -99,12 +101,13 @@ export interface OpenSaga {
   stuck: boolean;
 }
 
+/** Sums in minor units (ISO 4217 exponent of their currency), added as integers: exact. */
 export interface MoneyTotals {
   /** Sum of captured charges (CAPTURED and REFUNDED payments). */
   captured: number;
   /** Sum of refunds. */
   refunded: number;
-  /** Sum of totalAmount over COMPLETED orders. */
+  /** Sum of totalAmountMinor over COMPLETED orders. */
   completedTotal: number;
 }
 
@@ -126,7 +129,7 @@ export interface InvariantReport {
     /** Charges the gateway was called for more than once (same idempotent charge id: a resumed charge). */
     resumedCharges: number;
   };
-  /** Over every payment, in major units; `byCurrency` splits the same sums. */
+  /** Over every payment, in minor units (summed over currencies: compare within `byCurrency`). */
   money: MoneyTotals & { netCaptured: number; byCurrency: Record<string, MoneyTotals> };
 }
 
@@ -151,7 +154,8 @@ interface OrderRow {
   sagaVersion: number;
   saga?: PersistedSaga;
   items?: OrderItem[];
-  totalAmount?: number | null;
+  /** Minor units. */
+  totalAmountMinor?: number | null;
   currency?: string | null;
   createdAt: string;
   updatedAt: string;
@@ -196,7 +200,7 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
       ProjectionExpression: '#a, #v, #t, #e',
       ExpressionAttributeNames: { '#a': 'aggregateId', '#v': 'version', '#t': 'eventType', '#e': 'eventId' },
     }),
-    scanAll<InventoryRow>(doc, { TableName: tables.inventory }),
+    scanAll<InventoryRow | ShardRow>(doc, { TableName: tables.inventory }),
     scanAll<ReservationRecord>(doc, { TableName: tables.reservations }),
     scanAll<PaymentRecord>(doc, { TableName: tables.payments }),
   ]);
@@ -295,15 +299,15 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
   let netTerminal = 0;
   for (const p of payments) {
     if (!terminal.has(p.orderId)) continue;
-    if (p.status === 'CAPTURED' || p.status === 'REFUNDED') netTerminal += minor(p.amount);
-    if (p.status === 'REFUNDED') netTerminal -= minor(p.refundedAmount);
+    if (p.status === 'CAPTURED' || p.status === 'REFUNDED') netTerminal += minor(p.amountMinor);
+    if (p.status === 'REFUNDED') netTerminal -= minor(p.refundedAmountMinor);
   }
-  const completedMinor = orders.filter((o) => o.status === 'COMPLETED').reduce((sum, o) => sum + minor(o.totalAmount), 0);
+  const completedMinor = orders.filter((o) => o.status === 'COMPLETED').reduce((sum, o) => sum + minor(o.totalAmountMinor), 0);
   if (netTerminal !== completedMinor && paymentViolations === 0) {
     flag(
       'money-balance',
       'money',
-      `over terminal orders captured − refunded = ${major(netTerminal)}, completed orders total ${major(completedMinor)}`,
+      `over terminal orders captured − refunded = ${netTerminal}, completed orders total ${completedMinor} (minor units)`,
     );
   }
 
@@ -313,31 +317,60 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
 
 type Flag = (kind: ViolationKind, subject: string, detail: string) => void;
 
-function checkInventory(inventory: InventoryRow[], reservations: ReservationRecord[], flag: Flag): void {
-  const key = (eventId: string, ticketType: string) => `${eventId}/${ticketType}`;
+/** The inventory rules alone (per shard and per ticket type), over rows and reservations already read. */
+export function inventoryViolations(inventory: Array<InventoryRow | ShardRow>, reservations: ReservationRecord[]): Violation[] {
+  const violations: Violation[] = [];
+  checkInventory(inventory, reservations, (kind, subject, detail) => violations.push({ kind, subject, detail }));
+  return violations;
+}
+
+function checkInventory(inventory: Array<InventoryRow | ShardRow>, reservations: ReservationRecord[], flag: Flag): void {
+  // One entry per shard: shard 0 is the ticket type's row, shard k >= 1 a row of its own
+  // (src/participants/inventory-shards.ts). An unsharded type is its shard 0, subject unchanged.
+  const typeKey = (eventId: string, ticketType: string) => `${eventId}/${ticketType}`;
+  const key = (eventId: string, ticketType: string, shard: number) => `${typeKey(eventId, ticketType)}${shard === 0 ? '' : `#${shard}`}`;
   const held = new Map<string, { reserved: number; sold: number }>();
   for (const r of reservations) {
     if ((r.status !== 'ACTIVE' && r.status !== 'CONFIRMED') || r.tombstone) continue;
-    for (const item of r.items ?? []) {
-      const k = key(r.eventId ?? '', item.ticketType);
+    const takes = takesOf({ shards: r.shards, items: r.items ?? [] });
+    if (itemsKey(takes) !== itemsKey(r.items ?? [])) {
+      flag('inventory-shards', `reservation:${r.reservationId}`, `its shards hold ${itemsKey(takes)}, its items say ${itemsKey(r.items ?? [])}`);
+    }
+    for (const take of takes) {
+      const k = key(r.eventId ?? '', take.ticketType, take.shard);
       const entry = held.get(k) ?? { reserved: 0, sold: 0 };
-      if (r.status === 'ACTIVE') entry.reserved += item.quantity;
-      else entry.sold += item.quantity;
+      if (r.status === 'ACTIVE') entry.reserved += take.quantity;
+      else entry.sold += take.quantity;
       held.set(k, entry);
     }
   }
+  const heads = new Map<string, InventoryRow>();
+  const shardTotals = new Map<string, number>();
   const seen = new Set<string>();
   for (const row of inventory) {
-    const k = key(row.eventId, row.ticketType);
+    const sharded = isShardRow(row);
+    const eventId = sharded ? row.shardOf : row.eventId;
+    const shard = sharded ? row.shard : 0;
+    const k = key(eventId, row.ticketType, shard);
     seen.add(k);
+    if (!sharded) heads.set(typeKey(eventId, row.ticketType), row);
+    const shardTotal = sharded ? row.shardTotal : headShardTotal(row);
+    shardTotals.set(typeKey(eventId, row.ticketType), (shardTotals.get(typeKey(eventId, row.ticketType)) ?? 0) + shardTotal);
     const subject = `inventory:${k}`;
-    const { totalQuantity: total, availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold } = row;
-    const negatives = Object.entries({ totalQuantity: total, availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold })
+    const { availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold } = row;
+    const quantities = sharded
+      ? { shardTotal, availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold }
+      : { totalQuantity: row.totalQuantity, availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold };
+    const negatives = Object.entries(quantities)
       .filter(([, v]) => typeof v !== 'number' || v < 0)
       .map(([name, v]) => `${name} = ${String(v)}`);
     if (negatives.length > 0) flag('inventory-negative', subject, negatives.join(', '));
-    if (available + reserved + sold !== total) {
-      flag('inventory-balance', subject, `available ${available} + reserved ${reserved} + sold ${sold} = ${available + reserved + sold} ≠ total ${total}`);
+    if (available + reserved + sold !== shardTotal) {
+      flag(
+        'inventory-balance',
+        subject,
+        `available ${available} + reserved ${reserved} + sold ${sold} = ${available + reserved + sold} ≠ ${sharded || shardCountOf(row) > 1 ? 'shard total' : 'total'} ${shardTotal}`,
+      );
     }
     const expected = held.get(k) ?? { reserved: 0, sold: 0 };
     if (reserved !== expected.reserved) {
@@ -345,6 +378,24 @@ function checkInventory(inventory: InventoryRow[], reservations: ReservationReco
     }
     if (sold !== expected.sold) {
       flag('inventory-sold', subject, `soldQuantity ${sold}, CONFIRMED reservations hold ${expected.sold}`);
+    }
+  }
+  // The type's shards: all there, none beyond its count, their seats adding up to its total.
+  for (const [tk, head] of heads) {
+    const n = shardCountOf(head);
+    for (let shard = 1; shard < n; shard++) {
+      if (!seen.has(`${tk}#${shard}`)) flag('inventory-shards', `inventory:${tk}#${shard}`, `shard ${shard} of ${n} is missing`);
+    }
+    const sum = shardTotals.get(tk) ?? 0;
+    if (sum !== head.totalQuantity) {
+      flag('inventory-balance', `inventory:${tk}`, `its shards hold ${sum} seats in total, the ticket type's total is ${head.totalQuantity}`);
+    }
+  }
+  for (const row of inventory) {
+    if (!isShardRow(row)) continue;
+    const head = heads.get(typeKey(row.shardOf, row.ticketType));
+    if (!head || row.shard >= shardCountOf(head) || row.shard < 1) {
+      flag('inventory-shards', `inventory:${key(row.shardOf, row.ticketType, row.shard)}`, `shard ${row.shard} of a ticket type with ${head ? shardCountOf(head) : 'no'} shard(s)`);
     }
   }
   for (const [k, expected] of held) {
@@ -440,8 +491,8 @@ function checkPayment(order: OrderRow, state: OrderSagaState, payment: PaymentRe
       flag('double-charge', subject, `charge id ${payment.chargeId} is not the order's charge id ${chargeId}`);
     }
     if (payment.status === 'REFUNDED') {
-      if (minor(payment.refundedAmount) > minor(payment.amount)) {
-        flag('over-refund', subject, `refunded ${String(payment.refundedAmount)} of a ${String(payment.amount)} capture`);
+      if (minor(payment.refundedAmountMinor) > minor(payment.amountMinor)) {
+        flag('over-refund', subject, `refunded ${String(payment.refundedAmountMinor)} of a ${String(payment.amountMinor)} capture (minor units)`);
       }
       if (!payment.capturedAt) flag('over-refund', subject, 'refunded, but no capture is recorded');
       if (payment.refundId !== refundIdFor(order.orderId)) {
@@ -450,26 +501,31 @@ function checkPayment(order: OrderRow, state: OrderSagaState, payment: PaymentRe
     }
   }
   const view: PaymentView = payment?.status ?? 'NONE';
-  const amount = `${String(payment?.amount)} ${String(payment?.currency)}`;
+  const amount = `${String(payment?.amountMinor)} minor units ${String(payment?.currency)}`;
 
   if (state === 'completed' || state === 'confirming' || state === 'notifying') {
+    // A free order (total 0) skips payment: nothing may be charged, so no payment record at all.
+    if (order.totalAmountMinor === 0) {
+      if (payment) flag('payment-mismatch', subject, `free order in ${state} but a payment is recorded (${view}, ${amount})`);
+      return;
+    }
     if (payment?.status !== 'CAPTURED') {
       flag('payment-mismatch', subject, `order in ${state} but the payment is ${view}`);
     } else if (
-      order.totalAmount === null ||
-      order.totalAmount === undefined ||
-      minor(payment.amount) !== minor(order.totalAmount) ||
+      order.totalAmountMinor === null ||
+      order.totalAmountMinor === undefined ||
+      minor(payment.amountMinor) !== minor(order.totalAmountMinor) ||
       payment.currency !== order.currency
     ) {
-      flag('payment-mismatch', subject, `captured ${amount}, the order totals ${String(order.totalAmount)} ${String(order.currency)}`);
+      flag('payment-mismatch', subject, `captured ${amount}, the order totals ${String(order.totalAmountMinor)} minor units ${String(order.currency)}`);
     }
     return;
   }
   if (state === 'cancelled' || state === 'failed') {
     if (view === 'CAPTURED' || view === 'IN_FLIGHT') {
       flag('payment-net-capture', subject, `order ${order.status} but the payment is ${view} (${amount})`);
-    } else if (payment?.status === 'REFUNDED' && minor(payment.refundedAmount) < minor(payment.amount)) {
-      flag('refund-mismatch', subject, `order ${order.status}: refunded ${String(payment.refundedAmount)} of a ${String(payment.amount)} capture`);
+    } else if (payment?.status === 'REFUNDED' && minor(payment.refundedAmountMinor) < minor(payment.amountMinor)) {
+      flag('refund-mismatch', subject, `order ${order.status}: refunded ${String(payment.refundedAmountMinor)} of a ${String(payment.amountMinor)} capture (minor units)`);
     }
     return;
   }
@@ -483,22 +539,21 @@ function moneyTotals(orders: OrderRow[], payments: PaymentRecord[]): InvariantRe
   const byCurrency: Record<string, MoneyTotals> = {};
   const at = (currency: string | null | undefined): MoneyTotals => (byCurrency[currency ?? '?'] ??= { captured: 0, refunded: 0, completedTotal: 0 });
   for (const p of payments) {
-    if (p.status === 'CAPTURED' || p.status === 'REFUNDED') at(p.currency).captured += minor(p.amount);
-    if (p.status === 'REFUNDED') at(p.currency).refunded += minor(p.refundedAmount);
+    if (p.status === 'CAPTURED' || p.status === 'REFUNDED') at(p.currency).captured += minor(p.amountMinor);
+    if (p.status === 'REFUNDED') at(p.currency).refunded += minor(p.refundedAmountMinor);
   }
-  for (const o of orders) if (o.status === 'COMPLETED') at(o.currency).completedTotal += minor(o.totalAmount);
+  for (const o of orders) if (o.status === 'COMPLETED') at(o.currency).completedTotal += minor(o.totalAmountMinor);
   const total: MoneyTotals = { captured: 0, refunded: 0, completedTotal: 0 };
   for (const [currency, t] of Object.entries(byCurrency)) {
     total.captured += t.captured;
     total.refunded += t.refunded;
     total.completedTotal += t.completedTotal;
-    byCurrency[currency] = { captured: major(t.captured), refunded: major(t.refunded), completedTotal: major(t.completedTotal) };
   }
   return {
-    captured: major(total.captured),
-    refunded: major(total.refunded),
-    netCaptured: major(total.captured - total.refunded),
-    completedTotal: major(total.completedTotal),
+    captured: total.captured,
+    refunded: total.refunded,
+    netCaptured: total.captured - total.refunded,
+    completedTotal: total.completedTotal,
     byCurrency,
   };
 }

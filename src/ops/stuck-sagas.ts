@@ -8,7 +8,7 @@
  * after the hold expired (the timer, or the sweeper, should have moved it by then); final
  * states are never stuck.
  *
- * The listing reads the StatusIndex (which may lag) for the open statuses and re-reads every
+ * The listing walks StatusOrdersIndex (stable order, may lag; src/store/order-queries.ts) for the open statuses and re-reads every
  * candidate from the base table before judging it.
  *
  * Operator actions: `retrySaga` re-sends the commands the saga waits on and records an
@@ -124,6 +124,15 @@ export interface StuckListing {
   checkedAt: string;
 }
 
+/** One pass over the open sagas. */
+export interface OpenSagaScan {
+  sagas: StoredSaga[];
+  /** Candidates looked at (some may have gone meanwhile). */
+  scanned: number;
+  truncated: boolean;
+  checkedAt: Date;
+}
+
 export interface StuckSagasDeps {
   store: SagaStore;
   orders: OrderQueries;
@@ -144,14 +153,23 @@ export class StuckSagas {
   }
 
   async list(limit: number): Promise<StuckListing> {
+    return this.judge(await this.scanOpen(), limit);
+  }
+
+  /**
+   * Every open saga, read from the base table (the index may lag), at most `maxScanned`: one pass
+   * that the overview shares between the stuck listing and the machine-version waits.
+   */
+  async scanOpen(): Promise<OpenSagaScan> {
     const maxScanned = this.deps.maxScanned ?? 5000;
     const candidates = new Set<string>();
     let truncated = false;
     for (const status of OPEN_ORDER_STATUSES) {
       let cursor: string | undefined;
       do {
-        const page = await this.deps.orders.listByStatus(status, PAGE, cursor);
-        for (const row of page.items) candidates.add(row.orderId);
+        // Ids only: every candidate is re-read below before it is judged.
+        const page = await this.deps.orders.listIdsByStatus(status, PAGE, cursor);
+        for (const orderId of page.items) candidates.add(orderId);
         cursor = page.nextCursor ?? undefined;
         if (candidates.size >= maxScanned) {
           truncated = cursor !== undefined || status !== OPEN_ORDER_STATUSES.at(-1);
@@ -162,21 +180,27 @@ export class StuckSagas {
     }
 
     // The index may lag: judge each candidate by its current item.
-    const now = this.now();
     const ids = [...candidates];
+    const sagas: StoredSaga[] = [];
+    for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
+      const read = await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map((id) => this.deps.store.load(id)));
+      for (const saga of read) if (saga) sagas.push(saga);
+    }
+    return { sagas, scanned: ids.length, truncated, checkedAt: this.now() };
+  }
+
+  /** The stuck sagas of a scan, most stuck first, at most `limit` of them. */
+  judge(scan: OpenSagaScan, limit: number): StuckListing {
+    const now = scan.checkedAt;
     const stuck: StuckSaga[] = [];
     const openByState: Record<string, number> = {};
-    for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
-      const sagas = await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map((id) => this.deps.store.load(id)));
-      for (const saga of sagas) {
-        if (!saga) continue;
-        openByState[saga.sagaState] = (openByState[saga.sagaState] ?? 0) + 1;
-        const verdict = assessStuck(saga, now, this.deps.rules);
-        if (verdict) stuck.push(stuckView(saga, verdict));
-      }
+    for (const saga of scan.sagas) {
+      openByState[saga.sagaState] = (openByState[saga.sagaState] ?? 0) + 1;
+      const verdict = assessStuck(saga, now, this.deps.rules);
+      if (verdict) stuck.push(stuckView(saga, verdict));
     }
     stuck.sort((a, b) => b.stuckForMs - a.stuckForMs || (a.orderId < b.orderId ? -1 : 1));
-    return { items: stuck.slice(0, limit), scanned: ids.length, total: stuck.length, openByState, truncated, checkedAt: now.toISOString() };
+    return { items: stuck.slice(0, limit), scanned: scan.scanned, total: stuck.length, openByState, truncated: scan.truncated, checkedAt: now.toISOString() };
   }
 }
 
@@ -261,6 +285,7 @@ export async function retrySaga(
   deps: SagaActionDeps,
   orderId: string,
   operator: OperatorRequest,
+  eventId: string = `operator:${randomUUID()}`,
 ): Promise<{ saga: StoredSaga; resent: SagaCommandKind[] }> {
   const result = await recordOperatorAction(
     deps.store,
@@ -275,7 +300,7 @@ export async function retrySaga(
         );
       }
       return {
-        eventId: `operator:${randomUUID()}`,
+        eventId,
         eventType: 'OPERATOR_RETRY',
         payload: { by: operator.by, reason: operator.reason, resent: saga.saga.outbox.map((c) => c.kind) },
         actor: operator.by,
@@ -321,14 +346,19 @@ export function compensationRefusal(saga: Pick<StoredSaga, 'orderId' | 'sagaStat
  * once the seats are reserved; in awaitingPayment the seats are released and the charge settled;
  * in confirming (paid, seats perhaps sold already) the seats go back and the capture is refunded.
  */
-export async function compensateSaga(deps: SagaActionDeps, orderId: string, operator: OperatorRequest): Promise<StoredSaga> {
+export async function compensateSaga(
+  deps: SagaActionDeps,
+  orderId: string,
+  operator: OperatorRequest,
+  eventId: string = `operator:${randomUUID()}`,
+): Promise<StoredSaga> {
   const current = await deps.store.load(orderId);
   if (!current) throw new UnknownSagaError(`no saga for order ${orderId}`);
   const refusal = compensationRefusal(current);
   if (refusal) throw new OperatorActionRefusedError(orderId, current.sagaState, current.status, refusal);
   const result = await deps.runtime.request(
     orderId,
-    `operator:${randomUUID()}`,
+    eventId,
     { type: 'OPERATOR_COMPENSATE', by: operator.by, reason: operator.reason },
     operator.by,
   );

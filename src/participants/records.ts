@@ -2,6 +2,7 @@
 import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, ReservationStatus } from '../../machines/order-saga/types';
 import type { ParticipantDeps } from './deps';
+import type { ShardTake } from './inventory-shards';
 
 /** TicketInventory: one row per (eventId, ticketType). available + reserved + sold = total. */
 export interface InventoryRow {
@@ -12,14 +13,20 @@ export interface InventoryRow {
   availableQuantity: number;
   reservedQuantity: number;
   soldQuantity: number;
-  price: number;
+  /** The unit price in the currency's minor units (ISO 4217 exponent). */
+  priceMinor: number;
   currency: string;
   version: number;
   updatedAt?: string;
+  /** Inventory shards of this ticket type (src/participants/inventory-shards.ts); absent = 1. */
+  shardCount?: number;
+  /** The seats of shard 0 (this row) when sharded; absent = totalQuantity. */
+  shardTotal?: number;
 }
 
 export interface ReservedItem extends OrderItem {
-  unitPrice: number;
+  /** Minor units. */
+  unitPriceMinor: number;
 }
 
 /** TicketReservations: reservationId = orderId, so a re-sent ReserveSeats finds its own record. */
@@ -27,13 +34,16 @@ export interface ReservationRecord {
   reservationId: string;
   orderId: string;
   eventId?: string;
-  /** With `unitPrice` on reservations that held seats. */
-  items: Array<OrderItem & { unitPrice?: number }>;
+  /** With `unitPriceMinor` on reservations that held seats. */
+  items: Array<OrderItem & { unitPriceMinor?: number }>;
   status: ReservationStatus;
   /** Only on reservations that held seats. */
   expiresAt?: string;
-  amount?: number;
+  /** The total held, in minor units. */
+  amountMinor?: number;
   currency?: string;
+  /** Which shards hold its seats; absent on reservations written before sharding (shard 0). */
+  shards?: ShardTake[];
   /** Why a REJECTED reservation holds nothing. */
   reason?: string;
   /** Written by a ReleaseSeats that came before its ReserveSeats: it never held seats. */
@@ -51,8 +61,8 @@ export type PaymentStatus = 'IN_FLIGHT' | 'CAPTURED' | 'DECLINED' | 'VOIDED' | '
 export interface PaymentRecord {
   orderId: string;
   status: PaymentStatus;
-  /** Absent on a record created by VoidPayment (no charge was ever attempted). */
-  amount?: number;
+  /** Minor units. Absent on a record created by VoidPayment (no charge was ever attempted). */
+  amountMinor?: number;
   currency?: string;
   paymentToken?: string;
   chargeId?: string;
@@ -65,7 +75,8 @@ export interface PaymentRecord {
   declinedAt?: string;
   voidedAt?: string;
   refundId?: string;
-  refundedAmount?: number;
+  /** Minor units. */
+  refundedAmountMinor?: number;
   refundedAt?: string;
 }
 
@@ -76,6 +87,8 @@ export interface NotificationRecord {
   template: string;
   /** Why the order ended so (absent on records written before it was added). */
   outcome?: string;
+  /** A hold reminder's (machine v3): when the hold it reminds of expires. */
+  expiresAt?: string;
   sentAt: string;
 }
 
@@ -98,6 +111,8 @@ export async function readInventoryRows(deps: Deps, eventId: string): Promise<Ma
     );
     for (const item of page.Items ?? []) {
       const row = item as InventoryRow;
+      // Shard rows k >= 1 live under their own partition key; defensive against a foreign row.
+      if ((item as { shardOf?: unknown }).shardOf !== undefined) continue;
       rows.set(row.ticketType, row);
     }
     startKey = page.LastEvaluatedKey;

@@ -21,6 +21,9 @@ import { SagaRuntime } from '../../src/runtime/saga-runtime';
 import { OrderQueries } from '../../src/store/order-queries';
 import { SagaStore } from '../../src/store/saga-store';
 import { createTestAws, TEST_AWS_ENV, type TestAws } from '../support/aws';
+import { DeadLetterOps } from '../../src/ops/dead-letter-ops';
+import { readQueueDepths } from '../../src/ops/queue-depths';
+import { StuckSagas, stuckRules } from '../../src/ops/stuck-sagas';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Nothing listens here: the app must work without its cache. */
@@ -67,10 +70,11 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
     paymentSlowMs: 100,
     onInventoryChanged: createInventoryInvalidator(cache),
   };
+  const orders = new OrderQueries(aws.clients.doc, aws.names.tables);
   const app = createApp({
     runtime,
     store,
-    orders: new OrderQueries(aws.clients.doc, aws.names.tables),
+    orders,
     inventory: inventoryPortFrom(participantDeps),
     cache,
     health: createHealthCheck(aws.clients, redis, aws.names),

@@ -1,8 +1,11 @@
 /** /orders: place, read, list and cancel orders. */
 import { Router, type Request, type Response } from 'express';
-import type { OrderSagaState } from '../../../machines/order-saga';
+import { endsCancelled, startSaga } from '../../../machines/order-saga';
 import { IdempotencyKeyReusedError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
+import type { SoldOutFlags } from '../../cache/sold-out';
+import type { WaitingRoom } from '../../admission/waiting-room';
 import type { OrderQueries } from '../../store/order-queries';
+import { queuedView } from './waiting-room';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { ctxOf } from '../context';
 import { canonicalJson, newOrderId, orderIdForIdempotencyKey, sha256Hex } from '../ids';
@@ -20,7 +23,7 @@ import {
   type ListOrdersQuery,
   type PlaceOrderBody,
 } from '../schemas';
-import { orderLinks, orderView } from '../views';
+import { orderLinks, orderSummaryView, orderView } from '../views';
 import { bodyValidator, pathParam, queryValidator } from '../validation';
 
 export interface OrdersRouteDeps {
@@ -28,15 +31,16 @@ export interface OrdersRouteDeps {
   store: SagaStore;
   orders: OrderQueries;
   inventory: CachedInventory;
+  /** Sold-out flags: a flagged ticket type is refused before any saga starts. */
+  soldOut?: Pick<SoldOutFlags, 'flagged'>;
+  /** The waiting room (src/admission/): past the event's limit an order waits its turn (202 QUEUED). */
+  waitingRoom?: WaitingRoom;
 }
 
 const validatePlaceOrder = bodyValidator<PlaceOrderBody>(placeOrderSchema);
 const validateCancel = bodyValidator<CancelOrderBody>(cancelOrderSchema);
 const validateListQuery = queryValidator<ListOrdersQuery>(listOrdersQuerySchema);
 const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
-
-/** States in which a cancel is already under way or done. */
-const CANCELLING_STATES: readonly OrderSagaState[] = ['releasingSeats', 'settlingPayment', 'refunding'];
 
 export function orderIdParam(req: Request): string {
   return pathParam(req.params.orderId, 'orderId', UUID_REGEX, 'a UUID').toLowerCase();
@@ -46,7 +50,8 @@ export function queryOf(req: Request): Record<string, unknown> {
   return { ...(req.query as Record<string, unknown>) };
 }
 
-function idempotencyKeyOf(req: Request): string | undefined {
+/** The request's Idempotency-Key header, checked (1-128 visible ASCII characters), if any. */
+export function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get('Idempotency-Key');
   if (key === undefined) return undefined;
   if (!IDEMPOTENCY_KEY_REGEX.test(key)) {
@@ -93,15 +98,44 @@ function requestHashOf(body: PlaceOrderBody): string {
   return sha256Hex(canonicalJson({ ...body, items }));
 }
 
+/**
+ * What the first POST of an order answered: the order as created, in the machine's initial state.
+ * A replay answers exactly this, whatever happened to the order since (its links give the now).
+ */
+function firstAnswer(orderId: string) {
+  const { saga, status } = startSaga({ orderId, customerId: '', eventId: '', items: [], paymentToken: '', holdSeconds: 1 });
+  return { orderId, status, sagaState: saga.state, links: orderLinks(orderId) };
+}
+
+/** The ticket types of the order flagged sold out (src/cache/sold-out.ts); none without flags or Redis. */
+async function soldOutAmong(deps: OrdersRouteDeps, body: PlaceOrderBody): Promise<string[]> {
+  return deps.soldOut ? deps.soldOut.flagged(body.eventId, body.items.map((i) => i.ticketType)) : [];
+}
+
+/** 409 sold-out: no seat left for these ticket types; no saga starts. */
+function soldOutProblem(body: PlaceOrderBody, flagged: string[]): ProblemError {
+  return new ProblemError('sold-out', `sold out: no ${flagged.join(', ')} seats left for event ${body.eventId}`, undefined, {
+    eventId: body.eventId,
+    ticketTypes: flagged,
+  });
+}
+
 function accepted(saga: StoredSaga) {
   return { orderId: saga.orderId, status: saga.status, sagaState: saga.sagaState, links: orderLinks(saga.orderId) };
 }
 
-function alreadyCancelling(saga: StoredSaga): boolean {
-  const context = saga.saga.context;
-  if (context.cancelRequested !== null) return true;
-  if (saga.sagaState === 'cancelled') return context.outcome === 'cancelled' || context.outcome === 'compensated';
-  return CANCELLING_STATES.includes(saga.sagaState) && context.outcome === 'cancelled';
+export function keyReused(): ProblemError {
+  return new ProblemError('idempotency-key-reused', 'this Idempotency-Key was already used for a different order request', [
+    { field: 'Idempotency-Key', message: 'already used with a different body' },
+  ]);
+}
+
+/** Answers an Idempotency-Key replay: 202 with the first answer, or 422 for a different body. */
+function replay(res: Response, existing: StoredSaga, requestHash: string): void {
+  if (existing.requestHash !== requestHash) throw keyReused();
+  res.setHeader('Idempotent-Replayed', 'true');
+  ctxOf(res).log.info('order request replayed', { orderId: existing.orderId, sagaState: existing.sagaState });
+  res.status(202).location(`/orders/${existing.orderId}`).json(firstAnswer(existing.orderId));
 }
 
 export function ordersRouter(deps: OrdersRouteDeps): Router {
@@ -112,32 +146,63 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     validateNoQuery(queryOf(req), 'query');
     const body = validatePlaceOrder(req.body, 'body');
     const key = idempotencyKeyOf(req);
-    const { inventory } = await deps.inventory.get(body.eventId);
-    checkAgainstInventory(body, inventory);
-
     const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
+    const requestHash = requestHashOf(body);
+    const { inventory } = await deps.inventory.get(body.eventId);
+    try {
+      checkAgainstInventory(body, inventory);
+    } catch (error) {
+      // A replay is answered from the stored order whatever changed since (the event's inventory,
+      // its prices or currencies). Looked up only here and on a taken id (below), so a first
+      // request pays no extra read.
+      const existing = key === undefined ? undefined : await deps.store.load(orderId);
+      if (!existing) throw error;
+      replay(res, existing, requestHash);
+      return;
+    }
+    const flagged = await soldOutAmong(deps, body);
+    if (flagged.length > 0) {
+      // Sold out now; a replay of an order accepted before is still answered as that order.
+      const existing = key === undefined ? undefined : await deps.store.load(orderId);
+      if (!existing) throw soldOutProblem(body, flagged);
+      replay(res, existing, requestHash);
+      return;
+    }
+
+    const order = {
+      orderId,
+      customerId: body.customerId,
+      eventId: body.eventId,
+      items: body.items,
+      paymentToken: body.paymentToken,
+      correlationId: ctx.correlationId,
+      requestHash,
+    };
+    let admittedHere = false;
+    if (deps.waitingRoom) {
+      const entry = await deps.waitingRoom.enter(order);
+      admittedHere = entry.admitted && !entry.already;
+      if (!entry.admitted) {
+        ctx.log.info('order queued', { orderId, position: entry.position });
+        res.status(202).location(`/orders/${orderId}/queue`).json(queuedView(orderId, entry));
+        return;
+      }
+    }
     let result: Awaited<ReturnType<SagaRuntime['place']>>;
     try {
-      result = await deps.runtime.place({
-        orderId,
-        customerId: body.customerId,
-        eventId: body.eventId,
-        items: body.items,
-        paymentToken: body.paymentToken,
-        correlationId: ctx.correlationId,
-        requestHash: requestHashOf(body),
-      });
+      result = await deps.runtime.place(order);
     } catch (error) {
-      if (error instanceof IdempotencyKeyReusedError) {
-        throw new ProblemError('idempotency-key-reused', 'this Idempotency-Key was already used for a different order request', [
-          { field: 'Idempotency-Key', message: 'already used with a different body' },
-        ]);
-      }
+      // No saga started: give the place back at once.
+      if (admittedHere) await deps.waitingRoom?.ended(order.eventId, orderId);
+      if (error instanceof IdempotencyKeyReusedError) throw keyReused();
       throw error;
     }
+    // Two first requests with one key raced and the other created the order: this one is a replay.
     if (!result.created) {
-      res.setHeader('Idempotent-Replayed', 'true');
-      ctx.log.info('order request replayed', { orderId });
+      // The place it took is not its own: the saga holding it is the first request's.
+      if (admittedHere) await deps.waitingRoom?.ended(order.eventId, orderId);
+      replay(res, result.saga, requestHash);
+      return;
     }
     res.status(202).location(`/orders/${orderId}`).json(accepted(result.saga));
   });
@@ -145,7 +210,7 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
   router.get('/orders', async (req: Request, res: Response) => {
     const query = validateListQuery(queryOf(req), 'query');
     const page = await deps.orders.listByCustomer(query.customerId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
-    res.json({ items: page.items.map((o) => ({ ...o, links: orderLinks(o.orderId) })), nextCursor: page.nextCursor });
+    res.json({ items: page.items.map(orderSummaryView), nextCursor: page.nextCursor });
   });
 
   router.get('/orders/:orderId', async (req: Request, res: Response) => {
@@ -162,6 +227,11 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     const orderId = orderIdParam(req);
     const body = req.body === undefined ? {} : validateCancel(req.body, 'body');
     const current = await deps.store.load(orderId);
+    if (!current && (await deps.waitingRoom?.leave(orderId))) {
+      ctx.log.info('queued order left the waiting room', { orderId });
+      res.status(202).json({ orderId, status: 'CANCELLED', cancelRequested: true });
+      return;
+    }
     if (!current) throw new ProblemError('not-found', `order ${orderId} does not exist`);
     const by = `customer:${current.customerId}`;
     let outcome: Awaited<ReturnType<SagaRuntime['request']>>;
@@ -177,14 +247,17 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       throw error;
     }
     const saga = outcome.saga;
-    if (!outcome.accepted && !alreadyCancelling(saga)) {
+    // Idempotent once the order is cancelled or bound to be, however it got there (the customer,
+    // an expired hold, a declined card, an operator): the machine says which states those are.
+    if (!outcome.accepted && !endsCancelled(saga.saga)) {
       throw new ProblemError('too-late-to-cancel', `order ${orderId} can no longer be cancelled: its saga is ${saga.sagaState}`, undefined, {
         orderId,
         orderStatus: saga.status,
         sagaState: saga.sagaState,
       });
     }
-    ctx.log.info(outcome.accepted ? 'cancel requested' : 'cancel already under way', { orderId, sagaState: saga.sagaState });
+    ctx.log.info(outcome.accepted && !outcome.replayed ? 'cancel requested' : 'cancel already under way', { orderId, sagaState: saga.sagaState });
+    if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).json({ ...accepted(saga), cancelRequested: true });
   });
 
