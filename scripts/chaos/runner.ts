@@ -48,6 +48,8 @@ export interface ChaosSummary {
     replays: number;
     accepted: number;
     notPlaced: number;
+    /** Answered 409 sold-out at POST (no saga started): told, not lost. */
+    soldOutAtPost: number;
     placeRetries: number;
     cancelsSent: number;
     cancelAccepted: number;
@@ -440,6 +442,7 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
         replays: driver.stats.replays,
         accepted,
         notPlaced: driver.stats.placeFailures,
+        soldOutAtPost: driver.outcomes.filter((o) => o.soldOutAtPost).length,
         placeRetries: driver.stats.placeRetries,
         cancelsSent: driver.stats.cancelsSent,
         cancelAccepted: driver.stats.cancelAccepted,
