@@ -13,6 +13,7 @@ import { JsonCache } from './cache/json-cache';
 import { closeRedis, createRedis } from './cache/redis';
 import { createAwsClients, destroyAwsClients, type AwsClients } from './aws/clients';
 import type { Config } from './config/config';
+import { refuseDevelopmentKeys } from './config/dev-key-check';
 import { resourceNames, type ResourceNames } from './infra/resources';
 import { injectDuplicateDeliveries } from './messaging/duplicate-delivery';
 import { PoisonMessageError } from './messaging/errors';
@@ -132,6 +133,7 @@ export async function startService(config: Config, logger: Logger, options: { sw
   let server: Server | undefined;
 
   if (config.mode !== 'worker') {
+    if (config.auth) await refuseDevelopmentKeys(config.auth);
     const orders = new OrderQueries(core.clients.doc, core.names.tables);
     const app = createApp({
       runtime: core.runtime,
@@ -141,6 +143,7 @@ export async function startService(config: Config, logger: Logger, options: { sw
       cache,
       health: createHealthCheck(core.clients, redis, core.names),
       logger,
+      redis,
       config,
       ops: {
         stuck: new StuckSagas({ store: core.store, orders, rules: stuckRules(config.stuckAfterMs) }),

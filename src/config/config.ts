@@ -3,6 +3,10 @@
  * variable fails the process with the variable's name instead of misbehaving later.
  */
 import Ajv from 'ajv';
+import { loadAuthConfig, loadSecurityConfig, securitySchemaProperties, type AuthConfig, type SecurityConfig } from './auth-config';
+import { ConfigError } from './config-error';
+
+export { ConfigError };
 
 export interface Config {
   /** Where DynamoDB and SQS answer; undefined means real AWS. */
@@ -41,6 +45,10 @@ export interface Config {
   mode: 'all' | 'api' | 'worker';
   /** Fault injection (tests, chaos): the share of sent messages SQS will deliver twice. 0 in production. */
   faultDuplicateRate: number;
+  /** Bearer-token verification (src/config/auth-config.ts); undefined: no AUTH_* set, the API refuses to start. */
+  auth: AuthConfig | undefined;
+  /** Rate limits per role, the CORS allow-list, proxy trust (src/config/auth-config.ts). */
+  security: SecurityConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -68,12 +76,11 @@ const schema = {
     MAX_BODY_BYTES: { type: 'string', pattern: '^[0-9]+$' },
     SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
     FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
+    ...securitySchemaProperties,
   },
 } as const;
 
 const validate = new Ajv({ allErrors: true }).compile(schema);
-
-export class ConfigError extends Error {}
 
 export function loadConfig(env: Env = process.env): Config {
   if (!validate(env)) {
@@ -100,5 +107,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024),
     mode: (env.SERVICE_MODE as Config['mode'] | undefined) ?? 'all',
     faultDuplicateRate: env.FAULT_DUPLICATE_RATE === undefined ? 0 : Number(env.FAULT_DUPLICATE_RATE),
+    auth: loadAuthConfig(env),
+    security: loadSecurityConfig(env),
   };
 }

@@ -20,6 +20,7 @@ import { Dispatcher } from '../../src/runtime/dispatcher';
 import { SagaRuntime } from '../../src/runtime/saga-runtime';
 import { OrderQueries } from '../../src/store/order-queries';
 import { SagaStore } from '../../src/store/saga-store';
+import { TEST_AUTH_ENV } from '../support/auth';
 import { createTestAws, type TestAws } from '../support/aws';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -51,6 +52,7 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
     HOLD_SECONDS: '60',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     MAX_BODY_BYTES: '4096',
+    ...TEST_AUTH_ENV,
     ...options.env,
   });
   const logger = createLogger(config.logLevel);
@@ -75,6 +77,7 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
     cache,
     health: createHealthCheck(aws.clients, redis, aws.names),
     logger,
+    redis,
     config,
   });
   if (options.redisUrl === undefined) await waitForRedis(redis);

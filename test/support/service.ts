@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { putEventInventory, readNotification, type TicketTypeInput } from '../../src/participants';
 import { startService, type Core } from '../../src/service';
+import { TEST_AUTH_ENV } from './auth';
 import { createTestAws, type TestAws } from './aws';
 
 export interface TestService {
@@ -34,6 +35,7 @@ export function testConfig(prefix: string, overrides: Record<string, string> = {
     WORKER_CONCURRENCY: '8',
     STALLED_AFTER_MS: '60000',
     SWEEP_INTERVAL_MS: '60000',
+    ...TEST_AUTH_ENV,
     ...overrides,
   });
 }
