@@ -15,7 +15,7 @@
  */
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { inventoryChanged, nowIso, type ParticipantDeps } from './deps';
-import { backoff, cancellationCodes, isTransactionConflict } from './dynamo-errors';
+import { backoff, isConditionOrConflictCancellation, isTransactionConflict } from './dynamo-errors';
 import { InvalidInventoryError, InventoryConflictError } from './errors';
 import { readInventoryRows, type InventoryRow } from './records';
 
@@ -191,7 +191,8 @@ export async function putEventInventory(
     } catch (error) {
       // A condition failed (another admin write, or seats sold meanwhile) or the write conflicted:
       // read again and plan again, which throws if the change no longer fits.
-      if (cancellationCodes(error) === null && !isTransactionConflict(error)) throw error;
+      // Only a lost race is retried; a fault (a value DynamoDB refuses, a limit) fails the same way every time.
+      if (!isConditionOrConflictCancellation(error) && !isTransactionConflict(error)) throw error;
       await backoff(deps, attempt);
       continue;
     }

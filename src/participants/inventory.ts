@@ -12,7 +12,7 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaEvent, ReservationStatus } from '../../machines/order-saga/types';
 import type { ConfirmSeats, InventoryCommand, ReleaseSeats, ReserveSeats } from './commands';
 import { inventoryChanged, nowIso, type ParticipantDeps } from './deps';
-import { backoff, cancellationCodes, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS, putIfAbsent } from './dynamo-errors';
+import { backoff, cancellationCodes, hasFaultCode, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS, putIfAbsent } from './dynamo-errors';
 import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
 import { readInventoryRows, readReservation, type InventoryRow, type ReservationRecord, type ReservedItem } from './records';
 
@@ -158,7 +158,7 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
       );
     } catch (error) {
       const codes = cancellationCodes(error);
-      if (codes === null) throw error;
+      if (codes === null || hasFaultCode(codes)) throw error;
       if (codes[0] === 'ConditionalCheckFailed') {
         // The reservation exists: a duplicate delivery, or a release that came first.
         const existing = await readReservation(deps, reservationId);
@@ -376,7 +376,7 @@ async function settle(
     );
   } catch (error) {
     const codes = cancellationCodes(error);
-    if (codes === null) throw error;
+    if (codes === null || hasFaultCode(codes)) throw error;
     if (codes[0] === 'ConditionalCheckFailed') return 'retry'; // its status moved: re-read
     if (codes.includes('ConditionalCheckFailed')) {
       throw new PermanentCommandError(

@@ -22,6 +22,9 @@ import { OrderQueries } from '../../src/store/order-queries';
 import { SagaStore } from '../../src/store/saga-store';
 import { TEST_AUTH_ENV } from '../support/auth';
 import { createTestAws, type TestAws } from '../support/aws';
+import { DeadLetterOps } from '../../src/ops/dead-letter-ops';
+import { readQueueDepths } from '../../src/ops/queue-depths';
+import { StuckSagas, stuckRules } from '../../src/ops/stuck-sagas';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Nothing listens here: the app must work without its cache. */
@@ -69,16 +72,22 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
     paymentSlowMs: 100,
     onInventoryChanged: createInventoryInvalidator(cache),
   };
+  const orders = new OrderQueries(aws.clients.doc, aws.names.tables);
   const app = createApp({
     runtime,
     store,
-    orders: new OrderQueries(aws.clients.doc, aws.names.tables),
+    orders,
     inventory: inventoryPortFrom(participantDeps),
     cache,
     health: createHealthCheck(aws.clients, redis, aws.names),
     logger,
     redis,
     config,
+    ops: {
+      stuck: new StuckSagas({ store, orders, rules: stuckRules(config.stuckAfterMs) }),
+      deadLetters: new DeadLetterOps({ sqs: aws.clients.sqs, queues, logger, store }),
+      queueDepths: () => readQueueDepths(aws.clients.sqs, queues),
+    },
   });
   if (options.redisUrl === undefined) await waitForRedis(redis);
 
