@@ -47,7 +47,8 @@ export interface ApiHarness {
 
 export async function createApiHarness(options: { redisUrl?: string; label?: string; env?: Record<string, string> } = {}): Promise<ApiHarness> {
   const aws = await createTestAws(options.label ?? 'api');
-  const config = loadConfig({
+  // An empty value in options.env removes the variable (e.g. AUTH_PUBLIC_KEY when testing a JWKS URL).
+  const config = loadConfig(withoutEmpty({
     AWS_ENDPOINT_URL: aws.endpoint,
     AWS_REGION: 'us-east-1',
     RESOURCE_PREFIX: aws.prefix,
@@ -57,7 +58,7 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
     MAX_BODY_BYTES: '4096',
     ...TEST_AUTH_ENV,
     ...options.env,
-  });
+  }));
   const logger = createLogger(config.logLevel);
   const redis = createRedis(config.redisUrl, logger);
   const cache = new JsonCache(redis, logger, { keyPrefix: aws.prefix });
@@ -127,6 +128,10 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
       await aws.cleanup();
     },
   };
+}
+
+function withoutEmpty(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
 }
 
 async function waitForRedis(redis: RedisClient): Promise<void> {
