@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createAwsClients, destroyAwsClients } from '../src/aws/clients';
 import { loadConfig } from '../src/config/config';
+import { toolAuth } from './auth/tool-auth';
 import { initResources } from '../src/infra/init';
 import { resourceNames } from '../src/infra/resources';
 import { SagaStore } from '../src/store/saga-store';
@@ -34,15 +35,15 @@ function option(name: string, fallback: number): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
-async function post(baseUrl: string, pathName: string, body: unknown, method = 'POST'): Promise<Record<string, unknown>> {
-  const res = await fetch(`${baseUrl}${pathName}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function post(baseUrl: string, pathName: string, body: unknown, auth: Record<string, string>, method = 'POST'): Promise<Record<string, unknown>> {
+  const res = await fetch(`${baseUrl}${pathName}`, { method, headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
   if (res.status >= 300) throw new Error(`${method} ${pathName}: ${res.status} ${await res.text()}`);
   return (await res.json()) as Record<string, unknown>;
 }
 
 async function oneRun(endpoint: string, orders: number, concurrency: number): Promise<RunResult> {
   const prefix = `b${Date.now().toString(36)}-`;
-  const env = { ...process.env, AWS_ENDPOINT_URL: endpoint, RESOURCE_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'error', RECEIVE_WAIT_SECONDS: '5', SWEEP_INTERVAL_MS: '600000' };
+  const env = { ...process.env, AWS_ENDPOINT_URL: endpoint, RESOURCE_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'error', RECEIVE_WAIT_SECONDS: '5', SWEEP_INTERVAL_MS: '600000', ...toolAuth().env };
   const config = loadConfig(env);
   // A client of its own for set-up and polling, so the service's counters hold only its own requests.
   const observer = createAwsClients(config);
@@ -52,7 +53,7 @@ async function oneRun(endpoint: string, orders: number, concurrency: number): Pr
   const baseUrl = `http://127.0.0.1:${(service.server!.address() as AddressInfo).port}`;
   try {
     const eventId = `bench-${randomUUID()}`;
-    await post(baseUrl, `/events/${eventId}/inventory`, { eventName: 'Bench', ticketTypes: [{ ticketType: 'GA', totalQuantity: orders, price: 10, currency: 'EUR' }] }, 'PUT');
+    await post(baseUrl, `/events/${eventId}/inventory`, { eventName: 'Bench', ticketTypes: [{ ticketType: 'GA', totalQuantity: orders, price: 10, currency: 'EUR' }] }, await toolAuth().headers('organizer', 'bench'), 'PUT');
     const counts = service.core.clients.requestCounts;
     counts.clear();
     const placedAt = new Map<string, number>();
@@ -64,7 +65,7 @@ async function oneRun(endpoint: string, orders: number, concurrency: number): Pr
     const placeOne = async (n: number) => {
       const body = { customerId: `bench-${n}`, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' };
       const before = Date.now();
-      const { orderId } = (await post(baseUrl, '/orders', body)) as { orderId: string };
+      const { orderId } = (await post(baseUrl, '/orders', body, await toolAuth().headers('customer', body.customerId))) as { orderId: string };
       placedAt.set(orderId, before);
       open.add(orderId);
     };
