@@ -59,7 +59,7 @@ export interface AppDeps {
 }
 
 /** Path patterns and the methods they answer, for 405s. */
-const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
+export const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/orders\/?$/, allow: 'GET, POST' },
   { pattern: /^\/orders\/[^/]+\/?$/, allow: 'GET' },
   { pattern: /^\/orders\/[^/]+\/cancel\/?$/, allow: 'POST' },
@@ -70,7 +70,7 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/actuator\/health\/?$/, allow: 'GET' },
 ];
 
-const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
+export const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/ops\/overview\/?$/, allow: 'GET' },
   { pattern: /^\/ops\/sagas\/stuck\/?$/, allow: 'GET' },
   { pattern: /^\/ops\/sagas\/[^/]+\/retry\/?$/, allow: 'POST' },
