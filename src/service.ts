@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SagaCommand } from '../machines/order-saga';
 import { createApp } from './api/app';
+import { answerParserErrors } from './api/guards/client-errors';
 import { createHealthCheck } from './api/health';
 import { inventoryPortFrom } from './api/inventory';
 import { createInventoryInvalidator } from './cache/inventory-cache';
@@ -152,6 +153,7 @@ export async function startService(config: Config, logger: Logger, options: { sw
       },
     });
     const listening = app.listen(config.port);
+    answerParserErrors(listening);
     server = listening;
     await new Promise<void>((resolve, reject) => listening.once('listening', resolve).once('error', reject));
     stops.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));

@@ -5,7 +5,7 @@
  * Development keys are named `eventticket-dev-…` and the issuer is DEV_ISSUER; both are refused
  * with NODE_ENV=production (src/config/auth-config.ts, src/config/dev-key-check.ts).
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SignJWT } from 'jose';
@@ -60,6 +60,32 @@ export async function mintToken(key: SigningKey, claims: TokenClaims): Promise<s
     .setIssuedAt(ttl < 0 ? now + ttl - 60 : now)
     .setExpirationTime(now + ttl)
     .sign(key.privateKey);
+}
+
+/**
+ * The same token as mintToken, signed synchronously with node:crypto (ES256 as RFC 7518 §3.4: the
+ * r||s form), for callers that cannot await (a supertest chain, a fast-check generator). `extra`
+ * adds or overrides header fields (`alg`, to forge) and claims.
+ */
+export function signTokenSync(
+  key: SigningKey,
+  claims: TokenClaims,
+  extra: { header?: Record<string, unknown>; claims?: Record<string, unknown> } = {},
+): string {
+  const now = Math.floor(Date.now() / 1000);
+  const ttl = claims.ttlSeconds ?? 12 * 3600;
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${part({ alg: 'ES256', kid: key.kid, typ: 'JWT', ...extra.header })}.${part({
+    iss: claims.issuer ?? DEV_ISSUER,
+    aud: claims.audience ?? DEV_AUDIENCE,
+    sub: claims.sub,
+    [claims.rolesClaim ?? 'roles']: claims.roles,
+    iat: ttl < 0 ? now + ttl - 60 : now,
+    exp: now + ttl,
+    ...extra.claims,
+  })}`;
+  const signature = sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  return `${input}.${signature}`;
 }
 
 /** Writes the key for `npm run token` (mode 0600). */

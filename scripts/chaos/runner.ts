@@ -264,7 +264,7 @@ async function writeSlowest(clients: AwsClients, names: ResourceNames, finals: M
   writeFileSync(file, JSON.stringify(out, null, 2));
 }
 
-async function deleteResources(clients: AwsClients, names: ResourceNames, urls: QueueUrls | undefined): Promise<void> {
+export async function deleteResources(clients: AwsClients, names: ResourceNames, urls: QueueUrls | undefined): Promise<void> {
   await Promise.allSettled([
     ...Object.values(names.tables).map((TableName) => clients.ddb.send(new DeleteTableCommand({ TableName }))),
     ...Object.values(urls ?? {}).map((QueueUrl) => clients.sqs.send(new DeleteQueueCommand({ QueueUrl }))),

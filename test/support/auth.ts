@@ -3,8 +3,7 @@
  * service as AUTH_PUBLIC_KEY (TEST_AUTH_ENV), and tokens signed with it. Nothing bypasses the
  * service's verification; hostile tokens (expired, wrong audience, wrong key, alg none) are here too.
  */
-import { sign } from 'node:crypto';
-import { generateSigningKey, mintToken, publicPemOf, type SigningKey } from '../../scripts/auth/dev-keys';
+import { generateSigningKey, mintToken, publicPemOf, signTokenSync, type SigningKey } from '../../scripts/auth/dev-keys';
 import type { Role } from '../../src/api/auth/principal';
 
 export const TEST_ISSUER = 'https://issuer.test.eventticket.dev/';
@@ -60,25 +59,16 @@ export function unsignedToken(roles: Role[], sub: string): string {
   return `${part({ alg: 'none', typ: 'JWT' })}.${part({ iss: TEST_ISSUER, aud: TEST_AUDIENCE, sub, roles, iat: now, exp: now + 3600 })}.`;
 }
 
-/**
- * The same token as tokenFor, signed synchronously (node:crypto, ES256 as RFC 7518 §3.4: r||s),
- * so a supertest chain can set it inline. The service verifies it with jose like any other.
- */
+/** The same token as tokenFor, signed synchronously so a supertest chain can set it inline. */
 export function bearer(roles: Role | Role[], sub: string, options: TokenOptions = {}): Record<string, string> {
-  const key = options.key ?? testKey;
-  const now = Math.floor(Date.now() / 1000);
-  const ttl = options.ttlSeconds ?? 3600;
-  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const input = `${part({ alg: 'ES256', kid: key.kid, typ: 'JWT' })}.${part({
-    iss: options.issuer ?? TEST_ISSUER,
-    aud: options.audience ?? TEST_AUDIENCE,
+  const token = signTokenSync(options.key ?? testKey, {
     sub,
     roles: Array.isArray(roles) ? roles : [roles],
-    iat: ttl < 0 ? now + ttl - 60 : now,
-    exp: now + ttl,
-  })}`;
-  const signature = sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-  return { Authorization: `Bearer ${input}.${signature}` };
+    issuer: options.issuer ?? TEST_ISSUER,
+    audience: options.audience ?? TEST_AUDIENCE,
+    ttlSeconds: options.ttlSeconds ?? 3600,
+  });
+  return { Authorization: `Bearer ${token}` };
 }
 
 /** Headers of the usual identities (sub chosen by the caller for customers). */

@@ -4,7 +4,9 @@
  * http-errors in general) are the client's: they become that 4xx as problem+json. Only errors
  * without a 4xx status stay 500s: those are ours.
  */
-import { ProblemError, type ProblemKind } from '../problem';
+import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ProblemError, problemBody, type ProblemKind } from '../problem';
 
 const KIND_BY_STATUS: Readonly<Record<number, ProblemKind>> = {
   400: 'bad-request',
@@ -34,4 +36,39 @@ export function clientErrorProblem(error: unknown): ProblemError | undefined {
   const detail = exposed ? `the request could not be read: ${exposed}` : 'the request could not be read';
   const kind = KIND_BY_STATUS[status];
   return kind ? new ProblemError(kind, detail) : new ProblemError('client-error', detail, undefined, { status });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Express sees them (a header section over 16 KB, a
+ * malformed request line or header) are answered by Node with a bare status line. This answers
+ * them as problem+json too: 431 for oversized headers, 400 otherwise (Node's docs: 'clientError').
+ */
+export function answerParserErrors(server: Server): void {
+  // Bytes after a request that declared no body (a GET with unframed data) are parsed as a next
+  // request and fail. The request before them is still answered; then the connection closes.
+  const answered = new WeakSet<Duplex>();
+  server.on('request', (req: { socket: Duplex }) => answered.add(req.socket));
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (pending && !pending.writableFinished) {
+      pending.once('finish', () => socket.end());
+      pending.once('close', () => socket.destroy());
+      return;
+    }
+    if (answered.has(socket)) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify(
+      problemBody('client-error', status === 431 ? 'the request headers are too large' : 'the request could not be parsed as HTTP', { status }),
+    );
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }
