@@ -16,8 +16,7 @@ import { createAwsClients, destroyAwsClients, type AwsClients } from './aws/clie
 import type { Config } from './config/config';
 import { refuseDevelopmentKeys } from './config/dev-key-check';
 import { resourceNames, type ResourceNames } from './infra/resources';
-import { injectDuplicateDeliveries } from './messaging/duplicate-delivery';
-import { PoisonMessageError } from './messaging/errors';
+import { injectDuplicateDeliveries } from './fault-injection/duplicate-delivery';
 import { resolveQueueUrls, type QueueUrls } from './messaging/queues';
 import type { Logger } from './observability/logger';
 import { DeadLetterOps } from './ops/dead-letter-ops';
@@ -71,17 +70,15 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger };
 }
 
-/** A participant handler whose impossible commands go straight to the DLQ. */
+/**
+ * A participant handler. Its impossible commands throw PermanentCommandError, a
+ * PoisonMessageError, so the consumer sends them straight to the DLQ.
+ */
 function participantHandler(deps: ParticipantDeps): ParticipantHandler {
   return async (command: SagaCommand, correlationId: string) => {
-    try {
-      // The participant's log lines carry the order's correlation id.
-      const logger = deps.logger.child({ correlationId });
-      return await handleParticipantCommand(command as ParticipantCommand, { ...deps, logger });
-    } catch (error) {
-      if (error instanceof PermanentCommandError) throw new PoisonMessageError(error.message);
-      throw error;
-    }
+    // The participant's log lines carry the order's correlation id.
+    const logger = deps.logger.child({ correlationId });
+    return handleParticipantCommand(command as ParticipantCommand, { ...deps, logger });
   };
 }
 

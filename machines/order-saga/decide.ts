@@ -81,3 +81,44 @@ export function applyEvent(saga: PersistedSaga, event: OrderSagaEvent): Decision
 export function accepts(saga: PersistedSaga, event: OrderSagaEvent): boolean {
   return restore(saga).can(event);
 }
+
+/** The final states reachable from each state, read from the machine's own transitions. */
+function reachableFinals(): Record<OrderSagaState, Set<OrderSagaState>> {
+  const nodes = orderSagaMachine.root.states;
+  const next = (state: string): string[] =>
+    [...nodes[state]!.transitions.values()].flat().flatMap((t) => (t.target ?? []).map((n) => n.key));
+  const out = {} as Record<OrderSagaState, Set<OrderSagaState>>;
+  for (const start of Object.keys(nodes)) {
+    if (!isOrderSagaState(start)) continue;
+    const seen = new Set<string>([start]);
+    const queue: string[] = [start];
+    const finals = new Set<OrderSagaState>();
+    while (queue.length > 0) {
+      const state = queue.shift()!;
+      if (isOrderSagaState(state) && nodes[state]!.type === 'final') finals.add(state);
+      for (const to of next(state)) if (!seen.has(to)) (seen.add(to), queue.push(to));
+    }
+    out[start] = finals;
+  }
+  return out;
+}
+
+/**
+ * The states from which every path ends in `cancelled` (releasingSeats, settlingPayment, refunding),
+ * derived from the machine's transitions so that a new state or transition changes it with them.
+ */
+export const CANCEL_BOUND_STATES: readonly OrderSagaState[] = Object.entries(reachableFinals())
+  .filter(([state, finals]) => state !== 'cancelled' && finals.size === 1 && finals.has('cancelled'))
+  .map(([state]) => state as OrderSagaState);
+
+/**
+ * Whether the order has ended cancelled, or is on its way there whatever happens next: it is in
+ * `cancelled` (any outcome: cancelled, expired, declined, compensated), in a CANCEL_BOUND_STATES
+ * state, or still reserving with a cancel remembered (the machine's `cancelWasRequested` guard
+ * sends it to releasingSeats or cancelled, never on to payment). The one meaning of "cancelled or
+ * cancelling" for the API's idempotent cancel and the operators' compensate.
+ */
+export function endsCancelled(saga: Pick<PersistedSaga, 'state' | 'context'>): boolean {
+  if (saga.state === 'cancelled' || CANCEL_BOUND_STATES.includes(saga.state)) return true;
+  return saga.state === 'reserving' && saga.context.cancelRequested !== null;
+}

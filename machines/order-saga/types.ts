@@ -32,10 +32,11 @@ export interface Actor {
 }
 
 export interface OrderSagaContext extends OrderSagaInput {
-  reservation: { reservationId: string; expiresAt: string; amount: number; currency: string } | null;
+  /** `amountMinor`: the order's total in the currency's minor units (ISO 4217 exponent). */
+  reservation: { reservationId: string; expiresAt: string; amountMinor: number; currency: string } | null;
   /** What the saga knows of the charge: 'none' until one is requested. */
   payment: { state: 'none' | 'requested' | 'captured' | 'declined'; paymentId: string | null; reason: string | null };
-  refund: { refundId: string; amount: number } | null;
+  refund: { refundId: string; amountMinor: number } | null;
   /** A cancel that arrived while seats were still being reserved, applied once they are. */
   cancelRequested: Actor | null;
   outcome: SagaOutcome | null;
@@ -43,16 +44,16 @@ export interface OrderSagaContext extends OrderSagaInput {
 }
 
 export type OrderSagaEvent =
-  | { type: 'SEATS_RESERVED'; reservationId: string; expiresAt: string; amount: number; currency: string }
+  | { type: 'SEATS_RESERVED'; reservationId: string; expiresAt: string; amountMinor: number; currency: string }
   | { type: 'SEATS_UNAVAILABLE'; reason: string }
-  | { type: 'PAYMENT_CAPTURED'; paymentId: string; amount: number; currency: string }
+  | { type: 'PAYMENT_CAPTURED'; paymentId: string; amountMinor: number; currency: string }
   | { type: 'PAYMENT_DECLINED'; reason: string }
   | { type: 'HOLD_EXPIRED' }
   | { type: 'CANCEL_REQUESTED'; by: string; reason: string }
   | { type: 'OPERATOR_COMPENSATE'; by: string; reason: string }
   | { type: 'SEATS_RELEASED' }
   | { type: 'SEATS_CONFIRMED' }
-  | { type: 'REFUND_ISSUED'; refundId: string; amount: number }
+  | { type: 'REFUND_ISSUED'; refundId: string; amountMinor: number }
   | { type: 'NOTIFICATION_SENT'; notificationId: string };
 
 export type OrderSagaEventType = OrderSagaEvent['type'];
@@ -65,12 +66,12 @@ interface CommandBase {
 
 export type SagaCommand =
   | (CommandBase & { kind: 'ReserveSeats'; eventId: string; items: OrderItem[]; holdSeconds: number })
-  | (CommandBase & { kind: 'ChargePayment'; amount: number; currency: string; paymentToken: string })
+  | (CommandBase & { kind: 'ChargePayment'; amountMinor: number; currency: string; paymentToken: string })
   | (CommandBase & { kind: 'ScheduleHoldExpiry'; dueAt: string })
   | (CommandBase & { kind: 'ConfirmSeats'; reservationId: string })
   | (CommandBase & { kind: 'ReleaseSeats'; reservationId: string; releaseAs: 'RELEASED' | 'EXPIRED' })
   | (CommandBase & { kind: 'VoidPayment' })
-  | (CommandBase & { kind: 'RefundPayment'; paymentId: string; amount: number; currency: string })
+  | (CommandBase & { kind: 'RefundPayment'; paymentId: string; amountMinor: number; currency: string })
   | (CommandBase & { kind: 'SendNotification'; customerId: string; template: NotificationTemplate; outcome: SagaOutcome });
 
 export type SagaCommandKind = SagaCommand['kind'];

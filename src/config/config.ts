@@ -7,6 +7,7 @@ import { loadAuthConfig, loadSecurityConfig, securitySchemaProperties, type Auth
 import { ConfigError } from './config-error';
 
 export { ConfigError };
+import { rangeProblems } from './ranges';
 
 export interface Config {
   /** Where DynamoDB and SQS answer; undefined means real AWS. */
@@ -60,20 +61,20 @@ const schema = {
     AWS_ENDPOINT_URL: { type: 'string', pattern: '^https?://' },
     AWS_REGION: { type: 'string', minLength: 1 },
     RESOURCE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{0,40}$' },
-    PORT: { type: 'string', pattern: '^[0-9]{1,5}$' },
+    // Numeric settings are strings here; their ranges, and why, are in ./ranges.ts.
+    PORT: { type: 'string' },
     REDIS_URL: { type: 'string', pattern: '^rediss?://' },
-    HOLD_SECONDS: { type: 'string', pattern: '^[0-9]+$' },
-    PAYMENT_SLOW_MS: { type: 'string', pattern: '^[0-9]+$' },
+    HOLD_SECONDS: { type: 'string' },
+    PAYMENT_SLOW_MS: { type: 'string' },
     LOG_LEVEL: { enum: ['error', 'warn', 'info', 'debug'] },
-    MAX_RECEIVES: { type: 'string', pattern: '^[1-9][0-9]*$' },
-    WORKER_CONCURRENCY: { type: 'string', pattern: '^[1-9][0-9]*$' },
-    RECEIVE_WAIT_SECONDS: { type: 'string', pattern: '^([0-9]|1[0-9]|20)$' },
-    // 3 … 900 s: under 3 the heartbeat (every lease/3, at least 1 s) could not keep a message.
-    MESSAGE_LEASE_SECONDS: { type: 'string', pattern: '^([3-9]|[1-9][0-9]|[1-8][0-9][0-9]|900)$' },
-    STALLED_AFTER_MS: { type: 'string', pattern: '^[0-9]+$' },
-    SWEEP_INTERVAL_MS: { type: 'string', pattern: '^[0-9]+$' },
-    STUCK_AFTER_MS: { type: 'string', pattern: '^[0-9]+$' },
-    MAX_BODY_BYTES: { type: 'string', pattern: '^[0-9]+$' },
+    MAX_RECEIVES: { type: 'string' },
+    WORKER_CONCURRENCY: { type: 'string' },
+    RECEIVE_WAIT_SECONDS: { type: 'string' },
+    MESSAGE_LEASE_SECONDS: { type: 'string' },
+    STALLED_AFTER_MS: { type: 'string' },
+    SWEEP_INTERVAL_MS: { type: 'string' },
+    STUCK_AFTER_MS: { type: 'string' },
+    MAX_BODY_BYTES: { type: 'string' },
     SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
     FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
     ...securitySchemaProperties,
@@ -82,11 +83,15 @@ const schema = {
 
 const validate = new Ajv({ allErrors: true }).compile(schema);
 
+/**
+ * The configuration in `env`. Throws ConfigError naming every bad variable (and, for a number, its
+ * range: ./ranges.ts) before anything starts.
+ */
 export function loadConfig(env: Env = process.env): Config {
-  if (!validate(env)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params.missingProperty}: ${e.message}`);
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  }
+  const valid = validate(env);
+  const problems = valid ? [] : (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params.missingProperty}: ${e.message}`);
+  problems.push(...rangeProblems(env));
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   const int = (name: string, fallback: number): number => (env[name] === undefined ? fallback : Number(env[name]));
   return {
     awsEndpoint: env.AWS_ENDPOINT_URL || undefined,

@@ -1,14 +1,15 @@
 /** Creates the tables and queues, idempotently: running it twice changes nothing. */
-import { CreateTableCommand, DescribeTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../aws/clients';
+import { awsErrorName } from '../aws/errors';
 import { queueDefinitions, REDRIVE_MAX_RECEIVE_COUNT, tableDefinitions, type QueueDefinition } from './resources';
 
 async function createTable(clients: AwsClients, input: ReturnType<typeof tableDefinitions>[number]): Promise<void> {
   try {
     await clients.ddb.send(new CreateTableCommand(input));
   } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
+    if (awsErrorName(error) !== 'ResourceInUseException') throw error;
   }
   for (let i = 0; i < 120; i++) {
     const { Table } = await clients.ddb.send(new DescribeTableCommand({ TableName: input.TableName }));

@@ -8,7 +8,7 @@
  * after the hold expired (the timer, or the sweeper, should have moved it by then); final
  * states are never stuck.
  *
- * The listing reads the StatusIndex (which may lag) for the open statuses and re-reads every
+ * The listing walks StatusOrdersIndex (stable order, may lag; src/store/order-queries.ts) for the open statuses and re-reads every
  * candidate from the base table before judging it.
  *
  * Operator actions: `retrySaga` re-sends the commands the saga waits on and records an
@@ -257,6 +257,7 @@ export async function retrySaga(
   deps: SagaActionDeps,
   orderId: string,
   operator: OperatorRequest,
+  eventId: string = `operator:${randomUUID()}`,
 ): Promise<{ saga: StoredSaga; resent: SagaCommandKind[] }> {
   const result = await recordOperatorAction(
     deps.store,
@@ -271,7 +272,7 @@ export async function retrySaga(
         );
       }
       return {
-        eventId: `operator:${randomUUID()}`,
+        eventId,
         eventType: 'OPERATOR_RETRY',
         payload: { by: operator.by, reason: operator.reason, resent: saga.saga.outbox.map((c) => c.kind) },
         actor: operator.by,
@@ -317,14 +318,19 @@ export function compensationRefusal(saga: Pick<StoredSaga, 'orderId' | 'sagaStat
  * once the seats are reserved; in awaitingPayment the seats are released and the charge settled;
  * in confirming (paid, seats perhaps sold already) the seats go back and the capture is refunded.
  */
-export async function compensateSaga(deps: SagaActionDeps, orderId: string, operator: OperatorRequest): Promise<StoredSaga> {
+export async function compensateSaga(
+  deps: SagaActionDeps,
+  orderId: string,
+  operator: OperatorRequest,
+  eventId: string = `operator:${randomUUID()}`,
+): Promise<StoredSaga> {
   const current = await deps.store.load(orderId);
   if (!current) throw new UnknownSagaError(`no saga for order ${orderId}`);
   const refusal = compensationRefusal(current);
   if (refusal) throw new OperatorActionRefusedError(orderId, current.sagaState, current.status, refusal);
   const result = await deps.runtime.request(
     orderId,
-    `operator:${randomUUID()}`,
+    eventId,
     { type: 'OPERATOR_COMPENSATE', by: operator.by, reason: operator.reason },
     operator.by,
   );

@@ -18,7 +18,7 @@ import {
 import { PoisonMessageError } from '../messaging/errors';
 import type { Logger } from '../observability/logger';
 import { eventPayload, OrderExistsError, VersionConflictError, type SagaStore, type StoredSaga } from '../store/saga-store';
-import { crashPoint } from './crash-points';
+import { crashPoint } from '../fault-injection/crash-points';
 import type { Dispatcher } from './dispatcher';
 
 export interface PlaceOrder {
@@ -81,7 +81,7 @@ export class SagaRuntime {
           eventId: order.eventId,
           items: order.items,
           status: decision.status,
-          totalAmount: null,
+          totalAmountMinor: null,
           currency: null,
           createdAt: now,
           updatedAt: now,
@@ -121,9 +121,10 @@ export class SagaRuntime {
     eventId: string,
     event: OrderSagaEvent,
     actor: string,
-  ): Promise<{ accepted: boolean; saga: StoredSaga }> {
+  ): Promise<{ accepted: boolean; replayed: boolean; saga: StoredSaga }> {
     const result = await this.apply(orderId, eventId, event, actor, true);
-    return { accepted: result.outcome !== 'ignored', saga: result.saga };
+    // replayed: this very request (same event id) was applied before.
+    return { accepted: result.outcome !== 'ignored', replayed: result.outcome === 'duplicate', saga: result.saga };
   }
 
   /** Re-sends the commands the saga waits on (crash recovery, sweeper, operator retry). */

@@ -3,7 +3,7 @@
  * (snapshot, version, outbox, recent event ids) so that one conditional transaction of two items
  * — the order item and the next Events row — persists a step: snapshot, order status, history.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { isConditionalCheckFailed } from './dynamo-errors';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaEvent, OrderStatus, PersistedSaga } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
@@ -18,7 +18,8 @@ export interface OrderRecord {
   eventId: string;
   items: OrderItem[];
   status: OrderStatus;
-  totalAmount: number | null;
+  /** The order's total in minor units of `currency`, once the seats are priced. */
+  totalAmountMinor: number | null;
   currency: string | null;
   createdAt: string;
   updatedAt: string;
@@ -28,6 +29,12 @@ export interface OrderRecord {
 }
 
 export interface StoredSaga extends OrderRecord {
+  /**
+   * `createdAt#orderId`: the listings' sort key (CustomerOrdersIndex, StatusOrdersIndex). Written once
+   * at creation and never changed, unique per order, so a cursor walk never skips or repeats an
+   * order that keeps its status (docs/api.md, "Listings").
+   */
+  createdKey: string;
   sagaState: PersistedSaga['state'];
   sagaVersion: number;
   saga: PersistedSaga;
@@ -67,6 +74,11 @@ export interface StepRecord {
   actor?: string;
 }
 
+/** The order's fixed, unique listing sort key (see StoredSaga.createdKey). */
+export function createdKeyOf(order: Pick<OrderRecord, 'createdAt' | 'orderId'>): string {
+  return `${order.createdAt}#${order.orderId}`;
+}
+
 export class VersionConflictError extends Error {
   override name = 'VersionConflictError';
 }
@@ -90,6 +102,7 @@ export class SagaStore {
   async create(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<StoredSaga> {
     const stored: StoredSaga = {
       ...order,
+      createdKey: createdKeyOf(order),
       sagaState: saga.state,
       sagaVersion: 1,
       saga,
@@ -125,7 +138,7 @@ export class SagaStore {
       updatedAt: now,
       stateEnteredAt: stateChanged ? now : previous.stateEnteredAt,
       appliedEventIds: [...previous.appliedEventIds, step.eventId].slice(-REMEMBERED_EVENT_IDS),
-      totalAmount: next.saga.context.reservation?.amount ?? previous.totalAmount,
+      totalAmountMinor: next.saga.context.reservation?.amountMinor ?? previous.totalAmountMinor,
       currency: next.saga.context.reservation?.currency ?? previous.currency,
     };
     try {
@@ -136,7 +149,7 @@ export class SagaStore {
             Key: { orderId: previous.orderId },
             UpdateExpression:
               'SET saga = :saga, sagaState = :state, #status = :status, sagaVersion = :version, updatedAt = :now, ' +
-              'stateEnteredAt = :entered, appliedEventIds = :applied, totalAmount = :amount, currency = :currency',
+              'stateEnteredAt = :entered, appliedEventIds = :applied, totalAmountMinor = :amount, currency = :currency',
             ConditionExpression: 'sagaVersion = :previous',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
@@ -147,7 +160,7 @@ export class SagaStore {
               ':now': now,
               ':entered': stored.stateEnteredAt,
               ':applied': stored.appliedEventIds,
-              ':amount': stored.totalAmount,
+              ':amount': stored.totalAmountMinor,
               ':currency': stored.currency,
               ':previous': previous.sagaVersion,
             },
@@ -218,7 +231,7 @@ export class SagaStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }

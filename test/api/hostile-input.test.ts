@@ -101,7 +101,7 @@ describe('kind 1: ill-formed Unicode', () => {
     const deps = { ...h.participantDeps, sleep: async () => void backoffs++ };
     const fresh = uniqueId('ev');
     await expect(
-      putEventInventory(deps, fresh, 'Broken \ud800', [{ ticketType: 'GA', totalQuantity: 1, price: 1, currency: 'EUR' }]),
+      putEventInventory(deps, fresh, 'Broken \ud800', [{ ticketType: 'GA', totalQuantity: 1, priceMinor: 100, currency: 'EUR' }]),
     ).rejects.toMatchObject({ name: 'TransactionCanceledException' });
     expect(backoffs).toBe(0);
     expect(await getEventInventory(h.participantDeps, fresh)).toBeNull();

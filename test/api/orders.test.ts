@@ -87,7 +87,7 @@ describe('POST /orders', () => {
     expect(got.body).not.toHaveProperty('paymentToken');
 
     const saga = await api(as.operator()).get(`/sagas/${orderId}`).expect(200);
-    expect(saga.body).toMatchObject({ orderId, state: 'reserving', status: 'PENDING', version: 1, machineVersion: '1' });
+    expect(saga.body).toMatchObject({ orderId, state: 'reserving', status: 'PENDING', version: 1, machineVersion: '2' });
     expect(saga.body.context.paymentToken).toBe('[redacted]');
     expect(saga.body.outbox).toEqual([expect.objectContaining({ kind: 'ReserveSeats', commandId: `${orderId}:ReserveSeats`, eventId })]);
     expect(saga.body.history).toHaveLength(1);
@@ -291,7 +291,7 @@ describe('POST /orders/:orderId/cancel', () => {
       type: 'SEATS_RESERVED',
       reservationId: orderId,
       expiresAt: new Date(Date.now() + 60000).toISOString(),
-      amount: 100,
+      amountMinor: 10000,
       currency: 'EUR',
     });
     const res = await api().post(`/orders/${orderId}/cancel`).send({}).expect(202);
@@ -320,7 +320,7 @@ describe('POST /orders/:orderId/cancel', () => {
 describe('the rest', () => {
   it('serves the machine definition', async () => {
     const res = await api(as.operator()).get('/machines/order-saga').expect(200);
-    expect(res.body).toMatchObject({ id: 'order-saga', version: '1' });
+    expect(res.body).toMatchObject({ id: 'order-saga', version: '2' });
     expect(Object.keys(res.body.definition.states)).toEqual(
       expect.arrayContaining(['reserving', 'awaitingPayment', 'confirming', 'notifying', 'completed', 'releasingSeats', 'settlingPayment', 'refunding', 'cancelled', 'failed']),
     );

@@ -2,6 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import { InvalidInventoryError, InventoryConflictError } from '../../participants/errors';
 import { requireRole } from '../auth/require-role';
+import { ticketTypesInMinorUnits } from '../amounts';
 import type { CachedInventory } from '../inventory';
 import { ProblemError, type FieldError } from '../problem';
 import { emptyQuerySchema, ID_REGEX, putInventorySchema, type PutInventoryBody } from '../schemas';
@@ -39,8 +40,12 @@ export function inventoryRouter(inventory: CachedInventory): Router {
       else seen.set(t.ticketType, i);
     });
     if (errors.length > 0) throw new ProblemError('invalid-inventory', 'each ticket type may appear once', errors);
+    const priced = ticketTypesInMinorUnits(body.ticketTypes);
+    if (priced.errors.length > 0) {
+      throw new ProblemError('validation', 'prices must be exact in their ISO 4217 currency', priced.errors);
+    }
     try {
-      const view = await inventory.put(eventId, body.eventName, body.ticketTypes);
+      const view = await inventory.put(eventId, body.eventName, priced.value);
       res.setHeader('X-Cache', 'BYPASS');
       res.json(view);
     } catch (error) {

@@ -37,7 +37,8 @@ import {
   type RedriveBody,
 } from '../schemas';
 import { bodyValidator, pathParam, queryValidator } from '../validation';
-import { orderIdParam, queryOf } from './orders';
+import { findRecordedAction, operatorActionEventId, type OperatorAction } from '../../ops/operator-replay';
+import { idempotencyKeyOf, keyReused, orderIdParam, queryOf } from './orders';
 
 export interface OpsDeps {
   stuck: StuckSagas;
@@ -68,6 +69,19 @@ function sagaLinks(orderId: string) {
 
 function sagaSummary(saga: StoredSaga) {
   return { orderId: saga.orderId, state: saga.sagaState, status: saga.status, version: saga.sagaVersion };
+}
+
+/**
+ * With an Idempotency-Key: the action's deterministic event id, and the answer to send if a request
+ * with the same key already acted (202, `Idempotent-Replayed: true`; 422 for another reason).
+ */
+async function keyedAction(req: Request, deps: OpsRouteDeps, action: OperatorAction, orderId: string, by: string, reason: string) {
+  const key = idempotencyKeyOf(req);
+  if (key === undefined) return { eventId: undefined, replay: undefined };
+  const eventId = operatorActionEventId(by, action, orderId, key);
+  const replay = await findRecordedAction(deps.store, orderId, eventId);
+  if (replay && replay.reason !== reason) throw keyReused();
+  return { eventId, replay };
 }
 
 /** Maps the saga actions' errors to problems. */
@@ -120,7 +134,14 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     const by = operatorOf(res);
     const { reason } = validateReason(req.body, 'body');
     const operator: OperatorRequest = { by, reason };
-    const { saga, resent } = await sagaAction(orderId, () => retrySaga(deps, orderId, operator));
+    const keyed = await keyedAction(req, deps, 'retry', orderId, by, reason);
+    if (keyed.replay) {
+      const { orderId: id, state, status, version, payload } = keyed.replay;
+      res.setHeader('Idempotent-Replayed', 'true');
+      res.status(202).json({ orderId: id, state, status, version, resent: payload.resent ?? [], links: sagaLinks(orderId) });
+      return;
+    }
+    const { saga, resent } = await sagaAction(orderId, () => retrySaga(deps, orderId, operator, keyed.eventId));
     ctx.log.info('operator retried a saga', { orderId, operator: by, reason, state: saga.sagaState, resent, sagaCorrelationId: saga.correlationId });
     res.status(202).json({ ...sagaSummary(saga), resent, links: sagaLinks(orderId) });
   });
@@ -131,7 +152,14 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     const orderId = orderIdParam(req);
     const by = operatorOf(res);
     const { reason } = validateReason(req.body, 'body');
-    const saga = await sagaAction(orderId, () => compensateSaga(deps, orderId, { by, reason }));
+    const keyed = await keyedAction(req, deps, 'compensate', orderId, by, reason);
+    if (keyed.replay) {
+      const { orderId: id, state, status, version } = keyed.replay;
+      res.setHeader('Idempotent-Replayed', 'true');
+      res.status(202).json({ orderId: id, state, status, version, compensationRequested: true, links: sagaLinks(orderId) });
+      return;
+    }
+    const saga = await sagaAction(orderId, () => compensateSaga(deps, orderId, { by, reason }, keyed.eventId));
     ctx.log.info('operator compensated a saga', { orderId, operator: by, reason, state: saga.sagaState, sagaCorrelationId: saga.correlationId });
     res.status(202).json({ ...sagaSummary(saga), compensationRequested: true, links: sagaLinks(orderId) });
   });
