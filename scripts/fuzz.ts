@@ -27,8 +27,11 @@ async function main(): Promise<void> {
     inputs,
     queueInputs,
     seed,
-    onProgress: (done) => {
-      if (done % 500 === 0) console.error(`[fuzz] ${done}/${inputs} HTTP inputs, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    onProgress: (done, report) => {
+      if (done % 500 === 0) {
+        const outcomes = Object.entries(report.byOutcome).map(([k, v]) => `${k} ${v}`).join(', ');
+        console.error(`[fuzz] ${done}/${inputs} HTTP inputs, ${((Date.now() - started) / 1000).toFixed(0)} s: ${outcomes}; state changed ${report.stateChanged}`);
+      }
     },
   });
   console.log(formatFuzz(summary));

@@ -65,7 +65,7 @@ export interface HttpFuzzOptions {
   inputs: number;
   seed: number;
   digest: () => Promise<string>;
-  onProgress?: (done: number) => void;
+  onProgress?: (done: number, report: HttpFuzzReport) => void;
 }
 
 export async function runHttpFuzz(options: HttpFuzzOptions): Promise<HttpFuzzReport> {
@@ -101,7 +101,7 @@ export async function runHttpFuzz(options: HttpFuzzOptions): Promise<HttpFuzzRep
       }
       baseline = now;
     }
-    options.onProgress?.(report.inputs);
+    options.onProgress?.(report.inputs, report);
   }
   return report;
 }

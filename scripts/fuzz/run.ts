@@ -30,7 +30,7 @@ export interface FuzzOptions {
   seed: number;
   endpoint?: string;
   redisUrl?: string;
-  onProgress?: (done: number) => void;
+  onProgress?: (done: number, report: HttpFuzzReport) => void;
 }
 
 export interface FuzzSummary {

@@ -12,8 +12,8 @@ import type { ResourceNames } from '../../src/infra/resources';
 import type { QueueUrls } from '../../src/messaging/queues';
 
 export async function stateDigest(clients: AwsClients, names: ResourceNames, queues: Partial<QueueUrls>): Promise<string> {
-  const hash = createHash('sha256');
-  for (const TableName of Object.values(names.tables).sort()) {
+  // All tables and queues at once: the digest runs after every rejected write of a long run.
+  const tables = Object.values(names.tables).sort().map(async (TableName) => {
     const items: string[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
@@ -21,17 +21,20 @@ export async function stateDigest(clients: AwsClients, names: ResourceNames, que
       for (const item of page.Items ?? []) items.push(canonicalJson(item));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    hash.update(`${TableName}\n${items.sort().join('\n')}\n`);
-  }
-  for (const [key, QueueUrl] of Object.entries(queues).sort(([a], [b]) => a.localeCompare(b))) {
-    if (QueueUrl === undefined) continue;
-    const { Attributes } = await clients.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-      }),
-    );
-    hash.update(`${key} ${Attributes?.ApproximateNumberOfMessages} ${Attributes?.ApproximateNumberOfMessagesNotVisible} ${Attributes?.ApproximateNumberOfMessagesDelayed}\n`);
-  }
-  return hash.digest('hex');
+    return `${TableName}\n${items.sort().join('\n')}\n`;
+  });
+  const counts = Object.entries(queues)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(async ([key, QueueUrl]) => {
+      if (QueueUrl === undefined) return '';
+      const { Attributes } = await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        }),
+      );
+      return `${key} ${Attributes?.ApproximateNumberOfMessages} ${Attributes?.ApproximateNumberOfMessagesNotVisible} ${Attributes?.ApproximateNumberOfMessagesDelayed}\n`;
+    });
+  const parts = await Promise.all([...tables, ...counts]);
+  return createHash('sha256').update(parts.join('')).digest('hex');
 }
