@@ -59,7 +59,14 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   const queues = await resolveQueueUrls(clients.sqs, names);
   const store = new SagaStore(clients.doc, names.tables);
   const dispatcher = new Dispatcher(clients.sqs, queues);
-  const runtime = new SagaRuntime({ store, dispatcher, logger, holdSeconds: config.holdSeconds });
+  const runtime = new SagaRuntime({
+    store,
+    dispatcher,
+    logger,
+    holdSeconds: config.holdSeconds,
+    startVersion: config.sagaStartVersion,
+    versionWaitBaseMs: config.machineVersionRetrySeconds * 1000,
+  });
   const participantDeps: ParticipantDeps = {
     doc: clients.doc,
     tables: names.tables,

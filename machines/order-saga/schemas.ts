@@ -41,6 +41,8 @@ export const sagaEventSchemas = {
   SEATS_CONFIRMED: shape('SEATS_CONFIRMED'),
   REFUND_ISSUED: shape('REFUND_ISSUED', { refundId: id, amountMinor: money }),
   NOTIFICATION_SENT: shape('NOTIFICATION_SENT', { notificationId: id }),
+  HOLD_REMINDER_DUE: shape('HOLD_REMINDER_DUE'),
+  HOLD_REMINDER_SENT: shape('HOLD_REMINDER_SENT', { notificationId: id }),
 } as const;
 
 export const sagaEventSchema = { oneOf: Object.values(sagaEventSchemas) } as const;
@@ -67,6 +69,8 @@ export const sagaCommandSchemas = {
     template: { enum: ['order-completed', 'order-cancelled', 'order-failed'] },
     outcome: { enum: ['completed', 'sold-out', 'declined', 'cancelled', 'expired', 'compensated'] },
   }),
+  ScheduleHoldReminder: commandShape('ScheduleHoldReminder', { dueAt: isoTime }),
+  SendHoldReminder: commandShape('SendHoldReminder', { customerId: id, template: { enum: ['hold-reminder'] }, expiresAt: isoTime }),
 } as const;
 
 export const sagaCommandSchema = { oneOf: Object.values(sagaCommandSchemas) } as const;

@@ -26,6 +26,9 @@ export type SagaOutcome = 'completed' | 'sold-out' | 'declined' | 'cancelled' | 
 /** What the customer is told at the end: the order went through, was cancelled, or failed. */
 export type NotificationTemplate = 'order-completed' | 'order-cancelled' | 'order-failed';
 
+/** What a customer is told while the order is still open (machine v3): the hold is about to expire. */
+export type ReminderTemplate = 'hold-reminder';
+
 export interface Actor {
   by: string;
   reason: string;
@@ -41,6 +44,8 @@ export interface OrderSagaContext extends OrderSagaInput {
   cancelRequested: Actor | null;
   outcome: SagaOutcome | null;
   failureReason: string | null;
+  /** Machine v3: the customer was reminded that the hold is about to expire (absent before v3). */
+  holdReminderSent?: boolean;
 }
 
 export type OrderSagaEvent =
@@ -54,7 +59,11 @@ export type OrderSagaEvent =
   | { type: 'SEATS_RELEASED' }
   | { type: 'SEATS_CONFIRMED' }
   | { type: 'REFUND_ISSUED'; refundId: string; amountMinor: number }
-  | { type: 'NOTIFICATION_SENT'; notificationId: string };
+  | { type: 'NOTIFICATION_SENT'; notificationId: string }
+  /** Machine v3: the reminder timer fired (the hold expires soon). */
+  | { type: 'HOLD_REMINDER_DUE' }
+  /** Machine v3: the notification participant sent the reminder. */
+  | { type: 'HOLD_REMINDER_SENT'; notificationId: string };
 
 export type OrderSagaEventType = OrderSagaEvent['type'];
 
@@ -72,7 +81,11 @@ export type SagaCommand =
   | (CommandBase & { kind: 'ReleaseSeats'; reservationId: string; releaseAs: 'RELEASED' | 'EXPIRED' })
   | (CommandBase & { kind: 'VoidPayment' })
   | (CommandBase & { kind: 'RefundPayment'; paymentId: string; amountMinor: number; currency: string })
-  | (CommandBase & { kind: 'SendNotification'; customerId: string; template: NotificationTemplate; outcome: SagaOutcome });
+  | (CommandBase & { kind: 'SendNotification'; customerId: string; template: NotificationTemplate; outcome: SagaOutcome })
+  /** Machine v3: a durable timer that raises HOLD_REMINDER_DUE at dueAt. */
+  | (CommandBase & { kind: 'ScheduleHoldReminder'; dueAt: string })
+  /** Machine v3: tell the customer the hold expires at expiresAt; answered by HOLD_REMINDER_SENT. */
+  | (CommandBase & { kind: 'SendHoldReminder'; customerId: string; template: ReminderTemplate; expiresAt: string });
 
 export type SagaCommandKind = SagaCommand['kind'];
 

@@ -33,6 +33,7 @@ import { machinesRouter, orderSagaDefinition } from './routes/machines';
 import { opsRouter, type OpsDeps } from './routes/ops';
 import { ordersRouter } from './routes/orders';
 import { sagasRouter } from './routes/sagas';
+import { MachineVersionUnavailableError } from '../runtime/version-wait';
 
 export interface AppDeps {
   runtime: SagaRuntime;
@@ -49,7 +50,7 @@ export interface AppDeps {
   logger: Logger;
   /** The rate limiters' shared counters (a fallback in memory while it is down). */
   redis: RedisClient;
-  config: Pick<Config, 'maxBodyBytes' | 'auth' | 'security' | 'resourcePrefix'>;
+  config: Pick<Config, 'maxBodyBytes' | 'auth' | 'security' | 'resourcePrefix'> & Partial<Pick<Config, 'sagaStartVersion'>>;
   /** Token verification; default: built from config.auth (which must then be set). */
   verifyToken?: TokenVerifier;
   /** The machine definition served at /machines/order-saga (default: orderSagaMachine.toJSON()). */
@@ -66,6 +67,7 @@ export const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/sagas\/?$/, allow: 'GET' },
   { pattern: /^\/sagas\/[^/]+\/?$/, allow: 'GET' },
   { pattern: /^\/machines\/order-saga\/?$/, allow: 'GET' },
+  { pattern: /^\/machines\/order-saga\/versions(\/[^/]+)?\/?$/, allow: 'GET' },
   { pattern: /^\/events\/[^/]+\/inventory\/?$/, allow: 'GET, PUT' },
   { pattern: /^\/actuator\/health\/?$/, allow: 'GET' },
 ];
@@ -73,6 +75,7 @@ export const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
 export const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/ops\/overview\/?$/, allow: 'GET' },
   { pattern: /^\/ops\/sagas\/stuck\/?$/, allow: 'GET' },
+  { pattern: /^\/ops\/sagas\/machine-versions\/?$/, allow: 'GET' },
   { pattern: /^\/ops\/sagas\/[^/]+\/retry\/?$/, allow: 'POST' },
   { pattern: /^\/ops\/sagas\/[^/]+\/compensate\/?$/, allow: 'POST' },
   { pattern: /^\/ops\/dlq\/?$/, allow: 'GET' },
@@ -107,7 +110,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory }));
   app.use(sagasRouter({ store: deps.store, orders: deps.orders }));
-  app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition));
+  app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition, deps.config.sagaStartVersion));
   app.use(inventoryRouter(inventory));
   app.use(healthRouter(deps.health));
   if (deps.ops) app.use(opsRouter({ ...deps.ops, runtime: deps.runtime, store: deps.store }));
@@ -176,6 +179,10 @@ function corsOptions(origins: string[]): cors.CorsOptions {
 /** Our errors, body-parser's, and any other error carrying a 4xx status (Express's own: a bad path encoding). */
 function toProblem(error: unknown): ProblemError | undefined {
   if (error instanceof ProblemError) return error;
+  if (error instanceof MachineVersionUnavailableError) {
+    // Operational, not a bug: the saga runs on a machine version this build lacks (a rollout).
+    return new ProblemError('service-unavailable', `${error.message}; retry later`, undefined, { reason: 'unknown machine version', machineVersion: error.machineVersion });
+  }
   if (error instanceof InvalidCursorError) {
     return new ProblemError('invalid-cursor', error.message, [{ field: 'cursor', message: error.message }]);
   }

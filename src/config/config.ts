@@ -7,6 +7,7 @@ import { loadAuthConfig, loadSecurityConfig, securitySchemaProperties, type Auth
 import { ConfigError } from './config-error';
 
 export { ConfigError };
+import { isKnownMachineVersion, knownMachineVersions, START_VERSION } from '../../machines/order-saga/registry';
 import { rangeProblems } from './ranges';
 
 export interface Config {
@@ -50,6 +51,16 @@ export interface Config {
   auth: AuthConfig | undefined;
   /** Rate limits per role, the CORS allow-list, proxy trust (src/config/auth-config.ts). */
   security: SecurityConfig;
+  /**
+   * The order-saga machine version new orders start on (ORDER_SAGA_START_VERSION; default the
+   * registry's START_VERSION). Open sagas keep theirs. Must be a version this build has.
+   */
+  sagaStartVersion: string;
+  /**
+   * The first wait (s) before an event of a saga on a machine version this build lacks is looked
+   * at again; it doubles per delivery up to 15 min (src/runtime/version-wait.ts).
+   */
+  machineVersionRetrySeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -78,6 +89,8 @@ const schema = {
     SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
     FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
     ...securitySchemaProperties,
+    ORDER_SAGA_START_VERSION: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,20}$' },
+    MACHINE_VERSION_RETRY_SECONDS: { type: 'string' },
   },
 } as const;
 
@@ -91,6 +104,10 @@ export function loadConfig(env: Env = process.env): Config {
   const valid = validate(env);
   const problems = valid ? [] : (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params.missingProperty}: ${e.message}`);
   problems.push(...rangeProblems(env));
+  const sagaStartVersion = env.ORDER_SAGA_START_VERSION ?? START_VERSION;
+  if (!isKnownMachineVersion(sagaStartVersion)) {
+    problems.push(`ORDER_SAGA_START_VERSION: ${sagaStartVersion} is not a machine version of this build (${knownMachineVersions().join(', ')})`);
+  }
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   const int = (name: string, fallback: number): number => (env[name] === undefined ? fallback : Number(env[name]));
   return {
@@ -114,5 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
     faultDuplicateRate: env.FAULT_DUPLICATE_RATE === undefined ? 0 : Number(env.FAULT_DUPLICATE_RATE),
     auth: loadAuthConfig(env),
     security: loadSecurityConfig(env),
+    sagaStartVersion,
+    machineVersionRetrySeconds: int('MACHINE_VERSION_RETRY_SECONDS', 30),
   };
 }

@@ -6,6 +6,9 @@
  * The README's configuration table and docs/architecture.md repeat these ranges.
  */
 
+import { DEFAULT_HANDLER_TIMEOUT_MS } from '../messaging/consumer';
+import { GATEWAY_TIMEOUT_MARGIN_MS } from '../participants/payment';
+
 export interface SettingRange {
   min: number;
   max: number;
@@ -25,20 +28,19 @@ export const SQS_MAX_RECEIVE_COUNT = 1_000;
 export const SQS_MAX_IN_FLIGHT_FIFO = 20_000;
 /** SQS: a message body is at most 256 KiB. */
 export const SQS_MAX_MESSAGE_BYTES = 262_144;
-/** The simulated gateway's margin over its delay (src/participants/payment.ts GATEWAY_TIMEOUT_MARGIN_MS). */
-const GATEWAY_MARGIN_MS = 5_000;
+
 
 export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
   PORT: { min: 0, max: 65_535, why: 'a TCP port; 0 picks a free one' },
   // ReserveSeats requires holdSeconds >= 1 (machines/order-saga/schemas.ts). A hold may last as long
   // as SQS keeps messages: the hold's timer and any dead letter about it must outlive it.
   HOLD_SECONDS: { min: 1, max: SQS_MAX_RETENTION_SECONDS, why: 'ReserveSeats needs >= 1 s; at most SQS retention (14 days)' },
-  // A charge holds its payment message (lease renewed) for the delay plus the margin; SQS keeps a
-  // message hidden 12 h at most.
+  // A charge runs inside one handler call: the delay plus the gateway margin must end before the
+  // consumer abandons the handler (its deadline, 120 s), or the charge would be resumed forever.
   PAYMENT_SLOW_MS: {
     min: 0,
-    max: SQS_MAX_VISIBILITY_SECONDS * 1000 - GATEWAY_MARGIN_MS,
-    why: 'the charge, plus its 5 s margin, must fit in SQS maximum visibility (12 h)',
+    max: DEFAULT_HANDLER_TIMEOUT_MS - GATEWAY_TIMEOUT_MARGIN_MS,
+    why: `the charge plus its ${GATEWAY_TIMEOUT_MARGIN_MS / 1000} s margin must end within the consumer's handler deadline (${DEFAULT_HANDLER_TIMEOUT_MS / 1000} s)`,
   },
   MAX_RECEIVES: { min: 1, max: SQS_MAX_RECEIVE_COUNT, why: 'SQS maxReceiveCount is 1..1000' },
   WORKER_CONCURRENCY: { min: 1, max: SQS_MAX_IN_FLIGHT_FIFO, why: 'SQS keeps at most 20,000 messages in flight per FIFO queue' },
@@ -53,6 +55,9 @@ export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
   STUCK_AFTER_MS: { min: 1_000, max: SQS_MAX_RETENTION_SECONDS * 1000, why: '1 s .. SQS retention (14 days)' },
   // A body larger than an SQS message could not travel as the order's commands.
   MAX_BODY_BYTES: { min: 1_024, max: SQS_MAX_MESSAGE_BYTES, why: 'at least 1 KiB, at most an SQS message (256 KiB)' },
+  // The first wait of an event whose saga's machine version this build lacks; it doubles up to
+  // 15 min (src/runtime/version-wait.ts), so a first wait above that would not grow.
+  MACHINE_VERSION_RETRY_SECONDS: { min: 1, max: 900, why: 'the wait doubles from here up to 15 min' },
 };
 
 /** The problems with the numeric settings in `env`: `NAME=value is outside min..max (why)`. */

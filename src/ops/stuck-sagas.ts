@@ -122,6 +122,15 @@ export interface StuckListing {
   checkedAt: string;
 }
 
+/** One pass over the open sagas. */
+export interface OpenSagaScan {
+  sagas: StoredSaga[];
+  /** Candidates looked at (some may have gone meanwhile). */
+  scanned: number;
+  truncated: boolean;
+  checkedAt: Date;
+}
+
 export interface StuckSagasDeps {
   store: SagaStore;
   orders: OrderQueries;
@@ -142,14 +151,23 @@ export class StuckSagas {
   }
 
   async list(limit: number): Promise<StuckListing> {
+    return this.judge(await this.scanOpen(), limit);
+  }
+
+  /**
+   * Every open saga, read from the base table (the index may lag), at most `maxScanned`: one pass
+   * that the overview shares between the stuck listing and the machine-version waits.
+   */
+  async scanOpen(): Promise<OpenSagaScan> {
     const maxScanned = this.deps.maxScanned ?? 5000;
     const candidates = new Set<string>();
     let truncated = false;
     for (const status of OPEN_ORDER_STATUSES) {
       let cursor: string | undefined;
       do {
-        const page = await this.deps.orders.listByStatus(status, PAGE, cursor);
-        for (const row of page.items) candidates.add(row.orderId);
+        // Ids only: every candidate is re-read below before it is judged.
+        const page = await this.deps.orders.listIdsByStatus(status, PAGE, cursor);
+        for (const orderId of page.items) candidates.add(orderId);
         cursor = page.nextCursor ?? undefined;
         if (candidates.size >= maxScanned) {
           truncated = cursor !== undefined || status !== OPEN_ORDER_STATUSES.at(-1);
@@ -160,19 +178,25 @@ export class StuckSagas {
     }
 
     // The index may lag: judge each candidate by its current item.
-    const now = this.now();
     const ids = [...candidates];
-    const stuck: StuckSaga[] = [];
+    const sagas: StoredSaga[] = [];
     for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
-      const sagas = await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map((id) => this.deps.store.load(id)));
-      for (const saga of sagas) {
-        if (!saga) continue;
-        const verdict = assessStuck(saga, now, this.deps.rules);
-        if (verdict) stuck.push(stuckView(saga, verdict));
-      }
+      const read = await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map((id) => this.deps.store.load(id)));
+      for (const saga of read) if (saga) sagas.push(saga);
+    }
+    return { sagas, scanned: ids.length, truncated, checkedAt: this.now() };
+  }
+
+  /** The stuck sagas of a scan, most stuck first, at most `limit` of them. */
+  judge(scan: OpenSagaScan, limit: number): StuckListing {
+    const now = scan.checkedAt;
+    const stuck: StuckSaga[] = [];
+    for (const saga of scan.sagas) {
+      const verdict = assessStuck(saga, now, this.deps.rules);
+      if (verdict) stuck.push(stuckView(saga, verdict));
     }
     stuck.sort((a, b) => b.stuckForMs - a.stuckForMs || (a.orderId < b.orderId ? -1 : 1));
-    return { items: stuck.slice(0, limit), scanned: ids.length, total: stuck.length, truncated, checkedAt: now.toISOString() };
+    return { items: stuck.slice(0, limit), scanned: scan.scanned, total: stuck.length, truncated: scan.truncated, checkedAt: now.toISOString() };
   }
 }
 

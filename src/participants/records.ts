@@ -80,6 +80,8 @@ export interface NotificationRecord {
   template: string;
   /** Why the order ended so (absent on records written before it was added). */
   outcome?: string;
+  /** A hold reminder's (machine v3): when the hold it reminds of expires. */
+  expiresAt?: string;
   sentAt: string;
 }
 

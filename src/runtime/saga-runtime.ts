@@ -9,6 +9,8 @@
 import {
   accepts,
   applyEvent,
+  knownMachineVersions,
+  START_VERSION,
   startSaga,
   UnknownMachineVersionError,
   type OrderItem,
@@ -16,8 +18,16 @@ import {
   type SagaCommand,
 } from '../../machines/order-saga';
 import { PoisonMessageError } from '../messaging/errors';
+import { isLastVersionWait, MachineVersionUnavailableError, MachineVersionWaitExhaustedError, versionWaitDelayMs } from './version-wait';
 import type { Logger } from '../observability/logger';
-import { eventPayload, OrderExistsError, VersionConflictError, type SagaStore, type StoredSaga } from '../store/saga-store';
+import {
+  eventPayload,
+  OrderExistsError,
+  PAYMENT_TOKEN_REDACTED,
+  VersionConflictError,
+  type SagaStore,
+  type StoredSaga,
+} from '../store/saga-store';
 import { crashPoint } from '../fault-injection/crash-points';
 import type { Dispatcher } from './dispatcher';
 
@@ -46,6 +56,10 @@ export interface SagaRuntimeDeps {
   dispatcher: Dispatcher;
   logger: Logger;
   holdSeconds: number;
+  /** The machine version new orders start on (config ORDER_SAGA_START_VERSION; default the registry's). */
+  startVersion?: string;
+  /** The first wait (ms) for an event of a saga on an unknown machine version (config MACHINE_VERSION_RETRY_SECONDS). */
+  versionWaitBaseMs?: number;
   now?: () => Date;
 }
 
@@ -64,14 +78,17 @@ export class SagaRuntime {
    */
   async place(order: PlaceOrder): Promise<{ saga: StoredSaga; created: boolean }> {
     const { store, dispatcher, logger, holdSeconds } = this.deps;
-    const decision = startSaga({
-      orderId: order.orderId,
-      customerId: order.customerId,
-      eventId: order.eventId,
-      items: order.items,
-      paymentToken: order.paymentToken,
-      holdSeconds,
-    });
+    const decision = startSaga(
+      {
+        orderId: order.orderId,
+        customerId: order.customerId,
+        eventId: order.eventId,
+        items: order.items,
+        paymentToken: order.paymentToken,
+        holdSeconds,
+      },
+      this.deps.startVersion ?? START_VERSION,
+    );
     const now = this.now().toISOString();
     try {
       const saga = await store.create(
@@ -89,7 +106,12 @@ export class SagaRuntime {
           requestHash: order.requestHash,
         },
         decision.saga,
-        { eventId: `${order.orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: { customerId: order.customerId, eventId: order.eventId, items: order.items } },
+        {
+          eventId: `${order.orderId}:ORDER_PLACED`,
+          eventType: 'ORDER_PLACED',
+          // The machine's input, so that npm run replay can start the saga again (never the token).
+          payload: { customerId: order.customerId, eventId: order.eventId, items: order.items, holdSeconds, paymentToken: PAYMENT_TOKEN_REDACTED },
+        },
         now,
       );
       logger.info('order placed', { orderId: order.orderId, correlationId: order.correlationId });
@@ -106,9 +128,13 @@ export class SagaRuntime {
     }
   }
 
-  /** Applies an event that arrived on the saga's FIFO queue. */
-  async deliver(orderId: string, eventId: string, event: OrderSagaEvent): Promise<DeliveryOutcome> {
-    const result = await this.apply(orderId, eventId, event, undefined, false);
+  /**
+   * Applies an event that arrived on the saga's FIFO queue. `receiveCount` (SQS's, 1 on the first
+   * delivery) sets the wait when the saga runs on a machine version this build lacks.
+   * @throws MachineVersionUnavailableError (a RetryLaterError) in that case.
+   */
+  async deliver(orderId: string, eventId: string, event: OrderSagaEvent, receiveCount = 1): Promise<DeliveryOutcome> {
+    const result = await this.apply(orderId, eventId, event, undefined, false, receiveCount);
     return result.outcome;
   }
 
@@ -139,6 +165,7 @@ export class SagaRuntime {
     event: OrderSagaEvent,
     actor: string | undefined,
     onlyIfAccepted: boolean,
+    receiveCount = 1,
   ): Promise<{ outcome: DeliveryOutcome; saga: StoredSaga }> {
     const { store, dispatcher, logger } = this.deps;
     for (let attempt = 1; attempt <= MAX_CONFLICT_RETRIES; attempt++) {
@@ -152,7 +179,18 @@ export class SagaRuntime {
         logger.debug('duplicate event', log);
         return { outcome: 'duplicate', saga: stored };
       }
-      const decision = decide(stored, event, onlyIfAccepted);
+      let decision: ReturnType<typeof decide>;
+      try {
+        decision = decide(stored, event, onlyIfAccepted);
+      } catch (error) {
+        if (!(error instanceof UnknownMachineVersionError)) throw error;
+        // Not poison: a build that knows the version (rolling out, or rolled back) will take it.
+        await this.noteVersionWait(stored, error.found, eventId, event.type);
+        if (isLastVersionWait(receiveCount)) throw new MachineVersionWaitExhaustedError(orderId, error.found, receiveCount);
+        throw new MachineVersionUnavailableError(orderId, error.found, versionWaitDelayMs(receiveCount, this.deps.versionWaitBaseMs), receiveCount);
+      }
+      // The saga is readable here (again): a mark left by a build that could not read it goes.
+      if (stored.versionWait) await store.clearVersionWait(stored);
       if (!decision?.changed) {
         logger.debug('event ignored in this state', { ...log, state: stored.sagaState });
         return { outcome: 'ignored', saga: stored };
@@ -176,16 +214,30 @@ export class SagaRuntime {
     }
     throw new Error(`saga ${orderId}: gave up after ${MAX_CONFLICT_RETRIES} version conflicts`);
   }
+
+  /** Marks the saga as waiting on a machine version (for /ops), and says so in the log. */
+  private async noteVersionWait(stored: StoredSaga, version: string, eventId: string, eventType: string): Promise<void> {
+    const { store, logger } = this.deps;
+    logger.warn('unknown machine version: the event waits for a build that knows it', {
+      orderId: stored.orderId,
+      eventId,
+      event: eventType,
+      machineVersion: version,
+      knownVersions: knownMachineVersions(),
+      correlationId: stored.correlationId,
+    });
+    // Best effort: the wait is already safe (the message stays on its queue); only the listing would miss it.
+    await store.markVersionWait(stored, { machineVersion: version, knownVersions: knownMachineVersions(), eventType }, this.now().toISOString()).catch(
+      (error: unknown) => logger.warn('could not record the machine-version wait', { orderId: stored.orderId, error: String(error) }),
+    );
+  }
 }
 
-/** The machine's answer, or null when a person's request is not accepted in this state. */
+/**
+ * The machine's answer, or null when a person's request is not accepted in this state.
+ * @throws UnknownMachineVersionError when the saga runs on a version this build lacks.
+ */
 function decide(stored: StoredSaga, event: OrderSagaEvent, onlyIfAccepted: boolean): ReturnType<typeof applyEvent> | null {
-  try {
-    if (onlyIfAccepted && !accepts(stored.saga, event)) return null;
-    return applyEvent(stored.saga, event);
-  } catch (error) {
-    // A snapshot this build cannot read will never become readable by retrying.
-    if (error instanceof UnknownMachineVersionError) throw new PoisonMessageError(error.message);
-    throw error;
-  }
+  if (onlyIfAccepted && !accepts(stored.saga, event)) return null;
+  return applyEvent(stored.saga, event);
 }

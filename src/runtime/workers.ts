@@ -70,8 +70,8 @@ function sagaConsumer(deps: WorkerDeps) {
   return new QueueConsumer({
     ...common(deps, 'saga'),
     parse: parseSagaEventEnvelope,
-    handle: async (envelope) => {
-      await deps.runtime.deliver(envelope.orderId, envelope.eventId, envelope.event);
+    handle: async (envelope, message) => {
+      await deps.runtime.deliver(envelope.orderId, envelope.eventId, envelope.event, message.receiveCount);
     },
   });
 }

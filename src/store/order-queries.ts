@@ -90,7 +90,23 @@ export class OrderQueries {
     return this.list(STATUS_INDEX, status, limit, cursor);
   }
 
+  /**
+   * The ids of the orders in one status, same order and guarantee as listByStatus but straight from
+   * the index (may lag): for callers that re-read each order anyway (the stuck-saga listing).
+   */
+  listIdsByStatus(status: OrderStatus, limit: number, cursor?: string): Promise<Page<string>> {
+    return this.queryIds(STATUS_INDEX, status, limit, cursor);
+  }
+
   private async list(index: IndexSpec, partition: string, limit: number, cursor: string | undefined): Promise<Page<OrderSummary>> {
+    const page = await this.queryIds(index, partition, limit, cursor);
+    const current = await this.readSummaries(page.items);
+    // In the index's order; without rows that left the partition since the index was written.
+    const items = page.items.map((id) => current.get(id)).filter((o): o is OrderSummary => o !== undefined && o[index.partitionKey] === partition);
+    return { items, nextCursor: page.nextCursor };
+  }
+
+  private async queryIds(index: IndexSpec, partition: string, limit: number, cursor: string | undefined): Promise<Page<string>> {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
       throw new RangeError(`limit must be an integer in 1..${MAX_PAGE_SIZE}`);
     }
@@ -107,12 +123,8 @@ export class OrderQueries {
         ExclusiveStartKey: startKey,
       }),
     );
-    const ids = (page.Items ?? []).map((row) => String(row.orderId));
-    const current = await this.readSummaries(ids);
-    // In the index's order; without rows that left the partition since the index was written.
-    const items = ids.map((id) => current.get(id)).filter((o): o is OrderSummary => o !== undefined && o[index.partitionKey] === partition);
     const last = page.LastEvaluatedKey;
-    return { items, nextCursor: last ? encodeCursor(last) : null };
+    return { items: (page.Items ?? []).map((row) => String(row.orderId)), nextCursor: last ? encodeCursor(last) : null };
   }
 
   /** The current summaries of these orders, by id (BatchGetItem, strongly consistent). */

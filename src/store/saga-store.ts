@@ -5,9 +5,17 @@
  */
 import { isConditionalCheckFailed } from './dynamo-errors';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { OrderItem, OrderSagaEvent, OrderStatus, PersistedSaga } from '../../machines/order-saga';
+import type { OrderItem, OrderSagaEvent, OrderStatus, PersistedSaga, SagaCommand, SagaOutcome } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 import { ConditionFailedError, transactWrite } from './transactions';
+
+/** What an Events row holds instead of a payment token: tokens never leave the order item. */
+export const PAYMENT_TOKEN_REDACTED = '[redacted]';
+
+/** The commands as an Events row records them: a ChargePayment's token redacted. */
+export function recordedCommands(commands: readonly SagaCommand[]): SagaCommand[] {
+  return commands.map((c) => (c.kind === 'ChargePayment' ? { ...c, paymentToken: PAYMENT_TOKEN_REDACTED } : c));
+}
 
 /** How many applied event ids a saga remembers to recognise a redelivery. */
 const REMEMBERED_EVENT_IDS = 25;
@@ -42,6 +50,21 @@ export interface StoredSaga extends OrderRecord {
   stateEnteredAt: string;
   /** The sweeper's last automatic re-send of this version's outbox (see leaseResend). */
   resendLease?: ResendLease;
+  /** Set while the saga's events wait for a build that knows its machine version; a step clears it. */
+  versionWait?: VersionWait;
+}
+
+/** A saga on a machine version the build that saw it lacks (src/runtime/version-wait.ts). */
+export interface VersionWait {
+  machineVersion: string;
+  /** What the build that saw it knows. */
+  knownVersions: string[];
+  /** The event type that waits. */
+  eventType: string;
+  since: string;
+  lastSeenAt: string;
+  /** Deliveries seen waiting so far. */
+  seen: number;
 }
 
 export interface ResendLease {
@@ -65,6 +88,15 @@ export interface SagaHistoryEntry {
   correlationId: string;
   /** Set for operator actions: who did it. */
   actor?: string;
+  /**
+   * What the machine decided at this step, for npm run replay (absent on rows written before
+   * machine versions): the machine version that decided, the order status and the saga's outcome
+   * after the step, and the commands the step emitted.
+   */
+  machineVersion?: string;
+  status?: OrderStatus;
+  outcome?: SagaOutcome | null;
+  commands?: SagaCommand[];
 }
 
 export interface StepRecord {
@@ -112,7 +144,7 @@ export class SagaStore {
     try {
       await transactWrite(this.doc, [
         { Put: { TableName: this.tables.orders, Item: stored, ConditionExpression: 'attribute_not_exists(orderId)' } },
-        { Put: this.historyPut(stored.orderId, 1, null, saga.state, step, order.correlationId, now) },
+        { Put: this.historyPut(stored.orderId, 1, null, { saga, status: order.status, commands: saga.outbox }, step, order.correlationId, now) },
       ]);
     } catch (error) {
       if (error instanceof ConditionFailedError) throw new OrderExistsError(`order ${order.orderId} exists`);
@@ -126,7 +158,12 @@ export class SagaStore {
    * status and the next Events row, atomically. Throws VersionConflictError when another writer
    * got there first (reload and re-apply; never overwrite).
    */
-  async commit(previous: StoredSaga, next: { saga: PersistedSaga; status: OrderStatus }, step: StepRecord, now: string): Promise<StoredSaga> {
+  async commit(
+    previous: StoredSaga,
+    next: { saga: PersistedSaga; status: OrderStatus; commands: SagaCommand[] },
+    step: StepRecord,
+    now: string,
+  ): Promise<StoredSaga> {
     const version = previous.sagaVersion + 1;
     const stateChanged = next.saga.state !== previous.sagaState;
     const stored: StoredSaga = {
@@ -149,7 +186,8 @@ export class SagaStore {
             Key: { orderId: previous.orderId },
             UpdateExpression:
               'SET saga = :saga, sagaState = :state, #status = :status, sagaVersion = :version, updatedAt = :now, ' +
-              'stateEnteredAt = :entered, appliedEventIds = :applied, totalAmountMinor = :amount, currency = :currency',
+              'stateEnteredAt = :entered, appliedEventIds = :applied, totalAmountMinor = :amount, currency = :currency ' +
+              'REMOVE versionWait',
             ConditionExpression: 'sagaVersion = :previous',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
@@ -166,7 +204,7 @@ export class SagaStore {
             },
           },
         },
-        { Put: this.historyPut(previous.orderId, version, previous.sagaState, next.saga.state, step, previous.correlationId, now) },
+        { Put: this.historyPut(previous.orderId, version, previous.sagaState, next, step, previous.correlationId, now) },
       ]);
     } catch (error) {
       if (error instanceof ConditionFailedError) {
@@ -196,7 +234,7 @@ export class SagaStore {
             ExpressionAttributeValues: { ':version': version, ':now': now, ':previous': previous.sagaVersion },
           },
         },
-        { Put: this.historyPut(previous.orderId, version, previous.sagaState, previous.sagaState, step, previous.correlationId, now) },
+        { Put: this.historyPut(previous.orderId, version, previous.sagaState, null, step, previous.correlationId, now) },
       ]);
     } catch (error) {
       if (error instanceof ConditionFailedError) {
@@ -205,6 +243,48 @@ export class SagaStore {
       throw error;
     }
     return { ...previous, sagaVersion: version, updatedAt: now };
+  }
+
+  /**
+   * Records that the saga's events wait on a machine version this build lacks (for /ops), on the
+   * item as it was read: a saga that moved meanwhile is not marked. Touches nothing a step checks.
+   * Returns false when the saga moved.
+   */
+  async markVersionWait(saga: StoredSaga, wait: Pick<VersionWait, 'machineVersion' | 'knownVersions' | 'eventType'>, now: string): Promise<boolean> {
+    const previous = saga.versionWait?.machineVersion === wait.machineVersion ? saga.versionWait : undefined;
+    const marker: VersionWait = { ...wait, since: previous?.since ?? now, lastSeenAt: now, seen: (previous?.seen ?? 0) + 1 };
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.orders,
+          Key: { orderId: saga.orderId },
+          UpdateExpression: 'SET versionWait = :wait',
+          ConditionExpression: 'sagaVersion = :version',
+          ExpressionAttributeValues: { ':wait': marker, ':version': saga.sagaVersion },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Removes the version-wait mark, if the saga is still at the version read (a step removes it too). */
+  async clearVersionWait(saga: StoredSaga): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.orders,
+          Key: { orderId: saga.orderId },
+          UpdateExpression: 'REMOVE versionWait',
+          ConditionExpression: 'sagaVersion = :version',
+          ExpressionAttributeValues: { ':version': saga.sagaVersion },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   /**
@@ -260,12 +340,13 @@ export class SagaStore {
   private historyPut(
     orderId: string,
     version: number,
-    fromState: string | null,
-    toState: string,
+    fromState: PersistedSaga['state'] | null,
+    decided: { saga: PersistedSaga; status: OrderStatus; commands: SagaCommand[] } | null,
     step: StepRecord,
     correlationId: string,
     now: string,
   ) {
+    // `decided` is null for an action that leaves the saga as it is (an operator's retry).
     const entry: SagaHistoryEntry = {
       aggregateId: orderId,
       version,
@@ -273,10 +354,13 @@ export class SagaStore {
       eventId: step.eventId,
       timestamp: now,
       fromState,
-      toState,
+      toState: decided?.saga.state ?? fromState ?? '',
       payload: step.payload,
       correlationId,
       ...(step.actor ? { actor: step.actor } : {}),
+      ...(decided
+        ? { machineVersion: decided.saga.machineVersion, status: decided.status, outcome: decided.saga.context.outcome, commands: recordedCommands(decided.commands) }
+        : {}),
     };
     // Events rows are appended, never overwritten.
     return { TableName: this.tables.events, Item: entry, ConditionExpression: 'attribute_not_exists(version)' };

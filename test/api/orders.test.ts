@@ -326,6 +326,18 @@ describe('the rest', () => {
     );
   });
 
+  it('lists the machine versions this build runs, with each one’s definition and declared changes', async () => {
+    const res = await api(as.operator()).get('/machines/order-saga/versions').expect(200);
+    expect(res.body.startVersion).toBe('2');
+    expect(res.body.versions.map((v: { version: string }) => v.version)).toEqual(['2', '3']);
+    expect(res.body.versions[1]).toMatchObject({ released: true, changes: [{ id: 'hold-reminder-scheduled' }] });
+    const v3 = await api(as.operator()).get('/machines/order-saga/versions/3').expect(200);
+    expect(v3.body.definition.states.awaitingPayment.on).toHaveProperty('HOLD_REMINDER_DUE');
+    const unknown = await api(as.operator()).get('/machines/order-saga/versions/9').expect(404);
+    expect(unknown.headers['content-type']).toMatch(PROBLEM_JSON);
+    await api(as.operator()).post('/machines/order-saga/versions').expect(405);
+  });
+
   it('404s unknown routes and 405s wrong methods, as problems', async () => {
     const missing = await api().get('/nope').expect(404);
     expect(missing.headers['content-type']).toMatch(PROBLEM_JSON);

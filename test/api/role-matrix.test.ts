@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
+import { START_VERSION } from '../../machines/order-saga';
 import { OPS_ROUTES, ROUTES } from '../../src/api/app';
 import { bearer } from '../support/auth';
 import { createApiHarness, uniqueId, type ApiHarness } from './harness';
@@ -65,11 +66,14 @@ const requests: Record<string, (agent: request.Agent) => Promise<request.Respons
   'GET /sagas?status=PENDING': (a) => a.get('/sagas').query({ status: 'PENDING' }),
   'GET /sagas/{orderId}': async (a) => a.get(`/sagas/${await newOrder()}`),
   'GET /machines/order-saga': (a) => a.get('/machines/order-saga'),
+  'GET /machines/order-saga/versions': (a) => a.get('/machines/order-saga/versions'),
+  'GET /machines/order-saga/versions/{version}': (a) => a.get(`/machines/order-saga/versions/${START_VERSION}`),
   'GET /events/{eventId}/inventory': (a) => a.get(`/events/${eventId}/inventory`),
   'PUT /events/{eventId}/inventory': (a) =>
     a.put(`/events/${uniqueId('ev')}/inventory`).send({ eventName: 'Matrix', ticketTypes: [{ ticketType: 'GA', totalQuantity: 5, price: 1, currency: 'EUR' }] }),
   'GET /ops/overview': (a) => a.get('/ops/overview'),
   'GET /ops/sagas/stuck': (a) => a.get('/ops/sagas/stuck'),
+  'GET /ops/sagas/machine-versions': (a) => a.get('/ops/sagas/machine-versions'),
   'POST /ops/sagas/{orderId}/retry': async (a) => a.post(`/ops/sagas/${await newOrder()}/retry`).send({ reason: 'matrix' }),
   'POST /ops/sagas/{orderId}/compensate': async (a) => a.post(`/ops/sagas/${await newOrder()}/compensate`).send({ reason: 'matrix' }),
   'GET /ops/dlq': (a) => a.get('/ops/dlq'),
@@ -120,5 +124,5 @@ it('every route × identity answers as docs/security.md says: 0 mismatches', asy
     }
   }
   expect(mismatches).toEqual([]);
-  expect(cells).toBe(17 * 6);
+  expect(cells).toBe(20 * 6);
 });

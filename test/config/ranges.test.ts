@@ -10,7 +10,7 @@ describe('setting ranges', () => {
     ['HOLD_SECONDS', '0'], // ReserveSeats requires holdSeconds >= 1: every order would dead-letter
     ['HOLD_SECONDS', '300000000000'], // an expiresAt in year 11533: every reply would dead-letter
     ['HOLD_SECONDS', '1209601'], // one second past SQS retention
-    ['PAYMENT_SLOW_MS', '43200000'], // with its margin, past SQS maximum visibility (12 h)
+    ['PAYMENT_SLOW_MS', '115001'], // with its 5 s margin, past the consumer's 120 s handler deadline
     ['MAX_RECEIVES', '0'],
     ['MAX_RECEIVES', '1001'], // SQS maxReceiveCount is 1..1000
     ['WORKER_CONCURRENCY', '0'],
@@ -59,6 +59,7 @@ describe('setting ranges', () => {
       SWEEP_INTERVAL_MS: c.sweepIntervalMs,
       STUCK_AFTER_MS: c.stuckAfterMs,
       MAX_BODY_BYTES: c.maxBodyBytes,
+      MACHINE_VERSION_RETRY_SECONDS: c.machineVersionRetrySeconds,
     };
     expect(Object.keys(defaults).sort()).toEqual(Object.keys(SETTING_RANGES).sort());
     for (const [name, value] of Object.entries(defaults)) {

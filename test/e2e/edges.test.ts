@@ -12,8 +12,9 @@ let service: TestService;
 const FINAL = ['COMPLETED', 'CANCELLED', 'FAILED'];
 
 beforeAll(async () => {
-  // A hold shorter than the slow charge: the hold expires while the charge is in flight.
-  service = await startTestService({ PAYMENT_SLOW_MS: '4000', HOLD_SECONDS: '2', WORKER_CONCURRENCY: '10' }, { label: 'edge' });
+  // A hold shorter than the slow charge: the hold expires while the charge is in flight. Long enough
+  // that a prompt charge (tok_success) never races it, even on a loaded machine.
+  service = await startTestService({ PAYMENT_SLOW_MS: '20000', HOLD_SECONDS: '15', WORKER_CONCURRENCY: '10' }, { label: 'edge' });
 });
 afterAll(async () => {
   await service?.stop();
@@ -48,7 +49,7 @@ const finalOrder = (orderId: string) =>
   eventually(
     () => http<{ status: string; totalAmount: number | null; currency: string | null }>(service.baseUrl, 'GET', `/orders/${orderId}`, undefined, as.customer('c-edge')),
     (r) => FINAL.includes(r.body.status),
-    30000,
+    60000,
   );
 const outcomeOf = async (orderId: string) => (await http<{ context: { outcome: string } }>(service.baseUrl, 'GET', `/sagas/${orderId}`, undefined, as.customer('c-edge'))).body.context.outcome;
 
@@ -174,6 +175,20 @@ describe('cancel of an order that ended cancelled', () => {
     const cancel = await http<{ orderId: string; status: string }>(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {}, as.customer('c-edge'));
     expect(cancel.status).toBe(202);
     expect(cancel.body).toMatchObject({ orderId: placed.body.orderId, status: 'CANCELLED' });
+  });
+
+  it("after an operator's compensation: 202 with the order", async () => {
+    const eventId = await newEvent([{ ticketType: 'GA', totalQuantity: 5, price: 10, currency: 'EUR' }]);
+    const placed = await place(eventId, 'GA', 1, 'tok_slow');
+    await eventually(() => http<{ state: string }>(service.baseUrl, 'GET', `/sagas/${placed.body.orderId}`), (r) => r.body.state !== 'reserving', 15000);
+    const compensated = await http(service.baseUrl, 'POST', `/ops/sagas/${placed.body.orderId}/compensate`, { reason: 'venue cancelled' }, { 'X-Operator-Id': 'ann' });
+    expect(compensated.status).toBe(202);
+    // On its way (releasing seats, settling the charge) or done: either way the cancel is answered 202.
+    const early = await http<{ status: string }>(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {});
+    expect(early.status).toBe(202);
+    expect((await finalOrder(placed.body.orderId)).body.status).toBe('CANCELLED');
+    expect(await outcomeOf(placed.body.orderId)).toBe('compensated');
+    expect((await http(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {})).status).toBe(202);
   });
 
   it('after a declined card: 202; after a sold-out failure: 409', async () => {

@@ -114,6 +114,8 @@ export function workerEnv(config: Config, extra: Record<string, string> = {}): N
     MAX_RECEIVES: String(config.maxReceives),
     STALLED_AFTER_MS: String(config.stalledAfterMs),
     SWEEP_INTERVAL_MS: String(config.sweepIntervalMs),
+    ORDER_SAGA_START_VERSION: config.sagaStartVersion,
+    MACHINE_VERSION_RETRY_SECONDS: String(config.machineVersionRetrySeconds),
     SERVICE_MODE: 'worker',
     LOG_LEVEL: config.logLevel,
     ...extra,

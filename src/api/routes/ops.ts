@@ -16,7 +16,9 @@ import {
   type OperatorRequest,
   type StuckSagas,
 } from '../../ops/stuck-sagas';
+import { summarizeVersionWaits, versionWaitOf, type VersionWaitingSaga } from '../../ops/version-waits';
 import { UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
+import { isKnownMachineVersion, knownMachineVersions } from '../../../machines/order-saga';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { actorOf, principalOf } from '../auth/principal';
 import { requireRole } from '../auth/require-role';
@@ -71,6 +73,15 @@ function sagaSummary(saga: StoredSaga) {
   return { orderId: saga.orderId, state: saga.sagaState, status: saga.status, version: saga.sagaVersion };
 }
 
+/** The open sagas that wait on a machine version, longest waiting first. */
+function versionWaits(sagas: readonly StoredSaga[]): VersionWaitingSaga[] {
+  const here = knownMachineVersions();
+  return sagas
+    .map((saga) => versionWaitOf(saga, isKnownMachineVersion, here))
+    .filter((w): w is VersionWaitingSaga => w !== null)
+    .sort((a, b) => (a.since ?? '~').localeCompare(b.since ?? '~') || a.orderId.localeCompare(b.orderId));
+}
+
 /**
  * With an Idempotency-Key: the action's deterministic event id, and the answer to send if a request
  * with the same key already acted (202, `Idempotent-Replayed: true`; 422 for another reason).
@@ -103,14 +114,34 @@ export function opsRouter(deps: OpsRouteDeps): Router {
   // One glance for a person or a monitor: anything non-zero under stuck or deadLetters needs someone.
   router.get('/ops/overview', requireRole('operator'), async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
-    const [listing, queues] = await Promise.all([deps.stuck.list(1), deps.queueDepths()]);
+    const [scan, queues] = await Promise.all([deps.stuck.scanOpen(), deps.queueDepths()]);
+    const listing = deps.stuck.judge(scan, 1);
+    const waits = summarizeVersionWaits(versionWaits(scan.sagas));
     res.setHeader('Cache-Control', 'no-store');
     res.json({
       checkedAt: listing.checkedAt,
       sagas: { open: listing.scanned, stuck: listing.total, truncated: listing.truncated },
       deadLetters: queues.dlq.visible + queues.dlq.inFlight + queues.dlqFifo.visible + queues.dlqFifo.inFlight,
+      // Sagas whose events wait for a build that knows their machine version (a rollout, a rollback).
+      unknownMachineVersion: { ...waits, problem: waits.sagas > 0 ? 'unknown machine version' : null },
       queues,
-      links: { stuck: '/ops/sagas/stuck', deadLetters: '/ops/dlq' },
+      links: { stuck: '/ops/sagas/stuck', deadLetters: '/ops/dlq', machineVersions: '/ops/sagas/machine-versions' },
+    });
+  });
+
+  // Which sagas wait on which machine version, and what this build runs.
+  router.get('/ops/sagas/machine-versions', requireRole('operator'), async (req: Request, res: Response) => {
+    const query = validateLimit(queryOf(req), 'query');
+    const scan = await deps.stuck.scanOpen();
+    const waiting = versionWaits(scan.sagas);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      knownVersions: knownMachineVersions(),
+      ...summarizeVersionWaits(waiting),
+      items: waiting.slice(0, query.limit ?? DEFAULT_STUCK_PAGE_SIZE).map((w) => ({ ...w, problem: 'unknown machine version', links: sagaLinks(w.orderId) })),
+      scanned: scan.scanned,
+      truncated: scan.truncated,
+      checkedAt: scan.checkedAt.toISOString(),
     });
   });
 

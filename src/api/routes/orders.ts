@@ -154,17 +154,18 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     const key = idempotencyKeyOf(req);
     const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
     const requestHash = requestHashOf(body);
-    // A replay is answered from the stored order, before anything that may have changed since
-    // (the event's inventory, its prices or currencies) is looked at.
-    if (key !== undefined) {
-      const existing = await deps.store.load(orderId);
-      if (existing) {
-        replay(res, existing, requestHash);
-        return;
-      }
-    }
     const { inventory } = await deps.inventory.get(body.eventId);
-    checkAgainstInventory(body, inventory);
+    try {
+      checkAgainstInventory(body, inventory);
+    } catch (error) {
+      // A replay is answered from the stored order whatever changed since (the event's inventory,
+      // its prices or currencies). Looked up only here and on a taken id (below), so a first
+      // request pays no extra read.
+      const existing = key === undefined ? undefined : await deps.store.load(orderId);
+      if (!existing) throw error;
+      replay(res, existing, requestHash);
+      return;
+    }
 
     let result: Awaited<ReturnType<SagaRuntime['place']>>;
     try {
