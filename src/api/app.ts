@@ -11,6 +11,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import type { JsonCache } from '../cache/json-cache';
 import type { RedisClient } from '../cache/redis';
+import type { SoldOutFlags } from '../cache/sold-out';
+import type { WaitingRoom } from '../admission/waiting-room';
+import { waitingRoomRouter } from './routes/waiting-room';
 import { ConfigError, type Config } from '../config/config';
 import type { Logger } from '../observability/logger';
 import type { SagaRuntime } from '../runtime/saga-runtime';
@@ -45,6 +48,10 @@ export interface AppDeps {
   inventory: InventoryPort;
   /** The Redis-backed cache; with Redis down it bypasses itself. */
   cache: JsonCache;
+  /** Sold-out flags (src/cache/sold-out.ts): POST /orders answers 409 sold-out from them. */
+  soldOut?: Pick<SoldOutFlags, 'flagged'>;
+  /** The waiting room (src/admission/); absent, every order starts its saga at once. */
+  waitingRoom?: WaitingRoom;
   /** createHealthCheck(clients, redis, names). */
   health: () => Promise<HealthReport>;
   logger: Logger;
@@ -64,6 +71,8 @@ export const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/orders\/?$/, allow: 'GET, POST' },
   { pattern: /^\/orders\/[^/]+\/?$/, allow: 'GET' },
   { pattern: /^\/orders\/[^/]+\/cancel\/?$/, allow: 'POST' },
+  { pattern: /^\/orders\/[^/]+\/queue\/?$/, allow: 'GET' },
+  { pattern: /^\/events\/[^/]+\/admission\/?$/, allow: 'PUT' },
   { pattern: /^\/sagas\/?$/, allow: 'GET' },
   { pattern: /^\/sagas\/[^/]+\/?$/, allow: 'GET' },
   { pattern: /^\/machines\/order-saga\/?$/, allow: 'GET' },
@@ -108,7 +117,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requireWellFormedText());
   app.post(/^\/orders\/?$/, limiters.orders);
 
-  app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory }));
+  app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory, soldOut: deps.soldOut, waitingRoom: deps.waitingRoom }));
+  if (deps.waitingRoom) app.use(waitingRoomRouter(deps.waitingRoom, deps.store));
   app.use(sagasRouter({ store: deps.store, orders: deps.orders }));
   app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition, deps.config.sagaStartVersion));
   app.use(inventoryRouter(inventory));

@@ -25,6 +25,7 @@ import { createTestAws, type TestAws } from '../support/aws';
 import { DeadLetterOps } from '../../src/ops/dead-letter-ops';
 import { readQueueDepths } from '../../src/ops/queue-depths';
 import { StuckSagas, stuckRules } from '../../src/ops/stuck-sagas';
+import { WaitingRoom } from '../../src/admission/waiting-room';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Nothing listens here: the app must work without its cache. */
@@ -84,6 +85,8 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
     logger,
     redis,
     config,
+    // The waiting room off by default (limit 0): mounted so its routes answer, never queueing.
+    waitingRoom: new WaitingRoom(redis, logger, { keyPrefix: aws.prefix, defaultLimit: 0 }),
     ops: {
       stuck: new StuckSagas({ store, orders, rules: stuckRules(config.stuckAfterMs) }),
       deadLetters: new DeadLetterOps({ sqs: aws.clients.sqs, queues, logger, store }),
