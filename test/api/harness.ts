@@ -21,7 +21,7 @@ import { SagaRuntime } from '../../src/runtime/saga-runtime';
 import { OrderQueries } from '../../src/store/order-queries';
 import { SagaStore } from '../../src/store/saga-store';
 import { TEST_AUTH_ENV } from '../support/auth';
-import { createTestAws, type TestAws } from '../support/aws';
+import { createTestAws, TEST_AWS_ENV, type TestAws } from '../support/aws';
 import { DeadLetterOps } from '../../src/ops/dead-letter-ops';
 import { readQueueDepths } from '../../src/ops/queue-depths';
 import { StuckSagas, stuckRules } from '../../src/ops/stuck-sagas';
@@ -50,7 +50,7 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
   const aws = await createTestAws(options.label ?? 'api');
   // An empty value in options.env removes the variable (e.g. AUTH_PUBLIC_KEY when testing a JWKS URL).
   const config = loadConfig(withoutEmpty({
-    AWS_ENDPOINT_URL: aws.endpoint,
+    ...TEST_AWS_ENV,
     AWS_REGION: 'us-east-1',
     RESOURCE_PREFIX: aws.prefix,
     REDIS_URL: options.redisUrl ?? REDIS_URL,
