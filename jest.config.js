@@ -4,7 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] },
-  transformIgnorePatterns: ['/node_modules/'],
+  // jose is ESM-only: ts-jest transforms it (allowJs in tsconfig.jest.json).
+  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
   testTimeout: 120000,
   setupFiles: ['<rootDir>/test/setup-env.js'],
   globalSetup: '<rootDir>/test/global-setup.ts',

@@ -21,6 +21,7 @@
  * `--profile` passes `--cpu-prof` to the service (profiles in .emulator/profiles/).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { toolAuth } from './auth/tool-auth';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
@@ -96,6 +97,7 @@ async function startServiceProcess(engines: Engines, prefix: string, extraEnv: R
   if (flag('profile')) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, '.emulator', 'profiles')}`);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...toolAuth().env,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ENDPOINT_URL: engines.sqsEndpoint,
     AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
@@ -202,9 +204,17 @@ async function pollCost(service: ServiceProcess, orderId: string): Promise<Scrap
 // Load
 // ------------------------------------------------------------------------------------------------
 async function call(baseUrl: string, method: string, pathName: string, body?: unknown): Promise<Record<string, unknown>> {
+  // Real tokens: the organizer stocks the event, each order's customer places it, an operator reads.
+  const customerId = (body as { customerId?: unknown } | undefined)?.customerId;
+  const auth =
+    method === 'PUT'
+      ? await toolAuth().headers('organizer', 'bench')
+      : typeof customerId === 'string'
+        ? await toolAuth().headers('customer', customerId)
+        : await toolAuth().headers('operator', 'bench');
   const res = await fetch(`${baseUrl}${pathName}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

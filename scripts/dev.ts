@@ -8,7 +8,10 @@
  *    when Java >= 17 answers, moto then serving SQS only; else the same endpoint (LOCAL_DYNAMODB).
  * 2. Redis at REDIS_URL (default 127.0.0.1:6379), started with redis-server if silent and local.
  * 3. Tables and queues from init-scripts/resources.json (idempotent).
- * 4. The service with all its workers: `tsx src/main.ts`, with SIGINT/SIGTERM forwarded. What this
+ * 4. A development token issuer (scripts/auth/dev-issuer.ts): a fresh key pair, its JWKS on
+ *    127.0.0.1, one token per role printed; `npm run token` mints more. Skipped when AUTH_ISSUER is
+ *    set (a real provider). Refused with NODE_ENV=production.
+ * 5. The service with all its workers: `tsx src/main.ts`, with SIGINT/SIGTERM forwarded. What this
  *    script started is stopped when the service exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +19,7 @@ import path from 'node:path';
 import { createAwsClients, destroyAwsClients } from '../src/aws/clients';
 import { loadConfig } from '../src/config/config';
 import { initResources } from '../src/infra/init';
+import { startDevIssuer, type DevIssuer } from './auth/dev-issuer';
 import { ensureLocalAws, ensureLocalRedis, type LocalAws, type LocalRedis } from './local-aws';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -25,6 +29,7 @@ const log = (line: string) => console.log(`[dev] ${line}`);
 let aws: LocalAws | undefined;
 let redis: LocalRedis | undefined;
 let child: ChildProcess | undefined;
+let issuer: DevIssuer | undefined;
 
 const forwarded = new Set<NodeJS.Signals>();
 let interrupted = false;
@@ -46,9 +51,9 @@ process.on('SIGINT', () => onSignal('SIGINT'));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 
 async function cleanup(): Promise<void> {
-  const [a, r] = [aws, redis];
-  aws = redis = undefined;
-  await Promise.allSettled([a?.stop(), r?.stop()]);
+  const [a, r, i] = [aws, redis, issuer];
+  aws = redis = issuer = undefined;
+  await Promise.allSettled([a?.stop(), r?.stop(), i?.close()]);
 }
 
 function checkInterrupted(): void {
@@ -56,6 +61,7 @@ function checkInterrupted(): void {
 }
 
 async function main(): Promise<number> {
+  if (process.env.NODE_ENV === 'production') throw new Error('npm run dev signs tokens with a development key; it does not run with NODE_ENV=production');
   aws = await ensureLocalAws({ prefer: 'emulator', log });
   checkInterrupted();
   process.env.AWS_ENDPOINT_URL = aws.endpoint;
@@ -67,6 +73,15 @@ async function main(): Promise<number> {
   redis = await ensureLocalRedis();
   checkInterrupted();
   log(redis.started ? `started redis-server for ${redis.url}` : `using Redis at ${redis.url}`);
+
+  if (!process.env.AUTH_ISSUER) {
+    issuer = await startDevIssuer();
+    Object.assign(process.env, issuer.env);
+    log(`development tokens: issuer ${issuer.env.AUTH_ISSUER}, keys at ${issuer.env.AUTH_JWKS_URL}`);
+  } else {
+    log(`tokens from ${process.env.AUTH_ISSUER} (AUTH_* set; no development issuer)`);
+  }
+  checkInterrupted();
 
   const config = loadConfig();
   const clients = createAwsClients(config);
@@ -83,6 +98,10 @@ async function main(): Promise<number> {
   child = service;
   log(`service starting (pid ${service.pid}): API on http://localhost:${config.port}`);
   log(`try: curl -s http://localhost:${config.port}/actuator/health   (Ctrl-C stops the service and what dev started)`);
+  for (const { role, sub, token } of issuer?.tokens ?? []) {
+    log(`${role} (sub ${sub}), valid 12 h:\n  export TOKEN_${role.toUpperCase().replace('-', '_')}=${token}`);
+  }
+  if (issuer) log(`more: npm run token -- --role operator --sub ann;  then curl -H "Authorization: Bearer $TOKEN_OPERATOR" http://localhost:${config.port}/ops/overview`);
 
   return new Promise<number>((resolve) => {
     service.once('error', (error) => {

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SagaCommand } from '../machines/order-saga';
 import { createApp } from './api/app';
+import { answerParserErrors } from './api/guards/client-errors';
 import { createHealthCheck } from './api/health';
 import { inventoryPortFrom } from './api/inventory';
 import { createInventoryInvalidator } from './cache/inventory-cache';
@@ -19,6 +20,7 @@ import type { SoldOutHooks } from './participants/deps';
 import { closeRedis, createRedis } from './cache/redis';
 import { createAwsClients, destroyAwsClients, type AwsClients } from './aws/clients';
 import type { Config } from './config/config';
+import { refuseDevelopmentKeys } from './config/dev-key-check';
 import { resourceNames, type ResourceNames } from './infra/resources';
 import { injectDuplicateDeliveries } from './fault-injection/duplicate-delivery';
 import { resolveQueueUrls, type QueueUrls } from './messaging/queues';
@@ -170,6 +172,7 @@ export async function startService(config: Config, logger: Logger, options: { sw
   let server: Server | undefined;
 
   if (config.mode !== 'worker') {
+    if (config.auth) await refuseDevelopmentKeys(config.auth);
     const orders = new OrderQueries(core.clients.doc, core.names.tables);
     const app = createApp({
       runtime: core.runtime,
@@ -181,6 +184,7 @@ export async function startService(config: Config, logger: Logger, options: { sw
       waitingRoom,
       health: createHealthCheck(core.clients, redis, core.names),
       logger,
+      redis,
       config,
       ops: {
         stuck: new StuckSagas({ store: core.store, orders, rules: stuckRules(config.stuckAfterMs) }),
@@ -189,6 +193,7 @@ export async function startService(config: Config, logger: Logger, options: { sw
       },
     });
     const listening = app.listen(config.port);
+    answerParserErrors(listening);
     server = listening;
     await new Promise<void>((resolve, reject) => listening.once('listening', resolve).once('error', reject));
     stops.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));

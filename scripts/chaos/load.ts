@@ -4,6 +4,7 @@
  * open at once so the SQS backlog stays small. Requests that fail or time out (an emulator
  * outage, a restarting process) are retried with the same Idempotency-Key, as a real client would.
  */
+import { toolAuth } from '../auth/tool-auth';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { orderIdForIdempotencyKey } from '../../src/api/ids';
 import type { OrderItem } from '../../machines/order-saga';
@@ -257,7 +258,8 @@ export class LoadDriver {
   private async run(outcome: OrderOutcome): Promise<void> {
     const { plan } = outcome;
     const body = { customerId: plan.customerId, eventId: plan.eventId, items: plan.items, paymentToken: plan.paymentToken };
-    const headers = { 'Idempotency-Key': plan.idempotencyKey, 'X-Correlation-Id': `${plan.idempotencyKey}` };
+    const customer = await toolAuth().headers('customer', plan.customerId);
+    const headers = { ...customer, 'Idempotency-Key': plan.idempotencyKey, 'X-Correlation-Id': `${plan.idempotencyKey}` };
     const attempts = { count: 0 };
     try {
       const answer = await callWithRetry(this.baseUrl, 'POST', '/orders', body, headers, attempts);
@@ -305,7 +307,7 @@ export class LoadDriver {
         (async () => {
           await sleep(plan.cancelAfterMs ?? 0);
           this.stats.cancelsSent++;
-          const answer = await callWithRetry(this.baseUrl, 'POST', `/orders/${orderId}/cancel`, { reason: 'chaos: changed my mind' }, {}, { count: 0 });
+          const answer = await callWithRetry(this.baseUrl, 'POST', `/orders/${orderId}/cancel`, { reason: 'chaos: changed my mind' }, customer, { count: 0 });
           if ('error' in answer) {
             this.log(`cancel of ${orderId} got no answer: ${answer.error}`);
             return;

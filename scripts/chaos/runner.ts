@@ -4,6 +4,7 @@
  * Redis and pausing the emulator, waits for every saga to end, checks the invariants and stops
  * everything it started. scripts/chaos.ts is its command line; test/chaos/ runs a short one.
  */
+import { toolAuth } from '../auth/tool-auth';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -118,7 +119,7 @@ async function seedCatalogue(baseUrl: string, events: ReturnType<typeof catalogu
   for (const event of events) {
     const res = await fetch(`${baseUrl}/events/${event.eventId}/inventory`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await toolAuth().headers('organizer', 'chaos')) },
       body: JSON.stringify({ eventName: `Chaos ${event.eventId}`, ticketTypes: event.ticketTypes }),
     });
     if (res.status !== 200) throw new Error(`seeding ${event.eventId}: HTTP ${res.status} ${await res.text()}`);
@@ -272,7 +273,7 @@ async function writeSlowest(clients: AwsClients, names: ResourceNames, finals: M
   writeFileSync(file, JSON.stringify(out, null, 2));
 }
 
-async function deleteResources(clients: AwsClients, names: ResourceNames, urls: QueueUrls | undefined): Promise<void> {
+export async function deleteResources(clients: AwsClients, names: ResourceNames, urls: QueueUrls | undefined): Promise<void> {
   await Promise.allSettled([
     ...Object.values(names.tables).map((TableName) => clients.ddb.send(new DeleteTableCommand({ TableName }))),
     ...Object.values(urls ?? {}).map((QueueUrl) => clients.sqs.send(new DeleteQueueCommand({ QueueUrl }))),

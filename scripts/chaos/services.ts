@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { toolAuth } from '../auth/tool-auth';
 import path from 'node:path';
 import type { ChaosOptions } from './options';
 import type { Prng } from './prng';
@@ -49,6 +50,7 @@ export function serviceEnvironment(base: ServiceEnv, options: ChaosOptions, extr
   return {
     ...inherited,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...toolAuth().env,
     AWS_ENDPOINT_URL: base.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: base.dynamodbEndpoint,
     AWS_ENDPOINT_URL_SQS: base.endpoint,

@@ -203,6 +203,18 @@ export class WaitingRoom {
     }
   }
 
+  /** The customer of a waiting order request (for ownership checks), or undefined. Never throws. */
+  async ownerOf(orderId: string): Promise<string | undefined> {
+    if (!this.up) return undefined;
+    try {
+      const raw = await this.redis.get(this.reqKey(orderId));
+      return raw === null ? undefined : (JSON.parse(raw) as QueuedRequest).order.customerId;
+    } catch (error) {
+      this.degraded('ownerOf', error);
+      return undefined;
+    }
+  }
+
   /** A waiting buyer cancels: true when they were waiting (their place is freed). */
   async leave(orderId: string): Promise<boolean> {
     if (!this.up) return false;

@@ -6,17 +6,26 @@
  * JSON bodies only, closed schemas everywhere; errors as application/problem+json; nothing is
  * written unless the whole request is valid.
  */
+import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import type { JsonCache } from '../cache/json-cache';
+import type { RedisClient } from '../cache/redis';
 import type { SoldOutFlags } from '../cache/sold-out';
 import type { WaitingRoom } from '../admission/waiting-room';
 import { waitingRoomRouter } from './routes/waiting-room';
-import type { Config } from '../config/config';
+import { ConfigError, type Config } from '../config/config';
 import type { Logger } from '../observability/logger';
 import type { SagaRuntime } from '../runtime/saga-runtime';
 import { InvalidCursorError, type OrderQueries } from '../store/order-queries';
 import type { SagaStore } from '../store/saga-store';
+import { identify, requireAuthentication } from './auth/authenticate';
+import { createTokenVerifier, type TokenVerifier } from './auth/verifier';
 import { bodyProblem, jsonBody } from './body';
+import { clientErrorProblem } from './guards/client-errors';
+import { createRateLimiters } from './guards/rate-limits';
+import { rejectRepeatedHeaders } from './guards/single-value-headers';
+import { requireWellFormedText } from './guards/well-formed-text';
 import { ctxOf, requestContext } from './context';
 import type { HealthReport } from './health';
 import { CachedInventory, type InventoryPort } from './inventory';
@@ -46,7 +55,11 @@ export interface AppDeps {
   /** createHealthCheck(clients, redis, names). */
   health: () => Promise<HealthReport>;
   logger: Logger;
-  config: Pick<Config, 'maxBodyBytes'> & Partial<Pick<Config, 'sagaStartVersion'>>;
+  /** The rate limiters' shared counters (a fallback in memory while it is down). */
+  redis: RedisClient;
+  config: Pick<Config, 'maxBodyBytes' | 'auth' | 'security' | 'resourcePrefix'> & Partial<Pick<Config, 'sagaStartVersion'>>;
+  /** Token verification; default: built from config.auth (which must then be set). */
+  verifyToken?: TokenVerifier;
   /** The machine definition served at /machines/order-saga (default: orderSagaMachine.toJSON()). */
   machineDefinition?: () => unknown;
   /** The operator endpoints (/ops: stuck sagas, dead letters); absent, /ops is not served. */
@@ -54,7 +67,7 @@ export interface AppDeps {
 }
 
 /** Path patterns and the methods they answer, for 405s. */
-const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
+export const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/orders\/?$/, allow: 'GET, POST' },
   { pattern: /^\/orders\/[^/]+\/?$/, allow: 'GET' },
   { pattern: /^\/orders\/[^/]+\/cancel\/?$/, allow: 'POST' },
@@ -68,7 +81,7 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/actuator\/health\/?$/, allow: 'GET' },
 ];
 
-const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
+export const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/ops\/overview\/?$/, allow: 'GET' },
   { pattern: /^\/ops\/sagas\/stuck\/?$/, allow: 'GET' },
   { pattern: /^\/ops\/sagas\/machine-versions\/?$/, allow: 'GET' },
@@ -85,9 +98,24 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
 
   const inventory = new CachedInventory(deps.inventory, deps.cache);
+  const verify = deps.verifyToken ?? (deps.config.auth ? createTokenVerifier(deps.config.auth) : undefined);
+  if (!verify) throw new ConfigError('the API needs authentication: set AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL or AUTH_PUBLIC_KEY');
+  const { security } = deps.config;
+  if (security.trustProxyHops > 0) app.set('trust proxy', security.trustProxyHops);
+  const limiters = createRateLimiters(security.rateLimits, deps.redis, deps.config.resourcePrefix, deps.logger);
 
+  // The trust boundary, in order (docs/security.md): who is asking, how often, for what.
   app.use(requestContext(deps.logger));
+  app.use(rejectRepeatedHeaders());
+  app.use(helmet());
+  // No allow-list, no CORS headers: browsers then refuse cross-origin calls.
+  if (security.corsOrigins.length > 0) app.use(cors(corsOptions(security.corsOrigins)));
+  app.use(identify(verify));
+  app.use(limiters.requests);
+  app.use(requireAuthentication());
   app.use(...jsonBody(deps.config.maxBodyBytes));
+  app.use(requireWellFormedText());
+  app.post(/^\/orders\/?$/, limiters.orders);
 
   app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory, soldOut: deps.soldOut, waitingRoom: deps.waitingRoom }));
   if (deps.waitingRoom) app.use(waitingRoomRouter(deps.waitingRoom, deps.store));
@@ -114,12 +142,15 @@ export function createApp(deps: AppDeps): express.Express {
     const headers: Record<string, string> = {};
     if (problem) {
       if (problem.kind === 'method-not-allowed' && typeof problem.extensions.allow === 'string') headers.Allow = problem.extensions.allow;
-      const { allow: _allow, ...extensions } = problem.extensions;
+      if (typeof problem.extensions.wwwAuthenticate === 'string') headers['WWW-Authenticate'] = problem.extensions.wwwAuthenticate;
+      if (typeof problem.extensions.retryAfter === 'number') headers['Retry-After'] = String(problem.extensions.retryAfter);
+      const { allow: _allow, wwwAuthenticate: _challenge, status: _status, ...extensions } = problem.extensions;
       const body = problemBody(problem.kind, problem.detail, {
         errors: problem.errors,
-        instance: req.originalUrl.split('?')[0],
+        instance: pathOf(req),
         correlationId: ctx?.correlationId,
         extensions,
+        status: problem.status,
       });
       ctx?.log.info('request refused', { status: body.status, type: body.type, detail: body.detail });
       if (res.headersSent) return;
@@ -131,7 +162,7 @@ export function createApp(deps: AppDeps): express.Express {
     sendProblem(
       res,
       problemBody('internal', 'the request could not be completed; retry later', {
-        instance: req.originalUrl.split('?')[0],
+        instance: pathOf(req),
         correlationId: ctx?.correlationId,
       }),
     );
@@ -140,6 +171,22 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
+/** The path for `instance`, without the query (which may hold anything). */
+function pathOf(req: Request): string {
+  return req.originalUrl.split('?')[0]!;
+}
+
+function corsOptions(origins: string[]): cors.CorsOptions {
+  return {
+    origin: origins,
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Correlation-Id'],
+    exposedHeaders: ['Location', 'X-Correlation-Id', 'Idempotent-Replayed', 'X-Cache', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+    maxAge: 600,
+  };
+}
+
+/** Our errors, body-parser's, and any other error carrying a 4xx status (Express's own: a bad path encoding). */
 function toProblem(error: unknown): ProblemError | undefined {
   if (error instanceof ProblemError) return error;
   if (error instanceof MachineVersionUnavailableError) {
@@ -149,5 +196,5 @@ function toProblem(error: unknown): ProblemError | undefined {
   if (error instanceof InvalidCursorError) {
     return new ProblemError('invalid-cursor', error.message, [{ field: 'cursor', message: error.message }]);
   }
-  return bodyProblem(error);
+  return bodyProblem(error) ?? clientErrorProblem(error);
 }

@@ -11,6 +11,9 @@ export const PROBLEM_TYPES = {
   validation: { status: 400, title: 'Request validation failed' },
   'invalid-header': { status: 400, title: 'Invalid request header' },
   'invalid-cursor': { status: 400, title: 'Invalid pagination cursor' },
+  'bad-request': { status: 400, title: 'Bad request' },
+  unauthorized: { status: 401, title: 'Authentication required' },
+  forbidden: { status: 403, title: 'Not allowed for your roles' },
   'not-found': { status: 404, title: 'Resource not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'too-late-to-cancel': { status: 409, title: 'Too late to cancel' },
@@ -23,6 +26,9 @@ export const PROBLEM_TYPES = {
   'unknown-event': { status: 422, title: 'Unknown event' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused with a different request' },
   'invalid-inventory': { status: 422, title: 'Invalid inventory' },
+  'too-many-requests': { status: 429, title: 'Too many requests' },
+  /** Another 4xx raised by Express or body-parser (its own status is kept: see clientErrorProblem). */
+  'client-error': { status: 400, title: 'Client error' },
   'service-unavailable': { status: 503, title: 'Service unavailable' },
   internal: { status: 500, title: 'Internal server error' },
 } as const;
@@ -57,7 +63,10 @@ export class ProblemError extends Error {
     super(detail);
   }
 
+  /** The table's status; a 'client-error' carries the 4xx it was raised with (extensions.status). */
   get status(): number {
+    const raised = this.extensions.status;
+    if (this.kind === 'client-error' && typeof raised === 'number' && raised >= 400 && raised <= 499) return raised;
     return PROBLEM_TYPES[this.kind].status;
   }
 }
@@ -65,9 +74,10 @@ export class ProblemError extends Error {
 export function problemBody(
   kind: ProblemKind,
   detail: string,
-  extra: { errors?: FieldError[]; instance?: string; correlationId?: string; extensions?: Record<string, unknown> } = {},
+  extra: { errors?: FieldError[]; instance?: string; correlationId?: string; extensions?: Record<string, unknown>; status?: number } = {},
 ): ProblemBody {
-  const { status, title } = PROBLEM_TYPES[kind];
+  const { title } = PROBLEM_TYPES[kind];
+  const status = extra.status ?? PROBLEM_TYPES[kind].status;
   return {
     ...extra.extensions,
     type: `${BASE}${kind}`,

@@ -17,7 +17,8 @@ const cursor = { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[A-Za
 export const ORDER_STATUSES: readonly OrderStatus[] = ['PENDING', 'PROCESSING', 'CONFIRMED', 'COMPLETED', 'CANCELLED', 'FAILED'];
 
 export interface PlaceOrderBody {
-  customerId: string;
+  /** Optional: the caller's token `sub` is the customer; when given it must equal it. */
+  customerId?: string;
   eventId: string;
   items: OrderItem[];
   paymentToken: string;
@@ -26,7 +27,7 @@ export interface PlaceOrderBody {
 export const placeOrderSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['customerId', 'eventId', 'items', 'paymentToken'],
+  required: ['eventId', 'items', 'paymentToken'],
   properties: {
     customerId: id,
     eventId: id,
@@ -46,7 +47,8 @@ export const cancelOrderSchema = {
 } as const;
 
 export interface ListOrdersQuery {
-  customerId: string;
+  /** A customer lists its own orders (default: its sub); an operator names the customer. */
+  customerId?: string;
   limit?: number;
   cursor?: string;
 }
@@ -54,7 +56,6 @@ export interface ListOrdersQuery {
 export const listOrdersQuerySchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['customerId'],
   properties: { customerId: id, limit, cursor },
 } as const;
 
@@ -111,8 +112,6 @@ export const DEFAULT_PAGE_SIZE = 20;
 
 // ---- /ops ----------------------------------------------------------------------------------
 
-/** X-Operator-Id: 1-100 printable ASCII characters, no leading or trailing space. */
-export const OPERATOR_ID_REGEX = /^[\x21-\x7E](?:[\x20-\x7E]{0,98}[\x21-\x7E])?$/;
 /** An SQS MessageId (a UUID on AWS). */
 export const MESSAGE_ID_PATTERN = '^[A-Za-z0-9-]{1,100}$';
 export const MESSAGE_ID_REGEX = new RegExp(MESSAGE_ID_PATTERN);

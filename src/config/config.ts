@@ -3,6 +3,10 @@
  * variable fails the process with the variable's name instead of misbehaving later.
  */
 import Ajv from 'ajv';
+import { loadAuthConfig, loadSecurityConfig, securitySchemaProperties, type AuthConfig, type SecurityConfig } from './auth-config';
+import { ConfigError } from './config-error';
+
+export { ConfigError };
 import { isKnownMachineVersion, knownMachineVersions, START_VERSION } from '../../machines/order-saga/registry';
 import { rangeProblems } from './ranges';
 
@@ -57,6 +61,10 @@ export interface Config {
   admissionMaxActiveOrders: number;
   /** Fault injection (tests, chaos): the share of sent messages SQS will deliver twice. 0 in production. */
   faultDuplicateRate: number;
+  /** Bearer-token verification (src/config/auth-config.ts); undefined: no AUTH_* set, the API refuses to start. */
+  auth: AuthConfig | undefined;
+  /** Rate limits per role, the CORS allow-list, proxy trust (src/config/auth-config.ts). */
+  security: SecurityConfig;
   /**
    * The order-saga machine version new orders start on (ORDER_SAGA_START_VERSION; default the
    * registry's START_VERSION). Open sagas keep theirs. Must be a version this build has.
@@ -98,14 +106,13 @@ const schema = {
     SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
     ADMISSION_MAX_ACTIVE_ORDERS: { type: 'string' },
     FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
+    ...securitySchemaProperties,
     ORDER_SAGA_START_VERSION: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,20}$' },
     MACHINE_VERSION_RETRY_SECONDS: { type: 'string' },
   },
 } as const;
 
 const validate = new Ajv({ allErrors: true }).compile(schema);
-
-export class ConfigError extends Error {}
 
 /**
  * The configuration in `env`. Throws ConfigError naming every bad variable (and, for a number, its
@@ -144,6 +151,8 @@ export function loadConfig(env: Env = process.env): Config {
     mode: (env.SERVICE_MODE as Config['mode'] | undefined) ?? 'all',
     admissionMaxActiveOrders: int('ADMISSION_MAX_ACTIVE_ORDERS', 0),
     faultDuplicateRate: env.FAULT_DUPLICATE_RATE === undefined ? 0 : Number(env.FAULT_DUPLICATE_RATE),
+    auth: loadAuthConfig(env),
+    security: loadSecurityConfig(env),
     sagaStartVersion,
     machineVersionRetrySeconds: int('MACHINE_VERSION_RETRY_SECONDS', 30),
   };

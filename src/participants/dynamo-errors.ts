@@ -6,13 +6,15 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   backoffDelayMs,
   cancellationCodes,
+  hasFaultCode,
   isConditionalCheckFailed,
+  isConditionOrConflictCancellation,
   isTransactionConflict,
 } from '../store/dynamo-errors';
 import { defaultSleep, type ParticipantDeps } from './deps';
 import { ContentionError } from './errors';
 
-export { cancellationCodes, isConditionalCheckFailed, isTransactionConflict };
+export { cancellationCodes, hasFaultCode, isConditionalCheckFailed, isConditionOrConflictCancellation, isTransactionConflict };
 
 /** How many times a handler re-reads and retries before giving the message back to the queue. */
 export const MAX_ATTEMPTS = 25;

@@ -17,7 +17,7 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { inventoryChanged, nowIso, tellSoldOut, type ParticipantDeps } from './deps';
 import { needsShardPlan, planShardedType } from './inventory-shards-admin';
 import { MAX_SHARDS, readShards, rebalanceShards, shardCountOf, sumShards, type ShardState } from './inventory-shards';
-import { backoff, cancellationCodes, isTransactionConflict } from './dynamo-errors';
+import { backoff, isConditionOrConflictCancellation, isTransactionConflict } from './dynamo-errors';
 import { InvalidInventoryError, InventoryConflictError } from './errors';
 import { isIsoCurrency, isMinorUnits } from '../money/money';
 import { readInventoryRows, type InventoryRow } from './records';
@@ -225,7 +225,8 @@ export async function putEventInventory(
     } catch (error) {
       // A condition failed (another admin write, or seats sold meanwhile) or the write conflicted:
       // read again and plan again, which throws if the change no longer fits.
-      if (cancellationCodes(error) === null && !isTransactionConflict(error)) throw error;
+      // Only a lost race is retried; a fault (a value DynamoDB refuses, a limit) fails the same way every time.
+      if (!isConditionOrConflictCancellation(error) && !isTransactionConflict(error)) throw error;
       await backoff(deps, attempt);
       continue;
     }

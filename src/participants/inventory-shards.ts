@@ -20,7 +20,7 @@
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ParticipantDeps } from './deps';
 import { nowIso } from './deps';
-import { backoff, cancellationCodes, isTransactionConflict } from './dynamo-errors';
+import { backoff, isConditionOrConflictCancellation, isTransactionConflict } from './dynamo-errors';
 import { InventoryConflictError } from './errors';
 import type { InventoryRow } from './records';
 
@@ -280,7 +280,8 @@ export async function rebalanceShards(
         }),
       );
     } catch (error) {
-      if (cancellationCodes(error) === null && !isTransactionConflict(error)) throw error;
+      // Only a lost race is retried; a fault (a value DynamoDB refuses, a limit) fails the same way every time.
+      if (!isConditionOrConflictCancellation(error) && !isTransactionConflict(error)) throw error;
       await backoff(deps, attempt);
       continue;
     }

@@ -13,7 +13,7 @@ import type { OrderItem, OrderSagaEvent, ReservationStatus } from '../../machine
 import type { ConfirmSeats, InventoryCommand, ReleaseSeats, ReserveSeats } from './commands';
 import { inventoryChanged, nowIso, tellSoldOut, type ParticipantDeps } from './deps';
 import { blindTakes, planTakes, readShards, shardCountOf, shardKey, sumShards, takesOf, type ShardTake } from './inventory-shards';
-import { backoff, cancellationCodes, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS, putIfAbsent } from './dynamo-errors';
+import { backoff, cancellationCodes, hasFaultCode, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS, putIfAbsent } from './dynamo-errors';
 import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
 import { isMinorUnits } from '../money/money';
 import { readInventoryRows, readReservation, type InventoryRow, type ReservationRecord, type ReservedItem } from './records';
@@ -186,7 +186,7 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
       );
     } catch (error) {
       const codes = cancellationCodes(error);
-      if (codes === null) throw error;
+      if (codes === null || hasFaultCode(codes)) throw error;
       if (codes[0] === 'ConditionalCheckFailed') {
         // The reservation exists: a duplicate delivery, or a release that came first.
         const existing = await readReservation(deps, reservationId);
@@ -414,7 +414,7 @@ async function settle(
     );
   } catch (error) {
     const codes = cancellationCodes(error);
-    if (codes === null) throw error;
+    if (codes === null || hasFaultCode(codes)) throw error;
     if (codes[0] === 'ConditionalCheckFailed') return 'retry'; // its status moved: re-read
     if (codes.includes('ConditionalCheckFailed')) {
       throw new PermanentCommandError(

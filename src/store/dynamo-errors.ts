@@ -16,6 +16,24 @@ export function cancellationCodes(error: unknown): string[] | null {
   return null;
 }
 
+/** The cancellation reasons that are answers about the data (retry after re-reading), not faults. */
+const RETRYABLE_CANCELLATION_CODES: ReadonlySet<string> = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
+
+/**
+ * A cancellation reason outside condition failure and conflict: a ValidationError, a value DynamoDB
+ * cannot store (a lone surrogate: moto says UnicodeEncodeError), a throughput or size limit. Such
+ * a transaction fails the same way every time, so it must never be retried as if it had raced.
+ */
+export function hasFaultCode(codes: readonly string[]): boolean {
+  return codes.some((code) => !RETRYABLE_CANCELLATION_CODES.has(code));
+}
+
+/** A cancelled transaction that lost a race (condition or conflict) and nothing else: re-read, then retry. */
+export function isConditionOrConflictCancellation(error: unknown): boolean {
+  const codes = cancellationCodes(error);
+  return codes !== null && codes.some((code) => code !== 'None') && !hasFaultCode(codes);
+}
+
 /** A single-item conditional write whose condition was false. */
 export function isConditionalCheckFailed(error: unknown): boolean {
   return errorName(error) === 'ConditionalCheckFailedException';

@@ -5,7 +5,7 @@
  * with the index of the failing item.
  */
 import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { backoffDelayMs, cancellationCodes, isTransactionConflict } from './dynamo-errors';
+import { backoffDelayMs, cancellationCodes, hasFaultCode, isTransactionConflict } from './dynamo-errors';
 
 export type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
 
@@ -30,7 +30,8 @@ export async function transactWrite(doc: DynamoDBDocumentClient, items: Transact
       return;
     } catch (error) {
       const codes = cancellationCodes(error);
-      if (codes === null) throw error;
+      // Anything but condition failures and conflicts is a fault: never retried, never a version conflict.
+      if (codes === null || hasFaultCode(codes)) throw error;
       const failed = codes.flatMap((code, i) => (code === 'ConditionalCheckFailed' ? [i] : []));
       if (failed.length > 0) throw new ConditionFailedError(failed);
       if (!isTransactionConflict(error) || attempt >= MAX_CONFLICT_RETRIES) throw error;

@@ -20,10 +20,12 @@ import { Dispatcher } from '../../src/runtime/dispatcher';
 import { SagaRuntime } from '../../src/runtime/saga-runtime';
 import { OrderQueries } from '../../src/store/order-queries';
 import { SagaStore } from '../../src/store/saga-store';
+import { TEST_AUTH_ENV } from '../support/auth';
 import { createTestAws, TEST_AWS_ENV, type TestAws } from '../support/aws';
 import { DeadLetterOps } from '../../src/ops/dead-letter-ops';
 import { readQueueDepths } from '../../src/ops/queue-depths';
 import { StuckSagas, stuckRules } from '../../src/ops/stuck-sagas';
+import { WaitingRoom } from '../../src/admission/waiting-room';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Nothing listens here: the app must work without its cache. */
@@ -46,7 +48,8 @@ export interface ApiHarness {
 
 export async function createApiHarness(options: { redisUrl?: string; label?: string; env?: Record<string, string> } = {}): Promise<ApiHarness> {
   const aws = await createTestAws(options.label ?? 'api');
-  const config = loadConfig({
+  // An empty value in options.env removes the variable (e.g. AUTH_PUBLIC_KEY when testing a JWKS URL).
+  const config = loadConfig(withoutEmpty({
     ...TEST_AWS_ENV,
     AWS_REGION: 'us-east-1',
     RESOURCE_PREFIX: aws.prefix,
@@ -54,8 +57,9 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
     HOLD_SECONDS: '60',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     MAX_BODY_BYTES: '4096',
+    ...TEST_AUTH_ENV,
     ...options.env,
-  });
+  }));
   const logger = createLogger(config.logLevel);
   const redis = createRedis(config.redisUrl, logger);
   const cache = new JsonCache(redis, logger, { keyPrefix: aws.prefix });
@@ -79,7 +83,15 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
     cache,
     health: createHealthCheck(aws.clients, redis, aws.names),
     logger,
+    redis,
     config,
+    // The waiting room off by default (limit 0): mounted so its routes answer, never queueing.
+    waitingRoom: new WaitingRoom(redis, logger, { keyPrefix: aws.prefix, defaultLimit: 0 }),
+    ops: {
+      stuck: new StuckSagas({ store, orders, rules: stuckRules(config.stuckAfterMs) }),
+      deadLetters: new DeadLetterOps({ sqs: aws.clients.sqs, queues, logger, store }),
+      queueDepths: () => readQueueDepths(aws.clients.sqs, queues),
+    },
   });
   if (options.redisUrl === undefined) await waitForRedis(redis);
 
@@ -119,6 +131,10 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
       await aws.cleanup();
     },
   };
+}
+
+function withoutEmpty(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
 }
 
 async function waitForRedis(redis: RedisClient): Promise<void> {

@@ -4,6 +4,10 @@ import request from 'supertest';
 import { inventoryKey } from '../../src/cache/inventory-cache';
 import { handleInventoryCommand } from '../../src/participants';
 import { createApiHarness, PROBLEM_JSON, uniqueId, type ApiHarness } from './harness';
+import { as } from '../support/auth';
+
+/** An organizer's requests (PUT and GET inventory are theirs). */
+const organizer = () => request.agent(h.app).set(as.organizer());
 
 let h: ApiHarness;
 
@@ -32,7 +36,7 @@ async function reserve(eventId: string, quantity: number): Promise<void> {
 describe('inventory', () => {
   it('creates, then serves MISS then HIT, and a PUT invalidates', async () => {
     const eventId = uniqueId('show');
-    const put = await request(h.app).put(`/events/${eventId}/inventory`).send({ eventName: 'Show', ticketTypes }).expect(200);
+    const put = await organizer().put(`/events/${eventId}/inventory`).send({ eventName: 'Show', ticketTypes }).expect(200);
     expect(put.body).toEqual({
       eventId,
       eventName: 'Show',
@@ -42,21 +46,21 @@ describe('inventory', () => {
       ],
     });
 
-    const miss = await request(h.app).get(`/events/${eventId}/inventory`).expect(200);
+    const miss = await organizer().get(`/events/${eventId}/inventory`).expect(200);
     expect(miss.headers['x-cache']).toBe('MISS');
     expect(miss.body).toEqual(put.body);
-    const hit = await request(h.app).get(`/events/${eventId}/inventory`).expect(200);
+    const hit = await organizer().get(`/events/${eventId}/inventory`).expect(200);
     expect(hit.headers['x-cache']).toBe('HIT');
     expect(hit.body).toEqual(put.body);
     const ttl = await h.redis.pttl(`${h.aws.prefix}${inventoryKey(eventId)}`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(5000);
 
-    await request(h.app)
+    await organizer()
       .put(`/events/${eventId}/inventory`)
       .send({ eventName: 'Show (moved)', ticketTypes: [{ ...ticketTypes[0], totalQuantity: 120 }] })
       .expect(200);
-    const after = await request(h.app).get(`/events/${eventId}/inventory`).expect(200);
+    const after = await organizer().get(`/events/${eventId}/inventory`).expect(200);
     expect(after.headers['x-cache']).toBe('MISS');
     expect(after.body.eventName).toBe('Show (moved)');
     expect(after.body.ticketTypes[0]).toMatchObject({ ticketType: 'GA', totalQuantity: 120, availableQuantity: 120 });
@@ -66,36 +70,36 @@ describe('inventory', () => {
 
   it('is invalidated when the inventory participant moves seats', async () => {
     const eventId = uniqueId('show');
-    await request(h.app).put(`/events/${eventId}/inventory`).send({ eventName: 'Show', ticketTypes }).expect(200);
-    await request(h.app).get(`/events/${eventId}/inventory`).expect(200);
-    expect((await request(h.app).get(`/events/${eventId}/inventory`).expect(200)).headers['x-cache']).toBe('HIT');
+    await organizer().put(`/events/${eventId}/inventory`).send({ eventName: 'Show', ticketTypes }).expect(200);
+    await organizer().get(`/events/${eventId}/inventory`).expect(200);
+    expect((await organizer().get(`/events/${eventId}/inventory`).expect(200)).headers['x-cache']).toBe('HIT');
     await reserve(eventId, 3);
-    const res = await request(h.app).get(`/events/${eventId}/inventory`).expect(200);
+    const res = await organizer().get(`/events/${eventId}/inventory`).expect(200);
     expect(res.headers['x-cache']).toBe('MISS');
     expect(res.body.ticketTypes[1]).toMatchObject({ ticketType: 'VIP', totalQuantity: 10, availableQuantity: 7, reservedQuantity: 3 });
   });
 
   it('409s a total below the seats already held, and changes nothing', async () => {
     const eventId = uniqueId('show');
-    await request(h.app).put(`/events/${eventId}/inventory`).send({ eventName: 'Show', ticketTypes }).expect(200);
+    await organizer().put(`/events/${eventId}/inventory`).send({ eventName: 'Show', ticketTypes }).expect(200);
     await reserve(eventId, 6);
-    const res = await request(h.app)
+    const res = await organizer()
       .put(`/events/${eventId}/inventory`)
       .send({ eventName: 'Show', ticketTypes: [{ ...ticketTypes[1], totalQuantity: 5 }] })
       .expect(409);
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
     expect(res.body).toMatchObject({ type: 'https://eventticket.dev/problems/inventory-conflict', status: 409, ticketType: 'VIP' });
-    const now = await request(h.app).get(`/events/${eventId}/inventory`).expect(200);
+    const now = await organizer().get(`/events/${eventId}/inventory`).expect(200);
     expect(now.body.ticketTypes[1]).toMatchObject({ totalQuantity: 10, availableQuantity: 4, reservedQuantity: 6 });
     // Reducing to exactly what is held is fine.
-    await request(h.app)
+    await organizer()
       .put(`/events/${eventId}/inventory`)
       .send({ eventName: 'Show', ticketTypes: [{ ...ticketTypes[1], totalQuantity: 6 }] })
       .expect(200);
   });
 
   it('404s an unknown event', async () => {
-    const res = await request(h.app).get(`/events/${uniqueId('none')}/inventory`).expect(404);
+    const res = await organizer().get(`/events/${uniqueId('none')}/inventory`).expect(404);
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
     expect(res.body.type).toBe('https://eventticket.dev/problems/not-found');
   });
@@ -113,16 +117,16 @@ describe('inventory', () => {
     ['duplicate ticketType', { eventName: 'E', ticketTypes: [one, one] }, 422, ['/ticketTypes/1/ticketType']],
   ])('refuses %s and writes nothing', async (_name, body, status, fields) => {
     const eventId = uniqueId('bad');
-    const res = await request(h.app).put(`/events/${eventId}/inventory`).send(body).expect(status);
+    const res = await organizer().put(`/events/${eventId}/inventory`).send(body).expect(status);
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
     expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(fields));
-    await request(h.app).get(`/events/${eventId}/inventory`).expect(404);
+    await organizer().get(`/events/${eventId}/inventory`).expect(404);
   });
 
   it('refuses a bad event id, malformed JSON and a wrong content type', async () => {
-    await request(h.app).put('/events/bad%20id/inventory').send({ eventName: 'E', ticketTypes }).expect(400);
-    await request(h.app).put(`/events/${uniqueId('e')}/inventory`).set('Content-Type', 'application/json').send('{"eventName":').expect(400);
-    await request(h.app).put(`/events/${uniqueId('e')}/inventory`).set('Content-Type', 'text/csv').send('GA,100').expect(415);
+    await organizer().put('/events/bad%20id/inventory').send({ eventName: 'E', ticketTypes }).expect(400);
+    await organizer().put(`/events/${uniqueId('e')}/inventory`).set('Content-Type', 'application/json').send('{"eventName":').expect(400);
+    await organizer().put(`/events/${uniqueId('e')}/inventory`).set('Content-Type', 'text/csv').send('GA,100').expect(415);
   });
 });
 

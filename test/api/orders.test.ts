@@ -1,5 +1,6 @@
 /** /orders and /sagas against the real emulator and Redis (no workers: sagas stay where the API leaves them). */
 import request from 'supertest';
+import { as } from '../support/auth';
 import { createApiHarness, PROBLEM_JSON, uniqueId, type ApiHarness } from './harness';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -8,9 +9,17 @@ let h: ApiHarness;
 const eventId = uniqueId('concert');
 const otherEventId = uniqueId('festival');
 
+/** The customer most requests here come from (orders are placed for the token's sub). */
+const CUSTOMER = uniqueId('cust');
+
+/** A supertest agent sending these headers (a customer's token by default) with every request. */
+function api(headers: Record<string, string> = as.customer(CUSTOMER)) {
+  return request.agent(h.app).set(headers);
+}
+
 function order(overrides: Record<string, unknown> = {}) {
   return {
-    customerId: uniqueId('cust'),
+    customerId: CUSTOMER,
     eventId,
     items: [{ ticketType: 'GA', quantity: 2 }],
     paymentToken: 'tok_visa',
@@ -20,7 +29,7 @@ function order(overrides: Record<string, unknown> = {}) {
 
 beforeAll(async () => {
   h = await createApiHarness({ label: 'apio' });
-  await request(h.app)
+  await api(as.organizer())
     .put(`/events/${eventId}/inventory`)
     .send({
       eventName: 'Concert',
@@ -31,7 +40,7 @@ beforeAll(async () => {
       ],
     })
     .expect(200);
-  await request(h.app)
+  await api(as.organizer())
     .put(`/events/${otherEventId}/inventory`)
     .send({ eventName: 'Festival', ticketTypes: [{ ticketType: 'DAY', totalQuantity: 5, price: 20, currency: 'EUR' }] })
     .expect(200);
@@ -45,7 +54,7 @@ describe('POST /orders', () => {
   it('accepts an order: 202, saga v1 in reserving, ReserveSeats sent, readable at once', async () => {
     const before = await h.writes();
     const body = order({ items: [{ ticketType: 'GA', quantity: 2 }, { ticketType: 'VIP', quantity: 1 }] });
-    const res = await request(h.app).post('/orders').set('X-Correlation-Id', 'test-corr-0001').send(body).expect(202);
+    const res = await api().post('/orders').set('X-Correlation-Id', 'test-corr-0001').send(body).expect(202);
 
     expect(res.headers['x-correlation-id']).toBe('test-corr-0001');
     const { orderId } = res.body;
@@ -62,7 +71,7 @@ describe('POST /orders', () => {
     expect(stored).toMatchObject({ sagaVersion: 1, sagaState: 'reserving', status: 'PENDING', correlationId: 'test-corr-0001' });
     expect(await h.writes()).toEqual({ orders: before.orders + 1, events: before.events + 1, reserveMessages: before.reserveMessages + 1 });
 
-    const got = await request(h.app).get(`/orders/${orderId}`).expect(200);
+    const got = await api().get(`/orders/${orderId}`).expect(200);
     expect(got.body).toMatchObject({
       orderId,
       customerId: body.customerId,
@@ -77,7 +86,7 @@ describe('POST /orders', () => {
     expect(typeof got.body.updatedAt).toBe('string');
     expect(got.body).not.toHaveProperty('paymentToken');
 
-    const saga = await request(h.app).get(`/sagas/${orderId}`).expect(200);
+    const saga = await api(as.operator()).get(`/sagas/${orderId}`).expect(200);
     expect(saga.body).toMatchObject({ orderId, state: 'reserving', status: 'PENDING', version: 1, machineVersion: '2' });
     expect(saga.body.context.paymentToken).toBe('[redacted]');
     expect(saga.body.outbox).toEqual([expect.objectContaining({ kind: 'ReserveSeats', commandId: `${orderId}:ReserveSeats`, eventId })]);
@@ -87,7 +96,7 @@ describe('POST /orders', () => {
   });
 
   it('gives a request without a usable X-Correlation-Id a fresh one', async () => {
-    const res = await request(h.app).post('/orders').set('X-Correlation-Id', 'bad id with spaces').send(order()).expect(202);
+    const res = await api().post('/orders').set('X-Correlation-Id', 'bad id with spaces').send(order()).expect(202);
     const correlationId = res.headers['x-correlation-id'];
     expect(correlationId).toMatch(UUID);
     expect((await h.store.load(res.body.orderId))?.correlationId).toBe(correlationId);
@@ -97,9 +106,9 @@ describe('POST /orders', () => {
     const body = order();
     const key = uniqueId('key');
     const before = await h.writes();
-    const first = await request(h.app).post('/orders').set('Idempotency-Key', key).send(body).expect(202);
+    const first = await api().post('/orders').set('Idempotency-Key', key).send(body).expect(202);
     // Same order, items listed in another order of keys: the same request.
-    const again = await request(h.app)
+    const again = await api()
       .post('/orders')
       .set('Idempotency-Key', key)
       .send({ paymentToken: body.paymentToken, items: body.items, eventId: body.eventId, customerId: body.customerId })
@@ -109,16 +118,17 @@ describe('POST /orders', () => {
     expect(await h.writes()).toEqual({ orders: before.orders + 1, events: before.events + 1, reserveMessages: before.reserveMessages + 1 });
 
     // The same key from another customer is another order.
-    const other = await request(h.app).post('/orders').set('Idempotency-Key', key).send(order()).expect(202);
+    const otherCustomer = uniqueId('cust');
+    const other = await api(as.customer(otherCustomer)).post('/orders').set('Idempotency-Key', key).send(order({ customerId: otherCustomer })).expect(202);
     expect(other.body.orderId).not.toBe(first.body.orderId);
   });
 
   it('refuses the same Idempotency-Key with a different body (422) and writes nothing', async () => {
     const body = order();
     const key = uniqueId('key');
-    const first = await request(h.app).post('/orders').set('Idempotency-Key', key).send(body).expect(202);
+    const first = await api().post('/orders').set('Idempotency-Key', key).send(body).expect(202);
     const before = await h.writes();
-    const res = await request(h.app)
+    const res = await api()
       .post('/orders')
       .set('Idempotency-Key', key)
       .send({ ...body, items: [{ ticketType: 'GA', quantity: 3 }] })
@@ -146,7 +156,7 @@ describe('POST /orders', () => {
     { name: 'a JSON string, not an object', raw: '"hello"', status: 400, type: 'malformed-json' },
     { name: 'an array', body: [order()], status: 400, type: 'validation', fields: [''] },
     { name: 'no body', status: 400, type: 'validation', fields: [''] },
-    { name: 'empty object', body: {}, status: 400, type: 'validation', fields: ['/customerId', '/eventId', '/items', '/paymentToken'] },
+    { name: 'empty object', body: {}, status: 400, type: 'validation', fields: ['/eventId', '/items', '/paymentToken'] },
     { name: 'missing paymentToken', body: { ...order(), paymentToken: undefined }, status: 400, type: 'validation', fields: ['/paymentToken'] },
     { name: 'quantity as a string', body: order({ items: [{ ticketType: 'GA', quantity: '2' }] }), status: 400, type: 'validation', fields: ['/items/0/quantity'] },
     { name: 'quantity 0', body: order({ items: [{ ticketType: 'GA', quantity: 0 }] }), status: 400, type: 'validation', fields: ['/items/0/quantity'] },
@@ -172,7 +182,7 @@ describe('POST /orders', () => {
 
   it.each(bad)('refuses $name with $status problem+json and writes nothing', async (c) => {
     const before = await h.writes();
-    let req = request(h.app).post(`/orders${c.query ?? ''}`);
+    let req = api().post(`/orders${c.query ?? ''}`);
     for (const [name, value] of Object.entries(c.headers ?? {})) req = req.set(name, value);
     let res;
     if (c.raw !== undefined) {
@@ -195,13 +205,13 @@ describe('POST /orders', () => {
 
 describe('GET /orders/:orderId', () => {
   it('404s an unknown order', async () => {
-    const res = await request(h.app).get('/orders/2f1d7c1e-0b7a-4c55-9a55-1f3e1c2b9d00').expect(404);
+    const res = await api().get('/orders/2f1d7c1e-0b7a-4c55-9a55-1f3e1c2b9d00').expect(404);
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
     expect(res.body.type).toBe('https://eventticket.dev/problems/not-found');
   });
 
   it.each(['not-a-uuid', '1234', "x' OR 1=1"])('400s a garbage id %p', async (id) => {
-    const res = await request(h.app).get(`/orders/${encodeURIComponent(id)}`).expect(400);
+    const res = await api().get(`/orders/${encodeURIComponent(id)}`).expect(400);
     expect(res.body).toMatchObject({ type: 'https://eventticket.dev/problems/validation', errors: [{ field: 'orderId' }] });
   });
 });
@@ -211,23 +221,24 @@ describe('GET /orders?customerId', () => {
     const customerId = uniqueId('lister');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      ids.push((await request(h.app).post('/orders').send(order({ customerId })).expect(202)).body.orderId);
+      ids.push((await api(as.customer(customerId)).post('/orders').send(order({ customerId })).expect(202)).body.orderId);
       await new Promise((r) => setTimeout(r, 5)); // distinct createdAt
     }
-    const first = await request(h.app).get('/orders').query({ customerId, limit: 2 }).expect(200);
+    const first = await api(as.customer(customerId)).get('/orders').query({ customerId, limit: 2 }).expect(200);
     expect(first.body.items.map((o: { orderId: string }) => o.orderId)).toEqual([ids[2], ids[1]]);
     expect(first.body.items[0]).toMatchObject({ customerId, eventId, status: 'PENDING', sagaState: 'reserving', items: [{ ticketType: 'GA', quantity: 2 }] });
     expect(first.body.nextCursor).toEqual(expect.any(String));
-    const second = await request(h.app).get('/orders').query({ customerId, limit: 2, cursor: first.body.nextCursor }).expect(200);
+    // Without customerId a customer lists its own.
+    const second = await api(as.customer(customerId)).get('/orders').query({ limit: 2, cursor: first.body.nextCursor }).expect(200);
     expect(second.body.items.map((o: { orderId: string }) => o.orderId)).toEqual([ids[0]]);
 
     // A cursor is tied to its listing.
-    const foreign = await request(h.app).get('/orders').query({ customerId: uniqueId('other'), cursor: first.body.nextCursor }).expect(400);
+    const foreign = await api(as.operator()).get('/orders').query({ customerId: uniqueId('other'), cursor: first.body.nextCursor }).expect(400);
     expect(foreign.body.type).toBe('https://eventticket.dev/problems/invalid-cursor');
   });
 
   it.each([
-    ['no customerId', {}],
+    ['no customerId (an operator must name one)', {}],
     ['limit 0', { customerId: 'c1', limit: 0 }],
     ['limit 101', { customerId: 'c1', limit: 101 }],
     ['limit abc', { customerId: 'c1', limit: 'abc' }],
@@ -235,47 +246,47 @@ describe('GET /orders?customerId', () => {
     ['unknown parameter', { customerId: 'c1', sort: 'asc' }],
     ['customerId twice', 'customerId=a&customerId=b'],
   ])('400s %s', async (_name, query) => {
-    const res = await request(h.app).get('/orders').query(query).expect(400);
+    const res = await api(as.operator()).get('/orders').query(query).expect(400);
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
   });
 });
 
 describe('GET /sagas?status', () => {
   it('lists sagas by order status', async () => {
-    const placed = await request(h.app).post('/orders').send(order()).expect(202);
-    const res = await request(h.app).get('/sagas').query({ status: 'PENDING', limit: 100 }).expect(200);
+    const placed = await api().post('/orders').send(order()).expect(202);
+    const res = await api(as.operator()).get('/sagas').query({ status: 'PENDING', limit: 100 }).expect(200);
     const found = res.body.items.find((s: { orderId: string }) => s.orderId === placed.body.orderId);
     expect(found).toMatchObject({ status: 'PENDING', sagaState: 'reserving', sagaVersion: 1, eventId });
-    await request(h.app).get('/sagas').query({ status: 'DONE' }).expect(400);
-    await request(h.app).get('/sagas').expect(400);
+    await api(as.operator()).get('/sagas').query({ status: 'DONE' }).expect(400);
+    await api(as.operator()).get('/sagas').expect(400);
   });
 
   it('404s an unknown saga and 400s a garbage id', async () => {
-    await request(h.app).get('/sagas/2f1d7c1e-0b7a-4c55-9a55-1f3e1c2b9d00').expect(404);
-    await request(h.app).get('/sagas/garbage').expect(400);
+    await api().get('/sagas/2f1d7c1e-0b7a-4c55-9a55-1f3e1c2b9d00').expect(404);
+    await api().get('/sagas/garbage').expect(400);
   });
 });
 
 describe('POST /orders/:orderId/cancel', () => {
   it('records a cancel while seats are being reserved (202), and a second cancel is the same (202)', async () => {
-    const placed = await request(h.app).post('/orders').send(order()).expect(202);
+    const placed = await api().post('/orders').send(order()).expect(202);
     const { orderId } = placed.body;
-    const first = await request(h.app).post(`/orders/${orderId}/cancel`).send({ reason: 'changed my mind' }).expect(202);
+    const first = await api().post(`/orders/${orderId}/cancel`).send({ reason: 'changed my mind' }).expect(202);
     expect(first.body).toMatchObject({ orderId, status: 'PENDING', sagaState: 'reserving', cancelRequested: true });
     const stored = await h.store.load(orderId);
     expect(stored?.sagaVersion).toBe(2);
     expect(stored?.saga.context.cancelRequested).toEqual({ by: `customer:${stored?.customerId}`, reason: 'changed my mind' });
 
-    const again = await request(h.app).post(`/orders/${orderId}/cancel`).expect(202);
+    const again = await api().post(`/orders/${orderId}/cancel`).expect(202);
     expect(again.body).toMatchObject({ orderId, sagaState: 'reserving' });
     expect((await h.store.load(orderId))?.sagaVersion).toBe(2);
-    const history = (await request(h.app).get(`/sagas/${orderId}`).expect(200)).body.history;
+    const history = (await api().get(`/sagas/${orderId}`).expect(200)).body.history;
     expect(history.map((e: { eventType: string }) => e.eventType)).toEqual(['ORDER_PLACED', 'CANCEL_REQUESTED']);
     expect(history[1].actor).toBe(`customer:${stored?.customerId}`);
   });
 
   it('cancels an order waiting for payment: it starts releasing seats', async () => {
-    const { orderId } = (await request(h.app).post('/orders').send(order()).expect(202)).body;
+    const { orderId } = (await api().post('/orders').send(order()).expect(202)).body;
     await h.runtime.deliver(orderId, `${orderId}:SEATS_RESERVED`, {
       type: 'SEATS_RESERVED',
       reservationId: orderId,
@@ -283,32 +294,32 @@ describe('POST /orders/:orderId/cancel', () => {
       amountMinor: 10000,
       currency: 'EUR',
     });
-    const res = await request(h.app).post(`/orders/${orderId}/cancel`).send({}).expect(202);
+    const res = await api().post(`/orders/${orderId}/cancel`).send({}).expect(202);
     expect(res.body).toMatchObject({ status: 'PROCESSING', sagaState: 'releasingSeats' });
-    await request(h.app).post(`/orders/${orderId}/cancel`).expect(202);
+    await api().post(`/orders/${orderId}/cancel`).expect(202);
   });
 
   it('409s a cancel that comes too late, with the current state', async () => {
-    const { orderId } = (await request(h.app).post('/orders').send(order()).expect(202)).body;
+    const { orderId } = (await api().post('/orders').send(order()).expect(202)).body;
     await h.runtime.deliver(orderId, `${orderId}:SEATS_UNAVAILABLE`, { type: 'SEATS_UNAVAILABLE', reason: 'sold out' });
-    const res = await request(h.app).post(`/orders/${orderId}/cancel`).expect(409);
+    const res = await api().post(`/orders/${orderId}/cancel`).expect(409);
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
     expect(res.body).toMatchObject({ type: 'https://eventticket.dev/problems/too-late-to-cancel', status: 409, sagaState: 'failed', orderStatus: 'FAILED' });
   });
 
   it('404s an unknown order, 400s a bad body and writes nothing', async () => {
-    await request(h.app).post('/orders/2f1d7c1e-0b7a-4c55-9a55-1f3e1c2b9d00/cancel').expect(404);
-    const { orderId } = (await request(h.app).post('/orders').send(order()).expect(202)).body;
-    const res = await request(h.app).post(`/orders/${orderId}/cancel`).send({ reason: 'x', refund: 'double' }).expect(400);
+    await api().post('/orders/2f1d7c1e-0b7a-4c55-9a55-1f3e1c2b9d00/cancel').expect(404);
+    const { orderId } = (await api().post('/orders').send(order()).expect(202)).body;
+    const res = await api().post(`/orders/${orderId}/cancel`).send({ reason: 'x', refund: 'double' }).expect(400);
     expect(res.body.errors).toEqual([{ field: '/refund', message: 'is not allowed' }]);
-    await request(h.app).post(`/orders/${orderId}/cancel`).set('Content-Type', 'text/plain').send('please').expect(415);
+    await api().post(`/orders/${orderId}/cancel`).set('Content-Type', 'text/plain').send('please').expect(415);
     expect((await h.store.load(orderId))?.sagaVersion).toBe(1);
   });
 });
 
 describe('the rest', () => {
   it('serves the machine definition', async () => {
-    const res = await request(h.app).get('/machines/order-saga').expect(200);
+    const res = await api(as.operator()).get('/machines/order-saga').expect(200);
     expect(res.body).toMatchObject({ id: 'order-saga', version: '2' });
     expect(Object.keys(res.body.definition.states)).toEqual(
       expect.arrayContaining(['reserving', 'awaitingPayment', 'confirming', 'notifying', 'completed', 'releasingSeats', 'settlingPayment', 'refunding', 'cancelled', 'failed']),
@@ -316,21 +327,21 @@ describe('the rest', () => {
   });
 
   it('lists the machine versions this build runs, with each one’s definition and declared changes', async () => {
-    const res = await request(h.app).get('/machines/order-saga/versions').expect(200);
+    const res = await api(as.operator()).get('/machines/order-saga/versions').expect(200);
     expect(res.body.startVersion).toBe('2');
     expect(res.body.versions.map((v: { version: string }) => v.version)).toEqual(['2', '3']);
     expect(res.body.versions[1]).toMatchObject({ released: true, changes: [{ id: 'hold-reminder-scheduled' }] });
-    const v3 = await request(h.app).get('/machines/order-saga/versions/3').expect(200);
+    const v3 = await api(as.operator()).get('/machines/order-saga/versions/3').expect(200);
     expect(v3.body.definition.states.awaitingPayment.on).toHaveProperty('HOLD_REMINDER_DUE');
-    const unknown = await request(h.app).get('/machines/order-saga/versions/9').expect(404);
+    const unknown = await api(as.operator()).get('/machines/order-saga/versions/9').expect(404);
     expect(unknown.headers['content-type']).toMatch(PROBLEM_JSON);
-    await request(h.app).post('/machines/order-saga/versions').expect(405);
+    await api(as.operator()).post('/machines/order-saga/versions').expect(405);
   });
 
   it('404s unknown routes and 405s wrong methods, as problems', async () => {
-    const missing = await request(h.app).get('/nope').expect(404);
+    const missing = await api().get('/nope').expect(404);
     expect(missing.headers['content-type']).toMatch(PROBLEM_JSON);
-    const wrong = await request(h.app).delete('/orders').expect(405);
+    const wrong = await api().delete('/orders').expect(405);
     expect(wrong.headers.allow).toBe('GET, POST');
     expect(wrong.body.type).toBe('https://eventticket.dev/problems/method-not-allowed');
   });

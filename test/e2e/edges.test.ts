@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { getPayment, readNotification } from '../../src/participants';
+import { as } from '../support/auth';
 import { http } from '../support/http';
 import { customerNotice, eventually, startTestService, type TestService } from '../support/service';
 
@@ -25,7 +26,7 @@ function putInventory(eventId: string, ticketTypes: TicketType[]) {
   return http<{ errors?: Array<{ field: string; message: string }>; type?: string }>(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
     eventName: 'Edges',
     ticketTypes,
-  });
+  }, as.organizer());
 }
 
 async function newEvent(ticketTypes: TicketType[]): Promise<string> {
@@ -40,17 +41,17 @@ async function place(eventId: string, ticketType: string, quantity: number, paym
     'POST',
     '/orders',
     { customerId: 'c-edge', eventId, items: [{ ticketType, quantity }], paymentToken },
-    headers,
+    { ...as.customer('c-edge'), ...headers },
   );
 }
 
 const finalOrder = (orderId: string) =>
   eventually(
-    () => http<{ status: string; totalAmount: number | null; currency: string | null }>(service.baseUrl, 'GET', `/orders/${orderId}`),
+    () => http<{ status: string; totalAmount: number | null; currency: string | null }>(service.baseUrl, 'GET', `/orders/${orderId}`, undefined, as.customer('c-edge')),
     (r) => FINAL.includes(r.body.status),
     60000,
   );
-const outcomeOf = async (orderId: string) => (await http<{ context: { outcome: string } }>(service.baseUrl, 'GET', `/sagas/${orderId}`)).body.context.outcome;
+const outcomeOf = async (orderId: string) => (await http<{ context: { outcome: string } }>(service.baseUrl, 'GET', `/sagas/${orderId}`, undefined, as.customer('c-edge'))).body.context.outcome;
 
 describe('money', () => {
   it.each([
@@ -63,7 +64,7 @@ describe('money', () => {
     const res = await putInventory(eventId, [{ ticketType: 'GA', totalQuantity: 5, price, currency }]);
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([expect.objectContaining({ field: '/ticketTypes/0/price' })]);
-    expect((await http(service.baseUrl, 'GET', `/events/${eventId}/inventory`)).status).toBe(404);
+    expect((await http(service.baseUrl, 'GET', `/events/${eventId}/inventory`, undefined, as.organizer())).status).toBe(404);
   });
 
   it('refuses a currency that is not ISO 4217, with a field error on the currency', async () => {
@@ -86,7 +87,7 @@ describe('money', () => {
       { ticketType: 'KW', totalQuantity: 10, price: 1.234, currency: 'KWD' },
       { ticketType: 'JP', totalQuantity: 10, price: 1500, currency: 'JPY' },
     ]);
-    const inventory = await http<{ ticketTypes: TicketType[] }>(service.baseUrl, 'GET', `/events/${eventId}/inventory`);
+    const inventory = await http<{ ticketTypes: TicketType[] }>(service.baseUrl, 'GET', `/events/${eventId}/inventory`, undefined, as.organizer());
     expect(inventory.body.ticketTypes.map((t) => [t.ticketType, t.price, t.currency])).toEqual([
       ['JP', 1500, 'JPY'],
       ['KW', 1.234, 'KWD'],
@@ -108,7 +109,7 @@ describe('free tickets', () => {
     expect(done.body).toMatchObject({ status: 'COMPLETED', totalAmount: 0, currency: 'EUR' });
     expect(await getPayment(service.core.participantDeps, placed.body.orderId)).toBeUndefined();
     expect(await customerNotice(service.core, placed.body.orderId)).toMatchObject({ template: 'order-completed', outcome: 'completed' });
-    const inventory = await http<{ ticketTypes: Array<{ soldQuantity: number }> }>(service.baseUrl, 'GET', `/events/${eventId}/inventory`);
+    const inventory = await http<{ ticketTypes: Array<{ soldQuantity: number }> }>(service.baseUrl, 'GET', `/events/${eventId}/inventory`, undefined, as.organizer());
     expect(inventory.body.ticketTypes[0]?.soldQuantity).toBe(2);
   });
 
@@ -128,15 +129,15 @@ describe('Idempotency-Key replay', () => {
     ]);
     const key = `k-${randomUUID()}`;
     const body = { customerId: 'c-edge', eventId, items: [{ ticketType: 'GA', quantity: 1 }, { ticketType: 'VIP', quantity: 1 }], paymentToken: 'tok_success' };
-    const first = await http<{ orderId: string }>(service.baseUrl, 'POST', '/orders', body, { 'Idempotency-Key': key });
+    const first = await http<{ orderId: string }>(service.baseUrl, 'POST', '/orders', body, { ...as.customer('c-edge'), 'Idempotency-Key': key });
     expect(first.status).toBe(202);
     await finalOrder(first.body.orderId);
     // VIP is now priced in USD: the same body as a new order would be refused (mixed currencies, 422).
     expect((await putInventory(eventId, [{ ticketType: 'VIP', totalQuantity: 10, price: 55, currency: 'USD' }])).status).toBe(200);
-    const fresh = await http(service.baseUrl, 'POST', '/orders', body, { 'Idempotency-Key': `k-${randomUUID()}` });
+    const fresh = await http(service.baseUrl, 'POST', '/orders', body, { ...as.customer('c-edge'), 'Idempotency-Key': `k-${randomUUID()}` });
     expect(fresh.status).toBe(422);
 
-    const again = await http<{ orderId: string }>(service.baseUrl, 'POST', '/orders', body, { 'Idempotency-Key': key });
+    const again = await http<{ orderId: string }>(service.baseUrl, 'POST', '/orders', body, { ...as.customer('c-edge'), 'Idempotency-Key': key });
     expect(again.status).toBe(202);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toEqual(first.body); // what the first request got, though the order has completed since
@@ -156,8 +157,8 @@ describe('Idempotency-Key replay', () => {
   it('a repeated cancel is marked as a replay', async () => {
     const eventId = await newEvent([{ ticketType: 'GA', totalQuantity: 5, price: 5, currency: 'EUR' }]);
     const placed = await place(eventId, 'GA', 1, 'tok_slow');
-    const first = await http(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {});
-    const second = await http(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {});
+    const first = await http(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {}, as.customer('c-edge'));
+    const second = await http(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {}, as.customer('c-edge'));
     expect([first.status, second.status]).toEqual([202, 202]);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect((await finalOrder(placed.body.orderId)).body.status).toBe('CANCELLED');
@@ -171,7 +172,7 @@ describe('cancel of an order that ended cancelled', () => {
     const done = await finalOrder(placed.body.orderId);
     expect(done.body.status).toBe('CANCELLED');
     expect(await outcomeOf(placed.body.orderId)).toBe('expired');
-    const cancel = await http<{ orderId: string; status: string }>(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {});
+    const cancel = await http<{ orderId: string; status: string }>(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {}, as.customer('c-edge'));
     expect(cancel.status).toBe(202);
     expect(cancel.body).toMatchObject({ orderId: placed.body.orderId, status: 'CANCELLED' });
   });
@@ -195,11 +196,11 @@ describe('cancel of an order that ended cancelled', () => {
     const declined = await place(eventId, 'GA', 1, 'tok_declined');
     expect((await finalOrder(declined.body.orderId)).body.status).toBe('CANCELLED');
     expect(await outcomeOf(declined.body.orderId)).toBe('declined');
-    expect((await http(service.baseUrl, 'POST', `/orders/${declined.body.orderId}/cancel`, {})).status).toBe(202);
+    expect((await http(service.baseUrl, 'POST', `/orders/${declined.body.orderId}/cancel`, {}, as.customer('c-edge'))).status).toBe(202);
 
     const tooMany = await place(eventId, 'GA', 2, 'tok_success');
     expect((await finalOrder(tooMany.body.orderId)).body.status).toBe('FAILED');
-    expect((await http(service.baseUrl, 'POST', `/orders/${tooMany.body.orderId}/cancel`, {})).status).toBe(409);
+    expect((await http(service.baseUrl, 'POST', `/orders/${tooMany.body.orderId}/cancel`, {}, as.customer('c-edge'))).status).toBe(409);
   });
 });
 

@@ -9,6 +9,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inventoryViolations } from '../../src/ops/invariants';
 import type { InventoryRow, ReservationRecord } from '../../src/participants/records';
 import type { ShardRow } from '../../src/participants/inventory-shards';
+import { as } from '../support/auth';
 import { http, type JsonResponse } from '../support/http';
 import { eventually, startTestService, type TestService } from '../support/service';
 
@@ -31,7 +32,7 @@ async function toldOf(answer: JsonResponse<Record<string, unknown>>): Promise<st
   const orderId = String(answer.body.orderId);
   const saga = await service.core.store.load(orderId);
   if (saga) return ['COMPLETED', 'CANCELLED', 'FAILED'].includes(saga.status) ? saga.status : null;
-  const queue = await http<{ status: string }>(service.baseUrl, 'GET', `/orders/${orderId}/queue`);
+  const queue = await http<{ status: string }>(service.baseUrl, 'GET', `/orders/${orderId}/queue`, undefined, as.operator());
   return queue.body.status === 'SOLD_OUT' ? 'SOLD_OUT' : null;
 }
 
@@ -40,9 +41,9 @@ it('60 buyers, 12 seats, 3 s hold: all 12 seats sell and every buyer is told', a
   const put = await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
     eventName: 'Flash sale',
     ticketTypes: [{ ticketType: 'GA', totalQuantity: 12, price: 25, currency: 'EUR', shards: 4 }],
-  });
+  }, as.organizer());
   expect(put.status).toBe(200);
-  expect((await http(service.baseUrl, 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: 12 })).status).toBe(200);
+  expect((await http(service.baseUrl, 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: 12 }, as.organizer())).status).toBe(200);
 
   const answers = await Promise.all(
     Array.from({ length: 60 }, (_, i) =>
@@ -51,7 +52,7 @@ it('60 buyers, 12 seats, 3 s hold: all 12 seats sell and every buyer is told', a
         eventId,
         items: [{ ticketType: 'GA', quantity: 1 }],
         paymentToken: 'tok_success',
-      }),
+      }, as.customer(`buyer-${i}`)),
     ),
   );
   expect(answers.every((a) => a.status === 202 || a.status === 409)).toBe(true);
@@ -64,7 +65,7 @@ it('60 buyers, 12 seats, 3 s hold: all 12 seats sell and every buyer is told', a
   // 3-s hold to run out — expired (CANCELLED, refunded), its seat then sold to a later buyer.
   expect(told.every((t) => ['COMPLETED', 'FAILED', 'SOLD_OUT', 'CANCELLED'].includes(t!))).toBe(true);
 
-  const view = await http<{ ticketTypes: Array<Record<string, number>> }>(service.baseUrl, 'GET', `/events/${eventId}/inventory`);
+  const view = await http<{ ticketTypes: Array<Record<string, number>> }>(service.baseUrl, 'GET', `/events/${eventId}/inventory`, undefined, as.organizer());
   expect(view.body.ticketTypes[0]).toMatchObject({ totalQuantity: 12, soldQuantity: 12, reservedQuantity: 0, availableQuantity: 0 });
   const rows = (await scan<InventoryRow | ShardRow>(service.aws.names.tables.inventory)).filter((r) =>
     'shardOf' in r ? r.shardOf === eventId : r.eventId === eventId,

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { getPayment } from '../../src/participants';
 import { http } from '../support/http';
+import { as } from '../support/auth';
 import { customerNotice, eventually, startTestService, type TestService } from '../support/service';
 
 let service: TestService;
@@ -22,7 +23,7 @@ async function newEvent(totalQuantity: number, price = 20): Promise<string> {
   const put = await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
     eventName: 'Concert',
     ticketTypes: [{ ticketType: 'GA', totalQuantity, price, currency: 'EUR' }],
-  });
+  }, as.organizer());
   expect(put.status).toBe(200);
   return eventId;
 }
@@ -33,12 +34,12 @@ async function order(eventId: string, paymentToken: string, quantity = 1, custom
     eventId,
     items: [{ ticketType: 'GA', quantity }],
     paymentToken,
-  });
+  }, as.customer(customerId));
   expect(res.status).toBe(202);
   return res.body.orderId;
 }
 
-const orderStatus = async (orderId: string) => (await http<{ status: string }>(service.baseUrl, 'GET', `/orders/${orderId}`)).body.status;
+const orderStatus = async (orderId: string) => (await http<{ status: string }>(service.baseUrl, 'GET', `/orders/${orderId}`, undefined, as.operator())).body.status;
 const untilFinal = (orderId: string, timeoutMs = 30000) => eventually(() => orderStatus(orderId), (s) => FINAL.includes(s), timeoutMs);
 
 async function inventoryOf(eventId: string) {
@@ -46,6 +47,8 @@ async function inventoryOf(eventId: string) {
     service.baseUrl,
     'GET',
     `/events/${eventId}/inventory`,
+    undefined,
+    as.operator(),
   );
   const [ga] = res.body.ticketTypes;
   return [ga!.availableQuantity, ga!.reservedQuantity, ga!.soldQuantity];
@@ -60,6 +63,8 @@ it('a paid order completes: seats sold, history 1..n in order, notification sent
     service.baseUrl,
     'GET',
     `/sagas/${orderId}`,
+    undefined,
+    as.operator(),
   );
   expect(saga.body.state).toBe('completed');
   expect(saga.body.history.map((h) => h.version)).toEqual([1, 2, 3, 4, 5]);
@@ -78,7 +83,7 @@ it('a customer cancel while the payment is out: seats back, nothing kept', async
   const eventId = await newEvent(10);
   const orderId = await order(eventId, 'tok_slow', 2);
   await eventually(() => orderStatus(orderId), (s) => s === 'PROCESSING');
-  const cancel = await http(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, { reason: 'changed my mind' });
+  const cancel = await http(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, { reason: 'changed my mind' }, as.customer('c-http'));
   expect(cancel.status).toBe(202);
   expect(await untilFinal(orderId)).toBe('CANCELLED');
   expect(await inventoryOf(eventId)).toEqual([10, 0, 0]);
@@ -86,7 +91,7 @@ it('a customer cancel while the payment is out: seats back, nothing kept', async
   // Either the void beat the charge, or the charge captured and was refunded in full.
   if (payment?.status === 'REFUNDED') expect(payment.refundedAmountMinor).toBe(4000);
   else expect(payment?.status).toBe('VOIDED');
-  const late = await http(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, {});
+  const late = await http(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, {}, as.customer('c-http'));
   expect([202, 409]).toContain(late.status);
 });
 
@@ -94,7 +99,7 @@ it('a completed order can no longer be cancelled: 409 problem', async () => {
   const eventId = await newEvent(5);
   const orderId = await order(eventId, 'tok_success');
   expect(await untilFinal(orderId)).toBe('COMPLETED');
-  const res = await http(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, {});
+  const res = await http(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, {}, as.customer('c-http'));
   expect(res.status).toBe(409);
   expect(res.headers.get('content-type')).toContain('application/problem+json');
 });

@@ -12,6 +12,7 @@ import { handleInventoryCommand } from '../../src/participants/inventory';
 import { putEventInventory } from '../../src/participants/inventory-admin';
 import { soldOutTruth } from '../../src/participants/sold-out-truth';
 import { participantDeps, release, reserve } from '../participants/helpers';
+import { as } from '../support/auth';
 import { http } from '../support/http';
 import { eventually, startTestService, type TestService } from '../support/service';
 
@@ -35,7 +36,7 @@ const post = (eventId: string, customerId: string, key?: string) =>
     'POST',
     '/orders',
     { customerId, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' },
-    key ? { 'Idempotency-Key': key } : {},
+    { ...as.customer(customerId), ...(key ? { 'Idempotency-Key': key } : {}) },
   );
 
 it('answers sold-out at POST without starting a saga, and accepts orders again when seats come back', async () => {
@@ -44,7 +45,7 @@ it('answers sold-out at POST without starting a saga, and accepts orders again w
     http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
       eventName: 'Flash',
       ticketTypes: [{ ticketType: 'GA', totalQuantity, price: 10, currency: 'EUR', shards: 2 }],
-    });
+    }, as.organizer());
   expect((await put(1)).status).toBe(200);
 
   const first = await post(eventId, 'early', 'early-key');

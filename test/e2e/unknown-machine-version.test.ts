@@ -10,6 +10,7 @@ import { PoisonMessageError, RetryLaterError } from '../../src/messaging/errors'
 import { readQueueDepths } from '../../src/ops/queue-depths';
 import { createCoreWorkers } from '../../src/service';
 import { MachineVersionUnavailableError, versionWaitDelayMs } from '../../src/runtime/version-wait';
+import { as } from '../support/auth';
 import { http } from '../support/http';
 import { eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
 
@@ -60,7 +61,7 @@ it('waits on the queue instead of the DLQ, shows in /ops/overview, and is applie
     expect(waiting?.versionWait).toMatchObject({ machineVersion: '99', knownVersions: ['2', '3'], eventType: 'SEATS_UNAVAILABLE' });
     expect(waiting?.sagaState).toBe('reserving');
 
-    const overview = await http<Overview>(service.baseUrl, 'GET', '/ops/overview');
+    const overview = await http<Overview>(service.baseUrl, 'GET', '/ops/overview', undefined, as.operator());
     expect(overview.status).toBe(200);
     expect(overview.body.unknownMachineVersion).toEqual({ sagas: 1, byVersion: { '99': 1 }, problem: 'unknown machine version' });
     expect(overview.body.deadLetters).toBe(0);
@@ -69,6 +70,8 @@ it('waits on the queue instead of the DLQ, shows in /ops/overview, and is applie
       service.baseUrl,
       'GET',
       '/ops/sagas/machine-versions',
+      undefined,
+      as.operator(),
     );
     expect(listing.body.knownVersions).toEqual(['2', '3']);
     expect(listing.body.byVersion).toEqual({ '99': 1 });
@@ -82,7 +85,7 @@ it('waits on the queue instead of the DLQ, shows in /ops/overview, and is applie
     expect(depths.dlq.visible + depths.dlq.inFlight + depths.dlqFifo.visible + depths.dlqFifo.inFlight).toBe(0);
 
     // A person's request on that saga is a 503 naming the problem, not a 500.
-    const cancel = await http<Record<string, unknown>>(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, { reason: 'changed my mind' });
+    const cancel = await http<Record<string, unknown>>(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, { reason: 'changed my mind' }, as.customer('customer-1'));
     expect(cancel.status).toBe(503);
     expect(cancel.body).toMatchObject({ reason: 'unknown machine version', machineVersion: '99' });
 
@@ -94,7 +97,7 @@ it('waits on the queue instead of the DLQ, shows in /ops/overview, and is applie
       30000,
     );
     expect(moved?.versionWait).toBeUndefined();
-    const after = await http<Overview>(service.baseUrl, 'GET', '/ops/overview');
+    const after = await http<Overview>(service.baseUrl, 'GET', '/ops/overview', undefined, as.operator());
     expect(after.body.unknownMachineVersion.sagas).toBe(0);
     expect(after.body.deadLetters).toBe(0);
   } finally {

@@ -14,6 +14,7 @@ import { replayHistories } from '../../src/ops/replay';
 import { readNotification } from '../../src/participants';
 import { createCoreWorkers, startService, type RunningService } from '../../src/service';
 import { machineVersion } from '../../machines/order-saga';
+import { as } from '../support/auth';
 import { http } from '../support/http';
 import { spawnWorker, type WorkerProcess } from '../support/processes';
 import { serveOnly } from '../support/selective-participant';
@@ -89,13 +90,13 @@ it('v2 sagas in every open state finish on v2 across a deploy that starts new or
   workers.push(spawnWorker(workerEnv(newConfig)));
 
   const placeV3 = async (paymentToken: string) => {
-    const res = await http<{ orderId: string }>(newUrl, 'POST', '/orders', { customerId: 'customer-2', eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken });
+    const res = await http<{ orderId: string }>(newUrl, 'POST', '/orders', { customerId: 'customer-2', eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken }, as.customer('customer-2'));
     expect(res.status).toBe(202);
     return res.body.orderId;
   };
   const v3 = { paid: await placeV3('tok_success'), declined: await placeV3('tok_declined'), slow: await placeV3('tok_slow'), cancelled: await placeV3('tok_slow') };
   await eventually(() => state(v3.cancelled), (s) => s === 'awaitingPayment', 60000);
-  expect((await http(newUrl, 'POST', `/orders/${v3.cancelled}/cancel`, { reason: 'changed my mind' })).status).toBe(202);
+  expect((await http(newUrl, 'POST', `/orders/${v3.cancelled}/cancel`, { reason: 'changed my mind' }, as.customer('customer-2'))).status).toBe(202);
 
   const everyone = [...Object.values(v2), ...Object.values(v3)];
   await eventually(() => Promise.all(everyone.map(state)), (states) => states.every((s) => s === 'completed' || s === 'cancelled' || s === 'failed'), 120000);

@@ -4,6 +4,7 @@
  * the place, and with Redis down every order is admitted (never a 500).
  */
 import { randomUUID } from 'node:crypto';
+import { as } from '../support/auth';
 import { http } from '../support/http';
 import { eventually, startTestService, type TestService } from '../support/service';
 
@@ -25,10 +26,10 @@ describe('with Redis', () => {
         await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
           eventName: 'Flash',
           ticketTypes: [{ ticketType: 'GA', totalQuantity: 50, price: 10, currency: 'EUR', shards: 2 }],
-        })
+        }, as.organizer())
       ).status,
     ).toBe(200);
-    expect((await http(service.baseUrl, 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: 2 })).body).toEqual({ eventId, maxActiveOrders: 2 });
+    expect((await http(service.baseUrl, 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: 2 }, as.organizer())).body).toEqual({ eventId, maxActiveOrders: 2 });
 
     // tok_slow: each saga takes over 8 s, so the first two hold the places while the rest arrive (even on a slow machine).
     const answers = [];
@@ -39,7 +40,7 @@ describe('with Redis', () => {
           eventId,
           items: [{ ticketType: 'GA', quantity: 1 }],
           paymentToken: 'tok_slow',
-        }),
+        }, as.customer(`buyer-${i}`)),
       );
     }
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202, 202]);
@@ -48,10 +49,10 @@ describe('with Redis', () => {
     const ids = answers.map((a) => String(a.body.orderId));
 
     // The second in the queue leaves; the ones behind move up.
-    const left = await http(service.baseUrl, 'POST', `/orders/${ids[3]}/cancel`, {});
+    const left = await http(service.baseUrl, 'POST', `/orders/${ids[3]}/cancel`, {}, as.customer('buyer-3'));
     expect(left.status).toBe(202);
     expect(left.body).toMatchObject({ orderId: ids[3], status: 'CANCELLED' });
-    const fifth = await http<{ status: string; position: number; estimatedWaitSeconds: number }>(service.baseUrl, 'GET', `/orders/${ids[4]}/queue`);
+    const fifth = await http<{ status: string; position: number; estimatedWaitSeconds: number }>(service.baseUrl, 'GET', `/orders/${ids[4]}/queue`, undefined, as.operator());
     expect(fifth.status).toBe(200);
     expect(fifth.body).toMatchObject({ status: 'QUEUED', position: 2 });
     expect(fifth.body.estimatedWaitSeconds).toBeGreaterThanOrEqual(1);
@@ -75,8 +76,8 @@ describe('with Redis', () => {
     expect([...created].sort((a, b) => a - b)).toEqual(created);
     // The one who left never got a saga.
     expect(await service.core.store.load(ids[3]!)).toBeUndefined();
-    expect((await http(service.baseUrl, 'GET', `/orders/${ids[3]}/queue`)).status).toBe(404);
-    expect((await http(service.baseUrl, 'GET', `/orders/${ids[5]}/queue`)).body).toMatchObject({ status: 'ADMITTED' });
+    expect((await http(service.baseUrl, 'GET', `/orders/${ids[3]}/queue`, undefined, as.operator())).status).toBe(404);
+    expect((await http(service.baseUrl, 'GET', `/orders/${ids[5]}/queue`, undefined, as.operator())).body).toMatchObject({ status: 'ADMITTED' });
   }, 240_000);
 });
 
@@ -94,7 +95,7 @@ describe('with Redis down', () => {
     await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
       eventName: 'Flash',
       ticketTypes: [{ ticketType: 'GA', totalQuantity: 5, price: 10, currency: 'EUR' }],
-    });
+    }, as.organizer());
     const answers = await Promise.all(
       [0, 1, 2].map((i) =>
         http<Record<string, unknown>>(service.baseUrl, 'POST', '/orders', {
@@ -102,7 +103,7 @@ describe('with Redis down', () => {
           eventId,
           items: [{ ticketType: 'GA', quantity: 1 }],
           paymentToken: 'tok_success',
-        }),
+        }, as.customer(`b-${i}`)),
       ),
     );
     expect(answers.map((a) => [a.status, a.body.status])).toEqual([
@@ -110,8 +111,8 @@ describe('with Redis down', () => {
       [202, 'PENDING'],
       [202, 'PENDING'],
     ]);
-    expect((await http(service.baseUrl, 'GET', `/orders/${String(answers[0]!.body.orderId)}/queue`)).body).toMatchObject({ status: 'ADMITTED' });
-    expect((await http(service.baseUrl, 'GET', `/orders/${randomUUID()}/queue`)).status).toBe(404);
-    expect((await http(service.baseUrl, 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: 3 })).status).toBe(503);
+    expect((await http(service.baseUrl, 'GET', `/orders/${String(answers[0]!.body.orderId)}/queue`, undefined, as.operator())).body).toMatchObject({ status: 'ADMITTED' });
+    expect((await http(service.baseUrl, 'GET', `/orders/${randomUUID()}/queue`, undefined, as.operator())).status).toBe(404);
+    expect((await http(service.baseUrl, 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: 3 }, as.organizer())).status).toBe(503);
   });
 });

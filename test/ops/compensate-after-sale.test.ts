@@ -10,6 +10,7 @@ import path from 'node:path';
 import { checkInvariants } from '../../src/ops/invariants';
 import { getPayment } from '../../src/participants';
 import { http } from '../support/http';
+import { as } from '../support/auth';
 import { spawnWorker, type WorkerProcess } from '../support/processes';
 import { customerNotice, eventually, startTestService, workerEnv, type TestService } from '../support/service';
 import { expectContiguous, inventoryOf, newEvent, placeOrder, sagaOf } from './helpers';
@@ -47,7 +48,7 @@ it('compensating a paid order stuck in confirming after its seats were sold: sea
     'POST',
     `/ops/sagas/${orderId}/compensate`,
     { reason: 'venue cannot seat this party' },
-    { 'X-Operator-Id': 'dana' },
+    as.repair('dana'),
   );
   expect(res.status).toBe(202);
   expect(res.body).toMatchObject({ state: 'releasingSeats', compensationRequested: true });

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { getPayment } from '../../src/participants';
+import { as } from '../support/auth';
 import { http } from '../support/http';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { expectContiguous, inventoryOf, newEvent, placeOrder, sagaOf, type Problem } from './helpers';
@@ -24,7 +25,7 @@ const compensate = (orderId: string, body: unknown, operator?: string) =>
     'POST',
     `/ops/sagas/${orderId}/compensate`,
     body,
-    operator === undefined ? {} : { 'X-Operator-Id': operator },
+    operator === undefined ? {} : as.repair(operator),
   );
 
 it('compensating a saga in awaitingPayment: cancelled as compensated, seats back, recorded with who and why', async () => {
@@ -34,8 +35,8 @@ it('compensating a saga in awaitingPayment: cancelled as compensated, seats back
   expect(await inventoryOf(service.baseUrl, eventId)).toEqual([8, 2, 0]);
 
   const anonymous = await compensate(orderId, { reason: 'fraud suspected' });
-  expect(anonymous.status).toBe(400);
-  expect(anonymous.body.type).toBe('https://eventticket.dev/problems/invalid-header');
+  expect(anonymous.status).toBe(401);
+  expect(anonymous.body.type).toBe('https://eventticket.dev/problems/unauthorized');
   const extra = await compensate(orderId, { reason: 'fraud suspected', force: true }, 'bob');
   expect(extra.status).toBe(400);
 

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Workers } from '../../src/runtime/workers';
 import { createCoreWorkers } from '../../src/service';
 import { http } from '../support/http';
+import { as } from '../support/auth';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { receiveUntil, release, type Problem } from './helpers';
 import type { DeadLetterView } from '../../src/ops/dead-letter-ops';
@@ -17,7 +18,7 @@ type DeadLetter = DeadLetterView;
 
 let service: TestService;
 let workers: Workers | undefined;
-const OPERATOR = { 'X-Operator-Id': 'dana' };
+const OPERATOR = as.repair('dana');
 
 beforeAll(async () => {
   service = await startTestService({}, { inProcessWorkers: false, label: 'od' });
@@ -37,7 +38,7 @@ async function stopWorkers(): Promise<void> {
 }
 
 const dlq = async (): Promise<DeadLetter[]> => {
-  const res = await http<{ messages: DeadLetter[] }>(service.baseUrl, 'GET', '/ops/dlq?limit=100');
+  const res = await http<{ messages: DeadLetter[] }>(service.baseUrl, 'GET', '/ops/dlq?limit=100', undefined, as.operator());
   expect(res.status).toBe(200);
   return res.body.messages;
 };
@@ -102,9 +103,11 @@ it('poison messages land in ticket-dlq with their reason; redrive, round trip, d
     body: sqsMoved,
   });
 
-  // Redrive needs who and why.
+  // Redrive needs a token with operator-repair, and a reason.
   const anonymous = await http<Problem>(service.baseUrl, 'POST', '/ops/dlq/redrive', { ids: [unknown!.id], reason: 'retry' });
-  expect(anonymous.status).toBe(400);
+  expect(anonymous.status).toBe(401);
+  const readOnly = await http<Problem>(service.baseUrl, 'POST', '/ops/dlq/redrive', { ids: [unknown!.id], reason: 'retry' }, as.operator());
+  expect(readOnly.status).toBe(403);
   const noReason = await http<Problem>(service.baseUrl, 'POST', '/ops/dlq/redrive', { ids: [unknown!.id] }, OPERATOR);
   expect(noReason.status).toBe(400);
 
@@ -146,9 +149,10 @@ it('poison messages land in ticket-dlq with their reason; redrive, round trip, d
   expect(returned.filter((m) => m.correlationId !== null).map((m) => m.correlationId).sort()).toEqual(['corr-schema', 'corr-sqs', 'corr-unknown']);
   expect(returned.every((m) => m.queue === 'ticket-dlq' && m.reason.startsWith('poison: '))).toBe(true);
 
-  // Delete: who and why, then gone; a second delete, and an unknown id, are 404.
+  // Delete: who (operator-repair) and why, then gone; a second delete, and an unknown id, are 404.
   const path = `/ops/dlq/${malformed!.id}`;
-  expect((await http(service.baseUrl, 'DELETE', `${path}?reason=garbage`)).status).toBe(400);
+  expect((await http(service.baseUrl, 'DELETE', `${path}?reason=garbage`)).status).toBe(401);
+  expect((await http(service.baseUrl, 'DELETE', `${path}?reason=garbage`, undefined, as.operator())).status).toBe(403);
   expect((await http(service.baseUrl, 'DELETE', path, undefined, OPERATOR)).status).toBe(400);
   const deleted = await http<{ deleted: boolean; id: string; queue: string }>(service.baseUrl, 'DELETE', `${path}?reason=garbage`, undefined, OPERATOR);
   expect(deleted.status).toBe(200);
@@ -176,14 +180,14 @@ it('an action on a dead letter about an existing saga is also recorded on that s
     (await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
       eventName: 'Ops night',
       ticketTypes: [{ ticketType: 'GA', totalQuantity: 5, price: 25, currency: 'EUR' }],
-    })).status,
+    }, as.organizer())).status,
   ).toBe(200);
   const placed = await http<{ orderId: string }>(service.baseUrl, 'POST', '/orders', {
     customerId: 'c-ops',
     eventId,
     items: [{ ticketType: 'GA', quantity: 1 }],
     paymentToken: 'tok_success',
-  });
+  }, as.customer('c-ops'));
   const orderId = placed.body.orderId;
   const envelope = { type: 'saga-event', eventId: `${orderId}:ReserveSeats:reply`, orderId, correlationId: 'corr-known', event: { type: 'SEATS_UNAVAILABLE', reason: 'sold out' } };
   await send('dlqFifo', JSON.stringify(envelope), { groupId: orderId, dedup: envelope.eventId, correlationId: 'corr-known' });
@@ -196,6 +200,8 @@ it('an action on a dead letter about an existing saga is also recorded on that s
     service.baseUrl,
     'GET',
     `/sagas/${orderId}`,
+    undefined,
+    as.operator(),
   );
   expect(saga.body).toMatchObject({ state: 'reserving', version: 2 });
   expect(saga.body.history.map((h) => h.version)).toEqual([1, 2]);

@@ -2,6 +2,7 @@
 import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { http } from '../support/http';
+import { as } from '../support/auth';
 
 export interface SagaBody {
   state: string;
@@ -25,7 +26,7 @@ export async function newEvent(baseUrl: string, totalQuantity: number): Promise<
   const put = await http(baseUrl, 'PUT', `/events/${eventId}/inventory`, {
     eventName: 'Ops night',
     ticketTypes: [{ ticketType: 'GA', totalQuantity, price: 25, currency: 'EUR' }],
-  });
+  }, as.organizer());
   expect(put.status).toBe(200);
   return eventId;
 }
@@ -36,13 +37,13 @@ export async function placeOrder(baseUrl: string, eventId: string, paymentToken:
     eventId,
     items: [{ ticketType: 'GA', quantity }],
     paymentToken,
-  });
+  }, as.customer('c-ops'));
   expect(res.status).toBe(202);
   return res.body.orderId;
 }
 
 export async function sagaOf(baseUrl: string, orderId: string): Promise<SagaBody> {
-  const res = await http<SagaBody>(baseUrl, 'GET', `/sagas/${orderId}`);
+  const res = await http<SagaBody>(baseUrl, 'GET', `/sagas/${orderId}`, undefined, as.operator());
   expect(res.status).toBe(200);
   return res.body;
 }
@@ -53,6 +54,8 @@ export async function inventoryOf(baseUrl: string, eventId: string): Promise<num
     baseUrl,
     'GET',
     `/events/${eventId}/inventory`,
+    undefined,
+    as.operator(),
   );
   const [ga] = res.body.ticketTypes;
   return [ga!.availableQuantity, ga!.reservedQuantity, ga!.soldQuantity];

@@ -4,6 +4,7 @@
  * though the saga has moved on since, and acts once.
  */
 import { randomUUID } from 'node:crypto';
+import { as } from '../support/auth';
 import { http } from '../support/http';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { newEvent, placeOrder, sagaOf } from './helpers';
@@ -23,7 +24,7 @@ const act = (orderId: string, action: 'compensate' | 'retry', reason: string, ke
     'POST',
     `/ops/sagas/${orderId}/${action}`,
     { reason },
-    { 'X-Operator-Id': 'ann', ...(key === undefined ? {} : { 'Idempotency-Key': key }) },
+    { ...as.repair('ann'), ...(key === undefined ? {} : { 'Idempotency-Key': key }) },
   );
 
 it('a repeated compensate with the same key: 202 with the first answer, after the saga has ended; one OPERATOR_COMPENSATE step', async () => {

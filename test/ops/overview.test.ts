@@ -5,6 +5,7 @@
  */
 import { sendMessages } from '../../src/messaging/sender';
 import { http } from '../support/http';
+import { as } from '../support/auth';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { newEvent, placeOrder, type Problem } from './helpers';
 
@@ -26,7 +27,7 @@ afterAll(async () => {
 });
 
 const overview = async () => {
-  const res = await http<Overview>(service.baseUrl, 'GET', '/ops/overview');
+  const res = await http<Overview>(service.baseUrl, 'GET', '/ops/overview', undefined, as.operator());
   expect(res.status).toBe(200);
   return res.body;
 };
@@ -46,14 +47,14 @@ it('counts open and stuck sagas, queue depths and dead letters', async () => {
   expect(busy.sagas).toEqual({ open: 2, stuck: 2, truncated: false });
   expect(busy.queues.inventory!.visible + busy.queues.inventory!.inFlight).toBe(2);
   expect(busy.links).toEqual({ stuck: '/ops/sagas/stuck', deadLetters: '/ops/dlq', machineVersions: '/ops/sagas/machine-versions' });
-  const listing = await http<{ items: unknown[]; total: number }>(service.baseUrl, 'GET', '/ops/sagas/stuck?limit=1');
+  const listing = await http<{ items: unknown[]; total: number }>(service.baseUrl, 'GET', '/ops/sagas/stuck?limit=1', undefined, as.operator());
   expect(listing.body).toMatchObject({ total: 2 });
   expect(listing.body.items).toHaveLength(1);
 });
 
 it('takes no query and answers only GET', async () => {
-  const withQuery = await http<Problem>(service.baseUrl, 'GET', '/ops/overview?verbose=1');
+  const withQuery = await http<Problem>(service.baseUrl, 'GET', '/ops/overview?verbose=1', undefined, as.operator());
   expect(withQuery.status).toBe(400);
-  const post = await http<Problem>(service.baseUrl, 'POST', '/ops/overview', {});
+  const post = await http<Problem>(service.baseUrl, 'POST', '/ops/overview', {}, as.operator());
   expect(post.status).toBe(405);
 });

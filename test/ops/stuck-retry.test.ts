@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Workers } from '../../src/runtime/workers';
 import { createCoreWorkers } from '../../src/service';
 import { http } from '../support/http';
+import { as } from '../support/auth';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { expectContiguous, inventoryOf, newEvent, placeOrder, receiveUntil, release, sagaOf, type Problem } from './helpers';
 
@@ -34,7 +35,7 @@ afterAll(async () => {
 });
 
 const stuck = async () => {
-  const res = await http<{ items: StuckItem[]; scanned: number }>(service.baseUrl, 'GET', '/ops/sagas/stuck');
+  const res = await http<{ items: StuckItem[]; scanned: number }>(service.baseUrl, 'GET', '/ops/sagas/stuck', undefined, as.operator());
   expect(res.status).toBe(200);
   return res.body;
 };
@@ -53,16 +54,16 @@ it('a saga that does not move is listed as stuck; retry re-sends its command, re
   const before = await sagaOf(service.baseUrl, orderId);
   expect(entry!.stateEnteredAt).toBe(before.stateEnteredAt);
 
-  // Who and why are required.
+  // Who (a token with operator-repair) and why are required.
   const anonymous = await http<Problem>(service.baseUrl, 'POST', `/ops/sagas/${orderId}/retry`, { reason: 'inventory worker was down' });
-  expect(anonymous.status).toBe(400);
+  expect(anonymous.status).toBe(401);
   expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
-  expect(anonymous.body.errors).toEqual([{ field: 'X-Operator-Id', message: 'is required' }]);
-  const noReason = await http<Problem>(service.baseUrl, 'POST', `/ops/sagas/${orderId}/retry`, {}, { 'X-Operator-Id': 'alice' });
+  expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="eventticket"');
+  const readOnly = await http<Problem>(service.baseUrl, 'POST', `/ops/sagas/${orderId}/retry`, { reason: 'x' }, as.operator('carl'));
+  expect(readOnly.status).toBe(403);
+  const noReason = await http<Problem>(service.baseUrl, 'POST', `/ops/sagas/${orderId}/retry`, {}, as.repair('alice'));
   expect(noReason.status).toBe(400);
   expect(noReason.body.errors).toEqual([{ field: '/reason', message: 'is required' }]);
-  const tooLong = await http(service.baseUrl, 'POST', `/ops/sagas/${orderId}/retry`, { reason: 'x' }, { 'X-Operator-Id': 'a'.repeat(101) });
-  expect(tooLong.status).toBe(400);
   expect((await sagaOf(service.baseUrl, orderId)).version).toBe(1);
 
   const retry = await http<{ orderId: string; state: string; version: number; resent: string[] }>(
@@ -70,7 +71,7 @@ it('a saga that does not move is listed as stuck; retry re-sends its command, re
     'POST',
     `/ops/sagas/${orderId}/retry`,
     { reason: 'inventory worker was down' },
-    { 'X-Operator-Id': 'alice' },
+    as.repair('alice'),
   );
   expect(retry.status).toBe(202);
   expect(retry.body).toMatchObject({ orderId, state: 'reserving', version: 2, resent: ['ReserveSeats'] });
@@ -104,7 +105,7 @@ it('a saga that does not move is listed as stuck; retry re-sends its command, re
   const otherEvent = await newEvent(service.baseUrl, 4);
   const other = await placeOrder(service.baseUrl, otherEvent, 'tok_success', 3);
   const compensate = () =>
-    http<Problem & { state: string }>(service.baseUrl, 'POST', `/ops/sagas/${other}/compensate`, { reason: 'event cancelled' }, { 'X-Operator-Id': 'bob' });
+    http<Problem & { state: string }>(service.baseUrl, 'POST', `/ops/sagas/${other}/compensate`, { reason: 'event cancelled' }, as.repair('bob'));
   const first = await compensate();
   expect(first.status).toBe(202);
   expect(first.body.state).toBe('reserving');
@@ -134,23 +135,23 @@ it('a saga that does not move is listed as stuck; retry re-sends its command, re
   expect(await stuckEntry(orderId)).toBeUndefined();
 
   // Nothing to retry on an ended saga; unknown and malformed ids.
-  const late = await http<Problem & { sagaState: string }>(service.baseUrl, 'POST', `/ops/sagas/${orderId}/retry`, { reason: 'again' }, { 'X-Operator-Id': 'alice' });
+  const late = await http<Problem & { sagaState: string }>(service.baseUrl, 'POST', `/ops/sagas/${orderId}/retry`, { reason: 'again' }, as.repair('alice'));
   expect(late.status).toBe(409);
   expect(late.body).toMatchObject({ type: 'https://eventticket.dev/problems/saga-state-conflict', sagaState: 'completed' });
   expect(late.body.detail).toMatch(/nothing to retry/);
-  const unknown = await http(service.baseUrl, 'POST', `/ops/sagas/${randomUUID()}/retry`, { reason: 'x' }, { 'X-Operator-Id': 'alice' });
+  const unknown = await http(service.baseUrl, 'POST', `/ops/sagas/${randomUUID()}/retry`, { reason: 'x' }, as.repair('alice'));
   expect(unknown.status).toBe(404);
-  const malformed = await http(service.baseUrl, 'POST', '/ops/sagas/not-a-uuid/retry', { reason: 'x' }, { 'X-Operator-Id': 'alice' });
+  const malformed = await http(service.baseUrl, 'POST', '/ops/sagas/not-a-uuid/retry', { reason: 'x' }, as.repair('alice'));
   expect(malformed.status).toBe(400);
 });
 
 it('the listing refuses unknown query parameters and other methods', async () => {
-  const bad = await http<Problem>(service.baseUrl, 'GET', '/ops/sagas/stuck?state=reserving');
+  const bad = await http<Problem>(service.baseUrl, 'GET', '/ops/sagas/stuck?state=reserving', undefined, as.operator());
   expect(bad.status).toBe(400);
-  const post = await http(service.baseUrl, 'POST', '/ops/sagas/stuck', {});
+  const post = await http(service.baseUrl, 'POST', '/ops/sagas/stuck', {}, as.operator());
   expect(post.status).toBe(405);
   expect(post.headers.get('allow')).toBe('GET');
-  const getRetry = await http(service.baseUrl, 'GET', `/ops/sagas/${randomUUID()}/retry`);
+  const getRetry = await http(service.baseUrl, 'GET', `/ops/sagas/${randomUUID()}/retry`, undefined, as.operator());
   expect(getRetry.status).toBe(405);
   expect(getRetry.headers.get('allow')).toBe('POST');
 });

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { putEventInventory, readNotification, type TicketTypeInput } from '../../src/participants';
 import { toMinorUnits } from '../../src/money/money';
 import { startService, type Core } from '../../src/service';
+import { TEST_AUTH_ENV } from './auth';
 import { createTestAws, TEST_AWS_ENV, type TestAws } from './aws';
 
 export interface TestService {
@@ -37,6 +38,7 @@ export function testConfig(prefix: string, overrides: Record<string, string> = {
     WORKER_CONCURRENCY: '8',
     STALLED_AFTER_MS: '60000',
     SWEEP_INTERVAL_MS: '60000',
+    ...TEST_AUTH_ENV,
     ...overrides,
   });
 }

@@ -1,6 +1,7 @@
 /** /events/:eventId/inventory: an event's ticket types, read through the cache (X-Cache). */
 import { Router, type Request, type Response } from 'express';
 import { InvalidInventoryError, InventoryConflictError } from '../../participants/errors';
+import { requireRole } from '../auth/require-role';
 import { ticketTypesInMinorUnits } from '../amounts';
 import type { CachedInventory } from '../inventory';
 import { ProblemError, type FieldError } from '../problem';
@@ -18,7 +19,7 @@ function eventIdParam(req: Request): string {
 export function inventoryRouter(inventory: CachedInventory): Router {
   const router = Router();
 
-  router.get('/events/:eventId/inventory', async (req: Request, res: Response) => {
+  router.get('/events/:eventId/inventory', requireRole('organizer', 'operator'), async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
     const eventId = eventIdParam(req);
     const read = await inventory.get(eventId);
@@ -27,7 +28,7 @@ export function inventoryRouter(inventory: CachedInventory): Router {
     res.json(read.inventory);
   });
 
-  router.put('/events/:eventId/inventory', async (req: Request, res: Response) => {
+  router.put('/events/:eventId/inventory', requireRole('organizer'), async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
     const eventId = eventIdParam(req);
     const body = validatePut(req.body, 'body');

@@ -1,6 +1,8 @@
 /**
  * /ops: for operators. An overview (open and stuck sagas, queue depths, dead letters), stuck sagas
- * (list, retry, compensate) and the dead-letter queues (look, redrive, delete). Every action names its operator (X-Operator-Id) and its reason; a saga
+ * (list, retry, compensate) and the dead-letter queues (look, redrive, delete). Reading needs the
+ * operator role, acting needs operator-repair. Every action names its operator (the token's
+ * verified sub, never a header) and its reason; a saga
  * action is recorded in the saga's Events rows, a dead-letter action in the log (and on the saga
  * its message is about, when there is one).
  */
@@ -18,6 +20,8 @@ import { summarizeVersionWaits, versionWaitOf, type VersionWaitingSaga } from '.
 import { UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
 import { isKnownMachineVersion, knownMachineVersions } from '../../../machines/order-saga';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
+import { actorOf, principalOf } from '../auth/principal';
+import { requireRole } from '../auth/require-role';
 import { ctxOf } from '../context';
 import { ProblemError } from '../problem';
 import {
@@ -26,7 +30,6 @@ import {
   emptyQuerySchema,
   limitQuerySchema,
   MESSAGE_ID_REGEX,
-  OPERATOR_ID_REGEX,
   operatorReasonSchema,
   optionalReasonSchema,
   redriveSchema,
@@ -50,8 +53,6 @@ export interface OpsRouteDeps extends OpsDeps {
   store: SagaStore;
 }
 
-export const OPERATOR_HEADER = 'X-Operator-Id';
-
 const validateLimit = queryValidator<LimitQuery>(limitQuerySchema);
 const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
 const validateReason = bodyValidator<OperatorReasonBody>(operatorReasonSchema);
@@ -59,20 +60,9 @@ const validateRedrive = bodyValidator<RedriveBody>(redriveSchema);
 const validateOptionalReasonQuery = queryValidator<OptionalReason>(optionalReasonSchema);
 const validateOptionalReasonBody = bodyValidator<OptionalReason>(optionalReasonSchema);
 
-/** The operator behind an action: required, 1-100 printable characters. Returns `operator:<id>`. */
-function operatorOf(req: Request): string {
-  const id = req.get(OPERATOR_HEADER);
-  if (id === undefined || id === '') {
-    throw new ProblemError('invalid-header', `${OPERATOR_HEADER} is required: every operator action is recorded with who did it`, [
-      { field: OPERATOR_HEADER, message: 'is required' },
-    ]);
-  }
-  if (!OPERATOR_ID_REGEX.test(id)) {
-    throw new ProblemError('invalid-header', `${OPERATOR_HEADER} must be 1 to 100 printable ASCII characters`, [
-      { field: OPERATOR_HEADER, message: 'must be 1 to 100 printable ASCII characters, no leading or trailing space' },
-    ]);
-  }
-  return `operator:${id}`;
+/** The operator behind an action: the verified token subject. Returns `operator:<sub>`. */
+function operatorOf(res: Response): string {
+  return actorOf(principalOf(res), 'operator');
 }
 
 function sagaLinks(orderId: string) {
@@ -122,7 +112,7 @@ export function opsRouter(deps: OpsRouteDeps): Router {
   const router = Router();
 
   // One glance for a person or a monitor: anything non-zero under stuck or deadLetters needs someone.
-  router.get('/ops/overview', async (req: Request, res: Response) => {
+  router.get('/ops/overview', requireRole('operator'), async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
     const [scan, queues] = await Promise.all([deps.stuck.scanOpen(), deps.queueDepths()]);
     const listing = deps.stuck.judge(scan, 1);
@@ -140,7 +130,7 @@ export function opsRouter(deps: OpsRouteDeps): Router {
   });
 
   // Which sagas wait on which machine version, and what this build runs.
-  router.get('/ops/sagas/machine-versions', async (req: Request, res: Response) => {
+  router.get('/ops/sagas/machine-versions', requireRole('operator'), async (req: Request, res: Response) => {
     const query = validateLimit(queryOf(req), 'query');
     const scan = await deps.stuck.scanOpen();
     const waiting = versionWaits(scan.sagas);
@@ -155,7 +145,7 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     });
   });
 
-  router.get('/ops/sagas/stuck', async (req: Request, res: Response) => {
+  router.get('/ops/sagas/stuck', requireRole('operator'), async (req: Request, res: Response) => {
     const query = validateLimit(queryOf(req), 'query');
     const listing = await deps.stuck.list(query.limit ?? DEFAULT_STUCK_PAGE_SIZE);
     res.setHeader('Cache-Control', 'no-store');
@@ -168,11 +158,11 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     });
   });
 
-  router.post('/ops/sagas/:orderId/retry', async (req: Request, res: Response) => {
+  router.post('/ops/sagas/:orderId/retry', requireRole('operator-repair'), async (req: Request, res: Response) => {
     const ctx = ctxOf(res);
     validateNoQuery(queryOf(req), 'query');
     const orderId = orderIdParam(req);
-    const by = operatorOf(req);
+    const by = operatorOf(res);
     const { reason } = validateReason(req.body, 'body');
     const operator: OperatorRequest = { by, reason };
     const keyed = await keyedAction(req, deps, 'retry', orderId, by, reason);
@@ -187,11 +177,11 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     res.status(202).json({ ...sagaSummary(saga), resent, links: sagaLinks(orderId) });
   });
 
-  router.post('/ops/sagas/:orderId/compensate', async (req: Request, res: Response) => {
+  router.post('/ops/sagas/:orderId/compensate', requireRole('operator-repair'), async (req: Request, res: Response) => {
     const ctx = ctxOf(res);
     validateNoQuery(queryOf(req), 'query');
     const orderId = orderIdParam(req);
-    const by = operatorOf(req);
+    const by = operatorOf(res);
     const { reason } = validateReason(req.body, 'body');
     const keyed = await keyedAction(req, deps, 'compensate', orderId, by, reason);
     if (keyed.replay) {
@@ -205,29 +195,29 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     res.status(202).json({ ...sagaSummary(saga), compensationRequested: true, links: sagaLinks(orderId) });
   });
 
-  router.get('/ops/dlq', async (req: Request, res: Response) => {
+  router.get('/ops/dlq', requireRole('operator'), async (req: Request, res: Response) => {
     const query = validateLimit(queryOf(req), 'query');
     const messages = await deps.deadLetters.list(query.limit ?? DEFAULT_DLQ_PAGE_SIZE);
     res.setHeader('Cache-Control', 'no-store');
     res.json({ messages });
   });
 
-  router.post('/ops/dlq/redrive', async (req: Request, res: Response) => {
+  router.post('/ops/dlq/redrive', requireRole('operator-repair'), async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
-    const by = operatorOf(req);
+    const by = operatorOf(res);
     const body = validateRedrive(req.body, 'body');
     const result = await deps.deadLetters.redrive(body.ids, { by, reason: body.reason });
     res.json(result);
   });
 
-  router.delete('/ops/dlq/:id', async (req: Request, res: Response, next: NextFunction) => {
+  router.delete('/ops/dlq/:id', requireRole('operator-repair'), async (req: Request, res: Response, next: NextFunction) => {
     if (req.params.id === 'redrive') {
       next(); // a DELETE of the redrive action: 405
       return;
     }
     const query = validateOptionalReasonQuery(queryOf(req), 'query');
     const id = pathParam(req.params.id, 'id', MESSAGE_ID_REGEX, 'an SQS message id');
-    const by = operatorOf(req);
+    const by = operatorOf(res);
     const body = req.body === undefined ? {} : validateOptionalReasonBody(req.body, 'body');
     if (query.reason !== undefined && body.reason !== undefined) {
       throw new ProblemError('validation', 'give the reason once: in the query or in the body', [{ field: 'reason', message: 'given twice' }]);

@@ -7,6 +7,8 @@ import type { WaitingRoom } from '../../admission/waiting-room';
 import type { OrderQueries } from '../../store/order-queries';
 import { queuedView } from './waiting-room';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
+import { actorOf, hasRole, principalOf, type Principal } from '../auth/principal';
+import { mayRead, requireRole } from '../auth/require-role';
 import { ctxOf } from '../context';
 import { canonicalJson, newOrderId, orderIdForIdempotencyKey, sha256Hex } from '../ids';
 import type { CachedInventory, InventoryView } from '../inventory';
@@ -15,6 +17,7 @@ import {
   cancelOrderSchema,
   DEFAULT_PAGE_SIZE,
   emptyQuerySchema,
+  ID_REGEX,
   IDEMPOTENCY_KEY_REGEX,
   listOrdersQuerySchema,
   placeOrderSchema,
@@ -92,8 +95,30 @@ function checkAgainstInventory(body: PlaceOrderBody, inventory: InventoryView | 
   }
 }
 
+/**
+ * The customer an order is placed for: the caller. A body customerId must name the caller
+ * (403 otherwise); a sub that cannot be a customer id is refused (403) rather than rewritten.
+ */
+function customerIdFor(principal: Principal, body: PlaceOrderBody): string {
+  if (body.customerId !== undefined && body.customerId !== principal.sub) {
+    throw new ProblemError('forbidden', 'a customer places orders only for itself: customerId must be your token\'s sub, or absent', [
+      { field: '/customerId', message: 'must equal the token subject' },
+    ]);
+  }
+  if (!ID_REGEX.test(principal.sub)) {
+    throw new ProblemError('forbidden', 'your token subject cannot be used as a customer id (letters, digits and ._:@-, at most 128)');
+  }
+  return principal.sub;
+}
+
+/** A saga the caller may see, or a 404 that reads the same whether it exists or belongs to someone else. */
+export function visibleSaga(principal: Principal, saga: StoredSaga | undefined, orderId: string, what = 'order'): StoredSaga {
+  if (!saga || !mayRead(principal, saga.customerId)) throw new ProblemError('not-found', `${what} ${orderId} does not exist`);
+  return saga;
+}
+
 /** The fingerprint of a placing request: equal for equal orders, whatever the key and item order. */
-function requestHashOf(body: PlaceOrderBody): string {
+function requestHashOf(body: PlaceOrderBody & { customerId: string }): string {
   const items = [...body.items].sort((a, b) => (a.ticketType < b.ticketType ? -1 : a.ticketType > b.ticketType ? 1 : 0));
   return sha256Hex(canonicalJson({ ...body, items }));
 }
@@ -141,10 +166,11 @@ function replay(res: Response, existing: StoredSaga, requestHash: string): void 
 export function ordersRouter(deps: OrdersRouteDeps): Router {
   const router = Router();
 
-  router.post('/orders', async (req: Request, res: Response) => {
+  router.post('/orders', requireRole('customer'), async (req: Request, res: Response) => {
     const ctx = ctxOf(res);
     validateNoQuery(queryOf(req), 'query');
-    const body = validatePlaceOrder(req.body, 'body');
+    const given = validatePlaceOrder(req.body, 'body');
+    const body = { ...given, customerId: customerIdFor(principalOf(res), given) };
     const key = idempotencyKeyOf(req);
     const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
     const requestHash = requestHashOf(body);
@@ -207,33 +233,46 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     res.status(202).location(`/orders/${orderId}`).json(accepted(result.saga));
   });
 
-  router.get('/orders', async (req: Request, res: Response) => {
+  router.get('/orders', requireRole('customer', 'operator'), async (req: Request, res: Response) => {
     const query = validateListQuery(queryOf(req), 'query');
-    const page = await deps.orders.listByCustomer(query.customerId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+    const principal = principalOf(res);
+    let customerId = query.customerId;
+    if (!hasRole(principal, 'operator')) {
+      if (customerId !== undefined && customerId !== principal.sub) {
+        throw new ProblemError('forbidden', "a customer lists only its own orders: customerId must be your token's sub, or absent", [
+          { field: 'customerId', message: 'must equal the token subject' },
+        ]);
+      }
+      customerId = principal.sub;
+    } else if (customerId === undefined) {
+      throw new ProblemError('validation', 'the request query is invalid', [{ field: '/customerId', message: 'is required' }]);
+    }
+    const page = await deps.orders.listByCustomer(customerId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
     res.json({ items: page.items.map(orderSummaryView), nextCursor: page.nextCursor });
   });
 
-  router.get('/orders/:orderId', async (req: Request, res: Response) => {
+  router.get('/orders/:orderId', requireRole('customer', 'operator'), async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
     const orderId = orderIdParam(req);
-    const saga = await deps.store.load(orderId);
-    if (!saga) throw new ProblemError('not-found', `order ${orderId} does not exist`);
+    const saga = visibleSaga(principalOf(res), await deps.store.load(orderId), orderId);
     res.json(orderView(saga));
   });
 
-  router.post('/orders/:orderId/cancel', async (req: Request, res: Response) => {
+  router.post('/orders/:orderId/cancel', requireRole('customer'), async (req: Request, res: Response) => {
     const ctx = ctxOf(res);
     validateNoQuery(queryOf(req), 'query');
     const orderId = orderIdParam(req);
     const body = req.body === undefined ? {} : validateCancel(req.body, 'body');
+    const principal = principalOf(res);
     const current = await deps.store.load(orderId);
-    if (!current && (await deps.waitingRoom?.leave(orderId))) {
+    // Only the customer who placed it cancels it; anyone else is told it does not exist.
+    if (!current && (await deps.waitingRoom?.ownerOf(orderId)) === principal.sub && (await deps.waitingRoom?.leave(orderId))) {
       ctx.log.info('queued order left the waiting room', { orderId });
       res.status(202).json({ orderId, status: 'CANCELLED', cancelRequested: true });
       return;
     }
-    if (!current) throw new ProblemError('not-found', `order ${orderId} does not exist`);
-    const by = `customer:${current.customerId}`;
+    if (!current || current.customerId !== principal.sub) throw new ProblemError('not-found', `order ${orderId} does not exist`);
+    const by = actorOf(principal, 'customer');
     let outcome: Awaited<ReturnType<SagaRuntime['request']>>;
     try {
       outcome = await deps.runtime.request(

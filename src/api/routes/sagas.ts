@@ -2,11 +2,12 @@
 import { Router, type Request, type Response } from 'express';
 import type { OrderQueries } from '../../store/order-queries';
 import type { SagaStore } from '../../store/saga-store';
-import { ProblemError } from '../problem';
+import { principalOf } from '../auth/principal';
+import { requireRole } from '../auth/require-role';
 import { DEFAULT_PAGE_SIZE, emptyQuerySchema, listSagasQuerySchema, type ListSagasQuery } from '../schemas';
 import { queryValidator } from '../validation';
 import { orderSummaryView, sagaView } from '../views';
-import { orderIdParam, queryOf } from './orders';
+import { orderIdParam, queryOf, visibleSaga } from './orders';
 
 export interface SagasRouteDeps {
   store: SagaStore;
@@ -19,7 +20,7 @@ const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
 export function sagasRouter(deps: SagasRouteDeps): Router {
   const router = Router();
 
-  router.get('/sagas', async (req: Request, res: Response) => {
+  router.get('/sagas', requireRole('operator'), async (req: Request, res: Response) => {
     const query = validateListQuery(queryOf(req), 'query');
     const page = await deps.orders.listByStatus(query.status, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
     res.json({
@@ -28,12 +29,11 @@ export function sagasRouter(deps: SagasRouteDeps): Router {
     });
   });
 
-  router.get('/sagas/:orderId', async (req: Request, res: Response) => {
+  router.get('/sagas/:orderId', requireRole('customer', 'operator'), async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
     const orderId = orderIdParam(req);
     // The snapshot first, then the history: the history is never older than the snapshot.
-    const saga = await deps.store.load(orderId);
-    if (!saga) throw new ProblemError('not-found', `no saga for order ${orderId}`);
+    const saga = visibleSaga(principalOf(res), await deps.store.load(orderId), orderId, 'saga for order');
     const history = await deps.store.history(orderId);
     res.json(sagaView(saga, history));
   });

@@ -8,6 +8,8 @@
 import { Router, type Request, type Response } from 'express';
 import type { WaitingRoom, Entry } from '../../admission/waiting-room';
 import type { SagaStore } from '../../store/saga-store';
+import { hasRole, principalOf } from '../auth/principal';
+import { requireRole } from '../auth/require-role';
 import { ProblemError } from '../problem';
 import { emptyQuerySchema, ID_REGEX } from '../schemas';
 import { bodyValidator, pathParam, queryValidator } from '../validation';
@@ -41,9 +43,15 @@ export function queuedView(orderId: string, entry: Extract<Entry, { admitted: fa
 export function waitingRoomRouter(room: WaitingRoom, store: Pick<SagaStore, 'load'>): Router {
   const router = Router();
 
-  router.get('/orders/:orderId/queue', async (req: Request, res: Response) => {
+  router.get('/orders/:orderId/queue', requireRole('customer', 'operator'), async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
     const orderId = orderIdParam(req);
+    // A customer sees only its own order's place; another's reads as unknown (404).
+    const principal = principalOf(res);
+    if (!hasRole(principal, 'operator')) {
+      const owner = (await store.load(orderId))?.customerId ?? (await room.ownerOf(orderId));
+      if (owner !== principal.sub) throw new ProblemError('not-found', `order ${orderId} is neither waiting nor placed`);
+    }
     let standing = await room.standing(orderId);
     // Past the waiting room (its saga ran, maybe ended), or Redis down: the store knows the order.
     if (standing.state === 'unknown' && (await store.load(orderId))) standing = { state: 'admitted' };
@@ -64,7 +72,7 @@ export function waitingRoomRouter(room: WaitingRoom, store: Pick<SagaStore, 'loa
     }
   });
 
-  router.put('/events/:eventId/admission', async (req: Request, res: Response) => {
+  router.put('/events/:eventId/admission', requireRole('organizer', 'operator-repair'), async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
     const eventId = pathParam(req.params.eventId, 'eventId', ID_REGEX, 'an id of letters, digits and ._:@- (at most 128)');
     const body = validateAdmission(req.body, 'body');

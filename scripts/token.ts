@@ -1,0 +1,40 @@
+/**
+ * `npm run token -- --role operator --sub ann [--role operator-repair] [--ttl 3600]`: prints a
+ * token signed with the key the running `npm run dev` generated (.dev/auth-key.json).
+ */
+import { ROLES, type Role } from '../src/api/auth/principal';
+import { loadDevKey, mintToken } from './auth/dev-keys';
+
+function usage(message: string): never {
+  console.error(`${message}\nusage: npm run token -- --role <${ROLES.join('|')}> [--role …] --sub <subject> [--ttl <seconds>]`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const roles: Role[] = [];
+  let sub: string | undefined;
+  let ttl = 12 * 3600;
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i], args[i + 1]];
+    if (value === undefined) usage(`${flag} needs a value`);
+    if (flag === '--role') {
+      for (const role of value.split(',')) {
+        if (!(ROLES as readonly string[]).includes(role)) usage(`unknown role ${role}`);
+        roles.push(role as Role);
+      }
+    } else if (flag === '--sub') sub = value;
+    else if (flag === '--ttl') {
+      ttl = Number(value);
+      if (!Number.isInteger(ttl) || ttl <= 0) usage('--ttl must be a positive number of seconds');
+    } else usage(`unknown option ${flag}`);
+  }
+  if (roles.length === 0) usage('--role is required');
+  if (!sub) usage('--sub is required');
+  console.log(await mintToken(loadDevKey(), { sub, roles, ttlSeconds: ttl }));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+/**
+ * Bearer-token verification with jose: signature (JWKS or one static key, asymmetric algorithms
+ * only, so `alg: none` and HMAC confusion are refused), `iss`, `aud`, `exp`/`nbf` within the
+ * configured clock skew, and a usable `sub`. The roles come from the configured claim.
+ */
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import type { AuthConfig } from '../../config/auth-config';
+import { rolesFrom, type Principal } from './principal';
+
+/** A `sub` we record and log: 1-255 visible ASCII characters (RFC 7519 allows any string; we are stricter). */
+const SUBJECT = /^[\x21-\x7E]{1,255}$/;
+
+/** The token was refused: 401. `reason` goes into WWW-Authenticate's error_description. */
+export class InvalidTokenError extends Error {
+  override name = 'InvalidTokenError';
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** The keys could not be fetched (the provider's JWKS is down or unreadable): 503, not the caller's fault. */
+export class KeysUnavailableError extends Error {
+  override name = 'KeysUnavailableError';
+}
+
+export type TokenVerifier = (token: string) => Promise<Principal>;
+
+/** Builds the verifier for a configuration. The JWKS (if any) is fetched on first use and cached by jose. */
+export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
+  const key: KeyObject | JWTVerifyGetKey =
+    auth.keys.kind === 'jwks'
+      ? createRemoteJWKSet(new URL(auth.keys.url), { timeoutDuration: 3000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 })
+      : auth.keys.key;
+  const options = {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    algorithms: [...auth.algorithms],
+    clockTolerance: auth.clockSkewSeconds,
+    requiredClaims: ['sub', 'exp'],
+  };
+  return async (token: string) => {
+    let payload: JWTPayload;
+    try {
+      // jose's overloads want one key type per call; both branches are the same call.
+      payload = typeof key === 'function' ? (await jwtVerify(token, key, options)).payload : (await jwtVerify(token, key, options)).payload;
+    } catch (error) {
+      throw classify(error);
+    }
+    if (typeof payload.sub !== 'string' || !SUBJECT.test(payload.sub)) throw new InvalidTokenError('sub must be 1-255 visible ASCII characters');
+    return { sub: payload.sub, roles: rolesFrom(claimAt(payload, auth.rolesClaim)) };
+  };
+}
+
+/** The claim by its exact name (`cognito:groups`), else by a dotted path (`realm_access.roles`). */
+export function claimAt(payload: JWTPayload, name: string): unknown {
+  if (Object.prototype.hasOwnProperty.call(payload, name)) return payload[name];
+  let value: unknown = payload;
+  for (const part of name.split('.')) {
+    if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+function classify(error: unknown): Error {
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return new KeysUnavailableError(error.message);
+  if (error instanceof errors.JWTExpired) return new InvalidTokenError('the token has expired');
+  if (error instanceof errors.JWTClaimValidationFailed) return new InvalidTokenError(`the token's ${error.claim} claim is not accepted`);
+  if (error instanceof errors.JOSEAlgNotAllowed) return new InvalidTokenError("the token's algorithm is not accepted");
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWSSignatureVerificationFailed) {
+    return new InvalidTokenError('the token is not signed by a trusted key');
+  }
+  // The JWKS endpoint answered badly: jose says so with a plain JOSEError.
+  if (error instanceof errors.JOSEError && error.constructor === errors.JOSEError && /JSON Web Key Set/.test(error.message)) {
+    return new KeysUnavailableError(error.message);
+  }
+  if (error instanceof errors.JOSEError) return new InvalidTokenError('the token is malformed or unsupported');
+  // Not jose's verdict on the token: fetching the JWKS failed (network, TLS, HTTP status).
+  return new KeysUnavailableError(error instanceof Error ? error.message : String(error));
+}
