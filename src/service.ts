@@ -20,7 +20,7 @@ import { resolveQueueUrls, type QueueUrls } from './messaging/queues';
 import type { Logger } from './observability/logger';
 import { DeadLetterOps } from './ops/dead-letter-ops';
 import { readQueueDepths } from './ops/queue-depths';
-import { StuckSagas, stuckRules } from './ops/stuck-sagas';
+import { StuckSagas } from './ops/stuck-sagas';
 import {
   handleParticipantCommand,
   PermanentCommandError,
@@ -143,7 +143,7 @@ export async function startService(config: Config, logger: Logger, options: { sw
       logger,
       config,
       ops: {
-        stuck: new StuckSagas({ store: core.store, orders, rules: stuckRules(config.stuckAfterMs) }),
+        stuck: new StuckSagas({ store: core.store, orders, stuckAfterMs: config.stuckAfterMs }),
         deadLetters: new DeadLetterOps({ sqs: core.clients.sqs, queues: core.queues, logger, store: core.store }),
         queueDepths: () => readQueueDepths(core.clients.sqs, core.queues),
       },

@@ -3,3 +3,4 @@ export * from './status';
 export * from './machine';
 export * from './decide';
 export * from './schemas';
+export * from './stuck';

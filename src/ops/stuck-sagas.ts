@@ -1,12 +1,8 @@
 /**
  * Stuck sagas, and what an operator can do about one.
  *
- * A saga is stuck when it has not moved (left its state) within the threshold of that state:
- * the table below, one rule per state. Working states get `stuckAfterMs` (config STUCK_AFTER_MS,
- * default 30 s) from the moment they were entered (`stateEnteredAt`); awaitingPayment
- * legitimately waits while the hold is live, so it is stuck only once `stuckAfterMs` has passed
- * after the hold expired (the timer, or the sweeper, should have moved it by then); final
- * states are never stuck.
+ * A saga is stuck by the one definition beside the machine (machines/order-saga/stuck.ts: a rule
+ * per state, judged by assessStuck) under `stuckAfterMs` (config STUCK_AFTER_MS, default 30 s).
  *
  * The listing reads the StatusIndex (which may lag) for the open statuses and re-reads every
  * candidate from the base table before judging it.
@@ -17,81 +13,12 @@
  * refused with the reason.
  */
 import { randomUUID } from 'node:crypto';
-import { OPEN_ORDER_STATUSES, type OrderSagaState, type OrderStatus, type SagaCommandKind } from '../../machines/order-saga';
+import { assessStuck, OPEN_ORDER_STATUSES, type OrderSagaState, type StuckVerdict, type OrderStatus, type SagaCommandKind } from '../../machines/order-saga';
 import { UnknownSagaError, type SagaRuntime } from '../runtime/saga-runtime';
 import type { OrderQueries } from '../store/order-queries';
 import { VersionConflictError, type SagaStore, type StepRecord, type StoredSaga } from '../store/saga-store';
 
-export type StuckRule =
-  /** Stuck once `afterMs` has passed since the state was entered. */
-  | { kind: 'in-state'; afterMs: number }
-  /** Stuck once `graceMs` has passed since the hold (context.reservation.expiresAt) expired. */
-  | { kind: 'after-hold'; graceMs: number }
-  | { kind: 'never' };
-
-export type StuckRules = Record<OrderSagaState, StuckRule>;
-
-export const DEFAULT_STUCK_AFTER_MS = 30_000;
-
-/** The thresholds, one per state: the only place they are decided. */
-export function stuckRules(stuckAfterMs: number = DEFAULT_STUCK_AFTER_MS): StuckRules {
-  const inState: StuckRule = { kind: 'in-state', afterMs: stuckAfterMs };
-  const never: StuckRule = { kind: 'never' };
-  return {
-    reserving: inState,
-    awaitingPayment: { kind: 'after-hold', graceMs: stuckAfterMs },
-    confirming: inState,
-    notifying: inState,
-    releasingSeats: inState,
-    settlingPayment: inState,
-    refunding: inState,
-    completed: never,
-    cancelled: never,
-    failed: never,
-  };
-}
-
-/** What the verdict needs of a saga. */
-export type StuckCandidate = Pick<StoredSaga, 'sagaState' | 'stateEnteredAt' | 'updatedAt' | 'saga'>;
-
-export interface StuckVerdict {
-  /** When the saga's threshold ran out. */
-  stuckSince: string;
-  /** How long ago that was. */
-  stuckForMs: number;
-  /** How long the saga has been in its state. */
-  inStateForMs: number;
-  reason: string;
-}
-
-const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
-
-/** Pure: whether `saga` is stuck at `now` under `rules`, and why. */
-export function assessStuck(saga: StuckCandidate, now: Date, rules: StuckRules): StuckVerdict | null {
-  const rule = rules[saga.sagaState];
-  if (!rule || rule.kind === 'never') return null;
-  const enteredAt = Date.parse(saga.stateEnteredAt ?? saga.updatedAt);
-  if (Number.isNaN(enteredAt)) return null;
-  const nowMs = now.getTime();
-  const waitingOn = saga.saga.outbox.map((c) => c.kind);
-  const waiting = waitingOn.length > 0 ? `; waiting on ${waitingOn.join(', ')}` : '';
-  const expiresAt = rule.kind === 'after-hold' ? saga.saga.context.reservation?.expiresAt : undefined;
-  const holdEnds = expiresAt === undefined ? Number.NaN : Date.parse(expiresAt);
-
-  let deadline: number;
-  let reason: string;
-  if (rule.kind === 'after-hold' && !Number.isNaN(holdEnds)) {
-    deadline = holdEnds + rule.graceMs;
-    reason = `still in ${saga.sagaState} ${seconds(nowMs - holdEnds)} after its hold expired at ${expiresAt} (grace ${seconds(rule.graceMs)})${waiting}`;
-  } else {
-    // A hold rule without a known hold falls back to the time in state.
-    const afterMs = rule.kind === 'in-state' ? rule.afterMs : rule.graceMs;
-    deadline = enteredAt + afterMs;
-    reason = `no progress in ${saga.sagaState} for ${seconds(nowMs - enteredAt)} (threshold ${seconds(afterMs)})${waiting}`;
-  }
-  if (nowMs <= deadline) return null;
-  return { stuckSince: new Date(deadline).toISOString(), stuckForMs: nowMs - deadline, inStateForMs: nowMs - enteredAt, reason };
-}
+export { assessStuck, DEFAULT_STUCK_AFTER_MS, type StuckCandidate, type StuckVerdict } from '../../machines/order-saga';
 
 export interface StuckSaga {
   orderId: string;
@@ -125,7 +52,8 @@ export interface StuckListing {
 export interface StuckSagasDeps {
   store: SagaStore;
   orders: OrderQueries;
-  rules: StuckRules;
+  /** The stuck threshold (ms), STUCK_AFTER_MS. */
+  stuckAfterMs: number;
   now?: () => Date;
   /** Most open sagas one listing reads (default 5000). */
   maxScanned?: number;
@@ -167,7 +95,7 @@ export class StuckSagas {
       const sagas = await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map((id) => this.deps.store.load(id)));
       for (const saga of sagas) {
         if (!saga) continue;
-        const verdict = assessStuck(saga, now, this.deps.rules);
+        const verdict = assessStuck(saga, now, this.deps.stuckAfterMs);
         if (verdict) stuck.push(stuckView(saga, verdict));
       }
     }
