@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { assessStuck, OPEN_ORDER_STATUSES, type OrderSagaState, type StuckVerdict, type OrderStatus, type SagaCommandKind } from '../../machines/order-saga';
-import { UnknownSagaError, type SagaRuntime } from '../runtime/saga-runtime';
+import { StaleSagaVersionError, UnknownSagaError, type SagaRuntime } from '../runtime/saga-runtime';
 import type { OrderQueries } from '../store/order-queries';
 import { VersionConflictError, type SagaStore, type StepRecord, type StoredSaga } from '../store/saga-store';
 
@@ -127,6 +127,11 @@ function stuckView(saga: StoredSaga, verdict: StuckVerdict): StuckSaga {
 export interface OperatorRequest {
   by: string;
   reason: string;
+  /**
+   * The saga version the operator was shown (If-Match). When set, the action is done only at that
+   * version, conditional in the store; a saga that moved on raises StaleSagaVersionError.
+   */
+  expectedVersion?: number;
 }
 
 /** The action is not possible in the saga's current state; `detail` says why and what to do. */
@@ -154,16 +159,23 @@ export async function recordOperatorAction(
   orderId: string,
   step: (saga: StoredSaga) => StepRecord | null,
   now: () => Date = () => new Date(),
+  expectedVersion?: number,
 ): Promise<{ saga: StoredSaga; recorded: boolean } | undefined> {
   for (let attempt = 1; attempt <= MAX_CONFLICT_RETRIES; attempt++) {
     const current = await store.load(orderId);
     if (!current) return undefined;
+    if (expectedVersion !== undefined && current.sagaVersion !== expectedVersion) {
+      throw new StaleSagaVersionError(orderId, expectedVersion, current.sagaVersion);
+    }
     const record = step(current);
     if (!record) return { saga: current, recorded: false };
     try {
       return { saga: await store.recordAction(current, record, now().toISOString()), recorded: true };
     } catch (error) {
-      if (error instanceof VersionConflictError) continue;
+      if (error instanceof VersionConflictError) {
+        if (expectedVersion !== undefined) throw new StaleSagaVersionError(orderId, expectedVersion, expectedVersion + 1);
+        continue;
+      }
       throw error;
     }
   }
@@ -206,6 +218,7 @@ export async function retrySaga(
       };
     },
     deps.now,
+    operator.expectedVersion,
   );
   if (!result) throw new UnknownSagaError(`no saga for order ${orderId}`);
   const resent = await deps.runtime.resend(result.saga);
@@ -248,6 +261,9 @@ export function compensationRefusal(saga: Pick<StoredSaga, 'orderId' | 'sagaStat
 export async function compensateSaga(deps: SagaActionDeps, orderId: string, operator: OperatorRequest): Promise<StoredSaga> {
   const current = await deps.store.load(orderId);
   if (!current) throw new UnknownSagaError(`no saga for order ${orderId}`);
+  if (operator.expectedVersion !== undefined && current.sagaVersion !== operator.expectedVersion) {
+    throw new StaleSagaVersionError(orderId, operator.expectedVersion, current.sagaVersion);
+  }
   const refusal = compensationRefusal(current);
   if (refusal) throw new OperatorActionRefusedError(orderId, current.sagaState, current.status, refusal);
   const result = await deps.runtime.request(
@@ -255,6 +271,7 @@ export async function compensateSaga(deps: SagaActionDeps, orderId: string, oper
     `operator:${randomUUID()}`,
     { type: 'OPERATOR_COMPENSATE', by: operator.by, reason: operator.reason },
     operator.by,
+    operator.expectedVersion,
   );
   if (!result.accepted) {
     // The saga moved between the read and the request.

@@ -37,6 +37,21 @@ export class IdempotencyKeyReusedError extends Error {
   override name = 'IdempotencyKeyReusedError';
 }
 
+/**
+ * The saga is no longer at the version the caller was shown (an operator's If-Match): nothing was
+ * done. `current` is the version found.
+ */
+export class StaleSagaVersionError extends Error {
+  override name = 'StaleSagaVersionError';
+  constructor(
+    readonly orderId: string,
+    readonly expected: number,
+    readonly current: number,
+  ) {
+    super(`saga ${orderId} is at version ${current}, not ${expected}: it moved on since it was shown`);
+  }
+}
+
 export class UnknownSagaError extends PoisonMessageError {
   override name = 'UnknownSagaError';
 }
@@ -121,8 +136,10 @@ export class SagaRuntime {
     eventId: string,
     event: OrderSagaEvent,
     actor: string,
+    /** Apply only at this version, atomically (the commit is conditional on it); else StaleSagaVersionError. */
+    expectedVersion?: number,
   ): Promise<{ accepted: boolean; saga: StoredSaga }> {
-    const result = await this.apply(orderId, eventId, event, actor, true);
+    const result = await this.apply(orderId, eventId, event, actor, true, expectedVersion);
     return { accepted: result.outcome !== 'ignored', saga: result.saga };
   }
 
@@ -138,11 +155,15 @@ export class SagaRuntime {
     event: OrderSagaEvent,
     actor: string | undefined,
     onlyIfAccepted: boolean,
+    expectedVersion?: number,
   ): Promise<{ outcome: DeliveryOutcome; saga: StoredSaga }> {
     const { store, dispatcher, logger } = this.deps;
     for (let attempt = 1; attempt <= MAX_CONFLICT_RETRIES; attempt++) {
       const stored = await store.load(orderId);
       if (!stored) throw new UnknownSagaError(`no saga for order ${orderId}`);
+      if (expectedVersion !== undefined && stored.sagaVersion !== expectedVersion) {
+        throw new StaleSagaVersionError(orderId, expectedVersion, stored.sagaVersion);
+      }
       const log = { orderId, eventId, event: event.type, correlationId: stored.correlationId };
 
       if (stored.appliedEventIds.includes(eventId)) {
@@ -165,7 +186,11 @@ export class SagaRuntime {
           this.now().toISOString(),
         );
       } catch (error) {
-        if (error instanceof VersionConflictError) continue; // someone else applied first: reload
+        if (error instanceof VersionConflictError) {
+          // Someone else applied first: reload, unless the caller acts only on what it was shown.
+          if (expectedVersion !== undefined) throw new StaleSagaVersionError(orderId, expectedVersion, expectedVersion + 1);
+          continue;
+        }
         throw error;
       }
       logger.info('saga step', { ...log, from: stored.sagaState, to: saved.sagaState, version: saved.sagaVersion });

@@ -1,6 +1,7 @@
 /**
  * /ops: for operators. An overview (open and stuck sagas, queue depths, dead letters), stuck sagas
- * (list, retry, compensate) and the dead-letter queues (look, redrive, delete). Every action names its operator (X-Operator-Id) and its reason; a saga
+ * (list, retry, compensate) and the dead-letter queues (look, redrive, delete). Every action names its operator (operatorOf) and its reason;
+ * a saga action sent with If-Match: "<version>" is done only at that version (else 412, nothing done); a saga
  * action is recorded in the saga's Events rows, a dead-letter action in the log (and on the saga
  * its message is about, when there is one).
  */
@@ -14,7 +15,8 @@ import {
   type OperatorRequest,
   type StuckSagas,
 } from '../../ops/stuck-sagas';
-import { UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
+import { StaleSagaVersionError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
+import { expectedVersionOf, operatorOf } from '../operator';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { ctxOf } from '../context';
 import { ProblemError } from '../problem';
@@ -24,7 +26,6 @@ import {
   emptyQuerySchema,
   limitQuerySchema,
   MESSAGE_ID_REGEX,
-  OPERATOR_ID_REGEX,
   operatorReasonSchema,
   optionalReasonSchema,
   redriveSchema,
@@ -47,7 +48,7 @@ export interface OpsRouteDeps extends OpsDeps {
   store: SagaStore;
 }
 
-export const OPERATOR_HEADER = 'X-Operator-Id';
+export { OPERATOR_HEADER } from '../operator';
 
 const validateLimit = queryValidator<LimitQuery>(limitQuerySchema);
 const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
@@ -55,22 +56,6 @@ const validateReason = bodyValidator<OperatorReasonBody>(operatorReasonSchema);
 const validateRedrive = bodyValidator<RedriveBody>(redriveSchema);
 const validateOptionalReasonQuery = queryValidator<OptionalReason>(optionalReasonSchema);
 const validateOptionalReasonBody = bodyValidator<OptionalReason>(optionalReasonSchema);
-
-/** The operator behind an action: required, 1-100 printable characters. Returns `operator:<id>`. */
-function operatorOf(req: Request): string {
-  const id = req.get(OPERATOR_HEADER);
-  if (id === undefined || id === '') {
-    throw new ProblemError('invalid-header', `${OPERATOR_HEADER} is required: every operator action is recorded with who did it`, [
-      { field: OPERATOR_HEADER, message: 'is required' },
-    ]);
-  }
-  if (!OPERATOR_ID_REGEX.test(id)) {
-    throw new ProblemError('invalid-header', `${OPERATOR_HEADER} must be 1 to 100 printable ASCII characters`, [
-      { field: OPERATOR_HEADER, message: 'must be 1 to 100 printable ASCII characters, no leading or trailing space' },
-    ]);
-  }
-  return `operator:${id}`;
-}
 
 function sagaLinks(orderId: string) {
   return { saga: `/sagas/${orderId}`, order: `/orders/${orderId}` };
@@ -86,6 +71,13 @@ async function sagaAction<T>(orderId: string, action: () => Promise<T>): Promise
     return await action();
   } catch (error) {
     if (error instanceof UnknownSagaError) throw new ProblemError('not-found', `no saga for order ${orderId}`);
+    if (error instanceof StaleSagaVersionError) {
+      throw new ProblemError('precondition-failed', `${error.message}; nothing was done. Reload the saga and decide again`, undefined, {
+        orderId,
+        expectedVersion: error.expected,
+        currentVersion: error.current,
+      });
+    }
     if (error instanceof OperatorActionRefusedError) {
       throw new ProblemError('saga-state-conflict', error.detail, undefined, { orderId, sagaState: error.state, orderStatus: error.status });
     }
@@ -129,7 +121,7 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     const orderId = orderIdParam(req);
     const by = operatorOf(req);
     const { reason } = validateReason(req.body, 'body');
-    const operator: OperatorRequest = { by, reason };
+    const operator: OperatorRequest = { by, reason, expectedVersion: expectedVersionOf(req) };
     const { saga, resent } = await sagaAction(orderId, () => retrySaga(deps, orderId, operator));
     ctx.log.info('operator retried a saga', { orderId, operator: by, reason, state: saga.sagaState, resent, sagaCorrelationId: saga.correlationId });
     res.status(202).json({ ...sagaSummary(saga), resent, links: sagaLinks(orderId) });
@@ -141,7 +133,7 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     const orderId = orderIdParam(req);
     const by = operatorOf(req);
     const { reason } = validateReason(req.body, 'body');
-    const saga = await sagaAction(orderId, () => compensateSaga(deps, orderId, { by, reason }));
+    const saga = await sagaAction(orderId, () => compensateSaga(deps, orderId, { by, reason, expectedVersion: expectedVersionOf(req) }));
     ctx.log.info('operator compensated a saga', { orderId, operator: by, reason, state: saga.sagaState, sagaCorrelationId: saga.correlationId });
     res.status(202).json({ ...sagaSummary(saga), compensationRequested: true, links: sagaLinks(orderId) });
   });

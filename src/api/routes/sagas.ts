@@ -2,6 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { OrderQueries } from '../../store/order-queries';
 import type { SagaStore } from '../../store/saga-store';
+import { sagaEtag } from '../operator';
 import { ProblemError } from '../problem';
 import { DEFAULT_PAGE_SIZE, emptyQuerySchema, listSagasQuerySchema, type ListSagasQuery } from '../schemas';
 import { queryValidator } from '../validation';
@@ -32,6 +33,7 @@ export function sagasRouter(deps: SagasRouteDeps): Router {
     const saga = await deps.store.load(orderId);
     if (!saga) throw new ProblemError('not-found', `no saga for order ${orderId}`);
     const history = await deps.store.history(orderId);
+    res.setHeader('ETag', sagaEtag(saga.sagaVersion));
     res.json(sagaView(saga, history));
   });
 
