@@ -21,6 +21,8 @@ import type { Logger } from './observability/logger';
 import { DeadLetterOps } from './ops/dead-letter-ops';
 import { readQueueDepths } from './ops/queue-depths';
 import { StuckSagas } from './ops/stuck-sagas';
+import { consoleDepsFrom } from './console/wiring';
+import { attachInspectorFeed } from './observability/inspector-feed';
 import {
   handleParticipantCommand,
   PermanentCommandError,
@@ -133,6 +135,9 @@ export async function startService(config: Config, logger: Logger, options: { sw
 
   if (config.mode !== 'worker') {
     const orders = new OrderQueries(core.clients.doc, core.names.tables);
+    const stuck = new StuckSagas({ store: core.store, orders, stuckAfterMs: config.stuckAfterMs });
+    const deadLetters = new DeadLetterOps({ sqs: core.clients.sqs, queues: core.queues, logger, store: core.store });
+    const queueDepths = () => readQueueDepths(core.clients.sqs, core.queues);
     const app = createApp({
       runtime: core.runtime,
       store: core.store,
@@ -142,15 +147,14 @@ export async function startService(config: Config, logger: Logger, options: { sw
       health: createHealthCheck(core.clients, redis, core.names),
       logger,
       config,
-      ops: {
-        stuck: new StuckSagas({ store: core.store, orders, stuckAfterMs: config.stuckAfterMs }),
-        deadLetters: new DeadLetterOps({ sqs: core.clients.sqs, queues: core.queues, logger, store: core.store }),
-        queueDepths: () => readQueueDepths(core.clients.sqs, core.queues),
-      },
+      ops: { stuck, deadLetters, queueDepths },
+      console: consoleDepsFrom(core, config, { stuck, deadLetters, queueDepths }),
     });
     const listening = app.listen(config.port);
     server = listening;
     await new Promise<void>((resolve, reject) => listening.once('listening', resolve).once('error', reject));
+    const feed = attachInspectorFeed(listening, { store: core.store, logger });
+    stops.push(() => feed.close());
     stops.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));
     logger.info('API listening', { port: (listening.address() as AddressInfo).port });
   }

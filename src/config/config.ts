@@ -41,6 +41,10 @@ export interface Config {
   mode: 'all' | 'api' | 'worker';
   /** Fault injection (tests, chaos): the share of sent messages SQS will deliver twice. 0 in production. */
   faultDuplicateRate: number;
+  /** How often a live saga stream polls the saga's version (ms, 100..60000). */
+  streamPollMs: number;
+  /** INSPECTOR_RELAY=on: serve the page that relays the inspector feed to Stately's hosted inspector. */
+  inspectorRelay: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -68,6 +72,8 @@ const schema = {
     MAX_BODY_BYTES: { type: 'string', pattern: '^[0-9]+$' },
     SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
     FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
+    STREAM_POLL_MS: { type: 'string', pattern: '^([1-9][0-9]{2,3}|[1-5][0-9]{4}|60000)$' },
+    INSPECTOR_RELAY: { enum: ['on', 'off'] },
   },
 } as const;
 
@@ -100,5 +106,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024),
     mode: (env.SERVICE_MODE as Config['mode'] | undefined) ?? 'all',
     faultDuplicateRate: env.FAULT_DUPLICATE_RATE === undefined ? 0 : Number(env.FAULT_DUPLICATE_RATE),
+    streamPollMs: int('STREAM_POLL_MS', 1000),
+    inspectorRelay: env.INSPECTOR_RELAY === 'on',
   };
 }

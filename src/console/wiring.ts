@@ -1,0 +1,20 @@
+/** Builds the console's deps from the core (kept out of service.ts so the wiring is one call). */
+import type { Config } from '../config/config';
+import type { Core } from '../service';
+import type { ConsoleDeps } from './deps';
+
+export function consoleDepsFrom(
+  core: Core,
+  config: Pick<Config, 'stuckAfterMs' | 'streamPollMs' | 'inspectorRelay'>,
+  ops: Pick<ConsoleDeps, 'stuck' | 'deadLetters' | 'queueDepths'>,
+): ConsoleDeps & { inspectorRelay: boolean } {
+  return {
+    doc: core.clients.doc,
+    tables: core.names.tables,
+    store: core.store,
+    ...ops,
+    stuckAfterMs: config.stuckAfterMs,
+    streamPollMs: config.streamPollMs,
+    inspectorRelay: config.inspectorRelay,
+  };
+}
