@@ -28,6 +28,7 @@ import type { ConsoleDeps } from '../console/deps';
 import { CONSOLE_ROUTES } from './console-routes';
 import { consoleRouter } from './routes/console';
 import { streamRouter } from './routes/stream';
+import { openApiRouter } from './routes/openapi';
 
 export interface AppDeps {
   runtime: SagaRuntime;
@@ -61,6 +62,7 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/machines\/order-saga\/?$/, allow: 'GET' },
   { pattern: /^\/events\/[^/]+\/inventory\/?$/, allow: 'GET, PUT' },
   { pattern: /^\/actuator\/health\/?$/, allow: 'GET' },
+  { pattern: /^\/(openapi\.json|docs)\/?$/, allow: 'GET' },
 ];
 
 const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
@@ -86,6 +88,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory }));
   if (deps.console) app.use(streamRouter(deps.console), consoleRouter(deps.console, { inspectorRelay: deps.console.inspectorRelay }));
   app.use(sagasRouter({ store: deps.store, orders: deps.orders }));
+  app.use(openApiRouter());
   app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition));
   app.use(inventoryRouter(inventory));
   app.use(healthRouter(deps.health));
