@@ -174,5 +174,9 @@ it('the overview and the machine page render from the machine (screenshots when 
   expect(await page.locator('#machine-version').textContent()).toBe('1');
   expect(await page.locator('#machine-table').textContent()).toContain('ChargePayment, ScheduleHoldExpiry');
   await shot(page, 'machine');
+  // Swagger UI, from swagger-ui-dist served here, renders the document.
+  await page.goto(`${service.baseUrl}/docs`);
+  await page.waitForSelector('.swagger-ui .opblock', { timeout: 20000 });
+  expect(await page.locator('.swagger-ui .opblock').count()).toBeGreaterThan(20);
   await page.close();
 });

@@ -53,8 +53,8 @@
    * Server-Sent Events over fetch, so the request carries the Authorization header (EventSource
    * cannot). Reconnects with Last-Event-ID: the server replays what was missed, once.
    */
-  function stream(url, onEvent, onState) {
-    var lastId = null;
+  function stream(url, onEvent, onState, fromId) {
+    var lastId = fromId === undefined ? null : fromId;
     var stopped = false;
     function connect() {
       if (stopped) return;
@@ -110,6 +110,8 @@
       if (!toggle.checked || typing()) { pending = true; return; }
       pending = false;
       fetch(location.pathname + '?fragment=live', { headers: authHeaders() }).then(function (res) { return res.text(); }).then(function (html) {
+        // The operator may have started typing meanwhile: keep the form (and the version it was shown).
+        if (!toggle.checked || typing()) { pending = true; return; }
         var live = document.getElementById('live');
         var holder = document.createElement('div');
         holder.innerHTML = html;
@@ -126,7 +128,7 @@
     }, function (on) {
       status.className = on ? 'live on' : 'live';
       status.textContent = on ? 'live' : 'reconnecting';
-    });
+    }, document.getElementById('live').getAttribute('data-version'));
     root.addEventListener('submit', function (e) {
       var form = e.target;
       var action = form.getAttribute('data-action');
