@@ -21,6 +21,7 @@ import type { Logger } from './observability/logger';
 import { DeadLetterOps } from './ops/dead-letter-ops';
 import { readQueueDepths } from './ops/queue-depths';
 import { StuckSagas } from './ops/stuck-sagas';
+import { OrderNumbers } from './store/order-numbers';
 import { consoleDepsFrom } from './console/wiring';
 import { attachInspectorFeed } from './observability/inspector-feed';
 import {
@@ -60,7 +61,8 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   const queues = await resolveQueueUrls(clients.sqs, names);
   const store = new SagaStore(clients.doc, names.tables);
   const dispatcher = new Dispatcher(clients.sqs, queues);
-  const runtime = new SagaRuntime({ store, dispatcher, logger, holdSeconds: config.holdSeconds });
+  const orderNumbers = new OrderNumbers(clients.doc, names.tables.orderNumbers);
+  const runtime = new SagaRuntime({ store, dispatcher, logger, holdSeconds: config.holdSeconds, orderNumbers });
   const participantDeps: ParticipantDeps = {
     doc: clients.doc,
     tables: names.tables,

@@ -12,10 +12,12 @@ export interface OrderLinks {
 export type OrderView = Pick<
   OrderRecord,
   'orderId' | 'customerId' | 'eventId' | 'items' | 'status' | 'totalAmount' | 'currency' | 'createdAt' | 'updatedAt'
-> & { sagaState: OrderSagaState; links: OrderLinks };
+> & { orderNumber: string | null; eventName: string | null; sagaState: OrderSagaState; links: OrderLinks };
 
 export interface SagaView {
   orderId: string;
+  orderNumber: string | null;
+  eventName: string | null;
   state: OrderSagaState;
   status: OrderStatus;
   version: number;
@@ -37,6 +39,8 @@ export function orderLinks(orderId: string): OrderLinks {
 export function orderView(saga: StoredSaga): OrderView {
   return {
     orderId: saga.orderId,
+    orderNumber: saga.orderNumber ?? null,
+    eventName: saga.eventName ?? null,
     customerId: saga.customerId,
     eventId: saga.eventId,
     items: saga.items,
@@ -53,6 +57,8 @@ export function orderView(saga: StoredSaga): OrderView {
 export function sagaView(saga: StoredSaga, history: SagaHistoryEntry[]): SagaView {
   return {
     orderId: saga.orderId,
+    orderNumber: saga.orderNumber ?? null,
+    eventName: saga.eventName ?? null,
     state: saga.sagaState,
     status: saga.status,
     version: saga.sagaVersion,

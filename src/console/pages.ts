@@ -65,8 +65,8 @@ export function sagaListPage(filter: SagaListFilter & { ageLabel?: string }, row
     ['order', 'number', 'event', 'customer', 'state', 'status', 'version', 'created', 'last step', ''],
     rows.map(({ saga, stuck }) => [
       sagaLink(saga.orderId),
-      esc((saga as StoredSaga & { orderNumber?: string }).orderNumber ?? ''),
-      `${esc((saga as StoredSaga & { eventName?: string }).eventName ?? '')} <span class="muted">${esc(saga.eventId)}</span>`,
+      esc(saga.orderNumber ?? ''),
+      `${esc(saga.eventName ?? '')} <span class="muted">${esc(saga.eventId)}</span>`,
       esc(saga.customerId),
       stateBadge(saga.sagaState, saga.status === 'COMPLETED' || saga.status === 'CANCELLED' || saga.status === 'FAILED'),
       esc(saga.status),
@@ -174,8 +174,8 @@ export function sagaLiveFragment(d: SagaDetailData): string {
   const stuckLine = d.stuck ? `<p class="flash error" id="stuck">Stuck: ${esc(d.stuck.reason)}</p>` : '';
   const actionForm = (action: string, label: string, cls = '') =>
     `<form data-action="${action}" data-order="${esc(saga.orderId)}" data-version="${saga.sagaVersion}"><input name="reason" required maxlength="500" placeholder="reason (recorded)"><button class="${cls}" type="submit">${esc(label)}</button></form>`;
-  const orderNumber = (saga as StoredSaga & { orderNumber?: string }).orderNumber;
-  const eventName = (saga as StoredSaga & { eventName?: string }).eventName;
+  const orderNumber = saga.orderNumber;
+  const eventName = saga.eventName;
   return `<div id="live" data-version="${saga.sagaVersion}" data-state="${esc(state)}" data-current-dom="${esc(domId('state', state))}">
 ${stuckLine}
 <div class="cards">
@@ -202,7 +202,7 @@ ${actionForm('compensate', 'Compensate: cancel and undo', 'danger')}
 }
 
 export function sagaDetailPage(d: SagaDetailData): string {
-  const orderNumber = (d.saga as StoredSaga & { orderNumber?: string }).orderNumber;
+  const orderNumber = d.saga.orderNumber;
   return page(
     `Saga ${orderNumber ?? d.saga.orderId}`,
     '/console/sagas',

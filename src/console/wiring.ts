@@ -1,6 +1,7 @@
 /** Builds the console's deps from the core (kept out of service.ts so the wiring is one call). */
 import type { Config } from '../config/config';
 import type { Core } from '../service';
+import { OrderNumbers } from '../store/order-numbers';
 import type { ConsoleDeps } from './deps';
 
 export function consoleDepsFrom(
@@ -16,5 +17,6 @@ export function consoleDepsFrom(
     stuckAfterMs: config.stuckAfterMs,
     streamPollMs: config.streamPollMs,
     inspectorRelay: config.inspectorRelay,
+    findByOrderNumber: (orderNumber) => new OrderNumbers(core.clients.doc, core.names.tables.orderNumbers).find(orderNumber),
   };
 }

@@ -18,6 +18,7 @@ import {
 import { PoisonMessageError } from '../messaging/errors';
 import type { Logger } from '../observability/logger';
 import { eventPayload, OrderExistsError, VersionConflictError, type SagaStore, type StoredSaga } from '../store/saga-store';
+import type { OrderNumbers } from '../store/order-numbers';
 import { crashPoint } from './crash-points';
 import type { Dispatcher } from './dispatcher';
 
@@ -29,6 +30,8 @@ export interface PlaceOrder {
   paymentToken: string;
   correlationId: string;
   requestHash: string;
+  /** The event's name, kept on the order. */
+  eventName?: string;
 }
 
 export type DeliveryOutcome = 'applied' | 'duplicate' | 'ignored';
@@ -61,6 +64,8 @@ export interface SagaRuntimeDeps {
   dispatcher: Dispatcher;
   logger: Logger;
   holdSeconds: number;
+  /** Gives each new order its number (ET-2026-000123); absent, orders have none. */
+  orderNumbers?: OrderNumbers;
   now?: () => Date;
 }
 
@@ -87,7 +92,10 @@ export class SagaRuntime {
       paymentToken: order.paymentToken,
       holdSeconds,
     });
-    const now = this.now().toISOString();
+    const nowDate = this.now();
+    const now = nowDate.toISOString();
+    // A number is spent even when the order turns out to exist (a replay): numbers may have gaps.
+    const orderNumber = this.deps.orderNumbers ? await this.deps.orderNumbers.allocate(nowDate) : undefined;
     try {
       const saga = await store.create(
         {
@@ -102,10 +110,13 @@ export class SagaRuntime {
           updatedAt: now,
           correlationId: order.correlationId,
           requestHash: order.requestHash,
+          ...(orderNumber ? { orderNumber } : {}),
+          ...(order.eventName ? { eventName: order.eventName } : {}),
         },
         decision.saga,
         { eventId: `${order.orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: { customerId: order.customerId, eventId: order.eventId, items: order.items } },
         now,
+        orderNumber && this.deps.orderNumbers ? [this.deps.orderNumbers.claim(orderNumber, order.orderId)] : [],
       );
       logger.info('order placed', { orderId: order.orderId, correlationId: order.correlationId });
       await dispatcher.sendCommands(decision.commands, order.correlationId);

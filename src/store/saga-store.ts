@@ -7,7 +7,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaEvent, OrderStatus, PersistedSaga } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
-import { ConditionFailedError, transactWrite } from './transactions';
+import { ConditionFailedError, transactWrite, type TransactItems } from './transactions';
 
 /** How many applied event ids a saga remembers to recognise a redelivery. */
 const REMEMBERED_EVENT_IDS = 25;
@@ -25,6 +25,10 @@ export interface OrderRecord {
   correlationId: string;
   /** Hash of the creating request, to answer an Idempotency-Key replay (or refuse a reuse). */
   requestHash: string;
+  /** Human-readable, unique (src/store/order-numbers.ts); absent on orders placed before it existed. */
+  orderNumber?: string;
+  /** The event's name when the order was placed. */
+  eventName?: string;
 }
 
 export interface StoredSaga extends OrderRecord {
@@ -86,8 +90,11 @@ export class SagaStore {
     return Item as StoredSaga | undefined;
   }
 
-  /** Writes a new order with its saga at version 1. Throws OrderExistsError when the id is taken. */
-  async create(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<StoredSaga> {
+  /**
+   * Writes a new order with its saga at version 1, and `claims` (e.g. its order number's lookup
+   * item) in the same transaction. Throws OrderExistsError when the id is taken.
+   */
+  async create(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string, claims: TransactItems[number]['Put'][] = []): Promise<StoredSaga> {
     const stored: StoredSaga = {
       ...order,
       sagaState: saga.state,
@@ -100,6 +107,7 @@ export class SagaStore {
       await transactWrite(this.doc, [
         { Put: { TableName: this.tables.orders, Item: stored, ConditionExpression: 'attribute_not_exists(orderId)' } },
         { Put: this.historyPut(stored.orderId, 1, null, saga.state, step, order.correlationId, now) },
+        ...claims.map((Put) => ({ Put })),
       ]);
     } catch (error) {
       if (error instanceof ConditionFailedError) throw new OrderExistsError(`order ${order.orderId} exists`);

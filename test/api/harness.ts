@@ -18,6 +18,7 @@ import { createLogger } from '../../src/observability/logger';
 import type { ParticipantDeps } from '../../src/participants';
 import { Dispatcher } from '../../src/runtime/dispatcher';
 import { SagaRuntime } from '../../src/runtime/saga-runtime';
+import { OrderNumbers } from '../../src/store/order-numbers';
 import { OrderQueries } from '../../src/store/order-queries';
 import { SagaStore } from '../../src/store/saga-store';
 import { createTestAws, type TestAws } from '../support/aws';
@@ -59,7 +60,8 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
   const store = new SagaStore(aws.clients.doc, aws.names.tables);
   const queues = await resolveQueueUrls(aws.clients.sqs, aws.names);
   const dispatcher = new Dispatcher(aws.clients.sqs, queues);
-  const runtime = new SagaRuntime({ store, dispatcher, logger, holdSeconds: config.holdSeconds });
+  const orderNumbers = new OrderNumbers(aws.clients.doc, aws.names.tables.orderNumbers);
+  const runtime = new SagaRuntime({ store, dispatcher, logger, holdSeconds: config.holdSeconds, orderNumbers });
   const participantDeps: ParticipantDeps = {
     doc: aws.clients.doc,
     tables: aws.names.tables,

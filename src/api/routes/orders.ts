@@ -94,7 +94,7 @@ function requestHashOf(body: PlaceOrderBody): string {
 }
 
 function accepted(saga: StoredSaga) {
-  return { orderId: saga.orderId, status: saga.status, sagaState: saga.sagaState, links: orderLinks(saga.orderId) };
+  return { orderId: saga.orderId, orderNumber: saga.orderNumber ?? null, eventName: saga.eventName ?? null, status: saga.status, sagaState: saga.sagaState, links: orderLinks(saga.orderId) };
 }
 
 function alreadyCancelling(saga: StoredSaga): boolean {
@@ -126,6 +126,7 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
         paymentToken: body.paymentToken,
         correlationId: ctx.correlationId,
         requestHash: requestHashOf(body),
+        eventName: inventory?.eventName,
       });
     } catch (error) {
       if (error instanceof IdempotencyKeyReusedError) {
