@@ -17,7 +17,7 @@ import { newEvent, placeOrder } from '../ops/helpers';
 let service: TestService;
 
 beforeAll(async () => {
-  service = await startTestService({ PAYMENT_SLOW_MS: '60000' }, { label: 'oa' });
+  service = await startTestService({ PAYMENT_SLOW_MS: '20000' }, { label: 'oa' });
 });
 afterAll(async () => {
   await service?.stop();
