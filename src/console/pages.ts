@@ -59,6 +59,7 @@ export function sagaListPage(filter: SagaListFilter & { ageLabel?: string }, row
 <label>event<input name="event" value="${esc(filter.eventId ?? '')}"></label>
 <label>created within<select name="age">${ages.map((a) => `<option value="${a}"${a === (filter.ageLabel ?? '') ? ' selected' : ''}>${a || 'any'}</option>`).join('')}</select></label>
 <label>stuck<select name="stuck"><option value="">any</option><option value="1"${filter.stuck ? ' selected' : ''}>stuck only</option></select></label>
+<label>open<select name="open"><option value="">any</option><option value="1"${filter.open ? ' selected' : ''}>open only</option></select></label>
 <button type="submit">Filter</button> <a href="/console/sagas">clear</a>
 </form>`;
   const body = table(
@@ -188,11 +189,13 @@ ${stuckLine}
 <div><div class="diagram-wrap" id="diagram">${d.svg}</div></div>
 <div>
 <h2>Remaining steps</h2><div id="remaining">${remaining}</div>
-<h2>Repair</h2><div class="actions" id="actions">
-<p class="muted">Each action is recorded with you and your reason, and is done only if the saga is still at version ${saga.sagaVersion} (else 412, nothing done).</p>
+<h2>Repair</h2><div class="actions" id="actions">${
+    final
+      ? '<p class="muted">The saga has ended: there is nothing to retry or compensate.</p>'
+      : `<p class="muted">Each action is recorded with you and your reason, and is done only if the saga is still at version ${saga.sagaVersion} (else 412, nothing done).</p>
 ${actionForm('retry', 'Retry: re-send pending commands')}
-${actionForm('compensate', 'Compensate: cancel and undo', 'danger')}
-</div>
+${actionForm('compensate', 'Compensate: cancel and undo', 'danger')}`
+  }</div>
 <h2>Pending commands (outbox) and timers</h2>${outbox}
 <h2>Participant records</h2>${records}
 </div></div>

@@ -29,6 +29,8 @@ export interface SagaListFilter {
   /** Only sagas created within this many ms. */
   maxAgeMs?: number;
   stuck?: boolean;
+  /** Only sagas still at work (not in a final state). */
+  open?: boolean;
   /** An orderId or an orderNumber. */
   q?: string;
 }
@@ -98,7 +100,13 @@ export class SagaListing {
     if (filter.stuck) return this.stuckPage(filter, limit, now);
 
     const cursor = decode(cursorText);
-    const statuses = filter.status ? [filter.status] : filter.state ? [ORDER_STATUS_BY_STATE[filter.state]] : [...ORDER_STATUSES];
+    const statuses = filter.status
+      ? [filter.status]
+      : filter.state
+        ? [ORDER_STATUS_BY_STATE[filter.state]]
+        : filter.open
+          ? [...OPEN_ORDER_STATUSES]
+          : [...ORDER_STATUSES];
     const perPartition = await Promise.all(statuses.map((status) => this.partition(status, filter, limit + 1, cursor, now)));
     const merged = perPartition
       .flat()
@@ -156,7 +164,8 @@ export class SagaListing {
           ExpressionAttributeValues: values,
           ProjectionExpression: '#o, #u',
           ScanIndexForward: false,
-          Limit: Math.max(want * 2, 20),
+          // Filters apply after Limit: read generously so a sparse filter needs few round trips.
+          Limit: Math.max(want * 4, 200),
           ExclusiveStartKey: start,
         }),
       );

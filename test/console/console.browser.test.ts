@@ -16,6 +16,8 @@ import { eventually, startTestService, workerEnv, type TestService } from '../su
 import { newEvent, placeOrder, sagaOf } from '../ops/helpers';
 import type { DeadLetterView } from '../../src/ops/dead-letter-ops';
 
+jest.setTimeout(300_000);
+
 let service: TestService;
 let worker: WorkerProcess;
 let browser: TestBrowser;
@@ -51,6 +53,7 @@ async function open(url: string, operator = 'erin'): Promise<Page> {
 }
 
 async function shot(page: Page, name: string): Promise<void> {
+  if (SHOTS) await page.evaluate(() => window.scrollTo(0, 0));
   if (SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 }
 
@@ -68,7 +71,7 @@ it('the list shows a new saga, and its filters keep and drop it', async () => {
   await page.goto(`${service.baseUrl}/console/sagas?q=${orderId}`);
   expect(await page.locator('#saga-list').textContent()).toContain(orderId);
   // Through the form: filter by the state it reaches.
-  await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 30000);
+  await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 90000);
   await page.goto(`${service.baseUrl}/console/sagas`);
   await page.fill('input[name=event]', eventId);
   await page.selectOption('select[name=state]', 'completed');
@@ -83,7 +86,7 @@ it('the list shows a new saga, and its filters keep and drop it', async () => {
 it('the saga page lights the current state, lists the remaining steps, and follows a worker step live', async () => {
   const eventId = await newEvent(service.baseUrl, 10);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow');
-  await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 15000);
+  await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 60000);
   const page = await open(`/console/sagas/${orderId}`);
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
   expect(await page.getAttribute('#state-awaitingPayment', 'class')).toContain('current');
@@ -96,7 +99,7 @@ it('the saga page lights the current state, lists the remaining steps, and follo
   await shot(page, 'saga-mid-flight');
 
   // The worker (another process) captures the charge; the page follows without a reload.
-  await page.waitForSelector('#state-completed.current', { timeout: 30000 });
+  await page.waitForSelector('#state-completed.current', { timeout: 90000 });
   expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
   expect(await page.getAttribute('#state-awaitingPayment', 'class')).not.toContain('current');
   expect(await page.getAttribute('#edge-awaitingPayment_PAYMENT_CAPTURED_confirming', 'class')).toContain('taken');
@@ -108,11 +111,11 @@ it('the saga page lights the current state, lists the remaining steps, and follo
 it('a compensate decided on a stale version gets 412 and changes nothing; on the current one it compensates', async () => {
   const eventId = await newEvent(service.baseUrl, 10);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow');
-  const shown = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 15000);
+  const shown = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 60000);
   const page = await open(`/console/sagas/${orderId}`);
   await page.uncheck('#live-toggle');
   // The saga moves on while the operator decides.
-  const moved = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.version > shown.version, 30000);
+  const moved = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.version > shown.version, 90000);
   expect(await page.getAttribute('form[data-action=compensate]', 'data-version')).toBe(String(shown.version));
   await page.fill('form[data-action=compensate] input[name=reason]', 'customer called');
   const [response] = await Promise.all([
@@ -122,19 +125,19 @@ it('a compensate decided on a stale version gets 412 and changes nothing; on the
   expect(response.status()).toBe(412);
   await page.waitForSelector('[data-flash=error]');
   expect(await page.locator('#flash').textContent()).toContain('412');
-  const after = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 30000);
+  const after = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 90000);
   expect(after.history.some((h) => h.eventType === 'OPERATOR_COMPENSATE')).toBe(false);
   expect(after.version).toBeGreaterThanOrEqual(moved.version);
   await page.close();
 
   // A fresh saga compensated at the version shown: the compensation path, drawn.
   const second = await placeOrder(service.baseUrl, eventId, 'tok_slow');
-  await eventually(() => sagaOf(service.baseUrl, second), (s) => s.state === 'awaitingPayment', 15000);
+  await eventually(() => sagaOf(service.baseUrl, second), (s) => s.state === 'awaitingPayment', 60000);
   const p2 = await open(`/console/sagas/${second}`);
   await p2.fill('form[data-action=compensate] input[name=reason]', 'fraud suspected');
   const [ok] = await Promise.all([p2.waitForResponse((r) => r.url().endsWith(`/ops/sagas/${second}/compensate`)), p2.click('form[data-action=compensate] button')]);
   expect(ok.status()).toBe(202);
-  await p2.waitForSelector('#state-cancelled.current', { timeout: 30000 });
+  await p2.waitForSelector('#state-cancelled.current', { timeout: 90000 });
   expect(await p2.getAttribute('#edge-awaitingPayment_OPERATOR_COMPENSATE_releasingSeats', 'class')).toContain('taken');
   const done = await sagaOf(service.baseUrl, second);
   expect(done.history.find((h) => h.eventType === 'OPERATOR_COMPENSATE')).toMatchObject({ actor: 'operator:erin' });
@@ -152,7 +155,7 @@ it('a dead letter is redriven from the dead-letters page', async () => {
     }),
   );
   const letters = async () => (await http<{ messages: DeadLetterView[] }>(service.baseUrl, 'GET', '/ops/dlq?limit=100')).body.messages;
-  const [letter] = await eventually(letters, (ms) => ms.some((m) => m.correlationId === 'corr-console-dlq'), 20000).then((ms) => ms.filter((m) => m.correlationId === 'corr-console-dlq'));
+  const [letter] = await eventually(letters, (ms) => ms.some((m) => m.correlationId === 'corr-console-dlq'), 60000).then((ms) => ms.filter((m) => m.correlationId === 'corr-console-dlq'));
   const page = await open('/console/dlq', 'dana');
   expect(await page.locator('#dlq').textContent()).toContain(letter!.id);
   await page.check(`#dlq input[value="${letter!.id}"]`);
@@ -161,7 +164,7 @@ it('a dead letter is redriven from the dead-letters page', async () => {
   expect(response.status()).toBe(200);
   expect(await response.json()).toMatchObject({ redriven: [letter!.id] });
   // Redriven to its source queue: the worker reads it again and, still poison, it comes back as a new message.
-  await eventually(letters, (ms) => ms.some((m) => m.correlationId === 'corr-console-dlq' && m.id !== letter!.id) && !ms.some((m) => m.id === letter!.id), 20000);
+  await eventually(letters, (ms) => ms.some((m) => m.correlationId === 'corr-console-dlq' && m.id !== letter!.id) && !ms.some((m) => m.id === letter!.id), 60000);
   await page.close();
 });
 
@@ -176,7 +179,7 @@ it('the overview and the machine page render from the machine (screenshots when 
   await shot(page, 'machine');
   // Swagger UI, from swagger-ui-dist served here, renders the document.
   await page.goto(`${service.baseUrl}/docs`);
-  await page.waitForSelector('.swagger-ui .opblock', { timeout: 20000 });
+  await page.waitForSelector('.swagger-ui .opblock', { timeout: 90000 });
   expect(await page.locator('.swagger-ui .opblock').count()).toBeGreaterThan(20);
   await page.close();
 });

@@ -10,6 +10,8 @@ import { spawnWorker, type WorkerProcess } from '../support/processes';
 import { eventually, startTestService, workerEnv, type TestService } from '../support/service';
 import { newEvent, placeOrder, sagaOf } from '../ops/helpers';
 
+jest.setTimeout(300_000);
+
 let service: TestService;
 let worker: WorkerProcess;
 
@@ -30,7 +32,7 @@ interface SseEvent {
 }
 
 /** Reads an SSE stream until `enough`, then aborts it. */
-async function readSse(url: string, headers: Record<string, string>, enough: (events: SseEvent[]) => boolean, timeoutMs = 30000): Promise<SseEvent[]> {
+async function readSse(url: string, headers: Record<string, string>, enough: (events: SseEvent[]) => boolean, timeoutMs = 90000): Promise<SseEvent[]> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const events: SseEvent[] = [];
@@ -69,9 +71,9 @@ it('SSE: one event per version, id = version; Last-Event-ID replays the rest onc
     ['1', 'step', 1],
     ['2', 'step', 2],
   ]);
-  const done = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 30000);
+  const done = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 90000);
   // Reconnect from version 2: versions 3.. exactly once, in order.
-  const rest = await readSse(url, { 'Last-Event-ID': '2' }, (es) => es.some((e) => e.data.version === done.version), 15000);
+  const rest = await readSse(url, { 'Last-Event-ID': '2' }, (es) => es.some((e) => e.data.version === done.version), 60000);
   expect(rest.map((e) => Number(e.id))).toEqual(done.history.filter((h) => h.version > 2).map((h) => h.version));
   expect(rest.map((e) => e.data.eventType)).toEqual(done.history.filter((h) => h.version > 2).map((h) => h.eventType));
   // A bad Last-Event-ID is a 400, an unknown saga a 404.
@@ -82,7 +84,7 @@ it('SSE: one event per version, id = version; Last-Event-ID replays the rest onc
 it('the list stream announces a new saga', async () => {
   const eventId = await newEvent(service.baseUrl, 5);
   const url = `${service.baseUrl}/sagas/stream`;
-  const reading = readSse(url, {}, (es) => es.some((e) => (e.data as unknown as { orderId: string }).orderId === placed), 20000);
+  const reading = readSse(url, {}, (es) => es.some((e) => (e.data as unknown as { orderId: string }).orderId === placed), 60000);
   let placed = '';
   await new Promise((r) => setTimeout(r, 500));
   placed = await placeOrder(service.baseUrl, eventId, 'tok_success');
@@ -96,9 +98,9 @@ it('the inspector feed, read by @statelyai/inspect createWebSocketReceiver', asy
   const received: Array<Record<string, unknown>> = [];
   const receiver = createWebSocketReceiver({ server: `${service.baseUrl.replace('http', 'ws')}/sagas/${orderId}/inspect` });
   receiver.subscribe((event: unknown) => void received.push(event as Record<string, unknown>));
-  const done = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 30000);
+  const done = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 90000);
   const expected = 1 + (done.history.length - 1) * 2;
-  await eventually(async () => received.length, (n) => n >= expected, 15000);
+  await eventually(async () => received.length, (n) => n >= expected, 60000);
 
   const actors = received.filter((e) => e.type === '@xstate.actor');
   expect(actors).toHaveLength(1);

@@ -27,7 +27,7 @@ const act = (orderId: string, action: 'retry' | 'compensate', ifMatch: string | 
 it('a stale version gets 412 and changes nothing; the shown version goes through; a malformed one is a 400', async () => {
   const eventId = await newEvent(service.baseUrl, 5);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow');
-  const shown = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 15000);
+  const shown = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 60000);
   const etag = await http(service.baseUrl, 'GET', `/sagas/${orderId}`);
   expect(etag.headers.get("etag")).toBe(`"${shown.version}"`);
 

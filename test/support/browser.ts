@@ -28,6 +28,9 @@ export interface TestBrowser {
 export async function launchBrowser(): Promise<TestBrowser> {
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
   const context = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
+  // Generous: the machine is shared and may be slow; a wait ends as soon as its condition holds.
+  context.setDefaultTimeout(90_000);
+  context.setDefaultNavigationTimeout(90_000);
   const requests: string[] = [];
   context.on('request', (request) => requests.push(request.url()));
   return { browser, context, requests, close: () => browser.close() };

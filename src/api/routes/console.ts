@@ -103,6 +103,7 @@ export function consoleRouter(deps: ConsoleDeps, options: { inspectorRelay?: boo
       eventId: q.event || undefined,
       maxAgeMs: q.age ? AGE_MS[q.age] : undefined,
       stuck: q.stuck === '1',
+      open: q.open === '1',
       ageLabel: q.age,
     };
     const page = await listing.list(filter, q.limit ?? 25, q.cursor || undefined);
