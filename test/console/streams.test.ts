@@ -121,3 +121,28 @@ it('the inspector feed, read by @statelyai/inspect createWebSocketReceiver', asy
   expect((rest.at(-1)!.snapshot as { status: string }).status).toBe('done');
   expect(JSON.stringify(received)).not.toContain('tok_slow');
 });
+
+it('an open saga page costs one GetItem per poll and nothing else while the saga is still (measured, not timed)', async () => {
+  const eventId = await newEvent(service.baseUrl, 5);
+  const orderId = await placeOrder(service.baseUrl, eventId, 'tok_success');
+  const done = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 90000);
+  const counts = service.core.clients.requestCounts;
+  const snapshot = () => new Map(counts);
+  // Replay everything first, then measure an idle window.
+  await readSse(`${service.baseUrl}/sagas/${orderId}/stream`, {}, (es) => es.length >= done.history.length);
+  const before = snapshot();
+  const started = Date.now();
+  const controller = new AbortController();
+  const res = await fetch(`${service.baseUrl}/sagas/${orderId}/stream`, { headers: { 'Last-Event-ID': String(done.version) }, signal: controller.signal });
+  expect(res.status).toBe(200);
+  await new Promise((r) => setTimeout(r, 3000));
+  controller.abort();
+  const seconds = (Date.now() - started) / 1000;
+  const after = snapshot();
+  const delta = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d > 0);
+  // Only GetItem (the version poll): no history query when nothing moved.
+  expect(delta.map(([k]) => k)).toEqual(['DynamoDB.GetItem']);
+  const gets = delta[0]![1];
+  expect(gets).toBeGreaterThanOrEqual(2);
+  console.log(`stream cost: ${gets} GetItem in ${seconds.toFixed(1)} s at STREAM_POLL_MS=200 (${(gets / seconds).toFixed(1)}/s; 1/s at the default 1000)`);
+});
