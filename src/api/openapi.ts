@@ -24,7 +24,59 @@ import {
 } from './schemas';
 
 type Schema = Record<string, unknown>;
-type Media = 'json' | 'html' | 'sse' | 'any';
+type Media = 'json' | 'html' | 'sse' | 'any' | { json: string };
+
+const nullableString = { type: ['string', 'null'] };
+const links = { type: 'object', additionalProperties: { type: 'string' } };
+
+/** Response bodies worth pinning down (components/schemas), checked against real answers in the tests. */
+export const RESPONSE_SCHEMAS: Record<string, Schema> = {
+  OrderAccepted: {
+    type: 'object',
+    required: ['orderId', 'orderNumber', 'eventName', 'status', 'sagaState', 'links'],
+    properties: { orderId: { type: 'string' }, orderNumber: nullableString, eventName: nullableString, status: { type: 'string' }, sagaState: { type: 'string' }, links },
+  },
+  Order: {
+    type: 'object',
+    required: ['orderId', 'orderNumber', 'eventName', 'customerId', 'eventId', 'items', 'status', 'sagaState', 'createdAt', 'updatedAt', 'links'],
+    properties: {
+      orderId: { type: 'string' },
+      orderNumber: nullableString,
+      eventName: nullableString,
+      customerId: { type: 'string' },
+      eventId: { type: 'string' },
+      items: { type: 'array', items: { type: 'object' } },
+      status: { type: 'string' },
+      totalAmount: { type: ['number', 'null'] },
+      currency: nullableString,
+      sagaState: { type: 'string' },
+      createdAt: { type: 'string' },
+      updatedAt: { type: 'string' },
+      links,
+    },
+  },
+  Saga: {
+    type: 'object',
+    required: ['orderId', 'orderNumber', 'state', 'status', 'version', 'machineVersion', 'context', 'outbox', 'stateEnteredAt', 'updatedAt', 'history'],
+    properties: {
+      orderId: { type: 'string' },
+      orderNumber: nullableString,
+      eventName: nullableString,
+      state: { type: 'string' },
+      status: { type: 'string' },
+      version: { type: 'integer', minimum: 1 },
+      machineVersion: { type: 'string' },
+      context: { type: 'object' },
+      outbox: { type: 'array', items: { type: 'object', required: ['kind', 'commandId'] } },
+      stateEnteredAt: { type: 'string' },
+      updatedAt: { type: 'string' },
+      history: {
+        type: 'array',
+        items: { type: 'object', required: ['version', 'eventType', 'timestamp', 'toState'], properties: { version: { type: 'integer' }, eventType: { type: 'string' }, timestamp: { type: 'string' }, fromState: nullableString, toState: { type: 'string' }, actor: { type: 'string' } } },
+      },
+    },
+  },
+};
 
 export interface ApiRoute {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -49,13 +101,13 @@ const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const orderParam = { orderId: UUID };
 
 export const API_ROUTES: ApiRoute[] = [
-  { method: 'post', path: '/orders', summary: 'Place an order: starts its saga', tag: 'orders', query: emptyQuerySchema, body: placeOrderSchema, headers: ['Idempotency-Key'], ok: { 202: 'json' }, problems: [400, 409, 413, 415, 422] },
+  { method: 'post', path: '/orders', summary: 'Place an order: starts its saga', tag: 'orders', query: emptyQuerySchema, body: placeOrderSchema, headers: ['Idempotency-Key'], ok: { 202: { json: 'OrderAccepted' } }, problems: [400, 409, 413, 415, 422] },
   { method: 'get', path: '/orders', summary: "A customer's orders, newest first", tag: 'orders', query: listOrdersQuerySchema, ok: { 200: 'json' }, problems: [400] },
-  { method: 'get', path: '/orders/:orderId', summary: 'One order', tag: 'orders', query: emptyQuerySchema, params: orderParam, ok: { 200: 'json' }, problems: [400, 404] },
+  { method: 'get', path: '/orders/:orderId', summary: 'One order', tag: 'orders', query: emptyQuerySchema, params: orderParam, ok: { 200: { json: 'Order' } }, problems: [400, 404] },
   { method: 'post', path: '/orders/:orderId/cancel', summary: 'Cancel an order (customer)', tag: 'orders', query: emptyQuerySchema, body: cancelOrderSchema, bodyOptional: true, params: orderParam, ok: { 202: 'json' }, problems: [400, 404, 409] },
   { method: 'get', path: '/sagas', summary: 'Sagas in one order status', tag: 'sagas', query: listSagasQuerySchema, ok: { 200: 'json' }, problems: [400] },
   { method: 'get', path: '/sagas/stream', summary: 'Server-Sent Events: every saga step seen on the status index', tag: 'sagas', query: listStreamQuerySchema, headers: ['Last-Event-ID'], ok: { 200: 'sse' }, problems: [400] },
-  { method: 'get', path: '/sagas/:orderId', summary: 'A saga: state, context, outbox, history (ETag = version)', tag: 'sagas', query: emptyQuerySchema, params: orderParam, ok: { 200: 'json' }, problems: [400, 404] },
+  { method: 'get', path: '/sagas/:orderId', summary: 'A saga: state, context, outbox, history (ETag = version)', tag: 'sagas', query: emptyQuerySchema, params: orderParam, ok: { 200: { json: 'Saga' } }, problems: [400, 404] },
   { method: 'get', path: '/sagas/:orderId/stream', summary: 'Server-Sent Events: one `step` per saga version (id = version)', tag: 'sagas', query: sagaStreamQuerySchema, params: orderParam, headers: ['Last-Event-ID'], ok: { 200: 'sse' }, problems: [400, 404] },
   { method: 'get', path: '/machines/order-saga', summary: "The order saga machine's definition", tag: 'sagas', query: emptyQuerySchema, ok: { 200: 'json' }, problems: [400] },
   { method: 'get', path: '/events/:eventId/inventory', summary: "An event's ticket inventory", tag: 'inventory', query: emptyQuerySchema, params: { eventId: ID_PATTERN }, ok: { 200: 'json' }, problems: [400, 404] },
@@ -112,6 +164,7 @@ function queryParameters(schema: Schema | null): Schema[] {
 }
 
 function content(media: Media): Schema {
+  if (typeof media === 'object') return { 'application/json': { schema: { $ref: `#/components/schemas/${media.json}` } } };
   switch (media) {
     case 'json':
       return { 'application/json': { schema: { type: 'object' } } };
@@ -168,6 +221,6 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     tags: ['orders', 'sagas', 'inventory', 'ops', 'console', 'meta'].map((name) => ({ name })),
     paths,
-    components: { schemas: { Problem: PROBLEM_SCHEMA } },
+    components: { schemas: { Problem: PROBLEM_SCHEMA, ...RESPONSE_SCHEMAS } },
   };
 }

@@ -2,7 +2,8 @@
  * The OpenAPI document: every route Express serves is in it (a route added without its schemas
  * fails here), it validates as OpenAPI 3.1 (@seriousme/openapi-schema-validator, run as the ESM
  * module it is, in its own node process), and each documented route answers as documented: one
- * 2xx and one 4xx per route, each status listed for it, every 4xx a problem+json.
+ * 2xx and one 4xx per route, each status listed for it, every 4xx a problem+json, and every body
+ * with a documented schema (problems, orders, sagas) valid against it.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -11,6 +12,8 @@ import { API_ROUTES, openApiDocument } from '../../src/api/openapi';
 import { createApp } from '../../src/api/app';
 import { http } from '../support/http';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { newEvent, placeOrder } from '../ops/helpers';
 
@@ -78,7 +81,9 @@ console.log(JSON.stringify({ valid: r.valid, version: v.version, errors: r.error
 type Call = { method: string; path: string; body?: unknown; headers?: Record<string, string> };
 
 it('each documented route answers one 2xx and one 4xx, as documented', async () => {
-  const doc = openApiDocument() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+  const doc = openApiDocument() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, object> } };
+  const components = doc.components.schemas;
+  const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
   const eventId = await newEvent(service.baseUrl, 10);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow');
   const other = await placeOrder(service.baseUrl, eventId, 'tok_slow');
@@ -138,9 +143,17 @@ it('each documented route answers one 2xx and one 4xx, as documented', async () 
         signal: controller.signal,
       });
       const contentType = res.headers.get('content-type') ?? '';
+      const json = /json/.test(contentType) ? ((await res.json()) as unknown) : undefined;
       controller.abort(); // streams never end by themselves
       const where = `${key} (${kind}: ${call.method} ${call.path}) answered ${res.status}`;
       expect({ where, documented: Object.keys(documented).includes(String(res.status)) }).toEqual({ where, documented: true });
+      // The body matches the schema documented for that status, where one is given.
+      const schema = (documented[String(res.status)] as { content?: Record<string, { schema?: { $ref?: string } }> }).content;
+      const ref = schema && Object.values(schema)[0]?.schema?.$ref;
+      if (ref) {
+        const validate = ajv.compile(components[ref.split('/').at(-1)!]!);
+        expect({ where, valid: validate(json), errors: validate.errors ?? null }).toEqual({ where, valid: true, errors: null });
+      }
       if (kind === 'ok') expect({ where, ok: res.status >= 200 && res.status < 300 }).toEqual({ where, ok: true });
       else {
         expect({ where, bad: res.status >= 400 && res.status < 500 }).toEqual({ where, bad: true });
