@@ -14,8 +14,7 @@ import { closeRedis, createRedis } from './cache/redis';
 import { createAwsClients, destroyAwsClients, type AwsClients } from './aws/clients';
 import type { Config } from './config/config';
 import { resourceNames, type ResourceNames } from './infra/resources';
-import { injectDuplicateDeliveries } from './messaging/duplicate-delivery';
-import { PoisonMessageError } from './messaging/errors';
+import { injectDuplicateDeliveries } from './fault-injection/duplicate-delivery';
 import { resolveQueueUrls, type QueueUrls } from './messaging/queues';
 import type { Logger } from './observability/logger';
 import { DeadLetterOps } from './ops/dead-letter-ops';
@@ -62,7 +61,15 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   const store = new SagaStore(clients.doc, names.tables);
   const dispatcher = new Dispatcher(clients.sqs, queues);
   const orderNumbers = new OrderNumbers(clients.doc, names.tables.orderNumbers);
-  const runtime = new SagaRuntime({ store, dispatcher, logger, holdSeconds: config.holdSeconds, orderNumbers });
+  const runtime = new SagaRuntime({
+    store,
+    dispatcher,
+    logger,
+    holdSeconds: config.holdSeconds,
+    orderNumbers,
+    startVersion: config.sagaStartVersion,
+    versionWaitBaseMs: config.machineVersionRetrySeconds * 1000,
+  });
   const participantDeps: ParticipantDeps = {
     doc: clients.doc,
     tables: names.tables,
@@ -73,17 +80,15 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger };
 }
 
-/** A participant handler whose impossible commands go straight to the DLQ. */
+/**
+ * A participant handler. Its impossible commands throw PermanentCommandError, a
+ * PoisonMessageError, so the consumer sends them straight to the DLQ.
+ */
 function participantHandler(deps: ParticipantDeps): ParticipantHandler {
   return async (command: SagaCommand, correlationId: string) => {
-    try {
-      // The participant's log lines carry the order's correlation id.
-      const logger = deps.logger.child({ correlationId });
-      return await handleParticipantCommand(command as ParticipantCommand, { ...deps, logger });
-    } catch (error) {
-      if (error instanceof PermanentCommandError) throw new PoisonMessageError(error.message);
-      throw error;
-    }
+    // The participant's log lines carry the order's correlation id.
+    const logger = deps.logger.child({ correlationId });
+    return handleParticipantCommand(command as ParticipantCommand, { ...deps, logger });
   };
 }
 

@@ -2,6 +2,7 @@
  * The order saga. Pure: it decides, the runtime persists and dispatches.
  *
  *   reserving ──SEATS_RESERVED──► awaitingPayment ──PAYMENT_CAPTURED──► confirming ──► notifying ──► completed
+ *      │  └──SEATS_RESERVED, total 0 (free tickets: nothing to charge)──────────►─┘
  *      │                              │  PAYMENT_DECLINED / CANCEL_REQUESTED /     │
  *      │ SEATS_UNAVAILABLE            │  HOLD_EXPIRED / OPERATOR_COMPENSATE         │ OPERATOR_COMPENSATE
  *      ▼                              ▼                                             │ (seats may be sold already)
@@ -32,7 +33,7 @@ import type {
 } from './types';
 
 /** Bumped whenever a change would misread snapshots persisted by the previous definition. */
-export const ORDER_SAGA_VERSION = '1';
+export const ORDER_SAGA_VERSION = '2'; // 2: amounts in minor units (amountMinor); free orders skip payment
 
 type Ctx = { context: OrderSagaContext };
 
@@ -55,8 +56,8 @@ export const orderSagaMachine = setup({
     setOutcome: assign((_, params: { outcome: SagaOutcome }) => ({ outcome: params.outcome })),
     rememberReservation: assign(({ event }) => {
       if (event.type !== 'SEATS_RESERVED') return {};
-      const { reservationId, expiresAt, amount, currency } = event;
-      return { reservation: { reservationId, expiresAt, amount, currency } };
+      const { reservationId, expiresAt, amountMinor, currency } = event;
+      return { reservation: { reservationId, expiresAt, amountMinor, currency } };
     }),
     rememberCapture: assign(({ context, event }) =>
       event.type === 'PAYMENT_CAPTURED'
@@ -77,7 +78,7 @@ export const orderSagaMachine = setup({
       event.type === 'SEATS_UNAVAILABLE' ? { failureReason: event.reason, outcome: 'sold-out' as const } : {},
     ),
     rememberRefund: assign(({ event }) =>
-      event.type === 'REFUND_ISSUED' ? { refund: { refundId: event.refundId, amount: event.amount } } : {},
+      event.type === 'REFUND_ISSUED' ? { refund: { refundId: event.refundId, amountMinor: event.amountMinor } } : {},
     ),
   },
   guards: {
@@ -87,6 +88,8 @@ export const orderSagaMachine = setup({
     chargeOutcomeUnknown: ({ context }) => context.payment.state === 'requested',
     /** Compensating after the capture (an operator, in confirming): the money goes back. */
     chargeCaptured: ({ context }) => context.payment.state === 'captured',
+    /** The seats are held at a total of 0 minor units (free tickets): there is nothing to charge. */
+    nothingToCharge: ({ event }) => event.type === 'SEATS_RESERVED' && event.amountMinor === 0,
   },
 }).createMachine({
   id: 'order-saga',
@@ -119,6 +122,8 @@ export const orderSagaMachine = setup({
             target: 'releasingSeats',
             actions: ['rememberReservation', assign({ outcome: ({ context }) => cancelOutcome(context) })],
           },
+          // A free order is confirmed at once: no charge, no hold timer (nothing waits for a payment).
+          { guard: 'nothingToCharge', target: 'confirming', actions: 'rememberReservation' },
           { target: 'awaitingPayment', actions: 'rememberReservation' },
         ],
         SEATS_UNAVAILABLE: [
@@ -142,7 +147,7 @@ export const orderSagaMachine = setup({
           params: ({ context }: Ctx) =>
             command(context, {
               kind: 'ChargePayment',
-              amount: context.reservation?.amount ?? 0,
+              amountMinor: context.reservation?.amountMinor ?? 0,
               currency: context.reservation?.currency ?? 'EUR',
               paymentToken: context.paymentToken,
             }),
@@ -221,7 +226,7 @@ export const orderSagaMachine = setup({
           command(context, {
             kind: 'RefundPayment',
             paymentId: context.payment.paymentId ?? '',
-            amount: context.reservation?.amount ?? 0,
+            amountMinor: context.reservation?.amountMinor ?? 0,
             currency: context.reservation?.currency ?? 'EUR',
           }),
       },

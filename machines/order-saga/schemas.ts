@@ -5,7 +5,8 @@
 const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const text = { type: 'string', maxLength: 500 } as const;
 const isoTime = { type: 'string', format: 'date-time' } as const;
-const money = { type: 'number', minimum: 0 } as const;
+/** An amount in the currency's minor units (ISO 4217 exponent): a whole, non-negative number. */
+const money = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const currency = { type: 'string', pattern: '^[A-Z]{3}$' } as const;
 const items = {
   type: 'array',
@@ -29,17 +30,19 @@ function shape(type: string, properties: Record<string, object> = {}) {
 }
 
 export const sagaEventSchemas = {
-  SEATS_RESERVED: shape('SEATS_RESERVED', { reservationId: id, expiresAt: isoTime, amount: money, currency }),
+  SEATS_RESERVED: shape('SEATS_RESERVED', { reservationId: id, expiresAt: isoTime, amountMinor: money, currency }),
   SEATS_UNAVAILABLE: shape('SEATS_UNAVAILABLE', { reason: text }),
-  PAYMENT_CAPTURED: shape('PAYMENT_CAPTURED', { paymentId: id, amount: money, currency }),
+  PAYMENT_CAPTURED: shape('PAYMENT_CAPTURED', { paymentId: id, amountMinor: money, currency }),
   PAYMENT_DECLINED: shape('PAYMENT_DECLINED', { reason: text }),
   HOLD_EXPIRED: shape('HOLD_EXPIRED'),
   CANCEL_REQUESTED: shape('CANCEL_REQUESTED', { by: id, reason: text }),
   OPERATOR_COMPENSATE: shape('OPERATOR_COMPENSATE', { by: id, reason: text }),
   SEATS_RELEASED: shape('SEATS_RELEASED'),
   SEATS_CONFIRMED: shape('SEATS_CONFIRMED'),
-  REFUND_ISSUED: shape('REFUND_ISSUED', { refundId: id, amount: money }),
+  REFUND_ISSUED: shape('REFUND_ISSUED', { refundId: id, amountMinor: money }),
   NOTIFICATION_SENT: shape('NOTIFICATION_SENT', { notificationId: id }),
+  HOLD_REMINDER_DUE: shape('HOLD_REMINDER_DUE'),
+  HOLD_REMINDER_SENT: shape('HOLD_REMINDER_SENT', { notificationId: id }),
 } as const;
 
 export const sagaEventSchema = { oneOf: Object.values(sagaEventSchemas) } as const;
@@ -55,17 +58,19 @@ function commandShape(kind: string, properties: Record<string, object> = {}) {
 
 export const sagaCommandSchemas = {
   ReserveSeats: commandShape('ReserveSeats', { eventId: id, items, holdSeconds: { type: 'integer', minimum: 1 } }),
-  ChargePayment: commandShape('ChargePayment', { amount: money, currency, paymentToken: id }),
+  ChargePayment: commandShape('ChargePayment', { amountMinor: money, currency, paymentToken: id }),
   ScheduleHoldExpiry: commandShape('ScheduleHoldExpiry', { dueAt: isoTime }),
   ConfirmSeats: commandShape('ConfirmSeats', { reservationId: id }),
   ReleaseSeats: commandShape('ReleaseSeats', { reservationId: id, releaseAs: { enum: ['RELEASED', 'EXPIRED'] } }),
   VoidPayment: commandShape('VoidPayment'),
-  RefundPayment: commandShape('RefundPayment', { paymentId: id, amount: money, currency }),
+  RefundPayment: commandShape('RefundPayment', { paymentId: id, amountMinor: money, currency }),
   SendNotification: commandShape('SendNotification', {
     customerId: id,
     template: { enum: ['order-completed', 'order-cancelled', 'order-failed'] },
     outcome: { enum: ['completed', 'sold-out', 'declined', 'cancelled', 'expired', 'compensated'] },
   }),
+  ScheduleHoldReminder: commandShape('ScheduleHoldReminder', { dueAt: isoTime }),
+  SendHoldReminder: commandShape('SendHoldReminder', { customerId: id, template: { enum: ['hold-reminder'] }, expiresAt: isoTime }),
 } as const;
 
 export const sagaCommandSchema = { oneOf: Object.values(sagaCommandSchemas) } as const;

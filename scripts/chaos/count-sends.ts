@@ -1,7 +1,7 @@
 /**
  * Preloaded into the service processes of a chaos run (`node --import tsx --import <this> …`):
  * counts the SQS messages each process sends, and how many of them are the copies that
- * FAULT_DUPLICATE_RATE injected (src/messaging/duplicate-delivery.ts gives a copy the entry id of
+ * FAULT_DUPLICATE_RATE injected (src/fault-injection/duplicate-delivery.ts gives a copy the entry id of
  * its original plus "d"). One line per successful batch is appended to CHAOS_SENDS_FILE, so a
  * process killed with SIGKILL loses nothing it had counted. Does nothing without that variable.
  */

@@ -19,7 +19,12 @@ export interface CatalogueEvent {
   ticketTypes: Array<{ ticketType: string; totalQuantity: number; price: number; currency: string }>;
 }
 
-/** Four events: one that sells out at once, one within the run, one towards its end, one never. */
+/**
+ * Six events: one that sells out at once, one within the run, one towards its end, one never; one
+ * of free tickets (the saga skips payment at a total of 0, whatever the token) and one priced in
+ * Kuwaiti dinar (3 decimals), so the run exercises the minor-unit edges too. Prices are decimals,
+ * as a client sends them.
+ */
 export function catalogue(runId: string, orders: number): CatalogueEvent[] {
   const n = Math.max(orders, 20);
   return [
@@ -48,6 +53,8 @@ export function catalogue(runId: string, orders: number): CatalogueEvent[] {
         { ticketType: 'VIP', totalQuantity: n, price: 59.5, currency: 'EUR' },
       ],
     },
+    { eventId: `${runId}-free`, weight: 0.1, ticketTypes: [{ ticketType: 'FREE', totalQuantity: n, price: 0, currency: 'EUR' }] },
+    { eventId: `${runId}-kwd`, weight: 0.05, ticketTypes: [{ ticketType: 'GA', totalQuantity: n, price: 12.345, currency: 'KWD' }] },
   ];
 }
 

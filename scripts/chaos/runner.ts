@@ -56,6 +56,8 @@ export interface ChaosSummary {
     byOutcome: Record<string, number>;
     /** Intended scenario → how the order ended (status/outcome). */
     byScenario: Record<string, Record<string, number>>;
+    /** Orders for free tickets (total 0) → how they ended (status/outcome). */
+    free: Record<string, number>;
   };
   faults: Omit<PoolStats, 'unexpectedExits'> &
     Omit<FaultStats, 'timeline'> & {
@@ -184,6 +186,8 @@ interface FinalOrder {
   outcome: string | null;
   createdAt: string;
   updatedAt: string;
+  /** The order's total in minor units (0: free tickets, nothing to charge); null until priced. */
+  totalAmountMinor: number | null;
 }
 
 async function finalOrders(clients: AwsClients, table: string): Promise<Map<string, FinalOrder>> {
@@ -193,7 +197,7 @@ async function finalOrders(clients: AwsClients, table: string): Promise<Map<stri
     const page = await clients.doc.send(
       new ScanCommand({
         TableName: table,
-        ProjectionExpression: 'orderId, #s, saga.#c.outcome, createdAt, updatedAt',
+        ProjectionExpression: 'orderId, #s, saga.#c.outcome, createdAt, updatedAt, totalAmountMinor',
         ExpressionAttributeNames: { '#s': 'status', '#c': 'context' },
         ConsistentRead: true,
         ExclusiveStartKey,
@@ -206,6 +210,7 @@ async function finalOrders(clients: AwsClients, table: string): Promise<Map<stri
         outcome: saga?.context?.outcome ?? null,
         createdAt: String(item.createdAt),
         updatedAt: String(item.updatedAt),
+        totalAmountMinor: typeof item.totalAmountMinor === 'number' ? item.totalAmountMinor : null,
       });
     }
     ExclusiveStartKey = page.LastEvaluatedKey;
@@ -230,7 +235,8 @@ function clientViolations(outcomes: OrderOutcome[], finals: Map<string, FinalOrd
     if (o.cancelStatus === 202 && ended && final.status !== 'CANCELLED') {
       found.push({ kind: 'cancel-not-honoured', orderId: o.orderId, detail: `cancel accepted (202), order ended ${final.status}/${String(final.outcome)}` });
     }
-    if (o.plan.paymentToken === 'tok_declined' && final.status === 'COMPLETED') {
+    // A free order never reaches the card: it completes whatever the token.
+    if (o.plan.paymentToken === 'tok_declined' && final.status === 'COMPLETED' && final.totalAmountMinor !== 0) {
       found.push({ kind: 'declined-completed', orderId: o.orderId, detail: 'a declined card, yet the order completed' });
     }
     if (o.plan.replay && o.replayMatched === false) {
@@ -397,9 +403,11 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
     const byStatus: Record<string, number> = {};
     const byOutcome: Record<string, number> = {};
     const byScenario: Record<string, Record<string, number>> = {};
+    const free: Record<string, number> = {};
     for (const o of driver.outcomes) {
       const final = o.orderId ? finals.get(o.orderId) : undefined;
       const end = final ? `${final.status}/${final.outcome ?? '-'}` : 'not placed';
+      if (final?.totalAmountMinor === 0) count(free, end);
       count(byStatus, final?.status ?? 'not placed');
       count(byOutcome, final?.outcome ?? (final ? 'open' : 'not placed'));
       count((byScenario[o.plan.scenario] ??= {}), end);
@@ -436,6 +444,7 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
         byStatus,
         byOutcome,
         byScenario,
+        free,
       },
       faults: {
         killRate: describeKillRate(options.killRate),
@@ -498,7 +507,8 @@ export function formatSummary(s: ChaosSummary): string {
     `  redis:       ${f.redisRestarts} restarts (${f.redisDownMs} ms down); emulator: ${f.emulatorPauses} pauses (${f.emulatorPausedMs} ms)`,
     `  DLQ:         ${f.dlqMessages} message(s)${f.dlqMessages ? `: ${kv(f.dlqReasons)}` : ''}`,
     `  invariants:  ${s.invariants.ok ? 'OK' : `${s.invariants.violationCount} violation(s): ${kv(s.invariants.byKind)}`}; stuck ${s.invariants.stuck}; double charges ${s.invariants.doubleCharges}`,
-    `  money:       captured ${s.invariants.money.captured}, refunded ${s.invariants.money.refunded}, completed orders ${s.invariants.money.completedTotal}`,
+    `  free orders: ${kv(s.orders.free)}`,
+    `  money:       captured ${s.invariants.money.captured}, refunded ${s.invariants.money.refunded}, completed orders ${s.invariants.money.completedTotal} (minor units)`,
     `  client:      ${s.client.violations.length} violation(s)`,
     `  timings:     setup ${(s.timings.setupMs / 1000).toFixed(1)} s, load ${(s.timings.loadMs / 1000).toFixed(1)} s, drain ${(s.timings.drainMs / 1000).toFixed(1)} s, check ${(s.timings.checkMs / 1000).toFixed(1)} s`,
     `  details:     ${path.join(s.dir, 'summary.json')}`,

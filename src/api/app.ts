@@ -29,6 +29,7 @@ import { CONSOLE_ROUTES } from './console-routes';
 import { consoleRouter } from './routes/console';
 import { streamRouter } from './routes/stream';
 import { openApiRouter } from './routes/openapi';
+import { MachineVersionUnavailableError } from '../runtime/version-wait';
 
 export interface AppDeps {
   runtime: SagaRuntime;
@@ -43,7 +44,7 @@ export interface AppDeps {
   /** createHealthCheck(clients, redis, names). */
   health: () => Promise<HealthReport>;
   logger: Logger;
-  config: Pick<Config, 'maxBodyBytes'>;
+  config: Pick<Config, 'maxBodyBytes'> & Partial<Pick<Config, 'sagaStartVersion'>>;
   /** The machine definition served at /machines/order-saga (default: orderSagaMachine.toJSON()). */
   machineDefinition?: () => unknown;
   /** The operator endpoints (/ops: stuck sagas, dead letters); absent, /ops is not served. */
@@ -60,6 +61,7 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/sagas\/?$/, allow: 'GET' },
   { pattern: /^\/sagas\/[^/]+\/?$/, allow: 'GET' },
   { pattern: /^\/machines\/order-saga\/?$/, allow: 'GET' },
+  { pattern: /^\/machines\/order-saga\/versions(\/[^/]+)?\/?$/, allow: 'GET' },
   { pattern: /^\/events\/[^/]+\/inventory\/?$/, allow: 'GET, PUT' },
   { pattern: /^\/actuator\/health\/?$/, allow: 'GET' },
   { pattern: /^\/(openapi\.json|docs)\/?$/, allow: 'GET' },
@@ -68,6 +70,7 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
 const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/ops\/overview\/?$/, allow: 'GET' },
   { pattern: /^\/ops\/sagas\/stuck\/?$/, allow: 'GET' },
+  { pattern: /^\/ops\/sagas\/machine-versions\/?$/, allow: 'GET' },
   { pattern: /^\/ops\/sagas\/[^/]+\/retry\/?$/, allow: 'POST' },
   { pattern: /^\/ops\/sagas\/[^/]+\/compensate\/?$/, allow: 'POST' },
   { pattern: /^\/ops\/dlq\/?$/, allow: 'GET' },
@@ -89,7 +92,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.console) app.use(streamRouter(deps.console), consoleRouter(deps.console, { inspectorRelay: deps.console.inspectorRelay }));
   app.use(sagasRouter({ store: deps.store, orders: deps.orders }));
   app.use(openApiRouter());
-  app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition));
+  app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition, deps.config.sagaStartVersion));
   app.use(inventoryRouter(inventory));
   app.use(healthRouter(deps.health));
   if (deps.ops) app.use(opsRouter({ ...deps.ops, runtime: deps.runtime, store: deps.store }));
@@ -139,6 +142,10 @@ export function createApp(deps: AppDeps): express.Express {
 
 function toProblem(error: unknown): ProblemError | undefined {
   if (error instanceof ProblemError) return error;
+  if (error instanceof MachineVersionUnavailableError) {
+    // Operational, not a bug: the saga runs on a machine version this build lacks (a rollout).
+    return new ProblemError('service-unavailable', `${error.message}; retry later`, undefined, { reason: 'unknown machine version', machineVersion: error.machineVersion });
+  }
   if (error instanceof InvalidCursorError) {
     return new ProblemError('invalid-cursor', error.message, [{ field: 'cursor', message: error.message }]);
   }

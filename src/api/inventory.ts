@@ -8,6 +8,7 @@ import { readThrough } from '../cache/cache-aside';
 import type { CacheStatus, JsonCache } from '../cache/json-cache';
 import type { EventInventory, InventoryAdminDeps, TicketTypeInput, TicketTypeInventory } from '../participants';
 import { getEventInventory, putEventInventory } from '../participants';
+import { fromMinorUnits } from '../money/money';
 
 /** What the API needs of the inventory participant (src/participants/inventory-admin.ts). */
 export interface InventoryPort {
@@ -22,8 +23,8 @@ export function inventoryPortFrom(deps: InventoryAdminDeps): InventoryPort {
   };
 }
 
-/** A ticket type as clients see it: the stored row without its bookkeeping. */
-export type TicketTypeView = Omit<TicketTypeInventory, 'version' | 'updatedAt'>;
+/** A ticket type as clients see it: the stored row without its bookkeeping, its price in major units. */
+export type TicketTypeView = Omit<TicketTypeInventory, 'version' | 'updatedAt' | 'priceMinor'> & { price: number };
 
 export interface InventoryView {
   eventId: string;
@@ -41,7 +42,7 @@ export function inventoryView(inventory: EventInventory): InventoryView {
       availableQuantity: t.availableQuantity,
       reservedQuantity: t.reservedQuantity,
       soldQuantity: t.soldQuantity,
-      price: t.price,
+      price: fromMinorUnits(t.priceMinor, t.currency),
       currency: t.currency,
     })),
   };

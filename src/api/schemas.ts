@@ -1,4 +1,5 @@
 /** The request schemas: every body and query the API accepts, closed to unknown fields. */
+import type { TicketTypeBody } from './amounts';
 import { orderItemsSchema, type OrderItem, type OrderStatus } from '../../machines/order-saga';
 import { MAX_PAGE_SIZE } from '../store/order-queries';
 
@@ -72,16 +73,10 @@ export const listSagasQuerySchema = {
 
 export const emptyQuerySchema = { type: 'object', additionalProperties: false, properties: {} } as const;
 
-export interface TicketTypeInput {
-  ticketType: string;
-  totalQuantity: number;
-  price: number;
-  currency: string;
-}
-
 export interface PutInventoryBody {
   eventName: string;
-  ticketTypes: TicketTypeInput[];
+  /** Prices in major units; src/api/amounts.ts turns them into minor units or field errors. */
+  ticketTypes: TicketTypeBody[];
 }
 
 export const putInventorySchema = {
@@ -101,6 +96,7 @@ export const putInventorySchema = {
         properties: {
           ticketType: { type: 'string', minLength: 1, maxLength: 64 },
           totalQuantity: { type: 'integer', minimum: 0, maximum: 10_000_000 },
+          // Major units; exact to the currency's ISO 4217 exponent (checked in src/api/amounts.ts).
           price: { type: 'number', minimum: 0, maximum: 1_000_000 },
           currency: { type: 'string', pattern: '^[A-Z]{3}$' },
         },

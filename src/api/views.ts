@@ -1,6 +1,8 @@
 /** What the API shows of an order and of its saga. Payment tokens never leave the service. */
 import type { OrderSagaContext, OrderSagaState, OrderStatus, SagaCommand } from '../../machines/order-saga';
+import type { OrderSummary } from '../store/order-queries';
 import type { OrderRecord, SagaHistoryEntry, StoredSaga } from '../store/saga-store';
+import { decimalAmount } from './amounts';
 
 export interface OrderLinks {
   self: string;
@@ -8,11 +10,20 @@ export interface OrderLinks {
   cancel: string;
 }
 
-/** The stored order's public fields (not its correlation id or request hash), its state, its links. */
-export type OrderView = Pick<
-  OrderRecord,
-  'orderId' | 'customerId' | 'eventId' | 'items' | 'status' | 'totalAmount' | 'currency' | 'createdAt' | 'updatedAt'
-> & { orderNumber: string | null; eventName: string | null; sagaState: OrderSagaState; links: OrderLinks };
+/**
+ * The stored order's public fields (not its correlation id or request hash), its state, its links.
+ * `totalAmount` is decimal, in major units of `currency` (docs/api.md, "Money"); null until priced.
+ */
+export type OrderView = Pick<OrderRecord, 'orderId' | 'customerId' | 'eventId' | 'items' | 'status' | 'currency' | 'createdAt' | 'updatedAt'> & {
+  totalAmount: number | null;
+  orderNumber: string | null;
+  eventName: string | null;
+  sagaState: OrderSagaState;
+  links: OrderLinks;
+};
+
+/** An order as a listing shows it: its summary with the total in major units, and its links. */
+export type OrderSummaryView = Omit<OrderSummary, 'totalAmountMinor'> & { totalAmount: number | null; links: OrderLinks };
 
 export interface SagaView {
   orderId: string;
@@ -45,13 +56,18 @@ export function orderView(saga: StoredSaga): OrderView {
     eventId: saga.eventId,
     items: saga.items,
     status: saga.status,
-    totalAmount: saga.totalAmount ?? null,
+    totalAmount: decimalAmount(saga.totalAmountMinor, saga.currency),
     currency: saga.currency ?? null,
     createdAt: saga.createdAt,
     updatedAt: saga.updatedAt,
     sagaState: saga.sagaState,
     links: orderLinks(saga.orderId),
   };
+}
+
+export function orderSummaryView(summary: OrderSummary): OrderSummaryView {
+  const { totalAmountMinor, ...rest } = summary;
+  return { ...rest, totalAmount: decimalAmount(totalAmountMinor, summary.currency), links: orderLinks(summary.orderId) };
 }
 
 export function sagaView(saga: StoredSaga, history: SagaHistoryEntry[]): SagaView {

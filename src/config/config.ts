@@ -3,6 +3,8 @@
  * variable fails the process with the variable's name instead of misbehaving later.
  */
 import Ajv from 'ajv';
+import { isKnownMachineVersion, knownMachineVersions, START_VERSION } from '../../machines/order-saga/registry';
+import { rangeProblems } from './ranges';
 
 export interface Config {
   /** Where DynamoDB and SQS answer; undefined means real AWS. */
@@ -41,6 +43,16 @@ export interface Config {
   mode: 'all' | 'api' | 'worker';
   /** Fault injection (tests, chaos): the share of sent messages SQS will deliver twice. 0 in production. */
   faultDuplicateRate: number;
+  /**
+   * The order-saga machine version new orders start on (ORDER_SAGA_START_VERSION; default the
+   * registry's START_VERSION). Open sagas keep theirs. Must be a version this build has.
+   */
+  sagaStartVersion: string;
+  /**
+   * The first wait (s) before an event of a saga on a machine version this build lacks is looked
+   * at again; it doubles per delivery up to 15 min (src/runtime/version-wait.ts).
+   */
+  machineVersionRetrySeconds: number;
   /** How often a live saga stream polls the saga's version (ms, 100..60000). */
   streamPollMs: number;
   /** INSPECTOR_RELAY=on: serve the page that relays the inspector feed to Stately's hosted inspector. */
@@ -56,23 +68,25 @@ const schema = {
     AWS_ENDPOINT_URL: { type: 'string', pattern: '^https?://' },
     AWS_REGION: { type: 'string', minLength: 1 },
     RESOURCE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{0,40}$' },
-    PORT: { type: 'string', pattern: '^[0-9]{1,5}$' },
+    // Numeric settings are strings here; their ranges, and why, are in ./ranges.ts.
+    PORT: { type: 'string' },
     REDIS_URL: { type: 'string', pattern: '^rediss?://' },
-    HOLD_SECONDS: { type: 'string', pattern: '^[0-9]+$' },
-    PAYMENT_SLOW_MS: { type: 'string', pattern: '^[0-9]+$' },
+    HOLD_SECONDS: { type: 'string' },
+    PAYMENT_SLOW_MS: { type: 'string' },
     LOG_LEVEL: { enum: ['error', 'warn', 'info', 'debug'] },
-    MAX_RECEIVES: { type: 'string', pattern: '^[1-9][0-9]*$' },
-    WORKER_CONCURRENCY: { type: 'string', pattern: '^[1-9][0-9]*$' },
-    RECEIVE_WAIT_SECONDS: { type: 'string', pattern: '^([0-9]|1[0-9]|20)$' },
-    // 3 … 900 s: under 3 the heartbeat (every lease/3, at least 1 s) could not keep a message.
-    MESSAGE_LEASE_SECONDS: { type: 'string', pattern: '^([3-9]|[1-9][0-9]|[1-8][0-9][0-9]|900)$' },
-    STALLED_AFTER_MS: { type: 'string', pattern: '^[0-9]+$' },
-    SWEEP_INTERVAL_MS: { type: 'string', pattern: '^[0-9]+$' },
-    STUCK_AFTER_MS: { type: 'string', pattern: '^[0-9]+$' },
-    MAX_BODY_BYTES: { type: 'string', pattern: '^[0-9]+$' },
+    MAX_RECEIVES: { type: 'string' },
+    WORKER_CONCURRENCY: { type: 'string' },
+    RECEIVE_WAIT_SECONDS: { type: 'string' },
+    MESSAGE_LEASE_SECONDS: { type: 'string' },
+    STALLED_AFTER_MS: { type: 'string' },
+    SWEEP_INTERVAL_MS: { type: 'string' },
+    STUCK_AFTER_MS: { type: 'string' },
+    MAX_BODY_BYTES: { type: 'string' },
     SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
     FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
-    STREAM_POLL_MS: { type: 'string', pattern: '^([1-9][0-9]{2,3}|[1-5][0-9]{4}|60000)$' },
+    ORDER_SAGA_START_VERSION: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,20}$' },
+    MACHINE_VERSION_RETRY_SECONDS: { type: 'string' },
+    STREAM_POLL_MS: { type: 'string' },
     INSPECTOR_RELAY: { enum: ['on', 'off'] },
   },
 } as const;
@@ -81,11 +95,19 @@ const validate = new Ajv({ allErrors: true }).compile(schema);
 
 export class ConfigError extends Error {}
 
+/**
+ * The configuration in `env`. Throws ConfigError naming every bad variable (and, for a number, its
+ * range: ./ranges.ts) before anything starts.
+ */
 export function loadConfig(env: Env = process.env): Config {
-  if (!validate(env)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params.missingProperty}: ${e.message}`);
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  const valid = validate(env);
+  const problems = valid ? [] : (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params.missingProperty}: ${e.message}`);
+  problems.push(...rangeProblems(env));
+  const sagaStartVersion = env.ORDER_SAGA_START_VERSION ?? START_VERSION;
+  if (!isKnownMachineVersion(sagaStartVersion)) {
+    problems.push(`ORDER_SAGA_START_VERSION: ${sagaStartVersion} is not a machine version of this build (${knownMachineVersions().join(', ')})`);
   }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   const int = (name: string, fallback: number): number => (env[name] === undefined ? fallback : Number(env[name]));
   return {
     awsEndpoint: env.AWS_ENDPOINT_URL || undefined,
@@ -106,6 +128,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024),
     mode: (env.SERVICE_MODE as Config['mode'] | undefined) ?? 'all',
     faultDuplicateRate: env.FAULT_DUPLICATE_RATE === undefined ? 0 : Number(env.FAULT_DUPLICATE_RATE),
+    sagaStartVersion,
+    machineVersionRetrySeconds: int('MACHINE_VERSION_RETRY_SECONDS', 30),
     streamPollMs: int('STREAM_POLL_MS', 1000),
     inspectorRelay: env.INSPECTOR_RELAY === 'on',
   };

@@ -10,7 +10,7 @@ const SAMPLE_CONTEXT: OrderSagaContext = {
   items: [{ ticketType: 't', quantity: 1 }],
   paymentToken: 'p',
   holdSeconds: 60,
-  reservation: { reservationId: 'r', expiresAt: '2000-01-01T00:00:00.000Z', amount: 0, currency: 'EUR' },
+  reservation: { reservationId: 'r', expiresAt: '2000-01-01T00:00:00.000Z', amountMinor: 0, currency: 'EUR' },
   payment: { state: 'captured', paymentId: 'p', reason: null },
   refund: null,
   cancelRequested: null,

@@ -1,22 +1,39 @@
 /** Creates the tables and queues, idempotently: running it twice changes nothing. */
-import { CreateTableCommand, DescribeTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../aws/clients';
+import { awsErrorName } from '../aws/errors';
+import { addMissingIndexes, backfillCreatedKeys } from './upgrade-indexes';
 import { queueDefinitions, REDRIVE_MAX_RECEIVE_COUNT, tableDefinitions, type QueueDefinition } from './resources';
 
 async function createTable(clients: AwsClients, input: ReturnType<typeof tableDefinitions>[number]): Promise<void> {
+  let existed = false;
   try {
     await clients.ddb.send(new CreateTableCommand(input));
   } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
+    if (awsErrorName(error) !== 'ResourceInUseException') throw error;
+    existed = true;
   }
   for (let i = 0; i < 120; i++) {
     const { Table } = await clients.ddb.send(new DescribeTableCommand({ TableName: input.TableName }));
-    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Table?.TableStatus === 'ACTIVE') {
+      // A table made by an older definition gets the indexes added since, and older orders the
+      // listing key (a filtered scan: run again after an interrupted upgrade, it finishes the job).
+      if (existed) {
+        await addMissingIndexes(clients, input);
+        if (input.GlobalSecondaryIndexes?.some((g) => LISTING_INDEXES.includes(g.IndexName ?? ''))) {
+          await backfillCreatedKeys(clients, input.TableName!);
+        }
+      }
+      return;
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`table ${input.TableName} did not become ACTIVE`);
 }
+
+/** The GSIs that sort on `createdKey`: adding one means older orders need the attribute. */
+const LISTING_INDEXES = ['CustomerOrdersIndex', 'StatusOrdersIndex'];
 
 async function queueArn(clients: AwsClients, queueUrl: string): Promise<string> {
   const { Attributes } = await clients.sqs.send(

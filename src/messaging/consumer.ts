@@ -10,7 +10,13 @@
  *  - poison messages (unparseable, or a PoisonMessageError, or still failing after maxReceives)
  *    moved to the DLQ with their reason; other failures retried after a backoff; a
  *    RetryLaterError is a wait (seen again after its retryAfterMs), not a failure;
+ *  - bounds, as bbc/sqs-consumer has them: a handler deadline (a handler still running after
+ *    `handlerTimeoutMs` is abandoned: its lease is no longer renewed, so the message returns to
+ *    the queue after at most one lease, and its slot is freed), and a stop deadline (stop() waits
+ *    at most `stopTimeoutMs`, then stops renewing every lease it still holds and resolves);
  *  - graceful stop: no new receives, in-flight handlers finish, then stop() resolves.
+ *
+ * The options are checked where the consumer is built (validateConsumerOptions), whoever builds it.
  */
 import {
   ChangeMessageVisibilityCommand,
@@ -47,6 +53,60 @@ export interface ConsumerOptions<T> {
   waitSeconds: number;
   maxReceives: number;
   logger: Logger;
+  /**
+   * ms a handler may run before it is abandoned (default 120,000). At most 12 h: SQS refuses to
+   * extend a message's visibility past 12 h from its receipt.
+   */
+  handlerTimeoutMs?: number;
+  /** ms stop() waits for in-flight handlers and the open long poll (default 30,000). */
+  stopTimeoutMs?: number;
+}
+
+/** AWS limits behind the option checks (SQS developer guide, "Quotas related to messages"). */
+const SQS_MAX_VISIBILITY_SECONDS = 43_200;
+const SQS_MAX_WAIT_SECONDS = 20;
+export const DEFAULT_HANDLER_TIMEOUT_MS = 120_000;
+export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+
+/** The heartbeat period: a third of the lease, at least 1 s (ms). */
+export function heartbeatMs(leaseSeconds: number): number {
+  return Math.max(1000, (leaseSeconds * 1000) / 3);
+}
+
+/** A consumer built with options it cannot honour. */
+export class ConsumerOptionsError extends RangeError {
+  override readonly name: string = 'ConsumerOptionsError';
+}
+
+/**
+ * Checks the rules between the options, whoever builds the consumer (config checks each variable
+ * alone; these are the relations). Throws ConsumerOptionsError naming every broken rule:
+ *  - leaseSeconds: an integer 1–43,200 (SQS's visibility limit), and the heartbeat must be at most
+ *    half the lease, so that one late renewal does not lose the message (so leaseSeconds >= 2);
+ *  - waitSeconds: an integer 0–20 (SQS's long-poll limit);
+ *  - concurrency: an integer >= 1 (receives ask for at most 10 at a time, SQS's batch limit);
+ *  - maxReceives: an integer >= 1;
+ *  - handlerTimeoutMs: an integer 1 ms – 12 h;
+ *  - stopTimeoutMs: an integer >= waitSeconds × 1000, since stop() lets the open long poll return.
+ */
+export function validateConsumerOptions(options: ConsumerOptions<unknown>): void {
+  const problems: string[] = [];
+  const intIn = (name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be an integer in ${min}–${max}, got ${value}`);
+  };
+  const { leaseSeconds, waitSeconds, concurrency, maxReceives } = options;
+  const handlerTimeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+  const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+  intIn('leaseSeconds', leaseSeconds, 1, SQS_MAX_VISIBILITY_SECONDS);
+  if (Number.isInteger(leaseSeconds) && heartbeatMs(leaseSeconds) * 2 > leaseSeconds * 1000) {
+    problems.push(`the heartbeat (${heartbeatMs(leaseSeconds)} ms) must be at most half the lease (${leaseSeconds} s)`);
+  }
+  intIn('waitSeconds', waitSeconds, 0, SQS_MAX_WAIT_SECONDS);
+  intIn('concurrency', concurrency, 1);
+  intIn('maxReceives', maxReceives, 1);
+  intIn('handlerTimeoutMs', handlerTimeoutMs, 1, SQS_MAX_VISIBILITY_SECONDS * 1000);
+  intIn('stopTimeoutMs', stopTimeoutMs, Number.isInteger(waitSeconds) ? waitSeconds * 1000 : 0);
+  if (problems.length > 0) throw new ConsumerOptionsError(`consumer ${options.name}: ${problems.join('; ')}`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -76,8 +136,17 @@ export class QueueConsumer<T> {
   private deletes: ReceivedMessage[] = [];
   private deleteTimer: NodeJS.Timeout | undefined;
   private pendingDeleteFlush: Promise<void> = Promise.resolve();
+  /** Every running heartbeat, so that a stop past its deadline can end them all. */
+  private readonly heartbeats = new Set<NodeJS.Timeout>();
+  private readonly handlerTimeoutMs: number;
+  private readonly stopTimeoutMs: number;
 
-  constructor(private readonly options: ConsumerOptions<T>) {}
+  /** @throws ConsumerOptionsError when the options break a rule of validateConsumerOptions. */
+  constructor(private readonly options: ConsumerOptions<T>) {
+    validateConsumerOptions(options as ConsumerOptions<unknown>);
+    this.handlerTimeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+    this.stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+  }
 
   start(): void {
     if (this.running) return;
@@ -90,14 +159,35 @@ export class QueueConsumer<T> {
    * aborted but allowed to return (at most `waitSeconds`): a poll cut off client-side can still be
    * handed a message server-side, which would then sit invisible for its visibility timeout.
    * Whatever it returns is handled like the rest.
+   *
+   * Waits at most `stopTimeoutMs`. Past it, the leases of the messages still held stop being
+   * renewed (they return to the queue within one lease, for another worker) and stop() resolves;
+   * handlers still running are abandoned, not killed.
    */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     for (const wake of this.idle.splice(0)) wake();
-    await this.loop;
-    while (this.inFlight > 0) await new Promise<void>((r) => this.idle.push(r));
-    await this.flushDeletes();
+    const drained = (async () => {
+      await this.loop;
+      while (this.inFlight > 0) await new Promise<void>((r) => this.idle.push(r));
+      await this.flushDeletes();
+      return true;
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<false>((r) => (timer = setTimeout(() => r(false), this.stopTimeoutMs)));
+    const finished = await Promise.race([drained, deadline]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.options.logger.warn('stop deadline passed: abandoning in-flight messages', {
+        consumer: this.options.name,
+        inFlight: this.inFlight,
+        stopTimeoutMs: this.stopTimeoutMs,
+      });
+      for (const heartbeat of this.heartbeats) clearInterval(heartbeat);
+      this.heartbeats.clear();
+      await this.flushDeletes();
+    }
   }
 
   private async run(): Promise<void> {
@@ -178,13 +268,14 @@ export class QueueConsumer<T> {
       }
     } finally {
       clearInterval(heartbeat);
+      this.heartbeats.delete(heartbeat);
     }
   }
 
   /** Every third of a lease, renews it for each message still in `pending`. */
   private renewLeases(pending: Set<ReceivedMessage>): NodeJS.Timeout {
     const { leaseSeconds, logger, name } = this.options;
-    return setInterval(() => {
+    const heartbeat = setInterval(() => {
       for (const message of pending) {
         this.setVisibility(message, leaseSeconds).catch((error: unknown) =>
           logger.warn('lease renewal failed: another worker may now hold this message', {
@@ -194,7 +285,9 @@ export class QueueConsumer<T> {
           }),
         );
       }
-    }, Math.max(1000, (leaseSeconds * 1000) / 3));
+    }, heartbeatMs(leaseSeconds));
+    this.heartbeats.add(heartbeat);
+    return heartbeat;
   }
 
   private release(count: number): void {
@@ -215,7 +308,20 @@ export class QueueConsumer<T> {
       return true;
     }
     try {
-      await handle(parsed.value, message);
+      const outcome = await this.withDeadline(handle(parsed.value, message));
+      if (outcome === 'abandoned') {
+        // No more renewals: the message comes back after its lease, for this or another worker,
+        // and counts one more receive. Handlers are idempotent, so a late finish here is harmless.
+        settled();
+        logger.error('handler passed its deadline: abandoned, its lease is no longer renewed', {
+          consumer: name,
+          messageId: message.messageId,
+          receiveCount: message.receiveCount,
+          correlationId: message.correlationId,
+          handlerTimeoutMs: this.handlerTimeoutMs,
+        });
+        return false;
+      }
       settled();
       this.scheduleDelete(message);
       return true;
@@ -240,6 +346,19 @@ export class QueueConsumer<T> {
       });
       await this.setVisibility(message, retryDelaySeconds(message.receiveCount)).catch(() => undefined);
       return false;
+    }
+  }
+
+  /** Resolves 'done' when `work` settles in time (rejecting as it does), 'abandoned' otherwise. */
+  private async withDeadline(work: Promise<void>): Promise<'done' | 'abandoned'> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'abandoned'>((r) => (timer = setTimeout(() => r('abandoned'), this.handlerTimeoutMs)));
+    // The abandoned handler may still fail later; that rejection is nobody's to handle.
+    work.catch(() => undefined);
+    try {
+      return await Promise.race([work.then(() => 'done' as const), deadline]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,6 +1,11 @@
-/** A message that can never succeed (unknown saga, impossible command): straight to the DLQ. */
+/**
+ * The one "never retry this" error: a message that can never succeed (unknown saga, impossible
+ * command) goes straight to the DLQ with this error's message as its reason. Every error of that
+ * kind extends this class (PermanentCommandError, UnknownSagaError); the consumer checks only
+ * `instanceof PoisonMessageError`, so no layer translates one into another.
+ */
 export class PoisonMessageError extends Error {
-  override name = 'PoisonMessageError';
+  override readonly name: string = 'PoisonMessageError';
 }
 
 /**

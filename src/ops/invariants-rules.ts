@@ -6,6 +6,7 @@
  * record of the step it waits on both before and after the participant acted (confirming: ACTIVE
  * or CONFIRMED). Final states allow only the settled outcome.
  */
+import { isMinorUnits } from '../money/money';
 import type { OrderSagaState, ReservationStatus } from '../../machines/order-saga';
 import type { PaymentStatus } from '../participants/records';
 
@@ -51,11 +52,7 @@ export function reservationView(record: { status: ReservationStatus; tombstone?:
   return record.status;
 }
 
-/** Money in minor units (cents), so sums of many prices compare exactly. */
+/** A stored amount in minor units, or 0 when it is missing or not a whole number (flagged elsewhere). */
 export function minor(amount: number | null | undefined): number {
-  return typeof amount === 'number' && Number.isFinite(amount) ? Math.round(amount * 100) : 0;
-}
-
-export function major(minorUnits: number): number {
-  return minorUnits / 100;
+  return isMinorUnits(amount) ? amount : 0;
 }

@@ -31,7 +31,6 @@ import type { ResourceNames } from '../infra/resources';
 import type { InventoryRow, PaymentRecord, ReservationRecord } from '../participants/records';
 import { chargeIdFor, refundIdFor } from '../participants/payment';
 import {
-  major,
   minor,
   PAYMENT_ALLOWED_OPEN,
   RESERVATION_ALLOWED,
@@ -102,12 +101,13 @@ export interface OpenSaga {
   stuck: boolean;
 }
 
+/** Sums in minor units (ISO 4217 exponent of their currency), added as integers: exact. */
 export interface MoneyTotals {
   /** Sum of captured charges (CAPTURED and REFUNDED payments). */
   captured: number;
   /** Sum of refunds. */
   refunded: number;
-  /** Sum of totalAmount over COMPLETED orders. */
+  /** Sum of totalAmountMinor over COMPLETED orders. */
   completedTotal: number;
 }
 
@@ -129,7 +129,7 @@ export interface InvariantReport {
     /** Charges the gateway was called for more than once (same idempotent charge id: a resumed charge). */
     resumedCharges: number;
   };
-  /** Over every payment, in major units; `byCurrency` splits the same sums. */
+  /** Over every payment, in minor units (summed over currencies: compare within `byCurrency`). */
   money: MoneyTotals & { netCaptured: number; byCurrency: Record<string, MoneyTotals> };
 }
 
@@ -155,7 +155,8 @@ interface OrderRow {
   sagaVersion: number;
   saga?: PersistedSaga;
   items?: OrderItem[];
-  totalAmount?: number | null;
+  /** Minor units. */
+  totalAmountMinor?: number | null;
   currency?: string | null;
   createdAt: string;
   updatedAt: string;
@@ -300,15 +301,15 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
   let netTerminal = 0;
   for (const p of payments) {
     if (!terminal.has(p.orderId)) continue;
-    if (p.status === 'CAPTURED' || p.status === 'REFUNDED') netTerminal += minor(p.amount);
-    if (p.status === 'REFUNDED') netTerminal -= minor(p.refundedAmount);
+    if (p.status === 'CAPTURED' || p.status === 'REFUNDED') netTerminal += minor(p.amountMinor);
+    if (p.status === 'REFUNDED') netTerminal -= minor(p.refundedAmountMinor);
   }
-  const completedMinor = orders.filter((o) => o.status === 'COMPLETED').reduce((sum, o) => sum + minor(o.totalAmount), 0);
+  const completedMinor = orders.filter((o) => o.status === 'COMPLETED').reduce((sum, o) => sum + minor(o.totalAmountMinor), 0);
   if (netTerminal !== completedMinor && paymentViolations === 0) {
     flag(
       'money-balance',
       'money',
-      `over terminal orders captured − refunded = ${major(netTerminal)}, completed orders total ${major(completedMinor)}`,
+      `over terminal orders captured − refunded = ${netTerminal}, completed orders total ${completedMinor} (minor units)`,
     );
   }
 
@@ -371,7 +372,7 @@ function openSaga(order: OrderRow, state: OrderSagaState, now: Date, stuckAfterM
     updatedAt: order.updatedAt,
     saga: {
       outbox: order.saga?.outbox ?? [],
-      context: { reservation: expiresAt === undefined ? null : { reservationId: '', amount: 0, currency: '', ...context?.reservation, expiresAt } },
+      context: { reservation: expiresAt === undefined ? null : { reservationId: '', amountMinor: 0, currency: '', ...context?.reservation, expiresAt } },
     },
   };
   const deadline = stuckDeadline(candidate, stuckAfterMs);
@@ -453,8 +454,8 @@ function checkPayment(order: OrderRow, state: OrderSagaState, payment: PaymentRe
       flag('double-charge', subject, `charge id ${payment.chargeId} is not the order's charge id ${chargeId}`);
     }
     if (payment.status === 'REFUNDED') {
-      if (minor(payment.refundedAmount) > minor(payment.amount)) {
-        flag('over-refund', subject, `refunded ${String(payment.refundedAmount)} of a ${String(payment.amount)} capture`);
+      if (minor(payment.refundedAmountMinor) > minor(payment.amountMinor)) {
+        flag('over-refund', subject, `refunded ${String(payment.refundedAmountMinor)} of a ${String(payment.amountMinor)} capture (minor units)`);
       }
       if (!payment.capturedAt) flag('over-refund', subject, 'refunded, but no capture is recorded');
       if (payment.refundId !== refundIdFor(order.orderId)) {
@@ -463,26 +464,31 @@ function checkPayment(order: OrderRow, state: OrderSagaState, payment: PaymentRe
     }
   }
   const view: PaymentView = payment?.status ?? 'NONE';
-  const amount = `${String(payment?.amount)} ${String(payment?.currency)}`;
+  const amount = `${String(payment?.amountMinor)} minor units ${String(payment?.currency)}`;
 
   if (state === 'completed' || state === 'confirming' || state === 'notifying') {
+    // A free order (total 0) skips payment: nothing may be charged, so no payment record at all.
+    if (order.totalAmountMinor === 0) {
+      if (payment) flag('payment-mismatch', subject, `free order in ${state} but a payment is recorded (${view}, ${amount})`);
+      return;
+    }
     if (payment?.status !== 'CAPTURED') {
       flag('payment-mismatch', subject, `order in ${state} but the payment is ${view}`);
     } else if (
-      order.totalAmount === null ||
-      order.totalAmount === undefined ||
-      minor(payment.amount) !== minor(order.totalAmount) ||
+      order.totalAmountMinor === null ||
+      order.totalAmountMinor === undefined ||
+      minor(payment.amountMinor) !== minor(order.totalAmountMinor) ||
       payment.currency !== order.currency
     ) {
-      flag('payment-mismatch', subject, `captured ${amount}, the order totals ${String(order.totalAmount)} ${String(order.currency)}`);
+      flag('payment-mismatch', subject, `captured ${amount}, the order totals ${String(order.totalAmountMinor)} minor units ${String(order.currency)}`);
     }
     return;
   }
   if (state === 'cancelled' || state === 'failed') {
     if (view === 'CAPTURED' || view === 'IN_FLIGHT') {
       flag('payment-net-capture', subject, `order ${order.status} but the payment is ${view} (${amount})`);
-    } else if (payment?.status === 'REFUNDED' && minor(payment.refundedAmount) < minor(payment.amount)) {
-      flag('refund-mismatch', subject, `order ${order.status}: refunded ${String(payment.refundedAmount)} of a ${String(payment.amount)} capture`);
+    } else if (payment?.status === 'REFUNDED' && minor(payment.refundedAmountMinor) < minor(payment.amountMinor)) {
+      flag('refund-mismatch', subject, `order ${order.status}: refunded ${String(payment.refundedAmountMinor)} of a ${String(payment.amountMinor)} capture (minor units)`);
     }
     return;
   }
@@ -496,22 +502,21 @@ function moneyTotals(orders: OrderRow[], payments: PaymentRecord[]): InvariantRe
   const byCurrency: Record<string, MoneyTotals> = {};
   const at = (currency: string | null | undefined): MoneyTotals => (byCurrency[currency ?? '?'] ??= { captured: 0, refunded: 0, completedTotal: 0 });
   for (const p of payments) {
-    if (p.status === 'CAPTURED' || p.status === 'REFUNDED') at(p.currency).captured += minor(p.amount);
-    if (p.status === 'REFUNDED') at(p.currency).refunded += minor(p.refundedAmount);
+    if (p.status === 'CAPTURED' || p.status === 'REFUNDED') at(p.currency).captured += minor(p.amountMinor);
+    if (p.status === 'REFUNDED') at(p.currency).refunded += minor(p.refundedAmountMinor);
   }
-  for (const o of orders) if (o.status === 'COMPLETED') at(o.currency).completedTotal += minor(o.totalAmount);
+  for (const o of orders) if (o.status === 'COMPLETED') at(o.currency).completedTotal += minor(o.totalAmountMinor);
   const total: MoneyTotals = { captured: 0, refunded: 0, completedTotal: 0 };
   for (const [currency, t] of Object.entries(byCurrency)) {
     total.captured += t.captured;
     total.refunded += t.refunded;
     total.completedTotal += t.completedTotal;
-    byCurrency[currency] = { captured: major(t.captured), refunded: major(t.refunded), completedTotal: major(t.completedTotal) };
   }
   return {
-    captured: major(total.captured),
-    refunded: major(total.refunded),
-    netCaptured: major(total.captured - total.refunded),
-    completedTotal: major(total.completedTotal),
+    captured: total.captured,
+    refunded: total.refunded,
+    netCaptured: total.captured - total.refunded,
+    completedTotal: total.completedTotal,
     byCurrency,
   };
 }

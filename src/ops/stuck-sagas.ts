@@ -4,7 +4,7 @@
  * A saga is stuck by the one definition beside the machine (machines/order-saga/stuck.ts: a rule
  * per state, judged by assessStuck) under `stuckAfterMs` (config STUCK_AFTER_MS, default 30 s).
  *
- * The listing reads the StatusIndex (which may lag) for the open statuses and re-reads every
+ * The listing walks StatusOrdersIndex (stable order, may lag; src/store/order-queries.ts) for the open statuses and re-reads every
  * candidate from the base table before judging it.
  *
  * Operator actions: `retrySaga` re-sends the commands the saga waits on and records an
@@ -49,6 +49,15 @@ export interface StuckListing {
   checkedAt: string;
 }
 
+/** One pass over the open sagas. */
+export interface OpenSagaScan {
+  sagas: StoredSaga[];
+  /** Candidates looked at (some may have gone meanwhile). */
+  scanned: number;
+  truncated: boolean;
+  checkedAt: Date;
+}
+
 export interface StuckSagasDeps {
   store: SagaStore;
   orders: OrderQueries;
@@ -70,14 +79,23 @@ export class StuckSagas {
   }
 
   async list(limit: number): Promise<StuckListing> {
+    return this.judge(await this.scanOpen(), limit);
+  }
+
+  /**
+   * Every open saga, read from the base table (the index may lag), at most `maxScanned`: one pass
+   * that the overview shares between the stuck listing and the machine-version waits.
+   */
+  async scanOpen(): Promise<OpenSagaScan> {
     const maxScanned = this.deps.maxScanned ?? 5000;
     const candidates = new Set<string>();
     let truncated = false;
     for (const status of OPEN_ORDER_STATUSES) {
       let cursor: string | undefined;
       do {
-        const page = await this.deps.orders.listByStatus(status, PAGE, cursor);
-        for (const row of page.items) candidates.add(row.orderId);
+        // Ids only: every candidate is re-read below before it is judged.
+        const page = await this.deps.orders.listIdsByStatus(status, PAGE, cursor);
+        for (const orderId of page.items) candidates.add(orderId);
         cursor = page.nextCursor ?? undefined;
         if (candidates.size >= maxScanned) {
           truncated = cursor !== undefined || status !== OPEN_ORDER_STATUSES.at(-1);
@@ -88,19 +106,25 @@ export class StuckSagas {
     }
 
     // The index may lag: judge each candidate by its current item.
-    const now = this.now();
     const ids = [...candidates];
-    const stuck: StuckSaga[] = [];
+    const sagas: StoredSaga[] = [];
     for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
-      const sagas = await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map((id) => this.deps.store.load(id)));
-      for (const saga of sagas) {
-        if (!saga) continue;
-        const verdict = assessStuck(saga, now, this.deps.stuckAfterMs);
-        if (verdict) stuck.push(stuckView(saga, verdict));
-      }
+      const read = await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map((id) => this.deps.store.load(id)));
+      for (const saga of read) if (saga) sagas.push(saga);
+    }
+    return { sagas, scanned: ids.length, truncated, checkedAt: this.now() };
+  }
+
+  /** The stuck sagas of a scan, most stuck first, at most `limit` of them. */
+  judge(scan: OpenSagaScan, limit: number): StuckListing {
+    const now = scan.checkedAt;
+    const stuck: StuckSaga[] = [];
+    for (const saga of scan.sagas) {
+      const verdict = assessStuck(saga, now, this.deps.stuckAfterMs);
+      if (verdict) stuck.push(stuckView(saga, verdict));
     }
     stuck.sort((a, b) => b.stuckForMs - a.stuckForMs || (a.orderId < b.orderId ? -1 : 1));
-    return { items: stuck.slice(0, limit), scanned: ids.length, total: stuck.length, truncated, checkedAt: now.toISOString() };
+    return { items: stuck.slice(0, limit), scanned: scan.scanned, total: stuck.length, truncated: scan.truncated, checkedAt: now.toISOString() };
   }
 }
 
@@ -197,6 +221,7 @@ export async function retrySaga(
   deps: SagaActionDeps,
   orderId: string,
   operator: OperatorRequest,
+  eventId: string = `operator:${randomUUID()}`,
 ): Promise<{ saga: StoredSaga; resent: SagaCommandKind[] }> {
   const result = await recordOperatorAction(
     deps.store,
@@ -211,7 +236,7 @@ export async function retrySaga(
         );
       }
       return {
-        eventId: `operator:${randomUUID()}`,
+        eventId,
         eventType: 'OPERATOR_RETRY',
         payload: { by: operator.by, reason: operator.reason, resent: saga.saga.outbox.map((c) => c.kind) },
         actor: operator.by,
@@ -258,7 +283,12 @@ export function compensationRefusal(saga: Pick<StoredSaga, 'orderId' | 'sagaStat
  * once the seats are reserved; in awaitingPayment the seats are released and the charge settled;
  * in confirming (paid, seats perhaps sold already) the seats go back and the capture is refunded.
  */
-export async function compensateSaga(deps: SagaActionDeps, orderId: string, operator: OperatorRequest): Promise<StoredSaga> {
+export async function compensateSaga(
+  deps: SagaActionDeps,
+  orderId: string,
+  operator: OperatorRequest,
+  eventId: string = `operator:${randomUUID()}`,
+): Promise<StoredSaga> {
   const current = await deps.store.load(orderId);
   if (!current) throw new UnknownSagaError(`no saga for order ${orderId}`);
   if (operator.expectedVersion !== undefined && current.sagaVersion !== operator.expectedVersion) {
@@ -268,7 +298,7 @@ export async function compensateSaga(deps: SagaActionDeps, orderId: string, oper
   if (refusal) throw new OperatorActionRefusedError(orderId, current.sagaState, current.status, refusal);
   const result = await deps.runtime.request(
     orderId,
-    `operator:${randomUUID()}`,
+    eventId,
     { type: 'OPERATOR_COMPENSATE', by: operator.by, reason: operator.reason },
     operator.by,
     operator.expectedVersion,

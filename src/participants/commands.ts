@@ -10,8 +10,9 @@ export type ChargePayment = CommandOf<'ChargePayment'>;
 export type VoidPayment = CommandOf<'VoidPayment'>;
 export type RefundPayment = CommandOf<'RefundPayment'>;
 export type SendNotification = CommandOf<'SendNotification'>;
+export type SendHoldReminder = CommandOf<'SendHoldReminder'>;
 
 export type InventoryCommand = ReserveSeats | ConfirmSeats | ReleaseSeats;
 export type PaymentCommand = ChargePayment | VoidPayment | RefundPayment;
-export type NotificationCommand = SendNotification;
+export type NotificationCommand = SendNotification | SendHoldReminder;
 export type ParticipantCommand = InventoryCommand | PaymentCommand | NotificationCommand;

@@ -3,7 +3,7 @@
  * the message: retry it later, or stop retrying (it is a bug or an operator problem: DLQ).
  */
 
-import { RetryLaterError } from '../messaging/errors';
+import { PoisonMessageError, RetryLaterError } from '../messaging/errors';
 
 export { RetryLaterError };
 
@@ -21,10 +21,10 @@ export type PermanentCommandErrorCode =
   | 'invariant-broken';
 
 /**
- * Retrying will not help: the saga never sends this command in this state. Send the message to
- * the DLQ with this message as the reason.
+ * Retrying will not help: the saga never sends this command in this state. A PoisonMessageError,
+ * so the consumer sends the message to the DLQ with this message as the reason.
  */
-export class PermanentCommandError extends Error {
+export class PermanentCommandError extends PoisonMessageError {
   override readonly name: string = 'PermanentCommandError';
   constructor(
     readonly code: PermanentCommandErrorCode,

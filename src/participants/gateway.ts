@@ -8,7 +8,8 @@ export type GatewayOutcome = { outcome: 'captured' } | { outcome: 'declined'; re
 export interface GatewayCharge {
   chargeId: string;
   paymentToken: string;
-  amount: number;
+  /** Minor units of `currency`, as card gateways take them. */
+  amountMinor: number;
   currency: string;
 }
 

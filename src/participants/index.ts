@@ -30,6 +30,7 @@ export async function handleParticipantCommand(cmd: ParticipantCommand, deps: Pa
     case 'RefundPayment':
       return handlePaymentCommand(cmd, deps);
     case 'SendNotification':
+    case 'SendHoldReminder':
       return handleNotificationCommand(cmd, deps);
   }
 }

@@ -17,6 +17,7 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { inventoryChanged, nowIso, type ParticipantDeps } from './deps';
 import { backoff, cancellationCodes, isTransactionConflict } from './dynamo-errors';
 import { InvalidInventoryError, InventoryConflictError } from './errors';
+import { isIsoCurrency, isMinorUnits } from '../money/money';
 import { readInventoryRows, type InventoryRow } from './records';
 
 export type InventoryAdminDeps = Pick<ParticipantDeps, 'doc' | 'tables' | 'logger' | 'now' | 'onInventoryChanged' | 'sleep' | 'random'>;
@@ -24,7 +25,9 @@ export type InventoryAdminDeps = Pick<ParticipantDeps, 'doc' | 'tables' | 'logge
 export interface TicketTypeInput {
   ticketType: string;
   totalQuantity: number;
-  price: number;
+  /** The unit price in minor units of `currency` (ISO 4217 exponent); 0 for free tickets. */
+  priceMinor: number;
+  /** An ISO 4217 code (src/money/iso4217.ts). */
   currency: string;
 }
 
@@ -58,11 +61,11 @@ function validate(eventId: string, eventName: string, ticketTypes: readonly Tick
     if (!Number.isSafeInteger(t.totalQuantity) || t.totalQuantity < 0) {
       throw new InvalidInventoryError(`${t.ticketType}: totalQuantity must be a non-negative integer`);
     }
-    if (typeof t.price !== 'number' || !Number.isFinite(t.price) || t.price < 0) {
-      throw new InvalidInventoryError(`${t.ticketType}: price must be a non-negative number`);
+    if (!isMinorUnits(t.priceMinor)) {
+      throw new InvalidInventoryError(`${t.ticketType}: priceMinor must be a non-negative whole number of minor units`);
     }
-    if (typeof t.currency !== 'string' || !/^[A-Z]{3}$/.test(t.currency)) {
-      throw new InvalidInventoryError(`${t.ticketType}: currency must be a 3-letter ISO code`);
+    if (!isIsoCurrency(t.currency)) {
+      throw new InvalidInventoryError(`${t.ticketType}: currency must be an ISO 4217 code`);
     }
   }
 }
@@ -90,7 +93,7 @@ function plan(
         availableQuantity: t.totalQuantity,
         reservedQuantity: 0,
         soldQuantity: 0,
-        price: t.price,
+        priceMinor: t.priceMinor,
         currency: t.currency,
         version: 1,
         updatedAt: now,
@@ -105,18 +108,18 @@ function plan(
         { eventId, ticketType: t.ticketType, availableQuantity: row.availableQuantity, delta },
       );
     }
-    if (delta === 0 && row.price === t.price && row.currency === t.currency && row.eventName === eventName) continue;
+    if (delta === 0 && row.priceMinor === t.priceMinor && row.currency === t.currency && row.eventName === eventName) continue;
     writes.push({
       Update: {
         TableName: tableName,
         Key: { eventId, ticketType: t.ticketType },
         UpdateExpression:
-          'SET #total = :total, #available = #available + :delta, #price = :price, #currency = :currency, #eventName = :eventName, #version = #version + :one, #updatedAt = :now',
+          'SET #total = :total, #available = #available + :delta, #priceMinor = :priceMinor, #currency = :currency, #eventName = :eventName, #version = #version + :one, #updatedAt = :now',
         ConditionExpression: '#total = :readTotal AND #available >= :needed',
         ExpressionAttributeNames: {
           '#total': 'totalQuantity',
           '#available': 'availableQuantity',
-          '#price': 'price',
+          '#priceMinor': 'priceMinor',
           '#currency': 'currency',
           '#eventName': 'eventName',
           '#version': 'version',
@@ -125,7 +128,7 @@ function plan(
         ExpressionAttributeValues: {
           ':total': t.totalQuantity,
           ':delta': delta,
-          ':price': t.price,
+          ':priceMinor': t.priceMinor,
           ':currency': t.currency,
           ':eventName': eventName,
           ':one': 1,
@@ -163,7 +166,7 @@ function toView(eventId: string, rows: ReadonlyMap<string, InventoryRow>): Event
       availableQuantity: r.availableQuantity,
       reservedQuantity: r.reservedQuantity,
       soldQuantity: r.soldQuantity,
-      price: r.price,
+      priceMinor: r.priceMinor,
       currency: r.currency,
       version: r.version,
       updatedAt: r.updatedAt ?? null,

@@ -14,6 +14,7 @@ import type { ConfirmSeats, InventoryCommand, ReleaseSeats, ReserveSeats } from 
 import { inventoryChanged, nowIso, type ParticipantDeps } from './deps';
 import { backoff, cancellationCodes, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS, putIfAbsent } from './dynamo-errors';
 import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
+import { isMinorUnits } from '../money/money';
 import { readInventoryRows, readReservation, type InventoryRow, type ReservationRecord, type ReservedItem } from './records';
 
 /** A transaction holds at most 100 items: the reservation plus one update per ticket type. */
@@ -57,7 +58,8 @@ export function normaliseItems(items: readonly OrderItem[] | undefined): Checked
 
 interface Quote {
   items: ReservedItem[];
-  amount: number;
+  /** The exact sum of quantity × unit price, in the currency's minor units. */
+  amountMinor: number;
   currency: string;
 }
 
@@ -77,11 +79,13 @@ export function quote(eventId: string, items: readonly OrderItem[], rows: Readon
     if (row.availableQuantity < quantity) {
       return { ok: false, reason: `sold out: ${row.availableQuantity} ${ticketType} left, ${quantity} requested` };
     }
-    // In minor units, so 3 x 19.99 is 59.97 and not 59.97000000000001.
-    amountMinor += Math.round(row.price * 100) * quantity;
-    priced.push({ ticketType, quantity, unitPrice: row.price });
+    // Integers all the way: 4 × 267 is 1068, never 10.680000000000001.
+    if (!isMinorUnits(row.priceMinor)) return { ok: false, reason: `${ticketType} has no valid price in minor units` };
+    amountMinor += row.priceMinor * quantity;
+    priced.push({ ticketType, quantity, unitPriceMinor: row.priceMinor });
   }
-  return { ok: true, value: { items: priced, amount: amountMinor / 100, currency: currency ?? '' } };
+  if (!Number.isSafeInteger(amountMinor)) return { ok: false, reason: 'the total is too large' };
+  return { ok: true, value: { items: priced, amountMinor, currency: currency ?? '' } };
 }
 
 async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<OrderSagaEvent> {
@@ -100,7 +104,7 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
     const rows = await readInventoryRows(deps, cmd.eventId);
     const priced = quote(cmd.eventId, items.value, rows);
     if (!priced.ok) return reject(cmd, priced.reason, items.value, deps);
-    const { amount, currency } = priced.value;
+    const { amountMinor, currency } = priced.value;
     const now = deps.now?.() ?? new Date();
     const record: ReservationRecord = {
       reservationId,
@@ -109,7 +113,7 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
       items: priced.value.items,
       status: 'ACTIVE',
       expiresAt: new Date(now.getTime() + cmd.holdSeconds * 1000).toISOString(),
-      amount,
+      amountMinor,
       currency,
       commandId: cmd.commandId,
       createdAt: now.toISOString(),
@@ -134,21 +138,21 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
                   'SET #available = #available - :q, #reserved = #reserved + :q, #version = #version + :one, #updatedAt = :now',
                 // The price is part of the condition: the amount cannot disagree with the row.
                 ConditionExpression:
-                  'attribute_exists(#eventId) AND #available >= :q AND #price = :price AND #currency = :currency',
+                  'attribute_exists(#eventId) AND #available >= :q AND #priceMinor = :priceMinor AND #currency = :currency',
                 ExpressionAttributeNames: {
                   '#eventId': 'eventId',
                   '#available': 'availableQuantity',
                   '#reserved': 'reservedQuantity',
                   '#version': 'version',
                   '#updatedAt': 'updatedAt',
-                  '#price': 'price',
+                  '#priceMinor': 'priceMinor',
                   '#currency': 'currency',
                 },
                 ExpressionAttributeValues: {
                   ':q': item.quantity,
                   ':one': 1,
                   ':now': record.createdAt,
-                  ':price': item.unitPrice,
+                  ':priceMinor': item.unitPriceMinor,
                   ':currency': currency,
                 },
               },
@@ -173,9 +177,9 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
       }
       continue;
     }
-    log.info('seats reserved', { reservationId, eventId: cmd.eventId, amount, currency, expiresAt: record.expiresAt });
+    log.info('seats reserved', { reservationId, eventId: cmd.eventId, amountMinor, currency, expiresAt: record.expiresAt });
     await inventoryChanged(deps, cmd.eventId);
-    return { type: 'SEATS_RESERVED', reservationId, expiresAt: record.expiresAt ?? '', amount, currency };
+    return { type: 'SEATS_RESERVED', reservationId, expiresAt: record.expiresAt ?? '', amountMinor, currency };
   }
   throw new ContentionError(`reserve ${reservationId}: still contended after ${MAX_ATTEMPTS} attempts`);
 }
@@ -219,7 +223,7 @@ function replyToDuplicateReserve(existing: ReservationRecord, log: ParticipantDe
     type: 'SEATS_RESERVED',
     reservationId: existing.reservationId,
     expiresAt: existing.expiresAt ?? '',
-    amount: existing.amount ?? 0,
+    amountMinor: existing.amountMinor ?? 0,
     currency: existing.currency ?? '',
   };
 }

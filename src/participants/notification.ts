@@ -12,20 +12,22 @@ import type { NotificationRecord } from './records';
 export async function handleNotificationCommand(cmd: NotificationCommand, deps: ParticipantDeps): Promise<OrderSagaEvent> {
   const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   if (typeof cmd.commandId !== 'string' || cmd.commandId.length === 0) {
-    throw new PermanentCommandError('invalid-command', `SendNotification for order ${cmd.orderId} has no command id`);
+    throw new PermanentCommandError('invalid-command', `${cmd.kind} for order ${cmd.orderId} has no command id`);
   }
   const record: NotificationRecord = {
     notificationId: cmd.commandId,
     orderId: cmd.orderId,
     customerId: cmd.customerId,
     template: cmd.template,
-    outcome: cmd.outcome,
+    ...(cmd.kind === 'SendNotification' ? { outcome: cmd.outcome } : { expiresAt: cmd.expiresAt }),
     sentAt: nowIso(deps),
   };
   if (await putIfAbsent(deps, deps.tables.notifications, 'notificationId', record)) {
-    log.info('notification sent', { notificationId: record.notificationId, template: cmd.template, outcome: cmd.outcome });
+    log.info('notification sent', { notificationId: record.notificationId, template: cmd.template, outcome: record.outcome });
   } else {
     log.info('notification already sent', { notificationId: record.notificationId });
   }
+  // A reminder's answer has its own type: a late one must never read as the final notice's.
+  if (cmd.kind === 'SendHoldReminder') return { type: 'HOLD_REMINDER_SENT', notificationId: record.notificationId };
   return { type: 'NOTIFICATION_SENT', notificationId: record.notificationId };
 }

@@ -6,6 +6,7 @@
  * re-delivered command resumes the same gateway call. VoidPayment takes the record first if the
  * charge has not started, so a late charge finds VOIDED and never reaches the gateway.
  */
+import { isIsoCurrency, isMinorUnits } from '../money/money';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderSagaEvent } from '../../machines/order-saga/types';
 import type { ChargePayment, PaymentCommand, RefundPayment, VoidPayment } from './commands';
@@ -71,7 +72,7 @@ function settledReply(record: PaymentRecord): OrderSagaEvent | null {
       return {
         type: 'PAYMENT_CAPTURED',
         paymentId: record.chargeId ?? chargeIdFor(record.orderId),
-        amount: record.amount ?? 0,
+        amountMinor: record.amountMinor ?? 0,
         currency: record.currency ?? '',
       };
     case 'DECLINED':
@@ -99,8 +100,9 @@ async function mustRead(deps: ParticipantDeps, orderId: string): Promise<Payment
 // ---------------------------------------------------------------------------------------------
 
 function invalidCharge(cmd: ChargePayment): string | null {
-  if (typeof cmd.amount !== 'number' || !Number.isFinite(cmd.amount) || cmd.amount <= 0) return `invalid amount ${String(cmd.amount)}`;
-  if (typeof cmd.currency !== 'string' || cmd.currency.length === 0) return 'invalid currency';
+  // A free order never gets here (the saga skips payment at a total of 0): 0 is as wrong as -1.
+  if (!isMinorUnits(cmd.amountMinor) || cmd.amountMinor === 0) return `invalid amount ${String(cmd.amountMinor)} (minor units)`;
+  if (!isIsoCurrency(cmd.currency)) return 'invalid currency';
   if (typeof cmd.paymentToken !== 'string') return 'no payment token';
   return null;
 }
@@ -112,7 +114,7 @@ async function chargePayment(cmd: ChargePayment, deps: ParticipantDeps): Promise
   const intent: PaymentRecord = {
     orderId: cmd.orderId,
     status: invalid === null ? 'IN_FLIGHT' : 'DECLINED',
-    amount: cmd.amount,
+    amountMinor: cmd.amountMinor,
     currency: cmd.currency,
     paymentToken: cmd.paymentToken,
     chargeId: chargeIdFor(cmd.orderId),
@@ -162,7 +164,7 @@ async function countResumedAttempt(record: PaymentRecord, deps: ParticipantDeps)
 async function completeCharge(record: PaymentRecord, deps: ParticipantDeps, log: ParticipantDeps['logger']): Promise<OrderSagaEvent> {
   const chargeId = record.chargeId ?? chargeIdFor(record.orderId);
   const outcome: GatewayOutcome = await simulateGatewayCharge(
-    { chargeId, paymentToken: record.paymentToken ?? '', amount: record.amount ?? 0, currency: record.currency ?? '' },
+    { chargeId, paymentToken: record.paymentToken ?? '', amountMinor: record.amountMinor ?? 0, currency: record.currency ?? '' },
     { slowMs: deps.paymentSlowMs, sleep: deps.sleep ?? defaultSleep },
   );
   const now = nowIso(deps);
@@ -193,7 +195,7 @@ async function completeCharge(record: PaymentRecord, deps: ParticipantDeps, log:
         }),
       );
       const settled = Attributes as PaymentRecord;
-      log.info(captured ? 'payment captured' : 'payment declined', { chargeId, amount: settled.amount, reason: settled.reason });
+      log.info(captured ? 'payment captured' : 'payment declined', { chargeId, amountMinor: settled.amountMinor, reason: settled.reason });
       const reply = settledReply(settled);
       if (!reply) throw new Error(`payment ${record.orderId} still IN_FLIGHT after settling`);
       return reply;
@@ -236,8 +238,8 @@ async function voidPayment(cmd: VoidPayment, deps: ParticipantDeps): Promise<Ord
 
 async function refundPayment(cmd: RefundPayment, deps: ParticipantDeps): Promise<OrderSagaEvent> {
   const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
-  if (typeof cmd.amount !== 'number' || !Number.isFinite(cmd.amount) || cmd.amount <= 0) {
-    throw new PermanentCommandError('invalid-command', `refund for order ${cmd.orderId}: invalid amount ${String(cmd.amount)}`);
+  if (!isMinorUnits(cmd.amountMinor) || cmd.amountMinor === 0) {
+    throw new PermanentCommandError('invalid-command', `refund for order ${cmd.orderId}: invalid amount ${String(cmd.amountMinor)} (minor units)`);
   }
   const refundId = refundIdFor(cmd.orderId);
   let conditionFailed = false;
@@ -248,22 +250,22 @@ async function refundPayment(cmd: RefundPayment, deps: ParticipantDeps): Promise
           TableName: deps.tables.payments,
           Key: { orderId: cmd.orderId },
           UpdateExpression:
-            'SET #status = :refunded, #refundId = :refundId, #refundedAmount = :amount, #refundedAt = :now, #updatedAt = :now',
+            'SET #status = :refunded, #refundId = :refundId, #refundedAmountMinor = :amount, #refundedAt = :now, #updatedAt = :now',
           ConditionExpression: '#status = :captured AND #chargeId = :chargeId AND #currency = :currency AND #amount >= :amount',
           ExpressionAttributeNames: {
             '#status': 'status',
             '#refundId': 'refundId',
-            '#refundedAmount': 'refundedAmount',
+            '#refundedAmountMinor': 'refundedAmountMinor',
             '#refundedAt': 'refundedAt',
             '#updatedAt': 'updatedAt',
             '#chargeId': 'chargeId',
             '#currency': 'currency',
-            '#amount': 'amount',
+            '#amount': 'amountMinor',
           },
           ExpressionAttributeValues: {
             ':refunded': 'REFUNDED',
             ':refundId': refundId,
-            ':amount': cmd.amount,
+            ':amount': cmd.amountMinor,
             ':now': nowIso(deps),
             ':captured': 'CAPTURED',
             ':chargeId': cmd.paymentId,
@@ -271,8 +273,8 @@ async function refundPayment(cmd: RefundPayment, deps: ParticipantDeps): Promise
           },
         }),
       );
-      log.info('refund issued', { refundId, amount: cmd.amount });
-      return { type: 'REFUND_ISSUED', refundId, amount: cmd.amount };
+      log.info('refund issued', { refundId, amountMinor: cmd.amountMinor });
+      return { type: 'REFUND_ISSUED', refundId, amountMinor: cmd.amountMinor };
     } catch (error) {
       if (isConditionalCheckFailed(error)) {
         conditionFailed = true;
@@ -286,12 +288,12 @@ async function refundPayment(cmd: RefundPayment, deps: ParticipantDeps): Promise
   const existing = await readPayment(deps, cmd.orderId);
   if (existing?.status === 'REFUNDED') {
     log.info('refund already issued', { refundId: existing.refundId });
-    return { type: 'REFUND_ISSUED', refundId: existing.refundId ?? refundId, amount: existing.refundedAmount ?? 0 };
+    return { type: 'REFUND_ISSUED', refundId: existing.refundId ?? refundId, amountMinor: existing.refundedAmountMinor ?? 0 };
   }
   if (existing?.status === 'CAPTURED') {
     throw new PermanentCommandError(
       'illegal-state',
-      `cannot refund order ${cmd.orderId}: the command (${cmd.paymentId}, ${cmd.amount} ${cmd.currency}) does not match the capture (${existing.chargeId ?? '?'}, ${existing.amount ?? '?'} ${existing.currency ?? '?'})`,
+      `cannot refund order ${cmd.orderId}: the command (${cmd.paymentId}, ${cmd.amountMinor} minor units ${cmd.currency}) does not match the capture (${existing.chargeId ?? '?'}, ${existing.amountMinor ?? '?'} minor units ${existing.currency ?? '?'})`,
       { orderId: cmd.orderId, commandId: cmd.commandId },
     );
   }

@@ -12,14 +12,16 @@ export interface InventoryRow {
   availableQuantity: number;
   reservedQuantity: number;
   soldQuantity: number;
-  price: number;
+  /** The unit price in the currency's minor units (ISO 4217 exponent). */
+  priceMinor: number;
   currency: string;
   version: number;
   updatedAt?: string;
 }
 
 export interface ReservedItem extends OrderItem {
-  unitPrice: number;
+  /** Minor units. */
+  unitPriceMinor: number;
 }
 
 /** TicketReservations: reservationId = orderId, so a re-sent ReserveSeats finds its own record. */
@@ -27,12 +29,13 @@ export interface ReservationRecord {
   reservationId: string;
   orderId: string;
   eventId?: string;
-  /** With `unitPrice` on reservations that held seats. */
-  items: Array<OrderItem & { unitPrice?: number }>;
+  /** With `unitPriceMinor` on reservations that held seats. */
+  items: Array<OrderItem & { unitPriceMinor?: number }>;
   status: ReservationStatus;
   /** Only on reservations that held seats. */
   expiresAt?: string;
-  amount?: number;
+  /** The total held, in minor units. */
+  amountMinor?: number;
   currency?: string;
   /** Why a REJECTED reservation holds nothing. */
   reason?: string;
@@ -51,8 +54,8 @@ export type PaymentStatus = 'IN_FLIGHT' | 'CAPTURED' | 'DECLINED' | 'VOIDED' | '
 export interface PaymentRecord {
   orderId: string;
   status: PaymentStatus;
-  /** Absent on a record created by VoidPayment (no charge was ever attempted). */
-  amount?: number;
+  /** Minor units. Absent on a record created by VoidPayment (no charge was ever attempted). */
+  amountMinor?: number;
   currency?: string;
   paymentToken?: string;
   chargeId?: string;
@@ -65,7 +68,8 @@ export interface PaymentRecord {
   declinedAt?: string;
   voidedAt?: string;
   refundId?: string;
-  refundedAmount?: number;
+  /** Minor units. */
+  refundedAmountMinor?: number;
   refundedAt?: string;
 }
 
@@ -76,6 +80,8 @@ export interface NotificationRecord {
   template: string;
   /** Why the order ended so (absent on records written before it was added). */
   outcome?: string;
+  /** A hold reminder's (machine v3): when the hold it reminds of expires. */
+  expiresAt?: string;
   sentAt: string;
 }
 

@@ -9,7 +9,7 @@ import type { OrderSagaEvent, SagaCommand } from '../../machines/order-saga';
 import type { CommandEnvelope, SagaEventEnvelope, TimerEnvelope } from '../messaging/envelopes';
 import type { QueueUrls } from '../messaging/queues';
 import { sendMessages, type OutgoingMessage } from '../messaging/sender';
-import { deduplicationId, delaySecondsUntil, holdExpiredEventId, QUEUE_FOR_COMMAND } from './routing';
+import { deduplicationId, delaySecondsUntil, holdExpiredEventId, holdReminderEventId, QUEUE_FOR_COMMAND } from './routing';
 
 export class Dispatcher {
   constructor(
@@ -22,7 +22,10 @@ export class Dispatcher {
     const byQueue = new Map<string, OutgoingMessage[]>();
     for (const command of commands) {
       const url = this.queues[QUEUE_FOR_COMMAND[command.kind]];
-      const message = command.kind === 'ScheduleHoldExpiry' ? this.timerMessage(command, correlationId) : commandMessage(command, correlationId);
+      const message =
+        command.kind === 'ScheduleHoldExpiry' || command.kind === 'ScheduleHoldReminder'
+          ? this.timerMessage(command, correlationId)
+          : commandMessage(command, correlationId);
       byQueue.set(url, [...(byQueue.get(url) ?? []), message]);
     }
     await Promise.all([...byQueue].map(([url, messages]) => sendMessages(this.sqs, url, messages)));
@@ -45,14 +48,16 @@ export class Dispatcher {
     await sendMessages(this.sqs, this.queues.timer, [this.delayed(timer)]);
   }
 
-  private timerMessage(command: Extract<SagaCommand, { kind: 'ScheduleHoldExpiry' }>, correlationId: string): OutgoingMessage {
+  /** A timer command becomes the event it raises when due: HOLD_EXPIRED, or (machine v3) HOLD_REMINDER_DUE. */
+  private timerMessage(command: Extract<SagaCommand, { kind: 'ScheduleHoldExpiry' | 'ScheduleHoldReminder' }>, correlationId: string): OutgoingMessage {
+    const expiry = command.kind === 'ScheduleHoldExpiry';
     return this.delayed({
       type: 'timer',
       orderId: command.orderId,
       correlationId,
       dueAt: command.dueAt,
-      eventId: holdExpiredEventId(command.orderId),
-      event: { type: 'HOLD_EXPIRED' },
+      eventId: expiry ? holdExpiredEventId(command.orderId) : holdReminderEventId(command.orderId),
+      event: { type: expiry ? 'HOLD_EXPIRED' : 'HOLD_REMINDER_DUE' },
     });
   }
 

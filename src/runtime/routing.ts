@@ -11,6 +11,8 @@ export const QUEUE_FOR_COMMAND: Record<SagaCommandKind, QueueKey> = {
   RefundPayment: 'payment',
   SendNotification: 'notification',
   ScheduleHoldExpiry: 'timer',
+  ScheduleHoldReminder: 'timer',
+  SendHoldReminder: 'notification',
 };
 
 /** FIFO deduplication ids are at most 128 characters of [A-Za-z0-9] and punctuation. */
@@ -22,6 +24,8 @@ export function deduplicationId(eventId: string): string {
 export const replyEventId = (commandId: string): string => `${commandId}:reply`;
 
 export const holdExpiredEventId = (orderId: string): string => `${orderId}:HOLD_EXPIRED`;
+
+export const holdReminderEventId = (orderId: string): string => `${orderId}:HOLD_REMINDER_DUE`;
 
 /** SQS caps a message's delay at 15 minutes; longer timers hop. */
 export const MAX_DELAY_SECONDS = 900;

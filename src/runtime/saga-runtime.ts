@@ -9,6 +9,8 @@
 import {
   accepts,
   applyEvent,
+  knownMachineVersions,
+  START_VERSION,
   startSaga,
   UnknownMachineVersionError,
   type OrderItem,
@@ -16,10 +18,18 @@ import {
   type SagaCommand,
 } from '../../machines/order-saga';
 import { PoisonMessageError } from '../messaging/errors';
+import { isLastVersionWait, MachineVersionUnavailableError, MachineVersionWaitExhaustedError, versionWaitDelayMs } from './version-wait';
 import type { Logger } from '../observability/logger';
-import { eventPayload, OrderExistsError, VersionConflictError, type SagaStore, type StoredSaga } from '../store/saga-store';
+import {
+  eventPayload,
+  OrderExistsError,
+  PAYMENT_TOKEN_REDACTED,
+  VersionConflictError,
+  type SagaStore,
+  type StoredSaga,
+} from '../store/saga-store';
 import type { OrderNumbers } from '../store/order-numbers';
-import { crashPoint } from './crash-points';
+import { crashPoint } from '../fault-injection/crash-points';
 import type { Dispatcher } from './dispatcher';
 
 export interface PlaceOrder {
@@ -66,6 +76,10 @@ export interface SagaRuntimeDeps {
   holdSeconds: number;
   /** Gives each new order its number (ET-2026-000123); absent, orders have none. */
   orderNumbers?: OrderNumbers;
+  /** The machine version new orders start on (config ORDER_SAGA_START_VERSION; default the registry's). */
+  startVersion?: string;
+  /** The first wait (ms) for an event of a saga on an unknown machine version (config MACHINE_VERSION_RETRY_SECONDS). */
+  versionWaitBaseMs?: number;
   now?: () => Date;
 }
 
@@ -84,14 +98,17 @@ export class SagaRuntime {
    */
   async place(order: PlaceOrder): Promise<{ saga: StoredSaga; created: boolean }> {
     const { store, dispatcher, logger, holdSeconds } = this.deps;
-    const decision = startSaga({
-      orderId: order.orderId,
-      customerId: order.customerId,
-      eventId: order.eventId,
-      items: order.items,
-      paymentToken: order.paymentToken,
-      holdSeconds,
-    });
+    const decision = startSaga(
+      {
+        orderId: order.orderId,
+        customerId: order.customerId,
+        eventId: order.eventId,
+        items: order.items,
+        paymentToken: order.paymentToken,
+        holdSeconds,
+      },
+      this.deps.startVersion ?? START_VERSION,
+    );
     const nowDate = this.now();
     const now = nowDate.toISOString();
     // A number is spent even when the order turns out to exist (a replay): numbers may have gaps.
@@ -104,7 +121,7 @@ export class SagaRuntime {
           eventId: order.eventId,
           items: order.items,
           status: decision.status,
-          totalAmount: null,
+          totalAmountMinor: null,
           currency: null,
           createdAt: now,
           updatedAt: now,
@@ -114,7 +131,12 @@ export class SagaRuntime {
           ...(order.eventName ? { eventName: order.eventName } : {}),
         },
         decision.saga,
-        { eventId: `${order.orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: { customerId: order.customerId, eventId: order.eventId, items: order.items } },
+        {
+          eventId: `${order.orderId}:ORDER_PLACED`,
+          eventType: 'ORDER_PLACED',
+          // The machine's input, so that npm run replay can start the saga again (never the token).
+          payload: { customerId: order.customerId, eventId: order.eventId, items: order.items, holdSeconds, paymentToken: PAYMENT_TOKEN_REDACTED },
+        },
         now,
         orderNumber && this.deps.orderNumbers ? [this.deps.orderNumbers.claim(orderNumber, order.orderId)] : [],
       );
@@ -132,9 +154,13 @@ export class SagaRuntime {
     }
   }
 
-  /** Applies an event that arrived on the saga's FIFO queue. */
-  async deliver(orderId: string, eventId: string, event: OrderSagaEvent): Promise<DeliveryOutcome> {
-    const result = await this.apply(orderId, eventId, event, undefined, false);
+  /**
+   * Applies an event that arrived on the saga's FIFO queue. `receiveCount` (SQS's, 1 on the first
+   * delivery) sets the wait when the saga runs on a machine version this build lacks.
+   * @throws MachineVersionUnavailableError (a RetryLaterError) in that case.
+   */
+  async deliver(orderId: string, eventId: string, event: OrderSagaEvent, receiveCount = 1): Promise<DeliveryOutcome> {
+    const result = await this.apply(orderId, eventId, event, undefined, false, receiveCount);
     return result.outcome;
   }
 
@@ -149,9 +175,10 @@ export class SagaRuntime {
     actor: string,
     /** Apply only at this version, atomically (the commit is conditional on it); else StaleSagaVersionError. */
     expectedVersion?: number,
-  ): Promise<{ accepted: boolean; saga: StoredSaga }> {
-    const result = await this.apply(orderId, eventId, event, actor, true, expectedVersion);
-    return { accepted: result.outcome !== 'ignored', saga: result.saga };
+  ): Promise<{ accepted: boolean; replayed: boolean; saga: StoredSaga }> {
+    const result = await this.apply(orderId, eventId, event, actor, true, 1, expectedVersion);
+    // replayed: this very request (same event id) was applied before.
+    return { accepted: result.outcome !== 'ignored', replayed: result.outcome === 'duplicate', saga: result.saga };
   }
 
   /** Re-sends the commands the saga waits on (crash recovery, sweeper, operator retry). */
@@ -166,6 +193,7 @@ export class SagaRuntime {
     event: OrderSagaEvent,
     actor: string | undefined,
     onlyIfAccepted: boolean,
+    receiveCount = 1,
     expectedVersion?: number,
   ): Promise<{ outcome: DeliveryOutcome; saga: StoredSaga }> {
     const { store, dispatcher, logger } = this.deps;
@@ -183,7 +211,18 @@ export class SagaRuntime {
         logger.debug('duplicate event', log);
         return { outcome: 'duplicate', saga: stored };
       }
-      const decision = decide(stored, event, onlyIfAccepted);
+      let decision: ReturnType<typeof decide>;
+      try {
+        decision = decide(stored, event, onlyIfAccepted);
+      } catch (error) {
+        if (!(error instanceof UnknownMachineVersionError)) throw error;
+        // Not poison: a build that knows the version (rolling out, or rolled back) will take it.
+        await this.noteVersionWait(stored, error.found, eventId, event.type);
+        if (isLastVersionWait(receiveCount)) throw new MachineVersionWaitExhaustedError(orderId, error.found, receiveCount);
+        throw new MachineVersionUnavailableError(orderId, error.found, versionWaitDelayMs(receiveCount, this.deps.versionWaitBaseMs), receiveCount);
+      }
+      // The saga is readable here (again): a mark left by a build that could not read it goes.
+      if (stored.versionWait) await store.clearVersionWait(stored);
       if (!decision?.changed) {
         logger.debug('event ignored in this state', { ...log, state: stored.sagaState });
         return { outcome: 'ignored', saga: stored };
@@ -211,16 +250,30 @@ export class SagaRuntime {
     }
     throw new Error(`saga ${orderId}: gave up after ${MAX_CONFLICT_RETRIES} version conflicts`);
   }
+
+  /** Marks the saga as waiting on a machine version (for /ops), and says so in the log. */
+  private async noteVersionWait(stored: StoredSaga, version: string, eventId: string, eventType: string): Promise<void> {
+    const { store, logger } = this.deps;
+    logger.warn('unknown machine version: the event waits for a build that knows it', {
+      orderId: stored.orderId,
+      eventId,
+      event: eventType,
+      machineVersion: version,
+      knownVersions: knownMachineVersions(),
+      correlationId: stored.correlationId,
+    });
+    // Best effort: the wait is already safe (the message stays on its queue); only the listing would miss it.
+    await store.markVersionWait(stored, { machineVersion: version, knownVersions: knownMachineVersions(), eventType }, this.now().toISOString()).catch(
+      (error: unknown) => logger.warn('could not record the machine-version wait', { orderId: stored.orderId, error: String(error) }),
+    );
+  }
 }
 
-/** The machine's answer, or null when a person's request is not accepted in this state. */
+/**
+ * The machine's answer, or null when a person's request is not accepted in this state.
+ * @throws UnknownMachineVersionError when the saga runs on a version this build lacks.
+ */
 function decide(stored: StoredSaga, event: OrderSagaEvent, onlyIfAccepted: boolean): ReturnType<typeof applyEvent> | null {
-  try {
-    if (onlyIfAccepted && !accepts(stored.saga, event)) return null;
-    return applyEvent(stored.saga, event);
-  } catch (error) {
-    // A snapshot this build cannot read will never become readable by retrying.
-    if (error instanceof UnknownMachineVersionError) throw new PoisonMessageError(error.message);
-    throw error;
-  }
+  if (onlyIfAccepted && !accepts(stored.saga, event)) return null;
+  return applyEvent(stored.saga, event);
 }

@@ -13,7 +13,7 @@ import { parseCommandEnvelope, parseSagaEventEnvelope, parseTimerEnvelope } from
 import { PoisonMessageError } from '../messaging/errors';
 import type { QueueUrls } from '../messaging/queues';
 import type { Logger } from '../observability/logger';
-import { crashPoint } from './crash-points';
+import { crashPoint } from '../fault-injection/crash-points';
 import type { Dispatcher } from './dispatcher';
 import { QUEUE_FOR_COMMAND, replyEventId } from './routing';
 import type { SagaRuntime } from './saga-runtime';
@@ -70,8 +70,8 @@ function sagaConsumer(deps: WorkerDeps) {
   return new QueueConsumer({
     ...common(deps, 'saga'),
     parse: parseSagaEventEnvelope,
-    handle: async (envelope) => {
-      await deps.runtime.deliver(envelope.orderId, envelope.eventId, envelope.event);
+    handle: async (envelope, message) => {
+      await deps.runtime.deliver(envelope.orderId, envelope.eventId, envelope.event, message.receiveCount);
     },
   });
 }

@@ -4,15 +4,12 @@
  * and rejects single-item writes on such an item (TransactionConflictException); moto never does,
  * but the code must.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-
-function errorName(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : undefined;
-}
+import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { awsErrorName as errorName } from '../aws/errors';
 
 /** The per-item reason codes of a cancelled transaction ('None' for items that passed), or null. */
 export function cancellationCodes(error: unknown): string[] | null {
-  if (error instanceof TransactionCanceledException || errorName(error) === 'TransactionCanceledException') {
+  if (errorName(error) === 'TransactionCanceledException') {
     const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
     return reasons.map((r) => r.Code ?? 'None');
   }

@@ -1,42 +1,42 @@
 /**
- * Order listings over the TicketOrders GSIs. GSIs are eventually consistent on AWS (a new order
- * or a status change shows up after a short lag), so these are listings only: never use them to
- * read your own write. Reading one order is SagaStore.load (strongly consistent).
+ * Order listings: by customer and by status, newest first, paged with an opaque cursor.
  *
- * Pages are newest first. The cursor is the query's LastEvaluatedKey, JSON, base64url-encoded:
- * opaque to clients, and checked on the way back in (right index, right partition, string keys).
+ * What a listing guarantees (docs/api.md, "Listings"): a cursor walk returns every order that held
+ * the filter for the whole walk exactly once. Two things make it so:
+ * - The indexes sort on `createdKey` (`createdAt#orderId`), written once at creation, unique per
+ *   order. A step rewrites `updatedAt` but never the sort key, so an order that keeps its status
+ *   keeps its place and cannot jump behind a cursor (it did when StatusIndex sorted on updatedAt).
+ * - The indexes are KEYS_ONLY: they give the order ids of a page in a stable order, and the page's
+ *   fields are read from the base table (BatchGetItem, strongly consistent), so what is shown is
+ *   current. A GSI lags on AWS: a row whose current status no longer matches is left out, so a page
+ *   may hold fewer than `limit` items while `nextCursor` is still given.
+ * KEYS_ONLY also keeps the index writes to one per status change (and one per order for the
+ * customer index) instead of one per saga step.
+ *
+ * The cursor is the query's LastEvaluatedKey, JSON, base64url-encoded: opaque to clients, and
+ * checked on the way back in (right index, right partition, string keys).
  */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaState, OrderStatus } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 
-/** What CustomerIndex projects. */
-export interface CustomerOrderSummary {
+/** What a listing shows of an order (amounts in minor units; the API shows decimals). */
+export interface OrderSummary {
   orderId: string;
   customerId: string;
-  createdAt: string;
   eventId: string;
-  status: OrderStatus;
-  updatedAt: string;
   items: OrderItem[];
-  totalAmount: number | null;
-  currency: string | null;
-  sagaState: OrderSagaState;
-}
-
-/** What StatusIndex projects. */
-export interface StatusOrderSummary {
-  orderId: string;
   status: OrderStatus;
-  updatedAt: string;
-  customerId: string;
-  eventId: string;
-  createdAt: string;
   sagaState: OrderSagaState;
   sagaVersion: number;
-  totalAmount: number | null;
+  totalAmountMinor: number | null;
   currency: string | null;
+  createdAt: string;
+  updatedAt: string;
 }
+
+export type CustomerOrderSummary = OrderSummary;
+export type StatusOrderSummary = OrderSummary;
 
 export interface Page<T> {
   items: T[];
@@ -49,27 +49,30 @@ export class InvalidCursorError extends Error {
 }
 
 interface IndexSpec {
-  name: 'CustomerIndex' | 'StatusIndex';
-  partitionKey: string;
-  sortKey: string;
-  attributes: readonly string[];
+  name: 'CustomerOrdersIndex' | 'StatusOrdersIndex';
+  partitionKey: 'customerId' | 'status';
 }
 
-const CUSTOMER_INDEX: IndexSpec = {
-  name: 'CustomerIndex',
-  partitionKey: 'customerId',
-  sortKey: 'createdAt',
-  attributes: ['orderId', 'customerId', 'createdAt', 'eventId', 'status', 'updatedAt', 'items', 'totalAmount', 'currency', 'sagaState'],
-};
-
-const STATUS_INDEX: IndexSpec = {
-  name: 'StatusIndex',
-  partitionKey: 'status',
-  sortKey: 'updatedAt',
-  attributes: ['orderId', 'status', 'updatedAt', 'customerId', 'eventId', 'createdAt', 'sagaState', 'sagaVersion', 'totalAmount', 'currency'],
-};
+/** The listing sort key of both indexes (StoredSaga.createdKey). */
+const SORT_KEY = 'createdKey';
+const CUSTOMER_INDEX: IndexSpec = { name: 'CustomerOrdersIndex', partitionKey: 'customerId' };
+const STATUS_INDEX: IndexSpec = { name: 'StatusOrdersIndex', partitionKey: 'status' };
+const SUMMARY_ATTRIBUTES: ReadonlyArray<keyof OrderSummary> = [
+  'orderId',
+  'customerId',
+  'eventId',
+  'items',
+  'status',
+  'sagaState',
+  'sagaVersion',
+  'totalAmountMinor',
+  'currency',
+  'createdAt',
+  'updatedAt',
+];
 
 export const MAX_PAGE_SIZE = 100;
+const MAX_BATCH_GET_ROUNDS = 10;
 
 export class OrderQueries {
   constructor(
@@ -77,40 +80,79 @@ export class OrderQueries {
     private readonly tables: Pick<ResourceNames['tables'], 'orders'>,
   ) {}
 
-  /** A customer's orders, newest first (CustomerIndex). */
+  /** A customer's orders, newest first (CustomerOrdersIndex). */
   listByCustomer(customerId: string, limit: number, cursor?: string): Promise<Page<CustomerOrderSummary>> {
-    return this.list<CustomerOrderSummary>(CUSTOMER_INDEX, customerId, limit, cursor);
+    return this.list(CUSTOMER_INDEX, customerId, limit, cursor);
   }
 
-  /** Orders in one status, most recently updated first (StatusIndex). */
+  /** Orders in one status, newest first by creation (StatusOrdersIndex). */
   listByStatus(status: OrderStatus, limit: number, cursor?: string): Promise<Page<StatusOrderSummary>> {
-    return this.list<StatusOrderSummary>(STATUS_INDEX, status, limit, cursor);
+    return this.list(STATUS_INDEX, status, limit, cursor);
   }
 
-  private async list<T>(index: IndexSpec, partition: string, limit: number, cursor: string | undefined): Promise<Page<T>> {
+  /**
+   * The ids of the orders in one status, same order and guarantee as listByStatus but straight from
+   * the index (may lag): for callers that re-read each order anyway (the stuck-saga listing).
+   */
+  listIdsByStatus(status: OrderStatus, limit: number, cursor?: string): Promise<Page<string>> {
+    return this.queryIds(STATUS_INDEX, status, limit, cursor);
+  }
+
+  private async list(index: IndexSpec, partition: string, limit: number, cursor: string | undefined): Promise<Page<OrderSummary>> {
+    const page = await this.queryIds(index, partition, limit, cursor);
+    const current = await this.readSummaries(page.items);
+    // In the index's order; without rows that left the partition since the index was written.
+    const items = page.items.map((id) => current.get(id)).filter((o): o is OrderSummary => o !== undefined && o[index.partitionKey] === partition);
+    return { items, nextCursor: page.nextCursor };
+  }
+
+  private async queryIds(index: IndexSpec, partition: string, limit: number, cursor: string | undefined): Promise<Page<string>> {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
       throw new RangeError(`limit must be an integer in 1..${MAX_PAGE_SIZE}`);
     }
     const startKey = cursor === undefined ? undefined : decodeCursor(cursor, index, partition);
-    const names: Record<string, string> = {};
-    index.attributes.forEach((attribute, i) => (names[`#p${i}`] = attribute));
-    names['#pk'] = index.partitionKey;
     const page = await this.doc.send(
       new QueryCommand({
         TableName: this.tables.orders,
         IndexName: index.name,
         KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: names,
+        ExpressionAttributeNames: { '#pk': index.partitionKey },
         ExpressionAttributeValues: { ':pk': partition },
-        ProjectionExpression: index.attributes.map((_, i) => `#p${i}`).join(', '),
         ScanIndexForward: false,
         Limit: limit,
         ExclusiveStartKey: startKey,
       }),
     );
-    const items = (page.Items ?? []) as T[];
     const last = page.LastEvaluatedKey;
-    return { items, nextCursor: last ? encodeCursor(last) : null };
+    return { items: (page.Items ?? []).map((row) => String(row.orderId)), nextCursor: last ? encodeCursor(last) : null };
+  }
+
+  /** The current summaries of these orders, by id (BatchGetItem, strongly consistent). */
+  private async readSummaries(ids: readonly string[]): Promise<Map<string, OrderSummary>> {
+    const found = new Map<string, OrderSummary>();
+    if (ids.length === 0) return found;
+    const names: Record<string, string> = {};
+    SUMMARY_ATTRIBUTES.forEach((attribute, i) => (names[`#a${i}`] = attribute));
+    let keys: Array<Record<string, unknown>> = ids.map((orderId) => ({ orderId }));
+    for (let round = 0; keys.length > 0; round++) {
+      if (round >= MAX_BATCH_GET_ROUNDS) throw new Error(`listing: ${keys.length} orders still unprocessed after ${round} BatchGetItem rounds`);
+      if (round > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** round));
+      const out = await this.doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [this.tables.orders]: {
+              Keys: keys,
+              ConsistentRead: true,
+              ProjectionExpression: SUMMARY_ATTRIBUTES.map((_, i) => `#a${i}`).join(', '),
+              ExpressionAttributeNames: names,
+            },
+          },
+        }),
+      );
+      for (const item of out.Responses?.[this.tables.orders] ?? []) found.set(String(item.orderId), item as OrderSummary);
+      keys = (out.UnprocessedKeys?.[this.tables.orders]?.Keys ?? []) as Array<Record<string, unknown>>;
+    }
+    return found;
   }
 }
 
@@ -127,14 +169,14 @@ function decodeCursor(cursor: string, index: IndexSpec, partition: string): Reco
   } catch {
     throw new InvalidCursorError('cursor is not valid');
   }
-  const expected = ['orderId', index.partitionKey, index.sortKey].sort();
+  const expected = ['orderId', index.partitionKey, SORT_KEY].sort();
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidCursorError('cursor is not valid');
   const record = parsed as Record<string, unknown>;
   const keys = Object.keys(record).sort();
   if (keys.length !== expected.length || keys.some((k, i) => k !== expected[i])) {
     throw new InvalidCursorError('cursor does not belong to this listing');
   }
-  if (keys.some((k) => typeof record[k] !== 'string' || (record[k] as string).length === 0 || (record[k] as string).length > 256)) {
+  if (keys.some((k) => typeof record[k] !== 'string' || (record[k] as string).length === 0 || (record[k] as string).length > 512)) {
     throw new InvalidCursorError('cursor is not valid');
   }
   if (record[index.partitionKey] !== partition) throw new InvalidCursorError('cursor does not belong to this listing');

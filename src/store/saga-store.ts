@@ -3,11 +3,19 @@
  * (snapshot, version, outbox, recent event ids) so that one conditional transaction of two items
  * — the order item and the next Events row — persists a step: snapshot, order status, history.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { isConditionalCheckFailed } from './dynamo-errors';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { OrderItem, OrderSagaEvent, OrderStatus, PersistedSaga } from '../../machines/order-saga';
+import type { OrderItem, OrderSagaEvent, OrderStatus, PersistedSaga, SagaCommand, SagaOutcome } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 import { ConditionFailedError, transactWrite, type TransactItems } from './transactions';
+
+/** What an Events row holds instead of a payment token: tokens never leave the order item. */
+export const PAYMENT_TOKEN_REDACTED = '[redacted]';
+
+/** The commands as an Events row records them: a ChargePayment's token redacted. */
+export function recordedCommands(commands: readonly SagaCommand[]): SagaCommand[] {
+  return commands.map((c) => (c.kind === 'ChargePayment' ? { ...c, paymentToken: PAYMENT_TOKEN_REDACTED } : c));
+}
 
 /** How many applied event ids a saga remembers to recognise a redelivery. */
 const REMEMBERED_EVENT_IDS = 25;
@@ -18,7 +26,8 @@ export interface OrderRecord {
   eventId: string;
   items: OrderItem[];
   status: OrderStatus;
-  totalAmount: number | null;
+  /** The order's total in minor units of `currency`, once the seats are priced. */
+  totalAmountMinor: number | null;
   currency: string | null;
   createdAt: string;
   updatedAt: string;
@@ -32,6 +41,12 @@ export interface OrderRecord {
 }
 
 export interface StoredSaga extends OrderRecord {
+  /**
+   * `createdAt#orderId`: the listings' sort key (CustomerOrdersIndex, StatusOrdersIndex). Written once
+   * at creation and never changed, unique per order, so a cursor walk never skips or repeats an
+   * order that keeps its status (docs/api.md, "Listings").
+   */
+  createdKey: string;
   sagaState: PersistedSaga['state'];
   sagaVersion: number;
   saga: PersistedSaga;
@@ -39,6 +54,21 @@ export interface StoredSaga extends OrderRecord {
   stateEnteredAt: string;
   /** The sweeper's last automatic re-send of this version's outbox (see leaseResend). */
   resendLease?: ResendLease;
+  /** Set while the saga's events wait for a build that knows its machine version; a step clears it. */
+  versionWait?: VersionWait;
+}
+
+/** A saga on a machine version the build that saw it lacks (src/runtime/version-wait.ts). */
+export interface VersionWait {
+  machineVersion: string;
+  /** What the build that saw it knows. */
+  knownVersions: string[];
+  /** The event type that waits. */
+  eventType: string;
+  since: string;
+  lastSeenAt: string;
+  /** Deliveries seen waiting so far. */
+  seen: number;
 }
 
 export interface ResendLease {
@@ -62,6 +92,15 @@ export interface SagaHistoryEntry {
   correlationId: string;
   /** Set for operator actions: who did it. */
   actor?: string;
+  /**
+   * What the machine decided at this step, for npm run replay (absent on rows written before
+   * machine versions): the machine version that decided, the order status and the saga's outcome
+   * after the step, and the commands the step emitted.
+   */
+  machineVersion?: string;
+  status?: OrderStatus;
+  outcome?: SagaOutcome | null;
+  commands?: SagaCommand[];
 }
 
 export interface StepRecord {
@@ -69,6 +108,11 @@ export interface StepRecord {
   eventType: string;
   payload: Record<string, unknown>;
   actor?: string;
+}
+
+/** The order's fixed, unique listing sort key (see StoredSaga.createdKey). */
+export function createdKeyOf(order: Pick<OrderRecord, 'createdAt' | 'orderId'>): string {
+  return `${order.createdAt}#${order.orderId}`;
 }
 
 export class VersionConflictError extends Error {
@@ -97,6 +141,7 @@ export class SagaStore {
   async create(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string, claims: TransactItems[number]['Put'][] = []): Promise<StoredSaga> {
     const stored: StoredSaga = {
       ...order,
+      createdKey: createdKeyOf(order),
       sagaState: saga.state,
       sagaVersion: 1,
       saga,
@@ -106,7 +151,7 @@ export class SagaStore {
     try {
       await transactWrite(this.doc, [
         { Put: { TableName: this.tables.orders, Item: stored, ConditionExpression: 'attribute_not_exists(orderId)' } },
-        { Put: this.historyPut(stored.orderId, 1, null, saga.state, step, order.correlationId, now) },
+        { Put: this.historyPut(stored.orderId, 1, null, { saga, status: order.status, commands: saga.outbox }, step, order.correlationId, now) },
         ...claims.map((Put) => ({ Put })),
       ]);
     } catch (error) {
@@ -121,7 +166,12 @@ export class SagaStore {
    * status and the next Events row, atomically. Throws VersionConflictError when another writer
    * got there first (reload and re-apply; never overwrite).
    */
-  async commit(previous: StoredSaga, next: { saga: PersistedSaga; status: OrderStatus }, step: StepRecord, now: string): Promise<StoredSaga> {
+  async commit(
+    previous: StoredSaga,
+    next: { saga: PersistedSaga; status: OrderStatus; commands: SagaCommand[] },
+    step: StepRecord,
+    now: string,
+  ): Promise<StoredSaga> {
     const version = previous.sagaVersion + 1;
     const stateChanged = next.saga.state !== previous.sagaState;
     const stored: StoredSaga = {
@@ -133,7 +183,7 @@ export class SagaStore {
       updatedAt: now,
       stateEnteredAt: stateChanged ? now : previous.stateEnteredAt,
       appliedEventIds: [...previous.appliedEventIds, step.eventId].slice(-REMEMBERED_EVENT_IDS),
-      totalAmount: next.saga.context.reservation?.amount ?? previous.totalAmount,
+      totalAmountMinor: next.saga.context.reservation?.amountMinor ?? previous.totalAmountMinor,
       currency: next.saga.context.reservation?.currency ?? previous.currency,
     };
     try {
@@ -144,7 +194,8 @@ export class SagaStore {
             Key: { orderId: previous.orderId },
             UpdateExpression:
               'SET saga = :saga, sagaState = :state, #status = :status, sagaVersion = :version, updatedAt = :now, ' +
-              'stateEnteredAt = :entered, appliedEventIds = :applied, totalAmount = :amount, currency = :currency',
+              'stateEnteredAt = :entered, appliedEventIds = :applied, totalAmountMinor = :amount, currency = :currency ' +
+              'REMOVE versionWait',
             ConditionExpression: 'sagaVersion = :previous',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
@@ -155,13 +206,13 @@ export class SagaStore {
               ':now': now,
               ':entered': stored.stateEnteredAt,
               ':applied': stored.appliedEventIds,
-              ':amount': stored.totalAmount,
+              ':amount': stored.totalAmountMinor,
               ':currency': stored.currency,
               ':previous': previous.sagaVersion,
             },
           },
         },
-        { Put: this.historyPut(previous.orderId, version, previous.sagaState, next.saga.state, step, previous.correlationId, now) },
+        { Put: this.historyPut(previous.orderId, version, previous.sagaState, next, step, previous.correlationId, now) },
       ]);
     } catch (error) {
       if (error instanceof ConditionFailedError) {
@@ -191,7 +242,7 @@ export class SagaStore {
             ExpressionAttributeValues: { ':version': version, ':now': now, ':previous': previous.sagaVersion },
           },
         },
-        { Put: this.historyPut(previous.orderId, version, previous.sagaState, previous.sagaState, step, previous.correlationId, now) },
+        { Put: this.historyPut(previous.orderId, version, previous.sagaState, null, step, previous.correlationId, now) },
       ]);
     } catch (error) {
       if (error instanceof ConditionFailedError) {
@@ -200,6 +251,48 @@ export class SagaStore {
       throw error;
     }
     return { ...previous, sagaVersion: version, updatedAt: now };
+  }
+
+  /**
+   * Records that the saga's events wait on a machine version this build lacks (for /ops), on the
+   * item as it was read: a saga that moved meanwhile is not marked. Touches nothing a step checks.
+   * Returns false when the saga moved.
+   */
+  async markVersionWait(saga: StoredSaga, wait: Pick<VersionWait, 'machineVersion' | 'knownVersions' | 'eventType'>, now: string): Promise<boolean> {
+    const previous = saga.versionWait?.machineVersion === wait.machineVersion ? saga.versionWait : undefined;
+    const marker: VersionWait = { ...wait, since: previous?.since ?? now, lastSeenAt: now, seen: (previous?.seen ?? 0) + 1 };
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.orders,
+          Key: { orderId: saga.orderId },
+          UpdateExpression: 'SET versionWait = :wait',
+          ConditionExpression: 'sagaVersion = :version',
+          ExpressionAttributeValues: { ':wait': marker, ':version': saga.sagaVersion },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Removes the version-wait mark, if the saga is still at the version read (a step removes it too). */
+  async clearVersionWait(saga: StoredSaga): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.orders,
+          Key: { orderId: saga.orderId },
+          UpdateExpression: 'REMOVE versionWait',
+          ConditionExpression: 'sagaVersion = :version',
+          ExpressionAttributeValues: { ':version': saga.sagaVersion },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   /**
@@ -226,7 +319,7 @@ export class SagaStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }
@@ -255,12 +348,13 @@ export class SagaStore {
   private historyPut(
     orderId: string,
     version: number,
-    fromState: string | null,
-    toState: string,
+    fromState: PersistedSaga['state'] | null,
+    decided: { saga: PersistedSaga; status: OrderStatus; commands: SagaCommand[] } | null,
     step: StepRecord,
     correlationId: string,
     now: string,
   ) {
+    // `decided` is null for an action that leaves the saga as it is (an operator's retry).
     const entry: SagaHistoryEntry = {
       aggregateId: orderId,
       version,
@@ -268,10 +362,13 @@ export class SagaStore {
       eventId: step.eventId,
       timestamp: now,
       fromState,
-      toState,
+      toState: decided?.saga.state ?? fromState ?? '',
       payload: step.payload,
       correlationId,
       ...(step.actor ? { actor: step.actor } : {}),
+      ...(decided
+        ? { machineVersion: decided.saga.machineVersion, status: decided.status, outcome: decided.saga.context.outcome, commands: recordedCommands(decided.commands) }
+        : {}),
     };
     // Events rows are appended, never overwritten.
     return { TableName: this.tables.events, Item: entry, ConditionExpression: 'attribute_not_exists(version)' };

@@ -80,7 +80,7 @@ describe('POST /orders', () => {
     expect(got.body).not.toHaveProperty('paymentToken');
 
     const saga = await request(h.app).get(`/sagas/${orderId}`).expect(200);
-    expect(saga.body).toMatchObject({ orderId, state: 'reserving', status: 'PENDING', version: 1, machineVersion: '1' });
+    expect(saga.body).toMatchObject({ orderId, state: 'reserving', status: 'PENDING', version: 1, machineVersion: '2' });
     expect(saga.body.context.paymentToken).toBe('[redacted]');
     expect(saga.body.outbox).toEqual([expect.objectContaining({ kind: 'ReserveSeats', commandId: `${orderId}:ReserveSeats`, eventId })]);
     expect(saga.body.history).toHaveLength(1);
@@ -282,7 +282,7 @@ describe('POST /orders/:orderId/cancel', () => {
       type: 'SEATS_RESERVED',
       reservationId: orderId,
       expiresAt: new Date(Date.now() + 60000).toISOString(),
-      amount: 100,
+      amountMinor: 10000,
       currency: 'EUR',
     });
     const res = await request(h.app).post(`/orders/${orderId}/cancel`).send({}).expect(202);
@@ -311,10 +311,22 @@ describe('POST /orders/:orderId/cancel', () => {
 describe('the rest', () => {
   it('serves the machine definition', async () => {
     const res = await request(h.app).get('/machines/order-saga').expect(200);
-    expect(res.body).toMatchObject({ id: 'order-saga', version: '1' });
+    expect(res.body).toMatchObject({ id: 'order-saga', version: '2' });
     expect(Object.keys(res.body.definition.states)).toEqual(
       expect.arrayContaining(['reserving', 'awaitingPayment', 'confirming', 'notifying', 'completed', 'releasingSeats', 'settlingPayment', 'refunding', 'cancelled', 'failed']),
     );
+  });
+
+  it('lists the machine versions this build runs, with each one’s definition and declared changes', async () => {
+    const res = await request(h.app).get('/machines/order-saga/versions').expect(200);
+    expect(res.body.startVersion).toBe('2');
+    expect(res.body.versions.map((v: { version: string }) => v.version)).toEqual(['2', '3']);
+    expect(res.body.versions[1]).toMatchObject({ released: true, changes: [{ id: 'hold-reminder-scheduled' }] });
+    const v3 = await request(h.app).get('/machines/order-saga/versions/3').expect(200);
+    expect(v3.body.definition.states.awaitingPayment.on).toHaveProperty('HOLD_REMINDER_DUE');
+    const unknown = await request(h.app).get('/machines/order-saga/versions/9').expect(404);
+    expect(unknown.headers['content-type']).toMatch(PROBLEM_JSON);
+    await request(h.app).post('/machines/order-saga/versions').expect(405);
   });
 
   it('404s unknown routes and 405s wrong methods, as problems', async () => {

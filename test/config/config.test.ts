@@ -36,3 +36,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 });
+
+describe('machine versions in the configuration', () => {
+  it('new orders start on the registry’s START_VERSION unless ORDER_SAGA_START_VERSION names another version of this build', () => {
+    expect(loadConfig({}).sagaStartVersion).toBe('2');
+    expect(loadConfig({ ORDER_SAGA_START_VERSION: '3' }).sagaStartVersion).toBe('3');
+    expect(() => loadConfig({ ORDER_SAGA_START_VERSION: '9' })).toThrow('ORDER_SAGA_START_VERSION: 9 is not a machine version of this build (2, 3)');
+  });
+
+  it('the first wait for an unknown machine version is 1–900 s, 30 by default', () => {
+    expect(loadConfig({}).machineVersionRetrySeconds).toBe(30);
+    expect(() => loadConfig({ MACHINE_VERSION_RETRY_SECONDS: '0' })).toThrow(/MACHINE_VERSION_RETRY_SECONDS/);
+    expect(() => loadConfig({ MACHINE_VERSION_RETRY_SECONDS: '901' })).toThrow(/MACHINE_VERSION_RETRY_SECONDS/);
+  });
+});

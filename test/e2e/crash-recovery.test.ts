@@ -80,7 +80,7 @@ it('a worker killed after the payment was captured, before it replied: the saga 
   const done = await eventually(async () => (await service.core.store.load(orderId))!, (s) => s.status === 'COMPLETED', 40000);
   expect(done.saga.context.payment.state).toBe('captured');
   const payment = await getPayment(service.core.participantDeps, orderId);
-  expect(payment).toMatchObject({ status: 'CAPTURED', amount: 80 });
+  expect(payment).toMatchObject({ status: 'CAPTURED', amountMinor: 8000 });
   // The redelivered command found the recorded capture: one gateway call, no second attempt.
   expect(payment?.attempts).toBe(1);
 });

@@ -41,7 +41,7 @@ it.each(cases)('$token twice-delivered ends $status/$outcome, payment $payment',
 
   const record = await getPayment(service.core.participantDeps, orderId);
   expect(record?.status).toBe(payment);
-  if (payment === 'REFUNDED') expect(record?.refundedAmount).toBe(60);
+  if (payment === 'REFUNDED') expect(record?.refundedAmountMinor).toBe(6000);
   const row = (await readInventoryRows(service.core.participantDeps, eventId)).get('GA')!;
   expect([row.availableQuantity, row.reservedQuantity, row.soldQuantity]).toEqual(stock);
 });

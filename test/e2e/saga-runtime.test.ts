@@ -71,7 +71,7 @@ describe('the order saga on DynamoDB + SQS', () => {
     const saga = await finalOf(orderId);
     expect(saga.status).toBe('CANCELLED');
     expect(saga.saga.context.outcome).toBe('expired');
-    expect(saga.saga.context.refund?.amount).toBe(50);
+    expect(saga.saga.context.refund?.amountMinor).toBe(5000);
     expect(await stock(eventId)).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('EXPIRED');
     expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('REFUNDED');

@@ -44,7 +44,7 @@ it('re-sends the commands of a saga whose first send never happened', async () =
   // What an API that died right after its transaction leaves behind: the saga, no message.
   const now = new Date().toISOString();
   await service.core.store.create(
-    { orderId, customerId: 'c-sweep', eventId, items: [{ ticketType: 'GA', quantity: 1 }], status: decision.status, totalAmount: null, currency: null, createdAt: now, updatedAt: now, correlationId: 'corr-sweep', requestHash: 'h' },
+    { orderId, customerId: 'c-sweep', eventId, items: [{ ticketType: 'GA', quantity: 1 }], status: decision.status, totalAmountMinor: null, currency: null, createdAt: now, updatedAt: now, correlationId: 'corr-sweep', requestHash: 'h' },
     decision.saga,
     { eventId: `${orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: {} },
     now,

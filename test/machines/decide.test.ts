@@ -6,7 +6,7 @@ import { accepts, applyEvent, startSaga, UnknownMachineVersionError, type Persis
 
 const start = () =>
   startSaga({ orderId: 'o1', customerId: 'c1', eventId: 'e1', items: [{ ticketType: 'GA', quantity: 2 }], paymentToken: 'tok_success', holdSeconds: 60 });
-const reserved = { type: 'SEATS_RESERVED', reservationId: 'o1', expiresAt: '2026-11-25T10:00:00.000Z', amount: 50, currency: 'EUR' } as const;
+const reserved = { type: 'SEATS_RESERVED', reservationId: 'o1', expiresAt: '2026-11-25T10:00:00.000Z', amountMinor: 5000, currency: 'EUR' } as const;
 
 describe('deciding a saga step', () => {
   it('starts in reserving, PENDING, asking for the seats with a deterministic command id', () => {
@@ -24,7 +24,7 @@ describe('deciding a saga step', () => {
     expect(d.changed).toBe(true);
     expect(d.status).toBe('PROCESSING');
     expect(d.commands.map((c) => c.kind)).toEqual(['ChargePayment', 'ScheduleHoldExpiry']);
-    expect(d.commands[0]).toMatchObject({ amount: 50, currency: 'EUR', paymentToken: 'tok_success' });
+    expect(d.commands[0]).toMatchObject({ amountMinor: 5000, currency: 'EUR', paymentToken: 'tok_success' });
     expect(d.commands[1]).toMatchObject({ dueAt: '2026-11-25T10:00:00.000Z' });
     expect(d.saga.outbox).toEqual(d.commands);
   });
@@ -48,7 +48,7 @@ describe('deciding a saga step', () => {
 
   it('an operator compensating a paid order in confirming: release the seats (sold or not), then refund the capture', () => {
     let saga = applyEvent(start().saga, reserved).saga;
-    saga = applyEvent(saga, { type: 'PAYMENT_CAPTURED', paymentId: 'ch_o1', amount: 50, currency: 'EUR' }).saga;
+    saga = applyEvent(saga, { type: 'PAYMENT_CAPTURED', paymentId: 'ch_o1', amountMinor: 5000, currency: 'EUR' }).saga;
     expect(saga.state).toBe('confirming');
     const compensating = applyEvent(saga, { type: 'OPERATOR_COMPENSATE', by: 'operator:ann', reason: 'confirm keeps failing' });
     expect(compensating.status).toBe('PROCESSING');
@@ -60,9 +60,9 @@ describe('deciding a saga step', () => {
     const refunding = applyEvent(compensating.saga, { type: 'SEATS_RELEASED' });
     expect(refunding.saga.state).toBe('refunding');
     expect(refunding.commands).toEqual([
-      { kind: 'RefundPayment', commandId: 'o1:RefundPayment', orderId: 'o1', paymentId: 'ch_o1', amount: 50, currency: 'EUR' },
+      { kind: 'RefundPayment', commandId: 'o1:RefundPayment', orderId: 'o1', paymentId: 'ch_o1', amountMinor: 5000, currency: 'EUR' },
     ]);
-    const done = applyEvent(refunding.saga, { type: 'REFUND_ISSUED', refundId: 'rf_o1', amount: 50 });
+    const done = applyEvent(refunding.saga, { type: 'REFUND_ISSUED', refundId: 'rf_o1', amountMinor: 5000 });
     expect(done.status).toBe('CANCELLED');
     expect(done.saga.context.outcome).toBe('compensated');
   });

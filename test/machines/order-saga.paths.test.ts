@@ -27,16 +27,16 @@ const input: OrderSagaInput = {
 
 /** Every event the outside world can send, with a payload. */
 const everyEvent: OrderSagaEvent[] = [
-  { type: 'SEATS_RESERVED', reservationId: 'order-1', expiresAt: '2026-11-24T00:01:00.000Z', amount: 100, currency: 'EUR' },
+  { type: 'SEATS_RESERVED', reservationId: 'order-1', expiresAt: '2026-11-24T00:01:00.000Z', amountMinor: 10000, currency: 'EUR' },
   { type: 'SEATS_UNAVAILABLE', reason: 'sold out' },
-  { type: 'PAYMENT_CAPTURED', paymentId: 'pay-1', amount: 100, currency: 'EUR' },
+  { type: 'PAYMENT_CAPTURED', paymentId: 'pay-1', amountMinor: 10000, currency: 'EUR' },
   { type: 'PAYMENT_DECLINED', reason: 'card declined' },
   { type: 'HOLD_EXPIRED' },
   { type: 'CANCEL_REQUESTED', by: 'customer:customer-1', reason: 'changed my mind' },
   { type: 'OPERATOR_COMPENSATE', by: 'operator:alice', reason: 'fraud suspected' },
   { type: 'SEATS_RELEASED' },
   { type: 'SEATS_CONFIRMED' },
-  { type: 'REFUND_ISSUED', refundId: 'refund-1', amount: 100 },
+  { type: 'REFUND_ISSUED', refundId: 'refund-1', amountMinor: 10000 },
   { type: 'NOTIFICATION_SENT', notificationId: 'note-1' },
 ];
 

@@ -50,8 +50,8 @@ const final = (orderId: string): Promise<StoredSaga> =>
 beforeAll(async () => {
   service = await startTestService({ HOLD_SECONDS: '3', PAYMENT_SLOW_MS: '4500', LOG_LEVEL: 'error' }, { label: 'i' });
   await seedInventory(service.core, eventId, [
-    { ticketType: 'GA', totalQuantity: 20, price: 25, currency: 'EUR' },
-    { ticketType: 'VIP', totalQuantity: 1, price: 99.99, currency: 'EUR' },
+    { ticketType: 'GA', totalQuantity: 20, priceMinor: 2500, currency: 'EUR' },
+    { ticketType: 'VIP', totalQuantity: 1, priceMinor: 9999, currency: 'EUR' },
   ]);
   orders.completed = await place('tok_success', 'GA', 3);
   orders.declined = await place('tok_declined', 'GA', 2);
@@ -86,9 +86,9 @@ it('real sagas of every outcome: no violation, and the counts and money add up',
   expect(report.counts.payments.DECLINED).toBe(1);
   // The expired slow charge captured late and was refunded; the cancelled one was voided or refunded.
   expect((report.counts.payments.REFUNDED ?? 0) + (report.counts.payments.VOIDED ?? 0)).toBe(2);
-  expect(report.money.completedTotal).toBe(75);
-  expect(report.money.netCaptured).toBe(75);
-  expect(report.money.captured - report.money.refunded).toBe(75);
+  expect(report.money.completedTotal).toBe(7500);
+  expect(report.money.netCaptured).toBe(7500);
+  expect(report.money.captured - report.money.refunded).toBe(7500);
   expect(report.counts.inventoryRows).toBe(2);
 });
 
@@ -181,8 +181,8 @@ it('a refund smaller than the capture on a cancelled order: refund-mismatch', as
   expect(payment.status).toBe('REFUNDED');
   await expectOnly(
     'refund-mismatch',
-    async () => void (await setAttributes(tables().payments, { orderId: orders.expired }, { refundedAmount: payment.refundedAmount - 10 })),
-    async () => void (await setAttributes(tables().payments, { orderId: orders.expired }, { refundedAmount: payment.refundedAmount })),
+    async () => void (await setAttributes(tables().payments, { orderId: orders.expired }, { refundedAmountMinor: payment.refundedAmountMinor - 1000 })),
+    async () => void (await setAttributes(tables().payments, { orderId: orders.expired }, { refundedAmountMinor: payment.refundedAmountMinor })),
   );
 });
 
@@ -197,8 +197,8 @@ it('a cancelled order whose payment is still captured: payment-net-capture', asy
 it('a completed order captured for less than its total: payment-mismatch', async () => {
   await expectOnly(
     'payment-mismatch',
-    async () => void (await setAttributes(tables().payments, { orderId: orders.completed }, { amount: 70 })),
-    async () => void (await setAttributes(tables().payments, { orderId: orders.completed }, { amount: 75 })),
+    async () => void (await setAttributes(tables().payments, { orderId: orders.completed }, { amountMinor: 7000 })),
+    async () => void (await setAttributes(tables().payments, { orderId: orders.completed }, { amountMinor: 7500 })),
   );
 });
 
@@ -219,7 +219,7 @@ it('a captured payment of an order that does not exist: payment-orphan', async (
       void (await doc().send(
         new PutCommand({
           TableName: tables().payments,
-          Item: { orderId, status: 'CAPTURED', amount: 10, currency: 'EUR', chargeId: `ch_${orderId}`, createdAt: now, updatedAt: now },
+          Item: { orderId, status: 'CAPTURED', amountMinor: 1000, currency: 'EUR', chargeId: `ch_${orderId}`, createdAt: now, updatedAt: now },
         }),
       )),
     async () => void (await doc().send(new DeleteCommand({ TableName: tables().payments, Key: { orderId } }))),

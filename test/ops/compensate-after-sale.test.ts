@@ -72,7 +72,7 @@ it('compensating a paid order stuck in confirming after its seats were sold: sea
     toState: 'releasingSeats',
   });
   expect(await inventoryOf(service.baseUrl, eventId)).toEqual([10, 0, 0]);
-  expect(await getPayment(service.core.participantDeps, orderId)).toMatchObject({ status: 'REFUNDED', amount: 50, refundedAmount: 50 });
+  expect(await getPayment(service.core.participantDeps, orderId)).toMatchObject({ status: 'REFUNDED', amountMinor: 5000, refundedAmountMinor: 5000 });
 
   expect(await customerNotice(service.core, orderId)).toMatchObject({ template: 'order-cancelled', outcome: 'compensated' });
 

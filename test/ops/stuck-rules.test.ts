@@ -43,7 +43,7 @@ it('working states are stuck once 30 s pass without leaving the state', () => {
 });
 
 it('awaitingPayment waits for the payment while its hold is live, and 30 s past its expiry', () => {
-  const reservation = (expiresMsAgo: number) => ({ reservationId: 'o-1', expiresAt: ago(expiresMsAgo), amount: 10, currency: 'EUR' });
+  const reservation = (expiresMsAgo: number) => ({ reservationId: 'o-1', expiresAt: ago(expiresMsAgo), amountMinor: 1000, currency: 'EUR' });
   // In the state for 10 minutes, hold still live for a minute: not stuck.
   expect(assessStuck(saga('awaitingPayment', 600_000, { reservation: reservation(-60_000) }), NOW, rules)).toBeNull();
   // Expired 20 s ago: within the grace.

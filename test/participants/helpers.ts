@@ -69,21 +69,21 @@ export const release = (orderId: string, releaseAs: 'RELEASED' | 'EXPIRED' = 'RE
   reservationId,
   releaseAs,
 });
-export const charge = (orderId: string, paymentToken: string, amount = 50, currency = 'EUR'): ChargePayment => ({
+export const charge = (orderId: string, paymentToken: string, amountMinor = 5000, currency = 'EUR'): ChargePayment => ({
   kind: 'ChargePayment',
   commandId: `${orderId}:ChargePayment`,
   orderId,
-  amount,
+  amountMinor,
   currency,
   paymentToken,
 });
 export const voidPayment = (orderId: string): VoidPayment => ({ kind: 'VoidPayment', commandId: `${orderId}:VoidPayment`, orderId });
-export const refund = (orderId: string, amount = 50, currency = 'EUR', paymentId = `ch_${orderId}`): RefundPayment => ({
+export const refund = (orderId: string, amountMinor = 5000, currency = 'EUR', paymentId = `ch_${orderId}`): RefundPayment => ({
   kind: 'RefundPayment',
   commandId: `${orderId}:RefundPayment`,
   orderId,
   paymentId,
-  amount,
+  amountMinor,
   currency,
 });
 export const notify = (orderId: string, customerId = 'cust-1'): SendNotification => ({

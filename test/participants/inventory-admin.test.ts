@@ -14,19 +14,19 @@ afterAll(async () => {
   await aws?.cleanup();
 });
 
-const ga = (totalQuantity: number, price = 25): TicketTypeInput => ({ ticketType: 'GA', totalQuantity, price, currency: 'EUR' });
+const ga = (totalQuantity: number, priceMinor = 2500): TicketTypeInput => ({ ticketType: 'GA', totalQuantity, priceMinor, currency: 'EUR' });
 
 it('creates ticket types with every seat available, at version 1', async () => {
   const eventId = uid('event');
   const deps = participantDeps(aws);
-  const created = await putEventInventory(deps, eventId, 'Opening night', [ga(100), { ticketType: 'VIP', totalQuantity: 10, price: 120, currency: 'EUR' }]);
+  const created = await putEventInventory(deps, eventId, 'Opening night', [ga(100), { ticketType: 'VIP', totalQuantity: 10, priceMinor: 12000, currency: 'EUR' }]);
 
   expect(created).toEqual({
     eventId,
     eventName: 'Opening night',
     ticketTypes: [
-      expect.objectContaining({ ticketType: 'GA', totalQuantity: 100, availableQuantity: 100, reservedQuantity: 0, soldQuantity: 0, price: 25, version: 1 }),
-      expect.objectContaining({ ticketType: 'VIP', totalQuantity: 10, availableQuantity: 10, reservedQuantity: 0, soldQuantity: 0, price: 120, version: 1 }),
+      expect.objectContaining({ ticketType: 'GA', totalQuantity: 100, availableQuantity: 100, reservedQuantity: 0, soldQuantity: 0, priceMinor: 2500, version: 1 }),
+      expect.objectContaining({ ticketType: 'VIP', totalQuantity: 10, availableQuantity: 10, reservedQuantity: 0, soldQuantity: 0, priceMinor: 12000, version: 1 }),
     ],
   });
   expect(await getEventInventory(deps, eventId)).toEqual(created);
@@ -45,22 +45,22 @@ it('moves availability by the change in total, keeping reserved and sold seats',
   await handleInventoryCommand(confirm(sold), participantDeps(aws));
   await handleInventoryCommand(reserve(uid('order'), eventId, [{ ticketType: 'GA', quantity: 3 }]), participantDeps(aws));
 
-  const grown = await putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(15, 30)]);
-  expect(grown.ticketTypes[0]).toMatchObject({ totalQuantity: 15, availableQuantity: 10, reservedQuantity: 3, soldQuantity: 2, price: 30 });
+  const grown = await putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(15, 3000)]);
+  expect(grown.ticketTypes[0]).toMatchObject({ totalQuantity: 15, availableQuantity: 10, reservedQuantity: 3, soldQuantity: 2, priceMinor: 3000 });
 
-  const shrunk = await putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(5, 30)]);
+  const shrunk = await putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(5, 3000)]);
   expect(shrunk.ticketTypes[0]).toMatchObject({ totalQuantity: 5, availableQuantity: 0, reservedQuantity: 3, soldQuantity: 2 });
   expectConserved((await readInventoryRows(participantDeps(aws), eventId)).values());
 });
 
 it('refuses to shrink below the seats already reserved or sold, and changes nothing', async () => {
   const eventId = uid('event');
-  await putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(10), { ticketType: 'VIP', totalQuantity: 4, price: 90, currency: 'EUR' }]);
+  await putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(10), { ticketType: 'VIP', totalQuantity: 4, priceMinor: 9000, currency: 'EUR' }]);
   await handleInventoryCommand(reserve(uid('order'), eventId, [{ ticketType: 'GA', quantity: 6 }]), participantDeps(aws));
   const before = await getEventInventory(participantDeps(aws), eventId);
 
   const attempt = putEventInventory(participantDeps(aws), eventId, 'Gig', [
-    { ticketType: 'VIP', totalQuantity: 8, price: 90, currency: 'EUR' },
+    { ticketType: 'VIP', totalQuantity: 8, priceMinor: 9000, currency: 'EUR' },
     ga(5),
   ]);
 
@@ -73,7 +73,7 @@ it('keeps ticket types the request leaves out', async () => {
   const eventId = uid('event');
   await putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(10)]);
   const after = await putEventInventory(participantDeps(aws), eventId, 'Gig (moved)', [
-    { ticketType: 'BALCONY', totalQuantity: 3, price: 40, currency: 'EUR' },
+    { ticketType: 'BALCONY', totalQuantity: 3, priceMinor: 4000, currency: 'EUR' },
   ]);
   expect(after.ticketTypes.map((t) => [t.ticketType, t.totalQuantity])).toEqual([
     ['BALCONY', 3],
@@ -100,8 +100,8 @@ it('applies concurrent changes of the total one after the other', async () => {
 it.each([
   ['a negative total', [ga(-1)]],
   ['a fractional total', [ga(1.5)]],
-  ['a negative price', [ga(1, -2)]],
-  ['a bad currency', [{ ticketType: 'GA', totalQuantity: 1, price: 1, currency: 'euro' }]],
+  ['a negative price', [ga(1, -200)]],
+  ['a bad currency', [{ ticketType: 'GA', totalQuantity: 1, priceMinor: 100, currency: 'euro' }]],
   ['a ticket type listed twice', [ga(1), ga(2)]],
   ['no ticket types', []],
 ])('rejects %s', async (_name, ticketTypes) => {

@@ -31,8 +31,8 @@ afterAll(async () => {
 async function newEvent(ga = 10, vip = 5): Promise<string> {
   const eventId = uid('event');
   await putEventInventory(participantDeps(aws), eventId, 'Concert', [
-    { ticketType: 'GA', totalQuantity: ga, price: 19.99, currency: 'EUR' },
-    { ticketType: 'VIP', totalQuantity: vip, price: 100, currency: 'EUR' },
+    { ticketType: 'GA', totalQuantity: ga, priceMinor: 1999, currency: 'EUR' },
+    { ticketType: 'VIP', totalQuantity: vip, priceMinor: 10000, currency: 'EUR' },
   ]);
   return eventId;
 }
@@ -60,7 +60,7 @@ describe('ReserveSeats', () => {
       type: 'SEATS_RESERVED',
       reservationId: orderId,
       expiresAt: '2030-01-01T12:15:00.000Z',
-      amount: 159.97,
+      amountMinor: 15997,
       currency: 'EUR',
     });
     expect(await stock(eventId)).toEqual({
@@ -68,7 +68,7 @@ describe('ReserveSeats', () => {
       VIP: { available: 4, reserved: 1, sold: 0 },
     });
     const record = await readReservation(deps, orderId);
-    expect(record).toMatchObject({ status: 'ACTIVE', orderId, eventId, amount: 159.97, currency: 'EUR' });
+    expect(record).toMatchObject({ status: 'ACTIVE', orderId, eventId, amountMinor: 15997, currency: 'EUR' });
     expect(deps.recorder.changedEvents).toEqual([eventId]);
   });
 
@@ -79,7 +79,7 @@ describe('ReserveSeats', () => {
       reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }, { ticketType: 'GA', quantity: 2 }]),
       participantDeps(aws),
     );
-    expect(reply).toMatchObject({ type: 'SEATS_RESERVED', amount: 59.97 });
+    expect(reply).toMatchObject({ type: 'SEATS_RESERVED', amountMinor: 5997 });
     expect((await stock(eventId)).GA).toEqual({ available: 7, reserved: 3, sold: 0 });
   });
 
@@ -120,7 +120,7 @@ describe('ReserveSeats', () => {
     expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({ status: 'REJECTED' });
 
     await putEventInventory(participantDeps(aws), eventId, 'Concert', [
-      { ticketType: 'VIP', totalQuantity: 10, price: 100, currency: 'EUR' },
+      { ticketType: 'VIP', totalQuantity: 10, priceMinor: 10000, currency: 'EUR' },
     ]);
     const redelivered = await handleInventoryCommand(cmd, participantDeps(aws));
 
@@ -148,7 +148,7 @@ describe('ReserveSeats', () => {
   it('sells exactly the stock to 50 concurrent orders for 20 seats', async () => {
     const eventId = uid('event');
     await putEventInventory(participantDeps(aws), eventId, 'Rush', [
-      { ticketType: 'GA', totalQuantity: 20, price: 10, currency: 'EUR' },
+      { ticketType: 'GA', totalQuantity: 20, priceMinor: 1000, currency: 'EUR' },
     ]);
 
     const replies = await Promise.all(

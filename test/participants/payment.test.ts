@@ -25,12 +25,12 @@ const callsFor = (orderId: string): number => gatewayCalls.mock.calls.filter(([c
 describe('ChargePayment', () => {
   it('captures with tok_success and records the capture', async () => {
     const orderId = uid('order');
-    const reply = await handlePaymentCommand(charge(orderId, 'tok_success', 59.97, 'EUR'), participantDeps(aws));
-    expect(reply).toEqual({ type: 'PAYMENT_CAPTURED', paymentId: `ch_${orderId}`, amount: 59.97, currency: 'EUR' });
+    const reply = await handlePaymentCommand(charge(orderId, 'tok_success', 5997, 'EUR'), participantDeps(aws));
+    expect(reply).toEqual({ type: 'PAYMENT_CAPTURED', paymentId: `ch_${orderId}`, amountMinor: 5997, currency: 'EUR' });
     expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({
       status: 'CAPTURED',
       chargeId: `ch_${orderId}`,
-      amount: 59.97,
+      amountMinor: 5997,
       attempts: 1,
       capturedAt: expect.any(String),
     });
@@ -47,7 +47,7 @@ describe('ChargePayment', () => {
 
   it('gives concurrent duplicates one outcome and one gateway call: the others wait for it', async () => {
     const orderId = uid('order');
-    const captured = { type: 'PAYMENT_CAPTURED', paymentId: `ch_${orderId}`, amount: 50, currency: 'EUR' };
+    const captured = { type: 'PAYMENT_CAPTURED', paymentId: `ch_${orderId}`, amountMinor: 5000, currency: 'EUR' };
     const deps = participantDeps(aws, { paymentSlowMs: 300 });
     const results = await Promise.allSettled(Array.from({ length: 6 }, () => handlePaymentCommand(charge(orderId, 'tok_slow'), deps)));
     for (const result of results) {
@@ -74,7 +74,7 @@ describe('ChargePayment', () => {
   it('declines an invalid amount without calling the gateway', async () => {
     const orderId = uid('order');
     const reply = await handlePaymentCommand(charge(orderId, 'tok_success', 0), participantDeps(aws));
-    expect(reply).toEqual({ type: 'PAYMENT_DECLINED', reason: 'invalid amount 0' });
+    expect(reply).toEqual({ type: 'PAYMENT_DECLINED', reason: 'invalid amount 0 (minor units)' });
     expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'DECLINED', attempts: 0 });
     expect(callsFor(orderId)).toBe(0);
   });
@@ -101,7 +101,7 @@ describe('ChargePayment', () => {
         Item: {
           orderId,
           status: 'IN_FLIGHT',
-          amount: 50,
+          amountMinor: 5000,
           currency: 'EUR',
           paymentToken: 'tok_success',
           chargeId: `ch_${orderId}`,
@@ -114,7 +114,7 @@ describe('ChargePayment', () => {
 
     const reply = await handlePaymentCommand(charge(orderId, 'tok_success'), participantDeps(aws));
 
-    expect(reply).toEqual({ type: 'PAYMENT_CAPTURED', paymentId: `ch_${orderId}`, amount: 50, currency: 'EUR' });
+    expect(reply).toEqual({ type: 'PAYMENT_CAPTURED', paymentId: `ch_${orderId}`, amountMinor: 5000, currency: 'EUR' });
     expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED', attempts: 2 });
   });
 });
@@ -136,11 +136,11 @@ describe('VoidPayment', () => {
 
   it('after a capture: reports the capture so the saga refunds it', async () => {
     const orderId = uid('order');
-    await handlePaymentCommand(charge(orderId, 'tok_success', 75, 'USD'), participantDeps(aws));
+    await handlePaymentCommand(charge(orderId, 'tok_success', 7500, 'USD'), participantDeps(aws));
     expect(await handlePaymentCommand(voidPayment(orderId), participantDeps(aws))).toEqual({
       type: 'PAYMENT_CAPTURED',
       paymentId: `ch_${orderId}`,
-      amount: 75,
+      amountMinor: 7500,
       currency: 'USD',
     });
     expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED' });
@@ -173,13 +173,13 @@ describe('VoidPayment', () => {
     await aws.clients.doc.send(
       new PutCommand({
         TableName: aws.names.tables.payments,
-        Item: { orderId, status: 'IN_FLIGHT', amount: 30, currency: 'EUR', paymentToken: 'tok_success', chargeId: `ch_${orderId}`, attempts: 1, createdAt: longAgo, updatedAt: longAgo },
+        Item: { orderId, status: 'IN_FLIGHT', amountMinor: 3000, currency: 'EUR', paymentToken: 'tok_success', chargeId: `ch_${orderId}`, attempts: 1, createdAt: longAgo, updatedAt: longAgo },
       }),
     );
     expect(await handlePaymentCommand(voidPayment(orderId), participantDeps(aws))).toEqual({
       type: 'PAYMENT_CAPTURED',
       paymentId: `ch_${orderId}`,
-      amount: 30,
+      amountMinor: 3000,
       currency: 'EUR',
     });
     expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED', attempts: 2 });
@@ -189,21 +189,21 @@ describe('VoidPayment', () => {
 describe('RefundPayment', () => {
   it('refunds a capture once, however often it is delivered', async () => {
     const orderId = uid('order');
-    await handlePaymentCommand(charge(orderId, 'tok_success', 40), participantDeps(aws));
+    await handlePaymentCommand(charge(orderId, 'tok_success', 4000), participantDeps(aws));
 
-    const first = await handlePaymentCommand(refund(orderId, 40), participantDeps(aws));
-    const second = await handlePaymentCommand(refund(orderId, 40), participantDeps(aws));
+    const first = await handlePaymentCommand(refund(orderId, 4000), participantDeps(aws));
+    const second = await handlePaymentCommand(refund(orderId, 4000), participantDeps(aws));
 
-    expect(first).toEqual({ type: 'REFUND_ISSUED', refundId: `rf_${orderId}`, amount: 40 });
+    expect(first).toEqual({ type: 'REFUND_ISSUED', refundId: `rf_${orderId}`, amountMinor: 4000 });
     expect(second).toEqual(first);
     expect(callsFor(orderId)).toBe(1);
     expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({
       status: 'REFUNDED',
       refundId: `rf_${orderId}`,
-      refundedAmount: 40,
+      refundedAmountMinor: 4000,
     });
     // A late duplicate of the charge tells the truth: it was captured (and has been refunded).
-    expect(await handlePaymentCommand(charge(orderId, 'tok_success', 40), participantDeps(aws))).toMatchObject({
+    expect(await handlePaymentCommand(charge(orderId, 'tok_success', 4000), participantDeps(aws))).toMatchObject({
       type: 'PAYMENT_CAPTURED',
     });
   });
@@ -217,9 +217,9 @@ describe('RefundPayment', () => {
 
   it('refuses a refund that does not match the capture', async () => {
     const orderId = uid('order');
-    await handlePaymentCommand(charge(orderId, 'tok_success', 30), participantDeps(aws));
-    await expect(handlePaymentCommand(refund(orderId, 31), participantDeps(aws))).rejects.toThrow(/does not match/);
-    await expect(handlePaymentCommand(refund(orderId, 30, 'EUR', 'ch_other'), participantDeps(aws))).rejects.toThrow(/does not match/);
+    await handlePaymentCommand(charge(orderId, 'tok_success', 3000), participantDeps(aws));
+    await expect(handlePaymentCommand(refund(orderId, 3100), participantDeps(aws))).rejects.toThrow(/does not match/);
+    await expect(handlePaymentCommand(refund(orderId, 3000, 'EUR', 'ch_other'), participantDeps(aws))).rejects.toThrow(/does not match/);
     expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED' });
   });
 });

@@ -7,6 +7,7 @@ import { createLogger } from '../../src/observability/logger';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { putEventInventory, readNotification, type TicketTypeInput } from '../../src/participants';
+import { toMinorUnits } from '../../src/money/money';
 import { startService, type Core } from '../../src/service';
 import { createTestAws, type TestAws } from './aws';
 
@@ -72,7 +73,7 @@ export async function seedInventory(core: Core, eventId: string, ticketTypes: Ti
 /** A fresh event with one ticket type, GA, in EUR; returns its id. */
 export async function newEvent(core: Core, totalQuantity: number, price: number): Promise<string> {
   const eventId = `ev-${randomUUID()}`;
-  await seedInventory(core, eventId, [{ ticketType: 'GA', totalQuantity, price, currency: 'EUR' }]);
+  await seedInventory(core, eventId, [{ ticketType: 'GA', totalQuantity, priceMinor: toMinorUnits(price, 'EUR'), currency: 'EUR' }]);
   return eventId;
 }
 
@@ -111,6 +112,8 @@ export function workerEnv(config: Config, extra: Record<string, string> = {}): N
     MAX_RECEIVES: String(config.maxReceives),
     STALLED_AFTER_MS: String(config.stalledAfterMs),
     SWEEP_INTERVAL_MS: String(config.sweepIntervalMs),
+    ORDER_SAGA_START_VERSION: config.sagaStartVersion,
+    MACHINE_VERSION_RETRY_SECONDS: String(config.machineVersionRetrySeconds),
     SERVICE_MODE: 'worker',
     LOG_LEVEL: config.logLevel,
     ...extra,

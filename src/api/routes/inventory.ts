@@ -1,6 +1,7 @@
 /** /events/:eventId/inventory: an event's ticket types, read through the cache (X-Cache). */
 import { Router, type Request, type Response } from 'express';
 import { InvalidInventoryError, InventoryConflictError } from '../../participants/errors';
+import { ticketTypesInMinorUnits } from '../amounts';
 import type { CachedInventory } from '../inventory';
 import { ProblemError, type FieldError } from '../problem';
 import { emptyQuerySchema, ID_REGEX, putInventorySchema, type PutInventoryBody } from '../schemas';
@@ -38,8 +39,12 @@ export function inventoryRouter(inventory: CachedInventory): Router {
       else seen.set(t.ticketType, i);
     });
     if (errors.length > 0) throw new ProblemError('invalid-inventory', 'each ticket type may appear once', errors);
+    const priced = ticketTypesInMinorUnits(body.ticketTypes);
+    if (priced.errors.length > 0) {
+      throw new ProblemError('validation', 'prices must be exact in their ISO 4217 currency', priced.errors);
+    }
     try {
-      const view = await inventory.put(eventId, body.eventName, body.ticketTypes);
+      const view = await inventory.put(eventId, body.eventName, priced.value);
       res.setHeader('X-Cache', 'BYPASS');
       res.json(view);
     } catch (error) {

@@ -1,19 +1,40 @@
-/** /machines/order-saga: the machine's definition, to draw as a diagram. */
+/**
+ * /machines/order-saga: the machine's definition, to draw as a diagram; /machines/order-saga/versions:
+ * every version this build runs (docs/versioning.md), and each one's definition.
+ */
 import { Router, type Request, type Response } from 'express';
 import { emptyQuerySchema } from '../schemas';
 import { queryValidator } from '../validation';
 import { queryOf } from './orders';
+import { MACHINE_VERSIONS, ORDER_SAGA_VERSION, orderSagaMachine, START_VERSION } from '../../../machines/order-saga';
+import { ProblemError } from '../problem';
 
 const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
-import { ORDER_SAGA_VERSION, orderSagaMachine } from '../../../machines/order-saga';
 
 /** XState's JSON of the machine (guards and actions by name; inline functions become null). */
 export function orderSagaDefinition(): unknown {
   return orderSagaMachine.toJSON();
 }
 
-export function machinesRouter(definition: () => unknown = orderSagaDefinition): Router {
+/** `startVersion`: the version this process starts new orders on (config ORDER_SAGA_START_VERSION). */
+export function machinesRouter(definition: () => unknown = orderSagaDefinition, startVersion: string = START_VERSION): Router {
   const router = Router();
+  router.get('/machines/order-saga/versions', (_req: Request, res: Response) => {
+    res.json({
+      startVersion,
+      versions: MACHINE_VERSIONS.map((v) => ({
+        version: v.version,
+        released: v.releasedFingerprint !== null,
+        changes: v.changelog?.changes.map((c) => ({ id: c.id, description: c.description })) ?? [],
+        links: { definition: `/machines/order-saga/versions/${v.version}` },
+      })),
+    });
+  });
+  router.get('/machines/order-saga/versions/:version', (req: Request, res: Response) => {
+    const entry = MACHINE_VERSIONS.find((v) => v.version === req.params.version);
+    if (!entry) throw new ProblemError('not-found', `this build has no order-saga machine version ${String(req.params.version)} (it has ${MACHINE_VERSIONS.map((v) => v.version).join(', ')})`);
+    res.json({ id: entry.machine.id, version: entry.version, definition: entry.machine.toJSON() });
+  });
   let cached: string | undefined;
   router.get('/machines/order-saga', (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');

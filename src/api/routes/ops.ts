@@ -15,7 +15,9 @@ import {
   type OperatorRequest,
   type StuckSagas,
 } from '../../ops/stuck-sagas';
+import { summarizeVersionWaits, versionWaitOf, type VersionWaitingSaga } from '../../ops/version-waits';
 import { StaleSagaVersionError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
+import { isKnownMachineVersion, knownMachineVersions } from '../../../machines/order-saga';
 import { expectedVersionOf, operatorOf } from '../operator';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { ctxOf } from '../context';
@@ -35,7 +37,8 @@ import {
   type RedriveBody,
 } from '../schemas';
 import { bodyValidator, pathParam, queryValidator } from '../validation';
-import { orderIdParam, queryOf } from './orders';
+import { findRecordedAction, operatorActionEventId, type OperatorAction } from '../../ops/operator-replay';
+import { idempotencyKeyOf, keyReused, orderIdParam, queryOf } from './orders';
 
 export interface OpsDeps {
   stuck: StuckSagas;
@@ -65,6 +68,28 @@ function sagaSummary(saga: StoredSaga) {
   return { orderId: saga.orderId, state: saga.sagaState, status: saga.status, version: saga.sagaVersion };
 }
 
+/** The open sagas that wait on a machine version, longest waiting first. */
+function versionWaits(sagas: readonly StoredSaga[]): VersionWaitingSaga[] {
+  const here = knownMachineVersions();
+  return sagas
+    .map((saga) => versionWaitOf(saga, isKnownMachineVersion, here))
+    .filter((w): w is VersionWaitingSaga => w !== null)
+    .sort((a, b) => (a.since ?? '~').localeCompare(b.since ?? '~') || a.orderId.localeCompare(b.orderId));
+}
+
+/**
+ * With an Idempotency-Key: the action's deterministic event id, and the answer to send if a request
+ * with the same key already acted (202, `Idempotent-Replayed: true`; 422 for another reason).
+ */
+async function keyedAction(req: Request, deps: OpsRouteDeps, action: OperatorAction, orderId: string, by: string, reason: string) {
+  const key = idempotencyKeyOf(req);
+  if (key === undefined) return { eventId: undefined, replay: undefined };
+  const eventId = operatorActionEventId(by, action, orderId, key);
+  const replay = await findRecordedAction(deps.store, orderId, eventId);
+  if (replay && replay.reason !== reason) throw keyReused();
+  return { eventId, replay };
+}
+
 /** Maps the saga actions' errors to problems. */
 async function sagaAction<T>(orderId: string, action: () => Promise<T>): Promise<T> {
   try {
@@ -91,14 +116,34 @@ export function opsRouter(deps: OpsRouteDeps): Router {
   // One glance for a person or a monitor: anything non-zero under stuck or deadLetters needs someone.
   router.get('/ops/overview', async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
-    const [listing, queues] = await Promise.all([deps.stuck.list(1), deps.queueDepths()]);
+    const [scan, queues] = await Promise.all([deps.stuck.scanOpen(), deps.queueDepths()]);
+    const listing = deps.stuck.judge(scan, 1);
+    const waits = summarizeVersionWaits(versionWaits(scan.sagas));
     res.setHeader('Cache-Control', 'no-store');
     res.json({
       checkedAt: listing.checkedAt,
       sagas: { open: listing.scanned, stuck: listing.total, truncated: listing.truncated },
       deadLetters: queues.dlq.visible + queues.dlq.inFlight + queues.dlqFifo.visible + queues.dlqFifo.inFlight,
+      // Sagas whose events wait for a build that knows their machine version (a rollout, a rollback).
+      unknownMachineVersion: { ...waits, problem: waits.sagas > 0 ? 'unknown machine version' : null },
       queues,
-      links: { stuck: '/ops/sagas/stuck', deadLetters: '/ops/dlq' },
+      links: { stuck: '/ops/sagas/stuck', deadLetters: '/ops/dlq', machineVersions: '/ops/sagas/machine-versions' },
+    });
+  });
+
+  // Which sagas wait on which machine version, and what this build runs.
+  router.get('/ops/sagas/machine-versions', async (req: Request, res: Response) => {
+    const query = validateLimit(queryOf(req), 'query');
+    const scan = await deps.stuck.scanOpen();
+    const waiting = versionWaits(scan.sagas);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      knownVersions: knownMachineVersions(),
+      ...summarizeVersionWaits(waiting),
+      items: waiting.slice(0, query.limit ?? DEFAULT_STUCK_PAGE_SIZE).map((w) => ({ ...w, problem: 'unknown machine version', links: sagaLinks(w.orderId) })),
+      scanned: scan.scanned,
+      truncated: scan.truncated,
+      checkedAt: scan.checkedAt.toISOString(),
     });
   });
 
@@ -122,7 +167,14 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     const by = operatorOf(req);
     const { reason } = validateReason(req.body, 'body');
     const operator: OperatorRequest = { by, reason, expectedVersion: expectedVersionOf(req) };
-    const { saga, resent } = await sagaAction(orderId, () => retrySaga(deps, orderId, operator));
+    const keyed = await keyedAction(req, deps, 'retry', orderId, by, reason);
+    if (keyed.replay) {
+      const { orderId: id, state, status, version, payload } = keyed.replay;
+      res.setHeader('Idempotent-Replayed', 'true');
+      res.status(202).json({ orderId: id, state, status, version, resent: payload.resent ?? [], links: sagaLinks(orderId) });
+      return;
+    }
+    const { saga, resent } = await sagaAction(orderId, () => retrySaga(deps, orderId, operator, keyed.eventId));
     ctx.log.info('operator retried a saga', { orderId, operator: by, reason, state: saga.sagaState, resent, sagaCorrelationId: saga.correlationId });
     res.status(202).json({ ...sagaSummary(saga), resent, links: sagaLinks(orderId) });
   });
@@ -133,7 +185,14 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     const orderId = orderIdParam(req);
     const by = operatorOf(req);
     const { reason } = validateReason(req.body, 'body');
-    const saga = await sagaAction(orderId, () => compensateSaga(deps, orderId, { by, reason, expectedVersion: expectedVersionOf(req) }));
+    const keyed = await keyedAction(req, deps, 'compensate', orderId, by, reason);
+    if (keyed.replay) {
+      const { orderId: id, state, status, version } = keyed.replay;
+      res.setHeader('Idempotent-Replayed', 'true');
+      res.status(202).json({ orderId: id, state, status, version, compensationRequested: true, links: sagaLinks(orderId) });
+      return;
+    }
+    const saga = await sagaAction(orderId, () => compensateSaga(deps, orderId, { by, reason, expectedVersion: expectedVersionOf(req) }, keyed.eventId));
     ctx.log.info('operator compensated a saga', { orderId, operator: by, reason, state: saga.sagaState, sagaCorrelationId: saga.correlationId });
     res.status(202).json({ ...sagaSummary(saga), compensationRequested: true, links: sagaLinks(orderId) });
   });

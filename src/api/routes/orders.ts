@@ -1,6 +1,6 @@
 /** /orders: place, read, list and cancel orders. */
 import { Router, type Request, type Response } from 'express';
-import type { OrderSagaState } from '../../../machines/order-saga';
+import { endsCancelled, startSaga } from '../../../machines/order-saga';
 import { IdempotencyKeyReusedError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
 import type { OrderQueries } from '../../store/order-queries';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
@@ -20,7 +20,7 @@ import {
   type ListOrdersQuery,
   type PlaceOrderBody,
 } from '../schemas';
-import { orderLinks, orderView } from '../views';
+import { orderLinks, orderSummaryView, orderView } from '../views';
 import { bodyValidator, pathParam, queryValidator } from '../validation';
 
 export interface OrdersRouteDeps {
@@ -35,9 +35,6 @@ const validateCancel = bodyValidator<CancelOrderBody>(cancelOrderSchema);
 const validateListQuery = queryValidator<ListOrdersQuery>(listOrdersQuerySchema);
 const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
 
-/** States in which a cancel is already under way or done. */
-const CANCELLING_STATES: readonly OrderSagaState[] = ['releasingSeats', 'settlingPayment', 'refunding'];
-
 export function orderIdParam(req: Request): string {
   return pathParam(req.params.orderId, 'orderId', UUID_REGEX, 'a UUID').toLowerCase();
 }
@@ -46,7 +43,8 @@ export function queryOf(req: Request): Record<string, unknown> {
   return { ...(req.query as Record<string, unknown>) };
 }
 
-function idempotencyKeyOf(req: Request): string | undefined {
+/** The request's Idempotency-Key header, checked (1-128 visible ASCII characters), if any. */
+export function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get('Idempotency-Key');
   if (key === undefined) return undefined;
   if (!IDEMPOTENCY_KEY_REGEX.test(key)) {
@@ -93,15 +91,31 @@ function requestHashOf(body: PlaceOrderBody): string {
   return sha256Hex(canonicalJson({ ...body, items }));
 }
 
+/**
+ * What the first POST of an order answered: the order as created, in the machine's initial state.
+ * A replay answers exactly this, whatever happened to the order since (its links give the now).
+ */
+function firstAnswer(orderId: string) {
+  const { saga, status } = startSaga({ orderId, customerId: '', eventId: '', items: [], paymentToken: '', holdSeconds: 1 });
+  return { orderId, status, sagaState: saga.state, links: orderLinks(orderId) };
+}
+
 function accepted(saga: StoredSaga) {
   return { orderId: saga.orderId, orderNumber: saga.orderNumber ?? null, eventName: saga.eventName ?? null, status: saga.status, sagaState: saga.sagaState, links: orderLinks(saga.orderId) };
 }
 
-function alreadyCancelling(saga: StoredSaga): boolean {
-  const context = saga.saga.context;
-  if (context.cancelRequested !== null) return true;
-  if (saga.sagaState === 'cancelled') return context.outcome === 'cancelled' || context.outcome === 'compensated';
-  return CANCELLING_STATES.includes(saga.sagaState) && context.outcome === 'cancelled';
+export function keyReused(): ProblemError {
+  return new ProblemError('idempotency-key-reused', 'this Idempotency-Key was already used for a different order request', [
+    { field: 'Idempotency-Key', message: 'already used with a different body' },
+  ]);
+}
+
+/** Answers an Idempotency-Key replay: 202 with the first answer, or 422 for a different body. */
+function replay(res: Response, existing: StoredSaga, requestHash: string): void {
+  if (existing.requestHash !== requestHash) throw keyReused();
+  res.setHeader('Idempotent-Replayed', 'true');
+  ctxOf(res).log.info('order request replayed', { orderId: existing.orderId, sagaState: existing.sagaState });
+  res.status(202).location(`/orders/${existing.orderId}`).json(firstAnswer(existing.orderId));
 }
 
 export function ordersRouter(deps: OrdersRouteDeps): Router {
@@ -112,10 +126,21 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     validateNoQuery(queryOf(req), 'query');
     const body = validatePlaceOrder(req.body, 'body');
     const key = idempotencyKeyOf(req);
-    const { inventory } = await deps.inventory.get(body.eventId);
-    checkAgainstInventory(body, inventory);
-
     const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
+    const requestHash = requestHashOf(body);
+    const { inventory } = await deps.inventory.get(body.eventId);
+    try {
+      checkAgainstInventory(body, inventory);
+    } catch (error) {
+      // A replay is answered from the stored order whatever changed since (the event's inventory,
+      // its prices or currencies). Looked up only here and on a taken id (below), so a first
+      // request pays no extra read.
+      const existing = key === undefined ? undefined : await deps.store.load(orderId);
+      if (!existing) throw error;
+      replay(res, existing, requestHash);
+      return;
+    }
+
     let result: Awaited<ReturnType<SagaRuntime['place']>>;
     try {
       result = await deps.runtime.place({
@@ -125,20 +150,17 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
         items: body.items,
         paymentToken: body.paymentToken,
         correlationId: ctx.correlationId,
-        requestHash: requestHashOf(body),
+        requestHash,
         eventName: inventory?.eventName,
       });
     } catch (error) {
-      if (error instanceof IdempotencyKeyReusedError) {
-        throw new ProblemError('idempotency-key-reused', 'this Idempotency-Key was already used for a different order request', [
-          { field: 'Idempotency-Key', message: 'already used with a different body' },
-        ]);
-      }
+      if (error instanceof IdempotencyKeyReusedError) throw keyReused();
       throw error;
     }
+    // Two first requests with one key raced and the other created the order: this one is a replay.
     if (!result.created) {
-      res.setHeader('Idempotent-Replayed', 'true');
-      ctx.log.info('order request replayed', { orderId });
+      replay(res, result.saga, requestHash);
+      return;
     }
     res.status(202).location(`/orders/${orderId}`).json(accepted(result.saga));
   });
@@ -146,7 +168,7 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
   router.get('/orders', async (req: Request, res: Response) => {
     const query = validateListQuery(queryOf(req), 'query');
     const page = await deps.orders.listByCustomer(query.customerId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
-    res.json({ items: page.items.map((o) => ({ ...o, links: orderLinks(o.orderId) })), nextCursor: page.nextCursor });
+    res.json({ items: page.items.map(orderSummaryView), nextCursor: page.nextCursor });
   });
 
   router.get('/orders/:orderId', async (req: Request, res: Response) => {
@@ -178,14 +200,17 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       throw error;
     }
     const saga = outcome.saga;
-    if (!outcome.accepted && !alreadyCancelling(saga)) {
+    // Idempotent once the order is cancelled or bound to be, however it got there (the customer,
+    // an expired hold, a declined card, an operator): the machine says which states those are.
+    if (!outcome.accepted && !endsCancelled(saga.saga)) {
       throw new ProblemError('too-late-to-cancel', `order ${orderId} can no longer be cancelled: its saga is ${saga.sagaState}`, undefined, {
         orderId,
         orderStatus: saga.status,
         sagaState: saga.sagaState,
       });
     }
-    ctx.log.info(outcome.accepted ? 'cancel requested' : 'cancel already under way', { orderId, sagaState: saga.sagaState });
+    ctx.log.info(outcome.accepted && !outcome.replayed ? 'cancel requested' : 'cancel already under way', { orderId, sagaState: saga.sagaState });
+    if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).json({ ...accepted(saga), cancelRequested: true });
   });
 

@@ -6,7 +6,7 @@ import { sagaEtag } from '../operator';
 import { ProblemError } from '../problem';
 import { DEFAULT_PAGE_SIZE, emptyQuerySchema, listSagasQuerySchema, type ListSagasQuery } from '../schemas';
 import { queryValidator } from '../validation';
-import { sagaView } from '../views';
+import { orderSummaryView, sagaView } from '../views';
 import { orderIdParam, queryOf } from './orders';
 
 export interface SagasRouteDeps {
@@ -23,7 +23,10 @@ export function sagasRouter(deps: SagasRouteDeps): Router {
   router.get('/sagas', async (req: Request, res: Response) => {
     const query = validateListQuery(queryOf(req), 'query');
     const page = await deps.orders.listByStatus(query.status, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
-    res.json({ items: page.items.map((s) => ({ ...s, links: { saga: `/sagas/${s.orderId}`, order: `/orders/${s.orderId}` } })), nextCursor: page.nextCursor });
+    res.json({
+      items: page.items.map((s) => ({ ...orderSummaryView(s), links: { saga: `/sagas/${s.orderId}`, order: `/orders/${s.orderId}` } })),
+      nextCursor: page.nextCursor,
+    });
   });
 
   router.get('/sagas/:orderId', async (req: Request, res: Response) => {

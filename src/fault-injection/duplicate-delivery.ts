@@ -1,6 +1,8 @@
 /**
- * Fault injection for tests and chaos runs: SQS delivers at least once, so make it deliver
- * twice. With a given probability each sent message is sent again, for real: on standard queues
+ * FAULT INJECTION, for tests and chaos runs only; production leaves it off (FAULT_DUPLICATE_RATE
+ * unset or 0), and then no middleware is installed at all, so it costs nothing.
+ *
+ * SQS delivers at least once, so make it deliver twice. With a given probability each sent message is sent again, for real: on standard queues
  * after a random delay (so it also arrives out of order), on FIFO queues with a fresh
  * deduplication id (so the queue cannot drop it). Off unless a rate > 0 is configured.
  */

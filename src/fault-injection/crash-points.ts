@@ -1,16 +1,24 @@
 /**
+ * FAULT INJECTION, for the chaos run and the crash-recovery tests only; production leaves it off.
+ *
  * Named places where a test can make this process die with SIGKILL, to prove recovery from a
  * crash at exactly that instruction. Off unless FAULT_CRASH_AT names the point, e.g.
  * `after-commit:SEATS_RESERVED` (saga step written, commands not sent) or `after-effect:ChargePayment`
  * (participant acted, reply not sent). With FAULT_CRASH_ONCE_FILE set, only the first process to get
  * there dies (it creates the file), so the restarted worker can finish the job.
+ *
+ * Cost when off: the environment is read once, when this module loads (a process's env is fixed
+ * at its start, which is when the tests and the chaos runner set it); each call is then one
+ * comparison with `undefined`.
  */
 import { openSync, closeSync } from 'node:fs';
 
+const armedAt: string | undefined = process.env.FAULT_CRASH_AT || undefined;
+const onceFile: string | undefined = process.env.FAULT_CRASH_ONCE_FILE || undefined;
+
+/** Dies with SIGKILL here when FAULT_CRASH_AT names `name` (and, with a once-file, nobody died yet). */
 export function crashPoint(name: string): void {
-  const target = process.env.FAULT_CRASH_AT;
-  if (!target || target !== name) return;
-  const onceFile = process.env.FAULT_CRASH_ONCE_FILE;
+  if (armedAt === undefined || armedAt !== name) return;
   if (onceFile) {
     try {
       closeSync(openSync(onceFile, 'wx')); // fails if it exists: someone already crashed here

@@ -1,0 +1,78 @@
+/**
+ * The range of every numeric setting, and where each bound comes from: what the saga machine, the
+ * participants and AWS accept. loadConfig refuses a value outside its range at start-up, naming the
+ * variable and the range, instead of letting it fail later (HOLD_SECONDS=0 was refused by every
+ * ReserveSeats and dead-lettered; 300000000000 put expiresAt in year 11533).
+ * The README's configuration table and docs/architecture.md repeat these ranges.
+ */
+
+import { DEFAULT_HANDLER_TIMEOUT_MS } from '../messaging/consumer';
+import { GATEWAY_TIMEOUT_MARGIN_MS } from '../participants/payment';
+
+export interface SettingRange {
+  min: number;
+  max: number;
+  /** Why these bounds, in a few words (shown in the start-up error). */
+  why: string;
+}
+
+/** SQS: a message stays hidden at most 12 h (VisibilityTimeout / ChangeMessageVisibility ≤ 43,200 s). */
+export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
+/** SQS: messages are kept at most 14 days (MessageRetentionPeriod ≤ 1,209,600 s); the DLQs keep them that long. */
+export const SQS_MAX_RETENTION_SECONDS = 1_209_600;
+/** SQS: a receive long-polls at most 20 s (WaitTimeSeconds). */
+export const SQS_MAX_WAIT_SECONDS = 20;
+/** SQS: a redrive policy's maxReceiveCount is 1 … 1,000. */
+export const SQS_MAX_RECEIVE_COUNT = 1_000;
+/** SQS: at most 20,000 messages in flight per FIFO queue (120,000 on a standard queue). */
+export const SQS_MAX_IN_FLIGHT_FIFO = 20_000;
+/** SQS: a message body is at most 256 KiB. */
+export const SQS_MAX_MESSAGE_BYTES = 262_144;
+
+
+export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
+  PORT: { min: 0, max: 65_535, why: 'a TCP port; 0 picks a free one' },
+  // ReserveSeats requires holdSeconds >= 1 (machines/order-saga/schemas.ts). A hold may last as long
+  // as SQS keeps messages: the hold's timer and any dead letter about it must outlive it.
+  HOLD_SECONDS: { min: 1, max: SQS_MAX_RETENTION_SECONDS, why: 'ReserveSeats needs >= 1 s; at most SQS retention (14 days)' },
+  // A charge runs inside one handler call: the delay plus the gateway margin must end before the
+  // consumer abandons the handler (its deadline, 120 s), or the charge would be resumed forever.
+  PAYMENT_SLOW_MS: {
+    min: 0,
+    max: DEFAULT_HANDLER_TIMEOUT_MS - GATEWAY_TIMEOUT_MARGIN_MS,
+    why: `the charge plus its ${GATEWAY_TIMEOUT_MARGIN_MS / 1000} s margin must end within the consumer's handler deadline (${DEFAULT_HANDLER_TIMEOUT_MS / 1000} s)`,
+  },
+  MAX_RECEIVES: { min: 1, max: SQS_MAX_RECEIVE_COUNT, why: 'SQS maxReceiveCount is 1..1000' },
+  WORKER_CONCURRENCY: { min: 1, max: SQS_MAX_IN_FLIGHT_FIFO, why: 'SQS keeps at most 20,000 messages in flight per FIFO queue' },
+  RECEIVE_WAIT_SECONDS: { min: 0, max: SQS_MAX_WAIT_SECONDS, why: 'SQS long polls last 0..20 s' },
+  // Under 3 s the heartbeat (every lease/3, at least 1 s) could not keep a message; over 900 s a
+  // dead worker's message (and its FIFO group) would wait longer than SQS's longest delay.
+  MESSAGE_LEASE_SECONDS: { min: 3, max: 900, why: 'the heartbeat needs >= 3 s; a dead worker holds a FIFO group at most 15 min' },
+  // Under 1 s the sweeper would re-send commands whose step is simply still running; past SQS
+  // retention the messages it would re-send are gone anyway.
+  STALLED_AFTER_MS: { min: 1_000, max: SQS_MAX_RETENTION_SECONDS * 1000, why: '1 s .. SQS retention (14 days)' },
+  SWEEP_INTERVAL_MS: { min: 100, max: 86_400_000, why: 'at least 100 ms between sweeps, at least one sweep a day' },
+  STUCK_AFTER_MS: { min: 1_000, max: SQS_MAX_RETENTION_SECONDS * 1000, why: '1 s .. SQS retention (14 days)' },
+  // A body larger than an SQS message could not travel as the order's commands.
+  MAX_BODY_BYTES: { min: 1_024, max: SQS_MAX_MESSAGE_BYTES, why: 'at least 1 KiB, at most an SQS message (256 KiB)' },
+  // The first wait of an event whose saga's machine version this build lacks; it doubles up to
+  // 15 min (src/runtime/version-wait.ts), so a first wait above that would not grow.
+  MACHINE_VERSION_RETRY_SECONDS: { min: 1, max: 900, why: 'the wait doubles from here up to 15 min' },
+  // A live saga stream costs one GetItem per open stream per poll (docs/operations.md): under
+  // 100 ms that is a read storm; over a minute the page no longer looks live.
+  STREAM_POLL_MS: { min: 100, max: 60_000, why: 'one GetItem per stream per poll: at least 100 ms, at most a minute' },
+};
+
+/** The problems with the numeric settings in `env`: `NAME=value is outside min..max (why)`. */
+export function rangeProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  for (const [name, range] of Object.entries(SETTING_RANGES)) {
+    const raw = env[name];
+    if (raw === undefined) continue;
+    const value = Number(raw);
+    if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(value) || value < range.min || value > range.max) {
+      problems.push(`${name}=${raw} is not an integer in ${range.min}..${range.max} (${range.why})`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,97 @@
+/**
+ * Brings an existing table up to its definition's GSIs: `npm run init` creates a missing table, and
+ * this adds the GSIs a newer definition has that the table lacks (UpdateTable, one index per call,
+ * as DynamoDB allows only one index creation at a time per table), waiting for each to be ACTIVE.
+ * It never deletes an index: an index the definition dropped is left for an operator to remove.
+ *
+ * The listing indexes (CustomerOrdersIndex, StatusOrdersIndex) sort on `createdKey`; orders written
+ * before it existed get it from `backfillCreatedKeys`, so they are listed too.
+ */
+import { DescribeTableCommand, UpdateTableCommand, type CreateTableCommandInput, type TableDescription } from '@aws-sdk/client-dynamodb';
+import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AwsClients } from '../aws/clients';
+import { awsErrorName } from '../aws/errors';
+import { createdKeyOf } from '../store/saga-store';
+
+const POLL_MS = 500;
+const MAX_POLLS = 1200; // 10 minutes: building an index over a large table takes a while on AWS
+
+async function describe(clients: AwsClients, tableName: string): Promise<TableDescription> {
+  const { Table } = await clients.ddb.send(new DescribeTableCommand({ TableName: tableName }));
+  if (!Table) throw new Error(`table ${tableName} not found`);
+  return Table;
+}
+
+async function untilActive(clients: AwsClients, tableName: string, indexName: string): Promise<void> {
+  for (let i = 0; i < MAX_POLLS; i++) {
+    const table = await describe(clients, tableName);
+    const index = table.GlobalSecondaryIndexes?.find((g) => g.IndexName === indexName);
+    if (table.TableStatus === 'ACTIVE' && (index?.IndexStatus === undefined || index.IndexStatus === 'ACTIVE')) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  throw new Error(`index ${indexName} on ${tableName} did not become ACTIVE`);
+}
+
+/** Adds the definition's GSIs that the existing table lacks; returns their names. */
+export async function addMissingIndexes(clients: AwsClients, definition: CreateTableCommandInput): Promise<string[]> {
+  const tableName = definition.TableName!;
+  const existing = new Set(((await describe(clients, tableName)).GlobalSecondaryIndexes ?? []).map((g) => g.IndexName));
+  const added: string[] = [];
+  for (const index of definition.GlobalSecondaryIndexes ?? []) {
+    if (existing.has(index.IndexName)) continue;
+    const keys = new Set(index.KeySchema?.map((k) => k.AttributeName));
+    try {
+      await clients.ddb.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: definition.AttributeDefinitions?.filter((a) => keys.has(a.AttributeName)),
+          GlobalSecondaryIndexUpdates: [
+            { Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection, ProvisionedThroughput: index.ProvisionedThroughput } },
+          ],
+        }),
+      );
+    } catch (error) {
+      // Another init got there first.
+      if (awsErrorName(error) !== 'ResourceInUseException' && awsErrorName(error) !== 'ValidationException') throw error;
+    }
+    await untilActive(clients, tableName, index.IndexName!);
+    added.push(index.IndexName!);
+  }
+  return added;
+}
+
+/** Writes `createdKey` on every order that lacks it (conditional, so running it twice is harmless). */
+export async function backfillCreatedKeys(clients: AwsClients, ordersTable: string): Promise<number> {
+  let written = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await clients.doc.send(
+      new ScanCommand({
+        TableName: ordersTable,
+        ProjectionExpression: 'orderId, createdAt',
+        FilterExpression: 'attribute_not_exists(createdKey)',
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const orderId = String(item.orderId);
+      const createdAt = String(item.createdAt);
+      try {
+        await clients.doc.send(
+          new UpdateCommand({
+            TableName: ordersTable,
+            Key: { orderId },
+            UpdateExpression: 'SET createdKey = :k',
+            ConditionExpression: 'attribute_exists(orderId) AND attribute_not_exists(createdKey)',
+            ExpressionAttributeValues: { ':k': createdKeyOf({ orderId, createdAt }) },
+          }),
+        );
+        written++;
+      } catch (error) {
+        if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw error;
+      }
+    }
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return written;
+}

@@ -1,0 +1,62 @@
+/**
+ * `npm run init` over tables made by an older definition: the listing GSIs are added and the older
+ * orders get their `createdKey`, so they are listed; running it again changes nothing.
+ */
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { initResources } from '../../src/infra/init';
+import { resourceNames, tableDefinitions } from '../../src/infra/resources';
+import { OrderQueries } from '../../src/store/order-queries';
+import { TEST_ENDPOINT, TEST_REGION, uniquePrefix } from '../support/aws';
+
+const prefix = uniquePrefix('up');
+const names = resourceNames(prefix);
+let clients: AwsClients;
+
+beforeAll(() => {
+  clients = createAwsClients({ awsEndpoint: TEST_ENDPOINT, awsRegion: TEST_REGION });
+});
+afterAll(async () => {
+  await Promise.allSettled([
+    ...Object.values(names.tables).map((TableName) => clients.ddb.send(new DeleteTableCommand({ TableName }))),
+    ...Object.values(names.queues).map(async (QueueName) => {
+      const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName }));
+      await clients.sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    }),
+  ]);
+  destroyAwsClients(clients);
+});
+
+it('adds the listing indexes to an older orders table and backfills createdKey', async () => {
+  const current = tableDefinitions(prefix).find((t) => t.TableName === names.tables.orders)!;
+  // The older definition: no createdKey, no listing indexes.
+  const older: CreateTableCommandInput = {
+    ...current,
+    AttributeDefinitions: current.AttributeDefinitions!.filter((a) => ['orderId', 'status', 'updatedAt'].includes(a.AttributeName!)),
+    GlobalSecondaryIndexes: current.GlobalSecondaryIndexes!.filter((g) => g.IndexName === 'StatusIndex'),
+  };
+  await clients.ddb.send(new CreateTableCommand(older));
+  const customerId = `c-${randomUUID()}`;
+  const ids = [randomUUID(), randomUUID()];
+  for (const [i, orderId] of ids.entries()) {
+    const createdAt = `2026-11-30T10:00:0${i}.000Z`;
+    await clients.doc.send(
+      new PutCommand({
+        TableName: names.tables.orders,
+        Item: { orderId, customerId, status: 'COMPLETED', createdAt, updatedAt: createdAt, eventId: 'e', items: [], sagaState: 'completed', sagaVersion: 5, totalAmountMinor: 100, currency: 'EUR' },
+      }),
+    );
+  }
+
+  await initResources(clients, prefix);
+  const { Table } = await clients.ddb.send(new DescribeTableCommand({ TableName: names.tables.orders }));
+  expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual(['CustomerOrdersIndex', 'StatusIndex', 'StatusOrdersIndex']);
+  const listed = await new OrderQueries(clients.doc, names.tables).listByCustomer(customerId, 10);
+  expect(listed.items.map((o) => o.orderId)).toEqual([ids[1], ids[0]]);
+
+  await initResources(clients, prefix); // idempotent
+  expect((await new OrderQueries(clients.doc, names.tables).listByStatus('COMPLETED', 10)).items.map((o) => o.orderId).sort()).toEqual([...ids].sort());
+});
