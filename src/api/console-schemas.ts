@@ -1,5 +1,5 @@
 /** The console's and the streams' query schemas (ajv, closed): one source for validation and OpenAPI. */
-import { ORDER_STATUS_BY_STATE } from '../../machines/order-saga';
+import { knownMachineVersions, ORDER_STATUS_BY_STATE } from '../../machines/order-saga';
 import { ID_PATTERN, ORDER_STATUSES } from './schemas';
 
 export interface ConsoleListQuery {
@@ -42,6 +42,17 @@ export const sagaPageQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: { fragment: { const: 'live' } },
+} as const;
+
+export interface MachinePageQuery {
+  /** A machine version of this build (machines/order-saga/registry.ts); default the start version. */
+  version?: string;
+}
+
+export const machinePageQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { version: { enum: knownMachineVersions() } },
 } as const;
 
 export interface StreamQuery {

@@ -6,7 +6,7 @@
  * JSON Schema draft 2020-12 (OpenAPI 3.1's dialect) reads these draft-07 schemas as they are.
  */
 import { ORDER_SAGA_VERSION } from '../../machines/order-saga';
-import { consoleListQuerySchema, listStreamQuerySchema, sagaPageQuerySchema, sagaStreamQuerySchema } from './console-schemas';
+import { consoleListQuerySchema, listStreamQuerySchema, machinePageQuerySchema, sagaPageQuerySchema, sagaStreamQuerySchema } from './console-schemas';
 import { PROBLEM_TYPES } from './problem';
 import {
   cancelOrderSchema,
@@ -123,7 +123,7 @@ export const API_ROUTES: ApiRoute[] = [
   { method: 'get', path: '/console', summary: 'Console: overview', tag: 'console', query: emptyQuerySchema, ok: { 200: 'html' }, problems: [400] },
   { method: 'get', path: '/console/sagas', summary: 'Console: saga list', tag: 'console', query: consoleListQuerySchema, ok: { 200: 'html' }, problems: [400] },
   { method: 'get', path: '/console/sagas/:orderId', summary: 'Console: one saga', tag: 'console', query: sagaPageQuerySchema, params: orderParam, ok: { 200: 'html' }, problems: [400, 404] },
-  { method: 'get', path: '/console/machine', summary: 'Console: the machine', tag: 'console', query: emptyQuerySchema, ok: { 200: 'html' }, problems: [400] },
+  { method: 'get', path: '/console/machine', summary: 'Console: the machine, one version at a time (?version=, default the start version)', tag: 'console', query: machinePageQuerySchema, ok: { 200: 'html' }, problems: [400] },
   { method: 'get', path: '/console/dlq', summary: 'Console: dead letters', tag: 'console', query: emptyQuerySchema, ok: { 200: 'html' }, problems: [400] },
   { method: 'get', path: '/console/login', summary: 'Console: sign in (token kept in sessionStorage)', tag: 'console', query: emptyQuerySchema, ok: { 200: 'html' }, problems: [400] },
   { method: 'get', path: '/console/inspect/:orderId', summary: "Console: relay a saga's inspector feed to Stately's inspector (INSPECTOR_RELAY=on)", tag: 'console', query: emptyQuerySchema, params: orderParam, ok: { 200: 'html' }, problems: [400] },

@@ -17,6 +17,8 @@ export interface ConsoleDeps {
   stuckAfterMs: number;
   /** How often a stream reads the saga's version (ms); default 1000. */
   streamPollMs?: number;
+  /** The machine version new orders start on (ORDER_SAGA_START_VERSION): the machine page's default. */
+  startVersion?: string;
   /** Finds an order by its orderNumber, for the search box. */
   findByOrderNumber?: (orderNumber: string) => Promise<string | undefined>;
   now?: () => Date;

@@ -1,5 +1,10 @@
-/** The order saga's machine model, built once (the machine is static). */
-import { orderSagaMachine, type OrderSagaContext } from '../../machines/order-saga';
+/**
+ * The order saga's machine model and diagram layout, per machine version (machines/order-saga/
+ * registry.ts): a saga is drawn, and its remaining steps computed, on the version it runs on.
+ * Built once per version (a version is static).
+ */
+import { machineVersion, START_VERSION, type OrderSagaContext } from '../../machines/order-saga';
+import { layoutDiagram, type DiagramLayout } from './diagram';
 import { machineModel, type MachineModel } from './machine-model';
 
 /** A context every entry action of the order saga can read: only the commands' kinds are kept. */
@@ -18,9 +23,28 @@ const SAMPLE_CONTEXT: OrderSagaContext = {
   failureReason: null,
 };
 
-let model: MachineModel | undefined;
+const models = new Map<string, MachineModel>();
+const layouts = new Map<string, Promise<DiagramLayout>>();
 
-export function orderSagaModel(): MachineModel {
-  model ??= machineModel(orderSagaMachine, SAMPLE_CONTEXT);
+/**
+ * The model of machine `version` (default: the version new orders start on).
+ * Throws UnknownMachineVersionError when this build does not have the version.
+ */
+export function orderSagaModel(version: string = START_VERSION): MachineModel {
+  let model = models.get(version);
+  if (!model) {
+    model = machineModel(machineVersion(version).machine, SAMPLE_CONTEXT);
+    models.set(version, model);
+  }
   return model;
+}
+
+/** The diagram layout of machine `version`, computed once per process. Throws as orderSagaModel. */
+export function orderSagaLayout(version: string = START_VERSION): Promise<DiagramLayout> {
+  let layout = layouts.get(version);
+  if (!layout) {
+    layout = layoutDiagram(orderSagaModel(version));
+    layouts.set(version, layout);
+  }
+  return layout;
 }

@@ -1,6 +1,8 @@
 /** The console's pages as HTML text: data in, markup out (no I/O here). */
-import { describeStuckRule, ORDER_STATUS_BY_STATE, type OrderSagaState, type StuckVerdict } from '../../machines/order-saga';
+import { describeStuckRule, FINAL_STATES, ORDER_STATUS_BY_STATE, type OrderSagaState, type StuckVerdict } from '../../machines/order-saga';
 import type { DeadLetterView } from '../ops/dead-letter-ops';
+import type { VersionWaitSummary } from '../ops/version-waits';
+import { exponentOf, fromMinorUnits } from '../money/money';
 import type { QueueDepths } from '../ops/queue-depths';
 import type { NotificationRecord, PaymentRecord, ReservationRecord } from '../participants/records';
 import type { StoredSaga } from '../store/saga-store';
@@ -23,6 +25,19 @@ export interface OverviewData {
   counts: Record<string, number>;
   svg: string;
   checkedAt: string;
+  /** Open sagas whose events wait for a build that knows their machine version (/ops/overview). */
+  versionWaits: VersionWaitSummary;
+}
+
+/**
+ * `minor` units of `currency` as a decimal with the currency's exponent ("26.70 EUR", "1500 JPY",
+ * "1.234 KWD"; src/money), or '–' when unknown.
+ */
+export function moneyText(minor: number | null | undefined, currency: string | null | undefined): string {
+  if (minor === null || minor === undefined || !currency) return '–';
+  const exponent = exponentOf(currency);
+  if (exponent === undefined || !Number.isSafeInteger(minor)) return `${minor} minor units ${currency}`;
+  return `${fromMinorUnits(minor, currency).toFixed(exponent)} ${currency}`;
 }
 
 export function overviewPage(d: OverviewData): string {
@@ -30,6 +45,7 @@ export function overviewPage(d: OverviewData): string {
     ['Open sagas', d.open, '/console/sagas?open=1', false],
     ['Stuck', d.stuck, '/console/sagas?stuck=1', d.stuck > 0],
     ['Dead letters', d.deadLetters, '/console/dlq', d.deadLetters > 0],
+    ['Unknown machine version', d.versionWaits.sagas, '/ops/sagas/machine-versions', d.versionWaits.sagas > 0],
   ]
     .map(([label, n, href, alert]) => `<a class="card${alert ? ' alert' : ''}" href="${href}" data-card="${esc(label)}"><div class="n">${esc(n)}</div><div class="l">${esc(label)}</div></a>`)
     .join('');
@@ -41,6 +57,13 @@ export function overviewPage(d: OverviewData): string {
     'Overview',
     '/console',
     `<div class="cards">${cards}</div>
+${
+      d.versionWaits.sagas > 0
+        ? `<p class="flash error" id="version-waits">${esc(d.versionWaits.sagas)} open saga(s) wait for a build that knows their machine version: ${Object.entries(d.versionWaits.byVersion)
+            .map(([v, n]) => `v${esc(v)}: ${esc(n)}`)
+            .join(', ')} (<a href="/ops/sagas/machine-versions">which</a>).</p>`
+        : ''
+    }
 <p class="muted">Checked ${esc(d.checkedAt)}. The numbers on the diagram count open sagas in each state, and those that ended in the last 24 h.</p>
 <div class="grid2"><div class="diagram-wrap" id="diagram">${d.svg}</div><div><h2>Queues</h2>${queues}</div></div>`,
     'overview',
@@ -94,7 +117,8 @@ export function sagaListPage(filter: SagaListFilter & { ageLabel?: string }, row
 export interface SagaDetailData {
   saga: StoredSaga;
   steps: ReplayedStep[];
-  model: MachineModel;
+  /** The model of the saga's own machine version; null when this build does not have it. */
+  model: MachineModel | null;
   svg: string;
   stuck: StuckVerdict | null;
   reservation?: ReservationRecord;
@@ -111,12 +135,14 @@ function transitionText(t: ModelTransition): string {
 export function sagaLiveFragment(d: SagaDetailData): string {
   const { saga, steps, model } = d;
   const state = saga.sagaState;
-  const final = model.finalStates.includes(state);
-  const accepted = acceptedTransitions(model, state);
-  const paths = pathsToFinals(model, state);
+  const final = model ? model.finalStates.includes(state) : FINAL_STATES.includes(state);
+  const accepted = model && !final ? acceptedTransitions(model, state) : [];
+  const paths = model && !final ? pathsToFinals(model, state) : new Map<string, ModelTransition[][]>();
   const remaining = final
     ? '<p>The saga has ended: it accepts no more events.</p>'
-    : `<h3>Events ${esc(state)} accepts</h3>
+    : !model
+      ? `<p class="muted">Machine version ${esc(saga.saga.machineVersion)} is not in this build: its remaining steps are unknown here.</p>`
+      : `<h3>Events ${esc(state)} accepts</h3>
 <ul id="accepted-events">${accepted.map((t) => `<li data-event="${esc(t.event)}">${transitionText(t)} → ${t.target ? esc(t.target) : '<span class="muted">(stays)</span>'}</li>`).join('')}</ul>
 <h3>Paths to each final state</h3>
 <ul class="paths" id="remaining-paths">${[...paths]
@@ -169,8 +195,12 @@ export function sagaLiveFragment(d: SagaDetailData): string {
     saga.saga.outbox.map((c) => [esc(c.kind), `<span class="mono">${esc(c.commandId)}</span>`, c.kind === 'ScheduleHoldExpiry' ? `timer due ${esc(c.dueAt)}` : '']),
     'id="outbox"',
   );
-  const records = `<h3>Reservation</h3>${d.reservation ? `<pre id="reservation">${json(d.reservation)}</pre>` : '<p class="muted">none</p>'}
-<h3>Payment and refunds</h3>${d.payment ? `<pre id="payment">${json(d.payment)}</pre>` : '<p class="muted">none</p>'}
+  const amounts = (r: { amountMinor?: number; currency?: string; refundedAmountMinor?: number } | undefined) =>
+    r && r.amountMinor !== undefined
+      ? `<p class="amount">${esc(moneyText(r.amountMinor, r.currency ?? saga.currency))}${r.refundedAmountMinor !== undefined ? ` · refunded ${esc(moneyText(r.refundedAmountMinor, r.currency ?? saga.currency))}` : ''}</p>`
+      : '';
+  const records = `<h3>Reservation</h3>${amounts(d.reservation)}${d.reservation ? `<pre id="reservation">${json(d.reservation)}</pre>` : '<p class="muted">none</p>'}
+<h3>Payment and refunds</h3>${amounts(d.payment)}${d.payment ? `<pre id="payment">${json(d.payment)}</pre>` : '<p class="muted">none</p>'}
 <h3>Notification</h3>${d.notification ? `<pre id="notification">${json(d.notification)}</pre>` : '<p class="muted">none</p>'}`;
   const stuckLine = d.stuck ? `<p class="flash error" id="stuck">Stuck: ${esc(d.stuck.reason)}</p>` : '';
   const actionForm = (action: string, label: string, cls = '') =>
@@ -184,6 +214,7 @@ ${stuckLine}
 <div class="card"><div class="n" id="saga-version">${saga.sagaVersion}</div><div class="l">version · machine v${esc(saga.saga.machineVersion)}</div></div>
 <div class="card"><div class="n">${esc(duration(d.now.getTime() - Date.parse(saga.stateEnteredAt)))}</div><div class="l">in state since ${esc(saga.stateEnteredAt)}</div></div>
 <div class="card"><div class="n">${esc(orderNumber ?? '–')}</div><div class="l">order number · ${esc(eventName ?? saga.eventId)} · customer ${esc(saga.customerId)}</div></div>
+<div class="card"><div class="n" id="total-amount">${esc(moneyText(saga.totalAmountMinor, saga.currency))}</div><div class="l">total</div></div>
 </div>
 <div class="grid2">
 <div><div class="diagram-wrap" id="diagram">${d.svg}</div></div>
@@ -215,7 +246,8 @@ export function sagaDetailPage(d: SagaDetailData): string {
   );
 }
 
-export function machinePage(model: MachineModel, svg: string, version: string, stuckAfterMs: number): string {
+/** The machine page of one `version`, with links to every version this build runs (`versions`). */
+export function machinePage(model: MachineModel, svg: string, version: string, stuckAfterMs: number, versions: readonly string[] = [version]): string {
   const rows = model.states.map((s) => {
     const ts = model.transitions.filter((t) => t.source === s.id);
     return [
@@ -230,7 +262,10 @@ export function machinePage(model: MachineModel, svg: string, version: string, s
   return page(
     `Machine ${model.id}`,
     '/console/machine',
-    `<p>Machine version <b id="machine-version">${esc(version)}</b> · <a href="/machines/order-saga">JSON definition</a></p>
+    `<p>Machine version <b id="machine-version">${esc(version)}</b> · <a href="/machines/order-saga/versions/${encodeURIComponent(version)}">JSON definition</a></p>
+<p id="machine-versions">Versions of this build: ${versions
+      .map((v) => (v === version ? `<b>v${esc(v)}</b>` : `<a href="/console/machine?version=${encodeURIComponent(v)}" data-version="${esc(v)}">v${esc(v)}</a>`))
+      .join(' · ')} <span class="muted">(a saga runs to its end on the version it started with)</span></p>
 <div class="diagram-wrap" id="diagram">${svg}</div>
 <h2>States, events, targets and commands</h2>
 ${table(['state', 'accepts event [guard]', 'target', 'actions', 'commands on entry', 'stuck after'], rows, 'id="machine-table"')}`,

@@ -7,6 +7,7 @@
  */
 import {
   applyEvent,
+  isKnownMachineVersion,
   isOrderSagaState,
   sagaEventSchemas,
   startSaga,
@@ -33,16 +34,22 @@ function inputOf(context: OrderSagaContext): OrderSagaInput {
 const isMachineEvent = (type: string): type is OrderSagaEvent['type'] => Object.prototype.hasOwnProperty.call(sagaEventSchemas, type);
 
 /**
- * Replays `history` (oldest first) from the saga's input, taken from `current`'s context. When a
+ * Replays `history` (oldest first) from the saga's input, taken from `current`'s context, on
+ * `current`'s machine version. When a
  * step cannot be replayed (a history written by another machine version), the stored state of
  * the row is kept and the context is carried over unchanged.
  */
 export function replay(current: PersistedSaga, history: readonly SagaHistoryEntry[]): ReplayedStep[] {
   const steps: ReplayedStep[] = [];
+  // A machine version this build lacks cannot be replayed: the rows' states, the current context.
+  if (!isKnownMachineVersion(current.machineVersion)) {
+    return history.map((entry) => ({ entry, event: null, state: entry.toState, context: current.context }));
+  }
   let saga: PersistedSaga | undefined;
   for (const entry of history) {
     if (!saga) {
-      saga = startSaga(inputOf(current.context)).saga;
+      // On the saga's own machine version (machines/order-saga/registry.ts).
+      saga = startSaga(inputOf(current.context), current.machineVersion).saga;
       steps.push({ entry, event: null, state: saga.state, context: saga.context });
       continue;
     }

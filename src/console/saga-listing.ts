@@ -1,15 +1,17 @@
 /**
  * The console's saga list: every saga, most recently active first (StatusIndex, newest
  * `updatedAt` first, merged over the status partitions), filtered by state, status, customer,
- * event and age in DynamoDB (FilterExpression on projected attributes), by "stuck" with the one
- * definition of stuck, and searchable by orderId or orderNumber.
+ * event and age, by "stuck" with the one definition of stuck, and searchable by orderId or
+ * orderNumber.
  *
- * The index is eventually consistent: a listing may lag a step; each shown row is re-read from
- * the base table (strongly consistent) for its stuck verdict and current state.
+ * StatusIndex is KEYS_ONLY (src/store/order-queries.ts says why): the index gives the ids in
+ * activity order, and each candidate is read from the base table (BatchGetItem, strongly
+ * consistent) for the filters, its stuck verdict and its current state. The index may lag a step.
  */
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   assessStuck,
+  FINAL_STATES,
   OPEN_ORDER_STATUSES,
   ORDER_STATUS_BY_STATE,
   type OrderSagaState,
@@ -84,7 +86,10 @@ function decode(text: string | undefined): Cursor | undefined {
 
 interface IndexRow {
   orderId: string;
+  /** The index's updatedAt (the cursor's order), which may lag the item's. */
   updatedAt: string;
+  /** The current item, read from the base table. */
+  saga: StoredSaga;
 }
 
 export class SagaListing {
@@ -118,39 +123,31 @@ export class SagaListing {
       more && last
         ? encode({ u: last.updatedAt, ids: [...(cursor && cursor.u === last.updatedAt ? cursor.ids : []), ...shown.filter((r) => r.updatedAt === last.updatedAt).map((r) => r.orderId)] })
         : null;
-    return { rows: await this.rows(shown.map((r) => r.orderId), now), nextCursor };
+    return { rows: shown.map((r) => ({ saga: r.saga, stuck: assessStuck(r.saga, now, this.deps.stuckAfterMs) })), nextCursor };
   }
 
-  /** Up to `want` rows of one status partition after the cursor, filtered. */
+  /**
+   * Up to `want` rows of one status partition after the cursor, filtered. StatusIndex is KEYS_ONLY
+   * (status, updatedAt, orderId): the filters are applied to the base items (read strongly
+   * consistent), so each index page is read and then its orders; an order whose current status
+   * left the partition is skipped here (it is listed in its new partition).
+   */
   private async partition(status: OrderStatus, filter: SagaListFilter, want: number, cursor: Cursor | undefined, now: Date): Promise<IndexRow[]> {
-    const names: Record<string, string> = { '#s': 'status', '#u': 'updatedAt', '#o': 'orderId' };
+    const names: Record<string, string> = { '#s': 'status', '#u': 'updatedAt' };
     const values: Record<string, unknown> = { ':s': status };
-    const filters: string[] = [];
     let key = '#s = :s';
     if (cursor) {
       key += ' AND #u <= :u';
       values[':u'] = cursor.u;
     }
-    if (filter.state) {
-      names['#st'] = 'sagaState';
-      values[':st'] = filter.state;
-      filters.push('#st = :st');
-    }
-    if (filter.customerId) {
-      names['#c'] = 'customerId';
-      values[':c'] = filter.customerId;
-      filters.push('#c = :c');
-    }
-    if (filter.eventId) {
-      names['#e'] = 'eventId';
-      values[':e'] = filter.eventId;
-      filters.push('#e = :e');
-    }
-    if (filter.maxAgeMs !== undefined) {
-      names['#cr'] = 'createdAt';
-      values[':since'] = new Date(now.getTime() - filter.maxAgeMs).toISOString();
-      filters.push('#cr >= :since');
-    }
+    const since = filter.maxAgeMs === undefined ? undefined : new Date(now.getTime() - filter.maxAgeMs).toISOString();
+    const filtered = Boolean(filter.state || filter.customerId || filter.eventId || since);
+    const keep = (saga: StoredSaga): boolean =>
+      saga.status === status &&
+      (!filter.state || saga.sagaState === filter.state) &&
+      (!filter.customerId || saga.customerId === filter.customerId) &&
+      (!filter.eventId || saga.eventId === filter.eventId) &&
+      (!since || saga.createdAt >= since);
     const rows: IndexRow[] = [];
     let start: Record<string, unknown> | undefined;
     for (let i = 0; i < MAX_QUERIES_PER_PARTITION; i++) {
@@ -159,19 +156,21 @@ export class SagaListing {
           TableName: this.deps.tables.orders,
           IndexName: 'StatusIndex',
           KeyConditionExpression: key,
-          FilterExpression: filters.length > 0 ? filters.join(' AND ') : undefined,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
-          ProjectionExpression: '#o, #u',
           ScanIndexForward: false,
-          // Filters apply after Limit: read generously so a sparse filter needs few round trips.
-          Limit: Math.max(want * 4, 200),
+          // A filter keeps only some of a page: read more of the index at a time then.
+          Limit: filtered ? Math.max(want * 4, 100) : want,
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of (page.Items ?? []) as IndexRow[]) {
-        if (cursor && item.updatedAt === cursor.u && cursor.ids.includes(item.orderId)) continue;
-        rows.push(item);
+      const candidates = ((page.Items ?? []) as Array<{ orderId: string; updatedAt: string }>).filter(
+        (item) => !(cursor && item.updatedAt === cursor.u && cursor.ids.includes(item.orderId)),
+      );
+      const current = await this.deps.store.loadMany(candidates.map((c) => c.orderId));
+      for (const item of candidates) {
+        const saga = current.get(item.orderId);
+        if (saga && keep(saga)) rows.push({ orderId: item.orderId, updatedAt: item.updatedAt, saga });
       }
       start = page.LastEvaluatedKey;
       if (!start || rows.length >= want) break;
@@ -180,8 +179,11 @@ export class SagaListing {
   }
 
   private async rows(orderIds: string[], now: Date): Promise<SagaListRow[]> {
-    const sagas = await Promise.all(orderIds.map((id) => this.deps.store.load(id)));
-    return sagas.filter((s): s is StoredSaga => s !== undefined).map((saga) => ({ saga, stuck: assessStuck(saga, now, this.deps.stuckAfterMs) }));
+    const current = await this.deps.store.loadMany(orderIds);
+    return orderIds
+      .map((id) => current.get(id))
+      .filter((s): s is StoredSaga => s !== undefined)
+      .map((saga) => ({ saga, stuck: assessStuck(saga, now, this.deps.stuckAfterMs) }));
   }
 
   private async search(q: string, now: Date): Promise<SagaListRow[]> {
@@ -209,34 +211,32 @@ export class SagaListing {
   }
 
   /**
-   * How many sagas are in each state (StatusIndex, sagaState projected): every open saga, and the
-   * final ones that ended within `finalWindowMs` (default 24 h) — all of history would make each
-   * overview read the whole index.
+   * How many sagas are in each state: the open ones from `openSagas` (the overview's one scan of
+   * the open sagas, read from the base table — an open status holds several states, which the
+   * KEYS_ONLY StatusIndex cannot tell apart), and the final ones that ended within `finalWindowMs`
+   * (default 24 h) counted on StatusIndex (a final status is one state) — all of history would
+   * make each overview read the whole index.
    */
-  async countsByState(finalWindowMs = 24 * 3600_000): Promise<Record<string, number>> {
+  async countsByState(openSagas: readonly StoredSaga[], finalWindowMs = 24 * 3600_000): Promise<Record<string, number>> {
     const counts: Record<string, number> = Object.fromEntries(Object.keys(ORDER_STATUS_BY_STATE).map((s) => [s, 0]));
-    const open = new Set(OPEN_ORDER_STATUSES);
+    for (const saga of openSagas) counts[saga.sagaState] = (counts[saga.sagaState] ?? 0) + 1;
     const since = new Date(this.now().getTime() - finalWindowMs).toISOString();
     await Promise.all(
-      ORDER_STATUSES.map(async (status) => {
+      FINAL_STATES.map(async (state) => {
         let start: Record<string, unknown> | undefined;
-        const windowed = !open.has(status);
         do {
           const page = await this.deps.doc.send(
             new QueryCommand({
               TableName: this.deps.tables.orders,
               IndexName: 'StatusIndex',
-              KeyConditionExpression: windowed ? '#s = :s AND #u >= :since' : '#s = :s',
-              ExpressionAttributeNames: { '#s': 'status', '#st': 'sagaState', ...(windowed ? { '#u': 'updatedAt' } : {}) },
-              ExpressionAttributeValues: { ':s': status, ...(windowed ? { ':since': since } : {}) },
-              ProjectionExpression: '#st',
+              KeyConditionExpression: '#s = :s AND #u >= :since',
+              ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt' },
+              ExpressionAttributeValues: { ':s': ORDER_STATUS_BY_STATE[state], ':since': since },
+              Select: 'COUNT',
               ExclusiveStartKey: start,
             }),
           );
-          for (const item of page.Items ?? []) {
-            const state = String(item.sagaState);
-            counts[state] = (counts[state] ?? 0) + 1;
-          }
+          counts[state] = (counts[state] ?? 0) + (page.Count ?? 0);
           start = page.LastEvaluatedKey;
         } while (start);
       }),

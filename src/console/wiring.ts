@@ -6,7 +6,7 @@ import type { ConsoleDeps } from './deps';
 
 export function consoleDepsFrom(
   core: Core,
-  config: Pick<Config, 'stuckAfterMs' | 'streamPollMs' | 'inspectorRelay'>,
+  config: Pick<Config, 'stuckAfterMs' | 'streamPollMs' | 'inspectorRelay' | 'sagaStartVersion'>,
   ops: Pick<ConsoleDeps, 'stuck' | 'deadLetters' | 'queueDepths'>,
 ): ConsoleDeps & { inspectorRelay: boolean } {
   return {
@@ -16,6 +16,7 @@ export function consoleDepsFrom(
     ...ops,
     stuckAfterMs: config.stuckAfterMs,
     streamPollMs: config.streamPollMs,
+    startVersion: config.sagaStartVersion,
     inspectorRelay: config.inspectorRelay,
     findByOrderNumber: (orderNumber) => new OrderNumbers(core.clients.doc, core.names.tables.orderNumbers).find(orderNumber),
   };

@@ -14,7 +14,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { FINAL_STATES, orderSagaMachine, type OrderSagaState } from '../../machines/order-saga';
+import { FINAL_STATES, isKnownMachineVersion, machineVersion, orderSagaMachine, type OrderSagaState } from '../../machines/order-saga';
 import { replay, type ReplayedStep } from '../console/replay';
 import type { SagaStore } from '../store/saga-store';
 import type { Logger } from './logger';
@@ -37,9 +37,13 @@ export type InspectionEvent =
   | { type: '@xstate.event'; sourceId: undefined; sessionId: string; event: Record<string, unknown>; id: string; createdAt: string; rootId: string; _version: string }
   | { type: '@xstate.snapshot'; snapshot: InspectionSnapshot; event: Record<string, unknown>; sessionId: string; id: null; createdAt: string; rootId: string; _version: string };
 
-/** The machine config as JSON (functions, which JSON cannot carry, become their names). */
-export function machineDefinitionJson(): string {
-  return JSON.stringify(orderSagaMachine.config, (_key, value: unknown) => (typeof value === 'function' ? { type: (value as { name?: string }).name || 'inline' } : value));
+/**
+ * The config of machine `version` (default the one in machine.ts) as JSON (functions, which JSON
+ * cannot carry, become their names); a version this build lacks gives its machine.ts config.
+ */
+export function machineDefinitionJson(version?: string): string {
+  const machine = version !== undefined && isKnownMachineVersion(version) ? machineVersion(version).machine : orderSagaMachine;
+  return JSON.stringify(machine.config, (_key, value: unknown) => (typeof value === 'function' ? { type: (value as { name?: string }).name || 'inline' } : value));
 }
 
 const redact = (context: unknown): unknown => ({ ...(context as Record<string, unknown>), paymentToken: '[redacted]' });
@@ -117,7 +121,7 @@ export function attachInspectorFeed(server: Server, deps: InspectorFeedDeps): { 
         }
         if (saga.sagaVersion > sent) {
           const history = await deps.store.history(orderId);
-          for (const event of inspectionEvents(orderId, replay(saga.saga, history), sent)) ws.send(JSON.stringify(event));
+          for (const event of inspectionEvents(orderId, replay(saga.saga, history), sent, machineDefinitionJson(saga.saga.machineVersion))) ws.send(JSON.stringify(event));
           sent = history.at(-1)?.version ?? sent;
         }
         await new Promise((resolve) => setTimeout(resolve, pollMs));

@@ -63,7 +63,8 @@ it('pages through every saga of a filter once, newest activity first, across sta
   expect((await listing.list({ eventId, maxAgeMs: 3_600_000 }, 25)).rows).toHaveLength(5);
   expect((await listing.list({ q: ok[0]! }, 25)).rows.map((r) => r.saga.orderId)).toEqual([ok[0]]);
   expect((await listing.list({ q: 'ET-2026-999999' }, 25)).rows).toEqual([]);
-  const counts = await listing.countsByState();
+  // Open sagas are counted from the overview's scan (none here: all ended), final ones on the index.
+  const counts = await listing.countsByState([]);
   expect(counts.completed).toBeGreaterThanOrEqual(3);
   expect(counts.cancelled).toBeGreaterThanOrEqual(2);
 });

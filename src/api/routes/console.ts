@@ -6,17 +6,18 @@
 import express, { Router, type Request, type Response } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assessStuck, ORDER_SAGA_VERSION, ORDER_STATUS_BY_STATE, type OrderSagaState, type OrderStatus } from '../../../machines/order-saga';
+import { assessStuck, isKnownMachineVersion, START_VERSION, knownMachineVersions, ORDER_STATUS_BY_STATE, type OrderSagaState, type OrderStatus } from '../../../machines/order-saga';
 import type { ConsoleDeps } from '../../console/deps';
-import { layoutDiagram, renderDiagram, type DiagramLayout } from '../../console/diagram';
-import { ASSETS_PREFIX } from '../../console/html';
-import { orderSagaModel } from '../../console/order-saga-model';
+import { renderDiagram } from '../../console/diagram';
+import { ASSETS_PREFIX, esc } from '../../console/html';
+import { orderSagaLayout, orderSagaModel } from '../../console/order-saga-model';
+import { summarizeVersionWaits, versionWaits } from '../../ops/version-waits';
 import { dlqPage, loginPage, machinePage, overviewPage, sagaDetailPage, sagaListPage, sagaLiveFragment, type SagaDetailData } from '../../console/pages';
 import { replay } from '../../console/replay';
 import { SagaListing } from '../../console/saga-listing';
 import { inspectorRelayPage } from '../../console/inspector-relay';
 import { readNotification, readPayment, readReservation } from '../../participants/records';
-import { AGE_MS, consoleListQuerySchema, sagaPageQuerySchema, type ConsoleListQuery, type SagaPageQuery } from '../console-schemas';
+import { AGE_MS, consoleListQuerySchema, machinePageQuerySchema, sagaPageQuerySchema, type ConsoleListQuery, type MachinePageQuery, type SagaPageQuery } from '../console-schemas';
 import { ProblemError } from '../problem';
 import { emptyQuerySchema } from '../schemas';
 import { queryValidator } from '../validation';
@@ -25,18 +26,12 @@ import { orderIdParam, queryOf } from './orders';
 const validateList = queryValidator<ConsoleListQuery>(consoleListQuerySchema);
 const validatePage = queryValidator<SagaPageQuery>(sagaPageQuerySchema);
 const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
+const validateMachinePage = queryValidator<MachinePageQuery>(machinePageQuerySchema);
 
 /** Where the assets live: src/console/assets, found from the sources or from a build in dist/. */
 export const CONSOLE_ASSETS_DIR = [join(__dirname, '..', '..', 'console', 'assets'), join(process.cwd(), 'src', 'console', 'assets')].find((dir) =>
   existsSync(join(dir, 'console.js')),
 ) ?? join(process.cwd(), 'src', 'console', 'assets');
-
-let layout: Promise<DiagramLayout> | undefined;
-/** The order saga's diagram layout, computed once per process (the machine is static). */
-export function orderSagaLayout(): Promise<DiagramLayout> {
-  layout ??= layoutDiagram(orderSagaModel());
-  return layout;
-}
 
 function html(res: Response, body: string): void {
   res.setHeader('Cache-Control', 'no-store');
@@ -49,13 +44,16 @@ export async function sagaDetail(deps: ConsoleDeps, orderId: string): Promise<Sa
   if (!saga) return undefined;
   const history = await deps.store.history(orderId);
   const now = (deps.now ?? (() => new Date()))();
-  const model = orderSagaModel();
+  // The saga's own machine version: the one it runs to its end on. A version this build lacks is
+  // an operational wait (/ops/overview): the page says so instead of drawing another machine.
+  const version = saga.saga.machineVersion;
+  const model = isKnownMachineVersion(version) ? orderSagaModel(version) : null;
   const steps = replay(saga.saga, history);
   const taken = new Set<string>();
   const visited = new Set<string>();
   for (const h of history) {
     if (h.fromState) visited.add(h.fromState);
-    const t = model.transitions.find((x) => x.source === h.fromState && x.event === h.eventType && x.target === h.toState);
+    const t = model?.transitions.find((x) => x.source === h.fromState && x.event === h.eventType && x.target === h.toState);
     if (t) taken.add(t.id);
   }
   const records = { doc: deps.doc, tables: deps.tables };
@@ -65,7 +63,9 @@ export async function sagaDetail(deps: ConsoleDeps, orderId: string): Promise<Sa
     readPayment(records, orderId),
     readNotification(records, `${orderId}:SendNotification`),
   ]);
-  const svg = renderDiagram(await orderSagaLayout(), { current: saga.sagaState, taken, visited });
+  const svg = model
+    ? renderDiagram(await orderSagaLayout(version), { current: saga.sagaState, taken, visited })
+    : `<p class="flash error" id="unknown-machine-version">This saga runs on machine version ${esc(version)}, which this build does not have (it has ${knownMachineVersions().join(', ')}): its events wait for a build that does.</p>`;
   return { saga, steps, model, svg, stuck: assessStuck(saga, now, deps.stuckAfterMs), reservation, payment, notification, now };
 }
 
@@ -77,7 +77,10 @@ export function consoleRouter(deps: ConsoleDeps, options: { inspectorRelay?: boo
 
   router.get('/console', async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
-    const [stuck, queues, counts] = await Promise.all([deps.stuck.list(1), deps.queueDepths(), listing.countsByState()]);
+    // One scan of the open sagas feeds the stuck count, the per-state counts and the version waits.
+    const [scan, queues] = await Promise.all([deps.stuck.scanOpen(), deps.queueDepths()]);
+    const stuck = deps.stuck.judge(scan, 1);
+    const counts = await listing.countsByState(scan.sagas);
     const svg = renderDiagram(await orderSagaLayout(), { counts });
     html(
       res,
@@ -89,6 +92,7 @@ export function consoleRouter(deps: ConsoleDeps, options: { inspectorRelay?: boo
         counts,
         svg,
         checkedAt: stuck.checkedAt,
+        versionWaits: summarizeVersionWaits(versionWaits(scan.sagas)),
       }),
     );
   });
@@ -120,8 +124,8 @@ export function consoleRouter(deps: ConsoleDeps, options: { inspectorRelay?: boo
   });
 
   router.get('/console/machine', async (req: Request, res: Response) => {
-    validateNoQuery(queryOf(req), 'query');
-    html(res, machinePage(orderSagaModel(), renderDiagram(await orderSagaLayout()), ORDER_SAGA_VERSION, deps.stuckAfterMs));
+    const { version = deps.startVersion ?? START_VERSION } = validateMachinePage(queryOf(req), 'query');
+    html(res, machinePage(orderSagaModel(version), renderDiagram(await orderSagaLayout(version)), version, deps.stuckAfterMs, knownMachineVersions()));
   });
 
   router.get('/console/dlq', async (req: Request, res: Response) => {

@@ -15,9 +15,9 @@ import {
   type OperatorRequest,
   type StuckSagas,
 } from '../../ops/stuck-sagas';
-import { summarizeVersionWaits, versionWaitOf, type VersionWaitingSaga } from '../../ops/version-waits';
+import { summarizeVersionWaits, versionWaits } from '../../ops/version-waits';
+import { knownMachineVersions } from '../../../machines/order-saga';
 import { StaleSagaVersionError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
-import { isKnownMachineVersion, knownMachineVersions } from '../../../machines/order-saga';
 import { expectedVersionOf, operatorOf } from '../operator';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { ctxOf } from '../context';
@@ -66,15 +66,6 @@ function sagaLinks(orderId: string) {
 
 function sagaSummary(saga: StoredSaga) {
   return { orderId: saga.orderId, state: saga.sagaState, status: saga.status, version: saga.sagaVersion };
-}
-
-/** The open sagas that wait on a machine version, longest waiting first. */
-function versionWaits(sagas: readonly StoredSaga[]): VersionWaitingSaga[] {
-  const here = knownMachineVersions();
-  return sagas
-    .map((saga) => versionWaitOf(saga, isKnownMachineVersion, here))
-    .filter((w): w is VersionWaitingSaga => w !== null)
-    .sort((a, b) => (a.since ?? '~').localeCompare(b.since ?? '~') || a.orderId.localeCompare(b.orderId));
 }
 
 /**

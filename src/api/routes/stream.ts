@@ -7,18 +7,19 @@
  * missed or repeated.
  *
  * GET /sagas/stream: one `saga` event per saga step seen on StatusIndex (orderId, version, state,
- * status, updatedAt), `id:` = `<updatedAt>~<orderId>`, resumable the same way. The index is
- * eventually consistent: this stream says "the list changed", the list page is the truth.
+ * status, updatedAt — read from the base table, the index being KEYS_ONLY), `id:` =
+ * `<updatedAt>~<orderId>` as the index gave it, resumable the same way. The index is eventually
+ * consistent: this stream says "the list changed", the list page is the truth.
  *
  * Workers are other processes, so the API learns of a step by polling the saga's version. At the
  * default poll of 1 s, each open saga page costs 1 DynamoDB request/s (a strongly consistent
  * GetItem: 1 RCU per 4 KB of item) plus one Query per step taken; each open list page costs one
- * Query per status partition per poll, 6 requests/s. STREAM_POLL_MS trades freshness for cost.
+ * Query per status partition per poll, 6 requests/s, plus one BatchGetItem when sagas stepped. STREAM_POLL_MS trades freshness for cost.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Router, type Request, type Response } from 'express';
 import type { ConsoleDeps } from '../../console/deps';
-import type { SagaHistoryEntry } from '../../store/saga-store';
+import type { SagaHistoryEntry, StoredSaga } from '../../store/saga-store';
 import { listStreamQuerySchema, sagaStreamQuerySchema, type StreamQuery } from '../console-schemas';
 import { ProblemError } from '../problem';
 import { ORDER_STATUSES } from '../schemas';
@@ -80,7 +81,9 @@ export function streamRouter(deps: ConsoleDeps): Router {
     const stream = openStream(req, res);
     let beat = Date.now();
     while (!stream.closed()) {
-      const rows: Array<{ orderId: string; updatedAt: string; sagaState: string; status: string; sagaVersion: number }> = [];
+      // StatusIndex is KEYS_ONLY (status, updatedAt, orderId): it says which sagas stepped and in
+      // what order; what they are now is read from the base table.
+      const rows: Array<{ orderId: string; updatedAt: string }> = [];
       await Promise.all(
         ORDER_STATUSES.map(async (status) => {
           const page = await deps.doc.send(
@@ -99,8 +102,10 @@ export function streamRouter(deps: ConsoleDeps): Router {
       const after = rows
         .filter((r) => r.updatedAt > mark.u || (r.updatedAt === mark.u && r.orderId > mark.o))
         .sort((a, b) => (a.updatedAt === b.updatedAt ? (a.orderId < b.orderId ? -1 : 1) : a.updatedAt < b.updatedAt ? -1 : 1));
+      const current = after.length > 0 ? await deps.store.loadMany(after.map((r) => r.orderId)) : new Map<string, StoredSaga>();
       for (const r of after) {
-        stream.send(`${r.updatedAt}~${r.orderId}`, 'saga', { orderId: r.orderId, version: r.sagaVersion, state: r.sagaState, status: r.status, updatedAt: r.updatedAt });
+        const saga = current.get(r.orderId);
+        if (saga) stream.send(`${r.updatedAt}~${r.orderId}`, 'saga', { orderId: r.orderId, version: saga.sagaVersion, state: saga.sagaState, status: saga.status, updatedAt: saga.updatedAt });
         mark = { u: r.updatedAt, o: r.orderId };
       }
       if (Date.now() - beat > HEARTBEAT_MS) {
