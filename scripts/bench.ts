@@ -16,6 +16,7 @@ import { SagaStore } from '../src/store/saga-store';
 import { createLogger } from '../src/observability/logger';
 import { startService } from '../src/service';
 import { ensureLocalAws } from './local-aws';
+import { flashSaleBench } from './bench-flash-sale';
 
 interface RunResult {
   orders: number;
@@ -92,6 +93,8 @@ async function oneRun(endpoint: string, orders: number, concurrency: number): Pr
 }
 
 async function main(): Promise<void> {
+  // The flash sale of issue 15 has its own bench (scripts/bench-flash-sale.ts).
+  if (process.argv.includes('--flash-sale')) return flashSaleBench();
   const orders = option('orders', 300);
   const concurrency = option('concurrency', 20);
   const runs = option('runs', 3);

@@ -10,6 +10,12 @@ import { createHealthCheck } from './api/health';
 import { inventoryPortFrom } from './api/inventory';
 import { createInventoryInvalidator } from './cache/inventory-cache';
 import { JsonCache } from './cache/json-cache';
+import { SoldOutFlags } from './cache/sold-out';
+import { Admitter } from './admission/admitter';
+import { WaitingRoom } from './admission/waiting-room';
+import type { StoredSaga } from './store/saga-store';
+import { soldOutTruth } from './participants/sold-out-truth';
+import type { SoldOutHooks } from './participants/deps';
 import { closeRedis, createRedis } from './cache/redis';
 import { createAwsClients, destroyAwsClients, type AwsClients } from './aws/clients';
 import type { Config } from './config/config';
@@ -51,6 +57,10 @@ export interface Core {
 export interface CoreOptions {
   /** Cache invalidation hook for the inventory participant. */
   onInventoryChanged?: (eventId: string) => Promise<void>;
+  /** The sold-out flags the inventory participant sets and clears (src/cache/sold-out.ts). */
+  soldOut?: (store: Pick<ParticipantDeps, 'doc' | 'tables'>) => SoldOutHooks;
+  /** Told when a saga ends (the waiting room frees its place). */
+  onSagaEnded?: (saga: StoredSaga) => Promise<void>;
 }
 
 export async function createCore(config: Config, logger: Logger, options: CoreOptions = {}): Promise<Core> {
@@ -69,6 +79,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     orderNumbers,
     startVersion: config.sagaStartVersion,
     versionWaitBaseMs: config.machineVersionRetrySeconds * 1000,
+    onSagaEnded: options.onSagaEnded,
   });
   const participantDeps: ParticipantDeps = {
     doc: clients.doc,
@@ -77,6 +88,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     paymentSlowMs: config.paymentSlowMs,
     onInventoryChanged: options.onInventoryChanged,
   };
+  if (options.soldOut) participantDeps.soldOut = options.soldOut(participantDeps);
   return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger };
 }
 
@@ -136,7 +148,15 @@ export interface RunningService {
 export async function startService(config: Config, logger: Logger, options: { sweeper?: boolean } = {}): Promise<RunningService> {
   const redis = createRedis(config.redisUrl, logger);
   const cache = new JsonCache(redis, logger, { keyPrefix: config.resourcePrefix });
-  const core = await createCore(config, logger, { onInventoryChanged: createInventoryInvalidator(cache) });
+  let soldOut: SoldOutFlags | undefined;
+  const waitingRoom = new WaitingRoom(redis, logger, { keyPrefix: config.resourcePrefix, defaultLimit: config.admissionMaxActiveOrders });
+  const core = await createCore(config, logger, {
+    onSagaEnded: async (saga) => {
+      await waitingRoom.ended(saga.eventId, saga.orderId);
+    },
+    onInventoryChanged: createInventoryInvalidator(cache),
+    soldOut: (store) => (soldOut = new SoldOutFlags(cache, soldOutTruth(store))),
+  });
   const stops: Array<() => Promise<void>> = [];
   let server: Server | undefined;
 
@@ -151,6 +171,8 @@ export async function startService(config: Config, logger: Logger, options: { sw
       orders,
       inventory: inventoryPortFrom(core.participantDeps),
       cache,
+      soldOut,
+      waitingRoom,
       health: createHealthCheck(core.clients, redis, core.names),
       logger,
       config,
@@ -164,6 +186,9 @@ export async function startService(config: Config, logger: Logger, options: { sw
     stops.push(() => feed.close());
     stops.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));
     logger.info('API listening', { port: (listening.address() as AddressInfo).port });
+    const admitter = new Admitter({ room: waitingRoom, runtime: core.runtime, store: core.store, logger, soldOut });
+    admitter.start();
+    stops.unshift(() => admitter.stop());
   }
   if (config.mode !== 'api') {
     const workers = createCoreWorkers(core);

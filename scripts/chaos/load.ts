@@ -16,7 +16,7 @@ export type Scenario = keyof ScenarioMix;
 export interface CatalogueEvent {
   eventId: string;
   weight: number;
-  ticketTypes: Array<{ ticketType: string; totalQuantity: number; price: number; currency: string }>;
+  ticketTypes: Array<{ ticketType: string; totalQuantity: number; price: number; currency: string; shards?: number }>;
 }
 
 /**
@@ -25,9 +25,9 @@ export interface CatalogueEvent {
  * Kuwaiti dinar (3 decimals), so the run exercises the minor-unit edges too. Prices are decimals,
  * as a client sends them.
  */
-export function catalogue(runId: string, orders: number): CatalogueEvent[] {
+export function catalogue(runId: string, orders: number, shards = 1): CatalogueEvent[] {
   const n = Math.max(orders, 20);
-  return [
+  const events: CatalogueEvent[] = [
     { eventId: `${runId}-tiny`, weight: 0.05, ticketTypes: [{ ticketType: 'GA', totalQuantity: 3, price: 15, currency: 'EUR' }] },
     {
       eventId: `${runId}-small`,
@@ -56,6 +56,8 @@ export function catalogue(runId: string, orders: number): CatalogueEvent[] {
     { eventId: `${runId}-free`, weight: 0.1, ticketTypes: [{ ticketType: 'FREE', totalQuantity: n, price: 0, currency: 'EUR' }] },
     { eventId: `${runId}-kwd`, weight: 0.05, ticketTypes: [{ ticketType: 'GA', totalQuantity: n, price: 12.345, currency: 'KWD' }] },
   ];
+  if (shards === 1) return events;
+  return events.map((e) => ({ ...e, ticketTypes: e.ticketTypes.map((t) => ({ ...t, shards })) }));
 }
 
 export interface PlannedOrder {
@@ -99,6 +101,8 @@ export interface OrderOutcome {
   placeAttempts: number;
   /** Set when no attempt got an answer and no order exists under the key's id. */
   placeError?: string;
+  /** Answered 409 sold-out at POST (issue 15): told, and no saga was started. */
+  soldOutAtPost?: boolean;
   cancelStatus?: number;
   /** For replays: did the second POST return the same order, marked as replayed? */
   replayMatched?: boolean;
@@ -263,6 +267,10 @@ export class LoadDriver {
         // Maybe the order was created and only the answer was lost: look under the key's id.
         const expectedId = orderIdForIdempotencyKey(plan.customerId, plan.idempotencyKey);
         const exists = await this.exists(expectedId);
+        if (!exists && !('error' in answer) && answer.status === 409 && String(answer.body.type).endsWith('/sold-out')) {
+          outcome.soldOutAtPost = true;
+          return;
+        }
         if (!exists) {
           outcome.placeError = 'error' in answer ? answer.error : `HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
           this.stats.placeFailures++;

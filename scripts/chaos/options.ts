@@ -37,6 +37,8 @@ export interface ChaosOptions {
   mix: ScenarioMix;
   /** Share of orders whose POST is sent again with the same Idempotency-Key. */
   replayShare: number;
+  /** Inventory shards of every ticket type (issue 15; 1 = unsharded). */
+  shards: number;
   holdSeconds: number;
   paymentSlowMs: number;
   stalledAfterMs: number;
@@ -76,6 +78,7 @@ export function defaultOptions(overrides: Partial<ChaosOptions> = {}): ChaosOpti
     maxInFlight: 32,
     mix: { success: 0.45, declined: 0.12, cancel: 0.18, late: 0.25 },
     replayShare: 0.05,
+    shards: 1,
     holdSeconds: 4,
     paymentSlowMs: 5000,
     stalledAfterMs: 5000,
@@ -106,6 +109,7 @@ export const USAGE = `usage: npm run chaos -- [options]
   --graceful-share X     share of worker stops done with SIGTERM instead (0.1)
   --max-in-flight N      open orders at most (32)
   --replay-share X       share of orders POSTed twice with the same Idempotency-Key (0.05)
+  --shards N             inventory shards of every ticket type, 1..100 (1)
   --hold-seconds N       HOLD_SECONDS (4)
   --payment-slow-ms N    PAYMENT_SLOW_MS, for tok_slow (5000)
   --stalled-after-ms N   STALLED_AFTER_MS, the sweeper's re-send threshold (5000)
@@ -170,6 +174,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
       case '--graceful-share': given.gracefulShare = share(flag, next()); break;
       case '--max-in-flight': given.maxInFlight = Math.max(1, num(flag, next())); break;
       case '--replay-share': given.replayShare = share(flag, next()); break;
+      case '--shards': given.shards = Math.min(100, Math.max(1, num(flag, next()))); break;
       case '--hold-seconds': given.holdSeconds = Math.max(1, num(flag, next())); break;
       case '--payment-slow-ms': given.paymentSlowMs = num(flag, next()); break;
       case '--stalled-after-ms': given.stalledAfterMs = num(flag, next()); break;

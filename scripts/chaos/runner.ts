@@ -223,6 +223,7 @@ function clientViolations(outcomes: OrderOutcome[], finals: Map<string, FinalOrd
   const found: ClientViolation[] = [];
   for (const o of outcomes) {
     if (!o.orderId) {
+      if (o.soldOutAtPost) continue; // told at POST: sold out, no saga
       found.push({ kind: 'not-placed', orderId: null, detail: `order ${o.plan.index}: ${o.placeError ?? 'no answer'}` });
       continue;
     }
@@ -336,7 +337,7 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
     pool = new WorkerPool(options.workers, workerEnv, dir, prng.fork('workers'), options, log);
     pool.start();
     await waitForHttp(`${baseUrl}/actuator/health`, api, 60000);
-    const events = catalogue(runId, options.orders);
+    const events = catalogue(runId, options.orders, options.shards);
     await seedCatalogue(baseUrl, events);
     log(`API on ${baseUrl}; ${options.workers} workers; ${events.length} events seeded`);
     const setupMs = Date.now() - t0;

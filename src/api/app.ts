@@ -8,6 +8,9 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { JsonCache } from '../cache/json-cache';
+import type { SoldOutFlags } from '../cache/sold-out';
+import type { WaitingRoom } from '../admission/waiting-room';
+import { waitingRoomRouter } from './routes/waiting-room';
 import type { Config } from '../config/config';
 import type { Logger } from '../observability/logger';
 import type { SagaRuntime } from '../runtime/saga-runtime';
@@ -41,6 +44,10 @@ export interface AppDeps {
   inventory: InventoryPort;
   /** The Redis-backed cache; with Redis down it bypasses itself. */
   cache: JsonCache;
+  /** Sold-out flags (src/cache/sold-out.ts): POST /orders answers 409 sold-out from them. */
+  soldOut?: Pick<SoldOutFlags, 'flagged'>;
+  /** The waiting room (src/admission/); absent, every order starts its saga at once. */
+  waitingRoom?: WaitingRoom;
   /** createHealthCheck(clients, redis, names). */
   health: () => Promise<HealthReport>;
   logger: Logger;
@@ -58,6 +65,8 @@ const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/orders\/?$/, allow: 'GET, POST' },
   { pattern: /^\/orders\/[^/]+\/?$/, allow: 'GET' },
   { pattern: /^\/orders\/[^/]+\/cancel\/?$/, allow: 'POST' },
+  { pattern: /^\/orders\/[^/]+\/queue\/?$/, allow: 'GET' },
+  { pattern: /^\/events\/[^/]+\/admission\/?$/, allow: 'PUT' },
   { pattern: /^\/sagas\/?$/, allow: 'GET' },
   { pattern: /^\/sagas\/[^/]+\/?$/, allow: 'GET' },
   { pattern: /^\/machines\/order-saga\/?$/, allow: 'GET' },
@@ -88,7 +97,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestContext(deps.logger));
   app.use(...jsonBody(deps.config.maxBodyBytes));
 
-  app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory }));
+  app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory, soldOut: deps.soldOut, waitingRoom: deps.waitingRoom }));
+  if (deps.waitingRoom) app.use(waitingRoomRouter(deps.waitingRoom, deps.store));
   if (deps.console) app.use(streamRouter(deps.console), consoleRouter(deps.console, { inspectorRelay: deps.console.inspectorRelay }));
   app.use(sagasRouter({ store: deps.store, orders: deps.orders }));
   app.use(openApiRouter());

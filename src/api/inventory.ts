@@ -44,6 +44,7 @@ export function inventoryView(inventory: EventInventory): InventoryView {
       soldQuantity: t.soldQuantity,
       price: fromMinorUnits(t.priceMinor, t.currency),
       currency: t.currency,
+      ...(t.shards !== undefined ? { shards: t.shards } : {}),
     })),
   };
 }

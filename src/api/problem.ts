@@ -14,6 +14,7 @@ export const PROBLEM_TYPES = {
   'not-found': { status: 404, title: 'Resource not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'too-late-to-cancel': { status: 409, title: 'Too late to cancel' },
+  'sold-out': { status: 409, title: 'Sold out' },
   'inventory-conflict': { status: 409, title: 'Inventory change conflicts with held or sold seats' },
   'saga-state-conflict': { status: 409, title: "Not possible in the saga's current state" },
   'precondition-failed': { status: 412, title: 'The saga moved on since it was shown' },

@@ -99,6 +99,8 @@ export const putInventorySchema = {
           // Major units; exact to the currency's ISO 4217 exponent (checked in src/api/amounts.ts).
           price: { type: 'number', minimum: 0, maximum: 1_000_000 },
           currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+          // Inventory shards (docs/flash-sale.md): at most 100, one transaction's items.
+          shards: { type: 'integer', minimum: 1, maximum: 100 },
         },
       },
     },

@@ -41,6 +41,8 @@ export interface Config {
   maxBodyBytes: number;
   /** What this process runs: the API, the workers (and sweeper), or both. */
   mode: 'all' | 'api' | 'worker';
+  /** Waiting room: orders of one event in their saga at once, for events without their own limit (0 = none). */
+  admissionMaxActiveOrders: number;
   /** Fault injection (tests, chaos): the share of sent messages SQS will deliver twice. 0 in production. */
   faultDuplicateRate: number;
   /**
@@ -83,6 +85,7 @@ const schema = {
     STUCK_AFTER_MS: { type: 'string' },
     MAX_BODY_BYTES: { type: 'string' },
     SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
+    ADMISSION_MAX_ACTIVE_ORDERS: { type: 'string' },
     FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
     ORDER_SAGA_START_VERSION: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,20}$' },
     MACHINE_VERSION_RETRY_SECONDS: { type: 'string' },
@@ -127,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     stuckAfterMs: int('STUCK_AFTER_MS', 30000),
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024),
     mode: (env.SERVICE_MODE as Config['mode'] | undefined) ?? 'all',
+    admissionMaxActiveOrders: int('ADMISSION_MAX_ACTIVE_ORDERS', 0),
     faultDuplicateRate: env.FAULT_DUPLICATE_RATE === undefined ? 0 : Number(env.FAULT_DUPLICATE_RATE),
     sagaStartVersion,
     machineVersionRetrySeconds: int('MACHINE_VERSION_RETRY_SECONDS', 30),

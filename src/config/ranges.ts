@@ -54,6 +54,8 @@ export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
   SWEEP_INTERVAL_MS: { min: 100, max: 86_400_000, why: 'at least 100 ms between sweeps, at least one sweep a day' },
   STUCK_AFTER_MS: { min: 1_000, max: SQS_MAX_RETENTION_SECONDS * 1000, why: '1 s .. SQS retention (14 days)' },
   // A body larger than an SQS message could not travel as the order's commands.
+  // 0 turns the waiting room off; a limit beyond the FIFO queue's in-flight messages would never bind.
+  ADMISSION_MAX_ACTIVE_ORDERS: { min: 0, max: SQS_MAX_IN_FLIGHT_FIFO, why: '0 (no waiting room) .. the saga queue in-flight limit (20,000)' },
   MAX_BODY_BYTES: { min: 1_024, max: SQS_MAX_MESSAGE_BYTES, why: 'at least 1 KiB, at most an SQS message (256 KiB)' },
   // The first wait of an event whose saga's machine version this build lacks; it doubles up to
   // 15 min (src/runtime/version-wait.ts), so a first wait above that would not grow.

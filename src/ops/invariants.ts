@@ -29,6 +29,7 @@ import {
 } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 import type { InventoryRow, PaymentRecord, ReservationRecord } from '../participants/records';
+import { headShardTotal, isShardRow, shardCountOf, takesOf, type ShardRow } from '../participants/inventory-shards';
 import { chargeIdFor, refundIdFor } from '../participants/payment';
 import {
   minor,
@@ -39,10 +40,12 @@ import {
 } from './invariants-rules';
 
 export type ViolationKind =
-  /** available + reserved + sold ≠ total for a ticket type. */
+  /** available + reserved + sold ≠ total for a ticket type (per shard: ≠ its shardTotal; shards' totals ≠ the type's total). */
   | 'inventory-balance'
   /** A quantity below zero. */
   | 'inventory-negative'
+  /** A shard missing or beyond its ticket type's shard count, or a reservation whose shards disagree with its items. */
+  | 'inventory-shards'
   /** reservedQuantity ≠ the seats of the type's ACTIVE reservations. */
   | 'inventory-reserved'
   /** soldQuantity ≠ the seats of the type's CONFIRMED reservations. */
@@ -202,7 +205,7 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
       ProjectionExpression: '#a, #v, #t, #e',
       ExpressionAttributeNames: { '#a': 'aggregateId', '#v': 'version', '#t': 'eventType', '#e': 'eventId' },
     }),
-    scanAll<InventoryRow>(doc, { TableName: tables.inventory }),
+    scanAll<InventoryRow | ShardRow>(doc, { TableName: tables.inventory }),
     scanAll<ReservationRecord>(doc, { TableName: tables.reservations }),
     scanAll<PaymentRecord>(doc, { TableName: tables.payments }),
   ]);
@@ -319,31 +322,60 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
 
 type Flag = (kind: ViolationKind, subject: string, detail: string) => void;
 
-function checkInventory(inventory: InventoryRow[], reservations: ReservationRecord[], flag: Flag): void {
-  const key = (eventId: string, ticketType: string) => `${eventId}/${ticketType}`;
+/** The inventory rules alone (per shard and per ticket type), over rows and reservations already read. */
+export function inventoryViolations(inventory: Array<InventoryRow | ShardRow>, reservations: ReservationRecord[]): Violation[] {
+  const violations: Violation[] = [];
+  checkInventory(inventory, reservations, (kind, subject, detail) => violations.push({ kind, subject, detail }));
+  return violations;
+}
+
+function checkInventory(inventory: Array<InventoryRow | ShardRow>, reservations: ReservationRecord[], flag: Flag): void {
+  // One entry per shard: shard 0 is the ticket type's row, shard k >= 1 a row of its own
+  // (src/participants/inventory-shards.ts). An unsharded type is its shard 0, subject unchanged.
+  const typeKey = (eventId: string, ticketType: string) => `${eventId}/${ticketType}`;
+  const key = (eventId: string, ticketType: string, shard: number) => `${typeKey(eventId, ticketType)}${shard === 0 ? '' : `#${shard}`}`;
   const held = new Map<string, { reserved: number; sold: number }>();
   for (const r of reservations) {
     if ((r.status !== 'ACTIVE' && r.status !== 'CONFIRMED') || r.tombstone) continue;
-    for (const item of r.items ?? []) {
-      const k = key(r.eventId ?? '', item.ticketType);
+    const takes = takesOf({ shards: r.shards, items: r.items ?? [] });
+    if (itemsKey(takes) !== itemsKey(r.items ?? [])) {
+      flag('inventory-shards', `reservation:${r.reservationId}`, `its shards hold ${itemsKey(takes)}, its items say ${itemsKey(r.items ?? [])}`);
+    }
+    for (const take of takes) {
+      const k = key(r.eventId ?? '', take.ticketType, take.shard);
       const entry = held.get(k) ?? { reserved: 0, sold: 0 };
-      if (r.status === 'ACTIVE') entry.reserved += item.quantity;
-      else entry.sold += item.quantity;
+      if (r.status === 'ACTIVE') entry.reserved += take.quantity;
+      else entry.sold += take.quantity;
       held.set(k, entry);
     }
   }
+  const heads = new Map<string, InventoryRow>();
+  const shardTotals = new Map<string, number>();
   const seen = new Set<string>();
   for (const row of inventory) {
-    const k = key(row.eventId, row.ticketType);
+    const sharded = isShardRow(row);
+    const eventId = sharded ? row.shardOf : row.eventId;
+    const shard = sharded ? row.shard : 0;
+    const k = key(eventId, row.ticketType, shard);
     seen.add(k);
+    if (!sharded) heads.set(typeKey(eventId, row.ticketType), row);
+    const shardTotal = sharded ? row.shardTotal : headShardTotal(row);
+    shardTotals.set(typeKey(eventId, row.ticketType), (shardTotals.get(typeKey(eventId, row.ticketType)) ?? 0) + shardTotal);
     const subject = `inventory:${k}`;
-    const { totalQuantity: total, availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold } = row;
-    const negatives = Object.entries({ totalQuantity: total, availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold })
+    const { availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold } = row;
+    const quantities = sharded
+      ? { shardTotal, availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold }
+      : { totalQuantity: row.totalQuantity, availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold };
+    const negatives = Object.entries(quantities)
       .filter(([, v]) => typeof v !== 'number' || v < 0)
       .map(([name, v]) => `${name} = ${String(v)}`);
     if (negatives.length > 0) flag('inventory-negative', subject, negatives.join(', '));
-    if (available + reserved + sold !== total) {
-      flag('inventory-balance', subject, `available ${available} + reserved ${reserved} + sold ${sold} = ${available + reserved + sold} ≠ total ${total}`);
+    if (available + reserved + sold !== shardTotal) {
+      flag(
+        'inventory-balance',
+        subject,
+        `available ${available} + reserved ${reserved} + sold ${sold} = ${available + reserved + sold} ≠ ${sharded || shardCountOf(row) > 1 ? 'shard total' : 'total'} ${shardTotal}`,
+      );
     }
     const expected = held.get(k) ?? { reserved: 0, sold: 0 };
     if (reserved !== expected.reserved) {
@@ -351,6 +383,24 @@ function checkInventory(inventory: InventoryRow[], reservations: ReservationReco
     }
     if (sold !== expected.sold) {
       flag('inventory-sold', subject, `soldQuantity ${sold}, CONFIRMED reservations hold ${expected.sold}`);
+    }
+  }
+  // The type's shards: all there, none beyond its count, their seats adding up to its total.
+  for (const [tk, head] of heads) {
+    const n = shardCountOf(head);
+    for (let shard = 1; shard < n; shard++) {
+      if (!seen.has(`${tk}#${shard}`)) flag('inventory-shards', `inventory:${tk}#${shard}`, `shard ${shard} of ${n} is missing`);
+    }
+    const sum = shardTotals.get(tk) ?? 0;
+    if (sum !== head.totalQuantity) {
+      flag('inventory-balance', `inventory:${tk}`, `its shards hold ${sum} seats in total, the ticket type's total is ${head.totalQuantity}`);
+    }
+  }
+  for (const row of inventory) {
+    if (!isShardRow(row)) continue;
+    const head = heads.get(typeKey(row.shardOf, row.ticketType));
+    if (!head || row.shard >= shardCountOf(head) || row.shard < 1) {
+      flag('inventory-shards', `inventory:${key(row.shardOf, row.ticketType, row.shard)}`, `shard ${row.shard} of a ticket type with ${head ? shardCountOf(head) : 'no'} shard(s)`);
     }
   }
   for (const [k, expected] of held) {

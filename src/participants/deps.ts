@@ -10,11 +10,24 @@ export interface ParticipantDeps {
   now?: () => Date;
   /** Cache invalidation after stock moved; best effort (errors are logged, never thrown). */
   onInventoryChanged?: (eventId: string) => Promise<void>;
+  /** The sold-out flags (src/cache/sold-out.ts); best effort, absent in tests that do not need them. */
+  soldOut?: SoldOutHooks;
   /** How long the simulated gateway takes for `tok_slow`. */
   paymentSlowMs: number;
   sleep?: (ms: number) => Promise<void>;
   /** In [0, 1); for backoff jitter. */
   random?: () => number;
+}
+
+/**
+ * What the inventory participant tells the sold-out cache. Both are best effort: the store stays
+ * the truth (a wrong flag is corrected by its expiry, or by the next saga's read).
+ */
+export interface SoldOutHooks {
+  /** A read found no seat left in any shard of these ticket types. */
+  soldOut(eventId: string, ticketTypes: readonly string[]): Promise<void>;
+  /** Seats came back (release, expiry, a larger total, new shards): the flags must go. */
+  seatsReturned(eventId: string, ticketTypes: readonly string[]): Promise<void>;
 }
 
 export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -32,5 +45,20 @@ export async function inventoryChanged(
     await deps.onInventoryChanged(eventId);
   } catch (error) {
     deps.logger.warn('inventory change hook failed', { eventId, error });
+  }
+}
+
+/** Calls a sold-out hook; a failure is logged, never thrown (the store is the truth). */
+export async function tellSoldOut(
+  deps: Pick<ParticipantDeps, 'soldOut' | 'logger'>,
+  what: 'soldOut' | 'seatsReturned',
+  eventId: string,
+  ticketTypes: readonly string[],
+): Promise<void> {
+  if (!deps.soldOut || ticketTypes.length === 0) return;
+  try {
+    await deps.soldOut[what](eventId, ticketTypes);
+  } catch (error) {
+    deps.logger.warn('sold-out hook failed', { eventId, what, error });
   }
 }

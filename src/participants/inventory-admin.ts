@@ -14,13 +14,18 @@
  * eventName follows the request.
  */
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { inventoryChanged, nowIso, type ParticipantDeps } from './deps';
+import { inventoryChanged, nowIso, tellSoldOut, type ParticipantDeps } from './deps';
+import { needsShardPlan, planShardedType } from './inventory-shards-admin';
+import { MAX_SHARDS, readShards, rebalanceShards, shardCountOf, sumShards, type ShardState } from './inventory-shards';
 import { backoff, cancellationCodes, isTransactionConflict } from './dynamo-errors';
 import { InvalidInventoryError, InventoryConflictError } from './errors';
 import { isIsoCurrency, isMinorUnits } from '../money/money';
 import { readInventoryRows, type InventoryRow } from './records';
 
-export type InventoryAdminDeps = Pick<ParticipantDeps, 'doc' | 'tables' | 'logger' | 'now' | 'onInventoryChanged' | 'sleep' | 'random'>;
+export type InventoryAdminDeps = Pick<
+  ParticipantDeps,
+  'doc' | 'tables' | 'logger' | 'now' | 'onInventoryChanged' | 'sleep' | 'random' | 'soldOut'
+>;
 
 export interface TicketTypeInput {
   ticketType: string;
@@ -29,6 +34,8 @@ export interface TicketTypeInput {
   priceMinor: number;
   /** An ISO 4217 code (src/money/iso4217.ts). */
   currency: string;
+  /** Inventory shards (1 to MAX_SHARDS); absent keeps the current count, 1 for a new type. Can only be raised. */
+  shards?: number;
 }
 
 export interface TicketTypeInventory extends TicketTypeInput {
@@ -67,6 +74,9 @@ function validate(eventId: string, eventName: string, ticketTypes: readonly Tick
     if (!isIsoCurrency(t.currency)) {
       throw new InvalidInventoryError(`${t.ticketType}: currency must be an ISO 4217 code`);
     }
+    if (t.shards !== undefined && (!Number.isSafeInteger(t.shards) || t.shards < 1 || t.shards > MAX_SHARDS)) {
+      throw new InvalidInventoryError(`${t.ticketType}: shards must be an integer from 1 to ${MAX_SHARDS}`);
+    }
   }
 }
 
@@ -78,12 +88,20 @@ function plan(
   eventName: string,
   ticketTypes: readonly TicketTypeInput[],
   rows: ReadonlyMap<string, InventoryRow>,
+  shards: ReadonlyMap<string, ShardState[]>,
   tableName: string,
   now: string,
-): TransactItem[] {
+): { writes: TransactItem[]; rebalance: string[] } {
   const writes: TransactItem[] = [];
+  const rebalance: string[] = [];
   for (const t of ticketTypes) {
     const row = rows.get(t.ticketType);
+    if (needsShardPlan(t, row)) {
+      const sharded = planShardedType(eventId, eventName, t, row, shards.get(t.ticketType), tableName, now);
+      writes.push(...sharded.writes);
+      if (sharded.rebalance) rebalance.push(t.ticketType);
+      continue;
+    }
     if (!row) {
       const created: InventoryRow = {
         eventId,
@@ -153,24 +171,36 @@ function plan(
       },
     });
   }
-  return writes;
+  return { writes, rebalance };
 }
 
-function toView(eventId: string, rows: ReadonlyMap<string, InventoryRow>): EventInventory | null {
+/** The shards of the event's sharded ticket types (unsharded ones are their row). */
+async function readShardedTypes(deps: Pick<ParticipantDeps, 'doc' | 'tables'>, eventId: string, rows: ReadonlyMap<string, InventoryRow>) {
+  const sharded = [...rows.values()].filter((r) => shardCountOf(r) > 1);
+  return sharded.length === 0 ? new Map<string, ShardState[]>() : readShards(deps, eventId, sharded);
+}
+
+/** Totals over shards: clients see a ticket type, never its shards (only how many there are). */
+function toView(eventId: string, rows: ReadonlyMap<string, InventoryRow>, shards: ReadonlyMap<string, ShardState[]>): EventInventory | null {
   if (rows.size === 0) return null;
   const ticketTypes = [...rows.values()]
     .sort((a, b) => a.ticketType.localeCompare(b.ticketType))
-    .map((r) => ({
-      ticketType: r.ticketType,
-      totalQuantity: r.totalQuantity,
-      availableQuantity: r.availableQuantity,
-      reservedQuantity: r.reservedQuantity,
-      soldQuantity: r.soldQuantity,
-      priceMinor: r.priceMinor,
-      currency: r.currency,
-      version: r.version,
-      updatedAt: r.updatedAt ?? null,
-    }));
+    .map((r) => {
+      const of = shards.get(r.ticketType);
+      const totals = of ? sumShards(of) : r;
+      return {
+        ticketType: r.ticketType,
+        totalQuantity: r.totalQuantity,
+        availableQuantity: totals.availableQuantity,
+        reservedQuantity: totals.reservedQuantity,
+        soldQuantity: totals.soldQuantity,
+        priceMinor: r.priceMinor,
+        currency: r.currency,
+        ...(shardCountOf(r) > 1 ? { shards: shardCountOf(r) } : {}),
+        version: r.version,
+        updatedAt: r.updatedAt ?? null,
+      };
+    });
   return { eventId, eventName: [...rows.values()][0].eventName, ticketTypes };
 }
 
@@ -184,8 +214,9 @@ export async function putEventInventory(
   validate(eventId, eventName, ticketTypes);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const rows = await readInventoryRows(deps, eventId);
-    const writes = plan(eventId, eventName, ticketTypes, rows, deps.tables.inventory, nowIso(deps));
-    if (writes.length === 0) return toView(eventId, rows) as EventInventory;
+    const shards = await readShardedTypes(deps, eventId, rows);
+    const { writes, rebalance } = plan(eventId, eventName, ticketTypes, rows, shards, deps.tables.inventory, nowIso(deps));
+    if (writes.length === 0) return toView(eventId, rows, shards) as EventInventory;
     if (writes.length > MAX_TICKET_TYPES) {
       throw new InvalidInventoryError(`event ${eventId} has too many ticket types to update at once`);
     }
@@ -199,7 +230,18 @@ export async function putEventInventory(
       continue;
     }
     deps.logger.info('inventory updated', { eventId, ticketTypes: ticketTypes.map((t) => t.ticketType), writes: writes.length });
+    // New shards start empty and added seats land on shard 0: spread them. Best effort: the
+    // seats are sellable already (a reservation falls back to the shard that has them).
+    for (const ticketType of rebalance) {
+      try {
+        const head = (await readInventoryRows(deps, eventId)).get(ticketType);
+        if (head) await rebalanceShards(deps, eventId, head);
+      } catch (error) {
+        deps.logger.warn('rebalance after PUT failed; seats stay where they are', { eventId, ticketType, error });
+      }
+    }
     await inventoryChanged(deps, eventId);
+    await tellSoldOut(deps, 'seatsReturned', eventId, ticketTypes.map((t) => t.ticketType));
     const after = await getEventInventory(deps, eventId);
     if (!after) throw new Error(`inventory for ${eventId} missing right after it was written`);
     return after;
@@ -212,5 +254,6 @@ export async function getEventInventory(
   deps: Pick<ParticipantDeps, 'doc' | 'tables'>,
   eventId: string,
 ): Promise<EventInventory | null> {
-  return toView(eventId, await readInventoryRows(deps, eventId));
+  const rows = await readInventoryRows(deps, eventId);
+  return toView(eventId, rows, await readShardedTypes(deps, eventId, rows));
 }

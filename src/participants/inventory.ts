@@ -11,7 +11,8 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaEvent, ReservationStatus } from '../../machines/order-saga/types';
 import type { ConfirmSeats, InventoryCommand, ReleaseSeats, ReserveSeats } from './commands';
-import { inventoryChanged, nowIso, type ParticipantDeps } from './deps';
+import { inventoryChanged, nowIso, tellSoldOut, type ParticipantDeps } from './deps';
+import { blindTakes, planTakes, readShards, shardCountOf, shardKey, sumShards, takesOf, type ShardTake } from './inventory-shards';
 import { backoff, cancellationCodes, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS, putIfAbsent } from './dynamo-errors';
 import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
 import { isMinorUnits } from '../money/money';
@@ -76,7 +77,8 @@ export function quote(eventId: string, items: readonly OrderItem[], rows: Readon
       return { ok: false, reason: 'ticket types are priced in different currencies' };
     }
     currency = row.currency;
-    if (row.availableQuantity < quantity) {
+    // A sharded type's row holds only shard 0: its shards are judged when they are read.
+    if (shardCountOf(row) === 1 && row.availableQuantity < quantity) {
       return { ok: false, reason: `sold out: ${row.availableQuantity} ${ticketType} left, ${quantity} requested` };
     }
     // Integers all the way: 4 × 267 is 1068, never 10.680000000000001.
@@ -100,17 +102,39 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
     return reject(cmd, 'no event id', items.value, deps);
   }
 
+  const random = deps.random ?? Math.random;
+  // After a shard could not cover its part, read the shards and plan from what they hold.
+  let readShardsFirst = false;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const rows = await readInventoryRows(deps, cmd.eventId);
     const priced = quote(cmd.eventId, items.value, rows);
-    if (!priced.ok) return reject(cmd, priced.reason, items.value, deps);
+    if (!priced.ok) {
+      await tellSoldOut(deps, 'soldOut', cmd.eventId, soldOutTypes(items.value, rows));
+      return reject(cmd, priced.reason, items.value, deps);
+    }
+    let takes: ShardTake[];
+    if (!readShardsFirst) {
+      takes = blindTakes(items.value, rows, random);
+    } else {
+      const heads = items.value.map((i) => rows.get(i.ticketType)!);
+      const shards = await readShards(deps, cmd.eventId, heads);
+      const plan = planTakes(items.value, shards, random);
+      if (!plan.ok) {
+        const empty = [...shards].filter(([, s]) => sumShards(s).availableQuantity === 0).map(([t]) => t);
+        await tellSoldOut(deps, 'soldOut', cmd.eventId, empty);
+        return reject(cmd, `sold out: ${plan.available} ${plan.ticketType} left, ${plan.requested} requested`, items.value, deps);
+      }
+      takes = plan.takes;
+    }
     const { amountMinor, currency } = priced.value;
+    const unitPriceMinor = new Map(priced.value.items.map((i) => [i.ticketType, i.unitPriceMinor]));
     const now = deps.now?.() ?? new Date();
     const record: ReservationRecord = {
       reservationId,
       orderId: cmd.orderId,
       eventId: cmd.eventId,
       items: priced.value.items,
+      shards: takes,
       status: 'ACTIVE',
       expiresAt: new Date(now.getTime() + cmd.holdSeconds * 1000).toISOString(),
       amountMinor,
@@ -130,10 +154,10 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
                 ConditionExpression: 'attribute_not_exists(reservationId)',
               },
             },
-            ...priced.value.items.map((item) => ({
+            ...takes.map((take) => ({
               Update: {
                 TableName: deps.tables.inventory,
-                Key: { eventId: cmd.eventId, ticketType: item.ticketType },
+                Key: shardKey(cmd.eventId, take.ticketType, take.shard),
                 UpdateExpression:
                   'SET #available = #available - :q, #reserved = #reserved + :q, #version = #version + :one, #updatedAt = :now',
                 // The price is part of the condition: the amount cannot disagree with the row.
@@ -149,10 +173,10 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
                   '#currency': 'currency',
                 },
                 ExpressionAttributeValues: {
-                  ':q': item.quantity,
+                  ':q': take.quantity,
                   ':one': 1,
                   ':now': record.createdAt,
-                  ':priceMinor': item.unitPriceMinor,
+                  ':priceMinor': unitPriceMinor.get(take.ticketType),
                   ':currency': currency,
                 },
               },
@@ -168,8 +192,10 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
         const existing = await readReservation(deps, reservationId);
         if (existing) return replyToDuplicateReserve(existing, log);
       } else if (codes.includes('ConditionalCheckFailed')) {
-        // Stock or price moved since the read: read again and decide again.
+        // A shard could not cover its part, or stock or price moved since the read: read the
+        // shards and decide again (another shard may have the seats).
         log.debug('reserve lost a race on stock, re-reading', { attempt });
+        readShardsFirst = true;
       } else if (codes.includes('TransactionConflict')) {
         await backoff(deps, attempt);
       } else {
@@ -177,11 +203,19 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
       }
       continue;
     }
-    log.info('seats reserved', { reservationId, eventId: cmd.eventId, amountMinor, currency, expiresAt: record.expiresAt });
+    log.info('seats reserved', { reservationId, eventId: cmd.eventId, amountMinor, currency, expiresAt: record.expiresAt, shards: takes });
     await inventoryChanged(deps, cmd.eventId);
     return { type: 'SEATS_RESERVED', reservationId, expiresAt: record.expiresAt ?? '', amountMinor, currency };
   }
   throw new ContentionError(`reserve ${reservationId}: still contended after ${MAX_ATTEMPTS} attempts`);
+}
+
+/** The unsharded ticket types of an order with no seat left on their row (a sharded one is judged on its shards). */
+function soldOutTypes(items: readonly OrderItem[], rows: ReadonlyMap<string, InventoryRow>): string[] {
+  return items
+    .map((i) => rows.get(i.ticketType))
+    .filter((r): r is InventoryRow => r !== undefined && shardCountOf(r) === 1 && r.availableQuantity === 0)
+    .map((r) => r.ticketType);
 }
 
 /**
@@ -360,10 +394,10 @@ async function settle(
               ExpressionAttributeValues: { ':to': to, ':now': now, ':from': from },
             },
           },
-          ...reservation.items.map((item) => ({
+          ...takesOf(reservation).map((item) => ({
             Update: {
               TableName: deps.tables.inventory,
-              Key: { eventId, ticketType: item.ticketType },
+              Key: shardKey(eventId ?? '', item.ticketType, item.shard),
               UpdateExpression: 'SET #source = #source - :q, #target = #target + :q, #version = #version + :one, #updatedAt = :now',
               ConditionExpression: '#source >= :q',
               ExpressionAttributeNames: {
@@ -395,6 +429,11 @@ async function settle(
     }
     throw error;
   }
-  if (eventId !== undefined) await inventoryChanged(deps, eventId);
+  if (eventId !== undefined) {
+    await inventoryChanged(deps, eventId);
+    if (target === 'availableQuantity') {
+      await tellSoldOut(deps, 'seatsReturned', eventId, [...new Set(reservation.items.map((i) => i.ticketType))]);
+    }
+  }
   return 'done';
 }

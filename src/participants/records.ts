@@ -2,6 +2,7 @@
 import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, ReservationStatus } from '../../machines/order-saga/types';
 import type { ParticipantDeps } from './deps';
+import type { ShardTake } from './inventory-shards';
 
 /** TicketInventory: one row per (eventId, ticketType). available + reserved + sold = total. */
 export interface InventoryRow {
@@ -17,6 +18,10 @@ export interface InventoryRow {
   currency: string;
   version: number;
   updatedAt?: string;
+  /** Inventory shards of this ticket type (src/participants/inventory-shards.ts); absent = 1. */
+  shardCount?: number;
+  /** The seats of shard 0 (this row) when sharded; absent = totalQuantity. */
+  shardTotal?: number;
 }
 
 export interface ReservedItem extends OrderItem {
@@ -37,6 +42,8 @@ export interface ReservationRecord {
   /** The total held, in minor units. */
   amountMinor?: number;
   currency?: string;
+  /** Which shards hold its seats; absent on reservations written before sharding (shard 0). */
+  shards?: ShardTake[];
   /** Why a REJECTED reservation holds nothing. */
   reason?: string;
   /** Written by a ReleaseSeats that came before its ReserveSeats: it never held seats. */
@@ -104,6 +111,8 @@ export async function readInventoryRows(deps: Deps, eventId: string): Promise<Ma
     );
     for (const item of page.Items ?? []) {
       const row = item as InventoryRow;
+      // Shard rows k >= 1 live under their own partition key; defensive against a foreign row.
+      if ((item as { shardOf?: unknown }).shardOf !== undefined) continue;
       rows.set(row.ticketType, row);
     }
     startKey = page.LastEvaluatedKey;

@@ -7,6 +7,7 @@
  * redelivery the event is recognised as already applied and the outbox is sent again.
  */
 import {
+  FINAL_STATES,
   accepts,
   applyEvent,
   knownMachineVersions,
@@ -81,6 +82,8 @@ export interface SagaRuntimeDeps {
   /** The first wait (ms) for an event of a saga on an unknown machine version (config MACHINE_VERSION_RETRY_SECONDS). */
   versionWaitBaseMs?: number;
   now?: () => Date;
+  /** Told after the step that ends a saga (the waiting room frees its place); errors are logged, never thrown. */
+  onSagaEnded?: (saga: StoredSaga) => Promise<void>;
 }
 
 const MAX_CONFLICT_RETRIES = 20;
@@ -246,6 +249,9 @@ export class SagaRuntime {
       logger.info('saga step', { ...log, from: stored.sagaState, to: saved.sagaState, version: saved.sagaVersion });
       crashPoint(`after-commit:${event.type}`);
       await dispatcher.sendCommands(decision.commands, stored.correlationId);
+      if (this.deps.onSagaEnded && isFinalState(saved.sagaState)) {
+        await this.deps.onSagaEnded(saved).catch((error: unknown) => logger.warn('saga-ended hook failed', { ...log, error }));
+      }
       return { outcome: 'applied', saga: saved };
     }
     throw new Error(`saga ${orderId}: gave up after ${MAX_CONFLICT_RETRIES} version conflicts`);
@@ -268,6 +274,8 @@ export class SagaRuntime {
     );
   }
 }
+
+const isFinalState = (state: string): boolean => (FINAL_STATES as readonly string[]).includes(state);
 
 /**
  * The machine's answer, or null when a person's request is not accepted in this state.

@@ -69,10 +69,11 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
     paymentSlowMs: 100,
     onInventoryChanged: createInventoryInvalidator(cache),
   };
+  const orders = new OrderQueries(aws.clients.doc, aws.names.tables);
   const app = createApp({
     runtime,
     store,
-    orders: new OrderQueries(aws.clients.doc, aws.names.tables),
+    orders,
     inventory: inventoryPortFrom(participantDeps),
     cache,
     health: createHealthCheck(aws.clients, redis, aws.names),

@@ -60,6 +60,7 @@ describe('setting ranges', () => {
       STUCK_AFTER_MS: c.stuckAfterMs,
       MAX_BODY_BYTES: c.maxBodyBytes,
       MACHINE_VERSION_RETRY_SECONDS: c.machineVersionRetrySeconds,
+      ADMISSION_MAX_ACTIVE_ORDERS: c.admissionMaxActiveOrders,
     };
     expect(Object.keys(defaults).sort()).toEqual(Object.keys(SETTING_RANGES).sort());
     for (const [name, value] of Object.entries(defaults)) {

@@ -2,7 +2,10 @@
 import { Router, type Request, type Response } from 'express';
 import { endsCancelled, startSaga } from '../../../machines/order-saga';
 import { IdempotencyKeyReusedError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
+import type { SoldOutFlags } from '../../cache/sold-out';
+import type { WaitingRoom } from '../../admission/waiting-room';
 import type { OrderQueries } from '../../store/order-queries';
+import { queuedView } from './waiting-room';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { ctxOf } from '../context';
 import { canonicalJson, newOrderId, orderIdForIdempotencyKey, sha256Hex } from '../ids';
@@ -28,6 +31,10 @@ export interface OrdersRouteDeps {
   store: SagaStore;
   orders: OrderQueries;
   inventory: CachedInventory;
+  /** Sold-out flags: a flagged ticket type is refused before any saga starts. */
+  soldOut?: Pick<SoldOutFlags, 'flagged'>;
+  /** The waiting room (src/admission/): past the event's limit an order waits its turn (202 QUEUED). */
+  waitingRoom?: WaitingRoom;
 }
 
 const validatePlaceOrder = bodyValidator<PlaceOrderBody>(placeOrderSchema);
@@ -100,6 +107,19 @@ function firstAnswer(orderId: string) {
   return { orderId, status, sagaState: saga.state, links: orderLinks(orderId) };
 }
 
+/** The ticket types of the order flagged sold out (src/cache/sold-out.ts); none without flags or Redis. */
+async function soldOutAmong(deps: OrdersRouteDeps, body: PlaceOrderBody): Promise<string[]> {
+  return deps.soldOut ? deps.soldOut.flagged(body.eventId, body.items.map((i) => i.ticketType)) : [];
+}
+
+/** 409 sold-out: no seat left for these ticket types; no saga starts. */
+function soldOutProblem(body: PlaceOrderBody, flagged: string[]): ProblemError {
+  return new ProblemError('sold-out', `sold out: no ${flagged.join(', ')} seats left for event ${body.eventId}`, undefined, {
+    eventId: body.eventId,
+    ticketTypes: flagged,
+  });
+}
+
 function accepted(saga: StoredSaga) {
   return { orderId: saga.orderId, orderNumber: saga.orderNumber ?? null, eventName: saga.eventName ?? null, status: saga.status, sagaState: saga.sagaState, links: orderLinks(saga.orderId) };
 }
@@ -140,25 +160,48 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       replay(res, existing, requestHash);
       return;
     }
+    const flagged = await soldOutAmong(deps, body);
+    if (flagged.length > 0) {
+      // Sold out now; a replay of an order accepted before is still answered as that order.
+      const existing = key === undefined ? undefined : await deps.store.load(orderId);
+      if (!existing) throw soldOutProblem(body, flagged);
+      replay(res, existing, requestHash);
+      return;
+    }
 
+    const order = {
+      orderId,
+      customerId: body.customerId,
+      eventId: body.eventId,
+      items: body.items,
+      paymentToken: body.paymentToken,
+      correlationId: ctx.correlationId,
+      requestHash,
+      eventName: inventory?.eventName,
+    };
+    let admittedHere = false;
+    if (deps.waitingRoom) {
+      const entry = await deps.waitingRoom.enter(order);
+      admittedHere = entry.admitted && !entry.already;
+      if (!entry.admitted) {
+        ctx.log.info('order queued', { orderId, position: entry.position });
+        res.status(202).location(`/orders/${orderId}/queue`).json(queuedView(orderId, entry));
+        return;
+      }
+    }
     let result: Awaited<ReturnType<SagaRuntime['place']>>;
     try {
-      result = await deps.runtime.place({
-        orderId,
-        customerId: body.customerId,
-        eventId: body.eventId,
-        items: body.items,
-        paymentToken: body.paymentToken,
-        correlationId: ctx.correlationId,
-        requestHash,
-        eventName: inventory?.eventName,
-      });
+      result = await deps.runtime.place(order);
     } catch (error) {
+      // No saga started: give the place back at once.
+      if (admittedHere) await deps.waitingRoom?.ended(order.eventId, orderId);
       if (error instanceof IdempotencyKeyReusedError) throw keyReused();
       throw error;
     }
     // Two first requests with one key raced and the other created the order: this one is a replay.
     if (!result.created) {
+      // The place it took is not its own: the saga holding it is the first request's.
+      if (admittedHere) await deps.waitingRoom?.ended(order.eventId, orderId);
       replay(res, result.saga, requestHash);
       return;
     }
@@ -185,6 +228,11 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     const orderId = orderIdParam(req);
     const body = req.body === undefined ? {} : validateCancel(req.body, 'body');
     const current = await deps.store.load(orderId);
+    if (!current && (await deps.waitingRoom?.leave(orderId))) {
+      ctx.log.info('queued order left the waiting room', { orderId });
+      res.status(202).json({ orderId, status: 'CANCELLED', cancelRequested: true });
+      return;
+    }
     if (!current) throw new ProblemError('not-found', `order ${orderId} does not exist`);
     const by = `customer:${current.customerId}`;
     let outcome: Awaited<ReturnType<SagaRuntime['request']>>;

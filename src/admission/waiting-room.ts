@@ -1,0 +1,303 @@
+/**
+ * The waiting room: at most `limit` orders of one event in their saga at once; buyers past that
+ * wait in a queue, first come first served, and are admitted as earlier sagas end.
+ *
+ * Shared by every API and worker process through Redis, because the queue must be one total
+ * order across processes and each admission must happen once: each operation below is one Lua
+ * script, atomic in Redis, and an INCR gives every arrival its place. (DynamoDB could hold it too,
+ * but a FIFO pop there is a query plus a conditional write per buyer on one hot item: the very
+ * contention the waiting room exists to take off the store.)
+ *
+ * Keys (under the resource prefix): `wr:{eventId}:active` (ZSET orderId → admitted at, ms),
+ * `wr:{eventId}:queue` (ZSET orderId → arrival number), `wr:{eventId}:seq`, `wr:{eventId}:limit`,
+ * `wr:{eventId}:avg` (EWMA of saga duration, ms), `wr:req:{orderId}` (the waiting order request,
+ * JSON), `wr:told:{orderId}` (what a buyer who never got a saga was told), `wr:events` (events with
+ * a queue, or open orders the admitter admitted).
+ *
+ * Redis down: every call degrades to "admit" (never an error, never a 500); the limit is then not
+ * enforced, which is what the system did before the waiting room existed.
+ */
+import type { RedisClient } from '../cache/redis';
+import type { Logger } from '../observability/logger';
+import type { PlaceOrder } from '../runtime/saga-runtime';
+
+export type Entry =
+  /** `already`: this order held a place before (a replay): the place is not this request's to give back. */
+  | { admitted: true; degraded?: boolean; already?: boolean }
+  | { admitted: false; position: number; estimatedWaitSeconds: number };
+
+/** Where a buyer stands: waiting at `position` (1 = next), admitted (the order exists), or told without a saga. */
+export type Standing =
+  | { state: 'waiting'; position: number; estimatedWaitSeconds: number }
+  | { state: 'admitted' }
+  | { state: 'sold-out' }
+  | { state: 'unknown' };
+
+/** Saga duration assumed before any has ended (ms). */
+const DEFAULT_SAGA_MS = 5000;
+/** How long a sold-out answer for a queued buyer stays readable (s). */
+const TOLD_TTL_SECONDS = 3600;
+
+// KEYS: active, queue, seq, req, events, avg   ARGV: orderId, nowMs, limit, request, eventId
+const ENTER = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, -1, 0} end
+local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
+local avg = tonumber(redis.call('GET', KEYS[6]) or '0')
+if rank then return {0, rank + 1, avg} end
+local limit = tonumber(ARGV[3])
+if redis.call('ZCARD', KEYS[1]) < limit and redis.call('ZCARD', KEYS[2]) == 0 then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+  return {1, 0, 0}
+end
+redis.call('SET', KEYS[4], ARGV[4])
+local seq = redis.call('INCR', KEYS[3])
+redis.call('ZADD', KEYS[2], seq, ARGV[1])
+redis.call('SADD', KEYS[5], ARGV[5])
+return {0, redis.call('ZRANK', KEYS[2], ARGV[1]) + 1, avg}
+`;
+
+// KEYS: active, queue, events   ARGV: nowMs, limit, eventId, reqPrefix  → flat list of orderId, request
+const ADMIT_NEXT = `
+local out = {}
+local limit = tonumber(ARGV[2])
+while redis.call('ZCARD', KEYS[1]) < limit do
+  local head = redis.call('ZRANGE', KEYS[2], 0, 0)
+  if #head == 0 then break end
+  redis.call('ZREM', KEYS[2], head[1])
+  redis.call('ZADD', KEYS[1], ARGV[1], head[1])
+  table.insert(out, head[1])
+  table.insert(out, redis.call('GET', ARGV[4] .. head[1]) or '')
+end
+-- The admitter keeps watching the event while orders it admitted are open (to re-place a lost one).
+if redis.call('ZCARD', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[3]) end
+return out
+`;
+
+// KEYS: active, avg   ARGV: orderId, nowMs → 1 when a place was freed
+const END = `
+local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not at then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+local took = tonumber(ARGV[2]) - tonumber(at)
+local avg = tonumber(redis.call('GET', KEYS[2]) or '0')
+if avg == 0 then avg = took else avg = math.floor(avg * 0.8 + took * 0.2) end
+redis.call('SET', KEYS[2], avg)
+return 1
+`;
+
+// KEYS: queue, req   ARGV: orderId → 1 when it was waiting
+const LEAVE = `
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('DEL', KEYS[2])
+  return 1
+end
+return 0
+`;
+
+export interface WaitingRoomOptions {
+  /** Prepended to every key (the resource prefix). */
+  keyPrefix?: string;
+  /** The limit of an event without its own (0 = no waiting room). */
+  defaultLimit: number;
+  now?: () => number;
+}
+
+interface QueuedRequest {
+  eventId: string;
+  order: PlaceOrder;
+}
+
+export class WaitingRoom {
+  private readonly p: string;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly logger: Logger,
+    private readonly options: WaitingRoomOptions,
+  ) {
+    this.p = `${options.keyPrefix ?? ''}wr:`;
+    this.now = options.now ?? Date.now;
+  }
+
+  private keys(eventId: string) {
+    const e = `${this.p}{${eventId}}:`;
+    return { active: `${e}active`, queue: `${e}queue`, seq: `${e}seq`, limit: `${e}limit`, avg: `${e}avg` };
+  }
+
+  private get up(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  /** The event's limit of orders in their saga at once (0 = none). Redis down: 0. */
+  async limitOf(eventId: string): Promise<number> {
+    if (!this.up) return 0;
+    try {
+      const own = await this.redis.get(this.keys(eventId).limit);
+      return own === null ? this.options.defaultLimit : Number(own);
+    } catch (error) {
+      this.degraded('limit', error);
+      return 0;
+    }
+  }
+
+  /** Sets (or with null, removes) an event's own limit. Throws when Redis is down: an operator should know. */
+  async setLimit(eventId: string, limit: number | null): Promise<void> {
+    if (limit === null) await this.redis.del(this.keys(eventId).limit);
+    else await this.redis.set(this.keys(eventId).limit, String(limit));
+  }
+
+  /**
+   * A new order asks in: admitted (start its saga now) or queued with its position (1 = next) and
+   * an estimate (position × mean saga time ÷ limit, s). Never throws: Redis trouble admits.
+   */
+  async enter(order: PlaceOrder): Promise<Entry> {
+    const limit = await this.limitOf(order.eventId);
+    if (limit <= 0) return { admitted: true, degraded: !this.up || undefined };
+    const k = this.keys(order.eventId);
+    try {
+      const request: QueuedRequest = { eventId: order.eventId, order };
+      const [admitted, position, avg] = (await this.redis.eval(
+        ENTER,
+        6,
+        k.active,
+        k.queue,
+        k.seq,
+        this.reqKey(order.orderId),
+        `${this.p}events`,
+        k.avg,
+        order.orderId,
+        String(this.now()),
+        String(limit),
+        JSON.stringify(request),
+        order.eventId,
+      )) as [number, number, number];
+      if (admitted === 1) return position === -1 ? { admitted: true, already: true } : { admitted: true };
+      return { admitted: false, position, estimatedWaitSeconds: estimate(position, avg, limit) };
+    } catch (error) {
+      this.degraded('enter', error);
+      return { admitted: true, degraded: true };
+    }
+  }
+
+  /** Where a buyer stands. `unknown`: not waiting and never told here (Redis down, or no such order). */
+  async standing(orderId: string): Promise<Standing> {
+    if (!this.up) return { state: 'unknown' };
+    try {
+      const [raw, told] = await Promise.all([this.redis.get(this.reqKey(orderId)), this.redis.get(this.toldKey(orderId))]);
+      if (told === 'sold-out') return { state: 'sold-out' };
+      if (raw === null) return { state: 'unknown' };
+      const { eventId } = JSON.parse(raw) as QueuedRequest;
+      const k = this.keys(eventId);
+      const [rank, active, avg, limit] = await Promise.all([
+        this.redis.zrank(k.queue, orderId),
+        this.redis.zscore(k.active, orderId),
+        this.redis.get(k.avg),
+        this.limitOf(eventId),
+      ]);
+      if (rank !== null) return { state: 'waiting', position: rank + 1, estimatedWaitSeconds: estimate(rank + 1, Number(avg ?? 0), limit) };
+      return active !== null ? { state: 'admitted' } : { state: 'unknown' };
+    } catch (error) {
+      this.degraded('standing', error);
+      return { state: 'unknown' };
+    }
+  }
+
+  /** A waiting buyer cancels: true when they were waiting (their place is freed). */
+  async leave(orderId: string): Promise<boolean> {
+    if (!this.up) return false;
+    try {
+      const raw = await this.redis.get(this.reqKey(orderId));
+      if (raw === null) return false;
+      const { eventId } = JSON.parse(raw) as QueuedRequest;
+      return (await this.redis.eval(LEAVE, 2, this.keys(eventId).queue, this.reqKey(orderId), orderId)) === 1;
+    } catch (error) {
+      this.degraded('leave', error);
+      return false;
+    }
+  }
+
+  /** An order's saga ended (or it was told sold-out without one): its place goes to the next buyer. */
+  async ended(eventId: string, orderId: string): Promise<boolean> {
+    if (!this.up) return false;
+    const k = this.keys(eventId);
+    try {
+      return (await this.redis.eval(END, 2, k.active, k.avg, orderId, String(this.now()))) === 1;
+    } catch (error) {
+      this.degraded('ended', error);
+      return false;
+    }
+  }
+
+  /** Events with buyers waiting. */
+  async waitingEvents(): Promise<string[]> {
+    if (!this.up) return [];
+    return this.redis.smembers(`${this.p}events`);
+  }
+
+  /** Moves waiting buyers into the free places, in arrival order; returns their order requests. */
+  async admitNext(eventId: string): Promise<PlaceOrder[]> {
+    const limit = await this.limitOf(eventId);
+    const k = this.keys(eventId);
+    const flat = (await this.redis.eval(
+      ADMIT_NEXT,
+      3,
+      k.active,
+      k.queue,
+      `${this.p}events`,
+      String(this.now()),
+      String(limit > 0 ? limit : Number.MAX_SAFE_INTEGER),
+      eventId,
+      `${this.p}req:`,
+    )) as string[];
+    const out: PlaceOrder[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      if (flat[i + 1]) out.push((JSON.parse(flat[i + 1]!) as QueuedRequest).order);
+    }
+    return out;
+  }
+
+  /** The admitted orders of an event with when they were admitted (ms), for the admitter's check. */
+  async active(eventId: string): Promise<Array<{ orderId: string; admittedAt: number }>> {
+    const flat = await this.redis.zrange(this.keys(eventId).active, 0, -1, 'WITHSCORES');
+    const out: Array<{ orderId: string; admittedAt: number }> = [];
+    for (let i = 0; i < flat.length; i += 2) out.push({ orderId: flat[i]!, admittedAt: Number(flat[i + 1]) });
+    return out;
+  }
+
+  /** The order request of an admitted buyer not yet placed, if any. */
+  async pendingRequest(orderId: string): Promise<PlaceOrder | undefined> {
+    const raw = await this.redis.get(this.reqKey(orderId));
+    return raw === null ? undefined : (JSON.parse(raw) as QueuedRequest).order;
+  }
+
+  /** The waiting request is placed (its saga exists): forget it. */
+  async placed(orderId: string): Promise<void> {
+    await this.redis.del(this.reqKey(orderId));
+  }
+
+  /** A queued buyer admitted after sell-out: told so here (GET /orders/:id/queue), no saga started. */
+  async toldSoldOut(eventId: string, orderId: string): Promise<void> {
+    await this.redis.set(this.toldKey(orderId), 'sold-out', 'EX', TOLD_TTL_SECONDS);
+    await this.placed(orderId);
+    await this.ended(eventId, orderId);
+  }
+
+  private reqKey(orderId: string): string {
+    return `${this.p}req:${orderId}`;
+  }
+
+  private toldKey(orderId: string): string {
+    return `${this.p}told:${orderId}`;
+  }
+
+  private degraded(op: string, error: unknown): void {
+    this.logger.warn('waiting room unavailable; admitting', { op, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/** position × mean saga time ÷ places, in whole seconds (at least 1). */
+function estimate(position: number, avgSagaMs: number, limit: number): number {
+  const avg = avgSagaMs > 0 ? avgSagaMs : DEFAULT_SAGA_MS;
+  return Math.max(1, Math.ceil((position * avg) / Math.max(1, limit) / 1000));
+}

@@ -1,0 +1,80 @@
+/**
+ * The waiting room over HTTP (src/admission/waiting-room.ts):
+ * - GET /orders/:orderId/queue: a queued buyer's position and estimated wait, or that the order
+ *   was admitted (its saga runs: GET /orders/:orderId), or that it sold out before their turn.
+ * - PUT /events/:eventId/admission {"maxActiveOrders": n | null}: the event's limit of orders in
+ *   their saga at once (0 = no waiting room, null = back to ADMISSION_MAX_ACTIVE_ORDERS).
+ */
+import { Router, type Request, type Response } from 'express';
+import type { WaitingRoom, Entry } from '../../admission/waiting-room';
+import type { SagaStore } from '../../store/saga-store';
+import { ProblemError } from '../problem';
+import { emptyQuerySchema, ID_REGEX } from '../schemas';
+import { bodyValidator, pathParam, queryValidator } from '../validation';
+import { orderIdParam, queryOf } from './orders';
+
+const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
+
+interface AdmissionBody {
+  maxActiveOrders: number | null;
+}
+
+const admissionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['maxActiveOrders'],
+  properties: { maxActiveOrders: { type: ['integer', 'null'], minimum: 0, maximum: 1_000_000 } },
+} as const;
+const validateAdmission = bodyValidator<AdmissionBody>(admissionSchema);
+
+/** The 202 body of a queued order. */
+export function queuedView(orderId: string, entry: Extract<Entry, { admitted: false }>) {
+  return {
+    orderId,
+    status: 'QUEUED',
+    position: entry.position,
+    estimatedWaitSeconds: entry.estimatedWaitSeconds,
+    links: { self: `/orders/${orderId}`, queue: `/orders/${orderId}/queue`, cancel: `/orders/${orderId}/cancel` },
+  };
+}
+
+export function waitingRoomRouter(room: WaitingRoom, store: Pick<SagaStore, 'load'>): Router {
+  const router = Router();
+
+  router.get('/orders/:orderId/queue', async (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
+    const orderId = orderIdParam(req);
+    let standing = await room.standing(orderId);
+    // Past the waiting room (its saga ran, maybe ended), or Redis down: the store knows the order.
+    if (standing.state === 'unknown' && (await store.load(orderId))) standing = { state: 'admitted' };
+    res.setHeader('Cache-Control', 'no-store');
+    switch (standing.state) {
+      case 'waiting':
+        res.setHeader('Retry-After', String(Math.min(30, Math.max(1, Math.ceil(standing.estimatedWaitSeconds / 4)))));
+        res.json({ orderId, status: 'QUEUED', position: standing.position, estimatedWaitSeconds: standing.estimatedWaitSeconds });
+        return;
+      case 'admitted':
+        res.json({ orderId, status: 'ADMITTED', links: { self: `/orders/${orderId}` } });
+        return;
+      case 'sold-out':
+        res.json({ orderId, status: 'SOLD_OUT' });
+        return;
+      case 'unknown':
+        throw new ProblemError('not-found', `order ${orderId} is neither waiting nor placed`);
+    }
+  });
+
+  router.put('/events/:eventId/admission', async (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
+    const eventId = pathParam(req.params.eventId, 'eventId', ID_REGEX, 'an id of letters, digits and ._:@- (at most 128)');
+    const body = validateAdmission(req.body, 'body');
+    try {
+      await room.setLimit(eventId, body.maxActiveOrders);
+    } catch {
+      throw new ProblemError('service-unavailable', 'the waiting room (Redis) is unavailable; try again');
+    }
+    res.json({ eventId, maxActiveOrders: await room.limitOf(eventId) });
+  });
+
+  return router;
+}
