@@ -8,6 +8,7 @@
 import { ORDER_SAGA_VERSION } from '../../machines/order-saga';
 import { consoleListQuerySchema, listStreamQuerySchema, machinePageQuerySchema, sagaPageQuerySchema, sagaStreamQuerySchema } from './console-schemas';
 import { PROBLEM_TYPES } from './problem';
+import { admissionSchema } from './routes/waiting-room';
 import {
   cancelOrderSchema,
   emptyQuerySchema,
@@ -110,10 +111,15 @@ export const API_ROUTES: ApiRoute[] = [
   { method: 'get', path: '/sagas/:orderId', summary: 'A saga: state, context, outbox, history (ETag = version)', tag: 'sagas', query: emptyQuerySchema, params: orderParam, ok: { 200: { json: 'Saga' } }, problems: [400, 404] },
   { method: 'get', path: '/sagas/:orderId/stream', summary: 'Server-Sent Events: one `step` per saga version (id = version)', tag: 'sagas', query: sagaStreamQuerySchema, params: orderParam, headers: ['Last-Event-ID'], ok: { 200: 'sse' }, problems: [400, 404] },
   { method: 'get', path: '/machines/order-saga', summary: "The order saga machine's definition", tag: 'sagas', query: emptyQuerySchema, ok: { 200: 'json' }, problems: [400] },
+  { method: 'get', path: '/machines/order-saga/versions', summary: 'The machine versions this build runs, the start version, each version\'s declared changes', tag: 'sagas', query: emptyQuerySchema, ok: { 200: 'json' }, problems: [400] },
+  { method: 'get', path: '/machines/order-saga/versions/:version', summary: "One machine version's definition", tag: 'sagas', query: emptyQuerySchema, params: { version: '^[A-Za-z0-9._-]{1,20}$' }, ok: { 200: 'json' }, problems: [400, 404] },
+  { method: 'get', path: '/orders/:orderId/queue', summary: "A queued order's place in the waiting room (or ADMITTED / SOLD_OUT)", tag: 'orders', query: emptyQuerySchema, params: orderParam, ok: { 200: 'json' }, problems: [400, 404] },
+  { method: 'put', path: '/events/:eventId/admission', summary: "An event's waiting-room limit of orders in their saga at once (0 = off, null = the default)", tag: 'inventory', query: emptyQuerySchema, body: admissionSchema, params: { eventId: ID_PATTERN }, ok: { 200: 'json' }, problems: [400, 503] },
   { method: 'get', path: '/events/:eventId/inventory', summary: "An event's ticket inventory", tag: 'inventory', query: emptyQuerySchema, params: { eventId: ID_PATTERN }, ok: { 200: 'json' }, problems: [400, 404] },
   { method: 'put', path: '/events/:eventId/inventory', summary: "Set an event's ticket types", tag: 'inventory', query: emptyQuerySchema, body: putInventorySchema, params: { eventId: ID_PATTERN }, ok: { 200: 'json' }, problems: [400, 409, 422] },
   { method: 'get', path: '/actuator/health', summary: 'Health: UP, DEGRADED or DOWN (503)', tag: 'meta', query: emptyQuerySchema, ok: { 200: 'json' }, problems: [400, 503] },
   { method: 'get', path: '/ops/overview', summary: 'Open and stuck sagas, dead letters, queue depths', tag: 'ops', query: emptyQuerySchema, ok: { 200: 'json' }, problems: [400] },
+  { method: 'get', path: '/ops/sagas/machine-versions', summary: 'Open sagas waiting for a build that knows their machine version', tag: 'ops', query: limitQuerySchema, ok: { 200: 'json' }, problems: [400] },
   { method: 'get', path: '/ops/sagas/stuck', summary: 'Stuck sagas, most stuck first', tag: 'ops', query: limitQuerySchema, ok: { 200: 'json' }, problems: [400] },
   { method: 'post', path: '/ops/sagas/:orderId/retry', summary: 'Re-send the commands a saga waits on', tag: 'ops', query: emptyQuerySchema, body: operatorReasonSchema, params: orderParam, headers: ['X-Operator-Id', 'If-Match'], ok: { 202: 'json' }, problems: [400, 404, 409, 412] },
   { method: 'post', path: '/ops/sagas/:orderId/compensate', summary: 'Force the compensation path', tag: 'ops', query: emptyQuerySchema, body: operatorReasonSchema, params: orderParam, headers: ['X-Operator-Id', 'If-Match'], ok: { 202: 'json' }, problems: [400, 404, 409, 412] },

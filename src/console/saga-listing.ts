@@ -133,10 +133,11 @@ export class SagaListing {
    * left the partition is skipped here (it is listed in its new partition).
    */
   private async partition(status: OrderStatus, filter: SagaListFilter, want: number, cursor: Cursor | undefined, now: Date): Promise<IndexRow[]> {
-    const names: Record<string, string> = { '#s': 'status', '#u': 'updatedAt' };
+    const names: Record<string, string> = { '#s': 'status' };
     const values: Record<string, unknown> = { ':s': status };
     let key = '#s = :s';
     if (cursor) {
+      names['#u'] = 'updatedAt';
       key += ' AND #u <= :u';
       values[':u'] = cursor.u;
     }

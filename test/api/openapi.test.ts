@@ -56,6 +56,7 @@ it('documents every route Express serves, each with its query schema and (for wr
     config: { maxBodyBytes: 1000 },
     ops: {} as never,
     console: { stuckAfterMs: 1 } as never,
+    waitingRoom: {} as never,
   });
   const documented = API_ROUTES.map((r) => `${r.method} ${r.path}`).sort();
   expect(expressRoutes(app)).toEqual(documented);
@@ -99,6 +100,11 @@ it('each documented route answers one 2xx and one 4xx, as documented', async () 
     'get /sagas/:orderId': { ok: { method: 'GET', path: `/sagas/${orderId}` }, bad: { method: 'GET', path: '/sagas/not-a-uuid' } },
     'get /sagas/:orderId/stream': { ok: { method: 'GET', path: `/sagas/${orderId}/stream` }, bad: { method: 'GET', path: `/sagas/${missing}/stream` } },
     'get /machines/order-saga': { ok: { method: 'GET', path: '/machines/order-saga' }, bad: { method: 'GET', path: '/machines/order-saga?x=1' } },
+    'get /machines/order-saga/versions': { ok: { method: 'GET', path: '/machines/order-saga/versions' }, bad: { method: 'GET', path: '/machines/order-saga/versions?x=1' } },
+    'get /machines/order-saga/versions/:version': { ok: { method: 'GET', path: '/machines/order-saga/versions/2' }, bad: { method: 'GET', path: '/machines/order-saga/versions/99' } },
+    'get /orders/:orderId/queue': { ok: { method: 'GET', path: `/orders/${orderId}/queue` }, bad: { method: 'GET', path: `/orders/${missing}/queue` } },
+    'put /events/:eventId/admission': { ok: { method: 'PUT', path: `/events/ev-oa-adm-${Date.now()}/admission`, body: { maxActiveOrders: null } }, bad: { method: 'PUT', path: `/events/${eventId}/admission`, body: {} } },
+    'get /ops/sagas/machine-versions': { ok: { method: 'GET', path: '/ops/sagas/machine-versions?limit=5' }, bad: { method: 'GET', path: '/ops/sagas/machine-versions?limit=0' } },
     'get /events/:eventId/inventory': { ok: { method: 'GET', path: `/events/${eventId}/inventory` }, bad: { method: 'GET', path: '/events/ev-none-such/inventory' } },
     'put /events/:eventId/inventory': { ok: { method: 'PUT', path: `/events/ev-oa-${Date.now()}/inventory`, body: { eventName: 'OA', ticketTypes: [{ ticketType: 'GA', totalQuantity: 1, price: 1, currency: 'EUR' }] } }, bad: { method: 'PUT', path: `/events/${eventId}/inventory`, body: { eventName: 'OA' } } },
     'get /actuator/health': { ok: { method: 'GET', path: '/actuator/health' }, bad: { method: 'GET', path: '/actuator/health?verbose=1' } },

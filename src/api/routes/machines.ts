@@ -19,7 +19,8 @@ export function orderSagaDefinition(): unknown {
 /** `startVersion`: the version this process starts new orders on (config ORDER_SAGA_START_VERSION). */
 export function machinesRouter(definition: () => unknown = orderSagaDefinition, startVersion: string = START_VERSION): Router {
   const router = Router();
-  router.get('/machines/order-saga/versions', (_req: Request, res: Response) => {
+  router.get('/machines/order-saga/versions', (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
     res.json({
       startVersion,
       versions: MACHINE_VERSIONS.map((v) => ({
@@ -31,6 +32,7 @@ export function machinesRouter(definition: () => unknown = orderSagaDefinition, 
     });
   });
   router.get('/machines/order-saga/versions/:version', (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
     const entry = MACHINE_VERSIONS.find((v) => v.version === req.params.version);
     if (!entry) throw new ProblemError('not-found', `this build has no order-saga machine version ${String(req.params.version)} (it has ${MACHINE_VERSIONS.map((v) => v.version).join(', ')})`);
     res.json({ id: entry.machine.id, version: entry.version, definition: entry.machine.toJSON() });

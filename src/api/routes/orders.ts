@@ -102,9 +102,11 @@ function requestHashOf(body: PlaceOrderBody): string {
  * What the first POST of an order answered: the order as created, in the machine's initial state.
  * A replay answers exactly this, whatever happened to the order since (its links give the now).
  */
-function firstAnswer(orderId: string) {
+function firstAnswer(existing: StoredSaga) {
+  const { orderId } = existing;
   const { saga, status } = startSaga({ orderId, customerId: '', eventId: '', items: [], paymentToken: '', holdSeconds: 1 });
-  return { orderId, status, sagaState: saga.state, links: orderLinks(orderId) };
+  // The order number and event name were given at creation: the first answer carried them.
+  return { orderId, orderNumber: existing.orderNumber ?? null, eventName: existing.eventName ?? null, status, sagaState: saga.state, links: orderLinks(orderId) };
 }
 
 /** The ticket types of the order flagged sold out (src/cache/sold-out.ts); none without flags or Redis. */
@@ -135,7 +137,7 @@ function replay(res: Response, existing: StoredSaga, requestHash: string): void 
   if (existing.requestHash !== requestHash) throw keyReused();
   res.setHeader('Idempotent-Replayed', 'true');
   ctxOf(res).log.info('order request replayed', { orderId: existing.orderId, sagaState: existing.sagaState });
-  res.status(202).location(`/orders/${existing.orderId}`).json(firstAnswer(existing.orderId));
+  res.status(202).location(`/orders/${existing.orderId}`).json(firstAnswer(existing));
 }
 
 export function ordersRouter(deps: OrdersRouteDeps): Router {
