@@ -15,6 +15,7 @@ import { spawnWorker, type WorkerProcess } from '../support/processes';
 import { eventually, startTestService, workerEnv, type TestService } from '../support/service';
 import { newEvent, placeOrder, sagaOf } from '../ops/helpers';
 import type { DeadLetterView } from '../../src/ops/dead-letter-ops';
+import { START_VERSION } from '../../machines/order-saga';
 
 jest.setTimeout(300_000);
 
@@ -174,9 +175,15 @@ it('the overview and the machine page render from the machine (screenshots when 
   expect(await page.locator('#state-completed .count').textContent()).toMatch(/^[1-9][0-9]*$/);
   await shot(page, 'overview');
   await page.goto(`${service.baseUrl}/console/machine`);
-  expect(await page.locator('#machine-version').textContent()).toBe('1');
+  // The start version by default, with a link to every version this build runs.
+  expect(await page.locator('#machine-version').textContent()).toBe(START_VERSION);
   expect(await page.locator('#machine-table').textContent()).toContain('ChargePayment, ScheduleHoldExpiry');
+  expect(await page.locator('#machine-table').textContent()).not.toContain('ScheduleHoldReminder');
   await shot(page, 'machine');
+  await page.locator('#machine-versions a[data-version="3"]').click();
+  await page.waitForURL(/version=3/);
+  expect(await page.locator('#machine-version').textContent()).toBe('3');
+  expect(await page.locator('#machine-table').textContent()).toContain('ScheduleHoldReminder');
   // Swagger UI, from swagger-ui-dist served here, renders the document.
   await page.goto(`${service.baseUrl}/docs`);
   await page.waitForSelector('.swagger-ui .opblock', { timeout: 90000 });
