@@ -111,11 +111,12 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T, i: numbe
   );
 }
 
-async function oneRun(endpoint: string, p: { buyers: number; seats: number; shards: number; hold: number; admission: number; concurrency: number }): Promise<RunResult> {
+async function oneRun(aws: { endpoint: string; dynamodbEndpoint: string }, p: { buyers: number; seats: number; shards: number; hold: number; admission: number; concurrency: number }): Promise<RunResult> {
   const prefix = `fs${Date.now().toString(36)}-`;
   const env = {
     ...process.env,
-    AWS_ENDPOINT_URL: endpoint,
+    AWS_ENDPOINT_URL: aws.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: aws.dynamodbEndpoint,
     RESOURCE_PREFIX: prefix,
     PORT: '0',
     LOG_LEVEL: 'error',
@@ -143,7 +144,7 @@ async function oneRun(endpoint: string, p: { buyers: number; seats: number; shar
     });
     if (put.status !== 200) throw new Error(`PUT inventory: ${put.status} ${JSON.stringify(put.body)}`);
     if (p.admission > 0) await send('PUT', `/events/${eventId}/admission`, { maxActiveOrders: p.admission });
-    service.core.clients.requestCounts.clear();
+    service.core.clients.meter.reset();
 
     const started = Date.now();
     let sellOutAt = 0;
@@ -224,7 +225,7 @@ async function oneRun(endpoint: string, p: { buyers: number; seats: number; shar
     const allTold = Date.now();
     watching = false;
     await watcher;
-    const counts = new Map(service.core.clients.requestCounts);
+    const counts = new Map(Object.entries(service.core.clients.meter.snapshot().requests));
 
     const inventory = (await scanAll<InventoryRow | ShardRow>(observer, { TableName: tables.inventory })).filter((r) =>
       'shardOf' in r ? r.shardOf === eventId : r.eventId === eventId,
@@ -281,7 +282,7 @@ export async function flashSaleBench(): Promise<void> {
   const results: RunResult[] = [];
   try {
     for (const shards of shardsList) {
-      const r = await oneRun(aws.endpoint, { buyers, seats, shards, hold, admission, concurrency });
+      const r = await oneRun(aws, { buyers, seats, shards, hold, admission, concurrency });
       console.error(`  shards ${shards}: sold ${r.sold}, sold out in ${r.sellOutSeconds.toFixed(1)} s, all told in ${r.allToldSeconds.toFixed(1)} s`);
       results.push(r);
     }

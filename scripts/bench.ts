@@ -1,165 +1,495 @@
 /**
- * `npm run bench [-- --orders 300 --concurrency 20 --runs 3]`: end-to-end throughput and the AWS
- * requests each completed saga costs, counted by SDK middleware (src/aws/clients.ts), not
- * estimated. Runs the whole service in-process on the local emulator (started if needed) with
- * fresh resources per run, and writes the medians to docs/benchmarks.md.
+ * `npm run bench [-- --orders 200 --concurrency 20 --runs 3 --compare --no-outcomes --profile]`
+ *
+ * End-to-end throughput, latency, CPU and AWS cost per completed saga, measured:
+ * - the engines are the bench's own, on free ports (the shared 127.0.0.1:4566 is left alone):
+ *   DynamoDB Local + moto for SQS where Java >= 17 answers, else moto alone; `--compare` runs both,
+ *   alternating, in one go;
+ * - the service is a process of its own (`node --import tsx src/main.ts`, `npm run dev` defaults,
+ *   logs to a file) with METRICS_PORT: its CPU is `process_cpu_seconds_total` (process.cpuUsage())
+ *   and its AWS requests, capacity units and $ are the cost meter's counters, both read from
+ *   GET /metrics before and after the measured window;
+ * - the engines' CPU comes from /proc (their process groups), the load generator's from its own
+ *   process.cpuUsage();
+ * - the load: `--concurrency` buyers, each placing an order (tok_success) and polling its status
+ *   once a second until it ends; latency is POST -> the order's COMPLETED updatedAt;
+ * - queue depths are sampled every second through the bench's own client (not counted), to show
+ *   the backlog moto scans stays small;
+ * - unless `--no-outcomes`: after the runs, 20 orders per outcome (completed, declined, sold out,
+ *   expired) on a service with a 3-s hold, for requests, units and $ per outcome.
+ * Medians of the runs are printed and written between the bench markers in docs/benchmarks.md.
+ * `--profile` passes `--cpu-prof` to the service (profiles in .emulator/profiles/).
  */
-import { writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { cpus } from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { createAwsClients, destroyAwsClients } from '../src/aws/clients';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../src/aws/clients';
 import { loadConfig } from '../src/config/config';
 import { initResources } from '../src/infra/init';
 import { resourceNames } from '../src/infra/resources';
-import { SagaStore } from '../src/store/saga-store';
-import { createLogger } from '../src/observability/logger';
-import { startService } from '../src/service';
-import { ensureLocalAws } from './local-aws';
+import { resolveQueueUrls } from '../src/messaging/queues';
+import { readQueueDepths } from '../src/ops/queue-depths';
 import { flashSaleBench } from './bench-flash-sale';
+import { dynamoEngineFromEnv, freePort, httpAnswers, killStarted, planDynamoDb, realDynamoProbes, startDynamoDbLocal, startEmulator, type StartedEngine } from './local-aws';
 
-interface RunResult {
-  orders: number;
-  seconds: number;
-  sagasPerSecond: number;
-  latencyP50Ms: number;
-  latencyP90Ms: number;
-  requestsPerSaga: Record<string, number>;
-}
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const ROOT = path.resolve(__dirname, '..');
+const LOG_DIR = path.join(ROOT, '.emulator', 'bench');
+const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CLK_TCK = 100; // Linux USER_HZ
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
-
+const flag = (name: string) => process.argv.includes(`--${name}`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
-async function post(baseUrl: string, pathName: string, body: unknown, method = 'POST'): Promise<Record<string, unknown>> {
-  const res = await fetch(`${baseUrl}${pathName}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (res.status >= 300) throw new Error(`${method} ${pathName}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as Record<string, unknown>;
+// ------------------------------------------------------------------------------------------------
+// Engines and CPU
+// ------------------------------------------------------------------------------------------------
+interface Engines {
+  name: string;
+  sqsEndpoint: string;
+  dynamodbEndpoint: string;
+  /** Process groups whose CPU counts as this engine's, by label. */
+  pgids: Record<string, number>;
 }
 
-async function oneRun(endpoint: string, orders: number, concurrency: number): Promise<RunResult> {
-  const prefix = `b${Date.now().toString(36)}-`;
-  const env = { ...process.env, AWS_ENDPOINT_URL: endpoint, RESOURCE_PREFIX: prefix, PORT: '0', LOG_LEVEL: 'error', RECEIVE_WAIT_SECONDS: '5', SWEEP_INTERVAL_MS: '600000' };
-  const config = loadConfig(env);
-  // A client of its own for set-up and polling, so the service's counters hold only its own requests.
-  const observer = createAwsClients(config);
-  await initResources(observer, prefix);
-  const observed = new SagaStore(observer.doc, resourceNames(prefix).tables);
-  const service = await startService(config, createLogger('error'), { sweeper: false });
-  const baseUrl = `http://127.0.0.1:${(service.server!.address() as AddressInfo).port}`;
-  try {
-    const eventId = `bench-${randomUUID()}`;
-    await post(baseUrl, `/events/${eventId}/inventory`, { eventName: 'Bench', ticketTypes: [{ ticketType: 'GA', totalQuantity: orders, price: 10, currency: 'EUR' }] }, 'PUT');
-    const counts = service.core.clients.requestCounts;
-    counts.clear();
-    const placedAt = new Map<string, number>();
-    const latencies: number[] = [];
-    const started = Date.now();
-    let next = 0;
-    const open = new Set<string>();
-    // Bounded in-flight orders keep the queues short, so this measures the saga, not a backlog.
-    const placeOne = async (n: number) => {
-      const body = { customerId: `bench-${n}`, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' };
-      const before = Date.now();
-      const { orderId } = (await post(baseUrl, '/orders', body)) as { orderId: string };
-      placedAt.set(orderId, before);
-      open.add(orderId);
-    };
-    while (latencies.length < orders) {
-      const room = Math.min(concurrency - open.size, orders - next);
-      await Promise.all(Array.from({ length: room }, () => placeOne(++next)));
-      await new Promise((r) => setTimeout(r, 100));
-      await Promise.all(
-        [...open].map(async (orderId) => {
-          const saga = await observed.load(orderId);
-          if (saga?.status === 'COMPLETED') {
-            open.delete(orderId);
-            latencies.push(Date.parse(saga.updatedAt) - placedAt.get(orderId)!);
-          } else if (saga && ['CANCELLED', 'FAILED'].includes(saga.status)) throw new Error(`order ${orderId} ended ${saga.status}`);
-        }),
-      );
+/** CPU ms used so far by every process in process group `pgid` (from /proc/<pid>/stat). */
+function groupCpuMs(pgid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
+      if (Number(fields[2]) !== pgid) continue; // #5 pgrp
+      ticks += Number(fields[11]) + Number(fields[12]); // #14 utime, #15 stime
+    } catch {
+      /* gone */
     }
-    const seconds = (Date.now() - started) / 1000;
-    const requestsPerSaga = Object.fromEntries([...counts.entries()].map(([op, n]) => [op, n / orders]));
-    return { orders, seconds, sagasPerSecond: orders / seconds, latencyP50Ms: percentile(latencies, 0.5), latencyP90Ms: percentile(latencies, 0.9), requestsPerSaga };
+  }
+  return (ticks * 1000) / CLK_TCK;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The service process and its /metrics
+// ------------------------------------------------------------------------------------------------
+interface ServiceProcess {
+  baseUrl: string;
+  metricsUrl: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startServiceProcess(engines: Engines, prefix: string, extraEnv: Record<string, string>, label: string): Promise<ServiceProcess> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = path.join(LOG_DIR, `${label}.log`);
+  const fd = openSync(logFile, 'a');
+  const nodeArgs = ['--import', 'tsx'];
+  if (flag('profile')) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, '.emulator', 'profiles')}`);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_ENDPOINT_URL: engines.sqsEndpoint,
+    AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: engines.dynamodbEndpoint,
+    RESOURCE_PREFIX: prefix,
+    PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+    ...extraEnv,
+  };
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [...nodeArgs, path.join('src', 'main.ts')], { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
   } finally {
-    await service.stop();
+    closeSync(fd);
+  }
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300 && !(await httpAnswers(`${baseUrl}/actuator/health`, 1000)); i++) {
+    if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}); log ${logFile}`);
+    await sleep(100);
+  }
+  return {
+    baseUrl,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    child,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(40000)]);
+      if (child.exitCode === null && child.pid) await killStarted(child.pid, 1000);
+    },
+  };
+}
+
+/** The figures the bench reads from /metrics. */
+interface Scrape {
+  cpuSeconds: number;
+  requests: Record<string, number>;
+  wru: number;
+  rru: number;
+  dollars: number;
+}
+
+async function scrape(metricsUrl: string): Promise<Scrape> {
+  const text = await (await fetch(metricsUrl)).text();
+  const s: Scrape = { cpuSeconds: 0, requests: {}, wru: 0, rru: 0, dollars: 0 };
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || !line) continue;
+    const at = line.lastIndexOf(' ');
+    const [key, value] = [line.slice(0, at), Number(line.slice(at + 1))];
+    if (key === 'process_cpu_seconds_total') s.cpuSeconds = value;
+    else if (key === 'eventticket_aws_cost_dollars_total') s.dollars = value;
+    else if (key === 'eventticket_dynamodb_capacity_units_total{kind="write"}') s.wru = value;
+    else if (key === 'eventticket_dynamodb_capacity_units_total{kind="read"}') s.rru = value;
+    else {
+      const m = /^eventticket_aws_requests_total\{service="(\w+)",operation="(\w+)"\}$/.exec(key);
+      if (m) s.requests[`${m[1]}.${m[2]}`] = value;
+    }
+  }
+  return s;
+}
+
+interface Cost {
+  /** Per order, by `Service.Operation`. */
+  requests: Record<string, number>;
+  dynamodb: number;
+  sqs: number;
+  wru: number;
+  rru: number;
+  /** $ per million orders. */
+  dollarsPerMillion: number;
+}
+
+/** after - before - polls × (the cost of one status read), per order. */
+function costPerOrder(before: Scrape, after: Scrape, orders: number, polls = 0, perPoll?: Scrape): Cost {
+  const requests: Record<string, number> = {};
+  for (const [op, n] of Object.entries(after.requests)) {
+    const d = n - (before.requests[op] ?? 0) - polls * (perPoll?.requests[op] ?? 0);
+    if (d > 0.0001) requests[op] = d / orders;
+  }
+  const total = (prefix: string) => Object.entries(requests).filter(([op]) => op.startsWith(prefix)).reduce((a, [, n]) => a + n, 0);
+  return {
+    requests,
+    dynamodb: total('DynamoDB.'),
+    sqs: total('SQS.'),
+    wru: (after.wru - before.wru - polls * (perPoll?.wru ?? 0)) / orders,
+    rru: (after.rru - before.rru - polls * (perPoll?.rru ?? 0)) / orders,
+    dollarsPerMillion: ((after.dollars - before.dollars - polls * (perPoll?.dollars ?? 0)) / orders) * 1e6,
+  };
+}
+
+/** What one GET /orders/:id costs the service (the buyers' status polls are not the saga's cost). */
+async function pollCost(service: ServiceProcess, orderId: string): Promise<Scrape> {
+  const n = 20;
+  const before = await scrape(service.metricsUrl);
+  for (let i = 0; i < n; i++) await call(service.baseUrl, 'GET', `/orders/${orderId}`);
+  const after = await scrape(service.metricsUrl);
+  const requests: Record<string, number> = {};
+  for (const [op, v] of Object.entries(after.requests)) requests[op] = (v - (before.requests[op] ?? 0)) / n;
+  return { cpuSeconds: (after.cpuSeconds - before.cpuSeconds) / n, requests, wru: (after.wru - before.wru) / n, rru: (after.rru - before.rru) / n, dollars: (after.dollars - before.dollars) / n };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Load
+// ------------------------------------------------------------------------------------------------
+async function call(baseUrl: string, method: string, pathName: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${baseUrl}${pathName}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${pathName}: ${res.status} ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+async function seedEvent(baseUrl: string, quantity: number): Promise<string> {
+  const eventId = `bench-${randomUUID()}`;
+  await call(baseUrl, 'PUT', `/events/${eventId}/inventory`, {
+    eventName: 'Bench',
+    ticketTypes: [{ ticketType: 'GA', totalQuantity: quantity, price: 10, currency: 'EUR' }],
+  });
+  return eventId;
+}
+
+const FINAL = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
+
+/**
+ * `concurrency` buyers place `orders` orders in all and poll each (1/s) until it ends. Returns the
+ * latencies (POST -> final updatedAt) of the orders that ended with `expect`; throws on others.
+ */
+async function load(
+  baseUrl: string,
+  orders: number,
+  concurrency: number,
+  order: (n: number) => Record<string, unknown>,
+  /** The final status every order must reach; undefined: any final status. */
+  expect: string | undefined,
+): Promise<{ latencies: number[]; polls: number; lastOrderId: string }> {
+  const latencies: number[] = [];
+  let polls = 0;
+  let lastOrderId = '';
+  let next = 0;
+  const buyer = async () => {
+    while (next < orders) {
+      const n = next++;
+      const postedAt = Date.now();
+      const { orderId } = (await call(baseUrl, 'POST', '/orders', order(n))) as { orderId: string };
+      for (;;) {
+        await sleep(1000);
+        const view = (await call(baseUrl, 'GET', `/orders/${orderId}`)) as { status: string; updatedAt: string };
+        polls += 1;
+        lastOrderId = orderId;
+        if (!FINAL.has(view.status)) continue;
+        if (expect !== undefined && view.status !== expect) throw new Error(`order ${orderId} ended ${view.status}, expected ${expect}`);
+        latencies.push(Date.parse(view.updatedAt) - postedAt);
+        break;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, buyer));
+  return { latencies, polls, lastOrderId };
+}
+
+// ------------------------------------------------------------------------------------------------
+// One run
+// ------------------------------------------------------------------------------------------------
+interface RunResult {
+  engines: string;
+  orders: number;
+  sagasPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU ms per completed saga, by process. */
+  cpuMsPerSaga: Record<string, number>;
+  cost: Cost;
+  maxQueueDepth: number;
+}
+
+async function withResources<T>(engines: Engines, fn: (prefix: string, observer: AwsClients) => Promise<T>): Promise<T> {
+  const prefix = `b${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}-`;
+  const config = loadConfig({ AWS_ENDPOINT_URL: engines.sqsEndpoint, AWS_ENDPOINT_URL_DYNAMODB: engines.dynamodbEndpoint, RESOURCE_PREFIX: prefix });
+  const observer = createAwsClients(config); // the bench's own client: not in the service's counters
+  try {
+    await initResources(observer, prefix);
+    return await fn(prefix, observer);
+  } finally {
     destroyAwsClients(observer);
   }
 }
 
+async function oneRun(engines: Engines, orders: number, concurrency: number, label: string): Promise<RunResult> {
+  return withResources(engines, async (prefix, observer) => {
+    const service = await startServiceProcess(engines, prefix, {}, label);
+    const queues = await resolveQueueUrls(observer.sqs, resourceNames(prefix));
+    try {
+      const eventId = await seedEvent(service.baseUrl, orders);
+      await sleep(500);
+      const before = await scrape(service.metricsUrl);
+      const enginesBefore = Object.fromEntries(Object.entries(engines.pgids).map(([k, pgid]) => [k, groupCpuMs(pgid)]));
+      const loadBefore = process.cpuUsage();
+      let maxQueueDepth = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const depths = await readQueueDepths(observer.sqs, queues).catch(() => undefined);
+          for (const [key, d] of Object.entries(depths ?? {})) if (key !== 'dlq' && key !== 'timer') maxQueueDepth = Math.max(maxQueueDepth, d.visible + d.inFlight);
+          await sleep(1000);
+        }
+      })();
+      const started = Date.now();
+      const { latencies, polls, lastOrderId } = await load(
+        service.baseUrl,
+        orders,
+        concurrency,
+        (n) => ({ customerId: `bench-${n}`, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' }),
+        'COMPLETED',
+      );
+      const seconds = (Date.now() - started) / 1000;
+      const loadCpu = process.cpuUsage(loadBefore);
+      const after = await scrape(service.metricsUrl);
+      sampling = false;
+      await sampler;
+      const perPoll = await pollCost(service, lastOrderId);
+      // The service's CPU per saga, without the buyers' status polls (measured per poll just now).
+      const cpuMsPerSaga: Record<string, number> = { service: ((after.cpuSeconds - before.cpuSeconds - polls * perPoll.cpuSeconds) * 1000) / orders };
+      for (const [k, pgid] of Object.entries(engines.pgids)) cpuMsPerSaga[k] = (groupCpuMs(pgid) - enginesBefore[k]!) / orders;
+      cpuMsPerSaga.load = (loadCpu.user + loadCpu.system) / 1000 / orders;
+      return {
+        engines: engines.name,
+        orders,
+        sagasPerSecond: orders / seconds,
+        p50Ms: percentile(latencies, 0.5),
+        p99Ms: percentile(latencies, 0.99),
+        cpuMsPerSaga,
+        cost: costPerOrder(before, after, orders, polls, perPoll),
+        maxQueueDepth,
+      };
+    } finally {
+      await service.stop();
+    }
+  });
+}
+
+/** Requests, units and $ per order for each outcome, on a service with a 3-s hold. */
+async function outcomes(engines: Engines, perOutcome: number): Promise<Record<string, Cost>> {
+  return withResources(engines, async (prefix) => {
+    const service = await startServiceProcess(engines, prefix, { HOLD_SECONDS: '3', PAYMENT_SLOW_MS: '6000', LOG_LEVEL: 'warn' }, 'outcomes');
+    try {
+      const result: Record<string, Cost> = {};
+      const plans: Array<[string, string | undefined, (eventId: string, n: number) => Record<string, unknown>, number]> = [
+        ['completed', 'COMPLETED', (eventId, n) => ({ customerId: `o-${n}`, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' }), perOutcome],
+        ['declined', undefined, (eventId, n) => ({ customerId: `o-${n}`, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_declined' }), perOutcome],
+        ['sold out', undefined, (eventId, n) => ({ customerId: `o-${n}`, eventId, items: [{ ticketType: 'GA', quantity: 2 }], paymentToken: 'tok_success' }), 1],
+        ['expired', undefined, (eventId, n) => ({ customerId: `o-${n}`, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_slow' }), perOutcome],
+      ];
+      for (const [name, status, order, stock] of plans) {
+        const eventId = await seedEvent(service.baseUrl, stock === 1 ? 1 : perOutcome);
+        await sleep(300);
+        const before = await scrape(service.metricsUrl);
+        const { polls, lastOrderId } = await load(service.baseUrl, perOutcome, 10, (n) => order(eventId, n), status);
+        await sleep(2000); // the final notice after the last step
+        const after = await scrape(service.metricsUrl);
+        result[name] = costPerOrder(before, after, perOutcome, polls, await pollCost(service, lastOrderId));
+        console.error(`outcome ${name}: ${result[name].dynamodb.toFixed(2)} DynamoDB + ${result[name].sqs.toFixed(2)} SQS requests, $${result[name].dollarsPerMillion.toFixed(2)}/M`);
+      }
+      return result;
+    } finally {
+      await service.stop();
+    }
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Main and report
+// ------------------------------------------------------------------------------------------------
 async function main(): Promise<void> {
   // The flash sale of issue 15 has its own bench (scripts/bench-flash-sale.ts).
   if (process.argv.includes('--flash-sale')) return flashSaleBench();
-  const orders = option('orders', 300);
+  const orders = option('orders', 200);
   const concurrency = option('concurrency', 20);
   const runs = option('runs', 3);
-  const aws = await ensureLocalAws({ prefer: 'emulator', log: (m) => console.error(m) });
-  const results: RunResult[] = [];
+  const compare = flag('compare');
+  const started: StartedEngine[] = [];
   try {
-    for (let i = 0; i < runs; i++) {
-      const r = await oneRun(aws.endpoint, orders, concurrency);
-      console.error(`run ${i + 1}: ${r.sagasPerSecond.toFixed(1)} sagas/s, p50 ${r.latencyP50Ms} ms, p90 ${r.latencyP90Ms} ms`);
-      results.push(r);
+    const moto = await startEmulator(await freePort());
+    const motoEngine: StartedEngine = { endpoint: moto.endpoint, pid: 0, stop: moto.stop };
+    started.push(motoEngine);
+    const motoPgid = pgidOf(moto.endpoint);
+    const configs: Engines[] = [];
+    const plan = await planDynamoDb({ engine: dynamoEngineFromEnv(), awsEndpoint: moto.endpoint, awsSource: 'emulator' }, realDynamoProbes);
+    if (compare || plan.kind !== 'dynamodb-local') {
+      configs.push({ name: 'moto (DynamoDB + SQS)', sqsEndpoint: moto.endpoint, dynamodbEndpoint: moto.endpoint, pgids: { moto: motoPgid } });
     }
+    if (plan.kind === 'dynamodb-local') {
+      const dynamo = await startDynamoDbLocal(await freePort());
+      started.push(dynamo);
+      configs.push({ name: 'DynamoDB Local + moto SQS', sqsEndpoint: moto.endpoint, dynamodbEndpoint: dynamo.endpoint, pgids: { moto: motoPgid, 'DynamoDB Local': dynamo.pid } });
+    } else if (compare) {
+      console.error(`--compare: no DynamoDB Local (${plan.kind === 'shared' ? plan.reason : plan.kind}); moto only`);
+    }
+    const results: RunResult[] = [];
+    for (let i = 0; i < runs; i++) {
+      for (const engines of configs) {
+        const r = await oneRun(engines, orders, concurrency, `run-${i + 1}-${engines.name.split(' ')[0]}`);
+        console.error(
+          `${engines.name} run ${i + 1}: ${r.sagasPerSecond.toFixed(1)} sagas/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ` +
+            `CPU/saga ${Object.entries(r.cpuMsPerSaga).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ')}, ` +
+            `${r.cost.dynamodb.toFixed(2)} DynamoDB + ${r.cost.sqs.toFixed(2)} SQS requests, ${r.cost.wru.toFixed(1)} WRU, ${r.cost.rru.toFixed(1)} RRU, ` +
+            `$${r.cost.dollarsPerMillion.toFixed(2)}/M, max queue depth ${r.maxQueueDepth}`,
+        );
+        results.push(r);
+      }
+    }
+    // The runs' table first: an outcome phase that fails must not lose it.
+    report(configs, results, undefined, { orders, concurrency, runs, compare });
+    if (!flag('no-outcomes')) report(configs, results, await outcomes(configs.at(-1)!, 20), { orders, concurrency, runs, compare });
   } finally {
-    await aws.stop();
+    await Promise.allSettled(started.map((e) => e.stop()));
   }
-  report(results, { orders, concurrency, runs });
 }
 
-function report(results: RunResult[], params: { orders: number; concurrency: number; runs: number }): void {
-  const ops = [...new Set(results.flatMap((r) => Object.keys(r.requestsPerSaga)))].sort();
-  const perOp = ops.map((op) => [op, median(results.map((r) => r.requestsPerSaga[op] ?? 0))] as const);
-  const total = (prefix: string) => perOp.filter(([op]) => op.startsWith(prefix)).reduce((a, [, n]) => a + n, 0);
+/** The process group of the emulator listening at `endpoint` (startEmulator starts it detached). */
+function pgidOf(endpoint: string): number {
+  const port = new URL(endpoint).port;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmd.includes('emulator.py') && cmd.includes(`--port\0${port}`)) {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      }
+    } catch {
+      /* gone */
+    }
+  }
+  return -1;
+}
+
+function report(configs: Engines[], results: RunResult[], byOutcome: Record<string, Cost> | undefined, p: { orders: number; concurrency: number; runs: number; compare: boolean }): void {
+  const cols = configs.map((c) => results.filter((r) => r.engines === c.name));
+  const med = (f: (r: RunResult) => number, digits = 1) => cols.map((rs) => `${median(rs.map(f)).toFixed(digits)} (${rs.map((r) => f(r).toFixed(digits)).join(', ')})`);
+  const row = (label: string, values: string[]) => `| ${label} | ${values.join(' | ')} |`;
+  const cpuKeys = [...new Set(results.flatMap((r) => Object.keys(r.cpuMsPerSaga)))];
+  const ops = [...new Set(results.flatMap((r) => Object.keys(r.cost.requests)))].sort();
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}`;
+  const command = `npm run bench -- --orders ${p.orders} --concurrency ${p.concurrency} --runs ${p.runs}${p.compare ? ' --compare' : ''}`;
   const lines = [
-    '# Benchmarks',
+    '<!-- bench:begin (written by `npm run bench`; edit outside the markers) -->',
+    `Command: \`${command}\`. Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
+    `Medians of ${p.runs} runs (each run in brackets); ${p.orders} orders per run, ${p.concurrency} buyers polling each order once a second.`,
     '',
-    `Command: \`npm run bench -- --orders ${params.orders} --concurrency ${params.concurrency} --runs ${params.runs}\` (the whole service in one`,
-    'process on the local patched moto emulator, a 2-core shared machine; medians over the runs). Absolute',
-    "figures measure moto's speed as much as ours; the request counts per saga are what carries over to AWS.",
+    row('figure', configs.map((c) => c.name)),
+    row('---', configs.map(() => '---')),
+    row('completed sagas/s', med((r) => r.sagasPerSecond)),
+    row('POST → COMPLETED p50 (ms)', med((r) => r.p50Ms, 0)),
+    row('POST → COMPLETED p99 (ms)', med((r) => r.p99Ms, 0)),
+    ...cpuKeys.map((k) => row(`CPU per saga: ${k} (ms)`, med((r) => r.cpuMsPerSaga[k] ?? 0).map((v, i) => (cols[i]!.some((r) => k in r.cpuMsPerSaga) ? v : '—')))),
+    row('DynamoDB requests per order', med((r) => r.cost.dynamodb, 2)),
+    row('SQS requests per order', med((r) => r.cost.sqs, 2)),
+    row('WRU per order', med((r) => r.cost.wru, 1)),
+    row('RRU per order', med((r) => r.cost.rru, 1)),
+    row('**$ per million completed orders**', med((r) => r.cost.dollarsPerMillion, 2)),
+    row('largest queue backlog seen (messages)', med((r) => r.maxQueueDepth, 0)),
     '',
-    `Measured ${new Date().toISOString().slice(0, 10)}.`,
+    'Requests per completed order, by operation (medians):',
     '',
-    '| figure | median | runs |',
-    '|---|---|---|',
-    `| completed sagas per second | ${median(results.map((r) => r.sagasPerSecond)).toFixed(1)} | ${results.map((r) => r.sagasPerSecond.toFixed(1)).join(', ')} |`,
-    `| POST /orders → COMPLETED, p50 (ms) | ${median(results.map((r) => r.latencyP50Ms))} | ${results.map((r) => r.latencyP50Ms).join(', ')} |`,
-    `| POST /orders → COMPLETED, p90 (ms) | ${median(results.map((r) => r.latencyP90Ms))} | ${results.map((r) => r.latencyP90Ms).join(', ')} |`,
-    '',
-    '## AWS requests per completed saga (counted)',
-    '',
-    '| operation | requests per saga |',
-    '|---|---|',
-    ...perOp.map(([op, n]) => `| ${op} | ${n.toFixed(2)} |`),
-    `| **DynamoDB total** | **${total('DynamoDB.').toFixed(2)}** |`,
-    `| **SQS total** | **${total('SQS.').toFixed(2)}** |`,
-    '',
-    "The benchmark's own set-up and polling use a separate client and are not counted.",
-    'SQS.ReceiveMessage includes the empty long polls of idle consumers, so it falls as load rises.',
-    'The inventory PUT that seeds the run happens before the counters are reset.',
-    '',
-    '## Reading these figures',
-    '',
-    '- Throughput here is bound by the emulator: moto is one Python process (one core under its GIL,',
-    '  and serialised by the locks that keep it correct) and sits at 100% CPU during a run, while the',
-    '  Node service uses about 20%. On AWS the same code is bound by worker count and SQS latency.',
-    '- DynamoDB: a saga of four steps costs 7 transactions (the create, four steps, the reserve and the',
-    '  confirm: each step is one 2-item transaction, the floor for "snapshot + history, atomically"),',
-    '  one consistent GetItem per saga event, and the payment and notification records.',
-    '- SQS: each hop is one send, one receive and one delete. With queues kept short most receives',
-    '  carry one message; under a backlog a receive carries up to 10 and the per-message cost falls.',
-    '- Step Functions Standard would charge $25 per million state transitions, ~$250 per million',
-    '  orders for a saga of ~10 transitions. Here SQS costs ~22 requests per order (~$10 per million at',
-    '  $0.40–0.50 per million requests); DynamoDB writes dominate and depend on item sizes.',
+    row('operation', configs.map((c) => c.name)),
+    row('---', configs.map(() => '---')),
+    ...ops.map((op) => row(op, cols.map((rs) => median(rs.map((r) => r.cost.requests[op] ?? 0)).toFixed(2)))),
   ];
-  const file = path.join(__dirname, '..', 'docs', 'benchmarks.md');
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  console.log(lines.join('\n'));
+  if (byOutcome) {
+    lines.push(
+      '',
+      `Per outcome (${configs.at(-1)!.name}; 20 orders each, 10 buyers, a 3-s hold; one run):`,
+      '',
+      '| outcome | DynamoDB requests | SQS requests | WRU | RRU | $ per million |',
+      '|---|---|---|---|---|---|',
+      ...Object.entries(byOutcome).map(([name, c]) => `| ${name} | ${c.dynamodb.toFixed(2)} | ${c.sqs.toFixed(2)} | ${c.wru.toFixed(1)} | ${c.rru.toFixed(1)} | ${c.dollarsPerMillion.toFixed(2)} |`),
+    );
+  }
+  lines.push('<!-- bench:end -->');
+  const block = lines.join('\n');
+  console.log(block);
+  const doc = readFileSync(DOC, 'utf8');
+  const begin = doc.indexOf('<!-- bench:begin');
+  const end = doc.indexOf('<!-- bench:end -->');
+  if (begin >= 0 && end > begin) {
+    writeFileSync(DOC, doc.slice(0, begin) + block + doc.slice(end + '<!-- bench:end -->'.length));
+    console.error(`written to ${path.relative(process.cwd(), DOC)}`);
+  } else {
+    console.error(`no bench markers in ${path.relative(process.cwd(), DOC)}: paste the block above`);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,9 @@
  *
  * 1. AWS endpoint: AWS_ENDPOINT_URL if it answers; else whatever answers on 127.0.0.1:4566; else
  *    the moto emulator (scripts/emulator.py) started here; else LocalStack through testcontainers
- *    if Docker answers; else one message saying what to install or set.
+ *    if Docker answers; else one message saying what to install or set. DynamoDB:
+ *    AWS_ENDPOINT_URL_DYNAMODB if set; else AWS's DynamoDB Local on 127.0.0.1:8000 (or a free port)
+ *    when Java >= 17 answers, moto then serving SQS only; else the same endpoint (LOCAL_DYNAMODB).
  * 2. Redis at REDIS_URL (default 127.0.0.1:6379), started with redis-server if silent and local.
  * 3. Tables and queues from init-scripts/resources.json (idempotent).
  * 4. The service with all its workers: `tsx src/main.ts`, with SIGINT/SIGTERM forwarded. What this
@@ -57,6 +59,9 @@ async function main(): Promise<number> {
   aws = await ensureLocalAws({ prefer: 'emulator', log });
   checkInterrupted();
   process.env.AWS_ENDPOINT_URL = aws.endpoint;
+  if (aws.dynamodbEndpoint !== aws.endpoint) process.env.AWS_ENDPOINT_URL_DYNAMODB = aws.dynamodbEndpoint;
+  // Prometheus metrics on their own port (not behind the API's auth); METRICS_PORT= turns them off.
+  process.env.METRICS_PORT = process.env.METRICS_PORT ?? '9464';
   process.env.AWS_REGION = process.env.AWS_REGION || 'us-east-1';
 
   redis = await ensureLocalRedis();
@@ -70,7 +75,7 @@ async function main(): Promise<number> {
   } finally {
     destroyAwsClients(clients);
   }
-  log(`tables and queues ready (prefix '${config.resourcePrefix}') at ${aws.endpoint}`);
+  log(`tables and queues ready (prefix '${config.resourcePrefix}'): DynamoDB at ${aws.dynamodbEndpoint}, SQS at ${aws.endpoint}`);
   checkInterrupted();
 
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');

@@ -20,6 +20,9 @@ The patches (all applied here at start-up, moto's installed files are untouched)
 4. SQS lock: a second lock around every SQS request (JSON protocol ``AmazonSQS.*`` targets, or
    query protocol requests signed for ``sqs``). A long poll lets go of the lock while it waits
    and is woken by a send (and, on FIFO queues, by a delete or visibility change that frees a group).
+5. Keep-alive: served by Python's own ``http.server`` speaking HTTP/1.1 (each request body read in
+   full, each response sent whole with Content-Length), so a client's connection and its server
+   thread are reused across requests. werkzeug's dev server closes every connection.
 
 See docs/emulator.md for measurements.
 """
@@ -411,6 +414,127 @@ def make_app(patched: bool) -> Callable[..., Iterable[bytes]]:
     return app
 
 
+# --------------------------------------------------------------------------------------------
+# 5. An HTTP/1.1 keep-alive server for the WSGI app
+# --------------------------------------------------------------------------------------------
+def make_keepalive_server(host: str, port: int, app: Callable[..., Iterable[bytes]]) -> Any:
+    """A threading HTTP/1.1 server that keeps connections open (one thread per connection).
+
+    werkzeug's dev server answers ``Connection: close`` on purpose (its handler cannot drain a
+    request stream), so every SDK call cost a TCP connect and a new Python thread. Here each
+    request body is read in full (Content-Length, or chunked), the WSGI app runs, and the whole
+    response goes out in one write with its Content-Length, so the connection can carry the next
+    request. The locks in ``make_app`` are unchanged: they are per request, not per connection.
+    """
+    import io
+    import socket
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import unquote_to_bytes
+
+    hop_by_hop = {"connection", "content-length", "transfer-encoding", "keep-alive", "date", "server"}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "eventticket-emulator"
+        sys_version = ""
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body leave in one write; no Nagle delay on small responses either.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            pass
+
+        def _read_body(self) -> bytes:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                parts = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass  # trailers
+                        return b"".join(parts)
+                    parts.append(self.rfile.read(size))
+                    self.rfile.readline()  # CRLF after each chunk
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length > 0 else b""
+
+        def _handle(self) -> None:
+            body = self._read_body()
+            raw_path, _, query = self.path.partition("?")
+            environ: dict[str, Any] = {
+                "REQUEST_METHOD": self.command,
+                "SCRIPT_NAME": "",
+                "PATH_INFO": unquote_to_bytes(raw_path).decode("latin-1"),
+                "QUERY_STRING": query,
+                "RAW_URI": self.path,
+                "REQUEST_URI": self.path,
+                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                "CONTENT_LENGTH": str(len(body)),
+                "SERVER_NAME": host,
+                "SERVER_PORT": str(self.server.server_address[1]),
+                "SERVER_PROTOCOL": self.request_version,
+                "REMOTE_ADDR": self.client_address[0],
+                "REMOTE_PORT": str(self.client_address[1]),
+                "wsgi.version": (1, 0),
+                "wsgi.url_scheme": "http",
+                "wsgi.input": io.BytesIO(body),
+                "wsgi.errors": sys.stderr,
+                "wsgi.multithread": True,
+                "wsgi.multiprocess": False,
+                "wsgi.run_once": False,
+            }
+            for name, value in self.headers.items():
+                key = "HTTP_" + name.upper().replace("-", "_")
+                if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                    continue
+                environ[key] = f"{environ[key]},{value}" if key in environ else value
+
+            started: dict[str, Any] = {}
+
+            def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+                started["status"], started["headers"] = status, headers
+                return lambda data: None  # the legacy write() callable: moto never uses it
+
+            try:
+                result = app(environ, start_response)
+                try:
+                    payload = b"".join(bytes(chunk) for chunk in result)
+                finally:
+                    close = getattr(result, "close", None)
+                    if close is not None:
+                        close()
+            except Exception as error:  # noqa: BLE001 - answer 500, keep serving
+                started = {"status": "500 Internal Server Error", "headers": [("Content-Type", "text/plain")]}
+                payload = f"emulator error: {type(error).__name__}: {error}".encode()
+            code, _, reason = started["status"].partition(" ")
+            head = [f"HTTP/1.1 {code} {reason}".encode("latin-1")]
+            for name, value in started["headers"]:
+                if name.lower() not in hop_by_hop:
+                    head.append(f"{name}: {value}".encode("latin-1"))
+            head.append(f"Content-Length: {len(payload)}".encode())
+            head.append(f"Date: {self.date_time_string()}".encode())
+            if self.close_connection:
+                head.append(b"Connection: close")
+            out = b"\r\n".join(head) + b"\r\n\r\n"
+            if self.command != "HEAD":
+                out += payload
+            self.wfile.write(out)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _handle
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 256
+        allow_reuse_address = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # a client that hung up mid-response (a long poll it gave up on): nothing to do
+
+    return Server((host, port), Handler)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="moto-based local AWS emulator (DynamoDB + SQS)")
     parser.add_argument("--host", default=os.environ.get("EMULATOR_HOST", "127.0.0.1"))
@@ -429,19 +553,7 @@ def main(argv: list[str] | None = None) -> None:
         patch_transact_write_items()
         patch_sqs()
 
-    import logging
-
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, code: Any = "-", size: Any = "-") -> None:
-            pass
-
-    server = make_server(
-        args.host, args.port, make_app(patched), threaded=True, request_handler=QuietHandler
-    )
+    server = make_keepalive_server(args.host, args.port, make_app(patched))
 
     def stop(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt
@@ -450,9 +562,9 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, stop)
 
     mode = "" if patched else " (UNPATCHED moto)"
-    print(f"emulator ready on http://{args.host}:{server.port}{mode}", flush=True)
+    print(f"emulator ready on http://{args.host}:{server.server_address[1]}{mode}", flush=True)
     try:
-        server.serve_forever(poll_interval=0.2)  # werkzeug: KeyboardInterrupt -> server_close()
+        server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
     print("emulator stopped", flush=True)

@@ -23,6 +23,8 @@ import { resourceNames, type ResourceNames } from './infra/resources';
 import { injectDuplicateDeliveries } from './fault-injection/duplicate-delivery';
 import { resolveQueueUrls, type QueueUrls } from './messaging/queues';
 import type { Logger } from './observability/logger';
+import { createMetrics, type Metrics } from './observability/metrics';
+import { startMetricsServer } from './observability/metrics-server';
 import { DeadLetterOps } from './ops/dead-letter-ops';
 import { readQueueDepths } from './ops/queue-depths';
 import { StuckSagas } from './ops/stuck-sagas';
@@ -52,6 +54,8 @@ export interface Core {
   runtime: SagaRuntime;
   participantDeps: ParticipantDeps;
   logger: Logger;
+  /** Prometheus registry and the observers that feed it (served when config.metricsPort is set). */
+  metrics: Metrics;
 }
 
 export interface CoreOptions {
@@ -71,6 +75,12 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   const store = new SagaStore(clients.doc, names.tables);
   const dispatcher = new Dispatcher(clients.sqs, queues);
   const orderNumbers = new OrderNumbers(clients.doc, names.tables.orderNumbers);
+  const orders = new OrderQueries(clients.doc, names.tables);
+  const metrics = createMetrics({
+    meter: clients.meter,
+    queueDepths: () => readQueueDepths(clients.sqs, queues),
+    stuckListing: () => new StuckSagas({ store, orders, stuckAfterMs: config.stuckAfterMs }).list(0),
+  });
   const runtime = new SagaRuntime({
     store,
     dispatcher,
@@ -80,6 +90,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     startVersion: config.sagaStartVersion,
     versionWaitBaseMs: config.machineVersionRetrySeconds * 1000,
     onSagaEnded: options.onSagaEnded,
+    observer: metrics.sagaObserver,
   });
   const participantDeps: ParticipantDeps = {
     doc: clients.doc,
@@ -89,7 +100,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     onInventoryChanged: options.onInventoryChanged,
   };
   if (options.soldOut) participantDeps.soldOut = options.soldOut(participantDeps);
-  return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger };
+  return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger, metrics };
 }
 
 /**
@@ -115,6 +126,7 @@ export function createCoreWorkers(core: Core, roles: WorkerRole[] = ALL_WORKER_R
       runtime: core.runtime,
       dispatcher: core.dispatcher,
       participants: { inventory: handler, payment: handler, notification: handler },
+      observer: core.metrics.consumerObserver,
     },
     roles,
   );
@@ -140,6 +152,8 @@ export interface RunningService {
   core: Core;
   /** The HTTP server, when this process serves the API. */
   server?: Server;
+  /** The port GET /metrics answers on, when config.metricsPort is set. */
+  metricsPort?: number;
   /** Graceful: stop accepting, let in-flight work finish, close connections. */
   stop(): Promise<void>;
 }
@@ -190,6 +204,13 @@ export async function startService(config: Config, logger: Logger, options: { sw
     admitter.start();
     stops.unshift(() => admitter.stop());
   }
+  let metricsPort: number | undefined;
+  if (config.metricsPort !== undefined) {
+    const metricsServer = await startMetricsServer(core.metrics.registry, config.metricsPort);
+    metricsPort = metricsServer.port;
+    stops.push(() => metricsServer.stop());
+    logger.info('metrics listening', { port: metricsPort, path: '/metrics' });
+  }
   if (config.mode !== 'api') {
     const workers = createCoreWorkers(core);
     workers.start();
@@ -204,6 +225,7 @@ export async function startService(config: Config, logger: Logger, options: { sw
   return {
     core,
     server,
+    metricsPort,
     stop: async () => {
       await Promise.allSettled(stops.map((stop) => stop()));
       await closeRedis(redis);

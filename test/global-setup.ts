@@ -6,6 +6,9 @@
  *   answering on 127.0.0.1:4566; otherwise the moto emulator (scripts/emulator.py) started here.
  *   The endpoint is exported as process.env.AWS_ENDPOINT_URL: jest creates each test environment's
  *   `process.env` from the parent's after globalSetup (in-band and in worker processes alike).
+ * - DynamoDB: AWS_ENDPOINT_URL_DYNAMODB if set; else AWS's DynamoDB Local on a free port when Java
+ *   >= 17 answers (exported as AWS_ENDPOINT_URL_DYNAMODB); else the endpoint above. LOCAL_DYNAMODB=moto
+ *   runs the suite on the fallback.
  * - Redis: must answer at REDIS_URL (default 127.0.0.1:6379); a local redis-server is started if not.
  *
  * What was started is kept on globalThis for test/global-teardown.ts (same process).
@@ -25,8 +28,13 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as Record<string, unknown>)[HANDLE_KEY] = started;
   const log = (line: string) => process.stderr.write(`[global-setup] ${line}\n`);
 
-  started.aws = await ensureLocalAws({ prefer: 'localstack', log: (line) => !line.startsWith('using') && log(line) });
+  started.aws = await ensureLocalAws({
+    prefer: 'localstack',
+    log: (line) => !line.startsWith('using') && log(line),
+    dynamodb: { port: 'free' },
+  });
   process.env.AWS_ENDPOINT_URL = started.aws.endpoint;
+  if (started.aws.dynamodbEndpoint !== started.aws.endpoint) process.env.AWS_ENDPOINT_URL_DYNAMODB = started.aws.dynamodbEndpoint;
   process.env.AWS_REGION = process.env.AWS_REGION || 'us-east-1';
 
   try {

@@ -7,28 +7,24 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import { killStarted, signalGroup, tcpAnswers as tcpAnswersOn } from '../local-aws';
+import {
+  dynamoEngineFromEnv,
+  freePort,
+  killStarted,
+  planDynamoDb,
+  realDynamoProbes,
+  signalGroup,
+  startDynamoDbLocal,
+  tcpAnswers as tcpAnswersOn,
+} from '../local-aws';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** A sleep that does not keep the process alive (for timeouts raced against an exit). */
 export const unrefSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../local-aws';
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 export const tcpAnswers = (port: number, timeoutMs = 500): Promise<boolean> => tcpAnswersOn('127.0.0.1', port, timeoutMs);
@@ -109,6 +105,63 @@ export async function startOwnEmulator(logFile: string, readyTimeoutMs = 30000):
   }
   emulator.killNow();
   throw new Error(`the emulator on port ${port} ${exited ? 'exited' : 'was not ready'}; see ${logFile}`);
+}
+
+/** The run's engines: its emulator, and AWS's DynamoDB Local beside it when Java >= 17 answers. */
+export interface OwnEngines extends OwnEmulator {
+  /** DynamoDB's endpoint: DynamoDB Local's, or the emulator's own (LOCAL_DYNAMODB=moto, no Java). */
+  dynamodbEndpoint: string;
+  /** 'dynamodb-local' or 'moto'. */
+  dynamodbEngine: string;
+}
+
+/**
+ * startOwnEmulator, plus DynamoDB Local on a free port when planDynamoDb (LOCAL_DYNAMODB, default
+ * auto) picks it. An outage (pause) freezes both processes, as an AWS region outage would.
+ */
+export async function startOwnEngines(dir: string): Promise<OwnEngines> {
+  const emulator = await startOwnEmulator(path.join(dir, 'emulator.log'));
+  try {
+    const plan = await planDynamoDb(
+      { engine: dynamoEngineFromEnv(), awsEndpoint: emulator.endpoint, awsSource: 'emulator' },
+      realDynamoProbes,
+    );
+    if (plan.kind === 'error') throw new Error(plan.message);
+    if (plan.kind !== 'dynamodb-local') return Object.assign(emulator, { dynamodbEndpoint: emulator.endpoint, dynamodbEngine: 'moto' });
+    const dynamo = await startDynamoDbLocal(await freePort());
+    let paused = false;
+    return {
+      endpoint: emulator.endpoint,
+      pid: emulator.pid,
+      dynamodbEndpoint: dynamo.endpoint,
+      dynamodbEngine: 'dynamodb-local',
+      get paused() {
+        return paused;
+      },
+      pause: () => {
+        paused = true;
+        emulator.pause();
+        signalGroup(dynamo.pid, 'SIGSTOP');
+      },
+      resume: () => {
+        signalGroup(dynamo.pid, 'SIGCONT');
+        emulator.resume();
+        paused = false;
+      },
+      stop: async () => {
+        signalGroup(dynamo.pid, 'SIGCONT');
+        await Promise.allSettled([emulator.stop(), dynamo.stop()]);
+      },
+      killNow: () => {
+        emulator.killNow();
+        signalGroup(dynamo.pid, 'SIGCONT');
+        signalGroup(dynamo.pid, 'SIGKILL');
+      },
+    };
+  } catch (error) {
+    await emulator.stop();
+    throw error;
+  }
 }
 
 export interface OwnRedis {

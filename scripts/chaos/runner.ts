@@ -15,7 +15,7 @@ import { resourceNames, type QueueKey, type ResourceNames } from '../../src/infr
 import { resolveQueueUrls, type QueueUrls } from '../../src/messaging/queues';
 import { checkInvariants, type InvariantReport, type Violation } from '../../src/ops/invariants';
 import { FaultSchedule, type FaultStats } from './faults';
-import { freePort, ROOT, sleep, startOwnEmulator, startOwnRedis, type OwnEmulator, type OwnRedis } from './infra';
+import { freePort, ROOT, sleep, startOwnEngines, startOwnRedis, type OwnEngines, type OwnRedis } from './infra';
 import { catalogue, LoadDriver, planOrder, type LoadStats, type OrderOutcome, type Scenario } from './load';
 import { describeKillRate, type ChaosOptions } from './options';
 import { createPrng } from './prng';
@@ -292,7 +292,7 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
   const prng = createPrng(options.seed);
   const signal = io.signal;
 
-  let emulator: OwnEmulator | undefined;
+  let emulator: OwnEngines | undefined;
   let redis: OwnRedis | undefined;
   let api: NodeService | undefined;
   let pool: WorkerPool | undefined;
@@ -313,18 +313,20 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
     // ---- set up -------------------------------------------------------------------------------
     if (options.endpoint) log(`using the AWS endpoint ${options.endpoint} (no emulator pauses)`);
     else {
-      emulator = await startOwnEmulator(path.join(dir, 'emulator.log'));
-      log(`emulator pid ${emulator.pid} on ${emulator.endpoint}`);
+      emulator = await startOwnEngines(dir);
+      log(`emulator pid ${emulator.pid} on ${emulator.endpoint}; DynamoDB (${emulator.dynamodbEngine}) on ${emulator.dynamodbEndpoint}`);
     }
     const endpoint = options.endpoint ?? emulator!.endpoint;
+    // With --endpoint, DynamoDB may still have its own (AWS_ENDPOINT_URL_DYNAMODB), as for the service.
+    const dynamodbEndpoint = options.endpoint ? process.env.AWS_ENDPOINT_URL_DYNAMODB || endpoint : emulator!.dynamodbEndpoint;
     redis = await startOwnRedis(path.join(dir, 'redis.log'));
     log(`redis on ${redis.url}`);
-    clients = createAwsClients({ awsEndpoint: endpoint, awsRegion: 'us-east-1' });
+    clients = createAwsClients({ awsEndpoint: endpoint, dynamodbEndpoint, awsRegion: 'us-east-1' });
     await initResources(clients, prefix);
     urls = await resolveQueueUrls(clients.sqs, names);
     log(`resources under prefix ${prefix}`);
 
-    const base = { endpoint, prefix, redisUrl: redis.url, dir };
+    const base = { endpoint, dynamodbEndpoint, prefix, redisUrl: redis.url, dir };
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     api = new NodeService(

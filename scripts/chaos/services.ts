@@ -33,6 +33,8 @@ export const CRASH_POINTS: readonly string[] = [
 
 export interface ServiceEnv {
   endpoint: string;
+  /** DynamoDB's own endpoint (DynamoDB Local), or `endpoint` again. */
+  dynamodbEndpoint: string;
   prefix: string;
   redisUrl: string;
   /** Directory for logs, send counts and crash once-files. */
@@ -42,12 +44,14 @@ export interface ServiceEnv {
 export function serviceEnvironment(base: ServiceEnv, options: ChaosOptions, extra: Record<string, string>): NodeJS.ProcessEnv {
   const inherited = { ...process.env };
   for (const name of Object.keys(inherited)) {
-    if (name.startsWith('FAULT_') || name === 'PORT' || name === 'SERVICE_MODE') delete inherited[name];
+    if (name.startsWith('FAULT_') || name === 'PORT' || name === 'METRICS_PORT' || name === 'SERVICE_MODE') delete inherited[name];
   }
   return {
     ...inherited,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ENDPOINT_URL: base.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: base.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SQS: base.endpoint,
     AWS_REGION: 'us-east-1',
     RESOURCE_PREFIX: base.prefix,
     REDIS_URL: base.redisUrl,

@@ -7,8 +7,20 @@ import { isKnownMachineVersion, knownMachineVersions, START_VERSION } from '../.
 import { rangeProblems } from './ranges';
 
 export interface Config {
-  /** Where DynamoDB and SQS answer; undefined means real AWS. */
+  /** Where DynamoDB and SQS answer (AWS_ENDPOINT_URL); undefined means real AWS. */
   awsEndpoint: string | undefined;
+  // --- endpoints per service (issue 14) ---------------------------------------------------------
+  /**
+   * DynamoDB's endpoint: AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL, else undefined (AWS).
+   * Set explicitly on the client: the SDK reads the per-service variables only when a client has
+   * no `endpoint` of its own.
+   */
+  dynamodbEndpoint: string | undefined;
+  /** SQS's endpoint: AWS_ENDPOINT_URL_SQS, else AWS_ENDPOINT_URL, else undefined (AWS). */
+  sqsEndpoint: string | undefined;
+  /** Port of the Prometheus `GET /metrics` listener (METRICS_PORT); 0 picks a free one; undefined: none. */
+  metricsPort: number | undefined;
+  // ----------------------------------------------------------------------------------------------
   awsRegion: string;
   /** Prepended to every table and queue name, so test suites can run side by side. */
   resourcePrefix: string;
@@ -68,6 +80,9 @@ const schema = {
   additionalProperties: true,
   properties: {
     AWS_ENDPOINT_URL: { type: 'string', pattern: '^https?://' },
+    AWS_ENDPOINT_URL_DYNAMODB: { type: 'string', pattern: '^https?://' },
+    AWS_ENDPOINT_URL_SQS: { type: 'string', pattern: '^https?://' },
+    METRICS_PORT: { type: 'string', pattern: '^[0-9]{1,5}$' },
     AWS_REGION: { type: 'string', minLength: 1 },
     RESOURCE_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_-]{0,40}$' },
     // Numeric settings are strings here; their ranges, and why, are in ./ranges.ts.
@@ -114,6 +129,9 @@ export function loadConfig(env: Env = process.env): Config {
   const int = (name: string, fallback: number): number => (env[name] === undefined ? fallback : Number(env[name]));
   return {
     awsEndpoint: env.AWS_ENDPOINT_URL || undefined,
+    dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || undefined,
+    sqsEndpoint: env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined,
+    metricsPort: env.METRICS_PORT === undefined || env.METRICS_PORT === '' ? undefined : Number(env.METRICS_PORT),
     awsRegion: env.AWS_REGION ?? 'us-east-1',
     resourcePrefix: env.RESOURCE_PREFIX ?? '',
     port: int('PORT', 8080),

@@ -38,6 +38,8 @@ export interface ReceivedMessage {
   groupId?: string;
   deduplicationId?: string;
   correlationId?: string;
+  /** When SQS accepted it (ms since the epoch). */
+  sentAt?: number;
 }
 
 export interface ConsumerOptions<T> {
@@ -53,6 +55,8 @@ export interface ConsumerOptions<T> {
   waitSeconds: number;
   maxReceives: number;
   logger: Logger;
+  /** Told of each message received (its age) and each handler failure (metrics). */
+  observer?: ConsumerObserver;
   /**
    * ms a handler may run before it is abandoned (default 120,000). At most 12 h: SQS refuses to
    * extend a message's visibility past 12 h from its receipt.
@@ -60,6 +64,19 @@ export interface ConsumerOptions<T> {
   handlerTimeoutMs?: number;
   /** ms stop() waits for in-flight handlers and the open long poll (default 30,000). */
   stopTimeoutMs?: number;
+}
+
+/**
+ * How a handler failed: poison (to the DLQ at once), exhausted (DLQ after maxReceives), retry,
+ * retry_later (the handler asked to be called again later), timeout (abandoned past its deadline).
+ */
+export type HandlerErrorKind = 'poison' | 'exhausted' | 'retry' | 'retry_later' | 'timeout';
+
+export interface ConsumerObserver {
+  /** A message was received `ageMs` after it was sent. */
+  received(consumer: string, ageMs: number): void;
+  /** A handler failed; `error` is the error's class name. */
+  failed(consumer: string, kind: HandlerErrorKind, error: string): void;
 }
 
 /** AWS limits behind the option checks (SQS developer guide, "Quotas related to messages"). */
@@ -122,6 +139,7 @@ function toReceived(m: Message): ReceivedMessage {
     receiptHandle: m.ReceiptHandle ?? '',
     body: m.Body ?? '',
     receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
+    sentAt: m.Attributes?.SentTimestamp === undefined ? undefined : Number(m.Attributes.SentTimestamp),
     groupId: m.Attributes?.MessageGroupId,
     deduplicationId: m.Attributes?.MessageDeduplicationId,
     correlationId: m.MessageAttributes?.correlationId?.StringValue,
@@ -206,7 +224,7 @@ export class QueueConsumer<T> {
             MaxNumberOfMessages: Math.min(10, free),
             WaitTimeSeconds: waitSeconds,
             VisibilityTimeout: this.options.leaseSeconds,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId', 'MessageDeduplicationId'],
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId', 'MessageDeduplicationId', 'SentTimestamp'],
             MessageAttributeNames: ['All'],
           }),
         );
@@ -217,7 +235,13 @@ export class QueueConsumer<T> {
         await sleep(500);
         continue;
       }
-      for (const chain of this.chains(messages.map(toReceived))) {
+      const received = messages.map(toReceived);
+      const observer = this.options.observer;
+      if (observer) {
+        const now = Date.now();
+        for (const m of received) if (m.sentAt !== undefined) observer.received(name, Math.max(0, now - m.sentAt));
+      }
+      for (const chain of this.chains(received)) {
         this.inFlight += chain.length;
         void this.processChain(chain);
       }
@@ -304,6 +328,7 @@ export class QueueConsumer<T> {
     const parsed = parse(message.body);
     if (!parsed.ok) {
       settled();
+      this.options.observer?.failed(name, 'poison', 'UnparseableMessage');
       await this.deadLetter(message, `poison: ${parsed.reason}`);
       return true;
     }
@@ -313,6 +338,7 @@ export class QueueConsumer<T> {
         // No more renewals: the message comes back after its lease, for this or another worker,
         // and counts one more receive. Handlers are idempotent, so a late finish here is harmless.
         settled();
+        this.options.observer?.failed(name, 'timeout', 'HandlerDeadlinePassed');
         logger.error('handler passed its deadline: abandoned, its lease is no longer renewed', {
           consumer: name,
           messageId: message.messageId,
@@ -328,6 +354,10 @@ export class QueueConsumer<T> {
     } catch (error) {
       settled();
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const errorName = error instanceof Error ? error.name : typeof error;
+      const kind: HandlerErrorKind =
+        error instanceof RetryLaterError ? 'retry_later' : error instanceof PoisonMessageError ? 'poison' : message.receiveCount >= maxReceives ? 'exhausted' : 'retry';
+      this.options.observer?.failed(name, kind, errorName);
       if (error instanceof RetryLaterError) {
         logger.debug('handler asked to retry later', { consumer: name, messageId: message.messageId, error: reason });
         await this.setVisibility(message, Math.min(43200, Math.ceil(error.retryAfterMs / 1000))).catch(() => undefined);

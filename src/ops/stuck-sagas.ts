@@ -44,6 +44,8 @@ export interface StuckListing {
   scanned: number;
   /** How many of them are stuck (items holds at most the limit asked for). */
   total: number;
+  /** The open sagas looked at, by saga state. */
+  openByState: Record<string, number>;
   /** True when the scan stopped at its bound (maxScanned): more open sagas may exist, unlooked at. */
   truncated: boolean;
   checkedAt: string;
@@ -119,12 +121,14 @@ export class StuckSagas {
   judge(scan: OpenSagaScan, limit: number): StuckListing {
     const now = scan.checkedAt;
     const stuck: StuckSaga[] = [];
+    const openByState: Record<string, number> = {};
     for (const saga of scan.sagas) {
+      openByState[saga.sagaState] = (openByState[saga.sagaState] ?? 0) + 1;
       const verdict = assessStuck(saga, now, this.deps.stuckAfterMs);
       if (verdict) stuck.push(stuckView(saga, verdict));
     }
     stuck.sort((a, b) => b.stuckForMs - a.stuckForMs || (a.orderId < b.orderId ? -1 : 1));
-    return { items: stuck.slice(0, limit), scanned: scan.scanned, total: stuck.length, truncated: scan.truncated, checkedAt: now.toISOString() };
+    return { items: stuck.slice(0, limit), scanned: scan.scanned, total: stuck.length, openByState, truncated: scan.truncated, checkedAt: now.toISOString() };
   }
 }
 

@@ -70,6 +70,26 @@ export class UnknownSagaError extends PoisonMessageError {
   override name = 'UnknownSagaError';
 }
 
+/** One committed step, for metrics. */
+export interface SagaStepRecord {
+  from: string;
+  to: string;
+  /** The order status after the step. */
+  status: string;
+  /** From loading the saga to its commit (ms), version-conflict retries included. */
+  durationMs: number;
+  /** How long the saga sat in `from` before this step moved it on (ms); undefined when it stayed. */
+  timeInStateMs: number | undefined;
+  /** How the order ended (completed, declined, expired, sold-out, ...), once it has. */
+  outcome: string | null;
+}
+
+/** Told of every saga started and every step committed (observability/metrics.ts). */
+export interface SagaObserver {
+  started(state: string): void;
+  step(record: SagaStepRecord): void;
+}
+
 export interface SagaRuntimeDeps {
   store: SagaStore;
   dispatcher: Dispatcher;
@@ -82,6 +102,7 @@ export interface SagaRuntimeDeps {
   /** The first wait (ms) for an event of a saga on an unknown machine version (config MACHINE_VERSION_RETRY_SECONDS). */
   versionWaitBaseMs?: number;
   now?: () => Date;
+  observer?: SagaObserver;
   /** Told after the step that ends a saga (the waiting room frees its place); errors are logged, never thrown. */
   onSagaEnded?: (saga: StoredSaga) => Promise<void>;
 }
@@ -144,6 +165,7 @@ export class SagaRuntime {
         orderNumber && this.deps.orderNumbers ? [this.deps.orderNumbers.claim(orderNumber, order.orderId)] : [],
       );
       logger.info('order placed', { orderId: order.orderId, correlationId: order.correlationId });
+      this.deps.observer?.started(saga.sagaState);
       await dispatcher.sendCommands(decision.commands, order.correlationId);
       return { saga, created: true };
     } catch (error) {
@@ -200,6 +222,7 @@ export class SagaRuntime {
     expectedVersion?: number,
   ): Promise<{ outcome: DeliveryOutcome; saga: StoredSaga }> {
     const { store, dispatcher, logger } = this.deps;
+    const startedAt = Date.now();
     for (let attempt = 1; attempt <= MAX_CONFLICT_RETRIES; attempt++) {
       const stored = await store.load(orderId);
       if (!stored) throw new UnknownSagaError(`no saga for order ${orderId}`);
@@ -247,6 +270,14 @@ export class SagaRuntime {
         throw error;
       }
       logger.info('saga step', { ...log, from: stored.sagaState, to: saved.sagaState, version: saved.sagaVersion });
+      this.deps.observer?.step({
+        from: stored.sagaState,
+        to: saved.sagaState,
+        status: saved.status,
+        durationMs: Date.now() - startedAt,
+        timeInStateMs: saved.sagaState === stored.sagaState ? undefined : Date.parse(saved.updatedAt) - Date.parse(stored.stateEnteredAt),
+        outcome: saved.saga.context.outcome,
+      });
       crashPoint(`after-commit:${event.type}`);
       await dispatcher.sendCommands(decision.commands, stored.correlationId);
       if (this.deps.onSagaEnded && isFinalState(saved.sagaState)) {

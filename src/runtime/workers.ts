@@ -8,7 +8,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { OrderSagaEvent, SagaCommand, SagaCommandKind } from '../../machines/order-saga';
 import type { Config } from '../config/config';
 import type { QueueKey } from '../infra/resources';
-import { QueueConsumer } from '../messaging/consumer';
+import { QueueConsumer, type ConsumerObserver } from '../messaging/consumer';
 import { parseCommandEnvelope, parseSagaEventEnvelope, parseTimerEnvelope } from '../messaging/envelopes';
 import { PoisonMessageError } from '../messaging/errors';
 import type { QueueUrls } from '../messaging/queues';
@@ -31,6 +31,8 @@ export interface WorkerDeps {
   dispatcher: Dispatcher;
   participants: ParticipantHandlers;
   now?: () => Date;
+  /** Metrics: message ages and handler errors. */
+  observer?: ConsumerObserver;
 }
 
 export type WorkerRole = 'saga' | 'timer' | ParticipantKey;
@@ -63,6 +65,7 @@ function common(deps: WorkerDeps, role: WorkerRole) {
     maxReceives: deps.config.maxReceives,
     leaseSeconds: deps.config.messageLeaseSeconds,
     logger: deps.logger,
+    observer: deps.observer,
   };
 }
 

@@ -21,7 +21,7 @@ import { SagaRuntime } from '../../src/runtime/saga-runtime';
 import { OrderNumbers } from '../../src/store/order-numbers';
 import { OrderQueries } from '../../src/store/order-queries';
 import { SagaStore } from '../../src/store/saga-store';
-import { createTestAws, type TestAws } from '../support/aws';
+import { createTestAws, TEST_AWS_ENV, type TestAws } from '../support/aws';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Nothing listens here: the app must work without its cache. */
@@ -45,7 +45,7 @@ export interface ApiHarness {
 export async function createApiHarness(options: { redisUrl?: string; label?: string; env?: Record<string, string> } = {}): Promise<ApiHarness> {
   const aws = await createTestAws(options.label ?? 'api');
   const config = loadConfig({
-    AWS_ENDPOINT_URL: aws.endpoint,
+    ...TEST_AWS_ENV,
     AWS_REGION: 'us-east-1',
     RESOURCE_PREFIX: aws.prefix,
     REDIS_URL: options.redisUrl ?? REDIS_URL,

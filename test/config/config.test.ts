@@ -23,7 +23,26 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ messageLeaseSeconds: 900, holdSeconds: 5, mode: 'worker', awsEndpoint: 'http://127.0.0.1:4566' });
   });
 
+  it('routes each service to its own endpoint, AWS_ENDPOINT_URL being the common default', () => {
+    expect(loadConfig({})).toMatchObject({ dynamodbEndpoint: undefined, sqsEndpoint: undefined, metricsPort: undefined });
+    expect(loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' })).toMatchObject({
+      dynamodbEndpoint: 'http://127.0.0.1:4566',
+      sqsEndpoint: 'http://127.0.0.1:4566',
+    });
+    expect(
+      loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000', METRICS_PORT: '9464' }),
+    ).toMatchObject({ dynamodbEndpoint: 'http://127.0.0.1:8000', sqsEndpoint: 'http://127.0.0.1:4566', metricsPort: 9464 });
+    expect(loadConfig({ AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:4567' })).toMatchObject({
+      awsEndpoint: undefined,
+      dynamodbEndpoint: undefined,
+      sqsEndpoint: 'http://127.0.0.1:4567',
+    });
+  });
+
   it.each([
+    ['AWS_ENDPOINT_URL_DYNAMODB', '127.0.0.1:8000'],
+    ['AWS_ENDPOINT_URL_SQS', 'localhost'],
+    ['METRICS_PORT', 'nine'],
     ['MESSAGE_LEASE_SECONDS', '2'], // shorter than a heartbeat can keep
     ['MESSAGE_LEASE_SECONDS', '901'], // longer than a message should sit with a dead worker
     ['MESSAGE_LEASE_SECONDS', 'ten'],

@@ -126,8 +126,8 @@ it('an open saga page costs one GetItem per poll and nothing else while the saga
   const eventId = await newEvent(service.baseUrl, 5);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_success');
   const done = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 90000);
-  const counts = service.core.clients.requestCounts;
-  const snapshot = () => new Map(counts);
+  // The cost meter (src/observability/cost-meter.ts) counts every SDK call by Service.Operation.
+  const snapshot = () => new Map(Object.entries(service.core.clients.meter.snapshot().requests));
   // Replay everything first, then measure an idle window.
   await readSse(`${service.baseUrl}/sagas/${orderId}/stream`, {}, (es) => es.length >= done.history.length);
   const before = snapshot();

@@ -13,11 +13,18 @@ import {
   httpAnswers,
   isLocalDefault,
   NO_ENDPOINT_MESSAGE,
+  parseJavaMajor,
+  planDynamoDb,
   planLocalAws,
+  realDynamoProbes,
   realProbes,
+  startDynamoDbLocal,
   startEmulator,
+  type DynamoEngine,
+  type DynamoProbes,
   type Preference,
   type Probes,
+  type Source,
 } from '../../scripts/local-aws';
 
 const DEFAULT = 'http://127.0.0.1:4566';
@@ -143,13 +150,80 @@ const refuse: Probes = {
   },
 };
 
+describe('planDynamoDb', () => {
+  const local = 'http://127.0.0.1:4566';
+  function dynamoFakes(facts: { answering?: string[]; java?: number; installed?: boolean }) {
+    const calls: string[] = [];
+    const probes: DynamoProbes = {
+      endpointAnswers: async (url) => (calls.push(`endpoint ${url}`), (facts.answering ?? []).includes(url)),
+      javaMajor: async () => (calls.push('java'), facts.java),
+      dynamoDbLocalInstalled: () => (calls.push('installed'), facts.installed ?? true),
+    };
+    return { probes, calls };
+  }
+  const planFor = async (
+    input: { envEndpoint?: string; engine?: DynamoEngine; awsEndpoint?: string; awsSource?: Source },
+    facts: Parameters<typeof dynamoFakes>[0],
+  ) => {
+    const { probes, calls } = dynamoFakes(facts);
+    const result = await planDynamoDb(
+      { engine: 'auto', awsEndpoint: local, awsSource: 'emulator', ...input },
+      probes,
+    );
+    return { result, calls };
+  };
+
+  it('starts DynamoDB Local beside a local emulator when Java >= 17 answers', async () => {
+    expect((await planFor({}, { java: 17 })).result).toEqual({ kind: 'dynamodb-local' });
+    expect((await planFor({ awsSource: 'existing' }, { java: 21 })).result).toEqual({ kind: 'dynamodb-local' });
+  });
+
+  it('falls back to the emulator without Java 17, without the package, or when told to', async () => {
+    const noJava = await planFor({}, {});
+    expect(noJava.result).toMatchObject({ kind: 'shared', reason: expect.stringContaining('no java') });
+    expect((await planFor({}, { java: 11 })).result).toMatchObject({ kind: 'shared', reason: expect.stringContaining('java 11 < 17') });
+    expect((await planFor({}, { java: 17, installed: false })).result).toMatchObject({ kind: 'shared' });
+    const forced = await planFor({ engine: 'moto' }, { java: 17 });
+    expect(forced.result).toMatchObject({ kind: 'shared' });
+    expect(forced.calls).toEqual([]);
+  });
+
+  it('leaves DynamoDB to LocalStack and to a remote endpoint', async () => {
+    expect((await planFor({ awsSource: 'localstack', awsEndpoint: 'http://127.0.0.1:32768' }, { java: 17 })).result).toMatchObject({ kind: 'shared' });
+    const remote = await planFor({ awsSource: 'existing', awsEndpoint: 'http://aws.example:4566' }, { java: 17 });
+    expect(remote.result).toMatchObject({ kind: 'shared' });
+    expect(remote.calls).toEqual([]);
+  });
+
+  it('uses AWS_ENDPOINT_URL_DYNAMODB when it answers, and fails clearly when it does not', async () => {
+    const url = 'http://127.0.0.1:8000';
+    const ok = await planFor({ envEndpoint: url }, { answering: [url], java: 17 });
+    expect(ok.result).toEqual({ kind: 'existing', endpoint: url });
+    expect(ok.calls).toEqual([`endpoint ${url}`]);
+    const silent = await planFor({ envEndpoint: url }, { java: 17 });
+    expect(silent.result.kind === 'error' && silent.result.message).toContain(`AWS_ENDPOINT_URL_DYNAMODB=${url} does not answer`);
+  });
+
+  it('LOCAL_DYNAMODB=dynamodb-local without Java is an error that names the package to install', async () => {
+    const { result } = await planFor({ engine: 'dynamodb-local' }, {});
+    expect(result.kind === 'error' && result.message).toContain('default-jre-headless');
+  });
+
+  it('reads Java versions old and new', () => {
+    expect(parseJavaMajor('openjdk version "17.0.15" 2025-04-15')).toBe(17);
+    expect(parseJavaMajor('java version "1.8.0_392"')).toBe(8);
+    expect(parseJavaMajor('openjdk version "21" 2023-09-19')).toBe(21);
+    expect(parseJavaMajor('bash: java: command not found')).toBeUndefined();
+  });
+});
+
 describe('ensureLocalAws with real services', () => {
   it('reuses the emulator running at AWS_ENDPOINT_URL and leaves it running on stop()', async () => {
     // The endpoint globalSetup exported; without globalSetup, one started here for the test.
     const own = process.env.AWS_ENDPOINT_URL ? undefined : await startEmulator(await freePort());
     const endpoint = process.env.AWS_ENDPOINT_URL ?? own!.endpoint;
     try {
-      const aws = await ensureLocalAws({ prefer: 'localstack', envEndpoint: endpoint, probes: refuse });
+      const aws = await ensureLocalAws({ prefer: 'localstack', envEndpoint: endpoint, probes: refuse, dynamodb: { engine: 'moto' } });
       expect(aws).toMatchObject({ endpoint, source: 'existing' });
       await aws.stop();
       expect(await httpAnswers(endpoint)).toBe(true);
@@ -176,6 +250,27 @@ describe('ensureLocalAws with real services', () => {
     }
     expect(await httpAnswers(aws.endpoint, 500)).toBe(false);
     await aws.stop(); // twice is harmless
+  });
+
+  it('startDynamoDbLocal serves DynamoDB, and stop() ends it (where Java >= 17 answers)', async () => {
+    const java = await realDynamoProbes.javaMajor();
+    if (java === undefined || java < 17) {
+      process.stderr.write('skipped: no Java >= 17 here\n');
+      return;
+    }
+    const dynamo = await startDynamoDbLocal(await freePort());
+    try {
+      const clients = createAwsClients({ dynamodbEndpoint: dynamo.endpoint, awsRegion: 'us-east-1' });
+      try {
+        const { TableNames } = await clients.ddb.send(new ListTablesCommand({}));
+        expect(Array.isArray(TableNames)).toBe(true);
+      } finally {
+        destroyAwsClients(clients);
+      }
+    } finally {
+      await dynamo.stop();
+    }
+    expect(await httpAnswers(dynamo.endpoint, 500)).toBe(false);
   });
 
   it('fails with one clear message for a silent non-default AWS_ENDPOINT_URL', async () => {

@@ -7,7 +7,7 @@ import { handleInventoryCommand } from '../../src/participants/inventory';
 import { putEventInventory } from '../../src/participants/inventory-admin';
 import { readInventoryRows, readReservation } from '../../src/participants/records';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
-import { createTestAws, injectTransactionConflicts, TEST_ENDPOINT, TEST_REGION, type TestAws } from '../support/aws';
+import { createTestAws, injectTransactionConflicts, TEST_AWS_CONFIG, type TestAws } from '../support/aws';
 import {
   confirm,
   expectConserved,
@@ -169,7 +169,7 @@ describe('ReserveSeats', () => {
   it('retries a transaction AWS cancels with TransactionConflict, after a jittered backoff', async () => {
     const eventId = await newEvent();
     const orderId = uid('order');
-    const clients = createAwsClients({ awsEndpoint: TEST_ENDPOINT, awsRegion: TEST_REGION });
+    const clients = createAwsClients(TEST_AWS_CONFIG);
     const conflicts = injectTransactionConflicts(clients, 2);
     try {
       const deps = participantDeps(aws, { doc: clients.doc });

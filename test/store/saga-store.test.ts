@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { applyEvent, startSaga } from '../../machines/order-saga';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
 import { SagaStore, VersionConflictError, type StoredSaga } from '../../src/store/saga-store';
-import { createTestAws, injectTransactionConflicts, TEST_ENDPOINT, TEST_REGION, type TestAws } from '../support/aws';
+import { createTestAws, injectTransactionConflicts, TEST_AWS_CONFIG, type TestAws } from '../support/aws';
 
 let aws: TestAws;
 let store: SagaStore;
@@ -52,7 +52,7 @@ it('of two writers on the same version, one lands and the other is told to reloa
 
 it('retries a step that AWS cancels with TransactionConflict, and writes it once', async () => {
   const saga = await newSaga();
-  const clients = createAwsClients({ awsEndpoint: TEST_ENDPOINT, awsRegion: TEST_REGION });
+  const clients = createAwsClients(TEST_AWS_CONFIG);
   const conflicts = injectTransactionConflicts(clients, 2);
   try {
     const contended = new SagaStore(clients.doc, aws.names.tables);

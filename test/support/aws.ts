@@ -14,6 +14,22 @@ import { resourceNames, type ResourceNames } from '../../src/infra/resources';
 
 export const TEST_ENDPOINT = process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566';
 export const TEST_REGION = process.env.AWS_REGION ?? 'us-east-1';
+/** DynamoDB's endpoint in this run: DynamoDB Local when global-setup started it, else TEST_ENDPOINT. */
+export const TEST_DYNAMODB_ENDPOINT = process.env.AWS_ENDPOINT_URL_DYNAMODB || TEST_ENDPOINT;
+export const TEST_SQS_ENDPOINT = process.env.AWS_ENDPOINT_URL_SQS || TEST_ENDPOINT;
+/** The client configuration every test's clients use: each service on its endpoint. */
+export const TEST_AWS_CONFIG = {
+  awsEndpoint: TEST_ENDPOINT,
+  dynamodbEndpoint: TEST_DYNAMODB_ENDPOINT,
+  sqsEndpoint: TEST_SQS_ENDPOINT,
+  awsRegion: TEST_REGION,
+};
+/** The same as environment variables, for loadConfig and child processes. */
+export const TEST_AWS_ENV: Record<string, string> = {
+  AWS_ENDPOINT_URL: TEST_ENDPOINT,
+  AWS_ENDPOINT_URL_DYNAMODB: TEST_DYNAMODB_ENDPOINT,
+  AWS_ENDPOINT_URL_SQS: TEST_SQS_ENDPOINT,
+};
 
 export interface TestAws {
   clients: AwsClients;
@@ -31,7 +47,7 @@ export function uniquePrefix(label = 't'): string {
 
 export async function createTestAws(label = 't'): Promise<TestAws> {
   const prefix = uniquePrefix(label);
-  const clients = createAwsClients({ awsEndpoint: TEST_ENDPOINT, awsRegion: TEST_REGION });
+  const clients = createAwsClients(TEST_AWS_CONFIG);
   await initResources(clients, prefix);
   const names = resourceNames(prefix);
   const cleanup = async (): Promise<void> => {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { putEventInventory, readNotification, type TicketTypeInput } from '../../src/participants';
 import { toMinorUnits } from '../../src/money/money';
 import { startService, type Core } from '../../src/service';
-import { createTestAws, type TestAws } from './aws';
+import { createTestAws, TEST_AWS_ENV, type TestAws } from './aws';
 
 export interface TestService {
   aws: TestAws;
@@ -17,12 +17,14 @@ export interface TestService {
   config: Config;
   /** http://127.0.0.1:<port> of the API. */
   baseUrl: string;
+  /** http://127.0.0.1:<port>/metrics, when METRICS_PORT was given. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
 export function testConfig(prefix: string, overrides: Record<string, string> = {}): Config {
   return loadConfig({
-    AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566',
+    ...TEST_AWS_ENV,
     AWS_REGION: 'us-east-1',
     RESOURCE_PREFIX: prefix,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -59,6 +61,7 @@ export async function startTestService(overrides: Record<string, string> = {}, o
     core: running.core,
     config,
     baseUrl: `http://127.0.0.1:${port}`,
+    metricsUrl: running.metricsPort === undefined ? undefined : `http://127.0.0.1:${running.metricsPort}/metrics`,
     stop: async () => {
       await running.stop();
       await aws.cleanup();
@@ -103,6 +106,8 @@ export function workerEnv(config: Config, extra: Record<string, string> = {}): N
   return {
     ...process.env,
     AWS_ENDPOINT_URL: config.awsEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: config.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SQS: config.sqsEndpoint,
     AWS_REGION: config.awsRegion,
     RESOURCE_PREFIX: config.resourcePrefix,
     HOLD_SECONDS: String(config.holdSeconds),

@@ -1,0 +1,321 @@
+/**
+ * The cost meter: what this process's AWS calls would be billed on-demand, measured per call, not
+ * estimated from averages.
+ *
+ * - Every DynamoDB data call asks for `ReturnConsumedCapacity: TOTAL` (added just before the SDK's
+ *   serializer, so it covers the document client and the plain client alike).
+ * - Capacity units per call = max(what the engine reports, what the item sizes give by AWS's rules):
+ *   - write: 1 WRU per started KB of each item written (Put: the item; Update: its key and SET
+ *     values, a lower bound since the untouched attributes are unknown; Delete, ConditionCheck: 1),
+ *     2x inside TransactWriteItems;
+ *   - read: 1 RRU per started 4 KB read strongly consistent, half of it eventually consistent
+ *     (GetItem per item, Query/Scan on the sum of the items), 2x inside TransactGetItems; at least
+ *     one unit per call even when nothing is found.
+ *   Engines differ: AWS reports exact units; DynamoDB Local reports single-item calls right but
+ *   transactions at 1x; moto reports no transaction at all and rounds others its own way. The max
+ *   keeps the exact figure where the engine has one and the AWS rule where it has not.
+ *   Source: AWS DynamoDB developer guide, "Read/write capacity mode" and "Item sizes".
+ * - SQS: one billed request per started 64 KB of payload (AWS SQS pricing), FIFO priced apart.
+ *
+ * Prices: on-demand list prices, us-east-1, as published by AWS since 2024-11-01 (DynamoDB's
+ * on-demand cut); free tiers ignored. docs/benchmarks.md names them.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
+
+/** US dollars per unit (on-demand, us-east-1, 2024-11-01). */
+export const PRICES = {
+  /** per write request unit: $0.625 per million. */
+  wru: 0.625e-6,
+  /** per read request unit: $0.125 per million. */
+  rru: 0.125e-6,
+  /** per SQS standard-queue request (64 KB chunk): $0.40 per million. */
+  sqsStandard: 0.4e-6,
+  /** per SQS FIFO-queue request (64 KB chunk): $0.50 per million. */
+  sqsFifo: 0.5e-6,
+} as const;
+
+/** The meter's totals since it was created or last reset. */
+export interface CostTotals {
+  /** Calls made, by `Service.Operation` (one per SDK call, retries not counted again). */
+  requests: Record<string, number>;
+  dynamodbRequests: number;
+  /** Write / read request units. */
+  wru: number;
+  rru: number;
+  /** SQS requests as billed: one per started 64 KB, standard and FIFO apart. */
+  sqsBilledStandard: number;
+  sqsBilledFifo: number;
+  /** US dollars at PRICES. */
+  dollars: number;
+}
+
+/** One metered call, for listeners (the Prometheus counters). */
+export interface MeteredCall {
+  service: 'DynamoDB' | 'SQS';
+  operation: string;
+  wru: number;
+  rru: number;
+  sqsBilled: number;
+  fifo: boolean;
+  dollars: number;
+}
+
+const KB = 1024;
+const SQS_CHUNK = 64 * KB;
+const utf8 = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+/** Size of a DynamoDB number: about one byte per two significant digits, plus one (AWS rule). */
+function numberSize(n: string): number {
+  const digits = n.replace(/^-/, '').replace(/[eE].*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
+}
+
+/** Bytes of one marshalled AttributeValue ({S}, {N}, {M}, ...), by AWS's item-size rules. */
+export function attributeValueSize(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 1;
+  const v = value as Record<string, unknown>;
+  if (typeof v.S === 'string') return utf8(v.S);
+  if (typeof v.N === 'string') return numberSize(v.N);
+  if (v.B instanceof Uint8Array) return v.B.byteLength;
+  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+  if (Array.isArray(v.L)) return 3 + v.L.reduce((sum: number, e) => sum + 1 + attributeValueSize(e), 0);
+  if (v.M && typeof v.M === 'object') return 3 + itemSize(v.M as Record<string, unknown>, 1);
+  if (Array.isArray(v.SS)) return v.SS.reduce((sum: number, s: string) => sum + utf8(s), 0);
+  if (Array.isArray(v.NS)) return v.NS.reduce((sum: number, s: string) => sum + numberSize(s), 0);
+  if (Array.isArray(v.BS)) return v.BS.reduce((sum: number, b: Uint8Array) => sum + b.byteLength, 0);
+  return 1;
+}
+
+/** Bytes of a marshalled item: attribute names plus values (+ `perEntry` per attribute inside maps). */
+export function itemSize(item: Record<string, unknown> | undefined, perEntry = 0): number {
+  if (!item) return 0;
+  let size = 0;
+  for (const name in item) size += utf8(name) + perEntry + attributeValueSize(item[name]);
+  return size;
+}
+
+/** Bytes of an unmarshalled (plain JS) value as DynamoDB would store it. */
+export function plainValueSize(value: unknown): number {
+  if (typeof value === 'string') return utf8(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return numberSize(String(value));
+  if (typeof value === 'boolean' || value === null || value === undefined) return 1;
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, e) => sum + 1 + plainValueSize(e), 0);
+  if (value instanceof Set) return [...value].reduce((sum: number, e) => sum + plainValueSize(e), 0);
+  if (typeof value === 'object') {
+    let size = 3;
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) size += utf8(k) + 1 + plainValueSize(v);
+    return size;
+  }
+  return 1;
+}
+
+function plainItemSize(item: Record<string, unknown> | undefined): number {
+  if (!item) return 0;
+  let size = 0;
+  for (const [k, v] of Object.entries(item)) size += utf8(k) + plainValueSize(v);
+  return size;
+}
+
+const writeUnits = (bytes: number): number => Math.max(1, Math.ceil(bytes / KB));
+const readUnits = (bytes: number, consistent: boolean): number => Math.max(1, Math.ceil(bytes / (4 * KB))) * (consistent ? 1 : 0.5);
+
+type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- SDK inputs of every command
+
+/** Lower bound of an Update's item: its key, and the values its expression sets. */
+function updateSize(op: Input): number {
+  return itemSize(op.Key) + itemSize(op.ExpressionAttributeValues);
+}
+
+/** Write units an operation's input implies (before the 2x of transactions). */
+function writeOpUnits(kind: string, op: Input): number {
+  if (kind === 'Put') return writeUnits(itemSize(op.Item));
+  if (kind === 'Update') return writeUnits(updateSize(op));
+  return 1; // Delete, ConditionCheck: the item's size is unknown here; AWS charges at least 1
+}
+
+/**
+ * Read units from a response's items. `plain` when the document client already unmarshalled them.
+ */
+function readItemsUnits(items: Array<Record<string, unknown>> | undefined, consistent: boolean, plain: boolean): number {
+  const size = (items ?? []).reduce((sum, item) => sum + (plain ? plainItemSize(item) : itemSize(item)), 0);
+  return readUnits(size, consistent);
+}
+
+/** Units the AWS rules give for one DynamoDB call: [wru, rru]. */
+export function computeDynamoUnits(operation: string, input: Input, output: Input | undefined, plain: boolean): [number, number] {
+  switch (operation) {
+    case 'PutItem':
+      return [writeOpUnits('Put', input), 0];
+    case 'UpdateItem':
+      return [writeOpUnits('Update', input), 0];
+    case 'DeleteItem':
+      return [1, 0];
+    case 'BatchWriteItem': {
+      let wru = 0;
+      for (const requests of Object.values((input.RequestItems ?? {}) as Record<string, Input[]>)) {
+        for (const r of requests) wru += r.PutRequest ? writeOpUnits('Put', r.PutRequest) : 1;
+      }
+      return [wru, 0];
+    }
+    case 'TransactWriteItems': {
+      let wru = 0;
+      for (const entry of (input.TransactItems ?? []) as Input[]) {
+        const [kind, op] = Object.entries(entry)[0] ?? ['', {}];
+        wru += 2 * writeOpUnits(kind, op as Input);
+      }
+      return [wru, 0];
+    }
+    case 'GetItem':
+      return [0, readItemsUnits(output?.Item ? [output.Item] : [], input.ConsistentRead === true, plain)];
+    case 'Query':
+    case 'Scan':
+      return [0, readItemsUnits(output?.Items, input.ConsistentRead === true && !input.IndexName, plain)];
+    case 'BatchGetItem': {
+      let rru = 0;
+      for (const [table, items] of Object.entries((output?.Responses ?? {}) as Record<string, Array<Record<string, unknown>>>)) {
+        const consistent = input.RequestItems?.[table]?.ConsistentRead === true;
+        for (const item of items) rru += readItemsUnits([item], consistent, plain);
+      }
+      return [0, rru];
+    }
+    case 'TransactGetItems':
+      return [0, ((output?.Responses ?? []) as Input[]).reduce((sum: number, r) => sum + 2 * readItemsUnits(r.Item ? [r.Item] : [], true, plain), 0)];
+    default:
+      return [0, 0]; // control plane (CreateTable, DescribeTable, ...): not billed per request
+  }
+}
+
+const READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
+const METERED = new Set([...READS, 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+
+/** Units the engine reported (ConsumedCapacity, one object or a list). */
+function reportedUnits(consumed: unknown): number {
+  const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+  return list.reduce((sum: number, c: { CapacityUnits?: number }) => sum + (c?.CapacityUnits ?? 0), 0);
+}
+
+/** Bytes of an SQS payload: message bodies and attributes (names, types, values). */
+function sqsPayload(operation: string, input: Input, output: Input | undefined): number {
+  const messageSize = (m: Input): number =>
+    utf8(String(m.MessageBody ?? m.Body ?? '')) +
+    Object.entries((m.MessageAttributes ?? {}) as Record<string, Input>).reduce(
+      (sum, [k, a]) => sum + utf8(k) + utf8(String(a.DataType ?? '')) + utf8(String(a.StringValue ?? '')) + (a.BinaryValue?.byteLength ?? 0),
+      0,
+    );
+  if (operation === 'SendMessage') return messageSize(input);
+  if (operation === 'SendMessageBatch') return ((input.Entries ?? []) as Input[]).reduce((sum, e) => sum + messageSize(e), 0);
+  if (operation === 'ReceiveMessage') return ((output?.Messages ?? []) as Input[]).reduce((sum, m) => sum + messageSize(m), 0);
+  return 0;
+}
+
+/** Errors after which AWS still bills the call (a condition was evaluated, the units consumed). */
+const BILLED_ERRORS = new Set(['ConditionalCheckFailedException', 'TransactionCanceledException']);
+
+/** Meters one process's AWS clients. Totals are cumulative; `reset()` starts them again. */
+export class CostMeter {
+  private totals: CostTotals = CostMeter.empty();
+  private readonly listeners: Array<(call: MeteredCall) => void> = [];
+
+  private static empty(): CostTotals {
+    return { requests: {}, dynamodbRequests: 0, wru: 0, rru: 0, sqsBilledStandard: 0, sqsBilledFifo: 0, dollars: 0 };
+  }
+
+  /** A copy of the totals. */
+  snapshot(): CostTotals {
+    return { ...this.totals, requests: { ...this.totals.requests } };
+  }
+
+  reset(): void {
+    this.totals = CostMeter.empty();
+  }
+
+  onCall(listener: (call: MeteredCall) => void): void {
+    this.listeners.push(listener);
+  }
+
+  record(call: MeteredCall): void {
+    const t = this.totals;
+    const key = `${call.service}.${call.operation}`;
+    t.requests[key] = (t.requests[key] ?? 0) + 1;
+    if (call.service === 'DynamoDB') t.dynamodbRequests += 1;
+    t.wru += call.wru;
+    t.rru += call.rru;
+    if (call.fifo) t.sqsBilledFifo += call.sqsBilled;
+    else t.sqsBilledStandard += call.sqsBilled;
+    t.dollars += call.dollars;
+    for (const listener of this.listeners) listener(call);
+  }
+
+  /** Adds ReturnConsumedCapacity: TOTAL to every DynamoDB data call, and meters each call. */
+  attachDynamoDb(client: DynamoDBClient): void {
+    // Before the serializer, so the parameter is in the request the engine sees (plain or
+    // marshalled input alike: it is not an attribute value).
+    const addParameter: InitializeMiddleware<object, MetadataBearer> = (next, context) => (args) => {
+        const input = args.input as Input;
+        const operation = String(context.commandName ?? '').replace(/Command$/, '');
+        if (input.ReturnConsumedCapacity !== undefined || !METERED.has(operation)) return next(args);
+        return next({ ...args, input: { ...input, ReturnConsumedCapacity: 'TOTAL' } });
+    };
+    client.middlewareStack.addRelativeTo(addParameter as never, {
+      relation: 'before',
+      toMiddleware: 'serializerMiddleware',
+      name: 'eventticketReturnConsumedCapacity',
+    });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const operation = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+        if (!METERED.has(operation)) {
+          this.record({ service: 'DynamoDB', operation, wru: 0, rru: 0, sqsBilled: 0, fifo: false, dollars: 0 });
+          return next(args);
+        }
+        const input = args.input as Input; // marshalled here (the build step runs after serialization)
+        // The document client marks its calls; their outputs reach this step already unmarshalled.
+        const features = (context as { __aws_sdk_context?: { features?: Record<string, unknown> } }).__aws_sdk_context?.features;
+        const plain = features?.DDB_MAPPER !== undefined;
+        const meter = (output: Input | undefined): void => {
+          const [wru, rru] = computeDynamoUnits(operation, input, output, plain);
+          const reported = reportedUnits(output?.ConsumedCapacity);
+          const isRead = READS.has(operation);
+          const w = isRead ? wru : Math.max(wru, reported);
+          const r = isRead ? Math.max(rru, reported) : rru;
+          this.record({ service: 'DynamoDB', operation, wru: w, rru: r, sqsBilled: 0, fifo: false, dollars: w * PRICES.wru + r * PRICES.rru });
+        };
+        try {
+          const result = await next(args);
+          meter(result.output as Input);
+          return result;
+        } catch (error) {
+          if (BILLED_ERRORS.has((error as Error)?.name)) meter(undefined);
+          else this.record({ service: 'DynamoDB', operation, wru: 0, rru: 0, sqsBilled: 0, fifo: false, dollars: 0 });
+          throw error;
+        }
+      },
+      { step: 'build', name: 'eventticketCostMeter', priority: 'low' },
+    );
+  }
+
+  /** Meters each SQS call: one billed request per started 64 KB of payload. */
+  attachSqs(client: SQSClient): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const operation = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+        const input = args.input as Input;
+        const fifo = typeof input.QueueUrl === 'string' && input.QueueUrl.endsWith('.fifo');
+        let output: Input | undefined;
+        try {
+          const result = await next(args);
+          output = result.output as Input;
+          return result;
+        } finally {
+          const billed = Math.max(1, Math.ceil(sqsPayload(operation, input, output) / SQS_CHUNK));
+          const dollars = billed * (fifo ? PRICES.sqsFifo : PRICES.sqsStandard);
+          this.record({ service: 'SQS', operation, wru: 0, rru: 0, sqsBilled: billed, fifo, dollars });
+        }
+      },
+      { step: 'initialize', name: 'eventticketCostMeter', priority: 'low' },
+    );
+  }
+}

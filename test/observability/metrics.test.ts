@@ -1,0 +1,90 @@
+/**
+ * GET /metrics on its own port counts a real saga: its steps from -> to, its outcome, and what its
+ * AWS calls cost (requests, capacity units, dollars), on the engines of this run. End-to-end: the
+ * service with its workers, the API over HTTP, real DynamoDB and SQS engines.
+ */
+import { eventually, newEvent, startTestService, type TestService } from '../support/service';
+import { http } from '../support/http';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService({ METRICS_PORT: '0' }, { label: 'metrics' });
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+/** Parses the Prometheus text format into `name{labels}` -> value. */
+function parse(text: string): Map<string, number> {
+  const series = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    series.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return series;
+}
+
+const sum = (series: Map<string, number>, prefix: string): number =>
+  [...series].filter(([key]) => key.startsWith(prefix)).reduce((total, [, value]) => total + value, 0);
+
+it('counts a completed saga: every step by from -> to, its outcome, and its requests, units and cost', async () => {
+  const metricsUrl = service.metricsUrl!;
+  const eventId = await newEvent(service.core, 10, 25);
+  const placed = await http<{ orderId: string }>(service.baseUrl, 'POST', '/orders', {
+    customerId: 'metrics-1',
+    eventId,
+    items: [{ ticketType: 'GA', quantity: 1 }],
+    paymentToken: 'tok_success',
+  }, { 'Idempotency-Key': `metrics-${Date.now()}` });
+  expect(placed.status).toBe(202);
+  const order = await eventually(
+    () => http<{ status: string; version?: number }>(service.baseUrl, 'GET', `/sagas/${placed.body.orderId}`),
+    (r) => (r.body as { status?: string }).status === 'COMPLETED',
+    60000,
+  );
+  const version = Number((order.body as { version?: number }).version);
+
+  const res = await fetch(metricsUrl);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/plain');
+  const m = parse(await res.text());
+
+  // Steps: the create is version 1, each committed step one more version.
+  expect(sum(m, 'eventticket_saga_steps_total{')).toBe(version - 1);
+  expect(m.get('eventticket_saga_steps_total{from="reserving",to="awaitingPayment"}')).toBe(1);
+  expect(sum(m, 'eventticket_saga_steps_total{from="notifying",to="completed"}')).toBe(1);
+  expect(m.get('eventticket_saga_step_duration_seconds_count{from="reserving",to="awaitingPayment"}')).toBe(1);
+  expect(m.get('eventticket_saga_time_in_state_seconds_count{state="reserving"}')).toBe(1);
+  expect(m.get('eventticket_sagas_started_total')).toBe(1);
+  expect(m.get('eventticket_orders_finished_total{outcome="completed"}')).toBe(1);
+
+  // Cost: what the meter saw, by AWS's rules. Each saga step is one 2-item transaction: >= 4 WRU.
+  const transactions = m.get('eventticket_aws_requests_total{service="DynamoDB",operation="TransactWriteItems"}') ?? 0;
+  expect(transactions).toBeGreaterThanOrEqual(version);
+  const wru = m.get('eventticket_dynamodb_capacity_units_total{kind="write"}') ?? 0;
+  const rru = m.get('eventticket_dynamodb_capacity_units_total{kind="read"}') ?? 0;
+  expect(wru).toBeGreaterThanOrEqual(4 * transactions);
+  expect(rru).toBeGreaterThan(0);
+  const dollars = m.get('eventticket_aws_cost_dollars_total') ?? 0;
+  const sqsBilled = sum(m, 'eventticket_sqs_billed_requests_total{');
+  expect(sqsBilled).toBeGreaterThan(0);
+  expect(dollars).toBeCloseTo(wru * 0.625e-6 + rru * 0.125e-6 + sum(m, 'eventticket_sqs_billed_requests_total{queue_type="fifo"}') * 0.5e-6 + sum(m, 'eventticket_sqs_billed_requests_total{queue_type="standard"}') * 0.4e-6, 9);
+  // One completed order: per-order figures are the totals (give or take the scrape's own reads of
+  // queue depths and open sagas, which run while the totals are read).
+  const perOrder = (figure: string) => m.get(`eventticket_cost_per_completed_order{figure="${figure}"}`) ?? NaN;
+  expect(Math.abs(perOrder('wru') - wru)).toBeLessThanOrEqual(0.1 * wru);
+  expect(Math.abs(perOrder('dollars') - dollars)).toBeLessThanOrEqual(0.1 * dollars);
+
+  // Queues, DLQ, sagas, handler errors and the process's own metrics.
+  expect(m.has('eventticket_queue_messages{queue="saga",state="visible"}')).toBe(true);
+  expect(m.get('eventticket_dlq_messages')).toBe(0);
+  expect(m.get('eventticket_sagas_stuck')).toBe(0);
+  expect(sum(m, 'eventticket_handler_errors_total{')).toBe(0);
+  expect(m.get('eventticket_message_age_at_receive_seconds_count{queue="saga"}')).toBeGreaterThanOrEqual(version - 1);
+  expect(m.get('process_cpu_seconds_total')).toBeGreaterThan(0);
+
+  expect((await fetch(metricsUrl.replace('/metrics', '/orders'))).status).toBe(404);
+});
