@@ -86,7 +86,7 @@ export function sagaListPage(filter: SagaListFilter & { ageLabel?: string }, row
 <button type="submit">Filter</button> <a href="/console/sagas">clear</a>
 </form>`;
   const body = table(
-    ['order', 'number', 'event', 'customer', 'state', 'status', 'version', 'created', 'last step', ''],
+    ['order', 'number', 'event', 'customer', 'state', 'status', 'total', 'version', 'created', 'last step', ''],
     rows.map(({ saga, stuck }) => [
       sagaLink(saga.orderId),
       esc(saga.orderNumber ?? ''),
@@ -94,6 +94,7 @@ export function sagaListPage(filter: SagaListFilter & { ageLabel?: string }, row
       esc(saga.customerId),
       stateBadge(saga.sagaState, saga.status === 'COMPLETED' || saga.status === 'CANCELLED' || saga.status === 'FAILED'),
       esc(saga.status),
+      `<span class="num">${esc(moneyText(saga.totalAmountMinor, saga.currency))}</span>`,
       `${saga.sagaVersion}`,
       esc(saga.createdAt),
       esc(saga.updatedAt),

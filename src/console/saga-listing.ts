@@ -113,8 +113,12 @@ export class SagaListing {
           ? [...OPEN_ORDER_STATUSES]
           : [...ORDER_STATUSES];
     const perPartition = await Promise.all(statuses.map((status) => this.partition(status, filter, limit + 1, cursor, now)));
-    const merged = perPartition
-      .flat()
+    const newest = new Map<string, IndexRow>();
+    for (const row of perPartition.flat()) {
+      const seen = newest.get(row.orderId);
+      if (!seen || seen.updatedAt < row.updatedAt) newest.set(row.orderId, row);
+    }
+    const merged = [...newest.values()]
       .sort((a, b) => (a.updatedAt === b.updatedAt ? (a.orderId < b.orderId ? 1 : -1) : a.updatedAt < b.updatedAt ? 1 : -1));
     const shown = merged.slice(0, limit);
     const more = merged.length > limit;
@@ -129,8 +133,7 @@ export class SagaListing {
   /**
    * Up to `want` rows of one status partition after the cursor, filtered. StatusIndex is KEYS_ONLY
    * (status, updatedAt, orderId): the filters are applied to the base items (read strongly
-   * consistent), so each index page is read and then its orders; an order whose current status
-   * left the partition is skipped here (it is listed in its new partition).
+   * consistent), so each index page is read and then its orders.
    */
   private async partition(status: OrderStatus, filter: SagaListFilter, want: number, cursor: Cursor | undefined, now: Date): Promise<IndexRow[]> {
     const names: Record<string, string> = { '#s': 'status' };
@@ -143,8 +146,11 @@ export class SagaListing {
     }
     const since = filter.maxAgeMs === undefined ? undefined : new Date(now.getTime() - filter.maxAgeMs).toISOString();
     const filtered = Boolean(filter.state || filter.customerId || filter.eventId || since);
+    // Judged on the current item. A saga that stepped between the partition queries may come from
+    // two partitions (list() keeps one) or, with the index lagging, from its old one: it is shown
+    // as it is now, never dropped for having moved.
     const keep = (saga: StoredSaga): boolean =>
-      saga.status === status &&
+      (!filter.status || saga.status === filter.status) &&
       (!filter.state || saga.sagaState === filter.state) &&
       (!filter.customerId || saga.customerId === filter.customerId) &&
       (!filter.eventId || saga.eventId === filter.eventId) &&

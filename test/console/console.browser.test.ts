@@ -78,6 +78,7 @@ it('the list shows a new saga, and its filters keep and drop it', async () => {
   await page.selectOption('select[name=state]', 'completed');
   await Promise.all([page.waitForURL(/state=completed/), page.click('#filters button[type=submit]')]);
   expect(await page.locator('#saga-list').textContent()).toContain(orderId);
+  expect(await page.locator('#saga-list').textContent()).toContain('25.00 EUR');
   await page.selectOption('select[name=state]', 'cancelled');
   await Promise.all([page.waitForURL(/state=cancelled/), page.click('#filters button[type=submit]')]);
   expect(await page.locator('#saga-list').textContent()).not.toContain(orderId);
@@ -97,6 +98,8 @@ it('the saga page lights the current state, lists the remaining steps, and follo
   expect(accepted.join(' ')).toContain('HOLD_EXPIRED');
   expect(await page.locator('#remaining-paths li[data-final=completed]').textContent()).toContain('PAYMENT_CAPTURED → confirming');
   expect(await page.locator('#remaining-paths li[data-final=cancelled]').textContent()).toContain('releasingSeats');
+  // One GA seat at 25 EUR, shown from the order's 2500 minor units.
+  expect(await page.locator('#total-amount').textContent()).toBe('25.00 EUR');
   await shot(page, 'saga-mid-flight');
 
   // The worker (another process) captures the charge; the page follows without a reload.

@@ -1,4 +1,5 @@
 /** The machine model and its diagram, pure: ids, nesting, remaining paths. */
+import { moneyText } from '../../src/console/pages';
 import { createMachine } from 'xstate';
 import { domId, layoutDiagram, renderDiagram } from '../../src/console/diagram';
 import { acceptedTransitions, machineModel, pathsToFinals } from '../../src/console/machine-model';
@@ -63,4 +64,16 @@ it('nested states: children are drawn inside their parent, transitions into a pa
   const svg = renderDiagram(layout, { current: 'working.second' });
   expect(svg).toContain('id="state-working__second"');
   expect(svg).toMatch(/class="state compound"/);
+});
+
+describe('moneyText: the console shows amounts as decimals of their currency (src/money)', () => {
+  it.each([
+    [2670, 'EUR', '26.70 EUR'],
+    [1500, 'JPY', '1500 JPY'],
+    [1234, 'KWD', '1.234 KWD'],
+    [0, 'USD', '0.00 USD'],
+    [null, 'EUR', '–'],
+  ])('%s minor units of %s → %s', (minor, currency, text) => {
+    expect(moneyText(minor, currency)).toBe(text);
+  });
 });
