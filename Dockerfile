@@ -19,6 +19,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The console's CSS and script (tsc copies no assets).
+COPY --from=build /app/src/console/assets ./dist/src/console/assets
 USER node
 EXPOSE 8080
 CMD ["node", "dist/src/main.js"]

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SagaCommand } from '../machines/order-saga';
 import { createApp } from './api/app';
+import { createTokenVerifier } from './api/auth/verifier';
 import { answerParserErrors } from './api/guards/client-errors';
 import { createHealthCheck } from './api/health';
 import { inventoryPortFrom } from './api/inventory';
@@ -19,7 +20,7 @@ import { soldOutTruth } from './participants/sold-out-truth';
 import type { SoldOutHooks } from './participants/deps';
 import { closeRedis, createRedis } from './cache/redis';
 import { createAwsClients, destroyAwsClients, type AwsClients } from './aws/clients';
-import type { Config } from './config/config';
+import { ConfigError, type Config } from './config/config';
 import { refuseDevelopmentKeys } from './config/dev-key-check';
 import { resourceNames, type ResourceNames } from './infra/resources';
 import { injectDuplicateDeliveries } from './fault-injection/duplicate-delivery';
@@ -29,7 +30,10 @@ import { createMetrics, type Metrics } from './observability/metrics';
 import { startMetricsServer } from './observability/metrics-server';
 import { DeadLetterOps } from './ops/dead-letter-ops';
 import { readQueueDepths } from './ops/queue-depths';
-import { StuckSagas, stuckRules } from './ops/stuck-sagas';
+import { StuckSagas } from './ops/stuck-sagas';
+import { OrderNumbers } from './store/order-numbers';
+import { consoleDepsFrom } from './console/wiring';
+import { attachInspectorFeed } from './observability/inspector-feed';
 import {
   handleParticipantCommand,
   PermanentCommandError,
@@ -73,17 +77,19 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   const queues = await resolveQueueUrls(clients.sqs, names);
   const store = new SagaStore(clients.doc, names.tables);
   const dispatcher = new Dispatcher(clients.sqs, queues);
+  const orderNumbers = new OrderNumbers(clients.doc, names.tables.orderNumbers);
   const orders = new OrderQueries(clients.doc, names.tables);
   const metrics = createMetrics({
     meter: clients.meter,
     queueDepths: () => readQueueDepths(clients.sqs, queues),
-    stuckListing: () => new StuckSagas({ store, orders, rules: stuckRules(config.stuckAfterMs) }).list(0),
+    stuckListing: () => new StuckSagas({ store, orders, stuckAfterMs: config.stuckAfterMs }).list(0),
   });
   const runtime = new SagaRuntime({
     store,
     dispatcher,
     logger,
     holdSeconds: config.holdSeconds,
+    orderNumbers,
     startVersion: config.sagaStartVersion,
     versionWaitBaseMs: config.machineVersionRetrySeconds * 1000,
     onSagaEnded: options.onSagaEnded,
@@ -173,8 +179,15 @@ export async function startService(config: Config, logger: Logger, options: { sw
 
   if (config.mode !== 'worker') {
     if (config.auth) await refuseDevelopmentKeys(config.auth);
+    if (!config.auth) throw new ConfigError('the API needs authentication: set AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL or AUTH_PUBLIC_KEY');
+    // One verifier (and one JWKS cache) for the HTTP routes and the inspector's WebSocket.
+    const verifyToken = createTokenVerifier(config.auth);
     const orders = new OrderQueries(core.clients.doc, core.names.tables);
+    const stuck = new StuckSagas({ store: core.store, orders, stuckAfterMs: config.stuckAfterMs });
+    const deadLetters = new DeadLetterOps({ sqs: core.clients.sqs, queues: core.queues, logger, store: core.store });
+    const queueDepths = () => readQueueDepths(core.clients.sqs, core.queues);
     const app = createApp({
+      verifyToken,
       runtime: core.runtime,
       store: core.store,
       orders,
@@ -186,16 +199,15 @@ export async function startService(config: Config, logger: Logger, options: { sw
       logger,
       redis,
       config,
-      ops: {
-        stuck: new StuckSagas({ store: core.store, orders, rules: stuckRules(config.stuckAfterMs) }),
-        deadLetters: new DeadLetterOps({ sqs: core.clients.sqs, queues: core.queues, logger, store: core.store }),
-        queueDepths: () => readQueueDepths(core.clients.sqs, core.queues),
-      },
+      ops: { stuck, deadLetters, queueDepths },
+      console: consoleDepsFrom(core, config, { stuck, deadLetters, queueDepths }),
     });
     const listening = app.listen(config.port);
     answerParserErrors(listening);
     server = listening;
     await new Promise<void>((resolve, reject) => listening.once('listening', resolve).once('error', reject));
+    const feed = attachInspectorFeed(listening, { store: core.store, logger, verify: verifyToken });
+    stops.push(() => feed.close());
     stops.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));
     logger.info('API listening', { port: (listening.address() as AddressInfo).port });
     const admitter = new Admitter({ room: waitingRoom, runtime: core.runtime, store: core.store, logger, soldOut });

@@ -36,6 +36,11 @@ import { machinesRouter, orderSagaDefinition } from './routes/machines';
 import { opsRouter, type OpsDeps } from './routes/ops';
 import { ordersRouter } from './routes/orders';
 import { sagasRouter } from './routes/sagas';
+import type { ConsoleDeps } from '../console/deps';
+import { CONSOLE_ROUTES } from './console-routes';
+import { consoleRouter } from './routes/console';
+import { streamRouter } from './routes/stream';
+import { openApiRouter } from './routes/openapi';
 import { MachineVersionUnavailableError } from '../runtime/version-wait';
 
 export interface AppDeps {
@@ -64,6 +69,8 @@ export interface AppDeps {
   machineDefinition?: () => unknown;
   /** The operator endpoints (/ops: stuck sagas, dead letters); absent, /ops is not served. */
   ops?: OpsDeps;
+  /** The console (/console), the saga streams and the inspector feed; absent, none is served. */
+  console?: ConsoleDeps & { inspectorRelay?: boolean };
 }
 
 /** Path patterns and the methods they answer, for 405s. */
@@ -79,6 +86,7 @@ export const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
   { pattern: /^\/machines\/order-saga\/versions(\/[^/]+)?\/?$/, allow: 'GET' },
   { pattern: /^\/events\/[^/]+\/inventory\/?$/, allow: 'GET, PUT' },
   { pattern: /^\/actuator\/health\/?$/, allow: 'GET' },
+  { pattern: /^\/(openapi\.json|docs)\/?$/, allow: 'GET' },
 ];
 
 export const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
@@ -119,12 +127,14 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory, soldOut: deps.soldOut, waitingRoom: deps.waitingRoom }));
   if (deps.waitingRoom) app.use(waitingRoomRouter(deps.waitingRoom, deps.store));
+  if (deps.console) app.use(streamRouter(deps.console), consoleRouter(deps.console, { inspectorRelay: deps.console.inspectorRelay }));
   app.use(sagasRouter({ store: deps.store, orders: deps.orders }));
+  app.use(openApiRouter());
   app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition, deps.config.sagaStartVersion));
   app.use(inventoryRouter(inventory));
   app.use(healthRouter(deps.health));
   if (deps.ops) app.use(opsRouter({ ...deps.ops, runtime: deps.runtime, store: deps.store }));
-  const routes = deps.ops ? [...ROUTES, ...OPS_ROUTES] : ROUTES;
+  const routes = [...ROUTES, ...(deps.ops ? OPS_ROUTES : []), ...(deps.console ? CONSOLE_ROUTES : [])];
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     const route = routes.find((r) => r.pattern.test(req.path));

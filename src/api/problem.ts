@@ -20,6 +20,7 @@ export const PROBLEM_TYPES = {
   'sold-out': { status: 409, title: 'Sold out' },
   'inventory-conflict': { status: 409, title: 'Inventory change conflicts with held or sold seats' },
   'saga-state-conflict': { status: 409, title: "Not possible in the saga's current state" },
+  'precondition-failed': { status: 412, title: 'The saga moved on since it was shown' },
   'body-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'unprocessable-order': { status: 422, title: 'Order cannot be processed' },

@@ -16,6 +16,8 @@ export interface OrderLinks {
  */
 export type OrderView = Pick<OrderRecord, 'orderId' | 'customerId' | 'eventId' | 'items' | 'status' | 'currency' | 'createdAt' | 'updatedAt'> & {
   totalAmount: number | null;
+  orderNumber: string | null;
+  eventName: string | null;
   sagaState: OrderSagaState;
   links: OrderLinks;
 };
@@ -25,6 +27,8 @@ export type OrderSummaryView = Omit<OrderSummary, 'totalAmountMinor'> & { totalA
 
 export interface SagaView {
   orderId: string;
+  orderNumber: string | null;
+  eventName: string | null;
   state: OrderSagaState;
   status: OrderStatus;
   version: number;
@@ -46,6 +50,8 @@ export function orderLinks(orderId: string): OrderLinks {
 export function orderView(saga: StoredSaga): OrderView {
   return {
     orderId: saga.orderId,
+    orderNumber: saga.orderNumber ?? null,
+    eventName: saga.eventName ?? null,
     customerId: saga.customerId,
     eventId: saga.eventId,
     items: saga.items,
@@ -67,6 +73,8 @@ export function orderSummaryView(summary: OrderSummary): OrderSummaryView {
 export function sagaView(saga: StoredSaga, history: SagaHistoryEntry[]): SagaView {
   return {
     orderId: saga.orderId,
+    orderNumber: saga.orderNumber ?? null,
+    eventName: saga.eventName ?? null,
     state: saga.sagaState,
     status: saga.status,
     version: saga.sagaVersion,

@@ -75,6 +75,10 @@ export interface Config {
    * at again; it doubles per delivery up to 15 min (src/runtime/version-wait.ts).
    */
   machineVersionRetrySeconds: number;
+  /** How often a live saga stream polls the saga's version (ms, 100..60000). */
+  streamPollMs: number;
+  /** INSPECTOR_RELAY=on: serve the page that relays the inspector feed to Stately's hosted inspector. */
+  inspectorRelay: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -109,6 +113,8 @@ const schema = {
     ...securitySchemaProperties,
     ORDER_SAGA_START_VERSION: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,20}$' },
     MACHINE_VERSION_RETRY_SECONDS: { type: 'string' },
+    STREAM_POLL_MS: { type: 'string' },
+    INSPECTOR_RELAY: { enum: ['on', 'off'] },
   },
 } as const;
 
@@ -155,5 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     security: loadSecurityConfig(env),
     sagaStartVersion,
     machineVersionRetrySeconds: int('MACHINE_VERSION_RETRY_SECONDS', 30),
+    streamPollMs: int('STREAM_POLL_MS', 1000),
+    inspectorRelay: env.INSPECTOR_RELAY === 'on',
   };
 }

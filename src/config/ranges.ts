@@ -60,6 +60,9 @@ export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
   // The first wait of an event whose saga's machine version this build lacks; it doubles up to
   // 15 min (src/runtime/version-wait.ts), so a first wait above that would not grow.
   MACHINE_VERSION_RETRY_SECONDS: { min: 1, max: 900, why: 'the wait doubles from here up to 15 min' },
+  // A live saga stream costs one GetItem per open stream per poll (docs/operations.md): under
+  // 100 ms that is a read storm; over a minute the page no longer looks live.
+  STREAM_POLL_MS: { min: 100, max: 60_000, why: 'one GetItem per stream per poll: at least 100 ms, at most a minute' },
 };
 
 /** The problems with the numeric settings in `env`: `NAME=value is outside min..max (why)`. */

@@ -5,7 +5,7 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import definitions from '../../init-scripts/resources.json';
 
-export type TableKey = 'events' | 'orders' | 'inventory' | 'reservations' | 'payments' | 'notifications';
+export type TableKey = 'events' | 'orders' | 'inventory' | 'reservations' | 'payments' | 'notifications' | 'orderNumbers';
 export type QueueKey = 'inventory' | 'payment' | 'notification' | 'timer' | 'saga' | 'dlq' | 'dlqFifo';
 
 const TABLE_BASE_NAMES: Record<TableKey, string> = {
@@ -15,6 +15,7 @@ const TABLE_BASE_NAMES: Record<TableKey, string> = {
   reservations: 'TicketReservations',
   payments: 'Payments',
   notifications: 'Notifications',
+  orderNumbers: 'OrderNumbers',
 };
 
 const QUEUE_BASE_NAMES: Record<QueueKey, string> = {

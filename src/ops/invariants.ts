@@ -15,8 +15,11 @@
  */
 import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
+  assessStuck,
   FINAL_STATES,
   isOrderSagaState,
+  stuckDeadline,
+  type StuckCandidate,
   orderStatusOf,
   type OrderItem,
   type OrderSagaState,
@@ -47,7 +50,7 @@ export type ViolationKind =
   | 'inventory-reserved'
   /** soldQuantity ≠ the seats of the type's CONFIRMED reservations. */
   | 'inventory-sold'
-  /** An open saga past its deadline (idle longer than stuckAfterMs; for awaitingPayment, that long past its hold). */
+  /** An open saga stuck by the one definition (machines/order-saga/stuck.ts) under stuckAfterMs. */
   | 'saga-stuck'
   /** The order's status, sagaState and snapshot state disagree, or the snapshot is unreadable. */
   | 'saga-status'
@@ -96,7 +99,7 @@ export interface OpenSaga {
   idleMs: number;
   /** The commands it waits on (its outbox). */
   waitingFor: string[];
-  /** When it becomes stuck: idle + stuckAfterMs, or for awaitingPayment hold expiry + stuckAfterMs. */
+  /** When it becomes stuck (machines/order-saga/stuck.ts): state entered + stuckAfterMs, or for awaitingPayment hold expiry + stuckAfterMs. */
   deadline: string;
   stuck: boolean;
 }
@@ -144,6 +147,7 @@ export interface InvariantOptions {
   now?: () => Date;
 }
 
+/** The checker's default threshold: more lenient than the listing's, since it runs after load (chaos). */
 export const DEFAULT_STUCK_AFTER_MS = 60_000;
 
 /** The attributes of an order item the checker reads. */
@@ -159,6 +163,7 @@ interface OrderRow {
   currency?: string | null;
   createdAt: string;
   updatedAt: string;
+  stateEnteredAt?: string;
 }
 
 interface EventRow {
@@ -407,12 +412,20 @@ function checkInventory(inventory: Array<InventoryRow | ShardRow>, reservations:
 
 function openSaga(order: OrderRow, state: OrderSagaState, now: Date, stuckAfterMs: number, reservation: ReservationRecord | undefined): OpenSaga {
   const updated = Date.parse(order.updatedAt);
-  let deadline = updated + stuckAfterMs;
-  if (state === 'awaitingPayment') {
-    // Waiting for the payment is fine while the hold runs; the hold's timer must end it after that.
-    const expiresAt = Date.parse(reservation?.expiresAt ?? order.saga?.context?.reservation?.expiresAt ?? '');
-    if (Number.isFinite(expiresAt)) deadline = Math.max(deadline, expiresAt + stuckAfterMs);
-  }
+  // The one meaning of stuck (machines/order-saga/stuck.ts); the hold from the reservation record
+  // when the snapshot has none yet.
+  const context = order.saga?.context;
+  const expiresAt = context?.reservation?.expiresAt ?? reservation?.expiresAt;
+  const candidate: StuckCandidate = {
+    sagaState: state,
+    stateEnteredAt: order.stateEnteredAt,
+    updatedAt: order.updatedAt,
+    saga: {
+      outbox: order.saga?.outbox ?? [],
+      context: { reservation: expiresAt === undefined ? null : { reservationId: '', amountMinor: 0, currency: '', ...context?.reservation, expiresAt } },
+    },
+  };
+  const deadline = stuckDeadline(candidate, stuckAfterMs);
   return {
     orderId: order.orderId,
     state,
@@ -420,8 +433,8 @@ function openSaga(order: OrderRow, state: OrderSagaState, now: Date, stuckAfterM
     ageMs: now.getTime() - Date.parse(order.createdAt),
     idleMs: now.getTime() - updated,
     waitingFor: (order.saga?.outbox ?? []).map((c) => c.kind),
-    deadline: new Date(Number.isFinite(deadline) ? deadline : 0).toISOString(),
-    stuck: !(now.getTime() <= deadline),
+    deadline: new Date(deadline !== null && Number.isFinite(deadline) ? deadline : 0).toISOString(),
+    stuck: assessStuck(candidate, now, stuckAfterMs) !== null || (deadline !== null && Number.isNaN(deadline)),
   };
 }
 

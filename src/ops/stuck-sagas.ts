@@ -1,12 +1,8 @@
 /**
  * Stuck sagas, and what an operator can do about one.
  *
- * A saga is stuck when it has not moved (left its state) within the threshold of that state:
- * the table below, one rule per state. Working states get `stuckAfterMs` (config STUCK_AFTER_MS,
- * default 30 s) from the moment they were entered (`stateEnteredAt`); awaitingPayment
- * legitimately waits while the hold is live, so it is stuck only once `stuckAfterMs` has passed
- * after the hold expired (the timer, or the sweeper, should have moved it by then); final
- * states are never stuck.
+ * A saga is stuck by the one definition beside the machine (machines/order-saga/stuck.ts: a rule
+ * per state, judged by assessStuck) under `stuckAfterMs` (config STUCK_AFTER_MS, default 30 s).
  *
  * The listing walks StatusOrdersIndex (stable order, may lag; src/store/order-queries.ts) for the open statuses and re-reads every
  * candidate from the base table before judging it.
@@ -17,81 +13,12 @@
  * refused with the reason.
  */
 import { randomUUID } from 'node:crypto';
-import { OPEN_ORDER_STATUSES, type OrderSagaState, type OrderStatus, type SagaCommandKind } from '../../machines/order-saga';
-import { UnknownSagaError, type SagaRuntime } from '../runtime/saga-runtime';
+import { assessStuck, OPEN_ORDER_STATUSES, type OrderSagaState, type StuckVerdict, type OrderStatus, type SagaCommandKind } from '../../machines/order-saga';
+import { StaleSagaVersionError, UnknownSagaError, type SagaRuntime } from '../runtime/saga-runtime';
 import type { OrderQueries } from '../store/order-queries';
 import { VersionConflictError, type SagaStore, type StepRecord, type StoredSaga } from '../store/saga-store';
 
-export type StuckRule =
-  /** Stuck once `afterMs` has passed since the state was entered. */
-  | { kind: 'in-state'; afterMs: number }
-  /** Stuck once `graceMs` has passed since the hold (context.reservation.expiresAt) expired. */
-  | { kind: 'after-hold'; graceMs: number }
-  | { kind: 'never' };
-
-export type StuckRules = Record<OrderSagaState, StuckRule>;
-
-export const DEFAULT_STUCK_AFTER_MS = 30_000;
-
-/** The thresholds, one per state: the only place they are decided. */
-export function stuckRules(stuckAfterMs: number = DEFAULT_STUCK_AFTER_MS): StuckRules {
-  const inState: StuckRule = { kind: 'in-state', afterMs: stuckAfterMs };
-  const never: StuckRule = { kind: 'never' };
-  return {
-    reserving: inState,
-    awaitingPayment: { kind: 'after-hold', graceMs: stuckAfterMs },
-    confirming: inState,
-    notifying: inState,
-    releasingSeats: inState,
-    settlingPayment: inState,
-    refunding: inState,
-    completed: never,
-    cancelled: never,
-    failed: never,
-  };
-}
-
-/** What the verdict needs of a saga. */
-export type StuckCandidate = Pick<StoredSaga, 'sagaState' | 'stateEnteredAt' | 'updatedAt' | 'saga'>;
-
-export interface StuckVerdict {
-  /** When the saga's threshold ran out. */
-  stuckSince: string;
-  /** How long ago that was. */
-  stuckForMs: number;
-  /** How long the saga has been in its state. */
-  inStateForMs: number;
-  reason: string;
-}
-
-const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
-
-/** Pure: whether `saga` is stuck at `now` under `rules`, and why. */
-export function assessStuck(saga: StuckCandidate, now: Date, rules: StuckRules): StuckVerdict | null {
-  const rule = rules[saga.sagaState];
-  if (!rule || rule.kind === 'never') return null;
-  const enteredAt = Date.parse(saga.stateEnteredAt ?? saga.updatedAt);
-  if (Number.isNaN(enteredAt)) return null;
-  const nowMs = now.getTime();
-  const waitingOn = saga.saga.outbox.map((c) => c.kind);
-  const waiting = waitingOn.length > 0 ? `; waiting on ${waitingOn.join(', ')}` : '';
-  const expiresAt = rule.kind === 'after-hold' ? saga.saga.context.reservation?.expiresAt : undefined;
-  const holdEnds = expiresAt === undefined ? Number.NaN : Date.parse(expiresAt);
-
-  let deadline: number;
-  let reason: string;
-  if (rule.kind === 'after-hold' && !Number.isNaN(holdEnds)) {
-    deadline = holdEnds + rule.graceMs;
-    reason = `still in ${saga.sagaState} ${seconds(nowMs - holdEnds)} after its hold expired at ${expiresAt} (grace ${seconds(rule.graceMs)})${waiting}`;
-  } else {
-    // A hold rule without a known hold falls back to the time in state.
-    const afterMs = rule.kind === 'in-state' ? rule.afterMs : rule.graceMs;
-    deadline = enteredAt + afterMs;
-    reason = `no progress in ${saga.sagaState} for ${seconds(nowMs - enteredAt)} (threshold ${seconds(afterMs)})${waiting}`;
-  }
-  if (nowMs <= deadline) return null;
-  return { stuckSince: new Date(deadline).toISOString(), stuckForMs: nowMs - deadline, inStateForMs: nowMs - enteredAt, reason };
-}
+export { assessStuck, DEFAULT_STUCK_AFTER_MS, type StuckCandidate, type StuckVerdict } from '../../machines/order-saga';
 
 export interface StuckSaga {
   orderId: string;
@@ -136,7 +63,8 @@ export interface OpenSagaScan {
 export interface StuckSagasDeps {
   store: SagaStore;
   orders: OrderQueries;
-  rules: StuckRules;
+  /** The stuck threshold (ms), STUCK_AFTER_MS. */
+  stuckAfterMs: number;
   now?: () => Date;
   /** Most open sagas one listing reads (default 5000). */
   maxScanned?: number;
@@ -196,7 +124,7 @@ export class StuckSagas {
     const openByState: Record<string, number> = {};
     for (const saga of scan.sagas) {
       openByState[saga.sagaState] = (openByState[saga.sagaState] ?? 0) + 1;
-      const verdict = assessStuck(saga, now, this.deps.rules);
+      const verdict = assessStuck(saga, now, this.deps.stuckAfterMs);
       if (verdict) stuck.push(stuckView(saga, verdict));
     }
     stuck.sort((a, b) => b.stuckForMs - a.stuckForMs || (a.orderId < b.orderId ? -1 : 1));
@@ -227,6 +155,11 @@ function stuckView(saga: StoredSaga, verdict: StuckVerdict): StuckSaga {
 export interface OperatorRequest {
   by: string;
   reason: string;
+  /**
+   * The saga version the operator was shown (If-Match). When set, the action is done only at that
+   * version, conditional in the store; a saga that moved on raises StaleSagaVersionError.
+   */
+  expectedVersion?: number;
 }
 
 /** The action is not possible in the saga's current state; `detail` says why and what to do. */
@@ -254,16 +187,23 @@ export async function recordOperatorAction(
   orderId: string,
   step: (saga: StoredSaga) => StepRecord | null,
   now: () => Date = () => new Date(),
+  expectedVersion?: number,
 ): Promise<{ saga: StoredSaga; recorded: boolean } | undefined> {
   for (let attempt = 1; attempt <= MAX_CONFLICT_RETRIES; attempt++) {
     const current = await store.load(orderId);
     if (!current) return undefined;
+    if (expectedVersion !== undefined && current.sagaVersion !== expectedVersion) {
+      throw new StaleSagaVersionError(orderId, expectedVersion, current.sagaVersion);
+    }
     const record = step(current);
     if (!record) return { saga: current, recorded: false };
     try {
       return { saga: await store.recordAction(current, record, now().toISOString()), recorded: true };
     } catch (error) {
-      if (error instanceof VersionConflictError) continue;
+      if (error instanceof VersionConflictError) {
+        if (expectedVersion !== undefined) throw new StaleSagaVersionError(orderId, expectedVersion, expectedVersion + 1);
+        continue;
+      }
       throw error;
     }
   }
@@ -307,6 +247,7 @@ export async function retrySaga(
       };
     },
     deps.now,
+    operator.expectedVersion,
   );
   if (!result) throw new UnknownSagaError(`no saga for order ${orderId}`);
   const resent = await deps.runtime.resend(result.saga);
@@ -354,6 +295,9 @@ export async function compensateSaga(
 ): Promise<StoredSaga> {
   const current = await deps.store.load(orderId);
   if (!current) throw new UnknownSagaError(`no saga for order ${orderId}`);
+  if (operator.expectedVersion !== undefined && current.sagaVersion !== operator.expectedVersion) {
+    throw new StaleSagaVersionError(orderId, operator.expectedVersion, current.sagaVersion);
+  }
   const refusal = compensationRefusal(current);
   if (refusal) throw new OperatorActionRefusedError(orderId, current.sagaState, current.status, refusal);
   const result = await deps.runtime.request(
@@ -361,6 +305,7 @@ export async function compensateSaga(
     eventId,
     { type: 'OPERATOR_COMPENSATE', by: operator.by, reason: operator.reason },
     operator.by,
+    operator.expectedVersion,
   );
   if (!result.accepted) {
     // The saga moved between the read and the request.

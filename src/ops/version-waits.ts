@@ -4,7 +4,7 @@
  * machine version and did not have it (the item's versionWait, src/runtime/version-wait.ts), or
  * when this process's build does not have it (a worker of the same build would not either).
  */
-import { isKnownMachineVersion } from '../../machines/order-saga';
+import { isKnownMachineVersion, knownMachineVersions } from '../../machines/order-saga';
 import type { OrderSagaState, OrderStatus } from '../../machines/order-saga';
 import type { StoredSaga } from '../store/saga-store';
 
@@ -62,4 +62,13 @@ export function summarizeVersionWaits(waiting: readonly VersionWaitingSaga[]): V
   const byVersion: Record<string, number> = {};
   for (const w of waiting) byVersion[w.machineVersion] = (byVersion[w.machineVersion] ?? 0) + 1;
   return { sagas: waiting.length, byVersion };
+}
+
+/** The open sagas that wait on a machine version, longest waiting first (/ops/overview, the console). */
+export function versionWaits(sagas: readonly StoredSaga[]): VersionWaitingSaga[] {
+  const here = knownMachineVersions();
+  return sagas
+    .map((saga) => versionWaitOf(saga, isKnownMachineVersion, here))
+    .filter((w): w is VersionWaitingSaga => w !== null)
+    .sort((a, b) => (a.since ?? '~').localeCompare(b.since ?? '~') || a.orderId.localeCompare(b.orderId));
 }

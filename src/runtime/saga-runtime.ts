@@ -29,6 +29,7 @@ import {
   type SagaStore,
   type StoredSaga,
 } from '../store/saga-store';
+import type { OrderNumbers } from '../store/order-numbers';
 import { crashPoint } from '../fault-injection/crash-points';
 import type { Dispatcher } from './dispatcher';
 
@@ -40,12 +41,29 @@ export interface PlaceOrder {
   paymentToken: string;
   correlationId: string;
   requestHash: string;
+  /** The event's name, kept on the order. */
+  eventName?: string;
 }
 
 export type DeliveryOutcome = 'applied' | 'duplicate' | 'ignored';
 
 export class IdempotencyKeyReusedError extends Error {
   override name = 'IdempotencyKeyReusedError';
+}
+
+/**
+ * The saga is no longer at the version the caller was shown (an operator's If-Match): nothing was
+ * done. `current` is the version found.
+ */
+export class StaleSagaVersionError extends Error {
+  override name = 'StaleSagaVersionError';
+  constructor(
+    readonly orderId: string,
+    readonly expected: number,
+    readonly current: number,
+  ) {
+    super(`saga ${orderId} is at version ${current}, not ${expected}: it moved on since it was shown`);
+  }
 }
 
 export class UnknownSagaError extends PoisonMessageError {
@@ -77,6 +95,8 @@ export interface SagaRuntimeDeps {
   dispatcher: Dispatcher;
   logger: Logger;
   holdSeconds: number;
+  /** Gives each new order its number (ET-2026-000123); absent, orders have none. */
+  orderNumbers?: OrderNumbers;
   /** The machine version new orders start on (config ORDER_SAGA_START_VERSION; default the registry's). */
   startVersion?: string;
   /** The first wait (ms) for an event of a saga on an unknown machine version (config MACHINE_VERSION_RETRY_SECONDS). */
@@ -113,7 +133,10 @@ export class SagaRuntime {
       },
       this.deps.startVersion ?? START_VERSION,
     );
-    const now = this.now().toISOString();
+    const nowDate = this.now();
+    const now = nowDate.toISOString();
+    // A number is spent even when the order turns out to exist (a replay): numbers may have gaps.
+    const orderNumber = this.deps.orderNumbers ? await this.deps.orderNumbers.allocate(nowDate) : undefined;
     try {
       const saga = await store.create(
         {
@@ -128,6 +151,8 @@ export class SagaRuntime {
           updatedAt: now,
           correlationId: order.correlationId,
           requestHash: order.requestHash,
+          ...(orderNumber ? { orderNumber } : {}),
+          ...(order.eventName ? { eventName: order.eventName } : {}),
         },
         decision.saga,
         {
@@ -137,6 +162,7 @@ export class SagaRuntime {
           payload: { customerId: order.customerId, eventId: order.eventId, items: order.items, holdSeconds, paymentToken: PAYMENT_TOKEN_REDACTED },
         },
         now,
+        orderNumber && this.deps.orderNumbers ? [this.deps.orderNumbers.claim(orderNumber, order.orderId)] : [],
       );
       logger.info('order placed', { orderId: order.orderId, correlationId: order.correlationId });
       this.deps.observer?.started(saga.sagaState);
@@ -172,8 +198,10 @@ export class SagaRuntime {
     eventId: string,
     event: OrderSagaEvent,
     actor: string,
+    /** Apply only at this version, atomically (the commit is conditional on it); else StaleSagaVersionError. */
+    expectedVersion?: number,
   ): Promise<{ accepted: boolean; replayed: boolean; saga: StoredSaga }> {
-    const result = await this.apply(orderId, eventId, event, actor, true);
+    const result = await this.apply(orderId, eventId, event, actor, true, 1, expectedVersion);
     // replayed: this very request (same event id) was applied before.
     return { accepted: result.outcome !== 'ignored', replayed: result.outcome === 'duplicate', saga: result.saga };
   }
@@ -191,12 +219,16 @@ export class SagaRuntime {
     actor: string | undefined,
     onlyIfAccepted: boolean,
     receiveCount = 1,
+    expectedVersion?: number,
   ): Promise<{ outcome: DeliveryOutcome; saga: StoredSaga }> {
     const { store, dispatcher, logger } = this.deps;
     const startedAt = Date.now();
     for (let attempt = 1; attempt <= MAX_CONFLICT_RETRIES; attempt++) {
       const stored = await store.load(orderId);
       if (!stored) throw new UnknownSagaError(`no saga for order ${orderId}`);
+      if (expectedVersion !== undefined && stored.sagaVersion !== expectedVersion) {
+        throw new StaleSagaVersionError(orderId, expectedVersion, stored.sagaVersion);
+      }
       const log = { orderId, eventId, event: event.type, correlationId: stored.correlationId };
 
       if (stored.appliedEventIds.includes(eventId)) {
@@ -230,7 +262,11 @@ export class SagaRuntime {
           this.now().toISOString(),
         );
       } catch (error) {
-        if (error instanceof VersionConflictError) continue; // someone else applied first: reload
+        if (error instanceof VersionConflictError) {
+          // Someone else applied first: reload, unless the caller acts only on what it was shown.
+          if (expectedVersion !== undefined) throw new StaleSagaVersionError(orderId, expectedVersion, expectedVersion + 1);
+          continue;
+        }
         throw error;
       }
       logger.info('saga step', { ...log, from: stored.sagaState, to: saved.sagaState, version: saved.sagaVersion });

@@ -2,7 +2,8 @@
  * The safety net behind the messages:
  *  - holds past their expiry (ExpirationIndex, status ACTIVE) get a HOLD_EXPIRED sent into their
  *    saga, in case the timer message was lost. The saga ignores it where it no longer applies.
- *  - sagas that have not moved for `stalledAfterMs` get their pending commands re-sent (the
+ *  - sagas stuck under `stalledAfterMs` (the one definition of stuck, machines/order-saga/stuck.ts,
+ *    with the sweeper's earlier threshold) get their pending commands re-sent (the
  *    message that would have done it may be gone, e.g. an API process died between its write and
  *    its send). Re-sending is safe: commands are idempotent at every participant. But a command
  *    waiting in a slow queue looks just like a lost one, so re-sends are leased on the saga item
@@ -12,7 +13,7 @@
  * every candidate is re-read from the base table before anything is sent.
  */
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { OPEN_ORDER_STATUSES } from '../../machines/order-saga';
+import { assessStuck, OPEN_ORDER_STATUSES } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 import type { Logger } from '../observability/logger';
 import type { SagaStore, StoredSaga } from '../store/saga-store';
@@ -98,7 +99,8 @@ export class Sweeper {
       });
       for (const row of rows) {
         const saga = await this.deps.store.load(String(row.orderId));
-        if (!saga || saga.status !== status || saga.updatedAt >= cutoff) continue;
+        // The index only narrows (stateEnteredAt <= updatedAt); the stuck rule of the state decides.
+        if (!saga || saga.status !== status || saga.updatedAt >= cutoff || !assessStuck(saga, this.now(), this.deps.stalledAfterMs)) continue;
         // Timers are covered by expireHolds; re-sending them would only stack duplicates.
         const commands = saga.saga.outbox.filter((c) => c.kind !== 'ScheduleHoldExpiry');
         if (commands.length === 0 || !(await this.takeResendLease(saga))) continue;

@@ -4,10 +4,10 @@
  * — the order item and the next Events row — persists a step: snapshot, order status, history.
  */
 import { isConditionalCheckFailed } from './dynamo-errors';
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaEvent, OrderStatus, PersistedSaga, SagaCommand, SagaOutcome } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
-import { ConditionFailedError, transactWrite } from './transactions';
+import { ConditionFailedError, transactWrite, type TransactItems } from './transactions';
 
 /** What an Events row holds instead of a payment token: tokens never leave the order item. */
 export const PAYMENT_TOKEN_REDACTED = '[redacted]';
@@ -16,6 +16,9 @@ export const PAYMENT_TOKEN_REDACTED = '[redacted]';
 export function recordedCommands(commands: readonly SagaCommand[]): SagaCommand[] {
   return commands.map((c) => (c.kind === 'ChargePayment' ? { ...c, paymentToken: PAYMENT_TOKEN_REDACTED } : c));
 }
+
+/** BatchGetItem takes at most 100 keys per request (AWS limit). */
+const BATCH_GET_MAX_KEYS = 100;
 
 /** How many applied event ids a saga remembers to recognise a redelivery. */
 const REMEMBERED_EVENT_IDS = 25;
@@ -34,6 +37,10 @@ export interface OrderRecord {
   correlationId: string;
   /** Hash of the creating request, to answer an Idempotency-Key replay (or refuse a reuse). */
   requestHash: string;
+  /** Human-readable, unique (src/store/order-numbers.ts); absent on orders placed before it existed. */
+  orderNumber?: string;
+  /** The event's name when the order was placed. */
+  eventName?: string;
 }
 
 export interface StoredSaga extends OrderRecord {
@@ -130,8 +137,32 @@ export class SagaStore {
     return Item as StoredSaga | undefined;
   }
 
-  /** Writes a new order with its saga at version 1. Throws OrderExistsError when the id is taken. */
-  async create(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<StoredSaga> {
+  /**
+   * Several sagas by order id, strongly consistent (BatchGetItem, at most 100 keys a request — the
+   * AWS limit — and unprocessed keys retried with backoff). Ids with no order are absent from the map.
+   * Throws when keys stay unprocessed after 10 rounds.
+   */
+  async loadMany(orderIds: readonly string[]): Promise<Map<string, StoredSaga>> {
+    const found = new Map<string, StoredSaga>();
+    const unique = [...new Set(orderIds)];
+    for (let i = 0; i < unique.length; i += BATCH_GET_MAX_KEYS) {
+      let keys: Array<Record<string, unknown>> = unique.slice(i, i + BATCH_GET_MAX_KEYS).map((orderId) => ({ orderId }));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round >= 10) throw new Error(`loadMany: ${keys.length} orders still unprocessed after ${round} BatchGetItem rounds`);
+        if (round > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** round));
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tables.orders]: { Keys: keys, ConsistentRead: true } } }));
+        for (const item of out.Responses?.[this.tables.orders] ?? []) found.set(String(item.orderId), item as StoredSaga);
+        keys = (out.UnprocessedKeys?.[this.tables.orders]?.Keys ?? []) as Array<Record<string, unknown>>;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Writes a new order with its saga at version 1, and `claims` (e.g. its order number's lookup
+   * item) in the same transaction. Throws OrderExistsError when the id is taken.
+   */
+  async create(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string, claims: TransactItems[number]['Put'][] = []): Promise<StoredSaga> {
     const stored: StoredSaga = {
       ...order,
       createdKey: createdKeyOf(order),
@@ -145,6 +176,7 @@ export class SagaStore {
       await transactWrite(this.doc, [
         { Put: { TableName: this.tables.orders, Item: stored, ConditionExpression: 'attribute_not_exists(orderId)' } },
         { Put: this.historyPut(stored.orderId, 1, null, { saga, status: order.status, commands: saga.outbox }, step, order.correlationId, now) },
+        ...claims.map((Put) => ({ Put })),
       ]);
     } catch (error) {
       if (error instanceof ConditionFailedError) throw new OrderExistsError(`order ${order.orderId} exists`);

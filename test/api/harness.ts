@@ -18,13 +18,14 @@ import { createLogger } from '../../src/observability/logger';
 import type { ParticipantDeps } from '../../src/participants';
 import { Dispatcher } from '../../src/runtime/dispatcher';
 import { SagaRuntime } from '../../src/runtime/saga-runtime';
+import { OrderNumbers } from '../../src/store/order-numbers';
 import { OrderQueries } from '../../src/store/order-queries';
 import { SagaStore } from '../../src/store/saga-store';
 import { TEST_AUTH_ENV } from '../support/auth';
 import { createTestAws, TEST_AWS_ENV, type TestAws } from '../support/aws';
 import { DeadLetterOps } from '../../src/ops/dead-letter-ops';
 import { readQueueDepths } from '../../src/ops/queue-depths';
-import { StuckSagas, stuckRules } from '../../src/ops/stuck-sagas';
+import { StuckSagas } from '../../src/ops/stuck-sagas';
 import { WaitingRoom } from '../../src/admission/waiting-room';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -66,7 +67,8 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
   const store = new SagaStore(aws.clients.doc, aws.names.tables);
   const queues = await resolveQueueUrls(aws.clients.sqs, aws.names);
   const dispatcher = new Dispatcher(aws.clients.sqs, queues);
-  const runtime = new SagaRuntime({ store, dispatcher, logger, holdSeconds: config.holdSeconds });
+  const orderNumbers = new OrderNumbers(aws.clients.doc, aws.names.tables.orderNumbers);
+  const runtime = new SagaRuntime({ store, dispatcher, logger, holdSeconds: config.holdSeconds, orderNumbers });
   const participantDeps: ParticipantDeps = {
     doc: aws.clients.doc,
     tables: aws.names.tables,
@@ -88,7 +90,7 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
     // The waiting room off by default (limit 0): mounted so its routes answer, never queueing.
     waitingRoom: new WaitingRoom(redis, logger, { keyPrefix: aws.prefix, defaultLimit: 0 }),
     ops: {
-      stuck: new StuckSagas({ store, orders, rules: stuckRules(config.stuckAfterMs) }),
+      stuck: new StuckSagas({ store, orders, stuckAfterMs: config.stuckAfterMs }),
       deadLetters: new DeadLetterOps({ sqs: aws.clients.sqs, queues, logger, store }),
       queueDepths: () => readQueueDepths(aws.clients.sqs, queues),
     },

@@ -62,6 +62,8 @@ describe('POST /orders', () => {
     expect(res.headers.location).toBe(`/orders/${orderId}`);
     expect(res.body).toEqual({
       orderId,
+      orderNumber: expect.stringMatching(/^ET-\d{4}-\d{6,}$/),
+      eventName: expect.any(String),
       status: 'PENDING',
       sagaState: 'reserving',
       links: { self: `/orders/${orderId}`, saga: `/sagas/${orderId}`, cancel: `/orders/${orderId}/cancel` },

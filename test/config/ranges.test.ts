@@ -21,6 +21,8 @@ describe('setting ranges', () => {
     ['STALLED_AFTER_MS', '999'],
     ['HOLD_SECONDS', '1e3'],
     ['HOLD_SECONDS', '-5'],
+    ['STREAM_POLL_MS', '99'], // a GetItem per stream every few ms
+    ['STREAM_POLL_MS', '60001'],
   ])('refuses %s=%s at start-up, naming the variable and its range', (name, value) => {
     const range = SETTING_RANGES[name]!;
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
@@ -61,6 +63,7 @@ describe('setting ranges', () => {
       MAX_BODY_BYTES: c.maxBodyBytes,
       MACHINE_VERSION_RETRY_SECONDS: c.machineVersionRetrySeconds,
       ADMISSION_MAX_ACTIVE_ORDERS: c.admissionMaxActiveOrders,
+      STREAM_POLL_MS: c.streamPollMs,
     };
     expect(Object.keys(defaults).sort()).toEqual(Object.keys(SETTING_RANGES).sort());
     for (const [name, value] of Object.entries(defaults)) {

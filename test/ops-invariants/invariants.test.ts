@@ -229,18 +229,19 @@ it('a captured payment of an order that does not exist: payment-orphan', async (
 it('a completed order put back into confirming two minutes ago: open, and saga-stuck past the threshold', async () => {
   const saga = (await service.core.store.load(orders.completed))!;
   const past = new Date(Date.now() - 120_000).toISOString();
-  const setSaga = async (status: string, state: string, at: string) =>
+  const setSaga = async (status: string, state: string, at: string, entered: string) =>
     void (await doc().send(
       new UpdateCommand({
         TableName: tables().orders,
         Key: { orderId: orders.completed },
-        UpdateExpression: 'SET #status = :status, sagaState = :state, saga.#state = :state, updatedAt = :at',
+        // Stuck is measured from stateEnteredAt (machines/order-saga/stuck.ts).
+        UpdateExpression: 'SET #status = :status, sagaState = :state, saga.#state = :state, updatedAt = :at, stateEnteredAt = :entered',
         ExpressionAttributeNames: { '#status': 'status', '#state': 'state' },
-        ExpressionAttributeValues: { ':status': status, ':state': state, ':at': at },
+        ExpressionAttributeValues: { ':status': status, ':state': state, ':at': at, ':entered': entered },
       }),
     ));
-  const reopen = () => setSaga('CONFIRMED', 'confirming', past);
-  const restore = () => setSaga(saga.status, saga.sagaState, saga.updatedAt);
+  const reopen = () => setSaga('CONFIRMED', 'confirming', past, past);
+  const restore = () => setSaga(saga.status, saga.sagaState, saga.updatedAt, saga.stateEnteredAt);
   const report = await expectOnly('saga-stuck', reopen, restore, 60_000);
   expect(report.open).toEqual([expect.objectContaining({ orderId: orders.completed, state: 'confirming', stuck: true })]);
   // Under a longer threshold the same saga is only open, not a violation.

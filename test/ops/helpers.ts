@@ -11,7 +11,7 @@ export interface SagaBody {
   stateEnteredAt: string;
   context: { outcome: string | null };
   outbox: Array<{ kind: string }>;
-  history: Array<{ version: number; eventType: string; actor?: string; payload: Record<string, unknown>; fromState: string | null; toState: string }>;
+  history: Array<{ version: number; eventType: string; actor?: string; payload: Record<string, unknown>; fromState: string | null; toState: string; timestamp: string }>;
 }
 
 export interface Problem {

@@ -11,6 +11,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ctxOf } from '../context';
 import { ProblemError } from '../problem';
 import type { Principal } from './principal';
+import { consoleCookieToken, isConsolePageLoad } from './console-cookie';
 import { isPublic } from './public-paths';
 import { InvalidTokenError, KeysUnavailableError, type TokenVerifier } from './verifier';
 
@@ -25,7 +26,8 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
 
 export function identify(verify: TokenVerifier) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const header = req.headers.authorization;
+    const cookieToken = consoleCookieToken(req.method, req.path, req.headers);
+    const header = req.headers.authorization ?? (cookieToken === undefined ? undefined : `Bearer ${cookieToken}`);
     if (header === undefined) {
       next();
       return;
@@ -71,6 +73,11 @@ export function requireAuthentication() {
     const failure = res.locals.authFailure as AuthFailure | undefined;
     if (failure?.kind === 'unavailable') {
       next(new ProblemError('service-unavailable', failure.reason, undefined, { retryAfter: 5 }));
+      return;
+    }
+    // A person opening a console page without a (valid) token is sent to sign in, not shown JSON.
+    if (isConsolePageLoad(req.method, req.path, req.headers.accept)) {
+      res.redirect(303, '/console/login');
       return;
     }
     const detail = failure ? `the bearer token was refused: ${failure.reason}` : 'this request needs a bearer token (Authorization: Bearer <JWT>)';

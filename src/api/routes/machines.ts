@@ -4,8 +4,13 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { requireRole } from '../auth/require-role';
+import { emptyQuerySchema } from '../schemas';
+import { queryValidator } from '../validation';
+import { queryOf } from './orders';
 import { MACHINE_VERSIONS, ORDER_SAGA_VERSION, orderSagaMachine, START_VERSION } from '../../../machines/order-saga';
 import { ProblemError } from '../problem';
+
+const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
 
 /** XState's JSON of the machine (guards and actions by name; inline functions become null). */
 export function orderSagaDefinition(): unknown {
@@ -15,7 +20,8 @@ export function orderSagaDefinition(): unknown {
 /** `startVersion`: the version this process starts new orders on (config ORDER_SAGA_START_VERSION). */
 export function machinesRouter(definition: () => unknown = orderSagaDefinition, startVersion: string = START_VERSION): Router {
   const router = Router();
-  router.get('/machines/order-saga/versions', requireRole('operator'), (_req: Request, res: Response) => {
+  router.get('/machines/order-saga/versions', requireRole('operator'), (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
     res.json({
       startVersion,
       versions: MACHINE_VERSIONS.map((v) => ({
@@ -27,12 +33,14 @@ export function machinesRouter(definition: () => unknown = orderSagaDefinition, 
     });
   });
   router.get('/machines/order-saga/versions/:version', requireRole('operator'), (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
     const entry = MACHINE_VERSIONS.find((v) => v.version === req.params.version);
     if (!entry) throw new ProblemError('not-found', `this build has no order-saga machine version ${String(req.params.version)} (it has ${MACHINE_VERSIONS.map((v) => v.version).join(', ')})`);
     res.json({ id: entry.machine.id, version: entry.version, definition: entry.machine.toJSON() });
   });
   let cached: string | undefined;
-  router.get('/machines/order-saga', requireRole('operator'), (_req: Request, res: Response) => {
+  router.get('/machines/order-saga', requireRole('operator'), (req: Request, res: Response) => {
+    validateNoQuery(queryOf(req), 'query');
     cached ??= JSON.stringify({ id: orderSagaMachine.id, version: ORDER_SAGA_VERSION, definition: definition() });
     res.type('application/json').send(cached);
   });

@@ -2,7 +2,8 @@
  * /ops: for operators. An overview (open and stuck sagas, queue depths, dead letters), stuck sagas
  * (list, retry, compensate) and the dead-letter queues (look, redrive, delete). Reading needs the
  * operator role, acting needs operator-repair. Every action names its operator (the token's
- * verified sub, never a header) and its reason; a saga
+ * verified sub, never a header) and its reason; a saga action sent with If-Match: "<version>" is
+ * done only at that version (else 412, nothing done); a saga
  * action is recorded in the saga's Events rows, a dead-letter action in the log (and on the saga
  * its message is about, when there is one).
  */
@@ -16,9 +17,10 @@ import {
   type OperatorRequest,
   type StuckSagas,
 } from '../../ops/stuck-sagas';
-import { summarizeVersionWaits, versionWaitOf, type VersionWaitingSaga } from '../../ops/version-waits';
-import { UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
-import { isKnownMachineVersion, knownMachineVersions } from '../../../machines/order-saga';
+import { summarizeVersionWaits, versionWaits } from '../../ops/version-waits';
+import { knownMachineVersions } from '../../../machines/order-saga';
+import { StaleSagaVersionError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
+import { expectedVersionOf } from '../operator';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { actorOf, principalOf } from '../auth/principal';
 import { requireRole } from '../auth/require-role';
@@ -73,15 +75,6 @@ function sagaSummary(saga: StoredSaga) {
   return { orderId: saga.orderId, state: saga.sagaState, status: saga.status, version: saga.sagaVersion };
 }
 
-/** The open sagas that wait on a machine version, longest waiting first. */
-function versionWaits(sagas: readonly StoredSaga[]): VersionWaitingSaga[] {
-  const here = knownMachineVersions();
-  return sagas
-    .map((saga) => versionWaitOf(saga, isKnownMachineVersion, here))
-    .filter((w): w is VersionWaitingSaga => w !== null)
-    .sort((a, b) => (a.since ?? '~').localeCompare(b.since ?? '~') || a.orderId.localeCompare(b.orderId));
-}
-
 /**
  * With an Idempotency-Key: the action's deterministic event id, and the answer to send if a request
  * with the same key already acted (202, `Idempotent-Replayed: true`; 422 for another reason).
@@ -101,6 +94,13 @@ async function sagaAction<T>(orderId: string, action: () => Promise<T>): Promise
     return await action();
   } catch (error) {
     if (error instanceof UnknownSagaError) throw new ProblemError('not-found', `no saga for order ${orderId}`);
+    if (error instanceof StaleSagaVersionError) {
+      throw new ProblemError('precondition-failed', `${error.message}; nothing was done. Reload the saga and decide again`, undefined, {
+        orderId,
+        expectedVersion: error.expected,
+        currentVersion: error.current,
+      });
+    }
     if (error instanceof OperatorActionRefusedError) {
       throw new ProblemError('saga-state-conflict', error.detail, undefined, { orderId, sagaState: error.state, orderStatus: error.status });
     }
@@ -164,7 +164,7 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     const orderId = orderIdParam(req);
     const by = operatorOf(res);
     const { reason } = validateReason(req.body, 'body');
-    const operator: OperatorRequest = { by, reason };
+    const operator: OperatorRequest = { by, reason, expectedVersion: expectedVersionOf(req) };
     const keyed = await keyedAction(req, deps, 'retry', orderId, by, reason);
     if (keyed.replay) {
       const { orderId: id, state, status, version, payload } = keyed.replay;
@@ -190,7 +190,7 @@ export function opsRouter(deps: OpsRouteDeps): Router {
       res.status(202).json({ orderId: id, state, status, version, compensationRequested: true, links: sagaLinks(orderId) });
       return;
     }
-    const saga = await sagaAction(orderId, () => compensateSaga(deps, orderId, { by, reason }, keyed.eventId));
+    const saga = await sagaAction(orderId, () => compensateSaga(deps, orderId, { by, reason, expectedVersion: expectedVersionOf(req) }, keyed.eventId));
     ctx.log.info('operator compensated a saga', { orderId, operator: by, reason, state: saga.sagaState, sagaCorrelationId: saga.correlationId });
     res.status(202).json({ ...sagaSummary(saga), compensationRequested: true, links: sagaLinks(orderId) });
   });

@@ -127,9 +127,11 @@ function requestHashOf(body: PlaceOrderBody & { customerId: string }): string {
  * What the first POST of an order answered: the order as created, in the machine's initial state.
  * A replay answers exactly this, whatever happened to the order since (its links give the now).
  */
-function firstAnswer(orderId: string) {
+function firstAnswer(existing: StoredSaga) {
+  const { orderId } = existing;
   const { saga, status } = startSaga({ orderId, customerId: '', eventId: '', items: [], paymentToken: '', holdSeconds: 1 });
-  return { orderId, status, sagaState: saga.state, links: orderLinks(orderId) };
+  // The order number and event name were given at creation: the first answer carried them.
+  return { orderId, orderNumber: existing.orderNumber ?? null, eventName: existing.eventName ?? null, status, sagaState: saga.state, links: orderLinks(orderId) };
 }
 
 /** The ticket types of the order flagged sold out (src/cache/sold-out.ts); none without flags or Redis. */
@@ -146,7 +148,7 @@ function soldOutProblem(body: PlaceOrderBody, flagged: string[]): ProblemError {
 }
 
 function accepted(saga: StoredSaga) {
-  return { orderId: saga.orderId, status: saga.status, sagaState: saga.sagaState, links: orderLinks(saga.orderId) };
+  return { orderId: saga.orderId, orderNumber: saga.orderNumber ?? null, eventName: saga.eventName ?? null, status: saga.status, sagaState: saga.sagaState, links: orderLinks(saga.orderId) };
 }
 
 export function keyReused(): ProblemError {
@@ -160,7 +162,7 @@ function replay(res: Response, existing: StoredSaga, requestHash: string): void 
   if (existing.requestHash !== requestHash) throw keyReused();
   res.setHeader('Idempotent-Replayed', 'true');
   ctxOf(res).log.info('order request replayed', { orderId: existing.orderId, sagaState: existing.sagaState });
-  res.status(202).location(`/orders/${existing.orderId}`).json(firstAnswer(existing.orderId));
+  res.status(202).location(`/orders/${existing.orderId}`).json(firstAnswer(existing));
 }
 
 export function ordersRouter(deps: OrdersRouteDeps): Router {
@@ -203,6 +205,7 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       paymentToken: body.paymentToken,
       correlationId: ctx.correlationId,
       requestHash,
+      eventName: inventory?.eventName,
     };
     let admittedHere = false;
     if (deps.waitingRoom) {

@@ -4,6 +4,8 @@ import type { OrderQueries } from '../../store/order-queries';
 import type { SagaStore } from '../../store/saga-store';
 import { principalOf } from '../auth/principal';
 import { requireRole } from '../auth/require-role';
+import { sagaEtag } from '../operator';
+import { ProblemError } from '../problem';
 import { DEFAULT_PAGE_SIZE, emptyQuerySchema, listSagasQuerySchema, type ListSagasQuery } from '../schemas';
 import { queryValidator } from '../validation';
 import { orderSummaryView, sagaView } from '../views';
@@ -35,6 +37,7 @@ export function sagasRouter(deps: SagasRouteDeps): Router {
     // The snapshot first, then the history: the history is never older than the snapshot.
     const saga = visibleSaga(principalOf(res), await deps.store.load(orderId), orderId, 'saga for order');
     const history = await deps.store.history(orderId);
+    res.setHeader('ETag', sagaEtag(saga.sagaVersion));
     res.json(sagaView(saga, history));
   });
 

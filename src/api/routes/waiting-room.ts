@@ -21,7 +21,8 @@ interface AdmissionBody {
   maxActiveOrders: number | null;
 }
 
-const admissionSchema = {
+/** The PUT /events/:eventId/admission body (ajv; OpenAPI reads it too). */
+export const admissionSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['maxActiveOrders'],

@@ -1,0 +1,25 @@
+/** What the console and the saga streams read. Built in src/service.ts beside the API's own deps. */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ResourceNames } from '../infra/resources';
+import type { DeadLetterOps } from '../ops/dead-letter-ops';
+import type { QueueDepths } from '../ops/queue-depths';
+import type { StuckSagas } from '../ops/stuck-sagas';
+import type { SagaStore } from '../store/saga-store';
+
+export interface ConsoleDeps {
+  doc: DynamoDBDocumentClient;
+  tables: ResourceNames['tables'];
+  store: SagaStore;
+  stuck: StuckSagas;
+  deadLetters: DeadLetterOps;
+  queueDepths: () => Promise<QueueDepths>;
+  /** STUCK_AFTER_MS. */
+  stuckAfterMs: number;
+  /** How often a stream reads the saga's version (ms); default 1000. */
+  streamPollMs?: number;
+  /** The machine version new orders start on (ORDER_SAGA_START_VERSION): the machine page's default. */
+  startVersion?: string;
+  /** Finds an order by its orderNumber, for the search box. */
+  findByOrderNumber?: (orderNumber: string) => Promise<string | undefined>;
+  now?: () => Date;
+}

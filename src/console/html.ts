@@ -1,0 +1,60 @@
+/**
+ * HTML as text, escaped. Pages carry no inline script or style (a Content-Security-Policy of
+ * 'self' holds): behaviour is /console/assets/console.js, reading data-* attributes.
+ */
+export const ASSETS_PREFIX = '/console/assets';
+
+/** Escapes text for an HTML text node or a double-quoted attribute. */
+export function esc(value: unknown): string {
+  return String(value ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** A value as JSON inside a data-* attribute. */
+export function dataJson(value: unknown): string {
+  return esc(JSON.stringify(value));
+}
+
+const NAV: Array<[string, string]> = [
+  ['/console', 'Overview'],
+  ['/console/sagas', 'Sagas'],
+  ['/console/machine', 'Machine'],
+  ['/console/dlq', 'Dead letters'],
+  ['/console/login', 'Sign in'],
+];
+
+/** The page around `body`. `here` is the nav entry to mark. */
+export function page(title: string, here: string, body: string, pageKind = ''): string {
+  const nav = NAV.map(([href, label]) => `<a href="${href}"${href === here ? ' class="here"' : ''}>${esc(label)}</a>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)} · EventTicket console</title>
+<link rel="stylesheet" href="${ASSETS_PREFIX}/console.css">
+<script src="${ASSETS_PREFIX}/console.js" defer></script>
+</head><body data-page="${esc(pageKind)}">
+<header class="top"><span class="brand">EventTicket</span>${nav}<span class="who" id="who"></span></header>
+<main>
+<h1>${esc(title)}</h1>
+<div id="flash"></div>
+${body}
+</main></body></html>`;
+}
+
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}
+
+export function table(headers: string[], rows: string[][], attrs = ''): string {
+  const head = headers.map((h) => `<th>${h}</th>`).join('');
+  const body = rows.length === 0 ? `<tr><td colspan="${headers.length}" class="muted">none</td></tr>` : rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
+  return `<table ${attrs}><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}

@@ -1,0 +1,253 @@
+/**
+ * The console's saga list: every saga, most recently active first (StatusIndex, newest
+ * `updatedAt` first, merged over the status partitions), filtered by state, status, customer,
+ * event and age, by "stuck" with the one definition of stuck, and searchable by orderId or
+ * orderNumber.
+ *
+ * StatusIndex is KEYS_ONLY (src/store/order-queries.ts says why): the index gives the ids in
+ * activity order, and each candidate is read from the base table (BatchGetItem, strongly
+ * consistent) for the filters, its stuck verdict and its current state. The index may lag a step.
+ */
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  assessStuck,
+  FINAL_STATES,
+  OPEN_ORDER_STATUSES,
+  ORDER_STATUS_BY_STATE,
+  type OrderSagaState,
+  type OrderStatus,
+  type StuckVerdict,
+} from '../../machines/order-saga';
+import { ORDER_STATUSES } from '../api/schemas';
+import type { ResourceNames } from '../infra/resources';
+import type { StuckSagas } from '../ops/stuck-sagas';
+import type { SagaStore, StoredSaga } from '../store/saga-store';
+
+export interface SagaListFilter {
+  state?: OrderSagaState;
+  status?: OrderStatus;
+  customerId?: string;
+  eventId?: string;
+  /** Only sagas created within this many ms. */
+  maxAgeMs?: number;
+  stuck?: boolean;
+  /** Only sagas still at work (not in a final state). */
+  open?: boolean;
+  /** An orderId or an orderNumber. */
+  q?: string;
+}
+
+export interface SagaListRow {
+  saga: StoredSaga;
+  stuck: StuckVerdict | null;
+}
+
+export interface SagaListPage {
+  rows: SagaListRow[];
+  /** Opaque, for the next page; null on the last. */
+  nextCursor: string | null;
+}
+
+export interface SagaListingDeps {
+  doc: DynamoDBDocumentClient;
+  tables: Pick<ResourceNames['tables'], 'orders'>;
+  store: SagaStore;
+  stuck: StuckSagas;
+  stuckAfterMs: number;
+  /** Finds an order by its orderNumber (src/store/order-numbers.ts), when searching. */
+  findByOrderNumber?: (orderNumber: string) => Promise<string | undefined>;
+  now?: () => Date;
+}
+
+interface Cursor {
+  /** updatedAt of the last row shown. */
+  u: string;
+  /** orderIds shown with exactly that updatedAt. */
+  ids: string[];
+}
+
+const MAX_QUERIES_PER_PARTITION = 20;
+
+function encode(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+}
+
+/** The cursor, or undefined when it is not one of ours (the page then starts over). */
+function decode(text: string | undefined): Cursor | undefined {
+  if (!text || !/^[A-Za-z0-9_-]{1,4096}$/.test(text)) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
+    if (typeof value.u === 'string' && Array.isArray(value.ids) && value.ids.every((id) => typeof id === 'string')) return value;
+  } catch {
+    /* not ours */
+  }
+  return undefined;
+}
+
+interface IndexRow {
+  orderId: string;
+  /** The index's updatedAt (the cursor's order), which may lag the item's. */
+  updatedAt: string;
+  /** The current item, read from the base table. */
+  saga: StoredSaga;
+}
+
+export class SagaListing {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: SagaListingDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async list(filter: SagaListFilter, limit: number, cursorText?: string): Promise<SagaListPage> {
+    const now = this.now();
+    if (filter.q) return { rows: await this.search(filter.q.trim(), now), nextCursor: null };
+    if (filter.stuck) return this.stuckPage(filter, limit, now);
+
+    const cursor = decode(cursorText);
+    const statuses = filter.status
+      ? [filter.status]
+      : filter.state
+        ? [ORDER_STATUS_BY_STATE[filter.state]]
+        : filter.open
+          ? [...OPEN_ORDER_STATUSES]
+          : [...ORDER_STATUSES];
+    const perPartition = await Promise.all(statuses.map((status) => this.partition(status, filter, limit + 1, cursor, now)));
+    const newest = new Map<string, IndexRow>();
+    for (const row of perPartition.flat()) {
+      const seen = newest.get(row.orderId);
+      if (!seen || seen.updatedAt < row.updatedAt) newest.set(row.orderId, row);
+    }
+    const merged = [...newest.values()]
+      .sort((a, b) => (a.updatedAt === b.updatedAt ? (a.orderId < b.orderId ? 1 : -1) : a.updatedAt < b.updatedAt ? 1 : -1));
+    const shown = merged.slice(0, limit);
+    const more = merged.length > limit;
+    const last = shown.at(-1);
+    const nextCursor =
+      more && last
+        ? encode({ u: last.updatedAt, ids: [...(cursor && cursor.u === last.updatedAt ? cursor.ids : []), ...shown.filter((r) => r.updatedAt === last.updatedAt).map((r) => r.orderId)] })
+        : null;
+    return { rows: shown.map((r) => ({ saga: r.saga, stuck: assessStuck(r.saga, now, this.deps.stuckAfterMs) })), nextCursor };
+  }
+
+  /**
+   * Up to `want` rows of one status partition after the cursor, filtered. StatusIndex is KEYS_ONLY
+   * (status, updatedAt, orderId): the filters are applied to the base items (read strongly
+   * consistent), so each index page is read and then its orders.
+   */
+  private async partition(status: OrderStatus, filter: SagaListFilter, want: number, cursor: Cursor | undefined, now: Date): Promise<IndexRow[]> {
+    const names: Record<string, string> = { '#s': 'status' };
+    const values: Record<string, unknown> = { ':s': status };
+    let key = '#s = :s';
+    if (cursor) {
+      names['#u'] = 'updatedAt';
+      key += ' AND #u <= :u';
+      values[':u'] = cursor.u;
+    }
+    const since = filter.maxAgeMs === undefined ? undefined : new Date(now.getTime() - filter.maxAgeMs).toISOString();
+    const filtered = Boolean(filter.state || filter.customerId || filter.eventId || since);
+    // Judged on the current item. A saga that stepped between the partition queries may come from
+    // two partitions (list() keeps one) or, with the index lagging, from its old one: it is shown
+    // as it is now, never dropped for having moved.
+    const keep = (saga: StoredSaga): boolean =>
+      (!filter.status || saga.status === filter.status) &&
+      (!filter.state || saga.sagaState === filter.state) &&
+      (!filter.customerId || saga.customerId === filter.customerId) &&
+      (!filter.eventId || saga.eventId === filter.eventId) &&
+      (!since || saga.createdAt >= since);
+    const rows: IndexRow[] = [];
+    let start: Record<string, unknown> | undefined;
+    for (let i = 0; i < MAX_QUERIES_PER_PARTITION; i++) {
+      const page = await this.deps.doc.send(
+        new QueryCommand({
+          TableName: this.deps.tables.orders,
+          IndexName: 'StatusIndex',
+          KeyConditionExpression: key,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          // A filter keeps only some of a page: read more of the index at a time then.
+          Limit: filtered ? Math.max(want * 4, 100) : want,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const candidates = ((page.Items ?? []) as Array<{ orderId: string; updatedAt: string }>).filter(
+        (item) => !(cursor && item.updatedAt === cursor.u && cursor.ids.includes(item.orderId)),
+      );
+      const current = await this.deps.store.loadMany(candidates.map((c) => c.orderId));
+      for (const item of candidates) {
+        const saga = current.get(item.orderId);
+        if (saga && keep(saga)) rows.push({ orderId: item.orderId, updatedAt: item.updatedAt, saga });
+      }
+      start = page.LastEvaluatedKey;
+      if (!start || rows.length >= want) break;
+    }
+    return rows.slice(0, want);
+  }
+
+  private async rows(orderIds: string[], now: Date): Promise<SagaListRow[]> {
+    const current = await this.deps.store.loadMany(orderIds);
+    return orderIds
+      .map((id) => current.get(id))
+      .filter((s): s is StoredSaga => s !== undefined)
+      .map((saga) => ({ saga, stuck: assessStuck(saga, now, this.deps.stuckAfterMs) }));
+  }
+
+  private async search(q: string, now: Date): Promise<SagaListRow[]> {
+    let orderId: string | undefined = q;
+    if (/^ET-/i.test(q) && this.deps.findByOrderNumber) orderId = await this.deps.findByOrderNumber(q.toUpperCase());
+    if (!orderId || orderId.length > 200) return [];
+    return this.rows([orderId], now);
+  }
+
+  /** Stuck sagas (the stuck listing, most stuck first), then the other filters. */
+  private async stuckPage(filter: SagaListFilter, limit: number, now: Date): Promise<SagaListPage> {
+    const listing = await this.deps.stuck.list(500);
+    const rows = await this.rows(listing.items.map((s) => s.orderId), now);
+    const since = filter.maxAgeMs === undefined ? undefined : new Date(now.getTime() - filter.maxAgeMs).toISOString();
+    const kept = rows.filter(
+      ({ saga, stuck }) =>
+        stuck !== null &&
+        (!filter.state || saga.sagaState === filter.state) &&
+        (!filter.status || saga.status === filter.status) &&
+        (!filter.customerId || saga.customerId === filter.customerId) &&
+        (!filter.eventId || saga.eventId === filter.eventId) &&
+        (!since || saga.createdAt >= since),
+    );
+    return { rows: kept.slice(0, limit), nextCursor: null };
+  }
+
+  /**
+   * How many sagas are in each state: the open ones from `openSagas` (the overview's one scan of
+   * the open sagas, read from the base table — an open status holds several states, which the
+   * KEYS_ONLY StatusIndex cannot tell apart), and the final ones that ended within `finalWindowMs`
+   * (default 24 h) counted on StatusIndex (a final status is one state) — all of history would
+   * make each overview read the whole index.
+   */
+  async countsByState(openSagas: readonly StoredSaga[], finalWindowMs = 24 * 3600_000): Promise<Record<string, number>> {
+    const counts: Record<string, number> = Object.fromEntries(Object.keys(ORDER_STATUS_BY_STATE).map((s) => [s, 0]));
+    for (const saga of openSagas) counts[saga.sagaState] = (counts[saga.sagaState] ?? 0) + 1;
+    const since = new Date(this.now().getTime() - finalWindowMs).toISOString();
+    await Promise.all(
+      FINAL_STATES.map(async (state) => {
+        let start: Record<string, unknown> | undefined;
+        do {
+          const page = await this.deps.doc.send(
+            new QueryCommand({
+              TableName: this.deps.tables.orders,
+              IndexName: 'StatusIndex',
+              KeyConditionExpression: '#s = :s AND #u >= :since',
+              ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt' },
+              ExpressionAttributeValues: { ':s': ORDER_STATUS_BY_STATE[state], ':since': since },
+              Select: 'COUNT',
+              ExclusiveStartKey: start,
+            }),
+          );
+          counts[state] = (counts[state] ?? 0) + (page.Count ?? 0);
+          start = page.LastEvaluatedKey;
+        } while (start);
+      }),
+    );
+    return counts;
+  }
+}

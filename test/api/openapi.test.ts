@@ -1,0 +1,176 @@
+/**
+ * The OpenAPI document: every route Express serves is in it (a route added without its schemas
+ * fails here), it validates as OpenAPI 3.1 (@seriousme/openapi-schema-validator, run as the ESM
+ * module it is, in its own node process), and each documented route answers as documented: one
+ * 2xx and one 4xx per route, each status listed for it, every 4xx a problem+json, and every body
+ * with a documented schema (problems, orders, sagas) valid against it.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import type { Express } from 'express';
+import { API_ROUTES, openApiDocument } from '../../src/api/openapi';
+import { createApp } from '../../src/api/app';
+import { http } from '../support/http';
+import { as, bearer } from '../support/auth';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { eventually, startTestService, type TestService } from '../support/service';
+import { newEvent, placeOrder } from '../ops/helpers';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService({ PAYMENT_SLOW_MS: '20000' }, { label: 'oa' });
+});
+afterAll(async () => {
+  await service?.stop();
+});
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+}
+
+/** Every (method, path) Express routes, nested routers included. */
+function expressRoutes(app: Express): string[] {
+  const out: string[] = [];
+  const walk = (stack: Layer[]) => {
+    for (const layer of stack) {
+      // A path given as a RegExp is middleware on a route's path (the orders rate limiter), not a route.
+      if (layer.route && typeof layer.route.path === 'string') for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') out.push(`${method} ${layer.route.path}`);
+      if (layer.handle?.stack) walk(layer.handle.stack);
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  return [...new Set(out)].sort();
+}
+
+it('documents every route Express serves, each with its query schema and (for writes) its body schema', () => {
+  const app = createApp({
+    runtime: service.core.runtime,
+    store: service.core.store,
+    orders: {} as never,
+    inventory: {} as never,
+    cache: {} as never,
+    health: async () => ({ status: 'UP' }) as never,
+    logger: service.core.logger,
+    config: service.config,
+    redis: {} as never,
+    ops: {} as never,
+    console: { stuckAfterMs: 1 } as never,
+    waitingRoom: {} as never,
+  });
+  const documented = API_ROUTES.map((r) => `${r.method} ${r.path}`).sort();
+  expect(expressRoutes(app)).toEqual(documented);
+  for (const r of API_ROUTES) {
+    expect(r.query).not.toBeNull();
+    if (r.method === 'post' || r.method === 'put') expect(r.body).toBeDefined();
+  }
+});
+
+it('is a valid OpenAPI 3.1 document', async () => {
+  const res = await http<Record<string, unknown>>(service.baseUrl, 'GET', '/openapi.json', undefined, as.customer('c-oa'));
+  expect(res.status).toBe(200);
+  expect(res.body).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+  const script = `import { Validator } from '@seriousme/openapi-schema-validator';
+let text = ''; for await (const c of process.stdin) text += c;
+const v = new Validator(); const r = await v.validate(JSON.parse(text));
+console.log(JSON.stringify({ valid: r.valid, version: v.version, errors: r.errors ?? null }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { input: JSON.stringify(res.body), cwd: path.resolve(__dirname, '../..') });
+  const result = JSON.parse(out.toString()) as { valid: boolean; version: string; errors: unknown };
+  expect(result).toMatchObject({ valid: true, version: '3.1' });
+});
+
+type Call = { method: string; path: string; body?: unknown; headers?: Record<string, string> };
+
+it('each documented route answers one 2xx and one 4xx, as documented', async () => {
+  const doc = openApiDocument() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, object> } };
+  const components = doc.components.schemas;
+  const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
+  const eventId = await newEvent(service.baseUrl, 10);
+  const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow');
+  const other = await placeOrder(service.baseUrl, eventId, 'tok_slow');
+  const missing = '00000000-0000-4000-8000-000000000000';
+  // One caller with every role: each route is tried for its schema, not its role (that is
+  // test/api/role-matrix.test.ts). Its sub is the customer the helpers place orders for.
+  const everyRole = bearer(['customer', 'organizer', 'operator-repair'], 'c-ops');
+  const op = {};
+  const calls: Record<string, { ok: Call; bad: Call }> = {
+    'post /orders': { ok: { method: 'POST', path: '/orders', body: { customerId: 'c-ops', eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_slow' } }, bad: { method: 'POST', path: '/orders', body: { customerId: 'c-oa' } } },
+    'get /orders': { ok: { method: 'GET', path: '/orders?customerId=c-ops' }, bad: { method: 'GET', path: '/orders' } },
+    'get /orders/:orderId': { ok: { method: 'GET', path: `/orders/${orderId}` }, bad: { method: 'GET', path: `/orders/${missing}` } },
+    'post /orders/:orderId/cancel': { ok: { method: 'POST', path: `/orders/${other}/cancel`, body: { reason: 'changed my mind' } }, bad: { method: 'POST', path: `/orders/${missing}/cancel`, body: {} } },
+    'get /sagas': { ok: { method: 'GET', path: '/sagas?status=PENDING' }, bad: { method: 'GET', path: '/sagas?status=NOPE' } },
+    'get /sagas/stream': { ok: { method: 'GET', path: '/sagas/stream' }, bad: { method: 'GET', path: '/sagas/stream', headers: { 'Last-Event-ID': 'garbage' } } },
+    'get /sagas/:orderId': { ok: { method: 'GET', path: `/sagas/${orderId}` }, bad: { method: 'GET', path: '/sagas/not-a-uuid' } },
+    'get /sagas/:orderId/stream': { ok: { method: 'GET', path: `/sagas/${orderId}/stream` }, bad: { method: 'GET', path: `/sagas/${missing}/stream` } },
+    'get /machines/order-saga': { ok: { method: 'GET', path: '/machines/order-saga' }, bad: { method: 'GET', path: '/machines/order-saga?x=1' } },
+    'get /machines/order-saga/versions': { ok: { method: 'GET', path: '/machines/order-saga/versions' }, bad: { method: 'GET', path: '/machines/order-saga/versions?x=1' } },
+    'get /machines/order-saga/versions/:version': { ok: { method: 'GET', path: '/machines/order-saga/versions/2' }, bad: { method: 'GET', path: '/machines/order-saga/versions/99' } },
+    'get /orders/:orderId/queue': { ok: { method: 'GET', path: `/orders/${orderId}/queue` }, bad: { method: 'GET', path: `/orders/${missing}/queue` } },
+    'put /events/:eventId/admission': { ok: { method: 'PUT', path: `/events/ev-oa-adm-${Date.now()}/admission`, body: { maxActiveOrders: null } }, bad: { method: 'PUT', path: `/events/${eventId}/admission`, body: {} } },
+    'get /ops/sagas/machine-versions': { ok: { method: 'GET', path: '/ops/sagas/machine-versions?limit=5' }, bad: { method: 'GET', path: '/ops/sagas/machine-versions?limit=0' } },
+    'get /events/:eventId/inventory': { ok: { method: 'GET', path: `/events/${eventId}/inventory` }, bad: { method: 'GET', path: '/events/ev-none-such/inventory' } },
+    'put /events/:eventId/inventory': { ok: { method: 'PUT', path: `/events/ev-oa-${Date.now()}/inventory`, body: { eventName: 'OA', ticketTypes: [{ ticketType: 'GA', totalQuantity: 1, price: 1, currency: 'EUR' }] } }, bad: { method: 'PUT', path: `/events/${eventId}/inventory`, body: { eventName: 'OA' } } },
+    'get /actuator/health': { ok: { method: 'GET', path: '/actuator/health' }, bad: { method: 'GET', path: '/actuator/health?verbose=1' } },
+    'get /ops/overview': { ok: { method: 'GET', path: '/ops/overview' }, bad: { method: 'GET', path: '/ops/overview?x=1' } },
+    'get /ops/sagas/stuck': { ok: { method: 'GET', path: '/ops/sagas/stuck?limit=5' }, bad: { method: 'GET', path: '/ops/sagas/stuck?limit=0' } },
+    'post /ops/sagas/:orderId/retry': { ok: { method: 'POST', path: `/ops/sagas/${orderId}/retry`, body: { reason: 'oa' }, headers: op }, bad: { method: 'POST', path: `/ops/sagas/${orderId}/retry`, body: { reason: 'oa' }, headers: { ...op, 'If-Match': '"1"' } } },
+    'post /ops/sagas/:orderId/compensate': { ok: { method: 'POST', path: `/ops/sagas/${orderId}/compensate`, body: { reason: 'oa' }, headers: op }, bad: { method: 'POST', path: `/ops/sagas/${missing}/compensate`, body: { reason: 'oa' }, headers: op } },
+    'get /ops/dlq': { ok: { method: 'GET', path: '/ops/dlq?limit=1' }, bad: { method: 'GET', path: '/ops/dlq?limit=x' } },
+    'post /ops/dlq/redrive': { ok: { method: 'POST', path: '/ops/dlq/redrive', body: { ids: ['no-such-message'], reason: 'oa' }, headers: op }, bad: { method: 'POST', path: '/ops/dlq/redrive', body: { ids: ['x'] } } },
+    'delete /ops/dlq/:id': { ok: { method: 'DELETE', path: '/ops/dlq/PLACEHOLDER', headers: op }, bad: { method: 'DELETE', path: '/ops/dlq/no-such-message?reason=oa', headers: op } },
+    'get /console': { ok: { method: 'GET', path: '/console' }, bad: { method: 'GET', path: '/console?x=1' } },
+    'get /console/sagas': { ok: { method: 'GET', path: '/console/sagas?status=PENDING' }, bad: { method: 'GET', path: '/console/sagas?state=nowhere' } },
+    'get /console/sagas/:orderId': { ok: { method: 'GET', path: `/console/sagas/${orderId}` }, bad: { method: 'GET', path: `/console/sagas/${missing}` } },
+    'get /console/machine': { ok: { method: 'GET', path: '/console/machine' }, bad: { method: 'GET', path: '/console/machine?x=1' } },
+    'get /console/dlq': { ok: { method: 'GET', path: '/console/dlq' }, bad: { method: 'GET', path: '/console/dlq?x=1' } },
+    'get /console/login': { ok: { method: 'GET', path: '/console/login' }, bad: { method: 'GET', path: '/console/login?x=1' } },
+    'get /console/inspect/:orderId': { ok: { method: 'GET', path: `/console/inspect/${orderId}` }, bad: { method: 'GET', path: '/console/inspect/not-a-uuid' } },
+    'get /openapi.json': { ok: { method: 'GET', path: '/openapi.json' }, bad: { method: 'GET', path: '/openapi.json?x=1' } },
+    'get /docs': { ok: { method: 'GET', path: '/docs' }, bad: { method: 'GET', path: '/docs?x=1' } },
+  };
+  expect(Object.keys(calls).sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+
+  // A dead letter to delete: a poison command, moved to the DLQ by the in-process workers.
+  await service.core.clients.sqs.send(new SendMessageCommand({ QueueUrl: service.core.queues.inventory, MessageBody: '{"type":"command","command":{"kind":"Nope"}}' }));
+  const letters = await eventually(
+    async () => (await http<{ messages: Array<{ id: string }> }>(service.baseUrl, 'GET', '/ops/dlq', undefined, as.operator())).body.messages,
+    (ms) => ms.length > 0,
+    20000,
+  );
+  calls['delete /ops/dlq/:id']!.ok.path = `/ops/dlq/${letters[0]!.id}?reason=oa`;
+
+  for (const r of API_ROUTES) {
+    const key = `${r.method} ${r.path}`;
+    const documented = doc.paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')]![r.method]!.responses;
+    for (const kind of ['ok', 'bad'] as const) {
+      const call = calls[key]![kind];
+      const controller = new AbortController();
+      const res = await fetch(`${service.baseUrl}${call.path}`, {
+        method: call.method,
+        headers: { ...everyRole, ...(call.body === undefined ? {} : { 'content-type': 'application/json' }), ...call.headers },
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: controller.signal,
+      });
+      const contentType = res.headers.get('content-type') ?? '';
+      const json = /json/.test(contentType) ? ((await res.json()) as unknown) : undefined;
+      controller.abort(); // streams never end by themselves
+      const where = `${key} (${kind}: ${call.method} ${call.path}) answered ${res.status}`;
+      expect({ where, documented: Object.keys(documented).includes(String(res.status)) }).toEqual({ where, documented: true });
+      // The body matches the schema documented for that status, where one is given.
+      const schema = (documented[String(res.status)] as { content?: Record<string, { schema?: { $ref?: string } }> }).content;
+      const ref = schema && Object.values(schema)[0]?.schema?.$ref;
+      if (ref) {
+        const validate = ajv.compile(components[ref.split('/').at(-1)!]!);
+        expect({ where, valid: validate(json), errors: validate.errors ?? null }).toEqual({ where, valid: true, errors: null });
+      }
+      if (kind === 'ok') expect({ where, ok: res.status >= 200 && res.status < 300 }).toEqual({ where, ok: true });
+      else {
+        expect({ where, bad: res.status >= 400 && res.status < 500 }).toEqual({ where, bad: true });
+        expect({ where, contentType }).toEqual({ where, contentType: expect.stringContaining('application/problem+json') });
+      }
+    }
+  }
+});
