@@ -180,15 +180,15 @@ describe('cancel of an order that ended cancelled', () => {
   it("after an operator's compensation: 202 with the order", async () => {
     const eventId = await newEvent([{ ticketType: 'GA', totalQuantity: 5, price: 10, currency: 'EUR' }]);
     const placed = await place(eventId, 'GA', 1, 'tok_slow');
-    await eventually(() => http<{ state: string }>(service.baseUrl, 'GET', `/sagas/${placed.body.orderId}`), (r) => r.body.state !== 'reserving', 15000);
-    const compensated = await http(service.baseUrl, 'POST', `/ops/sagas/${placed.body.orderId}/compensate`, { reason: 'venue cancelled' }, { 'X-Operator-Id': 'ann' });
+    await eventually(() => http<{ state: string }>(service.baseUrl, 'GET', `/sagas/${placed.body.orderId}`, undefined, as.operator()), (r) => r.body.state !== 'reserving', 15000);
+    const compensated = await http(service.baseUrl, 'POST', `/ops/sagas/${placed.body.orderId}/compensate`, { reason: 'venue cancelled' }, as.repair('ann'));
     expect(compensated.status).toBe(202);
     // On its way (releasing seats, settling the charge) or done: either way the cancel is answered 202.
-    const early = await http<{ status: string }>(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {});
+    const early = await http<{ status: string }>(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {}, as.customer('c-edge'));
     expect(early.status).toBe(202);
     expect((await finalOrder(placed.body.orderId)).body.status).toBe('CANCELLED');
     expect(await outcomeOf(placed.body.orderId)).toBe('compensated');
-    expect((await http(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {})).status).toBe(202);
+    expect((await http(service.baseUrl, 'POST', `/orders/${placed.body.orderId}/cancel`, {}, as.customer('c-edge'))).status).toBe(202);
   });
 
   it('after a declined card: 202; after a sold-out failure: 409', async () => {

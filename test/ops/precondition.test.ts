@@ -2,6 +2,7 @@
  * Operator actions decided on a saga version (If-Match: "<version>"): a saga that moved on since
  * answers 412 and nothing is done; the version it is at goes through. Real service, real queues.
  */
+import { as } from '../support/auth';
 import { http } from '../support/http';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { newEvent, placeOrder, sagaOf, type Problem } from './helpers';
@@ -21,14 +22,14 @@ const act = (orderId: string, action: 'retry' | 'compensate', ifMatch: string | 
     'POST',
     `/ops/sagas/${orderId}/${action}`,
     { reason: 'checked by hand' },
-    { 'X-Operator-Id': 'alice', ...(ifMatch === undefined ? {} : { 'If-Match': ifMatch }) },
+    { ...as.repair('alice'), ...(ifMatch === undefined ? {} : { 'If-Match': ifMatch }) },
   );
 
 it('a stale version gets 412 and changes nothing; the shown version goes through; a malformed one is a 400', async () => {
   const eventId = await newEvent(service.baseUrl, 5);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow');
   const shown = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 60000);
-  const etag = await http(service.baseUrl, 'GET', `/sagas/${orderId}`);
+  const etag = await http(service.baseUrl, 'GET', `/sagas/${orderId}`, undefined, as.operator());
   expect(etag.headers.get("etag")).toBe(`"${shown.version}"`);
 
   for (const action of ['compensate', 'retry'] as const) {

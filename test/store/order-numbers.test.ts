@@ -4,6 +4,7 @@
  */
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { formatOrderNumber, ORDER_NUMBER_REGEX, ORDER_NUMBER_SHARDS, OrderNumbers, sequenceOf } from '../../src/store/order-numbers';
+import { as } from '../support/auth';
 import { http } from '../support/http';
 import { startTestService, type TestService } from '../support/service';
 
@@ -44,17 +45,17 @@ describe('on the emulator', () => {
 
   it('a placed order carries its number and event name, and is found by its number', async () => {
     const eventId = `ev-on-${Date.now()}`;
-    expect((await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, { eventName: 'Night of numbers', ticketTypes: [{ ticketType: 'GA', totalQuantity: 5, price: 10, currency: 'EUR' }] })).status).toBe(200);
-    const placed = await http<{ orderId: string; orderNumber: string; eventName: string }>(service.baseUrl, 'POST', '/orders', { customerId: 'c-on', eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' });
+    expect((await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, { eventName: 'Night of numbers', ticketTypes: [{ ticketType: 'GA', totalQuantity: 5, price: 10, currency: 'EUR' }] }, as.organizer())).status).toBe(200);
+    const placed = await http<{ orderId: string; orderNumber: string; eventName: string }>(service.baseUrl, 'POST', '/orders', { customerId: 'c-on', eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' }, as.customer('c-on'));
     expect(placed.status).toBe(202);
     expect(placed.body.orderNumber).toMatch(ORDER_NUMBER_REGEX);
     expect(placed.body.eventName).toBe('Night of numbers');
-    const order = await http<{ orderNumber: string; eventName: string }>(service.baseUrl, 'GET', `/orders/${placed.body.orderId}`);
+    const order = await http<{ orderNumber: string; eventName: string }>(service.baseUrl, 'GET', `/orders/${placed.body.orderId}`, undefined, as.customer('c-on'));
     expect(order.body).toMatchObject({ orderNumber: placed.body.orderNumber, eventName: 'Night of numbers' });
     const numbers = new OrderNumbers(service.core.clients.doc, service.core.names.tables.orderNumbers);
     expect(await numbers.find(placed.body.orderNumber)).toBe(placed.body.orderId);
     // The console's search finds it by number.
-    const page = await fetch(`${service.baseUrl}/console/sagas?q=${placed.body.orderNumber}`);
+    const page = await fetch(`${service.baseUrl}/console/sagas?q=${placed.body.orderNumber}`, { headers: as.operator() });
     const html = await page.text();
     expect(html).toContain(placed.body.orderId);
     expect(html).toContain('Night of numbers');
