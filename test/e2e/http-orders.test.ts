@@ -114,7 +114,7 @@ it('200 concurrent buyers for 50 seats: exactly 50 sold, nobody oversold, every 
         eventId,
         items: [{ ticketType: 'GA', quantity: 1 }],
         paymentToken: 'tok_success',
-      }),
+      }, as.customer(`buyer-${i}`)),
     ),
   );
   const soldOutAtPost = answers.filter((a) => a.status === 409);

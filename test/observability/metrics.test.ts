@@ -4,6 +4,7 @@
  * service with its workers, the API over HTTP, real DynamoDB and SQS engines.
  */
 import { eventually, newEvent, startTestService, type TestService } from '../support/service';
+import { as } from '../support/auth';
 import { http } from '../support/http';
 
 let service: TestService;
@@ -38,10 +39,10 @@ it('counts a completed saga: every step by from -> to, its outcome, and its requ
     eventId,
     items: [{ ticketType: 'GA', quantity: 1 }],
     paymentToken: 'tok_success',
-  }, { 'Idempotency-Key': `metrics-${Date.now()}` });
+  }, { ...as.customer('metrics-1'), 'Idempotency-Key': `metrics-${Date.now()}` });
   expect(placed.status).toBe(202);
   const order = await eventually(
-    () => http<{ status: string; version?: number }>(service.baseUrl, 'GET', `/sagas/${placed.body.orderId}`),
+    () => http<{ status: string; version?: number }>(service.baseUrl, 'GET', `/sagas/${placed.body.orderId}`, undefined, as.operator()),
     (r) => (r.body as { status?: string }).status === 'COMPLETED',
     60000,
   );
