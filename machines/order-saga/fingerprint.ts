@@ -20,21 +20,38 @@ export const SAMPLE_INPUT: OrderSagaInput = {
   holdSeconds: 60,
 };
 
-/** Every event the outside world can send, with a payload (every version's). */
+/**
+ * The events a customer's order meets in every version, with payloads, for orders whose amounts
+ * are `amountMinor` (minor units; 0 for free tickets). Path generation (xstate/graph) needs
+ * payloads: the machine's guards read them.
+ */
+export function sampleEvents(amountMinor: number): OrderSagaEvent[] {
+  return [
+    { type: 'SEATS_RESERVED', reservationId: 'order-1', expiresAt: '2026-11-24T00:01:00.000Z', amountMinor, currency: 'EUR' },
+    { type: 'SEATS_UNAVAILABLE', reason: 'sold out' },
+    { type: 'PAYMENT_CAPTURED', paymentId: 'pay-1', amountMinor, currency: 'EUR' },
+    { type: 'PAYMENT_DECLINED', reason: 'card declined' },
+    { type: 'HOLD_EXPIRED' },
+    { type: 'CANCEL_REQUESTED', by: 'customer:customer-1', reason: 'changed my mind' },
+    { type: 'OPERATOR_COMPENSATE', by: 'operator:alice', reason: 'fraud suspected' },
+    { type: 'SEATS_RELEASED' },
+    { type: 'SEATS_CONFIRMED' },
+    { type: 'REFUND_ISSUED', refundId: 'refund-1', amountMinor },
+    { type: 'NOTIFICATION_SENT', notificationId: 'note-1' },
+  ];
+}
+
+const [paidReservation, ...paidRest] = sampleEvents(10000);
+const [freeReservation] = sampleEvents(0);
+
+/**
+ * Every event the outside world can send, with a payload (every version's): paid and free
+ * orders, and v3's reminder.
+ */
 export const SAMPLE_EVENTS: readonly OrderSagaEvent[] = [
-  { type: 'SEATS_RESERVED', reservationId: 'order-1', expiresAt: '2026-11-24T00:01:00.000Z', amountMinor: 10000, currency: 'EUR' },
-  // Free tickets: a total of 0 minor units.
-  { type: 'SEATS_RESERVED', reservationId: 'order-1', expiresAt: '2026-11-24T00:01:00.000Z', amountMinor: 0, currency: 'EUR' },
-  { type: 'SEATS_UNAVAILABLE', reason: 'sold out' },
-  { type: 'PAYMENT_CAPTURED', paymentId: 'pay-1', amountMinor: 10000, currency: 'EUR' },
-  { type: 'PAYMENT_DECLINED', reason: 'card declined' },
-  { type: 'HOLD_EXPIRED' },
-  { type: 'CANCEL_REQUESTED', by: 'customer:customer-1', reason: 'changed my mind' },
-  { type: 'OPERATOR_COMPENSATE', by: 'operator:alice', reason: 'fraud suspected' },
-  { type: 'SEATS_RELEASED' },
-  { type: 'SEATS_CONFIRMED' },
-  { type: 'REFUND_ISSUED', refundId: 'refund-1', amountMinor: 10000 },
-  { type: 'NOTIFICATION_SENT', notificationId: 'note-1' },
+  paidReservation,
+  freeReservation,
+  ...paidRest,
   { type: 'HOLD_REMINDER_DUE' },
   { type: 'HOLD_REMINDER_SENT', notificationId: 'order-1:SendHoldReminder' },
 ];

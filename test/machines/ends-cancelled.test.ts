@@ -14,22 +14,11 @@ import {
   type OrderSagaInput,
   type PersistedSaga,
 } from '../../machines/order-saga';
+import { sampleEvents } from '../../machines/order-saga/fingerprint';
 
 const input: OrderSagaInput = { orderId: 'o-1', customerId: 'c-1', eventId: 'e-1', items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok', holdSeconds: 60 };
 
-const events = (amountMinor: number): OrderSagaEvent[] => [
-  { type: 'SEATS_RESERVED', reservationId: 'o-1', expiresAt: '2026-11-24T00:01:00.000Z', amountMinor, currency: 'EUR' },
-  { type: 'SEATS_UNAVAILABLE', reason: 'sold out' },
-  { type: 'PAYMENT_CAPTURED', paymentId: 'p-1', amountMinor, currency: 'EUR' },
-  { type: 'PAYMENT_DECLINED', reason: 'card declined' },
-  { type: 'HOLD_EXPIRED' },
-  { type: 'CANCEL_REQUESTED', by: 'customer:c-1', reason: 'r' },
-  { type: 'OPERATOR_COMPENSATE', by: 'operator:ann', reason: 'r' },
-  { type: 'SEATS_RELEASED' },
-  { type: 'SEATS_CONFIRMED' },
-  { type: 'REFUND_ISSUED', refundId: 'rf-1', amountMinor },
-  { type: 'NOTIFICATION_SENT', notificationId: 'n-1' },
-];
+const events = sampleEvents;
 
 /** The persisted saga after each event of every path (paid and free orders). */
 function walks(): Array<{ final: string; sagas: PersistedSaga[] }> {

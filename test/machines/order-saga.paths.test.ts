@@ -15,30 +15,12 @@ import {
   type OrderSagaInput,
   type SagaCommand,
 } from '../../machines/order-saga';
+import { SAMPLE_INPUT, sampleEvents } from '../../machines/order-saga/fingerprint';
 
-const input: OrderSagaInput = {
-  orderId: 'order-1',
-  customerId: 'customer-1',
-  eventId: 'event-1',
-  items: [{ ticketType: 'GA', quantity: 2 }],
-  paymentToken: 'tok_success',
-  holdSeconds: 60,
-};
+const input: OrderSagaInput = SAMPLE_INPUT;
 
-/** Every event the outside world can send, with a payload. */
-const everyEvent: OrderSagaEvent[] = [
-  { type: 'SEATS_RESERVED', reservationId: 'order-1', expiresAt: '2026-11-24T00:01:00.000Z', amountMinor: 10000, currency: 'EUR' },
-  { type: 'SEATS_UNAVAILABLE', reason: 'sold out' },
-  { type: 'PAYMENT_CAPTURED', paymentId: 'pay-1', amountMinor: 10000, currency: 'EUR' },
-  { type: 'PAYMENT_DECLINED', reason: 'card declined' },
-  { type: 'HOLD_EXPIRED' },
-  { type: 'CANCEL_REQUESTED', by: 'customer:customer-1', reason: 'changed my mind' },
-  { type: 'OPERATOR_COMPENSATE', by: 'operator:alice', reason: 'fraud suspected' },
-  { type: 'SEATS_RELEASED' },
-  { type: 'SEATS_CONFIRMED' },
-  { type: 'REFUND_ISSUED', refundId: 'refund-1', amountMinor: 10000 },
-  { type: 'NOTIFICATION_SENT', notificationId: 'note-1' },
-];
+/** Every event the outside world can send, with a payload, for a paid order. */
+const everyEvent: OrderSagaEvent[] = sampleEvents(10000);
 
 const EXPECTED_PATHS = [
   'completed/completed: SEATS_RESERVED → PAYMENT_CAPTURED → SEATS_CONFIRMED → NOTIFICATION_SENT',
