@@ -16,6 +16,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FINAL_STATES, isKnownMachineVersion, machineVersion, orderSagaMachine, type OrderSagaState } from '../../machines/order-saga';
 import { replay, type ReplayedStep } from '../console/replay';
+import { bearerTokenOf } from '../api/auth/authenticate';
 import { hasRole } from '../api/auth/principal';
 import type { TokenVerifier } from '../api/auth/verifier';
 import type { SagaStore } from '../store/saga-store';
@@ -106,7 +107,7 @@ export interface InspectorFeedDeps {
  */
 function upgradeToken(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
-  if (typeof header === 'string') return /^Bearer (\S+)$/.exec(header)?.[1];
+  if (typeof header === 'string') return bearerTokenOf(header);
   const query = (req.url ?? '').split('?')[1];
   return query === undefined ? undefined : (new URLSearchParams(query).get('access_token') ?? undefined);
 }

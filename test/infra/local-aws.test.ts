@@ -29,6 +29,17 @@ import {
 
 const DEFAULT = 'http://127.0.0.1:4566';
 
+/** A DynamoDB call on these endpoints answers (ListTables returns a list). */
+async function expectDynamoDbAnswers(endpoints: { awsEndpoint?: string; dynamodbEndpoint?: string }): Promise<void> {
+  const clients = createAwsClients({ ...endpoints, awsRegion: 'us-east-1' });
+  try {
+    const { TableNames } = await clients.ddb.send(new ListTablesCommand({}));
+    expect(Array.isArray(TableNames)).toBe(true);
+  } finally {
+    destroyAwsClients(clients);
+  }
+}
+
 /** Fake probes: `answering` lists the URLs that answer; every call is recorded. */
 function fakes(facts: { answering?: string[]; moto?: boolean; docker?: boolean }) {
   const calls: string[] = [];
@@ -227,13 +238,7 @@ describe('ensureLocalAws with real services', () => {
       expect(aws).toMatchObject({ endpoint, source: 'existing' });
       await aws.stop();
       expect(await httpAnswers(endpoint)).toBe(true);
-      const clients = createAwsClients({ awsEndpoint: aws.endpoint, awsRegion: 'us-east-1' });
-      try {
-        const { TableNames } = await clients.ddb.send(new ListTablesCommand({}));
-        expect(Array.isArray(TableNames)).toBe(true);
-      } finally {
-        destroyAwsClients(clients);
-      }
+      await expectDynamoDbAnswers({ awsEndpoint: aws.endpoint });
     } finally {
       await own?.stop();
     }
@@ -260,13 +265,7 @@ describe('ensureLocalAws with real services', () => {
     }
     const dynamo = await startDynamoDbLocal(await freePort());
     try {
-      const clients = createAwsClients({ dynamodbEndpoint: dynamo.endpoint, awsRegion: 'us-east-1' });
-      try {
-        const { TableNames } = await clients.ddb.send(new ListTablesCommand({}));
-        expect(Array.isArray(TableNames)).toBe(true);
-      } finally {
-        destroyAwsClients(clients);
-      }
+      await expectDynamoDbAnswers({ dynamodbEndpoint: dynamo.endpoint });
     } finally {
       await dynamo.stop();
     }

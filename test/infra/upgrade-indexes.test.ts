@@ -2,15 +2,14 @@
  * `npm run init` over tables made by an older definition: the listing GSIs are added and the older
  * orders get their `createdKey`, so they are listed; running it again changes nothing.
  */
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { initResources } from '../../src/infra/init';
 import { resourceNames, tableDefinitions } from '../../src/infra/resources';
 import { OrderQueries } from '../../src/store/order-queries';
-import { TEST_ENDPOINT, TEST_REGION, uniquePrefix } from '../support/aws';
+import { deleteResources, TEST_ENDPOINT, TEST_REGION, uniquePrefix } from '../support/aws';
 
 const prefix = uniquePrefix('up');
 const names = resourceNames(prefix);
@@ -20,13 +19,7 @@ beforeAll(() => {
   clients = createAwsClients({ awsEndpoint: TEST_ENDPOINT, awsRegion: TEST_REGION });
 });
 afterAll(async () => {
-  await Promise.allSettled([
-    ...Object.values(names.tables).map((TableName) => clients.ddb.send(new DeleteTableCommand({ TableName }))),
-    ...Object.values(names.queues).map(async (QueueName) => {
-      const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName }));
-      await clients.sqs.send(new DeleteQueueCommand({ QueueUrl }));
-    }),
-  ]);
+  await deleteResources(clients, names);
   destroyAwsClients(clients);
 });
 

@@ -45,19 +45,24 @@ export function uniquePrefix(label = 't'): string {
   return `${label}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 7)}-`;
 }
 
+/** Deletes every table and queue of `names`; never throws (what is already gone stays gone). */
+export async function deleteResources(clients: AwsClients, names: ResourceNames): Promise<void> {
+  await Promise.allSettled([
+    ...Object.values(names.tables).map((TableName) => clients.ddb.send(new DeleteTableCommand({ TableName }))),
+    ...Object.values(names.queues).map(async (QueueName) => {
+      const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName }));
+      await clients.sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    }),
+  ]);
+}
+
 export async function createTestAws(label = 't'): Promise<TestAws> {
   const prefix = uniquePrefix(label);
   const clients = createAwsClients(TEST_AWS_CONFIG);
   await initResources(clients, prefix);
   const names = resourceNames(prefix);
   const cleanup = async (): Promise<void> => {
-    await Promise.allSettled([
-      ...Object.values(names.tables).map((TableName) => clients.ddb.send(new DeleteTableCommand({ TableName }))),
-      ...Object.values(names.queues).map(async (QueueName) => {
-        const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName }));
-        await clients.sqs.send(new DeleteQueueCommand({ QueueUrl }));
-      }),
-    ]);
+    await deleteResources(clients, names);
     destroyAwsClients(clients);
   };
   return { clients, names, prefix, endpoint: TEST_ENDPOINT, cleanup };

@@ -24,6 +24,14 @@ type AuthFailure = { kind: 'invalid'; reason: string } | { kind: 'unavailable'; 
 const MAX_AUTHORIZATION_LENGTH = 8192;
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
 
+/**
+ * The JWT of an `Authorization: Bearer <jwt>` header (RFC 6750 §2.1), or undefined when the header
+ * is longer than 8 KB or not of that form. The one parser of the header, for HTTP and WebSocket.
+ */
+export function bearerTokenOf(header: string): string | undefined {
+  return header.length <= MAX_AUTHORIZATION_LENGTH ? BEARER.exec(header)?.[1] : undefined;
+}
+
 export function identify(verify: TokenVerifier) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const cookieToken = consoleCookieToken(req.method, req.path, req.headers);
@@ -32,14 +40,14 @@ export function identify(verify: TokenVerifier) {
       next();
       return;
     }
-    const match = header.length <= MAX_AUTHORIZATION_LENGTH ? BEARER.exec(header) : null;
-    if (!match) {
+    const token = bearerTokenOf(header);
+    if (token === undefined) {
       res.locals.authFailure = { kind: 'invalid', reason: 'the Authorization header must be "Bearer <JWT>"' } satisfies AuthFailure;
       next();
       return;
     }
     try {
-      const principal = await verify(match[1]!);
+      const principal = await verify(token);
       res.locals.principal = principal satisfies Principal;
       const ctx = ctxOf(res);
       // Every later log line of this request says who made it.
