@@ -18,6 +18,11 @@ export type OrderSagaState = keyof typeof ORDER_STATUS_BY_STATE;
 
 export const FINAL_STATES: readonly OrderSagaState[] = ['completed', 'cancelled', 'failed'];
 
+/** Whether a saga in `state` (any string, e.g. read from the store) has ended. */
+export function isFinalState(state: string): boolean {
+  return (FINAL_STATES as readonly string[]).includes(state);
+}
+
 /** The statuses of sagas still at work: what the sweeper and the stuck-saga listing look through. */
 export const OPEN_ORDER_STATUSES: readonly OrderStatus[] = [
   ...new Set(

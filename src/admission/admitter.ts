@@ -9,7 +9,7 @@
  * commit and the call): it reads the admitted orders' sagas and frees the places of ended ones.
  */
 import type { Logger } from '../observability/logger';
-import { FINAL_STATES } from '../../machines/order-saga';
+import { isFinalState } from '../../machines/order-saga';
 import type { SagaRuntime } from '../runtime/saga-runtime';
 import type { SagaStore } from '../store/saga-store';
 import type { WaitingRoom } from './waiting-room';
@@ -83,7 +83,7 @@ export class Admitter {
   private async check(eventId: string): Promise<void> {
     for (const { orderId, admittedAt } of await this.deps.room.active(eventId)) {
       const saga = await this.deps.store.load(orderId);
-      if (saga && (FINAL_STATES as readonly string[]).includes(saga.sagaState)) await this.deps.room.ended(eventId, orderId);
+      if (saga && isFinalState(saga.sagaState)) await this.deps.room.ended(eventId, orderId);
       if (!saga) {
         // Admitted, but the process placing it died first: place it now (idempotent by id).
         const pending = await this.deps.room.pendingRequest(orderId);

@@ -14,7 +14,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { FINAL_STATES, isKnownMachineVersion, machineVersion, orderSagaMachine, type OrderSagaState } from '../../machines/order-saga';
+import { isFinalState, isKnownMachineVersion, machineVersion, orderSagaMachine } from '../../machines/order-saga';
 import { replay, type ReplayedStep } from '../console/replay';
 import { bearerTokenOf } from '../api/auth/authenticate';
 import { hasRole } from '../api/auth/principal';
@@ -53,7 +53,7 @@ const redact = (context: unknown): unknown => ({ ...(context as Record<string, u
 
 function snapshotOf(step: ReplayedStep): InspectionSnapshot {
   return {
-    status: (FINAL_STATES as readonly string[]).includes(step.state as OrderSagaState) ? 'done' : 'active',
+    status: isFinalState(step.state) ? 'done' : 'active',
     value: step.state,
     context: redact(step.context),
     output: undefined,

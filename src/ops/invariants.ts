@@ -16,7 +16,7 @@
 import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   assessStuck,
-  FINAL_STATES,
+  isFinalState,
   isOrderSagaState,
   stuckDeadline,
   type StuckCandidate,
@@ -190,7 +190,6 @@ function bump(counts: Record<string, number>, key: string, by = 1): void {
   counts[key] = (counts[key] ?? 0) + by;
 }
 
-const isFinal = (state: string): boolean => (FINAL_STATES as readonly string[]).includes(state);
 
 /** Reads every table and checks every invariant. Never writes. */
 export async function checkInvariants(deps: InvariantDeps, options: InvariantOptions = {}): Promise<InvariantReport> {
@@ -269,7 +268,7 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
       flag('saga-status', subject, `state ${state} maps to ${orderStatusOf(state)}, the order says ${order.status}`);
     }
     const outcome = order.saga?.context?.outcome ?? null;
-    if (isFinal(state)) bump(counts.outcomes, outcome ?? 'none');
+    if (isFinalState(state)) bump(counts.outcomes, outcome ?? 'none');
     else open.push(openSaga(order, state, now, stuckAfterMs, reservationsByOrder.get(order.orderId)));
 
     checkHistory(order, eventsByOrder.get(order.orderId) ?? [], flag, countPayment);
@@ -300,7 +299,7 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
 
   // ---- money ----------------------------------------------------------------------------------
   const money = moneyTotals(orders, payments);
-  const terminal = new Set(orders.filter((o) => isFinal(o.sagaState)).map((o) => o.orderId));
+  const terminal = new Set(orders.filter((o) => isFinalState(o.sagaState)).map((o) => o.orderId));
   let netTerminal = 0;
   for (const p of payments) {
     if (!terminal.has(p.orderId)) continue;

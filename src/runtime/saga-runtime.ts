@@ -7,7 +7,7 @@
  * redelivery the event is recognised as already applied and the outbox is sent again.
  */
 import {
-  FINAL_STATES,
+  isFinalState,
   accepts,
   applyEvent,
   knownMachineVersions,
@@ -305,8 +305,6 @@ export class SagaRuntime {
     );
   }
 }
-
-const isFinalState = (state: string): boolean => (FINAL_STATES as readonly string[]).includes(state);
 
 /**
  * The machine's answer, or null when a person's request is not accepted in this state.
