@@ -15,9 +15,7 @@ const explainedSkip = {
     return {
       "MemberExpression[property.name='skip'][object.name=/^(it|test|describe)$/]"(node) {
         const line = node.loc.start.line;
-        const explained = source
-          .getAllComments()
-          .some((c) => c.loc.end.line === line - 1 || c.loc.start.line === line);
+        const explained = source.getAllComments().some((c) => c.loc.end.line === line - 1 || c.loc.start.line === line);
         if (!explained) context.report({ node, messageId: 'unexplained' });
       },
     };
@@ -31,7 +29,10 @@ export default tseslint.config(
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   {
@@ -44,7 +45,10 @@ export default tseslint.config(
           patterns: [
             { regex: '(^|/)src(/|$)', message: 'machines/ is pure: it may not import from src/.' },
             { regex: '^@aws-sdk/', message: 'machines/ is pure: no AWS SDK.' },
-            { regex: '^(express|ioredis|redis|rate-limit-redis|express-rate-limit|helmet)(/|$)', message: 'machines/ is pure: no HTTP server or Redis.' },
+            {
+              regex: '^(express|ioredis|redis|rate-limit-redis|express-rate-limit|helmet)(/|$)',
+              message: 'machines/ is pure: no HTTP server or Redis.',
+            },
           ],
         },
       ],
@@ -57,8 +61,15 @@ export default tseslint.config(
       'local/explained-skip': 'error',
       'no-restricted-syntax': [
         'error',
-        { selector: "MemberExpression[property.name='only'][object.name=/^(it|test|describe)$/]", message: 'no .only in committed tests' },
-        { selector: "MemberExpression[property.name=/^(only|skip)$/][object.name=/^f?(it|test|describe)$/][object.name=/^f/]", message: 'no focused tests' },
+        {
+          selector: "MemberExpression[property.name='only'][object.name=/^(it|test|describe)$/]",
+          message: 'no .only in committed tests',
+        },
+        {
+          selector:
+            'MemberExpression[property.name=/^(only|skip)$/][object.name=/^f?(it|test|describe)$/][object.name=/^f/]',
+          message: 'no focused tests',
+        },
       ],
     },
   },
@@ -79,7 +90,10 @@ export default tseslint.config(
     // After prettier's config, which turns max-len off: prettier wraps code at 120, and this
     // catches what it cannot wrap (comments, long strings).
     rules: {
-      'max-len': ['error', { code: 120, ignoreUrls: true, ignoreRegExpLiterals: true, ignoreStrings: true, ignoreTemplateLiterals: true }],
+      'max-len': [
+        'error',
+        { code: 120, ignoreUrls: true, ignoreRegExpLiterals: true, ignoreStrings: true, ignoreTemplateLiterals: true },
+      ],
     },
   },
 );

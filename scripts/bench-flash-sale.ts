@@ -26,38 +26,20 @@ import { getEventInventory } from '../src/participants/inventory-admin';
 import type { ShardRow } from '../src/participants/inventory-shards';
 import type { InventoryRow, PaymentRecord, ReservationRecord } from '../src/participants/records';
 import { startService } from '../src/service';
+import { toolAuth } from './auth/tool-auth';
 import { ensureLocalAws } from './local-aws';
+import type { Role } from '../src/api/auth/principal';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 }
 
 const pct = (xs: number[], p: number): number => {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))]!;
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))];
 };
-
-/**
- * On-demand list prices (us-east-1, 2026): DynamoDB $1.25 per million write request units and
- * $0.25 per million read request units; SQS $0.40 per million requests (64 KB chunks). Units per
- * call are estimated for items under 1 KB: a write 1 WRU, a transaction 2 WRU per item (2 items
- * on average here), a consistent read 1 RRU (a Query or BatchGet 1 per item returned, taken as 2).
- */
-function dollars(counts: Map<string, number>): number {
-  let wru = 0;
-  let rru = 0;
-  let sqs = 0;
-  for (const [op, n] of counts) {
-    if (op.startsWith('SQS.')) sqs += n;
-    else if (op === 'DynamoDB.TransactWriteItems') wru += 4 * n;
-    else if (/Put|Update|Delete|BatchWrite/.test(op)) wru += n;
-    else if (op === 'DynamoDB.GetItem') rru += n;
-    else if (/Query|BatchGet|Scan/.test(op)) rru += 2 * n;
-  }
-  return (wru * 1.25 + rru * 0.25 + sqs * 0.4) / 1e6;
-}
 
 interface Told {
   status: number;
@@ -105,16 +87,20 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T, i: numbe
     Array.from({ length: Math.min(concurrency, items.length) }, async () => {
       while (next < items.length) {
         const i = next++;
-        await work(items[i]!, i);
+        await work(items[i], i);
       }
     }),
   );
 }
 
-async function oneRun(aws: { endpoint: string; dynamodbEndpoint: string }, p: { buyers: number; seats: number; shards: number; hold: number; admission: number; concurrency: number }): Promise<RunResult> {
+async function oneRun(
+  aws: { endpoint: string; dynamodbEndpoint: string },
+  p: { buyers: number; seats: number; shards: number; hold: number; admission: number; concurrency: number },
+): Promise<RunResult> {
   const prefix = `fs${Date.now().toString(36)}-`;
   const env = {
     ...process.env,
+    ...toolAuth().env,
     AWS_ENDPOINT_URL: aws.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: aws.dynamodbEndpoint,
     RESOURCE_PREFIX: prefix,
@@ -131,19 +117,25 @@ async function oneRun(aws: { endpoint: string; dynamodbEndpoint: string }, p: { 
   const tables = resourceNames(prefix).tables;
   const service = await startService(config, createLogger('error'));
   const baseUrl = `http://127.0.0.1:${(service.server!.address() as AddressInfo).port}`;
-  const send = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${baseUrl}${url}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  // Real tokens, verified by the service: the organizer stocks the event, each buyer is a customer.
+  const send = async (as: [Role, string], method: string, url: string, body?: unknown) => {
+    const res = await fetch(`${baseUrl}${url}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(await toolAuth().headers(...as)) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
   };
   try {
     const eventId = `flash-${randomUUID()}`;
-    const put = await send('PUT', `/events/${eventId}/inventory`, {
+    const put = await send(['organizer', 'bench'], 'PUT', `/events/${eventId}/inventory`, {
       eventName: 'Flash sale',
       ticketTypes: [{ ticketType: 'GA', totalQuantity: p.seats, price: 25, currency: 'EUR', shards: p.shards }],
     });
     if (put.status !== 200) throw new Error(`PUT inventory: ${put.status} ${JSON.stringify(put.body)}`);
-    if (p.admission > 0) await send('PUT', `/events/${eventId}/admission`, { maxActiveOrders: p.admission });
+    if (p.admission > 0)
+      await send(['organizer', 'bench'], 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: p.admission });
     service.core.clients.meter.reset();
 
     const started = Date.now();
@@ -152,28 +144,48 @@ async function oneRun(aws: { endpoint: string; dynamodbEndpoint: string }, p: { 
     const watcher = (async () => {
       while (watching && sellOutAt === 0) {
         const inv = await getEventInventory({ doc: observer.doc, tables }, eventId).catch(() => null);
-        if (inv && inv.ticketTypes[0]!.soldQuantity >= p.seats) sellOutAt = Date.now();
+        if (inv && inv.ticketTypes[0].soldQuantity >= p.seats) sellOutAt = Date.now();
         await new Promise((r) => setTimeout(r, 1000));
       }
     })();
 
-    const told: Told[] = new Array(p.buyers);
+    const told = new Array<Told>(p.buyers);
     await pool(
       Array.from({ length: p.buyers }, (_, i) => i),
       p.concurrency,
       async (i) => {
         const t0 = Date.now();
         try {
-          const r = await send('POST', '/orders', { customerId: `buyer-${i}`, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' });
-          const kind = r.status === 409 ? 'sold-out' : r.status === 202 ? (r.body.status === 'QUEUED' ? 'queued' : 'saga') : 'error';
-          told[i] = { status: r.status, startedAt: t0, ms: Date.now() - t0, orderId: r.body.orderId as string | undefined, kind };
+          const r = await send(['customer', `buyer-${i}`], 'POST', '/orders', {
+            customerId: `buyer-${i}`,
+            eventId,
+            items: [{ ticketType: 'GA', quantity: 1 }],
+            paymentToken: 'tok_success',
+          });
+          const kind =
+            r.status === 409
+              ? 'sold-out'
+              : r.status === 202
+                ? r.body.status === 'QUEUED'
+                  ? 'queued'
+                  : 'saga'
+                : 'error';
+          told[i] = {
+            status: r.status,
+            startedAt: t0,
+            ms: Date.now() - t0,
+            orderId: r.body.orderId as string | undefined,
+            kind,
+          };
         } catch {
           told[i] = { status: 0, startedAt: t0, ms: Date.now() - t0, kind: 'error' };
         }
       },
     );
     const postsDone = Date.now();
-    console.error(`  shards ${p.shards}: ${p.buyers} POSTs in ${((postsDone - started) / 1000).toFixed(1)} s; waiting for every buyer to be told`);
+    console.error(
+      `  shards ${p.shards}: ${p.buyers} POSTs in ${((postsDone - started) / 1000).toFixed(1)} s; waiting for every buyer to be told`,
+    );
 
     // Every buyer told: sagas final, queued buyers admitted (then final) or told SOLD_OUT.
     const outcomes: Record<string, number> = {};
@@ -183,11 +195,14 @@ async function oneRun(aws: { endpoint: string; dynamodbEndpoint: string }, p: { 
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 5000));
       // A slow emulator may time a scan out: try again on the next round.
-      const orders = await scanAll<{ orderId: string; status: string; saga?: { context?: { outcome?: string } } }>(observer, {
-        TableName: tables.orders,
-        ProjectionExpression: 'orderId, #s, saga.context.outcome',
-        ExpressionAttributeNames: { '#s': 'status' },
-      }).catch(() => null);
+      const orders = await scanAll<{ orderId: string; status: string; saga?: { context?: { outcome?: string } } }>(
+        observer,
+        {
+          TableName: tables.orders,
+          ProjectionExpression: 'orderId, #s, saga.context.outcome',
+          ExpressionAttributeNames: { '#s': 'status' },
+        },
+      ).catch(() => null);
       if (!orders) continue;
       const byId = new Map(orders.map((o) => [o.orderId, o]));
       sagasStarted = orders.length;
@@ -214,7 +229,7 @@ async function oneRun(aws: { endpoint: string; dynamodbEndpoint: string }, p: { 
         // Queued buyers without a saga: ask the waiting room.
         let soldOut = 0;
         await pool(queuedUnplaced, 50, async (id) => {
-          const r = await send('GET', `/orders/${id}/queue`);
+          const r = await send(['operator', 'bench'], 'GET', `/orders/${id}/queue`);
           if (r.body.status === 'SOLD_OUT') soldOut++;
           else untold++;
         });
@@ -225,7 +240,10 @@ async function oneRun(aws: { endpoint: string; dynamodbEndpoint: string }, p: { 
     const allTold = Date.now();
     watching = false;
     await watcher;
-    const counts = new Map(Object.entries(service.core.clients.meter.snapshot().requests));
+    // Measured by the cost meter (src/observability/cost-meter.ts): units from ConsumedCapacity or AWS's
+    // item-size rules, priced at its PRICES.
+    const metered = service.core.clients.meter.snapshot();
+    const counts = new Map(Object.entries(metered.requests));
 
     const inventory = (await scanAll<InventoryRow | ShardRow>(observer, { TableName: tables.inventory })).filter((r) =>
       'shardOf' in r ? r.shardOf === eventId : r.eventId === eventId,
@@ -248,7 +266,10 @@ async function oneRun(aws: { endpoint: string; dynamodbEndpoint: string }, p: { 
       shards: p.shards,
       sold,
       oversold: Math.max(0, sold - p.seats),
-      violations: inventoryViolations(inventory, reservations.filter((r) => r.eventId === eventId)).length,
+      violations: inventoryViolations(
+        inventory,
+        reservations.filter((r) => r.eventId === eventId),
+      ).length,
       sellOutSeconds: sellOutAt ? (sellOutAt - started) / 1000 : NaN,
       allToldSeconds: (allTold - started) / 1000,
       postBefore: { p50: pct(before, 0.5), p99: pct(before, 0.99), n: before.length },
@@ -259,8 +280,8 @@ async function oneRun(aws: { endpoint: string; dynamodbEndpoint: string }, p: { 
       requestsPerBuyer: total / p.buyers,
       ddbPerBuyer: sum('DynamoDB.') / p.buyers,
       sqsPerBuyer: sum('SQS.') / p.buyers,
-      dollarsPerBuyer: dollars(counts) / p.buyers,
-      dollarsPerMillionBuyers: (dollars(counts) / p.buyers) * 1e6,
+      dollarsPerBuyer: metered.dollars / p.buyers,
+      dollarsPerMillionBuyers: (metered.dollars / p.buyers) * 1e6,
       holdUsedP50: pct(holdUsed, 0.5),
       holdUsedP99: pct(holdUsed, 0.99),
     };
@@ -283,7 +304,9 @@ export async function flashSaleBench(): Promise<void> {
   try {
     for (const shards of shardsList) {
       const r = await oneRun(aws, { buyers, seats, shards, hold, admission, concurrency });
-      console.error(`  shards ${shards}: sold ${r.sold}, sold out in ${r.sellOutSeconds.toFixed(1)} s, all told in ${r.allToldSeconds.toFixed(1)} s`);
+      console.error(
+        `  shards ${shards}: sold ${r.sold}, sold out in ${r.sellOutSeconds.toFixed(1)} s, all told in ${r.allToldSeconds.toFixed(1)} s`,
+      );
       results.push(r);
     }
   } finally {
@@ -305,13 +328,32 @@ export async function flashSaleBench(): Promise<void> {
     row('buyers not told', (r) => String(r.untold)),
     row('time to sell out (s)', (r) => f(r.sellOutSeconds, 1)),
     row('every buyer told, every saga final (s)', (r) => f(r.allToldSeconds, 1)),
-    row('POST p50 / p99 before sell-out (ms)', (r) => `${f(r.postBefore.p50)} / ${f(r.postBefore.p99)} (${r.postBefore.n})`),
-    row('POST p50 / p99 after sell-out (ms)', (r) => `${f(r.postAfter.p50)} / ${f(r.postAfter.p99)} (${r.postAfter.n})`),
+    row(
+      'POST p50 / p99 before sell-out (ms)',
+      (r) => `${f(r.postBefore.p50)} / ${f(r.postBefore.p99)} (${r.postBefore.n})`,
+    ),
+    row(
+      'POST p50 / p99 after sell-out (ms)',
+      (r) => `${f(r.postAfter.p50)} / ${f(r.postAfter.p99)} (${r.postAfter.n})`,
+    ),
     row('sagas started', (r) => String(r.sagasStarted)),
-    row('outcomes', (r) => Object.entries(r.outcomes).map(([k, v]) => `${k}: ${v}`).join('; ')),
-    row('AWS requests per buyer (DynamoDB + SQS)', (r) => `${f(r.requestsPerBuyer, 2)} (${f(r.ddbPerBuyer, 2)} + ${f(r.sqsPerBuyer, 2)})`),
-    row('$ per buyer (est.) / per million buyers', (r) => `${r.dollarsPerBuyer.toExponential(2)} / $${f(r.dollarsPerMillionBuyers, 2)}`),
-    row(`hold used by a paying buyer, p50 / p99 (s, hold ${hold} s)`, (r) => `${f(r.holdUsedP50, 1)} / ${f(r.holdUsedP99, 1)}`),
+    row('outcomes', (r) =>
+      Object.entries(r.outcomes)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('; '),
+    ),
+    row(
+      'AWS requests per buyer (DynamoDB + SQS)',
+      (r) => `${f(r.requestsPerBuyer, 2)} (${f(r.ddbPerBuyer, 2)} + ${f(r.sqsPerBuyer, 2)})`,
+    ),
+    row(
+      '$ per buyer / per million buyers (cost meter, on-demand prices)',
+      (r) => `${r.dollarsPerBuyer.toExponential(2)} / $${f(r.dollarsPerMillionBuyers, 2)}`,
+    ),
+    row(
+      `hold used by a paying buyer, p50 / p99 (s, hold ${hold} s)`,
+      (r) => `${f(r.holdUsedP50, 1)} / ${f(r.holdUsedP99, 1)}`,
+    ),
     '',
   ];
   writeFileSync(out, `${lines.join('\n')}\n`);

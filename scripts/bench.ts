@@ -33,7 +33,17 @@ import { resourceNames } from '../src/infra/resources';
 import { resolveQueueUrls } from '../src/messaging/queues';
 import { readQueueDepths } from '../src/ops/queue-depths';
 import { flashSaleBench } from './bench-flash-sale';
-import { dynamoEngineFromEnv, freePort, httpAnswers, killStarted, planDynamoDb, realDynamoProbes, startDynamoDbLocal, startEmulator, type StartedEngine } from './local-aws';
+import {
+  dynamoEngineFromEnv,
+  freePort,
+  httpAnswers,
+  killStarted,
+  planDynamoDb,
+  realDynamoProbes,
+  startDynamoDbLocal,
+  startEmulator,
+  type StartedEngine,
+} from './local-aws';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const ROOT = path.resolve(__dirname, '..');
@@ -47,8 +57,9 @@ function option(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const percentile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
 // ------------------------------------------------------------------------------------------------
 // Engines and CPU
@@ -88,7 +99,12 @@ interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-async function startServiceProcess(engines: Engines, prefix: string, extraEnv: Record<string, string>, label: string): Promise<ServiceProcess> {
+async function startServiceProcess(
+  engines: Engines,
+  prefix: string,
+  extraEnv: Record<string, string>,
+  label: string,
+): Promise<ServiceProcess> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `${label}.log`);
@@ -109,7 +125,11 @@ async function startServiceProcess(engines: Engines, prefix: string, extraEnv: R
   };
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...nodeArgs, path.join('src', 'main.ts')], { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+    child = spawn(process.execPath, [...nodeArgs, path.join('src', 'main.ts')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', fd, fd],
+    });
   } finally {
     closeSync(fd);
   }
@@ -178,7 +198,10 @@ function costPerOrder(before: Scrape, after: Scrape, orders: number, polls = 0, 
     const d = n - (before.requests[op] ?? 0) - polls * (perPoll?.requests[op] ?? 0);
     if (d > 0.0001) requests[op] = d / orders;
   }
-  const total = (prefix: string) => Object.entries(requests).filter(([op]) => op.startsWith(prefix)).reduce((a, [, n]) => a + n, 0);
+  const total = (prefix: string) =>
+    Object.entries(requests)
+      .filter(([op]) => op.startsWith(prefix))
+      .reduce((a, [, n]) => a + n, 0);
   return {
     requests,
     dynamodb: total('DynamoDB.'),
@@ -197,13 +220,24 @@ async function pollCost(service: ServiceProcess, orderId: string): Promise<Scrap
   const after = await scrape(service.metricsUrl);
   const requests: Record<string, number> = {};
   for (const [op, v] of Object.entries(after.requests)) requests[op] = (v - (before.requests[op] ?? 0)) / n;
-  return { cpuSeconds: (after.cpuSeconds - before.cpuSeconds) / n, requests, wru: (after.wru - before.wru) / n, rru: (after.rru - before.rru) / n, dollars: (after.dollars - before.dollars) / n };
+  return {
+    cpuSeconds: (after.cpuSeconds - before.cpuSeconds) / n,
+    requests,
+    wru: (after.wru - before.wru) / n,
+    rru: (after.rru - before.rru) / n,
+    dollars: (after.dollars - before.dollars) / n,
+  };
 }
 
 // ------------------------------------------------------------------------------------------------
 // Load
 // ------------------------------------------------------------------------------------------------
-async function call(baseUrl: string, method: string, pathName: string, body?: unknown): Promise<Record<string, unknown>> {
+async function call(
+  baseUrl: string,
+  method: string,
+  pathName: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   // Real tokens: the organizer stocks the event, each order's customer places it, an operator reads.
   const customerId = (body as { customerId?: unknown } | undefined)?.customerId;
   const auth =
@@ -214,7 +248,8 @@ async function call(baseUrl: string, method: string, pathName: string, body?: un
         : await toolAuth().headers('operator', 'bench');
   const res = await fetch(`${baseUrl}${pathName}`, {
     method,
-    headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    headers:
+      body === undefined ? auth : { ...auth, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -260,7 +295,8 @@ async function load(
         polls += 1;
         lastOrderId = orderId;
         if (!FINAL.has(view.status)) continue;
-        if (expect !== undefined && view.status !== expect) throw new Error(`order ${orderId} ended ${view.status}, expected ${expect}`);
+        if (expect !== undefined && view.status !== expect)
+          throw new Error(`order ${orderId} ended ${view.status}, expected ${expect}`);
         latencies.push(Date.parse(view.updatedAt) - postedAt);
         break;
       }
@@ -285,9 +321,16 @@ interface RunResult {
   maxQueueDepth: number;
 }
 
-async function withResources<T>(engines: Engines, fn: (prefix: string, observer: AwsClients) => Promise<T>): Promise<T> {
+async function withResources<T>(
+  engines: Engines,
+  fn: (prefix: string, observer: AwsClients) => Promise<T>,
+): Promise<T> {
   const prefix = `b${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}-`;
-  const config = loadConfig({ AWS_ENDPOINT_URL: engines.sqsEndpoint, AWS_ENDPOINT_URL_DYNAMODB: engines.dynamodbEndpoint, RESOURCE_PREFIX: prefix });
+  const config = loadConfig({
+    AWS_ENDPOINT_URL: engines.sqsEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: engines.dynamodbEndpoint,
+    RESOURCE_PREFIX: prefix,
+  });
   const observer = createAwsClients(config); // the bench's own client: not in the service's counters
   try {
     await initResources(observer, prefix);
@@ -312,7 +355,8 @@ async function oneRun(engines: Engines, orders: number, concurrency: number, lab
       const sampler = (async () => {
         while (sampling) {
           const depths = await readQueueDepths(observer.sqs, queues).catch(() => undefined);
-          for (const [key, d] of Object.entries(depths ?? {})) if (key !== 'dlq' && key !== 'timer') maxQueueDepth = Math.max(maxQueueDepth, d.visible + d.inFlight);
+          for (const [key, d] of Object.entries(depths ?? {}))
+            if (key !== 'dlq' && key !== 'timer') maxQueueDepth = Math.max(maxQueueDepth, d.visible + d.inFlight);
           await sleep(1000);
         }
       })();
@@ -321,7 +365,12 @@ async function oneRun(engines: Engines, orders: number, concurrency: number, lab
         service.baseUrl,
         orders,
         concurrency,
-        (n) => ({ customerId: `bench-${n}`, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' }),
+        (n) => ({
+          customerId: `bench-${n}`,
+          eventId,
+          items: [{ ticketType: 'GA', quantity: 1 }],
+          paymentToken: 'tok_success',
+        }),
         'COMPLETED',
       );
       const seconds = (Date.now() - started) / 1000;
@@ -331,8 +380,11 @@ async function oneRun(engines: Engines, orders: number, concurrency: number, lab
       await sampler;
       const perPoll = await pollCost(service, lastOrderId);
       // The service's CPU per saga, without the buyers' status polls (measured per poll just now).
-      const cpuMsPerSaga: Record<string, number> = { service: ((after.cpuSeconds - before.cpuSeconds - polls * perPoll.cpuSeconds) * 1000) / orders };
-      for (const [k, pgid] of Object.entries(engines.pgids)) cpuMsPerSaga[k] = (groupCpuMs(pgid) - enginesBefore[k]!) / orders;
+      const cpuMsPerSaga: Record<string, number> = {
+        service: ((after.cpuSeconds - before.cpuSeconds - polls * perPoll.cpuSeconds) * 1000) / orders,
+      };
+      for (const [k, pgid] of Object.entries(engines.pgids))
+        cpuMsPerSaga[k] = (groupCpuMs(pgid) - enginesBefore[k]) / orders;
       cpuMsPerSaga.load = (loadCpu.user + loadCpu.system) / 1000 / orders;
       return {
         engines: engines.name,
@@ -353,14 +405,61 @@ async function oneRun(engines: Engines, orders: number, concurrency: number, lab
 /** Requests, units and $ per order for each outcome, on a service with a 3-s hold. */
 async function outcomes(engines: Engines, perOutcome: number): Promise<Record<string, Cost>> {
   return withResources(engines, async (prefix) => {
-    const service = await startServiceProcess(engines, prefix, { HOLD_SECONDS: '3', PAYMENT_SLOW_MS: '6000', LOG_LEVEL: 'warn' }, 'outcomes');
+    const service = await startServiceProcess(
+      engines,
+      prefix,
+      { HOLD_SECONDS: '3', PAYMENT_SLOW_MS: '6000', LOG_LEVEL: 'warn' },
+      'outcomes',
+    );
     try {
       const result: Record<string, Cost> = {};
-      const plans: Array<[string, string | undefined, (eventId: string, n: number) => Record<string, unknown>, number]> = [
-        ['completed', 'COMPLETED', (eventId, n) => ({ customerId: `o-${n}`, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' }), perOutcome],
-        ['declined', undefined, (eventId, n) => ({ customerId: `o-${n}`, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_declined' }), perOutcome],
-        ['sold out', undefined, (eventId, n) => ({ customerId: `o-${n}`, eventId, items: [{ ticketType: 'GA', quantity: 2 }], paymentToken: 'tok_success' }), 1],
-        ['expired', undefined, (eventId, n) => ({ customerId: `o-${n}`, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_slow' }), perOutcome],
+      const plans: Array<
+        [string, string | undefined, (eventId: string, n: number) => Record<string, unknown>, number]
+      > = [
+        [
+          'completed',
+          'COMPLETED',
+          (eventId, n) => ({
+            customerId: `o-${n}`,
+            eventId,
+            items: [{ ticketType: 'GA', quantity: 1 }],
+            paymentToken: 'tok_success',
+          }),
+          perOutcome,
+        ],
+        [
+          'declined',
+          undefined,
+          (eventId, n) => ({
+            customerId: `o-${n}`,
+            eventId,
+            items: [{ ticketType: 'GA', quantity: 1 }],
+            paymentToken: 'tok_declined',
+          }),
+          perOutcome,
+        ],
+        [
+          'sold out',
+          undefined,
+          (eventId, n) => ({
+            customerId: `o-${n}`,
+            eventId,
+            items: [{ ticketType: 'GA', quantity: 2 }],
+            paymentToken: 'tok_success',
+          }),
+          1,
+        ],
+        [
+          'expired',
+          undefined,
+          (eventId, n) => ({
+            customerId: `o-${n}`,
+            eventId,
+            items: [{ ticketType: 'GA', quantity: 1 }],
+            paymentToken: 'tok_slow',
+          }),
+          perOutcome,
+        ],
       ];
       for (const [name, status, order, stock] of plans) {
         const eventId = await seedEvent(service.baseUrl, stock === 1 ? 1 : perOutcome);
@@ -370,7 +469,9 @@ async function outcomes(engines: Engines, perOutcome: number): Promise<Record<st
         await sleep(2000); // the final notice after the last step
         const after = await scrape(service.metricsUrl);
         result[name] = costPerOrder(before, after, perOutcome, polls, await pollCost(service, lastOrderId));
-        console.error(`outcome ${name}: ${result[name].dynamodb.toFixed(2)} DynamoDB + ${result[name].sqs.toFixed(2)} SQS requests, $${result[name].dollarsPerMillion.toFixed(2)}/M`);
+        console.error(
+          `outcome ${name}: ${result[name].dynamodb.toFixed(2)} DynamoDB + ${result[name].sqs.toFixed(2)} SQS requests, $${result[name].dollarsPerMillion.toFixed(2)}/M`,
+        );
       }
       return result;
     } finally {
@@ -392,18 +493,31 @@ async function main(): Promise<void> {
   const started: StartedEngine[] = [];
   try {
     const moto = await startEmulator(await freePort());
-    const motoEngine: StartedEngine = { endpoint: moto.endpoint, pid: 0, stop: moto.stop };
+    const motoEngine: StartedEngine = { endpoint: moto.endpoint, pid: 0, stop: () => moto.stop() };
     started.push(motoEngine);
     const motoPgid = pgidOf(moto.endpoint);
     const configs: Engines[] = [];
-    const plan = await planDynamoDb({ engine: dynamoEngineFromEnv(), awsEndpoint: moto.endpoint, awsSource: 'emulator' }, realDynamoProbes);
+    const plan = await planDynamoDb(
+      { engine: dynamoEngineFromEnv(), awsEndpoint: moto.endpoint, awsSource: 'emulator' },
+      realDynamoProbes,
+    );
     if (compare || plan.kind !== 'dynamodb-local') {
-      configs.push({ name: 'moto (DynamoDB + SQS)', sqsEndpoint: moto.endpoint, dynamodbEndpoint: moto.endpoint, pgids: { moto: motoPgid } });
+      configs.push({
+        name: 'moto (DynamoDB + SQS)',
+        sqsEndpoint: moto.endpoint,
+        dynamodbEndpoint: moto.endpoint,
+        pgids: { moto: motoPgid },
+      });
     }
     if (plan.kind === 'dynamodb-local') {
       const dynamo = await startDynamoDbLocal(await freePort());
       started.push(dynamo);
-      configs.push({ name: 'DynamoDB Local + moto SQS', sqsEndpoint: moto.endpoint, dynamodbEndpoint: dynamo.endpoint, pgids: { moto: motoPgid, 'DynamoDB Local': dynamo.pid } });
+      configs.push({
+        name: 'DynamoDB Local + moto SQS',
+        sqsEndpoint: moto.endpoint,
+        dynamodbEndpoint: dynamo.endpoint,
+        pgids: { moto: motoPgid, 'DynamoDB Local': dynamo.pid },
+      });
     } else if (compare) {
       console.error(`--compare: no DynamoDB Local (${plan.kind === 'shared' ? plan.reason : plan.kind}); moto only`);
     }
@@ -413,7 +527,9 @@ async function main(): Promise<void> {
         const r = await oneRun(engines, orders, concurrency, `run-${i + 1}-${engines.name.split(' ')[0]}`);
         console.error(
           `${engines.name} run ${i + 1}: ${r.sagasPerSecond.toFixed(1)} sagas/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ` +
-            `CPU/saga ${Object.entries(r.cpuMsPerSaga).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ')}, ` +
+            `CPU/saga ${Object.entries(r.cpuMsPerSaga)
+              .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
+              .join(', ')}, ` +
             `${r.cost.dynamodb.toFixed(2)} DynamoDB + ${r.cost.sqs.toFixed(2)} SQS requests, ${r.cost.wru.toFixed(1)} WRU, ${r.cost.rru.toFixed(1)} RRU, ` +
             `$${r.cost.dollarsPerMillion.toFixed(2)}/M, max queue depth ${r.maxQueueDepth}`,
         );
@@ -422,7 +538,8 @@ async function main(): Promise<void> {
     }
     // The runs' table first: an outcome phase that fails must not lose it.
     report(configs, results, undefined, { orders, concurrency, runs, compare });
-    if (!flag('no-outcomes')) report(configs, results, await outcomes(configs.at(-1)!, 20), { orders, concurrency, runs, compare });
+    if (!flag('no-outcomes'))
+      report(configs, results, await outcomes(configs.at(-1)!, 20), { orders, concurrency, runs, compare });
   } finally {
     await Promise.allSettled(started.map((e) => e.stop()));
   }
@@ -446,9 +563,15 @@ function pgidOf(endpoint: string): number {
   return -1;
 }
 
-function report(configs: Engines[], results: RunResult[], byOutcome: Record<string, Cost> | undefined, p: { orders: number; concurrency: number; runs: number; compare: boolean }): void {
+function report(
+  configs: Engines[],
+  results: RunResult[],
+  byOutcome: Record<string, Cost> | undefined,
+  p: { orders: number; concurrency: number; runs: number; compare: boolean },
+): void {
   const cols = configs.map((c) => results.filter((r) => r.engines === c.name));
-  const med = (f: (r: RunResult) => number, digits = 1) => cols.map((rs) => `${median(rs.map(f)).toFixed(digits)} (${rs.map((r) => f(r).toFixed(digits)).join(', ')})`);
+  const med = (f: (r: RunResult) => number, digits = 1) =>
+    cols.map((rs) => `${median(rs.map(f)).toFixed(digits)} (${rs.map((r) => f(r).toFixed(digits)).join(', ')})`);
   const row = (label: string, values: string[]) => `| ${label} | ${values.join(' | ')} |`;
   const cpuKeys = [...new Set(results.flatMap((r) => Object.keys(r.cpuMsPerSaga)))];
   const ops = [...new Set(results.flatMap((r) => Object.keys(r.cost.requests)))].sort();
@@ -459,24 +582,73 @@ function report(configs: Engines[], results: RunResult[], byOutcome: Record<stri
     `Command: \`${command}\`. Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
     `Medians of ${p.runs} runs (each run in brackets); ${p.orders} orders per run, ${p.concurrency} buyers polling each order once a second.`,
     '',
-    row('figure', configs.map((c) => c.name)),
-    row('---', configs.map(() => '---')),
-    row('completed sagas/s', med((r) => r.sagasPerSecond)),
-    row('POST → COMPLETED p50 (ms)', med((r) => r.p50Ms, 0)),
-    row('POST → COMPLETED p99 (ms)', med((r) => r.p99Ms, 0)),
-    ...cpuKeys.map((k) => row(`CPU per saga: ${k} (ms)`, med((r) => r.cpuMsPerSaga[k] ?? 0).map((v, i) => (cols[i]!.some((r) => k in r.cpuMsPerSaga) ? v : '—')))),
-    row('DynamoDB requests per order', med((r) => r.cost.dynamodb, 2)),
-    row('SQS requests per order', med((r) => r.cost.sqs, 2)),
-    row('WRU per order', med((r) => r.cost.wru, 1)),
-    row('RRU per order', med((r) => r.cost.rru, 1)),
-    row('**$ per million completed orders**', med((r) => r.cost.dollarsPerMillion, 2)),
-    row('largest queue backlog seen (messages)', med((r) => r.maxQueueDepth, 0)),
+    row(
+      'figure',
+      configs.map((c) => c.name),
+    ),
+    row(
+      '---',
+      configs.map(() => '---'),
+    ),
+    row(
+      'completed sagas/s',
+      med((r) => r.sagasPerSecond),
+    ),
+    row(
+      'POST → COMPLETED p50 (ms)',
+      med((r) => r.p50Ms, 0),
+    ),
+    row(
+      'POST → COMPLETED p99 (ms)',
+      med((r) => r.p99Ms, 0),
+    ),
+    ...cpuKeys.map((k) =>
+      row(
+        `CPU per saga: ${k} (ms)`,
+        med((r) => r.cpuMsPerSaga[k] ?? 0).map((v, i) => (cols[i].some((r) => k in r.cpuMsPerSaga) ? v : '—')),
+      ),
+    ),
+    row(
+      'DynamoDB requests per order',
+      med((r) => r.cost.dynamodb, 2),
+    ),
+    row(
+      'SQS requests per order',
+      med((r) => r.cost.sqs, 2),
+    ),
+    row(
+      'WRU per order',
+      med((r) => r.cost.wru, 1),
+    ),
+    row(
+      'RRU per order',
+      med((r) => r.cost.rru, 1),
+    ),
+    row(
+      '**$ per million completed orders**',
+      med((r) => r.cost.dollarsPerMillion, 2),
+    ),
+    row(
+      'largest queue backlog seen (messages)',
+      med((r) => r.maxQueueDepth, 0),
+    ),
     '',
     'Requests per completed order, by operation (medians):',
     '',
-    row('operation', configs.map((c) => c.name)),
-    row('---', configs.map(() => '---')),
-    ...ops.map((op) => row(op, cols.map((rs) => median(rs.map((r) => r.cost.requests[op] ?? 0)).toFixed(2)))),
+    row(
+      'operation',
+      configs.map((c) => c.name),
+    ),
+    row(
+      '---',
+      configs.map(() => '---'),
+    ),
+    ...ops.map((op) =>
+      row(
+        op,
+        cols.map((rs) => median(rs.map((r) => r.cost.requests[op] ?? 0)).toFixed(2)),
+      ),
+    ),
   ];
   if (byOutcome) {
     lines.push(
@@ -485,7 +657,10 @@ function report(configs: Engines[], results: RunResult[], byOutcome: Record<stri
       '',
       '| outcome | DynamoDB requests | SQS requests | WRU | RRU | $ per million |',
       '|---|---|---|---|---|---|',
-      ...Object.entries(byOutcome).map(([name, c]) => `| ${name} | ${c.dynamodb.toFixed(2)} | ${c.sqs.toFixed(2)} | ${c.wru.toFixed(1)} | ${c.rru.toFixed(1)} | ${c.dollarsPerMillion.toFixed(2)} |`),
+      ...Object.entries(byOutcome).map(
+        ([name, c]) =>
+          `| ${name} | ${c.dynamodb.toFixed(2)} | ${c.sqs.toFixed(2)} | ${c.wru.toFixed(1)} | ${c.rru.toFixed(1)} | ${c.dollarsPerMillion.toFixed(2)} |`,
+      ),
     );
   }
   lines.push('<!-- bench:end -->');

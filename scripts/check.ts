@@ -22,12 +22,13 @@ function parseArgs(argv: string[]): { json: boolean; stuckAfterMs: number } {
   let json = false;
   let stuckAfterMs = DEFAULT_STUCK_AFTER_MS;
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg === '--json') json = true;
     else if (arg === '--stuck-after-ms' || arg.startsWith('--stuck-after-ms=')) {
       const value = arg.includes('=') ? arg.split('=')[1] : argv[++i];
       stuckAfterMs = Number(value);
-      if (!Number.isInteger(stuckAfterMs) || stuckAfterMs < 0) throw new ConfigError(`--stuck-after-ms: not a non-negative integer: ${String(value)}`);
+      if (!Number.isInteger(stuckAfterMs) || stuckAfterMs < 0)
+        throw new ConfigError(`--stuck-after-ms: not a non-negative integer: ${String(value)}`);
     } else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -41,7 +42,10 @@ async function main(): Promise<number> {
   const config = loadConfig();
   const clients = createAwsClients(config);
   try {
-    const report = await checkInvariants({ doc: clients.doc, tables: resourceNames(config.resourcePrefix).tables }, { stuckAfterMs: args.stuckAfterMs });
+    const report = await checkInvariants(
+      { doc: clients.doc, tables: resourceNames(config.resourcePrefix).tables },
+      { stuckAfterMs: args.stuckAfterMs },
+    );
     const target = `${config.awsEndpoint ?? 'AWS'} (${config.awsRegion}), prefix '${config.resourcePrefix}'`;
     const summary = `${target}\n${formatReport(report)}`;
     if (args.json) {

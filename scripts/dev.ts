@@ -61,7 +61,8 @@ function checkInterrupted(): void {
 }
 
 async function main(): Promise<number> {
-  if (process.env.NODE_ENV === 'production') throw new Error('npm run dev signs tokens with a development key; it does not run with NODE_ENV=production');
+  if (process.env.NODE_ENV === 'production')
+    throw new Error('npm run dev signs tokens with a development key; it does not run with NODE_ENV=production');
   aws = await ensureLocalAws({ prefer: 'emulator', log });
   checkInterrupted();
   process.env.AWS_ENDPOINT_URL = aws.endpoint;
@@ -90,7 +91,9 @@ async function main(): Promise<number> {
   } finally {
     destroyAwsClients(clients);
   }
-  log(`tables and queues ready (prefix '${config.resourcePrefix}'): DynamoDB at ${aws.dynamodbEndpoint}, SQS at ${aws.endpoint}`);
+  log(
+    `tables and queues ready (prefix '${config.resourcePrefix}'): DynamoDB at ${aws.dynamodbEndpoint}, SQS at ${aws.endpoint}`,
+  );
   checkInterrupted();
 
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -101,7 +104,10 @@ async function main(): Promise<number> {
   for (const { role, sub, token } of issuer?.tokens ?? []) {
     log(`${role} (sub ${sub}), valid 12 h:\n  export TOKEN_${role.toUpperCase().replace('-', '_')}=${token}`);
   }
-  if (issuer) log(`more: npm run token -- --role operator --sub ann;  then curl -H "Authorization: Bearer $TOKEN_OPERATOR" http://localhost:${config.port}/ops/overview`);
+  if (issuer)
+    log(
+      `more: npm run token -- --role operator --sub ann;  then curl -H "Authorization: Bearer $TOKEN_OPERATOR" http://localhost:${config.port}/ops/overview`,
+    );
 
   return new Promise<number>((resolve) => {
     service.once('error', (error) => {

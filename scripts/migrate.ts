@@ -1,5 +1,6 @@
 /**
- * `npm run migrate -- --to <version> (--order <id> … | --all-from <version>) --by <operator> --reason <text> [--dry-run]`:
+ * `npm run migrate -- --to <version> (--order <id> … | --all-from <version>) --by <operator> --reason <text>
+ * [--dry-run]`:
  * moves open sagas to another machine version, deliberately. Each saga's migration is the pure
  * function of its version pair (machines/order-saga/migrations.ts), recorded as a
  * MACHINE_MIGRATED Events row with the operator and the reason (the audit), then the commands the
@@ -34,7 +35,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const given: Partial<Args> & { orders: string[]; dryRun: boolean } = { orders: [], dryRun: false };
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     const next = () => {
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) throw new ConfigError(`${arg} needs a value\n${USAGE}`);
@@ -48,8 +49,12 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--dry-run') given.dryRun = true;
     else throw new ConfigError(`unknown argument ${arg}\n${USAGE}`);
   }
-  if (!given.to || !given.by || !given.reason) throw new ConfigError(`--to, --by and --reason are required: every migration is recorded with who and why\n${USAGE}`);
-  if ((given.orders.length > 0) === (given.allFrom !== undefined)) throw new ConfigError(`give --order ids or --all-from, not both or neither\n${USAGE}`);
+  if (!given.to || !given.by || !given.reason)
+    throw new ConfigError(
+      `--to, --by and --reason are required: every migration is recorded with who and why\n${USAGE}`,
+    );
+  if (given.orders.length > 0 === (given.allFrom !== undefined))
+    throw new ConfigError(`give --order ids or --all-from, not both or neither\n${USAGE}`);
   return given as Args;
 }
 
@@ -81,13 +86,17 @@ async function main(): Promise<number> {
     for (const orderId of orders) {
       try {
         const r = await migrateSaga({ store, dispatcher }, orderId, args.to, operator, args.dryRun);
-        console.log(`${r.applied ? 'migrated' : 'would migrate'} ${orderId}: v${r.from} → v${r.to} in ${r.state} (${r.note}) by ${operator.by}: ${operator.reason}`);
+        console.log(
+          `${r.applied ? 'migrated' : 'would migrate'} ${orderId}: v${r.from} → v${r.to} in ${r.state} (${r.note}) by ${operator.by}: ${operator.reason}`,
+        );
       } catch (error) {
         refused += 1;
         console.log(`refused ${orderId}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    console.log(`${orders.length - refused} of ${orders.length} saga(s) ${args.dryRun ? 'would be migrated (dry run: nothing written)' : 'migrated'}`);
+    console.log(
+      `${orders.length - refused} of ${orders.length} saga(s) ${args.dryRun ? 'would be migrated (dry run: nothing written)' : 'migrated'}`,
+    );
     return refused > 0 ? 1 : 0;
   } finally {
     destroyAwsClients(clients);
@@ -97,7 +106,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `migrate failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      error instanceof ConfigError
+        ? error.message
+        : `migrate failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
     process.exit(2);
   },
 );

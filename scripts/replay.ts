@@ -42,7 +42,7 @@ function parseArgs(argv: string[]): Args {
     return v;
   };
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg === '--candidate') args.candidate = value(arg, ++i);
     else if (arg === '--candidate-module') args.candidateModule = value(arg, ++i);
     else if (arg === '--export') args.exportTo = value(arg, ++i);
@@ -66,7 +66,11 @@ async function readHistories(args: Args): Promise<{ sagas: RecordedSaga[]; sourc
     const file = readHistoryFile(args.source);
     return { sagas: file.sagas, source: `file ${args.source} (${file.source}, exported ${file.exportedAt})` };
   }
-  const env = { ...process.env, ...(args.source ? { AWS_ENDPOINT_URL: args.source } : {}), ...(args.prefix !== undefined ? { RESOURCE_PREFIX: args.prefix } : {}) };
+  const env = {
+    ...process.env,
+    ...(args.source ? { AWS_ENDPOINT_URL: args.source } : {}),
+    ...(args.prefix !== undefined ? { RESOURCE_PREFIX: args.prefix } : {}),
+  };
   const config = loadConfig(env);
   const clients = createAwsClients(config);
   try {
@@ -93,7 +97,9 @@ async function main(): Promise<number> {
   const { sagas, source } = await readHistories(args);
   if (args.exportTo !== undefined) {
     writeHistoryFile(args.exportTo, sagas, source);
-    console.error(`exported ${sagas.length} saga histories (${sagas.reduce((n, s) => n + s.rows.length, 0)} rows) from ${source} to ${args.exportTo}`);
+    console.error(
+      `exported ${sagas.length} saga histories (${sagas.reduce((n, s) => n + s.rows.length, 0)} rows) from ${source} to ${args.exportTo}`,
+    );
     return 0;
   }
   const candidate = await candidateOf(args);
@@ -111,7 +117,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `replay failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    console.error(
+      error instanceof ConfigError
+        ? error.message
+        : `replay failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     process.exit(2);
   },
 );

@@ -6,7 +6,9 @@ import { ROLES, type Role } from '../src/api/auth/principal';
 import { loadDevKey, mintToken } from './auth/dev-keys';
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npm run token -- --role <${ROLES.join('|')}> [--role …] --sub <subject> [--ttl <seconds>]`);
+  console.error(
+    `${message}\nusage: npm run token -- --role <${ROLES.join('|')}> [--role …] --sub <subject> [--ttl <seconds>]`,
+  );
   process.exit(2);
 }
 

@@ -34,16 +34,17 @@ import { StuckSagas } from './ops/stuck-sagas';
 import { OrderNumbers } from './store/order-numbers';
 import { consoleDepsFrom } from './console/wiring';
 import { attachInspectorFeed } from './observability/inspector-feed';
-import {
-  handleParticipantCommand,
-  PermanentCommandError,
-  type ParticipantCommand,
-  type ParticipantDeps,
-} from './participants';
+import { handleParticipantCommand, type ParticipantCommand, type ParticipantDeps } from './participants';
 import { Dispatcher } from './runtime/dispatcher';
 import { SagaRuntime } from './runtime/saga-runtime';
 import { Sweeper } from './runtime/sweeper';
-import { ALL_WORKER_ROLES, createWorkers, type ParticipantHandler, type WorkerRole, type Workers } from './runtime/workers';
+import {
+  ALL_WORKER_ROLES,
+  createWorkers,
+  type ParticipantHandler,
+  type WorkerRole,
+  type Workers,
+} from './runtime/workers';
 import { OrderQueries } from './store/order-queries';
 import { SagaStore } from './store/saga-store';
 
@@ -162,11 +163,18 @@ export interface RunningService {
 }
 
 /** Starts what `config.mode` asks for: the API, the workers and sweeper, or all of them. */
-export async function startService(config: Config, logger: Logger, options: { sweeper?: boolean } = {}): Promise<RunningService> {
+export async function startService(
+  config: Config,
+  logger: Logger,
+  options: { sweeper?: boolean } = {},
+): Promise<RunningService> {
   const redis = createRedis(config.redisUrl, logger);
   const cache = new JsonCache(redis, logger, { keyPrefix: config.resourcePrefix });
   let soldOut: SoldOutFlags | undefined;
-  const waitingRoom = new WaitingRoom(redis, logger, { keyPrefix: config.resourcePrefix, defaultLimit: config.admissionMaxActiveOrders });
+  const waitingRoom = new WaitingRoom(redis, logger, {
+    keyPrefix: config.resourcePrefix,
+    defaultLimit: config.admissionMaxActiveOrders,
+  });
   const core = await createCore(config, logger, {
     onSagaEnded: async (saga) => {
       await waitingRoom.ended(saga.eventId, saga.orderId);
@@ -179,7 +187,10 @@ export async function startService(config: Config, logger: Logger, options: { sw
 
   if (config.mode !== 'worker') {
     if (config.auth) await refuseDevelopmentKeys(config.auth);
-    if (!config.auth) throw new ConfigError('the API needs authentication: set AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL or AUTH_PUBLIC_KEY');
+    if (!config.auth)
+      throw new ConfigError(
+        'the API needs authentication: set AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL or AUTH_PUBLIC_KEY',
+      );
     // One verifier (and one JWKS cache) for the HTTP routes and the inspector's WebSocket.
     const verifyToken = createTokenVerifier(config.auth);
     const orders = new OrderQueries(core.clients.doc, core.names.tables);

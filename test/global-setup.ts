@@ -34,7 +34,8 @@ export default async function globalSetup(): Promise<void> {
     dynamodb: { port: 'free' },
   });
   process.env.AWS_ENDPOINT_URL = started.aws.endpoint;
-  if (started.aws.dynamodbEndpoint !== started.aws.endpoint) process.env.AWS_ENDPOINT_URL_DYNAMODB = started.aws.dynamodbEndpoint;
+  if (started.aws.dynamodbEndpoint !== started.aws.endpoint)
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = started.aws.dynamodbEndpoint;
   process.env.AWS_REGION = process.env.AWS_REGION || 'us-east-1';
 
   try {

@@ -10,8 +10,16 @@
 import { initialTransition, transition } from 'xstate';
 import type { OrderSagaMachine } from './machine';
 import { MACHINE_VERSIONS, machineVersion, START_VERSION, type MachineVersion } from './registry';
+import { ignoredBy } from './ignores';
 import { isOrderSagaState, orderStatusOf, type OrderSagaState } from './status';
-import type { OrderSagaContext, OrderSagaEvent, OrderSagaInput, OrderStatus, SagaCommand } from './types';
+import type {
+  OrderSagaContext,
+  OrderSagaEvent,
+  OrderSagaEventType,
+  OrderSagaInput,
+  OrderStatus,
+  SagaCommand,
+} from './types';
 
 export { UnknownMachineVersionError } from './registry';
 
@@ -35,6 +43,9 @@ export interface Decision {
   commands: SagaCommand[];
 }
 
+/** One event's decision: `changed` (anything to persist) and `expected` (see Decider.apply). */
+export type AppliedDecision = Decision & { changed: boolean; expected: boolean };
+
 /** A machine and the version it is stored as. */
 export type VersionedMachine = Pick<MachineVersion, 'version' | 'machine'>;
 
@@ -46,11 +57,16 @@ export interface Decider {
   version: string;
   start(input: OrderSagaInput): Decision;
   /**
-   * Applies one event. `changed` is false when the machine ignores the event in this state
-   * (a late or duplicate reply): nothing is persisted then.
+   * Applies one event. `changed` is false when the machine ignores the event in this state: nothing
+   * is persisted then. `expected` says whether the state foresaw the event (a transition for it, or
+   * its `meta.ignores`: a late or duplicate reply; ignores.ts); an unchanged, unexpected event is
+   * one no state foresaw, which the runtime logs at warn.
    * @throws UnknownMachineVersionError when `saga` was not written by this decider's version.
+   * @throws SagaInvariantError (outcome.ts) when the machine meets a context its transitions rule out.
    */
-  apply(saga: PersistedSaga, event: OrderSagaEvent): Decision & { changed: boolean };
+  apply(saga: PersistedSaga, event: OrderSagaEvent): AppliedDecision;
+  /** Whether `state` expects events of `type`: a transition for them, or its meta lists them as ignored. */
+  expects(state: OrderSagaState, type: OrderSagaEventType): boolean;
   /** Whether the machine would react to this event now (the API's 409 check). */
   accepts(saga: PersistedSaga, event: OrderSagaEvent): boolean;
 }
@@ -70,7 +86,11 @@ export function deciderFor(entry: VersionedMachine): Decider {
   const { version, machine } = entry;
 
   /** A new state waits on the commands it just sent; staying put adds to what it already waits on. */
-  const decision = (snapshot: MachineSnapshot, actions: readonly MachineAction[], previous?: PersistedSaga): Decision => {
+  const decision = (
+    snapshot: MachineSnapshot,
+    actions: readonly MachineAction[],
+    previous?: PersistedSaga,
+  ): Decision => {
     const state = stateOf(snapshot);
     const commands = commandsOf(actions);
     const outbox = previous && previous.state === state ? [...previous.outbox, ...commands] : commands;
@@ -85,8 +105,14 @@ export function deciderFor(entry: VersionedMachine): Decider {
     return machine.resolveState({ value: saga.state, context: saga.context });
   };
 
+  const expects = (state: OrderSagaState, type: OrderSagaEventType): boolean => {
+    const node = machine.root.states[state];
+    return node !== undefined && (node.on[type] !== undefined || ignoredBy(node.meta).includes(type));
+  };
+
   return {
     version,
+    expects,
     start(input) {
       const [snapshot, actions] = initialTransition(machine, input);
       return decision(snapshot, actions);
@@ -94,8 +120,9 @@ export function deciderFor(entry: VersionedMachine): Decider {
     apply(saga, event) {
       const [snapshot, actions] = transition(machine, restore(saga), event);
       const next = decision(snapshot, actions, saga);
-      const changed = next.saga.state !== saga.state || JSON.stringify(next.saga.context) !== JSON.stringify(saga.context);
-      return { ...next, changed };
+      const changed =
+        next.saga.state !== saga.state || JSON.stringify(next.saga.context) !== JSON.stringify(saga.context);
+      return { ...next, changed, expected: changed || expects(saga.state, event.type) };
     },
     accepts(saga, event) {
       return restore(saga).can(event);
@@ -127,7 +154,7 @@ export function startSaga(input: OrderSagaInput, version: string = START_VERSION
  * Applies one event with the machine of the version the saga runs on.
  * @throws UnknownMachineVersionError when this build lacks that version.
  */
-export function applyEvent(saga: PersistedSaga, event: OrderSagaEvent): Decision & { changed: boolean } {
+export function applyEvent(saga: PersistedSaga, event: OrderSagaEvent): AppliedDecision {
   return deciderOf(saga.machineVersion).apply(saga, event);
 }
 
@@ -143,7 +170,7 @@ export function accepts(saga: PersistedSaga, event: OrderSagaEvent): boolean {
 function reachableFinals(machine: OrderSagaMachine): Record<OrderSagaState, Set<OrderSagaState>> {
   const nodes = machine.root.states;
   const next = (state: string): string[] =>
-    [...nodes[state]!.transitions.values()].flat().flatMap((t) => (t.target ?? []).map((n) => n.key));
+    [...nodes[state].transitions.values()].flat().flatMap((t) => (t.target ?? []).map((n) => n.key));
   const out = {} as Record<OrderSagaState, Set<OrderSagaState>>;
   for (const start of Object.keys(nodes)) {
     if (!isOrderSagaState(start)) continue;
@@ -152,8 +179,12 @@ function reachableFinals(machine: OrderSagaMachine): Record<OrderSagaState, Set<
     const finals = new Set<OrderSagaState>();
     while (queue.length > 0) {
       const state = queue.shift()!;
-      if (isOrderSagaState(state) && nodes[state]!.type === 'final') finals.add(state);
-      for (const to of next(state)) if (!seen.has(to)) (seen.add(to), queue.push(to));
+      if (isOrderSagaState(state) && nodes[state].type === 'final') finals.add(state);
+      for (const to of next(state)) {
+        if (seen.has(to)) continue;
+        seen.add(to);
+        queue.push(to);
+      }
     }
     out[start] = finals;
   }
@@ -173,7 +204,9 @@ function cancelBoundInEveryVersion(): OrderSagaState[] {
   return [...states].filter(
     (state) =>
       state !== 'cancelled' &&
-      perVersion.every((finals) => finals[state] === undefined || (finals[state].size === 1 && finals[state].has('cancelled'))),
+      perVersion.every(
+        (finals) => finals[state] === undefined || (finals[state].size === 1 && finals[state].has('cancelled')),
+      ),
   );
 }
 

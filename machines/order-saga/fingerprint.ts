@@ -27,7 +27,13 @@ export const SAMPLE_INPUT: OrderSagaInput = {
  */
 export function sampleEvents(amountMinor: number): OrderSagaEvent[] {
   return [
-    { type: 'SEATS_RESERVED', reservationId: 'order-1', expiresAt: '2026-11-24T00:01:00.000Z', amountMinor, currency: 'EUR' },
+    {
+      type: 'SEATS_RESERVED',
+      reservationId: 'order-1',
+      expiresAt: '2026-11-24T00:01:00.000Z',
+      amountMinor,
+      currency: 'EUR',
+    },
     { type: 'SEATS_UNAVAILABLE', reason: 'sold out' },
     { type: 'PAYMENT_CAPTURED', paymentId: 'pay-1', amountMinor, currency: 'EUR' },
     { type: 'PAYMENT_DECLINED', reason: 'card declined' },
@@ -74,23 +80,51 @@ export interface PathTrace {
 }
 
 /** Every simple path of the version's machine to a final state, traced through its decider. */
-export function pathTraces(entry: VersionedMachine, input: OrderSagaInput = SAMPLE_INPUT, events: readonly OrderSagaEvent[] = SAMPLE_EVENTS): PathTrace[] {
+export function pathTraces(
+  entry: VersionedMachine,
+  input: OrderSagaInput = SAMPLE_INPUT,
+  events: readonly OrderSagaEvent[] = SAMPLE_EVENTS,
+): PathTrace[] {
   const decider = deciderFor(entry);
-  const paths = getSimplePaths(entry.machine, { input, events: () => [...events], toState: (snapshot) => snapshot.status === 'done' });
+  const paths = getSimplePaths(entry.machine, {
+    input,
+    events: () => [...events],
+    toState: (snapshot) => snapshot.status === 'done',
+  });
   return paths.map((path) => {
     // The first step is xstate.init, which start stands for.
-    const pathEvents = path.steps.slice(1).map((s) => s.event as OrderSagaEvent);
+    const pathEvents = path.steps.slice(1).map((s) => s.event);
     const first = decider.start(input);
-    const steps: TraceStep[] = [{ event: 'ORDER_PLACED', state: first.saga.state, status: first.status, outcome: first.saga.context.outcome, commands: first.commands }];
+    const steps: TraceStep[] = [
+      {
+        event: 'ORDER_PLACED',
+        state: first.saga.state,
+        status: first.status,
+        outcome: first.saga.context.outcome,
+        commands: first.commands,
+      },
+    ];
     let saga = first.saga;
     for (const event of pathEvents) {
       const next = decider.apply(saga, event);
-      steps.push({ event: event.type, state: next.saga.state, status: next.status, outcome: next.saga.context.outcome, commands: next.commands });
+      steps.push({
+        event: event.type,
+        state: next.saga.state,
+        status: next.status,
+        outcome: next.saga.context.outcome,
+        commands: next.commands,
+      });
       saga = next.saga;
     }
     const finalState = String(path.state.value);
     const outcome = path.state.context.outcome;
-    return { story: `${finalState}/${outcome}: ${pathEvents.map((e) => e.type).join(' → ')}`, finalState, outcome, events: pathEvents, steps };
+    return {
+      story: `${finalState}/${outcome}: ${pathEvents.map((e) => e.type).join(' → ')}`,
+      finalState,
+      outcome,
+      events: pathEvents,
+      steps,
+    };
   });
 }
 

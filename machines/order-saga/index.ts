@@ -2,6 +2,8 @@ export * from './types';
 export * from './status';
 export * from './machine';
 export * from './decide';
+export * from './outcome';
+export * from './ignores';
 export * from './schemas';
 export * from './stuck';
 export * from './registry';

@@ -10,9 +10,9 @@
  *                                     │
  *                                     ├──SEATS_RELEASED──► cancelled                 (nothing was charged)
  *                                     ├──SEATS_RELEASED──► refunding ──► cancelled   (the charge was captured)
- *                                     └──SEATS_RELEASED──► settlingPayment ──PAYMENT_DECLINED──► cancelled
- *                                                           (void, or learn          │
- *                                                            the late outcome)       └─PAYMENT_CAPTURED──► refunding ──► cancelled
+ *                                     └──SEATS_RELEASED──► settlingPayment (void, or learn the late outcome)
+ *                                                            ├─PAYMENT_DECLINED──► cancelled
+ *                                                            └─PAYMENT_CAPTURED──► refunding ──► cancelled
  *
  * completed, cancelled and failed each tell the customer once (SendNotification: in notifying for a
  * completed order, on entry to the final state otherwise).
@@ -22,6 +22,8 @@
  * `after` timers are not persisted, so the hold lives in a durable message, not in this machine.
  */
 import { assign, setup } from 'xstate';
+import { ignore } from './ignores';
+import { capturedPaymentId, decidedOutcome, heldReservation, outcomeAfter } from './outcome';
 import type {
   CommandRequest,
   NotificationTemplate,
@@ -29,7 +31,6 @@ import type {
   OrderSagaEvent,
   OrderSagaInput,
   SagaCommand,
-  SagaOutcome,
 } from './types';
 
 /** Bumped whenever a change would misread snapshots persisted by the previous definition. */
@@ -39,8 +40,11 @@ type Ctx = { context: OrderSagaContext };
 
 /** Builds a command with its deterministic id: one command of each kind per saga. */
 function command(context: OrderSagaContext, request: CommandRequest): SagaCommand {
-  return { ...request, orderId: context.orderId, commandId: `${context.orderId}:${request.kind}` } as SagaCommand;
+  return { ...request, orderId: context.orderId, commandId: `${context.orderId}:${request.kind}` };
 }
+
+/** A customer's cancel or an operator's compensation, once the seats are held: remember who, decide the outcome. */
+const CANCEL = ['rememberCancelRequest', 'decideOutcome'] as const;
 
 export const orderSagaMachine = setup({
   types: {
@@ -53,7 +57,8 @@ export const orderSagaMachine = setup({
     command: (_: unknown, _params: SagaCommand) => {
       /* executed by the runtime's dispatcher, never here */
     },
-    setOutcome: assign((_, params: { outcome: SagaOutcome }) => ({ outcome: params.outcome })),
+    /** The one writer of `outcome` (outcome.ts): on every transition that turns toward the end. */
+    decideOutcome: assign({ outcome: ({ context, event }) => outcomeAfter(context, event) }),
     rememberReservation: assign(({ event }) => {
       if (event.type !== 'SEATS_RESERVED') return {};
       const { reservationId, expiresAt, amountMinor, currency } = event;
@@ -74,9 +79,7 @@ export const orderSagaMachine = setup({
         ? { cancelRequested: { by: event.by, reason: event.reason } }
         : {},
     ),
-    rememberFailure: assign(({ event }) =>
-      event.type === 'SEATS_UNAVAILABLE' ? { failureReason: event.reason, outcome: 'sold-out' as const } : {},
-    ),
+    rememberFailure: assign(({ event }) => (event.type === 'SEATS_UNAVAILABLE' ? { failureReason: event.reason } : {})),
     rememberRefund: assign(({ event }) =>
       event.type === 'REFUND_ISSUED' ? { refund: { refundId: event.refundId, amountMinor: event.amountMinor } } : {},
     ),
@@ -105,6 +108,8 @@ export const orderSagaMachine = setup({
   initial: 'reserving',
   states: {
     reserving: {
+      // The first state: nothing was sent before it, so no reply can come late.
+      meta: ignore(),
       entry: {
         type: 'command',
         params: ({ context }: Ctx) =>
@@ -117,22 +122,14 @@ export const orderSagaMachine = setup({
       },
       on: {
         SEATS_RESERVED: [
-          {
-            guard: 'cancelWasRequested',
-            target: 'releasingSeats',
-            actions: ['rememberReservation', assign({ outcome: ({ context }) => cancelOutcome(context) })],
-          },
+          { guard: 'cancelWasRequested', target: 'releasingSeats', actions: ['rememberReservation', 'decideOutcome'] },
           // A free order is confirmed at once: no charge, no hold timer (nothing waits for a payment).
           { guard: 'nothingToCharge', target: 'confirming', actions: 'rememberReservation' },
           { target: 'awaitingPayment', actions: 'rememberReservation' },
         ],
         SEATS_UNAVAILABLE: [
-          {
-            guard: 'cancelWasRequested',
-            target: 'cancelled',
-            actions: assign({ outcome: ({ context }) => cancelOutcome(context) }),
-          },
-          { target: 'failed', actions: 'rememberFailure' },
+          { guard: 'cancelWasRequested', target: 'cancelled', actions: 'decideOutcome' },
+          { target: 'failed', actions: ['rememberFailure', 'decideOutcome'] },
         ],
         // The first request wins; it is applied once the seats are held.
         CANCEL_REQUESTED: { guard: 'cancelNotYetRequested', actions: 'rememberCancelRequest' },
@@ -140,6 +137,8 @@ export const orderSagaMachine = setup({
       },
     },
     awaitingPayment: {
+      // A duplicate of the reservation's answer (the outbox re-sent ReserveSeats).
+      meta: ignore('SEATS_RESERVED'),
       entry: [
         assign({ payment: ({ context }) => ({ ...context.payment, state: 'requested' as const }) }),
         {
@@ -147,63 +146,77 @@ export const orderSagaMachine = setup({
           params: ({ context }: Ctx) =>
             command(context, {
               kind: 'ChargePayment',
-              amountMinor: context.reservation?.amountMinor ?? 0,
-              currency: context.reservation?.currency ?? 'EUR',
+              amountMinor: heldReservation(context, 'awaitingPayment').amountMinor,
+              currency: heldReservation(context, 'awaitingPayment').currency,
               paymentToken: context.paymentToken,
             }),
         },
         {
           type: 'command',
           params: ({ context }: Ctx) =>
-            command(context, { kind: 'ScheduleHoldExpiry', dueAt: context.reservation?.expiresAt ?? '' }),
+            command(context, {
+              kind: 'ScheduleHoldExpiry',
+              dueAt: heldReservation(context, 'awaitingPayment').expiresAt,
+            }),
         },
       ],
       on: {
         PAYMENT_CAPTURED: { target: 'confirming', actions: 'rememberCapture' },
-        PAYMENT_DECLINED: { target: 'releasingSeats', actions: ['rememberDecline', { type: 'setOutcome', params: { outcome: 'declined' } }] },
-        CANCEL_REQUESTED: { target: 'releasingSeats', actions: ['rememberCancelRequest', { type: 'setOutcome', params: { outcome: 'cancelled' } }] },
-        OPERATOR_COMPENSATE: {
-          target: 'releasingSeats',
-          actions: ['rememberCancelRequest', { type: 'setOutcome', params: { outcome: 'compensated' } }],
-        },
-        HOLD_EXPIRED: { target: 'releasingSeats', actions: { type: 'setOutcome', params: { outcome: 'expired' } } },
+        PAYMENT_DECLINED: { target: 'releasingSeats', actions: ['rememberDecline', 'decideOutcome'] },
+        CANCEL_REQUESTED: { target: 'releasingSeats', actions: CANCEL },
+        OPERATOR_COMPENSATE: { target: 'releasingSeats', actions: CANCEL },
+        HOLD_EXPIRED: { target: 'releasingSeats', actions: 'decideOutcome' },
       },
     },
     confirming: {
+      // Late: the reservation's and the charge's answers again, and the hold timer firing after payment.
+      meta: ignore('SEATS_RESERVED', 'PAYMENT_CAPTURED', 'HOLD_EXPIRED'),
       entry: {
         type: 'command',
         params: ({ context }: Ctx) =>
-          command(context, { kind: 'ConfirmSeats', reservationId: context.reservation?.reservationId ?? '' }),
+          command(context, {
+            kind: 'ConfirmSeats',
+            reservationId: heldReservation(context, 'confirming').reservationId,
+          }),
       },
       on: {
         SEATS_CONFIRMED: 'notifying',
         // For a confirm that cannot succeed: ReleaseSeats also takes back seats already sold.
-        OPERATOR_COMPENSATE: {
-          target: 'releasingSeats',
-          actions: ['rememberCancelRequest', { type: 'setOutcome', params: { outcome: 'compensated' } }],
-        },
+        OPERATOR_COMPENSATE: { target: 'releasingSeats', actions: CANCEL },
       },
     },
     notifying: {
+      meta: ignore('SEATS_RESERVED', 'PAYMENT_CAPTURED', 'HOLD_EXPIRED', 'SEATS_CONFIRMED'),
       entry: {
         type: 'command',
         params: ({ context }: Ctx) =>
-          command(context, { kind: 'SendNotification', customerId: context.customerId, template: 'order-completed', outcome: 'completed' }),
+          command(context, {
+            kind: 'SendNotification',
+            customerId: context.customerId,
+            template: 'order-completed',
+            outcome: 'completed',
+          }),
       },
-      on: { NOTIFICATION_SENT: 'completed' },
+      on: { NOTIFICATION_SENT: { target: 'completed', actions: 'decideOutcome' } },
     },
-    completed: { type: 'final', entry: assign({ outcome: () => 'completed' as const }) },
+    // A final saga waits on nothing: every reply that can still come is late.
+    completed: {
+      type: 'final',
+      meta: ignore('SEATS_RESERVED', 'PAYMENT_CAPTURED', 'HOLD_EXPIRED', 'SEATS_CONFIRMED', 'NOTIFICATION_SENT'),
+    },
     releasingSeats: {
+      // Payment answers that arrive here are left alone: VoidPayment reports the charge's outcome again.
+      // The hold timer of a cancelled order, and the answer of a confirm an operator compensated, come late.
+      meta: ignore('SEATS_RESERVED', 'PAYMENT_CAPTURED', 'PAYMENT_DECLINED', 'HOLD_EXPIRED', 'SEATS_CONFIRMED'),
       entry: {
         type: 'command',
         params: ({ context }: Ctx) =>
           command(context, {
             kind: 'ReleaseSeats',
-            reservationId: context.reservation?.reservationId ?? '',
+            reservationId: heldReservation(context, 'releasingSeats').reservationId,
             releaseAs: context.outcome === 'expired' ? 'EXPIRED' : 'RELEASED',
           }),
       },
-      // Payment answers that arrive here are left alone: VoidPayment reports the charge's outcome again.
       on: {
         SEATS_RELEASED: [
           { guard: 'chargeOutcomeUnknown', target: 'settlingPayment' },
@@ -213,6 +226,7 @@ export const orderSagaMachine = setup({
       },
     },
     settlingPayment: {
+      meta: ignore('SEATS_RESERVED', 'SEATS_RELEASED', 'HOLD_EXPIRED', 'SEATS_CONFIRMED'),
       entry: { type: 'command', params: ({ context }: Ctx) => command(context, { kind: 'VoidPayment' }) },
       on: {
         PAYMENT_DECLINED: { target: 'cancelled', actions: 'rememberDecline' },
@@ -220,31 +234,46 @@ export const orderSagaMachine = setup({
       },
     },
     refunding: {
+      meta: ignore('SEATS_RESERVED', 'SEATS_RELEASED', 'PAYMENT_CAPTURED', 'HOLD_EXPIRED', 'SEATS_CONFIRMED'),
       entry: {
         type: 'command',
         params: ({ context }: Ctx) =>
           command(context, {
             kind: 'RefundPayment',
-            paymentId: context.payment.paymentId ?? '',
-            amountMinor: context.reservation?.amountMinor ?? 0,
-            currency: context.reservation?.currency ?? 'EUR',
+            paymentId: capturedPaymentId(context, 'refunding'),
+            amountMinor: heldReservation(context, 'refunding').amountMinor,
+            currency: heldReservation(context, 'refunding').currency,
           }),
       },
       on: { REFUND_ISSUED: { target: 'cancelled', actions: 'rememberRefund' } },
     },
     // The customer hears how it ended. Nothing waits for the reply: a final saga ignores it.
-    cancelled: { type: 'final', entry: { type: 'command', params: ({ context }: Ctx) => finalNotice(context, 'order-cancelled') } },
-    failed: { type: 'final', entry: { type: 'command', params: ({ context }: Ctx) => finalNotice(context, 'order-failed') } },
+    cancelled: {
+      type: 'final',
+      meta: ignore(
+        'SEATS_RESERVED',
+        'SEATS_UNAVAILABLE',
+        'PAYMENT_CAPTURED',
+        'PAYMENT_DECLINED',
+        'HOLD_EXPIRED',
+        'SEATS_RELEASED',
+        'SEATS_CONFIRMED',
+        'REFUND_ISSUED',
+        'NOTIFICATION_SENT',
+      ),
+      entry: { type: 'command', params: ({ context }: Ctx) => finalNotice(context, 'order-cancelled') },
+    },
+    failed: {
+      type: 'final',
+      meta: ignore('SEATS_UNAVAILABLE', 'NOTIFICATION_SENT'),
+      entry: { type: 'command', params: ({ context }: Ctx) => finalNotice(context, 'order-failed') },
+    },
   },
 });
 
 function finalNotice(context: OrderSagaContext, template: NotificationTemplate): SagaCommand {
-  const outcome = context.outcome ?? (template === 'order-failed' ? 'sold-out' : 'cancelled');
+  const outcome = decidedOutcome(context);
   return command(context, { kind: 'SendNotification', customerId: context.customerId, template, outcome });
-}
-
-function cancelOutcome(context: OrderSagaContext): SagaOutcome {
-  return context.cancelRequested?.by.startsWith('operator:') ? 'compensated' : 'cancelled';
 }
 
 export type OrderSagaMachine = typeof orderSagaMachine;

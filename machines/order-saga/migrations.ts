@@ -27,7 +27,8 @@ export class MigrationRefusedError extends Error {
 }
 
 function refuseEnded(saga: PersistedSaga): void {
-  if (FINAL_STATES.includes(saga.state)) throw new MigrationRefusedError(`the saga has ended (${saga.state}): there is nothing to migrate`);
+  if (FINAL_STATES.includes(saga.state))
+    throw new MigrationRefusedError(`the saga has ended (${saga.state}): there is nothing to migrate`);
 }
 
 /**
@@ -36,13 +37,19 @@ function refuseEnded(saga: PersistedSaga): void {
  * reminder is then sent if the saga still awaits payment).
  */
 export function migrateV2toV3(saga: PersistedSaga): MigrationResult {
-  if (saga.machineVersion !== '2') throw new MigrationRefusedError(`v2 → v3 migrates version 2 sagas, not version ${saga.machineVersion}`);
+  if (saga.machineVersion !== '2')
+    throw new MigrationRefusedError(`v2 → v3 migrates version 2 sagas, not version ${saga.machineVersion}`);
   refuseEnded(saga);
   const context = { ...saga.context, holdReminderSent: false };
   const commands: SagaCommand[] = [];
   if (saga.state === 'awaitingPayment' && saga.context.reservation) {
     const orderId = saga.context.orderId;
-    commands.push({ kind: 'ScheduleHoldReminder', commandId: `${orderId}:ScheduleHoldReminder`, orderId, dueAt: reminderDueAt(saga.context) });
+    commands.push({
+      kind: 'ScheduleHoldReminder',
+      commandId: `${orderId}:ScheduleHoldReminder`,
+      orderId,
+      dueAt: reminderDueAt(saga.context),
+    });
   }
   return {
     saga: { machineVersion: '3', state: saga.state, context, outbox: [...saga.outbox, ...commands] },
@@ -56,7 +63,8 @@ export function migrateV2toV3(saga: PersistedSaga): MigrationResult {
  * reminder timer already queued then fires into v2, which ignores it.
  */
 export function migrateV3toV2(saga: PersistedSaga): MigrationResult {
-  if (saga.machineVersion !== '3') throw new MigrationRefusedError(`v3 → v2 migrates version 3 sagas, not version ${saga.machineVersion}`);
+  if (saga.machineVersion !== '3')
+    throw new MigrationRefusedError(`v3 → v2 migrates version 3 sagas, not version ${saga.machineVersion}`);
   refuseEnded(saga);
   const { holdReminderSent: _sent, ...context } = saga.context;
   const outbox = saga.outbox.filter((c) => c.kind !== 'ScheduleHoldReminder' && c.kind !== 'SendHoldReminder');
@@ -72,6 +80,9 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
 /** The migration from one version to another. @throws MigrationRefusedError when there is none. */
 export function migrationFor(from: string, to: string): Migration {
   const migration = MIGRATIONS[`${from}->${to}`];
-  if (!migration) throw new MigrationRefusedError(`no migration from machine version ${from} to ${to} (this build has ${Object.keys(MIGRATIONS).join(', ')})`);
+  if (!migration)
+    throw new MigrationRefusedError(
+      `no migration from machine version ${from} to ${to} (this build has ${Object.keys(MIGRATIONS).join(', ')})`,
+    );
   return migration;
 }

@@ -26,8 +26,16 @@ export interface MachineVersion {
 }
 
 export const MACHINE_VERSIONS: readonly MachineVersion[] = [
-  { ...ORDER_SAGA_V2, changelog: null, releasedFingerprint: '5b5d8ed04935f58066f0a884f3b9ca84d8eb3e75981b187c66a3b06184b3b562' },
-  { ...ORDER_SAGA_V3, changelog: changelogV3 as MachineChangelog, releasedFingerprint: '33dbcd376c99338c2f8b6ef17f4cd59a45098941218fbc0ff62b37c15d7b22a4' },
+  {
+    ...ORDER_SAGA_V2,
+    changelog: null,
+    releasedFingerprint: '5b5d8ed04935f58066f0a884f3b9ca84d8eb3e75981b187c66a3b06184b3b562',
+  },
+  {
+    ...ORDER_SAGA_V3,
+    changelog: changelogV3,
+    releasedFingerprint: '33dbcd376c99338c2f8b6ef17f4cd59a45098941218fbc0ff62b37c15d7b22a4',
+  },
 ];
 
 /** The version new orders start on when the configuration names none. */

@@ -16,7 +16,10 @@ const items = {
     type: 'object',
     additionalProperties: false,
     required: ['ticketType', 'quantity'],
-    properties: { ticketType: { type: 'string', minLength: 1, maxLength: 64 }, quantity: { type: 'integer', minimum: 1, maximum: 100 } },
+    properties: {
+      ticketType: { type: 'string', minLength: 1, maxLength: 64 },
+      quantity: { type: 'integer', minimum: 1, maximum: 100 },
+    },
   },
 } as const;
 
@@ -70,7 +73,11 @@ export const sagaCommandSchemas = {
     outcome: { enum: ['completed', 'sold-out', 'declined', 'cancelled', 'expired', 'compensated'] },
   }),
   ScheduleHoldReminder: commandShape('ScheduleHoldReminder', { dueAt: isoTime }),
-  SendHoldReminder: commandShape('SendHoldReminder', { customerId: id, template: { enum: ['hold-reminder'] }, expiresAt: isoTime }),
+  SendHoldReminder: commandShape('SendHoldReminder', {
+    customerId: id,
+    template: { enum: ['hold-reminder'] },
+    expiresAt: isoTime,
+  }),
 } as const;
 
 export const sagaCommandSchema = { oneOf: Object.values(sagaCommandSchemas) } as const;

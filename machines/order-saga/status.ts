@@ -26,7 +26,9 @@ export function isFinalState(state: string): boolean {
 /** The statuses of sagas still at work: what the sweeper and the stuck-saga listing look through. */
 export const OPEN_ORDER_STATUSES: readonly OrderStatus[] = [
   ...new Set(
-    (Object.keys(ORDER_STATUS_BY_STATE) as OrderSagaState[]).filter((s) => !FINAL_STATES.includes(s)).map((s) => ORDER_STATUS_BY_STATE[s]),
+    (Object.keys(ORDER_STATUS_BY_STATE) as OrderSagaState[])
+      .filter((s) => !FINAL_STATES.includes(s))
+      .map((s) => ORDER_STATUS_BY_STATE[s]),
   ),
 ];
 

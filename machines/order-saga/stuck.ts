@@ -73,7 +73,11 @@ export function stuckDeadline(saga: StuckCandidate, thresholdMs: number): number
 }
 
 /** Pure: whether `saga` is stuck at `now` under `thresholdMs` (ms), and why; null when it is not. */
-export function assessStuck(saga: StuckCandidate, now: Date, thresholdMs: number = DEFAULT_STUCK_AFTER_MS): StuckVerdict | null {
+export function assessStuck(
+  saga: StuckCandidate,
+  now: Date,
+  thresholdMs: number = DEFAULT_STUCK_AFTER_MS,
+): StuckVerdict | null {
   const deadline = stuckDeadline(saga, thresholdMs);
   if (deadline === null || Number.isNaN(deadline)) return null;
   const nowMs = now.getTime();
@@ -83,10 +87,17 @@ export function assessStuck(saga: StuckCandidate, now: Date, thresholdMs: number
   const waiting = waitingOn.length > 0 ? `; waiting on ${waitingOn.join(', ')}` : '';
   const expiresAt = saga.saga.context.reservation?.expiresAt;
   const reason =
-    STUCK_RULE_BY_STATE[saga.sagaState].kind === 'after-hold' && expiresAt !== undefined && !Number.isNaN(Date.parse(expiresAt))
+    STUCK_RULE_BY_STATE[saga.sagaState].kind === 'after-hold' &&
+    expiresAt !== undefined &&
+    !Number.isNaN(Date.parse(expiresAt))
       ? `still in ${saga.sagaState} ${seconds(nowMs - Date.parse(expiresAt))} after its hold expired at ${expiresAt} (grace ${seconds(thresholdMs)})${waiting}`
       : `no progress in ${saga.sagaState} for ${seconds(nowMs - enteredAt)} (threshold ${seconds(thresholdMs)})${waiting}`;
-  return { stuckSince: new Date(deadline).toISOString(), stuckForMs: nowMs - deadline, inStateForMs: nowMs - enteredAt, reason };
+  return {
+    stuckSince: new Date(deadline).toISOString(),
+    stuckForMs: nowMs - deadline,
+    inStateForMs: nowMs - enteredAt,
+    reason,
+  };
 }
 
 /** A sentence for the rule of a state under `thresholdMs`, for the machine page and the docs. */

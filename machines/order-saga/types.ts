@@ -81,7 +81,12 @@ export type SagaCommand =
   | (CommandBase & { kind: 'ReleaseSeats'; reservationId: string; releaseAs: 'RELEASED' | 'EXPIRED' })
   | (CommandBase & { kind: 'VoidPayment' })
   | (CommandBase & { kind: 'RefundPayment'; paymentId: string; amountMinor: number; currency: string })
-  | (CommandBase & { kind: 'SendNotification'; customerId: string; template: NotificationTemplate; outcome: SagaOutcome })
+  | (CommandBase & {
+      kind: 'SendNotification';
+      customerId: string;
+      template: NotificationTemplate;
+      outcome: SagaOutcome;
+    })
   /** Machine v3: a durable timer that raises HOLD_REMINDER_DUE at dueAt. */
   | (CommandBase & { kind: 'ScheduleHoldReminder'; dueAt: string })
   /** Machine v3: tell the customer the hold expires at expiresAt; answered by HOLD_REMINDER_SENT. */

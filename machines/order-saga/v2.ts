@@ -7,4 +7,7 @@
  */
 import { ORDER_SAGA_VERSION, orderSagaMachine, type OrderSagaMachine } from './machine';
 
-export const ORDER_SAGA_V2: { version: string; machine: OrderSagaMachine } = { version: ORDER_SAGA_VERSION, machine: orderSagaMachine };
+export const ORDER_SAGA_V2: { version: string; machine: OrderSagaMachine } = {
+  version: ORDER_SAGA_VERSION,
+  machine: orderSagaMachine,
+};

@@ -13,6 +13,8 @@
  */
 import { assign, createMachine, type MachineConfig } from 'xstate';
 import { orderSagaMachine as v2, type OrderSagaMachine } from './machine';
+import { ignore, ignoredBy } from './ignores';
+import { heldReservation, SagaInvariantError } from './outcome';
 import type { CommandRequest, OrderSagaContext, OrderSagaEvent, SagaCommand } from './types';
 
 export const ORDER_SAGA_V3_VERSION = '3';
@@ -22,16 +24,21 @@ export function reminderLeadSeconds(holdSeconds: number): number {
   return Math.min(120, Math.floor(holdSeconds / 2));
 }
 
-/** When the reminder is due (ISO-8601), from the reservation's expiry; '' without a reservation. */
+/**
+ * When the reminder is due (ISO-8601), from the reservation's expiry.
+ * @throws SagaInvariantError without a reservation, or with an expiry that is not a date.
+ */
 export function reminderDueAt(context: OrderSagaContext): string {
-  const expiresAt = Date.parse(context.reservation?.expiresAt ?? '');
-  if (Number.isNaN(expiresAt)) return '';
+  const expiresAt = Date.parse(heldReservation(context, 'awaitingPayment').expiresAt);
+  if (Number.isNaN(expiresAt)) {
+    throw new SagaInvariantError(`order ${context.orderId}: the hold's expiry is not a date`);
+  }
   return new Date(expiresAt - reminderLeadSeconds(context.holdSeconds) * 1000).toISOString();
 }
 
 /** v2's command id rule (`orderId:kind`): one command of each kind per saga. */
 function command(context: OrderSagaContext, request: CommandRequest): SagaCommand {
-  return { ...request, orderId: context.orderId, commandId: `${context.orderId}:${request.kind}` } as SagaCommand;
+  return { ...request, orderId: context.orderId, commandId: `${context.orderId}:${request.kind}` };
 }
 
 type Config = MachineConfig<OrderSagaContext, OrderSagaEvent>;
@@ -40,17 +47,36 @@ type Ctx = { context: OrderSagaContext };
 
 const base = v2.config as unknown as Config;
 const awaitingPayment = base.states?.awaitingPayment as StateConfig;
-const toArray = <T>(value: T | readonly T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? [...value] : [value as T]);
+const toArray = <T>(value: T | readonly T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? [...value] : [value as T];
+
+/**
+ * v2's states, each also ignoring the reminder's reply (best effort: nothing waits on it) and, but
+ * for awaitingPayment, a reminder timer that fires after the saga moved on.
+ */
+const withReminderIgnored = Object.fromEntries(
+  Object.entries(base.states ?? {}).map(([name, state]) => {
+    const late =
+      name === 'awaitingPayment'
+        ? ['HOLD_REMINDER_SENT' as const]
+        : ['HOLD_REMINDER_DUE' as const, 'HOLD_REMINDER_SENT' as const];
+    return [name, { ...state, meta: ignore(...ignoredBy(state.meta), ...late) }];
+  }),
+);
 
 const config: Config = {
   ...base,
   states: {
-    ...base.states,
+    ...withReminderIgnored,
     awaitingPayment: {
-      ...awaitingPayment,
+      ...withReminderIgnored.awaitingPayment,
       entry: [
         ...toArray(awaitingPayment.entry),
-        { type: 'command', params: ({ context }: Ctx) => command(context, { kind: 'ScheduleHoldReminder', dueAt: reminderDueAt(context) }) },
+        {
+          type: 'command',
+          params: ({ context }: Ctx) =>
+            command(context, { kind: 'ScheduleHoldReminder', dueAt: reminderDueAt(context) }),
+        },
       ],
       on: {
         ...awaitingPayment.on,
@@ -65,17 +91,20 @@ const config: Config = {
                   kind: 'SendHoldReminder',
                   customerId: context.customerId,
                   template: 'hold-reminder',
-                  expiresAt: context.reservation?.expiresAt ?? '',
+                  expiresAt: heldReservation(context, 'awaitingPayment').expiresAt,
                 }),
             },
           ],
         },
       },
-    } as StateConfig,
+    },
   },
 };
 
 /** The v3 machine: same context, events, commands and implementations as v2. */
 export const orderSagaV3Machine = createMachine(config, v2.implementations as never) as unknown as OrderSagaMachine;
 
-export const ORDER_SAGA_V3: { version: string; machine: OrderSagaMachine } = { version: ORDER_SAGA_V3_VERSION, machine: orderSagaV3Machine };
+export const ORDER_SAGA_V3: { version: string; machine: OrderSagaMachine } = {
+  version: ORDER_SAGA_V3_VERSION,
+  machine: orderSagaV3Machine,
+};

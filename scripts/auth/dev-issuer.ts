@@ -43,11 +43,19 @@ export async function startDevIssuer(): Promise<DevIssuer> {
   await new Promise<void>((resolve, reject) => server.listen(0, '127.0.0.1', resolve).once('error', reject));
   const port = (server.address() as AddressInfo).port;
   const tokens = await Promise.all(
-    ROLES.map(async (role) => ({ role, sub: DEV_SUBJECTS[role], token: await mintToken(key, { sub: DEV_SUBJECTS[role], roles: [role] }) })),
+    ROLES.map(async (role) => ({
+      role,
+      sub: DEV_SUBJECTS[role],
+      token: await mintToken(key, { sub: DEV_SUBJECTS[role], roles: [role] }),
+    })),
   );
   return {
     key,
-    env: { AUTH_ISSUER: DEV_ISSUER, AUTH_AUDIENCE: DEV_AUDIENCE, AUTH_JWKS_URL: `http://127.0.0.1:${port}${JWKS_PATH}` },
+    env: {
+      AUTH_ISSUER: DEV_ISSUER,
+      AUTH_AUDIENCE: DEV_AUDIENCE,
+      AUTH_JWKS_URL: `http://127.0.0.1:${port}${JWKS_PATH}`,
+    },
     tokens,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -5,7 +5,15 @@
  * Development keys are named `eventticket-dev-…` and the issuer is DEV_ISSUER; both are refused
  * with NODE_ENV=production (src/config/auth-config.ts, src/config/dev-key-check.ts).
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SignJWT } from 'jose';
@@ -84,7 +92,9 @@ export function signTokenSync(
     exp: now + ttl,
     ...extra.claims,
   })}`;
-  const signature = sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  const signature = sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' }).toString(
+    'base64url',
+  );
   return `${input}.${signature}`;
 }
 
@@ -92,7 +102,11 @@ export function signTokenSync(
 export function saveDevKey(key: SigningKey, file = DEV_KEY_FILE): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const privateJwk = key.privateKey.export({ format: 'jwk' });
-  writeFileSync(file, JSON.stringify({ kid: key.kid, privateJwk, issuer: DEV_ISSUER, audience: DEV_AUDIENCE }, null, 2), { mode: 0o600 });
+  writeFileSync(
+    file,
+    JSON.stringify({ kid: key.kid, privateJwk, issuer: DEV_ISSUER, audience: DEV_AUDIENCE }, null, 2),
+    { mode: 0o600 },
+  );
 }
 
 /** The key `npm run dev` saved. Throws with a hint when there is none. */

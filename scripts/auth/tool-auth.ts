@@ -42,7 +42,13 @@ function createToolAuth(key: SigningKey): ToolAuth {
       const id = `${role}\n${sub}`;
       let token = tokens.get(id);
       if (!token) {
-        token = mintToken(key, { sub, roles: [role], issuer: TOOL_ISSUER, audience: DEV_AUDIENCE, ttlSeconds: 24 * 3600 });
+        token = mintToken(key, {
+          sub,
+          roles: [role],
+          issuer: TOOL_ISSUER,
+          audience: DEV_AUDIENCE,
+          ttlSeconds: 24 * 3600,
+        });
         tokens.set(id, token);
       }
       return { Authorization: `Bearer ${await token}` };

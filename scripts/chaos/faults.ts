@@ -19,7 +19,13 @@ export interface FaultStats {
 }
 
 export class FaultSchedule {
-  readonly stats: FaultStats = { redisRestarts: 0, redisDownMs: 0, emulatorPauses: 0, emulatorPausedMs: 0, timeline: [] };
+  readonly stats: FaultStats = {
+    redisRestarts: 0,
+    redisDownMs: 0,
+    emulatorPauses: 0,
+    emulatorPausedMs: 0,
+    timeline: [],
+  };
   private nextKillAt: number;
   private readonly redisAt: number[];
   private readonly pauseAt: number[];
@@ -40,9 +46,13 @@ export class FaultSchedule {
   ) {
     const n = options.orders;
     this.nextKillAt = options.killRate.per === 'orders' ? this.killGap() : Number.POSITIVE_INFINITY;
-    this.redisAt = Array.from({ length: options.redisRestarts }, (_, j) => Math.round((n * (j + 1)) / (options.redisRestarts + 1)));
+    this.redisAt = Array.from({ length: options.redisRestarts }, (_, j) =>
+      Math.round((n * (j + 1)) / (options.redisRestarts + 1)),
+    );
     const pauses = emulator ? options.emulatorPauses : 0;
-    this.pauseAt = Array.from({ length: pauses }, (_, j) => Math.min(n - 1, Math.round((n * (j + 1)) / (pauses + 1) + n / (2 * (pauses + 1)))));
+    this.pauseAt = Array.from({ length: pauses }, (_, j) =>
+      Math.min(n - 1, Math.round((n * (j + 1)) / (pauses + 1) + n / (2 * (pauses + 1)))),
+    );
   }
 
   /** Starts time-based kills (a kill rate per minute). */
@@ -68,11 +78,11 @@ export class FaultSchedule {
       this.kill();
       this.nextKillAt += this.killGap();
     }
-    if (this.redisAt.length > 0 && count >= this.redisAt[0]! && !this.redisBusy) {
+    if (this.redisAt.length > 0 && count >= this.redisAt[0] && !this.redisBusy) {
       this.redisAt.shift();
       this.track(this.restartRedis());
     }
-    if (this.pauseAt.length > 0 && count >= this.pauseAt[0]! && !this.emulatorBusy) {
+    if (this.pauseAt.length > 0 && count >= this.pauseAt[0] && !this.emulatorBusy) {
       this.pauseAt.shift();
       this.track(this.pauseEmulator());
     }
@@ -102,7 +112,9 @@ export class FaultSchedule {
   }
 
   private track(task: Promise<void>): void {
-    const tracked = task.catch((error: unknown) => this.log(`fault failed: ${String(error)}`)).finally(() => this.running.delete(tracked));
+    const tracked = task
+      .catch((error: unknown) => this.log(`fault failed: ${String(error)}`))
+      .finally(() => this.running.delete(tracked));
     this.running.add(tracked);
   }
 

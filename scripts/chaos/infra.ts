@@ -27,14 +27,16 @@ export const unrefSleep = (ms: number): Promise<void> => new Promise((resolve) =
 export { freePort } from '../local-aws';
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
-export const tcpAnswers = (port: number, timeoutMs = 500): Promise<boolean> => tcpAnswersOn('127.0.0.1', port, timeoutMs);
+export const tcpAnswers = (port: number, timeoutMs = 500): Promise<boolean> =>
+  tcpAnswersOn('127.0.0.1', port, timeoutMs);
 
 /** The interpreter behind `python3` (resolving pyenv shims), so the pid we signal is the server. */
 export function realPython(): string {
   const python = process.env.PYTHON || 'python3';
   const out = spawnSync(python, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 30000 });
   const exe = out.stdout?.trim();
-  if (out.status !== 0 || !exe) throw new Error(`cannot run ${python}: ${out.stderr || out.error?.message || 'no output'}`);
+  if (out.status !== 0 || !exe)
+    throw new Error(`cannot run ${python}: ${out.stderr || out.error?.message || 'no output'}`);
   return exe;
 }
 
@@ -55,11 +57,15 @@ export async function startOwnEmulator(logFile: string, readyTimeoutMs = 30000):
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(realPython(), [path.join(ROOT, 'scripts', 'emulator.py'), '--host', '127.0.0.1', '--port', String(port)], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['ignore', fd, fd],
-    });
+    child = spawn(
+      realPython(),
+      [path.join(ROOT, 'scripts', 'emulator.py'), '--host', '127.0.0.1', '--port', String(port)],
+      {
+        cwd: ROOT,
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      },
+    );
   } finally {
     closeSync(fd);
   }
@@ -127,7 +133,8 @@ export async function startOwnEngines(dir: string): Promise<OwnEngines> {
       realDynamoProbes,
     );
     if (plan.kind === 'error') throw new Error(plan.message);
-    if (plan.kind !== 'dynamodb-local') return Object.assign(emulator, { dynamodbEndpoint: emulator.endpoint, dynamodbEngine: 'moto' });
+    if (plan.kind !== 'dynamodb-local')
+      return Object.assign(emulator, { dynamodbEndpoint: emulator.endpoint, dynamodbEngine: 'moto' });
     const dynamo = await startDynamoDbLocal(await freePort());
     let paused = false;
     return {
@@ -182,9 +189,13 @@ export async function startOwnRedis(logFile: string): Promise<OwnRedis> {
   const start = async (): Promise<void> => {
     const fd = openSync(logFile, 'a');
     try {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-        stdio: ['ignore', fd, fd],
-      });
+      child = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {
+          stdio: ['ignore', fd, fd],
+        },
+      );
     } finally {
       closeSync(fd);
     }

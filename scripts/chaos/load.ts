@@ -29,7 +29,11 @@ export interface CatalogueEvent {
 export function catalogue(runId: string, orders: number, shards = 1): CatalogueEvent[] {
   const n = Math.max(orders, 20);
   const events: CatalogueEvent[] = [
-    { eventId: `${runId}-tiny`, weight: 0.05, ticketTypes: [{ ticketType: 'GA', totalQuantity: 3, price: 15, currency: 'EUR' }] },
+    {
+      eventId: `${runId}-tiny`,
+      weight: 0.05,
+      ticketTypes: [{ ticketType: 'GA', totalQuantity: 3, price: 15, currency: 'EUR' }],
+    },
     {
       eventId: `${runId}-small`,
       weight: 0.25,
@@ -54,8 +58,16 @@ export function catalogue(runId: string, orders: number, shards = 1): CatalogueE
         { ticketType: 'VIP', totalQuantity: n, price: 59.5, currency: 'EUR' },
       ],
     },
-    { eventId: `${runId}-free`, weight: 0.1, ticketTypes: [{ ticketType: 'FREE', totalQuantity: n, price: 0, currency: 'EUR' }] },
-    { eventId: `${runId}-kwd`, weight: 0.05, ticketTypes: [{ ticketType: 'GA', totalQuantity: n, price: 12.345, currency: 'KWD' }] },
+    {
+      eventId: `${runId}-free`,
+      weight: 0.1,
+      ticketTypes: [{ ticketType: 'FREE', totalQuantity: n, price: 0, currency: 'EUR' }],
+    },
+    {
+      eventId: `${runId}-kwd`,
+      weight: 0.05,
+      ticketTypes: [{ ticketType: 'GA', totalQuantity: n, price: 12.345, currency: 'KWD' }],
+    },
   ];
   if (shards === 1) return events;
   return events.map((e) => ({ ...e, ticketTypes: e.ticketTypes.map((t) => ({ ...t, shards })) }));
@@ -74,15 +86,30 @@ export interface PlannedOrder {
   replay: boolean;
 }
 
-export function planOrder(index: number, runId: string, events: CatalogueEvent[], options: ChaosOptions, prng: Prng): PlannedOrder {
+export function planOrder(
+  index: number,
+  runId: string,
+  events: CatalogueEvent[],
+  options: ChaosOptions,
+  prng: Prng,
+): PlannedOrder {
   const scenario = prng.weighted(options.mix);
   const event = prng.weighted(Object.fromEntries(events.map((e) => [e.eventId, e.weight])));
   const types = events.find((e) => e.eventId === event)!.ticketTypes;
   const both = types.length > 1 && prng.next() < 0.2;
   const chosen = both ? types : [prng.pick(types)];
-  const items = chosen.map((t) => ({ ticketType: t.ticketType, quantity: prng.int(1, t.ticketType === 'VIP' ? 2 : 3) }));
+  const items = chosen.map((t) => ({
+    ticketType: t.ticketType,
+    quantity: prng.int(1, t.ticketType === 'VIP' ? 2 : 3),
+  }));
   const paymentToken =
-    scenario === 'success' ? 'tok_success' : scenario === 'declined' ? 'tok_declined' : scenario === 'late' ? 'tok_slow' : prng.pick(['tok_success', 'tok_slow']);
+    scenario === 'success'
+      ? 'tok_success'
+      : scenario === 'declined'
+        ? 'tok_declined'
+        : scenario === 'late'
+          ? 'tok_slow'
+          : prng.pick(['tok_success', 'tok_slow']);
   return {
     index,
     idempotencyKey: `${runId}-order-${index}`,
@@ -117,7 +144,14 @@ interface Answer {
 }
 
 /** One HTTP request with a timeout; network errors and timeouts throw. */
-async function call(baseUrl: string, method: string, path: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
+async function call(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<Answer> {
   const res = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
@@ -125,7 +159,7 @@ async function call(baseUrl: string, method: string, path: string, body: unknown
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
-  let parsed: Record<string, unknown> = {};
+  let parsed: Record<string, unknown>;
   try {
     parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   } catch {
@@ -175,7 +209,15 @@ export interface LoadStats {
  */
 export class LoadDriver {
   readonly outcomes: OrderOutcome[] = [];
-  readonly stats: LoadStats = { placed: 0, placeRetries: 0, placeFailures: 0, replays: 0, cancelsSent: 0, cancelAccepted: 0, cancelRefused: 0 };
+  readonly stats: LoadStats = {
+    placed: 0,
+    placeRetries: 0,
+    placeFailures: 0,
+    replays: 0,
+    cancelsSent: 0,
+    cancelAccepted: 0,
+    cancelRefused: 0,
+  };
   /** orderId → outcome, for orders placed and not final yet. */
   private readonly open = new Map<string, OrderOutcome>();
   private placing = 0;
@@ -257,9 +299,18 @@ export class LoadDriver {
 
   private async run(outcome: OrderOutcome): Promise<void> {
     const { plan } = outcome;
-    const body = { customerId: plan.customerId, eventId: plan.eventId, items: plan.items, paymentToken: plan.paymentToken };
+    const body = {
+      customerId: plan.customerId,
+      eventId: plan.eventId,
+      items: plan.items,
+      paymentToken: plan.paymentToken,
+    };
     const customer = await toolAuth().headers('customer', plan.customerId);
-    const headers = { ...customer, 'Idempotency-Key': plan.idempotencyKey, 'X-Correlation-Id': `${plan.idempotencyKey}` };
+    const headers = {
+      ...customer,
+      'Idempotency-Key': plan.idempotencyKey,
+      'X-Correlation-Id': `${plan.idempotencyKey}`,
+    };
     const attempts = { count: 0 };
     try {
       const answer = await callWithRetry(this.baseUrl, 'POST', '/orders', body, headers, attempts);
@@ -269,12 +320,18 @@ export class LoadDriver {
         // Maybe the order was created and only the answer was lost: look under the key's id.
         const expectedId = orderIdForIdempotencyKey(plan.customerId, plan.idempotencyKey);
         const exists = await this.exists(expectedId);
-        if (!exists && !('error' in answer) && answer.status === 409 && String(answer.body.type).endsWith('/sold-out')) {
+        if (
+          !exists &&
+          !('error' in answer) &&
+          answer.status === 409 &&
+          String(answer.body.type).endsWith('/sold-out')
+        ) {
           outcome.soldOutAtPost = true;
           return;
         }
         if (!exists) {
-          outcome.placeError = 'error' in answer ? answer.error : `HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
+          outcome.placeError =
+            'error' in answer ? answer.error : `HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
           this.stats.placeFailures++;
           this.log(`order ${plan.index} not placed: ${outcome.placeError}`);
           return;
@@ -298,7 +355,10 @@ export class LoadDriver {
           this.stats.replays++;
           const again = await callWithRetry(this.baseUrl, 'POST', '/orders', body, headers, { count: 0 });
           outcome.replayMatched =
-            !('error' in again) && again.status === 202 && again.body.orderId === orderId && again.headers.get('idempotent-replayed') === 'true';
+            !('error' in again) &&
+            again.status === 202 &&
+            again.body.orderId === orderId &&
+            again.headers.get('idempotent-replayed') === 'true';
         })(),
       );
     }
@@ -307,7 +367,14 @@ export class LoadDriver {
         (async () => {
           await sleep(plan.cancelAfterMs ?? 0);
           this.stats.cancelsSent++;
-          const answer = await callWithRetry(this.baseUrl, 'POST', `/orders/${orderId}/cancel`, { reason: 'chaos: changed my mind' }, customer, { count: 0 });
+          const answer = await callWithRetry(
+            this.baseUrl,
+            'POST',
+            `/orders/${orderId}/cancel`,
+            { reason: 'chaos: changed my mind' },
+            customer,
+            { count: 0 },
+          );
           if ('error' in answer) {
             this.log(`cancel of ${orderId} got no answer: ${answer.error}`);
             return;
@@ -325,7 +392,11 @@ export class LoadDriver {
     for (let attempt = 0; attempt < 10; attempt++) {
       try {
         const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.ordersTable]: { Keys: [{ orderId }], ProjectionExpression: 'orderId', ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: {
+              [this.ordersTable]: { Keys: [{ orderId }], ProjectionExpression: 'orderId', ConsistentRead: true },
+            },
+          }),
         );
         return (out.Responses?.[this.ordersTable] ?? []).length > 0;
       } catch {
@@ -343,7 +414,12 @@ export class LoadDriver {
         const out = await this.doc.send(
           new BatchGetCommand({
             RequestItems: {
-              [this.ordersTable]: { Keys: keys, ProjectionExpression: 'orderId, #s', ExpressionAttributeNames: { '#s': 'status' }, ConsistentRead: true },
+              [this.ordersTable]: {
+                Keys: keys,
+                ProjectionExpression: 'orderId, #s',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ConsistentRead: true,
+              },
             },
           }),
         );

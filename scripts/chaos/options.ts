@@ -146,7 +146,9 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
   const num = (flag: string, value: string | undefined, integer = true): number => {
     const n = Number(value);
     if (value === undefined || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-      throw new UsageError(`${flag}: expected a ${integer ? 'non-negative integer' : 'non-negative number'}, got ${String(value)}`);
+      throw new UsageError(
+        `${flag}: expected a ${integer ? 'non-negative integer' : 'non-negative number'}, got ${String(value)}`,
+      );
     }
     return n;
   };
@@ -156,41 +158,90 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
-    let flag = argv[i]!;
+    let flag = argv[i];
     let value: string | undefined;
     if (flag.includes('=')) [flag, value] = [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)];
     const next = (): string | undefined => value ?? argv[++i];
     switch (flag) {
-      case '--orders': given.orders = num(flag, next()); break;
-      case '--workers': given.workers = Math.max(1, num(flag, next())); break;
-      case '--kill-rate': given.killRate = parseKillRate(next() ?? ''); break;
-      case '--duplicate-rate': given.duplicateRate = share(flag, next()); break;
-      case '--seed': given.seed = num(flag, next()); break;
-      case '--endpoint': given.endpoint = next(); break;
-      case '--redis-restarts': given.redisRestarts = num(flag, next()); break;
-      case '--emulator-pauses': given.emulatorPauses = num(flag, next()); break;
-      case '--pause-ms': given.pauseMs = num(flag, next()); break;
-      case '--crash-point-share': given.crashPointShare = share(flag, next()); break;
-      case '--graceful-share': given.gracefulShare = share(flag, next()); break;
-      case '--max-in-flight': given.maxInFlight = Math.max(1, num(flag, next())); break;
-      case '--replay-share': given.replayShare = share(flag, next()); break;
-      case '--shards': given.shards = Math.min(100, Math.max(1, num(flag, next()))); break;
-      case '--hold-seconds': given.holdSeconds = Math.max(1, num(flag, next())); break;
-      case '--payment-slow-ms': given.paymentSlowMs = num(flag, next()); break;
-      case '--stalled-after-ms': given.stalledAfterMs = num(flag, next()); break;
-      case '--sweep-interval-ms': given.sweepIntervalMs = num(flag, next()); break;
-      case '--message-lease': given.messageLeaseSeconds = Math.min(900, Math.max(3, num(flag, next()))); break;
-      case '--worker-concurrency': given.workerConcurrency = Math.max(1, num(flag, next())); break;
-      case '--drain-timeout-ms': given.drainTimeoutMs = num(flag, next()); break;
-      case '--stuck-after-ms': given.stuckAfterMs = num(flag, next()); break;
+      case '--orders':
+        given.orders = num(flag, next());
+        break;
+      case '--workers':
+        given.workers = Math.max(1, num(flag, next()));
+        break;
+      case '--kill-rate':
+        given.killRate = parseKillRate(next() ?? '');
+        break;
+      case '--duplicate-rate':
+        given.duplicateRate = share(flag, next());
+        break;
+      case '--seed':
+        given.seed = num(flag, next());
+        break;
+      case '--endpoint':
+        given.endpoint = next();
+        break;
+      case '--redis-restarts':
+        given.redisRestarts = num(flag, next());
+        break;
+      case '--emulator-pauses':
+        given.emulatorPauses = num(flag, next());
+        break;
+      case '--pause-ms':
+        given.pauseMs = num(flag, next());
+        break;
+      case '--crash-point-share':
+        given.crashPointShare = share(flag, next());
+        break;
+      case '--graceful-share':
+        given.gracefulShare = share(flag, next());
+        break;
+      case '--max-in-flight':
+        given.maxInFlight = Math.max(1, num(flag, next()));
+        break;
+      case '--replay-share':
+        given.replayShare = share(flag, next());
+        break;
+      case '--shards':
+        given.shards = Math.min(100, Math.max(1, num(flag, next())));
+        break;
+      case '--hold-seconds':
+        given.holdSeconds = Math.max(1, num(flag, next()));
+        break;
+      case '--payment-slow-ms':
+        given.paymentSlowMs = num(flag, next());
+        break;
+      case '--stalled-after-ms':
+        given.stalledAfterMs = num(flag, next());
+        break;
+      case '--sweep-interval-ms':
+        given.sweepIntervalMs = num(flag, next());
+        break;
+      case '--message-lease':
+        given.messageLeaseSeconds = Math.min(900, Math.max(3, num(flag, next())));
+        break;
+      case '--worker-concurrency':
+        given.workerConcurrency = Math.max(1, num(flag, next()));
+        break;
+      case '--drain-timeout-ms':
+        given.drainTimeoutMs = num(flag, next());
+        break;
+      case '--stuck-after-ms':
+        given.stuckAfterMs = num(flag, next());
+        break;
       case '--log-level': {
         const level = next();
-        if (level !== 'error' && level !== 'warn' && level !== 'info' && level !== 'debug') throw new UsageError(`--log-level: ${String(level)}`);
+        if (level !== 'error' && level !== 'warn' && level !== 'info' && level !== 'debug')
+          throw new UsageError(`--log-level: ${String(level)}`);
         given.logLevel = level;
         break;
       }
-      case '--out': given.outDir = next(); break;
-      case '--keep': given.keep = true; break;
+      case '--out':
+        given.outDir = next();
+        break;
+      case '--keep':
+        given.keep = true;
+        break;
       case '--help':
       case '-h':
         throw new UsageError(USAGE);

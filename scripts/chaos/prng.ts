@@ -26,7 +26,7 @@ export function createPrng(seed: number): Prng {
     next,
     int: (min, max) => min + Math.floor(next() * (max - min + 1)),
     between: (min, max) => min + next() * (max - min),
-    pick: (items) => items[Math.floor(next() * items.length)]!,
+    pick: (items) => items[Math.floor(next() * items.length)],
     weighted: (weights) => {
       const entries = Object.entries(weights) as Array<[keyof typeof weights, number]>;
       const total = entries.reduce((sum, [, w]) => sum + w, 0);
@@ -35,7 +35,7 @@ export function createPrng(seed: number): Prng {
         roll -= w;
         if (roll < 0) return key;
       }
-      return entries[entries.length - 1]![0];
+      return entries[entries.length - 1][0];
     },
     fork: (label) => {
       let h = seed >>> 0;

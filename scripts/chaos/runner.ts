@@ -17,7 +17,7 @@ import { resolveQueueUrls, type QueueUrls } from '../../src/messaging/queues';
 import { checkInvariants, type InvariantReport, type Violation } from '../../src/ops/invariants';
 import { FaultSchedule, type FaultStats } from './faults';
 import { freePort, ROOT, sleep, startOwnEngines, startOwnRedis, type OwnEngines, type OwnRedis } from './infra';
-import { catalogue, LoadDriver, planOrder, type LoadStats, type OrderOutcome, type Scenario } from './load';
+import { catalogue, LoadDriver, planOrder, type OrderOutcome, type Scenario } from './load';
 import { describeKillRate, type ChaosOptions } from './options';
 import { createPrng } from './prng';
 import { NodeService, serviceEnvironment, WorkerPool, type PoolStats } from './services';
@@ -129,7 +129,7 @@ async function seedCatalogue(baseUrl: string, events: ReturnType<typeof catalogu
 function readSendCounts(dir: string): { sent: number; duplicates: number } {
   let sent = 0;
   let duplicates = 0;
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(dir);
   } catch {
@@ -152,7 +152,11 @@ async function queueBacklog(clients: AwsClients, urls: QueueUrls): Promise<Recor
     const { Attributes = {} } = await clients.sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: urls[key],
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
       }),
     );
     out[key] =
@@ -170,12 +174,20 @@ async function dlqReasons(clients: AwsClients, urls: QueueUrls, max = 200): Prom
     let read = 0;
     for (let i = 0; i < 30 && read < max; i++) {
       const { Messages = [] } = await clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300, MessageAttributeNames: ['All'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: 300,
+          MessageAttributeNames: ['All'],
+        }),
       );
       if (Messages.length === 0) break;
       read += Messages.length;
       for (const m of Messages) {
-        const reason = m.MessageAttributes?.reason?.StringValue ?? (url === urls.dlqFifo ? 'SQS redrive (maxReceiveCount)' : 'unknown');
+        const reason =
+          m.MessageAttributes?.reason?.StringValue ??
+          (url === urls.dlqFifo ? 'SQS redrive (maxReceiveCount)' : 'unknown');
         // Group by the reason's shape, not by the ids in it.
         count(reasons, reason.replace(/[0-9a-f]{8}-[0-9a-f-]{27,}/gi, '<id>').slice(0, 160));
       }
@@ -227,7 +239,11 @@ function clientViolations(outcomes: OrderOutcome[], finals: Map<string, FinalOrd
   for (const o of outcomes) {
     if (!o.orderId) {
       if (o.soldOutAtPost) continue; // told at POST: sold out, no saga
-      found.push({ kind: 'not-placed', orderId: null, detail: `order ${o.plan.index}: ${o.placeError ?? 'no answer'}` });
+      found.push({
+        kind: 'not-placed',
+        orderId: null,
+        detail: `order ${o.plan.index}: ${o.placeError ?? 'no answer'}`,
+      });
       continue;
     }
     const final = finals.get(o.orderId);
@@ -237,21 +253,39 @@ function clientViolations(outcomes: OrderOutcome[], finals: Map<string, FinalOrd
     }
     const ended = final.status === 'COMPLETED' || final.status === 'CANCELLED' || final.status === 'FAILED';
     if (o.cancelStatus === 202 && ended && final.status !== 'CANCELLED') {
-      found.push({ kind: 'cancel-not-honoured', orderId: o.orderId, detail: `cancel accepted (202), order ended ${final.status}/${String(final.outcome)}` });
+      found.push({
+        kind: 'cancel-not-honoured',
+        orderId: o.orderId,
+        detail: `cancel accepted (202), order ended ${final.status}/${String(final.outcome)}`,
+      });
     }
     // A free order never reaches the card: it completes whatever the token.
     if (o.plan.paymentToken === 'tok_declined' && final.status === 'COMPLETED' && final.totalAmountMinor !== 0) {
-      found.push({ kind: 'declined-completed', orderId: o.orderId, detail: 'a declined card, yet the order completed' });
+      found.push({
+        kind: 'declined-completed',
+        orderId: o.orderId,
+        detail: 'a declined card, yet the order completed',
+      });
     }
     if (o.plan.replay && o.replayMatched === false) {
-      found.push({ kind: 'replay-mismatch', orderId: o.orderId, detail: 'a POST replayed with the same Idempotency-Key did not return the same order as replayed' });
+      found.push({
+        kind: 'replay-mismatch',
+        orderId: o.orderId,
+        detail: 'a POST replayed with the same Idempotency-Key did not return the same order as replayed',
+      });
     }
   }
   return found;
 }
 
 /** The histories of the sagas that took longest, for whoever investigates a slow drain. */
-async function writeSlowest(clients: AwsClients, names: ResourceNames, finals: Map<string, FinalOrder>, file: string, top = 8): Promise<void> {
+async function writeSlowest(
+  clients: AwsClients,
+  names: ResourceNames,
+  finals: Map<string, FinalOrder>,
+  file: string,
+  top = 8,
+): Promise<void> {
   const slowest = [...finals]
     .map(([orderId, f]) => ({ orderId, ms: Date.parse(f.updatedAt) - Date.parse(f.createdAt) }))
     .filter((o) => Number.isFinite(o.ms))
@@ -263,7 +297,13 @@ async function writeSlowest(clients: AwsClients, names: ResourceNames, finals: M
       new QueryCommand({
         TableName: names.tables.events,
         KeyConditionExpression: '#a = :id',
-        ExpressionAttributeNames: { '#a': 'aggregateId', '#v': 'version', '#t': 'eventType', '#ts': 'timestamp', '#to': 'toState' },
+        ExpressionAttributeNames: {
+          '#a': 'aggregateId',
+          '#v': 'version',
+          '#t': 'eventType',
+          '#ts': 'timestamp',
+          '#to': 'toState',
+        },
         ExpressionAttributeValues: { ':id': orderId },
         ProjectionExpression: '#v, #t, #ts, #to',
       }),
@@ -273,7 +313,11 @@ async function writeSlowest(clients: AwsClients, names: ResourceNames, finals: M
   writeFileSync(file, JSON.stringify(out, null, 2));
 }
 
-export async function deleteResources(clients: AwsClients, names: ResourceNames, urls: QueueUrls | undefined): Promise<void> {
+export async function deleteResources(
+  clients: AwsClients,
+  names: ResourceNames,
+  urls: QueueUrls | undefined,
+): Promise<void> {
   await Promise.allSettled([
     ...Object.values(names.tables).map((TableName) => clients.ddb.send(new DeleteTableCommand({ TableName }))),
     ...Object.values(urls ?? {}).map((QueueUrl) => clients.sqs.send(new DeleteQueueCommand({ QueueUrl }))),
@@ -317,11 +361,15 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
     if (options.endpoint) log(`using the AWS endpoint ${options.endpoint} (no emulator pauses)`);
     else {
       emulator = await startOwnEngines(dir);
-      log(`emulator pid ${emulator.pid} on ${emulator.endpoint}; DynamoDB (${emulator.dynamodbEngine}) on ${emulator.dynamodbEndpoint}`);
+      log(
+        `emulator pid ${emulator.pid} on ${emulator.endpoint}; DynamoDB (${emulator.dynamodbEngine}) on ${emulator.dynamodbEndpoint}`,
+      );
     }
     const endpoint = options.endpoint ?? emulator!.endpoint;
     // With --endpoint, DynamoDB may still have its own (AWS_ENDPOINT_URL_DYNAMODB), as for the service.
-    const dynamodbEndpoint = options.endpoint ? process.env.AWS_ENDPOINT_URL_DYNAMODB || endpoint : emulator!.dynamodbEndpoint;
+    const dynamodbEndpoint = options.endpoint
+      ? process.env.AWS_ENDPOINT_URL_DYNAMODB || endpoint
+      : emulator!.dynamodbEndpoint;
     redis = await startOwnRedis(path.join(dir, 'redis.log'));
     log(`redis on ${redis.url}`);
     clients = createAwsClients({ awsEndpoint: endpoint, dynamodbEndpoint, awsRegion: 'us-east-1' });
@@ -334,11 +382,18 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
     const baseUrl = `http://127.0.0.1:${port}`;
     api = new NodeService(
       'api',
-      serviceEnvironment(base, options, { SERVICE_MODE: 'api', PORT: String(port), CHAOS_SENDS_FILE: path.join(sendsDir, 'api') }),
+      serviceEnvironment(base, options, {
+        SERVICE_MODE: 'api',
+        PORT: String(port),
+        CHAOS_SENDS_FILE: path.join(sendsDir, 'api'),
+      }),
       path.join(dir, 'api.log'),
     );
     // Appends of one short line are atomic (O_APPEND): every worker can count into one file.
-    const workerEnv = serviceEnvironment(base, options, { SERVICE_MODE: 'worker', CHAOS_SENDS_FILE: path.join(sendsDir, 'workers') });
+    const workerEnv = serviceEnvironment(base, options, {
+      SERVICE_MODE: 'worker',
+      CHAOS_SENDS_FILE: path.join(sendsDir, 'workers'),
+    });
     pool = new WorkerPool(options.workers, workerEnv, dir, prng.fork('workers'), options, log);
     pool.start();
     await waitForHttp(`${baseUrl}/actuator/health`, api, 60000);
@@ -363,7 +418,9 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
       faults.onOrder(i + 1);
       if (Date.now() - lastReport > 10000) {
         lastReport = Date.now();
-        log(`placed ${i + 1}/${options.orders}; ${driver.inFlight} in flight; ${pool.live}/${options.workers} workers up; kills ${pool.stats.kills}`);
+        log(
+          `placed ${i + 1}/${options.orders}; ${driver.inFlight} in flight; ${pool.live}/${options.workers} workers up; kills ${pool.stats.kills}`,
+        );
       }
     }
     await faults.stop();
@@ -377,13 +434,20 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
     const drainMs = Date.now() - drainStart;
     await driver.stopPolling();
     const quiescedAt = Date.now();
-    log(drained ? `every saga ended ${(drainMs / 1000).toFixed(1)} s after the load` : `drain timed out with ${driver.openOrderIds().length} open`);
+    log(
+      drained
+        ? `every saga ended ${(drainMs / 1000).toFixed(1)} s after the load`
+        : `drain timed out with ${driver.openOrderIds().length} open`,
+    );
     // Late duplicates and timers may still arrive: let them land before judging.
     await sleep(3000);
 
     // ---- check -------------------------------------------------------------------------------
     const checkStart = Date.now();
-    const report = await checkInvariants({ doc: clients.doc, tables: names.tables }, { stuckAfterMs: options.stuckAfterMs });
+    const report = await checkInvariants(
+      { doc: clients.doc, tables: names.tables },
+      { stuckAfterMs: options.stuckAfterMs },
+    );
     const finals = await finalOrders(clients, names.tables.orders);
     const client = clientViolations(driver.outcomes, finals);
     // Diagnostics: never let them fail the run.
@@ -395,8 +459,12 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
         return fallback;
       }
     };
-    await diagnose('slowest sagas', undefined, () => writeSlowest(clients!, names, finals, path.join(dir, 'slowest-sagas.json')));
-    const backlog = await diagnose<Record<string, number>>('queue backlog', { dlq: -1, dlqFifo: -1 }, () => queueBacklog(clients!, urls!));
+    await diagnose('slowest sagas', undefined, () =>
+      writeSlowest(clients!, names, finals, path.join(dir, 'slowest-sagas.json')),
+    );
+    const backlog = await diagnose<Record<string, number>>('queue backlog', { dlq: -1, dlqFifo: -1 }, () =>
+      queueBacklog(clients!, urls!),
+    );
     const reasons = await diagnose<Record<string, number>>('DLQ reasons', {}, () => dlqReasons(clients!, urls!));
     const checkMs = Date.now() - checkStart;
 
@@ -460,7 +528,7 @@ export async function runChaos(options: ChaosOptions, io: RunIo = {}): Promise<C
         unexpectedExits,
         messagesSent: sends.sent,
         duplicatesInjected: sends.duplicates,
-        dlqMessages: backlog.dlq! + backlog.dlqFifo!,
+        dlqMessages: backlog.dlq + backlog.dlqFifo,
         dlqReasons: reasons,
         queueBacklogAtEnd: backlog,
         timeline,
@@ -522,6 +590,7 @@ export function formatSummary(s: ChaosSummary): string {
   ];
   for (const v of s.invariants.violations.slice(0, 20)) out.push(`    [${v.kind}] ${v.subject}: ${v.detail}`);
   for (const v of s.client.violations.slice(0, 20)) out.push(`    [client:${v.kind}] ${v.orderId ?? '-'}: ${v.detail}`);
-  for (const e of f.unexpectedExits.slice(0, 5)) out.push(`    [unexpected exit] ${e.label} ${e.signal ?? e.code}:\n${e.log}`);
+  for (const e of f.unexpectedExits.slice(0, 5))
+    out.push(`    [unexpected exit] ${e.label} ${e.signal ?? e.code}:\n${e.log}`);
   return out.join('\n');
 }

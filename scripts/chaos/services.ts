@@ -42,10 +42,15 @@ export interface ServiceEnv {
   dir: string;
 }
 
-export function serviceEnvironment(base: ServiceEnv, options: ChaosOptions, extra: Record<string, string>): NodeJS.ProcessEnv {
+export function serviceEnvironment(
+  base: ServiceEnv,
+  options: ChaosOptions,
+  extra: Record<string, string>,
+): NodeJS.ProcessEnv {
   const inherited = { ...process.env };
   for (const name of Object.keys(inherited)) {
-    if (name.startsWith('FAULT_') || name === 'PORT' || name === 'METRICS_PORT' || name === 'SERVICE_MODE') delete inherited[name];
+    if (name.startsWith('FAULT_') || name === 'PORT' || name === 'METRICS_PORT' || name === 'SERVICE_MODE')
+      delete inherited[name];
   }
   return {
     ...inherited,
@@ -96,7 +101,9 @@ export class NodeService {
         ['--import', 'tsx', '--import', path.join(__dirname, 'count-sends.ts'), path.join('src', 'main.ts')],
         {
           cwd: ROOT,
-          env: crashPoint ? { ...env, FAULT_CRASH_AT: crashPoint.name, FAULT_CRASH_ONCE_FILE: crashPoint.onceFile } : env,
+          env: crashPoint
+            ? { ...env, FAULT_CRASH_AT: crashPoint.name, FAULT_CRASH_ONCE_FILE: crashPoint.onceFile }
+            : env,
           stdio: ['ignore', fd, fd],
         },
       );
@@ -104,7 +111,8 @@ export class NodeService {
       closeSync(fd);
     }
     this.exited = new Promise<Exit>((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) resolve({ code: this.child.exitCode, signal: this.child.signalCode });
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        resolve({ code: this.child.exitCode, signal: this.child.signalCode });
       this.child.once('exit', (code, signal) => resolve({ code, signal }));
     });
   }
@@ -184,7 +192,12 @@ export class WorkerPool {
     private readonly options: Pick<ChaosOptions, 'crashPointShare'>,
     private readonly log: (line: string) => void,
   ) {
-    this.slots = Array.from({ length: size }, (_, index) => ({ index, incarnation: 0, current: undefined, restarting: false }));
+    this.slots = Array.from({ length: size }, (_, index) => ({
+      index,
+      incarnation: 0,
+      current: undefined,
+      restarting: false,
+    }));
     mkdirSync(path.join(dir, 'crash-once'), { recursive: true });
   }
 
@@ -200,13 +213,17 @@ export class WorkerPool {
   /** Stops a random running worker (SIGKILL, or SIGTERM for a graceful stop). False if none runs. */
   stopRandom(signal: 'SIGKILL' | 'SIGTERM'): boolean {
     // Not one that is already being stopped (its exit has not been seen yet).
-    const candidates = this.slots.filter((s) => s.current?.running && !s.restarting && s.current.stopRequested === undefined);
+    const candidates = this.slots.filter(
+      (s) => s.current?.running && !s.restarting && s.current.stopRequested === undefined,
+    );
     if (candidates.length === 0) return false;
     const slot = this.prng.pick(candidates);
     const worker = slot.current!;
     if (signal === 'SIGKILL') this.stats.kills++;
     else this.stats.gracefulStops++;
-    this.log(`${signal === 'SIGKILL' ? 'kill -9' : 'kill -TERM'} ${worker.label} (pid ${worker.child.pid}, up ${((Date.now() - worker.startedAt) / 1000).toFixed(1)} s)`);
+    this.log(
+      `${signal === 'SIGKILL' ? 'kill -9' : 'kill -TERM'} ${worker.label} (pid ${worker.child.pid}, up ${((Date.now() - worker.startedAt) / 1000).toFixed(1)} s)`,
+    );
     worker.signal(signal);
     return true;
   }
@@ -214,7 +231,7 @@ export class WorkerPool {
   /** Stops every worker gracefully (SIGKILL after graceMs); no more restarts. */
   async stop(graceMs = 15000): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.slots.map((s) => s.current?.stop(graceMs)));
+    await Promise.all(this.slots.map((s) => s.current?.stop(graceMs) ?? Promise.resolve()));
     await Promise.all([...this.pending]);
   }
 
@@ -248,10 +265,16 @@ export class WorkerPool {
     } else if (worker.stopRequested === undefined && !this.stopping) {
       if (exit.signal === 'SIGKILL' && worker.crashPoint && existsSync(worker.crashPoint.onceFile)) {
         this.stats.crashPointKills++;
-        this.stats.crashPointsHit[worker.crashPoint.name] = (this.stats.crashPointsHit[worker.crashPoint.name] ?? 0) + 1;
+        this.stats.crashPointsHit[worker.crashPoint.name] =
+          (this.stats.crashPointsHit[worker.crashPoint.name] ?? 0) + 1;
         this.log(`${worker.label} died at its crash point ${worker.crashPoint.name}`);
       } else {
-        this.stats.unexpectedExits.push({ label: worker.label, code: exit.code, signal: exit.signal, log: worker.tail() });
+        this.stats.unexpectedExits.push({
+          label: worker.label,
+          code: exit.code,
+          signal: exit.signal,
+          log: worker.tail(),
+        });
         this.log(`${worker.label} exited unexpectedly (${exit.signal ?? `code ${exit.code}`})`);
       }
     }

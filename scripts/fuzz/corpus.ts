@@ -12,7 +12,9 @@ export interface CorpusContext {
   /** An order of `customerSub`. */
   orderId: string;
   customerSub: string;
-  /** Valid tokens by identity, and hostile ones (expired, wrong audience, wrong issuer, wrong key, alg none, garbage). */
+  /**
+   * Valid tokens by identity, and hostile ones (expired, wrong audience, wrong issuer, wrong key, alg none, garbage).
+   */
   tokens: Record<string, string>;
 }
 
@@ -34,7 +36,9 @@ function badIdArb(): fc.Arbitrary<string> {
     fc.constantFrom(...BAD_ESCAPES),
     fc.string({ maxLength: 40 }).map(encodeURIComponent),
     fc.string({ unit: 'grapheme', maxLength: 20 }).map(encodeURIComponent),
-    fc.constantFrom("x' OR 1=1", '<script>', '${jndi:x}', 'a'.repeat(300), 'null', 'undefined', '-1', '0x10').map(encodeURIComponent),
+    fc
+      .constantFrom("x' OR 1=1", '<script>', '${jndi:x}', 'a'.repeat(300), 'null', 'undefined', '-1', '0x10')
+      .map(encodeURIComponent),
   );
 }
 
@@ -53,7 +57,9 @@ export function hostileValueArb(): fc.Arbitrary<unknown> {
     fc.constant(null),
     fc.array(fc.string({ maxLength: 5 }), { maxLength: 5 }),
     fc.constant({ __proto__: { admin: true } }),
-    fc.constantFrom(JSON.parse('{"__proto__":{"polluted":1}}') as unknown, { constructor: { prototype: { polluted: 1 } } }),
+    fc.constantFrom(JSON.parse('{"__proto__":{"polluted":1}}') as unknown, {
+      constructor: { prototype: { polluted: 1 } },
+    }),
     fc.jsonValue({ maxDepth: 3 }),
   );
 }
@@ -143,30 +149,55 @@ function bodyArb(route: string, ctx: CorpusContext): fc.Arbitrary<{ text?: strin
 }
 
 function pathArb(route: string, ctx: CorpusContext): fc.Arbitrary<string> {
-  const target = route.split(' ')[1]!;
-  const id = (own: string) => fc.oneof({ weight: 3, arbitrary: fc.constant(own) }, { weight: 2, arbitrary: UUID }, { weight: 3, arbitrary: badIdArb() });
-  if (target === '/{random}') return fc.array(badIdArb(), { minLength: 1, maxLength: 3 }).map((parts) => `/${parts.join('/')}`);
+  const target = route.split(' ')[1];
+  const id = (own: string) =>
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constant(own) },
+      { weight: 2, arbitrary: UUID },
+      { weight: 3, arbitrary: badIdArb() },
+    );
+  if (target === '/{random}')
+    return fc.array(badIdArb(), { minLength: 1, maxLength: 3 }).map((parts) => `/${parts.join('/')}`);
   const orderId = target.includes('{orderId}') ? id(ctx.orderId) : fc.constant('');
   const eventId = target.includes('{eventId}') ? id(ctx.eventId) : fc.constant('');
   const messageId = target.includes('{messageId}') ? id('00000000-0000-4000-8000-000000000000') : fc.constant('');
-  return fc.tuple(orderId, eventId, messageId).map(([o, e, m]) => target.replace('{orderId}', o).replace('{eventId}', e).replace('{messageId}', m));
+  return fc
+    .tuple(orderId, eventId, messageId)
+    .map(([o, e, m]) => target.replace('{orderId}', o).replace('{eventId}', e).replace('{messageId}', m));
 }
 
 function queryArb(ctx: CorpusContext): fc.Arbitrary<string> {
-  const key = fc.constantFrom('customerId', 'limit', 'cursor', 'status', 'reason', '__proto__', 'constructor', 'customerId[]', 'x');
+  const key = fc.constantFrom(
+    'customerId',
+    'limit',
+    'cursor',
+    'status',
+    'reason',
+    '__proto__',
+    'constructor',
+    'customerId[]',
+    'x',
+  );
   const value = fc.oneof(
     fc.constantFrom(ctx.customerSub, 'PENDING', '0', '101', '-1', '1e3', 'abc', '', 'bm90LWpzb24', ...BAD_ESCAPES),
     fc.string({ maxLength: 20 }).map(encodeURIComponent),
   );
   return fc.oneof(
     { weight: 3, arbitrary: fc.constant('') },
-    { weight: 2, arbitrary: fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 4 }).map((pairs) => `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}`) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .array(fc.tuple(key, value), { minLength: 1, maxLength: 4 })
+        .map((pairs) => `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}`),
+    },
   );
 }
 
 /** Header values Node will send (visible Latin-1, space, tab). */
 const headerText = fc.string({
-  unit: fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff })).map((c) => String.fromCharCode(c)),
+  unit: fc
+    .oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }))
+    .map((c) => String.fromCharCode(c)),
   maxLength: 60,
 });
 
@@ -178,13 +209,23 @@ function rarely<T>(arb: fc.Arbitrary<T>, rarity = 8): fc.Arbitrary<T | undefined
 function headersArb(ctx: CorpusContext): fc.Arbitrary<{ headers: Record<string, string | string[]>; label: string }> {
   const identities = Object.keys(ctx.tokens);
   const authorization = fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom(...identities).map((id) => ({ value: `Bearer ${ctx.tokens[id]}`, label: id })) },
+    {
+      weight: 6,
+      arbitrary: fc.constantFrom(...identities).map((id) => ({ value: `Bearer ${ctx.tokens[id]}`, label: id })),
+    },
     { weight: 1, arbitrary: fc.constant({ value: undefined as string | undefined, label: 'anonymous' }) },
     {
       weight: 1,
       arbitrary: fc
-        .constantFrom('Basic YTpi', 'Bearer ', 'Bearer x.y.z', `Bearer ${'a'.repeat(9000)}.b.c`, 'bearer lower.case.scheme', 'Token abc')
-        .map((value) => ({ value: value as string | undefined, label: 'bad scheme' })),
+        .constantFrom(
+          'Basic YTpi',
+          'Bearer ',
+          'Bearer x.y.z',
+          `Bearer ${'a'.repeat(9000)}.b.c`,
+          'bearer lower.case.scheme',
+          'Token abc',
+        )
+        .map((value) => ({ value: value, label: 'bad scheme' })),
     },
   );
   const contentType = fc.constantFrom(
@@ -201,7 +242,10 @@ function headersArb(ctx: CorpusContext): fc.Arbitrary<{ headers: Record<string, 
   const extras = fc.record({
     idempotencyKey: rarely(fc.oneof(fc.constantFrom('k-1', 'k'.repeat(129), ' lead', 'ünï'), headerText), 4),
     correlationId: rarely(headerText, 4),
-    repeated: rarely(fc.constantFrom('authorization', 'idempotency-key', 'x-operator-id', 'content-type', 'x-correlation-id'), 8),
+    repeated: rarely(
+      fc.constantFrom('authorization', 'idempotency-key', 'x-operator-id', 'content-type', 'x-correlation-id'),
+      8,
+    ),
     operatorId: rarely(fc.constantFrom('ann', 'ann, bob', 'root'), 6),
     encoding: rarely(fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'gzip, gzip'), 10),
     huge: rarely(fc.constant('h'.repeat(20_000)), 40),
@@ -229,7 +273,10 @@ export function requestArb(ctx: CorpusContext): fc.Arbitrary<HostileRequest> {
   return fc.constantFrom(...ROUTES).chain((route) =>
     fc
       .record({
-        method: fc.oneof({ weight: 5, arbitrary: fc.constant(route.split(' ')[0]!) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH') }),
+        method: fc.oneof(
+          { weight: 5, arbitrary: fc.constant(route.split(' ')[0]) },
+          { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH') },
+        ),
         path: pathArb(route, ctx),
         query: queryArb(ctx),
         body: bodyArb(route, ctx),
@@ -241,10 +288,21 @@ export function requestArb(ctx: CorpusContext): fc.Arbitrary<HostileRequest> {
         let payload = body.text === undefined ? undefined : Buffer.from(body.text, 'utf8');
         if (payload && gzip !== 'none') {
           const zipped = gzipSync(payload);
-          payload = gzip === 'valid' ? zipped : gzip === 'truncated' ? zipped.subarray(0, Math.max(1, zipped.length - 9)) : Buffer.from('not gzip at all');
+          payload =
+            gzip === 'valid'
+              ? zipped
+              : gzip === 'truncated'
+                ? zipped.subarray(0, Math.max(1, zipped.length - 9))
+                : Buffer.from('not gzip at all');
           headers['content-encoding'] = 'gzip';
         }
-        return { method, path: `${path}${query}`, headers, body: payload, label: `${route} as ${head.label}, ${body.label}${gzip === 'none' ? '' : `, gzip ${gzip}`}` };
+        return {
+          method,
+          path: `${path}${query}`,
+          headers,
+          body: payload,
+          label: `${route} as ${head.label}, ${body.label}${gzip === 'none' ? '' : `, gzip ${gzip}`}`,
+        };
       }),
   );
 }
@@ -263,25 +321,51 @@ export interface HostileMessage {
  * group ids. Every one is wrong by construction.
  */
 export function messageArb(): fc.Arbitrary<HostileMessage> {
-  const envelope = fc.record({
-    type: fc.constantFrom('saga-event', 'command', 'timer', 'bogus', 42, null),
-    eventId: hostileValueArb(),
-    orderId: fc.oneof(fc.uuid(), hostileValueArb()),
-    correlationId: hostileValueArb(),
-    event: fc.oneof(fc.record({ type: fc.constantFrom('SEATS_RESERVED', 'PAYMENT_CAPTURED', 'NOPE') }), hostileValueArb()),
-    command: fc.oneof(fc.record({ kind: fc.constantFrom('ReserveSeats', 'CapturePayment', 'Explode'), orderId: fc.uuid() }), hostileValueArb()),
-  }, { requiredKeys: ['type'] });
-  const body = fc.oneof(
-    fc.string({ minLength: 1, maxLength: 100 }).map((text) => ({ text, label: 'random text' })),
-    fc.constantFrom('{', 'null', '[]', '""', '{"type":"saga-event"}', '{"__proto__":{"x":1}}').map((text) => ({ text, label: 'raw' })),
-    fc.jsonValue({ maxDepth: 3 }).map((v) => ({ text: JSON.stringify(v) ?? 'null', label: 'random JSON' })),
-    envelope.map((e) => ({ text: JSON.stringify(e), label: 'spoiled envelope' })),
-  ).filter((b) => b.text.length > 0);
+  const envelope = fc.record(
+    {
+      type: fc.constantFrom('saga-event', 'command', 'timer', 'bogus', 42, null),
+      eventId: hostileValueArb(),
+      orderId: fc.oneof(fc.uuid(), hostileValueArb()),
+      correlationId: hostileValueArb(),
+      event: fc.oneof(
+        fc.record({ type: fc.constantFrom('SEATS_RESERVED', 'PAYMENT_CAPTURED', 'NOPE') }),
+        hostileValueArb(),
+      ),
+      command: fc.oneof(
+        fc.record({ kind: fc.constantFrom('ReserveSeats', 'CapturePayment', 'Explode'), orderId: fc.uuid() }),
+        hostileValueArb(),
+      ),
+    },
+    { requiredKeys: ['type'] },
+  );
+  const body = fc
+    .oneof(
+      fc.string({ minLength: 1, maxLength: 100 }).map((text) => ({ text, label: 'random text' })),
+      fc
+        .constantFrom('{', 'null', '[]', '""', '{"type":"saga-event"}', '{"__proto__":{"x":1}}')
+        .map((text) => ({ text, label: 'raw' })),
+      fc.jsonValue({ maxDepth: 3 }).map((v) => ({ text: JSON.stringify(v) ?? 'null', label: 'random JSON' })),
+      envelope.map((e) => ({ text: JSON.stringify(e), label: 'spoiled envelope' })),
+    )
+    .filter((b) => b.text.length > 0);
   const attributes = fc.dictionary(
     fc.constantFrom('correlationId', 'kind', 'attempt', 'x-weird'),
-    fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 40 }),
+    fc.string({
+      unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      minLength: 1,
+      maxLength: 40,
+    }),
     { maxKeys: 3 },
   );
-  const groupId = fc.oneof(fc.uuid(), fc.string({ unit: fc.constantFrom(...'abcXYZ019-_.!#$%&()*+,/:;<=>?@[]^`{|}~'.split('')), minLength: 1, maxLength: 128 }));
-  return fc.record({ body, attributes, groupId }).map(({ body: b, attributes: a, groupId: g }) => ({ body: b.text, attributes: a, groupId: g, label: b.label }));
+  const groupId = fc.oneof(
+    fc.uuid(),
+    fc.string({
+      unit: fc.constantFrom(...'abcXYZ019-_.!#$%&()*+,/:;<=>?@[]^`{|}~'.split('')),
+      minLength: 1,
+      maxLength: 128,
+    }),
+  );
+  return fc
+    .record({ body, attributes, groupId })
+    .map(({ body: b, attributes: a, groupId: g }) => ({ body: b.text, attributes: a, groupId: g, label: b.label }));
 }

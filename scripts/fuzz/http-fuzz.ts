@@ -30,11 +30,25 @@ function send(baseUrl: string, req: HostileRequest): Promise<Answer> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const r = httpRequest(
-      { host: url.hostname, port: url.port, method: req.method, path: req.path, headers: req.headers, timeout: 15000, agent: false },
+      {
+        host: url.hostname,
+        port: url.port,
+        method: req.method,
+        path: req.path,
+        headers: req.headers,
+        timeout: 15000,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
         res.on('error', reject);
       },
     );
@@ -51,7 +65,9 @@ function classify(answer: Answer): HttpOutcome {
     if (!answer.contentType.startsWith('application/problem+json')) return '4xx not problem+json';
     try {
       const body = JSON.parse(answer.body) as { status?: unknown; type?: unknown };
-      return body.status === answer.status && typeof body.type === 'string' ? '4xx problem+json' : '4xx not problem+json';
+      return body.status === answer.status && typeof body.type === 'string'
+        ? '4xx problem+json'
+        : '4xx not problem+json';
     } catch {
       return '4xx not problem+json';
     }
@@ -75,7 +91,15 @@ export async function runHttpFuzz(options: HttpFuzzOptions): Promise<HttpFuzzRep
   const violation = (outcome: string, status: number, req: HostileRequest, detail: string) => {
     const seen = examples.get(outcome) ?? 0;
     examples.set(outcome, seen + 1);
-    if (seen < 20) report.violations.push({ outcome, status, label: req.label, method: req.method, path: req.path.slice(0, 120), detail: detail.slice(0, 300) });
+    if (seen < 20)
+      report.violations.push({
+        outcome,
+        status,
+        label: req.label,
+        method: req.method,
+        path: req.path.slice(0, 120),
+        detail: detail.slice(0, 300),
+      });
   };
   let baseline = await options.digest();
   for (const req of requests) {
@@ -91,7 +115,8 @@ export async function runHttpFuzz(options: HttpFuzzOptions): Promise<HttpFuzzRep
     report.inputs++;
     report.byOutcome[outcome] = (report.byOutcome[outcome] ?? 0) + 1;
     if (answer) report.byStatus[answer.status] = (report.byStatus[answer.status] ?? 0) + 1;
-    if (answer && outcome !== '2xx' && outcome !== '4xx problem+json') violation(outcome, answer.status, req, answer.body);
+    if (answer && outcome !== '2xx' && outcome !== '4xx problem+json')
+      violation(outcome, answer.status, req, answer.body);
     // Reads never write; check every write-method answer, and the reads every 100 inputs.
     if (req.method !== 'GET' || report.inputs % 100 === 0) {
       const now = await options.digest();

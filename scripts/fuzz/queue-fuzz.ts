@@ -27,23 +27,49 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function depth(clients: AwsClients, url: string): Promise<number> {
   const { Attributes } = await clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
   );
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0);
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
 }
 
-export async function runQueueFuzz(clients: AwsClients, queues: QueueUrls, inputs: number, seed: number, timeoutMs = 180_000): Promise<QueueFuzzReport> {
-  const report: QueueFuzzReport = { sent: 0, byQueue: {}, deadLettered: 0, missing: 0, reasons: {}, examplesMissing: [] };
+export async function runQueueFuzz(
+  clients: AwsClients,
+  queues: QueueUrls,
+  inputs: number,
+  seed: number,
+  timeoutMs = 180_000,
+): Promise<QueueFuzzReport> {
+  const report: QueueFuzzReport = {
+    sent: 0,
+    byQueue: {},
+    deadLettered: 0,
+    missing: 0,
+    reasons: {},
+    examplesMissing: [],
+  };
   const messages = fc.sample(messageArb(), { numRuns: inputs, seed });
   const sent = new Map<string, { queue: string; label: string; body: string }>();
   for (const [i, m] of messages.entries()) {
-    const queue = CONSUMED[i % CONSUMED.length]!;
+    const queue = CONSUMED[i % CONSUMED.length];
     const fifo = queue === 'saga';
     const out = await clients.sqs.send(
       new SendMessageCommand({
         QueueUrl: queues[queue],
         MessageBody: m.body,
-        MessageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+        MessageAttributes: Object.fromEntries(
+          Object.entries(m.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+        ),
         ...(fifo ? { MessageGroupId: m.groupId, MessageDeduplicationId: `fuzz-${seed}-${i}` } : {}),
       }),
     );
@@ -61,7 +87,13 @@ export async function runQueueFuzz(clients: AwsClients, queues: QueueUrls, input
     let got = 0;
     for (const dlq of [queues.dlq, queues.dlqFifo]) {
       const out = await clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 900, MessageAttributeNames: ['All'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: dlq,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: 900,
+          MessageAttributeNames: ['All'],
+        }),
       );
       for (const m of out.Messages ?? []) {
         got++;

@@ -45,7 +45,12 @@ export interface FuzzSummary {
 const ISSUER = 'urn:eventticket:fuzz';
 const AUDIENCE = 'eventticket-fuzz';
 
-function env(prefix: string, key: SigningKey, options: FuzzOptions, extra: Record<string, string>): Record<string, string> {
+function env(
+  prefix: string,
+  key: SigningKey,
+  options: FuzzOptions,
+  extra: Record<string, string>,
+): Record<string, string> {
   const unlimited = '1000000';
   return {
     AWS_ENDPOINT_URL: options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566',
@@ -70,8 +75,23 @@ function env(prefix: string, key: SigningKey, options: FuzzOptions, extra: Recor
 /** A token for every identity, and every kind of bad one. */
 function tokens(key: SigningKey, customerSub: string): Record<string, string> {
   const stranger = generateSigningKey('stranger-');
-  const t = (sub: string, roles: Parameters<typeof signTokenSync>[1]['roles'], over: { key?: SigningKey; ttlSeconds?: number; audience?: string; issuer?: string } = {}, extra = {}) =>
-    signTokenSync(over.key ?? key, { sub, roles, issuer: over.issuer ?? ISSUER, audience: over.audience ?? AUDIENCE, ttlSeconds: over.ttlSeconds ?? 3600 }, extra);
+  const t = (
+    sub: string,
+    roles: Parameters<typeof signTokenSync>[1]['roles'],
+    over: { key?: SigningKey; ttlSeconds?: number; audience?: string; issuer?: string } = {},
+    extra = {},
+  ) =>
+    signTokenSync(
+      over.key ?? key,
+      {
+        sub,
+        roles,
+        issuer: over.issuer ?? ISSUER,
+        audience: over.audience ?? AUDIENCE,
+        ttlSeconds: over.ttlSeconds ?? 3600,
+      },
+      extra,
+    );
   return {
     customer: t(customerSub, ['customer']),
     'another customer': t('fuzz-other', ['customer']),
@@ -93,7 +113,7 @@ function tokens(key: SigningKey, customerSub: string): Record<string, string> {
 export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   const started = Date.now();
   const key = generateSigningKey('fuzz-');
-  const logger = createLogger((process.env.FUZZ_LOG_LEVEL as 'error' | undefined) ?? 'error');
+  const logger = createLogger(process.env.FUZZ_LOG_LEVEL ?? 'error');
   const invariantViolations: string[] = [];
 
   // ---- HTTP ---------------------------------------------------------------------------------
@@ -111,14 +131,32 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     const eventId = `fuzz-ev-${randomUUID().slice(0, 8)}`;
     const toks = tokens(key, customerSub);
     const call = async (method: string, path: string, token: string, body: unknown) => {
-      const res = await fetch(`${baseUrl}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+      const res = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
       if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
       return (await res.json()) as Record<string, unknown>;
     };
-    await call('PUT', `/events/${eventId}/inventory`, toks.organizer!, { eventName: 'Fuzz', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100_000, price: 1, currency: 'EUR' }] });
-    const placed = await call('POST', '/orders', toks.customer!, { eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_visa' });
+    await call('PUT', `/events/${eventId}/inventory`, toks.organizer, {
+      eventName: 'Fuzz',
+      ticketTypes: [{ ticketType: 'GA', totalQuantity: 100_000, price: 1, currency: 'EUR' }],
+    });
+    const placed = await call('POST', '/orders', toks.customer, {
+      eventId,
+      items: [{ ticketType: 'GA', quantity: 1 }],
+      paymentToken: 'tok_visa',
+    });
     const ctx: CorpusContext = { eventId, orderId: String(placed.orderId), customerSub, tokens: toks };
-    http = await runHttpFuzz({ baseUrl, ctx, inputs: options.inputs, seed: options.seed, digest: () => stateDigest(clients, names, queues), onProgress: options.onProgress });
+    http = await runHttpFuzz({
+      baseUrl,
+      ctx,
+      inputs: options.inputs,
+      seed: options.seed,
+      digest: () => stateDigest(clients, names, queues),
+      onProgress: options.onProgress,
+    });
     const report = await checkInvariants({ doc: clients.doc, tables: names.tables }, { stuckAfterMs: 24 * 3600_000 });
     invariantViolations.push(...report.violations.map((v) => `http: ${JSON.stringify(v).slice(0, 300)}`));
   } finally {
@@ -129,7 +167,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
 
   // ---- queues -------------------------------------------------------------------------------
   const queuePrefix = `fz${Date.now().toString(36)}q-`;
-  const workerConfig = loadConfig(env(queuePrefix, key, options, { SERVICE_MODE: 'worker', RECEIVE_WAIT_SECONDS: '1', MESSAGE_LEASE_SECONDS: '3', MAX_RECEIVES: '2' }));
+  const workerConfig = loadConfig(
+    env(queuePrefix, key, options, {
+      SERVICE_MODE: 'worker',
+      RECEIVE_WAIT_SECONDS: '1',
+      MESSAGE_LEASE_SECONDS: '3',
+      MAX_RECEIVES: '2',
+    }),
+  );
   const qClients = createAwsClients(workerConfig);
   await initResources(qClients, queuePrefix);
   const qNames = resourceNames(queuePrefix);
@@ -138,11 +183,18 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   let queueReport: QueueFuzzReport;
   try {
     // The DLQs are meant to change; the tables and the consumed queues are not.
-    const consumed = { inventory: qUrls.inventory, payment: qUrls.payment, notification: qUrls.notification, timer: qUrls.timer, saga: qUrls.saga };
+    const consumed = {
+      inventory: qUrls.inventory,
+      payment: qUrls.payment,
+      notification: qUrls.notification,
+      timer: qUrls.timer,
+      saga: qUrls.saga,
+    };
     const before = await stateDigest(qClients, qNames, consumed);
     queueReport = await runQueueFuzz(qClients, qUrls, options.queueInputs, options.seed);
     const after = await stateDigest(qClients, qNames, consumed);
-    if (before !== after) invariantViolations.push('queues: a record changed or a message was left behind after bad messages only');
+    if (before !== after)
+      invariantViolations.push('queues: a record changed or a message was left behind after bad messages only');
     const report = await checkInvariants({ doc: qClients.doc, tables: qNames.tables }, { stuckAfterMs: 24 * 3600_000 });
     invariantViolations.push(...report.violations.map((v) => `queues: ${JSON.stringify(v).slice(0, 300)}`));
   } finally {
@@ -151,9 +203,18 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     destroyAwsClients(qClients);
   }
 
-  const badHttp = (http.byOutcome['5xx'] ?? 0) + (http.byOutcome['4xx not problem+json'] ?? 0) + (http.byOutcome['no answer'] ?? 0) + (http.byOutcome['other status'] ?? 0);
+  const badHttp =
+    (http.byOutcome['5xx'] ?? 0) +
+    (http.byOutcome['4xx not problem+json'] ?? 0) +
+    (http.byOutcome['no answer'] ?? 0) +
+    (http.byOutcome['other status'] ?? 0);
   return {
-    ok: badHttp === 0 && http.stateChanged === 0 && queueReport.missing === 0 && queueReport.deadLettered === queueReport.sent && invariantViolations.length === 0,
+    ok:
+      badHttp === 0 &&
+      http.stateChanged === 0 &&
+      queueReport.missing === 0 &&
+      queueReport.deadLettered === queueReport.sent &&
+      invariantViolations.length === 0,
     seed: options.seed,
     http,
     queues: queueReport,
@@ -166,15 +227,24 @@ export function formatFuzz(s: FuzzSummary): string {
   const lines = [
     `fuzz ${s.ok ? 'OK' : 'FAILED'}: seed ${s.seed}, ${(s.durationMs / 1000).toFixed(1)} s`,
     `  HTTP inputs:  ${s.http.inputs}`,
-    ...Object.entries(s.http.byOutcome).sort().map(([k, v]) => `    ${k.padEnd(22)} ${v}`),
-    `  by status:    ${Object.entries(s.http.byStatus).map(([k, v]) => `${k}×${v}`).join(' ')}`,
+    ...Object.entries(s.http.byOutcome)
+      .sort()
+      .map(([k, v]) => `    ${k.padEnd(22)} ${v}`),
+    `  by status:    ${Object.entries(s.http.byStatus)
+      .map(([k, v]) => `${k}×${v}`)
+      .join(' ')}`,
     `  state changed after rejected input: ${s.http.stateChanged}`,
-    `  queue messages: ${s.queues.sent} (${Object.entries(s.queues.byQueue).map(([k, v]) => `${k} ${v}`).join(', ')})`,
+    `  queue messages: ${s.queues.sent} (${Object.entries(s.queues.byQueue)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})`,
     `    dead-lettered with a reason: ${s.queues.deadLettered}; missing: ${s.queues.missing}`,
-    `    reasons: ${Object.entries(s.queues.reasons).map(([k, v]) => `${k} ×${v}`).join('; ')}`,
+    `    reasons: ${Object.entries(s.queues.reasons)
+      .map(([k, v]) => `${k} ×${v}`)
+      .join('; ')}`,
     `  invariant violations: ${s.invariantViolations.length}`,
   ];
-  for (const v of s.http.violations.slice(0, 15)) lines.push(`  ! ${v.outcome} ${v.status} ${v.method} ${v.path} (${v.label}): ${v.detail}`);
+  for (const v of s.http.violations.slice(0, 15))
+    lines.push(`  ! ${v.outcome} ${v.status} ${v.method} ${v.path} (${v.label}): ${v.detail}`);
   for (const m of s.queues.examplesMissing) lines.push(`  ! not dead-lettered on ${m.queue} (${m.label}): ${m.body}`);
   for (const v of s.invariantViolations.slice(0, 10)) lines.push(`  ! ${v}`);
   return lines.join('\n');

@@ -11,18 +11,24 @@ import { canonicalJson } from '../../src/api/ids';
 import type { ResourceNames } from '../../src/infra/resources';
 import type { QueueUrls } from '../../src/messaging/queues';
 
-export async function stateDigest(clients: AwsClients, names: ResourceNames, queues: Partial<QueueUrls>): Promise<string> {
+export async function stateDigest(
+  clients: AwsClients,
+  names: ResourceNames,
+  queues: Partial<QueueUrls>,
+): Promise<string> {
   // All tables and queues at once: the digest runs after every rejected write of a long run.
-  const tables = Object.values(names.tables).sort().map(async (TableName) => {
-    const items: string[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await clients.doc.send(new ScanCommand({ TableName, ConsistentRead: true, ExclusiveStartKey }));
-      for (const item of page.Items ?? []) items.push(canonicalJson(item));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return `${TableName}\n${items.sort().join('\n')}\n`;
-  });
+  const tables = Object.values(names.tables)
+    .sort()
+    .map(async (TableName) => {
+      const items: string[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await clients.doc.send(new ScanCommand({ TableName, ConsistentRead: true, ExclusiveStartKey }));
+        for (const item of page.Items ?? []) items.push(canonicalJson(item));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return `${TableName}\n${items.sort().join('\n')}\n`;
+    });
   const counts = Object.entries(queues)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(async ([key, QueueUrl]) => {
@@ -30,7 +36,11 @@ export async function stateDigest(clients: AwsClients, names: ResourceNames, que
       const { Attributes } = await clients.sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
         }),
       );
       return `${key} ${Attributes?.ApproximateNumberOfMessages} ${Attributes?.ApproximateNumberOfMessagesNotVisible} ${Attributes?.ApproximateNumberOfMessagesDelayed}\n`;

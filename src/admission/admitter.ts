@@ -62,14 +62,22 @@ export class Admitter {
       for (const order of await this.deps.room.admitNext(eventId)) {
         // One failure must not strand the rest of the batch; the check re-places a failed one.
         await this.admit(order).catch((error: unknown) => {
-          this.deps.logger.warn('admitting a queued order failed; the check will retry it', { orderId: order.orderId, error });
+          this.deps.logger.warn('admitting a queued order failed; the check will retry it', {
+            orderId: order.orderId,
+            error,
+          });
         });
       }
     }
   }
 
   private async admit(order: Parameters<SagaRuntime['place']>[0]): Promise<void> {
-    const flagged = this.deps.soldOut ? await this.deps.soldOut.flagged(order.eventId, order.items.map((i) => i.ticketType)) : [];
+    const flagged = this.deps.soldOut
+      ? await this.deps.soldOut.flagged(
+          order.eventId,
+          order.items.map((i) => i.ticketType),
+        )
+      : [];
     if (flagged.length > 0) {
       await this.deps.room.toldSoldOut(order.eventId, order.orderId);
       this.deps.logger.info('queued buyer told sold out', { orderId: order.orderId, eventId: order.eventId });

@@ -184,7 +184,10 @@ export class WaitingRoom {
   async standing(orderId: string): Promise<Standing> {
     if (!this.up) return { state: 'unknown' };
     try {
-      const [raw, told] = await Promise.all([this.redis.get(this.reqKey(orderId)), this.redis.get(this.toldKey(orderId))]);
+      const [raw, told] = await Promise.all([
+        this.redis.get(this.reqKey(orderId)),
+        this.redis.get(this.toldKey(orderId)),
+      ]);
       if (told === 'sold-out') return { state: 'sold-out' };
       if (raw === null) return { state: 'unknown' };
       const { eventId } = JSON.parse(raw) as QueuedRequest;
@@ -195,7 +198,12 @@ export class WaitingRoom {
         this.redis.get(k.avg),
         this.limitOf(eventId),
       ]);
-      if (rank !== null) return { state: 'waiting', position: rank + 1, estimatedWaitSeconds: estimate(rank + 1, Number(avg ?? 0), limit) };
+      if (rank !== null)
+        return {
+          state: 'waiting',
+          position: rank + 1,
+          estimatedWaitSeconds: estimate(rank + 1, Number(avg ?? 0), limit),
+        };
       return active !== null ? { state: 'admitted' } : { state: 'unknown' };
     } catch (error) {
       this.degraded('standing', error);
@@ -264,7 +272,7 @@ export class WaitingRoom {
     )) as string[];
     const out: PlaceOrder[] = [];
     for (let i = 0; i < flat.length; i += 2) {
-      if (flat[i + 1]) out.push((JSON.parse(flat[i + 1]!) as QueuedRequest).order);
+      if (flat[i + 1]) out.push((JSON.parse(flat[i + 1]) as QueuedRequest).order);
     }
     return out;
   }
@@ -273,7 +281,7 @@ export class WaitingRoom {
   async active(eventId: string): Promise<Array<{ orderId: string; admittedAt: number }>> {
     const flat = await this.redis.zrange(this.keys(eventId).active, 0, -1, 'WITHSCORES');
     const out: Array<{ orderId: string; admittedAt: number }> = [];
-    for (let i = 0; i < flat.length; i += 2) out.push({ orderId: flat[i]!, admittedAt: Number(flat[i + 1]) });
+    for (let i = 0; i < flat.length; i += 2) out.push({ orderId: flat[i], admittedAt: Number(flat[i + 1]) });
     return out;
   }
 
@@ -304,7 +312,10 @@ export class WaitingRoom {
   }
 
   private degraded(op: string, error: unknown): void {
-    this.logger.warn('waiting room unavailable; admitting', { op, error: error instanceof Error ? error.message : String(error) });
+    this.logger.warn('waiting room unavailable; admitting', {
+      op,
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 

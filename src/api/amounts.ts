@@ -19,7 +19,10 @@ export interface TicketTypeBody {
  * The PUT body's ticket types in minor units, or the field errors that refuse them: a currency that
  * is not ISO 4217, a price with more decimals than its currency's exponent (1.005 EUR).
  */
-export function ticketTypesInMinorUnits(ticketTypes: readonly TicketTypeBody[]): { value: TicketTypeInput[]; errors: FieldError[] } {
+export function ticketTypesInMinorUnits(ticketTypes: readonly TicketTypeBody[]): {
+  value: TicketTypeInput[];
+  errors: FieldError[];
+} {
   const errors: FieldError[] = [];
   const value: TicketTypeInput[] = [];
   ticketTypes.forEach((t, i) => {
@@ -29,11 +32,19 @@ export function ticketTypesInMinorUnits(ticketTypes: readonly TicketTypeBody[]):
       return;
     }
     try {
-      value.push({ ticketType: t.ticketType, totalQuantity: t.totalQuantity, priceMinor: toMinorUnits(t.price, t.currency), currency: t.currency });
+      value.push({
+        ticketType: t.ticketType,
+        totalQuantity: t.totalQuantity,
+        priceMinor: toMinorUnits(t.price, t.currency),
+        currency: t.currency,
+      });
     } catch (error) {
       if (!(error instanceof MoneyError)) throw error;
       const allowed = exponent === 0 ? 'no decimals' : `at most ${exponent} decimal${exponent === 1 ? '' : 's'}`;
-      errors.push({ field: `/ticketTypes/${i}/price`, message: `${String(t.price)} ${t.currency}: ${t.currency} prices take ${allowed} (ISO 4217)` });
+      errors.push({
+        field: `/ticketTypes/${i}/price`,
+        message: `${String(t.price)} ${t.currency}: ${t.currency} prices take ${allowed} (ISO 4217)`,
+      });
     }
   });
   return { value, errors };

@@ -62,7 +62,8 @@ export interface AppDeps {
   logger: Logger;
   /** The rate limiters' shared counters (a fallback in memory while it is down). */
   redis: RedisClient;
-  config: Pick<Config, 'maxBodyBytes' | 'auth' | 'security' | 'resourcePrefix'> & Partial<Pick<Config, 'sagaStartVersion'>>;
+  config: Pick<Config, 'maxBodyBytes' | 'auth' | 'security' | 'resourcePrefix'> &
+    Partial<Pick<Config, 'sagaStartVersion'>>;
   /** Token verification; default: built from config.auth (which must then be set). */
   verifyToken?: TokenVerifier;
   /** The machine definition served at /machines/order-saga (default: orderSagaMachine.toJSON()). */
@@ -107,7 +108,10 @@ export function createApp(deps: AppDeps): express.Express {
 
   const inventory = new CachedInventory(deps.inventory, deps.cache);
   const verify = deps.verifyToken ?? (deps.config.auth ? createTokenVerifier(deps.config.auth) : undefined);
-  if (!verify) throw new ConfigError('the API needs authentication: set AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL or AUTH_PUBLIC_KEY');
+  if (!verify)
+    throw new ConfigError(
+      'the API needs authentication: set AUTH_ISSUER, AUTH_AUDIENCE and AUTH_JWKS_URL or AUTH_PUBLIC_KEY',
+    );
   const { security } = deps.config;
   if (security.trustProxyHops > 0) app.set('trust proxy', security.trustProxyHops);
   const limiters = createRateLimiters(security.rateLimits, deps.redis, deps.config.resourcePrefix, deps.logger);
@@ -125,9 +129,19 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requireWellFormedText());
   app.post(/^\/orders\/?$/, limiters.orders);
 
-  app.use(ordersRouter({ runtime: deps.runtime, store: deps.store, orders: deps.orders, inventory, soldOut: deps.soldOut, waitingRoom: deps.waitingRoom }));
+  app.use(
+    ordersRouter({
+      runtime: deps.runtime,
+      store: deps.store,
+      orders: deps.orders,
+      inventory,
+      soldOut: deps.soldOut,
+      waitingRoom: deps.waitingRoom,
+    }),
+  );
   if (deps.waitingRoom) app.use(waitingRoomRouter(deps.waitingRoom, deps.store));
-  if (deps.console) app.use(streamRouter(deps.console), consoleRouter(deps.console, { inspectorRelay: deps.console.inspectorRelay }));
+  if (deps.console)
+    app.use(streamRouter(deps.console), consoleRouter(deps.console, { inspectorRelay: deps.console.inspectorRelay }));
   app.use(sagasRouter({ store: deps.store, orders: deps.orders }));
   app.use(openApiRouter());
   app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition, deps.config.sagaStartVersion));
@@ -139,7 +153,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req: Request, _res: Response, next: NextFunction) => {
     const route = routes.find((r) => r.pattern.test(req.path));
     if (route) {
-      next(new ProblemError('method-not-allowed', `${req.method} is not allowed on ${req.path}`, undefined, { allow: route.allow }));
+      next(
+        new ProblemError('method-not-allowed', `${req.method} is not allowed on ${req.path}`, undefined, {
+          allow: route.allow,
+        }),
+      );
       return;
     }
     next(new ProblemError('not-found', `no route for ${req.method} ${req.path}`));
@@ -151,9 +169,12 @@ export function createApp(deps: AppDeps): express.Express {
     const problem = toProblem(error);
     const headers: Record<string, string> = {};
     if (problem) {
-      if (problem.kind === 'method-not-allowed' && typeof problem.extensions.allow === 'string') headers.Allow = problem.extensions.allow;
-      if (typeof problem.extensions.wwwAuthenticate === 'string') headers['WWW-Authenticate'] = problem.extensions.wwwAuthenticate;
-      if (typeof problem.extensions.retryAfter === 'number') headers['Retry-After'] = String(problem.extensions.retryAfter);
+      if (problem.kind === 'method-not-allowed' && typeof problem.extensions.allow === 'string')
+        headers.Allow = problem.extensions.allow;
+      if (typeof problem.extensions.wwwAuthenticate === 'string')
+        headers['WWW-Authenticate'] = problem.extensions.wwwAuthenticate;
+      if (typeof problem.extensions.retryAfter === 'number')
+        headers['Retry-After'] = String(problem.extensions.retryAfter);
       const { allow: _allow, wwwAuthenticate: _challenge, status: _status, ...extensions } = problem.extensions;
       const body = problemBody(problem.kind, problem.detail, {
         errors: problem.errors,
@@ -183,7 +204,7 @@ export function createApp(deps: AppDeps): express.Express {
 
 /** The path for `instance`, without the query (which may hold anything). */
 function pathOf(req: Request): string {
-  return req.originalUrl.split('?')[0]!;
+  return req.originalUrl.split('?')[0];
 }
 
 function corsOptions(origins: string[]): cors.CorsOptions {
@@ -191,7 +212,15 @@ function corsOptions(origins: string[]): cors.CorsOptions {
     origin: origins,
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Correlation-Id'],
-    exposedHeaders: ['Location', 'X-Correlation-Id', 'Idempotent-Replayed', 'X-Cache', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+    exposedHeaders: [
+      'Location',
+      'X-Correlation-Id',
+      'Idempotent-Replayed',
+      'X-Cache',
+      'Retry-After',
+      'RateLimit',
+      'RateLimit-Policy',
+    ],
     maxAge: 600,
   };
 }
@@ -201,7 +230,10 @@ function toProblem(error: unknown): ProblemError | undefined {
   if (error instanceof ProblemError) return error;
   if (error instanceof MachineVersionUnavailableError) {
     // Operational, not a bug: the saga runs on a machine version this build lacks (a rollout).
-    return new ProblemError('service-unavailable', `${error.message}; retry later`, undefined, { reason: 'unknown machine version', machineVersion: error.machineVersion });
+    return new ProblemError('service-unavailable', `${error.message}; retry later`, undefined, {
+      reason: 'unknown machine version',
+      machineVersion: error.machineVersion,
+    });
   }
   if (error instanceof InvalidCursorError) {
     return new ProblemError('invalid-cursor', error.message, [{ field: 'cursor', message: error.message }]);

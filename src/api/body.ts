@@ -19,9 +19,11 @@ export function jsonBody(maxBodyBytes: number): RequestHandler[] {
   const requireJson = (req: Request, _res: Response, next: NextFunction): void => {
     if (hasBody(req) && !req.is(JSON_TYPES)) {
       next(
-        new ProblemError('unsupported-media-type', `request bodies must be application/json, not ${req.get('content-type') ?? 'untyped'}`, [
-          { field: 'content-type', message: 'must be application/json' },
-        ]),
+        new ProblemError(
+          'unsupported-media-type',
+          `request bodies must be application/json, not ${req.get('content-type') ?? 'untyped'}`,
+          [{ field: 'content-type', message: 'must be application/json' }],
+        ),
       );
       return;
     }

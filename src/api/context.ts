@@ -27,7 +27,12 @@ export function requestContext(logger: Logger) {
     res.setHeader(CORRELATION_HEADER, correlationId);
     res.on('finish', () => {
       const status = res.statusCode;
-      const line = { method: req.method, path: req.originalUrl.split('?')[0], status, durationMs: Date.now() - ctx.startedAt };
+      const line = {
+        method: req.method,
+        path: req.originalUrl.split('?')[0],
+        status,
+        durationMs: Date.now() - ctx.startedAt,
+      };
       if (status >= 500) ctx.log.warn('http request', line);
       else ctx.log.info('http request', line);
     });

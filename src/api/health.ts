@@ -46,25 +46,32 @@ export function createHealthCheck(
 
   const dynamodb = () =>
     probe(timeoutMs, async (abortSignal) => {
-      const { Table } = await clients.ddb.send(new DescribeTableCommand({ TableName: names.tables.orders }), { abortSignal });
-      if (Table?.TableStatus !== 'ACTIVE') throw new Error(`table ${names.tables.orders} is ${Table?.TableStatus ?? 'missing'}`);
+      const { Table } = await clients.ddb.send(new DescribeTableCommand({ TableName: names.tables.orders }), {
+        abortSignal,
+      });
+      if (Table?.TableStatus !== 'ACTIVE')
+        throw new Error(`table ${names.tables.orders} is ${Table?.TableStatus ?? 'missing'}`);
     });
 
   const sqs = () =>
     probe(timeoutMs, async (abortSignal) => {
       if (sagaQueueUrl === undefined) {
-        const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: names.queues.saga }), { abortSignal });
+        const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: names.queues.saga }), {
+          abortSignal,
+        });
         if (!QueueUrl) throw new Error(`queue ${names.queues.saga} not found`);
         sagaQueueUrl = QueueUrl;
       }
-      await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: sagaQueueUrl, AttributeNames: ['QueueArn'] }), { abortSignal });
+      await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: sagaQueueUrl, AttributeNames: ['QueueArn'] }), {
+        abortSignal,
+      });
     });
 
   const cache = () =>
     probe(redisTimeoutMs, async () => {
       if (redis.status !== 'ready') throw new Error(`redis is ${redis.status}`);
       const reply = await redis.ping();
-      if (reply !== 'PONG') throw new Error(`unexpected PING reply ${reply}`);
+      if (reply !== 'PONG') throw new Error(`unexpected PING reply ${String(reply)}`);
     });
 
   return async () => {

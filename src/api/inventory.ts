@@ -12,7 +12,11 @@ import { fromMinorUnits } from '../money/money';
 
 /** What the API needs of the inventory participant (src/participants/inventory-admin.ts). */
 export interface InventoryPort {
-  putEventInventory(eventId: string, eventName: string, ticketTypes: readonly TicketTypeInput[]): Promise<EventInventory>;
+  putEventInventory(
+    eventId: string,
+    eventName: string,
+    ticketTypes: readonly TicketTypeInput[],
+  ): Promise<EventInventory>;
   getEventInventory(eventId: string): Promise<EventInventory | null>;
 }
 

@@ -6,7 +6,13 @@
  * JSON Schema draft 2020-12 (OpenAPI 3.1's dialect) reads these draft-07 schemas as they are.
  */
 import { ORDER_SAGA_VERSION } from '../../machines/order-saga';
-import { consoleListQuerySchema, listStreamQuerySchema, machinePageQuerySchema, sagaPageQuerySchema, sagaStreamQuerySchema } from './console-schemas';
+import {
+  consoleListQuerySchema,
+  listStreamQuerySchema,
+  machinePageQuerySchema,
+  sagaPageQuerySchema,
+  sagaStreamQuerySchema,
+} from './console-schemas';
 import { PROBLEM_TYPES } from './problem';
 import { admissionSchema } from './routes/waiting-room';
 import {
@@ -35,11 +41,30 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   OrderAccepted: {
     type: 'object',
     required: ['orderId', 'orderNumber', 'eventName', 'status', 'sagaState', 'links'],
-    properties: { orderId: { type: 'string' }, orderNumber: nullableString, eventName: nullableString, status: { type: 'string' }, sagaState: { type: 'string' }, links },
+    properties: {
+      orderId: { type: 'string' },
+      orderNumber: nullableString,
+      eventName: nullableString,
+      status: { type: 'string' },
+      sagaState: { type: 'string' },
+      links,
+    },
   },
   Order: {
     type: 'object',
-    required: ['orderId', 'orderNumber', 'eventName', 'customerId', 'eventId', 'items', 'status', 'sagaState', 'createdAt', 'updatedAt', 'links'],
+    required: [
+      'orderId',
+      'orderNumber',
+      'eventName',
+      'customerId',
+      'eventId',
+      'items',
+      'status',
+      'sagaState',
+      'createdAt',
+      'updatedAt',
+      'links',
+    ],
     properties: {
       orderId: { type: 'string' },
       orderNumber: nullableString,
@@ -58,7 +83,19 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   },
   Saga: {
     type: 'object',
-    required: ['orderId', 'orderNumber', 'state', 'status', 'version', 'machineVersion', 'context', 'outbox', 'stateEnteredAt', 'updatedAt', 'history'],
+    required: [
+      'orderId',
+      'orderNumber',
+      'state',
+      'status',
+      'version',
+      'machineVersion',
+      'context',
+      'outbox',
+      'stateEnteredAt',
+      'updatedAt',
+      'history',
+    ],
     properties: {
       orderId: { type: 'string' },
       orderNumber: nullableString,
@@ -73,7 +110,18 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       updatedAt: { type: 'string' },
       history: {
         type: 'array',
-        items: { type: 'object', required: ['version', 'eventType', 'timestamp', 'toState'], properties: { version: { type: 'integer' }, eventType: { type: 'string' }, timestamp: { type: 'string' }, fromState: nullableString, toState: { type: 'string' }, actor: { type: 'string' } } },
+        items: {
+          type: 'object',
+          required: ['version', 'eventType', 'timestamp', 'toState'],
+          properties: {
+            version: { type: 'integer' },
+            eventType: { type: 'string' },
+            timestamp: { type: 'string' },
+            fromState: nullableString,
+            toState: { type: 'string' },
+            actor: { type: 'string' },
+          },
+        },
       },
     },
   },
@@ -102,49 +150,375 @@ const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const orderParam = { orderId: UUID };
 
 export const API_ROUTES: ApiRoute[] = [
-  { method: 'post', path: '/orders', summary: 'Place an order: starts its saga', tag: 'orders', query: emptyQuerySchema, body: placeOrderSchema, headers: ['Idempotency-Key'], ok: { 202: { json: 'OrderAccepted' } }, problems: [400, 409, 413, 415, 422] },
-  { method: 'get', path: '/orders', summary: "A customer's orders, newest first", tag: 'orders', query: listOrdersQuerySchema, ok: { 200: 'json' }, problems: [400] },
-  { method: 'get', path: '/orders/:orderId', summary: 'One order', tag: 'orders', query: emptyQuerySchema, params: orderParam, ok: { 200: { json: 'Order' } }, problems: [400, 404] },
-  { method: 'post', path: '/orders/:orderId/cancel', summary: 'Cancel an order (customer)', tag: 'orders', query: emptyQuerySchema, body: cancelOrderSchema, bodyOptional: true, params: orderParam, ok: { 202: 'json' }, problems: [400, 404, 409] },
-  { method: 'get', path: '/sagas', summary: 'Sagas in one order status', tag: 'sagas', query: listSagasQuerySchema, ok: { 200: 'json' }, problems: [400] },
-  { method: 'get', path: '/sagas/stream', summary: 'Server-Sent Events: every saga step seen on the status index', tag: 'sagas', query: listStreamQuerySchema, headers: ['Last-Event-ID'], ok: { 200: 'sse' }, problems: [400] },
-  { method: 'get', path: '/sagas/:orderId', summary: 'A saga: state, context, outbox, history (ETag = version)', tag: 'sagas', query: emptyQuerySchema, params: orderParam, ok: { 200: { json: 'Saga' } }, problems: [400, 404] },
-  { method: 'get', path: '/sagas/:orderId/stream', summary: 'Server-Sent Events: one `step` per saga version (id = version)', tag: 'sagas', query: sagaStreamQuerySchema, params: orderParam, headers: ['Last-Event-ID'], ok: { 200: 'sse' }, problems: [400, 404] },
-  { method: 'get', path: '/machines/order-saga', summary: "The order saga machine's definition", tag: 'sagas', query: emptyQuerySchema, ok: { 200: 'json' }, problems: [400] },
-  { method: 'get', path: '/machines/order-saga/versions', summary: 'The machine versions this build runs, the start version, each version\'s declared changes', tag: 'sagas', query: emptyQuerySchema, ok: { 200: 'json' }, problems: [400] },
-  { method: 'get', path: '/machines/order-saga/versions/:version', summary: "One machine version's definition", tag: 'sagas', query: emptyQuerySchema, params: { version: '^[A-Za-z0-9._-]{1,20}$' }, ok: { 200: 'json' }, problems: [400, 404] },
-  { method: 'get', path: '/orders/:orderId/queue', summary: "A queued order's place in the waiting room (or ADMITTED / SOLD_OUT)", tag: 'orders', query: emptyQuerySchema, params: orderParam, ok: { 200: 'json' }, problems: [400, 404] },
-  { method: 'put', path: '/events/:eventId/admission', summary: "An event's waiting-room limit of orders in their saga at once (0 = off, null = the default)", tag: 'inventory', query: emptyQuerySchema, body: admissionSchema, params: { eventId: ID_PATTERN }, ok: { 200: 'json' }, problems: [400, 503] },
-  { method: 'get', path: '/events/:eventId/inventory', summary: "An event's ticket inventory", tag: 'inventory', query: emptyQuerySchema, params: { eventId: ID_PATTERN }, ok: { 200: 'json' }, problems: [400, 404] },
-  { method: 'put', path: '/events/:eventId/inventory', summary: "Set an event's ticket types", tag: 'inventory', query: emptyQuerySchema, body: putInventorySchema, params: { eventId: ID_PATTERN }, ok: { 200: 'json' }, problems: [400, 409, 422] },
-  { method: 'get', path: '/actuator/health', summary: 'Health: UP, DEGRADED or DOWN (503)', tag: 'meta', query: emptyQuerySchema, ok: { 200: 'json' }, problems: [400, 503] },
-  { method: 'get', path: '/ops/overview', summary: 'Open and stuck sagas, dead letters, queue depths', tag: 'ops', query: emptyQuerySchema, ok: { 200: 'json' }, problems: [400] },
-  { method: 'get', path: '/ops/sagas/machine-versions', summary: 'Open sagas waiting for a build that knows their machine version', tag: 'ops', query: limitQuerySchema, ok: { 200: 'json' }, problems: [400] },
-  { method: 'get', path: '/ops/sagas/stuck', summary: 'Stuck sagas, most stuck first', tag: 'ops', query: limitQuerySchema, ok: { 200: 'json' }, problems: [400] },
-  { method: 'post', path: '/ops/sagas/:orderId/retry', summary: 'Re-send the commands a saga waits on', tag: 'ops', query: emptyQuerySchema, body: operatorReasonSchema, params: orderParam, headers: ['X-Operator-Id', 'If-Match'], ok: { 202: 'json' }, problems: [400, 404, 409, 412] },
-  { method: 'post', path: '/ops/sagas/:orderId/compensate', summary: 'Force the compensation path', tag: 'ops', query: emptyQuerySchema, body: operatorReasonSchema, params: orderParam, headers: ['X-Operator-Id', 'If-Match'], ok: { 202: 'json' }, problems: [400, 404, 409, 412] },
-  { method: 'get', path: '/ops/dlq', summary: 'Dead letters with their reasons', tag: 'ops', query: limitQuerySchema, ok: { 200: 'json' }, problems: [400] },
-  { method: 'post', path: '/ops/dlq/redrive', summary: 'Send dead letters back to their source queues', tag: 'ops', query: emptyQuerySchema, body: redriveSchema, headers: ['X-Operator-Id'], ok: { 200: 'json' }, problems: [400] },
-  { method: 'delete', path: '/ops/dlq/:id', summary: 'Delete a dead letter (reason in the query or the body)', tag: 'ops', query: optionalReasonSchema, body: optionalReasonSchema, bodyOptional: true, params: { id: MESSAGE_ID_PATTERN }, headers: ['X-Operator-Id'], ok: { 200: 'json' }, problems: [400, 404] },
-  { method: 'get', path: '/console', summary: 'Console: overview', tag: 'console', query: emptyQuerySchema, ok: { 200: 'html' }, problems: [400] },
-  { method: 'get', path: '/console/sagas', summary: 'Console: saga list', tag: 'console', query: consoleListQuerySchema, ok: { 200: 'html' }, problems: [400] },
-  { method: 'get', path: '/console/sagas/:orderId', summary: 'Console: one saga', tag: 'console', query: sagaPageQuerySchema, params: orderParam, ok: { 200: 'html' }, problems: [400, 404] },
-  { method: 'get', path: '/console/machine', summary: 'Console: the machine, one version at a time (?version=, default the start version)', tag: 'console', query: machinePageQuerySchema, ok: { 200: 'html' }, problems: [400] },
-  { method: 'get', path: '/console/dlq', summary: 'Console: dead letters', tag: 'console', query: emptyQuerySchema, ok: { 200: 'html' }, problems: [400] },
-  { method: 'get', path: '/console/login', summary: 'Console: sign in (token kept in sessionStorage)', tag: 'console', query: emptyQuerySchema, ok: { 200: 'html' }, problems: [400] },
-  { method: 'get', path: '/console/inspect/:orderId', summary: "Console: relay a saga's inspector feed to Stately's inspector (INSPECTOR_RELAY=on)", tag: 'console', query: emptyQuerySchema, params: orderParam, ok: { 200: 'html' }, problems: [400] },
-  { method: 'get', path: '/openapi.json', summary: 'This document', tag: 'meta', query: emptyQuerySchema, ok: { 200: 'json' }, problems: [400] },
-  { method: 'get', path: '/docs', summary: 'Swagger UI (served locally)', tag: 'meta', query: emptyQuerySchema, ok: { 200: 'html' }, problems: [400] },
+  {
+    method: 'post',
+    path: '/orders',
+    summary: 'Place an order: starts its saga',
+    tag: 'orders',
+    query: emptyQuerySchema,
+    body: placeOrderSchema,
+    headers: ['Idempotency-Key'],
+    ok: { 202: { json: 'OrderAccepted' } },
+    problems: [400, 409, 413, 415, 422],
+  },
+  {
+    method: 'get',
+    path: '/orders',
+    summary: "A customer's orders, newest first",
+    tag: 'orders',
+    query: listOrdersQuerySchema,
+    ok: { 200: 'json' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/orders/:orderId',
+    summary: 'One order',
+    tag: 'orders',
+    query: emptyQuerySchema,
+    params: orderParam,
+    ok: { 200: { json: 'Order' } },
+    problems: [400, 404],
+  },
+  {
+    method: 'post',
+    path: '/orders/:orderId/cancel',
+    summary: 'Cancel an order (customer)',
+    tag: 'orders',
+    query: emptyQuerySchema,
+    body: cancelOrderSchema,
+    bodyOptional: true,
+    params: orderParam,
+    ok: { 202: 'json' },
+    problems: [400, 404, 409],
+  },
+  {
+    method: 'get',
+    path: '/sagas',
+    summary: 'Sagas in one order status',
+    tag: 'sagas',
+    query: listSagasQuerySchema,
+    ok: { 200: 'json' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/sagas/stream',
+    summary: 'Server-Sent Events: every saga step seen on the status index',
+    tag: 'sagas',
+    query: listStreamQuerySchema,
+    headers: ['Last-Event-ID'],
+    ok: { 200: 'sse' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/sagas/:orderId',
+    summary: 'A saga: state, context, outbox, history (ETag = version)',
+    tag: 'sagas',
+    query: emptyQuerySchema,
+    params: orderParam,
+    ok: { 200: { json: 'Saga' } },
+    problems: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/sagas/:orderId/stream',
+    summary: 'Server-Sent Events: one `step` per saga version (id = version)',
+    tag: 'sagas',
+    query: sagaStreamQuerySchema,
+    params: orderParam,
+    headers: ['Last-Event-ID'],
+    ok: { 200: 'sse' },
+    problems: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/machines/order-saga',
+    summary: "The order saga machine's definition",
+    tag: 'sagas',
+    query: emptyQuerySchema,
+    ok: { 200: 'json' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/machines/order-saga/versions',
+    summary: "The machine versions this build runs, the start version, each version's declared changes",
+    tag: 'sagas',
+    query: emptyQuerySchema,
+    ok: { 200: 'json' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/machines/order-saga/versions/:version',
+    summary: "One machine version's definition",
+    tag: 'sagas',
+    query: emptyQuerySchema,
+    params: { version: '^[A-Za-z0-9._-]{1,20}$' },
+    ok: { 200: 'json' },
+    problems: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/orders/:orderId/queue',
+    summary: "A queued order's place in the waiting room (or ADMITTED / SOLD_OUT)",
+    tag: 'orders',
+    query: emptyQuerySchema,
+    params: orderParam,
+    ok: { 200: 'json' },
+    problems: [400, 404],
+  },
+  {
+    method: 'put',
+    path: '/events/:eventId/admission',
+    summary: "An event's waiting-room limit of orders in their saga at once (0 = off, null = the default)",
+    tag: 'inventory',
+    query: emptyQuerySchema,
+    body: admissionSchema,
+    params: { eventId: ID_PATTERN },
+    ok: { 200: 'json' },
+    problems: [400, 503],
+  },
+  {
+    method: 'get',
+    path: '/events/:eventId/inventory',
+    summary: "An event's ticket inventory",
+    tag: 'inventory',
+    query: emptyQuerySchema,
+    params: { eventId: ID_PATTERN },
+    ok: { 200: 'json' },
+    problems: [400, 404],
+  },
+  {
+    method: 'put',
+    path: '/events/:eventId/inventory',
+    summary: "Set an event's ticket types",
+    tag: 'inventory',
+    query: emptyQuerySchema,
+    body: putInventorySchema,
+    params: { eventId: ID_PATTERN },
+    ok: { 200: 'json' },
+    problems: [400, 409, 422],
+  },
+  {
+    method: 'get',
+    path: '/actuator/health',
+    summary: 'Health: UP, DEGRADED or DOWN (503)',
+    tag: 'meta',
+    query: emptyQuerySchema,
+    ok: { 200: 'json' },
+    problems: [400, 503],
+  },
+  {
+    method: 'get',
+    path: '/ops/overview',
+    summary: 'Open and stuck sagas, dead letters, queue depths',
+    tag: 'ops',
+    query: emptyQuerySchema,
+    ok: { 200: 'json' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/ops/sagas/machine-versions',
+    summary: 'Open sagas waiting for a build that knows their machine version',
+    tag: 'ops',
+    query: limitQuerySchema,
+    ok: { 200: 'json' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/ops/sagas/stuck',
+    summary: 'Stuck sagas, most stuck first',
+    tag: 'ops',
+    query: limitQuerySchema,
+    ok: { 200: 'json' },
+    problems: [400],
+  },
+  {
+    method: 'post',
+    path: '/ops/sagas/:orderId/retry',
+    summary: 'Re-send the commands a saga waits on',
+    tag: 'ops',
+    query: emptyQuerySchema,
+    body: operatorReasonSchema,
+    params: orderParam,
+    headers: ['X-Operator-Id', 'If-Match'],
+    ok: { 202: 'json' },
+    problems: [400, 404, 409, 412],
+  },
+  {
+    method: 'post',
+    path: '/ops/sagas/:orderId/compensate',
+    summary: 'Force the compensation path',
+    tag: 'ops',
+    query: emptyQuerySchema,
+    body: operatorReasonSchema,
+    params: orderParam,
+    headers: ['X-Operator-Id', 'If-Match'],
+    ok: { 202: 'json' },
+    problems: [400, 404, 409, 412],
+  },
+  {
+    method: 'get',
+    path: '/ops/dlq',
+    summary: 'Dead letters with their reasons',
+    tag: 'ops',
+    query: limitQuerySchema,
+    ok: { 200: 'json' },
+    problems: [400],
+  },
+  {
+    method: 'post',
+    path: '/ops/dlq/redrive',
+    summary: 'Send dead letters back to their source queues',
+    tag: 'ops',
+    query: emptyQuerySchema,
+    body: redriveSchema,
+    headers: ['X-Operator-Id'],
+    ok: { 200: 'json' },
+    problems: [400],
+  },
+  {
+    method: 'delete',
+    path: '/ops/dlq/:id',
+    summary: 'Delete a dead letter (reason in the query or the body)',
+    tag: 'ops',
+    query: optionalReasonSchema,
+    body: optionalReasonSchema,
+    bodyOptional: true,
+    params: { id: MESSAGE_ID_PATTERN },
+    headers: ['X-Operator-Id'],
+    ok: { 200: 'json' },
+    problems: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/console',
+    summary: 'Console: overview',
+    tag: 'console',
+    query: emptyQuerySchema,
+    ok: { 200: 'html' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/console/sagas',
+    summary: 'Console: saga list',
+    tag: 'console',
+    query: consoleListQuerySchema,
+    ok: { 200: 'html' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/console/sagas/:orderId',
+    summary: 'Console: one saga',
+    tag: 'console',
+    query: sagaPageQuerySchema,
+    params: orderParam,
+    ok: { 200: 'html' },
+    problems: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/console/machine',
+    summary: 'Console: the machine, one version at a time (?version=, default the start version)',
+    tag: 'console',
+    query: machinePageQuerySchema,
+    ok: { 200: 'html' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/console/dlq',
+    summary: 'Console: dead letters',
+    tag: 'console',
+    query: emptyQuerySchema,
+    ok: { 200: 'html' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/console/login',
+    summary: 'Console: sign in (token kept in sessionStorage)',
+    tag: 'console',
+    query: emptyQuerySchema,
+    ok: { 200: 'html' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/console/inspect/:orderId',
+    summary: "Console: relay a saga's inspector feed to Stately's inspector (INSPECTOR_RELAY=on)",
+    tag: 'console',
+    query: emptyQuerySchema,
+    params: orderParam,
+    ok: { 200: 'html' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    tag: 'meta',
+    query: emptyQuerySchema,
+    ok: { 200: 'json' },
+    problems: [400],
+  },
+  {
+    method: 'get',
+    path: '/docs',
+    summary: 'Swagger UI (served locally)',
+    tag: 'meta',
+    query: emptyQuerySchema,
+    ok: { 200: 'html' },
+    problems: [400],
+  },
 ];
 
 const HEADER_PARAMS: Record<string, Schema> = {
-  'Idempotency-Key': { name: 'Idempotency-Key', in: 'header', required: false, description: 'Replays of the same key return the first answer (1-128 visible ASCII).', schema: { type: 'string', pattern: '^[\\x21-\\x7E]{1,128}$' } },
-  'X-Operator-Id': { name: 'X-Operator-Id', in: 'header', required: true, description: 'Who acts (recorded); replaced by the authenticated operator once auth lands.', schema: { type: 'string', minLength: 1, maxLength: 100 } },
-  'If-Match': { name: 'If-Match', in: 'header', required: false, description: 'The saga version the decision was made on, quoted ("12"): else 412 and nothing is done (RFC 9110 §13.1.1).', schema: { type: 'string', pattern: '^"[1-9][0-9]{0,14}"$|^\\*$' } },
-  'Last-Event-ID': { name: 'Last-Event-ID', in: 'header', required: false, description: 'Resume after this event id: what was missed is replayed once.', schema: { type: 'string' } },
+  'Idempotency-Key': {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    description: 'Replays of the same key return the first answer (1-128 visible ASCII).',
+    schema: { type: 'string', pattern: '^[\\x21-\\x7E]{1,128}$' },
+  },
+  'X-Operator-Id': {
+    name: 'X-Operator-Id',
+    in: 'header',
+    required: true,
+    description: 'Who acts (recorded); replaced by the authenticated operator once auth lands.',
+    schema: { type: 'string', minLength: 1, maxLength: 100 },
+  },
+  'If-Match': {
+    name: 'If-Match',
+    in: 'header',
+    required: false,
+    description:
+      'The saga version the decision was made on, quoted ("12"): else 412 and nothing is done (RFC 9110 §13.1.1).',
+    schema: { type: 'string', pattern: '^"[1-9][0-9]{0,14}"$|^\\*$' },
+  },
+  'Last-Event-ID': {
+    name: 'Last-Event-ID',
+    in: 'header',
+    required: false,
+    description: 'Resume after this event id: what was missed is replayed once.',
+    schema: { type: 'string' },
+  },
 };
 
-const CORRELATION = { name: 'X-Correlation-Id', in: 'header', required: false, description: 'Echoed, logged, carried by the saga; a new UUID when absent or malformed.', schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' } };
+const CORRELATION = {
+  name: 'X-Correlation-Id',
+  in: 'header',
+  required: false,
+  description: 'Echoed, logged, carried by the saga; a new UUID when absent or malformed.',
+  schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' },
+};
 
 const PROBLEM_SCHEMA: Schema = {
   type: 'object',
@@ -156,7 +530,14 @@ const PROBLEM_SCHEMA: Schema = {
     detail: { type: 'string' },
     instance: { type: 'string' },
     correlationId: { type: 'string' },
-    errors: { type: 'array', items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['field', 'message'],
+        properties: { field: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
   },
   additionalProperties: true,
 };
@@ -166,18 +547,28 @@ const openApiPath = (path: string): string => path.replace(/:([A-Za-z]+)/g, '{$1
 function queryParameters(schema: Schema | null): Schema[] {
   const properties = (schema?.properties ?? {}) as Record<string, Schema>;
   const required = new Set((schema?.required as string[] | undefined) ?? []);
-  return Object.entries(properties).map(([name, s]) => ({ name, in: 'query', required: required.has(name), schema: s }));
+  return Object.entries(properties).map(([name, s]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    schema: s,
+  }));
 }
 
 function content(media: Media): Schema {
-  if (typeof media === 'object') return { 'application/json': { schema: { $ref: `#/components/schemas/${media.json}` } } };
+  if (typeof media === 'object')
+    return { 'application/json': { schema: { $ref: `#/components/schemas/${media.json}` } } };
   switch (media) {
     case 'json':
       return { 'application/json': { schema: { type: 'object' } } };
     case 'html':
       return { 'text/html': { schema: { type: 'string' } } };
     case 'sse':
-      return { 'text/event-stream': { schema: { type: 'string', description: 'id: …\\nevent: …\\ndata: <JSON>\\n\\n, one block per event' } } };
+      return {
+        'text/event-stream': {
+          schema: { type: 'string', description: 'id: …\\nevent: …\\ndata: <JSON>\\n\\n, one block per event' },
+        },
+      };
     default:
       return { '*/*': { schema: {} } };
   }
@@ -194,17 +585,29 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
   const paths: Record<string, Record<string, Schema>> = {};
   for (const r of routes) {
     const parameters: Schema[] = [
-      ...Object.entries(r.params ?? {}).map(([name, pattern]) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern } })),
+      ...Object.entries(r.params ?? {}).map(([name, pattern]) => ({
+        name,
+        in: 'path',
+        required: true,
+        schema: { type: 'string', pattern },
+      })),
       ...queryParameters(r.query),
-      ...(r.headers ?? []).map((h) => HEADER_PARAMS[h]!),
+      ...(r.headers ?? []).map((h) => HEADER_PARAMS[h]),
       CORRELATION,
     ];
     const responses: Record<string, Schema> = {};
     for (const [status, media] of Object.entries(r.ok)) {
-      responses[status] = { description: 'success', headers: { 'X-Correlation-Id': { schema: { type: 'string' } } }, content: content(media) };
+      responses[status] = {
+        description: 'success',
+        headers: { 'X-Correlation-Id': { schema: { type: 'string' } } },
+        content: content(media),
+      };
     }
     for (const status of [...new Set([...r.problems, 405, 500])].sort()) {
-      responses[String(status)] = { description: problemTitle(status), content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+      responses[String(status)] = {
+        description: problemTitle(status),
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      };
     }
     const operation: Schema = {
       operationId: `${r.method}${openApiPath(r.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
@@ -213,7 +616,8 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
       parameters,
       responses,
     };
-    if (r.body) operation.requestBody = { required: !r.bodyOptional, content: { 'application/json': { schema: r.body } } };
+    if (r.body)
+      operation.requestBody = { required: !r.bodyOptional, content: { 'application/json': { schema: r.body } } };
     (paths[openApiPath(r.path)] ??= {})[r.method] = operation;
   }
   return {

@@ -75,7 +75,13 @@ export class ProblemError extends Error {
 export function problemBody(
   kind: ProblemKind,
   detail: string,
-  extra: { errors?: FieldError[]; instance?: string; correlationId?: string; extensions?: Record<string, unknown>; status?: number } = {},
+  extra: {
+    errors?: FieldError[];
+    instance?: string;
+    correlationId?: string;
+    extensions?: Record<string, unknown>;
+    status?: number;
+  } = {},
 ): ProblemBody {
   const { title } = PROBLEM_TYPES[kind];
   const status = extra.status ?? PROBLEM_TYPES[kind].status;

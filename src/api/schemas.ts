@@ -14,7 +14,14 @@ const id = { type: 'string', pattern: ID_PATTERN } as const;
 const limit = { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE } as const;
 const cursor = { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[A-Za-z0-9_-]+$' } as const;
 
-export const ORDER_STATUSES: readonly OrderStatus[] = ['PENDING', 'PROCESSING', 'CONFIRMED', 'COMPLETED', 'CANCELLED', 'FAILED'];
+export const ORDER_STATUSES: readonly OrderStatus[] = [
+  'PENDING',
+  'PROCESSING',
+  'CONFIRMED',
+  'COMPLETED',
+  'CANCELLED',
+  'FAILED',
+];
 
 export interface PlaceOrderBody {
   /** Optional: the caller's token `sub` is the customer; when given it must equal it. */
@@ -153,7 +160,13 @@ export const redriveSchema = {
   additionalProperties: false,
   required: ['reason'],
   properties: {
-    ids: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: MESSAGE_ID_PATTERN } },
+    ids: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100,
+      uniqueItems: true,
+      items: { type: 'string', pattern: MESSAGE_ID_PATTERN },
+    },
     reason: operatorReason,
   },
 } as const;

@@ -57,7 +57,9 @@ function fieldError(error: ErrorObject, where: string): FieldError {
 /** A path parameter checked against a pattern: garbage is a 400, never a lookup. */
 export function pathParam(value: unknown, name: string, pattern: RegExp, expected: string): string {
   if (typeof value !== 'string' || !pattern.test(value)) {
-    throw new ProblemError('validation', `path parameter ${name} must be ${expected}`, [{ field: name, message: `must be ${expected}` }]);
+    throw new ProblemError('validation', `path parameter ${name} must be ${expected}`, [
+      { field: name, message: `must be ${expected}` },
+    ]);
   }
   return value;
 }

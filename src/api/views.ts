@@ -14,7 +14,10 @@ export interface OrderLinks {
  * The stored order's public fields (not its correlation id or request hash), its state, its links.
  * `totalAmount` is decimal, in major units of `currency` (docs/api.md, "Money"); null until priced.
  */
-export type OrderView = Pick<OrderRecord, 'orderId' | 'customerId' | 'eventId' | 'items' | 'status' | 'currency' | 'createdAt' | 'updatedAt'> & {
+export type OrderView = Pick<
+  OrderRecord,
+  'orderId' | 'customerId' | 'eventId' | 'items' | 'status' | 'currency' | 'createdAt' | 'updatedAt'
+> & {
   totalAmount: number | null;
   orderNumber: string | null;
   eventName: string | null;
@@ -23,7 +26,10 @@ export type OrderView = Pick<OrderRecord, 'orderId' | 'customerId' | 'eventId' |
 };
 
 /** An order as a listing shows it: its summary with the total in major units, and its links. */
-export type OrderSummaryView = Omit<OrderSummary, 'totalAmountMinor'> & { totalAmount: number | null; links: OrderLinks };
+export type OrderSummaryView = Omit<OrderSummary, 'totalAmountMinor'> & {
+  totalAmount: number | null;
+  links: OrderLinks;
+};
 
 export interface SagaView {
   orderId: string;
@@ -67,7 +73,11 @@ export function orderView(saga: StoredSaga): OrderView {
 
 export function orderSummaryView(summary: OrderSummary): OrderSummaryView {
   const { totalAmountMinor, ...rest } = summary;
-  return { ...rest, totalAmount: decimalAmount(totalAmountMinor, summary.currency), links: orderLinks(summary.orderId) };
+  return {
+    ...rest,
+    totalAmount: decimalAmount(totalAmountMinor, summary.currency),
+    links: orderLinks(summary.orderId),
+  };
 }
 
 export function sagaView(saga: StoredSaga, history: SagaHistoryEntry[]): SagaView {

@@ -55,7 +55,12 @@ export class JsonCache {
   async set(key: string, value: unknown, ttlSeconds: number): Promise<boolean> {
     if (!this.available) return false;
     try {
-      await this.redis.set(this.keyPrefix + key, JSON.stringify(value), 'PX', Math.max(1, Math.round(ttlSeconds * 1000)));
+      await this.redis.set(
+        this.keyPrefix + key,
+        JSON.stringify(value),
+        'PX',
+        Math.max(1, Math.round(ttlSeconds * 1000)),
+      );
       this.recovered();
       return true;
     } catch (error) {

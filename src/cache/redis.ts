@@ -41,7 +41,8 @@ export function createRedis(url: string, logger: Logger, options: RedisOptions =
   });
   // An 'error' listener is required: without one ioredis prints every failed reconnect.
   redis.on('error', (error: Error) => {
-    if (state !== 'down') logger.warn('redis unavailable; serving without the cache', { redis: target, error: error.message });
+    if (state !== 'down')
+      logger.warn('redis unavailable; serving without the cache', { redis: target, error: error.message });
     state = 'down';
   });
   redis.on('end', () => {

@@ -16,7 +16,19 @@ export const DEV_ISSUER = 'urn:eventticket:dev';
 export const DEV_KEY_ID_PREFIX = 'eventticket-dev-';
 
 /** Asymmetric JWS algorithms only (RFC 7518 §3): `none` and the HMAC family are never accepted. */
-export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
 export type JwsAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
 export interface AuthConfig {
@@ -29,7 +41,9 @@ export interface AuthConfig {
   algorithms: JwsAlgorithm[];
   /** Allowed difference between our clock and the issuer's for exp/nbf/iat (s). */
   clockSkewSeconds: number;
-  /** The claim holding the roles: a top-level name (`roles`, `cognito:groups`) or a dotted path (`realm_access.roles`). */
+  /**
+   * The claim holding the roles: a top-level name (`roles`, `cognito:groups`) or a dotted path (`realm_access.roles`).
+   */
   rolesClaim: string;
   /** NODE_ENV=production: development keys and issuers are refused, a JWKS URL must be https. */
   production: boolean;
@@ -49,7 +63,10 @@ export interface SecurityConfig {
   rateLimits: RateLimitConfig;
   /** Origins (scheme://host[:port]) a browser may call the API from; empty: no cross-origin access. */
   corsOrigins: string[];
-  /** How many reverse proxies (load balancers) in front of the API to trust for X-Forwarded-For; 0: use the socket's address. */
+  /**
+   * How many reverse proxies (load balancers) in front of the API to trust for X-Forwarded-For; 0: use the socket's
+   * address.
+   */
   trustProxyHops: number;
 }
 
@@ -62,7 +79,10 @@ export const securitySchemaProperties = {
   AUTH_AUDIENCE: { type: 'string', minLength: 1, maxLength: 500 },
   AUTH_JWKS_URL: { type: 'string', pattern: '^https?://' },
   AUTH_PUBLIC_KEY: { type: 'string', minLength: 1 },
-  AUTH_ALGORITHMS: { type: 'string', pattern: `^(${ASYMMETRIC_ALGORITHMS.join('|')})(,(${ASYMMETRIC_ALGORITHMS.join('|')}))*$` },
+  AUTH_ALGORITHMS: {
+    type: 'string',
+    pattern: `^(${ASYMMETRIC_ALGORITHMS.join('|')})(,(${ASYMMETRIC_ALGORITHMS.join('|')}))*$`,
+  },
   // 0 … 300 s: more than five minutes of skew is a broken clock, not skew.
   AUTH_CLOCK_SKEW_SECONDS: { type: 'string', pattern: '^([0-9]|[1-9][0-9]|[12][0-9][0-9]|300)$' },
   AUTH_ROLES_CLAIM: { type: 'string', pattern: '^[A-Za-z0-9_:/.-]{1,100}$' },
@@ -71,13 +91,24 @@ export const securitySchemaProperties = {
   RATE_LIMIT_ORGANIZER_PER_MINUTE: count,
   RATE_LIMIT_OPERATOR_PER_MINUTE: count,
   RATE_LIMIT_ORDERS_PER_MINUTE: count,
-  CORS_ALLOWED_ORIGINS: { type: 'string', pattern: '^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(,https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)*)?$' },
+  CORS_ALLOWED_ORIGINS: {
+    type: 'string',
+    pattern: '^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(,https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)*)?$',
+  },
   TRUST_PROXY_HOPS: { type: 'string', pattern: '^[0-9]$' },
 } as const;
 
 type Env = Record<string, string | undefined>;
 
-const AUTH_VARIABLES = ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL', 'AUTH_PUBLIC_KEY', 'AUTH_ALGORITHMS', 'AUTH_CLOCK_SKEW_SECONDS', 'AUTH_ROLES_CLAIM'];
+const AUTH_VARIABLES = [
+  'AUTH_ISSUER',
+  'AUTH_AUDIENCE',
+  'AUTH_JWKS_URL',
+  'AUTH_PUBLIC_KEY',
+  'AUTH_ALGORITHMS',
+  'AUTH_CLOCK_SKEW_SECONDS',
+  'AUTH_ROLES_CLAIM',
+];
 
 /**
  * The token verification settings, or undefined when no AUTH_* variable is set. Throws
@@ -92,7 +123,8 @@ export function loadAuthConfig(env: Env): AuthConfig | undefined {
   if (!env.AUTH_ISSUER) problems.push('AUTH_ISSUER: is required when authentication is configured');
   if (!env.AUTH_AUDIENCE) problems.push('AUTH_AUDIENCE: is required when authentication is configured');
   if (!env.AUTH_JWKS_URL === !env.AUTH_PUBLIC_KEY) problems.push('AUTH_JWKS_URL / AUTH_PUBLIC_KEY: set exactly one');
-  if (production && env.AUTH_ISSUER === DEV_ISSUER) problems.push(`AUTH_ISSUER: the development issuer ${DEV_ISSUER} is refused with NODE_ENV=production`);
+  if (production && env.AUTH_ISSUER === DEV_ISSUER)
+    problems.push(`AUTH_ISSUER: the development issuer ${DEV_ISSUER} is refused with NODE_ENV=production`);
   if (production && env.AUTH_JWKS_URL && !env.AUTH_JWKS_URL.startsWith('https://')) {
     problems.push('AUTH_JWKS_URL: must be https with NODE_ENV=production');
   }
@@ -133,13 +165,15 @@ function staticKey(text: string): { kind: 'static'; key: KeyObject; kid: string 
     } catch {
       throw new Error('is neither a PEM public key nor a JWK');
     }
-    if (typeof jwk !== 'object' || jwk === null || 'd' in jwk) throw new Error('must be a public JWK (no private part)');
+    if (typeof jwk !== 'object' || jwk === null || 'd' in jwk)
+      throw new Error('must be a public JWK (no private part)');
     const key = createPublicKey({ key: jwk, format: 'jwk' });
     return { kind: 'static', key, kid: typeof jwk.kid === 'string' ? jwk.kid : undefined };
   }
   const pem = trimmed.replace(/\\n/g, '\n');
   if (/PRIVATE KEY/.test(pem)) throw new Error('must be a public key, not a private one');
-  if (!pem.startsWith('-----BEGIN PUBLIC KEY-----')) throw new Error('must be an SPKI PEM (-----BEGIN PUBLIC KEY-----) or a JWK');
+  if (!pem.startsWith('-----BEGIN PUBLIC KEY-----'))
+    throw new Error('must be an SPKI PEM (-----BEGIN PUBLIC KEY-----) or a JWK');
   try {
     return { kind: 'static', key: createPublicKey(pem), kid: undefined };
   } catch {

@@ -3,7 +3,13 @@
  * variable fails the process with the variable's name instead of misbehaving later.
  */
 import Ajv from 'ajv';
-import { loadAuthConfig, loadSecurityConfig, securitySchemaProperties, type AuthConfig, type SecurityConfig } from './auth-config';
+import {
+  loadAuthConfig,
+  loadSecurityConfig,
+  securitySchemaProperties,
+  type AuthConfig,
+  type SecurityConfig,
+} from './auth-config';
 import { ConfigError } from './config-error';
 
 export { ConfigError };
@@ -126,11 +132,15 @@ const validate = new Ajv({ allErrors: true }).compile(schema);
  */
 export function loadConfig(env: Env = process.env): Config {
   const valid = validate(env);
-  const problems = valid ? [] : (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params.missingProperty}: ${e.message}`);
+  const problems = valid
+    ? []
+    : (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params.missingProperty}: ${e.message}`);
   problems.push(...rangeProblems(env));
   const sagaStartVersion = env.ORDER_SAGA_START_VERSION ?? START_VERSION;
   if (!isKnownMachineVersion(sagaStartVersion)) {
-    problems.push(`ORDER_SAGA_START_VERSION: ${sagaStartVersion} is not a machine version of this build (${knownMachineVersions().join(', ')})`);
+    problems.push(
+      `ORDER_SAGA_START_VERSION: ${sagaStartVersion} is not a machine version of this build (${knownMachineVersions().join(', ')})`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   const int = (name: string, fallback: number): number => (env[name] === undefined ? fallback : Number(env[name]));

@@ -29,12 +29,15 @@ export const SQS_MAX_IN_FLIGHT_FIFO = 20_000;
 /** SQS: a message body is at most 256 KiB. */
 export const SQS_MAX_MESSAGE_BYTES = 262_144;
 
-
 export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
   PORT: { min: 0, max: 65_535, why: 'a TCP port; 0 picks a free one' },
   // ReserveSeats requires holdSeconds >= 1 (machines/order-saga/schemas.ts). A hold may last as long
   // as SQS keeps messages: the hold's timer and any dead letter about it must outlive it.
-  HOLD_SECONDS: { min: 1, max: SQS_MAX_RETENTION_SECONDS, why: 'ReserveSeats needs >= 1 s; at most SQS retention (14 days)' },
+  HOLD_SECONDS: {
+    min: 1,
+    max: SQS_MAX_RETENTION_SECONDS,
+    why: 'ReserveSeats needs >= 1 s; at most SQS retention (14 days)',
+  },
   // A charge runs inside one handler call: the delay plus the gateway margin must end before the
   // consumer abandons the handler (its deadline, 120 s), or the charge would be resumed forever.
   PAYMENT_SLOW_MS: {
@@ -43,11 +46,19 @@ export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
     why: `the charge plus its ${GATEWAY_TIMEOUT_MARGIN_MS / 1000} s margin must end within the consumer's handler deadline (${DEFAULT_HANDLER_TIMEOUT_MS / 1000} s)`,
   },
   MAX_RECEIVES: { min: 1, max: SQS_MAX_RECEIVE_COUNT, why: 'SQS maxReceiveCount is 1..1000' },
-  WORKER_CONCURRENCY: { min: 1, max: SQS_MAX_IN_FLIGHT_FIFO, why: 'SQS keeps at most 20,000 messages in flight per FIFO queue' },
+  WORKER_CONCURRENCY: {
+    min: 1,
+    max: SQS_MAX_IN_FLIGHT_FIFO,
+    why: 'SQS keeps at most 20,000 messages in flight per FIFO queue',
+  },
   RECEIVE_WAIT_SECONDS: { min: 0, max: SQS_MAX_WAIT_SECONDS, why: 'SQS long polls last 0..20 s' },
   // Under 3 s the heartbeat (every lease/3, at least 1 s) could not keep a message; over 900 s a
   // dead worker's message (and its FIFO group) would wait longer than SQS's longest delay.
-  MESSAGE_LEASE_SECONDS: { min: 3, max: 900, why: 'the heartbeat needs >= 3 s; a dead worker holds a FIFO group at most 15 min' },
+  MESSAGE_LEASE_SECONDS: {
+    min: 3,
+    max: 900,
+    why: 'the heartbeat needs >= 3 s; a dead worker holds a FIFO group at most 15 min',
+  },
   // Under 1 s the sweeper would re-send commands whose step is simply still running; past SQS
   // retention the messages it would re-send are gone anyway.
   STALLED_AFTER_MS: { min: 1_000, max: SQS_MAX_RETENTION_SECONDS * 1000, why: '1 s .. SQS retention (14 days)' },
@@ -55,7 +66,11 @@ export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
   STUCK_AFTER_MS: { min: 1_000, max: SQS_MAX_RETENTION_SECONDS * 1000, why: '1 s .. SQS retention (14 days)' },
   // A body larger than an SQS message could not travel as the order's commands.
   // 0 turns the waiting room off; a limit beyond the FIFO queue's in-flight messages would never bind.
-  ADMISSION_MAX_ACTIVE_ORDERS: { min: 0, max: SQS_MAX_IN_FLIGHT_FIFO, why: '0 (no waiting room) .. the saga queue in-flight limit (20,000)' },
+  ADMISSION_MAX_ACTIVE_ORDERS: {
+    min: 0,
+    max: SQS_MAX_IN_FLIGHT_FIFO,
+    why: '0 (no waiting room) .. the saga queue in-flight limit (20,000)',
+  },
   MAX_BODY_BYTES: { min: 1_024, max: SQS_MAX_MESSAGE_BYTES, why: 'at least 1 KiB, at most an SQS message (256 KiB)' },
   // The first wait of an event whose saga's machine version this build lacks; it doubles up to
   // 15 min (src/runtime/version-wait.ts), so a first wait above that would not grow.

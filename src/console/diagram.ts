@@ -19,9 +19,23 @@ const PADDING = 24;
 export interface DiagramLayout {
   width: number;
   height: number;
-  states: Array<{ id: string; name: string; x: number; y: number; width: number; height: number; final: boolean; compound: boolean }>;
+  states: Array<{
+    id: string;
+    name: string;
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+    final: boolean;
+    compound: boolean;
+  }>;
   initials: Array<{ id: string; x: number; y: number; r: number }>;
-  edges: Array<{ id: string; transition: ModelTransition | null; points: Array<{ x: number; y: number }>; label: { text: string; x: number; y: number; width: number; height: number } | null }>;
+  edges: Array<{
+    id: string;
+    transition: ModelTransition | null;
+    points: Array<{ x: number; y: number }>;
+    label: { text: string; x: number; y: number; width: number; height: number } | null;
+  }>;
 }
 
 /** A DOM id from a model id: `state-reserving`, `edge-reserving_SEATS_RESERVED_awaitingPayment`. */
@@ -58,7 +72,15 @@ export async function layoutDiagram(model: MachineModel): Promise<DiagramLayout>
   for (const s of model.states) {
     const compound = model.states.some((c) => c.parent === s.id);
     const node: ElkNode = compound
-      ? { id: s.id, labels: [{ text: s.name, width: s.name.length * CHAR, height: FONT + 4 }], layoutOptions: { 'elk.padding': '[top=28,left=12,bottom=12,right=12]', 'elk.nodeLabels.placement': 'INSIDE V_TOP H_CENTER' }, children: [] }
+      ? {
+          id: s.id,
+          labels: [{ text: s.name, width: s.name.length * CHAR, height: FONT + 4 }],
+          layoutOptions: {
+            'elk.padding': '[top=28,left=12,bottom=12,right=12]',
+            'elk.nodeLabels.placement': 'INSIDE V_TOP H_CENTER',
+          },
+          children: [],
+        }
       : { id: s.id, width: Math.max(90, s.name.length * CHAR + 28), height: 36 };
     nodes.set(s.id, node);
     containerOf(s.parent).children!.push(node);
@@ -68,7 +90,11 @@ export async function layoutDiagram(model: MachineModel): Promise<DiagramLayout>
   for (const s of model.states) if (s.initial) levels.push({ parent: s.id, initial: s.initial });
   for (const level of levels) {
     containerOf(level.parent).children!.unshift({ id: initialId(level.parent), width: 12, height: 12 });
-    root.edges!.push({ id: `__start:${level.parent ?? ''}`, sources: [initialId(level.parent)], targets: [level.initial] });
+    root.edges!.push({
+      id: `__start:${level.parent ?? ''}`,
+      sources: [initialId(level.parent)],
+      targets: [level.initial],
+    });
   }
   for (const t of model.transitions) {
     if (t.target === null) continue;
@@ -79,7 +105,13 @@ export async function layoutDiagram(model: MachineModel): Promise<DiagramLayout>
 
   const laid = await elk.layout(root);
   const byTransition = new Map(model.transitions.map((t) => [t.id, t]));
-  const layout: DiagramLayout = { width: (laid.width ?? 0) + PADDING * 2, height: (laid.height ?? 0) + PADDING * 2, states: [], initials: [], edges: [] };
+  const layout: DiagramLayout = {
+    width: (laid.width ?? 0) + PADDING * 2,
+    height: (laid.height ?? 0) + PADDING * 2,
+    states: [],
+    initials: [],
+    edges: [],
+  };
   const finals = new Set(model.finalStates);
   const walk = (node: ElkNode): void => {
     for (const child of node.children ?? []) {
@@ -89,23 +121,47 @@ export async function layoutDiagram(model: MachineModel): Promise<DiagramLayout>
         layout.initials.push({ id: child.id, x: x + 6, y: y + 6, r: 6 });
       } else {
         const state = model.states.find((s) => s.id === child.id)!;
-        layout.states.push({ id: child.id, name: state.name, x, y, width: child.width ?? 0, height: child.height ?? 0, final: finals.has(child.id), compound: (child.children ?? []).length > 0 });
+        layout.states.push({
+          id: child.id,
+          name: state.name,
+          x,
+          y,
+          width: child.width ?? 0,
+          height: child.height ?? 0,
+          final: finals.has(child.id),
+          compound: (child.children ?? []).length > 0,
+        });
       }
       walk(child);
     }
   };
   walk(laid);
-  const edgesOf = (node: ElkNode): ElkExtendedEdge[] => [...((node.edges ?? []) as ElkExtendedEdge[]), ...(node.children ?? []).flatMap(edgesOf)];
+  const edgesOf = (node: ElkNode): ElkExtendedEdge[] => [
+    ...(node.edges ?? []),
+    ...(node.children ?? []).flatMap(edgesOf),
+  ];
   for (const edge of edgesOf(laid)) {
     const section = edge.sections?.[0];
     if (!section) continue;
-    const points = [section.startPoint, ...(section.bendPoints ?? []), section.endPoint].map((p) => ({ x: p.x + PADDING, y: p.y + PADDING }));
+    const points = [section.startPoint, ...(section.bendPoints ?? []), section.endPoint].map((p) => ({
+      x: p.x + PADDING,
+      y: p.y + PADDING,
+    }));
     const l = edge.labels?.[0];
     layout.edges.push({
       id: edge.id,
       transition: byTransition.get(edge.id) ?? null,
       points,
-      label: l && l.text ? { text: l.text, x: (l.x ?? 0) + PADDING, y: (l.y ?? 0) + PADDING, width: l.width ?? 0, height: l.height ?? 0 } : null,
+      label:
+        l && l.text
+          ? {
+              text: l.text,
+              x: (l.x ?? 0) + PADDING,
+              y: (l.y ?? 0) + PADDING,
+              width: l.width ?? 0,
+              height: l.height ?? 0,
+            }
+          : null,
     });
   }
   return layout;
@@ -143,10 +199,17 @@ export function renderDiagram(layout: DiagramLayout, marks: DiagramMarks = {}): 
     if (marks.current === s.id) classes.push('current');
     if (marks.visited?.has(s.id)) classes.push('visited');
     out.push(`<g id="${domId('state', s.id)}" data-state="${escapeXml(s.id)}" class="${classes.join(' ')}">`);
-    out.push(`<rect x="${s.x.toFixed(1)}" y="${s.y.toFixed(1)}" width="${s.width.toFixed(1)}" height="${s.height.toFixed(1)}" rx="8"/>`);
-    if (s.final) out.push(`<rect class="final-inner" x="${(s.x + 3).toFixed(1)}" y="${(s.y + 3).toFixed(1)}" width="${(s.width - 6).toFixed(1)}" height="${(s.height - 6).toFixed(1)}" rx="6"/>`);
+    out.push(
+      `<rect x="${s.x.toFixed(1)}" y="${s.y.toFixed(1)}" width="${s.width.toFixed(1)}" height="${s.height.toFixed(1)}" rx="8"/>`,
+    );
+    if (s.final)
+      out.push(
+        `<rect class="final-inner" x="${(s.x + 3).toFixed(1)}" y="${(s.y + 3).toFixed(1)}" width="${(s.width - 6).toFixed(1)}" height="${(s.height - 6).toFixed(1)}" rx="6"/>`,
+      );
     const ty = s.compound ? s.y + 18 : s.y + s.height / 2 + FONT / 3;
-    out.push(`<text x="${(s.x + s.width / 2).toFixed(1)}" y="${ty.toFixed(1)}" text-anchor="middle">${escapeXml(s.name)}</text>`);
+    out.push(
+      `<text x="${(s.x + s.width / 2).toFixed(1)}" y="${ty.toFixed(1)}" text-anchor="middle">${escapeXml(s.name)}</text>`,
+    );
     const count = marks.counts?.[s.id];
     if (count !== undefined) {
       out.push(
@@ -155,7 +218,8 @@ export function renderDiagram(layout: DiagramLayout, marks: DiagramMarks = {}): 
     }
     out.push('</g>');
   }
-  for (const i of layout.initials) out.push(`<circle class="initial" cx="${i.x.toFixed(1)}" cy="${i.y.toFixed(1)}" r="${i.r}"/>`);
+  for (const i of layout.initials)
+    out.push(`<circle class="initial" cx="${i.x.toFixed(1)}" cy="${i.y.toFixed(1)}" r="${i.r}"/>`);
   for (const e of layout.edges) {
     const classes = ['edge'];
     if (e.transition === null) classes.push('start');
@@ -164,7 +228,9 @@ export function renderDiagram(layout: DiagramLayout, marks: DiagramMarks = {}): 
     const attrs = e.transition ? ` id="${domId('edge', e.id)}" data-edge="${escapeXml(e.id)}"` : '';
     out.push(`<g${attrs} class="${classes.join(' ')}"><path d="${d}" marker-end="url(#arrow)"/>`);
     if (e.label) {
-      out.push(`<text class="edge-label" x="${(e.label.x + 3).toFixed(1)}" y="${(e.label.y + e.label.height - 4).toFixed(1)}">${escapeXml(e.label.text)}</text>`);
+      out.push(
+        `<text class="edge-label" x="${(e.label.x + 3).toFixed(1)}" y="${(e.label.y + e.label.height - 4).toFixed(1)}">${escapeXml(e.label.text)}</text>`,
+      );
     }
     out.push('</g>');
   }

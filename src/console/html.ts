@@ -6,7 +6,13 @@ export const ASSETS_PREFIX = '/console/assets';
 
 /** Escapes text for an HTML text node or a double-quoted attribute. */
 export function esc(value: unknown): string {
-  return String(value ?? '')
+  // A plain object shows as JSON rather than '[object Object]'.
+  let text = '';
+  if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = String(value);
+  else if (value instanceof Date) text = value.toISOString();
+  else if (value !== null && value !== undefined) text = JSON.stringify(value);
+  return text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -29,7 +35,9 @@ const NAV: Array<[string, string]> = [
 
 /** The page around `body`. `here` is the nav entry to mark. */
 export function page(title: string, here: string, body: string, pageKind = ''): string {
-  const nav = NAV.map(([href, label]) => `<a href="${href}"${href === here ? ' class="here"' : ''}>${esc(label)}</a>`).join('');
+  const nav = NAV.map(
+    ([href, label]) => `<a href="${href}"${href === here ? ' class="here"' : ''}>${esc(label)}</a>`,
+  ).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)} · EventTicket console</title>
@@ -55,6 +63,9 @@ export function duration(ms: number): string {
 
 export function table(headers: string[], rows: string[][], attrs = ''): string {
   const head = headers.map((h) => `<th>${h}</th>`).join('');
-  const body = rows.length === 0 ? `<tr><td colspan="${headers.length}" class="muted">none</td></tr>` : rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
+  const body =
+    rows.length === 0
+      ? `<tr><td colspan="${headers.length}" class="muted">none</td></tr>`
+      : rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
   return `<table ${attrs}><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }

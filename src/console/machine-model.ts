@@ -61,7 +61,10 @@ function commandKinds(entry: readonly ActionLike[], sampleContext: unknown): str
   const kinds: string[] = [];
   for (const action of entry) {
     if (typeof action !== 'object' || action === null || action.type !== 'command') continue;
-    const params = typeof action.params === 'function' ? (action.params as (a: unknown) => unknown)({ context: sampleContext }) : action.params;
+    const params =
+      typeof action.params === 'function'
+        ? (action.params as (a: unknown) => unknown)({ context: sampleContext })
+        : action.params;
     const kind = (params as { kind?: unknown } | undefined)?.kind;
     if (typeof kind === 'string') kinds.push(kind);
   }

@@ -19,7 +19,8 @@ const SAMPLE_CONTEXT: OrderSagaContext = {
   payment: { state: 'captured', paymentId: 'p', reason: null },
   refund: null,
   cancelRequested: null,
-  outcome: null,
+  // Final states announce the decided outcome (machines/order-saga/outcome.ts asserts there is one).
+  outcome: 'cancelled',
   failureReason: null,
 };
 

@@ -1,5 +1,11 @@
 /** The console's pages as HTML text: data in, markup out (no I/O here). */
-import { describeStuckRule, FINAL_STATES, ORDER_STATUS_BY_STATE, type OrderSagaState, type StuckVerdict } from '../../machines/order-saga';
+import {
+  describeStuckRule,
+  FINAL_STATES,
+  ORDER_STATUS_BY_STATE,
+  type OrderSagaState,
+  type StuckVerdict,
+} from '../../machines/order-saga';
 import type { DeadLetterView } from '../ops/dead-letter-ops';
 import type { VersionWaitSummary } from '../ops/version-waits';
 import { exponentOf, fromMinorUnits } from '../money/money';
@@ -14,8 +20,10 @@ import type { SagaListFilter, SagaListRow } from './saga-listing';
 
 const REDACT = (key: string, value: unknown): unknown => (key === 'paymentToken' ? '[redacted]' : value);
 const json = (value: unknown): string => esc(JSON.stringify(value, REDACT, 2));
-const sagaLink = (orderId: string, label?: string): string => `<a href="/console/sagas/${encodeURIComponent(orderId)}">${esc(label ?? orderId)}</a>`;
-const stateBadge = (state: string, final: boolean): string => `<span class="badge${final ? ' final' : ''}">${esc(state)}</span>`;
+const sagaLink = (orderId: string, label?: string): string =>
+  `<a href="/console/sagas/${encodeURIComponent(orderId)}">${esc(label ?? orderId)}</a>`;
+const stateBadge = (state: string, final: boolean): string =>
+  `<span class="badge${final ? ' final' : ''}">${esc(state)}</span>`;
 
 export interface OverviewData {
   open: number;
@@ -47,32 +55,51 @@ export function overviewPage(d: OverviewData): string {
     ['Dead letters', d.deadLetters, '/console/dlq', d.deadLetters > 0],
     ['Unknown machine version', d.versionWaits.sagas, '/ops/sagas/machine-versions', d.versionWaits.sagas > 0],
   ]
-    .map(([label, n, href, alert]) => `<a class="card${alert ? ' alert' : ''}" href="${href}" data-card="${esc(label)}"><div class="n">${esc(n)}</div><div class="l">${esc(label)}</div></a>`)
+    .map(
+      ([label, n, href, alert]) =>
+        `<a class="card${alert ? ' alert' : ''}" href="${href}" data-card="${esc(label)}"><div class="n">${esc(n)}</div><div class="l">${esc(label)}</div></a>`,
+    )
     .join('');
   const queues = table(
     ['queue', 'visible', 'in flight', 'delayed'],
-    Object.entries(d.queues).map(([name, q]) => [esc(name), `<span class="num">${q.visible}</span>`, `${q.inFlight}`, `${'delayed' in q ? String((q as { delayed?: number }).delayed ?? '') : ''}`]),
+    Object.entries(d.queues).map(([name, q]) => [
+      esc(name),
+      `<span class="num">${q.visible}</span>`,
+      `${q.inFlight}`,
+      `${'delayed' in q ? String((q as { delayed?: number }).delayed ?? '') : ''}`,
+    ]),
   );
   return page(
     'Overview',
     '/console',
     `<div class="cards">${cards}</div>
 ${
-      d.versionWaits.sagas > 0
-        ? `<p class="flash error" id="version-waits">${esc(d.versionWaits.sagas)} open saga(s) wait for a build that knows their machine version: ${Object.entries(d.versionWaits.byVersion)
-            .map(([v, n]) => `v${esc(v)}: ${esc(n)}`)
-            .join(', ')} (<a href="/ops/sagas/machine-versions">which</a>).</p>`
-        : ''
-    }
+  d.versionWaits.sagas > 0
+    ? `<p class="flash error" id="version-waits">${esc(d.versionWaits.sagas)} open saga(s) wait for a build that knows their machine version: ${Object.entries(
+        d.versionWaits.byVersion,
+      )
+        .map(([v, n]) => `v${esc(v)}: ${esc(n)}`)
+        .join(', ')} (<a href="/ops/sagas/machine-versions">which</a>).</p>`
+    : ''
+}
 <p class="muted">Checked ${esc(d.checkedAt)}. The numbers on the diagram count open sagas in each state, and those that ended in the last 24 h.</p>
 <div class="grid2"><div class="diagram-wrap" id="diagram">${d.svg}</div><div><h2>Queues</h2>${queues}</div></div>`,
     'overview',
   );
 }
 
-export function sagaListPage(filter: SagaListFilter & { ageLabel?: string }, rows: SagaListRow[], nextCursor: string | null, query: URLSearchParams, states: string[]): string {
+export function sagaListPage(
+  filter: SagaListFilter & { ageLabel?: string },
+  rows: SagaListRow[],
+  nextCursor: string | null,
+  query: URLSearchParams,
+  states: string[],
+): string {
   const opt = (values: string[], selected: string | undefined) =>
-    ['<option value="">any</option>', ...values.map((v) => `<option${v === selected ? ' selected' : ''}>${esc(v)}</option>`)].join('');
+    [
+      '<option value="">any</option>',
+      ...values.map((v) => `<option${v === selected ? ' selected' : ''}>${esc(v)}</option>`),
+    ].join('');
   const ages = ['', '5m', '1h', '24h', '7d'];
   const form = `<form class="filters" method="get" action="/console/sagas" id="filters">
 <label>search orderId / orderNumber<input name="q" value="${esc(filter.q ?? '')}" placeholder="ET-2026-000123 or uuid"></label>
@@ -92,21 +119,28 @@ export function sagaListPage(filter: SagaListFilter & { ageLabel?: string }, row
       esc(saga.orderNumber ?? ''),
       `${esc(saga.eventName ?? '')} <span class="muted">${esc(saga.eventId)}</span>`,
       esc(saga.customerId),
-      stateBadge(saga.sagaState, saga.status === 'COMPLETED' || saga.status === 'CANCELLED' || saga.status === 'FAILED'),
+      stateBadge(
+        saga.sagaState,
+        saga.status === 'COMPLETED' || saga.status === 'CANCELLED' || saga.status === 'FAILED',
+      ),
       esc(saga.status),
       `<span class="num">${esc(moneyText(saga.totalAmountMinor, saga.currency))}</span>`,
       `${saga.sagaVersion}`,
       esc(saga.createdAt),
       esc(saga.updatedAt),
-      stuck ? `<span class="badge stuck" title="${esc(stuck.reason)}">stuck ${esc(duration(stuck.stuckForMs))}</span>` : '',
+      stuck
+        ? `<span class="badge stuck" title="${esc(stuck.reason)}">stuck ${esc(duration(stuck.stuckForMs))}</span>`
+        : '',
     ]),
     'id="saga-list" data-stream="/sagas/stream"',
   );
-  const next = nextCursor ? (() => {
-    const q = new URLSearchParams(query);
-    q.set('cursor', nextCursor);
-    return `<a href="/console/sagas?${esc(q.toString())}" id="next-page">next page →</a>`;
-  })() : '';
+  const next = nextCursor
+    ? (() => {
+        const q = new URLSearchParams(query);
+        q.set('cursor', nextCursor);
+        return `<a href="/console/sagas?${esc(q.toString())}" id="next-page">next page →</a>`;
+      })()
+    : '';
   return page(
     'Sagas',
     '/console/sagas',
@@ -147,13 +181,15 @@ export function sagaLiveFragment(d: SagaDetailData): string {
 <ul id="accepted-events">${accepted.map((t) => `<li data-event="${esc(t.event)}">${transitionText(t)} → ${t.target ? esc(t.target) : '<span class="muted">(stays)</span>'}</li>`).join('')}</ul>
 <h3>Paths to each final state</h3>
 <ul class="paths" id="remaining-paths">${[...paths]
-        .map(
-          ([finalState, list]) =>
-            `<li data-final="${esc(finalState)}"><b>${esc(finalState)}</b>: ${
-              list.length === 0 ? '<span class="muted">not reachable from here</span>' : list.map((p) => p.map((t) => `${transitionText(t)} → ${esc(t.target)}`).join(' · ')).join('<br>or ')
-            }</li>`,
-        )
-        .join('')}</ul>`;
+          .map(
+            ([finalState, list]) =>
+              `<li data-final="${esc(finalState)}"><b>${esc(finalState)}</b>: ${
+                list.length === 0
+                  ? '<span class="muted">not reachable from here</span>'
+                  : list.map((p) => p.map((t) => `${transitionText(t)} → ${esc(t.target)}`).join(' · ')).join('<br>or ')
+              }</li>`,
+          )
+          .join('')}</ul>`;
 
   // Time in state: from the step that entered it to the step that left it (or now).
   const enteredAt = new Map<number, number>();
@@ -167,17 +203,25 @@ export function sagaLiveFragment(d: SagaDetailData): string {
     const changes = i === 0 || s.entry.fromState !== s.entry.toState;
     if (!changes) return;
     let j = i + 1;
-    while (j < steps.length && steps[j]!.entry.fromState === steps[j]!.entry.toState) j++;
-    const end = j < steps.length ? Date.parse(steps[j]!.entry.timestamp) : d.now.getTime();
+    while (j < steps.length && steps[j].entry.fromState === steps[j].entry.toState) j++;
+    const end = j < steps.length ? Date.parse(steps[j].entry.timestamp) : d.now.getTime();
     timeInState[i] = end - Date.parse(s.entry.timestamp);
   });
   const timeline = table(
     ['v', 'time', 'event', 'actor', 'from → to', 'time in state', 'context changes'],
     [...steps].reverse().map((s) => {
       const i = steps.indexOf(s);
-      const prev = i > 0 ? steps[i - 1]!.context : {};
+      const prev = i > 0 ? steps[i - 1].context : {};
       const diff = contextDiff(prev, s.context).filter((c) => c.path !== 'paymentToken');
-      const changes = diff.length === 0 ? '<span class="muted">–</span>' : diff.map((c) => `<div class="mono"><span class="diff-del">${esc(c.path)}: ${esc(JSON.stringify(c.before) ?? '–')}</span> → <span class="diff-add">${esc(JSON.stringify(c.after))}</span></div>`).join('');
+      const changes =
+        diff.length === 0
+          ? '<span class="muted">–</span>'
+          : diff
+              .map(
+                (c) =>
+                  `<div class="mono"><span class="diff-del">${esc(c.path)}: ${esc(JSON.stringify(c.before) ?? '–')}</span> → <span class="diff-add">${esc(JSON.stringify(c.after))}</span></div>`,
+              )
+              .join('');
       const stateChanged = i === 0 || s.entry.fromState !== s.entry.toState;
       return [
         `${s.entry.version}`,
@@ -185,7 +229,7 @@ export function sagaLiveFragment(d: SagaDetailData): string {
         `<b>${esc(s.entry.eventType)}</b>${Object.keys(s.entry.payload ?? {}).length ? `<pre>${json(s.entry.payload)}</pre>` : ''}`,
         esc(s.entry.actor ?? ''),
         `${esc(s.entry.fromState ?? '∅')} → ${esc(s.entry.toState)}`,
-        stateChanged ? esc(duration(timeInState[i]!)) : '<span class="muted">(stayed)</span>',
+        stateChanged ? esc(duration(timeInState[i])) : '<span class="muted">(stayed)</span>',
         changes,
       ];
     }),
@@ -193,7 +237,11 @@ export function sagaLiveFragment(d: SagaDetailData): string {
   );
   const outbox = table(
     ['command', 'id', 'due'],
-    saga.saga.outbox.map((c) => [esc(c.kind), `<span class="mono">${esc(c.commandId)}</span>`, c.kind === 'ScheduleHoldExpiry' ? `timer due ${esc(c.dueAt)}` : '']),
+    saga.saga.outbox.map((c) => [
+      esc(c.kind),
+      `<span class="mono">${esc(c.commandId)}</span>`,
+      c.kind === 'ScheduleHoldExpiry' ? `timer due ${esc(c.dueAt)}` : '',
+    ]),
     'id="outbox"',
   );
   const amounts = (r: { amountMinor?: number; currency?: string; refundedAmountMinor?: number } | undefined) =>
@@ -248,7 +296,13 @@ export function sagaDetailPage(d: SagaDetailData): string {
 }
 
 /** The machine page of one `version`, with links to every version this build runs (`versions`). */
-export function machinePage(model: MachineModel, svg: string, version: string, stuckAfterMs: number, versions: readonly string[] = [version]): string {
+export function machinePage(
+  model: MachineModel,
+  svg: string,
+  version: string,
+  stuckAfterMs: number,
+  versions: readonly string[] = [version],
+): string {
   const rows = model.states.map((s) => {
     const ts = model.transitions.filter((t) => t.source === s.id);
     return [
@@ -265,7 +319,11 @@ export function machinePage(model: MachineModel, svg: string, version: string, s
     '/console/machine',
     `<p>Machine version <b id="machine-version">${esc(version)}</b> · <a href="/machines/order-saga/versions/${encodeURIComponent(version)}">JSON definition</a></p>
 <p id="machine-versions">Versions of this build: ${versions
-      .map((v) => (v === version ? `<b>v${esc(v)}</b>` : `<a href="/console/machine?version=${encodeURIComponent(v)}" data-version="${esc(v)}">v${esc(v)}</a>`))
+      .map((v) =>
+        v === version
+          ? `<b>v${esc(v)}</b>`
+          : `<a href="/console/machine?version=${encodeURIComponent(v)}" data-version="${esc(v)}">v${esc(v)}</a>`,
+      )
       .join(' · ')} <span class="muted">(a saga runs to its end on the version it started with)</span></p>
 <div class="diagram-wrap" id="diagram">${svg}</div>
 <h2>States, events, targets and commands</h2>

@@ -31,7 +31,8 @@ function inputOf(context: OrderSagaContext): OrderSagaInput {
   return { orderId, customerId, eventId, items, paymentToken, holdSeconds };
 }
 
-const isMachineEvent = (type: string): type is OrderSagaEvent['type'] => Object.prototype.hasOwnProperty.call(sagaEventSchemas, type);
+const isMachineEvent = (type: string): type is OrderSagaEvent['type'] =>
+  Object.prototype.hasOwnProperty.call(sagaEventSchemas, type);
 
 /**
  * Replays `history` (oldest first) from the saga's input, taken from `current`'s context, on

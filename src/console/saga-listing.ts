@@ -77,7 +77,8 @@ function decode(text: string | undefined): Cursor | undefined {
   if (!text || !/^[A-Za-z0-9_-]{1,4096}$/.test(text)) return undefined;
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
-    if (typeof value.u === 'string' && Array.isArray(value.ids) && value.ids.every((id) => typeof id === 'string')) return value;
+    if (typeof value.u === 'string' && Array.isArray(value.ids) && value.ids.every((id) => typeof id === 'string'))
+      return value;
   } catch {
     /* not ours */
   }
@@ -112,22 +113,34 @@ export class SagaListing {
         : filter.open
           ? [...OPEN_ORDER_STATUSES]
           : [...ORDER_STATUSES];
-    const perPartition = await Promise.all(statuses.map((status) => this.partition(status, filter, limit + 1, cursor, now)));
+    const perPartition = await Promise.all(
+      statuses.map((status) => this.partition(status, filter, limit + 1, cursor, now)),
+    );
     const newest = new Map<string, IndexRow>();
     for (const row of perPartition.flat()) {
       const seen = newest.get(row.orderId);
       if (!seen || seen.updatedAt < row.updatedAt) newest.set(row.orderId, row);
     }
-    const merged = [...newest.values()]
-      .sort((a, b) => (a.updatedAt === b.updatedAt ? (a.orderId < b.orderId ? 1 : -1) : a.updatedAt < b.updatedAt ? 1 : -1));
+    const merged = [...newest.values()].sort((a, b) =>
+      a.updatedAt === b.updatedAt ? (a.orderId < b.orderId ? 1 : -1) : a.updatedAt < b.updatedAt ? 1 : -1,
+    );
     const shown = merged.slice(0, limit);
     const more = merged.length > limit;
     const last = shown.at(-1);
     const nextCursor =
       more && last
-        ? encode({ u: last.updatedAt, ids: [...(cursor && cursor.u === last.updatedAt ? cursor.ids : []), ...shown.filter((r) => r.updatedAt === last.updatedAt).map((r) => r.orderId)] })
+        ? encode({
+            u: last.updatedAt,
+            ids: [
+              ...(cursor && cursor.u === last.updatedAt ? cursor.ids : []),
+              ...shown.filter((r) => r.updatedAt === last.updatedAt).map((r) => r.orderId),
+            ],
+          })
         : null;
-    return { rows: shown.map((r) => ({ saga: r.saga, stuck: assessStuck(r.saga, now, this.deps.stuckAfterMs) })), nextCursor };
+    return {
+      rows: shown.map((r) => ({ saga: r.saga, stuck: assessStuck(r.saga, now, this.deps.stuckAfterMs) })),
+      nextCursor,
+    };
   }
 
   /**
@@ -135,7 +148,13 @@ export class SagaListing {
    * (status, updatedAt, orderId): the filters are applied to the base items (read strongly
    * consistent), so each index page is read and then its orders.
    */
-  private async partition(status: OrderStatus, filter: SagaListFilter, want: number, cursor: Cursor | undefined, now: Date): Promise<IndexRow[]> {
+  private async partition(
+    status: OrderStatus,
+    filter: SagaListFilter,
+    want: number,
+    cursor: Cursor | undefined,
+    now: Date,
+  ): Promise<IndexRow[]> {
     const names: Record<string, string> = { '#s': 'status' };
     const values: Record<string, unknown> = { ':s': status };
     let key = '#s = :s';
@@ -203,7 +222,10 @@ export class SagaListing {
   /** Stuck sagas (the stuck listing, most stuck first), then the other filters. */
   private async stuckPage(filter: SagaListFilter, limit: number, now: Date): Promise<SagaListPage> {
     const listing = await this.deps.stuck.list(500);
-    const rows = await this.rows(listing.items.map((s) => s.orderId), now);
+    const rows = await this.rows(
+      listing.items.map((s) => s.orderId),
+      now,
+    );
     const since = filter.maxAgeMs === undefined ? undefined : new Date(now.getTime() - filter.maxAgeMs).toISOString();
     const kept = rows.filter(
       ({ saga, stuck }) =>
@@ -224,7 +246,10 @@ export class SagaListing {
    * (default 24 h) counted on StatusIndex (a final status is one state) — all of history would
    * make each overview read the whole index.
    */
-  async countsByState(openSagas: readonly StoredSaga[], finalWindowMs = 24 * 3600_000): Promise<Record<string, number>> {
+  async countsByState(
+    openSagas: readonly StoredSaga[],
+    finalWindowMs = 24 * 3600_000,
+  ): Promise<Record<string, number>> {
     const counts: Record<string, number> = Object.fromEntries(Object.keys(ORDER_STATUS_BY_STATE).map((s) => [s, 0]));
     for (const saga of openSagas) counts[saga.sagaState] = (counts[saga.sagaState] ?? 0) + 1;
     const since = new Date(this.now().getTime() - finalWindowMs).toISOString();

@@ -18,6 +18,7 @@ export function consoleDepsFrom(
     streamPollMs: config.streamPollMs,
     startVersion: config.sagaStartVersion,
     inspectorRelay: config.inspectorRelay,
-    findByOrderNumber: (orderNumber) => new OrderNumbers(core.clients.doc, core.names.tables.orderNumbers).find(orderNumber),
+    findByOrderNumber: (orderNumber) =>
+      new OrderNumbers(core.clients.doc, core.names.tables.orderNumbers).find(orderNumber),
   };
 }

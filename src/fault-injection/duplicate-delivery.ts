@@ -2,7 +2,8 @@
  * FAULT INJECTION, for tests and chaos runs only; production leaves it off (FAULT_DUPLICATE_RATE
  * unset or 0), and then no middleware is installed at all, so it costs nothing.
  *
- * SQS delivers at least once, so make it deliver twice. With a given probability each sent message is sent again, for real: on standard queues
+ * SQS delivers at least once, so make it deliver twice. With a given probability each sent message is sent again, for
+ * real: on standard queues
  * after a random delay (so it also arrives out of order), on FIFO queues with a fresh
  * deduplication id (so the queue cannot drop it). Off unless a rate > 0 is configured.
  */
@@ -15,7 +16,7 @@ export function injectDuplicateDeliveries(sqs: SQSClient, rate: number, random: 
   sqs.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
-      if (context.commandName !== 'SendMessageBatchCommand' || duplicates.has(args.input as object)) return result;
+      if (context.commandName !== 'SendMessageBatchCommand' || duplicates.has(args.input)) return result;
       const input = args.input as { QueueUrl: string; Entries: SendMessageBatchRequestEntry[] };
       const again = input.Entries.filter(() => random() < rate).map((e) => duplicateOf(e, input.QueueUrl, random));
       if (again.length > 0) {
@@ -29,9 +30,17 @@ export function injectDuplicateDeliveries(sqs: SQSClient, rate: number, random: 
   );
 }
 
-function duplicateOf(entry: SendMessageBatchRequestEntry, queueUrl: string, random: () => number): SendMessageBatchRequestEntry {
+function duplicateOf(
+  entry: SendMessageBatchRequestEntry,
+  queueUrl: string,
+  random: () => number,
+): SendMessageBatchRequestEntry {
   if (queueUrl.endsWith('.fifo')) {
-    return { ...entry, Id: `${entry.Id}d`, MessageDeduplicationId: `${entry.MessageDeduplicationId ?? ''}:dup`.slice(-128) };
+    return {
+      ...entry,
+      Id: `${entry.Id}d`,
+      MessageDeduplicationId: `${entry.MessageDeduplicationId ?? ''}:dup`.slice(-128),
+    };
   }
   return { ...entry, Id: `${entry.Id}d`, DelaySeconds: Math.max(entry.DelaySeconds ?? 0, Math.floor(random() * 3)) };
 }

@@ -48,7 +48,8 @@ async function createQueue(clients: AwsClients, queue: QueueDefinition, urls: Ma
   const attributes: Record<string, string> = { ...queue.Attributes };
   if (queue.DeadLetterQueue) {
     const dlqUrl = urls.get(queue.DeadLetterQueue);
-    if (!dlqUrl) throw new Error(`dead-letter queue ${queue.DeadLetterQueue} must be defined before ${queue.QueueName}`);
+    if (!dlqUrl)
+      throw new Error(`dead-letter queue ${queue.DeadLetterQueue} must be defined before ${queue.QueueName}`);
     attributes.RedrivePolicy = JSON.stringify({
       deadLetterTargetArn: await queueArn(clients, dlqUrl),
       maxReceiveCount: REDRIVE_MAX_RECEIVE_COUNT,

@@ -5,7 +5,8 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import definitions from '../../init-scripts/resources.json';
 
-export type TableKey = 'events' | 'orders' | 'inventory' | 'reservations' | 'payments' | 'notifications' | 'orderNumbers';
+export type TableKey =
+  'events' | 'orders' | 'inventory' | 'reservations' | 'payments' | 'notifications' | 'orderNumbers';
 export type QueueKey = 'inventory' | 'payment' | 'notification' | 'timer' | 'saga' | 'dlq' | 'dlqFifo';
 
 const TABLE_BASE_NAMES: Record<TableKey, string> = {

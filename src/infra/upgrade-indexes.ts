@@ -7,7 +7,12 @@
  * The listing indexes (CustomerOrdersIndex, StatusOrdersIndex) sort on `createdKey`; orders written
  * before it existed get it from `backfillCreatedKeys`, so they are listed too.
  */
-import { DescribeTableCommand, UpdateTableCommand, type CreateTableCommandInput, type TableDescription } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  UpdateTableCommand,
+  type CreateTableCommandInput,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '../aws/clients';
 import { awsErrorName } from '../aws/errors';
@@ -46,13 +51,21 @@ export async function addMissingIndexes(clients: AwsClients, definition: CreateT
           TableName: tableName,
           AttributeDefinitions: definition.AttributeDefinitions?.filter((a) => keys.has(a.AttributeName)),
           GlobalSecondaryIndexUpdates: [
-            { Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection, ProvisionedThroughput: index.ProvisionedThroughput } },
+            {
+              Create: {
+                IndexName: index.IndexName,
+                KeySchema: index.KeySchema,
+                Projection: index.Projection,
+                ProvisionedThroughput: index.ProvisionedThroughput,
+              },
+            },
           ],
         }),
       );
     } catch (error) {
       // Another init got there first.
-      if (awsErrorName(error) !== 'ResourceInUseException' && awsErrorName(error) !== 'ValidationException') throw error;
+      if (awsErrorName(error) !== 'ResourceInUseException' && awsErrorName(error) !== 'ValidationException')
+        throw error;
     }
     await untilActive(clients, tableName, index.IndexName!);
     added.push(index.IndexName!);

@@ -109,7 +109,8 @@ export class ConsumerOptionsError extends RangeError {
 export function validateConsumerOptions(options: ConsumerOptions<unknown>): void {
   const problems: string[] = [];
   const intIn = (name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be an integer in ${min}–${max}, got ${value}`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      problems.push(`${name} must be an integer in ${min}–${max}, got ${value}`);
   };
   const { leaseSeconds, waitSeconds, concurrency, maxReceives } = options;
   const handlerTimeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
@@ -216,7 +217,7 @@ export class QueueConsumer<T> {
         await new Promise<void>((r) => this.idle.push(r));
         continue;
       }
-      let messages: Message[] = [];
+      let messages: Message[];
       try {
         const out = await sqs.send(
           new ReceiveMessageCommand({
@@ -224,7 +225,12 @@ export class QueueConsumer<T> {
             MaxNumberOfMessages: Math.min(10, free),
             WaitTimeSeconds: waitSeconds,
             VisibilityTimeout: this.options.leaseSeconds,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId', 'MessageDeduplicationId', 'SentTimestamp'],
+            MessageSystemAttributeNames: [
+              'ApproximateReceiveCount',
+              'MessageGroupId',
+              'MessageDeduplicationId',
+              'SentTimestamp',
+            ],
             MessageAttributeNames: ['All'],
           }),
         );
@@ -273,7 +279,7 @@ export class QueueConsumer<T> {
     const heartbeat = this.renewLeases(pending);
     try {
       for (let i = 0; i < chain.length; i++) {
-        const message = chain[i]!;
+        const message = chain[i];
         // Out of `pending` before its own visibility change, which a renewal must not override.
         const ok = await this.processOne(message, () => pending.delete(message)).catch((error: unknown) => {
           this.options.logger.error('message handling crashed', { consumer: this.options.name, error: String(error) });
@@ -356,7 +362,13 @@ export class QueueConsumer<T> {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       const errorName = error instanceof Error ? error.name : typeof error;
       const kind: HandlerErrorKind =
-        error instanceof RetryLaterError ? 'retry_later' : error instanceof PoisonMessageError ? 'poison' : message.receiveCount >= maxReceives ? 'exhausted' : 'retry';
+        error instanceof RetryLaterError
+          ? 'retry_later'
+          : error instanceof PoisonMessageError
+            ? 'poison'
+            : message.receiveCount >= maxReceives
+              ? 'exhausted'
+              : 'retry';
       this.options.observer?.failed(name, kind, errorName);
       if (error instanceof RetryLaterError) {
         logger.debug('handler asked to retry later', { consumer: name, messageId: message.messageId, error: reason });
@@ -364,7 +376,10 @@ export class QueueConsumer<T> {
         return false;
       }
       if (error instanceof PoisonMessageError || message.receiveCount >= maxReceives) {
-        await this.deadLetter(message, error instanceof PoisonMessageError ? `poison: ${reason}` : `failed ${message.receiveCount} times: ${reason}`);
+        await this.deadLetter(
+          message,
+          error instanceof PoisonMessageError ? `poison: ${reason}` : `failed ${message.receiveCount} times: ${reason}`,
+        );
         return true;
       }
       logger.warn('handler failed; will retry', {
@@ -394,7 +409,12 @@ export class QueueConsumer<T> {
 
   private async deadLetter(message: ReceivedMessage, reason: string): Promise<void> {
     const { sqs, dlqUrl, queueUrl, logger, name } = this.options;
-    logger.error('message moved to the DLQ', { consumer: name, messageId: message.messageId, reason, correlationId: message.correlationId });
+    logger.error('message moved to the DLQ', {
+      consumer: name,
+      messageId: message.messageId,
+      reason,
+      correlationId: message.correlationId,
+    });
     await sendToDeadLetterQueue(sqs, dlqUrl, {
       body: message.body,
       reason,
@@ -445,9 +465,13 @@ export class QueueConsumer<T> {
         }),
       );
       // A failed delete means the message comes back; handlers are idempotent, so that is safe.
-      if (Failed.length > 0) this.options.logger.warn('some deletes failed', { consumer: this.options.name, failed: Failed.length });
+      if (Failed.length > 0)
+        this.options.logger.warn('some deletes failed', { consumer: this.options.name, failed: Failed.length });
     } catch (error) {
-      this.options.logger.warn('delete batch failed; messages will be redelivered', { consumer: this.options.name, error: String(error) });
+      this.options.logger.warn('delete batch failed; messages will be redelivered', {
+        consumer: this.options.name,
+        error: String(error),
+      });
     }
   }
 }

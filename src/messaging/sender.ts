@@ -19,10 +19,15 @@ export interface OutgoingMessage {
 const MAX_BATCH = 10;
 const MAX_ATTEMPTS = 5;
 
-function toAttributes(attributes: Record<string, string> | undefined): Record<string, MessageAttributeValue> | undefined {
+function toAttributes(
+  attributes: Record<string, string> | undefined,
+): Record<string, MessageAttributeValue> | undefined {
   if (!attributes) return undefined;
   return Object.fromEntries(
-    Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v } satisfies MessageAttributeValue]),
+    Object.entries(attributes).map(([k, v]) => [
+      k,
+      { DataType: 'String', StringValue: v } satisfies MessageAttributeValue,
+    ]),
   );
 }
 

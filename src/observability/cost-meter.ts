@@ -68,7 +68,12 @@ const utf8 = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 /** Size of a DynamoDB number: about one byte per two significant digits, plus one (AWS rule). */
 function numberSize(n: string): number {
-  const digits = n.replace(/^-/, '').replace(/[eE].*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  const digits = n
+    .replace(/^-/, '')
+    .replace(/[eE].*$/, '')
+    .replace('.', '')
+    .replace(/^0+/, '')
+    .replace(/0+$/, '');
   return Math.ceil(Math.max(1, digits.length) / 2) + 1;
 }
 
@@ -80,11 +85,11 @@ export function attributeValueSize(value: unknown): number {
   if (typeof v.N === 'string') return numberSize(v.N);
   if (v.B instanceof Uint8Array) return v.B.byteLength;
   if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
-  if (Array.isArray(v.L)) return 3 + v.L.reduce((sum: number, e) => sum + 1 + attributeValueSize(e), 0);
+  if (Array.isArray(v.L)) return 3 + (v.L as unknown[]).reduce<number>((sum, e) => sum + 1 + attributeValueSize(e), 0);
   if (v.M && typeof v.M === 'object') return 3 + itemSize(v.M as Record<string, unknown>, 1);
-  if (Array.isArray(v.SS)) return v.SS.reduce((sum: number, s: string) => sum + utf8(s), 0);
-  if (Array.isArray(v.NS)) return v.NS.reduce((sum: number, s: string) => sum + numberSize(s), 0);
-  if (Array.isArray(v.BS)) return v.BS.reduce((sum: number, b: Uint8Array) => sum + b.byteLength, 0);
+  if (Array.isArray(v.SS)) return (v.SS as string[]).reduce((sum, s) => sum + utf8(s), 0);
+  if (Array.isArray(v.NS)) return (v.NS as string[]).reduce((sum, s) => sum + numberSize(s), 0);
+  if (Array.isArray(v.BS)) return (v.BS as Uint8Array[]).reduce((sum, b) => sum + b.byteLength, 0);
   return 1;
 }
 
@@ -120,18 +125,22 @@ function plainItemSize(item: Record<string, unknown> | undefined): number {
 }
 
 const writeUnits = (bytes: number): number => Math.max(1, Math.ceil(bytes / KB));
-const readUnits = (bytes: number, consistent: boolean): number => Math.max(1, Math.ceil(bytes / (4 * KB))) * (consistent ? 1 : 0.5);
+const readUnits = (bytes: number, consistent: boolean): number =>
+  Math.max(1, Math.ceil(bytes / (4 * KB))) * (consistent ? 1 : 0.5);
 
-type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- SDK inputs of every command
+/** An SDK command's input or output, of any command: read field by field. */
+type Input = Record<string, unknown>;
+/** A field that is a map (an item, a key, a request), or undefined. */
+const rec = (v: unknown): Input | undefined => (v && typeof v === 'object' ? (v as Input) : undefined);
 
 /** Lower bound of an Update's item: its key, and the values its expression sets. */
 function updateSize(op: Input): number {
-  return itemSize(op.Key) + itemSize(op.ExpressionAttributeValues);
+  return itemSize(rec(op.Key)) + itemSize(rec(op.ExpressionAttributeValues));
 }
 
 /** Write units an operation's input implies (before the 2x of transactions). */
 function writeOpUnits(kind: string, op: Input): number {
-  if (kind === 'Put') return writeUnits(itemSize(op.Item));
+  if (kind === 'Put') return writeUnits(itemSize(rec(op.Item)));
   if (kind === 'Update') return writeUnits(updateSize(op));
   return 1; // Delete, ConditionCheck: the item's size is unknown here; AWS charges at least 1
 }
@@ -139,13 +148,22 @@ function writeOpUnits(kind: string, op: Input): number {
 /**
  * Read units from a response's items. `plain` when the document client already unmarshalled them.
  */
-function readItemsUnits(items: Array<Record<string, unknown>> | undefined, consistent: boolean, plain: boolean): number {
+function readItemsUnits(
+  items: Array<Record<string, unknown>> | undefined,
+  consistent: boolean,
+  plain: boolean,
+): number {
   const size = (items ?? []).reduce((sum, item) => sum + (plain ? plainItemSize(item) : itemSize(item)), 0);
   return readUnits(size, consistent);
 }
 
 /** Units the AWS rules give for one DynamoDB call: [wru, rru]. */
-export function computeDynamoUnits(operation: string, input: Input, output: Input | undefined, plain: boolean): [number, number] {
+export function computeDynamoUnits(
+  operation: string,
+  input: Input,
+  output: Input | undefined,
+  plain: boolean,
+): [number, number] {
   switch (operation) {
     case 'PutItem':
       return [writeOpUnits('Put', input), 0];
@@ -156,7 +174,10 @@ export function computeDynamoUnits(operation: string, input: Input, output: Inpu
     case 'BatchWriteItem': {
       let wru = 0;
       for (const requests of Object.values((input.RequestItems ?? {}) as Record<string, Input[]>)) {
-        for (const r of requests) wru += r.PutRequest ? writeOpUnits('Put', r.PutRequest) : 1;
+        for (const r of requests) {
+          const put = rec(r.PutRequest);
+          wru += put ? writeOpUnits('Put', put) : 1;
+        }
       }
       return [wru, 0];
     }
@@ -164,25 +185,36 @@ export function computeDynamoUnits(operation: string, input: Input, output: Inpu
       let wru = 0;
       for (const entry of (input.TransactItems ?? []) as Input[]) {
         const [kind, op] = Object.entries(entry)[0] ?? ['', {}];
-        wru += 2 * writeOpUnits(kind, op as Input);
+        wru += 2 * writeOpUnits(kind, rec(op) ?? {});
       }
       return [wru, 0];
     }
     case 'GetItem':
-      return [0, readItemsUnits(output?.Item ? [output.Item] : [], input.ConsistentRead === true, plain)];
+      return [0, readItemsUnits(output?.Item ? [rec(output.Item)!] : [], input.ConsistentRead === true, plain)];
     case 'Query':
     case 'Scan':
-      return [0, readItemsUnits(output?.Items, input.ConsistentRead === true && !input.IndexName, plain)];
+      return [
+        0,
+        readItemsUnits(output?.Items as Input[] | undefined, input.ConsistentRead === true && !input.IndexName, plain),
+      ];
     case 'BatchGetItem': {
       let rru = 0;
-      for (const [table, items] of Object.entries((output?.Responses ?? {}) as Record<string, Array<Record<string, unknown>>>)) {
-        const consistent = input.RequestItems?.[table]?.ConsistentRead === true;
+      for (const [table, items] of Object.entries(
+        (output?.Responses ?? {}) as Record<string, Array<Record<string, unknown>>>,
+      )) {
+        const consistent = rec(rec(input.RequestItems)?.[table])?.ConsistentRead === true;
         for (const item of items) rru += readItemsUnits([item], consistent, plain);
       }
       return [0, rru];
     }
     case 'TransactGetItems':
-      return [0, ((output?.Responses ?? []) as Input[]).reduce((sum: number, r) => sum + 2 * readItemsUnits(r.Item ? [r.Item] : [], true, plain), 0)];
+      return [
+        0,
+        ((output?.Responses ?? []) as Input[]).reduce(
+          (sum: number, r) => sum + 2 * readItemsUnits(r.Item ? [rec(r.Item)!] : [], true, plain),
+          0,
+        ),
+      ];
     default:
       return [0, 0]; // control plane (CreateTable, DescribeTable, ...): not billed per request
   }
@@ -193,21 +225,29 @@ const METERED = new Set([...READS, 'PutItem', 'UpdateItem', 'DeleteItem', 'Batch
 
 /** Units the engine reported (ConsumedCapacity, one object or a list). */
 function reportedUnits(consumed: unknown): number {
-  const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
-  return list.reduce((sum: number, c: { CapacityUnits?: number }) => sum + (c?.CapacityUnits ?? 0), 0);
+  const list = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as Array<{ CapacityUnits?: number }>;
+  return list.reduce((sum, c) => sum + (c?.CapacityUnits ?? 0), 0);
 }
 
 /** Bytes of an SQS payload: message bodies and attributes (names, types, values). */
 function sqsPayload(operation: string, input: Input, output: Input | undefined): number {
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
   const messageSize = (m: Input): number =>
-    utf8(String(m.MessageBody ?? m.Body ?? '')) +
+    utf8(text(m.MessageBody ?? m.Body)) +
     Object.entries((m.MessageAttributes ?? {}) as Record<string, Input>).reduce(
-      (sum, [k, a]) => sum + utf8(k) + utf8(String(a.DataType ?? '')) + utf8(String(a.StringValue ?? '')) + (a.BinaryValue?.byteLength ?? 0),
+      (sum, [k, a]) =>
+        sum +
+        utf8(k) +
+        utf8(text(a.DataType)) +
+        utf8(text(a.StringValue)) +
+        (a.BinaryValue instanceof Uint8Array ? a.BinaryValue.byteLength : 0),
       0,
     );
   if (operation === 'SendMessage') return messageSize(input);
-  if (operation === 'SendMessageBatch') return ((input.Entries ?? []) as Input[]).reduce((sum, e) => sum + messageSize(e), 0);
-  if (operation === 'ReceiveMessage') return ((output?.Messages ?? []) as Input[]).reduce((sum, m) => sum + messageSize(m), 0);
+  if (operation === 'SendMessageBatch')
+    return ((input.Entries ?? []) as Input[]).reduce((sum, e) => sum + messageSize(e), 0);
+  if (operation === 'ReceiveMessage')
+    return ((output?.Messages ?? []) as Input[]).reduce((sum, m) => sum + messageSize(m), 0);
   return 0;
 }
 
@@ -254,12 +294,12 @@ export class CostMeter {
     // Before the serializer, so the parameter is in the request the engine sees (plain or
     // marshalled input alike: it is not an attribute value).
     const addParameter: InitializeMiddleware<object, MetadataBearer> = (next, context) => (args) => {
-        const input = args.input as Input;
-        const operation = String(context.commandName ?? '').replace(/Command$/, '');
-        if (input.ReturnConsumedCapacity !== undefined || !METERED.has(operation)) return next(args);
-        return next({ ...args, input: { ...input, ReturnConsumedCapacity: 'TOTAL' } });
+      const input = args.input as Input;
+      const operation = String(context.commandName ?? '').replace(/Command$/, '');
+      if (input.ReturnConsumedCapacity !== undefined || !METERED.has(operation)) return next(args);
+      return next({ ...args, input: { ...input, ReturnConsumedCapacity: 'TOTAL' } });
     };
-    client.middlewareStack.addRelativeTo(addParameter as never, {
+    client.middlewareStack.addRelativeTo(addParameter, {
       relation: 'before',
       toMiddleware: 'serializerMiddleware',
       name: 'eventticketReturnConsumedCapacity',
@@ -273,7 +313,8 @@ export class CostMeter {
         }
         const input = args.input as Input; // marshalled here (the build step runs after serialization)
         // The document client marks its calls; their outputs reach this step already unmarshalled.
-        const features = (context as { __aws_sdk_context?: { features?: Record<string, unknown> } }).__aws_sdk_context?.features;
+        const features = (context as { __aws_sdk_context?: { features?: Record<string, unknown> } }).__aws_sdk_context
+          ?.features;
         const plain = features?.DDB_MAPPER !== undefined;
         const meter = (output: Input | undefined): void => {
           const [wru, rru] = computeDynamoUnits(operation, input, output, plain);
@@ -281,11 +322,19 @@ export class CostMeter {
           const isRead = READS.has(operation);
           const w = isRead ? wru : Math.max(wru, reported);
           const r = isRead ? Math.max(rru, reported) : rru;
-          this.record({ service: 'DynamoDB', operation, wru: w, rru: r, sqsBilled: 0, fifo: false, dollars: w * PRICES.wru + r * PRICES.rru });
+          this.record({
+            service: 'DynamoDB',
+            operation,
+            wru: w,
+            rru: r,
+            sqsBilled: 0,
+            fifo: false,
+            dollars: w * PRICES.wru + r * PRICES.rru,
+          });
         };
         try {
           const result = await next(args);
-          meter(result.output as Input);
+          meter(rec(result.output));
           return result;
         } catch (error) {
           if (BILLED_ERRORS.has((error as Error)?.name)) meter(undefined);
@@ -307,7 +356,7 @@ export class CostMeter {
         let output: Input | undefined;
         try {
           const result = await next(args);
-          output = result.output as Input;
+          output = rec(result.output);
           return result;
         } finally {
           const billed = Math.max(1, Math.ceil(sqsPayload(operation, input, output) / SQS_CHUNK));

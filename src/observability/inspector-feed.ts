@@ -36,17 +36,49 @@ export interface InspectionSnapshot {
 }
 
 export type InspectionEvent =
-  | { type: '@xstate.actor'; name: string; sessionId: string; createdAt: string; _version: string; rootId: string; parentId: undefined; id: null; definition: string; snapshot: InspectionSnapshot }
-  | { type: '@xstate.event'; sourceId: undefined; sessionId: string; event: Record<string, unknown>; id: string; createdAt: string; rootId: string; _version: string }
-  | { type: '@xstate.snapshot'; snapshot: InspectionSnapshot; event: Record<string, unknown>; sessionId: string; id: null; createdAt: string; rootId: string; _version: string };
+  | {
+      type: '@xstate.actor';
+      name: string;
+      sessionId: string;
+      createdAt: string;
+      _version: string;
+      rootId: string;
+      parentId: undefined;
+      id: null;
+      definition: string;
+      snapshot: InspectionSnapshot;
+    }
+  | {
+      type: '@xstate.event';
+      sourceId: undefined;
+      sessionId: string;
+      event: Record<string, unknown>;
+      id: string;
+      createdAt: string;
+      rootId: string;
+      _version: string;
+    }
+  | {
+      type: '@xstate.snapshot';
+      snapshot: InspectionSnapshot;
+      event: Record<string, unknown>;
+      sessionId: string;
+      id: null;
+      createdAt: string;
+      rootId: string;
+      _version: string;
+    };
 
 /**
  * The config of machine `version` (default the one in machine.ts) as JSON (functions, which JSON
  * cannot carry, become their names); a version this build lacks gives its machine.ts config.
  */
 export function machineDefinitionJson(version?: string): string {
-  const machine = version !== undefined && isKnownMachineVersion(version) ? machineVersion(version).machine : orderSagaMachine;
-  return JSON.stringify(machine.config, (_key, value: unknown) => (typeof value === 'function' ? { type: (value as { name?: string }).name || 'inline' } : value));
+  const machine =
+    version !== undefined && isKnownMachineVersion(version) ? machineVersion(version).machine : orderSagaMachine;
+  return JSON.stringify(machine.config, (_key, value: unknown) =>
+    typeof value === 'function' ? { type: (value as { name?: string }).name || 'inline' } : value,
+  );
 }
 
 const redact = (context: unknown): unknown => ({ ...(context as Record<string, unknown>), paymentToken: '[redacted]' });
@@ -64,7 +96,12 @@ function snapshotOf(step: ReplayedStep): InspectionSnapshot {
 const timeOf = (step: ReplayedStep): string => String(Date.parse(step.entry.timestamp));
 
 /** The inspection events of a saga's replayed history: the actor, then event + snapshot per step. */
-export function inspectionEvents(orderId: string, steps: readonly ReplayedStep[], fromVersion = 0, definition = machineDefinitionJson()): InspectionEvent[] {
+export function inspectionEvents(
+  orderId: string,
+  steps: readonly ReplayedStep[],
+  fromVersion = 0,
+  definition = machineDefinitionJson(),
+): InspectionEvent[] {
   const sessionId = `order-saga:${orderId}`;
   const out: InspectionEvent[] = [];
   for (const step of steps) {
@@ -84,9 +121,31 @@ export function inspectionEvents(orderId: string, steps: readonly ReplayedStep[]
       });
       continue;
     }
-    const event = { ...step.entry.payload, type: step.entry.eventType, ...(step.entry.actor ? { actor: step.entry.actor } : {}) };
-    out.push({ type: '@xstate.event', sourceId: undefined, sessionId, event, id: `${orderId}:${step.entry.version}`, createdAt: timeOf(step), rootId: sessionId, _version: INSPECT_PROTOCOL_VERSION });
-    out.push({ type: '@xstate.snapshot', snapshot: snapshotOf(step), event, sessionId, id: null, createdAt: timeOf(step), rootId: sessionId, _version: INSPECT_PROTOCOL_VERSION });
+    const event = {
+      ...step.entry.payload,
+      type: step.entry.eventType,
+      ...(step.entry.actor ? { actor: step.entry.actor } : {}),
+    };
+    out.push({
+      type: '@xstate.event',
+      sourceId: undefined,
+      sessionId,
+      event,
+      id: `${orderId}:${step.entry.version}`,
+      createdAt: timeOf(step),
+      rootId: sessionId,
+      _version: INSPECT_PROTOCOL_VERSION,
+    });
+    out.push({
+      type: '@xstate.snapshot',
+      snapshot: snapshotOf(step),
+      event,
+      sessionId,
+      id: null,
+      createdAt: timeOf(step),
+      rootId: sessionId,
+      _version: INSPECT_PROTOCOL_VERSION,
+    });
   }
   return out;
 }
@@ -139,7 +198,7 @@ export function attachInspectorFeed(server: Server, deps: InspectorFeedDeps): { 
           refuse(socket, '403 Forbidden');
           return;
         }
-        wss.handleUpgrade(req, socket, head, (ws) => void feed(ws, match[1]!.toLowerCase()));
+        wss.handleUpgrade(req, socket, head, (ws) => void feed(ws, match[1].toLowerCase()));
       },
       (error: unknown) => {
         deps.logger.info('inspector feed: token refused', { error: String(error) });
@@ -161,7 +220,13 @@ export function attachInspectorFeed(server: Server, deps: InspectorFeedDeps): { 
         }
         if (saga.sagaVersion > sent) {
           const history = await deps.store.history(orderId);
-          for (const event of inspectionEvents(orderId, replay(saga.saga, history), sent, machineDefinitionJson(saga.saga.machineVersion))) ws.send(JSON.stringify(event));
+          for (const event of inspectionEvents(
+            orderId,
+            replay(saga.saga, history),
+            sent,
+            machineDefinitionJson(saga.saga.machineVersion),
+          ))
+            ws.send(JSON.stringify(event));
           sent = history.at(-1)?.version ?? sent;
         }
         await new Promise((resolve) => setTimeout(resolve, pollMs));

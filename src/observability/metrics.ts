@@ -4,7 +4,8 @@
  * (`process_cpu_seconds_total`, heap, event-loop lag, ...) come with them.
  *
  * Per-order figures in a fleet: divide the counters across processes, e.g.
- *   sum(rate(eventticket_aws_cost_dollars_total[5m])) / sum(rate(eventticket_orders_finished_total{outcome="completed"}[5m]))
+ *   sum(rate(eventticket_aws_cost_dollars_total[5m]))
+ *     / sum(rate(eventticket_orders_finished_total{outcome="completed"}[5m]))
  * The `eventticket_cost_per_completed_order` gauge is the same ratio for this process alone
  * (right when one process runs everything, as `npm run dev` and the bench do).
  *
@@ -47,7 +48,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const steps = new Counter({ name: 'eventticket_saga_steps_total', help: 'Saga steps committed, by from -> to state', labelNames: ['from', 'to'], registers });
+  const steps = new Counter({
+    name: 'eventticket_saga_steps_total',
+    help: 'Saga steps committed, by from -> to state',
+    labelNames: ['from', 'to'],
+    registers,
+  });
   const stepSeconds = new Histogram({
     name: 'eventticket_saga_step_duration_seconds',
     help: 'From loading the saga to committing the step (s), by from -> to state',
@@ -62,8 +68,17 @@ export function createMetrics(sources: MetricsSources): Metrics {
     buckets: STATE_BUCKETS,
     registers,
   });
-  const started = new Counter({ name: 'eventticket_sagas_started_total', help: 'Sagas started (orders placed)', registers });
-  const finished = new Counter({ name: 'eventticket_orders_finished_total', help: 'Sagas that reached a final state, by outcome', labelNames: ['outcome'], registers });
+  const started = new Counter({
+    name: 'eventticket_sagas_started_total',
+    help: 'Sagas started (orders placed)',
+    registers,
+  });
+  const finished = new Counter({
+    name: 'eventticket_orders_finished_total',
+    help: 'Sagas that reached a final state, by outcome',
+    labelNames: ['outcome'],
+    registers,
+  });
   const handlerErrors = new Counter({
     name: 'eventticket_handler_errors_total',
     help: 'Message handler failures by consumer, kind (poison, exhausted, retry, retry_later, timeout) and error class',
@@ -92,10 +107,29 @@ export function createMetrics(sources: MetricsSources): Metrics {
   });
 
   // ---- cost -------------------------------------------------------------------------------------
-  const requests = new Counter({ name: 'eventticket_aws_requests_total', help: 'AWS calls, by service and operation', labelNames: ['service', 'operation'], registers });
-  const capacity = new Counter({ name: 'eventticket_dynamodb_capacity_units_total', help: 'DynamoDB request units, by kind (read, write)', labelNames: ['kind'], registers });
-  const sqsBilled = new Counter({ name: 'eventticket_sqs_billed_requests_total', help: 'SQS requests as billed (one per 64 KB), by queue type', labelNames: ['queue_type'], registers });
-  const dollars = new Counter({ name: 'eventticket_aws_cost_dollars_total', help: 'On-demand list price of the AWS calls (USD, us-east-1, 2024-11-01 prices)', registers });
+  const requests = new Counter({
+    name: 'eventticket_aws_requests_total',
+    help: 'AWS calls, by service and operation',
+    labelNames: ['service', 'operation'],
+    registers,
+  });
+  const capacity = new Counter({
+    name: 'eventticket_dynamodb_capacity_units_total',
+    help: 'DynamoDB request units, by kind (read, write)',
+    labelNames: ['kind'],
+    registers,
+  });
+  const sqsBilled = new Counter({
+    name: 'eventticket_sqs_billed_requests_total',
+    help: 'SQS requests as billed (one per 64 KB), by queue type',
+    labelNames: ['queue_type'],
+    registers,
+  });
+  const dollars = new Counter({
+    name: 'eventticket_aws_cost_dollars_total',
+    help: 'On-demand list price of the AWS calls (USD, us-east-1, 2024-11-01 prices)',
+    registers,
+  });
   sources.meter.onCall((call) => {
     requests.inc({ service: call.service, operation: call.operation });
     if (call.wru) capacity.inc({ kind: 'write' }, call.wru);
@@ -113,7 +147,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.reset();
       if (completed === 0) return;
       const t = sources.meter.snapshot();
-      const sqsRequests = Object.entries(t.requests).filter(([op]) => op.startsWith('SQS.')).reduce((a, [, n]) => a + n, 0);
+      const sqsRequests = Object.entries(t.requests)
+        .filter(([op]) => op.startsWith('SQS.'))
+        .reduce((a, [, n]) => a + n, 0);
       this.set({ figure: 'dynamodb_requests' }, t.dynamodbRequests / completed);
       this.set({ figure: 'sqs_requests' }, sqsRequests / completed);
       this.set({ figure: 'wru' }, t.wru / completed);

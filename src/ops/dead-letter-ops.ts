@@ -26,7 +26,6 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SagaCommandKind } from '../../machines/order-saga';
 import type { QueueKey } from '../infra/resources';
 import { DLQ_ATTRIBUTES } from '../messaging/dead-letters';
 import { parseCommandEnvelope, parseSagaEventEnvelope, parseTimerEnvelope } from '../messaging/envelopes';
@@ -115,7 +114,9 @@ export class DeadLetterOps {
 
   /** Up to `limit` dead letters from both DLQs, oldest first; nothing is deleted. */
   async list(limit: number): Promise<DeadLetterView[]> {
-    const received = (await Promise.all(DLQS.map(({ key }) => this.receive(key, limit, PEEK_VISIBILITY_SECONDS)))).flat();
+    const received = (
+      await Promise.all(DLQS.map(({ key }) => this.receive(key, limit, PEEK_VISIBILITY_SECONDS)))
+    ).flat();
     await this.release(received);
     return received
       .sort((a, b) => sentAt(a.message) - sentAt(b.message))
@@ -133,7 +134,12 @@ export class DeadLetterOps {
     for (const { key } of DLQS) {
       const budget = ids === undefined ? MAX_REDRIVE - result.redriven.length : MAX_SEARCH;
       if (budget <= 0 || (ids !== undefined && unresolved.size === 0)) break;
-      const received = await this.receive(key, budget, WORK_VISIBILITY_SECONDS, ids === undefined ? undefined : unresolved);
+      const received = await this.receive(
+        key,
+        budget,
+        WORK_VISIBILITY_SECONDS,
+        ids === undefined ? undefined : unresolved,
+      );
       const leftOver: Received[] = [];
       for (const r of received) {
         const id = r.message.MessageId ?? '';
@@ -172,7 +178,9 @@ export class DeadLetterOps {
       await this.release(received.filter((r) => r !== found));
       if (!found) continue;
       const view = this.view(found);
-      await this.deps.sqs.send(new DeleteMessageCommand({ QueueUrl: this.deps.queues[key], ReceiptHandle: found.message.ReceiptHandle }));
+      await this.deps.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: this.deps.queues[key], ReceiptHandle: found.message.ReceiptHandle }),
+      );
       this.deps.logger.info('operator deleted a dead letter', {
         operator: operator.by,
         reason: operator.reason,
@@ -190,7 +198,12 @@ export class DeadLetterOps {
   }
 
   /** Receives up to `max` messages (all distinct), stopping early once every wanted id is seen. */
-  private async receive(key: DlqKey, max: number, visibilitySeconds: number, wanted?: ReadonlySet<string>): Promise<Received[]> {
+  private async receive(
+    key: DlqKey,
+    max: number,
+    visibilitySeconds: number,
+    wanted?: ReadonlySet<string>,
+  ): Promise<Received[]> {
     const seen = new Map<string, Received>();
     const found = () => wanted !== undefined && [...wanted].every((id) => seen.has(id));
     while (seen.size < max && !found()) {
@@ -228,12 +241,21 @@ export class DeadLetterOps {
           const { Failed = [] } = await this.deps.sqs.send(
             new ChangeMessageVisibilityBatchCommand({
               QueueUrl: this.deps.queues[key],
-              Entries: batch.map((r, n) => ({ Id: String(n), ReceiptHandle: r.message.ReceiptHandle, VisibilityTimeout: 0 })),
+              Entries: batch.map((r, n) => ({
+                Id: String(n),
+                ReceiptHandle: r.message.ReceiptHandle,
+                VisibilityTimeout: 0,
+              })),
             }),
           );
-          if (Failed.length > 0) this.deps.logger.warn('some dead letters stay hidden until their visibility runs out', { failed: Failed.length });
+          if (Failed.length > 0)
+            this.deps.logger.warn('some dead letters stay hidden until their visibility runs out', {
+              failed: Failed.length,
+            });
         } catch (error) {
-          this.deps.logger.warn('could not release dead letters; they reappear when their visibility runs out', { error: String(error) });
+          this.deps.logger.warn('could not release dead letters; they reappear when their visibility runs out', {
+            error: String(error),
+          });
         }
       }
     }
@@ -249,9 +271,18 @@ export class DeadLetterOps {
     const body = message.Body ?? '';
     try {
       if (isFifoUrl(target.url)) {
-        const original = attribute(message, DLQ_ATTRIBUTES.deduplicationId) ?? message.Attributes?.MessageDeduplicationId ?? attribute(message, DLQ_ATTRIBUTES.originalMessageId) ?? id;
+        const original =
+          attribute(message, DLQ_ATTRIBUTES.deduplicationId) ??
+          message.Attributes?.MessageDeduplicationId ??
+          attribute(message, DLQ_ATTRIBUTES.originalMessageId) ??
+          id;
         await sendMessages(this.deps.sqs, target.url, [
-          { body, groupId: target.groupId, deduplicationId: deduplicationId(`${original}:redrive:${this.now().getTime()}`), attributes },
+          {
+            body,
+            groupId: target.groupId,
+            deduplicationId: deduplicationId(`${original}:redrive:${this.now().getTime()}`),
+            attributes,
+          },
         ]);
       } else {
         await sendMessages(this.deps.sqs, target.url, [{ body, attributes }]);
@@ -261,10 +292,15 @@ export class DeadLetterOps {
       return `send to ${queueName(target.url)} failed: ${(error as Error).message}`;
     }
     try {
-      await this.deps.sqs.send(new DeleteMessageCommand({ QueueUrl: this.deps.queues[key], ReceiptHandle: message.ReceiptHandle }));
+      await this.deps.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: this.deps.queues[key], ReceiptHandle: message.ReceiptHandle }),
+      );
     } catch (error) {
       // Sent but still on the DLQ: a second redrive would deliver it twice, which receivers tolerate.
-      this.deps.logger.warn('redriven dead letter could not be deleted from the DLQ', { messageId: id, error: String(error) });
+      this.deps.logger.warn('redriven dead letter could not be deleted from the DLQ', {
+        messageId: id,
+        error: String(error),
+      });
     }
     this.deps.logger.info('operator redrove a dead letter', {
       operator: operator.by,
@@ -296,18 +332,23 @@ export class DeadLetterOps {
     if (source === 'dlq' || source === 'dlqFifo') return 'its source is a dead-letter queue';
     const url = this.deps.queues[source];
     if (!isFifoUrl(url)) return { key: source, url };
-    const groupId = attribute(message, DLQ_ATTRIBUTES.groupId) ?? message.Attributes?.MessageGroupId ?? orderIdOf(message.Body ?? '');
+    const groupId =
+      attribute(message, DLQ_ATTRIBUTES.groupId) ?? message.Attributes?.MessageGroupId ?? orderIdOf(message.Body ?? '');
     if (!groupId) return `it has no message group id for the FIFO queue ${queueName(url)}`;
     return { key: source, url, groupId };
   }
 
   private queueKeyByName(name: string): QueueKey | undefined {
-    return (Object.entries(this.deps.queues) as Array<[QueueKey, string]>).find(([, url]) => queueName(url) === name)?.[0];
+    return (Object.entries(this.deps.queues) as Array<[QueueKey, string]>).find(
+      ([, url]) => queueName(url) === name,
+    )?.[0];
   }
 
   private view(r: Received): DeadLetterView {
     const { message, key } = r;
-    const ours = attribute(message, DLQ_ATTRIBUTES.sourceQueueUrl) !== undefined || attribute(message, DLQ_ATTRIBUTES.reason) !== undefined;
+    const ours =
+      attribute(message, DLQ_ATTRIBUTES.sourceQueueUrl) !== undefined ||
+      attribute(message, DLQ_ATTRIBUTES.reason) !== undefined;
     const target = this.targetOf(r);
     const receiveCount = Number(attribute(message, DLQ_ATTRIBUTES.receiveCount));
     return {
@@ -324,7 +365,12 @@ export class DeadLetterOps {
   }
 
   /** Best effort: an action on a message about an existing saga is also written in its history. */
-  private async recordOnSaga(r: Received, eventType: string, operator: OperatorRequest, extra: Record<string, unknown>): Promise<void> {
+  private async recordOnSaga(
+    r: Received,
+    eventType: string,
+    operator: OperatorRequest,
+    extra: Record<string, unknown>,
+  ): Promise<void> {
     const store = this.deps.store;
     const orderId = orderIdOf(r.message.Body ?? '');
     if (!store || !orderId) return;
@@ -335,7 +381,13 @@ export class DeadLetterOps {
         () => ({
           eventId: `operator:dlq:${r.message.MessageId ?? ''}:${eventType}`,
           eventType,
-          payload: { by: operator.by, reason: operator.reason, messageId: r.message.MessageId ?? '', queue: queueName(this.deps.queues[r.key]), ...extra },
+          payload: {
+            by: operator.by,
+            reason: operator.reason,
+            messageId: r.message.MessageId ?? '',
+            queue: queueName(this.deps.queues[r.key]),
+            ...extra,
+          },
           actor: operator.by,
         }),
         this.now,
@@ -354,7 +406,8 @@ function attribute(message: Message, name: string): string | undefined {
 function passThroughAttributes(message: Message): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    if (value.StringValue === undefined || (DLQ_ATTRIBUTE_NAMES.has(name) && name !== DLQ_ATTRIBUTES.correlationId)) continue;
+    if (value.StringValue === undefined || (DLQ_ATTRIBUTE_NAMES.has(name) && name !== DLQ_ATTRIBUTES.correlationId))
+      continue;
     out[name] = value.StringValue;
   }
   return Object.keys(out).length > 0 ? out : undefined;
@@ -384,7 +437,7 @@ function parseBody(body: string): unknown {
 /** Which queue carries a body like this one, when it is one of our envelopes. */
 function sourceFromBody(body: string): QueueKey | undefined {
   const command = parseCommandEnvelope(body);
-  if (command.ok) return QUEUE_FOR_COMMAND[command.value.command.kind as SagaCommandKind];
+  if (command.ok) return QUEUE_FOR_COMMAND[command.value.command.kind];
   if (parseSagaEventEnvelope(body).ok) return 'saga';
   if (parseTimerEnvelope(body).ok) return 'timer';
   return undefined;

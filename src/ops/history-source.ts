@@ -73,7 +73,10 @@ export function groupHistories(rows: readonly SagaHistoryEntry[]): RecordedSaga[
 }
 
 /** Every saga history in an Events table (a full, consistent Scan: an offline tool, not a hot path). */
-export async function readHistoriesFromTable(doc: DynamoDBDocumentClient, eventsTable: string): Promise<RecordedSaga[]> {
+export async function readHistoriesFromTable(
+  doc: DynamoDBDocumentClient,
+  eventsTable: string,
+): Promise<RecordedSaga[]> {
   const rows: SagaHistoryEntry[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
@@ -94,12 +97,19 @@ export function readHistoryFile(path: string): HistoryFile {
   }
   if (!validateHistoryFile(value)) {
     const first = validateHistoryFile.errors?.[0];
-    throw new HistoryFileError(`${path}: not a saga history file: ${first?.instancePath || '/'} ${first?.message ?? 'invalid'}`);
+    throw new HistoryFileError(
+      `${path}: not a saga history file: ${first?.instancePath || '/'} ${first?.message ?? 'invalid'}`,
+    );
   }
-  return value as unknown as HistoryFile;
+  return value;
 }
 
-export function writeHistoryFile(path: string, sagas: RecordedSaga[], source: string, now: Date = new Date()): HistoryFile {
+export function writeHistoryFile(
+  path: string,
+  sagas: RecordedSaga[],
+  source: string,
+  now: Date = new Date(),
+): HistoryFile {
   const file: HistoryFile = { format: HISTORY_FILE_FORMAT, exportedAt: now.toISOString(), source, sagas };
   writeFileSync(path, `${JSON.stringify(file, null, 1)}\n`);
   return file;

@@ -46,7 +46,9 @@ export const PAYMENT_ALLOWED_OPEN: Partial<Record<OrderSagaState, readonly Payme
   refunding: ['CAPTURED', 'REFUNDED'],
 };
 
-export function reservationView(record: { status: ReservationStatus; tombstone?: boolean } | undefined): ReservationView {
+export function reservationView(
+  record: { status: ReservationStatus; tombstone?: boolean } | undefined,
+): ReservationView {
   if (!record) return 'NONE';
   if (record.tombstone) return 'TOMBSTONE';
   return record.status;

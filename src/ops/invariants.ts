@@ -40,7 +40,10 @@ import {
 } from './invariants-rules';
 
 export type ViolationKind =
-  /** available + reserved + sold ≠ total for a ticket type (per shard: ≠ its shardTotal; shards' totals ≠ the type's total). */
+  /**
+   * available + reserved + sold ≠ total for a ticket type (per shard: ≠ its shardTotal; shards' totals ≠ the type's
+   * total).
+   */
   | 'inventory-balance'
   /** A quantity below zero. */
   | 'inventory-negative'
@@ -78,7 +81,10 @@ export type ViolationKind =
   | 'double-charge'
   /** More refunded than captured, a refund without a capture, or two refunds in a history. */
   | 'over-refund'
-  /** Over terminal orders: captured − refunded ≠ the totals of completed orders (reported only when no per-order payment violation explains it). */
+  /**
+   * Over terminal orders: captured − refunded ≠ the totals of completed orders (reported only when no per-order payment
+   * violation explains it).
+   */
   | 'money-balance';
 
 export interface Violation {
@@ -99,7 +105,10 @@ export interface OpenSaga {
   idleMs: number;
   /** The commands it waits on (its outbox). */
   waitingFor: string[];
-  /** When it becomes stuck (machines/order-saga/stuck.ts): state entered + stuckAfterMs, or for awaitingPayment hold expiry + stuckAfterMs. */
+  /**
+   * When it becomes stuck (machines/order-saga/stuck.ts): state entered + stuckAfterMs, or for awaitingPayment hold
+   * expiry + stuckAfterMs.
+   */
   deadline: string;
   stuck: boolean;
 }
@@ -189,7 +198,6 @@ async function scanAll<T>(doc: DynamoDBDocumentClient, input: ScanCommandInput):
 function bump(counts: Record<string, number>, key: string, by = 1): void {
   counts[key] = (counts[key] ?? 0) + by;
 }
-
 
 /** Reads every table and checks every invariant. Never writes. */
 export async function checkInvariants(deps: InvariantDeps, options: InvariantOptions = {}): Promise<InvariantReport> {
@@ -286,7 +294,8 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
     }
   }
   for (const [aggregateId, rows] of eventsByOrder) {
-    if (!ordersById.has(aggregateId)) flag('events-orphan', `events:${aggregateId}`, `${rows.length} Events row(s) but no order`);
+    if (!ordersById.has(aggregateId))
+      flag('events-orphan', `events:${aggregateId}`, `${rows.length} Events row(s) but no order`);
   }
   for (const r of reservations) {
     if (!ordersById.has(r.orderId ?? r.reservationId)) {
@@ -294,7 +303,8 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
     }
   }
   for (const p of payments) {
-    if (!ordersById.has(p.orderId)) countPayment('payment-orphan', `payment:${p.orderId}`, `${p.status} payment of a missing order`);
+    if (!ordersById.has(p.orderId))
+      countPayment('payment-orphan', `payment:${p.orderId}`, `${p.status} payment of a missing order`);
   }
 
   // ---- money ----------------------------------------------------------------------------------
@@ -306,7 +316,9 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
     if (p.status === 'CAPTURED' || p.status === 'REFUNDED') netTerminal += minor(p.amountMinor);
     if (p.status === 'REFUNDED') netTerminal -= minor(p.refundedAmountMinor);
   }
-  const completedMinor = orders.filter((o) => o.status === 'COMPLETED').reduce((sum, o) => sum + minor(o.totalAmountMinor), 0);
+  const completedMinor = orders
+    .filter((o) => o.status === 'COMPLETED')
+    .reduce((sum, o) => sum + minor(o.totalAmountMinor), 0);
   if (netTerminal !== completedMinor && paymentViolations === 0) {
     flag(
       'money-balance',
@@ -322,23 +334,35 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
 type Flag = (kind: ViolationKind, subject: string, detail: string) => void;
 
 /** The inventory rules alone (per shard and per ticket type), over rows and reservations already read. */
-export function inventoryViolations(inventory: Array<InventoryRow | ShardRow>, reservations: ReservationRecord[]): Violation[] {
+export function inventoryViolations(
+  inventory: Array<InventoryRow | ShardRow>,
+  reservations: ReservationRecord[],
+): Violation[] {
   const violations: Violation[] = [];
   checkInventory(inventory, reservations, (kind, subject, detail) => violations.push({ kind, subject, detail }));
   return violations;
 }
 
-function checkInventory(inventory: Array<InventoryRow | ShardRow>, reservations: ReservationRecord[], flag: Flag): void {
+function checkInventory(
+  inventory: Array<InventoryRow | ShardRow>,
+  reservations: ReservationRecord[],
+  flag: Flag,
+): void {
   // One entry per shard: shard 0 is the ticket type's row, shard k >= 1 a row of its own
   // (src/participants/inventory-shards.ts). An unsharded type is its shard 0, subject unchanged.
   const typeKey = (eventId: string, ticketType: string) => `${eventId}/${ticketType}`;
-  const key = (eventId: string, ticketType: string, shard: number) => `${typeKey(eventId, ticketType)}${shard === 0 ? '' : `#${shard}`}`;
+  const key = (eventId: string, ticketType: string, shard: number) =>
+    `${typeKey(eventId, ticketType)}${shard === 0 ? '' : `#${shard}`}`;
   const held = new Map<string, { reserved: number; sold: number }>();
   for (const r of reservations) {
     if ((r.status !== 'ACTIVE' && r.status !== 'CONFIRMED') || r.tombstone) continue;
     const takes = takesOf({ shards: r.shards, items: r.items ?? [] });
     if (itemsKey(takes) !== itemsKey(r.items ?? [])) {
-      flag('inventory-shards', `reservation:${r.reservationId}`, `its shards hold ${itemsKey(takes)}, its items say ${itemsKey(r.items ?? [])}`);
+      flag(
+        'inventory-shards',
+        `reservation:${r.reservationId}`,
+        `its shards hold ${itemsKey(takes)}, its items say ${itemsKey(r.items ?? [])}`,
+      );
     }
     for (const take of takes) {
       const k = key(r.eventId ?? '', take.ticketType, take.shard);
@@ -359,12 +383,20 @@ function checkInventory(inventory: Array<InventoryRow | ShardRow>, reservations:
     seen.add(k);
     if (!sharded) heads.set(typeKey(eventId, row.ticketType), row);
     const shardTotal = sharded ? row.shardTotal : headShardTotal(row);
-    shardTotals.set(typeKey(eventId, row.ticketType), (shardTotals.get(typeKey(eventId, row.ticketType)) ?? 0) + shardTotal);
+    shardTotals.set(
+      typeKey(eventId, row.ticketType),
+      (shardTotals.get(typeKey(eventId, row.ticketType)) ?? 0) + shardTotal,
+    );
     const subject = `inventory:${k}`;
     const { availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold } = row;
     const quantities = sharded
       ? { shardTotal, availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold }
-      : { totalQuantity: row.totalQuantity, availableQuantity: available, reservedQuantity: reserved, soldQuantity: sold };
+      : {
+          totalQuantity: row.totalQuantity,
+          availableQuantity: available,
+          reservedQuantity: reserved,
+          soldQuantity: sold,
+        };
     const negatives = Object.entries(quantities)
       .filter(([, v]) => typeof v !== 'number' || v < 0)
       .map(([name, v]) => `${name} = ${String(v)}`);
@@ -378,7 +410,11 @@ function checkInventory(inventory: Array<InventoryRow | ShardRow>, reservations:
     }
     const expected = held.get(k) ?? { reserved: 0, sold: 0 };
     if (reserved !== expected.reserved) {
-      flag('inventory-reserved', subject, `reservedQuantity ${reserved}, ACTIVE reservations hold ${expected.reserved}`);
+      flag(
+        'inventory-reserved',
+        subject,
+        `reservedQuantity ${reserved}, ACTIVE reservations hold ${expected.reserved}`,
+      );
     }
     if (sold !== expected.sold) {
       flag('inventory-sold', subject, `soldQuantity ${sold}, CONFIRMED reservations hold ${expected.sold}`);
@@ -388,28 +424,49 @@ function checkInventory(inventory: Array<InventoryRow | ShardRow>, reservations:
   for (const [tk, head] of heads) {
     const n = shardCountOf(head);
     for (let shard = 1; shard < n; shard++) {
-      if (!seen.has(`${tk}#${shard}`)) flag('inventory-shards', `inventory:${tk}#${shard}`, `shard ${shard} of ${n} is missing`);
+      if (!seen.has(`${tk}#${shard}`))
+        flag('inventory-shards', `inventory:${tk}#${shard}`, `shard ${shard} of ${n} is missing`);
     }
     const sum = shardTotals.get(tk) ?? 0;
     if (sum !== head.totalQuantity) {
-      flag('inventory-balance', `inventory:${tk}`, `its shards hold ${sum} seats in total, the ticket type's total is ${head.totalQuantity}`);
+      flag(
+        'inventory-balance',
+        `inventory:${tk}`,
+        `its shards hold ${sum} seats in total, the ticket type's total is ${head.totalQuantity}`,
+      );
     }
   }
   for (const row of inventory) {
     if (!isShardRow(row)) continue;
     const head = heads.get(typeKey(row.shardOf, row.ticketType));
     if (!head || row.shard >= shardCountOf(head) || row.shard < 1) {
-      flag('inventory-shards', `inventory:${key(row.shardOf, row.ticketType, row.shard)}`, `shard ${row.shard} of a ticket type with ${head ? shardCountOf(head) : 'no'} shard(s)`);
+      flag(
+        'inventory-shards',
+        `inventory:${key(row.shardOf, row.ticketType, row.shard)}`,
+        `shard ${row.shard} of a ticket type with ${head ? shardCountOf(head) : 'no'} shard(s)`,
+      );
     }
   }
   for (const [k, expected] of held) {
     if (seen.has(k)) continue;
-    if (expected.reserved > 0) flag('inventory-reserved', `inventory:${k}`, `no inventory row, but ACTIVE reservations hold ${expected.reserved}`);
-    if (expected.sold > 0) flag('inventory-sold', `inventory:${k}`, `no inventory row, but CONFIRMED reservations hold ${expected.sold}`);
+    if (expected.reserved > 0)
+      flag(
+        'inventory-reserved',
+        `inventory:${k}`,
+        `no inventory row, but ACTIVE reservations hold ${expected.reserved}`,
+      );
+    if (expected.sold > 0)
+      flag('inventory-sold', `inventory:${k}`, `no inventory row, but CONFIRMED reservations hold ${expected.sold}`);
   }
 }
 
-function openSaga(order: OrderRow, state: OrderSagaState, now: Date, stuckAfterMs: number, reservation: ReservationRecord | undefined): OpenSaga {
+function openSaga(
+  order: OrderRow,
+  state: OrderSagaState,
+  now: Date,
+  stuckAfterMs: number,
+  reservation: ReservationRecord | undefined,
+): OpenSaga {
   const updated = Date.parse(order.updatedAt);
   // The one meaning of stuck (machines/order-saga/stuck.ts); the hold from the reservation record
   // when the snapshot has none yet.
@@ -421,7 +478,12 @@ function openSaga(order: OrderRow, state: OrderSagaState, now: Date, stuckAfterM
     updatedAt: order.updatedAt,
     saga: {
       outbox: order.saga?.outbox ?? [],
-      context: { reservation: expiresAt === undefined ? null : { reservationId: '', amountMinor: 0, currency: '', ...context?.reservation, expiresAt } },
+      context: {
+        reservation:
+          expiresAt === undefined
+            ? null
+            : { reservationId: '', amountMinor: 0, currency: '', ...context?.reservation, expiresAt },
+      },
     },
   };
   const deadline = stuckDeadline(candidate, stuckAfterMs);
@@ -443,10 +505,13 @@ function checkHistory(order: OrderRow, rows: EventRow[], flag: Flag, countPaymen
   const versions = sorted.map((r) => r.version);
   const contiguous = versions.every((v, i) => v === i + 1);
   if (sorted.length === 0) flag('events-gap', subject, 'no Events rows');
-  else if (!contiguous) flag('events-gap', subject, `versions ${compactRanges(versions)} are not 1..${versions.length}`);
-  else if (sorted[0]!.eventType !== 'ORDER_PLACED') flag('events-gap', subject, `version 1 is ${sorted[0]!.eventType}, not ORDER_PLACED`);
+  else if (!contiguous)
+    flag('events-gap', subject, `versions ${compactRanges(versions)} are not 1..${versions.length}`);
+  else if (sorted[0].eventType !== 'ORDER_PLACED')
+    flag('events-gap', subject, `version 1 is ${sorted[0].eventType}, not ORDER_PLACED`);
   const last = versions.at(-1) ?? 0;
-  if (last !== order.sagaVersion) flag('events-version', subject, `last Events version ${last}, order sagaVersion ${order.sagaVersion}`);
+  if (last !== order.sagaVersion)
+    flag('events-version', subject, `last Events version ${last}, order sagaVersion ${order.sagaVersion}`);
 
   const byEventId = new Map<string, number[]>();
   for (const r of sorted) byEventId.set(r.eventId, [...(byEventId.get(r.eventId) ?? []), r.version]);
@@ -455,8 +520,14 @@ function checkHistory(order: OrderRow, rows: EventRow[], flag: Flag, countPaymen
   }
   const captures = sorted.filter((r) => r.eventType === 'PAYMENT_CAPTURED').length;
   const refunds = sorted.filter((r) => r.eventType === 'REFUND_ISSUED').length;
-  if (captures > 1) countPayment('double-charge', `payment:${order.orderId}`, `${captures} PAYMENT_CAPTURED steps in the saga's history`);
-  if (refunds > 1) countPayment('over-refund', `payment:${order.orderId}`, `${refunds} REFUND_ISSUED steps in the saga's history`);
+  if (captures > 1)
+    countPayment(
+      'double-charge',
+      `payment:${order.orderId}`,
+      `${captures} PAYMENT_CAPTURED steps in the saga's history`,
+    );
+  if (refunds > 1)
+    countPayment('over-refund', `payment:${order.orderId}`, `${refunds} REFUND_ISSUED steps in the saga's history`);
 }
 
 function checkReservation(
@@ -469,14 +540,23 @@ function checkReservation(
   const subject = `reservation:${order.orderId}`;
   const view = reservationView(reservation);
   if (!RESERVATION_ALLOWED[state].includes(view)) {
-    flag('reservation-status', subject, `${view === 'NONE' ? 'no reservation' : view} for an order in ${state} (allowed: ${RESERVATION_ALLOWED[state].join(', ')})`);
+    flag(
+      'reservation-status',
+      subject,
+      `${view === 'NONE' ? 'no reservation' : view} for an order in ${state} (allowed: ${RESERVATION_ALLOWED[state].join(', ')})`,
+    );
     return;
   }
   if (!reservation) return;
   // A release is recorded as what the saga asked for: EXPIRED after a hold expiry, RELEASED otherwise.
   if (view === 'RELEASED' || view === 'EXPIRED') {
     const expected: ReservationStatus = outcome === 'expired' ? 'EXPIRED' : 'RELEASED';
-    if (view !== expected) flag('reservation-status', subject, `${view} but the saga's outcome is ${String(outcome)} (expected ${expected})`);
+    if (view !== expected)
+      flag(
+        'reservation-status',
+        subject,
+        `${view} but the saga's outcome is ${String(outcome)} (expected ${expected})`,
+      );
   }
   // Seats held or sold are the ones ordered.
   if ((view === 'ACTIVE' || view === 'CONFIRMED') && order.items) {
@@ -489,7 +569,10 @@ function checkReservation(
 function itemsKey(items: ReadonlyArray<{ ticketType: string; quantity: number }>): string {
   const byType = new Map<string, number>();
   for (const i of items) byType.set(i.ticketType, (byType.get(i.ticketType) ?? 0) + i.quantity);
-  return [...byType].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([t, q]) => `${q}×${t}`).join(' ');
+  return [...byType]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([t, q]) => `${q}×${t}`)
+    .join(' ');
 }
 
 function checkPayment(order: OrderRow, state: OrderSagaState, payment: PaymentRecord | undefined, flag: Flag): void {
@@ -498,17 +581,29 @@ function checkPayment(order: OrderRow, state: OrderSagaState, payment: PaymentRe
     const captured = payment.status === 'CAPTURED' || payment.status === 'REFUNDED';
     const chargeId = chargeIdFor(order.orderId);
     if (captured && payment.chargeId !== chargeId) {
-      flag('double-charge', subject, `captured under charge id ${String(payment.chargeId)}, the order's only charge id is ${chargeId}`);
+      flag(
+        'double-charge',
+        subject,
+        `captured under charge id ${String(payment.chargeId)}, the order's only charge id is ${chargeId}`,
+      );
     } else if (payment.chargeId !== undefined && payment.chargeId !== chargeId) {
       flag('double-charge', subject, `charge id ${payment.chargeId} is not the order's charge id ${chargeId}`);
     }
     if (payment.status === 'REFUNDED') {
       if (minor(payment.refundedAmountMinor) > minor(payment.amountMinor)) {
-        flag('over-refund', subject, `refunded ${String(payment.refundedAmountMinor)} of a ${String(payment.amountMinor)} capture (minor units)`);
+        flag(
+          'over-refund',
+          subject,
+          `refunded ${String(payment.refundedAmountMinor)} of a ${String(payment.amountMinor)} capture (minor units)`,
+        );
       }
       if (!payment.capturedAt) flag('over-refund', subject, 'refunded, but no capture is recorded');
       if (payment.refundId !== refundIdFor(order.orderId)) {
-        flag('over-refund', subject, `refund id ${String(payment.refundId)} is not the order's refund id ${refundIdFor(order.orderId)}`);
+        flag(
+          'over-refund',
+          subject,
+          `refund id ${String(payment.refundId)} is not the order's refund id ${refundIdFor(order.orderId)}`,
+        );
       }
     }
   }
@@ -518,7 +613,8 @@ function checkPayment(order: OrderRow, state: OrderSagaState, payment: PaymentRe
   if (state === 'completed' || state === 'confirming' || state === 'notifying') {
     // A free order (total 0) skips payment: nothing may be charged, so no payment record at all.
     if (order.totalAmountMinor === 0) {
-      if (payment) flag('payment-mismatch', subject, `free order in ${state} but a payment is recorded (${view}, ${amount})`);
+      if (payment)
+        flag('payment-mismatch', subject, `free order in ${state} but a payment is recorded (${view}, ${amount})`);
       return;
     }
     if (payment?.status !== 'CAPTURED') {
@@ -529,7 +625,11 @@ function checkPayment(order: OrderRow, state: OrderSagaState, payment: PaymentRe
       minor(payment.amountMinor) !== minor(order.totalAmountMinor) ||
       payment.currency !== order.currency
     ) {
-      flag('payment-mismatch', subject, `captured ${amount}, the order totals ${String(order.totalAmountMinor)} minor units ${String(order.currency)}`);
+      flag(
+        'payment-mismatch',
+        subject,
+        `captured ${amount}, the order totals ${String(order.totalAmountMinor)} minor units ${String(order.currency)}`,
+      );
     }
     return;
   }
@@ -537,26 +637,35 @@ function checkPayment(order: OrderRow, state: OrderSagaState, payment: PaymentRe
     if (view === 'CAPTURED' || view === 'IN_FLIGHT') {
       flag('payment-net-capture', subject, `order ${order.status} but the payment is ${view} (${amount})`);
     } else if (payment?.status === 'REFUNDED' && minor(payment.refundedAmountMinor) < minor(payment.amountMinor)) {
-      flag('refund-mismatch', subject, `order ${order.status}: refunded ${String(payment.refundedAmountMinor)} of a ${String(payment.amountMinor)} capture (minor units)`);
+      flag(
+        'refund-mismatch',
+        subject,
+        `order ${order.status}: refunded ${String(payment.refundedAmountMinor)} of a ${String(payment.amountMinor)} capture (minor units)`,
+      );
     }
     return;
   }
   const allowed = PAYMENT_ALLOWED_OPEN[state] ?? [];
   if (!allowed.includes(view)) {
-    flag(view === 'REFUNDED' ? 'over-refund' : 'payment-mismatch', subject, `payment ${view} for an order in ${state} (allowed: ${allowed.join(', ')})`);
+    flag(
+      view === 'REFUNDED' ? 'over-refund' : 'payment-mismatch',
+      subject,
+      `payment ${view} for an order in ${state} (allowed: ${allowed.join(', ')})`,
+    );
   }
 }
 
 function moneyTotals(orders: OrderRow[], payments: PaymentRecord[]): InvariantReport['money'] {
   const byCurrency: Record<string, MoneyTotals> = {};
-  const at = (currency: string | null | undefined): MoneyTotals => (byCurrency[currency ?? '?'] ??= { captured: 0, refunded: 0, completedTotal: 0 });
+  const at = (currency: string | null | undefined): MoneyTotals =>
+    (byCurrency[currency ?? '?'] ??= { captured: 0, refunded: 0, completedTotal: 0 });
   for (const p of payments) {
     if (p.status === 'CAPTURED' || p.status === 'REFUNDED') at(p.currency).captured += minor(p.amountMinor);
     if (p.status === 'REFUNDED') at(p.currency).refunded += minor(p.refundedAmountMinor);
   }
   for (const o of orders) if (o.status === 'COMPLETED') at(o.currency).completedTotal += minor(o.totalAmountMinor);
   const total: MoneyTotals = { captured: 0, refunded: 0, completedTotal: 0 };
-  for (const [currency, t] of Object.entries(byCurrency)) {
+  for (const t of Object.values(byCurrency)) {
     total.captured += t.captured;
     total.refunded += t.refunded;
     total.completedTotal += t.completedTotal;
@@ -575,7 +684,7 @@ function compactRanges(values: number[]): string {
   const parts: string[] = [];
   for (let i = 0; i < values.length; i++) {
     let j = i;
-    while (j + 1 < values.length && values[j + 1] === values[j]! + 1) j++;
+    while (j + 1 < values.length && values[j + 1] === values[j] + 1) j++;
     parts.push(i === j ? String(values[i]) : `${values[i]}-${values[j]}`);
     i = j;
   }
@@ -600,14 +709,17 @@ export function formatReport(report: InvariantReport, maxViolations = 50): strin
     `  open sagas:   ${report.open.length}${report.open.length ? ` (${report.open.filter((o) => o.stuck).length} stuck)` : ''}`,
   ];
   for (const o of report.open.slice(0, 10)) {
-    out.push(`    ${o.orderId} ${o.state} idle ${Math.round(o.idleMs / 1000)} s, waiting for ${o.waitingFor.join(', ') || '-'}${o.stuck ? ' STUCK' : ''}`);
+    out.push(
+      `    ${o.orderId} ${o.state} idle ${Math.round(o.idleMs / 1000)} s, waiting for ${o.waitingFor.join(', ') || '-'}${o.stuck ? ' STUCK' : ''}`,
+    );
   }
   if (report.violations.length > 0) {
     const byKind: Record<string, number> = {};
     for (const v of report.violations) bump(byKind, v.kind);
     out.push(`  violations:   ${line(byKind)}`);
     for (const v of report.violations.slice(0, maxViolations)) out.push(`    [${v.kind}] ${v.subject}: ${v.detail}`);
-    if (report.violations.length > maxViolations) out.push(`    … ${report.violations.length - maxViolations} more (see --json)`);
+    if (report.violations.length > maxViolations)
+      out.push(`    … ${report.violations.length - maxViolations} more (see --json)`);
   }
   return out.join('\n');
 }

@@ -35,7 +35,13 @@ const MAX_CONFLICT_RETRIES = 20;
  * Migrates one saga to `to`. Throws UnknownSagaError (no such saga) or MigrationRefusedError
  * (no migration for the pair, or the saga cannot be moved: it has ended, it is already there).
  */
-export async function migrateSaga(deps: MigrateDeps, orderId: string, to: string, operator: OperatorRequest, dryRun = false): Promise<MigrationOutcome> {
+export async function migrateSaga(
+  deps: MigrateDeps,
+  orderId: string,
+  to: string,
+  operator: OperatorRequest,
+  dryRun = false,
+): Promise<MigrationOutcome> {
   const now = deps.now ?? (() => new Date());
   for (let attempt = 1; attempt <= MAX_CONFLICT_RETRIES; attempt++) {
     const stored = await deps.store.load(orderId);

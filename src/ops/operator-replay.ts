@@ -26,9 +26,20 @@ export interface RecordedAction {
 }
 
 /** The Events row an earlier request with this event id wrote, as its answer; undefined if none. */
-export async function findRecordedAction(store: SagaStore, orderId: string, eventId: string): Promise<RecordedAction | undefined> {
+export async function findRecordedAction(
+  store: SagaStore,
+  orderId: string,
+  eventId: string,
+): Promise<RecordedAction | undefined> {
   const row: SagaHistoryEntry | undefined = (await store.history(orderId)).find((h) => h.eventId === eventId);
   if (!row || !isOrderSagaState(row.toState)) return undefined;
   const reason = typeof row.payload.reason === 'string' ? row.payload.reason : undefined;
-  return { orderId, state: row.toState, status: orderStatusOf(row.toState), version: row.version, reason, payload: row.payload };
+  return {
+    orderId,
+    state: row.toState,
+    status: orderStatusOf(row.toState),
+    version: row.version,
+    reason,
+    payload: row.payload,
+  };
 }

@@ -21,7 +21,11 @@ export async function readQueueDepths(sqs: SQSClient, queues: QueueUrls): Promis
       const { Attributes = {} } = await sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
         }),
       );
       const depth: QueueDepth = {

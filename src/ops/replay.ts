@@ -117,7 +117,8 @@ export function replayHistories(histories: readonly RecordedSaga[], candidate: R
   const decider = deciderFor(candidate);
   const results = histories.map((h) => replaySaga(h, decider, candidate.changelog));
   const rulesSeen: Record<string, number> = {};
-  for (const r of results) for (const e of r.excused) for (const id of e.rules) rulesSeen[id] = (rulesSeen[id] ?? 0) + 1;
+  for (const r of results)
+    for (const e of r.excused) for (const id of e.rules) rulesSeen[id] = (rulesSeen[id] ?? 0) + 1;
   const count = (result: SagaReplay['result']) => results.filter((r) => r.result === result).length;
   const order: Record<SagaReplay['result'], number> = { diverged: 0, skipped: 1, excused: 2, same: 3 };
   return {
@@ -136,20 +137,32 @@ export function replayHistories(histories: readonly RecordedSaga[], candidate: R
 /** Replays one saga's history; stops at its first undeclared divergence. */
 export function replaySaga(history: RecordedSaga, decider: Decider, changelog: MachineChangelog | null): SagaReplay {
   const rows = [...history.rows].sort((a, b) => a.version - b.version);
-  const recordedVersions = [...new Set(rows.map((r) => r.machineVersion).filter((v): v is string => typeof v === 'string'))];
+  const recordedVersions = [
+    ...new Set(rows.map((r) => r.machineVersion).filter((v): v is string => typeof v === 'string')),
+  ];
   const base = { orderId: history.orderId, recordedVersions, excused: [] as SagaReplay['excused'] };
   const first = rows[0];
   const input = first ? recordedInput(history.orderId, first) : null;
   if (!first || !input) {
-    return { ...base, steps: 0, result: 'skipped', note: 'the history has no ORDER_PLACED row with the machine input (recorded before machine versions)' };
+    return {
+      ...base,
+      steps: 0,
+      result: 'skipped',
+      note: 'the history has no ORDER_PLACED row with the machine input (recorded before machine versions)',
+    };
   }
 
   const start = decider.start(input);
   let saga: PersistedSaga = start.saga;
   let steps = 1;
-  const firstCheck = compareStep(first, { state: start.saga.state, status: start.status, outcome: start.saga.context.outcome, commands: start.commands }, changelog);
+  const firstCheck = compareStep(
+    first,
+    { state: start.saga.state, status: start.status, outcome: start.saga.context.outcome, commands: start.commands },
+    changelog,
+  );
   if (firstCheck.divergence) return { ...base, steps, result: 'diverged', firstDivergence: firstCheck.divergence };
-  if (firstCheck.rules.length > 0) base.excused.push({ step: first.version, eventType: first.eventType, rules: firstCheck.rules });
+  if (firstCheck.rules.length > 0)
+    base.excused.push({ step: first.version, eventType: first.eventType, rules: firstCheck.rules });
 
   let note: string | undefined;
   for (const row of rows.slice(1)) {
@@ -166,11 +179,21 @@ export function replaySaga(history: RecordedSaga, decider: Decider, changelog: M
         step: row.version,
         eventType: row.eventType,
         fromState: row.fromState,
-        differences: [{ field: 'ignored', recorded: `applied (${row.fromState} → ${row.toState})`, candidate: `ignored in ${saga.state}` }],
+        differences: [
+          {
+            field: 'ignored',
+            recorded: `applied (${row.fromState} → ${row.toState})`,
+            candidate: `ignored in ${saga.state}`,
+          },
+        ],
       };
       return { ...base, steps, result: 'diverged', firstDivergence: divergence };
     }
-    const check = compareStep(row, { state: next.saga.state, status: next.status, outcome: next.saga.context.outcome, commands: next.commands }, changelog);
+    const check = compareStep(
+      row,
+      { state: next.saga.state, status: next.status, outcome: next.saga.context.outcome, commands: next.commands },
+      changelog,
+    );
     if (check.divergence) return { ...base, steps, result: 'diverged', firstDivergence: check.divergence };
     if (check.rules.length > 0) base.excused.push({ step: row.version, eventType: row.eventType, rules: check.rules });
     saga = next.saga;
@@ -186,18 +209,28 @@ interface CandidateStep {
 }
 
 /** Compares one step; returns the undeclared differences (as a divergence) and the rules that excused the rest. */
-function compareStep(row: SagaHistoryEntry, candidate: CandidateStep, changelog: MachineChangelog | null): { divergence?: Divergence; rules: string[] } {
+function compareStep(
+  row: SagaHistoryEntry,
+  candidate: CandidateStep,
+  changelog: MachineChangelog | null,
+): { divergence?: Divergence; rules: string[] } {
   const rules = rulesFor(changelog, { eventType: row.eventType, fromState: row.fromState, toState: row.toState });
   const used = new Set<string>();
   const differences: StepDifference[] = [];
 
   if (candidate.state !== row.toState) {
-    const rule = rules.find((r) => r.allow.state?.recorded === row.toState && r.allow.state.candidate === candidate.state);
+    const rule = rules.find(
+      (r) => r.allow.state?.recorded === row.toState && r.allow.state.candidate === candidate.state,
+    );
     if (rule) used.add(rule.id);
     else differences.push({ field: 'state', recorded: row.toState, candidate: candidate.state });
   }
   // The status follows the state: excused with it, compared otherwise.
-  if (row.status !== undefined && candidate.status !== row.status && !(candidate.state !== row.toState && used.size > 0)) {
+  if (
+    row.status !== undefined &&
+    candidate.status !== row.status &&
+    !(candidate.state !== row.toState && used.size > 0)
+  ) {
     differences.push({ field: 'status', recorded: row.status, candidate: candidate.status });
   }
   if (row.outcome !== undefined && candidate.outcome !== row.outcome) {
@@ -210,12 +243,19 @@ function compareStep(row: SagaHistoryEntry, candidate: CandidateStep, changelog:
       differences.push({ field: 'commands', recorded: row.commands, candidate: candidate.commands });
     }
   }
-  if (differences.length > 0) return { divergence: { step: row.version, eventType: row.eventType, fromState: row.fromState, differences }, rules: [] };
+  if (differences.length > 0)
+    return {
+      divergence: { step: row.version, eventType: row.eventType, fromState: row.fromState, differences },
+      rules: [],
+    };
   return { rules: [...used] };
 }
 
 /** The commands only the candidate emits (added) and only the recording has (removed), compared whole. */
-export function commandDifference(recorded: readonly SagaCommand[], candidate: readonly SagaCommand[]): { added: SagaCommand[]; removed: SagaCommand[] } {
+export function commandDifference(
+  recorded: readonly SagaCommand[],
+  candidate: readonly SagaCommand[],
+): { added: SagaCommand[]; removed: SagaCommand[] } {
   const key = (c: SagaCommand) => JSON.stringify(c, Object.keys(c).sort());
   const left = recorded.map(key);
   const added: SagaCommand[] = [];
@@ -229,14 +269,21 @@ export function commandDifference(recorded: readonly SagaCommand[], candidate: r
   return { added, removed };
 }
 
-function excuseCommands(diff: { added: SagaCommand[]; removed: SagaCommand[] }, rules: ChangelogRule[], used: Set<string>) {
+function excuseCommands(
+  diff: { added: SagaCommand[]; removed: SagaCommand[] },
+  rules: ChangelogRule[],
+  used: Set<string>,
+) {
   const excuse = (commands: SagaCommand[], allowed: (r: ChangelogRule) => string[] | undefined) =>
     commands.filter((c) => {
       const rule = rules.find((r) => allowed(r)?.includes(c.kind));
       if (rule) used.add(rule.id);
       return !rule;
     });
-  return { added: excuse(diff.added, (r) => r.allow.addedCommands), removed: excuse(diff.removed, (r) => r.allow.removedCommands) };
+  return {
+    added: excuse(diff.added, (r) => r.allow.addedCommands),
+    removed: excuse(diff.removed, (r) => r.allow.removedCommands),
+  };
 }
 
 /** The report as text for a person: the totals, then each diverging saga's first divergence. */
@@ -250,8 +297,13 @@ export function formatReport(report: ReplayReport): string {
   for (const r of report.results) {
     if (r.result === 'diverged' && r.firstDivergence) {
       const d = r.firstDivergence;
-      lines.push(`DIVERGED ${r.orderId} (recorded on v${r.recordedVersions.join(', v')}): first at step ${d.step}, ${d.eventType} in ${d.fromState ?? '(start)'}`);
-      for (const diff of d.differences) lines.push(`    ${diff.field}: recorded ${JSON.stringify(diff.recorded)}, candidate ${JSON.stringify(diff.candidate)}`);
+      lines.push(
+        `DIVERGED ${r.orderId} (recorded on v${r.recordedVersions.join(', v')}): first at step ${d.step}, ${d.eventType} in ${d.fromState ?? '(start)'}`,
+      );
+      for (const diff of d.differences)
+        lines.push(
+          `    ${diff.field}: recorded ${JSON.stringify(diff.recorded)}, candidate ${JSON.stringify(diff.candidate)}`,
+        );
     } else if (r.result === 'skipped') {
       lines.push(`skipped ${r.orderId}: ${r.note ?? ''}`);
     }

@@ -4,7 +4,8 @@
  * A saga is stuck by the one definition beside the machine (machines/order-saga/stuck.ts: a rule
  * per state, judged by assessStuck) under `stuckAfterMs` (config STUCK_AFTER_MS, default 30 s).
  *
- * The listing walks StatusOrdersIndex (stable order, may lag; src/store/order-queries.ts) for the open statuses and re-reads every
+ * The listing walks StatusOrdersIndex (stable order, may lag; src/store/order-queries.ts) for the open statuses and
+ * re-reads every
  * candidate from the base table before judging it.
  *
  * Operator actions: `retrySaga` re-sends the commands the saga waits on and records an
@@ -13,7 +14,14 @@
  * refused with the reason.
  */
 import { randomUUID } from 'node:crypto';
-import { assessStuck, OPEN_ORDER_STATUSES, type OrderSagaState, type StuckVerdict, type OrderStatus, type SagaCommandKind } from '../../machines/order-saga';
+import {
+  assessStuck,
+  OPEN_ORDER_STATUSES,
+  type OrderSagaState,
+  type StuckVerdict,
+  type OrderStatus,
+  type SagaCommandKind,
+} from '../../machines/order-saga';
 import { StaleSagaVersionError, UnknownSagaError, type SagaRuntime } from '../runtime/saga-runtime';
 import type { OrderQueries } from '../store/order-queries';
 import { VersionConflictError, type SagaStore, type StepRecord, type StoredSaga } from '../store/saga-store';
@@ -128,7 +136,14 @@ export class StuckSagas {
       if (verdict) stuck.push(stuckView(saga, verdict));
     }
     stuck.sort((a, b) => b.stuckForMs - a.stuckForMs || (a.orderId < b.orderId ? -1 : 1));
-    return { items: stuck.slice(0, limit), scanned: scan.scanned, total: stuck.length, openByState, truncated: scan.truncated, checkedAt: now.toISOString() };
+    return {
+      items: stuck.slice(0, limit),
+      scanned: scan.scanned,
+      total: stuck.length,
+      openByState,
+      truncated: scan.truncated,
+      checkedAt: now.toISOString(),
+    };
   }
 }
 
@@ -201,13 +216,16 @@ export async function recordOperatorAction(
       return { saga: await store.recordAction(current, record, now().toISOString()), recorded: true };
     } catch (error) {
       if (error instanceof VersionConflictError) {
-        if (expectedVersion !== undefined) throw new StaleSagaVersionError(orderId, expectedVersion, expectedVersion + 1);
+        if (expectedVersion !== undefined)
+          throw new StaleSagaVersionError(orderId, expectedVersion, expectedVersion + 1);
         continue;
       }
       throw error;
     }
   }
-  throw new Error(`saga ${orderId}: gave up recording an operator action after ${MAX_CONFLICT_RETRIES} version conflicts`);
+  throw new Error(
+    `saga ${orderId}: gave up recording an operator action after ${MAX_CONFLICT_RETRIES} version conflicts`,
+  );
 }
 
 export interface SagaActionDeps {

@@ -14,7 +14,13 @@ import {
 import { defaultSleep, type ParticipantDeps } from './deps';
 import { ContentionError } from './errors';
 
-export { cancellationCodes, hasFaultCode, isConditionalCheckFailed, isConditionOrConflictCancellation, isTransactionConflict };
+export {
+  cancellationCodes,
+  hasFaultCode,
+  isConditionalCheckFailed,
+  isConditionOrConflictCancellation,
+  isTransactionConflict,
+};
 
 /** How many times a handler re-reads and retries before giving the message back to the queue. */
 export const MAX_ATTEMPTS = 25;
@@ -36,7 +42,9 @@ export async function putIfAbsent(
 ): Promise<boolean> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     try {
-      await deps.doc.send(new PutCommand({ TableName: table, Item: item, ConditionExpression: `attribute_not_exists(${keyAttribute})` }));
+      await deps.doc.send(
+        new PutCommand({ TableName: table, Item: item, ConditionExpression: `attribute_not_exists(${keyAttribute})` }),
+      );
       return true;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false;

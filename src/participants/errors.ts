@@ -40,7 +40,7 @@ export class InventoryConflictError extends Error {
   override readonly name: string = 'InventoryConflictError';
   constructor(
     message: string,
-    readonly details: { eventId: string; ticketType?: string; availableQuantity?: number; delta?: number } ,
+    readonly details: { eventId: string; ticketType?: string; availableQuantity?: number; delta?: number },
   ) {
     super(message);
   }

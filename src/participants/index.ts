@@ -19,7 +19,10 @@ export type { InventoryRow, NotificationRecord, PaymentRecord, PaymentStatus, Re
 export { readReservation, readInventoryRows, readNotification, readPayment as getPayment } from './records';
 
 /** Routes a command to its participant. */
-export async function handleParticipantCommand(cmd: ParticipantCommand, deps: ParticipantDeps): Promise<OrderSagaEvent> {
+export async function handleParticipantCommand(
+  cmd: ParticipantCommand,
+  deps: ParticipantDeps,
+): Promise<OrderSagaEvent> {
   switch (cmd.kind) {
     case 'ReserveSeats':
     case 'ConfirmSeats':

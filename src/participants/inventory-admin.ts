@@ -21,6 +21,7 @@ import { backoff, isConditionOrConflictCancellation, isTransactionConflict } fro
 import { InvalidInventoryError, InventoryConflictError } from './errors';
 import { isIsoCurrency, isMinorUnits } from '../money/money';
 import { readInventoryRows, type InventoryRow } from './records';
+import { isList } from './untrusted-input';
 
 export type InventoryAdminDeps = Pick<
   ParticipantDeps,
@@ -58,11 +59,14 @@ const MAX_ATTEMPTS = 10;
 function validate(eventId: string, eventName: string, ticketTypes: readonly TicketTypeInput[]): void {
   if (typeof eventId !== 'string' || eventId.length === 0) throw new InvalidInventoryError('eventId is required');
   if (typeof eventName !== 'string' || eventName.length === 0) throw new InvalidInventoryError('eventName is required');
-  if (!Array.isArray(ticketTypes) || ticketTypes.length === 0) throw new InvalidInventoryError('at least one ticket type is required');
-  if (ticketTypes.length > MAX_TICKET_TYPES) throw new InvalidInventoryError(`at most ${MAX_TICKET_TYPES} ticket types`);
+  if (!isList(ticketTypes) || ticketTypes.length === 0)
+    throw new InvalidInventoryError('at least one ticket type is required');
+  if (ticketTypes.length > MAX_TICKET_TYPES)
+    throw new InvalidInventoryError(`at most ${MAX_TICKET_TYPES} ticket types`);
   const seen = new Set<string>();
   for (const t of ticketTypes) {
-    if (typeof t.ticketType !== 'string' || t.ticketType.length === 0) throw new InvalidInventoryError('ticketType is required');
+    if (typeof t.ticketType !== 'string' || t.ticketType.length === 0)
+      throw new InvalidInventoryError('ticketType is required');
     if (seen.has(t.ticketType)) throw new InvalidInventoryError(`ticket type ${t.ticketType} is listed twice`);
     seen.add(t.ticketType);
     if (!Number.isSafeInteger(t.totalQuantity) || t.totalQuantity < 0) {
@@ -116,7 +120,9 @@ function plan(
         version: 1,
         updatedAt: now,
       };
-      writes.push({ Put: { TableName: tableName, Item: created, ConditionExpression: 'attribute_not_exists(eventId)' } });
+      writes.push({
+        Put: { TableName: tableName, Item: created, ConditionExpression: 'attribute_not_exists(eventId)' },
+      });
       continue;
     }
     const delta = t.totalQuantity - row.totalQuantity;
@@ -126,7 +132,8 @@ function plan(
         { eventId, ticketType: t.ticketType, availableQuantity: row.availableQuantity, delta },
       );
     }
-    if (delta === 0 && row.priceMinor === t.priceMinor && row.currency === t.currency && row.eventName === eventName) continue;
+    if (delta === 0 && row.priceMinor === t.priceMinor && row.currency === t.currency && row.eventName === eventName)
+      continue;
     writes.push({
       Update: {
         TableName: tableName,
@@ -175,13 +182,21 @@ function plan(
 }
 
 /** The shards of the event's sharded ticket types (unsharded ones are their row). */
-async function readShardedTypes(deps: Pick<ParticipantDeps, 'doc' | 'tables'>, eventId: string, rows: ReadonlyMap<string, InventoryRow>) {
+async function readShardedTypes(
+  deps: Pick<ParticipantDeps, 'doc' | 'tables'>,
+  eventId: string,
+  rows: ReadonlyMap<string, InventoryRow>,
+) {
   const sharded = [...rows.values()].filter((r) => shardCountOf(r) > 1);
   return sharded.length === 0 ? new Map<string, ShardState[]>() : readShards(deps, eventId, sharded);
 }
 
 /** Totals over shards: clients see a ticket type, never its shards (only how many there are). */
-function toView(eventId: string, rows: ReadonlyMap<string, InventoryRow>, shards: ReadonlyMap<string, ShardState[]>): EventInventory | null {
+function toView(
+  eventId: string,
+  rows: ReadonlyMap<string, InventoryRow>,
+  shards: ReadonlyMap<string, ShardState[]>,
+): EventInventory | null {
   if (rows.size === 0) return null;
   const ticketTypes = [...rows.values()]
     .sort((a, b) => a.ticketType.localeCompare(b.ticketType))
@@ -215,7 +230,15 @@ export async function putEventInventory(
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const rows = await readInventoryRows(deps, eventId);
     const shards = await readShardedTypes(deps, eventId, rows);
-    const { writes, rebalance } = plan(eventId, eventName, ticketTypes, rows, shards, deps.tables.inventory, nowIso(deps));
+    const { writes, rebalance } = plan(
+      eventId,
+      eventName,
+      ticketTypes,
+      rows,
+      shards,
+      deps.tables.inventory,
+      nowIso(deps),
+    );
     if (writes.length === 0) return toView(eventId, rows, shards) as EventInventory;
     if (writes.length > MAX_TICKET_TYPES) {
       throw new InvalidInventoryError(`event ${eventId} has too many ticket types to update at once`);
@@ -230,7 +253,11 @@ export async function putEventInventory(
       await backoff(deps, attempt);
       continue;
     }
-    deps.logger.info('inventory updated', { eventId, ticketTypes: ticketTypes.map((t) => t.ticketType), writes: writes.length });
+    deps.logger.info('inventory updated', {
+      eventId,
+      ticketTypes: ticketTypes.map((t) => t.ticketType),
+      writes: writes.length,
+    });
     // New shards start empty and added seats land on shard 0: spread them. Best effort: the
     // seats are sellable already (a reservation falls back to the shard that has them).
     for (const ticketType of rebalance) {
@@ -242,7 +269,12 @@ export async function putEventInventory(
       }
     }
     await inventoryChanged(deps, eventId);
-    await tellSoldOut(deps, 'seatsReturned', eventId, ticketTypes.map((t) => t.ticketType));
+    await tellSoldOut(
+      deps,
+      'seatsReturned',
+      eventId,
+      ticketTypes.map((t) => t.ticketType),
+    );
     const after = await getEventInventory(deps, eventId);
     if (!after) throw new Error(`inventory for ${eventId} missing right after it was written`);
     return after;

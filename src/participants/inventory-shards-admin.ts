@@ -10,7 +10,15 @@
  */
 import type { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { InventoryConflictError } from './errors';
-import { headShardTotal, MAX_SHARDS, shardCountOf, shardKey, splitEvenly, type ShardRow, type ShardState } from './inventory-shards';
+import {
+  headShardTotal,
+  MAX_SHARDS,
+  shardCountOf,
+  shardKey,
+  splitEvenly,
+  type ShardRow,
+  type ShardState,
+} from './inventory-shards';
 import type { InventoryRow } from './records';
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
@@ -71,7 +79,7 @@ export function planShardedType(
       ticketType: t.ticketType,
       eventName,
       totalQuantity: t.totalQuantity,
-      availableQuantity: split[0]!,
+      availableQuantity: split[0],
       reservedQuantity: 0,
       soldQuantity: 0,
       priceMinor: t.priceMinor,
@@ -79,11 +87,19 @@ export function planShardedType(
       version: 1,
       updatedAt: now,
       shardCount: n,
-      shardTotal: split[0]!,
+      shardTotal: split[0],
     };
-    const writes: TransactItem[] = [{ Put: { TableName: table, Item: head, ConditionExpression: 'attribute_not_exists(eventId)' } }];
+    const writes: TransactItem[] = [
+      { Put: { TableName: table, Item: head, ConditionExpression: 'attribute_not_exists(eventId)' } },
+    ];
     for (let k = 1; k < n; k++) {
-      writes.push({ Put: { TableName: table, Item: shardRow(eventId, t, k, split[k]!, now), ConditionExpression: 'attribute_not_exists(eventId)' } });
+      writes.push({
+        Put: {
+          TableName: table,
+          Item: shardRow(eventId, t, k, split[k], now),
+          ConditionExpression: 'attribute_not_exists(eventId)',
+        },
+      });
     }
     return { writes, rebalance: false };
   }
@@ -91,7 +107,10 @@ export function planShardedType(
   const n = shardCountOf(row);
   const m = t.shards ?? n;
   if (m < n) {
-    throw new InventoryConflictError(`${t.ticketType} has ${n} shards; shards can be raised, not lowered`, { eventId, ticketType: t.ticketType });
+    throw new InventoryConflictError(`${t.ticketType} has ${n} shards; shards can be raised, not lowered`, {
+      eventId,
+      ticketType: t.ticketType,
+    });
   }
   const current = shards ?? [];
   const delta = t.totalQuantity - row.totalQuantity;
@@ -105,12 +124,15 @@ export function planShardedType(
     if (available + delta < 0) {
       const reserved = current.reduce((a, s) => a + s.reservedQuantity, 0);
       const sold = current.reduce((a, s) => a + s.soldQuantity, 0);
-      throw new InventoryConflictError(`cannot set ${t.ticketType} to ${t.totalQuantity} seats: ${reserved} are reserved and ${sold} sold`, {
-        eventId,
-        ticketType: t.ticketType,
-        availableQuantity: available,
-        delta,
-      });
+      throw new InventoryConflictError(
+        `cannot set ${t.ticketType} to ${t.totalQuantity} seats: ${reserved} are reserved and ${sold} sold`,
+        {
+          eventId,
+          ticketType: t.ticketType,
+          availableQuantity: available,
+          delta,
+        },
+      );
     }
     let left = -delta;
     for (const s of [...current].sort((a, b) => b.availableQuantity - a.availableQuantity)) {
@@ -145,8 +167,8 @@ export function planShardedType(
         },
         ExpressionAttributeValues: {
           ':total': t.totalQuantity,
-          ':shardTotal': headShardTotal(row) + d[0]!,
-          ':d': d[0]!,
+          ':shardTotal': headShardTotal(row) + d[0],
+          ':d': d[0],
           ':m': m,
           ':priceMinor': t.priceMinor,
           ':currency': t.currency,
@@ -154,7 +176,7 @@ export function planShardedType(
           ':one': 1,
           ':now': now,
           ':readTotal': row.totalQuantity,
-          ':need': Math.max(0, -d[0]!),
+          ':need': Math.max(0, -d[0]),
           ':n': n,
           ':readShardTotal': headShardTotal(row),
         },
@@ -178,12 +200,25 @@ export function planShardedType(
           '#version': 'version',
           '#updatedAt': 'updatedAt',
         },
-        ExpressionAttributeValues: { ':d': d[k]!, ':priceMinor': t.priceMinor, ':currency': t.currency, ':one': 1, ':now': now, ':need': Math.max(0, -d[k]!) },
+        ExpressionAttributeValues: {
+          ':d': d[k],
+          ':priceMinor': t.priceMinor,
+          ':currency': t.currency,
+          ':one': 1,
+          ':now': now,
+          ':need': Math.max(0, -d[k]),
+        },
       },
     });
   }
   for (let k = n; k < m; k++) {
-    writes.push({ Put: { TableName: table, Item: shardRow(eventId, t, k, 0, now), ConditionExpression: 'attribute_not_exists(eventId)' } });
+    writes.push({
+      Put: {
+        TableName: table,
+        Item: shardRow(eventId, t, k, 0, now),
+        ConditionExpression: 'attribute_not_exists(eventId)',
+      },
+    });
   }
   return { writes, rebalance: m > n || (delta > 0 && m > 1) };
 }

@@ -113,7 +113,11 @@ function headState(row: InventoryRow): ShardState {
  * Every shard of the given ticket types, read consistently with BatchGetItem (one call per 100
  * keys; unprocessed keys read again). A shard row not (yet) written reads as an empty shard.
  */
-export async function readShards(deps: Deps, eventId: string, heads: readonly InventoryRow[]): Promise<Map<string, ShardState[]>> {
+export async function readShards(
+  deps: Deps,
+  eventId: string,
+  heads: readonly InventoryRow[],
+): Promise<Map<string, ShardState[]>> {
   const out = new Map<string, ShardState[]>();
   const keys: Array<{ eventId: string; ticketType: string }> = [];
   for (const head of heads) {
@@ -127,7 +131,8 @@ export async function readShards(deps: Deps, eventId: string, heads: readonly In
       const res = await deps.doc.send(
         new BatchGetCommand({ RequestItems: { [deps.tables.inventory]: { Keys: pending, ConsistentRead: true } } }),
       );
-      for (const item of res.Responses?.[deps.tables.inventory] ?? []) found.set(`${String(item.eventId)}|${String(item.ticketType)}`, item);
+      for (const item of res.Responses?.[deps.tables.inventory] ?? [])
+        found.set(`${String(item.eventId)}|${String(item.ticketType)}`, item);
       pending = res.UnprocessedKeys?.[deps.tables.inventory]?.Keys as Array<Record<string, unknown>> | undefined;
       if (pending && pending.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round)));
     }
@@ -158,7 +163,11 @@ export async function readShards(deps: Deps, eventId: string, heads: readonly In
 }
 
 /** The ticket type's counters summed over its shards. */
-export function sumShards(shards: readonly ShardState[]): { availableQuantity: number; reservedQuantity: number; soldQuantity: number } {
+export function sumShards(shards: readonly ShardState[]): {
+  availableQuantity: number;
+  reservedQuantity: number;
+  soldQuantity: number;
+} {
   return shards.reduce(
     (acc, s) => ({
       availableQuantity: acc.availableQuantity + s.availableQuantity,
@@ -184,7 +193,8 @@ export function blindTakes(
   });
 }
 
-export type TakePlan = { ok: true; takes: ShardTake[] } | { ok: false; ticketType: string; available: number; requested: number };
+export type TakePlan =
+  { ok: true; takes: ShardTake[] } | { ok: false; ticketType: string; available: number; requested: number };
 
 /**
  * The slow path, from shards just read: per ticket type one shard that covers the quantity (a
@@ -203,7 +213,7 @@ export function planTakes(
     if (available < quantity) return { ok: false, ticketType, available, requested: quantity };
     const covering = shards.filter((s) => s.availableQuantity >= quantity);
     if (covering.length > 0) {
-      const pick = covering[Math.min(covering.length - 1, Math.floor(random() * covering.length))]!;
+      const pick = covering[Math.min(covering.length - 1, Math.floor(random() * covering.length))];
       takes.push({ ticketType, shard: pick.shard, quantity });
       continue;
     }
@@ -223,7 +233,9 @@ export function takesOf(reservation: {
   shards?: ShardTake[];
   items: ReadonlyArray<{ ticketType: string; quantity: number }>;
 }): ShardTake[] {
-  return reservation.shards ?? reservation.items.map((i) => ({ ticketType: i.ticketType, shard: 0, quantity: i.quantity }));
+  return (
+    reservation.shards ?? reservation.items.map((i) => ({ ticketType: i.ticketType, shard: 0, quantity: i.quantity }))
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,14 +247,27 @@ export function takesOf(reservation: {
  * shardTotal and availableQuantity together, so the shard stays balanced. Out of a shard is
  * conditioned on `available >= -delta`: a concurrent sale may have taken the seats first.
  */
-export function moveSeatsUpdate(table: string, eventId: string, ticketType: string, shard: number, delta: number, now: string): TransactItem {
+export function moveSeatsUpdate(
+  table: string,
+  eventId: string,
+  ticketType: string,
+  shard: number,
+  delta: number,
+  now: string,
+): TransactItem {
   return {
     Update: {
       TableName: table,
       Key: shardKey(eventId, ticketType, shard),
-      UpdateExpression: 'SET #shardTotal = #shardTotal + :d, #available = #available + :d, #version = #version + :one, #updatedAt = :now',
+      UpdateExpression:
+        'SET #shardTotal = #shardTotal + :d, #available = #available + :d, #version = #version + :one, #updatedAt = :now',
       ConditionExpression: 'attribute_exists(#shardTotal) AND #available >= :need',
-      ExpressionAttributeNames: { '#shardTotal': 'shardTotal', '#available': 'availableQuantity', '#version': 'version', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeNames: {
+        '#shardTotal': 'shardTotal',
+        '#available': 'availableQuantity',
+        '#version': 'version',
+        '#updatedAt': 'updatedAt',
+      },
       ExpressionAttributeValues: { ':d': delta, ':one': 1, ':now': now, ':need': Math.max(0, -delta) },
     },
   };
@@ -269,14 +294,16 @@ export async function rebalanceShards(
     const target = splitEvenly(available, n);
     // The fullest shards keep the extra seats of the remainder: fewer moves.
     const order = [...shards].sort((a, b) => b.availableQuantity - a.availableQuantity);
-    const deltas = new Map(order.map((s, i) => [s.shard, target[i]! - s.availableQuantity]));
+    const deltas = new Map(order.map((s, i) => [s.shard, target[i] - s.availableQuantity]));
     const moves = [...deltas].filter(([, d]) => d !== 0);
     if (moves.length === 0) return 0;
     const now = nowIso(deps);
     try {
       await deps.doc.send(
         new TransactWriteCommand({
-          TransactItems: moves.map(([shard, d]) => moveSeatsUpdate(deps.tables.inventory, eventId, head.ticketType, shard, d, now)),
+          TransactItems: moves.map(([shard, d]) =>
+            moveSeatsUpdate(deps.tables.inventory, eventId, head.ticketType, shard, d, now),
+          ),
         }),
       );
     } catch (error) {

@@ -12,11 +12,27 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaEvent, ReservationStatus } from '../../machines/order-saga/types';
 import type { ConfirmSeats, InventoryCommand, ReleaseSeats, ReserveSeats } from './commands';
 import { inventoryChanged, nowIso, tellSoldOut, type ParticipantDeps } from './deps';
-import { blindTakes, planTakes, readShards, shardCountOf, shardKey, sumShards, takesOf, type ShardTake } from './inventory-shards';
-import { backoff, cancellationCodes, hasFaultCode, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS, putIfAbsent } from './dynamo-errors';
+import {
+  blindTakes,
+  planTakes,
+  readShards,
+  shardCountOf,
+  shardKey,
+  sumShards,
+  takesOf,
+  type ShardTake,
+} from './inventory-shards';
+import { backoff, cancellationCodes, hasFaultCode, MAX_ATTEMPTS, putIfAbsent } from './dynamo-errors';
 import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
 import { isMinorUnits } from '../money/money';
-import { readInventoryRows, readReservation, type InventoryRow, type ReservationRecord, type ReservedItem } from './records';
+import {
+  readInventoryRows,
+  readReservation,
+  type InventoryRow,
+  type ReservationRecord,
+  type ReservedItem,
+} from './records';
+import { isList } from './untrusted-input';
 
 /** A transaction holds at most 100 items: the reservation plus one update per ticket type. */
 export const MAX_TICKET_TYPES_PER_RESERVATION = 99;
@@ -40,7 +56,7 @@ type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** Positive integer quantities, one line per ticket type (repeated types are added up). */
 export function normaliseItems(items: readonly OrderItem[] | undefined): Checked<OrderItem[]> {
-  if (!Array.isArray(items) || items.length === 0) return { ok: false, reason: 'no items requested' };
+  if (!items || !isList(items) || items.length === 0) return { ok: false, reason: 'no items requested' };
   const byType = new Map<string, number>();
   for (const item of items) {
     if (typeof item?.ticketType !== 'string' || item.ticketType.length === 0) {
@@ -65,7 +81,11 @@ interface Quote {
 }
 
 /** Prices the items from the inventory rows, or says why they cannot be held. */
-export function quote(eventId: string, items: readonly OrderItem[], rows: ReadonlyMap<string, InventoryRow>): Checked<Quote> {
+export function quote(
+  eventId: string,
+  items: readonly OrderItem[],
+  rows: ReadonlyMap<string, InventoryRow>,
+): Checked<Quote> {
   if (rows.size === 0) return { ok: false, reason: `unknown event ${eventId}` };
   let currency: string | undefined;
   let amountMinor = 0;
@@ -122,7 +142,12 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
       if (!plan.ok) {
         const empty = [...shards].filter(([, s]) => sumShards(s).availableQuantity === 0).map(([t]) => t);
         await tellSoldOut(deps, 'soldOut', cmd.eventId, empty);
-        return reject(cmd, `sold out: ${plan.available} ${plan.ticketType} left, ${plan.requested} requested`, items.value, deps);
+        return reject(
+          cmd,
+          `sold out: ${plan.available} ${plan.ticketType} left, ${plan.requested} requested`,
+          items.value,
+          deps,
+        );
       }
       takes = plan.takes;
     }
@@ -203,7 +228,14 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
       }
       continue;
     }
-    log.info('seats reserved', { reservationId, eventId: cmd.eventId, amountMinor, currency, expiresAt: record.expiresAt, shards: takes });
+    log.info('seats reserved', {
+      reservationId,
+      eventId: cmd.eventId,
+      amountMinor,
+      currency,
+      expiresAt: record.expiresAt,
+      shards: takes,
+    });
     await inventoryChanged(deps, cmd.eventId);
     return { type: 'SEATS_RESERVED', reservationId, expiresAt: record.expiresAt ?? '', amountMinor, currency };
   }
@@ -222,7 +254,12 @@ function soldOutTypes(items: readonly OrderItem[], rows: ReadonlyMap<string, Inv
  * Records that this order's reservation holds nothing, so a re-delivered ReserveSeats gives the
  * same answer even after stock came back.
  */
-async function reject(cmd: ReserveSeats, reason: string, items: OrderItem[], deps: ParticipantDeps): Promise<OrderSagaEvent> {
+async function reject(
+  cmd: ReserveSeats,
+  reason: string,
+  items: OrderItem[],
+  deps: ParticipantDeps,
+): Promise<OrderSagaEvent> {
   const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   const now = nowIso(deps);
   const record: ReservationRecord = {
@@ -310,7 +347,9 @@ async function releaseSeats(cmd: ReleaseSeats, deps: ParticipantDeps): Promise<O
   const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   const reservationId = requireReservationId(cmd);
   if (cmd.releaseAs !== 'RELEASED' && cmd.releaseAs !== 'EXPIRED') {
-    throw new PermanentCommandError('invalid-command', `invalid releaseAs ${String(cmd.releaseAs)}`, { commandId: cmd.commandId });
+    throw new PermanentCommandError('invalid-command', `invalid releaseAs ${String(cmd.releaseAs)}`, {
+      commandId: cmd.commandId,
+    });
   }
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const existing = await readReservation(deps, reservationId);
@@ -330,7 +369,12 @@ async function releaseSeats(cmd: ReleaseSeats, deps: ParticipantDeps): Promise<O
       case 'CONFIRMED': // the saga releases sold seats only when an operator compensates a paid order
       case 'ACTIVE':
         if ((await settle(existing, existing.status, cmd.releaseAs, deps, attempt)) === 'done') {
-          log.info('seats released', { reservationId, eventId: existing.eventId, as: cmd.releaseAs, was: existing.status });
+          log.info('seats released', {
+            reservationId,
+            eventId: existing.eventId,
+            as: cmd.releaseAs,
+            was: existing.status,
+          });
           return { type: 'SEATS_RELEASED' };
         }
     }
@@ -374,7 +418,10 @@ async function settle(
   const target = to === 'CONFIRMED' ? 'soldQuantity' : 'availableQuantity';
   const eventId = reservation.eventId;
   if (eventId === undefined && reservation.items.length > 0) {
-    throw new PermanentCommandError('invariant-broken', `reservation ${reservation.reservationId} holds seats but has no event`);
+    throw new PermanentCommandError(
+      'invariant-broken',
+      `reservation ${reservation.reservationId} holds seats but has no event`,
+    );
   }
   try {
     await deps.doc.send(
@@ -389,7 +436,8 @@ async function settle(
               ExpressionAttributeNames: {
                 '#status': 'status',
                 '#updatedAt': 'updatedAt',
-                [`#${to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt'}`]: to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt',
+                [`#${to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt'}`]:
+                  to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt',
               },
               ExpressionAttributeValues: { ':to': to, ':now': now, ':from': from },
             },
@@ -398,7 +446,8 @@ async function settle(
             Update: {
               TableName: deps.tables.inventory,
               Key: shardKey(eventId ?? '', item.ticketType, item.shard),
-              UpdateExpression: 'SET #source = #source - :q, #target = #target + :q, #version = #version + :one, #updatedAt = :now',
+              UpdateExpression:
+                'SET #source = #source - :q, #target = #target + :q, #version = #version + :one, #updatedAt = :now',
               ConditionExpression: '#source >= :q',
               ExpressionAttributeNames: {
                 '#source': source,

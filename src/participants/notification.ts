@@ -9,7 +9,10 @@ import { putIfAbsent } from './dynamo-errors';
 import { PermanentCommandError } from './errors';
 import type { NotificationRecord } from './records';
 
-export async function handleNotificationCommand(cmd: NotificationCommand, deps: ParticipantDeps): Promise<OrderSagaEvent> {
+export async function handleNotificationCommand(
+  cmd: NotificationCommand,
+  deps: ParticipantDeps,
+): Promise<OrderSagaEvent> {
   const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   if (typeof cmd.commandId !== 'string' || cmd.commandId.length === 0) {
     throw new PermanentCommandError('invalid-command', `${cmd.kind} for order ${cmd.orderId} has no command id`);
@@ -23,7 +26,11 @@ export async function handleNotificationCommand(cmd: NotificationCommand, deps: 
     sentAt: nowIso(deps),
   };
   if (await putIfAbsent(deps, deps.tables.notifications, 'notificationId', record)) {
-    log.info('notification sent', { notificationId: record.notificationId, template: cmd.template, outcome: record.outcome });
+    log.info('notification sent', {
+      notificationId: record.notificationId,
+      template: cmd.template,
+      outcome: record.outcome,
+    });
   } else {
     log.info('notification already sent', { notificationId: record.notificationId });
   }

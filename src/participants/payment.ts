@@ -39,7 +39,11 @@ function leaseLeftMs(record: PaymentRecord, deps: ParticipantDeps): number {
  * Settles an IN_FLIGHT charge: waits (RetryLaterError) while its lease runs, resumes it once
  * orphaned. Exactly one resumer wins the lease; the others wait for its outcome.
  */
-async function settleInFlight(record: PaymentRecord, deps: ParticipantDeps, log: ParticipantDeps['logger']): Promise<OrderSagaEvent> {
+async function settleInFlight(
+  record: PaymentRecord,
+  deps: ParticipantDeps,
+  log: ParticipantDeps['logger'],
+): Promise<OrderSagaEvent> {
   const left = leaseLeftMs(record, deps);
   if (left > 0) throw new RetryLaterError(`charge ${record.orderId} is still in flight`, left + 250);
   const resumed = await countResumedAttempt(record, deps);
@@ -101,7 +105,8 @@ async function mustRead(deps: ParticipantDeps, orderId: string): Promise<Payment
 
 function invalidCharge(cmd: ChargePayment): string | null {
   // A free order never gets here (the saga skips payment at a total of 0): 0 is as wrong as -1.
-  if (!isMinorUnits(cmd.amountMinor) || cmd.amountMinor === 0) return `invalid amount ${String(cmd.amountMinor)} (minor units)`;
+  if (!isMinorUnits(cmd.amountMinor) || cmd.amountMinor === 0)
+    return `invalid amount ${String(cmd.amountMinor)} (minor units)`;
   if (!isIsoCurrency(cmd.currency)) return 'invalid currency';
   if (typeof cmd.paymentToken !== 'string') return 'no payment token';
   return null;
@@ -149,7 +154,13 @@ async function countResumedAttempt(record: PaymentRecord, deps: ParticipantDeps)
         UpdateExpression: 'SET #attempts = if_not_exists(#attempts, :zero) + :one, #updatedAt = :now',
         ConditionExpression: '#status = :inFlight AND #updatedAt = :seen',
         ExpressionAttributeNames: { '#attempts': 'attempts', '#updatedAt': 'updatedAt', '#status': 'status' },
-        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': nowIso(deps), ':inFlight': 'IN_FLIGHT', ':seen': record.updatedAt },
+        ExpressionAttributeValues: {
+          ':zero': 0,
+          ':one': 1,
+          ':now': nowIso(deps),
+          ':inFlight': 'IN_FLIGHT',
+          ':seen': record.updatedAt,
+        },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -161,10 +172,19 @@ async function countResumedAttempt(record: PaymentRecord, deps: ParticipantDeps)
 }
 
 /** Calls the gateway for the recorded intent and records its outcome, IN_FLIGHT -> outcome. */
-async function completeCharge(record: PaymentRecord, deps: ParticipantDeps, log: ParticipantDeps['logger']): Promise<OrderSagaEvent> {
+async function completeCharge(
+  record: PaymentRecord,
+  deps: ParticipantDeps,
+  log: ParticipantDeps['logger'],
+): Promise<OrderSagaEvent> {
   const chargeId = record.chargeId ?? chargeIdFor(record.orderId);
   const outcome: GatewayOutcome = await simulateGatewayCharge(
-    { chargeId, paymentToken: record.paymentToken ?? '', amountMinor: record.amountMinor ?? 0, currency: record.currency ?? '' },
+    {
+      chargeId,
+      paymentToken: record.paymentToken ?? '',
+      amountMinor: record.amountMinor ?? 0,
+      currency: record.currency ?? '',
+    },
     { slowMs: deps.paymentSlowMs, sleep: deps.sleep ?? defaultSleep },
   );
   const now = nowIso(deps);
@@ -195,7 +215,11 @@ async function completeCharge(record: PaymentRecord, deps: ParticipantDeps, log:
         }),
       );
       const settled = Attributes as PaymentRecord;
-      log.info(captured ? 'payment captured' : 'payment declined', { chargeId, amountMinor: settled.amountMinor, reason: settled.reason });
+      log.info(captured ? 'payment captured' : 'payment declined', {
+        chargeId,
+        amountMinor: settled.amountMinor,
+        reason: settled.reason,
+      });
       const reply = settledReply(settled);
       if (!reply) throw new Error(`payment ${record.orderId} still IN_FLIGHT after settling`);
       return reply;
@@ -220,7 +244,13 @@ async function completeCharge(record: PaymentRecord, deps: ParticipantDeps, log:
 async function voidPayment(cmd: VoidPayment, deps: ParticipantDeps): Promise<OrderSagaEvent> {
   const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   const now = nowIso(deps);
-  const voided: PaymentRecord = { orderId: cmd.orderId, status: 'VOIDED', voidedAt: now, createdAt: now, updatedAt: now };
+  const voided: PaymentRecord = {
+    orderId: cmd.orderId,
+    status: 'VOIDED',
+    voidedAt: now,
+    createdAt: now,
+    updatedAt: now,
+  };
   if (await putPaymentIfAbsent(deps, voided)) {
     log.info('payment voided before any charge');
     return { type: 'PAYMENT_DECLINED', reason: 'voided' };
@@ -239,7 +269,10 @@ async function voidPayment(cmd: VoidPayment, deps: ParticipantDeps): Promise<Ord
 async function refundPayment(cmd: RefundPayment, deps: ParticipantDeps): Promise<OrderSagaEvent> {
   const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   if (!isMinorUnits(cmd.amountMinor) || cmd.amountMinor === 0) {
-    throw new PermanentCommandError('invalid-command', `refund for order ${cmd.orderId}: invalid amount ${String(cmd.amountMinor)} (minor units)`);
+    throw new PermanentCommandError(
+      'invalid-command',
+      `refund for order ${cmd.orderId}: invalid amount ${String(cmd.amountMinor)} (minor units)`,
+    );
   }
   const refundId = refundIdFor(cmd.orderId);
   let conditionFailed = false;
@@ -251,7 +284,8 @@ async function refundPayment(cmd: RefundPayment, deps: ParticipantDeps): Promise
           Key: { orderId: cmd.orderId },
           UpdateExpression:
             'SET #status = :refunded, #refundId = :refundId, #refundedAmountMinor = :amount, #refundedAt = :now, #updatedAt = :now',
-          ConditionExpression: '#status = :captured AND #chargeId = :chargeId AND #currency = :currency AND #amount >= :amount',
+          ConditionExpression:
+            '#status = :captured AND #chargeId = :chargeId AND #currency = :currency AND #amount >= :amount',
           ExpressionAttributeNames: {
             '#status': 'status',
             '#refundId': 'refundId',
@@ -284,11 +318,16 @@ async function refundPayment(cmd: RefundPayment, deps: ParticipantDeps): Promise
       await backoff(deps, attempt);
     }
   }
-  if (!conditionFailed) throw new ContentionError(`refund ${cmd.orderId}: still contended after ${MAX_ATTEMPTS} attempts`);
+  if (!conditionFailed)
+    throw new ContentionError(`refund ${cmd.orderId}: still contended after ${MAX_ATTEMPTS} attempts`);
   const existing = await readPayment(deps, cmd.orderId);
   if (existing?.status === 'REFUNDED') {
     log.info('refund already issued', { refundId: existing.refundId });
-    return { type: 'REFUND_ISSUED', refundId: existing.refundId ?? refundId, amountMinor: existing.refundedAmountMinor ?? 0 };
+    return {
+      type: 'REFUND_ISSUED',
+      refundId: existing.refundId ?? refundId,
+      amountMinor: existing.refundedAmountMinor ?? 0,
+    };
   }
   if (existing?.status === 'CAPTURED') {
     throw new PermanentCommandError(
@@ -298,11 +337,17 @@ async function refundPayment(cmd: RefundPayment, deps: ParticipantDeps): Promise
     );
   }
   if (existing === undefined) {
-    throw new PermanentCommandError('illegal-state', `cannot refund order ${cmd.orderId}: no payment recorded`, { orderId: cmd.orderId });
+    throw new PermanentCommandError('illegal-state', `cannot refund order ${cmd.orderId}: no payment recorded`, {
+      orderId: cmd.orderId,
+    });
   }
-  throw new PermanentCommandError('illegal-state', `cannot refund order ${cmd.orderId}: the payment is ${existing.status}`, {
-    orderId: cmd.orderId,
-    status: existing.status,
-    commandId: cmd.commandId,
-  });
+  throw new PermanentCommandError(
+    'illegal-state',
+    `cannot refund order ${cmd.orderId}: the payment is ${existing.status}`,
+    {
+      orderId: cmd.orderId,
+      status: existing.status,
+      commandId: cmd.commandId,
+    },
+  );
 }

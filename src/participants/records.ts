@@ -121,8 +121,14 @@ export async function readInventoryRows(deps: Deps, eventId: string): Promise<Ma
 }
 
 /** One record by its key, read consistently from the base table. */
-async function readRecord<T>(deps: Deps, table: keyof Deps['tables'], key: Record<string, string>): Promise<T | undefined> {
-  const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tables[table], Key: key, ConsistentRead: true }));
+async function readRecord<T>(
+  deps: Deps,
+  table: keyof Deps['tables'],
+  key: Record<string, string>,
+): Promise<T | undefined> {
+  const { Item } = await deps.doc.send(
+    new GetCommand({ TableName: deps.tables[table], Key: key, ConsistentRead: true }),
+  );
   return Item as T | undefined;
 }
 

@@ -1,4 +1,6 @@
-/** The store's answer for the sold-out flags (src/cache/sold-out.ts): which ticket types have no seat left in any shard. */
+/**
+ * The store's answer for the sold-out flags (src/cache/sold-out.ts): which ticket types have no seat left in any shard.
+ */
 import type { ParticipantDeps } from './deps';
 import { getEventInventory } from './inventory-admin';
 

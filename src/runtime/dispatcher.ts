@@ -9,7 +9,13 @@ import type { OrderSagaEvent, SagaCommand } from '../../machines/order-saga';
 import type { CommandEnvelope, SagaEventEnvelope, TimerEnvelope } from '../messaging/envelopes';
 import type { QueueUrls } from '../messaging/queues';
 import { sendMessages, type OutgoingMessage } from '../messaging/sender';
-import { deduplicationId, delaySecondsUntil, holdExpiredEventId, holdReminderEventId, QUEUE_FOR_COMMAND } from './routing';
+import {
+  deduplicationId,
+  delaySecondsUntil,
+  holdExpiredEventId,
+  holdReminderEventId,
+  QUEUE_FOR_COMMAND,
+} from './routing';
 
 export class Dispatcher {
   constructor(
@@ -49,7 +55,10 @@ export class Dispatcher {
   }
 
   /** A timer command becomes the event it raises when due: HOLD_EXPIRED, or (machine v3) HOLD_REMINDER_DUE. */
-  private timerMessage(command: Extract<SagaCommand, { kind: 'ScheduleHoldExpiry' | 'ScheduleHoldReminder' }>, correlationId: string): OutgoingMessage {
+  private timerMessage(
+    command: Extract<SagaCommand, { kind: 'ScheduleHoldExpiry' | 'ScheduleHoldReminder' }>,
+    correlationId: string,
+  ): OutgoingMessage {
     const expiry = command.kind === 'ScheduleHoldExpiry';
     return this.delayed({
       type: 'timer',

@@ -19,7 +19,12 @@ import {
   type SagaCommand,
 } from '../../machines/order-saga';
 import { PoisonMessageError } from '../messaging/errors';
-import { isLastVersionWait, MachineVersionUnavailableError, MachineVersionWaitExhaustedError, versionWaitDelayMs } from './version-wait';
+import {
+  isLastVersionWait,
+  MachineVersionUnavailableError,
+  MachineVersionWaitExhaustedError,
+  versionWaitDelayMs,
+} from './version-wait';
 import type { Logger } from '../observability/logger';
 import {
   eventPayload,
@@ -99,7 +104,9 @@ export interface SagaRuntimeDeps {
   orderNumbers?: OrderNumbers;
   /** The machine version new orders start on (config ORDER_SAGA_START_VERSION; default the registry's). */
   startVersion?: string;
-  /** The first wait (ms) for an event of a saga on an unknown machine version (config MACHINE_VERSION_RETRY_SECONDS). */
+  /**
+   * The first wait (ms) for an event of a saga on an unknown machine version (config MACHINE_VERSION_RETRY_SECONDS).
+   */
   versionWaitBaseMs?: number;
   now?: () => Date;
   observer?: SagaObserver;
@@ -159,7 +166,13 @@ export class SagaRuntime {
           eventId: `${order.orderId}:ORDER_PLACED`,
           eventType: 'ORDER_PLACED',
           // The machine's input, so that npm run replay can start the saga again (never the token).
-          payload: { customerId: order.customerId, eventId: order.eventId, items: order.items, holdSeconds, paymentToken: PAYMENT_TOKEN_REDACTED },
+          payload: {
+            customerId: order.customerId,
+            eventId: order.eventId,
+            items: order.items,
+            holdSeconds,
+            paymentToken: PAYMENT_TOKEN_REDACTED,
+          },
         },
         now,
         orderNumber && this.deps.orderNumbers ? [this.deps.orderNumbers.claim(orderNumber, order.orderId)] : [],
@@ -244,13 +257,26 @@ export class SagaRuntime {
         if (!(error instanceof UnknownMachineVersionError)) throw error;
         // Not poison: a build that knows the version (rolling out, or rolled back) will take it.
         await this.noteVersionWait(stored, error.found, eventId, event.type);
-        if (isLastVersionWait(receiveCount)) throw new MachineVersionWaitExhaustedError(orderId, error.found, receiveCount);
-        throw new MachineVersionUnavailableError(orderId, error.found, versionWaitDelayMs(receiveCount, this.deps.versionWaitBaseMs), receiveCount);
+        if (isLastVersionWait(receiveCount))
+          throw new MachineVersionWaitExhaustedError(orderId, error.found, receiveCount);
+        throw new MachineVersionUnavailableError(
+          orderId,
+          error.found,
+          versionWaitDelayMs(receiveCount, this.deps.versionWaitBaseMs),
+          receiveCount,
+        );
       }
       // The saga is readable here (again): a mark left by a build that could not read it goes.
       if (stored.versionWait) await store.clearVersionWait(stored);
       if (!decision?.changed) {
-        logger.debug('event ignored in this state', { ...log, state: stored.sagaState });
+        // A late or duplicate reply the state lists is routine; one no state foresaw is worth a look.
+        if (decision && !decision.expected) {
+          logger.warn('unexpected event ignored: no transition or ignore for it in this state', {
+            ...log,
+            state: stored.sagaState,
+            machineVersion: stored.saga.machineVersion,
+          });
+        } else logger.debug('event ignored in this state', { ...log, state: stored.sagaState });
         return { outcome: 'ignored', saga: stored };
       }
       let saved: StoredSaga;
@@ -264,7 +290,8 @@ export class SagaRuntime {
       } catch (error) {
         if (error instanceof VersionConflictError) {
           // Someone else applied first: reload, unless the caller acts only on what it was shown.
-          if (expectedVersion !== undefined) throw new StaleSagaVersionError(orderId, expectedVersion, expectedVersion + 1);
+          if (expectedVersion !== undefined)
+            throw new StaleSagaVersionError(orderId, expectedVersion, expectedVersion + 1);
           continue;
         }
         throw error;
@@ -275,13 +302,18 @@ export class SagaRuntime {
         to: saved.sagaState,
         status: saved.status,
         durationMs: Date.now() - startedAt,
-        timeInStateMs: saved.sagaState === stored.sagaState ? undefined : Date.parse(saved.updatedAt) - Date.parse(stored.stateEnteredAt),
+        timeInStateMs:
+          saved.sagaState === stored.sagaState
+            ? undefined
+            : Date.parse(saved.updatedAt) - Date.parse(stored.stateEnteredAt),
         outcome: saved.saga.context.outcome,
       });
       crashPoint(`after-commit:${event.type}`);
       await dispatcher.sendCommands(decision.commands, stored.correlationId);
       if (this.deps.onSagaEnded && isFinalState(saved.sagaState)) {
-        await this.deps.onSagaEnded(saved).catch((error: unknown) => logger.warn('saga-ended hook failed', { ...log, error }));
+        await this.deps
+          .onSagaEnded(saved)
+          .catch((error: unknown) => logger.warn('saga-ended hook failed', { ...log, error }));
       }
       return { outcome: 'applied', saga: saved };
     }
@@ -289,7 +321,12 @@ export class SagaRuntime {
   }
 
   /** Marks the saga as waiting on a machine version (for /ops), and says so in the log. */
-  private async noteVersionWait(stored: StoredSaga, version: string, eventId: string, eventType: string): Promise<void> {
+  private async noteVersionWait(
+    stored: StoredSaga,
+    version: string,
+    eventId: string,
+    eventType: string,
+  ): Promise<void> {
     const { store, logger } = this.deps;
     logger.warn('unknown machine version: the event waits for a build that knows it', {
       orderId: stored.orderId,
@@ -300,9 +337,15 @@ export class SagaRuntime {
       correlationId: stored.correlationId,
     });
     // Best effort: the wait is already safe (the message stays on its queue); only the listing would miss it.
-    await store.markVersionWait(stored, { machineVersion: version, knownVersions: knownMachineVersions(), eventType }, this.now().toISOString()).catch(
-      (error: unknown) => logger.warn('could not record the machine-version wait', { orderId: stored.orderId, error: String(error) }),
-    );
+    await store
+      .markVersionWait(
+        stored,
+        { machineVersion: version, knownVersions: knownMachineVersions(), eventType },
+        this.now().toISOString(),
+      )
+      .catch((error: unknown) =>
+        logger.warn('could not record the machine-version wait', { orderId: stored.orderId, error: String(error) }),
+      );
   }
 }
 
@@ -310,7 +353,11 @@ export class SagaRuntime {
  * The machine's answer, or null when a person's request is not accepted in this state.
  * @throws UnknownMachineVersionError when the saga runs on a version this build lacks.
  */
-function decide(stored: StoredSaga, event: OrderSagaEvent, onlyIfAccepted: boolean): ReturnType<typeof applyEvent> | null {
+function decide(
+  stored: StoredSaga,
+  event: OrderSagaEvent,
+  onlyIfAccepted: boolean,
+): ReturnType<typeof applyEvent> | null {
   if (onlyIfAccepted && !accepts(stored.saga, event)) return null;
   return applyEvent(stored.saga, event);
 }

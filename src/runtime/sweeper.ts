@@ -47,7 +47,9 @@ export class Sweeper {
 
   start(): void {
     const tick = () => {
-      this.running = this.sweepOnce().catch((error: unknown) => this.deps.logger.warn('sweep failed', { error: String(error) }));
+      this.running = this.sweepOnce().catch((error: unknown) =>
+        this.deps.logger.warn('sweep failed', { error: String(error) }),
+      );
       // Jitter spreads the sweeps of many workers apart.
       this.timer = setTimeout(tick, this.deps.intervalMs * (0.75 + Math.random() / 2));
     };
@@ -79,7 +81,12 @@ export class Sweeper {
       const orderId = String(row.orderId);
       const saga = await this.deps.store.load(orderId);
       if (!saga || saga.sagaState !== 'awaitingPayment') continue;
-      await this.deps.dispatcher.sendSagaEvent(orderId, holdExpiredEventId(orderId), { type: 'HOLD_EXPIRED' }, saga.correlationId);
+      await this.deps.dispatcher.sendSagaEvent(
+        orderId,
+        holdExpiredEventId(orderId),
+        { type: 'HOLD_EXPIRED' },
+        saga.correlationId,
+      );
       sent++;
     }
     if (sent > 0) this.deps.logger.warn('sweeper expired holds whose timers did not fire', { count: sent });
@@ -100,7 +107,13 @@ export class Sweeper {
       for (const row of rows) {
         const saga = await this.deps.store.load(String(row.orderId));
         // The index only narrows (stateEnteredAt <= updatedAt); the stuck rule of the state decides.
-        if (!saga || saga.status !== status || saga.updatedAt >= cutoff || !assessStuck(saga, this.now(), this.deps.stalledAfterMs)) continue;
+        if (
+          !saga ||
+          saga.status !== status ||
+          saga.updatedAt >= cutoff ||
+          !assessStuck(saga, this.now(), this.deps.stalledAfterMs)
+        )
+          continue;
         // Timers are covered by expireHolds; re-sending them would only stack duplicates.
         const commands = saga.saga.outbox.filter((c) => c.kind !== 'ScheduleHoldExpiry');
         if (commands.length === 0 || !(await this.takeResendLease(saga))) continue;
@@ -128,7 +141,9 @@ export class Sweeper {
     return this.deps.store.leaseResend(saga, { version: saga.sagaVersion, count: count + 1, at: now.toISOString() });
   }
 
-  private async queryAll(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<Array<Record<string, unknown>>> {
+  private async queryAll(
+    input: ConstructorParameters<typeof QueryCommand>[0],
+  ): Promise<Array<Record<string, unknown>>> {
     const rows: Array<Record<string, unknown>> = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {

@@ -36,7 +36,10 @@ export class MachineVersionUnavailableError extends RetryLaterError {
     retryAfterMs: number,
     readonly receiveCount: number,
   ) {
-    super(`unknown machine version ${machineVersion}: saga ${orderId} waits for a build that knows it (delivery ${receiveCount}, next look in ${Math.round(retryAfterMs / 1000)} s)`, retryAfterMs);
+    super(
+      `unknown machine version ${machineVersion}: saga ${orderId} waits for a build that knows it (delivery ${receiveCount}, next look in ${Math.round(retryAfterMs / 1000)} s)`,
+      retryAfterMs,
+    );
   }
 }
 

@@ -5,7 +5,7 @@
  * command produces the same reply and the saga sees it once.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { OrderSagaEvent, SagaCommand, SagaCommandKind } from '../../machines/order-saga';
+import type { OrderSagaEvent, SagaCommand } from '../../machines/order-saga';
 import type { Config } from '../config/config';
 import type { QueueKey } from '../infra/resources';
 import { QueueConsumer, type ConsumerObserver } from '../messaging/consumer';
@@ -45,7 +45,9 @@ export interface Workers {
 }
 
 export function createWorkers(deps: WorkerDeps, roles: WorkerRole[] = ALL_WORKER_ROLES): Workers {
-  const consumers = roles.map((role) => (role === 'saga' ? sagaConsumer(deps) : role === 'timer' ? timerConsumer(deps) : participantConsumer(deps, role)));
+  const consumers = roles.map((role) =>
+    role === 'saga' ? sagaConsumer(deps) : role === 'timer' ? timerConsumer(deps) : participantConsumer(deps, role),
+  );
   return {
     start: () => consumers.forEach((c) => c.start()),
     stop: async () => {
@@ -98,7 +100,7 @@ function participantConsumer(deps: WorkerDeps, role: ParticipantKey) {
     ...common(deps, role),
     parse: parseCommandEnvelope,
     handle: async ({ command, correlationId }) => {
-      if (QUEUE_FOR_COMMAND[command.kind as SagaCommandKind] !== role) {
+      if (QUEUE_FOR_COMMAND[command.kind] !== role) {
         throw new PoisonMessageError(`${command.kind} does not belong on the ${role} queue`);
       }
       const reply = await handler(command, correlationId);

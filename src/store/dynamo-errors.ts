@@ -17,7 +17,11 @@ export function cancellationCodes(error: unknown): string[] | null {
 }
 
 /** The cancellation reasons that are answers about the data (retry after re-reading), not faults. */
-const RETRYABLE_CANCELLATION_CODES: ReadonlySet<string> = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
+const RETRYABLE_CANCELLATION_CODES: ReadonlySet<string> = new Set([
+  'None',
+  'ConditionalCheckFailed',
+  'TransactionConflict',
+]);
 
 /**
  * A cancellation reason outside condition failure and conflict: a ValidationError, a value DynamoDB

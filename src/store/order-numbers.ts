@@ -69,7 +69,9 @@ export class OrderNumbers {
   /** The orderId of an order number, or undefined. */
   async find(orderNumber: string): Promise<string | undefined> {
     if (!ORDER_NUMBER_REGEX.test(orderNumber)) return undefined;
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { key: orderNumberKey(orderNumber) }, ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { key: orderNumberKey(orderNumber) }, ConsistentRead: true }),
+    );
     return typeof Item?.orderId === 'string' ? Item.orderId : undefined;
   }
 }

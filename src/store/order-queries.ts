@@ -98,15 +98,27 @@ export class OrderQueries {
     return this.queryIds(STATUS_INDEX, status, limit, cursor);
   }
 
-  private async list(index: IndexSpec, partition: string, limit: number, cursor: string | undefined): Promise<Page<OrderSummary>> {
+  private async list(
+    index: IndexSpec,
+    partition: string,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Page<OrderSummary>> {
     const page = await this.queryIds(index, partition, limit, cursor);
     const current = await this.readSummaries(page.items);
     // In the index's order; without rows that left the partition since the index was written.
-    const items = page.items.map((id) => current.get(id)).filter((o): o is OrderSummary => o !== undefined && o[index.partitionKey] === partition);
+    const items = page.items
+      .map((id) => current.get(id))
+      .filter((o): o is OrderSummary => o !== undefined && o[index.partitionKey] === partition);
     return { items, nextCursor: page.nextCursor };
   }
 
-  private async queryIds(index: IndexSpec, partition: string, limit: number, cursor: string | undefined): Promise<Page<string>> {
+  private async queryIds(
+    index: IndexSpec,
+    partition: string,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Page<string>> {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
       throw new RangeError(`limit must be an integer in 1..${MAX_PAGE_SIZE}`);
     }
@@ -124,7 +136,10 @@ export class OrderQueries {
       }),
     );
     const last = page.LastEvaluatedKey;
-    return { items: (page.Items ?? []).map((row) => String(row.orderId)), nextCursor: last ? encodeCursor(last) : null };
+    return {
+      items: (page.Items ?? []).map((row) => String(row.orderId)),
+      nextCursor: last ? encodeCursor(last) : null,
+    };
   }
 
   /** The current summaries of these orders, by id (BatchGetItem, strongly consistent). */
@@ -135,7 +150,8 @@ export class OrderQueries {
     SUMMARY_ATTRIBUTES.forEach((attribute, i) => (names[`#a${i}`] = attribute));
     let keys: Array<Record<string, unknown>> = ids.map((orderId) => ({ orderId }));
     for (let round = 0; keys.length > 0; round++) {
-      if (round >= MAX_BATCH_GET_ROUNDS) throw new Error(`listing: ${keys.length} orders still unprocessed after ${round} BatchGetItem rounds`);
+      if (round >= MAX_BATCH_GET_ROUNDS)
+        throw new Error(`listing: ${keys.length} orders still unprocessed after ${round} BatchGetItem rounds`);
       if (round > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** round));
       const out = await this.doc.send(
         new BatchGetCommand({
@@ -149,7 +165,8 @@ export class OrderQueries {
           },
         }),
       );
-      for (const item of out.Responses?.[this.tables.orders] ?? []) found.set(String(item.orderId), item as OrderSummary);
+      for (const item of out.Responses?.[this.tables.orders] ?? [])
+        found.set(String(item.orderId), item as OrderSummary);
       keys = (out.UnprocessedKeys?.[this.tables.orders]?.Keys ?? []) as Array<Record<string, unknown>>;
     }
     return found;
@@ -170,13 +187,14 @@ function decodeCursor(cursor: string, index: IndexSpec, partition: string): Reco
     throw new InvalidCursorError('cursor is not valid');
   }
   const expected = ['orderId', index.partitionKey, SORT_KEY].sort();
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidCursorError('cursor is not valid');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new InvalidCursorError('cursor is not valid');
   const record = parsed as Record<string, unknown>;
   const keys = Object.keys(record).sort();
   if (keys.length !== expected.length || keys.some((k, i) => k !== expected[i])) {
     throw new InvalidCursorError('cursor does not belong to this listing');
   }
-  if (keys.some((k) => typeof record[k] !== 'string' || (record[k] as string).length === 0 || (record[k] as string).length > 512)) {
+  if (keys.some((k) => typeof record[k] !== 'string' || record[k].length === 0 || record[k].length > 512)) {
     throw new InvalidCursorError('cursor is not valid');
   }
   if (record[index.partitionKey] !== partition) throw new InvalidCursorError('cursor does not belong to this listing');

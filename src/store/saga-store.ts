@@ -4,8 +4,21 @@
  * — the order item and the next Events row — persists a step: snapshot, order status, history.
  */
 import { isConditionalCheckFailed } from './dynamo-errors';
-import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { OrderItem, OrderSagaEvent, OrderStatus, PersistedSaga, SagaCommand, SagaOutcome } from '../../machines/order-saga';
+import {
+  BatchGetCommand,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  OrderItem,
+  OrderSagaEvent,
+  OrderStatus,
+  PersistedSaga,
+  SagaCommand,
+  SagaOutcome,
+} from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 import { ConditionFailedError, transactWrite, type TransactItems } from './transactions';
 
@@ -133,7 +146,9 @@ export class SagaStore {
   ) {}
 
   async load(orderId: string): Promise<StoredSaga | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tables.orders, Key: { orderId }, ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tables.orders, Key: { orderId }, ConsistentRead: true }),
+    );
     return Item as StoredSaga | undefined;
   }
 
@@ -146,12 +161,18 @@ export class SagaStore {
     const found = new Map<string, StoredSaga>();
     const unique = [...new Set(orderIds)];
     for (let i = 0; i < unique.length; i += BATCH_GET_MAX_KEYS) {
-      let keys: Array<Record<string, unknown>> = unique.slice(i, i + BATCH_GET_MAX_KEYS).map((orderId) => ({ orderId }));
+      let keys: Array<Record<string, unknown>> = unique
+        .slice(i, i + BATCH_GET_MAX_KEYS)
+        .map((orderId) => ({ orderId }));
       for (let round = 0; keys.length > 0; round++) {
-        if (round >= 10) throw new Error(`loadMany: ${keys.length} orders still unprocessed after ${round} BatchGetItem rounds`);
+        if (round >= 10)
+          throw new Error(`loadMany: ${keys.length} orders still unprocessed after ${round} BatchGetItem rounds`);
         if (round > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** round));
-        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tables.orders]: { Keys: keys, ConsistentRead: true } } }));
-        for (const item of out.Responses?.[this.tables.orders] ?? []) found.set(String(item.orderId), item as StoredSaga);
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tables.orders]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[this.tables.orders] ?? [])
+          found.set(String(item.orderId), item as StoredSaga);
         keys = (out.UnprocessedKeys?.[this.tables.orders]?.Keys ?? []) as Array<Record<string, unknown>>;
       }
     }
@@ -162,7 +183,13 @@ export class SagaStore {
    * Writes a new order with its saga at version 1, and `claims` (e.g. its order number's lookup
    * item) in the same transaction. Throws OrderExistsError when the id is taken.
    */
-  async create(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string, claims: TransactItems[number]['Put'][] = []): Promise<StoredSaga> {
+  async create(
+    order: OrderRecord,
+    saga: PersistedSaga,
+    step: StepRecord,
+    now: string,
+    claims: TransactItems[number]['Put'][] = [],
+  ): Promise<StoredSaga> {
     const stored: StoredSaga = {
       ...order,
       createdKey: createdKeyOf(order),
@@ -175,7 +202,17 @@ export class SagaStore {
     try {
       await transactWrite(this.doc, [
         { Put: { TableName: this.tables.orders, Item: stored, ConditionExpression: 'attribute_not_exists(orderId)' } },
-        { Put: this.historyPut(stored.orderId, 1, null, { saga, status: order.status, commands: saga.outbox }, step, order.correlationId, now) },
+        {
+          Put: this.historyPut(
+            stored.orderId,
+            1,
+            null,
+            { saga, status: order.status, commands: saga.outbox },
+            step,
+            order.correlationId,
+            now,
+          ),
+        },
         ...claims.map((Put) => ({ Put })),
       ]);
     } catch (error) {
@@ -236,7 +273,9 @@ export class SagaStore {
             },
           },
         },
-        { Put: this.historyPut(previous.orderId, version, previous.sagaState, next, step, previous.correlationId, now) },
+        {
+          Put: this.historyPut(previous.orderId, version, previous.sagaState, next, step, previous.correlationId, now),
+        },
       ]);
     } catch (error) {
       if (error instanceof ConditionFailedError) {
@@ -266,7 +305,9 @@ export class SagaStore {
             ExpressionAttributeValues: { ':version': version, ':now': now, ':previous': previous.sagaVersion },
           },
         },
-        { Put: this.historyPut(previous.orderId, version, previous.sagaState, null, step, previous.correlationId, now) },
+        {
+          Put: this.historyPut(previous.orderId, version, previous.sagaState, null, step, previous.correlationId, now),
+        },
       ]);
     } catch (error) {
       if (error instanceof ConditionFailedError) {
@@ -282,9 +323,18 @@ export class SagaStore {
    * item as it was read: a saga that moved meanwhile is not marked. Touches nothing a step checks.
    * Returns false when the saga moved.
    */
-  async markVersionWait(saga: StoredSaga, wait: Pick<VersionWait, 'machineVersion' | 'knownVersions' | 'eventType'>, now: string): Promise<boolean> {
+  async markVersionWait(
+    saga: StoredSaga,
+    wait: Pick<VersionWait, 'machineVersion' | 'knownVersions' | 'eventType'>,
+    now: string,
+  ): Promise<boolean> {
     const previous = saga.versionWait?.machineVersion === wait.machineVersion ? saga.versionWait : undefined;
-    const marker: VersionWait = { ...wait, since: previous?.since ?? now, lastSeenAt: now, seen: (previous?.seen ?? 0) + 1 };
+    const marker: VersionWait = {
+      ...wait,
+      since: previous?.since ?? now,
+      lastSeenAt: now,
+      seen: (previous?.seen ?? 0) + 1,
+    };
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -333,7 +383,11 @@ export class SagaStore {
           ConditionExpression: saga.resendLease
             ? '#version = :version AND #lease.#at = :seen'
             : '#version = :version AND attribute_not_exists(#lease)',
-          ExpressionAttributeNames: { '#lease': 'resendLease', '#version': 'sagaVersion', ...(saga.resendLease ? { '#at': 'at' } : {}) },
+          ExpressionAttributeNames: {
+            '#lease': 'resendLease',
+            '#version': 'sagaVersion',
+            ...(saga.resendLease ? { '#at': 'at' } : {}),
+          },
           ExpressionAttributeValues: {
             ':lease': lease,
             ':version': saga.sagaVersion,
@@ -391,7 +445,12 @@ export class SagaStore {
       correlationId,
       ...(step.actor ? { actor: step.actor } : {}),
       ...(decided
-        ? { machineVersion: decided.saga.machineVersion, status: decided.status, outcome: decided.saga.context.outcome, commands: recordedCommands(decided.commands) }
+        ? {
+            machineVersion: decided.saga.machineVersion,
+            status: decided.status,
+            outcome: decided.saga.context.outcome,
+            commands: recordedCommands(decided.commands),
+          }
         : {}),
     };
     // Events rows are appended, never overwritten.

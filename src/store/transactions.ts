@@ -4,7 +4,11 @@
  * retried with jittered backoff. `ConditionalCheckFailed` is an answer, returned to the caller
  * with the index of the failing item.
  */
-import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { backoffDelayMs, cancellationCodes, hasFaultCode, isTransactionConflict } from './dynamo-errors';
 
 export type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;

@@ -37,19 +37,30 @@ describe('bearer tokens', () => {
     ['garbage', () => 'not.a.jwt', /malformed/],
   ];
   it.each(refused)('a token %s is 401 with error="invalid_token"', async (_name, make, reason) => {
-    const res = await request(h.app).get('/orders').set('Authorization', `Bearer ${await make()}`).expect(401);
+    const res = await request(h.app)
+      .get('/orders')
+      .set('Authorization', `Bearer ${await make()}`)
+      .expect(401);
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
-    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="eventticket", error="invalid_token", error_description="/);
+    expect(res.headers['www-authenticate']).toMatch(
+      /^Bearer realm="eventticket", error="invalid_token", error_description="/,
+    );
     expect(res.body.detail).toMatch(reason);
   });
 
   it('other schemes and malformed headers are 401', async () => {
     await request(h.app).get('/orders').set('Authorization', 'Basic YWxhZGRpbjpvcGVuc2VzYW1l').expect(401);
-    await request(h.app).get('/orders').set('Authorization', `Bearer ${'a'.repeat(9000)}.b.c`).expect(401);
+    await request(h.app)
+      .get('/orders')
+      .set('Authorization', `Bearer ${'a'.repeat(9000)}.b.c`)
+      .expect(401);
   });
 
   it('a token expired within the configured skew (5 s) still passes', async () => {
-    await request(h.app).get('/orders').set(bearer('customer', 'c-skew', { ttlSeconds: -2 })).expect(200);
+    await request(h.app)
+      .get('/orders')
+      .set(bearer('customer', 'c-skew', { ttlSeconds: -2 }))
+      .expect(200);
   });
 
   it('a valid token without any known role authenticates but may do nothing: 403', async () => {
@@ -58,7 +69,7 @@ describe('bearer tokens', () => {
     expect(res.body.type).toBe('https://eventticket.dev/problems/forbidden');
   });
 
-  it('the health check and the console\'s static assets need no token; unknown routes do', async () => {
+  it("the health check and the console's static assets need no token; unknown routes do", async () => {
     await request(h.app).get('/actuator/health').expect(200);
     // No console in this build of the app: the path is public, so the answer is 404, not 401.
     await request(h.app).get('/console/assets/app.js').expect(404);
@@ -67,7 +78,7 @@ describe('bearer tokens', () => {
     await request(h.app).get('/nope').set(as.operator()).expect(404);
   });
 
-  it('helmet\'s headers are on every answer', async () => {
+  it("helmet's headers are on every answer", async () => {
     const res = await request(h.app).get('/actuator/health');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['strict-transport-security']).toMatch(/max-age=/);
@@ -75,7 +86,11 @@ describe('bearer tokens', () => {
   });
 
   it('no CORS headers without an allow-list', async () => {
-    const res = await request(h.app).get('/orders').set(as.customer('c-cors')).set('Origin', 'https://shop.example').expect(200);
+    const res = await request(h.app)
+      .get('/orders')
+      .set(as.customer('c-cors'))
+      .set('Origin', 'https://shop.example')
+      .expect(200);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
@@ -107,17 +122,45 @@ describe('a JWKS provider', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('verifies tokens against the provider\'s keys, roles from a configured claim (cognito:groups)', async () => {
-    const token = await mintToken(key, { sub: 'op-1', roles: ['operator'], issuer: TEST_ISSUER, audience: TEST_AUDIENCE, rolesClaim: 'cognito:groups' });
-    await request(app.app).get('/sagas').query({ status: 'PENDING' }).set('Authorization', `Bearer ${token}`).expect(200);
+  it("verifies tokens against the provider's keys, roles from a configured claim (cognito:groups)", async () => {
+    const token = await mintToken(key, {
+      sub: 'op-1',
+      roles: ['operator'],
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      rolesClaim: 'cognito:groups',
+    });
+    await request(app.app)
+      .get('/sagas')
+      .query({ status: 'PENDING' })
+      .set('Authorization', `Bearer ${token}`)
+      .expect(200);
     // The same roles under the default claim name grant nothing here.
-    const plain = await mintToken(key, { sub: 'op-1', roles: ['operator'], issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
-    await request(app.app).get('/sagas').query({ status: 'PENDING' }).set('Authorization', `Bearer ${plain}`).expect(403);
+    const plain = await mintToken(key, {
+      sub: 'op-1',
+      roles: ['operator'],
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+    });
+    await request(app.app)
+      .get('/sagas')
+      .query({ status: 'PENDING' })
+      .set('Authorization', `Bearer ${plain}`)
+      .expect(403);
   });
 
   it('a token whose key the provider does not publish is 401', async () => {
-    const foreign = await mintToken(generateSigningKey('other-'), { sub: 'x', roles: ['operator'], issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
-    const res = await request(app.app).get('/sagas').query({ status: 'PENDING' }).set('Authorization', `Bearer ${foreign}`).expect(401);
+    const foreign = await mintToken(generateSigningKey('other-'), {
+      sub: 'x',
+      roles: ['operator'],
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+    });
+    const res = await request(app.app)
+      .get('/sagas')
+      .query({ status: 'PENDING' })
+      .set('Authorization', `Bearer ${foreign}`)
+      .expect(401);
     expect(res.body.detail).toMatch(/trusted key/);
   });
 
@@ -125,11 +168,23 @@ describe('a JWKS provider', () => {
     up = false;
     const down = await createApiHarness({
       label: 'apik',
-      env: { AUTH_PUBLIC_KEY: '', AUTH_JWKS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json` },
+      env: {
+        AUTH_PUBLIC_KEY: '',
+        AUTH_JWKS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
+      },
     });
     try {
-      const token = await mintToken(key, { sub: 'op-1', roles: ['operator'], issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
-      const res = await request(down.app).get('/sagas').query({ status: 'PENDING' }).set('Authorization', `Bearer ${token}`).expect(503);
+      const token = await mintToken(key, {
+        sub: 'op-1',
+        roles: ['operator'],
+        issuer: TEST_ISSUER,
+        audience: TEST_AUDIENCE,
+      });
+      const res = await request(down.app)
+        .get('/sagas')
+        .query({ status: 'PENDING' })
+        .set('Authorization', `Bearer ${token}`)
+        .expect(503);
       expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
       expect(res.headers['retry-after']).toBe('5');
     } finally {

@@ -47,20 +47,24 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function createApiHarness(options: { redisUrl?: string; label?: string; env?: Record<string, string> } = {}): Promise<ApiHarness> {
+export async function createApiHarness(
+  options: { redisUrl?: string; label?: string; env?: Record<string, string> } = {},
+): Promise<ApiHarness> {
   const aws = await createTestAws(options.label ?? 'api');
   // An empty value in options.env removes the variable (e.g. AUTH_PUBLIC_KEY when testing a JWKS URL).
-  const config = loadConfig(withoutEmpty({
-    ...TEST_AWS_ENV,
-    AWS_REGION: 'us-east-1',
-    RESOURCE_PREFIX: aws.prefix,
-    REDIS_URL: options.redisUrl ?? REDIS_URL,
-    HOLD_SECONDS: '60',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    MAX_BODY_BYTES: '4096',
-    ...TEST_AUTH_ENV,
-    ...options.env,
-  }));
+  const config = loadConfig(
+    withoutEmpty({
+      ...TEST_AWS_ENV,
+      AWS_REGION: 'us-east-1',
+      RESOURCE_PREFIX: aws.prefix,
+      REDIS_URL: options.redisUrl ?? REDIS_URL,
+      HOLD_SECONDS: '60',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      MAX_BODY_BYTES: '4096',
+      ...TEST_AUTH_ENV,
+      ...options.env,
+    }),
+  );
   const logger = createLogger(config.logLevel);
   const redis = createRedis(config.redisUrl, logger);
   const cache = new JsonCache(redis, logger, { keyPrefix: aws.prefix });
@@ -101,7 +105,9 @@ export async function createApiHarness(options: { redisUrl?: string; label?: str
     let total = 0;
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
-      const page = await aws.clients.doc.send(new ScanCommand({ TableName, Select: 'COUNT', ConsistentRead: true, ExclusiveStartKey }));
+      const page = await aws.clients.doc.send(
+        new ScanCommand({ TableName, Select: 'COUNT', ConsistentRead: true, ExclusiveStartKey }),
+      );
       total += page.Count ?? 0;
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);

@@ -22,7 +22,10 @@ beforeAll(async () => {
   await request(h.app)
     .put(`/events/${eventId}/inventory`)
     .set(as.organizer())
-    .send({ eventName: 'Hostile night', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 10, currency: 'EUR' }] })
+    .send({
+      eventName: 'Hostile night',
+      ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 10, currency: 'EUR' }],
+    })
     .expect(200);
 });
 
@@ -47,7 +50,7 @@ function expectProblem(res: request.Response, status: number, type?: string): vo
 }
 
 describe('kind 1: ill-formed Unicode', () => {
-  it('the issue\'s case: a cancel whose reason is a lone surrogate is 400 and writes nothing; the customer\'s cancel then applies', async () => {
+  it("the issue's case: a cancel whose reason is a lone surrogate is 400 and writes nothing; the customer's cancel then applies", async () => {
     const orderId = await placeOrder();
     const before = await h.writes();
     const res = await request(h.app)
@@ -58,12 +61,20 @@ describe('kind 1: ill-formed Unicode', () => {
     expectProblem(res, 400, 'validation');
     expect(res.body.errors).toEqual([{ field: '/reason', message: 'is not well-formed Unicode (lone surrogate)' }]);
     // Again: the same answer, still nothing written.
-    const again = await request(h.app).post(`/orders/${orderId}/cancel`).set(as.customer(CUSTOMER)).set('Content-Type', 'application/json').send('{"reason":"\\ud800"}');
+    const again = await request(h.app)
+      .post(`/orders/${orderId}/cancel`)
+      .set(as.customer(CUSTOMER))
+      .set('Content-Type', 'application/json')
+      .send('{"reason":"\\ud800"}');
     expectProblem(again, 400, 'validation');
     expect(await h.writes()).toEqual(before);
     expect((await h.store.load(orderId))?.sagaVersion).toBe(1);
 
-    const cancel = await request(h.app).post(`/orders/${orderId}/cancel`).set(as.customer(CUSTOMER)).send({ reason: 'changed my mind' }).expect(202);
+    const cancel = await request(h.app)
+      .post(`/orders/${orderId}/cancel`)
+      .set(as.customer(CUSTOMER))
+      .send({ reason: 'changed my mind' })
+      .expect(202);
     expect(cancel.body).toMatchObject({ orderId, cancelRequested: true });
     const stored = await h.store.load(orderId);
     expect(stored?.saga.context.cancelRequested).toEqual({ by: `customer:${CUSTOMER}`, reason: 'changed my mind' });
@@ -77,7 +88,11 @@ describe('kind 1: ill-formed Unicode', () => {
       '{"eventName":"Gala","\\ud800x":1,"ticketTypes":[{"ticketType":"GA","totalQuantity":1,"price":1,"currency":"EUR"}]}',
     ];
     for (const body of bodies) {
-      const res = await request(h.app).put(`/events/${fresh}/inventory`).set(as.organizer()).set('Content-Type', 'application/json').send(body);
+      const res = await request(h.app)
+        .put(`/events/${fresh}/inventory`)
+        .set(as.organizer())
+        .set('Content-Type', 'application/json')
+        .send(body);
       expectProblem(res, 400, 'validation');
     }
     expect(await getEventInventory(h.participantDeps, fresh)).toBeNull();
@@ -85,7 +100,10 @@ describe('kind 1: ill-formed Unicode', () => {
     await request(h.app)
       .put(`/events/${fresh}/inventory`)
       .set(as.organizer())
-      .send({ eventName: 'Gala \ud83c\udf89', ticketTypes: [{ ticketType: 'GA', totalQuantity: 1, price: 1, currency: 'EUR' }] })
+      .send({
+        eventName: 'Gala \ud83c\udf89',
+        ticketTypes: [{ ticketType: 'GA', totalQuantity: 1, price: 1, currency: 'EUR' }],
+      })
       .expect(200);
   });
 
@@ -104,7 +122,9 @@ describe('kind 1: ill-formed Unicode', () => {
     // surrogates, which DynamoDB Local stores), and no retry can make it fit.
     const tooBig = 'x'.repeat(410 * 1024);
     await expect(
-      putEventInventory(deps, fresh, tooBig, [{ ticketType: 'GA', totalQuantity: 1, priceMinor: 100, currency: 'EUR' }]),
+      putEventInventory(deps, fresh, tooBig, [
+        { ticketType: 'GA', totalQuantity: 1, priceMinor: 100, currency: 'EUR' },
+      ]),
     ).rejects.toThrow();
     expect(backoffs).toBe(0);
     expect(await getEventInventory(h.participantDeps, fresh)).toBeNull();
@@ -112,10 +132,12 @@ describe('kind 1: ill-formed Unicode', () => {
 });
 
 describe('kind 2: client errors stay client errors', () => {
-  it('the issue\'s cases: GET /orders/%zz and a truncated gzip body are 400 problem+json', async () => {
+  it("the issue's cases: GET /orders/%zz and a truncated gzip body are 400 problem+json", async () => {
     expectProblem(await request(h.app).get('/orders/%zz').set(as.customer(CUSTOMER)), 400);
     const before = await h.writes();
-    const gz = gzipSync(JSON.stringify({ eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_visa' }));
+    const gz = gzipSync(
+      JSON.stringify({ eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_visa' }),
+    );
     const res = await request(h.app)
       .post('/orders')
       .set(as.customer(CUSTOMER))
@@ -141,7 +163,7 @@ describe('kind 2: client errors stay client errors', () => {
 });
 
 describe('kind 3: repeated single-value headers', () => {
-  it('the issue\'s case: two X-Operator-Id lines on a compensate are 400 and nothing is recorded', async () => {
+  it("the issue's case: two X-Operator-Id lines on a compensate are 400 and nothing is recorded", async () => {
     const orderId = await placeOrder();
     const before = await h.writes();
     const res = await request(h.app)
@@ -158,20 +180,32 @@ describe('kind 3: repeated single-value headers', () => {
   it('second instance: two Idempotency-Key lines, or two Authorization lines, are 400 and write nothing', async () => {
     const before = await h.writes();
     const body = { eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_visa' };
-    const keys = await request(h.app).post('/orders').set(as.customer(CUSTOMER)).set('Idempotency-Key', ['k-1', 'k-2'] as unknown as string).send(body);
+    const keys = await request(h.app)
+      .post('/orders')
+      .set(as.customer(CUSTOMER))
+      .set('Idempotency-Key', ['k-1', 'k-2'] as unknown as string)
+      .send(body);
     expectProblem(keys, 400, 'invalid-header');
     // Node keeps only the first Authorization line: the second identity must not be silently dropped.
     const auth = await request(h.app)
       .post('/orders')
-      .set('Authorization', [as.customer(CUSTOMER).Authorization!, as.customer('someone-else').Authorization!] as unknown as string)
+      .set('Authorization', [
+        as.customer(CUSTOMER).Authorization,
+        as.customer('someone-else').Authorization,
+      ] as unknown as string)
       .send(body);
     expectProblem(auth, 400, 'invalid-header');
     expect(await h.writes()).toEqual(before);
   });
 
-  it('the operator recorded is the token\'s sub, whatever X-Operator-Id says', async () => {
+  it("the operator recorded is the token's sub, whatever X-Operator-Id says", async () => {
     const orderId = await placeOrder();
-    await request(h.app).post(`/ops/sagas/${orderId}/compensate`).set(as.repair('ann')).set('X-Operator-Id', 'mallory').send({ reason: 'event cancelled' }).expect(202);
+    await request(h.app)
+      .post(`/ops/sagas/${orderId}/compensate`)
+      .set(as.repair('ann'))
+      .set('X-Operator-Id', 'mallory')
+      .send({ reason: 'event cancelled' })
+      .expect(202);
     const history = await h.store.history(orderId);
     expect(history.at(-1)).toMatchObject({ actor: 'operator:ann' });
   });

@@ -27,7 +27,14 @@ const ticketTypes = [
 async function reserve(eventId: string, quantity: number): Promise<void> {
   const orderId = randomUUID();
   const reply = await handleInventoryCommand(
-    { kind: 'ReserveSeats', commandId: `${orderId}:ReserveSeats`, orderId, eventId, items: [{ ticketType: 'VIP', quantity }], holdSeconds: 60 },
+    {
+      kind: 'ReserveSeats',
+      commandId: `${orderId}:ReserveSeats`,
+      orderId,
+      eventId,
+      items: [{ ticketType: 'VIP', quantity }],
+      holdSeconds: 60,
+    },
     h.participantDeps,
   );
   expect(reply.type).toBe('SEATS_RESERVED');
@@ -36,13 +43,32 @@ async function reserve(eventId: string, quantity: number): Promise<void> {
 describe('inventory', () => {
   it('creates, then serves MISS then HIT, and a PUT invalidates', async () => {
     const eventId = uniqueId('show');
-    const put = await organizer().put(`/events/${eventId}/inventory`).send({ eventName: 'Show', ticketTypes }).expect(200);
+    const put = await organizer()
+      .put(`/events/${eventId}/inventory`)
+      .send({ eventName: 'Show', ticketTypes })
+      .expect(200);
     expect(put.body).toEqual({
       eventId,
       eventName: 'Show',
       ticketTypes: [
-        { ticketType: 'GA', totalQuantity: 100, availableQuantity: 100, reservedQuantity: 0, soldQuantity: 0, price: 49.5, currency: 'EUR' },
-        { ticketType: 'VIP', totalQuantity: 10, availableQuantity: 10, reservedQuantity: 0, soldQuantity: 0, price: 150, currency: 'EUR' },
+        {
+          ticketType: 'GA',
+          totalQuantity: 100,
+          availableQuantity: 100,
+          reservedQuantity: 0,
+          soldQuantity: 0,
+          price: 49.5,
+          currency: 'EUR',
+        },
+        {
+          ticketType: 'VIP',
+          totalQuantity: 10,
+          availableQuantity: 10,
+          reservedQuantity: 0,
+          soldQuantity: 0,
+          price: 150,
+          currency: 'EUR',
+        },
       ],
     });
 
@@ -76,7 +102,12 @@ describe('inventory', () => {
     await reserve(eventId, 3);
     const res = await organizer().get(`/events/${eventId}/inventory`).expect(200);
     expect(res.headers['x-cache']).toBe('MISS');
-    expect(res.body.ticketTypes[1]).toMatchObject({ ticketType: 'VIP', totalQuantity: 10, availableQuantity: 7, reservedQuantity: 3 });
+    expect(res.body.ticketTypes[1]).toMatchObject({
+      ticketType: 'VIP',
+      totalQuantity: 10,
+      availableQuantity: 7,
+      reservedQuantity: 3,
+    });
   });
 
   it('409s a total below the seats already held, and changes nothing', async () => {
@@ -88,7 +119,11 @@ describe('inventory', () => {
       .send({ eventName: 'Show', ticketTypes: [{ ...ticketTypes[1], totalQuantity: 5 }] })
       .expect(409);
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
-    expect(res.body).toMatchObject({ type: 'https://eventticket.dev/problems/inventory-conflict', status: 409, ticketType: 'VIP' });
+    expect(res.body).toMatchObject({
+      type: 'https://eventticket.dev/problems/inventory-conflict',
+      status: 409,
+      ticketType: 'VIP',
+    });
     const now = await organizer().get(`/events/${eventId}/inventory`).expect(200);
     expect(now.body.ticketTypes[1]).toMatchObject({ totalQuantity: 10, availableQuantity: 4, reservedQuantity: 6 });
     // Reducing to exactly what is held is fine.
@@ -99,18 +134,35 @@ describe('inventory', () => {
   });
 
   it('404s an unknown event', async () => {
-    const res = await organizer().get(`/events/${uniqueId('none')}/inventory`).expect(404);
+    const res = await organizer()
+      .get(`/events/${uniqueId('none')}/inventory`)
+      .expect(404);
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
     expect(res.body.type).toBe('https://eventticket.dev/problems/not-found');
   });
 
   const one = ticketTypes[0];
   it.each([
-    ['negative total', { eventName: 'E', ticketTypes: [{ ...one, totalQuantity: -1 }] }, 400, ['/ticketTypes/0/totalQuantity']],
-    ['fractional total', { eventName: 'E', ticketTypes: [{ ...one, totalQuantity: 1.5 }] }, 400, ['/ticketTypes/0/totalQuantity']],
+    [
+      'negative total',
+      { eventName: 'E', ticketTypes: [{ ...one, totalQuantity: -1 }] },
+      400,
+      ['/ticketTypes/0/totalQuantity'],
+    ],
+    [
+      'fractional total',
+      { eventName: 'E', ticketTypes: [{ ...one, totalQuantity: 1.5 }] },
+      400,
+      ['/ticketTypes/0/totalQuantity'],
+    ],
     ['negative price', { eventName: 'E', ticketTypes: [{ ...one, price: -1 }] }, 400, ['/ticketTypes/0/price']],
     ['price as a string', { eventName: 'E', ticketTypes: [{ ...one, price: '10' }] }, 400, ['/ticketTypes/0/price']],
-    ['lower-case currency', { eventName: 'E', ticketTypes: [{ ...one, currency: 'eur' }] }, 400, ['/ticketTypes/0/currency']],
+    [
+      'lower-case currency',
+      { eventName: 'E', ticketTypes: [{ ...one, currency: 'eur' }] },
+      400,
+      ['/ticketTypes/0/currency'],
+    ],
     ['no ticket types', { eventName: 'E', ticketTypes: [] }, 400, ['/ticketTypes']],
     ['unknown field', { eventName: 'E', venue: 'X', ticketTypes: [one] }, 400, ['/venue']],
     ['missing eventName', { ticketTypes: [one] }, 400, ['/eventName']],
@@ -125,8 +177,16 @@ describe('inventory', () => {
 
   it('refuses a bad event id, malformed JSON and a wrong content type', async () => {
     await organizer().put('/events/bad%20id/inventory').send({ eventName: 'E', ticketTypes }).expect(400);
-    await organizer().put(`/events/${uniqueId('e')}/inventory`).set('Content-Type', 'application/json').send('{"eventName":').expect(400);
-    await organizer().put(`/events/${uniqueId('e')}/inventory`).set('Content-Type', 'text/csv').send('GA,100').expect(415);
+    await organizer()
+      .put(`/events/${uniqueId('e')}/inventory`)
+      .set('Content-Type', 'application/json')
+      .send('{"eventName":')
+      .expect(400);
+    await organizer()
+      .put(`/events/${uniqueId('e')}/inventory`)
+      .set('Content-Type', 'text/csv')
+      .send('GA,100')
+      .expect(415);
   });
 });
 

@@ -38,7 +38,9 @@ function expressRoutes(app: Express): string[] {
   const walk = (stack: Layer[]) => {
     for (const layer of stack) {
       // A path given as a RegExp is middleware on a route's path (the orders rate limiter), not a route.
-      if (layer.route && typeof layer.route.path === 'string') for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') out.push(`${method} ${layer.route.path}`);
+      if (layer.route && typeof layer.route.path === 'string')
+        for (const [method, on] of Object.entries(layer.route.methods))
+          if (on && method !== '_all') out.push(`${method} ${layer.route.path}`);
       if (layer.handle?.stack) walk(layer.handle.stack);
     }
   };
@@ -70,14 +72,23 @@ it('documents every route Express serves, each with its query schema and (for wr
 });
 
 it('is a valid OpenAPI 3.1 document', async () => {
-  const res = await http<Record<string, unknown>>(service.baseUrl, 'GET', '/openapi.json', undefined, as.customer('c-oa'));
+  const res = await http<Record<string, unknown>>(
+    service.baseUrl,
+    'GET',
+    '/openapi.json',
+    undefined,
+    as.customer('c-oa'),
+  );
   expect(res.status).toBe(200);
   expect(res.body).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
   const script = `import { Validator } from '@seriousme/openapi-schema-validator';
 let text = ''; for await (const c of process.stdin) text += c;
 const v = new Validator(); const r = await v.validate(JSON.parse(text));
 console.log(JSON.stringify({ valid: r.valid, version: v.version, errors: r.errors ?? null }));`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { input: JSON.stringify(res.body), cwd: path.resolve(__dirname, '../..') });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    input: JSON.stringify(res.body),
+    cwd: path.resolve(__dirname, '../..'),
+  });
   const result = JSON.parse(out.toString()) as { valid: boolean; version: string; errors: unknown };
   expect(result).toMatchObject({ valid: true, version: '3.1' });
 });
@@ -85,7 +96,10 @@ console.log(JSON.stringify({ valid: r.valid, version: v.version, errors: r.error
 type Call = { method: string; path: string; body?: unknown; headers?: Record<string, string> };
 
 it('each documented route answers one 2xx and one 4xx, as documented', async () => {
-  const doc = openApiDocument() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, object> } };
+  const doc = openApiDocument() as {
+    paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    components: { schemas: Record<string, object> };
+  };
   const components = doc.components.schemas;
   const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
   const eventId = await newEvent(service.baseUrl, 10);
@@ -97,60 +111,174 @@ it('each documented route answers one 2xx and one 4xx, as documented', async () 
   const everyRole = bearer(['customer', 'organizer', 'operator-repair'], 'c-ops');
   const op = {};
   const calls: Record<string, { ok: Call; bad: Call }> = {
-    'post /orders': { ok: { method: 'POST', path: '/orders', body: { customerId: 'c-ops', eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_slow' } }, bad: { method: 'POST', path: '/orders', body: { customerId: 'c-oa' } } },
+    'post /orders': {
+      ok: {
+        method: 'POST',
+        path: '/orders',
+        body: { customerId: 'c-ops', eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_slow' },
+      },
+      bad: { method: 'POST', path: '/orders', body: { customerId: 'c-oa' } },
+    },
     'get /orders': { ok: { method: 'GET', path: '/orders?customerId=c-ops' }, bad: { method: 'GET', path: '/orders' } },
-    'get /orders/:orderId': { ok: { method: 'GET', path: `/orders/${orderId}` }, bad: { method: 'GET', path: `/orders/${missing}` } },
-    'post /orders/:orderId/cancel': { ok: { method: 'POST', path: `/orders/${other}/cancel`, body: { reason: 'changed my mind' } }, bad: { method: 'POST', path: `/orders/${missing}/cancel`, body: {} } },
-    'get /sagas': { ok: { method: 'GET', path: '/sagas?status=PENDING' }, bad: { method: 'GET', path: '/sagas?status=NOPE' } },
-    'get /sagas/stream': { ok: { method: 'GET', path: '/sagas/stream' }, bad: { method: 'GET', path: '/sagas/stream', headers: { 'Last-Event-ID': 'garbage' } } },
-    'get /sagas/:orderId': { ok: { method: 'GET', path: `/sagas/${orderId}` }, bad: { method: 'GET', path: '/sagas/not-a-uuid' } },
-    'get /sagas/:orderId/stream': { ok: { method: 'GET', path: `/sagas/${orderId}/stream` }, bad: { method: 'GET', path: `/sagas/${missing}/stream` } },
-    'get /machines/order-saga': { ok: { method: 'GET', path: '/machines/order-saga' }, bad: { method: 'GET', path: '/machines/order-saga?x=1' } },
-    'get /machines/order-saga/versions': { ok: { method: 'GET', path: '/machines/order-saga/versions' }, bad: { method: 'GET', path: '/machines/order-saga/versions?x=1' } },
-    'get /machines/order-saga/versions/:version': { ok: { method: 'GET', path: '/machines/order-saga/versions/2' }, bad: { method: 'GET', path: '/machines/order-saga/versions/99' } },
-    'get /orders/:orderId/queue': { ok: { method: 'GET', path: `/orders/${orderId}/queue` }, bad: { method: 'GET', path: `/orders/${missing}/queue` } },
-    'put /events/:eventId/admission': { ok: { method: 'PUT', path: `/events/ev-oa-adm-${Date.now()}/admission`, body: { maxActiveOrders: null } }, bad: { method: 'PUT', path: `/events/${eventId}/admission`, body: {} } },
-    'get /ops/sagas/machine-versions': { ok: { method: 'GET', path: '/ops/sagas/machine-versions?limit=5' }, bad: { method: 'GET', path: '/ops/sagas/machine-versions?limit=0' } },
-    'get /events/:eventId/inventory': { ok: { method: 'GET', path: `/events/${eventId}/inventory` }, bad: { method: 'GET', path: '/events/ev-none-such/inventory' } },
-    'put /events/:eventId/inventory': { ok: { method: 'PUT', path: `/events/ev-oa-${Date.now()}/inventory`, body: { eventName: 'OA', ticketTypes: [{ ticketType: 'GA', totalQuantity: 1, price: 1, currency: 'EUR' }] } }, bad: { method: 'PUT', path: `/events/${eventId}/inventory`, body: { eventName: 'OA' } } },
-    'get /actuator/health': { ok: { method: 'GET', path: '/actuator/health' }, bad: { method: 'GET', path: '/actuator/health?verbose=1' } },
-    'get /ops/overview': { ok: { method: 'GET', path: '/ops/overview' }, bad: { method: 'GET', path: '/ops/overview?x=1' } },
-    'get /ops/sagas/stuck': { ok: { method: 'GET', path: '/ops/sagas/stuck?limit=5' }, bad: { method: 'GET', path: '/ops/sagas/stuck?limit=0' } },
-    'post /ops/sagas/:orderId/retry': { ok: { method: 'POST', path: `/ops/sagas/${orderId}/retry`, body: { reason: 'oa' }, headers: op }, bad: { method: 'POST', path: `/ops/sagas/${orderId}/retry`, body: { reason: 'oa' }, headers: { ...op, 'If-Match': '"1"' } } },
-    'post /ops/sagas/:orderId/compensate': { ok: { method: 'POST', path: `/ops/sagas/${orderId}/compensate`, body: { reason: 'oa' }, headers: op }, bad: { method: 'POST', path: `/ops/sagas/${missing}/compensate`, body: { reason: 'oa' }, headers: op } },
-    'get /ops/dlq': { ok: { method: 'GET', path: '/ops/dlq?limit=1' }, bad: { method: 'GET', path: '/ops/dlq?limit=x' } },
-    'post /ops/dlq/redrive': { ok: { method: 'POST', path: '/ops/dlq/redrive', body: { ids: ['no-such-message'], reason: 'oa' }, headers: op }, bad: { method: 'POST', path: '/ops/dlq/redrive', body: { ids: ['x'] } } },
-    'delete /ops/dlq/:id': { ok: { method: 'DELETE', path: '/ops/dlq/PLACEHOLDER', headers: op }, bad: { method: 'DELETE', path: '/ops/dlq/no-such-message?reason=oa', headers: op } },
+    'get /orders/:orderId': {
+      ok: { method: 'GET', path: `/orders/${orderId}` },
+      bad: { method: 'GET', path: `/orders/${missing}` },
+    },
+    'post /orders/:orderId/cancel': {
+      ok: { method: 'POST', path: `/orders/${other}/cancel`, body: { reason: 'changed my mind' } },
+      bad: { method: 'POST', path: `/orders/${missing}/cancel`, body: {} },
+    },
+    'get /sagas': {
+      ok: { method: 'GET', path: '/sagas?status=PENDING' },
+      bad: { method: 'GET', path: '/sagas?status=NOPE' },
+    },
+    'get /sagas/stream': {
+      ok: { method: 'GET', path: '/sagas/stream' },
+      bad: { method: 'GET', path: '/sagas/stream', headers: { 'Last-Event-ID': 'garbage' } },
+    },
+    'get /sagas/:orderId': {
+      ok: { method: 'GET', path: `/sagas/${orderId}` },
+      bad: { method: 'GET', path: '/sagas/not-a-uuid' },
+    },
+    'get /sagas/:orderId/stream': {
+      ok: { method: 'GET', path: `/sagas/${orderId}/stream` },
+      bad: { method: 'GET', path: `/sagas/${missing}/stream` },
+    },
+    'get /machines/order-saga': {
+      ok: { method: 'GET', path: '/machines/order-saga' },
+      bad: { method: 'GET', path: '/machines/order-saga?x=1' },
+    },
+    'get /machines/order-saga/versions': {
+      ok: { method: 'GET', path: '/machines/order-saga/versions' },
+      bad: { method: 'GET', path: '/machines/order-saga/versions?x=1' },
+    },
+    'get /machines/order-saga/versions/:version': {
+      ok: { method: 'GET', path: '/machines/order-saga/versions/2' },
+      bad: { method: 'GET', path: '/machines/order-saga/versions/99' },
+    },
+    'get /orders/:orderId/queue': {
+      ok: { method: 'GET', path: `/orders/${orderId}/queue` },
+      bad: { method: 'GET', path: `/orders/${missing}/queue` },
+    },
+    'put /events/:eventId/admission': {
+      ok: { method: 'PUT', path: `/events/ev-oa-adm-${Date.now()}/admission`, body: { maxActiveOrders: null } },
+      bad: { method: 'PUT', path: `/events/${eventId}/admission`, body: {} },
+    },
+    'get /ops/sagas/machine-versions': {
+      ok: { method: 'GET', path: '/ops/sagas/machine-versions?limit=5' },
+      bad: { method: 'GET', path: '/ops/sagas/machine-versions?limit=0' },
+    },
+    'get /events/:eventId/inventory': {
+      ok: { method: 'GET', path: `/events/${eventId}/inventory` },
+      bad: { method: 'GET', path: '/events/ev-none-such/inventory' },
+    },
+    'put /events/:eventId/inventory': {
+      ok: {
+        method: 'PUT',
+        path: `/events/ev-oa-${Date.now()}/inventory`,
+        body: { eventName: 'OA', ticketTypes: [{ ticketType: 'GA', totalQuantity: 1, price: 1, currency: 'EUR' }] },
+      },
+      bad: { method: 'PUT', path: `/events/${eventId}/inventory`, body: { eventName: 'OA' } },
+    },
+    'get /actuator/health': {
+      ok: { method: 'GET', path: '/actuator/health' },
+      bad: { method: 'GET', path: '/actuator/health?verbose=1' },
+    },
+    'get /ops/overview': {
+      ok: { method: 'GET', path: '/ops/overview' },
+      bad: { method: 'GET', path: '/ops/overview?x=1' },
+    },
+    'get /ops/sagas/stuck': {
+      ok: { method: 'GET', path: '/ops/sagas/stuck?limit=5' },
+      bad: { method: 'GET', path: '/ops/sagas/stuck?limit=0' },
+    },
+    'post /ops/sagas/:orderId/retry': {
+      ok: { method: 'POST', path: `/ops/sagas/${orderId}/retry`, body: { reason: 'oa' }, headers: op },
+      bad: {
+        method: 'POST',
+        path: `/ops/sagas/${orderId}/retry`,
+        body: { reason: 'oa' },
+        headers: { ...op, 'If-Match': '"1"' },
+      },
+    },
+    'post /ops/sagas/:orderId/compensate': {
+      ok: { method: 'POST', path: `/ops/sagas/${orderId}/compensate`, body: { reason: 'oa' }, headers: op },
+      bad: { method: 'POST', path: `/ops/sagas/${missing}/compensate`, body: { reason: 'oa' }, headers: op },
+    },
+    'get /ops/dlq': {
+      ok: { method: 'GET', path: '/ops/dlq?limit=1' },
+      bad: { method: 'GET', path: '/ops/dlq?limit=x' },
+    },
+    'post /ops/dlq/redrive': {
+      ok: { method: 'POST', path: '/ops/dlq/redrive', body: { ids: ['no-such-message'], reason: 'oa' }, headers: op },
+      bad: { method: 'POST', path: '/ops/dlq/redrive', body: { ids: ['x'] } },
+    },
+    'delete /ops/dlq/:id': {
+      ok: { method: 'DELETE', path: '/ops/dlq/PLACEHOLDER', headers: op },
+      bad: { method: 'DELETE', path: '/ops/dlq/no-such-message?reason=oa', headers: op },
+    },
     'get /console': { ok: { method: 'GET', path: '/console' }, bad: { method: 'GET', path: '/console?x=1' } },
-    'get /console/sagas': { ok: { method: 'GET', path: '/console/sagas?status=PENDING' }, bad: { method: 'GET', path: '/console/sagas?state=nowhere' } },
-    'get /console/sagas/:orderId': { ok: { method: 'GET', path: `/console/sagas/${orderId}` }, bad: { method: 'GET', path: `/console/sagas/${missing}` } },
-    'get /console/machine': { ok: { method: 'GET', path: '/console/machine' }, bad: { method: 'GET', path: '/console/machine?x=1' } },
-    'get /console/dlq': { ok: { method: 'GET', path: '/console/dlq' }, bad: { method: 'GET', path: '/console/dlq?x=1' } },
-    'get /console/login': { ok: { method: 'GET', path: '/console/login' }, bad: { method: 'GET', path: '/console/login?x=1' } },
-    'get /console/inspect/:orderId': { ok: { method: 'GET', path: `/console/inspect/${orderId}` }, bad: { method: 'GET', path: '/console/inspect/not-a-uuid' } },
-    'get /openapi.json': { ok: { method: 'GET', path: '/openapi.json' }, bad: { method: 'GET', path: '/openapi.json?x=1' } },
+    'get /console/sagas': {
+      ok: { method: 'GET', path: '/console/sagas?status=PENDING' },
+      bad: { method: 'GET', path: '/console/sagas?state=nowhere' },
+    },
+    'get /console/sagas/:orderId': {
+      ok: { method: 'GET', path: `/console/sagas/${orderId}` },
+      bad: { method: 'GET', path: `/console/sagas/${missing}` },
+    },
+    'get /console/machine': {
+      ok: { method: 'GET', path: '/console/machine' },
+      bad: { method: 'GET', path: '/console/machine?x=1' },
+    },
+    'get /console/dlq': {
+      ok: { method: 'GET', path: '/console/dlq' },
+      bad: { method: 'GET', path: '/console/dlq?x=1' },
+    },
+    'get /console/login': {
+      ok: { method: 'GET', path: '/console/login' },
+      bad: { method: 'GET', path: '/console/login?x=1' },
+    },
+    'get /console/inspect/:orderId': {
+      ok: { method: 'GET', path: `/console/inspect/${orderId}` },
+      bad: { method: 'GET', path: '/console/inspect/not-a-uuid' },
+    },
+    'get /openapi.json': {
+      ok: { method: 'GET', path: '/openapi.json' },
+      bad: { method: 'GET', path: '/openapi.json?x=1' },
+    },
     'get /docs': { ok: { method: 'GET', path: '/docs' }, bad: { method: 'GET', path: '/docs?x=1' } },
   };
   expect(Object.keys(calls).sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
 
   // A dead letter to delete: a poison command, moved to the DLQ by the in-process workers.
-  await service.core.clients.sqs.send(new SendMessageCommand({ QueueUrl: service.core.queues.inventory, MessageBody: '{"type":"command","command":{"kind":"Nope"}}' }));
+  await service.core.clients.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: service.core.queues.inventory,
+      MessageBody: '{"type":"command","command":{"kind":"Nope"}}',
+    }),
+  );
   const letters = await eventually(
-    async () => (await http<{ messages: Array<{ id: string }> }>(service.baseUrl, 'GET', '/ops/dlq', undefined, as.operator())).body.messages,
+    async () =>
+      (await http<{ messages: Array<{ id: string }> }>(service.baseUrl, 'GET', '/ops/dlq', undefined, as.operator()))
+        .body.messages,
     (ms) => ms.length > 0,
     20000,
   );
-  calls['delete /ops/dlq/:id']!.ok.path = `/ops/dlq/${letters[0]!.id}?reason=oa`;
+  calls['delete /ops/dlq/:id'].ok.path = `/ops/dlq/${letters[0].id}?reason=oa`;
 
   for (const r of API_ROUTES) {
     const key = `${r.method} ${r.path}`;
-    const documented = doc.paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')]![r.method]!.responses;
+    const documented = doc.paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')][r.method].responses;
     for (const kind of ['ok', 'bad'] as const) {
-      const call = calls[key]![kind];
+      const call = calls[key][kind];
       const controller = new AbortController();
       const res = await fetch(`${service.baseUrl}${call.path}`, {
         method: call.method,
-        headers: { ...everyRole, ...(call.body === undefined ? {} : { 'content-type': 'application/json' }), ...call.headers },
+        headers: {
+          ...everyRole,
+          ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...call.headers,
+        },
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
         signal: controller.signal,
       });
@@ -158,18 +286,29 @@ it('each documented route answers one 2xx and one 4xx, as documented', async () 
       const json = /json/.test(contentType) ? ((await res.json()) as unknown) : undefined;
       controller.abort(); // streams never end by themselves
       const where = `${key} (${kind}: ${call.method} ${call.path}) answered ${res.status}`;
-      expect({ where, documented: Object.keys(documented).includes(String(res.status)) }).toEqual({ where, documented: true });
+      expect({ where, documented: Object.keys(documented).includes(String(res.status)) }).toEqual({
+        where,
+        documented: true,
+      });
       // The body matches the schema documented for that status, where one is given.
-      const schema = (documented[String(res.status)] as { content?: Record<string, { schema?: { $ref?: string } }> }).content;
+      const schema = (documented[String(res.status)] as { content?: Record<string, { schema?: { $ref?: string } }> })
+        .content;
       const ref = schema && Object.values(schema)[0]?.schema?.$ref;
       if (ref) {
-        const validate = ajv.compile(components[ref.split('/').at(-1)!]!);
-        expect({ where, valid: validate(json), errors: validate.errors ?? null }).toEqual({ where, valid: true, errors: null });
+        const validate = ajv.compile(components[ref.split('/').at(-1)!]);
+        expect({ where, valid: validate(json), errors: validate.errors ?? null }).toEqual({
+          where,
+          valid: true,
+          errors: null,
+        });
       }
       if (kind === 'ok') expect({ where, ok: res.status >= 200 && res.status < 300 }).toEqual({ where, ok: true });
       else {
         expect({ where, bad: res.status >= 400 && res.status < 500 }).toEqual({ where, bad: true });
-        expect({ where, contentType }).toEqual({ where, contentType: expect.stringContaining('application/problem+json') });
+        expect({ where, contentType }).toEqual({
+          where,
+          contentType: expect.stringContaining('application/problem+json'),
+        });
       }
     }
   }

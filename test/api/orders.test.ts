@@ -53,7 +53,12 @@ afterAll(async () => {
 describe('POST /orders', () => {
   it('accepts an order: 202, saga v1 in reserving, ReserveSeats sent, readable at once', async () => {
     const before = await h.writes();
-    const body = order({ items: [{ ticketType: 'GA', quantity: 2 }, { ticketType: 'VIP', quantity: 1 }] });
+    const body = order({
+      items: [
+        { ticketType: 'GA', quantity: 2 },
+        { ticketType: 'VIP', quantity: 1 },
+      ],
+    });
     const res = await api().post('/orders').set('X-Correlation-Id', 'test-corr-0001').send(body).expect(202);
 
     expect(res.headers['x-correlation-id']).toBe('test-corr-0001');
@@ -70,8 +75,17 @@ describe('POST /orders', () => {
     });
 
     const stored = await h.store.load(orderId);
-    expect(stored).toMatchObject({ sagaVersion: 1, sagaState: 'reserving', status: 'PENDING', correlationId: 'test-corr-0001' });
-    expect(await h.writes()).toEqual({ orders: before.orders + 1, events: before.events + 1, reserveMessages: before.reserveMessages + 1 });
+    expect(stored).toMatchObject({
+      sagaVersion: 1,
+      sagaState: 'reserving',
+      status: 'PENDING',
+      correlationId: 'test-corr-0001',
+    });
+    expect(await h.writes()).toEqual({
+      orders: before.orders + 1,
+      events: before.events + 1,
+      reserveMessages: before.reserveMessages + 1,
+    });
 
     const got = await api().get(`/orders/${orderId}`).expect(200);
     expect(got.body).toMatchObject({
@@ -89,11 +103,24 @@ describe('POST /orders', () => {
     expect(got.body).not.toHaveProperty('paymentToken');
 
     const saga = await api(as.operator()).get(`/sagas/${orderId}`).expect(200);
-    expect(saga.body).toMatchObject({ orderId, state: 'reserving', status: 'PENDING', version: 1, machineVersion: '2' });
+    expect(saga.body).toMatchObject({
+      orderId,
+      state: 'reserving',
+      status: 'PENDING',
+      version: 1,
+      machineVersion: '2',
+    });
     expect(saga.body.context.paymentToken).toBe('[redacted]');
-    expect(saga.body.outbox).toEqual([expect.objectContaining({ kind: 'ReserveSeats', commandId: `${orderId}:ReserveSeats`, eventId })]);
+    expect(saga.body.outbox).toEqual([
+      expect.objectContaining({ kind: 'ReserveSeats', commandId: `${orderId}:ReserveSeats`, eventId }),
+    ]);
     expect(saga.body.history).toHaveLength(1);
-    expect(saga.body.history[0]).toMatchObject({ version: 1, eventType: 'ORDER_PLACED', toState: 'reserving', correlationId: 'test-corr-0001' });
+    expect(saga.body.history[0]).toMatchObject({
+      version: 1,
+      eventType: 'ORDER_PLACED',
+      toState: 'reserving',
+      correlationId: 'test-corr-0001',
+    });
     expect(typeof saga.body.stateEnteredAt).toBe('string');
   });
 
@@ -117,11 +144,19 @@ describe('POST /orders', () => {
       .expect(202);
     expect(again.body).toEqual(first.body);
     expect(again.headers['idempotent-replayed']).toBe('true');
-    expect(await h.writes()).toEqual({ orders: before.orders + 1, events: before.events + 1, reserveMessages: before.reserveMessages + 1 });
+    expect(await h.writes()).toEqual({
+      orders: before.orders + 1,
+      events: before.events + 1,
+      reserveMessages: before.reserveMessages + 1,
+    });
 
     // The same key from another customer is another order.
     const otherCustomer = uniqueId('cust');
-    const other = await api(as.customer(otherCustomer)).post('/orders').set('Idempotency-Key', key).send(order({ customerId: otherCustomer })).expect(202);
+    const other = await api(as.customer(otherCustomer))
+      .post('/orders')
+      .set('Idempotency-Key', key)
+      .send(order({ customerId: otherCustomer }))
+      .expect(202);
     expect(other.body.orderId).not.toBe(first.body.orderId);
   });
 
@@ -158,28 +193,165 @@ describe('POST /orders', () => {
     { name: 'a JSON string, not an object', raw: '"hello"', status: 400, type: 'malformed-json' },
     { name: 'an array', body: [order()], status: 400, type: 'validation', fields: [''] },
     { name: 'no body', status: 400, type: 'validation', fields: [''] },
-    { name: 'empty object', body: {}, status: 400, type: 'validation', fields: ['/eventId', '/items', '/paymentToken'] },
-    { name: 'missing paymentToken', body: { ...order(), paymentToken: undefined }, status: 400, type: 'validation', fields: ['/paymentToken'] },
-    { name: 'quantity as a string', body: order({ items: [{ ticketType: 'GA', quantity: '2' }] }), status: 400, type: 'validation', fields: ['/items/0/quantity'] },
-    { name: 'quantity 0', body: order({ items: [{ ticketType: 'GA', quantity: 0 }] }), status: 400, type: 'validation', fields: ['/items/0/quantity'] },
-    { name: 'quantity -1', body: order({ items: [{ ticketType: 'GA', quantity: -1 }] }), status: 400, type: 'validation', fields: ['/items/0/quantity'] },
-    { name: 'quantity 1.5', body: order({ items: [{ ticketType: 'GA', quantity: 1.5 }] }), status: 400, type: 'validation', fields: ['/items/0/quantity'] },
+    {
+      name: 'empty object',
+      body: {},
+      status: 400,
+      type: 'validation',
+      fields: ['/eventId', '/items', '/paymentToken'],
+    },
+    {
+      name: 'missing paymentToken',
+      body: { ...order(), paymentToken: undefined },
+      status: 400,
+      type: 'validation',
+      fields: ['/paymentToken'],
+    },
+    {
+      name: 'quantity as a string',
+      body: order({ items: [{ ticketType: 'GA', quantity: '2' }] }),
+      status: 400,
+      type: 'validation',
+      fields: ['/items/0/quantity'],
+    },
+    {
+      name: 'quantity 0',
+      body: order({ items: [{ ticketType: 'GA', quantity: 0 }] }),
+      status: 400,
+      type: 'validation',
+      fields: ['/items/0/quantity'],
+    },
+    {
+      name: 'quantity -1',
+      body: order({ items: [{ ticketType: 'GA', quantity: -1 }] }),
+      status: 400,
+      type: 'validation',
+      fields: ['/items/0/quantity'],
+    },
+    {
+      name: 'quantity 1.5',
+      body: order({ items: [{ ticketType: 'GA', quantity: 1.5 }] }),
+      status: 400,
+      type: 'validation',
+      fields: ['/items/0/quantity'],
+    },
     { name: 'no items', body: order({ items: [] }), status: 400, type: 'validation', fields: ['/items'] },
-    { name: 'customerId a number', body: order({ customerId: 42 }), status: 400, type: 'validation', fields: ['/customerId'] },
-    { name: 'customerId with a newline', body: order({ customerId: 'a\nb' }), status: 400, type: 'validation', fields: ['/customerId'] },
-    { name: 'unknown top-level field', body: order({ discount: 10 }), status: 400, type: 'validation', fields: ['/discount'] },
-    { name: 'unknown item field', body: order({ items: [{ ticketType: 'GA', quantity: 1, seat: 'A1' }] }), status: 400, type: 'validation', fields: ['/items/0/seat'] },
-    { name: '__proto__ field', raw: '{"__proto__":{"x":1},' + JSON.stringify(order()).slice(1), status: 400, type: 'validation', fields: ['/__proto__'] },
-    { name: 'unknown query parameter', body: order(), query: '?dryRun=true', status: 400, type: 'validation', fields: ['/dryRun'] },
+    {
+      name: 'customerId a number',
+      body: order({ customerId: 42 }),
+      status: 400,
+      type: 'validation',
+      fields: ['/customerId'],
+    },
+    {
+      name: 'customerId with a newline',
+      body: order({ customerId: 'a\nb' }),
+      status: 400,
+      type: 'validation',
+      fields: ['/customerId'],
+    },
+    {
+      name: 'unknown top-level field',
+      body: order({ discount: 10 }),
+      status: 400,
+      type: 'validation',
+      fields: ['/discount'],
+    },
+    {
+      name: 'unknown item field',
+      body: order({ items: [{ ticketType: 'GA', quantity: 1, seat: 'A1' }] }),
+      status: 400,
+      type: 'validation',
+      fields: ['/items/0/seat'],
+    },
+    {
+      name: '__proto__ field',
+      raw: '{"__proto__":{"x":1},' + JSON.stringify(order()).slice(1),
+      status: 400,
+      type: 'validation',
+      fields: ['/__proto__'],
+    },
+    {
+      name: 'unknown query parameter',
+      body: order(),
+      query: '?dryRun=true',
+      status: 400,
+      type: 'validation',
+      fields: ['/dryRun'],
+    },
     { name: 'body over maxBodyBytes', raw: huge, status: 413, type: 'body-too-large' },
-    { name: 'text/plain', raw: JSON.stringify(order()), contentType: 'text/plain', status: 415, type: 'unsupported-media-type' },
-    { name: 'form-encoded', raw: 'customerId=c1', contentType: 'application/x-www-form-urlencoded', status: 415, type: 'unsupported-media-type' },
-    { name: 'Idempotency-Key too long', body: order(), headers: { 'Idempotency-Key': 'k'.repeat(129) }, status: 400, type: 'invalid-header', fields: ['Idempotency-Key'] },
-    { name: 'duplicate ticketType', body: order({ items: [{ ticketType: 'GA', quantity: 1 }, { ticketType: 'GA', quantity: 2 }] }), status: 422, type: 'unprocessable-order', fields: ['/items/1/ticketType'] },
-    { name: 'unknown event', body: order({ eventId: uniqueId('nope') }), status: 422, type: 'unknown-event', fields: ['/eventId'] },
-    { name: 'unknown ticketType', body: order({ items: [{ ticketType: 'GA', quantity: 1 }, { ticketType: 'BALCONY', quantity: 1 }] }), status: 422, type: 'unprocessable-order', fields: ['/items/1/ticketType'] },
-    { name: 'ticketType of another event', body: order({ items: [{ ticketType: 'DAY', quantity: 1 }] }), status: 422, type: 'unprocessable-order', fields: ['/items/0/ticketType'] },
-    { name: 'mixed currencies', body: order({ items: [{ ticketType: 'GA', quantity: 1 }, { ticketType: 'US-GA', quantity: 1 }] }), status: 422, type: 'unprocessable-order', fields: ['/items'] },
+    {
+      name: 'text/plain',
+      raw: JSON.stringify(order()),
+      contentType: 'text/plain',
+      status: 415,
+      type: 'unsupported-media-type',
+    },
+    {
+      name: 'form-encoded',
+      raw: 'customerId=c1',
+      contentType: 'application/x-www-form-urlencoded',
+      status: 415,
+      type: 'unsupported-media-type',
+    },
+    {
+      name: 'Idempotency-Key too long',
+      body: order(),
+      headers: { 'Idempotency-Key': 'k'.repeat(129) },
+      status: 400,
+      type: 'invalid-header',
+      fields: ['Idempotency-Key'],
+    },
+    {
+      name: 'duplicate ticketType',
+      body: order({
+        items: [
+          { ticketType: 'GA', quantity: 1 },
+          { ticketType: 'GA', quantity: 2 },
+        ],
+      }),
+      status: 422,
+      type: 'unprocessable-order',
+      fields: ['/items/1/ticketType'],
+    },
+    {
+      name: 'unknown event',
+      body: order({ eventId: uniqueId('nope') }),
+      status: 422,
+      type: 'unknown-event',
+      fields: ['/eventId'],
+    },
+    {
+      name: 'unknown ticketType',
+      body: order({
+        items: [
+          { ticketType: 'GA', quantity: 1 },
+          { ticketType: 'BALCONY', quantity: 1 },
+        ],
+      }),
+      status: 422,
+      type: 'unprocessable-order',
+      fields: ['/items/1/ticketType'],
+    },
+    {
+      name: 'ticketType of another event',
+      body: order({ items: [{ ticketType: 'DAY', quantity: 1 }] }),
+      status: 422,
+      type: 'unprocessable-order',
+      fields: ['/items/0/ticketType'],
+    },
+    {
+      name: 'mixed currencies',
+      body: order({
+        items: [
+          { ticketType: 'GA', quantity: 1 },
+          { ticketType: 'US-GA', quantity: 1 },
+        ],
+      }),
+      status: 422,
+      type: 'unprocessable-order',
+      fields: ['/items'],
+    },
   ];
 
   it.each(bad)('refuses $name with $status problem+json and writes nothing', async (c) => {
@@ -200,7 +372,8 @@ describe('POST /orders', () => {
     expect(typeof res.body.title).toBe('string');
     expect(typeof res.body.detail).toBe('string');
     expect(res.body.correlationId).toBe(res.headers['x-correlation-id']);
-    if (c.fields) expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(c.fields));
+    if (c.fields)
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(c.fields));
     expect(await h.writes()).toEqual(before);
   });
 });
@@ -213,29 +386,48 @@ describe('GET /orders/:orderId', () => {
   });
 
   it.each(['not-a-uuid', '1234', "x' OR 1=1"])('400s a garbage id %p', async (id) => {
-    const res = await api().get(`/orders/${encodeURIComponent(id)}`).expect(400);
-    expect(res.body).toMatchObject({ type: 'https://eventticket.dev/problems/validation', errors: [{ field: 'orderId' }] });
+    const res = await api()
+      .get(`/orders/${encodeURIComponent(id)}`)
+      .expect(400);
+    expect(res.body).toMatchObject({
+      type: 'https://eventticket.dev/problems/validation',
+      errors: [{ field: 'orderId' }],
+    });
   });
 });
 
 describe('GET /orders?customerId', () => {
-  it('lists a customer\'s orders newest first, paged by an opaque cursor', async () => {
+  it("lists a customer's orders newest first, paged by an opaque cursor", async () => {
     const customerId = uniqueId('lister');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      ids.push((await api(as.customer(customerId)).post('/orders').send(order({ customerId })).expect(202)).body.orderId);
+      ids.push(
+        (await api(as.customer(customerId)).post('/orders').send(order({ customerId })).expect(202)).body.orderId,
+      );
       await new Promise((r) => setTimeout(r, 5)); // distinct createdAt
     }
     const first = await api(as.customer(customerId)).get('/orders').query({ customerId, limit: 2 }).expect(200);
     expect(first.body.items.map((o: { orderId: string }) => o.orderId)).toEqual([ids[2], ids[1]]);
-    expect(first.body.items[0]).toMatchObject({ customerId, eventId, status: 'PENDING', sagaState: 'reserving', items: [{ ticketType: 'GA', quantity: 2 }] });
+    expect(first.body.items[0]).toMatchObject({
+      customerId,
+      eventId,
+      status: 'PENDING',
+      sagaState: 'reserving',
+      items: [{ ticketType: 'GA', quantity: 2 }],
+    });
     expect(first.body.nextCursor).toEqual(expect.any(String));
     // Without customerId a customer lists its own.
-    const second = await api(as.customer(customerId)).get('/orders').query({ limit: 2, cursor: first.body.nextCursor }).expect(200);
+    const second = await api(as.customer(customerId))
+      .get('/orders')
+      .query({ limit: 2, cursor: first.body.nextCursor })
+      .expect(200);
     expect(second.body.items.map((o: { orderId: string }) => o.orderId)).toEqual([ids[0]]);
 
     // A cursor is tied to its listing.
-    const foreign = await api(as.operator()).get('/orders').query({ customerId: uniqueId('other'), cursor: first.body.nextCursor }).expect(400);
+    const foreign = await api(as.operator())
+      .get('/orders')
+      .query({ customerId: uniqueId('other'), cursor: first.body.nextCursor })
+      .expect(400);
     expect(foreign.body.type).toBe('https://eventticket.dev/problems/invalid-cursor');
   });
 
@@ -277,7 +469,10 @@ describe('POST /orders/:orderId/cancel', () => {
     expect(first.body).toMatchObject({ orderId, status: 'PENDING', sagaState: 'reserving', cancelRequested: true });
     const stored = await h.store.load(orderId);
     expect(stored?.sagaVersion).toBe(2);
-    expect(stored?.saga.context.cancelRequested).toEqual({ by: `customer:${stored?.customerId}`, reason: 'changed my mind' });
+    expect(stored?.saga.context.cancelRequested).toEqual({
+      by: `customer:${stored?.customerId}`,
+      reason: 'changed my mind',
+    });
 
     const again = await api().post(`/orders/${orderId}/cancel`).expect(202);
     expect(again.body).toMatchObject({ orderId, sagaState: 'reserving' });
@@ -306,7 +501,12 @@ describe('POST /orders/:orderId/cancel', () => {
     await h.runtime.deliver(orderId, `${orderId}:SEATS_UNAVAILABLE`, { type: 'SEATS_UNAVAILABLE', reason: 'sold out' });
     const res = await api().post(`/orders/${orderId}/cancel`).expect(409);
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
-    expect(res.body).toMatchObject({ type: 'https://eventticket.dev/problems/too-late-to-cancel', status: 409, sagaState: 'failed', orderStatus: 'FAILED' });
+    expect(res.body).toMatchObject({
+      type: 'https://eventticket.dev/problems/too-late-to-cancel',
+      status: 409,
+      sagaState: 'failed',
+      orderStatus: 'FAILED',
+    });
   });
 
   it('404s an unknown order, 400s a bad body and writes nothing', async () => {
@@ -324,7 +524,18 @@ describe('the rest', () => {
     const res = await api(as.operator()).get('/machines/order-saga').expect(200);
     expect(res.body).toMatchObject({ id: 'order-saga', version: '2' });
     expect(Object.keys(res.body.definition.states)).toEqual(
-      expect.arrayContaining(['reserving', 'awaitingPayment', 'confirming', 'notifying', 'completed', 'releasingSeats', 'settlingPayment', 'refunding', 'cancelled', 'failed']),
+      expect.arrayContaining([
+        'reserving',
+        'awaitingPayment',
+        'confirming',
+        'notifying',
+        'completed',
+        'releasingSeats',
+        'settlingPayment',
+        'refunding',
+        'cancelled',
+        'failed',
+      ]),
     );
   });
 

@@ -44,16 +44,23 @@ describe('with Redis', () => {
     await h?.close();
   });
 
-  it('a customer gets its role\'s requests per minute, then 429; another customer is not affected', async () => {
+  it("a customer gets its role's requests per minute, then 429; another customer is not affected", async () => {
     const me = as.customer(uniqueId('c'));
     for (let i = 0; i < 5; i++) {
       const ok = await request(h.app).get('/orders').set(me).expect(200);
       expect(ok.headers.ratelimit).toMatch(new RegExp(`r=${4 - i}`));
     }
     expect429(await request(h.app).get('/orders').set(me));
-    await request(h.app).get('/orders').set(as.customer(uniqueId('c'))).expect(200);
+    await request(h.app)
+      .get('/orders')
+      .set(as.customer(uniqueId('c')))
+      .expect(200);
     // An organizer's limit is its own (default 300, not the customer's 5).
-    for (let i = 0; i < 7; i++) await request(h.app).get(`/events/${eventId}/inventory`).set(as.organizer(uniqueId('org'))).expect(200);
+    for (let i = 0; i < 7; i++)
+      await request(h.app)
+        .get(`/events/${eventId}/inventory`)
+        .set(as.organizer(uniqueId('org')))
+        .expect(200);
   });
 
   it('anonymous requests are limited per IP, whatever they ask for', async () => {

@@ -52,7 +52,11 @@ it('serves inventory and orders without Redis, quickly', async () => {
 it('reports DEGRADED with HTTP 200', async () => {
   const res = await request(h.app).get('/actuator/health').expect(200);
   expect(res.body.status).toBe('DEGRADED');
-  expect(res.body.components).toMatchObject({ dynamodb: { status: 'UP' }, sqs: { status: 'UP' }, redis: { status: 'DOWN' } });
+  expect(res.body.components).toMatchObject({
+    dynamodb: { status: 'UP' },
+    sqs: { status: 'UP' },
+    redis: { status: 'DOWN' },
+  });
 });
 
 it('reports DOWN with HTTP 503 when the tables and queues are missing', async () => {

@@ -21,14 +21,18 @@ function readMatrix(): Map<string, Record<Identity, number>> {
   const text = readFileSync(path.resolve(__dirname, '..', '..', 'docs', 'security.md'), 'utf8');
   const block = /<!-- role-matrix:start -->([\s\S]*?)<!-- role-matrix:end -->/.exec(text);
   if (!block) throw new Error('docs/security.md has no role matrix');
-  const rows = block[1]!.trim().split('\n').slice(2);
+  const rows = block[1].trim().split('\n').slice(2);
   const matrix = new Map<string, Record<Identity, number>>();
   for (const row of rows) {
-    const cells = row.split('|').slice(1, -1).map((c) => c.trim());
-    const route = cells[0]!.replace(/`/g, '');
+    const cells = row
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
+    const route = cells[0].replace(/`/g, '');
     const statuses = cells.slice(1).map(Number);
-    if (statuses.length !== IDENTITIES.length || statuses.some((s) => !Number.isInteger(s))) throw new Error(`bad matrix row: ${row}`);
-    matrix.set(route, Object.fromEntries(IDENTITIES.map((id, i) => [id, statuses[i]!])) as Record<Identity, number>);
+    if (statuses.length !== IDENTITIES.length || statuses.some((s) => !Number.isInteger(s)))
+      throw new Error(`bad matrix row: ${row}`);
+    matrix.set(route, Object.fromEntries(IDENTITIES.map((id, i) => [id, statuses[i]])) as Record<Identity, number>);
   }
   return matrix;
 }
@@ -56,12 +60,15 @@ async function newOrder(): Promise<string> {
   return res.body.orderId as string;
 }
 
-/** A valid request for each row; mutating rows get a fresh order per identity so earlier cells cannot change later ones. */
+/**
+ * A valid request for each row; mutating rows get a fresh order per identity so earlier cells cannot change later ones.
+ */
 const requests: Record<string, (agent: request.Agent) => Promise<request.Response>> = {
   'GET /actuator/health': (a) => a.get('/actuator/health'),
   'GET /openapi.json': (a) => a.get('/openapi.json'),
   'GET /docs': (a) => a.get('/docs'),
-  'POST /orders': (a) => a.post('/orders').send({ eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_visa' }),
+  'POST /orders': (a) =>
+    a.post('/orders').send({ eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_visa' }),
   'GET /orders?customerId={customer}': (a) => a.get('/orders').query({ customerId: CUSTOMER }),
   'GET /orders/{orderId}': async (a) => a.get(`/orders/${await newOrder()}`),
   'POST /orders/{orderId}/cancel': async (a) => a.post(`/orders/${await newOrder()}/cancel`).send({ reason: 'matrix' }),
@@ -74,12 +81,16 @@ const requests: Record<string, (agent: request.Agent) => Promise<request.Respons
   'GET /machines/order-saga/versions/{version}': (a) => a.get(`/machines/order-saga/versions/${START_VERSION}`),
   'GET /events/{eventId}/inventory': (a) => a.get(`/events/${eventId}/inventory`),
   'PUT /events/{eventId}/inventory': (a) =>
-    a.put(`/events/${uniqueId('ev')}/inventory`).send({ eventName: 'Matrix', ticketTypes: [{ ticketType: 'GA', totalQuantity: 5, price: 1, currency: 'EUR' }] }),
+    a
+      .put(`/events/${uniqueId('ev')}/inventory`)
+      .send({ eventName: 'Matrix', ticketTypes: [{ ticketType: 'GA', totalQuantity: 5, price: 1, currency: 'EUR' }] }),
   'GET /ops/overview': (a) => a.get('/ops/overview'),
   'GET /ops/sagas/stuck': (a) => a.get('/ops/sagas/stuck'),
   'GET /ops/sagas/machine-versions': (a) => a.get('/ops/sagas/machine-versions'),
-  'POST /ops/sagas/{orderId}/retry': async (a) => a.post(`/ops/sagas/${await newOrder()}/retry`).send({ reason: 'matrix' }),
-  'POST /ops/sagas/{orderId}/compensate': async (a) => a.post(`/ops/sagas/${await newOrder()}/compensate`).send({ reason: 'matrix' }),
+  'POST /ops/sagas/{orderId}/retry': async (a) =>
+    a.post(`/ops/sagas/${await newOrder()}/retry`).send({ reason: 'matrix' }),
+  'POST /ops/sagas/{orderId}/compensate': async (a) =>
+    a.post(`/ops/sagas/${await newOrder()}/compensate`).send({ reason: 'matrix' }),
   'GET /ops/dlq': (a) => a.get('/ops/dlq'),
   'POST /ops/dlq/redrive': (a) => a.post('/ops/dlq/redrive').send({ ids: [randomUUID()], reason: 'matrix' }),
   'DELETE /ops/dlq/{messageId}': (a) => a.delete(`/ops/dlq/${randomUUID()}`).query({ reason: 'matrix' }),
@@ -88,7 +99,7 @@ const requests: Record<string, (agent: request.Agent) => Promise<request.Respons
 /** A concrete path for a route's pattern, to match it against the app's route table. */
 function concretePath(route: string): { method: string; path: string } {
   const [method, target] = route.split(' ') as [string, string];
-  return { method, path: target.split('?')[0]!.replace(/\{[^}]+\}/g, 'x') };
+  return { method, path: target.split('?')[0].replace(/\{[^}]+\}/g, 'x') };
 }
 
 beforeAll(async () => {
@@ -110,7 +121,10 @@ it('every route the app serves has a row, and every row a request', () => {
   for (const route of [...ROUTES, ...OPS_ROUTES]) {
     for (const method of route.allow.split(', ')) {
       const covered = rows.some((r) => r.method === method && route.pattern.test(r.path));
-      expect({ route: `${method} ${route.pattern}`, covered }).toEqual({ route: `${method} ${route.pattern}`, covered: true });
+      expect({ route: `${method} ${route.pattern}`, covered }).toEqual({
+        route: `${method} ${route.pattern}`,
+        covered: true,
+      });
     }
   }
   expect([...matrix.keys()].sort()).toEqual(Object.keys(requests).sort());
@@ -121,9 +135,12 @@ it('every route × identity answers as docs/security.md says: 0 mismatches', asy
   let cells = 0;
   for (const [route, expected] of readMatrix()) {
     for (const identity of IDENTITIES) {
-      const res = await requests[route]!(request.agent(h.app).set(headersOf[identity]()));
+      const res = await requests[route](request.agent(h.app).set(headersOf[identity]()));
       cells++;
-      if (res.status !== expected[identity]) mismatches.push(`${route} as ${identity}: ${res.status}, expected ${expected[identity]} ${JSON.stringify(res.body).slice(0, 160)}`);
+      if (res.status !== expected[identity])
+        mismatches.push(
+          `${route} as ${identity}: ${res.status}, expected ${expected[identity]} ${JSON.stringify(res.body).slice(0, 160)}`,
+        );
       if (res.status >= 400) expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     }
   }

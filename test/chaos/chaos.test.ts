@@ -58,7 +58,8 @@ it('the faults actually happened', () => {
 
 it('the run produced every kind of ending', () => {
   const outcomes = summary.orders.byOutcome;
-  for (const outcome of ['completed', 'declined', 'cancelled', 'expired', 'sold-out']) expect(outcomes[outcome]).toBeGreaterThan(0);
+  for (const outcome of ['completed', 'declined', 'cancelled', 'expired', 'sold-out'])
+    expect(outcomes[outcome]).toBeGreaterThan(0);
 });
 
 it('the load included free orders, and they completed without a charge (the checker expects none)', () => {

@@ -11,8 +11,20 @@ it('reads a kill rate per minute or per N orders', () => {
 });
 
 it('parses the documented command over the defaults', () => {
-  const options = parseChaosArgs(['--orders', '1000', '--workers', '4', '--kill-rate', '1/40orders', '--duplicate-rate', '0.1', '--seed=42']);
-  expect(options).toEqual(defaultOptions({ orders: 1000, workers: 4, killRate: { per: 'orders', every: 40 }, duplicateRate: 0.1, seed: 42 }));
+  const options = parseChaosArgs([
+    '--orders',
+    '1000',
+    '--workers',
+    '4',
+    '--kill-rate',
+    '1/40orders',
+    '--duplicate-rate',
+    '0.1',
+    '--seed=42',
+  ]);
+  expect(options).toEqual(
+    defaultOptions({ orders: 1000, workers: 4, killRate: { per: 'orders', every: 40 }, duplicateRate: 0.1, seed: 42 }),
+  );
   expect(() => parseChaosArgs(['--duplicate-rate', '1.5'])).toThrow(UsageError);
   expect(() => parseChaosArgs(['--nope'])).toThrow(UsageError);
 });

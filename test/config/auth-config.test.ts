@@ -24,7 +24,10 @@ describe('authentication configuration', () => {
       rolesClaim: 'roles',
       production: false,
     });
-    expect(loadConfig({ ...base, AUTH_PUBLIC_KEY: JSON.stringify(jwksOf(key).keys[0]) }).auth?.keys).toMatchObject({ kind: 'static', kid: key.kid });
+    expect(loadConfig({ ...base, AUTH_PUBLIC_KEY: JSON.stringify(jwksOf(key).keys[0]) }).auth?.keys).toMatchObject({
+      kind: 'static',
+      kid: key.kid,
+    });
     expect(loadConfig({ ...base, AUTH_PUBLIC_KEY: pem.replace(/\n/g, '\\n') }).auth?.keys.kind).toBe('static');
   });
 
@@ -32,13 +35,29 @@ describe('authentication configuration', () => {
     ['no audience', { ...base, AUTH_AUDIENCE: undefined }, /AUTH_AUDIENCE/],
     ['no key source', { ...base, AUTH_PUBLIC_KEY: undefined }, /set exactly one/],
     ['both key sources', { ...base, AUTH_JWKS_URL: 'https://idp.example/jwks' }, /set exactly one/],
-    ['a private key', { ...base, AUTH_PUBLIC_KEY: key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }, /not a private/],
-    ['a private JWK', { ...base, AUTH_PUBLIC_KEY: JSON.stringify(key.privateKey.export({ format: 'jwk' })) }, /public JWK/],
-    ['garbage for a key', { ...base, AUTH_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' }, /not a readable/],
+    [
+      'a private key',
+      { ...base, AUTH_PUBLIC_KEY: key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
+      /not a private/,
+    ],
+    [
+      'a private JWK',
+      { ...base, AUTH_PUBLIC_KEY: JSON.stringify(key.privateKey.export({ format: 'jwk' })) },
+      /public JWK/,
+    ],
+    [
+      'garbage for a key',
+      { ...base, AUTH_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' },
+      /not a readable/,
+    ],
     ['alg none', { ...base, AUTH_ALGORITHMS: 'none' }, /AUTH_ALGORITHMS/],
     ['HMAC', { ...base, AUTH_ALGORITHMS: 'RS256,HS256' }, /AUTH_ALGORITHMS/],
     ['a skew of 301 s', { ...base, AUTH_CLOCK_SKEW_SECONDS: '301' }, /AUTH_CLOCK_SKEW_SECONDS/],
-    ['a JWKS URL that is not http(s)', { ...base, AUTH_PUBLIC_KEY: undefined, AUTH_JWKS_URL: 'file:///etc/jwks' }, /AUTH_JWKS_URL/],
+    [
+      'a JWKS URL that is not http(s)',
+      { ...base, AUTH_PUBLIC_KEY: undefined, AUTH_JWKS_URL: 'file:///etc/jwks' },
+      /AUTH_JWKS_URL/,
+    ],
     ['a rate limit of 0', { RATE_LIMIT_ORDERS_PER_MINUTE: '0' }, /RATE_LIMIT_ORDERS_PER_MINUTE/],
     ['a CORS origin with a path', { CORS_ALLOWED_ORIGINS: 'https://shop.example/app' }, /CORS_ALLOWED_ORIGINS/],
   ])('refuses %s', (_name, env, message) => {
@@ -51,25 +70,36 @@ describe('authentication configuration', () => {
     expect(loadConfig(prod).auth?.production).toBe(true);
     expect(() => loadConfig({ ...prod, AUTH_ISSUER: DEV_ISSUER })).toThrow(/development issuer/);
     const devKey = generateSigningKey();
-    expect(() => loadConfig({ ...prod, AUTH_PUBLIC_KEY: JSON.stringify(jwksOf(devKey).keys[0]) })).toThrow(/development key/);
-    expect(() => loadConfig({ ...prod, AUTH_PUBLIC_KEY: undefined, AUTH_JWKS_URL: 'http://127.0.0.1:9999/jwks' })).toThrow(/https/);
+    expect(() => loadConfig({ ...prod, AUTH_PUBLIC_KEY: JSON.stringify(jwksOf(devKey).keys[0]) })).toThrow(
+      /development key/,
+    );
+    expect(() =>
+      loadConfig({ ...prod, AUTH_PUBLIC_KEY: undefined, AUTH_JWKS_URL: 'http://127.0.0.1:9999/jwks' }),
+    ).toThrow(/https/);
 
     const jwks = loadConfig({ ...prod, AUTH_PUBLIC_KEY: undefined, AUTH_JWKS_URL: 'https://idp.example/jwks' }).auth!;
     await expect(refuseDevelopmentKeys(jwks, async () => jwksOf(devKey))).rejects.toThrow(/development key/);
     await expect(refuseDevelopmentKeys(jwks, async () => ({ keys: [] }))).rejects.toThrow(/no keys/);
-    await expect(refuseDevelopmentKeys(jwks, async () => Promise.reject(new Error('ECONNREFUSED')))).rejects.toThrow(/cannot read/);
+    await expect(refuseDevelopmentKeys(jwks, async () => Promise.reject(new Error('ECONNREFUSED')))).rejects.toThrow(
+      /cannot read/,
+    );
     await expect(refuseDevelopmentKeys(jwks, async () => jwksOf(key))).resolves.toBeUndefined();
   });
 
   it('reads rate limits and the CORS allow-list, empty by default', () => {
     expect(loadConfig({}).security).toEqual({
-      rateLimits: { anonymousPerMinute: 60, customerPerMinute: 120, organizerPerMinute: 300, operatorPerMinute: 600, ordersPerMinute: 10 },
+      rateLimits: {
+        anonymousPerMinute: 60,
+        customerPerMinute: 120,
+        organizerPerMinute: 300,
+        operatorPerMinute: 600,
+        ordersPerMinute: 10,
+      },
       corsOrigins: [],
       trustProxyHops: 0,
     });
-    expect(loadConfig({ CORS_ALLOWED_ORIGINS: 'https://shop.example,http://localhost:3000' }).security.corsOrigins).toEqual([
-      'https://shop.example',
-      'http://localhost:3000',
-    ]);
+    expect(
+      loadConfig({ CORS_ALLOWED_ORIGINS: 'https://shop.example,http://localhost:3000' }).security.corsOrigins,
+    ).toEqual(['https://shop.example', 'http://localhost:3000']);
   });
 });

@@ -19,19 +19,41 @@ describe('loadConfig', () => {
   });
 
   it('reads what the environment sets', () => {
-    const config = loadConfig({ MESSAGE_LEASE_SECONDS: '900', HOLD_SECONDS: '5', SERVICE_MODE: 'worker', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' });
-    expect(config).toMatchObject({ messageLeaseSeconds: 900, holdSeconds: 5, mode: 'worker', awsEndpoint: 'http://127.0.0.1:4566' });
+    const config = loadConfig({
+      MESSAGE_LEASE_SECONDS: '900',
+      HOLD_SECONDS: '5',
+      SERVICE_MODE: 'worker',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+    });
+    expect(config).toMatchObject({
+      messageLeaseSeconds: 900,
+      holdSeconds: 5,
+      mode: 'worker',
+      awsEndpoint: 'http://127.0.0.1:4566',
+    });
   });
 
   it('routes each service to its own endpoint, AWS_ENDPOINT_URL being the common default', () => {
-    expect(loadConfig({})).toMatchObject({ dynamodbEndpoint: undefined, sqsEndpoint: undefined, metricsPort: undefined });
+    expect(loadConfig({})).toMatchObject({
+      dynamodbEndpoint: undefined,
+      sqsEndpoint: undefined,
+      metricsPort: undefined,
+    });
     expect(loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' })).toMatchObject({
       dynamodbEndpoint: 'http://127.0.0.1:4566',
       sqsEndpoint: 'http://127.0.0.1:4566',
     });
     expect(
-      loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000', METRICS_PORT: '9464' }),
-    ).toMatchObject({ dynamodbEndpoint: 'http://127.0.0.1:8000', sqsEndpoint: 'http://127.0.0.1:4566', metricsPort: 9464 });
+      loadConfig({
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+        AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
+        METRICS_PORT: '9464',
+      }),
+    ).toMatchObject({
+      dynamodbEndpoint: 'http://127.0.0.1:8000',
+      sqsEndpoint: 'http://127.0.0.1:4566',
+      metricsPort: 9464,
+    });
     expect(loadConfig({ AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:4567' })).toMatchObject({
       awsEndpoint: undefined,
       dynamodbEndpoint: undefined,
@@ -60,7 +82,9 @@ describe('machine versions in the configuration', () => {
   it('new orders start on the registry’s START_VERSION unless ORDER_SAGA_START_VERSION names another version of this build', () => {
     expect(loadConfig({}).sagaStartVersion).toBe('2');
     expect(loadConfig({ ORDER_SAGA_START_VERSION: '3' }).sagaStartVersion).toBe('3');
-    expect(() => loadConfig({ ORDER_SAGA_START_VERSION: '9' })).toThrow('ORDER_SAGA_START_VERSION: 9 is not a machine version of this build (2, 3)');
+    expect(() => loadConfig({ ORDER_SAGA_START_VERSION: '9' })).toThrow(
+      'ORDER_SAGA_START_VERSION: 9 is not a machine version of this build (2, 3)',
+    );
   });
 
   it('the first wait for an unknown machine version is 1–900 s, 30 by default', () => {

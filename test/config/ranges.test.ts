@@ -24,9 +24,11 @@ describe('setting ranges', () => {
     ['STREAM_POLL_MS', '99'], // a GetItem per stream every few ms
     ['STREAM_POLL_MS', '60001'],
   ])('refuses %s=%s at start-up, naming the variable and its range', (name, value) => {
-    const range = SETTING_RANGES[name]!;
+    const range = SETTING_RANGES[name];
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
-    expect(() => loadConfig({ [name]: value })).toThrow(`${name}=${value} is not an integer in ${range.min}..${range.max}`);
+    expect(() => loadConfig({ [name]: value })).toThrow(
+      `${name}=${value} is not an integer in ${range.min}..${range.max}`,
+    );
   });
 
   it('accepts both ends of every range', () => {
@@ -39,7 +41,7 @@ describe('setting ranges', () => {
   });
 
   it('the longest hold still gives a valid date-time for the reservation', () => {
-    const expiresAt = new Date(Date.now() + SETTING_RANGES.HOLD_SECONDS!.max * 1000).toISOString();
+    const expiresAt = new Date(Date.now() + SETTING_RANGES.HOLD_SECONDS.max * 1000).toISOString();
     expect(expiresAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
   });
 
@@ -67,7 +69,7 @@ describe('setting ranges', () => {
     };
     expect(Object.keys(defaults).sort()).toEqual(Object.keys(SETTING_RANGES).sort());
     for (const [name, value] of Object.entries(defaults)) {
-      expect([name, value >= SETTING_RANGES[name]!.min && value <= SETTING_RANGES[name]!.max]).toEqual([name, true]);
+      expect([name, value >= SETTING_RANGES[name].min && value <= SETTING_RANGES[name].max]).toEqual([name, true]);
     }
   });
 });

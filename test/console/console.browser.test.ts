@@ -28,7 +28,10 @@ const SHOTS = process.env.SCREENSHOTS === '1' ? path.resolve(__dirname, '../../d
 
 beforeAll(async () => {
   // The charge takes 4 s: long enough to see a saga wait in awaitingPayment.
-  service = await startTestService({ PAYMENT_SLOW_MS: '4000', STREAM_POLL_MS: '250', STUCK_AFTER_MS: '60000' }, { inProcessWorkers: false, label: 'cb' });
+  service = await startTestService(
+    { PAYMENT_SLOW_MS: '4000', STREAM_POLL_MS: '250', STUCK_AFTER_MS: '60000' },
+    { inProcessWorkers: false, label: 'cb' },
+  );
   worker = spawnWorker(workerEnv(service.config));
   browser = await launchBrowser();
   if (SHOTS) mkdirSync(SHOTS, { recursive: true });
@@ -40,7 +43,9 @@ afterAll(async () => {
   await service?.stop();
   // No request left this host.
   if (browser) {
-    const foreign = browser.requests.filter((url) => !url.startsWith(service.baseUrl) && !url.startsWith('data:') && url !== 'about:blank');
+    const foreign = browser.requests.filter(
+      (url) => !url.startsWith(service.baseUrl) && !url.startsWith('data:') && url !== 'about:blank',
+    );
     expect(foreign).toEqual([]);
   }
 });
@@ -76,7 +81,11 @@ it('the list shows a new saga, and its filters keep and drop it', async () => {
   await page.goto(`${service.baseUrl}/console/sagas?q=${orderId}`);
   expect(await page.locator('#saga-list').textContent()).toContain(orderId);
   // Through the form: filter by the state it reaches.
-  await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 90000);
+  await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'completed',
+    90000,
+  );
   await page.goto(`${service.baseUrl}/console/sagas`);
   await page.fill('input[name=event]', eventId);
   await page.selectOption('select[name=state]', 'completed');
@@ -92,7 +101,11 @@ it('the list shows a new saga, and its filters keep and drop it', async () => {
 it('the saga page lights the current state, lists the remaining steps, and follows a worker step live', async () => {
   const eventId = await newEvent(service.baseUrl, 10);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow');
-  await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 60000);
+  await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'awaitingPayment',
+    60000,
+  );
   const page = await open(`/console/sagas/${orderId}`);
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
   expect(await page.getAttribute('#state-awaitingPayment', 'class')).toContain('current');
@@ -100,7 +113,9 @@ it('the saga page lights the current state, lists the remaining steps, and follo
   const accepted = await page.locator('#accepted-events li').allTextContents();
   expect(accepted.join(' ')).toContain('PAYMENT_CAPTURED');
   expect(accepted.join(' ')).toContain('HOLD_EXPIRED');
-  expect(await page.locator('#remaining-paths li[data-final=completed]').textContent()).toContain('PAYMENT_CAPTURED → confirming');
+  expect(await page.locator('#remaining-paths li[data-final=completed]').textContent()).toContain(
+    'PAYMENT_CAPTURED → confirming',
+  );
   expect(await page.locator('#remaining-paths li[data-final=cancelled]').textContent()).toContain('releasingSeats');
   // One GA seat at 25 EUR, shown from the order's 2500 minor units.
   expect(await page.locator('#total-amount').textContent()).toBe('25.00 EUR');
@@ -112,18 +127,28 @@ it('the saga page lights the current state, lists the remaining steps, and follo
   expect(await page.getAttribute('#state-awaitingPayment', 'class')).not.toContain('current');
   expect(await page.getAttribute('#edge-awaitingPayment_PAYMENT_CAPTURED_confirming', 'class')).toContain('taken');
   expect(await page.locator('#remaining').textContent()).toContain('ended');
-  expect(await page.locator('#timeline tbody tr').count()).toBe((await sagaOf(service.baseUrl, orderId)).history.length);
+  expect(await page.locator('#timeline tbody tr').count()).toBe(
+    (await sagaOf(service.baseUrl, orderId)).history.length,
+  );
   await page.close();
 });
 
 it('a compensate decided on a stale version gets 412 and changes nothing; on the current one it compensates', async () => {
   const eventId = await newEvent(service.baseUrl, 10);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow');
-  const shown = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 60000);
+  const shown = await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'awaitingPayment',
+    60000,
+  );
   const page = await open(`/console/sagas/${orderId}`);
   await page.uncheck('#live-toggle');
   // The saga moves on while the operator decides.
-  const moved = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.version > shown.version, 90000);
+  const moved = await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.version > shown.version,
+    90000,
+  );
   expect(await page.getAttribute('form[data-action=compensate]', 'data-version')).toBe(String(shown.version));
   await page.fill('form[data-action=compensate] input[name=reason]', 'customer called');
   const [response] = await Promise.all([
@@ -133,17 +158,28 @@ it('a compensate decided on a stale version gets 412 and changes nothing; on the
   expect(response.status()).toBe(412);
   await page.waitForSelector('[data-flash=error]');
   expect(await page.locator('#flash').textContent()).toContain('412');
-  const after = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 90000);
+  const after = await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'completed',
+    90000,
+  );
   expect(after.history.some((h) => h.eventType === 'OPERATOR_COMPENSATE')).toBe(false);
   expect(after.version).toBeGreaterThanOrEqual(moved.version);
   await page.close();
 
   // A fresh saga compensated at the version shown: the compensation path, drawn.
   const second = await placeOrder(service.baseUrl, eventId, 'tok_slow');
-  await eventually(() => sagaOf(service.baseUrl, second), (s) => s.state === 'awaitingPayment', 60000);
+  await eventually(
+    () => sagaOf(service.baseUrl, second),
+    (s) => s.state === 'awaitingPayment',
+    60000,
+  );
   const p2 = await open(`/console/sagas/${second}`);
   await p2.fill('form[data-action=compensate] input[name=reason]', 'fraud suspected');
-  const [ok] = await Promise.all([p2.waitForResponse((r) => r.url().endsWith(`/ops/sagas/${second}/compensate`)), p2.click('form[data-action=compensate] button')]);
+  const [ok] = await Promise.all([
+    p2.waitForResponse((r) => r.url().endsWith(`/ops/sagas/${second}/compensate`)),
+    p2.click('form[data-action=compensate] button'),
+  ]);
   expect(ok.status()).toBe(202);
   await p2.waitForSelector('#state-cancelled.current', { timeout: 90000 });
   expect(await p2.getAttribute('#edge-awaitingPayment_OPERATOR_COMPENSATE_releasingSeats', 'class')).toContain('taken');
@@ -154,7 +190,11 @@ it('a compensate decided on a stale version gets 412 and changes nothing; on the
 });
 
 it('a dead letter is redriven from the dead-letters page', async () => {
-  const poison = { type: 'command', correlationId: 'corr-console-dlq', command: { kind: 'LaunchRockets', commandId: 'x:LaunchRockets', orderId: 'x' } };
+  const poison = {
+    type: 'command',
+    correlationId: 'corr-console-dlq',
+    command: { kind: 'LaunchRockets', commandId: 'x:LaunchRockets', orderId: 'x' },
+  };
   await service.core.clients.sqs.send(
     new SendMessageCommand({
       QueueUrl: service.core.queues.inventory,
@@ -162,17 +202,32 @@ it('a dead letter is redriven from the dead-letters page', async () => {
       MessageAttributes: { correlationId: { DataType: 'String', StringValue: 'corr-console-dlq' } },
     }),
   );
-  const letters = async () => (await http<{ messages: DeadLetterView[] }>(service.baseUrl, 'GET', '/ops/dlq?limit=100', undefined, as.operator())).body.messages;
-  const [letter] = await eventually(letters, (ms) => ms.some((m) => m.correlationId === 'corr-console-dlq'), 60000).then((ms) => ms.filter((m) => m.correlationId === 'corr-console-dlq'));
+  const letters = async () =>
+    (await http<{ messages: DeadLetterView[] }>(service.baseUrl, 'GET', '/ops/dlq?limit=100', undefined, as.operator()))
+      .body.messages;
+  const [letter] = await eventually(
+    letters,
+    (ms) => ms.some((m) => m.correlationId === 'corr-console-dlq'),
+    60000,
+  ).then((ms) => ms.filter((m) => m.correlationId === 'corr-console-dlq'));
   const page = await open('/console/dlq', 'dana');
-  expect(await page.locator('#dlq').textContent()).toContain(letter!.id);
-  await page.check(`#dlq input[value="${letter!.id}"]`);
+  expect(await page.locator('#dlq').textContent()).toContain(letter.id);
+  await page.check(`#dlq input[value="${letter.id}"]`);
   await page.fill('#redrive input[name=reason]', 'rockets fixed');
-  const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/ops/dlq/redrive')), page.click('#redrive button')]);
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/ops/dlq/redrive')),
+    page.click('#redrive button'),
+  ]);
   expect(response.status()).toBe(200);
-  expect(await response.json()).toMatchObject({ redriven: [letter!.id] });
+  expect(await response.json()).toMatchObject({ redriven: [letter.id] });
   // Redriven to its source queue: the worker reads it again and, still poison, it comes back as a new message.
-  await eventually(letters, (ms) => ms.some((m) => m.correlationId === 'corr-console-dlq' && m.id !== letter!.id) && !ms.some((m) => m.id === letter!.id), 60000);
+  await eventually(
+    letters,
+    (ms) =>
+      ms.some((m) => m.correlationId === 'corr-console-dlq' && m.id !== letter.id) &&
+      !ms.some((m) => m.id === letter.id),
+    60000,
+  );
   await page.close();
 });
 

@@ -8,19 +8,29 @@ import { orderSagaModel } from '../../src/console/order-saga-model';
 it('the order saga: every state and every state-changing transition has its stable id in the SVG', async () => {
   const model = orderSagaModel();
   expect(model.states).toHaveLength(10);
-  const svg = renderDiagram(await layoutDiagram(model), { current: 'confirming', taken: new Set(['awaitingPayment:PAYMENT_CAPTURED:confirming']) });
+  const svg = renderDiagram(await layoutDiagram(model), {
+    current: 'confirming',
+    taken: new Set(['awaitingPayment:PAYMENT_CAPTURED:confirming']),
+  });
   for (const s of model.states) expect(svg).toContain(`id="${domId('state', s.id)}"`);
-  for (const t of model.transitions.filter((x) => x.target !== null)) expect(svg).toContain(`id="${domId('edge', t.id)}"`);
+  for (const t of model.transitions.filter((x) => x.target !== null))
+    expect(svg).toContain(`id="${domId('edge', t.id)}"`);
   expect(svg).toMatch(/<g id="state-confirming" data-state="confirming" class="state current">/);
   expect(svg).toMatch(/<g id="edge-awaitingPayment_PAYMENT_CAPTURED_confirming" data-edge="[^"]+" class="edge taken">/);
   expect(svg).not.toMatch(/<script|<style/);
   // Entry commands come from the machine's own actions.
-  expect(model.states.find((s) => s.id === 'awaitingPayment')!.entryCommands).toEqual(['ChargePayment', 'ScheduleHoldExpiry']);
+  expect(model.states.find((s) => s.id === 'awaitingPayment')!.entryCommands).toEqual([
+    'ChargePayment',
+    'ScheduleHoldExpiry',
+  ]);
 });
 
 it('remaining steps: what a state accepts and every path to each final state', () => {
   const model = orderSagaModel();
-  expect(acceptedTransitions(model, 'confirming').map((t) => t.event)).toEqual(['SEATS_CONFIRMED', 'OPERATOR_COMPENSATE']);
+  expect(acceptedTransitions(model, 'confirming').map((t) => t.event)).toEqual([
+    'SEATS_CONFIRMED',
+    'OPERATOR_COMPENSATE',
+  ]);
   const paths = pathsToFinals(model, 'confirming');
   expect(paths.get('completed')!.map((p) => p.map((t) => t.event))).toEqual([['SEATS_CONFIRMED', 'NOTIFICATION_SENT']]);
   expect(paths.get('failed')).toEqual([]);
@@ -52,7 +62,15 @@ it('nested states: children are drawn inside their parent, transitions into a pa
   ]);
   // working.second accepts its own DONE and its parent's ABORT.
   expect(acceptedTransitions(model, 'working.second').map((t) => t.event)).toEqual(['DONE', 'ABORT']);
-  expect(pathsToFinals(model, 'idle').get('finished')!.map((p) => p.map((t) => t.event))).toEqual([['GO', 'ABORT'], ['GO', 'NEXT', 'DONE'], ['GO', 'NEXT', 'ABORT']]);
+  expect(
+    pathsToFinals(model, 'idle')
+      .get('finished')!
+      .map((p) => p.map((t) => t.event)),
+  ).toEqual([
+    ['GO', 'ABORT'],
+    ['GO', 'NEXT', 'DONE'],
+    ['GO', 'NEXT', 'ABORT'],
+  ]);
   const layout = await layoutDiagram(model);
   const box = (id: string) => layout.states.find((s) => s.id === id)!;
   for (const child of ['working.first', 'working.second']) {

@@ -59,6 +59,12 @@ it("a saga's page uses its own machine version; an unknown version is shown as a
   expect(overview).toContain('id="version-waits"');
   expect(overview).toMatch(/v99: 1/);
   // The same number /ops/overview gives.
-  const ops = await http<{ unknownMachineVersion: { sagas: number; byVersion: Record<string, number> } }>(service.baseUrl, 'GET', '/ops/overview', undefined, as.operator());
+  const ops = await http<{ unknownMachineVersion: { sagas: number; byVersion: Record<string, number> } }>(
+    service.baseUrl,
+    'GET',
+    '/ops/overview',
+    undefined,
+    as.operator(),
+  );
   expect(ops.body.unknownMachineVersion.byVersion).toEqual({ '99': 1 });
 });

@@ -17,7 +17,10 @@ let service: TestService;
 let worker: WorkerProcess;
 
 beforeAll(async () => {
-  service = await startTestService({ PAYMENT_SLOW_MS: '2000', STREAM_POLL_MS: '200' }, { inProcessWorkers: false, label: 'cs' });
+  service = await startTestService(
+    { PAYMENT_SLOW_MS: '2000', STREAM_POLL_MS: '200' },
+    { inProcessWorkers: false, label: 'cs' },
+  );
   worker = spawnWorker(workerEnv(service.config));
 });
 afterAll(async () => {
@@ -33,7 +36,12 @@ interface SseEvent {
 }
 
 /** Reads an SSE stream until `enough`, then aborts it. */
-async function readSse(url: string, headers: Record<string, string>, enough: (events: SseEvent[]) => boolean, timeoutMs = 90000): Promise<SseEvent[]> {
+async function readSse(
+  url: string,
+  headers: Record<string, string>,
+  enough: (events: SseEvent[]) => boolean,
+  timeoutMs = 90000,
+): Promise<SseEvent[]> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const events: SseEvent[] = [];
@@ -48,8 +56,13 @@ async function readSse(url: string, headers: Record<string, string>, enough: (ev
       const blocks = buffer.split('\n\n');
       buffer = blocks.pop() ?? '';
       for (const block of blocks) {
-        const fields = Object.fromEntries(block.split('\n').filter((l) => /^(id|event|data): /.test(l)).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(': ') + 2)]));
-        if (fields.data) events.push({ id: fields.id!, event: fields.event!, data: JSON.parse(fields.data) });
+        const fields = Object.fromEntries(
+          block
+            .split('\n')
+            .filter((l) => /^(id|event|data): /.test(l))
+            .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(': ') + 2)]),
+        );
+        if (fields.data) events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
       }
       if (enough(events)) break;
     }
@@ -72,25 +85,44 @@ it('SSE: one event per version, id = version; Last-Event-ID replays the rest onc
     ['1', 'step', 1],
     ['2', 'step', 2],
   ]);
-  const done = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 90000);
+  const done = await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'completed',
+    90000,
+  );
   // Reconnect from version 2: versions 3.. exactly once, in order.
-  const rest = await readSse(url, { 'Last-Event-ID': '2' }, (es) => es.some((e) => e.data.version === done.version), 60000);
+  const rest = await readSse(
+    url,
+    { 'Last-Event-ID': '2' },
+    (es) => es.some((e) => e.data.version === done.version),
+    60000,
+  );
   expect(rest.map((e) => Number(e.id))).toEqual(done.history.filter((h) => h.version > 2).map((h) => h.version));
   expect(rest.map((e) => e.data.eventType)).toEqual(done.history.filter((h) => h.version > 2).map((h) => h.eventType));
   // A bad Last-Event-ID is a 400, an unknown saga a 404.
   expect((await fetch(url, { headers: { ...as.operator(), 'Last-Event-ID': 'abc' } })).status).toBe(400);
-  expect((await fetch(`${service.baseUrl}/sagas/00000000-0000-4000-8000-000000000000/stream`, { headers: as.operator() })).status).toBe(404);
+  expect(
+    (await fetch(`${service.baseUrl}/sagas/00000000-0000-4000-8000-000000000000/stream`, { headers: as.operator() }))
+      .status,
+  ).toBe(404);
 });
 
 it('the list stream announces a new saga', async () => {
   const eventId = await newEvent(service.baseUrl, 5);
   const url = `${service.baseUrl}/sagas/stream`;
-  const reading = readSse(url, {}, (es) => es.some((e) => (e.data as unknown as { orderId: string }).orderId === placed), 60000);
+  const reading = readSse(
+    url,
+    {},
+    (es) => es.some((e) => (e.data as unknown as { orderId: string }).orderId === placed),
+    60000,
+  );
   let placed = '';
   await new Promise((r) => setTimeout(r, 500));
   placed = await placeOrder(service.baseUrl, eventId, 'tok_success');
   const events = await reading;
-  expect(events.some((e) => (e.data as unknown as { orderId: string }).orderId === placed && e.event === 'saga')).toBe(true);
+  expect(events.some((e) => (e.data as unknown as { orderId: string }).orderId === placed && e.event === 'saga')).toBe(
+    true,
+  );
 });
 
 /** An operator's token, for the WebSocket's access_token (a browser WebSocket cannot send headers). */
@@ -100,27 +132,45 @@ it('the inspector feed, read by @statelyai/inspect createWebSocketReceiver', asy
   const eventId = await newEvent(service.baseUrl, 5);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow');
   const received: Array<Record<string, unknown>> = [];
-  const receiver = createWebSocketReceiver({ server: `${service.baseUrl.replace('http', 'ws')}/sagas/${orderId}/inspect?access_token=${operatorToken()}` });
+  const receiver = createWebSocketReceiver({
+    server: `${service.baseUrl.replace('http', 'ws')}/sagas/${orderId}/inspect?access_token=${operatorToken()}`,
+  });
   receiver.subscribe((event: unknown) => void received.push(event as Record<string, unknown>));
-  const done = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 90000);
+  const done = await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'completed',
+    90000,
+  );
   const expected = 1 + (done.history.length - 1) * 2;
-  await eventually(async () => received.length, (n) => n >= expected, 60000);
+  await eventually(
+    async () => received.length,
+    (n) => n >= expected,
+    60000,
+  );
 
   const actors = received.filter((e) => e.type === '@xstate.actor');
   expect(actors).toHaveLength(1);
-  expect(received[0]!.type).toBe('@xstate.actor');
-  const definition = JSON.parse(actors[0]!.definition as string) as { id: string; states: Record<string, unknown> };
+  expect(received[0].type).toBe('@xstate.actor');
+  const definition = JSON.parse(actors[0].definition as string) as { id: string; states: Record<string, unknown> };
   expect(definition.id).toBe('order-saga');
   expect(Object.keys(definition.states)).toContain('awaitingPayment');
-  expect((actors[0]!.snapshot as { value: string }).value).toBe('reserving');
+  expect((actors[0].snapshot as { value: string }).value).toBe('reserving');
 
   const rest = received.slice(1);
   expect(rest).toHaveLength(expected - 1);
   done.history.slice(1).forEach((h, i) => {
-    const event = rest[2 * i]!;
-    const snapshot = rest[2 * i + 1]!;
-    expect(event).toMatchObject({ type: '@xstate.event', event: { type: h.eventType }, createdAt: String(Date.parse(h.timestamp)) });
-    expect(snapshot).toMatchObject({ type: '@xstate.snapshot', snapshot: { value: h.toState }, createdAt: String(Date.parse(h.timestamp)) });
+    const event = rest[2 * i];
+    const snapshot = rest[2 * i + 1];
+    expect(event).toMatchObject({
+      type: '@xstate.event',
+      event: { type: h.eventType },
+      createdAt: String(Date.parse(h.timestamp)),
+    });
+    expect(snapshot).toMatchObject({
+      type: '@xstate.snapshot',
+      snapshot: { value: h.toState },
+      createdAt: String(Date.parse(h.timestamp)),
+    });
   });
   expect((rest.at(-1)!.snapshot as { status: string }).status).toBe('done');
   expect(JSON.stringify(received)).not.toContain('tok_slow');
@@ -129,7 +179,11 @@ it('the inspector feed, read by @statelyai/inspect createWebSocketReceiver', asy
 it('an open saga page costs one GetItem per poll and nothing else while the saga is still (measured, not timed)', async () => {
   const eventId = await newEvent(service.baseUrl, 5);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_success');
-  const done = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 90000);
+  const done = await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'completed',
+    90000,
+  );
   // The cost meter (src/observability/cost-meter.ts) counts every SDK call by Service.Operation.
   const snapshot = () => new Map(Object.entries(service.core.clients.meter.snapshot().requests));
   // Replay everything first, then measure an idle window.
@@ -137,7 +191,10 @@ it('an open saga page costs one GetItem per poll and nothing else while the saga
   const before = snapshot();
   const started = Date.now();
   const controller = new AbortController();
-  const res = await fetch(`${service.baseUrl}/sagas/${orderId}/stream`, { headers: { ...as.operator(), 'Last-Event-ID': String(done.version) }, signal: controller.signal });
+  const res = await fetch(`${service.baseUrl}/sagas/${orderId}/stream`, {
+    headers: { ...as.operator(), 'Last-Event-ID': String(done.version) },
+    signal: controller.signal,
+  });
   expect(res.status).toBe(200);
   await new Promise((r) => setTimeout(r, 3000));
   controller.abort();
@@ -146,7 +203,9 @@ it('an open saga page costs one GetItem per poll and nothing else while the saga
   const delta = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d > 0);
   // Only GetItem (the version poll): no history query when nothing moved.
   expect(delta.map(([k]) => k)).toEqual(['DynamoDB.GetItem']);
-  const gets = delta[0]![1];
+  const gets = delta[0][1];
   expect(gets).toBeGreaterThanOrEqual(2);
-  console.log(`stream cost: ${gets} GetItem in ${seconds.toFixed(1)} s at STREAM_POLL_MS=200 (${(gets / seconds).toFixed(1)}/s; 1/s at the default 1000)`);
+  console.log(
+    `stream cost: ${gets} GetItem in ${seconds.toFixed(1)} s at STREAM_POLL_MS=200 (${(gets / seconds).toFixed(1)}/s; 1/s at the default 1000)`,
+  );
 });

@@ -39,7 +39,12 @@ it('a worker killed between the snapshot write and the send: the saga still comp
   );
   workers.push(doomed);
 
-  const orderId = await placeOrder(service.core, { eventId, paymentToken: 'tok_success', quantity: 1, customerId: 'c-crash' });
+  const orderId = await placeOrder(service.core, {
+    eventId,
+    paymentToken: 'tok_success',
+    quantity: 1,
+    customerId: 'c-crash',
+  });
 
   const death = await doomed.exited;
   expect(death.signal).toBe('SIGKILL');
@@ -66,9 +71,16 @@ it('a worker killed between the snapshot write and the send: the saga still comp
 it('a worker killed after the payment was captured, before it replied: the saga completes, charged once', async () => {
   const eventId = await newEvent(service.core, 5, 40);
   const onceFile = path.join(mkdtempSync(path.join(tmpdir(), 'crash-')), 'crashed');
-  const doomed = spawnWorker(workerEnv(service.config, { FAULT_CRASH_AT: 'after-effect:ChargePayment', FAULT_CRASH_ONCE_FILE: onceFile }));
+  const doomed = spawnWorker(
+    workerEnv(service.config, { FAULT_CRASH_AT: 'after-effect:ChargePayment', FAULT_CRASH_ONCE_FILE: onceFile }),
+  );
   workers.push(doomed);
-  const orderId = await placeOrder(service.core, { eventId, paymentToken: 'tok_success', quantity: 2, customerId: 'c-crash-2' });
+  const orderId = await placeOrder(service.core, {
+    eventId,
+    paymentToken: 'tok_success',
+    quantity: 2,
+    customerId: 'c-crash-2',
+  });
   expect((await doomed.exited).signal).toBe('SIGKILL');
   // The charge happened; the saga never heard of it.
   expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
@@ -77,7 +89,11 @@ it('a worker killed after the payment was captured, before it replied: the saga 
   workers.push(spawnWorker(workerEnv(service.config)));
   // Within 40 s: the ChargePayment the dead worker held comes back after its 3-s lease; on the
   // payment queue's own 60-s visibility timeout it could not be seen again before a minute.
-  const done = await eventually(async () => (await service.core.store.load(orderId))!, (s) => s.status === 'COMPLETED', 40000);
+  const done = await eventually(
+    async () => (await service.core.store.load(orderId))!,
+    (s) => s.status === 'COMPLETED',
+    40000,
+  );
   expect(done.saga.context.payment.state).toBe('captured');
   const payment = await getPayment(service.core.participantDeps, orderId);
   expect(payment).toMatchObject({ status: 'CAPTURED', amountMinor: 8000 });
@@ -89,8 +105,17 @@ it('SIGTERM: a worker stops receiving, finishes the charge in flight, and exits 
   const eventId = await newEvent(service.core, 5, 10);
   const worker = spawnWorker(workerEnv(service.config, { PAYMENT_SLOW_MS: '3000' }));
   workers.push(worker);
-  const orderId = await placeOrder(service.core, { eventId, paymentToken: 'tok_slow', quantity: 1, customerId: 'c-term' });
-  await eventually(async () => (await getPayment(service.core.participantDeps, orderId))?.status, (s) => s === 'IN_FLIGHT', 30000);
+  const orderId = await placeOrder(service.core, {
+    eventId,
+    paymentToken: 'tok_slow',
+    quantity: 1,
+    customerId: 'c-term',
+  });
+  await eventually(
+    async () => (await getPayment(service.core.participantDeps, orderId))?.status,
+    (s) => s === 'IN_FLIGHT',
+    30000,
+  );
   worker.kill('SIGTERM');
   const exit = await worker.exited;
   expect(exit).toEqual({ code: 0, signal: null });

@@ -28,36 +28,62 @@ async function scan<T>(TableName: string): Promise<T[]> {
 
 /** What a buyer was finally told: COMPLETED / CANCELLED / FAILED, SOLD_OUT, or null while still open. */
 async function toldOf(answer: JsonResponse<Record<string, unknown>>): Promise<string | null> {
-  if (answer.status === 409) return answer.body.type === 'https://eventticket.dev/problems/sold-out' ? 'SOLD_OUT' : null;
+  if (answer.status === 409)
+    return answer.body.type === 'https://eventticket.dev/problems/sold-out' ? 'SOLD_OUT' : null;
   const orderId = String(answer.body.orderId);
   const saga = await service.core.store.load(orderId);
   if (saga) return ['COMPLETED', 'CANCELLED', 'FAILED'].includes(saga.status) ? saga.status : null;
-  const queue = await http<{ status: string }>(service.baseUrl, 'GET', `/orders/${orderId}/queue`, undefined, as.operator());
+  const queue = await http<{ status: string }>(
+    service.baseUrl,
+    'GET',
+    `/orders/${orderId}/queue`,
+    undefined,
+    as.operator(),
+  );
   return queue.body.status === 'SOLD_OUT' ? 'SOLD_OUT' : null;
 }
 
 it('60 buyers, 12 seats, 3 s hold: all 12 seats sell and every buyer is told', async () => {
   const eventId = `ev-${randomUUID()}`;
-  const put = await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
-    eventName: 'Flash sale',
-    ticketTypes: [{ ticketType: 'GA', totalQuantity: 12, price: 25, currency: 'EUR', shards: 4 }],
-  }, as.organizer());
+  const put = await http(
+    service.baseUrl,
+    'PUT',
+    `/events/${eventId}/inventory`,
+    {
+      eventName: 'Flash sale',
+      ticketTypes: [{ ticketType: 'GA', totalQuantity: 12, price: 25, currency: 'EUR', shards: 4 }],
+    },
+    as.organizer(),
+  );
   expect(put.status).toBe(200);
-  expect((await http(service.baseUrl, 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: 12 }, as.organizer())).status).toBe(200);
+  expect(
+    (await http(service.baseUrl, 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: 12 }, as.organizer()))
+      .status,
+  ).toBe(200);
 
   const answers = await Promise.all(
     Array.from({ length: 60 }, (_, i) =>
-      http<Record<string, unknown>>(service.baseUrl, 'POST', '/orders', {
-        customerId: `buyer-${i}`,
-        eventId,
-        items: [{ ticketType: 'GA', quantity: 1 }],
-        paymentToken: 'tok_success',
-      }, as.customer(`buyer-${i}`)),
+      http<Record<string, unknown>>(
+        service.baseUrl,
+        'POST',
+        '/orders',
+        {
+          customerId: `buyer-${i}`,
+          eventId,
+          items: [{ ticketType: 'GA', quantity: 1 }],
+          paymentToken: 'tok_success',
+        },
+        as.customer(`buyer-${i}`),
+      ),
     ),
   );
   expect(answers.every((a) => a.status === 202 || a.status === 409)).toBe(true);
 
-  const told = await eventually(() => Promise.all(answers.map(toldOf)), (t) => t.every((x) => x !== null), 240_000);
+  const told = await eventually(
+    () => Promise.all(answers.map(toldOf)),
+    (t) => t.every((x) => x !== null),
+    240_000,
+  );
   const counts: Record<string, number> = {};
   for (const t of told) counts[t!] = (counts[t!] ?? 0) + 1;
   expect(counts.COMPLETED).toBe(12);
@@ -65,11 +91,24 @@ it('60 buyers, 12 seats, 3 s hold: all 12 seats sell and every buyer is told', a
   // 3-s hold to run out — expired (CANCELLED, refunded), its seat then sold to a later buyer.
   expect(told.every((t) => ['COMPLETED', 'FAILED', 'SOLD_OUT', 'CANCELLED'].includes(t!))).toBe(true);
 
-  const view = await http<{ ticketTypes: Array<Record<string, number>> }>(service.baseUrl, 'GET', `/events/${eventId}/inventory`, undefined, as.organizer());
-  expect(view.body.ticketTypes[0]).toMatchObject({ totalQuantity: 12, soldQuantity: 12, reservedQuantity: 0, availableQuantity: 0 });
+  const view = await http<{ ticketTypes: Array<Record<string, number>> }>(
+    service.baseUrl,
+    'GET',
+    `/events/${eventId}/inventory`,
+    undefined,
+    as.organizer(),
+  );
+  expect(view.body.ticketTypes[0]).toMatchObject({
+    totalQuantity: 12,
+    soldQuantity: 12,
+    reservedQuantity: 0,
+    availableQuantity: 0,
+  });
   const rows = (await scan<InventoryRow | ShardRow>(service.aws.names.tables.inventory)).filter((r) =>
     'shardOf' in r ? r.shardOf === eventId : r.eventId === eventId,
   );
-  const reservations = (await scan<ReservationRecord>(service.aws.names.tables.reservations)).filter((r) => r.eventId === eventId);
+  const reservations = (await scan<ReservationRecord>(service.aws.names.tables.reservations)).filter(
+    (r) => r.eventId === eventId,
+  );
   expect(inventoryViolations(rows, reservations)).toEqual([]);
 }, 300_000);

@@ -20,38 +20,52 @@ afterAll(async () => {
 
 async function newEvent(totalQuantity: number, price = 20): Promise<string> {
   const eventId = `ev-${randomUUID()}`;
-  const put = await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
-    eventName: 'Concert',
-    ticketTypes: [{ ticketType: 'GA', totalQuantity, price, currency: 'EUR' }],
-  }, as.organizer());
+  const put = await http(
+    service.baseUrl,
+    'PUT',
+    `/events/${eventId}/inventory`,
+    {
+      eventName: 'Concert',
+      ticketTypes: [{ ticketType: 'GA', totalQuantity, price, currency: 'EUR' }],
+    },
+    as.organizer(),
+  );
   expect(put.status).toBe(200);
   return eventId;
 }
 
 async function order(eventId: string, paymentToken: string, quantity = 1, customerId = 'c-http'): Promise<string> {
-  const res = await http<{ orderId: string; status: string }>(service.baseUrl, 'POST', '/orders', {
-    customerId,
-    eventId,
-    items: [{ ticketType: 'GA', quantity }],
-    paymentToken,
-  }, as.customer(customerId));
+  const res = await http<{ orderId: string; status: string }>(
+    service.baseUrl,
+    'POST',
+    '/orders',
+    {
+      customerId,
+      eventId,
+      items: [{ ticketType: 'GA', quantity }],
+      paymentToken,
+    },
+    as.customer(customerId),
+  );
   expect(res.status).toBe(202);
   return res.body.orderId;
 }
 
-const orderStatus = async (orderId: string) => (await http<{ status: string }>(service.baseUrl, 'GET', `/orders/${orderId}`, undefined, as.operator())).body.status;
-const untilFinal = (orderId: string, timeoutMs = 30000) => eventually(() => orderStatus(orderId), (s) => FINAL.includes(s), timeoutMs);
+const orderStatus = async (orderId: string) =>
+  (await http<{ status: string }>(service.baseUrl, 'GET', `/orders/${orderId}`, undefined, as.operator())).body.status;
+const untilFinal = (orderId: string, timeoutMs = 30000) =>
+  eventually(
+    () => orderStatus(orderId),
+    (s) => FINAL.includes(s),
+    timeoutMs,
+  );
 
 async function inventoryOf(eventId: string) {
-  const res = await http<{ ticketTypes: Array<{ availableQuantity: number; reservedQuantity: number; soldQuantity: number }> }>(
-    service.baseUrl,
-    'GET',
-    `/events/${eventId}/inventory`,
-    undefined,
-    as.operator(),
-  );
+  const res = await http<{
+    ticketTypes: Array<{ availableQuantity: number; reservedQuantity: number; soldQuantity: number }>;
+  }>(service.baseUrl, 'GET', `/events/${eventId}/inventory`, undefined, as.operator());
   const [ga] = res.body.ticketTypes;
-  return [ga!.availableQuantity, ga!.reservedQuantity, ga!.soldQuantity];
+  return [ga.availableQuantity, ga.reservedQuantity, ga.soldQuantity];
 }
 
 it('a paid order completes: seats sold, history 1..n in order, notification sent', async () => {
@@ -82,8 +96,17 @@ it('a paid order completes: seats sold, history 1..n in order, notification sent
 it('a customer cancel while the payment is out: seats back, nothing kept', async () => {
   const eventId = await newEvent(10);
   const orderId = await order(eventId, 'tok_slow', 2);
-  await eventually(() => orderStatus(orderId), (s) => s === 'PROCESSING');
-  const cancel = await http(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, { reason: 'changed my mind' }, as.customer('c-http'));
+  await eventually(
+    () => orderStatus(orderId),
+    (s) => s === 'PROCESSING',
+  );
+  const cancel = await http(
+    service.baseUrl,
+    'POST',
+    `/orders/${orderId}/cancel`,
+    { reason: 'changed my mind' },
+    as.customer('c-http'),
+  );
   expect(cancel.status).toBe(202);
   expect(await untilFinal(orderId)).toBe('CANCELLED');
   expect(await inventoryOf(eventId)).toEqual([10, 0, 0]);
@@ -109,12 +132,18 @@ it('200 concurrent buyers for 50 seats: exactly 50 sold, nobody oversold, every 
   // Once a saga has found the event sold out, later buyers are told so at POST (409, no saga).
   const answers = await Promise.all(
     Array.from({ length: 200 }, (_, i) =>
-      http<{ orderId: string; type?: string }>(service.baseUrl, 'POST', '/orders', {
-        customerId: `buyer-${i}`,
-        eventId,
-        items: [{ ticketType: 'GA', quantity: 1 }],
-        paymentToken: 'tok_success',
-      }, as.customer(`buyer-${i}`)),
+      http<{ orderId: string; type?: string }>(
+        service.baseUrl,
+        'POST',
+        '/orders',
+        {
+          customerId: `buyer-${i}`,
+          eventId,
+          items: [{ ticketType: 'GA', quantity: 1 }],
+          paymentToken: 'tok_success',
+        },
+        as.customer(`buyer-${i}`),
+      ),
     ),
   );
   const soldOutAtPost = answers.filter((a) => a.status === 409);
@@ -135,7 +164,10 @@ it('200 concurrent buyers for 50 seats: exactly 50 sold, nobody oversold, every 
     (n) => n === orderIds.length,
     180000,
   );
-  const counts = [...finals.values()].reduce<Record<string, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
+  const counts = [...finals.values()].reduce<Record<string, number>>(
+    (acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }),
+    {},
+  );
   expect(counts).toEqual({ COMPLETED: 50, FAILED: orderIds.length - 50 });
   expect(await inventoryOf(eventId)).toEqual([0, 0, 50]);
 }, 240000);

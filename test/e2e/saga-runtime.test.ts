@@ -4,7 +4,14 @@
  */
 import { getPayment, readInventoryRows, readReservation } from '../../src/participants';
 import type { StoredSaga } from '../../src/store/saga-store';
-import { customerNotice, eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
+import {
+  customerNotice,
+  eventually,
+  newEvent,
+  placeOrder,
+  startTestService,
+  type TestService,
+} from '../support/service';
 
 let service: TestService;
 
@@ -38,10 +45,20 @@ describe('the order saga on DynamoDB + SQS', () => {
     expect(await stock(eventId)).toEqual({ available: 8, reserved: 0, sold: 2 });
     const history = await service.core.store.history(orderId);
     expect(history.map((h) => h.version)).toEqual([1, 2, 3, 4, 5]);
-    expect(history.map((h) => h.eventType)).toEqual(['ORDER_PLACED', 'SEATS_RESERVED', 'PAYMENT_CAPTURED', 'SEATS_CONFIRMED', 'NOTIFICATION_SENT']);
+    expect(history.map((h) => h.eventType)).toEqual([
+      'ORDER_PLACED',
+      'SEATS_RESERVED',
+      'PAYMENT_CAPTURED',
+      'SEATS_CONFIRMED',
+      'NOTIFICATION_SENT',
+    ]);
     expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
     expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('CONFIRMED');
-    expect(await customerNotice(service.core, orderId)).toMatchObject({ template: 'order-completed', outcome: 'completed', customerId: saga.customerId });
+    expect(await customerNotice(service.core, orderId)).toMatchObject({
+      template: 'order-completed',
+      outcome: 'completed',
+      customerId: saga.customerId,
+    });
   });
 
   it('cancels a declined payment and puts the seats back', async () => {
@@ -52,7 +69,10 @@ describe('the order saga on DynamoDB + SQS', () => {
     expect(saga.saga.context.outcome).toBe('declined');
     expect(await stock(eventId)).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('RELEASED');
-    expect(await customerNotice(service.core, orderId)).toMatchObject({ template: 'order-cancelled', outcome: 'declined' });
+    expect(await customerNotice(service.core, orderId)).toMatchObject({
+      template: 'order-cancelled',
+      outcome: 'declined',
+    });
   });
 
   it('fails a sold-out order without touching stock', async () => {
@@ -61,7 +81,10 @@ describe('the order saga on DynamoDB + SQS', () => {
     const saga = await finalOf(orderId);
     expect(saga.status).toBe('FAILED');
     expect(await stock(eventId)).toEqual({ available: 1, reserved: 0, sold: 0 });
-    expect(await customerNotice(service.core, orderId)).toMatchObject({ template: 'order-failed', outcome: 'sold-out' });
+    expect(await customerNotice(service.core, orderId)).toMatchObject({
+      template: 'order-failed',
+      outcome: 'sold-out',
+    });
   });
 
   it('expires the hold, then refunds the payment that came in late', async () => {
@@ -76,7 +99,17 @@ describe('the order saga on DynamoDB + SQS', () => {
     expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('EXPIRED');
     expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('REFUNDED');
     const types = (await service.core.store.history(orderId)).map((h) => h.eventType);
-    expect(types).toEqual(['ORDER_PLACED', 'SEATS_RESERVED', 'HOLD_EXPIRED', 'SEATS_RELEASED', 'PAYMENT_CAPTURED', 'REFUND_ISSUED']);
-    expect(await customerNotice(service.core, orderId)).toMatchObject({ template: 'order-cancelled', outcome: 'expired' });
+    expect(types).toEqual([
+      'ORDER_PLACED',
+      'SEATS_RESERVED',
+      'HOLD_EXPIRED',
+      'SEATS_RELEASED',
+      'PAYMENT_CAPTURED',
+      'REFUND_ISSUED',
+    ]);
+    expect(await customerNotice(service.core, orderId)).toMatchObject({
+      template: 'order-cancelled',
+      outcome: 'expired',
+    });
   });
 });

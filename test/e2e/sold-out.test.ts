@@ -26,7 +26,9 @@ afterAll(async () => {
 });
 
 async function orderCount(): Promise<number> {
-  const { Count } = await service.core.clients.doc.send(new ScanCommand({ TableName: service.aws.names.tables.orders, Select: 'COUNT', ConsistentRead: true }));
+  const { Count } = await service.core.clients.doc.send(
+    new ScanCommand({ TableName: service.aws.names.tables.orders, Select: 'COUNT', ConsistentRead: true }),
+  );
   return Count ?? 0;
 }
 
@@ -42,10 +44,16 @@ const post = (eventId: string, customerId: string, key?: string) =>
 it('answers sold-out at POST without starting a saga, and accepts orders again when seats come back', async () => {
   const eventId = `ev-${randomUUID()}`;
   const put = (totalQuantity: number) =>
-    http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
-      eventName: 'Flash',
-      ticketTypes: [{ ticketType: 'GA', totalQuantity, price: 10, currency: 'EUR', shards: 2 }],
-    }, as.organizer());
+    http(
+      service.baseUrl,
+      'PUT',
+      `/events/${eventId}/inventory`,
+      {
+        eventName: 'Flash',
+        ticketTypes: [{ ticketType: 'GA', totalQuantity, price: 10, currency: 'EUR', shards: 2 }],
+      },
+      as.organizer(),
+    );
   expect((await put(1)).status).toBe(200);
 
   const first = await post(eventId, 'early', 'early-key');
@@ -64,7 +72,11 @@ it('answers sold-out at POST without starting a saga, and accepts orders again w
   for (const r of refused) {
     expect(r.status).toBe(409);
     expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    expect(r.body).toMatchObject({ type: 'https://eventticket.dev/problems/sold-out', status: 409, ticketTypes: ['GA'] });
+    expect(r.body).toMatchObject({
+      type: 'https://eventticket.dev/problems/sold-out',
+      status: 409,
+      ticketTypes: ['GA'],
+    });
   }
   expect(await orderCount()).toBe(before);
   // A replay of an order accepted before the flag is still answered as that order.
@@ -82,16 +94,26 @@ it('a release or expiry clears the flag; the flag is verified against the store 
   const redis = createRedis(service.config.redisUrl, logger);
   const cache = new JsonCache(redis, logger, { keyPrefix: `${service.aws.prefix}t2-` });
   try {
-    await eventually(async () => cache.available, (up) => up, 5000);
+    await eventually(
+      async () => cache.available,
+      (up) => up,
+      5000,
+    );
     const base = participantDeps(service.aws);
     const flags = new SoldOutFlags(cache, soldOutTruth(base));
     const deps = { ...base, soldOut: flags };
     const eventId = `ev-${randomUUID()}`;
-    await putEventInventory(deps, eventId, 'Flash', [{ ticketType: 'GA', totalQuantity: 1, priceMinor: 1000, currency: 'EUR', shards: 3 }]);
+    await putEventInventory(deps, eventId, 'Flash', [
+      { ticketType: 'GA', totalQuantity: 1, priceMinor: 1000, currency: 'EUR', shards: 3 },
+    ]);
     const holder = randomUUID();
-    expect((await handleInventoryCommand(reserve(holder, eventId, [{ ticketType: 'GA', quantity: 1 }]), deps)).type).toBe('SEATS_RESERVED');
+    expect(
+      (await handleInventoryCommand(reserve(holder, eventId, [{ ticketType: 'GA', quantity: 1 }]), deps)).type,
+    ).toBe('SEATS_RESERVED');
     expect(await flags.flagged(eventId, ['GA'])).toEqual([]);
-    expect((await handleInventoryCommand(reserve(randomUUID(), eventId, [{ ticketType: 'GA', quantity: 1 }]), deps)).type).toBe('SEATS_UNAVAILABLE');
+    expect(
+      (await handleInventoryCommand(reserve(randomUUID(), eventId, [{ ticketType: 'GA', quantity: 1 }]), deps)).type,
+    ).toBe('SEATS_UNAVAILABLE');
     expect(await flags.flagged(eventId, ['GA'])).toEqual(['GA']);
 
     await handleInventoryCommand(release(holder, 'EXPIRED'), deps);

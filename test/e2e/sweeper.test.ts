@@ -44,7 +44,19 @@ it('re-sends the commands of a saga whose first send never happened', async () =
   // What an API that died right after its transaction leaves behind: the saga, no message.
   const now = new Date().toISOString();
   await service.core.store.create(
-    { orderId, customerId: 'c-sweep', eventId, items: [{ ticketType: 'GA', quantity: 1 }], status: decision.status, totalAmountMinor: null, currency: null, createdAt: now, updatedAt: now, correlationId: 'corr-sweep', requestHash: 'h' },
+    {
+      orderId,
+      customerId: 'c-sweep',
+      eventId,
+      items: [{ ticketType: 'GA', quantity: 1 }],
+      status: decision.status,
+      totalAmountMinor: null,
+      currency: null,
+      createdAt: now,
+      updatedAt: now,
+      correlationId: 'corr-sweep',
+      requestHash: 'h',
+    },
     decision.saga,
     { eventId: `${orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: {} },
     now,
@@ -53,7 +65,11 @@ it('re-sends the commands of a saga whose first send never happened', async () =
   workers.start();
   sweeper = createCoreSweeper(service.core);
   sweeper.start();
-  const done = await eventually(async () => (await service.core.store.load(orderId))!, (s) => s.status === 'COMPLETED', 30000);
+  const done = await eventually(
+    async () => (await service.core.store.load(orderId))!,
+    (s) => s.status === 'COMPLETED',
+    30000,
+  );
   expect(done.sagaVersion).toBe(5);
 });
 
@@ -65,8 +81,17 @@ it('expires a hold whose timer never fired', async () => {
   workers.start();
   sweeper = createCoreSweeper(service.core);
   sweeper.start();
-  const orderId = await placeOrder(service.core, { eventId, paymentToken: 'tok_success', quantity: 2, customerId: 'c-hold' });
-  const saga = await eventually(async () => (await service.core.store.load(orderId))!, (s) => s.sagaState === 'settlingPayment', 30000);
+  const orderId = await placeOrder(service.core, {
+    eventId,
+    paymentToken: 'tok_success',
+    quantity: 2,
+    customerId: 'c-hold',
+  });
+  const saga = await eventually(
+    async () => (await service.core.store.load(orderId))!,
+    (s) => s.sagaState === 'settlingPayment',
+    30000,
+  );
   expect(saga.saga.context.outcome).toBe('expired');
   expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('EXPIRED');
   const history = await service.core.store.history(orderId);
@@ -85,7 +110,11 @@ it('backs off: two sweeping workers re-send a stalled saga once per period, and 
   let reserveCommands = 0;
   for (;;) {
     const { Messages = [] } = await service.core.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: service.core.queues.inventory, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      new ReceiveMessageCommand({
+        QueueUrl: service.core.queues.inventory,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+      }),
     );
     if (Messages.length === 0) break;
     reserveCommands += Messages.filter((m) => (m.Body ?? '').includes(`${orderId}:ReserveSeats`)).length;

@@ -48,7 +48,12 @@ it('waits on the queue instead of the DLQ, shows in /ops/overview, and is applie
   await setMachineVersion(orderId, '99');
 
   // A real message for that saga: the inventory's answer (nothing consumes the ReserveSeats here).
-  await core.dispatcher.sendSagaEvent(orderId, `${orderId}:ReserveSeats:reply`, { type: 'SEATS_UNAVAILABLE', reason: 'sold out' }, `corr-${orderId}`);
+  await core.dispatcher.sendSagaEvent(
+    orderId,
+    `${orderId}:ReserveSeats:reply`,
+    { type: 'SEATS_UNAVAILABLE', reason: 'sold out' },
+    `corr-${orderId}`,
+  );
   const workers = createCoreWorkers(core, ['saga']);
   workers.start();
   try {
@@ -58,25 +63,37 @@ it('waits on the queue instead of the DLQ, shows in /ops/overview, and is applie
       (s) => (s?.versionWait?.seen ?? 0) >= 2,
       30000,
     );
-    expect(waiting?.versionWait).toMatchObject({ machineVersion: '99', knownVersions: ['2', '3'], eventType: 'SEATS_UNAVAILABLE' });
+    expect(waiting?.versionWait).toMatchObject({
+      machineVersion: '99',
+      knownVersions: ['2', '3'],
+      eventType: 'SEATS_UNAVAILABLE',
+    });
     expect(waiting?.sagaState).toBe('reserving');
 
     const overview = await http<Overview>(service.baseUrl, 'GET', '/ops/overview', undefined, as.operator());
     expect(overview.status).toBe(200);
-    expect(overview.body.unknownMachineVersion).toEqual({ sagas: 1, byVersion: { '99': 1 }, problem: 'unknown machine version' });
+    expect(overview.body.unknownMachineVersion).toEqual({
+      sagas: 1,
+      byVersion: { '99': 1 },
+      problem: 'unknown machine version',
+    });
     expect(overview.body.deadLetters).toBe(0);
 
-    const listing = await http<{ knownVersions: string[]; byVersion: Record<string, number>; items: Array<Record<string, unknown>> }>(
-      service.baseUrl,
-      'GET',
-      '/ops/sagas/machine-versions',
-      undefined,
-      as.operator(),
-    );
+    const listing = await http<{
+      knownVersions: string[];
+      byVersion: Record<string, number>;
+      items: Array<Record<string, unknown>>;
+    }>(service.baseUrl, 'GET', '/ops/sagas/machine-versions', undefined, as.operator());
     expect(listing.body.knownVersions).toEqual(['2', '3']);
     expect(listing.body.byVersion).toEqual({ '99': 1 });
     expect(listing.body.items).toEqual([
-      expect.objectContaining({ orderId, machineVersion: '99', state: 'reserving', waitingEvent: 'SEATS_UNAVAILABLE', problem: 'unknown machine version' }),
+      expect.objectContaining({
+        orderId,
+        machineVersion: '99',
+        state: 'reserving',
+        waitingEvent: 'SEATS_UNAVAILABLE',
+        problem: 'unknown machine version',
+      }),
     ]);
 
     // The message is still on the saga queue (visible or held), never on a DLQ.
@@ -85,7 +102,13 @@ it('waits on the queue instead of the DLQ, shows in /ops/overview, and is applie
     expect(depths.dlq.visible + depths.dlq.inFlight + depths.dlqFifo.visible + depths.dlqFifo.inFlight).toBe(0);
 
     // A person's request on that saga is a 503 naming the problem, not a 500.
-    const cancel = await http<Record<string, unknown>>(service.baseUrl, 'POST', `/orders/${orderId}/cancel`, { reason: 'changed my mind' }, as.customer('customer-1'));
+    const cancel = await http<Record<string, unknown>>(
+      service.baseUrl,
+      'POST',
+      `/orders/${orderId}/cancel`,
+      { reason: 'changed my mind' },
+      as.customer('customer-1'),
+    );
     expect(cancel.status).toBe(503);
     expect(cancel.body).toMatchObject({ reason: 'unknown machine version', machineVersion: '99' });
 
@@ -115,14 +138,19 @@ it('is a RetryLaterError with a doubling wait, and at SQS’s redrive bound a de
   const third = core.runtime.deliver(orderId, 'e-3', event, 3);
   await expect(third).rejects.toBeInstanceOf(MachineVersionUnavailableError);
   await expect(core.runtime.deliver(orderId, 'e-3', event, 3)).rejects.toBeInstanceOf(RetryLaterError);
-  await expect(core.runtime.deliver(orderId, 'e-3', event, 3)).rejects.toMatchObject({ retryAfterMs: 4000, machineVersion: '7' });
+  await expect(core.runtime.deliver(orderId, 'e-3', event, 3)).rejects.toMatchObject({
+    retryAfterMs: 4000,
+    machineVersion: '7',
+  });
   expect(versionWaitDelayMs(1)).toBe(30_000);
   expect(versionWaitDelayMs(6)).toBe(900_000);
 
   // The 10th receive is the last before SQS would redrive it without a word: dead-letter it with the reason.
   const last = core.runtime.deliver(orderId, 'e-10', event, 10);
   await expect(last).rejects.toBeInstanceOf(PoisonMessageError);
-  await expect(core.runtime.deliver(orderId, 'e-10', event, 10)).rejects.toThrow(/unknown machine version 7: .* still waits after 10 deliveries; deploy a build that knows it, then redrive/);
+  await expect(core.runtime.deliver(orderId, 'e-10', event, 10)).rejects.toThrow(
+    /unknown machine version 7: .* still waits after 10 deliveries; deploy a build that knows it, then redrive/,
+  );
   const saga = await core.store.load(orderId);
   expect(saga?.sagaState).toBe('reserving');
   // Each held delivery counted on the item (3 at the third receive, 2 at the tenth).

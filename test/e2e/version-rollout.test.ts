@@ -18,7 +18,15 @@ import { as } from '../support/auth';
 import { http } from '../support/http';
 import { spawnWorker, type WorkerProcess } from '../support/processes';
 import { serveOnly } from '../support/selective-participant';
-import { eventually, newEvent, placeOrder, startTestService, testConfig, workerEnv, type TestService } from '../support/service';
+import {
+  eventually,
+  newEvent,
+  placeOrder,
+  startTestService,
+  testConfig,
+  workerEnv,
+  type TestService,
+} from '../support/service';
 
 let oldBuild: TestService;
 let newApi: RunningService | undefined;
@@ -26,7 +34,10 @@ const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
   // The old build: its API starts orders on v2; its saga worker runs in this process.
-  oldBuild = await startTestService({ ORDER_SAGA_START_VERSION: '2', HOLD_SECONDS: '600' }, { inProcessWorkers: false, label: 'roll' });
+  oldBuild = await startTestService(
+    { ORDER_SAGA_START_VERSION: '2', HOLD_SECONDS: '600' },
+    { inProcessWorkers: false, label: 'roll' },
+  );
 });
 afterAll(async () => {
   for (const w of workers) w.kill();
@@ -39,9 +50,15 @@ it('v2 sagas in every open state finish on v2 across a deploy that starts new or
   const { core } = oldBuild;
   const eventId = await newEvent(core, 100, 25);
   const state = async (id: string) => (await core.store.load(id))?.sagaState;
-  const allIn = (ids: string[], target: string) => async () => (await Promise.all(ids.map(state))).every((s) => s === target);
+  const allIn = (ids: string[], target: string) => async () =>
+    (await Promise.all(ids.map(state))).every((s) => s === target);
   const ask = (id: string, type: 'CANCEL_REQUESTED' | 'OPERATOR_COMPENSATE') =>
-    core.runtime.request(id, `test:${type}:${id}`, { type, by: type === 'CANCEL_REQUESTED' ? 'customer:customer-1' : 'operator:ops', reason: 'rollout test' }, 'operator:ops');
+    core.runtime.request(
+      id,
+      `test:${type}:${id}`,
+      { type, by: type === 'CANCEL_REQUESTED' ? 'customer:customer-1' : 'operator:ops', reason: 'rollout test' },
+      'operator:ops',
+    );
 
   // ---- the old build: v2 sagas parked in every open state ----
   const order = () => placeOrder(core, { eventId, paymentToken: 'tok_success' });
@@ -57,7 +74,14 @@ it('v2 sagas in every open state finish on v2 across a deploy that starts new or
   const oldSaga = createCoreWorkers(core, ['saga']);
   oldSaga.start();
   try {
-    const reserved = [v2.awaitingPayment, v2.releasingSeats, v2.settlingPayment, v2.confirming, v2.notifying, v2.refunding];
+    const reserved = [
+      v2.awaitingPayment,
+      v2.releasingSeats,
+      v2.settlingPayment,
+      v2.confirming,
+      v2.notifying,
+      v2.refunding,
+    ];
     await serveOnly(core, 'inventory', reserved, allIn(reserved, 'awaitingPayment'));
     await ask(v2.releasingSeats, 'CANCEL_REQUESTED');
     await ask(v2.settlingPayment, 'CANCEL_REQUESTED');
@@ -65,7 +89,12 @@ it('v2 sagas in every open state finish on v2 across a deploy that starts new or
     const paid = [v2.confirming, v2.notifying, v2.refunding];
     await serveOnly(core, 'payment', paid, allIn(paid, 'confirming'));
     await ask(v2.refunding, 'OPERATOR_COMPENSATE');
-    await serveOnly(core, 'inventory', [v2.notifying, v2.refunding], async () => (await allIn([v2.notifying], 'notifying')()) && (await allIn([v2.refunding], 'refunding')()));
+    await serveOnly(
+      core,
+      'inventory',
+      [v2.notifying, v2.refunding],
+      async () => (await allIn([v2.notifying], 'notifying')()) && (await allIn([v2.refunding], 'refunding')()),
+    );
   } finally {
     await oldSaga.stop();
   }
@@ -84,28 +113,66 @@ it('v2 sagas in every open state finish on v2 across a deploy that starts new or
   const newUrl = `http://127.0.0.1:${(newApi.server!.address() as { port: number }).port}`;
   workers.push(spawnWorker(workerEnv(newConfig)), spawnWorker(workerEnv(newConfig)));
   // In the middle: the v2 sagas are moving again when one new worker dies.
-  await eventually(() => state(v2.reserving), (s) => s !== 'reserving', 60000);
-  workers[0]!.kill('SIGKILL');
-  await workers[0]!.exited;
+  await eventually(
+    () => state(v2.reserving),
+    (s) => s !== 'reserving',
+    60000,
+  );
+  workers[0].kill('SIGKILL');
+  await workers[0].exited;
   workers.push(spawnWorker(workerEnv(newConfig)));
 
   const placeV3 = async (paymentToken: string) => {
-    const res = await http<{ orderId: string }>(newUrl, 'POST', '/orders', { customerId: 'customer-2', eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken }, as.customer('customer-2'));
+    const res = await http<{ orderId: string }>(
+      newUrl,
+      'POST',
+      '/orders',
+      { customerId: 'customer-2', eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken },
+      as.customer('customer-2'),
+    );
     expect(res.status).toBe(202);
     return res.body.orderId;
   };
-  const v3 = { paid: await placeV3('tok_success'), declined: await placeV3('tok_declined'), slow: await placeV3('tok_slow'), cancelled: await placeV3('tok_slow') };
-  await eventually(() => state(v3.cancelled), (s) => s === 'awaitingPayment', 60000);
-  expect((await http(newUrl, 'POST', `/orders/${v3.cancelled}/cancel`, { reason: 'changed my mind' }, as.customer('customer-2'))).status).toBe(202);
+  const v3 = {
+    paid: await placeV3('tok_success'),
+    declined: await placeV3('tok_declined'),
+    slow: await placeV3('tok_slow'),
+    cancelled: await placeV3('tok_slow'),
+  };
+  await eventually(
+    () => state(v3.cancelled),
+    (s) => s === 'awaitingPayment',
+    60000,
+  );
+  expect(
+    (
+      await http(
+        newUrl,
+        'POST',
+        `/orders/${v3.cancelled}/cancel`,
+        { reason: 'changed my mind' },
+        as.customer('customer-2'),
+      )
+    ).status,
+  ).toBe(202);
 
   const everyone = [...Object.values(v2), ...Object.values(v3)];
-  await eventually(() => Promise.all(everyone.map(state)), (states) => states.every((s) => s === 'completed' || s === 'cancelled' || s === 'failed'), 120000);
+  await eventually(
+    () => Promise.all(everyone.map(state)),
+    (states) => states.every((s) => s === 'completed' || s === 'cancelled' || s === 'failed'),
+    120000,
+  );
 
   // ---- each saga finished on the version it started on ----
   const versionsOf = async (id: string) => {
     const saga = await core.store.load(id);
     const rows = await core.store.history(id);
-    return { snapshot: saga!.saga.machineVersion, rows: [...new Set(rows.map((r) => r.machineVersion).filter((v) => v !== undefined))], state: saga!.sagaState, outcome: saga!.saga.context.outcome };
+    return {
+      snapshot: saga!.saga.machineVersion,
+      rows: [...new Set(rows.map((r) => r.machineVersion).filter((v) => v !== undefined))],
+      state: saga!.sagaState,
+      outcome: saga!.saga.context.outcome,
+    };
   };
   for (const id of Object.values(v2)) expect(await versionsOf(id)).toMatchObject({ snapshot: '2', rows: ['2'] });
   for (const id of Object.values(v3)) expect(await versionsOf(id)).toMatchObject({ snapshot: '3', rows: ['3'] });
@@ -120,7 +187,8 @@ it('v2 sagas in every open state finish on v2 across a deploy that starts new or
   expect(await versionsOf(v3.declined)).toMatchObject({ state: 'cancelled', outcome: 'declined' });
   expect(await versionsOf(v3.cancelled)).toMatchObject({ state: 'cancelled', outcome: 'cancelled' });
 
-  // v3's change reached the customer: the slow payment outlasted the reminder's due time (10 s before the 20-s hold ends).
+  // v3's change reached the customer: the slow payment outlasted the reminder's due time (10 s before the 20-s hold
+  // ends).
   const reminder = await readNotification(core.participantDeps, `${v3.slow}:SendHoldReminder`);
   expect(reminder).toMatchObject({ orderId: v3.slow, template: 'hold-reminder' });
   // v2 sagas never schedule one.

@@ -23,24 +23,39 @@ describe('with Redis', () => {
     const eventId = `ev-${randomUUID()}`;
     expect(
       (
-        await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
-          eventName: 'Flash',
-          ticketTypes: [{ ticketType: 'GA', totalQuantity: 50, price: 10, currency: 'EUR', shards: 2 }],
-        }, as.organizer())
+        await http(
+          service.baseUrl,
+          'PUT',
+          `/events/${eventId}/inventory`,
+          {
+            eventName: 'Flash',
+            ticketTypes: [{ ticketType: 'GA', totalQuantity: 50, price: 10, currency: 'EUR', shards: 2 }],
+          },
+          as.organizer(),
+        )
       ).status,
     ).toBe(200);
-    expect((await http(service.baseUrl, 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: 2 }, as.organizer())).body).toEqual({ eventId, maxActiveOrders: 2 });
+    expect(
+      (await http(service.baseUrl, 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: 2 }, as.organizer())).body,
+    ).toEqual({ eventId, maxActiveOrders: 2 });
 
-    // tok_slow: each saga takes over 8 s, so the first two hold the places while the rest arrive (even on a slow machine).
+    // tok_slow: each saga takes over 8 s, so the first two hold the places while the rest arrive (even on a slow
+    // machine).
     const answers = [];
     for (let i = 0; i < 6; i++) {
       answers.push(
-        await http<Record<string, unknown>>(service.baseUrl, 'POST', '/orders', {
-          customerId: `buyer-${i}`,
-          eventId,
-          items: [{ ticketType: 'GA', quantity: 1 }],
-          paymentToken: 'tok_slow',
-        }, as.customer(`buyer-${i}`)),
+        await http<Record<string, unknown>>(
+          service.baseUrl,
+          'POST',
+          '/orders',
+          {
+            customerId: `buyer-${i}`,
+            eventId,
+            items: [{ ticketType: 'GA', quantity: 1 }],
+            paymentToken: 'tok_slow',
+          },
+          as.customer(`buyer-${i}`),
+        ),
       );
     }
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202, 202]);
@@ -52,14 +67,20 @@ describe('with Redis', () => {
     const left = await http(service.baseUrl, 'POST', `/orders/${ids[3]}/cancel`, {}, as.customer('buyer-3'));
     expect(left.status).toBe(202);
     expect(left.body).toMatchObject({ orderId: ids[3], status: 'CANCELLED' });
-    const fifth = await http<{ status: string; position: number; estimatedWaitSeconds: number }>(service.baseUrl, 'GET', `/orders/${ids[4]}/queue`, undefined, as.operator());
+    const fifth = await http<{ status: string; position: number; estimatedWaitSeconds: number }>(
+      service.baseUrl,
+      'GET',
+      `/orders/${ids[4]}/queue`,
+      undefined,
+      as.operator(),
+    );
     expect(fifth.status).toBe(200);
     expect(fifth.body).toMatchObject({ status: 'QUEUED', position: 2 });
     expect(fifth.body.estimatedWaitSeconds).toBeGreaterThanOrEqual(1);
 
     // Never more than 2 sagas open at once, until every admitted order ended.
     let mostOpen = 0;
-    const admitted = [0, 1, 2, 4, 5].map((i) => ids[i]!);
+    const admitted = [0, 1, 2, 4, 5].map((i) => ids[i]);
     const sagas = await eventually(
       async () => {
         const loaded = await Promise.all(admitted.map((id) => service.core.store.load(id)));
@@ -75,16 +96,21 @@ describe('with Redis', () => {
     const created = sagas.slice(2).map((s) => Date.parse(s!.createdAt));
     expect([...created].sort((a, b) => a - b)).toEqual(created);
     // The one who left never got a saga.
-    expect(await service.core.store.load(ids[3]!)).toBeUndefined();
+    expect(await service.core.store.load(ids[3])).toBeUndefined();
     expect((await http(service.baseUrl, 'GET', `/orders/${ids[3]}/queue`, undefined, as.operator())).status).toBe(404);
-    expect((await http(service.baseUrl, 'GET', `/orders/${ids[5]}/queue`, undefined, as.operator())).body).toMatchObject({ status: 'ADMITTED' });
+    expect(
+      (await http(service.baseUrl, 'GET', `/orders/${ids[5]}/queue`, undefined, as.operator())).body,
+    ).toMatchObject({ status: 'ADMITTED' });
   }, 240_000);
 });
 
 describe('with Redis down', () => {
   let service: TestService;
   beforeAll(async () => {
-    service = await startTestService({ REDIS_URL: 'redis://127.0.0.1:6390', ADMISSION_MAX_ACTIVE_ORDERS: '1' }, { label: 'wrd' });
+    service = await startTestService(
+      { REDIS_URL: 'redis://127.0.0.1:6390', ADMISSION_MAX_ACTIVE_ORDERS: '1' },
+      { label: 'wrd' },
+    );
   });
   afterAll(async () => {
     await service?.stop();
@@ -92,18 +118,30 @@ describe('with Redis down', () => {
 
   it('admits every order, never a 500', async () => {
     const eventId = `ev-${randomUUID()}`;
-    await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, {
-      eventName: 'Flash',
-      ticketTypes: [{ ticketType: 'GA', totalQuantity: 5, price: 10, currency: 'EUR' }],
-    }, as.organizer());
+    await http(
+      service.baseUrl,
+      'PUT',
+      `/events/${eventId}/inventory`,
+      {
+        eventName: 'Flash',
+        ticketTypes: [{ ticketType: 'GA', totalQuantity: 5, price: 10, currency: 'EUR' }],
+      },
+      as.organizer(),
+    );
     const answers = await Promise.all(
       [0, 1, 2].map((i) =>
-        http<Record<string, unknown>>(service.baseUrl, 'POST', '/orders', {
-          customerId: `b-${i}`,
-          eventId,
-          items: [{ ticketType: 'GA', quantity: 1 }],
-          paymentToken: 'tok_success',
-        }, as.customer(`b-${i}`)),
+        http<Record<string, unknown>>(
+          service.baseUrl,
+          'POST',
+          '/orders',
+          {
+            customerId: `b-${i}`,
+            eventId,
+            items: [{ ticketType: 'GA', quantity: 1 }],
+            paymentToken: 'tok_success',
+          },
+          as.customer(`b-${i}`),
+        ),
       ),
     );
     expect(answers.map((a) => [a.status, a.body.status])).toEqual([
@@ -111,8 +149,16 @@ describe('with Redis down', () => {
       [202, 'PENDING'],
       [202, 'PENDING'],
     ]);
-    expect((await http(service.baseUrl, 'GET', `/orders/${String(answers[0]!.body.orderId)}/queue`, undefined, as.operator())).body).toMatchObject({ status: 'ADMITTED' });
-    expect((await http(service.baseUrl, 'GET', `/orders/${randomUUID()}/queue`, undefined, as.operator())).status).toBe(404);
-    expect((await http(service.baseUrl, 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: 3 }, as.organizer())).status).toBe(503);
+    expect(
+      (await http(service.baseUrl, 'GET', `/orders/${String(answers[0].body.orderId)}/queue`, undefined, as.operator()))
+        .body,
+    ).toMatchObject({ status: 'ADMITTED' });
+    expect((await http(service.baseUrl, 'GET', `/orders/${randomUUID()}/queue`, undefined, as.operator())).status).toBe(
+      404,
+    );
+    expect(
+      (await http(service.baseUrl, 'PUT', `/events/${eventId}/admission`, { maxActiveOrders: 3 }, as.organizer()))
+        .status,
+    ).toBe(503);
   });
 });

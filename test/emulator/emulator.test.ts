@@ -44,7 +44,7 @@ const ddbEngines = [...new Set([endpoint, process.env.AWS_ENDPOINT_URL_DYNAMODB 
   client: new DynamoDBClient({ ...clientConfig, endpoint: url }),
 }));
 /** The engine the DynamoDB tests below talk to (set per describe block). */
-let ddb: DynamoDBClient = ddbEngines[0]!.client;
+let ddb: DynamoDBClient = ddbEngines[0].client;
 
 jest.setTimeout(60_000);
 
@@ -502,7 +502,9 @@ describe('SQS under concurrent consumers (SQS lock released during long polls)',
           .then((out) => ({ messages: out.Messages ?? [], latency: performance.now() - sentAt }));
         await sleep(200); // the poll is waiting now
         sentAt = performance.now();
-        await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: '1', MessageBody: 'wake' }] }));
+        await sqs.send(
+          new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: '1', MessageBody: 'wake' }] }),
+        );
         const { messages, latency } = await poll;
         expect(messages).toHaveLength(1);
         latencies.push(latency);
@@ -513,7 +515,9 @@ describe('SQS under concurrent consumers (SQS lock released during long polls)',
       // end). ~10 ms is typical here, with a 100-ms rescan as the emulator's fallback; how fast is
       // a benchmark figure (test/emulator/measure.py wake), not a test bound on a shared machine.
       expect(latencies.filter((ms) => ms >= 10_000)).toEqual([]);
-      process.stderr.write(`long-poll wake after a send: median ${Math.round(median(latencies))} ms, max ${Math.round(Math.max(...latencies))} ms\n`);
+      process.stderr.write(
+        `long-poll wake after a send: median ${Math.round(median(latencies))} ms, max ${Math.round(Math.max(...latencies))} ms\n`,
+      );
     } finally {
       await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
     }

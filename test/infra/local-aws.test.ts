@@ -152,7 +152,7 @@ const redisInstalled = spawnSync('redis-server', ['--version'], { stdio: 'ignore
 const motoInstalled = spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0;
 
 const refuse: Probes = {
-  endpointAnswers: realProbes.endpointAnswers,
+  endpointAnswers: (url) => realProbes.endpointAnswers(url),
   motoAvailable: async () => {
     throw new Error('must not look for moto: the endpoint answers');
   },
@@ -177,10 +177,7 @@ describe('planDynamoDb', () => {
     facts: Parameters<typeof dynamoFakes>[0],
   ) => {
     const { probes, calls } = dynamoFakes(facts);
-    const result = await planDynamoDb(
-      { engine: 'auto', awsEndpoint: local, awsSource: 'emulator', ...input },
-      probes,
-    );
+    const result = await planDynamoDb({ engine: 'auto', awsEndpoint: local, awsSource: 'emulator', ...input }, probes);
     return { result, calls };
   };
 
@@ -192,7 +189,10 @@ describe('planDynamoDb', () => {
   it('falls back to the emulator without Java 17, without the package, or when told to', async () => {
     const noJava = await planFor({}, {});
     expect(noJava.result).toMatchObject({ kind: 'shared', reason: expect.stringContaining('no java') });
-    expect((await planFor({}, { java: 11 })).result).toMatchObject({ kind: 'shared', reason: expect.stringContaining('java 11 < 17') });
+    expect((await planFor({}, { java: 11 })).result).toMatchObject({
+      kind: 'shared',
+      reason: expect.stringContaining('java 11 < 17'),
+    });
     expect((await planFor({}, { java: 17, installed: false })).result).toMatchObject({ kind: 'shared' });
     const forced = await planFor({ engine: 'moto' }, { java: 17 });
     expect(forced.result).toMatchObject({ kind: 'shared' });
@@ -200,7 +200,9 @@ describe('planDynamoDb', () => {
   });
 
   it('leaves DynamoDB to LocalStack and to a remote endpoint', async () => {
-    expect((await planFor({ awsSource: 'localstack', awsEndpoint: 'http://127.0.0.1:32768' }, { java: 17 })).result).toMatchObject({ kind: 'shared' });
+    expect(
+      (await planFor({ awsSource: 'localstack', awsEndpoint: 'http://127.0.0.1:32768' }, { java: 17 })).result,
+    ).toMatchObject({ kind: 'shared' });
     const remote = await planFor({ awsSource: 'existing', awsEndpoint: 'http://aws.example:4566' }, { java: 17 });
     expect(remote.result).toMatchObject({ kind: 'shared' });
     expect(remote.calls).toEqual([]);
@@ -212,7 +214,9 @@ describe('planDynamoDb', () => {
     expect(ok.result).toEqual({ kind: 'existing', endpoint: url });
     expect(ok.calls).toEqual([`endpoint ${url}`]);
     const silent = await planFor({ envEndpoint: url }, { java: 17 });
-    expect(silent.result.kind === 'error' && silent.result.message).toContain(`AWS_ENDPOINT_URL_DYNAMODB=${url} does not answer`);
+    expect(silent.result.kind === 'error' && silent.result.message).toContain(
+      `AWS_ENDPOINT_URL_DYNAMODB=${url} does not answer`,
+    );
   });
 
   it('LOCAL_DYNAMODB=dynamodb-local without Java is an error that names the package to install', async () => {
@@ -234,7 +238,12 @@ describe('ensureLocalAws with real services', () => {
     const own = process.env.AWS_ENDPOINT_URL ? undefined : await startEmulator(await freePort());
     const endpoint = process.env.AWS_ENDPOINT_URL ?? own!.endpoint;
     try {
-      const aws = await ensureLocalAws({ prefer: 'localstack', envEndpoint: endpoint, probes: refuse, dynamodb: { engine: 'moto' } });
+      const aws = await ensureLocalAws({
+        prefer: 'localstack',
+        envEndpoint: endpoint,
+        probes: refuse,
+        dynamodb: { engine: 'moto' },
+      });
       expect(aws).toMatchObject({ endpoint, source: 'existing' });
       await aws.stop();
       expect(await httpAnswers(endpoint)).toBe(true);
@@ -244,6 +253,7 @@ describe('ensureLocalAws with real services', () => {
     }
   });
 
+  // Without python3 + moto there is no emulator to start (the DynamoDB Local path is tested above).
   (motoInstalled ? it : it.skip)('startEmulator serves DynamoDB, /health, and stop() ends it', async () => {
     const port = await freePort();
     const aws = await startEmulator(port);
@@ -281,6 +291,7 @@ describe('ensureLocalAws with real services', () => {
 });
 
 describe('ensureLocalRedis', () => {
+  // Without a redis-server binary there is nothing to start.
   (redisInstalled ? it : it.skip)('starts redis-server when nothing answers locally, and stop() ends it', async () => {
     const port = await freePort();
     const redis = await ensureLocalRedis(`redis://127.0.0.1:${port}`);
@@ -298,6 +309,8 @@ describe('ensureLocalRedis', () => {
   });
 
   it('does not try to start a remote Redis', async () => {
-    await expect(ensureLocalRedis('redis://redis.invalid:6379')).rejects.toThrow(/Redis does not answer at redis:\/\/redis.invalid:6379/);
+    await expect(ensureLocalRedis('redis://redis.invalid:6379')).rejects.toThrow(
+      /Redis does not answer at redis:\/\/redis.invalid:6379/,
+    );
   });
 });

@@ -49,7 +49,13 @@ function splitKey(text: string): [string, string] | undefined {
       if (c === quote) quote = null;
     } else if (c === '"' || c === "'") quote = c;
     else if (c === ':' && (i + 1 === text.length || text[i + 1] === ' ')) {
-      return [text.slice(0, i).trim().replace(/^["']|["']$/g, ''), text.slice(i + 1).trim()];
+      return [
+        text
+          .slice(0, i)
+          .trim()
+          .replace(/^["']|["']$/g, ''),
+        text.slice(i + 1).trim(),
+      ];
     }
   }
   return undefined;
@@ -71,7 +77,8 @@ export function parseYaml(source: string): YamlValue {
       const list: YamlValue[] = [];
       while (pos < lines.length && lines[pos].indent === indent && lines[pos].text.startsWith('-')) {
         const item = lines[pos].text.slice(1).trim();
-        if (item === '' || splitKey(item)) throw new Error(`line ${lines[pos].no}: only scalar list items are supported`);
+        if (item === '' || splitKey(item))
+          throw new Error(`line ${lines[pos].no}: only scalar list items are supported`);
         list.push(scalar(item, lines[pos].no));
         pos++;
       }

@@ -28,7 +28,9 @@ it('adds the listing indexes to an older orders table and backfills createdKey',
   // The older definition: no createdKey, no listing indexes.
   const older: CreateTableCommandInput = {
     ...current,
-    AttributeDefinitions: current.AttributeDefinitions!.filter((a) => ['orderId', 'status', 'updatedAt'].includes(a.AttributeName!)),
+    AttributeDefinitions: current.AttributeDefinitions!.filter((a) =>
+      ['orderId', 'status', 'updatedAt'].includes(a.AttributeName!),
+    ),
     GlobalSecondaryIndexes: current.GlobalSecondaryIndexes!.filter((g) => g.IndexName === 'StatusIndex'),
   };
   await clients.ddb.send(new CreateTableCommand(older));
@@ -39,17 +41,37 @@ it('adds the listing indexes to an older orders table and backfills createdKey',
     await clients.doc.send(
       new PutCommand({
         TableName: names.tables.orders,
-        Item: { orderId, customerId, status: 'COMPLETED', createdAt, updatedAt: createdAt, eventId: 'e', items: [], sagaState: 'completed', sagaVersion: 5, totalAmountMinor: 100, currency: 'EUR' },
+        Item: {
+          orderId,
+          customerId,
+          status: 'COMPLETED',
+          createdAt,
+          updatedAt: createdAt,
+          eventId: 'e',
+          items: [],
+          sagaState: 'completed',
+          sagaVersion: 5,
+          totalAmountMinor: 100,
+          currency: 'EUR',
+        },
       }),
     );
   }
 
   await initResources(clients, prefix);
   const { Table } = await clients.ddb.send(new DescribeTableCommand({ TableName: names.tables.orders }));
-  expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual(['CustomerOrdersIndex', 'StatusIndex', 'StatusOrdersIndex']);
+  expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual([
+    'CustomerOrdersIndex',
+    'StatusIndex',
+    'StatusOrdersIndex',
+  ]);
   const listed = await new OrderQueries(clients.doc, names.tables).listByCustomer(customerId, 10);
   expect(listed.items.map((o) => o.orderId)).toEqual([ids[1], ids[0]]);
 
   await initResources(clients, prefix); // idempotent
-  expect((await new OrderQueries(clients.doc, names.tables).listByStatus('COMPLETED', 10)).items.map((o) => o.orderId).sort()).toEqual([...ids].sort());
+  expect(
+    (await new OrderQueries(clients.doc, names.tables).listByStatus('COMPLETED', 10)).items
+      .map((o) => o.orderId)
+      .sort(),
+  ).toEqual([...ids].sort());
 });

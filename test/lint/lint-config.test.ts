@@ -18,13 +18,15 @@ const impure: Array<[string, RegExp]> = [
   ["import express from 'express';", /no HTTP server or Redis/],
   ["import Redis from 'ioredis';", /no HTTP server or Redis/],
 ];
-const pureMachine = "import { setup } from 'xstate';\nimport { FINAL_STATES } from './status';\nexport const probe = [setup, FINAL_STATES];\n";
+const pureMachine =
+  "import { setup } from 'xstate';\nimport { FINAL_STATES } from './status';\nexport const probe = [setup, FINAL_STATES];\n";
 const serviceFile = "import { createApp } from '../src/api/app';\nexport const probe = createApp;\n";
 // Spelled in parts so that this file holds no focused-test text for a search to trip on.
 const ONLY = ['on', 'ly'].join('');
 const focused = [`it.${ONLY}('x', () => expect(1).toBe(1));\n`, `describe.${ONLY}('x', () => undefined);\n`];
 const bareSkip = "const ok = true;\n(ok ? it : it.skip)('x', () => expect(1).toBe(1));\n";
-const explainedSkip = "const ok = true;\n// Needs the AWS CLI, which not every machine has.\n(ok ? it : it.skip)('x', () => expect(1).toBe(1));\n";
+const explainedSkip =
+  "const ok = true;\n// Needs the AWS CLI, which not every machine has.\n(ok ? it : it.skip)('x', () => expect(1).toBe(1));\n";
 
 const probes = [
   ...impure.map(([line]) => ({ code: `${line}\nexport const probe = 1;\n`, filePath: MACHINE })),
@@ -44,14 +46,19 @@ const resultOf = (code: string, filePath: string): Message[] => {
 const rules = (messages: Message[]) => messages.map((m) => m.ruleId);
 
 beforeAll(() => {
-  const run = spawnSync(process.execPath, [join(__dirname, 'lint-probe.mjs')], { input: JSON.stringify(probes), encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [join(__dirname, 'lint-probe.mjs')], {
+    input: JSON.stringify(probes),
+    encoding: 'utf8',
+  });
   if (run.status !== 0) throw new Error(`lint-probe failed: ${run.stderr}`);
   results = JSON.parse(run.stdout) as Message[][];
 });
 
 describe('machines/ is pure', () => {
   it.each(impure)('refuses %s in a machine file', (line, reason) => {
-    const purity = resultOf(`${line}\nexport const probe = 1;\n`, MACHINE).filter((m) => m.ruleId === 'no-restricted-imports');
+    const purity = resultOf(`${line}\nexport const probe = 1;\n`, MACHINE).filter(
+      (m) => m.ruleId === 'no-restricted-imports',
+    );
     expect(purity).toHaveLength(1);
     expect(purity[0]?.message).toMatch(reason);
   });

@@ -2,11 +2,30 @@
  * The saga as pure functions: what the runtime persists (snapshot + outbox) and sends (commands)
  * for each event, with no AWS in sight.
  */
-import { accepts, applyEvent, startSaga, UnknownMachineVersionError, type PersistedSaga } from '../../machines/order-saga';
+import {
+  accepts,
+  applyEvent,
+  startSaga,
+  UnknownMachineVersionError,
+  type PersistedSaga,
+} from '../../machines/order-saga';
 
 const start = () =>
-  startSaga({ orderId: 'o1', customerId: 'c1', eventId: 'e1', items: [{ ticketType: 'GA', quantity: 2 }], paymentToken: 'tok_success', holdSeconds: 60 });
-const reserved = { type: 'SEATS_RESERVED', reservationId: 'o1', expiresAt: '2026-11-25T10:00:00.000Z', amountMinor: 5000, currency: 'EUR' } as const;
+  startSaga({
+    orderId: 'o1',
+    customerId: 'c1',
+    eventId: 'e1',
+    items: [{ ticketType: 'GA', quantity: 2 }],
+    paymentToken: 'tok_success',
+    holdSeconds: 60,
+  });
+const reserved = {
+  type: 'SEATS_RESERVED',
+  reservationId: 'o1',
+  expiresAt: '2026-11-25T10:00:00.000Z',
+  amountMinor: 5000,
+  currency: 'EUR',
+} as const;
 
 describe('deciding a saga step', () => {
   it('starts in reserving, PENDING, asking for the seats with a deterministic command id', () => {
@@ -14,7 +33,14 @@ describe('deciding a saga step', () => {
     expect(d.saga.state).toBe('reserving');
     expect(d.status).toBe('PENDING');
     expect(d.commands).toEqual([
-      { kind: 'ReserveSeats', commandId: 'o1:ReserveSeats', orderId: 'o1', eventId: 'e1', items: [{ ticketType: 'GA', quantity: 2 }], holdSeconds: 60 },
+      {
+        kind: 'ReserveSeats',
+        commandId: 'o1:ReserveSeats',
+        orderId: 'o1',
+        eventId: 'e1',
+        items: [{ ticketType: 'GA', quantity: 2 }],
+        holdSeconds: 60,
+      },
     ]);
     expect(d.saga.outbox).toEqual(d.commands);
   });
@@ -50,7 +76,11 @@ describe('deciding a saga step', () => {
     let saga = applyEvent(start().saga, reserved).saga;
     saga = applyEvent(saga, { type: 'PAYMENT_CAPTURED', paymentId: 'ch_o1', amountMinor: 5000, currency: 'EUR' }).saga;
     expect(saga.state).toBe('confirming');
-    const compensating = applyEvent(saga, { type: 'OPERATOR_COMPENSATE', by: 'operator:ann', reason: 'confirm keeps failing' });
+    const compensating = applyEvent(saga, {
+      type: 'OPERATOR_COMPENSATE',
+      by: 'operator:ann',
+      reason: 'confirm keeps failing',
+    });
     expect(compensating.status).toBe('PROCESSING');
     expect(compensating.commands).toEqual([
       { kind: 'ReleaseSeats', commandId: 'o1:ReleaseSeats', orderId: 'o1', reservationId: 'o1', releaseAs: 'RELEASED' },
@@ -60,7 +90,14 @@ describe('deciding a saga step', () => {
     const refunding = applyEvent(compensating.saga, { type: 'SEATS_RELEASED' });
     expect(refunding.saga.state).toBe('refunding');
     expect(refunding.commands).toEqual([
-      { kind: 'RefundPayment', commandId: 'o1:RefundPayment', orderId: 'o1', paymentId: 'ch_o1', amountMinor: 5000, currency: 'EUR' },
+      {
+        kind: 'RefundPayment',
+        commandId: 'o1:RefundPayment',
+        orderId: 'o1',
+        paymentId: 'ch_o1',
+        amountMinor: 5000,
+        currency: 'EUR',
+      },
     ]);
     const done = applyEvent(refunding.saga, { type: 'REFUND_ISSUED', refundId: 'rf_o1', amountMinor: 5000 });
     expect(done.status).toBe('CANCELLED');

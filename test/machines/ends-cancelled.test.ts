@@ -10,13 +10,19 @@ import {
   endsCancelled,
   orderSagaMachine,
   startSaga,
-  type OrderSagaEvent,
   type OrderSagaInput,
   type PersistedSaga,
 } from '../../machines/order-saga';
 import { sampleEvents } from '../../machines/order-saga/fingerprint';
 
-const input: OrderSagaInput = { orderId: 'o-1', customerId: 'c-1', eventId: 'e-1', items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok', holdSeconds: 60 };
+const input: OrderSagaInput = {
+  orderId: 'o-1',
+  customerId: 'c-1',
+  eventId: 'e-1',
+  items: [{ ticketType: 'GA', quantity: 1 }],
+  paymentToken: 'tok',
+  holdSeconds: 60,
+};
 
 const events = sampleEvents;
 
@@ -24,12 +30,16 @@ const events = sampleEvents;
 function walks(): Array<{ final: string; sagas: PersistedSaga[] }> {
   const out: Array<{ final: string; sagas: PersistedSaga[] }> = [];
   for (const amountMinor of [1000, 0]) {
-    const paths = getSimplePaths(orderSagaMachine, { input, events: () => events(amountMinor), toState: (s) => s.status === 'done' });
+    const paths = getSimplePaths(orderSagaMachine, {
+      input,
+      events: () => events(amountMinor),
+      toState: (s) => s.status === 'done',
+    });
     for (const path of paths) {
       let saga = startSaga(input).saga;
       const sagas = [saga];
       for (const step of path.steps.slice(1)) {
-        saga = applyEvent(saga, step.event as OrderSagaEvent).saga;
+        saga = applyEvent(saga, step.event).saga;
         sagas.push(saga);
       }
       out.push({ final: String(path.state.value), sagas });
@@ -48,7 +58,8 @@ describe('endsCancelled', () => {
 
   it('never says yes on a path that ends otherwise', () => {
     for (const { final, sagas } of all) {
-      if (final !== 'cancelled') for (const saga of sagas) expect([saga.state, endsCancelled(saga)]).toEqual([saga.state, false]);
+      if (final !== 'cancelled')
+        for (const saga of sagas) expect([saga.state, endsCancelled(saga)]).toEqual([saga.state, false]);
     }
   });
 

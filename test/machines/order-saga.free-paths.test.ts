@@ -4,7 +4,14 @@
  * tells the customer. Paths generated from the machine; their count and stories are pinned.
  */
 import { getSimplePaths } from 'xstate/graph';
-import { applyEvent, orderSagaMachine, startSaga, type OrderSagaEvent, type OrderSagaInput, type SagaCommand } from '../../machines/order-saga';
+import {
+  applyEvent,
+  orderSagaMachine,
+  startSaga,
+  type OrderSagaEvent,
+  type OrderSagaInput,
+  type SagaCommand,
+} from '../../machines/order-saga';
 import { sampleEvents } from '../../machines/order-saga/fingerprint';
 
 const input: OrderSagaInput = {
@@ -28,7 +35,11 @@ const EXPECTED_FREE_PATHS = [
   'cancelled/compensated: SEATS_RESERVED → OPERATOR_COMPENSATE → SEATS_RELEASED',
 ];
 
-const paths = getSimplePaths(orderSagaMachine, { input, events: () => everyEvent, toState: (snapshot) => snapshot.status === 'done' });
+const paths = getSimplePaths(orderSagaMachine, {
+  input,
+  events: () => everyEvent,
+  toState: (snapshot) => snapshot.status === 'done',
+});
 const endings = paths.map((p) => ({
   state: String(p.state.value),
   outcome: p.state.context.outcome,
@@ -61,7 +72,8 @@ describe('order saga: every path of a free order', () => {
   it('never asks for a charge, a void, a refund or a hold timer, and never records a payment', () => {
     for (const ending of endings) {
       const kinds = commandsAlong(ending.events).map((c) => c.kind);
-      for (const kind of ['ChargePayment', 'VoidPayment', 'RefundPayment', 'ScheduleHoldExpiry'] as const) expect(kinds).not.toContain(kind);
+      for (const kind of ['ChargePayment', 'VoidPayment', 'RefundPayment', 'ScheduleHoldExpiry'] as const)
+        expect(kinds).not.toContain(kind);
       expect(ending.payment).toBe('none');
     }
   });
@@ -71,11 +83,15 @@ describe('order saga: every path of a free order', () => {
     const commands = commandsAlong(happy.events);
     expect(commands.map((c) => c.kind)).toEqual(['ReserveSeats', 'ConfirmSeats', 'SendNotification']);
     expect(commands[2]).toMatchObject({ template: 'order-completed', outcome: 'completed' });
-    for (const ending of endings) expect(commandsAlong(ending.events).filter((c) => c.kind === 'SendNotification')).toHaveLength(1);
+    for (const ending of endings)
+      expect(commandsAlong(ending.events).filter((c) => c.kind === 'SendNotification')).toHaveLength(1);
   });
 
   it('a priced order still goes to payment: the guard looks at the total, nothing else', () => {
-    const reserved = applyEvent(startSaga(input).saga, { ...(everyEvent[0] as Extract<OrderSagaEvent, { type: 'SEATS_RESERVED' }>), amountMinor: 1 });
+    const reserved = applyEvent(startSaga(input).saga, {
+      ...(everyEvent[0] as Extract<OrderSagaEvent, { type: 'SEATS_RESERVED' }>),
+      amountMinor: 1,
+    });
     expect(reserved.saga.state).toBe('awaitingPayment');
     expect(reserved.commands.map((c) => c.kind)).toEqual(['ChargePayment', 'ScheduleHoldExpiry']);
   });

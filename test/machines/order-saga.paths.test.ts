@@ -67,7 +67,11 @@ function commandsAlong(events: OrderSagaEvent[]): SagaCommand[] {
   return sent;
 }
 
-const TEMPLATE_OF_FINAL: Record<string, string> = { completed: 'order-completed', cancelled: 'order-cancelled', failed: 'order-failed' };
+const TEMPLATE_OF_FINAL: Record<string, string> = {
+  completed: 'order-completed',
+  cancelled: 'order-cancelled',
+  failed: 'order-failed',
+};
 
 describe('order saga: every path', () => {
   it('ends in a final state with the outcome its story promises', () => {
@@ -100,7 +104,11 @@ describe('order saga: every path', () => {
     for (const ending of endings) {
       const notices = commandsAlong(ending.events).filter((c) => c.kind === 'SendNotification');
       expect(notices).toEqual([
-        expect.objectContaining({ template: TEMPLATE_OF_FINAL[ending.state], outcome: ending.outcome, customerId: 'customer-1' }),
+        expect.objectContaining({
+          template: TEMPLATE_OF_FINAL[ending.state],
+          outcome: ending.outcome,
+          customerId: 'customer-1',
+        }),
       ]);
     }
   });
@@ -119,4 +127,3 @@ describe('order saga: every path', () => {
     expect(orderStatusOf('failed')).toBe('FAILED');
   });
 });
-

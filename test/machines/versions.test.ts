@@ -18,7 +18,13 @@ import {
 } from '../../machines/order-saga';
 import { behaviourFingerprint, pathTraces, SAMPLE_INPUT } from '../../machines/order-saga/fingerprint';
 
-const reserved = { type: 'SEATS_RESERVED', reservationId: 'o1', expiresAt: '2026-11-25T10:00:00.000Z', amountMinor: 5000, currency: 'EUR' } as const;
+const reserved = {
+  type: 'SEATS_RESERVED',
+  reservationId: 'o1',
+  expiresAt: '2026-11-25T10:00:00.000Z',
+  amountMinor: 5000,
+  currency: 'EUR',
+} as const;
 const input = { ...SAMPLE_INPUT, orderId: 'o1' };
 
 /** The path counts, pinned per version: a graph that grows or shrinks unannounced fails here. */
@@ -57,41 +63,55 @@ describe('the machine registry', () => {
     expect(onV1.saga.machineVersion).toBe('2');
     expect(onV2.saga.machineVersion).toBe('3');
     expect(onV1.commands.map((c: SagaCommand) => c.kind)).toEqual(['ChargePayment', 'ScheduleHoldExpiry']);
-    expect(onV2.commands.map((c: SagaCommand) => c.kind)).toEqual(['ChargePayment', 'ScheduleHoldExpiry', 'ScheduleHoldReminder']);
+    expect(onV2.commands.map((c: SagaCommand) => c.kind)).toEqual([
+      'ChargePayment',
+      'ScheduleHoldExpiry',
+      'ScheduleHoldReminder',
+    ]);
   });
 
   it('a decider refuses a snapshot of another version instead of misreading it', () => {
     const v3 = deciderFor(machineVersion('3'));
-    expect(() => v3.apply(startSaga(input, '2').saga, reserved)).toThrow('a version 2 saga was handed to the version 3 machine');
+    expect(() => v3.apply(startSaga(input, '2').saga, reserved)).toThrow(
+      'a version 2 saga was handed to the version 3 machine',
+    );
   });
 });
 
 describe('released versions are frozen', () => {
   const released = MACHINE_VERSIONS.filter((v) => v.releasedFingerprint !== null);
 
-  it.each(released.map((v) => [v.version, v] as const))('v%s behaves exactly as when it was released (pinned fingerprint)', (_version, entry) => {
-    // A failure here means a released machine changed: sagas open on it would now behave
-    // differently. Ship the change as a new version instead (docs/versioning.md). Re-pin only a
-    // version that has never run in production.
-    expect(behaviourFingerprint(entry)).toBe(entry.releasedFingerprint);
-  });
+  it.each(released.map((v) => [v.version, v] as const))(
+    'v%s behaves exactly as when it was released (pinned fingerprint)',
+    (_version, entry) => {
+      // A failure here means a released machine changed: sagas open on it would now behave
+      // differently. Ship the change as a new version instead (docs/versioning.md). Re-pin only a
+      // version that has never run in production.
+      expect(behaviourFingerprint(entry)).toBe(entry.releasedFingerprint);
+    },
+  );
 
   it('v2 and v3 are released; a version not yet released gets its fingerprint printed for pinning', () => {
     expect(released.map((v) => v.version)).toEqual(expect.arrayContaining(['2', '3']));
     for (const entry of MACHINE_VERSIONS.filter((v) => v.releasedFingerprint === null)) {
       const fingerprint = behaviourFingerprint(entry);
-      console.info(`machine v${entry.version} is not released yet; pin releasedFingerprint: '${fingerprint}' once it runs anywhere`);
+      console.info(
+        `machine v${entry.version} is not released yet; pin releasedFingerprint: '${fingerprint}' once it runs anywhere`,
+      );
       expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
     }
   });
 });
 
 describe('every version’s paths', () => {
-  it.each(Object.entries(PATH_COUNTS))('v%s has its pinned number of paths, each ending in a final state', (version, count) => {
-    const traces = pathTraces(machineVersion(version));
-    expect(traces).toHaveLength(count);
-    for (const t of traces) expect(['completed', 'cancelled', 'failed']).toContain(t.finalState);
-  });
+  it.each(Object.entries(PATH_COUNTS))(
+    'v%s has its pinned number of paths, each ending in a final state',
+    (version, count) => {
+      const traces = pathTraces(machineVersion(version));
+      expect(traces).toHaveLength(count);
+      for (const t of traces) expect(['completed', 'cancelled', 'failed']).toContain(t.finalState);
+    },
+  );
 
   it('v3 tells v2’s stories, and each one through awaitingPayment once more with the reminder', () => {
     const v2 = pathTraces(machineVersion('2')).map((t) => t.story);
@@ -107,7 +127,15 @@ describe('every version’s paths', () => {
       expect(kinds.filter((k) => k === 'ScheduleHoldReminder')).toHaveLength(awaited ? 1 : 0);
       const fired = trace.events.some((e) => e.type === 'HOLD_REMINDER_DUE');
       expect(sent.filter((c) => c.kind === 'SendHoldReminder')).toEqual(
-        fired ? [expect.objectContaining({ commandId: 'order-1:SendHoldReminder', template: 'hold-reminder', customerId: 'customer-1' })] : [],
+        fired
+          ? [
+              expect.objectContaining({
+                commandId: 'order-1:SendHoldReminder',
+                template: 'hold-reminder',
+                customerId: 'customer-1',
+              }),
+            ]
+          : [],
       );
       // The final notice is still sent once, with its own command id.
       expect(sent.filter((c) => c.kind === 'SendNotification')).toHaveLength(1);
@@ -117,16 +145,27 @@ describe('every version’s paths', () => {
   it('v3: the reminder is due 120 s before the hold ends, or half-way for a short hold; a second firing is ignored', () => {
     const atStart = startSaga({ ...input, holdSeconds: 600 }, '3');
     const waiting = applyEvent(atStart.saga, reserved);
-    expect(waiting.commands.find((c) => c.kind === 'ScheduleHoldReminder')).toMatchObject({ dueAt: '2026-11-25T09:58:00.000Z' });
+    expect(waiting.commands.find((c) => c.kind === 'ScheduleHoldReminder')).toMatchObject({
+      dueAt: '2026-11-25T09:58:00.000Z',
+    });
     expect(reminderDueAt({ ...waiting.saga.context, holdSeconds: 10 })).toBe('2026-11-25T09:59:55.000Z');
     const reminded = applyEvent(waiting.saga, { type: 'HOLD_REMINDER_DUE' });
     expect(reminded.changed).toBe(true);
     expect(reminded.saga.state).toBe('awaitingPayment');
     expect(reminded.commands).toEqual([
-      { kind: 'SendHoldReminder', commandId: 'o1:SendHoldReminder', orderId: 'o1', customerId: 'customer-1', template: 'hold-reminder', expiresAt: reserved.expiresAt },
+      {
+        kind: 'SendHoldReminder',
+        commandId: 'o1:SendHoldReminder',
+        orderId: 'o1',
+        customerId: 'customer-1',
+        template: 'hold-reminder',
+        expiresAt: reserved.expiresAt,
+      },
     ]);
     expect(applyEvent(reminded.saga, { type: 'HOLD_REMINDER_DUE' }).changed).toBe(false);
     // The reminder's answer is nobody's business, and never mistaken for the final notice's.
-    expect(applyEvent(reminded.saga, { type: 'HOLD_REMINDER_SENT', notificationId: 'o1:SendHoldReminder' }).changed).toBe(false);
+    expect(
+      applyEvent(reminded.saga, { type: 'HOLD_REMINDER_SENT', notificationId: 'o1:SendHoldReminder' }).changed,
+    ).toBe(false);
   });
 });

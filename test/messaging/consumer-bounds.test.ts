@@ -12,7 +12,12 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { ConsumerOptionsError, QueueConsumer, validateConsumerOptions, type ConsumerOptions } from '../../src/messaging/consumer';
+import {
+  ConsumerOptionsError,
+  QueueConsumer,
+  validateConsumerOptions,
+  type ConsumerOptions,
+} from '../../src/messaging/consumer';
 import type { Parser } from '../../src/messaging/envelopes';
 
 /** Records every log line, so a test can see what the consumer said. */
@@ -25,7 +30,10 @@ function recorder() {
       done();
     },
   });
-  return { lines, logger: winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream })] }) };
+  return {
+    lines,
+    logger: winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream })] }),
+  };
 }
 
 /** A stub SQS: hands out `messages` on the first receive, nothing after; records every call. */
@@ -43,11 +51,17 @@ function stubSqs(messages: Message[]) {
         return { Messages: out };
       }
       if (command instanceof ChangeMessageVisibilityCommand) {
-        calls.push({ kind: 'visibility', receiptHandle: command.input.ReceiptHandle, seconds: command.input.VisibilityTimeout, at: Date.now() });
+        calls.push({
+          kind: 'visibility',
+          receiptHandle: command.input.ReceiptHandle,
+          seconds: command.input.VisibilityTimeout,
+          at: Date.now(),
+        });
         return {};
       }
       if (command instanceof DeleteMessageBatchCommand) {
-        for (const e of command.input.Entries ?? []) calls.push({ kind: 'delete', receiptHandle: e.ReceiptHandle, at: Date.now() });
+        for (const e of command.input.Entries ?? [])
+          calls.push({ kind: 'delete', receiptHandle: e.ReceiptHandle, at: Date.now() });
         return { Failed: [] };
       }
       throw new Error(`unexpected command ${String(command)}`);
@@ -56,7 +70,12 @@ function stubSqs(messages: Message[]) {
   return { sqs, calls };
 }
 
-const message = (id: string): Message => ({ MessageId: id, ReceiptHandle: `rh-${id}`, Body: id, Attributes: { ApproximateReceiveCount: '1' } });
+const message = (id: string): Message => ({
+  MessageId: id,
+  ReceiptHandle: `rh-${id}`,
+  Body: id,
+  Attributes: { ApproximateReceiveCount: '1' },
+});
 const parse: Parser<string> = (body) => ({ ok: true, value: body });
 const never = () => new Promise<void>(() => undefined);
 
@@ -178,7 +197,11 @@ describe('option checks where the consumer is built', () => {
   });
 
   it.each<[string, Partial<ConsumerOptions<unknown>>, RegExp]>([
-    ['a heartbeat not shorter than half the lease', { leaseSeconds: 1 }, /heartbeat \(1000 ms\) must be at most half the lease \(1 s\)/],
+    [
+      'a heartbeat not shorter than half the lease',
+      { leaseSeconds: 1 },
+      /heartbeat \(1000 ms\) must be at most half the lease \(1 s\)/,
+    ],
     ['a lease past SQS 12 h visibility limit', { leaseSeconds: 43_201 }, /leaseSeconds must be an integer in 1–43200/],
     ['a fractional lease', { leaseSeconds: 2.5 }, /leaseSeconds/],
     ['a long poll past SQS 20 s', { waitSeconds: 21 }, /waitSeconds must be an integer in 0–20/],
@@ -186,7 +209,11 @@ describe('option checks where the consumer is built', () => {
     ['no receives before the DLQ', { maxReceives: 0 }, /maxReceives/],
     ['a handler deadline of 0', { handlerTimeoutMs: 0 }, /handlerTimeoutMs/],
     ['a handler deadline past 12 h', { handlerTimeoutMs: 43_200_001 }, /handlerTimeoutMs/],
-    ['a stop deadline shorter than the long poll', { stopTimeoutMs: 9_999 }, /stopTimeoutMs must be an integer in 10000–/],
+    [
+      'a stop deadline shorter than the long poll',
+      { stopTimeoutMs: 9_999 },
+      /stopTimeoutMs must be an integer in 10000–/,
+    ],
   ])('refuses %s', (_label, change, reason) => {
     const options = { ...base(), ...change };
     expect(() => validateConsumerOptions(options)).toThrow(ConsumerOptionsError);

@@ -19,9 +19,13 @@ const logger = createLogger('error');
 beforeAll(async () => {
   aws = await createTestAws('m');
   queues = await resolveQueueUrls(aws.clients.sqs, aws.names);
-  await aws.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queues.saga, Attributes: { VisibilityTimeout: '2' } }));
+  await aws.clients.sqs.send(
+    new SetQueueAttributesCommand({ QueueUrl: queues.saga, Attributes: { VisibilityTimeout: '2' } }),
+  );
   // The lease tests: a queue that would hide a message for a minute on its own.
-  await aws.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queues.notification, Attributes: { VisibilityTimeout: '60' } }));
+  await aws.clients.sqs.send(
+    new SetQueueAttributesCommand({ QueueUrl: queues.notification, Attributes: { VisibilityTimeout: '60' } }),
+  );
 });
 afterAll(async () => {
   await aws?.cleanup();
@@ -37,7 +41,11 @@ const envelope = (orderId: string, n: number): SagaEventEnvelope => ({
 
 function consumer(
   handle: (e: SagaEventEnvelope) => Promise<void>,
-  { queueUrl = queues.saga, leaseSeconds = 3, sqs = aws.clients.sqs }: { queueUrl?: string; leaseSeconds?: number; sqs?: SQSClient } = {},
+  {
+    queueUrl = queues.saga,
+    leaseSeconds = 3,
+    sqs = aws.clients.sqs,
+  }: { queueUrl?: string; leaseSeconds?: number; sqs?: SQSClient } = {},
 ) {
   return new QueueConsumer<SagaEventEnvelope>({
     name: 'test',
@@ -58,7 +66,12 @@ async function drainDlq(): Promise<Array<{ body: string; reason: string | undefi
   const out: Array<{ body: string; reason: string | undefined }> = [];
   for (;;) {
     const { Messages = [] } = await aws.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queues.dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queues.dlq,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+      }),
     );
     if (Messages.length === 0) return out;
     out.push(...Messages.map((m) => ({ body: m.Body ?? '', reason: m.MessageAttributes?.reason?.StringValue })));
@@ -72,13 +85,15 @@ it('a message whose handler keeps failing ends in the DLQ after maxReceives, wit
     throw new Error('the gateway is on fire');
   });
   c.start();
-  await sendMessages(aws.clients.sqs, queues.saga, [{ body: JSON.stringify(envelope('o-fail', 1)), groupId: 'o-fail', deduplicationId: 'o-fail:1' }]);
+  await sendMessages(aws.clients.sqs, queues.saga, [
+    { body: JSON.stringify(envelope('o-fail', 1)), groupId: 'o-fail', deduplicationId: 'o-fail:1' },
+  ]);
   const letters = await eventually(drainDlq, (l) => l.length > 0, 20000);
   await c.stop();
   expect(attempts).toBe(2);
   expect(letters).toHaveLength(1);
-  expect(letters[0]!.reason).toBe('failed 2 times: Error: the gateway is on fire');
-  expect(JSON.parse(letters[0]!.body)).toEqual(envelope('o-fail', 1));
+  expect(letters[0].reason).toBe('failed 2 times: Error: the gateway is on fire');
+  expect(JSON.parse(letters[0].body)).toEqual(envelope('o-fail', 1));
 });
 
 it('a body that is not a valid envelope goes to the DLQ at once, never reaching the handler', async () => {
@@ -112,10 +127,18 @@ it('a FIFO group waits for its failed message: later messages are handled after 
   await sendMessages(
     aws.clients.sqs,
     queues.saga,
-    [1, 2, 3].map((n) => ({ body: JSON.stringify(envelope('o-order', n)), groupId: 'o-order', deduplicationId: `o-order:${n}` })),
+    [1, 2, 3].map((n) => ({
+      body: JSON.stringify(envelope('o-order', n)),
+      groupId: 'o-order',
+      deduplicationId: `o-order:${n}`,
+    })),
   );
   c.start();
-  await eventually(async () => handled.length, (n) => n === 3, 20000);
+  await eventually(
+    async () => handled.length,
+    (n) => n === 3,
+    20000,
+  );
   await c.stop();
   expect(handled).toEqual([1, 2, 3]);
 });
@@ -149,9 +172,14 @@ it('the lease is renewed while a handler runs longer than it: no other worker se
   const seenByOthers: unknown[] = [];
   try {
     await sendMessages(aws.clients.sqs, queues.notification, [{ body: JSON.stringify(envelope('o-long', 1)) }]);
-    await eventually(async () => calls, (n) => n === 1, 10000);
+    await eventually(
+      async () => calls,
+      (n) => n === 1,
+      10000,
+    );
     // Three leases long, another worker polling all the while.
-    for (const deadline = Date.now() + 9000; Date.now() < deadline; ) seenByOthers.push(...(await peek(queues.notification, 1)));
+    for (const deadline = Date.now() + 9000; Date.now() < deadline;)
+      seenByOthers.push(...(await peek(queues.notification, 1)));
   } finally {
     release();
     await c.stop();
@@ -161,11 +189,15 @@ it('the lease is renewed while a handler runs longer than it: no other worker se
   expect(await peek(queues.notification, 1)).toEqual([]); // handled and deleted
 });
 
-it('a holder that can no longer renew (dead, or cut off) loses its message after one lease, not the queue\'s 60 s', async () => {
+it("a holder that can no longer renew (dead, or cut off) loses its message after one lease, not the queue's 60 s", async () => {
   // The holder's own client: once it holds the message every call fails (renewals, and receives
   // that would take the message back), as for a worker that froze or lost the network. Its first
   // receive went through, so that receive's lease applies.
-  const holderSqs = new SQSClient({ endpoint: aws.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const holderSqs = new SQSClient({
+    endpoint: aws.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   let cutOff = false;
   holderSqs.middlewareStack.add(
     (next) => async (args) => {
@@ -186,21 +218,29 @@ it('a holder that can no longer renew (dead, or cut off) loses its message after
     { queueUrl: queues.notification, leaseSeconds: 3, sqs: holderSqs },
   );
   c.start();
-  let back: Awaited<ReturnType<typeof peek>> = [];
-  let hiddenMs = Infinity;
+  let back: Awaited<ReturnType<typeof peek>>;
+  let hiddenMs: number;
   try {
     await sendMessages(aws.clients.sqs, queues.notification, [{ body: JSON.stringify(envelope('o-lost', 1)) }]);
-    await eventually(async () => calls, (n) => n === 1, 10000);
+    await eventually(
+      async () => calls,
+      (n) => n === 1,
+      10000,
+    );
     const heldAt = Date.now();
     // Another worker gets it back once the 3-s lease runs out; the queue alone would hide it 60 s.
-    back = await eventually(() => peek(queues.notification, 5), (m) => m.length > 0, 30000);
+    back = await eventually(
+      () => peek(queues.notification, 5),
+      (m) => m.length > 0,
+      30000,
+    );
     hiddenMs = Date.now() - heldAt;
   } finally {
     release();
     await c.stop();
     holderSqs.destroy();
   }
-  expect(JSON.parse(back[0]!.Body ?? '{}')).toEqual(envelope('o-lost', 1));
-  expect(back[0]!.Attributes?.ApproximateReceiveCount).toBe('2');
+  expect(JSON.parse(back[0].Body ?? '{}')).toEqual(envelope('o-lost', 1));
+  expect(back[0].Attributes?.ApproximateReceiveCount).toBe('2');
   expect(hiddenMs).toBeLessThan(30000);
 });

@@ -11,9 +11,19 @@ const currencies = Object.keys(ISO_4217_EXPONENTS);
 describe('the ISO 4217 table', () => {
   it('holds every active code with a minor unit, with the exponents ISO gives', () => {
     expect(currencies.length).toBeGreaterThanOrEqual(160);
-    for (const code of currencies) expect([code, [0, 2, 3, 4].includes(ISO_4217_EXPONENTS[code]!)]).toEqual([code, true]);
-    expect([exponentOf('EUR'), exponentOf('USD'), exponentOf('KWD'), exponentOf('BHD'), exponentOf('JPY'), exponentOf('KRW'), exponentOf('CLF')]).toEqual([2, 2, 3, 3, 0, 0, 4]);
-    for (const notIso of ['EUX', 'XAU', 'XXX', 'eur', 'toString', '__proto__', '']) expect(isIsoCurrency(notIso)).toBe(false);
+    for (const code of currencies)
+      expect([code, [0, 2, 3, 4].includes(ISO_4217_EXPONENTS[code])]).toEqual([code, true]);
+    expect([
+      exponentOf('EUR'),
+      exponentOf('USD'),
+      exponentOf('KWD'),
+      exponentOf('BHD'),
+      exponentOf('JPY'),
+      exponentOf('KRW'),
+      exponentOf('CLF'),
+    ]).toEqual([2, 2, 3, 3, 0, 0, 4]);
+    for (const notIso of ['EUX', 'XAU', 'XXX', 'eur', 'toString', '__proto__', ''])
+      expect(isIsoCurrency(notIso)).toBe(false);
   });
 });
 
@@ -38,7 +48,7 @@ describe('toMinorUnits / fromMinorUnits', () => {
       fc.property(fc.constantFrom(...currencies), fc.integer({ min: 0, max: 1_000_000_000_000 }), (currency, minor) => {
         const decimal = fromMinorUnits(minor, currency);
         const [, fraction = ''] = String(decimal).split('.');
-        return toMinorUnits(decimal, currency) === minor && fraction.length <= ISO_4217_EXPONENTS[currency]!;
+        return toMinorUnits(decimal, currency) === minor && fraction.length <= ISO_4217_EXPONENTS[currency];
       }),
       { numRuns: 5000 },
     );
@@ -46,22 +56,31 @@ describe('toMinorUnits / fromMinorUnits', () => {
 
   it('refuses any amount with one decimal more than its currency allows', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...currencies), fc.integer({ min: 0, max: 1_000_000_000 }), fc.integer({ min: 1, max: 9 }), (currency, minor, digit) => {
-        const exponent = ISO_4217_EXPONENTS[currency]!;
-        const text = `${Math.floor(minor / 10 ** exponent)}.${String(minor % 10 ** exponent).padStart(exponent, '0')}${digit}`;
-        const amount = Number(exponent === 0 ? `${minor}.${digit}` : text);
-        expect(() => toMinorUnits(amount, currency)).toThrow(MoneyError);
-      }),
+      fc.property(
+        fc.constantFrom(...currencies),
+        fc.integer({ min: 0, max: 1_000_000_000 }),
+        fc.integer({ min: 1, max: 9 }),
+        (currency, minor, digit) => {
+          const exponent = ISO_4217_EXPONENTS[currency];
+          const text = `${Math.floor(minor / 10 ** exponent)}.${String(minor % 10 ** exponent).padStart(exponent, '0')}${digit}`;
+          const amount = Number(exponent === 0 ? `${minor}.${digit}` : text);
+          expect(() => toMinorUnits(amount, currency)).toThrow(MoneyError);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('sums are exact: n × price in minor units equals the decimal product read back', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 100_000_000 }), fc.integer({ min: 1, max: 100 }), (priceMinor, quantity) => {
-        const total = priceMinor * quantity;
-        return toMinorUnits(fromMinorUnits(total, 'USD'), 'USD') === total;
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 100_000_000 }),
+        fc.integer({ min: 1, max: 100 }),
+        (priceMinor, quantity) => {
+          const total = priceMinor * quantity;
+          return toMinorUnits(fromMinorUnits(total, 'USD'), 'USD') === total;
+        },
+      ),
     );
   });
 });

@@ -3,7 +3,14 @@
  * transactions, 64 KB SQS chunks). Pure: no AWS. The meter on real engines is covered by
  * test/observability/metrics.test.ts.
  */
-import { attributeValueSize, computeDynamoUnits, CostMeter, itemSize, plainValueSize, PRICES } from '../../src/observability/cost-meter';
+import {
+  attributeValueSize,
+  computeDynamoUnits,
+  CostMeter,
+  itemSize,
+  plainValueSize,
+  PRICES,
+} from '../../src/observability/cost-meter';
 
 describe('item sizes (AWS developer guide, "Item sizes")', () => {
   it('counts names and values: strings in UTF-8 bytes, numbers by significant digits', () => {
@@ -29,7 +36,13 @@ describe('capacity units', () => {
   it('writes: 1 WRU per started KB, at least 1; 2x per item in a transaction', () => {
     expect(computeDynamoUnits('PutItem', put(500), undefined, false)).toEqual([1, 0]);
     expect(computeDynamoUnits('PutItem', put(1500), undefined, false)).toEqual([2, 0]);
-    const tx = { TransactItems: [{ Put: put(1500) }, { Put: put(300) }, { ConditionCheck: { TableName: 't', Key: { pk: { S: 'k' } } } }] };
+    const tx = {
+      TransactItems: [
+        { Put: put(1500) },
+        { Put: put(300) },
+        { ConditionCheck: { TableName: 't', Key: { pk: { S: 'k' } } } },
+      ],
+    };
     expect(computeDynamoUnits('TransactWriteItems', tx, undefined, false)).toEqual([2 * 2 + 2 * 1 + 2 * 1, 0]);
   });
 
@@ -38,7 +51,9 @@ describe('capacity units', () => {
     expect(computeDynamoUnits('GetItem', { ConsistentRead: true }, { Item: item }, true)).toEqual([0, 3]);
     expect(computeDynamoUnits('GetItem', {}, { Item: item }, true)).toEqual([0, 1.5]);
     expect(computeDynamoUnits('GetItem', { ConsistentRead: true }, {}, true)).toEqual([0, 1]); // not found
-    expect(computeDynamoUnits('Query', { IndexName: 'gsi', ConsistentRead: true }, { Items: [item, item] }, true)).toEqual([0, 2.5]);
+    expect(
+      computeDynamoUnits('Query', { IndexName: 'gsi', ConsistentRead: true }, { Items: [item, item] }, true),
+    ).toEqual([0, 2.5]);
   });
 });
 
@@ -47,8 +62,24 @@ describe('CostMeter', () => {
     const meter = new CostMeter();
     const seen: string[] = [];
     meter.onCall((call) => seen.push(call.operation));
-    meter.record({ service: 'DynamoDB', operation: 'PutItem', wru: 2, rru: 0, sqsBilled: 0, fifo: false, dollars: 2 * PRICES.wru });
-    meter.record({ service: 'SQS', operation: 'SendMessageBatch', wru: 0, rru: 0, sqsBilled: 1, fifo: true, dollars: PRICES.sqsFifo });
+    meter.record({
+      service: 'DynamoDB',
+      operation: 'PutItem',
+      wru: 2,
+      rru: 0,
+      sqsBilled: 0,
+      fifo: false,
+      dollars: 2 * PRICES.wru,
+    });
+    meter.record({
+      service: 'SQS',
+      operation: 'SendMessageBatch',
+      wru: 0,
+      rru: 0,
+      sqsBilled: 1,
+      fifo: true,
+      dollars: PRICES.sqsFifo,
+    });
     const totals = meter.snapshot();
     expect(totals).toMatchObject({ dynamodbRequests: 1, wru: 2, rru: 0, sqsBilledFifo: 1, sqsBilledStandard: 0 });
     expect(totals.requests).toEqual({ 'DynamoDB.PutItem': 1, 'SQS.SendMessageBatch': 1 });

@@ -34,15 +34,28 @@ const sum = (series: Map<string, number>, prefix: string): number =>
 it('counts a completed saga: every step by from -> to, its outcome, and its requests, units and cost', async () => {
   const metricsUrl = service.metricsUrl!;
   const eventId = await newEvent(service.core, 10, 25);
-  const placed = await http<{ orderId: string }>(service.baseUrl, 'POST', '/orders', {
-    customerId: 'metrics-1',
-    eventId,
-    items: [{ ticketType: 'GA', quantity: 1 }],
-    paymentToken: 'tok_success',
-  }, { ...as.customer('metrics-1'), 'Idempotency-Key': `metrics-${Date.now()}` });
+  const placed = await http<{ orderId: string }>(
+    service.baseUrl,
+    'POST',
+    '/orders',
+    {
+      customerId: 'metrics-1',
+      eventId,
+      items: [{ ticketType: 'GA', quantity: 1 }],
+      paymentToken: 'tok_success',
+    },
+    { ...as.customer('metrics-1'), 'Idempotency-Key': `metrics-${Date.now()}` },
+  );
   expect(placed.status).toBe(202);
   const order = await eventually(
-    () => http<{ status: string; version?: number }>(service.baseUrl, 'GET', `/sagas/${placed.body.orderId}`, undefined, as.operator()),
+    () =>
+      http<{ status: string; version?: number }>(
+        service.baseUrl,
+        'GET',
+        `/sagas/${placed.body.orderId}`,
+        undefined,
+        as.operator(),
+      ),
     (r) => (r.body as { status?: string }).status === 'COMPLETED',
     60000,
   );
@@ -72,7 +85,13 @@ it('counts a completed saga: every step by from -> to, its outcome, and its requ
   const dollars = m.get('eventticket_aws_cost_dollars_total') ?? 0;
   const sqsBilled = sum(m, 'eventticket_sqs_billed_requests_total{');
   expect(sqsBilled).toBeGreaterThan(0);
-  expect(dollars).toBeCloseTo(wru * 0.625e-6 + rru * 0.125e-6 + sum(m, 'eventticket_sqs_billed_requests_total{queue_type="fifo"}') * 0.5e-6 + sum(m, 'eventticket_sqs_billed_requests_total{queue_type="standard"}') * 0.4e-6, 9);
+  expect(dollars).toBeCloseTo(
+    wru * 0.625e-6 +
+      rru * 0.125e-6 +
+      sum(m, 'eventticket_sqs_billed_requests_total{queue_type="fifo"}') * 0.5e-6 +
+      sum(m, 'eventticket_sqs_billed_requests_total{queue_type="standard"}') * 0.4e-6,
+    9,
+  );
   // One completed order: per-order figures are the totals (give or take the scrape's own reads of
   // queue depths and open sagas, which run while the totals are read).
   const perOrder = (figure: string) => m.get(`eventticket_cost_per_completed_order{figure="${figure}"}`) ?? NaN;

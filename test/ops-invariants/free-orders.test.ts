@@ -29,10 +29,15 @@ async function completedOrder(eventId: string, ticketType: string, quantity: num
     correlationId: `corr-${orderId}`,
     requestHash: 'h',
   });
-  return eventually(async () => (await service.core.store.load(orderId))!, (s) => s.status === 'COMPLETED', 30000);
+  return eventually(
+    async () => (await service.core.store.load(orderId))!,
+    (s) => s.status === 'COMPLETED',
+    30000,
+  );
 }
 
-const check = () => checkInvariants({ doc: service.core.clients.doc, tables: service.core.names.tables }, { stuckAfterMs: 60_000 });
+const check = () =>
+  checkInvariants({ doc: service.core.clients.doc, tables: service.core.names.tables }, { stuckAfterMs: 60_000 });
 
 it('a completed free order with no payment is clean; a payment recorded for it is a payment-mismatch', async () => {
   const eventId = `ev-${randomUUID()}`;
@@ -54,7 +59,15 @@ it('a completed free order with no payment is clean; a payment recorded for it i
   await service.core.clients.doc.send(
     new PutCommand({
       TableName: service.core.names.tables.payments,
-      Item: { orderId: free.orderId, status: 'CAPTURED', amountMinor: 0, currency: 'EUR', chargeId: `ch_${free.orderId}`, createdAt: now, updatedAt: now },
+      Item: {
+        orderId: free.orderId,
+        status: 'CAPTURED',
+        amountMinor: 0,
+        currency: 'EUR',
+        chargeId: `ch_${free.orderId}`,
+        createdAt: now,
+        updatedAt: now,
+      },
     }),
   );
   const dirty = await check();

@@ -58,7 +58,10 @@ beforeAll(async () => {
   orders.soldOut = await place('tok_success', 'VIP', 2);
   orders.expired = await place('tok_slow', 'GA', 1); // hold 3 s, payment 4.5 s: expired, then refunded
   orders.cancelled = await place('tok_slow', 'GA', 2);
-  await eventually(async () => (await service.core.store.load(orders.cancelled))!.sagaState, (s) => s === 'awaitingPayment');
+  await eventually(
+    async () => (await service.core.store.load(orders.cancelled))!.sagaState,
+    (s) => s === 'awaitingPayment',
+  );
   await service.core.runtime.request(
     orders.cancelled,
     `${orders.cancelled}:CANCEL_REQUESTED`,
@@ -93,7 +96,12 @@ it('real sagas of every outcome: no violation, and the counts and money add up',
 });
 
 /** Applies a corruption, expects exactly `kind`, then undoes it and expects OK again. */
-async function expectOnly(kind: ViolationKind, corrupt: () => Promise<void>, undo: () => Promise<void>, stuckAfterMs?: number): Promise<InvariantReport> {
+async function expectOnly(
+  kind: ViolationKind,
+  corrupt: () => Promise<void>,
+  undo: () => Promise<void>,
+  stuckAfterMs?: number,
+): Promise<InvariantReport> {
   await corrupt();
   let report: InvariantReport;
   try {
@@ -112,7 +120,9 @@ const bumpInventory = (ticketType: string, deltas: Record<string, number>) =>
     new UpdateCommand({
       TableName: tables().inventory,
       Key: { eventId, ticketType },
-      UpdateExpression: `SET ${Object.keys(deltas).map((k, i) => `#f${i} = #f${i} + :d${i}`).join(', ')}`,
+      UpdateExpression: `SET ${Object.keys(deltas)
+        .map((k, i) => `#f${i} = #f${i} + :d${i}`)
+        .join(', ')}`,
       ExpressionAttributeNames: Object.fromEntries(Object.keys(deltas).map((k, i) => [`#f${i}`, k])),
       ExpressionAttributeValues: Object.fromEntries(Object.values(deltas).map((d, i) => [`:d${i}`, d])),
     }),
@@ -123,7 +133,9 @@ const setAttributes = (table: string, key: Record<string, string>, values: Recor
     new UpdateCommand({
       TableName: table,
       Key: key,
-      UpdateExpression: `SET ${Object.keys(values).map((k, i) => `#a${i} = :v${i}`).join(', ')}`,
+      UpdateExpression: `SET ${Object.keys(values)
+        .map((k, i) => `#a${i} = :v${i}`)
+        .join(', ')}`,
       ExpressionAttributeNames: Object.fromEntries(Object.keys(values).map((k, i) => [`#a${i}`, k])),
       ExpressionAttributeValues: Object.fromEntries(Object.values(values).map((v, i) => [`:v${i}`, v])),
     }),
@@ -135,7 +147,7 @@ it('availableQuantity bumped by one: inventory-balance', async () => {
     async () => void (await bumpInventory('GA', { availableQuantity: 1 })),
     async () => void (await bumpInventory('GA', { availableQuantity: -1 })),
   );
-  expect(report.violations[0]!.subject).toBe(`inventory:${eventId}/GA`);
+  expect(report.violations[0].subject).toBe(`inventory:${eventId}/GA`);
 });
 
 it('a seat moved from available to reserved with no reservation behind it: inventory-reserved', async () => {
@@ -155,34 +167,52 @@ it('an Events row deleted from the middle of a history: events-gap', async () =>
     async () => void (await doc().send(new DeleteCommand({ TableName: tables().events, Key: key }))),
     async () => void (await doc().send(new PutCommand({ TableName: tables().events, Item: Item! }))),
   );
-  expect(report.violations[0]!.subject).toBe(`events:${orders.completed}`);
+  expect(report.violations[0].subject).toBe(`events:${orders.completed}`);
 });
 
 it("the order's sagaVersion ahead of its history: events-version", async () => {
   const saga = (await service.core.store.load(orders.declined))!;
   await expectOnly(
     'events-version',
-    async () => void (await setAttributes(tables().orders, { orderId: orders.declined }, { sagaVersion: saga.sagaVersion + 1 })),
-    async () => void (await setAttributes(tables().orders, { orderId: orders.declined }, { sagaVersion: saga.sagaVersion })),
+    async () =>
+      void (await setAttributes(tables().orders, { orderId: orders.declined }, { sagaVersion: saga.sagaVersion + 1 })),
+    async () =>
+      void (await setAttributes(tables().orders, { orderId: orders.declined }, { sagaVersion: saga.sagaVersion })),
   );
 });
 
 it('a declined order whose reservation says EXPIRED: reservation-status', async () => {
   const report = await expectOnly(
     'reservation-status',
-    async () => void (await setAttributes(tables().reservations, { reservationId: orders.declined }, { status: 'EXPIRED' })),
-    async () => void (await setAttributes(tables().reservations, { reservationId: orders.declined }, { status: 'RELEASED' })),
+    async () =>
+      void (await setAttributes(tables().reservations, { reservationId: orders.declined }, { status: 'EXPIRED' })),
+    async () =>
+      void (await setAttributes(tables().reservations, { reservationId: orders.declined }, { status: 'RELEASED' })),
   );
-  expect(report.violations[0]!.subject).toBe(`reservation:${orders.declined}`);
+  expect(report.violations[0].subject).toBe(`reservation:${orders.declined}`);
 });
 
 it('a refund smaller than the capture on a cancelled order: refund-mismatch', async () => {
-  const payment = (await doc().send(new GetCommand({ TableName: tables().payments, Key: { orderId: orders.expired }, ConsistentRead: true }))).Item!;
+  const payment = (
+    await doc().send(
+      new GetCommand({ TableName: tables().payments, Key: { orderId: orders.expired }, ConsistentRead: true }),
+    )
+  ).Item!;
   expect(payment.status).toBe('REFUNDED');
   await expectOnly(
     'refund-mismatch',
-    async () => void (await setAttributes(tables().payments, { orderId: orders.expired }, { refundedAmountMinor: payment.refundedAmountMinor - 1000 })),
-    async () => void (await setAttributes(tables().payments, { orderId: orders.expired }, { refundedAmountMinor: payment.refundedAmountMinor })),
+    async () =>
+      void (await setAttributes(
+        tables().payments,
+        { orderId: orders.expired },
+        { refundedAmountMinor: payment.refundedAmountMinor - 1000 },
+      )),
+    async () =>
+      void (await setAttributes(
+        tables().payments,
+        { orderId: orders.expired },
+        { refundedAmountMinor: payment.refundedAmountMinor },
+      )),
   );
 });
 
@@ -205,8 +235,14 @@ it('a completed order captured for less than its total: payment-mismatch', async
 it('a capture under a second charge id: double-charge', async () => {
   await expectOnly(
     'double-charge',
-    async () => void (await setAttributes(tables().payments, { orderId: orders.completed }, { chargeId: 'ch_someone-else' })),
-    async () => void (await setAttributes(tables().payments, { orderId: orders.completed }, { chargeId: `ch_${orders.completed}` })),
+    async () =>
+      void (await setAttributes(tables().payments, { orderId: orders.completed }, { chargeId: 'ch_someone-else' })),
+    async () =>
+      void (await setAttributes(
+        tables().payments,
+        { orderId: orders.completed },
+        { chargeId: `ch_${orders.completed}` },
+      )),
   );
 });
 
@@ -219,7 +255,15 @@ it('a captured payment of an order that does not exist: payment-orphan', async (
       void (await doc().send(
         new PutCommand({
           TableName: tables().payments,
-          Item: { orderId, status: 'CAPTURED', amountMinor: 1000, currency: 'EUR', chargeId: `ch_${orderId}`, createdAt: now, updatedAt: now },
+          Item: {
+            orderId,
+            status: 'CAPTURED',
+            amountMinor: 1000,
+            currency: 'EUR',
+            chargeId: `ch_${orderId}`,
+            createdAt: now,
+            updatedAt: now,
+          },
         }),
       )),
     async () => void (await doc().send(new DeleteCommand({ TableName: tables().payments, Key: { orderId } }))),
@@ -235,7 +279,8 @@ it('a completed order put back into confirming two minutes ago: open, and saga-s
         TableName: tables().orders,
         Key: { orderId: orders.completed },
         // Stuck is measured from stateEnteredAt (machines/order-saga/stuck.ts).
-        UpdateExpression: 'SET #status = :status, sagaState = :state, saga.#state = :state, updatedAt = :at, stateEnteredAt = :entered',
+        UpdateExpression:
+          'SET #status = :status, sagaState = :state, saga.#state = :state, updatedAt = :at, stateEnteredAt = :entered',
         ExpressionAttributeNames: { '#status': 'status', '#state': 'state' },
         ExpressionAttributeValues: { ':status': status, ':state': state, ':at': at, ':entered': entered },
       }),
@@ -243,7 +288,9 @@ it('a completed order put back into confirming two minutes ago: open, and saga-s
   const reopen = () => setSaga('CONFIRMED', 'confirming', past, past);
   const restore = () => setSaga(saga.status, saga.sagaState, saga.updatedAt, saga.stateEnteredAt);
   const report = await expectOnly('saga-stuck', reopen, restore, 60_000);
-  expect(report.open).toEqual([expect.objectContaining({ orderId: orders.completed, state: 'confirming', stuck: true })]);
+  expect(report.open).toEqual([
+    expect.objectContaining({ orderId: orders.completed, state: 'confirming', stuck: true }),
+  ]);
   // Under a longer threshold the same saga is only open, not a violation.
   await reopen();
   try {

@@ -32,7 +32,9 @@ afterAll(async () => {
 it('compensating a paid order stuck in confirming after its seats were sold: seats back on sale, refunded in full', async () => {
   const eventId = await newEvent(service.baseUrl, 10);
   const onceFile = path.join(mkdtempSync(path.join(tmpdir(), 'sold-')), 'crashed');
-  const doomed = spawnWorker(workerEnv(service.config, { FAULT_CRASH_AT: 'after-effect:ConfirmSeats', FAULT_CRASH_ONCE_FILE: onceFile }));
+  const doomed = spawnWorker(
+    workerEnv(service.config, { FAULT_CRASH_AT: 'after-effect:ConfirmSeats', FAULT_CRASH_ONCE_FILE: onceFile }),
+  );
   workers.push(doomed);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_success', 2);
   expect((await doomed.exited).signal).toBe('SIGKILL');
@@ -55,7 +57,11 @@ it('compensating a paid order stuck in confirming after its seats were sold: sea
 
   // A worker again: the dead one's ConfirmSeats comes back too, before or after the release.
   workers.push(spawnWorker(workerEnv(service.config)));
-  const done = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'cancelled', 60000);
+  const done = await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'cancelled',
+    60000,
+  );
   expect(done.status).toBe('CANCELLED');
   expect(done.context.outcome).toBe('compensated');
   expectContiguous(done.history);
@@ -73,9 +79,16 @@ it('compensating a paid order stuck in confirming after its seats were sold: sea
     toState: 'releasingSeats',
   });
   expect(await inventoryOf(service.baseUrl, eventId)).toEqual([10, 0, 0]);
-  expect(await getPayment(service.core.participantDeps, orderId)).toMatchObject({ status: 'REFUNDED', amountMinor: 5000, refundedAmountMinor: 5000 });
+  expect(await getPayment(service.core.participantDeps, orderId)).toMatchObject({
+    status: 'REFUNDED',
+    amountMinor: 5000,
+    refundedAmountMinor: 5000,
+  });
 
-  expect(await customerNotice(service.core, orderId)).toMatchObject({ template: 'order-cancelled', outcome: 'compensated' });
+  expect(await customerNotice(service.core, orderId)).toMatchObject({
+    template: 'order-cancelled',
+    outcome: 'compensated',
+  });
 
   const report = await checkInvariants({ doc: service.core.clients.doc, tables: service.core.names.tables });
   expect(report.violations).toEqual([]);

@@ -31,7 +31,11 @@ const compensate = (orderId: string, body: unknown, operator?: string) =>
 it('compensating a saga in awaitingPayment: cancelled as compensated, seats back, recorded with who and why', async () => {
   const eventId = await newEvent(service.baseUrl, 10);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow', 2);
-  await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 15000);
+  await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'awaitingPayment',
+    15000,
+  );
   expect(await inventoryOf(service.baseUrl, eventId)).toEqual([8, 2, 0]);
 
   const anonymous = await compensate(orderId, { reason: 'fraud suspected' });
@@ -42,9 +46,18 @@ it('compensating a saga in awaitingPayment: cancelled as compensated, seats back
 
   const res = await compensate(orderId, { reason: 'fraud suspected' }, 'bob');
   expect(res.status).toBe(202);
-  expect(res.body).toMatchObject({ orderId, state: 'releasingSeats', status: 'PROCESSING', compensationRequested: true });
+  expect(res.body).toMatchObject({
+    orderId,
+    state: 'releasingSeats',
+    status: 'PROCESSING',
+    compensationRequested: true,
+  });
 
-  const done = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'cancelled', 30000);
+  const done = await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'cancelled',
+    30000,
+  );
   expect(done.status).toBe('CANCELLED');
   expect(done.context.outcome).toBe('compensated');
   expectContiguous(done.history);
@@ -69,13 +82,21 @@ it('compensating a saga in awaitingPayment: cancelled as compensated, seats back
 it('a completed saga cannot be compensated: 409 problem saying why; unknown order 404', async () => {
   const eventId = await newEvent(service.baseUrl, 5);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_success');
-  await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 30000);
+  await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'completed',
+    30000,
+  );
   const before = await sagaOf(service.baseUrl, orderId);
 
   const res = await compensate(orderId, { reason: 'customer complaint' }, 'carol');
   expect(res.status).toBe(409);
   expect(res.headers.get('content-type')).toContain('application/problem+json');
-  expect(res.body).toMatchObject({ type: 'https://eventticket.dev/problems/saga-state-conflict', status: 409, sagaState: 'completed' });
+  expect(res.body).toMatchObject({
+    type: 'https://eventticket.dev/problems/saga-state-conflict',
+    status: 409,
+    sagaState: 'completed',
+  });
   expect(res.body.detail).toMatch(/completed.*nothing to compensate/);
   expect((await sagaOf(service.baseUrl, orderId)).version).toBe(before.version);
 

@@ -1,5 +1,10 @@
 /** Shared steps of the /ops end-to-end tests: all over HTTP or the real queues, nothing faked. */
-import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { http } from '../support/http';
 import { as } from '../support/auth';
@@ -11,7 +16,15 @@ export interface SagaBody {
   stateEnteredAt: string;
   context: { outcome: string | null };
   outbox: Array<{ kind: string }>;
-  history: Array<{ version: number; eventType: string; actor?: string; payload: Record<string, unknown>; fromState: string | null; toState: string; timestamp: string }>;
+  history: Array<{
+    version: number;
+    eventType: string;
+    actor?: string;
+    payload: Record<string, unknown>;
+    fromState: string | null;
+    toState: string;
+    timestamp: string;
+  }>;
 }
 
 export interface Problem {
@@ -23,21 +36,38 @@ export interface Problem {
 
 export async function newEvent(baseUrl: string, totalQuantity: number): Promise<string> {
   const eventId = `ev-${randomUUID()}`;
-  const put = await http(baseUrl, 'PUT', `/events/${eventId}/inventory`, {
-    eventName: 'Ops night',
-    ticketTypes: [{ ticketType: 'GA', totalQuantity, price: 25, currency: 'EUR' }],
-  }, as.organizer());
+  const put = await http(
+    baseUrl,
+    'PUT',
+    `/events/${eventId}/inventory`,
+    {
+      eventName: 'Ops night',
+      ticketTypes: [{ ticketType: 'GA', totalQuantity, price: 25, currency: 'EUR' }],
+    },
+    as.organizer(),
+  );
   expect(put.status).toBe(200);
   return eventId;
 }
 
-export async function placeOrder(baseUrl: string, eventId: string, paymentToken: string, quantity = 1): Promise<string> {
-  const res = await http<{ orderId: string }>(baseUrl, 'POST', '/orders', {
-    customerId: 'c-ops',
-    eventId,
-    items: [{ ticketType: 'GA', quantity }],
-    paymentToken,
-  }, as.customer('c-ops'));
+export async function placeOrder(
+  baseUrl: string,
+  eventId: string,
+  paymentToken: string,
+  quantity = 1,
+): Promise<string> {
+  const res = await http<{ orderId: string }>(
+    baseUrl,
+    'POST',
+    '/orders',
+    {
+      customerId: 'c-ops',
+      eventId,
+      items: [{ ticketType: 'GA', quantity }],
+      paymentToken,
+    },
+    as.customer('c-ops'),
+  );
   expect(res.status).toBe(202);
   return res.body.orderId;
 }
@@ -50,15 +80,11 @@ export async function sagaOf(baseUrl: string, orderId: string): Promise<SagaBody
 
 /** [available, reserved, sold] of the event's GA tickets. */
 export async function inventoryOf(baseUrl: string, eventId: string): Promise<number[]> {
-  const res = await http<{ ticketTypes: Array<{ availableQuantity: number; reservedQuantity: number; soldQuantity: number }> }>(
-    baseUrl,
-    'GET',
-    `/events/${eventId}/inventory`,
-    undefined,
-    as.operator(),
-  );
+  const res = await http<{
+    ticketTypes: Array<{ availableQuantity: number; reservedQuantity: number; soldQuantity: number }>;
+  }>(baseUrl, 'GET', `/events/${eventId}/inventory`, undefined, as.operator());
   const [ga] = res.body.ticketTypes;
-  return [ga!.availableQuantity, ga!.reservedQuantity, ga!.soldQuantity];
+  return [ga.availableQuantity, ga.reservedQuantity, ga.soldQuantity];
 }
 
 export function expectContiguous(history: SagaBody['history']): void {
@@ -98,7 +124,9 @@ export async function release(sqs: SQSClient, queueUrl: string, messages: Messag
     await sqs.send(
       new ChangeMessageVisibilityBatchCommand({
         QueueUrl: queueUrl,
-        Entries: messages.slice(i, i + 10).map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+        Entries: messages
+          .slice(i, i + 10)
+          .map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
       }),
     );
   }

@@ -33,8 +33,14 @@ it('moves an open v2 saga to v3 with an audit row, sends what v3 waits on, and r
   const workers = createCoreWorkers(core, ['saga', 'inventory']);
   workers.start();
   try {
-    await eventually(() => core.store.load(waiting), (s) => s?.sagaState === 'awaitingPayment');
-    await eventually(() => core.store.load(ended), (s) => s?.sagaState === 'failed');
+    await eventually(
+      () => core.store.load(waiting),
+      (s) => s?.sagaState === 'awaitingPayment',
+    );
+    await eventually(
+      () => core.store.load(ended),
+      (s) => s?.sagaState === 'failed',
+    );
   } finally {
     await workers.stop();
   }
@@ -42,12 +48,35 @@ it('moves an open v2 saga to v3 with an audit row, sends what v3 waits on, and r
   const timersBefore = (await readQueueDepths(core.clients.sqs, core.queues)).timer;
 
   expect(migrate('--to', '3', '--order', waiting, '--by', 'alice').status).toBe(2);
-  const dry = migrate('--to', '3', '--order', waiting, '--by', 'alice', '--reason', 'reminders for open orders', '--dry-run');
+  const dry = migrate(
+    '--to',
+    '3',
+    '--order',
+    waiting,
+    '--by',
+    'alice',
+    '--reason',
+    'reminders for open orders',
+    '--dry-run',
+  );
   expect(dry.status).toBe(0);
-  expect(dry.stdout).toContain(`would migrate ${waiting}: v2 → v3 in awaitingPayment (awaiting payment: hold reminder scheduled)`);
+  expect(dry.stdout).toContain(
+    `would migrate ${waiting}: v2 → v3 in awaitingPayment (awaiting payment: hold reminder scheduled)`,
+  );
   expect((await core.store.load(waiting))?.sagaVersion).toBe(before?.sagaVersion);
 
-  const run = migrate('--to', '3', '--order', waiting, '--order', ended, '--by', 'alice', '--reason', 'reminders for open orders');
+  const run = migrate(
+    '--to',
+    '3',
+    '--order',
+    waiting,
+    '--order',
+    ended,
+    '--by',
+    'alice',
+    '--reason',
+    'reminders for open orders',
+  );
   expect(run.status).toBe(1);
   expect(run.stdout).toContain(`migrated ${waiting}: v2 → v3 in awaitingPayment`);
   expect(run.stdout).toContain(`refused ${ended}: the saga has ended (failed): there is nothing to migrate`);
@@ -55,7 +84,11 @@ it('moves an open v2 saga to v3 with an audit row, sends what v3 waits on, and r
   const after = await core.store.load(waiting);
   expect(after?.saga.machineVersion).toBe('3');
   expect(after?.sagaState).toBe('awaitingPayment');
-  expect(after?.saga.outbox.map((c) => c.kind)).toEqual(['ChargePayment', 'ScheduleHoldExpiry', 'ScheduleHoldReminder']);
+  expect(after?.saga.outbox.map((c) => c.kind)).toEqual([
+    'ChargePayment',
+    'ScheduleHoldExpiry',
+    'ScheduleHoldReminder',
+  ]);
   const history = await core.store.history(waiting);
   expect(history.at(-1)).toMatchObject({
     eventType: 'MACHINE_MIGRATED',
@@ -67,6 +100,8 @@ it('moves an open v2 saga to v3 with an audit row, sends what v3 waits on, and r
     commands: [expect.objectContaining({ kind: 'ScheduleHoldReminder' })],
   });
   const timersAfter = (await readQueueDepths(core.clients.sqs, core.queues)).timer;
-  expect(timersAfter.visible + timersAfter.delayed + timersAfter.inFlight).toBe(timersBefore.visible + timersBefore.delayed + timersBefore.inFlight + 1);
+  expect(timersAfter.visible + timersAfter.delayed + timersAfter.inFlight).toBe(
+    timersBefore.visible + timersBefore.delayed + timersBefore.inFlight + 1,
+  );
   expect((await core.store.load(ended))?.saga.machineVersion).toBe('2');
 }, 90000);

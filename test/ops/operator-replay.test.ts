@@ -30,12 +30,20 @@ const act = (orderId: string, action: 'compensate' | 'retry', reason: string, ke
 it('a repeated compensate with the same key: 202 with the first answer, after the saga has ended; one OPERATOR_COMPENSATE step', async () => {
   const eventId = await newEvent(service.baseUrl, 5);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow', 1);
-  await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 15000);
+  await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'awaitingPayment',
+    15000,
+  );
   const key = `k-${randomUUID()}`;
   const first = await act(orderId, 'compensate', 'venue cancelled', key);
   expect(first.status).toBe(202);
   expect(first.headers.get('idempotent-replayed')).toBeNull();
-  const done = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'cancelled', 30000);
+  const done = await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'cancelled',
+    30000,
+  );
 
   const again = await act(orderId, 'compensate', 'venue cancelled', key);
   expect(again.status).toBe(202);
@@ -52,11 +60,19 @@ it('a repeated compensate with the same key: 202 with the first answer, after th
 it('a repeated retry with the same key: 202 with the first answer, recorded once', async () => {
   const eventId = await newEvent(service.baseUrl, 5);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow', 1);
-  await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 15000);
+  await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'awaitingPayment',
+    15000,
+  );
   const key = `k-${randomUUID()}`;
   const first = await act(orderId, 'retry', 'payment looked slow', key);
   expect(first.status).toBe(202);
-  await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 30000);
+  await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'completed',
+    30000,
+  );
   const again = await act(orderId, 'retry', 'payment looked slow', key);
   expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([202, 'true']);
   expect(again.body).toEqual(first.body);

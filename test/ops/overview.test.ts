@@ -34,8 +34,20 @@ const overview = async () => {
 
 it('counts open and stuck sagas, queue depths and dead letters', async () => {
   const quiet = await overview();
-  expect(quiet).toMatchObject({ sagas: { open: 0, stuck: 0, truncated: false }, deadLetters: 0, unknownMachineVersion: { sagas: 0, byVersion: {}, problem: null } });
-  expect(Object.keys(quiet.queues).sort()).toEqual(['dlq', 'dlqFifo', 'inventory', 'notification', 'payment', 'saga', 'timer']);
+  expect(quiet).toMatchObject({
+    sagas: { open: 0, stuck: 0, truncated: false },
+    deadLetters: 0,
+    unknownMachineVersion: { sagas: 0, byVersion: {}, problem: null },
+  });
+  expect(Object.keys(quiet.queues).sort()).toEqual([
+    'dlq',
+    'dlqFifo',
+    'inventory',
+    'notification',
+    'payment',
+    'saga',
+    'timer',
+  ]);
 
   const eventId = await newEvent(service.baseUrl, 10);
   await placeOrder(service.baseUrl, eventId, 'tok_success', 1);
@@ -45,9 +57,19 @@ it('counts open and stuck sagas, queue depths and dead letters', async () => {
   // Nobody consumes: both sagas stay in reserving, past the 1-s threshold, their commands queued.
   const busy = await eventually(overview, (o) => o.sagas.stuck === 2 && o.deadLetters === 1, 15000);
   expect(busy.sagas).toEqual({ open: 2, stuck: 2, truncated: false });
-  expect(busy.queues.inventory!.visible + busy.queues.inventory!.inFlight).toBe(2);
-  expect(busy.links).toEqual({ stuck: '/ops/sagas/stuck', deadLetters: '/ops/dlq', machineVersions: '/ops/sagas/machine-versions' });
-  const listing = await http<{ items: unknown[]; total: number }>(service.baseUrl, 'GET', '/ops/sagas/stuck?limit=1', undefined, as.operator());
+  expect(busy.queues.inventory.visible + busy.queues.inventory.inFlight).toBe(2);
+  expect(busy.links).toEqual({
+    stuck: '/ops/sagas/stuck',
+    deadLetters: '/ops/dlq',
+    machineVersions: '/ops/sagas/machine-versions',
+  });
+  const listing = await http<{ items: unknown[]; total: number }>(
+    service.baseUrl,
+    'GET',
+    '/ops/sagas/stuck?limit=1',
+    undefined,
+    as.operator(),
+  );
   expect(listing.body).toMatchObject({ total: 2 });
   expect(listing.body.items).toHaveLength(1);
 });

@@ -34,14 +34,26 @@ class StaleReads extends SagaStore {
 it('compensate and retry at a version that moved on between the read and the write: refused by the conditional write', async () => {
   const eventId = await newEvent(service.core, 5, 20);
   const orderId = await placeOrder(service.core, { eventId, paymentToken: 'tok_slow' });
-  const shown = await eventually(() => service.core.store.load(orderId), (s) => s?.sagaState === 'awaitingPayment', 60000);
+  const shown = await eventually(
+    () => service.core.store.load(orderId),
+    (s) => s?.sagaState === 'awaitingPayment',
+    60000,
+  );
   // Another operator acts first: the saga is one version further.
-  await retrySaga({ store: service.core.store, runtime: service.core.runtime }, orderId, { by: 'operator:first', reason: 'first' });
+  await retrySaga({ store: service.core.store, runtime: service.core.runtime }, orderId, {
+    by: 'operator:first',
+    reason: 'first',
+  });
   const moved = (await service.core.store.load(orderId))!;
   expect(moved.sagaVersion).toBe(shown!.sagaVersion + 1);
 
   const store = new StaleReads(shown!, service);
-  const runtime = new SagaRuntime({ store, dispatcher: service.core.dispatcher, logger: service.core.logger, holdSeconds: 60 });
+  const runtime = new SagaRuntime({
+    store,
+    dispatcher: service.core.dispatcher,
+    logger: service.core.logger,
+    holdSeconds: 60,
+  });
   const operator = { by: 'operator:late', reason: 'late', expectedVersion: shown!.sagaVersion };
   await expect(compensateSaga({ store, runtime }, orderId, operator)).rejects.toBeInstanceOf(StaleSagaVersionError);
   await expect(retrySaga({ store, runtime }, orderId, operator)).rejects.toBeInstanceOf(StaleSagaVersionError);

@@ -28,14 +28,22 @@ const act = (orderId: string, action: 'retry' | 'compensate', ifMatch: string | 
 it('a stale version gets 412 and changes nothing; the shown version goes through; a malformed one is a 400', async () => {
   const eventId = await newEvent(service.baseUrl, 5);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow');
-  const shown = await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'awaitingPayment', 60000);
+  const shown = await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'awaitingPayment',
+    60000,
+  );
   const etag = await http(service.baseUrl, 'GET', `/sagas/${orderId}`, undefined, as.operator());
-  expect(etag.headers.get("etag")).toBe(`"${shown.version}"`);
+  expect(etag.headers.get('etag')).toBe(`"${shown.version}"`);
 
   for (const action of ['compensate', 'retry'] as const) {
     const stale = await act(orderId, action, `"${shown.version - 1}"`);
     expect(stale.status).toBe(412);
-    expect(stale.body).toMatchObject({ type: 'https://eventticket.dev/problems/precondition-failed', expectedVersion: shown.version - 1, currentVersion: shown.version });
+    expect(stale.body).toMatchObject({
+      type: 'https://eventticket.dev/problems/precondition-failed',
+      expectedVersion: shown.version - 1,
+      currentVersion: shown.version,
+    });
   }
   const after = await sagaOf(service.baseUrl, orderId);
   expect(after.version).toBe(shown.version);
@@ -48,7 +56,10 @@ it('a stale version gets 412 and changes nothing; the shown version goes through
   const ok = await act(orderId, 'compensate', `"${shown.version}"`);
   expect(ok.status).toBe(202);
   const moved = await sagaOf(service.baseUrl, orderId);
-  expect(moved.history.find((h) => h.eventType === 'OPERATOR_COMPENSATE')).toMatchObject({ version: shown.version + 1, actor: 'operator:alice' });
+  expect(moved.history.find((h) => h.eventType === 'OPERATOR_COMPENSATE')).toMatchObject({
+    version: shown.version + 1,
+    actor: 'operator:alice',
+  });
   // The same If-Match again is stale now.
   expect((await act(orderId, 'compensate', `"${shown.version}"`)).status).toBe(412);
 });

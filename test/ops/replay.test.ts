@@ -17,7 +17,6 @@ import { candidate as broken } from '../fixtures/broken-candidate';
 const FIXTURE = join(__dirname, '../fixtures/order-saga-histories.json');
 const fixture = readHistoryFile(FIXTURE);
 
-
 /** Sagas that entered awaitingPayment: where v3 also schedules its reminder. */
 const awaitedPayment = fixture.sagas.filter((s) => s.rows.some((r) => r.toState === 'awaitingPayment'));
 
@@ -34,7 +33,14 @@ it('the fixture covers every path of v2, recorded on v2 with what each step deci
 
 it('replays clean on v2: every saga the same, step by step', () => {
   const report = replayHistories(fixture.sagas, machineVersion('2'));
-  expect(report).toMatchObject({ candidate: '2', sagas: fixture.sagas.length, same: fixture.sagas.length, excused: 0, diverged: 0, skipped: 0 });
+  expect(report).toMatchObject({
+    candidate: '2',
+    sagas: fixture.sagas.length,
+    same: fixture.sagas.length,
+    excused: 0,
+    diverged: 0,
+    skipped: 0,
+  });
 });
 
 it('v3 reports exactly its declared difference: the reminder scheduled on entering awaitingPayment', () => {
@@ -53,8 +59,13 @@ it('v3 reports exactly its declared difference: the reminder scheduled on enteri
   const undeclared = replayHistories(fixture.sagas, { ...machineVersion('3'), changelog: null });
   expect(undeclared.diverged).toBe(awaitedPayment.length);
   for (const r of undeclared.results.filter((x) => x.result === 'diverged')) {
-    expect(r.firstDivergence).toMatchObject({ step: 2, eventType: 'SEATS_RESERVED', fromState: 'reserving', differences: [{ field: 'commands' }] });
-    const candidateKinds = (r.firstDivergence!.differences[0]!.candidate as Array<{ kind: string }>).map((c) => c.kind);
+    expect(r.firstDivergence).toMatchObject({
+      step: 2,
+      eventType: 'SEATS_RESERVED',
+      fromState: 'reserving',
+      differences: [{ field: 'commands' }],
+    });
+    const candidateKinds = (r.firstDivergence!.differences[0].candidate as Array<{ kind: string }>).map((c) => c.kind);
     expect(candidateKinds).toEqual(['ChargePayment', 'ScheduleHoldExpiry', 'ScheduleHoldReminder']);
   }
 });
@@ -62,7 +73,10 @@ it('v3 reports exactly its declared difference: the reminder scheduled on enteri
 it('catches a broken candidate (a guard inverted) and names the first diverging step', () => {
   const report = replayHistories(fixture.sagas, broken);
   expect(report.diverged).toBeGreaterThan(0);
-  const completed = fixture.sagas.find((s) => storyOf(s) === 'completed/completed: SEATS_RESERVED → PAYMENT_CAPTURED → SEATS_CONFIRMED → NOTIFICATION_SENT')!;
+  const completed = fixture.sagas.find(
+    (s) =>
+      storyOf(s) === 'completed/completed: SEATS_RESERVED → PAYMENT_CAPTURED → SEATS_CONFIRMED → NOTIFICATION_SENT',
+  )!;
   const verdict = report.results.find((r) => r.orderId === completed.orderId)!;
   expect(verdict.result).toBe('diverged');
   // With no cancel asked, the inverted guard sends the reserved seats straight back.
@@ -73,7 +87,11 @@ it('catches a broken candidate (a guard inverted) and names the first diverging 
     differences: [
       { field: 'state', recorded: 'awaitingPayment', candidate: 'releasingSeats' },
       { field: 'outcome', recorded: null, candidate: 'cancelled' },
-      { field: 'commands', recorded: completed.rows[1]!.commands, candidate: [expect.objectContaining({ kind: 'ReleaseSeats' })] },
+      {
+        field: 'commands',
+        recorded: completed.rows[1].commands,
+        candidate: [expect.objectContaining({ kind: 'ReleaseSeats' })],
+      },
     ],
   });
   // Every path meets that guard at the inventory's answer, and nowhere sooner: each saga is caught there.
@@ -81,13 +99,20 @@ it('catches a broken candidate (a guard inverted) and names the first diverging 
   for (const saga of fixture.sagas) {
     const answer = saga.rows.find((r) => r.eventType === 'SEATS_RESERVED' || r.eventType === 'SEATS_UNAVAILABLE')!;
     const verdict = report.results.find((r) => r.orderId === saga.orderId)!;
-    expect(verdict.firstDivergence).toMatchObject({ step: answer.version, eventType: answer.eventType, fromState: 'reserving' });
+    expect(verdict.firstDivergence).toMatchObject({
+      step: answer.version,
+      eventType: answer.eventType,
+      fromState: 'reserving',
+    });
   }
 });
 
 describe('npm run replay', () => {
   const cli = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../scripts/replay.ts'), ...args], { encoding: 'utf8', timeout: 60000 });
+    spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../scripts/replay.ts'), ...args], {
+      encoding: 'utf8',
+      timeout: 60000,
+    });
 
   it('exits 0 when the candidate replays without undeclared divergence', () => {
     expect(cli('--candidate', '3', '--source', FIXTURE).status).toBe(0);
@@ -99,7 +124,9 @@ describe('npm run replay', () => {
   it('exits 1 on a broken candidate, naming each diverging saga’s first step', () => {
     const out = cli('--candidate-module', join(__dirname, '../fixtures/broken-candidate.ts'), '--source', FIXTURE);
     expect(out.status).toBe(1);
-    expect(out.stdout).toMatch(/DIVERGED \S+ \(recorded on v2\): first at step 2, SEATS_RESERVED in reserving\n {4}state: recorded "awaitingPayment", candidate "releasingSeats"/);
+    expect(out.stdout).toMatch(
+      /DIVERGED \S+ \(recorded on v2\): first at step 2, SEATS_RESERVED in reserving\n {4}state: recorded "awaitingPayment", candidate "releasingSeats"/,
+    );
   });
 
   it('exits 2 on an unknown version or a file that is not a history export', () => {

@@ -9,7 +9,16 @@ import { createCoreWorkers } from '../../src/service';
 import { http } from '../support/http';
 import { as } from '../support/auth';
 import { eventually, startTestService, type TestService } from '../support/service';
-import { expectContiguous, inventoryOf, newEvent, placeOrder, receiveUntil, release, sagaOf, type Problem } from './helpers';
+import {
+  expectContiguous,
+  inventoryOf,
+  newEvent,
+  placeOrder,
+  receiveUntil,
+  release,
+  sagaOf,
+  type Problem,
+} from './helpers';
 
 const STUCK_AFTER_MS = 1500;
 let service: TestService;
@@ -27,7 +36,10 @@ interface StuckItem {
 }
 
 beforeAll(async () => {
-  service = await startTestService({ STUCK_AFTER_MS: String(STUCK_AFTER_MS) }, { inProcessWorkers: false, label: 'os' });
+  service = await startTestService(
+    { STUCK_AFTER_MS: String(STUCK_AFTER_MS) },
+    { inProcessWorkers: false, label: 'os' },
+  );
 });
 afterAll(async () => {
   await workers?.stop();
@@ -35,7 +47,13 @@ afterAll(async () => {
 });
 
 const stuck = async () => {
-  const res = await http<{ items: StuckItem[]; scanned: number }>(service.baseUrl, 'GET', '/ops/sagas/stuck', undefined, as.operator());
+  const res = await http<{ items: StuckItem[]; scanned: number }>(
+    service.baseUrl,
+    'GET',
+    '/ops/sagas/stuck',
+    undefined,
+    as.operator(),
+  );
   expect(res.status).toBe(200);
   return res.body;
 };
@@ -47,7 +65,11 @@ it('a saga that does not move is listed as stuck; retry re-sends its command, re
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_success', 2);
   if (Date.now() - placedAt < STUCK_AFTER_MS) expect(await stuckEntry(orderId)).toBeUndefined();
 
-  const entry = await eventually(() => stuckEntry(orderId), (e) => e !== undefined, 15000);
+  const entry = await eventually(
+    () => stuckEntry(orderId),
+    (e) => e !== undefined,
+    15000,
+  );
   expect(entry).toMatchObject({ state: 'reserving', status: 'PENDING', pendingCommands: ['ReserveSeats'] });
   expect(entry!.stuckForMs).toBeGreaterThanOrEqual(0);
   expect(entry!.reason).toMatch(/no progress in reserving/);
@@ -55,11 +77,19 @@ it('a saga that does not move is listed as stuck; retry re-sends its command, re
   expect(entry!.stateEnteredAt).toBe(before.stateEnteredAt);
 
   // Who (a token with operator-repair) and why are required.
-  const anonymous = await http<Problem>(service.baseUrl, 'POST', `/ops/sagas/${orderId}/retry`, { reason: 'inventory worker was down' });
+  const anonymous = await http<Problem>(service.baseUrl, 'POST', `/ops/sagas/${orderId}/retry`, {
+    reason: 'inventory worker was down',
+  });
   expect(anonymous.status).toBe(401);
   expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
   expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="eventticket"');
-  const readOnly = await http<Problem>(service.baseUrl, 'POST', `/ops/sagas/${orderId}/retry`, { reason: 'x' }, as.operator('carl'));
+  const readOnly = await http<Problem>(
+    service.baseUrl,
+    'POST',
+    `/ops/sagas/${orderId}/retry`,
+    { reason: 'x' },
+    as.operator('carl'),
+  );
   expect(readOnly.status).toBe(403);
   const noReason = await http<Problem>(service.baseUrl, 'POST', `/ops/sagas/${orderId}/retry`, {}, as.repair('alice'));
   expect(noReason.status).toBe(400);
@@ -105,7 +135,13 @@ it('a saga that does not move is listed as stuck; retry re-sends its command, re
   const otherEvent = await newEvent(service.baseUrl, 4);
   const other = await placeOrder(service.baseUrl, otherEvent, 'tok_success', 3);
   const compensate = () =>
-    http<Problem & { state: string }>(service.baseUrl, 'POST', `/ops/sagas/${other}/compensate`, { reason: 'event cancelled' }, as.repair('bob'));
+    http<Problem & { state: string }>(
+      service.baseUrl,
+      'POST',
+      `/ops/sagas/${other}/compensate`,
+      { reason: 'event cancelled' },
+      as.repair('bob'),
+    );
   const first = await compensate();
   expect(first.status).toBe(202);
   expect(first.body.state).toBe('reserving');
@@ -116,8 +152,16 @@ it('a saga that does not move is listed as stuck; retry re-sends its command, re
   // Workers come back: the duplicate command is absorbed, the saga completes and is no longer stuck.
   workers = createCoreWorkers(service.core);
   workers.start();
-  await eventually(() => sagaOf(service.baseUrl, orderId), (s) => s.state === 'completed', 30000);
-  const compensated = await eventually(() => sagaOf(service.baseUrl, other), (s) => s.state === 'cancelled', 30000);
+  await eventually(
+    () => sagaOf(service.baseUrl, orderId),
+    (s) => s.state === 'completed',
+    30000,
+  );
+  const compensated = await eventually(
+    () => sagaOf(service.baseUrl, other),
+    (s) => s.state === 'cancelled',
+    30000,
+  );
   expect(compensated.context.outcome).toBe('compensated');
   expectContiguous(compensated.history);
   expect(compensated.history[1]).toMatchObject({
@@ -135,13 +179,34 @@ it('a saga that does not move is listed as stuck; retry re-sends its command, re
   expect(await stuckEntry(orderId)).toBeUndefined();
 
   // Nothing to retry on an ended saga; unknown and malformed ids.
-  const late = await http<Problem & { sagaState: string }>(service.baseUrl, 'POST', `/ops/sagas/${orderId}/retry`, { reason: 'again' }, as.repair('alice'));
+  const late = await http<Problem & { sagaState: string }>(
+    service.baseUrl,
+    'POST',
+    `/ops/sagas/${orderId}/retry`,
+    { reason: 'again' },
+    as.repair('alice'),
+  );
   expect(late.status).toBe(409);
-  expect(late.body).toMatchObject({ type: 'https://eventticket.dev/problems/saga-state-conflict', sagaState: 'completed' });
+  expect(late.body).toMatchObject({
+    type: 'https://eventticket.dev/problems/saga-state-conflict',
+    sagaState: 'completed',
+  });
   expect(late.body.detail).toMatch(/nothing to retry/);
-  const unknown = await http(service.baseUrl, 'POST', `/ops/sagas/${randomUUID()}/retry`, { reason: 'x' }, as.repair('alice'));
+  const unknown = await http(
+    service.baseUrl,
+    'POST',
+    `/ops/sagas/${randomUUID()}/retry`,
+    { reason: 'x' },
+    as.repair('alice'),
+  );
   expect(unknown.status).toBe(404);
-  const malformed = await http(service.baseUrl, 'POST', '/ops/sagas/not-a-uuid/retry', { reason: 'x' }, as.repair('alice'));
+  const malformed = await http(
+    service.baseUrl,
+    'POST',
+    '/ops/sagas/not-a-uuid/retry',
+    { reason: 'x' },
+    as.repair('alice'),
+  );
   expect(malformed.status).toBe(400);
 });
 

@@ -22,7 +22,10 @@ export interface Recorder {
   sleeps: number[];
 }
 
-export function participantDeps(aws: TestAws, overrides: Partial<ParticipantDeps> = {}): ParticipantDeps & { recorder: Recorder } {
+export function participantDeps(
+  aws: TestAws,
+  overrides: Partial<ParticipantDeps> = {},
+): ParticipantDeps & { recorder: Recorder } {
   const recorder: Recorder = { changedEvents: [], sleeps: [] };
   return {
     doc: aws.clients.doc,
@@ -62,7 +65,11 @@ export const confirm = (orderId: string, reservationId = orderId): ConfirmSeats 
   orderId,
   reservationId,
 });
-export const release = (orderId: string, releaseAs: 'RELEASED' | 'EXPIRED' = 'RELEASED', reservationId = orderId): ReleaseSeats => ({
+export const release = (
+  orderId: string,
+  releaseAs: 'RELEASED' | 'EXPIRED' = 'RELEASED',
+  reservationId = orderId,
+): ReleaseSeats => ({
   kind: 'ReleaseSeats',
   commandId: `${orderId}:ReleaseSeats`,
   orderId,
@@ -77,8 +84,17 @@ export const charge = (orderId: string, paymentToken: string, amountMinor = 5000
   currency,
   paymentToken,
 });
-export const voidPayment = (orderId: string): VoidPayment => ({ kind: 'VoidPayment', commandId: `${orderId}:VoidPayment`, orderId });
-export const refund = (orderId: string, amountMinor = 5000, currency = 'EUR', paymentId = `ch_${orderId}`): RefundPayment => ({
+export const voidPayment = (orderId: string): VoidPayment => ({
+  kind: 'VoidPayment',
+  commandId: `${orderId}:VoidPayment`,
+  orderId,
+});
+export const refund = (
+  orderId: string,
+  amountMinor = 5000,
+  currency = 'EUR',
+  paymentId = `ch_${orderId}`,
+): RefundPayment => ({
   kind: 'RefundPayment',
   commandId: `${orderId}:RefundPayment`,
   orderId,
@@ -99,7 +115,10 @@ export const notify = (orderId: string, customerId = 'cust-1'): SendNotification
 export function expectConserved(rows: Iterable<InventoryRow>): void {
   for (const row of rows) {
     const { ticketType, totalQuantity, availableQuantity, reservedQuantity, soldQuantity } = row;
-    expect({ ticketType, sum: availableQuantity + reservedQuantity + soldQuantity }).toEqual({ ticketType, sum: totalQuantity });
+    expect({ ticketType, sum: availableQuantity + reservedQuantity + soldQuantity }).toEqual({
+      ticketType,
+      sum: totalQuantity,
+    });
     expect(Math.min(availableQuantity, reservedQuantity, soldQuantity)).toBeGreaterThanOrEqual(0);
   }
 }
@@ -126,7 +145,9 @@ export async function reservationsOf(aws: TestAws, eventId: string): Promise<Res
 }
 
 /** Seats held by ACTIVE and sold by CONFIRMED reservations, per ticket type. */
-export function heldAndSold(reservations: readonly ReservationRecord[]): Map<string, { reserved: number; sold: number }> {
+export function heldAndSold(
+  reservations: readonly ReservationRecord[],
+): Map<string, { reserved: number; sold: number }> {
   const totals = new Map<string, { reserved: number; sold: number }>();
   for (const r of reservations) {
     for (const item of r.items) {

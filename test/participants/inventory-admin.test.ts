@@ -14,19 +14,43 @@ afterAll(async () => {
   await aws?.cleanup();
 });
 
-const ga = (totalQuantity: number, priceMinor = 2500): TicketTypeInput => ({ ticketType: 'GA', totalQuantity, priceMinor, currency: 'EUR' });
+const ga = (totalQuantity: number, priceMinor = 2500): TicketTypeInput => ({
+  ticketType: 'GA',
+  totalQuantity,
+  priceMinor,
+  currency: 'EUR',
+});
 
 it('creates ticket types with every seat available, at version 1', async () => {
   const eventId = uid('event');
   const deps = participantDeps(aws);
-  const created = await putEventInventory(deps, eventId, 'Opening night', [ga(100), { ticketType: 'VIP', totalQuantity: 10, priceMinor: 12000, currency: 'EUR' }]);
+  const created = await putEventInventory(deps, eventId, 'Opening night', [
+    ga(100),
+    { ticketType: 'VIP', totalQuantity: 10, priceMinor: 12000, currency: 'EUR' },
+  ]);
 
   expect(created).toEqual({
     eventId,
     eventName: 'Opening night',
     ticketTypes: [
-      expect.objectContaining({ ticketType: 'GA', totalQuantity: 100, availableQuantity: 100, reservedQuantity: 0, soldQuantity: 0, priceMinor: 2500, version: 1 }),
-      expect.objectContaining({ ticketType: 'VIP', totalQuantity: 10, availableQuantity: 10, reservedQuantity: 0, soldQuantity: 0, priceMinor: 12000, version: 1 }),
+      expect.objectContaining({
+        ticketType: 'GA',
+        totalQuantity: 100,
+        availableQuantity: 100,
+        reservedQuantity: 0,
+        soldQuantity: 0,
+        priceMinor: 2500,
+        version: 1,
+      }),
+      expect.objectContaining({
+        ticketType: 'VIP',
+        totalQuantity: 10,
+        availableQuantity: 10,
+        reservedQuantity: 0,
+        soldQuantity: 0,
+        priceMinor: 12000,
+        version: 1,
+      }),
     ],
   });
   expect(await getEventInventory(deps, eventId)).toEqual(created);
@@ -43,20 +67,40 @@ it('moves availability by the change in total, keeping reserved and sold seats',
   const sold = uid('order');
   await handleInventoryCommand(reserve(sold, eventId, [{ ticketType: 'GA', quantity: 2 }]), participantDeps(aws));
   await handleInventoryCommand(confirm(sold), participantDeps(aws));
-  await handleInventoryCommand(reserve(uid('order'), eventId, [{ ticketType: 'GA', quantity: 3 }]), participantDeps(aws));
+  await handleInventoryCommand(
+    reserve(uid('order'), eventId, [{ ticketType: 'GA', quantity: 3 }]),
+    participantDeps(aws),
+  );
 
   const grown = await putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(15, 3000)]);
-  expect(grown.ticketTypes[0]).toMatchObject({ totalQuantity: 15, availableQuantity: 10, reservedQuantity: 3, soldQuantity: 2, priceMinor: 3000 });
+  expect(grown.ticketTypes[0]).toMatchObject({
+    totalQuantity: 15,
+    availableQuantity: 10,
+    reservedQuantity: 3,
+    soldQuantity: 2,
+    priceMinor: 3000,
+  });
 
   const shrunk = await putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(5, 3000)]);
-  expect(shrunk.ticketTypes[0]).toMatchObject({ totalQuantity: 5, availableQuantity: 0, reservedQuantity: 3, soldQuantity: 2 });
+  expect(shrunk.ticketTypes[0]).toMatchObject({
+    totalQuantity: 5,
+    availableQuantity: 0,
+    reservedQuantity: 3,
+    soldQuantity: 2,
+  });
   expectConserved((await readInventoryRows(participantDeps(aws), eventId)).values());
 });
 
 it('refuses to shrink below the seats already reserved or sold, and changes nothing', async () => {
   const eventId = uid('event');
-  await putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(10), { ticketType: 'VIP', totalQuantity: 4, priceMinor: 9000, currency: 'EUR' }]);
-  await handleInventoryCommand(reserve(uid('order'), eventId, [{ ticketType: 'GA', quantity: 6 }]), participantDeps(aws));
+  await putEventInventory(participantDeps(aws), eventId, 'Gig', [
+    ga(10),
+    { ticketType: 'VIP', totalQuantity: 4, priceMinor: 9000, currency: 'EUR' },
+  ]);
+  await handleInventoryCommand(
+    reserve(uid('order'), eventId, [{ ticketType: 'GA', quantity: 6 }]),
+    participantDeps(aws),
+  );
   const before = await getEventInventory(participantDeps(aws), eventId);
 
   const attempt = putEventInventory(participantDeps(aws), eventId, 'Gig', [
@@ -65,7 +109,9 @@ it('refuses to shrink below the seats already reserved or sold, and changes noth
   ]);
 
   await expect(attempt).rejects.toThrow(InventoryConflictError);
-  await expect(attempt).rejects.toMatchObject({ details: { eventId, ticketType: 'GA', availableQuantity: 4, delta: -5 } });
+  await expect(attempt).rejects.toMatchObject({
+    details: { eventId, ticketType: 'GA', availableQuantity: 4, delta: -5 },
+  });
   expect(await getEventInventory(participantDeps(aws), eventId)).toEqual(before);
 });
 
@@ -85,9 +131,14 @@ it('keeps ticket types the request leaves out', async () => {
 it('applies concurrent changes of the total one after the other', async () => {
   const eventId = uid('event');
   await putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(10)]);
-  await handleInventoryCommand(reserve(uid('order'), eventId, [{ ticketType: 'GA', quantity: 4 }]), participantDeps(aws));
+  await handleInventoryCommand(
+    reserve(uid('order'), eventId, [{ ticketType: 'GA', quantity: 4 }]),
+    participantDeps(aws),
+  );
 
-  const results = await Promise.allSettled([20, 12, 30, 8].map((total) => putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(total)])));
+  const results = await Promise.allSettled(
+    [20, 12, 30, 8].map((total) => putEventInventory(participantDeps(aws), eventId, 'Gig', [ga(total)])),
+  );
 
   expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
   const rows = await readInventoryRows(participantDeps(aws), eventId);
@@ -105,5 +156,7 @@ it.each([
   ['a ticket type listed twice', [ga(1), ga(2)]],
   ['no ticket types', []],
 ])('rejects %s', async (_name, ticketTypes) => {
-  await expect(putEventInventory(participantDeps(aws), uid('event'), 'Gig', ticketTypes)).rejects.toThrow(InvalidInventoryError);
+  await expect(putEventInventory(participantDeps(aws), uid('event'), 'Gig', ticketTypes)).rejects.toThrow(
+    InvalidInventoryError,
+  );
 });

@@ -23,8 +23,12 @@ afterAll(async () => {
 
 /** The event's rows: its ticket types and their shards (a test-only scan). */
 async function rowsOf(eventId: string): Promise<Array<InventoryRow | ShardRow>> {
-  const { Items } = await aws.clients.doc.send(new ScanCommand({ TableName: aws.names.tables.inventory, ConsistentRead: true }));
-  return ((Items ?? []) as Array<InventoryRow | ShardRow>).filter((r) => (isShardRow(r) ? r.shardOf : r.eventId) === eventId);
+  const { Items } = await aws.clients.doc.send(
+    new ScanCommand({ TableName: aws.names.tables.inventory, ConsistentRead: true }),
+  );
+  return ((Items ?? []) as Array<InventoryRow | ShardRow>).filter(
+    (r) => (isShardRow(r) ? r.shardOf : r.eventId) === eventId,
+  );
 }
 
 async function violations(eventId: string) {
@@ -33,7 +37,9 @@ async function violations(eventId: string) {
 
 async function shardEvent(total: number, shards: number): Promise<string> {
   const eventId = uid('flash');
-  await putEventInventory(participantDeps(aws), eventId, 'Flash', [{ ticketType: 'GA', totalQuantity: total, priceMinor: 1000, currency: 'EUR', shards }]);
+  await putEventInventory(participantDeps(aws), eventId, 'Flash', [
+    { ticketType: 'GA', totalQuantity: total, priceMinor: 1000, currency: 'EUR', shards },
+  ]);
   return eventId;
 }
 
@@ -49,7 +55,14 @@ it('splits a ticket type over its shards and shows only the totals', async () =>
   expect(await shardAvailability(eventId)).toEqual([3, 3, 2, 2]);
   const view = await getEventInventory(participantDeps(aws), eventId);
   expect(view?.ticketTypes).toEqual([
-    expect.objectContaining({ ticketType: 'GA', totalQuantity: 10, availableQuantity: 10, reservedQuantity: 0, soldQuantity: 0, shards: 4 }),
+    expect.objectContaining({
+      ticketType: 'GA',
+      totalQuantity: 10,
+      availableQuantity: 10,
+      reservedQuantity: 0,
+      soldQuantity: 0,
+      shards: 4,
+    }),
   ]);
   // The event's own query sees one ticket type, not its shards.
   expect([...(await readInventoryRows(participantDeps(aws), eventId)).keys()]).toEqual(['GA']);
@@ -61,26 +74,38 @@ it('sells exactly the total under concurrency, never a shard below zero', async 
   const deps = participantDeps(aws);
   const orders = Array.from({ length: 45 }, (_, i) => ({ orderId: uid('o'), quantity: (i % 2) + 1 }));
   const replies = await Promise.all(
-    orders.map((o) => handleInventoryCommand(reserve(o.orderId, eventId, [{ ticketType: 'GA', quantity: o.quantity }]), deps)),
+    orders.map((o) =>
+      handleInventoryCommand(reserve(o.orderId, eventId, [{ ticketType: 'GA', quantity: o.quantity }]), deps),
+    ),
   );
-  const reserved = orders.filter((_, i) => replies[i]!.type === 'SEATS_RESERVED').reduce((a, o) => a + o.quantity, 0);
+  const reserved = orders.filter((_, i) => replies[i].type === 'SEATS_RESERVED').reduce((a, o) => a + o.quantity, 0);
   const view = await getEventInventory(deps, eventId);
-  expect(view?.ticketTypes[0]).toMatchObject({ totalQuantity: 30, reservedQuantity: reserved, availableQuantity: 30 - reserved });
+  expect(view?.ticketTypes[0]).toMatchObject({
+    totalQuantity: 30,
+    reservedQuantity: reserved,
+    availableQuantity: 30 - reserved,
+  });
   // 45 orders ask for 67 seats: every seat went, except at most one a 2-seat order could not take.
   expect(reserved).toBeGreaterThanOrEqual(29);
   expect(Math.min(...(await shardAvailability(eventId)))).toBeGreaterThanOrEqual(0);
   expect(await violations(eventId)).toEqual([]);
 
   // Confirm half and release the rest at the same time as a rebalance moves seats around.
-  const held = orders.filter((_, i) => replies[i]!.type === 'SEATS_RESERVED');
+  const held = orders.filter((_, i) => replies[i].type === 'SEATS_RESERVED');
   const head = (await readInventoryRows(deps, eventId)).get('GA')!;
   await Promise.all([
-    ...held.map((o, i) => handleInventoryCommand(i % 2 === 0 ? confirm(o.orderId) : release(o.orderId, 'EXPIRED'), deps)),
+    ...held.map((o, i) =>
+      handleInventoryCommand(i % 2 === 0 ? confirm(o.orderId) : release(o.orderId, 'EXPIRED'), deps),
+    ),
     rebalanceShards(deps, eventId, head),
     rebalanceShards(deps, eventId, head),
   ]);
   const sold = held.filter((_, i) => i % 2 === 0).reduce((a, o) => a + o.quantity, 0);
-  expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({ reservedQuantity: 0, soldQuantity: sold, availableQuantity: 30 - sold });
+  expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({
+    reservedQuantity: 0,
+    soldQuantity: sold,
+    availableQuantity: 30 - sold,
+  });
   expect(await violations(eventId)).toEqual([]);
 });
 
@@ -89,17 +114,24 @@ it('spans shards when no single one can cover the order, and gives back exactly 
   const deps = participantDeps(aws);
   // Take 1 seat from each shard of 2: each shard is left with 1.
   for (let k = 0; k < 4; k++) {
-    const reply = await handleInventoryCommand(reserve(uid('o'), eventId, [{ ticketType: 'GA', quantity: 1 }]), { ...deps, random: () => k / 4 });
+    const reply = await handleInventoryCommand(reserve(uid('o'), eventId, [{ ticketType: 'GA', quantity: 1 }]), {
+      ...deps,
+      random: () => k / 4,
+    });
     expect(reply.type).toBe('SEATS_RESERVED');
   }
   expect(await shardAvailability(eventId)).toEqual([1, 1, 1, 1]);
   const big = uid('big');
-  expect((await handleInventoryCommand(reserve(big, eventId, [{ ticketType: 'GA', quantity: 3 }]), deps)).type).toBe('SEATS_RESERVED');
+  expect((await handleInventoryCommand(reserve(big, eventId, [{ ticketType: 'GA', quantity: 3 }]), deps)).type).toBe(
+    'SEATS_RESERVED',
+  );
   const record = await readReservation(deps, big);
   expect(record?.shards?.map((s) => s.quantity)).toEqual([1, 1, 1]);
   expect((await shardAvailability(eventId)).reduce((a, b) => a + b)).toBe(1);
   // More than what is left: sold out, nothing moves.
-  expect((await handleInventoryCommand(reserve(uid('o'), eventId, [{ ticketType: 'GA', quantity: 2 }]), deps)).type).toBe('SEATS_UNAVAILABLE');
+  expect(
+    (await handleInventoryCommand(reserve(uid('o'), eventId, [{ ticketType: 'GA', quantity: 2 }]), deps)).type,
+  ).toBe('SEATS_UNAVAILABLE');
   await handleInventoryCommand(release(big), deps);
   expect(await shardAvailability(eventId)).toEqual([1, 1, 1, 1]);
   expect(await violations(eventId)).toEqual([]);
@@ -108,28 +140,52 @@ it('spans shards when no single one can cover the order, and gives back exactly 
 it('raises the shard count of an unsharded type that holds reservations, and refuses to lower it', async () => {
   const eventId = uid('legacy');
   const deps = participantDeps(aws);
-  await putEventInventory(deps, eventId, 'Legacy', [{ ticketType: 'GA', totalQuantity: 12, priceMinor: 1000, currency: 'EUR' }]);
+  await putEventInventory(deps, eventId, 'Legacy', [
+    { ticketType: 'GA', totalQuantity: 12, priceMinor: 1000, currency: 'EUR' },
+  ]);
   const early = uid('early');
   await handleInventoryCommand(reserve(early, eventId, [{ ticketType: 'GA', quantity: 2 }]), deps);
 
-  await putEventInventory(deps, eventId, 'Legacy', [{ ticketType: 'GA', totalQuantity: 20, priceMinor: 1000, currency: 'EUR', shards: 4 }]);
-  expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({ totalQuantity: 20, availableQuantity: 18, reservedQuantity: 2, shards: 4 });
+  await putEventInventory(deps, eventId, 'Legacy', [
+    { ticketType: 'GA', totalQuantity: 20, priceMinor: 1000, currency: 'EUR', shards: 4 },
+  ]);
+  expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({
+    totalQuantity: 20,
+    availableQuantity: 18,
+    reservedQuantity: 2,
+    shards: 4,
+  });
   // The new shards got seats by the rebalance: available spread evenly.
   expect(await shardAvailability(eventId)).toEqual(expect.arrayContaining([5, 5, 4, 4]));
   // The reservation made before sharding gives its seats back to shard 0.
   await handleInventoryCommand(release(early), deps);
-  expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({ availableQuantity: 20, reservedQuantity: 0 });
+  expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({
+    availableQuantity: 20,
+    reservedQuantity: 0,
+  });
   expect(await violations(eventId)).toEqual([]);
 
   await expect(
-    putEventInventory(deps, eventId, 'Legacy', [{ ticketType: 'GA', totalQuantity: 20, priceMinor: 1000, currency: 'EUR', shards: 2 }]),
+    putEventInventory(deps, eventId, 'Legacy', [
+      { ticketType: 'GA', totalQuantity: 20, priceMinor: 1000, currency: 'EUR', shards: 2 },
+    ]),
   ).rejects.toBeInstanceOf(InventoryConflictError);
   // A lower total takes seats from the shards that have them; a price change reaches every shard.
-  await putEventInventory(deps, eventId, 'Legacy', [{ ticketType: 'GA', totalQuantity: 7, priceMinor: 1200, currency: 'EUR' }]);
-  expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({ totalQuantity: 7, availableQuantity: 7, priceMinor: 1200, shards: 4 });
+  await putEventInventory(deps, eventId, 'Legacy', [
+    { ticketType: 'GA', totalQuantity: 7, priceMinor: 1200, currency: 'EUR' },
+  ]);
+  expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({
+    totalQuantity: 7,
+    availableQuantity: 7,
+    priceMinor: 1200,
+    shards: 4,
+  });
   expect((await rowsOf(eventId)).every((r) => r.priceMinor === 1200)).toBe(true);
   const o = uid('o');
-  expect(await handleInventoryCommand(reserve(o, eventId, [{ ticketType: 'GA', quantity: 1 }]), deps)).toMatchObject({ type: 'SEATS_RESERVED', amountMinor: 1200 });
+  expect(await handleInventoryCommand(reserve(o, eventId, [{ ticketType: 'GA', quantity: 1 }]), deps)).toMatchObject({
+    type: 'SEATS_RESERVED',
+    amountMinor: 1200,
+  });
   expect(await violations(eventId)).toEqual([]);
 });
 
@@ -139,7 +195,12 @@ it('the checker names a shard that does not balance', async () => {
   const shard = rows.find((r) => isShardRow(r))!;
   const broken = rows.map((r) => (r === shard ? { ...r, availableQuantity: r.availableQuantity + 1 } : r));
   const found = inventoryViolations(broken, []);
-  expect(found.map((v) => [v.kind, v.subject])).toEqual([['inventory-balance', `inventory:${eventId}/GA#${(shard as ShardRow).shard}`]]);
-  const missing = inventoryViolations(rows.filter((r) => r !== shard), []);
+  expect(found.map((v) => [v.kind, v.subject])).toEqual([
+    ['inventory-balance', `inventory:${eventId}/GA#${shard.shard}`],
+  ]);
+  const missing = inventoryViolations(
+    rows.filter((r) => r !== shard),
+    [],
+  );
   expect(missing.map((v) => v.kind).sort()).toEqual(['inventory-balance', 'inventory-shards']);
 });

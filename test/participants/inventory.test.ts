@@ -41,7 +41,10 @@ async function stock(eventId: string): Promise<Record<string, { available: numbe
   const rows = await readInventoryRows(participantDeps(aws), eventId);
   expectConserved(rows.values());
   return Object.fromEntries(
-    [...rows.values()].map((r) => [r.ticketType, { available: r.availableQuantity, reserved: r.reservedQuantity, sold: r.soldQuantity }]),
+    [...rows.values()].map((r) => [
+      r.ticketType,
+      { available: r.availableQuantity, reserved: r.reservedQuantity, sold: r.soldQuantity },
+    ]),
   );
 }
 
@@ -52,7 +55,15 @@ describe('ReserveSeats', () => {
     const deps = participantDeps(aws, { now: () => FIXED_NOW });
 
     const reply = await handleInventoryCommand(
-      reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 3 }, { ticketType: 'VIP', quantity: 1 }], 900),
+      reserve(
+        orderId,
+        eventId,
+        [
+          { ticketType: 'GA', quantity: 3 },
+          { ticketType: 'VIP', quantity: 1 },
+        ],
+        900,
+      ),
       deps,
     );
 
@@ -76,7 +87,10 @@ describe('ReserveSeats', () => {
     const eventId = await newEvent();
     const orderId = uid('order');
     const reply = await handleInventoryCommand(
-      reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }, { ticketType: 'GA', quantity: 2 }]),
+      reserve(orderId, eventId, [
+        { ticketType: 'GA', quantity: 1 },
+        { ticketType: 'GA', quantity: 2 },
+      ]),
       participantDeps(aws),
     );
     expect(reply).toMatchObject({ type: 'SEATS_RESERVED', amountMinor: 5997 });
@@ -90,7 +104,10 @@ describe('ReserveSeats', () => {
     const cmd = reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 2 }]);
 
     const first = await handleInventoryCommand(cmd, deps);
-    const second = await handleInventoryCommand(cmd, participantDeps(aws, { now: () => new Date(Date.now() + 60_000) }));
+    const second = await handleInventoryCommand(
+      cmd,
+      participantDeps(aws, { now: () => new Date(Date.now() + 60_000) }),
+    );
 
     expect(second).toEqual(first);
     expect((await stock(eventId)).GA).toEqual({ available: 8, reserved: 2, sold: 0 });
@@ -101,7 +118,9 @@ describe('ReserveSeats', () => {
     const eventId = await newEvent();
     const orderId = uid('order');
     const cmd = reserve(orderId, eventId, [{ ticketType: 'VIP', quantity: 2 }]);
-    const replies = await Promise.all(Array.from({ length: 8 }, () => handleInventoryCommand(cmd, participantDeps(aws))));
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () => handleInventoryCommand(cmd, participantDeps(aws))),
+    );
     for (const reply of replies) expect(reply).toEqual(replies[0]);
     expect((await stock(eventId)).VIP).toEqual({ available: 3, reserved: 2, sold: 0 });
   });
@@ -109,7 +128,10 @@ describe('ReserveSeats', () => {
   it('rejects a sold-out request, holds nothing, and says the same on redelivery after stock came back', async () => {
     const eventId = await newEvent(2, 1);
     const orderId = uid('order');
-    const cmd = reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }, { ticketType: 'VIP', quantity: 2 }]);
+    const cmd = reserve(orderId, eventId, [
+      { ticketType: 'GA', quantity: 1 },
+      { ticketType: 'VIP', quantity: 2 },
+    ]);
 
     const first = await handleInventoryCommand(cmd, participantDeps(aws));
     expect(first).toEqual({ type: 'SEATS_UNAVAILABLE', reason: expect.stringContaining('VIP') });
@@ -153,12 +175,18 @@ describe('ReserveSeats', () => {
 
     const replies = await Promise.all(
       Array.from({ length: 50 }, () =>
-        handleInventoryCommand(reserve(uid('rush'), eventId, [{ ticketType: 'GA', quantity: 1 }]), participantDeps(aws)),
+        handleInventoryCommand(
+          reserve(uid('rush'), eventId, [{ ticketType: 'GA', quantity: 1 }]),
+          participantDeps(aws),
+        ),
       ),
     );
 
     const count = (type: OrderSagaEvent['type']) => replies.filter((r) => r.type === type).length;
-    expect({ reserved: count('SEATS_RESERVED'), unavailable: count('SEATS_UNAVAILABLE') }).toEqual({ reserved: 20, unavailable: 30 });
+    expect({ reserved: count('SEATS_RESERVED'), unavailable: count('SEATS_UNAVAILABLE') }).toEqual({
+      reserved: 20,
+      unavailable: 30,
+    });
     expect((await stock(eventId)).GA).toEqual({ available: 0, reserved: 20, sold: 0 });
     const reservations = await reservationsOf(aws, eventId);
     expect(reservations.filter((r) => r.status === 'ACTIVE')).toHaveLength(20);
@@ -204,7 +232,9 @@ describe('ReleaseSeats', () => {
     const orderId = uid('order');
     await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'VIP', quantity: 2 }]), participantDeps(aws));
 
-    expect(await handleInventoryCommand(release(orderId, 'EXPIRED'), participantDeps(aws))).toEqual({ type: 'SEATS_RELEASED' });
+    expect(await handleInventoryCommand(release(orderId, 'EXPIRED'), participantDeps(aws))).toEqual({
+      type: 'SEATS_RELEASED',
+    });
 
     expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({ status: 'EXPIRED' });
     expect((await stock(eventId)).VIP).toEqual({ available: 5, reserved: 0, sold: 0 });
@@ -223,11 +253,18 @@ describe('ReleaseSeats', () => {
     const orderId = uid('order');
 
     expect(await handleInventoryCommand(release(orderId), participantDeps(aws))).toEqual({ type: 'SEATS_RELEASED' });
-    const late = await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 2 }]), participantDeps(aws));
+    const late = await handleInventoryCommand(
+      reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 2 }]),
+      participantDeps(aws),
+    );
 
     expect(late).toEqual({ type: 'SEATS_UNAVAILABLE', reason: expect.stringMatching(/released before/) });
     expect((await stock(eventId)).GA).toEqual({ available: 10, reserved: 0, sold: 0 });
-    expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({ status: 'RELEASED', tombstone: true, items: [] });
+    expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({
+      status: 'RELEASED',
+      tombstone: true,
+      items: [],
+    });
   });
 
   it('a ReserveSeats re-delivered after the release replies what it recorded and holds nothing again', async () => {
@@ -263,7 +300,10 @@ describe('ConfirmSeats', () => {
     const eventId = await newEvent();
     const orderId = uid('order');
     await handleInventoryCommand(
-      reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 2 }, { ticketType: 'VIP', quantity: 1 }]),
+      reserve(orderId, eventId, [
+        { ticketType: 'GA', quantity: 2 },
+        { ticketType: 'VIP', quantity: 1 },
+      ]),
       participantDeps(aws),
     );
 
@@ -283,7 +323,10 @@ describe('ConfirmSeats', () => {
     await handleInventoryCommand(reserve(released, eventId, [{ ticketType: 'GA', quantity: 1 }]), participantDeps(aws));
     await handleInventoryCommand(release(released), participantDeps(aws));
     const rejected = uid('order');
-    await handleInventoryCommand(reserve(rejected, eventId, [{ ticketType: 'VIP', quantity: 9 }]), participantDeps(aws));
+    await handleInventoryCommand(
+      reserve(rejected, eventId, [{ ticketType: 'VIP', quantity: 9 }]),
+      participantDeps(aws),
+    );
 
     expect(await handleInventoryCommand(confirm(released), participantDeps(aws))).toEqual({ type: 'SEATS_RELEASED' });
     await expect(handleInventoryCommand(confirm(rejected), participantDeps(aws))).rejects.toThrow(/REJECTED/);

@@ -41,7 +41,9 @@ it('sends once when the same command comes twice, replying the same both times',
 
 it('sends once under concurrent duplicates', async () => {
   const orderId = uid('order');
-  const replies = await Promise.all(Array.from({ length: 5 }, () => handleNotificationCommand(notify(orderId), participantDeps(aws))));
+  const replies = await Promise.all(
+    Array.from({ length: 5 }, () => handleNotificationCommand(notify(orderId), participantDeps(aws))),
+  );
   for (const reply of replies) expect(reply).toEqual(replies[0]);
   expect(await notificationsFor(orderId)).toHaveLength(1);
 });

@@ -20,7 +20,8 @@ afterAll(async () => {
 
 /** Every call the participant makes to the (simulated) gateway, by chargeId. */
 const gatewayCalls = jest.spyOn(gateway, 'simulateGatewayCharge');
-const callsFor = (orderId: string): number => gatewayCalls.mock.calls.filter(([c]) => c.chargeId === `ch_${orderId}`).length;
+const callsFor = (orderId: string): number =>
+  gatewayCalls.mock.calls.filter(([c]) => c.chargeId === `ch_${orderId}`).length;
 
 describe('ChargePayment', () => {
   it('captures with tok_success and records the capture', async () => {
@@ -49,7 +50,9 @@ describe('ChargePayment', () => {
     const orderId = uid('order');
     const captured = { type: 'PAYMENT_CAPTURED', paymentId: `ch_${orderId}`, amountMinor: 5000, currency: 'EUR' };
     const deps = participantDeps(aws, { paymentSlowMs: 300 });
-    const results = await Promise.allSettled(Array.from({ length: 6 }, () => handlePaymentCommand(charge(orderId, 'tok_slow'), deps)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, () => handlePaymentCommand(charge(orderId, 'tok_slow'), deps)),
+    );
     for (const result of results) {
       if (result.status === 'fulfilled') expect(result.value).toEqual(captured);
       else expect(result.reason).toBeInstanceOf(RetryLaterError);
@@ -66,8 +69,14 @@ describe('ChargePayment', () => {
     ['tok_stolen', 'unknown payment token'],
   ])('declines %s with the reason "%s", and says so again on redelivery', async (token, reason) => {
     const orderId = uid('order');
-    expect(await handlePaymentCommand(charge(orderId, token), participantDeps(aws))).toEqual({ type: 'PAYMENT_DECLINED', reason });
-    expect(await handlePaymentCommand(charge(orderId, token), participantDeps(aws))).toEqual({ type: 'PAYMENT_DECLINED', reason });
+    expect(await handlePaymentCommand(charge(orderId, token), participantDeps(aws))).toEqual({
+      type: 'PAYMENT_DECLINED',
+      reason,
+    });
+    expect(await handlePaymentCommand(charge(orderId, token), participantDeps(aws))).toEqual({
+      type: 'PAYMENT_DECLINED',
+      reason,
+    });
     expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'DECLINED', reason, attempts: 1 });
   });
 
@@ -122,8 +131,14 @@ describe('ChargePayment', () => {
 describe('VoidPayment', () => {
   it('before the charge: the charge never happens', async () => {
     const orderId = uid('order');
-    expect(await handlePaymentCommand(voidPayment(orderId), participantDeps(aws))).toEqual({ type: 'PAYMENT_DECLINED', reason: 'voided' });
-    expect(await handlePaymentCommand(voidPayment(orderId), participantDeps(aws))).toEqual({ type: 'PAYMENT_DECLINED', reason: 'voided' });
+    expect(await handlePaymentCommand(voidPayment(orderId), participantDeps(aws))).toEqual({
+      type: 'PAYMENT_DECLINED',
+      reason: 'voided',
+    });
+    expect(await handlePaymentCommand(voidPayment(orderId), participantDeps(aws))).toEqual({
+      type: 'PAYMENT_DECLINED',
+      reason: 'voided',
+    });
 
     const late = await handlePaymentCommand(charge(orderId, 'tok_success'), participantDeps(aws));
 
@@ -173,7 +188,17 @@ describe('VoidPayment', () => {
     await aws.clients.doc.send(
       new PutCommand({
         TableName: aws.names.tables.payments,
-        Item: { orderId, status: 'IN_FLIGHT', amountMinor: 3000, currency: 'EUR', paymentToken: 'tok_success', chargeId: `ch_${orderId}`, attempts: 1, createdAt: longAgo, updatedAt: longAgo },
+        Item: {
+          orderId,
+          status: 'IN_FLIGHT',
+          amountMinor: 3000,
+          currency: 'EUR',
+          paymentToken: 'tok_success',
+          chargeId: `ch_${orderId}`,
+          attempts: 1,
+          createdAt: longAgo,
+          updatedAt: longAgo,
+        },
       }),
     );
     expect(await handlePaymentCommand(voidPayment(orderId), participantDeps(aws))).toEqual({
@@ -212,14 +237,18 @@ describe('RefundPayment', () => {
     const declined = uid('order');
     await handlePaymentCommand(charge(declined, 'tok_declined'), participantDeps(aws));
     await expect(handlePaymentCommand(refund(declined), participantDeps(aws))).rejects.toThrow(/DECLINED/);
-    await expect(handlePaymentCommand(refund(uid('order')), participantDeps(aws))).rejects.toThrow(PermanentCommandError);
+    await expect(handlePaymentCommand(refund(uid('order')), participantDeps(aws))).rejects.toThrow(
+      PermanentCommandError,
+    );
   });
 
   it('refuses a refund that does not match the capture', async () => {
     const orderId = uid('order');
     await handlePaymentCommand(charge(orderId, 'tok_success', 3000), participantDeps(aws));
     await expect(handlePaymentCommand(refund(orderId, 3100), participantDeps(aws))).rejects.toThrow(/does not match/);
-    await expect(handlePaymentCommand(refund(orderId, 3000, 'EUR', 'ch_other'), participantDeps(aws))).rejects.toThrow(/does not match/);
+    await expect(handlePaymentCommand(refund(orderId, 3000, 'EUR', 'ch_other'), participantDeps(aws))).rejects.toThrow(
+      /does not match/,
+    );
     expect(await readPayment(participantDeps(aws), orderId)).toMatchObject({ status: 'CAPTURED' });
   });
 });

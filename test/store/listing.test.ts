@@ -21,7 +21,13 @@ afterAll(async () => {
   await aws?.cleanup();
 });
 
-const reserved = { type: 'SEATS_RESERVED', reservationId: 'r', expiresAt: '2026-11-25T00:00:00.000Z', amountMinor: 1000, currency: 'EUR' } as const;
+const reserved = {
+  type: 'SEATS_RESERVED',
+  reservationId: 'r',
+  expiresAt: '2026-11-25T00:00:00.000Z',
+  amountMinor: 1000,
+  currency: 'EUR',
+} as const;
 
 /** An order created at `createdAt`, moved on to awaitingPayment (PROCESSING). */
 async function processingOrder(customerId: string, createdAt: string): Promise<StoredSaga> {
@@ -29,22 +35,47 @@ async function processingOrder(customerId: string, createdAt: string): Promise<S
   const items = [{ ticketType: 'GA', quantity: 1 }];
   const decision = startSaga({ orderId, customerId, eventId: 'e', items, paymentToken: 'tok_slow', holdSeconds: 60 });
   const created = await store.create(
-    { orderId, customerId, eventId: 'e', items, status: decision.status, totalAmountMinor: null, currency: null, createdAt, updatedAt: createdAt, correlationId: 'c', requestHash: 'h' },
+    {
+      orderId,
+      customerId,
+      eventId: 'e',
+      items,
+      status: decision.status,
+      totalAmountMinor: null,
+      currency: null,
+      createdAt,
+      updatedAt: createdAt,
+      correlationId: 'c',
+      requestHash: 'h',
+    },
     decision.saga,
     { eventId: `${orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: {} },
     createdAt,
   );
-  return store.commit(created, applyEvent(created.saga, reserved), { eventId: `${orderId}:r`, eventType: 'SEATS_RESERVED', payload: {} }, new Date().toISOString());
+  return store.commit(
+    created,
+    applyEvent(created.saga, reserved),
+    { eventId: `${orderId}:r`, eventType: 'SEATS_RESERVED', payload: {} },
+    new Date().toISOString(),
+  );
 }
 
 /** A step that keeps the saga PROCESSING but rewrites updatedAt (and the version). */
 async function stepInPlace(saga: StoredSaga): Promise<StoredSaga> {
   const current = (await store.load(saga.orderId))!;
   const next = applyEvent(current.saga, { type: 'HOLD_EXPIRED' }); // awaitingPayment → releasingSeats: still PROCESSING
-  return store.commit(current, next, { eventId: `${saga.orderId}:step-${randomUUID()}`, eventType: 'HOLD_EXPIRED', payload: {} }, new Date().toISOString());
+  return store.commit(
+    current,
+    next,
+    { eventId: `${saga.orderId}:step-${randomUUID()}`, eventType: 'HOLD_EXPIRED', payload: {} },
+    new Date().toISOString(),
+  );
 }
 
-async function walk(list: (cursor?: string) => Promise<Page<OrderSummary>>, between: () => Promise<void> = async () => undefined): Promise<string[]> {
+async function walk(
+  list: (cursor?: string) => Promise<Page<OrderSummary>>,
+  between: () => Promise<void> = async () => undefined,
+): Promise<string[]> {
   const seen: string[] = [];
   let cursor: string | undefined;
   do {
@@ -73,7 +104,9 @@ it('GET /sagas?status=PROCESSING&limit=1: A takes a step after page 1 and is sti
   const all = [...page1.items.map((o) => o.orderId), ...rest].filter((id) => mine.has(id));
   expect(all).toEqual([b.orderId, a.orderId]);
   // The listing shows the current item, not the index's copy.
-  expect((await queries.listByStatus(status, 10)).items.find((o) => o.orderId === a.orderId)?.sagaState).toBe('releasingSeats');
+  expect((await queries.listByStatus(status, 10)).items.find((o) => o.orderId === a.orderId)?.sagaState).toBe(
+    'releasingSeats',
+  );
 });
 
 it('a customer walk with every order stepping between pages, and two orders created in the same millisecond: each once', async () => {
@@ -96,6 +129,6 @@ it('a customer walk with every order stepping between pages, and two orders crea
   );
   expect([...seen].sort()).toEqual(orders.map((o) => o.orderId).sort());
   expect(new Set(seen).size).toBe(seen.length);
-  expect(seen[0]).toBe(orders[3]!.orderId); // newest first
-  expect(seen.at(-1)).toBe(orders[0]!.orderId);
+  expect(seen[0]).toBe(orders[3].orderId); // newest first
+  expect(seen.at(-1)).toBe(orders[0].orderId);
 });

@@ -3,14 +3,21 @@
  * real table: all distinct, well formed, spread over the shards, each findable once claimed.
  */
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { formatOrderNumber, ORDER_NUMBER_REGEX, ORDER_NUMBER_SHARDS, OrderNumbers, sequenceOf } from '../../src/store/order-numbers';
+import {
+  formatOrderNumber,
+  ORDER_NUMBER_REGEX,
+  ORDER_NUMBER_SHARDS,
+  OrderNumbers,
+  sequenceOf,
+} from '../../src/store/order-numbers';
 import { as } from '../support/auth';
 import { http } from '../support/http';
 import { startTestService, type TestService } from '../support/service';
 
 it('(shard, n) → sequence is one-to-one, and the format is ET-<year>-<6+ digits>', () => {
   const seen = new Set<number>();
-  for (let shard = 0; shard < ORDER_NUMBER_SHARDS; shard++) for (let n = 1; n <= 50; n++) seen.add(sequenceOf(n, shard));
+  for (let shard = 0; shard < ORDER_NUMBER_SHARDS; shard++)
+    for (let n = 1; n <= 50; n++) seen.add(sequenceOf(n, shard));
   expect(seen.size).toBe(ORDER_NUMBER_SHARDS * 50);
   expect(Math.min(...seen)).toBe(1);
   expect(formatOrderNumber(2026, 123)).toBe('ET-2026-000123');
@@ -36,26 +43,59 @@ describe('on the emulator', () => {
     const shards = new Set(all.map((n) => (Number(n.slice(8)) - 1) % ORDER_NUMBER_SHARDS));
     expect(shards.size).toBe(ORDER_NUMBER_SHARDS);
 
-    await service.core.clients.doc.send(new TransactWriteCommand({ TransactItems: [{ Put: numbers.claim(all[0]!, 'order-a') }] }));
-    expect(await numbers.find(all[0]!)).toBe('order-a');
-    expect(await numbers.find(all[1]!)).toBeUndefined();
-    await expect(service.core.clients.doc.send(new TransactWriteCommand({ TransactItems: [{ Put: numbers.claim(all[0]!, 'order-b') }] }))).rejects.toThrow();
-    expect(await numbers.find(all[0]!)).toBe('order-a');
+    await service.core.clients.doc.send(
+      new TransactWriteCommand({ TransactItems: [{ Put: numbers.claim(all[0], 'order-a') }] }),
+    );
+    expect(await numbers.find(all[0])).toBe('order-a');
+    expect(await numbers.find(all[1])).toBeUndefined();
+    await expect(
+      service.core.clients.doc.send(
+        new TransactWriteCommand({ TransactItems: [{ Put: numbers.claim(all[0], 'order-b') }] }),
+      ),
+    ).rejects.toThrow();
+    expect(await numbers.find(all[0])).toBe('order-a');
   });
 
   it('a placed order carries its number and event name, and is found by its number', async () => {
     const eventId = `ev-on-${Date.now()}`;
-    expect((await http(service.baseUrl, 'PUT', `/events/${eventId}/inventory`, { eventName: 'Night of numbers', ticketTypes: [{ ticketType: 'GA', totalQuantity: 5, price: 10, currency: 'EUR' }] }, as.organizer())).status).toBe(200);
-    const placed = await http<{ orderId: string; orderNumber: string; eventName: string }>(service.baseUrl, 'POST', '/orders', { customerId: 'c-on', eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' }, as.customer('c-on'));
+    expect(
+      (
+        await http(
+          service.baseUrl,
+          'PUT',
+          `/events/${eventId}/inventory`,
+          {
+            eventName: 'Night of numbers',
+            ticketTypes: [{ ticketType: 'GA', totalQuantity: 5, price: 10, currency: 'EUR' }],
+          },
+          as.organizer(),
+        )
+      ).status,
+    ).toBe(200);
+    const placed = await http<{ orderId: string; orderNumber: string; eventName: string }>(
+      service.baseUrl,
+      'POST',
+      '/orders',
+      { customerId: 'c-on', eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' },
+      as.customer('c-on'),
+    );
     expect(placed.status).toBe(202);
     expect(placed.body.orderNumber).toMatch(ORDER_NUMBER_REGEX);
     expect(placed.body.eventName).toBe('Night of numbers');
-    const order = await http<{ orderNumber: string; eventName: string }>(service.baseUrl, 'GET', `/orders/${placed.body.orderId}`, undefined, as.customer('c-on'));
+    const order = await http<{ orderNumber: string; eventName: string }>(
+      service.baseUrl,
+      'GET',
+      `/orders/${placed.body.orderId}`,
+      undefined,
+      as.customer('c-on'),
+    );
     expect(order.body).toMatchObject({ orderNumber: placed.body.orderNumber, eventName: 'Night of numbers' });
     const numbers = new OrderNumbers(service.core.clients.doc, service.core.names.tables.orderNumbers);
     expect(await numbers.find(placed.body.orderNumber)).toBe(placed.body.orderId);
     // The console's search finds it by number.
-    const page = await fetch(`${service.baseUrl}/console/sagas?q=${placed.body.orderNumber}`, { headers: as.operator() });
+    const page = await fetch(`${service.baseUrl}/console/sagas?q=${placed.body.orderNumber}`, {
+      headers: as.operator(),
+    });
     const html = await page.text();
     expect(html).toContain(placed.body.orderId);
     expect(html).toContain('Night of numbers');

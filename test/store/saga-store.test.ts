@@ -22,17 +22,42 @@ afterAll(async () => {
 async function newSaga(): Promise<StoredSaga> {
   const orderId = randomUUID();
   const items = [{ ticketType: 'GA', quantity: 1 }];
-  const decision = startSaga({ orderId, customerId: 'c', eventId: 'e', items, paymentToken: 'tok_success', holdSeconds: 60 });
+  const decision = startSaga({
+    orderId,
+    customerId: 'c',
+    eventId: 'e',
+    items,
+    paymentToken: 'tok_success',
+    holdSeconds: 60,
+  });
   const now = new Date().toISOString();
   return store.create(
-    { orderId, customerId: 'c', eventId: 'e', items, status: decision.status, totalAmountMinor: null, currency: null, createdAt: now, updatedAt: now, correlationId: 'corr', requestHash: 'h' },
+    {
+      orderId,
+      customerId: 'c',
+      eventId: 'e',
+      items,
+      status: decision.status,
+      totalAmountMinor: null,
+      currency: null,
+      createdAt: now,
+      updatedAt: now,
+      correlationId: 'corr',
+      requestHash: 'h',
+    },
     decision.saga,
     { eventId: `${orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: {} },
     now,
   );
 }
 
-const reserved = { type: 'SEATS_RESERVED', reservationId: 'r', expiresAt: '2026-11-25T00:00:00.000Z', amountMinor: 1000, currency: 'EUR' } as const;
+const reserved = {
+  type: 'SEATS_RESERVED',
+  reservationId: 'r',
+  expiresAt: '2026-11-25T00:00:00.000Z',
+  amountMinor: 1000,
+  currency: 'EUR',
+} as const;
 const step = (eventId: string) => ({ eventId, eventType: 'SEATS_RESERVED', payload: {} });
 
 it('of two writers on the same version, one lands and the other is told to reload', async () => {

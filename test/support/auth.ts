@@ -3,7 +3,13 @@
  * service as AUTH_PUBLIC_KEY (TEST_AUTH_ENV), and tokens signed with it. Nothing bypasses the
  * service's verification; hostile tokens (expired, wrong audience, wrong key, alg none) are here too.
  */
-import { generateSigningKey, mintToken, publicPemOf, signTokenSync, type SigningKey } from '../../scripts/auth/dev-keys';
+import {
+  generateSigningKey,
+  mintToken,
+  publicPemOf,
+  signTokenSync,
+  type SigningKey,
+} from '../../scripts/auth/dev-keys';
 import type { Role } from '../../src/api/auth/principal';
 
 export const TEST_ISSUER = 'https://issuer.test.eventticket.dev/';
@@ -48,7 +54,11 @@ export function tokenFor(roles: Role | Role[], sub: string, options: TokenOption
 }
 
 /** `{ Authorization: 'Bearer …' }` for a test token. */
-export async function authHeader(roles: Role | Role[], sub: string, options: TokenOptions = {}): Promise<Record<string, string>> {
+export async function authHeader(
+  roles: Role | Role[],
+  sub: string,
+  options: TokenOptions = {},
+): Promise<Record<string, string>> {
   return { Authorization: `Bearer ${await tokenFor(roles, sub, options)}` };
 }
 

@@ -11,12 +11,20 @@ import type { ParticipantKey } from '../../src/runtime/workers';
 import type { Core } from '../../src/service';
 
 /** Serves `role`'s commands of `orderIds` until `done()` (at most `timeoutMs`). */
-export async function serveOnly(core: Core, role: ParticipantKey, orderIds: string[], done: () => Promise<boolean>, timeoutMs = 60000): Promise<void> {
+export async function serveOnly(
+  core: Core,
+  role: ParticipantKey,
+  orderIds: string[],
+  done: () => Promise<boolean>,
+  timeoutMs = 60000,
+): Promise<void> {
   const url = core.queues[role];
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`serveOnly(${role}) did not get its sagas there`);
-    const { Messages = [] } = await core.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 30 }));
+    const { Messages = [] } = await core.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 30 }),
+    );
     for (const m of Messages) {
       const parsed = parseCommandEnvelope(m.Body ?? '');
       if (parsed.ok && orderIds.includes(parsed.value.command.orderId)) {
@@ -25,7 +33,9 @@ export async function serveOnly(core: Core, role: ParticipantKey, orderIds: stri
         await core.dispatcher.sendSagaEvent(command.orderId, replyEventId(command.commandId), reply, correlationId);
         await core.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
       } else {
-        await core.clients.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }));
+        await core.clients.sqs.send(
+          new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }),
+        );
       }
     }
   }

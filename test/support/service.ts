@@ -52,7 +52,10 @@ export interface TestServiceOptions {
 }
 
 /** The API (on a free port) and, unless told otherwise, the workers, on fresh resources. */
-export async function startTestService(overrides: Record<string, string> = {}, options: TestServiceOptions = {}): Promise<TestService> {
+export async function startTestService(
+  overrides: Record<string, string> = {},
+  options: TestServiceOptions = {},
+): Promise<TestService> {
   const aws = await createTestAws(options.label ?? 'e');
   const mode = options.inProcessWorkers === false ? 'api' : 'all';
   const config = testConfig(aws.prefix, { SERVICE_MODE: mode, ...overrides });
@@ -78,12 +81,18 @@ export async function seedInventory(core: Core, eventId: string, ticketTypes: Ti
 /** A fresh event with one ticket type, GA, in EUR; returns its id. */
 export async function newEvent(core: Core, totalQuantity: number, price: number): Promise<string> {
   const eventId = `ev-${randomUUID()}`;
-  await seedInventory(core, eventId, [{ ticketType: 'GA', totalQuantity, priceMinor: toMinorUnits(price, 'EUR'), currency: 'EUR' }]);
+  await seedInventory(core, eventId, [
+    { ticketType: 'GA', totalQuantity, priceMinor: toMinorUnits(price, 'EUR'), currency: 'EUR' },
+  ]);
   return eventId;
 }
 
 /** Polls until `probe` returns a value that `done` accepts, or fails with the last value seen. */
-export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T = await probe();
   while (!done(last)) {
@@ -94,13 +103,16 @@ export async function eventually<T>(probe: () => Promise<T>, done: (value: T) =>
   return last;
 }
 
-
 /**
  * What the customer was told when the order ended, waited for: a cancelled or failed order's
  * notice is sent after its last step. One per order, keyed by the command id.
  */
 export function customerNotice(core: Core, orderId: string) {
-  return eventually(() => readNotification(core.participantDeps, `${orderId}:SendNotification`), (n) => n !== undefined, 15000);
+  return eventually(
+    () => readNotification(core.participantDeps, `${orderId}:SendNotification`),
+    (n) => n !== undefined,
+    15000,
+  );
 }
 
 /** Environment for a worker process (`tsx src/main.ts`) that shares this test's resources. */

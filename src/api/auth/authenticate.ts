@@ -42,7 +42,10 @@ export function identify(verify: TokenVerifier) {
     }
     const token = bearerTokenOf(header);
     if (token === undefined) {
-      res.locals.authFailure = { kind: 'invalid', reason: 'the Authorization header must be "Bearer <JWT>"' } satisfies AuthFailure;
+      res.locals.authFailure = {
+        kind: 'invalid',
+        reason: 'the Authorization header must be "Bearer <JWT>"',
+      } satisfies AuthFailure;
       next();
       return;
     }
@@ -53,10 +56,14 @@ export function identify(verify: TokenVerifier) {
       // Every later log line of this request says who made it.
       ctx.log = ctx.log.child({ sub: principal.sub });
     } catch (error) {
-      if (error instanceof InvalidTokenError) res.locals.authFailure = { kind: 'invalid', reason: error.reason } satisfies AuthFailure;
+      if (error instanceof InvalidTokenError)
+        res.locals.authFailure = { kind: 'invalid', reason: error.reason } satisfies AuthFailure;
       else if (error instanceof KeysUnavailableError) {
         ctxOf(res).log.error('token keys unavailable', { error: error.message });
-        res.locals.authFailure = { kind: 'unavailable', reason: 'the token issuer keys cannot be fetched; retry later' } satisfies AuthFailure;
+        res.locals.authFailure = {
+          kind: 'unavailable',
+          reason: 'the token issuer keys cannot be fetched; retry later',
+        } satisfies AuthFailure;
       } else {
         next(error);
         return;
@@ -88,7 +95,16 @@ export function requireAuthentication() {
       res.redirect(303, '/console/login');
       return;
     }
-    const detail = failure ? `the bearer token was refused: ${failure.reason}` : 'this request needs a bearer token (Authorization: Bearer <JWT>)';
-    next(new ProblemError('unauthorized', detail, [{ field: 'Authorization', message: failure?.reason ?? 'is required' }], { wwwAuthenticate: challenge(failure?.reason) }));
+    const detail = failure
+      ? `the bearer token was refused: ${failure.reason}`
+      : 'this request needs a bearer token (Authorization: Bearer <JWT>)';
+    next(
+      new ProblemError(
+        'unauthorized',
+        detail,
+        [{ field: 'Authorization', message: failure?.reason ?? 'is required' }],
+        { wwwAuthenticate: challenge(failure?.reason) },
+      ),
+    );
   };
 }

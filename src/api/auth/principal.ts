@@ -29,9 +29,16 @@ const IMPLIES: Readonly<Record<Role, readonly Role[]>> = {
   'operator-repair': ['operator'],
 };
 
-/** The roles named in a claim value (an array of strings, or one space- or comma-separated string), implications included. */
+/**
+ * The roles named in a claim value (an array of strings, or one space- or comma-separated string), implications
+ * included.
+ */
 export function rolesFrom(claim: unknown): Set<Role> {
-  const names = Array.isArray(claim) ? claim.filter((x): x is string => typeof x === 'string') : typeof claim === 'string' ? claim.split(/[\s,]+/) : [];
+  const names = Array.isArray(claim)
+    ? claim.filter((x): x is string => typeof x === 'string')
+    : typeof claim === 'string'
+      ? claim.split(/[\s,]+/)
+      : [];
   const roles = new Set<Role>();
   for (const name of names) {
     if ((ROLES as readonly string[]).includes(name)) {

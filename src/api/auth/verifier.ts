@@ -30,7 +30,11 @@ export type TokenVerifier = (token: string) => Promise<Principal>;
 export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
   const key: KeyObject | JWTVerifyGetKey =
     auth.keys.kind === 'jwks'
-      ? createRemoteJWKSet(new URL(auth.keys.url), { timeoutDuration: 3000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 })
+      ? createRemoteJWKSet(new URL(auth.keys.url), {
+          timeoutDuration: 3000,
+          cooldownDuration: 30_000,
+          cacheMaxAge: 10 * 60_000,
+        })
       : auth.keys.key;
   const options = {
     issuer: auth.issuer,
@@ -43,11 +47,15 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
     let payload: JWTPayload;
     try {
       // jose's overloads want one key type per call; both branches are the same call.
-      payload = typeof key === 'function' ? (await jwtVerify(token, key, options)).payload : (await jwtVerify(token, key, options)).payload;
+      payload =
+        typeof key === 'function'
+          ? (await jwtVerify(token, key, options)).payload
+          : (await jwtVerify(token, key, options)).payload;
     } catch (error) {
       throw classify(error);
     }
-    if (typeof payload.sub !== 'string' || !SUBJECT.test(payload.sub)) throw new InvalidTokenError('sub must be 1-255 visible ASCII characters');
+    if (typeof payload.sub !== 'string' || !SUBJECT.test(payload.sub))
+      throw new InvalidTokenError('sub must be 1-255 visible ASCII characters');
     return { sub: payload.sub, roles: rolesFrom(claimAt(payload, auth.rolesClaim)) };
   };
 }
@@ -57,22 +65,29 @@ export function claimAt(payload: JWTPayload, name: string): unknown {
   if (Object.prototype.hasOwnProperty.call(payload, name)) return payload[name];
   let value: unknown = payload;
   for (const part of name.split('.')) {
-    if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, part)) return undefined;
+    if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, part))
+      return undefined;
     value = (value as Record<string, unknown>)[part];
   }
   return value;
 }
 
 function classify(error: unknown): Error {
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return new KeysUnavailableError(error.message);
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
+    return new KeysUnavailableError(error.message);
   if (error instanceof errors.JWTExpired) return new InvalidTokenError('the token has expired');
-  if (error instanceof errors.JWTClaimValidationFailed) return new InvalidTokenError(`the token's ${error.claim} claim is not accepted`);
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return new InvalidTokenError(`the token's ${error.claim} claim is not accepted`);
   if (error instanceof errors.JOSEAlgNotAllowed) return new InvalidTokenError("the token's algorithm is not accepted");
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWSSignatureVerificationFailed) {
     return new InvalidTokenError('the token is not signed by a trusted key');
   }
   // The JWKS endpoint answered badly: jose says so with a plain JOSEError.
-  if (error instanceof errors.JOSEError && error.constructor === errors.JOSEError && /JSON Web Key Set/.test(error.message)) {
+  if (
+    error instanceof errors.JOSEError &&
+    error.constructor === errors.JOSEError &&
+    /JSON Web Key Set/.test(error.message)
+  ) {
     return new KeysUnavailableError(error.message);
   }
   if (error instanceof errors.JOSEError) return new InvalidTokenError('the token is malformed or unsupported');

@@ -65,7 +65,11 @@ export function answerParserErrors(server: Server): void {
     }
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const body = JSON.stringify(
-      problemBody('client-error', status === 431 ? 'the request headers are too large' : 'the request could not be parsed as HTTP', { status }),
+      problemBody(
+        'client-error',
+        status === 431 ? 'the request headers are too large' : 'the request could not be parsed as HTTP',
+        { status },
+      ),
     );
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

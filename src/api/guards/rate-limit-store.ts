@@ -4,7 +4,13 @@
  * error, so a Redis outage never becomes a 500: each process then enforces the limit on its own
  * (a client spread over N processes may get up to N times the limit until Redis is back).
  */
-import { MemoryStore, type ClientRateLimitInfo, type IncrementResponse, type Options, type Store } from 'express-rate-limit';
+import {
+  MemoryStore,
+  type ClientRateLimitInfo,
+  type IncrementResponse,
+  type Options,
+  type Store,
+} from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { RedisClient } from '../../cache/redis';
 import type { Logger } from '../../observability/logger';
@@ -44,7 +50,8 @@ export class RedisOrLocalStore implements Store {
   }
 
   async decrement(key: string): Promise<void> {
-    if ((await this.viaRedis(async (s) => (await s.decrement(key), true))) === undefined) await this.memory.decrement(key);
+    if ((await this.viaRedis(async (s) => (await s.decrement(key), true))) === undefined)
+      await this.memory.decrement(key);
   }
 
   async resetKey(key: string): Promise<void> {

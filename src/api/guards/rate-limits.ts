@@ -51,7 +51,12 @@ function exceeded(what: string) {
 }
 
 /** `keyPrefix`: per deployment (RESOURCE_PREFIX), so test runs sharing a Redis never share counters. */
-export function createRateLimiters(limits: RateLimitConfig, redis: RedisClient, keyPrefix: string, logger: Logger): RateLimiters {
+export function createRateLimiters(
+  limits: RateLimitConfig,
+  redis: RedisClient,
+  keyPrefix: string,
+  logger: Logger,
+): RateLimiters {
   const requestStore = new RedisOrLocalStore(redis, `${keyPrefix}rl:req:`, logger);
   const orderStore = new RedisOrLocalStore(redis, `${keyPrefix}rl:orders:`, logger);
   const common = {

@@ -26,7 +26,7 @@ export function rejectRepeatedHeaders() {
     const seen = new Set<string>();
     const repeated = new Set<string>();
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      const name = req.rawHeaders[i]!.toLowerCase();
+      const name = req.rawHeaders[i].toLowerCase();
       if (!SINGLE_VALUE_HEADERS.includes(name)) continue;
       if (seen.has(name)) repeated.add(name);
       seen.add(name);

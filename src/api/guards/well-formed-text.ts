@@ -60,8 +60,10 @@ export function requireWellFormedText() {
         break;
       }
     }
-    for (const pointer of illFormedText(req.query)) errors.push({ field: `query${pointer}`, message: 'is not well-formed Unicode (lone surrogate)' });
-    for (const pointer of illFormedText(req.body)) errors.push({ field: pointer, message: 'is not well-formed Unicode (lone surrogate)' });
+    for (const pointer of illFormedText(req.query))
+      errors.push({ field: `query${pointer}`, message: 'is not well-formed Unicode (lone surrogate)' });
+    for (const pointer of illFormedText(req.body))
+      errors.push({ field: pointer, message: 'is not well-formed Unicode (lone surrogate)' });
     if (errors.length === 0) {
       next();
       return;

@@ -7,18 +7,43 @@ import express, { Router, type Request, type Response } from 'express';
 import { requireRole } from '../auth/require-role';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assessStuck, isKnownMachineVersion, START_VERSION, knownMachineVersions, ORDER_STATUS_BY_STATE, type OrderSagaState, type OrderStatus } from '../../../machines/order-saga';
+import {
+  assessStuck,
+  isKnownMachineVersion,
+  START_VERSION,
+  knownMachineVersions,
+  ORDER_STATUS_BY_STATE,
+  type OrderSagaState,
+  type OrderStatus,
+} from '../../../machines/order-saga';
 import type { ConsoleDeps } from '../../console/deps';
 import { renderDiagram } from '../../console/diagram';
 import { ASSETS_PREFIX, esc } from '../../console/html';
 import { orderSagaLayout, orderSagaModel } from '../../console/order-saga-model';
 import { summarizeVersionWaits, versionWaits } from '../../ops/version-waits';
-import { dlqPage, loginPage, machinePage, overviewPage, sagaDetailPage, sagaListPage, sagaLiveFragment, type SagaDetailData } from '../../console/pages';
+import {
+  dlqPage,
+  loginPage,
+  machinePage,
+  overviewPage,
+  sagaDetailPage,
+  sagaListPage,
+  sagaLiveFragment,
+  type SagaDetailData,
+} from '../../console/pages';
 import { replay } from '../../console/replay';
 import { SagaListing } from '../../console/saga-listing';
 import { inspectorRelayPage } from '../../console/inspector-relay';
 import { readNotification, readPayment, readReservation } from '../../participants/records';
-import { AGE_MS, consoleListQuerySchema, machinePageQuerySchema, sagaPageQuerySchema, type ConsoleListQuery, type MachinePageQuery, type SagaPageQuery } from '../console-schemas';
+import {
+  AGE_MS,
+  consoleListQuerySchema,
+  machinePageQuerySchema,
+  sagaPageQuerySchema,
+  type ConsoleListQuery,
+  type MachinePageQuery,
+  type SagaPageQuery,
+} from '../console-schemas';
 import { ProblemError } from '../problem';
 import { emptyQuerySchema } from '../schemas';
 import { queryValidator } from '../validation';
@@ -30,9 +55,10 @@ const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
 const validateMachinePage = queryValidator<MachinePageQuery>(machinePageQuerySchema);
 
 /** Where the assets live: src/console/assets, found from the sources or from a build in dist/. */
-export const CONSOLE_ASSETS_DIR = [join(__dirname, '..', '..', 'console', 'assets'), join(process.cwd(), 'src', 'console', 'assets')].find((dir) =>
-  existsSync(join(dir, 'console.js')),
-) ?? join(process.cwd(), 'src', 'console', 'assets');
+export const CONSOLE_ASSETS_DIR =
+  [join(__dirname, '..', '..', 'console', 'assets'), join(process.cwd(), 'src', 'console', 'assets')].find((dir) =>
+    existsSync(join(dir, 'console.js')),
+  ) ?? join(process.cwd(), 'src', 'console', 'assets');
 
 function html(res: Response, body: string): void {
   res.setHeader('Cache-Control', 'no-store');
@@ -54,7 +80,9 @@ export async function sagaDetail(deps: ConsoleDeps, orderId: string): Promise<Sa
   const visited = new Set<string>();
   for (const h of history) {
     if (h.fromState) visited.add(h.fromState);
-    const t = model?.transitions.find((x) => x.source === h.fromState && x.event === h.eventType && x.target === h.toState);
+    const t = model?.transitions.find(
+      (x) => x.source === h.fromState && x.event === h.eventType && x.target === h.toState,
+    );
     if (t) taken.add(t.id);
   }
   const records = { doc: deps.doc, tables: deps.tables };
@@ -67,12 +95,30 @@ export async function sagaDetail(deps: ConsoleDeps, orderId: string): Promise<Sa
   const svg = model
     ? renderDiagram(await orderSagaLayout(version), { current: saga.sagaState, taken, visited })
     : `<p class="flash error" id="unknown-machine-version">This saga runs on machine version ${esc(version)}, which this build does not have (it has ${knownMachineVersions().join(', ')}): its events wait for a build that does.</p>`;
-  return { saga, steps, model, svg, stuck: assessStuck(saga, now, deps.stuckAfterMs), reservation, payment, notification, now };
+  return {
+    saga,
+    steps,
+    model,
+    svg,
+    stuck: assessStuck(saga, now, deps.stuckAfterMs),
+    reservation,
+    payment,
+    notification,
+    now,
+  };
 }
 
 export function consoleRouter(deps: ConsoleDeps, options: { inspectorRelay?: boolean } = {}): Router {
   const router = Router();
-  const listing = new SagaListing({ doc: deps.doc, tables: deps.tables, store: deps.store, stuck: deps.stuck, stuckAfterMs: deps.stuckAfterMs, findByOrderNumber: deps.findByOrderNumber, now: deps.now });
+  const listing = new SagaListing({
+    doc: deps.doc,
+    tables: deps.tables,
+    store: deps.store,
+    stuck: deps.stuck,
+    stuckAfterMs: deps.stuckAfterMs,
+    findByOrderNumber: deps.findByOrderNumber,
+    now: deps.now,
+  });
 
   router.use(ASSETS_PREFIX, express.static(CONSOLE_ASSETS_DIR, { fallthrough: true, index: false, maxAge: 0 }));
 
@@ -112,7 +158,11 @@ export function consoleRouter(deps: ConsoleDeps, options: { inspectorRelay?: boo
       ageLabel: q.age,
     };
     const page = await listing.list(filter, q.limit ?? 25, q.cursor || undefined);
-    const params = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== 'cursor' && v !== undefined && v !== '').map(([k, v]) => [k, String(v)]));
+    const params = new URLSearchParams(
+      Object.entries(q)
+        .filter(([k, v]) => k !== 'cursor' && v !== undefined && v !== '')
+        .map(([k, v]) => [k, String(v)]),
+    );
     html(res, sagaListPage(filter, page.rows, page.nextCursor, params, Object.keys(ORDER_STATUS_BY_STATE)));
   });
 
@@ -126,7 +176,16 @@ export function consoleRouter(deps: ConsoleDeps, options: { inspectorRelay?: boo
 
   router.get('/console/machine', requireRole('operator'), async (req: Request, res: Response) => {
     const { version = deps.startVersion ?? START_VERSION } = validateMachinePage(queryOf(req), 'query');
-    html(res, machinePage(orderSagaModel(version), renderDiagram(await orderSagaLayout(version)), version, deps.stuckAfterMs, knownMachineVersions()));
+    html(
+      res,
+      machinePage(
+        orderSagaModel(version),
+        renderDiagram(await orderSagaLayout(version)),
+        version,
+        deps.stuckAfterMs,
+        knownMachineVersions(),
+      ),
+    );
   });
 
   router.get('/console/dlq', requireRole('operator'), async (req: Request, res: Response) => {

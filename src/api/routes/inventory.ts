@@ -19,14 +19,18 @@ function eventIdParam(req: Request): string {
 export function inventoryRouter(inventory: CachedInventory): Router {
   const router = Router();
 
-  router.get('/events/:eventId/inventory', requireRole('organizer', 'operator'), async (req: Request, res: Response) => {
-    validateNoQuery(queryOf(req), 'query');
-    const eventId = eventIdParam(req);
-    const read = await inventory.get(eventId);
-    res.setHeader('X-Cache', read.cache);
-    if (!read.inventory) throw new ProblemError('not-found', `event ${eventId} has no inventory`);
-    res.json(read.inventory);
-  });
+  router.get(
+    '/events/:eventId/inventory',
+    requireRole('organizer', 'operator'),
+    async (req: Request, res: Response) => {
+      validateNoQuery(queryOf(req), 'query');
+      const eventId = eventIdParam(req);
+      const read = await inventory.get(eventId);
+      res.setHeader('X-Cache', read.cache);
+      if (!read.inventory) throw new ProblemError('not-found', `event ${eventId} has no inventory`);
+      res.json(read.inventory);
+    },
+  );
 
   router.put('/events/:eventId/inventory', requireRole('organizer'), async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
@@ -36,7 +40,8 @@ export function inventoryRouter(inventory: CachedInventory): Router {
     const seen = new Map<string, number>();
     body.ticketTypes.forEach((t, i) => {
       const first = seen.get(t.ticketType);
-      if (first !== undefined) errors.push({ field: `/ticketTypes/${i}/ticketType`, message: `duplicates /ticketTypes/${first}/ticketType` });
+      if (first !== undefined)
+        errors.push({ field: `/ticketTypes/${i}/ticketType`, message: `duplicates /ticketTypes/${first}/ticketType` });
       else seen.set(t.ticketType, i);
     });
     if (errors.length > 0) throw new ProblemError('invalid-inventory', 'each ticket type may appear once', errors);

@@ -18,7 +18,10 @@ export function orderSagaDefinition(): unknown {
 }
 
 /** `startVersion`: the version this process starts new orders on (config ORDER_SAGA_START_VERSION). */
-export function machinesRouter(definition: () => unknown = orderSagaDefinition, startVersion: string = START_VERSION): Router {
+export function machinesRouter(
+  definition: () => unknown = orderSagaDefinition,
+  startVersion: string = START_VERSION,
+): Router {
   const router = Router();
   router.get('/machines/order-saga/versions', requireRole('operator'), (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
@@ -35,7 +38,11 @@ export function machinesRouter(definition: () => unknown = orderSagaDefinition, 
   router.get('/machines/order-saga/versions/:version', requireRole('operator'), (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
     const entry = MACHINE_VERSIONS.find((v) => v.version === req.params.version);
-    if (!entry) throw new ProblemError('not-found', `this build has no order-saga machine version ${String(req.params.version)} (it has ${MACHINE_VERSIONS.map((v) => v.version).join(', ')})`);
+    if (!entry)
+      throw new ProblemError(
+        'not-found',
+        `this build has no order-saga machine version ${String(req.params.version)} (it has ${MACHINE_VERSIONS.map((v) => v.version).join(', ')})`,
+      );
     res.json({ id: entry.machine.id, version: entry.version, definition: entry.machine.toJSON() });
   });
   let cached: string | undefined;

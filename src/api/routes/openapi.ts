@@ -22,7 +22,10 @@ const DOCS_PAGE = `<!doctype html>
 export function openApiRouter(): Router {
   const router = Router();
   let cached: string | undefined;
-  router.use(SWAGGER_PREFIX, express.static(dirname(require.resolve('swagger-ui-dist/package.json')), { index: false }));
+  router.use(
+    SWAGGER_PREFIX,
+    express.static(dirname(require.resolve('swagger-ui-dist/package.json')), { index: false }),
+  );
   router.get('/openapi.json', (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
     cached ??= JSON.stringify(openApiDocument());

@@ -79,7 +79,14 @@ function sagaSummary(saga: StoredSaga) {
  * With an Idempotency-Key: the action's deterministic event id, and the answer to send if a request
  * with the same key already acted (202, `Idempotent-Replayed: true`; 422 for another reason).
  */
-async function keyedAction(req: Request, deps: OpsRouteDeps, action: OperatorAction, orderId: string, by: string, reason: string) {
+async function keyedAction(
+  req: Request,
+  deps: OpsRouteDeps,
+  action: OperatorAction,
+  orderId: string,
+  by: string,
+  reason: string,
+) {
   const key = idempotencyKeyOf(req);
   if (key === undefined) return { eventId: undefined, replay: undefined };
   const eventId = operatorActionEventId(by, action, orderId, key);
@@ -95,14 +102,23 @@ async function sagaAction<T>(orderId: string, action: () => Promise<T>): Promise
   } catch (error) {
     if (error instanceof UnknownSagaError) throw new ProblemError('not-found', `no saga for order ${orderId}`);
     if (error instanceof StaleSagaVersionError) {
-      throw new ProblemError('precondition-failed', `${error.message}; nothing was done. Reload the saga and decide again`, undefined, {
-        orderId,
-        expectedVersion: error.expected,
-        currentVersion: error.current,
-      });
+      throw new ProblemError(
+        'precondition-failed',
+        `${error.message}; nothing was done. Reload the saga and decide again`,
+        undefined,
+        {
+          orderId,
+          expectedVersion: error.expected,
+          currentVersion: error.current,
+        },
+      );
     }
     if (error instanceof OperatorActionRefusedError) {
-      throw new ProblemError('saga-state-conflict', error.detail, undefined, { orderId, sagaState: error.state, orderStatus: error.status });
+      throw new ProblemError('saga-state-conflict', error.detail, undefined, {
+        orderId,
+        sagaState: error.state,
+        orderStatus: error.status,
+      });
     }
     throw error;
   }
@@ -138,7 +154,9 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     res.json({
       knownVersions: knownMachineVersions(),
       ...summarizeVersionWaits(waiting),
-      items: waiting.slice(0, query.limit ?? DEFAULT_STUCK_PAGE_SIZE).map((w) => ({ ...w, problem: 'unknown machine version', links: sagaLinks(w.orderId) })),
+      items: waiting
+        .slice(0, query.limit ?? DEFAULT_STUCK_PAGE_SIZE)
+        .map((w) => ({ ...w, problem: 'unknown machine version', links: sagaLinks(w.orderId) })),
       scanned: scan.scanned,
       truncated: scan.truncated,
       checkedAt: scan.checkedAt.toISOString(),
@@ -150,7 +168,14 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     const listing = await deps.stuck.list(query.limit ?? DEFAULT_STUCK_PAGE_SIZE);
     res.setHeader('Cache-Control', 'no-store');
     res.json({
-      items: listing.items.map((s) => ({ ...s, links: { ...sagaLinks(s.orderId), retry: `/ops/sagas/${s.orderId}/retry`, compensate: `/ops/sagas/${s.orderId}/compensate` } })),
+      items: listing.items.map((s) => ({
+        ...s,
+        links: {
+          ...sagaLinks(s.orderId),
+          retry: `/ops/sagas/${s.orderId}/retry`,
+          compensate: `/ops/sagas/${s.orderId}/compensate`,
+        },
+      })),
       scanned: listing.scanned,
       total: listing.total,
       truncated: listing.truncated,
@@ -169,11 +194,20 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     if (keyed.replay) {
       const { orderId: id, state, status, version, payload } = keyed.replay;
       res.setHeader('Idempotent-Replayed', 'true');
-      res.status(202).json({ orderId: id, state, status, version, resent: payload.resent ?? [], links: sagaLinks(orderId) });
+      res
+        .status(202)
+        .json({ orderId: id, state, status, version, resent: payload.resent ?? [], links: sagaLinks(orderId) });
       return;
     }
     const { saga, resent } = await sagaAction(orderId, () => retrySaga(deps, orderId, operator, keyed.eventId));
-    ctx.log.info('operator retried a saga', { orderId, operator: by, reason, state: saga.sagaState, resent, sagaCorrelationId: saga.correlationId });
+    ctx.log.info('operator retried a saga', {
+      orderId,
+      operator: by,
+      reason,
+      state: saga.sagaState,
+      resent,
+      sagaCorrelationId: saga.correlationId,
+    });
     res.status(202).json({ ...sagaSummary(saga), resent, links: sagaLinks(orderId) });
   });
 
@@ -187,11 +221,21 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     if (keyed.replay) {
       const { orderId: id, state, status, version } = keyed.replay;
       res.setHeader('Idempotent-Replayed', 'true');
-      res.status(202).json({ orderId: id, state, status, version, compensationRequested: true, links: sagaLinks(orderId) });
+      res
+        .status(202)
+        .json({ orderId: id, state, status, version, compensationRequested: true, links: sagaLinks(orderId) });
       return;
     }
-    const saga = await sagaAction(orderId, () => compensateSaga(deps, orderId, { by, reason, expectedVersion: expectedVersionOf(req) }, keyed.eventId));
-    ctx.log.info('operator compensated a saga', { orderId, operator: by, reason, state: saga.sagaState, sagaCorrelationId: saga.correlationId });
+    const saga = await sagaAction(orderId, () =>
+      compensateSaga(deps, orderId, { by, reason, expectedVersion: expectedVersionOf(req) }, keyed.eventId),
+    );
+    ctx.log.info('operator compensated a saga', {
+      orderId,
+      operator: by,
+      reason,
+      state: saga.sagaState,
+      sagaCorrelationId: saga.correlationId,
+    });
     res.status(202).json({ ...sagaSummary(saga), compensationRequested: true, links: sagaLinks(orderId) });
   });
 
@@ -210,26 +254,34 @@ export function opsRouter(deps: OpsRouteDeps): Router {
     res.json(result);
   });
 
-  router.delete('/ops/dlq/:id', requireRole('operator-repair'), async (req: Request, res: Response, next: NextFunction) => {
-    if (req.params.id === 'redrive') {
-      next(); // a DELETE of the redrive action: 405
-      return;
-    }
-    const query = validateOptionalReasonQuery(queryOf(req), 'query');
-    const id = pathParam(req.params.id, 'id', MESSAGE_ID_REGEX, 'an SQS message id');
-    const by = operatorOf(res);
-    const body = req.body === undefined ? {} : validateOptionalReasonBody(req.body, 'body');
-    if (query.reason !== undefined && body.reason !== undefined) {
-      throw new ProblemError('validation', 'give the reason once: in the query or in the body', [{ field: 'reason', message: 'given twice' }]);
-    }
-    const reason = body.reason ?? query.reason;
-    if (reason === undefined) {
-      throw new ProblemError('validation', 'a reason is required (query ?reason= or body {"reason": …})', [{ field: 'reason', message: 'is required' }]);
-    }
-    const deleted = await deps.deadLetters.delete(id, { by, reason });
-    if (!deleted) throw new ProblemError('not-found', `no dead letter ${id} on ticket-dlq or ticket-dlq.fifo`);
-    res.json({ deleted: true, id: deleted.id, queue: deleted.queue, message: deleted });
-  });
+  router.delete(
+    '/ops/dlq/:id',
+    requireRole('operator-repair'),
+    async (req: Request, res: Response, next: NextFunction) => {
+      if (req.params.id === 'redrive') {
+        next(); // a DELETE of the redrive action: 405
+        return;
+      }
+      const query = validateOptionalReasonQuery(queryOf(req), 'query');
+      const id = pathParam(req.params.id, 'id', MESSAGE_ID_REGEX, 'an SQS message id');
+      const by = operatorOf(res);
+      const body = req.body === undefined ? {} : validateOptionalReasonBody(req.body, 'body');
+      if (query.reason !== undefined && body.reason !== undefined) {
+        throw new ProblemError('validation', 'give the reason once: in the query or in the body', [
+          { field: 'reason', message: 'given twice' },
+        ]);
+      }
+      const reason = body.reason ?? query.reason;
+      if (reason === undefined) {
+        throw new ProblemError('validation', 'a reason is required (query ?reason= or body {"reason": …})', [
+          { field: 'reason', message: 'is required' },
+        ]);
+      }
+      const deleted = await deps.deadLetters.delete(id, { by, reason });
+      if (!deleted) throw new ProblemError('not-found', `no dead letter ${id} on ticket-dlq or ticket-dlq.fifo`);
+      res.json({ deleted: true, id: deleted.id, queue: deleted.queue, message: deleted });
+    },
+  );
 
   return router;
 }

@@ -71,10 +71,12 @@ function checkAgainstInventory(body: PlaceOrderBody, inventory: InventoryView | 
   const seen = new Map<string, number>();
   body.items.forEach((item, i) => {
     const first = seen.get(item.ticketType);
-    if (first !== undefined) errors.push({ field: `/items/${i}/ticketType`, message: `duplicates /items/${first}/ticketType` });
+    if (first !== undefined)
+      errors.push({ field: `/items/${i}/ticketType`, message: `duplicates /items/${first}/ticketType` });
     else seen.set(item.ticketType, i);
   });
-  if (errors.length > 0) throw new ProblemError('unprocessable-order', 'each ticket type may appear once in items', errors);
+  if (errors.length > 0)
+    throw new ProblemError('unprocessable-order', 'each ticket type may appear once in items', errors);
   if (!inventory) {
     throw new ProblemError('unknown-event', `event ${body.eventId} has no tickets on sale`, [
       { field: '/eventId', message: 'unknown event' },
@@ -84,14 +86,20 @@ function checkAgainstInventory(body: PlaceOrderBody, inventory: InventoryView | 
   const currencies = new Set<string>();
   body.items.forEach((item, i) => {
     const type = byType.get(item.ticketType);
-    if (!type) errors.push({ field: `/items/${i}/ticketType`, message: `event ${body.eventId} has no ticket type ${item.ticketType}` });
+    if (!type)
+      errors.push({
+        field: `/items/${i}/ticketType`,
+        message: `event ${body.eventId} has no ticket type ${item.ticketType}`,
+      });
     else currencies.add(type.currency);
   });
   if (errors.length > 0) throw new ProblemError('unprocessable-order', 'unknown ticket type for this event', errors);
   if (currencies.size > 1) {
-    throw new ProblemError('unprocessable-order', 'the ticket types ordered are priced in different currencies; order them separately', [
-      { field: '/items', message: 'mixed currencies' },
-    ]);
+    throw new ProblemError(
+      'unprocessable-order',
+      'the ticket types ordered are priced in different currencies; order them separately',
+      [{ field: '/items', message: 'mixed currencies' }],
+    );
   }
 }
 
@@ -101,25 +109,38 @@ function checkAgainstInventory(body: PlaceOrderBody, inventory: InventoryView | 
  */
 function customerIdFor(principal: Principal, body: PlaceOrderBody): string {
   if (body.customerId !== undefined && body.customerId !== principal.sub) {
-    throw new ProblemError('forbidden', 'a customer places orders only for itself: customerId must be your token\'s sub, or absent', [
-      { field: '/customerId', message: 'must equal the token subject' },
-    ]);
+    throw new ProblemError(
+      'forbidden',
+      "a customer places orders only for itself: customerId must be your token's sub, or absent",
+      [{ field: '/customerId', message: 'must equal the token subject' }],
+    );
   }
   if (!ID_REGEX.test(principal.sub)) {
-    throw new ProblemError('forbidden', 'your token subject cannot be used as a customer id (letters, digits and ._:@-, at most 128)');
+    throw new ProblemError(
+      'forbidden',
+      'your token subject cannot be used as a customer id (letters, digits and ._:@-, at most 128)',
+    );
   }
   return principal.sub;
 }
 
 /** A saga the caller may see, or a 404 that reads the same whether it exists or belongs to someone else. */
-export function visibleSaga(principal: Principal, saga: StoredSaga | undefined, orderId: string, what = 'order'): StoredSaga {
-  if (!saga || !mayRead(principal, saga.customerId)) throw new ProblemError('not-found', `${what} ${orderId} does not exist`);
+export function visibleSaga(
+  principal: Principal,
+  saga: StoredSaga | undefined,
+  orderId: string,
+  what = 'order',
+): StoredSaga {
+  if (!saga || !mayRead(principal, saga.customerId))
+    throw new ProblemError('not-found', `${what} ${orderId} does not exist`);
   return saga;
 }
 
 /** The fingerprint of a placing request: equal for equal orders, whatever the key and item order. */
 function requestHashOf(body: PlaceOrderBody & { customerId: string }): string {
-  const items = [...body.items].sort((a, b) => (a.ticketType < b.ticketType ? -1 : a.ticketType > b.ticketType ? 1 : 0));
+  const items = [...body.items].sort((a, b) =>
+    a.ticketType < b.ticketType ? -1 : a.ticketType > b.ticketType ? 1 : 0,
+  );
   return sha256Hex(canonicalJson({ ...body, items }));
 }
 
@@ -129,32 +150,65 @@ function requestHashOf(body: PlaceOrderBody & { customerId: string }): string {
  */
 function firstAnswer(existing: StoredSaga) {
   const { orderId } = existing;
-  const { saga, status } = startSaga({ orderId, customerId: '', eventId: '', items: [], paymentToken: '', holdSeconds: 1 });
+  const { saga, status } = startSaga({
+    orderId,
+    customerId: '',
+    eventId: '',
+    items: [],
+    paymentToken: '',
+    holdSeconds: 1,
+  });
   // The order number and event name were given at creation: the first answer carried them.
-  return { orderId, orderNumber: existing.orderNumber ?? null, eventName: existing.eventName ?? null, status, sagaState: saga.state, links: orderLinks(orderId) };
+  return {
+    orderId,
+    orderNumber: existing.orderNumber ?? null,
+    eventName: existing.eventName ?? null,
+    status,
+    sagaState: saga.state,
+    links: orderLinks(orderId),
+  };
 }
 
 /** The ticket types of the order flagged sold out (src/cache/sold-out.ts); none without flags or Redis. */
 async function soldOutAmong(deps: OrdersRouteDeps, body: PlaceOrderBody): Promise<string[]> {
-  return deps.soldOut ? deps.soldOut.flagged(body.eventId, body.items.map((i) => i.ticketType)) : [];
+  return deps.soldOut
+    ? deps.soldOut.flagged(
+        body.eventId,
+        body.items.map((i) => i.ticketType),
+      )
+    : [];
 }
 
 /** 409 sold-out: no seat left for these ticket types; no saga starts. */
 function soldOutProblem(body: PlaceOrderBody, flagged: string[]): ProblemError {
-  return new ProblemError('sold-out', `sold out: no ${flagged.join(', ')} seats left for event ${body.eventId}`, undefined, {
-    eventId: body.eventId,
-    ticketTypes: flagged,
-  });
+  return new ProblemError(
+    'sold-out',
+    `sold out: no ${flagged.join(', ')} seats left for event ${body.eventId}`,
+    undefined,
+    {
+      eventId: body.eventId,
+      ticketTypes: flagged,
+    },
+  );
 }
 
 function accepted(saga: StoredSaga) {
-  return { orderId: saga.orderId, orderNumber: saga.orderNumber ?? null, eventName: saga.eventName ?? null, status: saga.status, sagaState: saga.sagaState, links: orderLinks(saga.orderId) };
+  return {
+    orderId: saga.orderId,
+    orderNumber: saga.orderNumber ?? null,
+    eventName: saga.eventName ?? null,
+    status: saga.status,
+    sagaState: saga.sagaState,
+    links: orderLinks(saga.orderId),
+  };
 }
 
 export function keyReused(): ProblemError {
-  return new ProblemError('idempotency-key-reused', 'this Idempotency-Key was already used for a different order request', [
-    { field: 'Idempotency-Key', message: 'already used with a different body' },
-  ]);
+  return new ProblemError(
+    'idempotency-key-reused',
+    'this Idempotency-Key was already used for a different order request',
+    [{ field: 'Idempotency-Key', message: 'already used with a different body' }],
+  );
 }
 
 /** Answers an Idempotency-Key replay: 202 with the first answer, or 422 for a different body. */
@@ -242,13 +296,17 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     let customerId = query.customerId;
     if (!hasRole(principal, 'operator')) {
       if (customerId !== undefined && customerId !== principal.sub) {
-        throw new ProblemError('forbidden', "a customer lists only its own orders: customerId must be your token's sub, or absent", [
-          { field: 'customerId', message: 'must equal the token subject' },
-        ]);
+        throw new ProblemError(
+          'forbidden',
+          "a customer lists only its own orders: customerId must be your token's sub, or absent",
+          [{ field: 'customerId', message: 'must equal the token subject' }],
+        );
       }
       customerId = principal.sub;
     } else if (customerId === undefined) {
-      throw new ProblemError('validation', 'the request query is invalid', [{ field: '/customerId', message: 'is required' }]);
+      throw new ProblemError('validation', 'the request query is invalid', [
+        { field: '/customerId', message: 'is required' },
+      ]);
     }
     const page = await deps.orders.listByCustomer(customerId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
     res.json({ items: page.items.map(orderSummaryView), nextCursor: page.nextCursor });
@@ -269,12 +327,17 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     const principal = principalOf(res);
     const current = await deps.store.load(orderId);
     // Only the customer who placed it cancels it; anyone else is told it does not exist.
-    if (!current && (await deps.waitingRoom?.ownerOf(orderId)) === principal.sub && (await deps.waitingRoom?.leave(orderId))) {
+    if (
+      !current &&
+      (await deps.waitingRoom?.ownerOf(orderId)) === principal.sub &&
+      (await deps.waitingRoom?.leave(orderId))
+    ) {
       ctx.log.info('queued order left the waiting room', { orderId });
       res.status(202).json({ orderId, status: 'CANCELLED', cancelRequested: true });
       return;
     }
-    if (!current || current.customerId !== principal.sub) throw new ProblemError('not-found', `order ${orderId} does not exist`);
+    if (!current || current.customerId !== principal.sub)
+      throw new ProblemError('not-found', `order ${orderId} does not exist`);
     const by = actorOf(principal, 'customer');
     let outcome: Awaited<ReturnType<SagaRuntime['request']>>;
     try {
@@ -292,13 +355,21 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     // Idempotent once the order is cancelled or bound to be, however it got there (the customer,
     // an expired hold, a declined card, an operator): the machine says which states those are.
     if (!outcome.accepted && !endsCancelled(saga.saga)) {
-      throw new ProblemError('too-late-to-cancel', `order ${orderId} can no longer be cancelled: its saga is ${saga.sagaState}`, undefined, {
-        orderId,
-        orderStatus: saga.status,
-        sagaState: saga.sagaState,
-      });
+      throw new ProblemError(
+        'too-late-to-cancel',
+        `order ${orderId} can no longer be cancelled: its saga is ${saga.sagaState}`,
+        undefined,
+        {
+          orderId,
+          orderStatus: saga.status,
+          sagaState: saga.sagaState,
+        },
+      );
     }
-    ctx.log.info(outcome.accepted && !outcome.replayed ? 'cancel requested' : 'cancel already under way', { orderId, sagaState: saga.sagaState });
+    ctx.log.info(outcome.accepted && !outcome.replayed ? 'cancel requested' : 'cancel already under way', {
+      orderId,
+      sagaState: saga.sagaState,
+    });
     if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).json({ ...accepted(saga), cancelRequested: true });
   });

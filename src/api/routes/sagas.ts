@@ -5,7 +5,6 @@ import type { SagaStore } from '../../store/saga-store';
 import { principalOf } from '../auth/principal';
 import { requireRole } from '../auth/require-role';
 import { sagaEtag } from '../operator';
-import { ProblemError } from '../problem';
 import { DEFAULT_PAGE_SIZE, emptyQuerySchema, listSagasQuerySchema, type ListSagasQuery } from '../schemas';
 import { queryValidator } from '../validation';
 import { orderSummaryView, sagaView } from '../views';
@@ -26,7 +25,10 @@ export function sagasRouter(deps: SagasRouteDeps): Router {
     const query = validateListQuery(queryOf(req), 'query');
     const page = await deps.orders.listByStatus(query.status, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
     res.json({
-      items: page.items.map((s) => ({ ...orderSummaryView(s), links: { saga: `/sagas/${s.orderId}`, order: `/orders/${s.orderId}` } })),
+      items: page.items.map((s) => ({
+        ...orderSummaryView(s),
+        links: { saga: `/sagas/${s.orderId}`, order: `/orders/${s.orderId}` },
+      })),
       nextCursor: page.nextCursor,
     });
   });

@@ -14,7 +14,8 @@
  * Workers are other processes, so the API learns of a step by polling the saga's version. At the
  * default poll of 1 s, each open saga page costs 1 DynamoDB request/s (a strongly consistent
  * GetItem: 1 RCU per 4 KB of item) plus one Query per step taken; each open list page costs one
- * Query per status partition per poll, 6 requests/s, plus one BatchGetItem when sagas stepped. STREAM_POLL_MS trades freshness for cost.
+ * Query per status partition per poll, 6 requests/s, plus one BatchGetItem when sagas stepped. STREAM_POLL_MS trades
+ * freshness for cost.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { requireRole } from '../auth/require-role';
@@ -33,7 +34,10 @@ const validateListStream = queryValidator<StreamQuery>(listStreamQuerySchema);
 /** A comment line every this often keeps proxies from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
 
-function openStream(req: Request, res: Response): { send: (id: string, event: string, data: unknown) => void; closed: () => boolean } {
+function openStream(
+  req: Request,
+  res: Response,
+): { send: (id: string, event: string, data: unknown) => void; closed: () => boolean } {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
@@ -77,8 +81,11 @@ export function streamRouter(deps: ConsoleDeps): Router {
     const query = validateListStream(queryOf(req), 'query');
     const last = lastEventIdOf(req, query);
     const parsed = last ? /^(\d{4}-\d{2}-\d{2}T[0-9:.]+Z)~(.{1,200})$/.exec(last) : null;
-    if (last && !parsed) throw new ProblemError('invalid-header', 'Last-Event-ID must be <updatedAt>~<orderId> from this stream', [{ field: 'Last-Event-ID', message: 'not an id of this stream' }]);
-    let mark = parsed ? { u: parsed[1]!, o: parsed[2]! } : { u: new Date().toISOString(), o: '' };
+    if (last && !parsed)
+      throw new ProblemError('invalid-header', 'Last-Event-ID must be <updatedAt>~<orderId> from this stream', [
+        { field: 'Last-Event-ID', message: 'not an id of this stream' },
+      ]);
+    let mark = parsed ? { u: parsed[1], o: parsed[2] } : { u: new Date().toISOString(), o: '' };
     const stream = openStream(req, res);
     let beat = Date.now();
     while (!stream.closed()) {
@@ -102,11 +109,21 @@ export function streamRouter(deps: ConsoleDeps): Router {
       );
       const after = rows
         .filter((r) => r.updatedAt > mark.u || (r.updatedAt === mark.u && r.orderId > mark.o))
-        .sort((a, b) => (a.updatedAt === b.updatedAt ? (a.orderId < b.orderId ? -1 : 1) : a.updatedAt < b.updatedAt ? -1 : 1));
-      const current = after.length > 0 ? await deps.store.loadMany(after.map((r) => r.orderId)) : new Map<string, StoredSaga>();
+        .sort((a, b) =>
+          a.updatedAt === b.updatedAt ? (a.orderId < b.orderId ? -1 : 1) : a.updatedAt < b.updatedAt ? -1 : 1,
+        );
+      const current =
+        after.length > 0 ? await deps.store.loadMany(after.map((r) => r.orderId)) : new Map<string, StoredSaga>();
       for (const r of after) {
         const saga = current.get(r.orderId);
-        if (saga) stream.send(`${r.updatedAt}~${r.orderId}`, 'saga', { orderId: r.orderId, version: saga.sagaVersion, state: saga.sagaState, status: saga.status, updatedAt: saga.updatedAt });
+        if (saga)
+          stream.send(`${r.updatedAt}~${r.orderId}`, 'saga', {
+            orderId: r.orderId,
+            version: saga.sagaVersion,
+            state: saga.sagaState,
+            status: saga.status,
+            updatedAt: saga.updatedAt,
+          });
         mark = { u: r.updatedAt, o: r.orderId };
       }
       if (Date.now() - beat > HEARTBEAT_MS) {
@@ -122,7 +139,9 @@ export function streamRouter(deps: ConsoleDeps): Router {
     const orderId = orderIdParam(req);
     const last = lastEventIdOf(req, query);
     if (last !== undefined && !/^[0-9]{1,15}$/.test(last)) {
-      throw new ProblemError('invalid-header', 'Last-Event-ID must be a saga version from this stream', [{ field: 'Last-Event-ID', message: 'must be a non-negative integer' }]);
+      throw new ProblemError('invalid-header', 'Last-Event-ID must be a saga version from this stream', [
+        { field: 'Last-Event-ID', message: 'must be a non-negative integer' },
+      ]);
     }
     const first = await deps.store.load(orderId);
     if (!first) throw new ProblemError('not-found', `no saga for order ${orderId}`);
@@ -135,7 +154,11 @@ export function streamRouter(deps: ConsoleDeps): Router {
         const rows = await historyAfter(deps, orderId, sent);
         for (const row of rows) {
           if (row.version <= sent) continue;
-          stream.send(String(row.version), 'step', stepEvent(row, { state: saga.sagaState, status: saga.status, version: saga.sagaVersion }));
+          stream.send(
+            String(row.version),
+            'step',
+            stepEvent(row, { state: saga.sagaState, status: saga.status, version: saga.sagaVersion }),
+          );
           sent = row.version;
         }
       }

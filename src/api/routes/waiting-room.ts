@@ -51,7 +51,8 @@ export function waitingRoomRouter(room: WaitingRoom, store: Pick<SagaStore, 'loa
     const principal = principalOf(res);
     if (!hasRole(principal, 'operator')) {
       const owner = (await store.load(orderId))?.customerId ?? (await room.ownerOf(orderId));
-      if (owner !== principal.sub) throw new ProblemError('not-found', `order ${orderId} is neither waiting nor placed`);
+      if (owner !== principal.sub)
+        throw new ProblemError('not-found', `order ${orderId} is neither waiting nor placed`);
     }
     let standing = await room.standing(orderId);
     // Past the waiting room (its saga ran, maybe ended), or Redis down: the store knows the order.
@@ -60,7 +61,12 @@ export function waitingRoomRouter(room: WaitingRoom, store: Pick<SagaStore, 'loa
     switch (standing.state) {
       case 'waiting':
         res.setHeader('Retry-After', String(Math.min(30, Math.max(1, Math.ceil(standing.estimatedWaitSeconds / 4)))));
-        res.json({ orderId, status: 'QUEUED', position: standing.position, estimatedWaitSeconds: standing.estimatedWaitSeconds });
+        res.json({
+          orderId,
+          status: 'QUEUED',
+          position: standing.position,
+          estimatedWaitSeconds: standing.estimatedWaitSeconds,
+        });
         return;
       case 'admitted':
         res.json({ orderId, status: 'ADMITTED', links: { self: `/orders/${orderId}` } });
@@ -73,17 +79,26 @@ export function waitingRoomRouter(room: WaitingRoom, store: Pick<SagaStore, 'loa
     }
   });
 
-  router.put('/events/:eventId/admission', requireRole('organizer', 'operator-repair'), async (req: Request, res: Response) => {
-    validateNoQuery(queryOf(req), 'query');
-    const eventId = pathParam(req.params.eventId, 'eventId', ID_REGEX, 'an id of letters, digits and ._:@- (at most 128)');
-    const body = validateAdmission(req.body, 'body');
-    try {
-      await room.setLimit(eventId, body.maxActiveOrders);
-    } catch {
-      throw new ProblemError('service-unavailable', 'the waiting room (Redis) is unavailable; try again');
-    }
-    res.json({ eventId, maxActiveOrders: await room.limitOf(eventId) });
-  });
+  router.put(
+    '/events/:eventId/admission',
+    requireRole('organizer', 'operator-repair'),
+    async (req: Request, res: Response) => {
+      validateNoQuery(queryOf(req), 'query');
+      const eventId = pathParam(
+        req.params.eventId,
+        'eventId',
+        ID_REGEX,
+        'an id of letters, digits and ._:@- (at most 128)',
+      );
+      const body = validateAdmission(req.body, 'body');
+      try {
+        await room.setLimit(eventId, body.maxActiveOrders);
+      } catch {
+        throw new ProblemError('service-unavailable', 'the waiting room (Redis) is unavailable; try again');
+      }
+      res.json({ eventId, maxActiveOrders: await room.limitOf(eventId) });
+    },
+  );
 
   return router;
 }

@@ -3,8 +3,17 @@
   'use strict';
   var TOKEN = 'et.token';
 
-  function store() { try { return window.sessionStorage; } catch (e) { return null; } }
-  function get(key) { var s = store(); return s ? s.getItem(key) : null; }
+  function store() {
+    try {
+      return window.sessionStorage;
+    } catch (e) {
+      return null;
+    }
+  }
+  function get(key) {
+    var s = store();
+    return s ? s.getItem(key) : null;
+  }
 
   /** Headers every console call sends: the bearer token (the server records actions with its subject). */
   function authHeaders(extra) {
@@ -14,7 +23,9 @@
     return h;
   }
 
-  function signedIn() { return !!get(TOKEN); }
+  function signedIn() {
+    return !!get(TOKEN);
+  }
 
   function flash(kind, text) {
     var el = document.getElementById('flash');
@@ -30,10 +41,18 @@
   function call(method, url, body, extraHeaders) {
     var headers = authHeaders(extraHeaders);
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) }).then(function (res) {
+    return fetch(url, {
+      method: method,
+      headers: headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(function (res) {
       return res.text().then(function (text) {
         var json = null;
-        try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+        try {
+          json = text ? JSON.parse(text) : null;
+        } catch (e) {
+          json = null;
+        }
         return { status: res.status, body: json };
       });
     });
@@ -50,39 +69,45 @@
       if (stopped) return;
       var headers = authHeaders({ Accept: 'text/event-stream' });
       if (lastId !== null) headers['Last-Event-ID'] = lastId;
-      fetch(url, { headers: headers }).then(function (res) {
-        if (!res.ok || !res.body) throw new Error('stream ' + res.status);
-        onState(true);
-        var reader = res.body.getReader();
-        var decoder = new TextDecoder();
-        var buffer = '';
-        function pump() {
-          return reader.read().then(function (r) {
-            if (r.done) throw new Error('stream ended');
-            buffer += decoder.decode(r.value, { stream: true });
-            var parts = buffer.split('\n\n');
-            buffer = parts.pop();
-            parts.forEach(function (block) {
-              var ev = { id: null, event: 'message', data: '' };
-              block.split('\n').forEach(function (line) {
-                if (line.indexOf('id: ') === 0) ev.id = line.slice(4);
-                else if (line.indexOf('event: ') === 0) ev.event = line.slice(7);
-                else if (line.indexOf('data: ') === 0) ev.data += line.slice(6);
+      fetch(url, { headers: headers })
+        .then(function (res) {
+          if (!res.ok || !res.body) throw new Error('stream ' + res.status);
+          onState(true);
+          var reader = res.body.getReader();
+          var decoder = new TextDecoder();
+          var buffer = '';
+          function pump() {
+            return reader.read().then(function (r) {
+              if (r.done) throw new Error('stream ended');
+              buffer += decoder.decode(r.value, { stream: true });
+              var parts = buffer.split('\n\n');
+              buffer = parts.pop();
+              parts.forEach(function (block) {
+                var ev = { id: null, event: 'message', data: '' };
+                block.split('\n').forEach(function (line) {
+                  if (line.indexOf('id: ') === 0) ev.id = line.slice(4);
+                  else if (line.indexOf('event: ') === 0) ev.event = line.slice(7);
+                  else if (line.indexOf('data: ') === 0) ev.data += line.slice(6);
+                });
+                if (ev.id !== null) lastId = ev.id;
+                if (ev.data) onEvent(ev.event, JSON.parse(ev.data), ev.id);
               });
-              if (ev.id !== null) lastId = ev.id;
-              if (ev.data) onEvent(ev.event, JSON.parse(ev.data), ev.id);
+              return pump();
             });
-            return pump();
-          });
-        }
-        return pump();
-      }).catch(function () {
-        onState(false);
-        setTimeout(connect, 1000);
-      });
+          }
+          return pump();
+        })
+        .catch(function () {
+          onState(false);
+          setTimeout(connect, 1000);
+        });
     }
     connect();
-    return { stop: function () { stopped = true; } };
+    return {
+      stop: function () {
+        stopped = true;
+      },
+    };
   }
 
   // ---- saga page -------------------------------------------------------------------------------
@@ -97,37 +122,62 @@
       return false;
     }
     function refresh() {
-      if (!toggle.checked || typing()) { pending = true; return; }
+      if (!toggle.checked || typing()) {
+        pending = true;
+        return;
+      }
       pending = false;
-      fetch(location.pathname + '?fragment=live', { headers: authHeaders() }).then(function (res) { return res.text(); }).then(function (html) {
-        // The operator may have started typing meanwhile: keep the form (and the version it was shown).
-        if (!toggle.checked || typing()) { pending = true; return; }
-        var live = document.getElementById('live');
-        var holder = document.createElement('div');
-        holder.innerHTML = html;
-        var next = holder.firstElementChild;
-        if (live && next) live.replaceWith(next);
-        root.setAttribute('data-refreshed', String(Date.now()));
-      });
+      fetch(location.pathname + '?fragment=live', { headers: authHeaders() })
+        .then(function (res) {
+          return res.text();
+        })
+        .then(function (html) {
+          // The operator may have started typing meanwhile: keep the form (and the version it was shown).
+          if (!toggle.checked || typing()) {
+            pending = true;
+            return;
+          }
+          var live = document.getElementById('live');
+          var holder = document.createElement('div');
+          holder.innerHTML = html;
+          var next = holder.firstElementChild;
+          if (live && next) live.replaceWith(next);
+          root.setAttribute('data-refreshed', String(Date.now()));
+        });
     }
-    toggle.addEventListener('change', function () { if (toggle.checked && pending) refresh(); });
-    stream(root.getAttribute('data-stream'), function (event, data) {
-      if (event !== 'step') return;
-      root.setAttribute('data-last-version', String(data.version));
-      refresh();
-    }, function (on) {
-      status.className = on ? 'live on' : 'live';
-      status.textContent = on ? 'live' : 'reconnecting';
-    }, document.getElementById('live').getAttribute('data-version'));
+    toggle.addEventListener('change', function () {
+      if (toggle.checked && pending) refresh();
+    });
+    stream(
+      root.getAttribute('data-stream'),
+      function (event, data) {
+        if (event !== 'step') return;
+        root.setAttribute('data-last-version', String(data.version));
+        refresh();
+      },
+      function (on) {
+        status.className = on ? 'live on' : 'live';
+        status.textContent = on ? 'live' : 'reconnecting';
+      },
+      document.getElementById('live').getAttribute('data-version'),
+    );
     root.addEventListener('submit', function (e) {
       var form = e.target;
       var action = form.getAttribute('data-action');
       if (!action) return;
       e.preventDefault();
       var reason = form.querySelector('input[name=reason]').value;
-      if (!signedIn()) { flash('error', 'sign in first: /console/login'); return; }
+      if (!signedIn()) {
+        flash('error', 'sign in first: /console/login');
+        return;
+      }
       var version = form.getAttribute('data-version');
-      call('POST', '/ops/sagas/' + form.getAttribute('data-order') + '/' + action, { reason: reason }, { 'If-Match': '"' + version + '"' }).then(function (r) {
+      call(
+        'POST',
+        '/ops/sagas/' + form.getAttribute('data-order') + '/' + action,
+        { reason: reason },
+        { 'If-Match': '"' + version + '"' },
+      ).then(function (r) {
         if (r.status >= 200 && r.status < 300) {
           flash('ok', action + ' accepted at version ' + version + ': now ' + (r.body && r.body.state));
           form.querySelector('input[name=reason]').value = '';
@@ -143,16 +193,20 @@
   function listPage() {
     var note = document.getElementById('list-live');
     var n = 0;
-    stream('/sagas/stream', function (event) {
-      if (event !== 'saga') return;
-      n++;
-      note.className = 'live on';
-      note.innerHTML = '';
-      var a = document.createElement('a');
-      a.href = location.href;
-      a.textContent = n + ' step(s) since this page loaded: reload';
-      note.appendChild(a);
-    }, function () {});
+    stream(
+      '/sagas/stream',
+      function (event) {
+        if (event !== 'saga') return;
+        n++;
+        note.className = 'live on';
+        note.innerHTML = '';
+        var a = document.createElement('a');
+        a.href = location.href;
+        a.textContent = n + ' step(s) since this page loaded: reload';
+        note.appendChild(a);
+      },
+      function () {},
+    );
   }
 
   // ---- dead letters ----------------------------------------------------------------------------
@@ -162,11 +216,16 @@
       var action = form.getAttribute('data-action');
       if (action !== 'dlq-redrive' && action !== 'dlq-delete') return;
       e.preventDefault();
-      if (!signedIn()) { flash('error', 'sign in first: /console/login'); return; }
+      if (!signedIn()) {
+        flash('error', 'sign in first: /console/login');
+        return;
+      }
       var reason = form.querySelector('input[name=reason]').value;
       var done;
       if (action === 'dlq-redrive') {
-        var ids = Array.prototype.map.call(document.querySelectorAll('#dlq input[name=id]:checked'), function (c) { return c.value; });
+        var ids = Array.prototype.map.call(document.querySelectorAll('#dlq input[name=id]:checked'), function (c) {
+          return c.value;
+        });
         var body = { reason: reason };
         if (ids.length > 0) body.ids = ids;
         done = call('POST', '/ops/dlq/redrive', body);
@@ -176,7 +235,9 @@
       done.then(function (r) {
         if (r.status >= 200 && r.status < 300) {
           flash('ok', action === 'dlq-redrive' ? 'redriven: ' + ((r.body && r.body.redriven) || []).length : 'deleted');
-          setTimeout(function () { location.reload(); }, 800);
+          setTimeout(function () {
+            location.reload();
+          }, 800);
         } else {
           flash('error', r.status + ' ' + ((r.body && (r.body.detail || r.body.title)) || 'refused'));
         }
@@ -191,7 +252,8 @@
    */
   function setPageCookie(token) {
     var secure = location.protocol === 'https:' ? '; Secure' : '';
-    document.cookie = 'et_token=' + (token || '') + '; Path=/console; SameSite=Strict' + secure + (token ? '' : '; Max-Age=0');
+    document.cookie =
+      'et_token=' + (token || '') + '; Path=/console; SameSite=Strict' + secure + (token ? '' : '; Max-Age=0');
   }
 
   function loginPage() {
@@ -201,7 +263,8 @@
       e.preventDefault();
       var s = store();
       if (!s) return;
-      if (form.token.value.trim()) s.setItem(TOKEN, form.token.value.trim()); else s.removeItem(TOKEN);
+      if (form.token.value.trim()) s.setItem(TOKEN, form.token.value.trim());
+      else s.removeItem(TOKEN);
       setPageCookie(form.token.value.trim());
       flash('ok', 'saved for this tab');
     });
@@ -226,7 +289,9 @@
         if (e.data && e.data.type === '@statelyai.connected') {
           connected = true;
           statusEl.textContent = 'connected';
-          buffer.forEach(function (ev) { target.postMessage(ev, '*'); });
+          buffer.forEach(function (ev) {
+            target.postMessage(ev, '*');
+          });
           buffer = [];
         }
       });
@@ -234,7 +299,8 @@
       var ws = new WebSocket(proto + location.host + button.getAttribute('data-feed'));
       ws.onmessage = function (m) {
         var ev = JSON.parse(m.data);
-        if (connected) target.postMessage(ev, '*'); else buffer.push(ev);
+        if (connected) target.postMessage(ev, '*');
+        else buffer.push(ev);
       };
     });
   }
@@ -249,5 +315,6 @@
     else if (kind === 'login') loginPage();
     else if (kind === 'inspect-relay') relayPage();
   }
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
 })();
