@@ -14,8 +14,8 @@ export class SagaInvariantError extends Error {
 }
 
 /** The outcome a cancel remembered while reserving gives: an operator's is a compensation. */
-function cancelOutcome(cancel: NonNullable<OrderSagaContext['cancelRequested']>): SagaOutcome {
-  return cancel.by.startsWith('operator:') ? 'compensated' : 'cancelled';
+function cancelOutcome(cancel: OrderSagaContext['cancelRequested']): SagaOutcome {
+  return cancel?.by.startsWith('operator:') ? 'compensated' : 'cancelled';
 }
 
 /**
@@ -30,6 +30,9 @@ export function outcomeAfter(context: OrderSagaContext, event: OrderSagaEvent): 
     return cancelOutcome(context.cancelRequested);
   }
   switch (event.type) {
+    case 'SEATS_RESERVED':
+      // Only the reservation's cancel branch decides an outcome on it: the order is being cancelled.
+      return cancelOutcome(context.cancelRequested);
     case 'SEATS_UNAVAILABLE':
       return 'sold-out';
     case 'PAYMENT_DECLINED':
