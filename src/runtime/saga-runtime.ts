@@ -26,6 +26,7 @@ import {
   versionWaitDelayMs,
 } from './version-wait';
 import type { Logger } from '../observability/logger';
+import { appliedBefore } from '../store/order-item';
 import {
   eventPayload,
   OrderExistsError,
@@ -244,9 +245,10 @@ export class SagaRuntime {
       }
       const log = { orderId, eventId, event: event.type, correlationId: stored.correlationId };
 
-      if (stored.appliedEventIds.includes(eventId)) {
+      const applied = appliedBefore(stored, eventId);
+      if (applied) {
         // Applied before. If it was the last step, its sender may have died before sending.
-        if (stored.appliedEventIds.at(-1) === eventId) await this.resend(stored);
+        if (applied === 'last') await this.resend(stored);
         logger.debug('duplicate event', log);
         return { outcome: 'duplicate', saga: stored };
       }

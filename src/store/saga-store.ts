@@ -20,6 +20,14 @@ import type {
   SagaOutcome,
 } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
+import {
+  omitsStateEnteredAt,
+  packOrderItem,
+  packSaga,
+  rememberedEventId,
+  REMEMBERED_EVENT_IDS,
+  unpackOrderItem,
+} from './order-item';
 import { ConditionFailedError, transactWrite, type TransactItems } from './transactions';
 
 /** What an Events row holds instead of a payment token: tokens never leave the order item. */
@@ -32,9 +40,6 @@ export function recordedCommands(commands: readonly SagaCommand[]): SagaCommand[
 
 /** BatchGetItem takes at most 100 keys per request (AWS limit). */
 const BATCH_GET_MAX_KEYS = 100;
-
-/** How many applied event ids a saga remembers to recognise a redelivery. */
-const REMEMBERED_EVENT_IDS = 25;
 
 export interface OrderRecord {
   orderId: string;
@@ -66,6 +71,7 @@ export interface StoredSaga extends OrderRecord {
   sagaState: PersistedSaga['state'];
   sagaVersion: number;
   saga: PersistedSaga;
+  /** The last 25 applied event ids, oldest first, as order-item.ts's rememberedEventId shortens them. */
   appliedEventIds: string[];
   stateEnteredAt: string;
   /** The sweeper's last automatic re-send of this version's outbox (see leaseResend). */
@@ -149,7 +155,7 @@ export class SagaStore {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.tables.orders, Key: { orderId }, ConsistentRead: true }),
     );
-    return Item as StoredSaga | undefined;
+    return Item ? unpackOrderItem(Item) : undefined;
   }
 
   /**
@@ -172,7 +178,7 @@ export class SagaStore {
           new BatchGetCommand({ RequestItems: { [this.tables.orders]: { Keys: keys, ConsistentRead: true } } }),
         );
         for (const item of out.Responses?.[this.tables.orders] ?? [])
-          found.set(String(item.orderId), item as StoredSaga);
+          found.set(String(item.orderId), unpackOrderItem(item));
         keys = (out.UnprocessedKeys?.[this.tables.orders]?.Keys ?? []) as Array<Record<string, unknown>>;
       }
     }
@@ -196,12 +202,18 @@ export class SagaStore {
       sagaState: saga.state,
       sagaVersion: 1,
       saga,
-      appliedEventIds: [step.eventId],
+      appliedEventIds: [rememberedEventId(order.orderId, step.eventId)],
       stateEnteredAt: now,
     };
     try {
       await transactWrite(this.doc, [
-        { Put: { TableName: this.tables.orders, Item: stored, ConditionExpression: 'attribute_not_exists(orderId)' } },
+        {
+          Put: {
+            TableName: this.tables.orders,
+            Item: packOrderItem(stored),
+            ConditionExpression: 'attribute_not_exists(orderId)',
+          },
+        },
         {
           Put: this.historyPut(
             stored.orderId,
@@ -243,7 +255,9 @@ export class SagaStore {
       sagaVersion: version,
       updatedAt: now,
       stateEnteredAt: stateChanged ? now : previous.stateEnteredAt,
-      appliedEventIds: [...previous.appliedEventIds, step.eventId].slice(-REMEMBERED_EVENT_IDS),
+      appliedEventIds: [...previous.appliedEventIds, rememberedEventId(previous.orderId, step.eventId)].slice(
+        -REMEMBERED_EVENT_IDS,
+      ),
       totalAmountMinor: next.saga.context.reservation?.amountMinor ?? previous.totalAmountMinor,
       currency: next.saga.context.reservation?.currency ?? previous.currency,
     };
@@ -255,17 +269,20 @@ export class SagaStore {
             Key: { orderId: previous.orderId },
             UpdateExpression:
               'SET saga = :saga, sagaState = :state, #status = :status, sagaVersion = :version, updatedAt = :now, ' +
-              'stateEnteredAt = :entered, appliedEventIds = :applied, totalAmountMinor = :amount, currency = :currency ' +
-              'REMOVE versionWait',
+              'appliedEventIds = :applied, totalAmountMinor = :amount, currency = :currency' +
+              // stateEnteredAt is left out when it equals updatedAt (order-item.ts).
+              (omitsStateEnteredAt(stored)
+                ? ' REMOVE versionWait, stateEnteredAt'
+                : ', stateEnteredAt = :entered REMOVE versionWait'),
             ConditionExpression: 'sagaVersion = :previous',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
-              ':saga': stored.saga,
+              ':saga': packSaga(stored, stored.saga),
               ':state': stored.sagaState,
               ':status': stored.status,
               ':version': version,
               ':now': now,
-              ':entered': stored.stateEnteredAt,
+              ...(omitsStateEnteredAt(stored) ? {} : { ':entered': stored.stateEnteredAt }),
               ':applied': stored.appliedEventIds,
               ':amount': stored.totalAmountMinor,
               ':currency': stored.currency,
@@ -300,9 +317,15 @@ export class SagaStore {
           Update: {
             TableName: this.tables.orders,
             Key: { orderId: previous.orderId },
-            UpdateExpression: 'SET sagaVersion = :version, updatedAt = :now',
+            // updatedAt moves, the state does not: stateEnteredAt is written out (order-item.ts).
+            UpdateExpression: 'SET sagaVersion = :version, updatedAt = :now, stateEnteredAt = :entered',
             ConditionExpression: 'sagaVersion = :previous',
-            ExpressionAttributeValues: { ':version': version, ':now': now, ':previous': previous.sagaVersion },
+            ExpressionAttributeValues: {
+              ':version': version,
+              ':now': now,
+              ':entered': previous.stateEnteredAt,
+              ':previous': previous.sagaVersion,
+            },
           },
         },
         {

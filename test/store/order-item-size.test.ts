@@ -1,0 +1,144 @@
+/**
+ * The order item stays under 1 KB through a completed order (DynamoDB bills a write per started
+ * KB, 2x inside a transaction: every saga step is one), without losing what it holds: the
+ * snapshot read back is whole, and a redelivered event is still recognised as applied — on items
+ * written now and on items written before ids were shortened and snapshots packed.
+ */
+import { randomUUID } from 'node:crypto';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { itemSize } from '../../src/observability/cost-meter';
+import { appliedBefore, rememberedEventId, unpackOrderItem } from '../../src/store/order-item';
+import type { StoredSaga } from '../../src/store/saga-store';
+import { as } from '../support/auth';
+import { http } from '../support/http';
+import { eventually, startTestService, type TestService } from '../support/service';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService({}, { label: 'sz' });
+});
+afterAll(async () => {
+  await service?.stop();
+});
+
+/** A realistic order: a 40-character event name, an IdP-style customer id, an HTTP request hash. */
+async function completedOrder(): Promise<string> {
+  const eventId = `ev-${randomUUID()}`;
+  const customerId = `cus_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+  const put = await http(
+    service.baseUrl,
+    'PUT',
+    `/events/${eventId}/inventory`,
+    {
+      eventName: 'The Long Night Tour: Wembley, London 2027',
+      ticketTypes: [{ ticketType: 'GA', totalQuantity: 10, price: 49.5, currency: 'EUR' }],
+    },
+    as.organizer(),
+  );
+  expect(put.status).toBe(200);
+  const placed = await http<{ orderId: string }>(
+    service.baseUrl,
+    'POST',
+    '/orders',
+    { eventId, items: [{ ticketType: 'GA', quantity: 2 }], paymentToken: 'tok_success' },
+    as.customer(customerId),
+  );
+  expect(placed.status).toBe(202);
+  const orderId = placed.body.orderId;
+  await eventually(
+    async () => (await service.core.store.load(orderId))?.status,
+    (s) => s === 'COMPLETED',
+  );
+  return orderId;
+}
+
+it('keeps a completed order item under 1 KB, its snapshot whole when read back', async () => {
+  const orderId = await completedOrder();
+  const { Item } = await service.aws.clients.ddb.send(
+    new GetItemCommand({
+      TableName: service.aws.names.tables.orders,
+      Key: { orderId: { S: orderId } },
+      ConsistentRead: true,
+    }),
+  );
+  // AWS's item size rules (attribute names + values), as the cost meter applies them.
+  expect(itemSize(Item)).toBeLessThanOrEqual(1024);
+
+  const saga = (await service.core.store.load(orderId))!;
+  expect(saga.saga.context).toMatchObject({
+    orderId,
+    customerId: saga.customerId,
+    eventId: saga.eventId,
+    items: saga.items,
+    reservation: { reservationId: orderId, amountMinor: 9900, currency: 'EUR' },
+    outcome: 'completed',
+  });
+  expect(saga.appliedEventIds).toEqual([
+    ':ORDER_PLACED',
+    ':ReserveSeats:reply',
+    ':ChargePayment:reply',
+    ':ConfirmSeats:reply',
+    ':SendNotification:reply',
+  ]);
+  // A redelivered reply is recognised (the last one re-sends the outbox), whole id or not.
+  expect(appliedBefore(saga, `${orderId}:SendNotification:reply`)).toBe('last');
+  expect(appliedBefore(saga, `${orderId}:ReserveSeats:reply`)).toBe('earlier');
+  expect(appliedBefore(saga, `${orderId}:ReleaseSeats:reply`)).toBeNull();
+  const redelivered = await service.core.runtime.deliver(orderId, `${orderId}:ChargePayment:reply`, {
+    type: 'PAYMENT_CAPTURED',
+    paymentId: `ch_${orderId}`,
+    amountMinor: 9900,
+    currency: 'EUR',
+  });
+  expect(redelivered).toBe('duplicate');
+  expect((await service.core.store.load(orderId))!.sagaVersion).toBe(saga.sagaVersion);
+});
+
+it('reads items written before the item was shortened: whole ids and a whole snapshot', () => {
+  const orderId = randomUUID();
+  const context = {
+    orderId,
+    customerId: 'c-1',
+    eventId: 'ev-1',
+    items: [{ ticketType: 'GA', quantity: 1 }],
+    reservation: { reservationId: `other-${orderId}`, amountMinor: 100, currency: 'EUR', expiresAt: 'x' },
+    outcome: null,
+  };
+  const legacy = {
+    orderId,
+    customerId: 'c-1',
+    eventId: 'ev-1',
+    items: [{ ticketType: 'GA', quantity: 1 }],
+    appliedEventIds: [`${orderId}:ORDER_PLACED`, `cancel:key-1`, `${orderId}:ReserveSeats:reply`],
+    saga: { state: 'awaitingPayment', machineVersion: '2', outbox: [], context },
+  } as unknown as Record<string, unknown>;
+  const read = unpackOrderItem(legacy);
+  expect(read.saga.context).toEqual(context);
+  expect(appliedBefore(read, `${orderId}:ReserveSeats:reply`)).toBe('last');
+  expect(appliedBefore(read, `${orderId}:ORDER_PLACED`)).toBe('earlier');
+  expect(appliedBefore(read, 'cancel:key-1')).toBe('earlier');
+  expect(appliedBefore(read, 'cancel:key-2')).toBeNull();
+  // Ids that are not the saga's own keep their whole form.
+  expect(rememberedEventId(orderId, 'cancel:key-1')).toBe('cancel:key-1');
+  expect(rememberedEventId(orderId, `${orderId}:HOLD_EXPIRED`)).toBe(':HOLD_EXPIRED');
+});
+
+it('packs only fields equal to the order: a snapshot that differs keeps its own value', () => {
+  const orderId = randomUUID();
+  const packed = {
+    orderId,
+    customerId: 'c-1',
+    eventId: 'ev-1',
+    items: [{ ticketType: 'GA', quantity: 1 }],
+    appliedEventIds: [],
+    saga: { state: 'reserving', machineVersion: '2', outbox: [], context: { eventId: 'ev-other', outcome: null } },
+  } as unknown as StoredSaga;
+  const read = unpackOrderItem(packed as unknown as Record<string, unknown>);
+  expect(read.saga.context).toMatchObject({
+    orderId,
+    customerId: 'c-1',
+    eventId: 'ev-other',
+    items: [{ ticketType: 'GA', quantity: 1 }],
+  });
+});
