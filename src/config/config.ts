@@ -63,6 +63,12 @@ export interface Config {
   maxBodyBytes: number;
   /** What this process runs: the API, the workers (and sweeper), or both. */
   mode: 'all' | 'api' | 'worker';
+  /**
+   * How a participant's reply and a due timer's event reach the saga: applied at once by the worker
+   * that has it ('direct', the default), or through the saga's FIFO queue ('queue').
+   * See toSaga in src/runtime/workers.ts.
+   */
+  replyDelivery: 'direct' | 'queue';
   /** Waiting room: orders of one event in their saga at once, for events without their own limit (0 = none). */
   admissionMaxActiveOrders: number;
   /** Fault injection (tests, chaos): the share of sent messages SQS will deliver twice. 0 in production. */
@@ -114,6 +120,7 @@ const schema = {
     STUCK_AFTER_MS: { type: 'string' },
     MAX_BODY_BYTES: { type: 'string' },
     SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
+    REPLY_DELIVERY: { enum: ['direct', 'queue'] },
     ADMISSION_MAX_ACTIVE_ORDERS: { type: 'string' },
     FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
     ...securitySchemaProperties,
@@ -165,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     stuckAfterMs: int('STUCK_AFTER_MS', 30000),
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024),
     mode: (env.SERVICE_MODE as Config['mode'] | undefined) ?? 'all',
+    replyDelivery: (env.REPLY_DELIVERY as Config['replyDelivery'] | undefined) ?? 'direct',
     admissionMaxActiveOrders: int('ADMISSION_MAX_ACTIVE_ORDERS', 0),
     faultDuplicateRate: env.FAULT_DUPLICATE_RATE === undefined ? 0 : Number(env.FAULT_DUPLICATE_RATE),
     auth: loadAuthConfig(env),

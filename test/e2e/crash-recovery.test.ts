@@ -101,31 +101,40 @@ it('a worker killed after the payment was captured, before it replied: the saga 
   expect(payment?.attempts).toBe(1);
 });
 
-it('SIGTERM: a worker stops receiving, finishes the charge in flight, and exits 0', async () => {
-  const eventId = await newEvent(service.core, 5, 10);
-  const worker = spawnWorker(workerEnv(service.config, { PAYMENT_SLOW_MS: '3000' }));
-  workers.push(worker);
-  const orderId = await placeOrder(service.core, {
-    eventId,
-    paymentToken: 'tok_slow',
-    quantity: 1,
-    customerId: 'c-term',
-  });
-  await eventually(
-    async () => (await getPayment(service.core.participantDeps, orderId))?.status,
-    (s) => s === 'IN_FLIGHT',
-    30000,
-  );
-  worker.kill('SIGTERM');
-  const exit = await worker.exited;
-  expect(exit).toEqual({ code: 0, signal: null });
-  // It finished the charge and sent the reply before exiting: the saga has it without any worker.
-  expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
-  const [inbox] = await Promise.all([
-    service.core.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: service.core.queues.saga, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }),
-    ),
-  ]);
-  const bodies = (inbox.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}') as { event?: { type?: string } });
-  expect(bodies.map((b) => b.event?.type)).toContain('PAYMENT_CAPTURED');
-});
+it.each(['direct', 'queue'] as const)(
+  'SIGTERM: a worker stops receiving, finishes the charge in flight, hands its reply on, and exits 0 (%s replies)',
+  async (replyDelivery) => {
+    const eventId = await newEvent(service.core, 5, 10);
+    const worker = spawnWorker(workerEnv(service.config, { PAYMENT_SLOW_MS: '3000', REPLY_DELIVERY: replyDelivery }));
+    workers.push(worker);
+    const orderId = await placeOrder(service.core, {
+      eventId,
+      paymentToken: 'tok_slow',
+      quantity: 1,
+      customerId: 'c-term',
+    });
+    await eventually(
+      async () => (await getPayment(service.core.participantDeps, orderId))?.status,
+      (s) => s === 'IN_FLIGHT',
+      30000,
+    );
+    worker.kill('SIGTERM');
+    const exit = await worker.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    // It finished the charge and handed the reply on before exiting, with no worker left running.
+    expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
+    if (replyDelivery === 'direct') {
+      // Applied by the worker itself: the saga took the step and asked for the seats' confirmation.
+      const saga = (await service.core.store.load(orderId))!;
+      expect(saga.sagaState).toBe('confirming');
+      expect((await service.core.store.history(orderId)).map((h) => h.eventType)).toContain('PAYMENT_CAPTURED');
+    } else {
+      const inbox = await service.core.clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: service.core.queues.saga, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }),
+      );
+      const bodies = (inbox.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}') as { event?: { type?: string } });
+      expect(bodies.map((b) => b.event?.type)).toContain('PAYMENT_CAPTURED');
+      expect((await service.core.store.load(orderId))!.sagaState).toBe('awaitingPayment');
+    }
+  },
+);
