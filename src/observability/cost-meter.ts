@@ -2,8 +2,9 @@
  * The cost meter: what this process's AWS calls would be billed on-demand, measured per call, not
  * estimated from averages.
  *
- * - Every DynamoDB data call asks for `ReturnConsumedCapacity: TOTAL` (added just before the SDK's
- *   serializer, so it covers the document client and the plain client alike).
+ * - Every DynamoDB data call asks for `ReturnConsumedCapacity: INDEXES` (added just before the SDK's
+ *   serializer, so it covers the document client and the plain client alike): the total, and the
+ *   engine's split by table and global secondary index (`MeteredCall.byTarget`), at no extra cost.
  * - Capacity units per call = max(what the engine reports, what the item sizes give by AWS's rules):
  *   - write: 1 WRU per started KB of each item written (Put: the item; Update: its key and SET
  *     values, a lower bound since the untouched attributes are unknown; Delete, ConditionCheck: 1),
@@ -51,10 +52,25 @@ export interface CostTotals {
   dollars: number;
 }
 
+/** Units the engine reported for one table or one of its global secondary indexes. */
+export interface TargetUnits {
+  table: string;
+  /** The GSI's name; absent for the table itself. */
+  index?: string;
+  /** Read units for a read call, write units for a write. */
+  kind: 'read' | 'write';
+  units: number;
+}
+
 /** One metered call, for listeners (the Prometheus counters). */
 export interface MeteredCall {
   service: 'DynamoDB' | 'SQS';
   operation: string;
+  /**
+   * DynamoDB: the units as the engine reported them, split by table and GSI (empty where it
+   * reports none, e.g. moto's transactions). Write units for writes, read units for reads.
+   */
+  byTarget?: TargetUnits[];
   wru: number;
   rru: number;
   sqsBilled: number;
@@ -223,10 +239,34 @@ export function computeDynamoUnits(
 const READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
 const METERED = new Set([...READS, 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 
+interface ConsumedCapacity {
+  TableName?: string;
+  CapacityUnits?: number;
+  Table?: { CapacityUnits?: number };
+  GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+}
+const consumedList = (consumed: unknown): ConsumedCapacity[] =>
+  (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as ConsumedCapacity[];
+
 /** Units the engine reported (ConsumedCapacity, one object or a list). */
 function reportedUnits(consumed: unknown): number {
-  const list = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as Array<{ CapacityUnits?: number }>;
-  return list.reduce((sum, c) => sum + (c?.CapacityUnits ?? 0), 0);
+  return consumedList(consumed).reduce((sum, c) => sum + (c?.CapacityUnits ?? 0), 0);
+}
+
+/** The engine's report split by table and GSI (ReturnConsumedCapacity: INDEXES). */
+function reportedTargets(consumed: unknown, kind: TargetUnits['kind']): TargetUnits[] {
+  const targets: TargetUnits[] = [];
+  for (const c of consumedList(consumed)) {
+    if (!c?.TableName) continue;
+    const table = c.TableName;
+    const indexes = Object.entries(c.GlobalSecondaryIndexes ?? {});
+    // An engine that reports only the total: all of it is the table's.
+    const tableUnits = c.Table?.CapacityUnits ?? (indexes.length === 0 ? (c.CapacityUnits ?? 0) : 0);
+    if (tableUnits > 0) targets.push({ table, kind, units: tableUnits });
+    for (const [index, used] of indexes)
+      if ((used.CapacityUnits ?? 0) > 0) targets.push({ table, index, kind, units: used.CapacityUnits ?? 0 });
+  }
+  return targets;
 }
 
 /** Bytes of an SQS payload: message bodies and attributes (names, types, values). */
@@ -289,7 +329,7 @@ export class CostMeter {
     for (const listener of this.listeners) listener(call);
   }
 
-  /** Adds ReturnConsumedCapacity: TOTAL to every DynamoDB data call, and meters each call. */
+  /** Adds ReturnConsumedCapacity: INDEXES to every DynamoDB data call, and meters each call. */
   attachDynamoDb(client: DynamoDBClient): void {
     // Before the serializer, so the parameter is in the request the engine sees (plain or
     // marshalled input alike: it is not an attribute value).
@@ -297,7 +337,7 @@ export class CostMeter {
       const input = args.input as Input;
       const operation = String(context.commandName ?? '').replace(/Command$/, '');
       if (input.ReturnConsumedCapacity !== undefined || !METERED.has(operation)) return next(args);
-      return next({ ...args, input: { ...input, ReturnConsumedCapacity: 'TOTAL' } });
+      return next({ ...args, input: { ...input, ReturnConsumedCapacity: 'INDEXES' } });
     };
     client.middlewareStack.addRelativeTo(addParameter, {
       relation: 'before',
@@ -325,6 +365,7 @@ export class CostMeter {
           this.record({
             service: 'DynamoDB',
             operation,
+            byTarget: reportedTargets(output?.ConsumedCapacity, isRead ? 'read' : 'write'),
             wru: w,
             rru: r,
             sqsBilled: 0,

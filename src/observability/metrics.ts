@@ -119,6 +119,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
     labelNames: ['kind'],
     registers,
   });
+  const reported = new Counter({
+    name: 'eventticket_dynamodb_reported_capacity_units_total',
+    help: 'DynamoDB request units as the engine reported them, by table and GSI (index="" for the table) and kind',
+    labelNames: ['table', 'index', 'kind'],
+    registers,
+  });
   const sqsBilled = new Counter({
     name: 'eventticket_sqs_billed_requests_total',
     help: 'SQS requests as billed (one per 64 KB), by queue type',
@@ -134,6 +140,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     requests.inc({ service: call.service, operation: call.operation });
     if (call.wru) capacity.inc({ kind: 'write' }, call.wru);
     if (call.rru) capacity.inc({ kind: 'read' }, call.rru);
+    for (const t of call.byTarget ?? []) reported.inc({ table: t.table, index: t.index ?? '', kind: t.kind }, t.units);
     if (call.sqsBilled) sqsBilled.inc({ queue_type: call.fifo ? 'fifo' : 'standard' }, call.sqsBilled);
     if (call.dollars) dollars.inc(call.dollars);
   });

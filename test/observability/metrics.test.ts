@@ -92,6 +92,16 @@ it('counts a completed saga: every step by from -> to, its outcome, and its requ
       sum(m, 'eventticket_sqs_billed_requests_total{queue_type="standard"}') * 0.4e-6,
     9,
   );
+  // The engine's own split by table and GSI (ReturnConsumedCapacity: INDEXES). Every engine
+  // reports plain writes (the payment record is a Put and an Update); DynamoDB Local and AWS also
+  // report transactions and the GSIs they update.
+  const tables = service.core.names.tables;
+  const reported = (table: string, index = '') =>
+    m.get(`eventticket_dynamodb_reported_capacity_units_total{table="${table}",index="${index}",kind="write"}`) ?? 0;
+  expect(reported(tables.payments)).toBeGreaterThanOrEqual(2);
+  expect(sum(m, 'eventticket_dynamodb_reported_capacity_units_total{')).toBeLessThanOrEqual(wru + rru);
+  if (reported(tables.orders) > 0) expect(reported(tables.orders, 'StatusIndex')).toBeGreaterThan(0);
+
   // One completed order: per-order figures are the totals (give or take the scrape's own reads of
   // queue depths and open sagas, which run while the totals are read).
   const perOrder = (figure: string) => m.get(`eventticket_cost_per_completed_order{figure="${figure}"}`) ?? NaN;
