@@ -181,7 +181,9 @@ async function scrape(metricsUrl: string): Promise<Scrape> {
         /^eventticket_dynamodb_reported_capacity_units_total\{table="([^"]+)",index="([^"]*)",kind="write"\}$/.exec(
           key,
         );
-      if (r) s.reportedWru[r[2] ? `${r[1]}/${r[2]}` : r[1]] = value;
+      // Table names without the run's RESOURCE_PREFIX (`b<random>-`), so runs and engines line up.
+      const table = r?.[1].replace(/^b[a-z0-9]+-/, '');
+      if (r && table) s.reportedWru[r[2] ? `${table}/${r[2]}` : table] = value;
     }
   }
   return s;
