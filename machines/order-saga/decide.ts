@@ -65,8 +65,6 @@ export interface Decider {
    * @throws SagaInvariantError (outcome.ts) when the machine meets a context its transitions rule out.
    */
   apply(saga: PersistedSaga, event: OrderSagaEvent): AppliedDecision;
-  /** Whether `state` expects events of `type`: a transition for them, or its meta lists them as ignored. */
-  expects(state: OrderSagaState, type: OrderSagaEventType): boolean;
   /** Whether the machine would react to this event now (the API's 409 check). */
   accepts(saga: PersistedSaga, event: OrderSagaEvent): boolean;
 }
@@ -105,6 +103,7 @@ export function deciderFor(entry: VersionedMachine): Decider {
     return machine.resolveState({ value: saga.state, context: saga.context });
   };
 
+  /** Whether `state` expects events of `type`: a transition for them, or its meta lists them as ignored. */
   const expects = (state: OrderSagaState, type: OrderSagaEventType): boolean => {
     const node = machine.root.states[state];
     return node !== undefined && (node.on[type] !== undefined || ignoredBy(node.meta).includes(type));
@@ -112,7 +111,6 @@ export function deciderFor(entry: VersionedMachine): Decider {
 
   return {
     version,
-    expects,
     start(input) {
       const [snapshot, actions] = initialTransition(machine, input);
       return decision(snapshot, actions);

@@ -38,8 +38,12 @@ export const ORDER_SAGA_VERSION = '2'; // 2: amounts in minor units (amountMinor
 
 type Ctx = { context: OrderSagaContext };
 
-/** Builds a command with its deterministic id: one command of each kind per saga. */
-function command(context: OrderSagaContext, request: CommandRequest): SagaCommand {
+/**
+ * Builds a command with its deterministic id (`orderId:kind`): one command of each kind per saga.
+ * Every machine version since 2 uses this rule (v3 imports it); changing it would change the ids
+ * of commands already in flight.
+ */
+export function command(context: OrderSagaContext, request: CommandRequest): SagaCommand {
   return { ...request, orderId: context.orderId, commandId: `${context.orderId}:${request.kind}` };
 }
 

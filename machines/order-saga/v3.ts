@@ -12,7 +12,7 @@
  * once v3 is released it is frozen like v2 (the fingerprint pinned in registry.ts).
  */
 import { assign, createMachine, type MachineConfig } from 'xstate';
-import { orderSagaMachine as v2, type OrderSagaMachine } from './machine';
+import { command, orderSagaMachine as v2, type OrderSagaMachine } from './machine';
 import { ignore, ignoredBy } from './ignores';
 import { heldReservation, SagaInvariantError } from './outcome';
 import type { CommandRequest, OrderSagaContext, OrderSagaEvent, SagaCommand } from './types';
@@ -34,11 +34,6 @@ export function reminderDueAt(context: OrderSagaContext): string {
     throw new SagaInvariantError(`order ${context.orderId}: the hold's expiry is not a date`);
   }
   return new Date(expiresAt - reminderLeadSeconds(context.holdSeconds) * 1000).toISOString();
-}
-
-/** v2's command id rule (`orderId:kind`): one command of each kind per saga. */
-function command(context: OrderSagaContext, request: CommandRequest): SagaCommand {
-  return { ...request, orderId: context.orderId, commandId: `${context.orderId}:${request.kind}` };
 }
 
 type Config = MachineConfig<OrderSagaContext, OrderSagaEvent>;

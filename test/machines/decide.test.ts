@@ -9,16 +9,10 @@ import {
   UnknownMachineVersionError,
   type PersistedSaga,
 } from '../../machines/order-saga';
+import { SAMPLE_INPUT } from '../../machines/order-saga/fingerprint';
 
-const start = () =>
-  startSaga({
-    orderId: 'o1',
-    customerId: 'c1',
-    eventId: 'e1',
-    items: [{ ticketType: 'GA', quantity: 2 }],
-    paymentToken: 'tok_success',
-    holdSeconds: 60,
-  });
+// The shared sample order (2 × GA, tok_success, a 60-s hold) under short ids, for readable expectations.
+const start = () => startSaga({ ...SAMPLE_INPUT, orderId: 'o1', customerId: 'c1', eventId: 'e1' });
 const reserved = {
   type: 'SEATS_RESERVED',
   reservationId: 'o1',
