@@ -15,7 +15,7 @@ import { assign, createMachine, type MachineConfig } from 'xstate';
 import { command, orderSagaMachine as v2, type OrderSagaMachine } from './machine';
 import { ignore, ignoredBy } from './ignores';
 import { heldReservation, SagaInvariantError } from './outcome';
-import type { CommandRequest, OrderSagaContext, OrderSagaEvent, SagaCommand } from './types';
+import type { OrderSagaContext, OrderSagaEvent } from './types';
 
 export const ORDER_SAGA_V3_VERSION = '3';
 
