@@ -7,7 +7,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { http } from '../support/http';
 import { as } from '../support/auth';
-import { startTestService, type TestService } from '../support/service';
+import { setMachineVersion, startTestService, type TestService } from '../support/service';
 import { newEvent, placeOrder } from '../ops/helpers';
 
 let service: TestService;
@@ -44,14 +44,7 @@ it("a saga's page uses its own machine version; an unknown version is shown as a
   expect(v3).toContain('svg');
 
   const other = await placeOrder(service.baseUrl, eventId, 'tok_success');
-  await service.core.clients.doc.send(
-    new UpdateCommand({
-      TableName: service.core.names.tables.orders,
-      Key: { orderId: other },
-      UpdateExpression: 'SET saga.machineVersion = :v',
-      ExpressionAttributeValues: { ':v': '99' },
-    }),
-  );
+  await setMachineVersion(service.core, other, '99');
   const unknown = await text(`/console/sagas/${other}`);
   expect(unknown).toContain('id="unknown-machine-version"');
   expect(unknown).not.toContain('data-event="');

@@ -8,9 +8,15 @@
  *   lacks), the reply goes to the FIFO queue instead, and is applied from there once it can be.
  * - 'queue': every reply goes through the FIFO queue (9 sends per completed order).
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { readQueueDepths } from '../../src/ops/queue-depths';
-import { eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
+import {
+  eventually,
+  newEvent,
+  placeOrder,
+  setMachineVersion,
+  startTestService,
+  type TestService,
+} from '../support/service';
 
 const COMPLETED_STEPS = ['ORDER_PLACED', 'SEATS_RESERVED', 'PAYMENT_CAPTURED', 'SEATS_CONFIRMED', 'NOTIFICATION_SENT'];
 
@@ -55,14 +61,7 @@ describe('REPLY_DELIVERY=direct (the default)', () => {
       (state) => state === 'awaitingPayment',
     );
     // As a newer build would have written it, while the payment is being taken.
-    await core.clients.doc.send(
-      new UpdateCommand({
-        TableName: core.names.tables.orders,
-        Key: { orderId },
-        UpdateExpression: 'SET saga.machineVersion = :v',
-        ExpressionAttributeValues: { ':v': '99' },
-      }),
-    );
+    await setMachineVersion(core, orderId, '99');
     // The reply waits on the FIFO queue (the saga consumer holds it back), the saga unmoved.
     const waiting = await eventually(
       () => core.store.load(orderId),
@@ -71,14 +70,7 @@ describe('REPLY_DELIVERY=direct (the default)', () => {
     expect(waiting).toMatchObject({ sagaVersion: 2, sagaState: 'awaitingPayment' });
     expect(waiting?.versionWait?.eventType).toBe('PAYMENT_CAPTURED');
     // The version becomes known again (a rollback of the newer build): the queued reply is applied.
-    await core.clients.doc.send(
-      new UpdateCommand({
-        TableName: core.names.tables.orders,
-        Key: { orderId },
-        UpdateExpression: 'SET saga.machineVersion = :v',
-        ExpressionAttributeValues: { ':v': '2' },
-      }),
-    );
+    await setMachineVersion(core, orderId, '2');
     const done = await eventually(
       async () => (await core.store.load(orderId))!,
       (s) => s.status === 'COMPLETED',

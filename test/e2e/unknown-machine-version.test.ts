@@ -5,14 +5,20 @@
  * which saga waits on which version, and the DLQ stays empty. Once the saga is readable again the
  * same message is applied. Real DynamoDB/SQS (the emulator); the worker is this process's.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PoisonMessageError, RetryLaterError } from '../../src/messaging/errors';
 import { readQueueDepths } from '../../src/ops/queue-depths';
 import { createCoreWorkers } from '../../src/service';
 import { MachineVersionUnavailableError, versionWaitDelayMs } from '../../src/runtime/version-wait';
 import { as } from '../support/auth';
 import { http } from '../support/http';
-import { eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
+import {
+  eventually,
+  newEvent,
+  placeOrder,
+  setMachineVersion as setVersion,
+  startTestService,
+  type TestService,
+} from '../support/service';
 
 let service: TestService;
 
@@ -24,17 +30,7 @@ afterAll(async () => {
   await service?.stop();
 });
 
-/** Rewrites the stored snapshot's machine version, as a build with that version would have written it. */
-async function setMachineVersion(orderId: string, version: string): Promise<void> {
-  await service.core.clients.doc.send(
-    new UpdateCommand({
-      TableName: service.core.names.tables.orders,
-      Key: { orderId },
-      UpdateExpression: 'SET saga.machineVersion = :v',
-      ExpressionAttributeValues: { ':v': version },
-    }),
-  );
-}
+const setMachineVersion = (orderId: string, version: string) => setVersion(service.core, orderId, version);
 
 interface Overview {
   deadLetters: number;

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { putEventInventory, readNotification, type TicketTypeInput } from '../../src/participants';
 import { toMinorUnits } from '../../src/money/money';
 import { startService, type Core } from '../../src/service';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TEST_AUTH_ENV } from './auth';
 import { createTestAws, TEST_AWS_ENV, type TestAws } from './aws';
 
@@ -155,4 +156,19 @@ export async function placeOrder(
     requestHash: 'test',
   });
   return orderId;
+}
+
+/**
+ * Rewrites a stored saga's machine version, as a build with that version would have written it
+ * (a newer build's saga, or one rolled back to a version this build knows).
+ */
+export async function setMachineVersion(core: Core, orderId: string, version: string): Promise<void> {
+  await core.clients.doc.send(
+    new UpdateCommand({
+      TableName: core.names.tables.orders,
+      Key: { orderId },
+      UpdateExpression: 'SET saga.machineVersion = :v',
+      ExpressionAttributeValues: { ':v': version },
+    }),
+  );
 }
