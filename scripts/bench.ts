@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --orders 200 --concurrency 20 --runs 3 --compare --no-outcomes --profile]`
+ * `npm run bench [-- --orders 200 --concurrency 20 --pipeline 1 --runs 3 --compare --no-outcomes --profile]`
  *
  * End-to-end throughput, latency, CPU and AWS cost per completed saga, measured:
  * - the engines are the bench's own, on free ports (the shared 127.0.0.1:4566 is left alone):
@@ -11,6 +11,10 @@
  *   GET /metrics before and after the measured window;
  * - the engines' CPU comes from /proc (their process groups), the load generator's from its own
  *   process.cpuUsage();
+ * - `--pipeline N` (default 1): each buyer keeps N orders open at once, each polled once a second.
+ *   With 1, a buyer places its next order only once it has seen the last one end, so 20 buyers
+ *   polling once a second cannot exceed ~20 / (1 s + the POST) sagas/s whatever the service does;
+ *   a larger N measures what the service can carry;
  * - the load: `--concurrency` buyers, each placing an order (tok_success) and polling its status
  *   once a second until it ends; latency is POST -> the order's COMPLETED updatedAt;
  * - queue depths are sampled every second through the bench's own client (not counted), to show
@@ -298,6 +302,7 @@ async function load(
   baseUrl: string,
   orders: number,
   concurrency: number,
+  pipeline: number,
   order: (n: number) => Record<string, unknown>,
   /** The final status every order must reach; undefined: any final status. */
   expect: string | undefined,
@@ -324,7 +329,8 @@ async function load(
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, buyer));
+  // A buyer with `pipeline` orders open at once is `pipeline` of these loops.
+  await Promise.all(Array.from({ length: concurrency * pipeline }, buyer));
   return { latencies, polls, lastOrderId };
 }
 
@@ -362,7 +368,13 @@ async function withResources<T>(
   }
 }
 
-async function oneRun(engines: Engines, orders: number, concurrency: number, label: string): Promise<RunResult> {
+async function oneRun(
+  engines: Engines,
+  orders: number,
+  concurrency: number,
+  pipeline: number,
+  label: string,
+): Promise<RunResult> {
   return withResources(engines, async (prefix, observer) => {
     const service = await startServiceProcess(engines, prefix, {}, label);
     const queues = await resolveQueueUrls(observer.sqs, resourceNames(prefix));
@@ -387,6 +399,7 @@ async function oneRun(engines: Engines, orders: number, concurrency: number, lab
         service.baseUrl,
         orders,
         concurrency,
+        pipeline,
         (n) => ({
           customerId: `bench-${n}`,
           eventId,
@@ -487,7 +500,7 @@ async function outcomes(engines: Engines, perOutcome: number): Promise<Record<st
         const eventId = await seedEvent(service.baseUrl, stock === 1 ? 1 : perOutcome);
         await sleep(300);
         const before = await scrape(service.metricsUrl);
-        const { polls, lastOrderId } = await load(service.baseUrl, perOutcome, 10, (n) => order(eventId, n), status);
+        const { polls, lastOrderId } = await load(service.baseUrl, perOutcome, 10, 1, (n) => order(eventId, n), status);
         await sleep(2000); // the final notice after the last step
         const after = await scrape(service.metricsUrl);
         result[name] = costPerOrder(before, after, perOutcome, polls, await pollCost(service, lastOrderId));
@@ -510,6 +523,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--flash-sale')) return flashSaleBench();
   const orders = option('orders', 200);
   const concurrency = option('concurrency', 20);
+  const pipeline = option('pipeline', 1);
   const runs = option('runs', 3);
   const compare = flag('compare');
   const started: StartedEngine[] = [];
@@ -546,7 +560,7 @@ async function main(): Promise<void> {
     const results: RunResult[] = [];
     for (let i = 0; i < runs; i++) {
       for (const engines of configs) {
-        const r = await oneRun(engines, orders, concurrency, `run-${i + 1}-${engines.name.split(' ')[0]}`);
+        const r = await oneRun(engines, orders, concurrency, pipeline, `run-${i + 1}-${engines.name.split(' ')[0]}`);
         console.error(
           `${engines.name} run ${i + 1}: ${r.sagasPerSecond.toFixed(1)} sagas/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ` +
             `CPU/saga ${Object.entries(r.cpuMsPerSaga)
@@ -559,9 +573,9 @@ async function main(): Promise<void> {
       }
     }
     // The runs' table first: an outcome phase that fails must not lose it.
-    report(configs, results, undefined, { orders, concurrency, runs, compare });
+    report(configs, results, undefined, { orders, concurrency, pipeline, runs, compare });
     if (!flag('no-outcomes'))
-      report(configs, results, await outcomes(configs.at(-1)!, 20), { orders, concurrency, runs, compare });
+      report(configs, results, await outcomes(configs.at(-1)!, 20), { orders, concurrency, pipeline, runs, compare });
   } finally {
     await Promise.allSettled(started.map((e) => e.stop()));
   }
@@ -589,7 +603,7 @@ function report(
   configs: Engines[],
   results: RunResult[],
   byOutcome: Record<string, Cost> | undefined,
-  p: { orders: number; concurrency: number; runs: number; compare: boolean },
+  p: { orders: number; concurrency: number; pipeline: number; runs: number; compare: boolean },
 ): void {
   const cols = configs.map((c) => results.filter((r) => r.engines === c.name));
   const med = (f: (r: RunResult) => number, digits = 1) =>
@@ -598,11 +612,11 @@ function report(
   const cpuKeys = [...new Set(results.flatMap((r) => Object.keys(r.cpuMsPerSaga)))];
   const ops = [...new Set(results.flatMap((r) => Object.keys(r.cost.requests)))].sort();
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}`;
-  const command = `npm run bench -- --orders ${p.orders} --concurrency ${p.concurrency} --runs ${p.runs}${p.compare ? ' --compare' : ''}`;
+  const command = `npm run bench -- --orders ${p.orders} --concurrency ${p.concurrency}${p.pipeline > 1 ? ` --pipeline ${p.pipeline}` : ''} --runs ${p.runs}${p.compare ? ' --compare' : ''}`;
   const lines = [
     '<!-- bench:begin (written by `npm run bench`; edit outside the markers) -->',
     `Command: \`${command}\`. Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
-    `Medians of ${p.runs} runs (each run in brackets); ${p.orders} orders per run, ${p.concurrency} buyers polling each order once a second.`,
+    `Medians of ${p.runs} runs (each run in brackets); ${p.orders} orders per run, ${p.concurrency} buyers ${p.pipeline > 1 ? `with ${p.pipeline} orders open each, ` : ''}polling each order once a second.`,
     '',
     row(
       'figure',
