@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   const clients = createAwsClients(config);
   try {
     const names = resourceNames(config.resourcePrefix);
-    const store = new SagaStore(clients.doc, names.tables);
+    const store = new SagaStore(clients.doc, names.tables, config.orderItemFormat);
     const dispatcher = new Dispatcher(clients.sqs, await resolveQueueUrls(clients.sqs, names));
     let orders = args.orders;
     if (args.allFrom !== undefined) {

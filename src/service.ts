@@ -76,7 +76,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   injectDuplicateDeliveries(clients.sqs, config.faultDuplicateRate);
   const names = resourceNames(config.resourcePrefix);
   const queues = await resolveQueueUrls(clients.sqs, names);
-  const store = new SagaStore(clients.doc, names.tables);
+  const store = new SagaStore(clients.doc, names.tables, config.orderItemFormat);
   const dispatcher = new Dispatcher(clients.sqs, queues);
   const orderNumbers = new OrderNumbers(clients.doc, names.tables.orderNumbers);
   const orders = new OrderQueries(clients.doc, names.tables);

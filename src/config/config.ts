@@ -64,11 +64,16 @@ export interface Config {
   /** What this process runs: the API, the workers (and sweeper), or both. */
   mode: 'all' | 'api' | 'worker';
   /**
-   * How a participant's reply and a due timer's event reach the saga: applied at once by the worker
-   * that has it ('direct', the default), or through the saga's FIFO queue ('queue').
-   * See toSaga in src/runtime/workers.ts.
+   * How a participant's reply reaches the saga: applied at once by the worker that has it
+   * ('direct', the default), or through the saga's FIFO queue ('queue'). Due timers always go
+   * through the queue. See toSaga in src/runtime/workers.ts.
    */
   replyDelivery: 'direct' | 'queue';
+  /**
+   * How the order item is written: 'full' (as earlier builds read it) or 'packed' (nothing stored
+   * twice; only once no earlier build runs). See src/store/order-item.ts.
+   */
+  orderItemFormat: 'full' | 'packed';
   /** Waiting room: orders of one event in their saga at once, for events without their own limit (0 = none). */
   admissionMaxActiveOrders: number;
   /** Fault injection (tests, chaos): the share of sent messages SQS will deliver twice. 0 in production. */
@@ -121,6 +126,7 @@ const schema = {
     MAX_BODY_BYTES: { type: 'string' },
     SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
     REPLY_DELIVERY: { enum: ['direct', 'queue'] },
+    ORDER_ITEM_FORMAT: { enum: ['full', 'packed'] },
     ADMISSION_MAX_ACTIVE_ORDERS: { type: 'string' },
     FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
     ...securitySchemaProperties,
@@ -173,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024),
     mode: (env.SERVICE_MODE as Config['mode'] | undefined) ?? 'all',
     replyDelivery: (env.REPLY_DELIVERY as Config['replyDelivery'] | undefined) ?? 'direct',
+    orderItemFormat: (env.ORDER_ITEM_FORMAT as Config['orderItemFormat'] | undefined) ?? 'full',
     admissionMaxActiveOrders: int('ADMISSION_MAX_ACTIVE_ORDERS', 0),
     faultDuplicateRate: env.FAULT_DUPLICATE_RATE === undefined ? 0 : Number(env.FAULT_DUPLICATE_RATE),
     auth: loadAuthConfig(env),

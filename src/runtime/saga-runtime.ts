@@ -36,6 +36,7 @@ import {
   type StoredSaga,
 } from '../store/saga-store';
 import type { OrderNumbers } from '../store/order-numbers';
+import { answerEventId } from './routing';
 import { crashPoint } from '../fault-injection/crash-points';
 import type { Dispatcher } from './dispatcher';
 
@@ -200,7 +201,17 @@ export class SagaRuntime {
    */
   async deliver(orderId: string, eventId: string, event: OrderSagaEvent, receiveCount = 1): Promise<DeliveryOutcome> {
     const result = await this.apply(orderId, eventId, event, undefined, false, receiveCount);
-    return result.outcome;
+    return result.outcome as DeliveryOutcome;
+  }
+
+  /**
+   * `deliver` for an event that did not come through the saga's FIFO queue (a participant's reply
+   * applied where it was made: src/runtime/workers.ts toSaga). Answers 'queue', applying nothing,
+   * when events of this saga already wait on that queue (the saga carries a version-wait mark):
+   * applied now it would overtake them, so the caller queues it behind them.
+   */
+  async deliverDirect(orderId: string, eventId: string, event: OrderSagaEvent): Promise<DeliveryOutcome | 'queue'> {
+    return (await this.apply(orderId, eventId, event, undefined, false, 1, undefined, true)).outcome;
   }
 
   /**
@@ -217,13 +228,29 @@ export class SagaRuntime {
   ): Promise<{ accepted: boolean; replayed: boolean; saga: StoredSaga }> {
     const result = await this.apply(orderId, eventId, event, actor, true, 1, expectedVersion);
     // replayed: this very request (same event id) was applied before.
-    return { accepted: result.outcome !== 'ignored', replayed: result.outcome === 'duplicate', saga: result.saga };
+    return {
+      accepted: result.outcome === 'applied' || result.outcome === 'duplicate',
+      replayed: result.outcome === 'duplicate',
+      saga: result.saga,
+    };
   }
 
   /** Re-sends the commands the saga waits on (crash recovery, sweeper, operator retry). */
   async resend(saga: StoredSaga): Promise<SagaCommand[]> {
     await this.deps.dispatcher.sendCommands(saga.saga.outbox, saga.correlationId);
     return saga.saga.outbox;
+  }
+
+  /** Whether the saga has ended (a final state ignores every event a timer raises). Consistent read. */
+  async hasEnded(orderId: string): Promise<boolean> {
+    const saga = await this.deps.store.load(orderId);
+    return saga !== undefined && isFinalState(saga.sagaState);
+  }
+
+  /** Re-sends the outbox but for the command that `answeredEventId` answered (see answerEventId). */
+  private async resendExcept(saga: StoredSaga, answeredEventId: string): Promise<void> {
+    const commands = saga.saga.outbox.filter((c) => answerEventId(c) !== answeredEventId);
+    if (commands.length > 0) await this.deps.dispatcher.sendCommands(commands, saga.correlationId);
   }
 
   private async apply(
@@ -234,7 +261,9 @@ export class SagaRuntime {
     onlyIfAccepted: boolean,
     receiveCount = 1,
     expectedVersion?: number,
-  ): Promise<{ outcome: DeliveryOutcome; saga: StoredSaga }> {
+    /** Not from the saga's queue: answer 'queue' if events of the saga wait there (deliverDirect). */
+    direct = false,
+  ): Promise<{ outcome: DeliveryOutcome | 'queue'; saga: StoredSaga }> {
     const { store, dispatcher, logger } = this.deps;
     const startedAt = Date.now();
     for (let attempt = 1; attempt <= MAX_CONFLICT_RETRIES; attempt++) {
@@ -244,11 +273,14 @@ export class SagaRuntime {
         throw new StaleSagaVersionError(orderId, expectedVersion, stored.sagaVersion);
       }
       const log = { orderId, eventId, event: event.type, correlationId: stored.correlationId };
+      if (direct && stored.versionWait) return { outcome: 'queue', saga: stored };
 
       const applied = appliedBefore(stored, eventId);
       if (applied) {
-        // Applied before. If it was the last step, its sender may have died before sending.
-        if (applied === 'last') await this.resend(stored);
+        // Applied before. If it was the last step, its sender may have died before sending: send
+        // the outbox again, but for the command this event answered (a fired timer re-sent would
+        // fire again at once, and its duplicate land here again: a loop).
+        if (applied === 'last') await this.resendExcept(stored, eventId);
         logger.debug('duplicate event', log);
         return { outcome: 'duplicate', saga: stored };
       }

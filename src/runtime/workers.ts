@@ -2,14 +2,19 @@
  * The SQS consumers of one worker process: the saga itself (FIFO, one group per order), the
  * durable timers, and the three participants. Each participant is a handler `command → reply`;
  * the reply has a deterministic id, so a re-delivered command produces the same reply and the saga
- * sees it once. How a reply (or a due timer's event) reaches the saga: `toSaga` below.
+ * sees it once. How a reply reaches the saga: `toSaga` below; a due timer: `timerToSaga`.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { OrderSagaEvent, SagaCommand } from '../../machines/order-saga';
 import type { Config } from '../config/config';
 import type { QueueKey } from '../infra/resources';
 import { QueueConsumer, type ConsumerObserver } from '../messaging/consumer';
-import { parseCommandEnvelope, parseSagaEventEnvelope, parseTimerEnvelope } from '../messaging/envelopes';
+import {
+  parseCommandEnvelope,
+  parseSagaEventEnvelope,
+  parseTimerEnvelope,
+  type TimerEnvelope,
+} from '../messaging/envelopes';
 import { PoisonMessageError } from '../messaging/errors';
 import type { QueueUrls } from '../messaging/queues';
 import type { Logger } from '../observability/logger';
@@ -92,7 +97,7 @@ function timerConsumer(deps: WorkerDeps) {
     parse: parseTimerEnvelope,
     handle: async (timer) => {
       if (Date.parse(timer.dueAt) - now().getTime() > 1000) await deps.dispatcher.sendTimer(timer);
-      else await toSaga(deps, timer.orderId, timer.eventId, timer.event, timer.correlationId);
+      else await timerToSaga(deps, timer);
     },
   });
 }
@@ -114,21 +119,22 @@ function participantConsumer(deps: WorkerDeps, role: ParticipantKey) {
 }
 
 /**
- * Hands an event for the saga (a participant's reply, a due timer) to it.
+ * Hands a participant's reply to the saga.
  *
- * `replyDelivery: 'direct'` (the default): every worker process runs the saga runtime, so the event
- * is applied here and now (`runtime.deliver`), without a hop through the saga's FIFO queue: one send,
- * one receive and one delete fewer per reply, and no long poll in the saga's latency. It is safe
- * because delivery is idempotent by event id and conditional on the saga's version (a concurrent
- * step makes it reload and decide again, as a person's request always has), and because the message
- * that caused it is deleted only after this returns: a worker that dies here leaves the command to
- * be redelivered, the participant answers it again (idempotently), and the reply comes again.
- * If the direct delivery fails for any reason (a storm of version conflicts, a machine version this
- * build lacks, a store fault), the event goes to the FIFO queue as before, where the saga consumer's
- * retries, version waits and DLQ apply. A failure after the step was committed is covered too: the
- * queued event is then recognised as the last one applied and its commands are re-sent.
+ * `replyDelivery: 'direct'` (the default): every worker process runs the saga runtime, so the reply
+ * is applied here and now (`runtime.deliverDirect`), without a hop through the saga's FIFO queue: one
+ * send, one receive and one delete fewer per reply, and no long poll in the saga's latency. It is
+ * safe because delivery is idempotent by event id and conditional on the saga's version (a
+ * concurrent step makes it reload and decide again, as a person's request always has), and because
+ * the command that caused it is deleted only after this returns: a worker that dies here leaves the
+ * command to be redelivered, the participant answers it again (idempotently), and the reply comes
+ * again. The reply goes to the FIFO queue instead, behind what waits there, when events of the saga
+ * already wait on it (a machine version this build lacks), and when the direct delivery fails for
+ * any reason (a storm of version conflicts, a store fault), so that the saga consumer's retries,
+ * version waits and DLQ apply as before. A failure after the step was committed is covered too: the
+ * queued reply is then recognised as the last event applied and the outbox is re-sent.
  *
- * `'queue'`: every event goes through the FIFO queue (one group per order: a saga's events one at a
+ * `'queue'`: every reply goes through the FIFO queue (one group per order: a saga's events one at a
  * time, in order of arrival).
  */
 async function toSaga(
@@ -139,18 +145,30 @@ async function toSaga(
   correlationId: string,
 ): Promise<void> {
   if (deps.config.replyDelivery === 'direct') {
+    const log = { orderId, eventId, event: event.type, correlationId };
     try {
-      await deps.runtime.deliver(orderId, eventId, event);
-      return;
+      if ((await deps.runtime.deliverDirect(orderId, eventId, event)) !== 'queue') return;
+      deps.logger.info('reply queued behind the events of its saga that wait on the saga queue', log);
     } catch (error) {
-      deps.logger.warn('direct delivery to the saga failed; the event goes through the saga queue', {
-        orderId,
-        eventId,
-        event: event.type,
-        correlationId,
+      deps.logger.warn('direct delivery to the saga failed; the reply goes through the saga queue', {
+        ...log,
         error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       });
     }
   }
   await deps.dispatcher.sendSagaEvent(orderId, eventId, event, correlationId);
+}
+
+/**
+ * A due timer's event always goes through the saga's FIFO queue, so that it never overtakes a reply
+ * waiting there (a payment captured in time must not lose to the hold's expiry behind its back).
+ * With direct replies most timers are one order's hold expiry firing long after the order ended:
+ * a final saga ignores it, so it is dropped here, which costs one read instead of a FIFO hop.
+ */
+async function timerToSaga(deps: WorkerDeps, timer: TimerEnvelope): Promise<void> {
+  if (deps.config.replyDelivery === 'direct' && (await deps.runtime.hasEnded(timer.orderId))) {
+    deps.logger.debug('timer for an ended saga dropped', { orderId: timer.orderId, event: timer.event.type });
+    return;
+  }
+  await deps.dispatcher.sendSagaEvent(timer.orderId, timer.eventId, timer.event, timer.correlationId);
 }

@@ -8,11 +8,22 @@
  *   inventory participant names a reservation after its order), and the reservation's amount and
  *   currency when they are the order's total;
  * - `stateEnteredAt` is omitted when it equals `updatedAt` (the step moved the state).
- * `unpackOrderItem` puts all of it back; items written before this hold every field and read the
- * same. Everything that reads or writes the order's saga goes through this file and SagaStore.
+ * `unpackOrderItem` puts all of it back; items written whole (format 'full', and every item written
+ * before this) read the same. Everything that reads or writes the order's saga goes through this
+ * file and SagaStore.
  */
 import type { PersistedSaga } from '../../machines/order-saga';
 import type { StoredSaga } from './saga-store';
+
+/**
+ * How a build writes the order item. Every build since this one reads both.
+ * - 'full' (the default): as every earlier build wrote it, and reads it: whole event ids, the whole
+ *   snapshot, `stateEnteredAt` always. A build older than this one misreads a packed item (a
+ *   snapshot without its order id issues commands for `undefined`), so packing is switched on only
+ *   once no such build runs any more: the expand/contract rule of a rolling deploy.
+ * - 'packed': nothing stored twice, as described above (ORDER_ITEM_FORMAT=packed).
+ */
+export type OrderItemFormat = 'full' | 'packed';
 
 /** How many applied event ids a saga remembers to recognise a redelivery. */
 export const REMEMBERED_EVENT_IDS = 25;
@@ -22,8 +33,8 @@ export const REMEMBERED_EVENT_IDS = 25;
  * (`<orderId>:<step>`: a participant's reply, a timer, ORDER_PLACED), other ids (a person's
  * request under its own key) whole.
  */
-export function rememberedEventId(orderId: string, eventId: string): string {
-  return eventId.startsWith(`${orderId}:`) ? eventId.slice(orderId.length) : eventId;
+export function rememberedEventId(orderId: string, eventId: string, format: OrderItemFormat = 'packed'): string {
+  return format === 'packed' && eventId.startsWith(`${orderId}:`) ? eventId.slice(orderId.length) : eventId;
 }
 
 /**
@@ -44,7 +55,14 @@ export function appliedBefore(
 /** Context fields that repeat the order item's top-level attributes of the same name. */
 const SHARED_WITH_ORDER = ['orderId', 'customerId', 'eventId', 'items'] as const;
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** JSON with object keys sorted: DynamoDB does not keep a map's key order. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+const same = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
 
 /** The snapshot as the order item stores it: `saga` without what the item already holds. */
 export function packSaga(
@@ -66,12 +84,13 @@ export function packSaga(
   return { ...saga, context };
 }
 
-/** Whether the item leaves `stateEnteredAt` out (see unpackOrderItem). */
+/** Whether a packed item leaves `stateEnteredAt` out (see unpackOrderItem). */
 export const omitsStateEnteredAt = (saga: Pick<StoredSaga, 'stateEnteredAt' | 'updatedAt'>): boolean =>
   saga.stateEnteredAt === saga.updatedAt;
 
-/** The item a new saga is written as (PutItem). */
-export function packOrderItem(saga: StoredSaga): Record<string, unknown> {
+/** The item a new saga is written as (PutItem), in `format`. */
+export function packOrderItem(saga: StoredSaga, format: OrderItemFormat = 'packed'): Record<string, unknown> {
+  if (format === 'full') return { ...saga };
   const { stateEnteredAt, ...rest } = saga;
   return {
     ...rest,

@@ -22,6 +22,7 @@ import type {
 import type { ResourceNames } from '../infra/resources';
 import {
   omitsStateEnteredAt,
+  type OrderItemFormat,
   packOrderItem,
   packSaga,
   rememberedEventId,
@@ -149,7 +150,13 @@ export class SagaStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tables: ResourceNames['tables'],
+    /** How the order item is written (order-item.ts); both are read. */
+    private readonly format: OrderItemFormat = 'full',
   ) {}
+
+  private omitsStateEnteredAt(saga: StoredSaga): boolean {
+    return this.format === 'packed' && omitsStateEnteredAt(saga);
+  }
 
   async load(orderId: string): Promise<StoredSaga | undefined> {
     const { Item } = await this.doc.send(
@@ -202,7 +209,7 @@ export class SagaStore {
       sagaState: saga.state,
       sagaVersion: 1,
       saga,
-      appliedEventIds: [rememberedEventId(order.orderId, step.eventId)],
+      appliedEventIds: [rememberedEventId(order.orderId, step.eventId, this.format)],
       stateEnteredAt: now,
     };
     try {
@@ -210,7 +217,7 @@ export class SagaStore {
         {
           Put: {
             TableName: this.tables.orders,
-            Item: packOrderItem(stored),
+            Item: packOrderItem(stored, this.format),
             ConditionExpression: 'attribute_not_exists(orderId)',
           },
         },
@@ -255,9 +262,10 @@ export class SagaStore {
       sagaVersion: version,
       updatedAt: now,
       stateEnteredAt: stateChanged ? now : previous.stateEnteredAt,
-      appliedEventIds: [...previous.appliedEventIds, rememberedEventId(previous.orderId, step.eventId)].slice(
-        -REMEMBERED_EVENT_IDS,
-      ),
+      appliedEventIds: [
+        ...previous.appliedEventIds,
+        rememberedEventId(previous.orderId, step.eventId, this.format),
+      ].slice(-REMEMBERED_EVENT_IDS),
       totalAmountMinor: next.saga.context.reservation?.amountMinor ?? previous.totalAmountMinor,
       currency: next.saga.context.reservation?.currency ?? previous.currency,
     };
@@ -271,18 +279,18 @@ export class SagaStore {
               'SET saga = :saga, sagaState = :state, #status = :status, sagaVersion = :version, updatedAt = :now, ' +
               'appliedEventIds = :applied, totalAmountMinor = :amount, currency = :currency' +
               // stateEnteredAt is left out when it equals updatedAt (order-item.ts).
-              (omitsStateEnteredAt(stored)
+              (this.omitsStateEnteredAt(stored)
                 ? ' REMOVE versionWait, stateEnteredAt'
                 : ', stateEnteredAt = :entered REMOVE versionWait'),
             ConditionExpression: 'sagaVersion = :previous',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
-              ':saga': packSaga(stored, stored.saga),
+              ':saga': this.format === 'packed' ? packSaga(stored, stored.saga) : stored.saga,
               ':state': stored.sagaState,
               ':status': stored.status,
               ':version': version,
               ':now': now,
-              ...(omitsStateEnteredAt(stored) ? {} : { ':entered': stored.stateEnteredAt }),
+              ...(this.omitsStateEnteredAt(stored) ? {} : { ':entered': stored.stateEnteredAt }),
               ':applied': stored.appliedEventIds,
               ':amount': stored.totalAmountMinor,
               ':currency': stored.currency,

@@ -1,11 +1,13 @@
 /**
- * The order item stays under 1 KB through a completed order (DynamoDB bills a write per started
- * KB, 2x inside a transaction: every saga step is one), without losing what it holds: the
- * snapshot read back is whole, and a redelivered event is still recognised as applied — on items
- * written now and on items written before ids were shortened and snapshots packed.
+ * ORDER_ITEM_FORMAT=packed: the order item of a completed order stays under 1 KB (DynamoDB bills a
+ * write per started KB, 2x inside a transaction: every saga step is one), without losing what it
+ * holds: the snapshot read back is whole, and a redelivered event is still recognised as applied —
+ * on items written packed and on items written whole (the default 'full' format, which every
+ * earlier build reads and writes: checked here on the raw item).
  */
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { itemSize } from '../../src/observability/cost-meter';
 import { appliedBefore, rememberedEventId, unpackOrderItem } from '../../src/store/order-item';
 import type { StoredSaga } from '../../src/store/saga-store';
@@ -16,18 +18,18 @@ import { eventually, startTestService, type TestService } from '../support/servi
 let service: TestService;
 
 beforeAll(async () => {
-  service = await startTestService({}, { label: 'sz' });
+  service = await startTestService({ ORDER_ITEM_FORMAT: 'packed' }, { label: 'sz' });
 });
 afterAll(async () => {
   await service?.stop();
 });
 
 /** A realistic order: a 40-character event name, an IdP-style customer id, an HTTP request hash. */
-async function completedOrder(): Promise<string> {
+async function completedOrder(on: TestService = service): Promise<string> {
   const eventId = `ev-${randomUUID()}`;
   const customerId = `cus_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
   const put = await http(
-    service.baseUrl,
+    on.baseUrl,
     'PUT',
     `/events/${eventId}/inventory`,
     {
@@ -38,7 +40,7 @@ async function completedOrder(): Promise<string> {
   );
   expect(put.status).toBe(200);
   const placed = await http<{ orderId: string }>(
-    service.baseUrl,
+    on.baseUrl,
     'POST',
     '/orders',
     { eventId, items: [{ ticketType: 'GA', quantity: 2 }], paymentToken: 'tok_success' },
@@ -47,7 +49,7 @@ async function completedOrder(): Promise<string> {
   expect(placed.status).toBe(202);
   const orderId = placed.body.orderId;
   await eventually(
-    async () => (await service.core.store.load(orderId))?.status,
+    async () => (await on.core.store.load(orderId))?.status,
     (s) => s === 'COMPLETED',
   );
   return orderId;
@@ -140,5 +142,39 @@ it('packs only fields equal to the order: a snapshot that differs keeps its own 
     customerId: 'c-1',
     eventId: 'ev-other',
     items: [{ ticketType: 'GA', quantity: 1 }],
+  });
+});
+
+describe('ORDER_ITEM_FORMAT=full (the default)', () => {
+  let full: TestService;
+  beforeAll(async () => {
+    full = await startTestService({}, { label: 'szf' });
+  });
+  afterAll(async () => {
+    await full?.stop();
+  });
+
+  it('writes the item whole, as every earlier build reads it: whole ids, the whole snapshot', async () => {
+    const orderId = await completedOrder(full);
+    const { Item } = await full.aws.clients.doc.send(
+      new GetCommand({ TableName: full.aws.names.tables.orders, Key: { orderId }, ConsistentRead: true }),
+    );
+    const raw = Item as unknown as StoredSaga;
+    expect(raw.appliedEventIds).toEqual([
+      `${orderId}:ORDER_PLACED`,
+      `${orderId}:ReserveSeats:reply`,
+      `${orderId}:ChargePayment:reply`,
+      `${orderId}:ConfirmSeats:reply`,
+      `${orderId}:SendNotification:reply`,
+    ]);
+    expect(raw.stateEnteredAt).toBe(raw.updatedAt);
+    expect(raw.saga.context).toMatchObject({
+      orderId,
+      customerId: raw.customerId,
+      eventId: raw.eventId,
+      items: raw.items,
+      reservation: { reservationId: orderId, amountMinor: 9900, currency: 'EUR' },
+    });
+    expect(unpackOrderItem(Item!)).toEqual(raw);
   });
 });
