@@ -168,6 +168,16 @@ async function queueBacklog(clients: AwsClients, urls: QueueUrls): Promise<Recor
 }
 
 /** The reasons of what sits in the DLQs (read once each, left in place). */
+/** What a dead letter carried: its command's kind, its event's type, or its envelope type. */
+function carried(body: string | undefined): string {
+  try {
+    const b = JSON.parse(body ?? '') as { type?: string; command?: { kind?: string }; event?: { type?: string } };
+    return [b.type, b.command?.kind ?? b.event?.type].filter(Boolean).join(' ') || 'unparsable body';
+  } catch {
+    return 'unparsable body';
+  }
+}
+
 async function dlqReasons(clients: AwsClients, urls: QueueUrls, max = 200): Promise<Record<string, number>> {
   const reasons: Record<string, number> = {};
   for (const url of [urls.dlq, urls.dlqFifo]) {
@@ -185,9 +195,9 @@ async function dlqReasons(clients: AwsClients, urls: QueueUrls, max = 200): Prom
       if (Messages.length === 0) break;
       read += Messages.length;
       for (const m of Messages) {
-        const reason =
-          m.MessageAttributes?.reason?.StringValue ??
-          (url === urls.dlqFifo ? 'SQS redrive (maxReceiveCount)' : 'unknown');
+        // No reason attribute: SQS's own redrive moved it (maxReceiveCount), not the consumer.
+        // Name what it carried, so the kind of message is known.
+        const reason = m.MessageAttributes?.reason?.StringValue ?? `SQS redrive (maxReceiveCount): ${carried(m.Body)}`;
         // Group by the reason's shape, not by the ids in it.
         count(reasons, reason.replace(/[0-9a-f]{8}-[0-9a-f-]{27,}/gi, '<id>').slice(0, 160));
       }
