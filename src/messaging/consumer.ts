@@ -54,6 +54,13 @@ export interface ConsumerOptions<T> {
   concurrency: number;
   waitSeconds: number;
   maxReceives: number;
+  /**
+   * The queue's redrive policy `maxReceiveCount`: SQS delivers a message that many times, then
+   * moves it to the DLQ itself, without a reason. A RetryLaterError is not counted against
+   * `maxReceives` (it is a wait), but each wait is a receive: at that last delivery a message that
+   * still waits is dead-lettered here instead, with its reason. Unset: no such check.
+   */
+  redriveMaxReceives?: number;
   logger: Logger;
   /** Told of each message received (its age) and each handler failure (metrics). */
   observer?: ConsumerObserver;
@@ -370,6 +377,15 @@ export class QueueConsumer<T> {
               ? 'exhausted'
               : 'retry';
       this.options.observer?.failed(name, kind, errorName);
+      const { redriveMaxReceives } = this.options;
+      if (
+        error instanceof RetryLaterError &&
+        redriveMaxReceives !== undefined &&
+        message.receiveCount >= redriveMaxReceives
+      ) {
+        await this.deadLetter(message, `waited ${message.receiveCount} times: ${reason}`);
+        return true;
+      }
       if (error instanceof RetryLaterError) {
         logger.debug('handler asked to retry later', { consumer: name, messageId: message.messageId, error: reason });
         await this.setVisibility(message, Math.min(43200, Math.ceil(error.retryAfterMs / 1000))).catch(() => undefined);

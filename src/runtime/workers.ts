@@ -7,7 +7,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { OrderSagaEvent, SagaCommand } from '../../machines/order-saga';
 import type { Config } from '../config/config';
-import type { QueueKey } from '../infra/resources';
+import { REDRIVE_MAX_RECEIVE_COUNT, type QueueKey } from '../infra/resources';
 import { QueueConsumer, type ConsumerObserver } from '../messaging/consumer';
 import {
   parseCommandEnvelope,
@@ -73,6 +73,7 @@ function common(deps: WorkerDeps, role: WorkerRole) {
     concurrency: deps.config.workerConcurrency,
     waitSeconds: deps.config.receiveWaitSeconds,
     maxReceives: deps.config.maxReceives,
+    redriveMaxReceives: REDRIVE_MAX_RECEIVE_COUNT,
     leaseSeconds: deps.config.messageLeaseSeconds,
     logger: deps.logger,
     observer: deps.observer,

@@ -5,6 +5,7 @@
  */
 import { ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { QueueConsumer } from '../../src/messaging/consumer';
+import { RetryLaterError } from '../../src/messaging/errors';
 import { parseSagaEventEnvelope, type SagaEventEnvelope } from '../../src/messaging/envelopes';
 import { resolveQueueUrls, type QueueUrls } from '../../src/messaging/queues';
 import { sendMessages } from '../../src/messaging/sender';
@@ -94,6 +95,40 @@ it('a message whose handler keeps failing ends in the DLQ after maxReceives, wit
   expect(letters).toHaveLength(1);
   expect(letters[0].reason).toBe('failed 2 times: Error: the gateway is on fire');
   expect(JSON.parse(letters[0].body)).toEqual(envelope('o-fail', 1));
+});
+
+it("a message that keeps waiting (RetryLaterError) is dead-lettered with its reason at its last delivery, before SQS's redrive moves it without one", async () => {
+  let attempts = 0;
+  const c = new QueueConsumer<SagaEventEnvelope>({
+    name: 'test-wait',
+    sqs: aws.clients.sqs,
+    queueUrl: queues.saga,
+    dlqUrl: queues.dlq,
+    parse: parseSagaEventEnvelope,
+    handle: async () => {
+      attempts++;
+      throw new RetryLaterError('charge ch_o-wait is still in flight; void later', 100);
+    },
+    leaseSeconds: 3,
+    concurrency: 4,
+    waitSeconds: 1,
+    maxReceives: 2, // waits are not failures: not counted against it
+    redriveMaxReceives: 4, // as if the queue's redrive policy said 4 (resources.json says 10)
+    logger,
+  });
+  c.start();
+  await sendMessages(aws.clients.sqs, queues.saga, [
+    { body: JSON.stringify(envelope('o-wait', 1)), groupId: 'o-wait', deduplicationId: 'o-wait:1' },
+  ]);
+  const letters = await eventually(drainDlq, (l) => l.length > 0, 30000);
+  await c.stop();
+  expect(attempts).toBe(4);
+  expect(letters).toEqual([
+    {
+      body: JSON.stringify(envelope('o-wait', 1)),
+      reason: 'waited 4 times: RetryLaterError: charge ch_o-wait is still in flight; void later',
+    },
+  ]);
 });
 
 it('a body that is not a valid envelope goes to the DLQ at once, never reaching the handler', async () => {
