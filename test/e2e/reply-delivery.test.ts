@@ -12,6 +12,7 @@ import { readQueueDepths } from '../../src/ops/queue-depths';
 import {
   eventually,
   newEvent,
+  orderAwaitingSlowPayment,
   placeOrder,
   setMachineVersion,
   startTestService,
@@ -54,12 +55,7 @@ describe('REPLY_DELIVERY=direct (the default)', () => {
   it('sends a reply it cannot apply (a machine version this build lacks) to the saga queue instead', async () => {
     const { core } = service;
     const eventId = await newEvent(core, 10, 25);
-    // tok_slow: the gateway takes PAYMENT_SLOW_MS, time to change the version under the charge.
-    const orderId = await placeOrder(core, { eventId, paymentToken: 'tok_slow' });
-    await eventually(
-      async () => (await core.store.load(orderId))?.sagaState,
-      (state) => state === 'awaitingPayment',
-    );
+    const orderId = await orderAwaitingSlowPayment(core, eventId);
     // As a newer build would have written it, while the payment is being taken.
     await setMachineVersion(core, orderId, '99');
     // The reply waits on the FIFO queue (the saga consumer holds it back), the saga unmoved.

@@ -13,6 +13,7 @@ import { holdReminderEventId } from '../../src/runtime/routing';
 import {
   eventually,
   newEvent,
+  orderAwaitingSlowPayment,
   placeOrder,
   setMachineVersion,
   startTestService,
@@ -42,11 +43,7 @@ describe.each(['direct', 'queue'] as const)('REPLY_DELIVERY=%s', (replyDelivery)
     it('a payment captured within the hold completes the order, though its reply waited past the hold', async () => {
       const { core } = service;
       const eventId = await newEvent(core, 10, 25);
-      const orderId = await placeOrder(core, { eventId, paymentToken: 'tok_slow' });
-      await eventually(
-        async () => (await core.store.load(orderId))?.sagaState,
-        (s) => s === 'awaitingPayment',
-      );
+      const orderId = await orderAwaitingSlowPayment(core, eventId);
       // A newer build's saga for a moment (a rollout), while the charge is taken (2 s of a 12 s hold).
       await setMachineVersion(core, orderId, '99');
       await eventually(

@@ -172,3 +172,16 @@ export async function setMachineVersion(core: Core, orderId: string, version: st
     }),
   );
 }
+
+/**
+ * A tok_slow order (the gateway takes PAYMENT_SLOW_MS) of one seat of `eventId`, waited for until
+ * its charge is being taken (awaitingPayment): time to change things under the charge.
+ */
+export async function orderAwaitingSlowPayment(core: Core, eventId: string): Promise<string> {
+  const orderId = await placeOrder(core, { eventId, paymentToken: 'tok_slow' });
+  await eventually(
+    async () => (await core.store.load(orderId))?.sagaState,
+    (state) => state === 'awaitingPayment',
+  );
+  return orderId;
+}
