@@ -11,7 +11,7 @@ import { inventoryViolations } from '../../src/ops/invariants';
 import type { InventoryRow, ReservationRecord } from '../../src/participants/records';
 import type { ShardRow } from '../../src/participants/inventory-shards';
 import { as } from '../support/auth';
-import { http, type JsonResponse } from '../support/http';
+import { http, postOrder, type JsonResponse } from '../support/http';
 import { eventually, startTestService, type TestService } from '../support/service';
 
 let service: TestService;
@@ -64,18 +64,11 @@ it('60 buyers, 12 seats, 3 s hold: all 12 seats sell and every buyer is told', a
 
   const answers = await Promise.all(
     Array.from({ length: 60 }, (_, i) =>
-      http<Record<string, unknown>>(
-        service.baseUrl,
-        'POST',
-        '/orders',
-        {
-          customerId: `buyer-${i}`,
-          eventId,
-          items: [{ ticketType: 'GA', quantity: 1 }],
-          paymentToken: 'tok_success',
-        },
-        as.customer(`buyer-${i}`),
-      ),
+      postOrder<Record<string, unknown>>(service.baseUrl, {
+        customerId: `buyer-${i}`,
+        eventId,
+        paymentToken: 'tok_success',
+      }),
     ),
   );
   expect(answers.every((a) => a.status === 202 || a.status === 409)).toBe(true);

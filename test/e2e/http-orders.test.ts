@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { getPayment } from '../../src/participants';
-import { http } from '../support/http';
+import { http, postOrder } from '../support/http';
 import { as } from '../support/auth';
 import { customerNotice, eventually, startTestService, type TestService } from '../support/service';
 
@@ -35,18 +35,12 @@ async function newEvent(totalQuantity: number, price = 20): Promise<string> {
 }
 
 async function order(eventId: string, paymentToken: string, quantity = 1, customerId = 'c-http'): Promise<string> {
-  const res = await http<{ orderId: string; status: string }>(
-    service.baseUrl,
-    'POST',
-    '/orders',
-    {
-      customerId,
-      eventId,
-      items: [{ ticketType: 'GA', quantity }],
-      paymentToken,
-    },
-    as.customer(customerId),
-  );
+  const res = await postOrder<{ orderId: string; status: string }>(service.baseUrl, {
+    customerId,
+    eventId,
+    paymentToken,
+    quantity,
+  });
   expect(res.status).toBe(202);
   return res.body.orderId;
 }
@@ -132,18 +126,11 @@ it('200 concurrent buyers for 50 seats: exactly 50 sold, nobody oversold, every 
   // Once a saga has found the event sold out, later buyers are told so at POST (409, no saga).
   const answers = await Promise.all(
     Array.from({ length: 200 }, (_, i) =>
-      http<{ orderId: string; type?: string }>(
-        service.baseUrl,
-        'POST',
-        '/orders',
-        {
-          customerId: `buyer-${i}`,
-          eventId,
-          items: [{ ticketType: 'GA', quantity: 1 }],
-          paymentToken: 'tok_success',
-        },
-        as.customer(`buyer-${i}`),
-      ),
+      postOrder<{ orderId: string; type?: string }>(service.baseUrl, {
+        customerId: `buyer-${i}`,
+        eventId,
+        paymentToken: 'tok_success',
+      }),
     ),
   );
   const soldOutAtPost = answers.filter((a) => a.status === 409);

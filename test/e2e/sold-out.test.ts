@@ -13,7 +13,7 @@ import { putEventInventory } from '../../src/participants/inventory-admin';
 import { soldOutTruth } from '../../src/participants/sold-out-truth';
 import { participantDeps, release, reserve } from '../participants/helpers';
 import { as } from '../support/auth';
-import { http } from '../support/http';
+import { http, postOrder } from '../support/http';
 import { eventually, startTestService, type TestService } from '../support/service';
 
 let service: TestService;
@@ -33,12 +33,10 @@ async function orderCount(): Promise<number> {
 }
 
 const post = (eventId: string, customerId: string, key?: string) =>
-  http<Record<string, unknown>>(
+  postOrder(
     service.baseUrl,
-    'POST',
-    '/orders',
-    { customerId, eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_success' },
-    { ...as.customer(customerId), ...(key ? { 'Idempotency-Key': key } : {}) },
+    { customerId, eventId, paymentToken: 'tok_success' },
+    key ? { 'Idempotency-Key': key } : {},
   );
 
 it('answers sold-out at POST without starting a saga, and accepts orders again when seats come back', async () => {

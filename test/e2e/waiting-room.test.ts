@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { as } from '../support/auth';
-import { http } from '../support/http';
+import { http, postOrder } from '../support/http';
 import { eventually, startTestService, type TestService } from '../support/service';
 
 const FINAL = ['COMPLETED', 'CANCELLED', 'FAILED'];
@@ -44,18 +44,11 @@ describe('with Redis', () => {
     const answers = [];
     for (let i = 0; i < 6; i++) {
       answers.push(
-        await http<Record<string, unknown>>(
-          service.baseUrl,
-          'POST',
-          '/orders',
-          {
-            customerId: `buyer-${i}`,
-            eventId,
-            items: [{ ticketType: 'GA', quantity: 1 }],
-            paymentToken: 'tok_slow',
-          },
-          as.customer(`buyer-${i}`),
-        ),
+        await postOrder<Record<string, unknown>>(service.baseUrl, {
+          customerId: `buyer-${i}`,
+          eventId,
+          paymentToken: 'tok_slow',
+        }),
       );
     }
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202, 202]);
@@ -130,18 +123,11 @@ describe('with Redis down', () => {
     );
     const answers = await Promise.all(
       [0, 1, 2].map((i) =>
-        http<Record<string, unknown>>(
-          service.baseUrl,
-          'POST',
-          '/orders',
-          {
-            customerId: `b-${i}`,
-            eventId,
-            items: [{ ticketType: 'GA', quantity: 1 }],
-            paymentToken: 'tok_success',
-          },
-          as.customer(`b-${i}`),
-        ),
+        postOrder<Record<string, unknown>>(service.baseUrl, {
+          customerId: `b-${i}`,
+          eventId,
+          paymentToken: 'tok_success',
+        }),
       ),
     );
     expect(answers.map((a) => [a.status, a.body.status])).toEqual([

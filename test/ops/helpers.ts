@@ -6,7 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import { http } from '../support/http';
+import { http, postOrder } from '../support/http';
 import { as } from '../support/auth';
 
 export interface SagaBody {
@@ -56,18 +56,7 @@ export async function placeOrder(
   paymentToken: string,
   quantity = 1,
 ): Promise<string> {
-  const res = await http<{ orderId: string }>(
-    baseUrl,
-    'POST',
-    '/orders',
-    {
-      customerId: 'c-ops',
-      eventId,
-      items: [{ ticketType: 'GA', quantity }],
-      paymentToken,
-    },
-    as.customer('c-ops'),
-  );
+  const res = await postOrder<{ orderId: string }>(baseUrl, { customerId: 'c-ops', eventId, paymentToken, quantity });
   expect(res.status).toBe(202);
   return res.body.orderId;
 }

@@ -1,4 +1,5 @@
 /** A tiny JSON client for end-to-end tests (Node's fetch, no mocks). */
+import { as } from './auth';
 export interface JsonResponse<T = Record<string, unknown>> {
   status: number;
   headers: Headers;
@@ -19,4 +20,33 @@ export async function http<T = Record<string, unknown>>(
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as T };
+}
+
+/** One buyer's order, as POST /orders takes it. */
+export interface BuyerOrder {
+  customerId: string;
+  eventId: string;
+  paymentToken: string;
+  /** Seats of `ticketType` (default 1 of GA). */
+  quantity?: number;
+  ticketType?: string;
+}
+
+/**
+ * POST /orders as the buyer (a customer token for `customerId`), with extra headers (an
+ * Idempotency-Key, say); the raw answer, whatever its status.
+ */
+export function postOrder<T = Record<string, unknown>>(
+  baseUrl: string,
+  order: BuyerOrder,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse<T>> {
+  const { customerId, eventId, paymentToken, quantity = 1, ticketType = 'GA' } = order;
+  return http<T>(
+    baseUrl,
+    'POST',
+    '/orders',
+    { customerId, eventId, items: [{ ticketType, quantity }], paymentToken },
+    { ...as.customer(customerId), ...headers },
+  );
 }
