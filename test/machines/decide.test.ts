@@ -10,16 +10,11 @@ import {
   type PersistedSaga,
 } from '../../machines/order-saga';
 import { SAMPLE_INPUT } from '../../machines/order-saga/fingerprint';
+import { RESERVED_O1 } from '../support/saga-samples';
 
 // The shared sample order (2 × GA, tok_success, a 60-s hold) under short ids, for readable expectations.
 const start = () => startSaga({ ...SAMPLE_INPUT, orderId: 'o1', customerId: 'c1', eventId: 'e1' });
-const reserved = {
-  type: 'SEATS_RESERVED',
-  reservationId: 'o1',
-  expiresAt: '2026-11-25T10:00:00.000Z',
-  amountMinor: 5000,
-  currency: 'EUR',
-} as const;
+const reserved = RESERVED_O1;
 
 describe('deciding a saga step', () => {
   it('starts in reserving, PENDING, asking for the seats with a deterministic command id', () => {

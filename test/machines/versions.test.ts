@@ -17,14 +17,9 @@ import {
   type SagaCommand,
 } from '../../machines/order-saga';
 import { behaviourFingerprint, pathTraces, SAMPLE_INPUT } from '../../machines/order-saga/fingerprint';
+import { RESERVED_O1 } from '../support/saga-samples';
 
-const reserved = {
-  type: 'SEATS_RESERVED',
-  reservationId: 'o1',
-  expiresAt: '2026-11-25T10:00:00.000Z',
-  amountMinor: 5000,
-  currency: 'EUR',
-} as const;
+const reserved = RESERVED_O1;
 const input = { ...SAMPLE_INPUT, orderId: 'o1' };
 
 /** The path counts, pinned per version: a graph that grows or shrinks unannounced fails here. */
