@@ -33,7 +33,7 @@ export const REMEMBERED_EVENT_IDS = 25;
  * (`<orderId>:<step>`: a participant's reply, a timer, ORDER_PLACED), other ids (a person's
  * request under its own key) whole.
  */
-export function rememberedEventId(orderId: string, eventId: string, format: OrderItemFormat = 'packed'): string {
+export function rememberedEventId(orderId: string, eventId: string, format: OrderItemFormat): string {
   return format === 'packed' && eventId.startsWith(`${orderId}:`) ? eventId.slice(orderId.length) : eventId;
 }
 
@@ -46,7 +46,7 @@ export function appliedBefore(
   saga: Pick<StoredSaga, 'orderId' | 'appliedEventIds'>,
   eventId: string,
 ): 'last' | 'earlier' | null {
-  const forms = new Set([eventId, rememberedEventId(saga.orderId, eventId)]);
+  const forms = new Set([eventId, rememberedEventId(saga.orderId, eventId, 'packed')]);
   const ids = saga.appliedEventIds;
   if (ids.length > 0 && forms.has(ids[ids.length - 1])) return 'last';
   return ids.some((id) => forms.has(id)) ? 'earlier' : null;
@@ -89,7 +89,7 @@ export const omitsStateEnteredAt = (saga: Pick<StoredSaga, 'stateEnteredAt' | 'u
   saga.stateEnteredAt === saga.updatedAt;
 
 /** The item a new saga is written as (PutItem), in `format`. */
-export function packOrderItem(saga: StoredSaga, format: OrderItemFormat = 'packed'): Record<string, unknown> {
+export function packOrderItem(saga: StoredSaga, format: OrderItemFormat): Record<string, unknown> {
   if (format === 'full') return { ...saga };
   const { stateEnteredAt, ...rest } = saga;
   return {

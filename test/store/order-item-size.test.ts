@@ -122,8 +122,9 @@ it('reads items written before the item was shortened: whole ids and a whole sna
   expect(appliedBefore(read, 'cancel:key-1')).toBe('earlier');
   expect(appliedBefore(read, 'cancel:key-2')).toBeNull();
   // Ids that are not the saga's own keep their whole form.
-  expect(rememberedEventId(orderId, 'cancel:key-1')).toBe('cancel:key-1');
-  expect(rememberedEventId(orderId, `${orderId}:HOLD_EXPIRED`)).toBe(':HOLD_EXPIRED');
+  expect(rememberedEventId(orderId, 'cancel:key-1', 'packed')).toBe('cancel:key-1');
+  expect(rememberedEventId(orderId, `${orderId}:HOLD_EXPIRED`, 'packed')).toBe(':HOLD_EXPIRED');
+  expect(rememberedEventId(orderId, `${orderId}:HOLD_EXPIRED`, 'full')).toBe(`${orderId}:HOLD_EXPIRED`);
 });
 
 it('packs only fields equal to the order: a snapshot that differs keeps its own value', () => {
