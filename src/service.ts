@@ -33,7 +33,8 @@ import { readQueueDepths } from './ops/queue-depths';
 import { StuckSagas } from './ops/stuck-sagas';
 import { OrderNumbers } from './store/order-numbers';
 import { consoleDepsFrom } from './console/wiring';
-import { attachInspectorFeed } from './observability/inspector-feed';
+import { createLive, type Live } from './api/live/live';
+import { routeUpgradesThrough } from './api/live/upgrade';
 import { handleParticipantCommand, type ParticipantCommand, type ParticipantDeps } from './participants';
 import { Dispatcher } from './runtime/dispatcher';
 import { SagaRuntime } from './runtime/saga-runtime';
@@ -162,6 +163,30 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+const sleepUntil = (deadline: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());
+
+/**
+ * Stops the listener from accepting, closes idle keep-alive connections at once, lets in-flight
+ * requests answer, and cuts whatever is still open 1 s before `deadline` (Node >= 18.2's
+ * closeIdleConnections / closeAllConnections: close() alone waits for every connection).
+ */
+async function closeServer(serving: { listening: Server; stopUpgrades: () => void }, deadline: number): Promise<void> {
+  const { listening } = serving;
+  serving.stopUpgrades();
+  const closed = new Promise<void>((resolve) => listening.close(() => resolve()));
+  listening.closeIdleConnections();
+  // Connections that were busy become idle as their request ends: close them then.
+  const sweep = setInterval(() => listening.closeIdleConnections(), 100);
+  const cut = setTimeout(() => listening.closeAllConnections(), Math.max(0, deadline - Date.now() - 1000));
+  try {
+    await closed;
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(cut);
+  }
+}
+
 /** Starts what `config.mode` asks for: the API, the workers and sweeper, or all of them. */
 export async function startService(
   config: Config,
@@ -184,6 +209,8 @@ export async function startService(
   });
   const stops: Array<() => Promise<void>> = [];
   let server: Server | undefined;
+  let live: Live | undefined;
+  let serving: { listening: Server; stopUpgrades: () => void } | undefined;
 
   if (config.mode !== 'worker') {
     if (config.auth) await refuseDevelopmentKeys(config.auth);
@@ -197,6 +224,15 @@ export async function startService(
     const stuck = new StuckSagas({ store: core.store, orders, stuckAfterMs: config.stuckAfterMs });
     const deadLetters = new DeadLetterOps({ sqs: core.clients.sqs, queues: core.queues, logger, store: core.store });
     const queueDepths = () => readQueueDepths(core.clients.sqs, core.queues);
+    live = createLive({
+      doc: core.clients.doc,
+      tables: core.names.tables,
+      store: core.store,
+      logger,
+      maxPerCaller: config.streamMaxPerCaller,
+      pollMs: config.streamPollMs,
+      clockSkewSeconds: config.auth.clockSkewSeconds,
+    });
     const app = createApp({
       verifyToken,
       runtime: core.runtime,
@@ -211,15 +247,15 @@ export async function startService(
       redis,
       config,
       ops: { stuck, deadLetters, queueDepths },
-      console: consoleDepsFrom(core, config, { stuck, deadLetters, queueDepths }),
+      console: { ...consoleDepsFrom(core, config, { stuck, deadLetters, queueDepths }), live },
     });
     const listening = app.listen(config.port);
     answerParserErrors(listening);
     server = listening;
     await new Promise<void>((resolve, reject) => listening.once('listening', resolve).once('error', reject));
-    const feed = attachInspectorFeed(listening, { store: core.store, logger, verify: verifyToken });
-    stops.push(() => feed.close());
-    stops.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));
+    // WebSocket upgrades run through the same chain as requests (token, limits, role).
+    const stopUpgrades = routeUpgradesThrough(listening, app);
+    serving = { listening, stopUpgrades };
     logger.info('API listening', { port: (listening.address() as AddressInfo).port });
     const admitter = new Admitter({ room: waitingRoom, runtime: core.runtime, store: core.store, logger, soldOut });
     admitter.start();
@@ -248,7 +284,16 @@ export async function startService(
     server,
     metricsPort,
     stop: async () => {
-      await Promise.allSettled(stops.map((stop) => stop()));
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      // 1. Stop taking work: no new connection or upgrade, no new stream or feed (503).
+      const closed = serving ? closeServer(serving, deadline) : Promise.resolve();
+      // 2. Tell live clients to reconnect (SSE `event: shutdown` + retry, WebSocket 1001) and end them.
+      const told = live?.shutdown() ?? 0;
+      if (told > 0) logger.info('shutdown: live connections told to reconnect', { count: told });
+      // 3. Admitter, workers (no new receives; in-flight messages finish or are handed back), sweeper.
+      const stopped = Promise.allSettled(stops.map((stop) => stop()));
+      // Bounded: past the deadline, whatever still runs is abandoned (main.ts then exits).
+      await Promise.race([Promise.all([closed, stopped]), sleepUntil(deadline)]);
       await closeRedis(redis);
       closeCore(core);
     },

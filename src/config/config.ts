@@ -94,6 +94,17 @@ export interface Config {
   machineVersionRetrySeconds: number;
   /** How often a live saga stream polls the saga's version (ms, 100..60000). */
   streamPollMs: number;
+  /**
+   * Open SSE streams + inspector feeds one caller (token `sub`) may hold per API process
+   * (STREAM_MAX_PER_CALLER, default 10); one more is 429 with Retry-After (docs/security.md).
+   */
+  streamMaxPerCaller: number;
+  /**
+   * How long a graceful stop may take (SHUTDOWN_TIMEOUT_MS, default 10,000): live clients are told
+   * to reconnect at once, in-flight requests and messages get until then, and the process exits at
+   * the latest then (messages still held come back to the queue within one lease).
+   */
+  shutdownTimeoutMs: number;
   /** INSPECTOR_RELAY=on: serve the page that relays the inspector feed to Stately's hosted inspector. */
   inspectorRelay: boolean;
 }
@@ -133,6 +144,8 @@ const schema = {
     ORDER_SAGA_START_VERSION: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,20}$' },
     MACHINE_VERSION_RETRY_SECONDS: { type: 'string' },
     STREAM_POLL_MS: { type: 'string' },
+    STREAM_MAX_PER_CALLER: { type: 'string' },
+    SHUTDOWN_TIMEOUT_MS: { type: 'string' },
     INSPECTOR_RELAY: { enum: ['on', 'off'] },
   },
 } as const;
@@ -187,6 +200,8 @@ export function loadConfig(env: Env = process.env): Config {
     sagaStartVersion,
     machineVersionRetrySeconds: int('MACHINE_VERSION_RETRY_SECONDS', 30),
     streamPollMs: int('STREAM_POLL_MS', 1000),
+    streamMaxPerCaller: int('STREAM_MAX_PER_CALLER', 10),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000),
     inspectorRelay: env.INSPECTOR_RELAY === 'on',
   };
 }

@@ -77,7 +77,16 @@ export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
   MACHINE_VERSION_RETRY_SECONDS: { min: 1, max: 900, why: 'the wait doubles from here up to 15 min' },
   // A live saga stream costs one GetItem per open stream per poll (docs/operations.md): under
   // 100 ms that is a read storm; over a minute the page no longer looks live.
-  STREAM_POLL_MS: { min: 100, max: 60_000, why: 'one GetItem per stream per poll: at least 100 ms, at most a minute' },
+  STREAM_POLL_MS: {
+    min: 100,
+    max: 60_000,
+    why: 'one GetItem per watched saga per poll: at least 100 ms, at most a minute',
+  },
+  // At least one page per caller; past 1,000 the cap no longer protects the process's sockets.
+  STREAM_MAX_PER_CALLER: { min: 1, max: 1_000, why: 'open streams + feeds per caller per process: 1..1000' },
+  // Under 1 s in-flight requests could not finish; over 2 min an orchestrator (Kubernetes' 30 s
+  // grace, ECS's 30 s stopTimeout by default, at most 120 s) kills the process first.
+  SHUTDOWN_TIMEOUT_MS: { min: 1_000, max: 120_000, why: 'a graceful stop: 1 s .. 2 min (ECS stopTimeout max)' },
 };
 
 /** The problems with the numeric settings in `env`: `NAME=value is outside min..max (why)`. */

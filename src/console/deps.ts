@@ -5,6 +5,8 @@ import type { DeadLetterOps } from '../ops/dead-letter-ops';
 import type { QueueDepths } from '../ops/queue-depths';
 import type { StuckSagas } from '../ops/stuck-sagas';
 import type { SagaStore } from '../store/saga-store';
+import type { Live } from '../api/live/live';
+import type { Logger } from '../observability/logger';
 
 export interface ConsoleDeps {
   doc: DynamoDBDocumentClient;
@@ -22,4 +24,10 @@ export interface ConsoleDeps {
   /** Finds an order by its orderNumber, for the search box. */
   findByOrderNumber?: (orderNumber: string) => Promise<string | undefined>;
   now?: () => Date;
+  /**
+   * The process's live connections and shared polls (src/api/live/live.ts), shared with the
+   * inspector feed; absent, the stream routes build their own.
+   */
+  live?: Live;
+  logger: Logger;
 }

@@ -13,6 +13,7 @@ export function consoleDepsFrom(
     doc: core.clients.doc,
     tables: core.names.tables,
     store: core.store,
+    logger: core.logger,
     ...ops,
     stuckAfterMs: config.stuckAfterMs,
     streamPollMs: config.streamPollMs,

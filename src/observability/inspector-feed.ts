@@ -9,23 +9,24 @@
  *    time (epoch ms as a string, as the package writes it).
  * The events are built here: `inspector.actor(...)` of 0.7.2 drops the definition.
  * Snapshots are rebuilt by replaying the history through the machine (src/console/replay.ts);
- * new steps are found by polling the saga's version (workers are other processes).
+ * new steps are found by the saga's shared poll (src/api/live/saga-watches.ts: workers are other
+ * processes). The upgrade request goes through the API's chain first (token, request limits,
+ * operator role: src/api/live/upgrade.ts, src/api/routes/stream.ts); the connection then counts
+ * against the caller's STREAM_MAX_PER_CALLER and closes with 4401 "token expired" when the token
+ * expires, 1001 at shutdown (docs/security.md, "Live connections").
  */
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isFinalState, isKnownMachineVersion, machineVersion, orderSagaMachine } from '../../machines/order-saga';
 import { replay, type ReplayedStep } from '../console/replay';
-import { bearerTokenOf } from '../api/auth/authenticate';
-import { hasRole } from '../api/auth/principal';
-import type { TokenVerifier } from '../api/auth/verifier';
-import type { SagaStore } from '../store/saga-store';
+import type { Principal } from '../api/auth/principal';
+import type { Live } from '../api/live/live';
+import { takeUpgrade } from '../api/live/upgrade';
 import type { Logger } from './logger';
 
 /** The @statelyai/inspect version whose frames these are. */
 export const INSPECT_PROTOCOL_VERSION = '0.7.2';
-
-const PATH = /^\/sagas\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/inspect\/?$/i;
 
 export interface InspectionSnapshot {
   status: 'active' | 'done';
@@ -151,75 +152,86 @@ export function inspectionEvents(
 }
 
 export interface InspectorFeedDeps {
-  store: SagaStore;
   logger: Logger;
-  /** How often an open feed polls the saga's version (ms); default 1000. */
-  pollMs?: number;
-  /** Verifies the caller's bearer token; the feed is for the operator role (docs/security.md). */
-  verify: TokenVerifier;
+  /** The process's live connections and shared saga polls (src/api/live/live.ts). */
+  live: Live;
+}
+
+/** WebSocket close codes of the feed (RFC 6455 §7.4; 4000-4999 are the application's). */
+export const FEED_CLOSE = {
+  /** The process is stopping: reconnect (to another instance, or this one restarted). */
+  shutdown: { code: 1001, reason: 'server shutting down' },
+  /** The caller's token expired: reconnect with a fresh one. */
+  tokenExpired: { code: 4401, reason: 'token expired' },
+  notFound: { code: 4404, reason: 'no saga for this order' },
+  failed: { code: 1011, reason: 'feed failed' },
+} as const;
+
+export interface InspectorFeed {
+  /**
+   * Completes the WebSocket handshake of an upgrade request that the API let through (token,
+   * limits and role already checked: src/api/live/upgrade.ts) and feeds saga `orderId`.
+   * @throws ProblemError (429 past STREAM_MAX_PER_CALLER, 503 while shutting down) before the
+   *   handshake, answered over HTTP by the API.
+   */
+  accept(req: IncomingMessage, res: ServerResponse, principal: Principal, orderId: string): void;
 }
 
 /**
- * The bearer token of an upgrade request: its Authorization header, or (for WebSocket clients that
- * cannot set headers, such as @statelyai/inspect's receiver) an `access_token` query parameter,
- * which RFC 6750 §2.3 allows for exactly this case.
+ * The feed: each connection is a live connection (per-caller cap, ends with close code 4401 at
+ * token expiry and 1001 at shutdown) and reads the saga's shared watch (one poll per saga, however
+ * many feeds and streams show it).
  */
-function upgradeToken(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  if (typeof header === 'string') return bearerTokenOf(header);
-  const query = (req.url ?? '').split('?')[1];
-  return query === undefined ? undefined : (new URLSearchParams(query).get('access_token') ?? undefined);
-}
-
-/** Answers a refused upgrade with a plain HTTP status before any WebSocket handshake. */
-function refuse(socket: Duplex, status: '401 Unauthorized' | '403 Forbidden'): void {
-  const challenge = status.startsWith('401') ? 'WWW-Authenticate: Bearer realm="eventticket"\r\n' : '';
-  socket.end(`HTTP/1.1 ${status}\r\n${challenge}Content-Length: 0\r\n\r\n`);
-}
-
-/** Serves the feed on `server`'s upgrade requests to /sagas/:orderId/inspect. Other upgrades are refused. */
-export function attachInspectorFeed(server: Server, deps: InspectorFeedDeps): { close: () => Promise<void> } {
+export function createInspectorFeed(deps: InspectorFeedDeps): InspectorFeed {
   const wss = new WebSocketServer({ noServer: true });
-  const pollMs = deps.pollMs ?? 1000;
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const match = PATH.exec((req.url ?? '').split('?')[0] ?? '');
-    if (!match) {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    const token = upgradeToken(req);
-    if (!token) {
-      refuse(socket, '401 Unauthorized');
-      return;
-    }
-    deps.verify(token).then(
-      (principal) => {
-        if (!hasRole(principal, 'operator')) {
-          refuse(socket, '403 Forbidden');
+  return {
+    accept: (req, res, principal, orderId) => {
+      let ws: WebSocket | undefined;
+      // The raw socket, once taken from the HTTP response (after the cap check, which may refuse over HTTP).
+      const taken: { socket?: Duplex } = {};
+      let ended: { code: number; reason: string } | undefined;
+      const handle = deps.live.connections.open(principal, (reason) => {
+        ended = reason === 'shutdown' ? FEED_CLOSE.shutdown : FEED_CLOSE.tokenExpired;
+        if (ws) {
+          ws.close(ended.code, ended.reason);
+          // A client that never answers the closing handshake does not hold the socket (or a shutdown).
+          const client = ws;
+          setTimeout(() => client.terminate(), 2000).unref();
+        } else taken.socket?.destroy();
+      });
+      const upgrade = takeUpgrade(req, res);
+      if (!upgrade) {
+        handle.release();
+        throw new Error('inspector feed: not an upgrade request');
+      }
+      taken.socket = upgrade.socket;
+      // A handshake ws refuses (a bad Sec-WebSocket-Key) never reaches the callback: free the place.
+      upgrade.socket.once('close', () => ws === undefined && handle.release());
+      wss.handleUpgrade(req, upgrade.socket, upgrade.head, (client) => {
+        ws = client;
+        if (ended) {
+          client.close(ended.code, ended.reason);
           return;
         }
-        wss.handleUpgrade(req, socket, head, (ws) => void feed(ws, match[1].toLowerCase()));
-      },
-      (error: unknown) => {
-        deps.logger.info('inspector feed: token refused', { error: String(error) });
-        refuse(socket, '401 Unauthorized');
-      },
-    );
+        feed(client, orderId, handle);
+      });
+    },
   };
-  const feed = async (ws: WebSocket, orderId: string): Promise<void> => {
-    let open = true;
-    ws.on('close', () => (open = false));
-    ws.on('error', () => (open = false));
+
+  function feed(ws: WebSocket, orderId: string, handle: { release(): void }): void {
     let sent = 0;
-    try {
-      while (open) {
-        const saga = await deps.store.load(orderId);
+    let sending: Promise<void> = Promise.resolve();
+    const watch = deps.live.sagas.watch(orderId, (saga) => {
+      sending = sending.then(async () => {
+        if (ws.readyState !== ws.OPEN) return;
         if (!saga) {
-          ws.close(4404, `no saga for order ${orderId}`);
+          ws.close(FEED_CLOSE.notFound.code, `no saga for order ${orderId}`);
           return;
         }
-        if (saga.sagaVersion > sent) {
-          const history = await deps.store.history(orderId);
+        if (saga.sagaVersion <= sent) return;
+        try {
+          // Snapshots are rebuilt by replaying the whole history (the watch reads each row once).
+          const history = await watch.rowsAfter(0);
           for (const event of inspectionEvents(
             orderId,
             replay(saga.saga, history),
@@ -228,20 +240,17 @@ export function attachInspectorFeed(server: Server, deps: InspectorFeedDeps): { 
           ))
             ws.send(JSON.stringify(event));
           sent = history.at(-1)?.version ?? sent;
+        } catch (error) {
+          deps.logger.warn('inspector feed failed', { orderId, error: String(error) });
+          ws.close(FEED_CLOSE.failed.code, FEED_CLOSE.failed.reason);
         }
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
-      }
-    } catch (error) {
-      deps.logger.warn('inspector feed failed', { orderId, error: String(error) });
-      if (open) ws.close(1011, 'feed failed');
-    }
-  };
-  server.on('upgrade', onUpgrade);
-  return {
-    close: async () => {
-      server.off('upgrade', onUpgrade);
-      for (const client of wss.clients) client.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
+      });
+    });
+    const stop = () => {
+      watch.close();
+      handle.release();
+    };
+    ws.on('close', stop);
+    ws.on('error', stop);
+  }
 }

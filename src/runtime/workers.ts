@@ -33,7 +33,8 @@ export interface WorkerDeps {
   config: Pick<
     Config,
     'workerConcurrency' | 'receiveWaitSeconds' | 'maxReceives' | 'messageLeaseSeconds' | 'replyDelivery'
-  >;
+  > &
+    Partial<Pick<Config, 'shutdownTimeoutMs'>>;
   logger: Logger;
   runtime: SagaRuntime;
   dispatcher: Dispatcher;
@@ -75,6 +76,9 @@ function common(deps: WorkerDeps, role: WorkerRole) {
     maxReceives: deps.config.maxReceives,
     redriveMaxReceives: REDRIVE_MAX_RECEIVE_COUNT,
     leaseSeconds: deps.config.messageLeaseSeconds,
+    // A stop waits for in-flight handlers within the process's shutdown budget (SHUTDOWN_TIMEOUT_MS),
+    // but at least for the open long poll to return; past it, held messages come back within a lease.
+    stopTimeoutMs: Math.max(deps.config.receiveWaitSeconds * 1000, deps.config.shutdownTimeoutMs ?? 30_000),
     logger: deps.logger,
     observer: deps.observer,
   };

@@ -433,17 +433,28 @@ export class SagaStore {
     }
   }
 
-  /** The saga's Events rows, oldest first (a base-table query: always current). */
-  async history(orderId: string): Promise<SagaHistoryEntry[]> {
+  /**
+   * The saga's Events rows after version `afterVersion` (default: all), oldest first (a base-table
+   * query, strongly consistent: always current).
+   */
+  async history(orderId: string, afterVersion?: number): Promise<SagaHistoryEntry[]> {
     const rows: SagaHistoryEntry[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.tables.events,
-          KeyConditionExpression: '#a = :id',
-          ExpressionAttributeNames: { '#a': 'aggregateId' },
-          ExpressionAttributeValues: { ':id': orderId },
+          ...(afterVersion === undefined
+            ? {
+                KeyConditionExpression: '#a = :id',
+                ExpressionAttributeNames: { '#a': 'aggregateId' },
+                ExpressionAttributeValues: { ':id': orderId },
+              }
+            : {
+                KeyConditionExpression: '#a = :id AND #v > :v',
+                ExpressionAttributeNames: { '#a': 'aggregateId', '#v': 'version' },
+                ExpressionAttributeValues: { ':id': orderId, ':v': afterVersion },
+              }),
           ConsistentRead: true,
           ExclusiveStartKey,
         }),

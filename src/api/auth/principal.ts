@@ -19,6 +19,11 @@ export interface Principal {
   sub: string;
   /** Roles named by the token's roles claim, unknown names dropped, implications added. */
   roles: ReadonlySet<Role>;
+  /**
+   * The token's verified `exp` (epoch seconds), when the principal came from a token. A live
+   * connection (SSE stream, WebSocket feed) ends when it passes: src/api/live/live-connections.ts.
+   */
+  expiresAt?: number;
 }
 
 /** A role implies the roles listed here (operator-repair can do all an operator can). */

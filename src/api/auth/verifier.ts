@@ -56,7 +56,7 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
     }
     if (typeof payload.sub !== 'string' || !SUBJECT.test(payload.sub))
       throw new InvalidTokenError('sub must be 1-255 visible ASCII characters');
-    return { sub: payload.sub, roles: rolesFrom(claimAt(payload, auth.rolesClaim)) };
+    return { sub: payload.sub, roles: rolesFrom(claimAt(payload, auth.rolesClaim)), expiresAt: payload.exp };
   };
 }
 

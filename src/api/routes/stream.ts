@@ -11,54 +11,37 @@
  * `<updatedAt>~<orderId>` as the index gave it, resumable the same way. The index is eventually
  * consistent: this stream says "the list changed", the list page is the truth.
  *
- * Workers are other processes, so the API learns of a step by polling the saga's version. At the
- * default poll of 1 s, each open saga page costs 1 DynamoDB request/s (a strongly consistent
- * GetItem: 1 RCU per 4 KB of item) plus one Query per step taken; each open list page costs one
- * Query per status partition per poll, 6 requests/s, plus one BatchGetItem when sagas stepped. STREAM_POLL_MS trades
- * freshness for cost.
+ * Workers are other processes, so the API learns of a step by polling the saga's version. The
+ * poll is shared (src/api/live/): at the default poll of 1 s, each distinct saga watched costs 1
+ * DynamoDB request/s (a strongly consistent GetItem: 1 RCU per 4 KB of item) plus one Query per
+ * step taken, however many pages show it; all open list pages together cost one Query per status
+ * partition per poll, 6 requests/s, plus one BatchGetItem when sagas stepped. STREAM_POLL_MS
+ * trades freshness for cost.
+ *
+ * Every stream is a live connection (src/api/live/live-connections.ts): it counts against the
+ * caller's STREAM_MAX_PER_CALLER (429 past it), and ends with `event: token-expired` when the
+ * caller's token expires and with `event: shutdown` when the process stops.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { requireRole } from '../auth/require-role';
 import { Router, type Request, type Response } from 'express';
 import type { ConsoleDeps } from '../../console/deps';
 import type { SagaHistoryEntry, StoredSaga } from '../../store/saga-store';
 import { listStreamQuerySchema, sagaStreamQuerySchema, type StreamQuery } from '../console-schemas';
 import { ProblemError } from '../problem';
-import { ORDER_STATUSES } from '../schemas';
 import { queryValidator } from '../validation';
 import { orderIdParam, queryOf } from './orders';
+import { createLive, type Live } from '../live/live';
+import { openSse } from '../live/sse';
+import { isPendingUpgrade } from '../live/upgrade';
+import { principalOf } from '../auth/principal';
+import { createInspectorFeed } from '../../observability/inspector-feed';
 
 const validateSagaStream = queryValidator<StreamQuery>(sagaStreamQuerySchema);
 const validateListStream = queryValidator<StreamQuery>(listStreamQuerySchema);
 
-/** A comment line every this often keeps proxies from closing an idle stream. */
-const HEARTBEAT_MS = 15_000;
-
-function openStream(
-  req: Request,
-  res: Response,
-): { send: (id: string, event: string, data: unknown) => void; closed: () => boolean } {
-  res.status(200);
-  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('X-Accel-Buffering', 'no');
-  res.flushHeaders();
-  res.write('retry: 1000\n\n');
-  let closed = false;
-  req.on('close', () => (closed = true));
-  return {
-    send: (id, event, data) => {
-      if (!closed) res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    },
-    closed: () => closed || res.writableEnded,
-  };
-}
-
 function lastEventIdOf(req: Request, query: StreamQuery): string | undefined {
   return req.get('Last-Event-ID') ?? query.lastEventId;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What a step event carries. */
 export function stepEvent(entry: SagaHistoryEntry, state: { state: string; status: string; version: number }) {
@@ -73,9 +56,33 @@ export function stepEvent(entry: SagaHistoryEntry, state: { state: string; statu
   };
 }
 
+/** The live connections and shared polls of a console without its own (tests that build the app alone). */
+function liveOf(deps: ConsoleDeps): Live {
+  return (
+    deps.live ??
+    createLive({
+      doc: deps.doc,
+      tables: deps.tables,
+      store: deps.store,
+      logger: deps.logger,
+      pollMs: deps.streamPollMs,
+    })
+  );
+}
+
 export function streamRouter(deps: ConsoleDeps): Router {
   const router = Router();
-  const pollMs = deps.streamPollMs ?? 1000;
+  const live = liveOf(deps);
+  const inspector = createInspectorFeed({ logger: deps.logger, live });
+
+  // The XState inspector feed over WebSocket: the upgrade request reached here through the whole
+  // chain (token, request limits: src/api/live/upgrade.ts); a plain GET is not this route.
+  router.get(
+    '/sagas/:orderId/inspect',
+    (req, _res, next) => next(isPendingUpgrade(req) ? undefined : 'route'),
+    requireRole('operator'),
+    (req: Request, res: Response) => inspector.accept(req, res, principalOf(res), orderIdParam(req)),
+  );
 
   router.get('/sagas/stream', requireRole('operator'), async (req: Request, res: Response) => {
     const query = validateListStream(queryOf(req), 'query');
@@ -85,53 +92,21 @@ export function streamRouter(deps: ConsoleDeps): Router {
       throw new ProblemError('invalid-header', 'Last-Event-ID must be <updatedAt>~<orderId> from this stream', [
         { field: 'Last-Event-ID', message: 'not an id of this stream' },
       ]);
-    let mark = parsed ? { u: parsed[1], o: parsed[2] } : { u: new Date().toISOString(), o: '' };
-    const stream = openStream(req, res);
-    let beat = Date.now();
-    while (!stream.closed()) {
-      // StatusIndex is KEYS_ONLY (status, updatedAt, orderId): it says which sagas stepped and in
-      // what order; what they are now is read from the base table.
-      const rows: Array<{ orderId: string; updatedAt: string }> = [];
-      await Promise.all(
-        ORDER_STATUSES.map(async (status) => {
-          const page = await deps.doc.send(
-            new QueryCommand({
-              TableName: deps.tables.orders,
-              IndexName: 'StatusIndex',
-              KeyConditionExpression: '#s = :s AND #u >= :u',
-              ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt' },
-              ExpressionAttributeValues: { ':s': status, ':u': mark.u },
-              Limit: 100,
-            }),
-          );
-          rows.push(...((page.Items ?? []) as typeof rows));
-        }),
-      );
-      const after = rows
-        .filter((r) => r.updatedAt > mark.u || (r.updatedAt === mark.u && r.orderId > mark.o))
-        .sort((a, b) =>
-          a.updatedAt === b.updatedAt ? (a.orderId < b.orderId ? -1 : 1) : a.updatedAt < b.updatedAt ? -1 : 1,
-        );
-      const current =
-        after.length > 0 ? await deps.store.loadMany(after.map((r) => r.orderId)) : new Map<string, StoredSaga>();
-      for (const r of after) {
-        const saga = current.get(r.orderId);
+    const stream = openSse(req, res, live.connections);
+    const stop = await live.list.follow(parsed ? { u: parsed[1], o: parsed[2] } : undefined, (steps) => {
+      for (const { mark, saga } of steps) {
         if (saga)
-          stream.send(`${r.updatedAt}~${r.orderId}`, 'saga', {
-            orderId: r.orderId,
+          stream.send(`${mark.updatedAt}~${mark.orderId}`, 'saga', {
+            orderId: mark.orderId,
             version: saga.sagaVersion,
             state: saga.sagaState,
             status: saga.status,
             updatedAt: saga.updatedAt,
           });
-        mark = { u: r.updatedAt, o: r.orderId };
       }
-      if (Date.now() - beat > HEARTBEAT_MS) {
-        res.write(': keep-alive\n\n');
-        beat = Date.now();
-      }
-      await sleep(pollMs);
-    }
+    });
+    stream.onClose(stop);
+    await stream.done;
   });
 
   router.get('/sagas/:orderId/stream', requireRole('operator'), async (req: Request, res: Response) => {
@@ -143,55 +118,33 @@ export function streamRouter(deps: ConsoleDeps): Router {
         { field: 'Last-Event-ID', message: 'must be a non-negative integer' },
       ]);
     }
+    // One read at connect for the 404; then the saga's shared watch.
     const first = await deps.store.load(orderId);
     if (!first) throw new ProblemError('not-found', `no saga for order ${orderId}`);
+    const stream = openSse(req, res, live.connections);
     let sent = last === undefined ? 0 : Number(last);
-    const stream = openStream(req, res);
-    let beat = Date.now();
-    let saga = first;
-    while (!stream.closed()) {
-      if (saga.sagaVersion > sent) {
-        const rows = await historyAfter(deps, orderId, sent);
-        for (const row of rows) {
-          if (row.version <= sent) continue;
-          stream.send(
-            String(row.version),
-            'step',
-            stepEvent(row, { state: saga.sagaState, status: saga.status, version: saga.sagaVersion }),
-          );
-          sent = row.version;
-        }
-      }
-      if (Date.now() - beat > HEARTBEAT_MS) {
-        res.write(': keep-alive\n\n');
-        beat = Date.now();
-      }
-      await sleep(pollMs);
-      if (stream.closed()) break;
-      saga = (await deps.store.load(orderId)) ?? saga;
-    }
+    let sending: Promise<void> = Promise.resolve();
+    // Steps are sent in order, once: one send pass at a time, each from the last version sent.
+    const sendNew = (saga: StoredSaga) =>
+      (sending = sending
+        .then(async () => {
+          if (stream.closed() || saga.sagaVersion <= sent) return;
+          for (const row of await watch.rowsAfter(sent)) {
+            if (row.version <= sent) continue;
+            const now = { state: saga.sagaState, status: saga.status, version: saga.sagaVersion };
+            stream.send(String(row.version), 'step', stepEvent(row, now));
+            sent = row.version;
+          }
+        })
+        .catch((error: unknown) => {
+          deps.logger.warn('saga stream: send failed', { orderId, error: String(error) });
+        }));
+    const watch = live.sagas.watch(orderId, (saga) => {
+      if (saga) void sendNew(saga);
+    });
+    stream.onClose(() => watch.close());
+    await stream.done;
   });
 
   return router;
-}
-
-/** The saga's Events rows after `version`, oldest first (base table, consistent). */
-async function historyAfter(deps: ConsoleDeps, orderId: string, version: number): Promise<SagaHistoryEntry[]> {
-  const rows: SagaHistoryEntry[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.tables.events,
-        KeyConditionExpression: '#a = :id AND #v > :v',
-        ExpressionAttributeNames: { '#a': 'aggregateId', '#v': 'version' },
-        ExpressionAttributeValues: { ':id': orderId, ':v': version },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    rows.push(...((page.Items ?? []) as SagaHistoryEntry[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return rows;
 }
