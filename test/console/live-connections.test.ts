@@ -134,7 +134,7 @@ function openFeed(
     const closed = new Promise<{ code: number; reason: string }>((r) =>
       ws.on('close', (code, reason) => r({ code, reason: reason.toString() })),
     );
-    ws.on('message', (data) => frames.push(JSON.parse(String(data))));
+    ws.on('message', (data) => frames.push(JSON.parse((data as Buffer).toString())));
     ws.on('open', () => resolve({ kind: 'open', ws, frames, closed }));
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
