@@ -11,16 +11,34 @@
  * 4. A development token issuer (scripts/auth/dev-issuer.ts): a fresh key pair, its JWKS on
  *    127.0.0.1, one token per role printed; `npm run token` mints more. Skipped when AUTH_ISSUER is
  *    set (a real provider). Refused with NODE_ENV=production.
- * 5. The service with all its workers: `tsx src/main.ts`, with SIGINT/SIGTERM forwarded. What this
- *    script started is stopped when the service exits.
+ * 5. The service with all its workers: `tsx src/main.ts`, with SIGINT/SIGTERM/SIGHUP forwarded. What
+ *    this script started is stopped when the service exits.
+ *
+ * Whatever the path out, nothing this script started outlives it (docs/reliability.md, "Shutdown"):
+ *  - its parent chain gone (npm stopped: npm does not forward SIGTERM to its script; npm killed):
+ *    as SIGTERM;
+ *  - SIGTERM, SIGINT, SIGHUP: forwarded to the service, which exits within SHUTDOWN_TIMEOUT_MS;
+ *    past that plus a margin it is killed; then the engines are stopped;
+ *  - an uncaught error or rejection here: the same cleanup, exit 1;
+ *  - this process killed outright (SIGKILL, a launcher killing its process group): the reaper
+ *    (scripts/dev-reaper.mjs), a detached process that holds the list of what was started, sees
+ *    its stdin close and stops them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createAwsClients, destroyAwsClients } from '../src/aws/clients';
 import { loadConfig } from '../src/config/config';
 import { initResources } from '../src/infra/init';
 import { startDevIssuer, type DevIssuer } from './auth/dev-issuer';
-import { ensureLocalAws, ensureLocalRedis, type LocalAws, type LocalRedis } from './local-aws';
+import {
+  ensureLocalAws,
+  ensureLocalRedis,
+  processAlive,
+  startedGroups,
+  type LocalAws,
+  type LocalRedis,
+} from './local-aws';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const ROOT = path.resolve(__dirname, '..');
@@ -30,6 +48,20 @@ let aws: LocalAws | undefined;
 let redis: LocalRedis | undefined;
 let child: ChildProcess | undefined;
 let issuer: DevIssuer | undefined;
+
+/** The reaper: stops what is listed when this process is gone, however it went. */
+const reaper = spawn(process.execPath, [path.join(ROOT, 'scripts', 'dev-reaper.mjs')], {
+  detached: true,
+  stdio: ['pipe', 'ignore', 'ignore'],
+});
+reaper.unref();
+reaper.stdin?.on('error', () => undefined);
+const tellReaper = (line: string) => void reaper.stdin?.write(`${line}\n`);
+startedGroups.listeners.push((change, pid) => tellReaper(`${change === 'add' ? 'group' : 'forget'} ${pid}`));
+for (const pid of startedGroups.pids) tellReaper(`group ${pid}`);
+
+/** How long the service may take to stop once told (its SHUTDOWN_TIMEOUT_MS plus a margin) before it is killed. */
+const serviceStopMs = () => Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 10_000) + 5000;
 
 const forwarded = new Set<NodeJS.Signals>();
 let interrupted = false;
@@ -45,10 +77,66 @@ function onSignal(signal: NodeJS.Signals): void {
   // `kill <dev pid>`, and never twice so a graceful shutdown is not cut short.
   if (forwarded.has(signal) || child.exitCode !== null || child.signalCode !== null) return;
   forwarded.add(signal);
-  child.kill(signal);
+  signalService(child, signal);
+  if (forwarded.size === 1) {
+    const service = child;
+    setTimeout(() => {
+      if (service.exitCode === null && service.signalCode === null) {
+        log(`the service did not stop within ${serviceStopMs()} ms: killing it`);
+        signalService(service, 'SIGKILL');
+      }
+    }, serviceStopMs()).unref();
+  }
+}
+
+/** The service runs in its own process group (tsx and its node): signal all of it. */
+function signalService(service: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-(service.pid ?? 0), signal);
+  } catch {
+    service.kill(signal);
+  }
 }
 process.on('SIGINT', () => onSignal('SIGINT'));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+/**
+ * This process's ancestors (tsx, the shell, npm, whatever ran npm), read from /proc (Linux; none
+ * elsewhere). npm does not pass a SIGTERM on to its script, and a killed parent tells nobody.
+ */
+function ancestors(): number[] {
+  const chain: number[] = [];
+  for (let pid = process.ppid; pid > 1 && chain.length < 16;) {
+    chain.push(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return chain;
+}
+const watched = ancestors();
+// An ancestor gone (npm stopped or killed, the terminal closed): stop as for SIGTERM.
+const parentWatch = setInterval(() => {
+  if (watched.some((pid) => !processAlive(pid))) {
+    clearInterval(parentWatch);
+    log('the process that started npm run dev is gone: stopping');
+    onSignal('SIGTERM');
+    if (!child) onSignal('SIGTERM');
+  }
+}, 1000);
+parentWatch.unref();
+// A closed terminal: stop as for Ctrl-C (the default would leave everything started running).
+process.on('SIGHUP', () => onSignal('SIGHUP'));
+const crashed = (error: unknown) => {
+  console.error(`[dev] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  if (child && child.exitCode === null) signalService(child, 'SIGKILL');
+  void cleanup().finally(() => process.exit(1));
+};
+process.on('uncaughtException', crashed);
+process.on('unhandledRejection', crashed);
 
 async function cleanup(): Promise<void> {
   const [a, r, i] = [aws, redis, issuer];
@@ -97,9 +185,16 @@ async function main(): Promise<number> {
   checkInterrupted();
 
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-  const service = spawn(tsx, [path.join('src', 'main.ts')], { cwd: ROOT, stdio: 'inherit', env: process.env });
+  // Its own process group, so that a stop reaches tsx and the node it runs (signals are forwarded).
+  const service = spawn(tsx, [path.join('src', 'main.ts')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: process.env,
+    detached: true,
+  });
   child = service;
-  log(`service starting (pid ${service.pid}): API on http://localhost:${config.port}`);
+  if (service.pid !== undefined) tellReaper(`group ${service.pid}`);
+  log(`service starting (pid ${service.pid}; launcher pid ${process.pid}): API on http://localhost:${config.port}`);
   log(`try: curl -s http://localhost:${config.port}/actuator/health   (Ctrl-C stops the service and what dev started)`);
   for (const { role, sub, token } of issuer?.tokens ?? []) {
     log(`${role} (sub ${sub}), valid 12 h:\n  export TOKEN_${role.toUpperCase().replace('-', '_')}=${token}`);
@@ -124,6 +219,7 @@ async function main(): Promise<number> {
 main()
   .then(async (code) => {
     await cleanup();
+    if (child?.pid !== undefined) tellReaper(`forget ${child.pid}`);
     process.exit(code);
   })
   .catch(async (error: unknown) => {

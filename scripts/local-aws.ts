@@ -309,8 +309,35 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Process groups started here and not yet stopped (each engine is detached: its own group, led by
+ * its pid). A launcher registers a listener to hand them to a reaper that outlives it
+ * (scripts/dev-reaper.cjs), so that no path out of the launcher, SIGKILL included, orphans them.
+ */
+export const startedGroups = {
+  pids: new Set<number>(),
+  listeners: [] as Array<(change: 'add' | 'remove', pid: number) => void>,
+  add(pid: number | undefined): void {
+    if (pid === undefined || this.pids.has(pid)) return;
+    this.pids.add(pid);
+    for (const listener of this.listeners) listener('add', pid);
+  },
+  remove(pid: number): void {
+    if (!this.pids.delete(pid)) return;
+    for (const listener of this.listeners) listener('remove', pid);
+  },
+};
+
 /** SIGTERM to the process group we started, SIGKILL if it is still there after graceMs. */
 export async function killStarted(pid: number, graceMs = 5000): Promise<void> {
+  try {
+    await killGroup(pid, graceMs);
+  } finally {
+    startedGroups.remove(pid);
+  }
+}
+
+async function killGroup(pid: number, graceMs: number): Promise<void> {
   if (!processAlive(pid)) return;
   signalGroup(pid, 'SIGTERM');
   for (let waited = 0; waited < graceMs; waited += 100) {
@@ -340,6 +367,7 @@ export async function startEmulator(port: number, readyTimeoutMs = 20000): Promi
   let child: ChildProcess;
   try {
     child = spawn(PYTHON, args, { cwd: ROOT, detached: true, stdio: ['ignore', fd, fd] });
+    startedGroups.add(child.pid);
   } finally {
     closeSync(fd); // the child has its own copy
   }
@@ -412,6 +440,7 @@ export async function startDynamoDbLocal(port: number, readyTimeoutMs = 60000): 
     .join(' ');
   try {
     child = spawnDynamo({ port, sharedDb: true, detached: true, stdio: ['ignore', fd, fd] } as never);
+    startedGroups.add(child.pid);
   } finally {
     if (saved === undefined) delete process.env.JAVA_TOOL_OPTIONS;
     else process.env.JAVA_TOOL_OPTIONS = saved;
@@ -642,6 +671,7 @@ export async function ensureLocalRedis(
     found = readPid(pidFile);
   }
   const pid = found;
+  startedGroups.add(pid);
   for (let i = 0; i < 50 && !(await tcpAnswers('127.0.0.1', port)); i++) await sleep(100);
   if (!pid || !(await tcpAnswers('127.0.0.1', port)))
     throw new Error(`redis-server did not answer on port ${port}; log ${logFile}`);
