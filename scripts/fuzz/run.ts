@@ -22,6 +22,7 @@ import { deleteResources } from '../chaos/runner';
 import type { CorpusContext } from './corpus';
 import { runHttpFuzz, type HttpFuzzReport } from './http-fuzz';
 import { runQueueFuzz, type QueueFuzzReport } from './queue-fuzz';
+import { runLiveFuzz, type LiveFuzzReport } from './live-fuzz';
 import { stateDigest } from './state';
 
 export interface FuzzOptions {
@@ -38,11 +39,15 @@ export interface FuzzSummary {
   seed: number;
   http: HttpFuzzReport;
   queues: QueueFuzzReport;
+  /** Expired tokens on live connections (./live-fuzz.ts). */
+  live: LiveFuzzReport;
   invariantViolations: string[];
   durationMs: number;
 }
 
 const ISSUER = 'urn:eventticket:fuzz';
+/** AUTH_CLOCK_SKEW_SECONDS of the HTTP half: live connections then end within seconds of exp. */
+const LIVE_SKEW_SECONDS = 1;
 const AUDIENCE = 'eventticket-fuzz';
 
 function env(
@@ -118,13 +123,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
 
   // ---- HTTP ---------------------------------------------------------------------------------
   const httpPrefix = `fz${Date.now().toString(36)}h-`;
-  const httpConfig = loadConfig(env(httpPrefix, key, options, { SERVICE_MODE: 'api' }));
+  // A short clock skew, so that the live connections' tokens expire within seconds (./live-fuzz.ts).
+  const httpConfig = loadConfig(
+    env(httpPrefix, key, options, { SERVICE_MODE: 'api', AUTH_CLOCK_SKEW_SECONDS: String(LIVE_SKEW_SECONDS) }),
+  );
   const clients = createAwsClients(httpConfig);
   await initResources(clients, httpPrefix);
   const names = resourceNames(httpPrefix);
   const queues = await resolveQueueUrls(clients.sqs, names);
   const api = await startService(httpConfig, logger, { sweeper: false });
   let http: HttpFuzzReport;
+  let live: LiveFuzzReport;
   try {
     const baseUrl = `http://127.0.0.1:${(api.server!.address() as AddressInfo).port}`;
     const customerSub = `fuzz-${randomUUID().slice(0, 8)}`;
@@ -157,6 +166,21 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       digest: () => stateDigest(clients, names, queues),
       onProgress: options.onProgress,
     });
+    // Expired tokens on live connections: one input per 100 HTTP inputs (each lives seconds).
+    const liveBefore = await stateDigest(clients, names, queues);
+    live = await runLiveFuzz({
+      baseUrl,
+      orderId: String(placed.orderId),
+      key,
+      stranger: generateSigningKey('stranger-'),
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clockSkewSeconds: LIVE_SKEW_SECONDS,
+      inputs: Math.max(20, Math.round(options.inputs / 100)),
+      seed: options.seed,
+    });
+    if ((await stateDigest(clients, names, queues)) !== liveBefore)
+      invariantViolations.push('live: state changed while live connections were opened');
     const report = await checkInvariants({ doc: clients.doc, tables: names.tables }, { stuckAfterMs: 24 * 3600_000 });
     invariantViolations.push(...report.violations.map((v) => `http: ${JSON.stringify(v).slice(0, 300)}`));
   } finally {
@@ -212,11 +236,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     ok:
       badHttp === 0 &&
       http.stateChanged === 0 &&
+      live.overran === 0 &&
+      live.bad === 0 &&
       queueReport.missing === 0 &&
       queueReport.deadLettered === queueReport.sent &&
       invariantViolations.length === 0,
     seed: options.seed,
     http,
+    live,
     queues: queueReport,
     invariantViolations,
     durationMs: Date.now() - started,
@@ -234,6 +261,7 @@ export function formatFuzz(s: FuzzSummary): string {
       .map(([k, v]) => `${k}×${v}`)
       .join(' ')}`,
     `  state changed after rejected input: ${s.http.stateChanged}`,
+    `  live connections (expired tokens): ${s.live.inputs}: refused ${s.live.refused}, ended at expiry ${s.live.endedAtExpiry}, overran ${s.live.overran}, bad ${s.live.bad}`,
     `  queue messages: ${s.queues.sent} (${Object.entries(s.queues.byQueue)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')})`,
@@ -245,6 +273,7 @@ export function formatFuzz(s: FuzzSummary): string {
   ];
   for (const v of s.http.violations.slice(0, 15))
     lines.push(`  ! ${v.outcome} ${v.status} ${v.method} ${v.path} (${v.label}): ${v.detail}`);
+  for (const v of s.live.violations.slice(0, 10)) lines.push(`  ! live: ${v}`);
   for (const m of s.queues.examplesMissing) lines.push(`  ! not dead-lettered on ${m.queue} (${m.label}): ${m.body}`);
   for (const v of s.invariantViolations.slice(0, 10)) lines.push(`  ! ${v}`);
   return lines.join('\n');
