@@ -66,6 +66,8 @@ describe('setting ranges', () => {
       MACHINE_VERSION_RETRY_SECONDS: c.machineVersionRetrySeconds,
       ADMISSION_MAX_ACTIVE_ORDERS: c.admissionMaxActiveOrders,
       STREAM_POLL_MS: c.streamPollMs,
+      STREAM_MAX_PER_CALLER: c.streamMaxPerCaller,
+      SHUTDOWN_TIMEOUT_MS: c.shutdownTimeoutMs,
     };
     expect(Object.keys(defaults).sort()).toEqual(Object.keys(SETTING_RANGES).sort());
     for (const [name, value] of Object.entries(defaults)) {

@@ -76,10 +76,12 @@ export function streamRouter(deps: ConsoleDeps): Router {
   const inspector = createInspectorFeed({ logger: deps.logger, live });
 
   // The XState inspector feed over WebSocket: the upgrade request reached here through the whole
-  // chain (token, request limits: src/api/live/upgrade.ts); a plain GET is not this route.
-  router.get(
+  // chain (token, request limits: src/api/live/upgrade.ts). Middleware rather than a GET route:
+  // it is not an HTTP operation (a plain GET falls through to 404, and the OpenAPI document, which
+  // lists HTTP operations, names it in its description).
+  router.use(
     '/sagas/:orderId/inspect',
-    (req, _res, next) => next(isPendingUpgrade(req) ? undefined : 'route'),
+    (req, _res, next) => next(isPendingUpgrade(req) && (req.path === '/' || req.path === '') ? undefined : 'router'),
     requireRole('operator'),
     (req: Request, res: Response) => inspector.accept(req, res, principalOf(res), orderIdParam(req)),
   );
