@@ -60,17 +60,21 @@
 
   /**
    * Server-Sent Events over fetch, so the request carries the Authorization header (EventSource
-   * cannot). Reconnects with Last-Event-ID: the server replays what was missed, once.
+   * cannot). Reconnects with Last-Event-ID: the server replays what was missed, once. The server
+   * ends a stream with `event: token-expired` when the token expires (docs/security.md): then, as
+   * on a 401, reconnecting with the same token is pointless, so the page goes to sign-in.
    */
   function stream(url, onEvent, onState, fromId) {
     var lastId = fromId === undefined ? null : fromId;
     var stopped = false;
+    var expired = false;
     function connect() {
       if (stopped) return;
       var headers = authHeaders({ Accept: 'text/event-stream' });
       if (lastId !== null) headers['Last-Event-ID'] = lastId;
       fetch(url, { headers: headers })
         .then(function (res) {
+          if (res.status === 401) expired = true;
           if (!res.ok || !res.body) throw new Error('stream ' + res.status);
           onState(true);
           var reader = res.body.getReader();
@@ -89,6 +93,8 @@
                   else if (line.indexOf('event: ') === 0) ev.event = line.slice(7);
                   else if (line.indexOf('data: ') === 0) ev.data += line.slice(6);
                 });
+                if (ev.event === 'token-expired') expired = true;
+                if (ev.event === 'token-expired' || ev.event === 'shutdown') return;
                 if (ev.id !== null) lastId = ev.id;
                 if (ev.data) onEvent(ev.event, JSON.parse(ev.data), ev.id);
               });
@@ -99,6 +105,11 @@
         })
         .catch(function () {
           onState(false);
+          if (expired) {
+            stopped = true;
+            window.location.assign('/console/login');
+            return;
+          }
           setTimeout(connect, 1000);
         });
     }
