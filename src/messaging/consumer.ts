@@ -162,6 +162,11 @@ export class QueueConsumer<T> {
   private deletes: ReceivedMessage[] = [];
   private deleteTimer: NodeJS.Timeout | undefined;
   private pendingDeleteFlush: Promise<void> = Promise.resolve();
+  /**
+   * Received messages whose handler has not started (the later messages of a FIFO chain): a stop
+   * past its deadline hands them back at once (visibility 0) instead of letting their lease lapse.
+   */
+  private readonly notStarted = new Set<ReceivedMessage>();
   /** Every running heartbeat, so that a stop past its deadline can end them all. */
   private readonly heartbeats = new Set<NodeJS.Timeout>();
   private readonly handlerTimeoutMs: number;
@@ -186,9 +191,11 @@ export class QueueConsumer<T> {
    * handed a message server-side, which would then sit invisible for its visibility timeout.
    * Whatever it returns is handled like the rest.
    *
-   * Waits at most `stopTimeoutMs`. Past it, the leases of the messages still held stop being
-   * renewed (they return to the queue within one lease, for another worker) and stop() resolves;
-   * handlers still running are abandoned, not killed.
+   * Waits at most `stopTimeoutMs`. Past it, the messages received but not yet started are handed
+   * back at once (visibility 0, for another worker; a FIFO group keeps its order, since the
+   * message before them is still held), the leases of the messages whose handler still runs stop
+   * being renewed (they return to the queue within one lease), and stop() resolves; handlers still
+   * running are abandoned, not killed.
    */
   async stop(): Promise<void> {
     if (!this.running) return;
@@ -212,6 +219,14 @@ export class QueueConsumer<T> {
       });
       for (const heartbeat of this.heartbeats) clearInterval(heartbeat);
       this.heartbeats.clear();
+      const back = [...this.notStarted];
+      this.notStarted.clear();
+      await Promise.all(back.map((m) => this.setVisibility(m, 0).catch(() => undefined)));
+      if (back.length > 0)
+        this.options.logger.info('stop: handed back messages not yet started', {
+          consumer: this.options.name,
+          count: back.length,
+        });
       await this.flushDeletes();
     }
   }
@@ -283,10 +298,17 @@ export class QueueConsumer<T> {
 
   private async processChain(chain: ReceivedMessage[]): Promise<void> {
     const pending = new Set(chain);
+    for (const m of chain) this.notStarted.add(m);
     const heartbeat = this.renewLeases(pending);
     try {
       for (let i = 0; i < chain.length; i++) {
         const message = chain[i];
+        if (!this.notStarted.delete(message)) {
+          // Handed back by a stop past its deadline: another worker has them now.
+          chain.slice(i).forEach((m) => pending.delete(m));
+          this.release(chain.length - i);
+          return;
+        }
         // Out of `pending` before its own visibility change, which a renewal must not override.
         const ok = await this.processOne(message, () => pending.delete(message)).catch((error: unknown) => {
           this.options.logger.error('message handling crashed', { consumer: this.options.name, error: String(error) });
@@ -297,7 +319,7 @@ export class QueueConsumer<T> {
         if (!ok) {
           // Later messages of a FIFO group must wait for this one: hand them back untouched.
           const rest = chain.slice(i + 1);
-          rest.forEach((m) => pending.delete(m));
+          rest.forEach((m) => (pending.delete(m), this.notStarted.delete(m)));
           await Promise.all(rest.map((m) => this.setVisibility(m, 0).catch(() => undefined)));
           this.release(rest.length);
           return;

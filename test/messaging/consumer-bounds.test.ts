@@ -163,6 +163,38 @@ describe('stop deadline', () => {
     expect(renewals(calls, 'stuck')).toHaveLength(1);
   });
 
+  it('hands back at once the messages received but not started (the rest of a FIFO chain), and never runs them', async () => {
+    const inGroup = (id: string): Message => ({
+      ...message(id),
+      Attributes: { ApproximateReceiveCount: '1', MessageGroupId: 'g' },
+    });
+    const { sqs, calls } = stubSqs([inGroup('first'), inGroup('second')]);
+    const handled: string[] = [];
+    let finish: () => void = () => undefined;
+    const { consumer } = build(
+      sqs,
+      (body) => {
+        handled.push(body);
+        return body === 'first' ? new Promise<void>((r) => (finish = r)) : Promise.resolve();
+      },
+      { handlerTimeoutMs: 60_000, concurrency: 2 },
+    );
+    consumer.start();
+    await jest.advanceTimersByTimeAsync(100);
+    expect(handled).toEqual(['first']);
+    const stopped = consumer.stop();
+    await jest.advanceTimersByTimeAsync(600); // past the 500-ms stop deadline
+    await stopped;
+    // 'second' is visible again at once, for another worker; 'first' keeps its (lapsing) lease.
+    expect(calls.filter((c) => c.kind === 'visibility' && c.seconds === 0).map((c) => c.receiptHandle)).toEqual([
+      'rh-second',
+    ]);
+    // The abandoned handler ends late: the handed-back message is not run here.
+    finish();
+    await jest.advanceTimersByTimeAsync(100);
+    expect(handled).toEqual(['first']);
+  });
+
   it('resolves as soon as in-flight work is done, well before the deadline', async () => {
     const { sqs } = stubSqs([message('quick')]);
     const { consumer, recorder } = build(sqs, () => new Promise((r) => setTimeout(r, 100)), { stopTimeoutMs: 10_000 });
