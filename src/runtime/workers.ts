@@ -76,9 +76,12 @@ function common(deps: WorkerDeps, role: WorkerRole) {
     maxReceives: deps.config.maxReceives,
     redriveMaxReceives: REDRIVE_MAX_RECEIVE_COUNT,
     leaseSeconds: deps.config.messageLeaseSeconds,
-    // A stop waits for in-flight handlers within the process's shutdown budget (SHUTDOWN_TIMEOUT_MS),
-    // but at least for the open long poll to return; past it, held messages come back within a lease.
-    stopTimeoutMs: Math.max(deps.config.receiveWaitSeconds * 1000, deps.config.shutdownTimeoutMs ?? 30_000),
+    // A stop waits for in-flight handlers within the process's shutdown budget (SHUTDOWN_TIMEOUT_MS)
+    // less 1 s to hand back what was not started, but at least for the open long poll to return.
+    stopTimeoutMs: Math.max(
+      deps.config.receiveWaitSeconds * 1000,
+      deps.config.shutdownTimeoutMs === undefined ? 30_000 : deps.config.shutdownTimeoutMs - 1000,
+    ),
     logger: deps.logger,
     observer: deps.observer,
   };
