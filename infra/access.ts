@@ -41,12 +41,22 @@ export interface ModeAccess {
   queues: Partial<Record<QueueKey, readonly SqsAction[]>>;
 }
 
-const READ_WRITE_ITEM: readonly DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 /** Every process resolves all queue URLs at start (src/messaging/queues.ts) and reads depths for /metrics. */
 const LOOK: readonly SqsAction[] = ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'];
 const SEND: readonly SqsAction[] = [...LOOK, 'sqs:SendMessage'];
+/** A consumer: receive, renew the lease while handling (src/messaging/consumer.ts), delete when done. */
 const CONSUME: readonly SqsAction[] = [
   ...SEND,
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+];
+/**
+ * The operator's dead letters (src/ops/dead-letter-ops.ts): look (receive, then hand back at once),
+ * redrive (send to the source queue, never to a DLQ, then delete), delete.
+ */
+const OPERATE_DLQ: readonly SqsAction[] = [
+  ...LOOK,
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
   'sqs:ChangeMessageVisibility',
@@ -61,14 +71,17 @@ const CONSUME: readonly SqsAction[] = [
 export const ACCESS: Record<ServiceMode, ModeAccess> = {
   api: {
     tables: {
+      // Place (the transaction's Put), cancel and operator steps (Update), reads, the health check.
       orders: [
         'dynamodb:GetItem',
         'dynamodb:BatchGetItem',
-        'dynamodb:Query',
-        ...READ_WRITE_ITEM.slice(1),
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
         'dynamodb:DescribeTable',
       ],
+      // A step's history row (transaction Put); a saga's history for /sagas, the console, replay, the inspector.
       events: ['dynamodb:PutItem', 'dynamodb:Query'],
+      // Inventory administration (PUT /events/{id}/inventory) and its reads.
       inventory: [
         'dynamodb:GetItem',
         'dynamodb:BatchGetItem',
@@ -76,42 +89,51 @@ export const ACCESS: Record<ServiceMode, ModeAccess> = {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
       ],
-      orderNumbers: READ_WRITE_ITEM,
+      // Order numbers: allocate (Update), claim (transaction Put), look up (Get).
+      orderNumbers: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      // The console's saga page shows each participant's record of the order.
+      reservations: ['dynamodb:GetItem'],
+      payments: ['dynamodb:GetItem'],
+      notifications: ['dynamodb:GetItem'],
     },
+    // Customer and status listings, stuck sagas, the saga streams.
     indexes: ['orders'],
+    // A step the API applies may emit any command (src/runtime/dispatcher.ts); redrive sends to any source.
     queues: {
       inventory: SEND,
       payment: SEND,
       notification: SEND,
       timer: SEND,
       saga: SEND,
-      dlq: CONSUME,
-      dlqFifo: CONSUME,
+      dlq: OPERATE_DLQ,
+      dlqFifo: OPERATE_DLQ,
     },
   },
   worker: {
     tables: {
-      orders: [
-        'dynamodb:GetItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:Query',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-      ],
-      events: ['dynamodb:PutItem', 'dynamodb:Query'],
+      // A saga step: load (Get), commit (transaction Update); leases and version waits (Update); stuck listing.
+      orders: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+      // A step's history row (transaction Put).
+      events: ['dynamodb:PutItem'],
+      // Reserve and release seats (transaction Update), shard reads.
       inventory: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-      reservations: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      payments: READ_WRITE_ITEM,
-      notifications: READ_WRITE_ITEM,
+      reservations: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      payments: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      // Written once per notice (conditional Put); a duplicate reads the first.
+      notifications: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     },
+    // The sweeper: StatusIndex (stalled sagas) and ExpirationIndex (expired holds); the stuck listing.
     indexes: ['orders', 'reservations'],
     queues: {
       inventory: CONSUME,
       payment: CONSUME,
       notification: CONSUME,
       timer: CONSUME,
+      // Consumed; also sent to: due timers forwarded into the saga's group, replies in 'queue' delivery.
       saga: CONSUME,
+      // A message a handler cannot take goes here with its reason (src/messaging/dead-letters.ts).
       dlq: SEND,
+      // Only SQS's own redrive fills it; the worker resolves its URL and reads its depth.
       dlqFifo: LOOK,
     },
   },
