@@ -17,7 +17,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { Data } from './data';
-import { METRIC_NAMESPACE, type Services } from './services';
+import { METRIC_DIMENSIONS, METRIC_NAMESPACE, type Services } from './services';
 
 export interface AlarmsProps {
   data: Data;
@@ -67,6 +67,7 @@ export class Alarms extends Construct {
         metric: new cw.Metric({
           namespace: METRIC_NAMESPACE,
           metricName: 'eventticket_sagas_stuck',
+          dimensionsMap: METRIC_DIMENSIONS,
           period: minute,
           statistic: cw.Stats.MAXIMUM,
         }),

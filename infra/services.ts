@@ -1,8 +1,8 @@
 /**
  * The service on ECS Fargate, one image in two modes (SERVICE_MODE):
  *  - api: behind a public ALB (health check GET /actuator/health), scaling on CPU, with a CloudWatch
- *    agent sidecar that scrapes its Prometheus /metrics and publishes the saga gauges (stuck
- *    sagas, dead letters) as CloudWatch metrics through the embedded metric format (EMF);
+ *    agent sidecar that scrapes its Prometheus /metrics and publishes the stuck-saga gauge
+ *    (eventticket_sagas_stuck) as a CloudWatch metric through the embedded metric format (EMF);
  *  - worker: the queue consumers and the sweeper, in private subnets, scaling on the work queues'
  *    depth (ApproximateNumberOfMessagesVisible) and age (ApproximateAgeOfOldestMessage).
  * Each mode has its own task role with only what that mode calls (./access.ts).
@@ -24,8 +24,9 @@ import { Construct } from 'constructs';
 import type { Data } from './data';
 import { grantMode } from './permissions';
 
-/** The CloudWatch namespace the agent publishes the service's gauges in. */
+/** The CloudWatch namespace the agent publishes the service's gauges in, and their one dimension. */
 export const METRIC_NAMESPACE = 'EventTicket';
+export const METRIC_DIMENSIONS = { job: 'eventticket' };
 /** The API container's Prometheus port (METRICS_PORT), scraped by the sidecar over localhost. */
 const METRICS_PORT = 9464;
 const API_PORT = 8080;
@@ -225,8 +226,8 @@ export class Services extends Construct {
 
   /**
    * The CloudWatch agent beside the app: scrapes http://localhost:9464/metrics every 30 s and
-   * writes the gauges an alarm needs as EMF log events, which CloudWatch turns into metrics in the
-   * EventTicket namespace. No code in the service talks to CloudWatch.
+   * writes the gauge an alarm needs (eventticket_sagas_stuck) as EMF log events, which CloudWatch
+   * turns into a metric in the EventTicket namespace. No code in the service talks to CloudWatch.
    */
   private addMetricsAgent(task: ecs.FargateTaskDefinition, image: string): void {
     const group = new logs.LogGroup(this, 'PrometheusLogs', { retention: logs.RetentionDays.ONE_WEEK });
@@ -251,8 +252,9 @@ export class Services extends Construct {
                 {
                   source_labels: ['job'],
                   label_matcher: '^eventticket$',
-                  dimensions: [[]],
-                  metric_selectors: ['^eventticket_sagas_stuck$', '^eventticket_dlq_messages$'],
+                  // The scrape job's label: one series for the fleet (every task reports the same global count).
+                  dimensions: [['job']],
+                  metric_selectors: ['^eventticket_sagas_stuck$'],
                 },
               ],
             },
