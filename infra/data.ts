@@ -45,7 +45,7 @@ const KNOWN_QUEUE_ATTRIBUTES = new Set([
 ]);
 
 /** A table definition as resources.json writes it (CreateTable's input, plus an optional TTL). */
-interface TableDefinition {
+export interface TableDefinition {
   TableName: string;
   BillingMode?: string;
   AttributeDefinitions: Array<{ AttributeName: string; AttributeType: string }>;

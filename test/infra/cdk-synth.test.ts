@@ -10,7 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { ACCESS } from '../../infra/access';
 import { queueProps, tableProps } from '../../infra/data';
 import { NAG_ACKNOWLEDGEMENTS } from '../../infra/nag-acknowledgements';
@@ -222,6 +225,23 @@ describe('the EventTicket stack', () => {
 });
 
 describe('the mapping from resources.json', () => {
+  it('maps a TTL and a stream when a definition gives them (none does today)', () => {
+    const key = new kms.Key(new Stack(), 'Key');
+    const table = {
+      ...definitions.tables[0],
+      TimeToLiveSpecification: { AttributeName: 'expiresAtEpoch', Enabled: true },
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+    };
+    expect(tableProps(table, key)).toMatchObject({
+      timeToLiveAttribute: 'expiresAtEpoch',
+      dynamoStream: dynamodb.StreamViewType.NEW_IMAGE,
+    });
+    expect(tableProps(definitions.tables[0], key)).toMatchObject({
+      timeToLiveAttribute: undefined,
+      dynamoStream: undefined,
+    });
+  });
+
   it('refuses a field it does not map instead of dropping it', () => {
     const table = { ...definitions.tables[0], SSESpecification: { Enabled: true } };
     expect(() => tableProps(table as never, undefined as never)).toThrow(/SSESpecification/);
