@@ -18,6 +18,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ACCESS, type ServiceMode } from '../../infra/access';
 import { synthesize } from '../../infra/synth';
 import { resourceNames, type QueueKey, type TableKey } from '../../src/infra/resources';
+import { resolveQueueUrls } from '../../src/messaging/queues';
 import { createLogger } from '../../src/observability/logger';
 import { createCoreSweeper, startService, type RunningService } from '../../src/service';
 import type { AddressInfo } from 'node:net';
@@ -143,6 +144,9 @@ describe('least privilege per SERVICE_MODE', () => {
     worker = await startService(testConfig(aws.prefix, { ...env, SERVICE_MODE: 'worker' }), logger, { sweeper: false });
     record(api.core.clients, calls.api);
     record(worker.core.clients, calls.worker);
+    // What each process did at start, before the recorders: resolve every queue URL.
+    await resolveQueueUrls(api.core.clients.sqs, api.core.names);
+    await resolveQueueUrls(worker.core.clients.sqs, worker.core.names);
     baseUrl = `http://127.0.0.1:${(api.server!.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
