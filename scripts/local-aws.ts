@@ -3,8 +3,9 @@
  * globalSetup.
  *
  * Where the endpoint comes from:
- * - AWS_ENDPOINT_URL is set and answers: use it. If it is set but silent, only the local default
- *   (http://127.0.0.1:4566 / http://localhost:4566) is started by us; any other address is an error.
+ * - AWS_ENDPOINT_URL is set and answers: use it (announced as reused: not started, not stopped
+ *   here). If it is set but silent and local (http://127.0.0.1:PORT or http://localhost:PORT), the
+ *   emulator is started on that PORT; any other address is an error.
  * - Otherwise one of: an endpoint already answering on the local default, the patched moto emulator
  *   (scripts/emulator.py, needs python3 with moto), or LocalStack through testcontainers (needs
  *   Docker). `prefer` picks the order:
@@ -16,6 +17,13 @@
  * answers and the common endpoint is local (moto then serves SQS only: two processes, two cores);
  * else the common endpoint's DynamoDB (the patched moto, or LocalStack). LOCAL_DYNAMODB=moto forces
  * the fallback, LOCAL_DYNAMODB=dynamodb-local makes a missing Java an error.
+ *
+ * One gateway: a DynamoDB Local started here is started first, and the emulator started beside it
+ * forwards every DynamoDB request to it (scripts/emulator.py --dynamodb-upstream), so the common
+ * endpoint answers DynamoDB and SQS both, as LocalStack's gateway does; the service may still talk
+ * to DynamoDB Local directly (AWS_ENDPOINT_URL_DYNAMODB). With `gateway: true` (npm run dev), a
+ * reused endpoint keeps that promise too: its DynamoDB upstream if it names one on /health, else
+ * its own DynamoDB, never a DynamoDB Local the endpoint cannot see.
  *
  * The choice is made by `planLocalAws` / `planDynamoDb`, which only call the probes they are given
  * (so they are unit tested without any service); `ensureLocalAws` wires real probes and carries the
@@ -89,7 +97,22 @@ export type Plan =
   | { kind: 'localstack' }
   | { kind: 'error'; message: string };
 
-/** True for the address we may start an emulator on ourselves. */
+/**
+ * The port we may start an emulator on for this AWS_ENDPOINT_URL: a plain-http loopback address
+ * (127.0.0.1 or localhost) with no path; its port, 80 when none is written. Undefined otherwise.
+ */
+export function localEmulatorPort(url: string): number | undefined {
+  try {
+    const u = new URL(url);
+    const local = u.hostname === '127.0.0.1' || u.hostname === 'localhost';
+    if (u.protocol !== 'http:' || !local || (u.pathname !== '/' && u.pathname !== '')) return undefined;
+    return u.port === '' ? 80 : Number(u.port);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True for the default local gateway address (port 4566 on 127.0.0.1 or localhost). */
 export function isLocalDefault(url: string): boolean {
   try {
     const u = new URL(url);
@@ -109,16 +132,18 @@ export async function planLocalAws(input: { envEndpoint?: string; prefer: Prefer
   const envEndpoint = input.envEndpoint?.trim() || undefined;
   if (envEndpoint !== undefined) {
     if (await probes.endpointAnswers(envEndpoint)) return { kind: 'existing', endpoint: envEndpoint };
-    if (!isLocalDefault(envEndpoint)) {
+    if (localEmulatorPort(envEndpoint) === undefined) {
       return {
         kind: 'error',
         message:
-          `AWS_ENDPOINT_URL=${envEndpoint} does not answer. Start the service there, or unset ` +
-          `AWS_ENDPOINT_URL to have a local emulator started on ${DEFAULT_LOCAL_ENDPOINT}.`,
+          `AWS_ENDPOINT_URL=${envEndpoint} does not answer. Start the service there, or name a local ` +
+          `address (http://127.0.0.1:PORT) to have the emulator started on it, or unset AWS_ENDPOINT_URL ` +
+          `for ${DEFAULT_LOCAL_ENDPOINT}.`,
       };
     }
   }
-  const port = 4566;
+  // The port AWS_ENDPOINT_URL names (silent and local, checked above), else the gateway's 4566.
+  const port = envEndpoint !== undefined ? localEmulatorPort(envEndpoint)! : 4566;
   const existing = async (): Promise<Plan | undefined> =>
     // Already probed (and silent) when AWS_ENDPOINT_URL named the local default.
     envEndpoint === undefined && (await probes.endpointAnswers(DEFAULT_LOCAL_ENDPOINT))
@@ -324,13 +349,18 @@ export async function killStarted(pid: number, graceMs = 5000): Promise<void> {
  * Starts scripts/emulator.py (or plain `python3 -m moto.server` if the launcher is missing) on
  * 127.0.0.1:port, detached from our stdio, logging to .emulator/emulator-<port>.log.
  */
-export async function startEmulator(port: number, readyTimeoutMs = 20000): Promise<LocalAws> {
+export async function startEmulator(
+  port: number,
+  readyTimeoutMs = 20000,
+  options: { dynamodbUpstream?: string } = {},
+): Promise<LocalAws> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `emulator-${port}.log`);
   const launcher = path.join(ROOT, 'scripts', 'emulator.py');
   const patched = existsSync(launcher);
+  const upstream = patched ? options.dynamodbUpstream : undefined;
   const args = patched
-    ? [launcher, '--host', '127.0.0.1', '--port', String(port)]
+    ? [launcher, '--host', '127.0.0.1', '--port', String(port), ...(upstream ? ['--dynamodb-upstream', upstream] : [])]
     : ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)];
   const endpoint = `http://127.0.0.1:${port}`;
   // scripts/emulator.py serves GET /health → 200 once ready; plain moto: any answer will do.
@@ -473,6 +503,11 @@ export interface EnsureOptions {
   envEndpoint?: string;
   probes?: Probes;
   log?: (line: string) => void;
+  /**
+   * One gateway (npm run dev): a reused endpoint's DynamoDB is the one it answers for (its
+   * forwarding upstream, or its own), never a DynamoDB Local started beside it that it cannot see.
+   */
+  gateway?: boolean;
   dynamodb?: {
     /** Defaults to LOCAL_DYNAMODB (auto). */
     engine?: DynamoEngine;
@@ -484,12 +519,28 @@ export interface EnsureOptions {
   };
 }
 
-async function ensureCommonEndpoint(options: EnsureOptions, log: (line: string) => void): Promise<LocalAws> {
-  const envEndpoint = 'envEndpoint' in options ? options.envEndpoint : process.env.AWS_ENDPOINT_URL;
-  const plan = await planLocalAws({ envEndpoint, prefer: options.prefer }, options.probes ?? realProbes);
+/**
+ * The DynamoDB upstream a reused endpoint forwards to, from its GET /health (scripts/emulator.py
+ * --dynamodb-upstream names it there); undefined for any other engine.
+ */
+export async function gatewayDynamoDbUpstream(endpoint: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(new URL('/health', endpoint), { signal: AbortSignal.timeout(2000) });
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { dynamodbUpstream?: unknown };
+    return typeof body.dynamodbUpstream === 'string' ? body.dynamodbUpstream : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function ensureCommonEndpoint(plan: Plan, log: (line: string) => void): Promise<LocalAws> {
   switch (plan.kind) {
     case 'existing':
-      log(`using the AWS endpoint already answering at ${plan.endpoint}`);
+      log(
+        `reusing the AWS endpoint already answering at ${plan.endpoint}: not started here, not stopped on exit ` +
+          `(its tables and queues are whatever it holds)`,
+      );
       return {
         endpoint: plan.endpoint,
         source: 'existing',
@@ -514,15 +565,98 @@ async function ensureCommonEndpoint(options: EnsureOptions, log: (line: string) 
   }
 }
 
+async function dynamoDbLocalPort(port: number | 'free' | undefined): Promise<number> {
+  if (typeof port === 'number') return port;
+  return port !== 'free' && !(await tcpAnswers('127.0.0.1', DEFAULT_DYNAMODB_LOCAL_PORT))
+    ? DEFAULT_DYNAMODB_LOCAL_PORT
+    : freePort();
+}
+
+async function startDynamoDbLocalLogged(port: number, log: (line: string) => void): Promise<StartedEngine> {
+  log(`starting AWS DynamoDB Local on 127.0.0.1:${port} ...`);
+  const dynamo = await startDynamoDbLocal(port);
+  log(`DynamoDB Local ready at ${dynamo.endpoint} (log: .emulator/dynamodb-local-${port}.log)`);
+  return dynamo;
+}
+
+/**
+ * Our own emulator on plan.port, DynamoDB's engine decided first: a DynamoDB Local (started) or an
+ * AWS_ENDPOINT_URL_DYNAMODB (reused) becomes the emulator's DynamoDB upstream, so the emulator's
+ * port is one gateway for both services.
+ */
+async function ensureOwnEmulator(port: number, options: EnsureOptions, log: (line: string) => void): Promise<LocalAws> {
+  const ddb = options.dynamodb ?? {};
+  const endpoint = `http://127.0.0.1:${port}`;
+  const plan = await planDynamoDb(
+    {
+      envEndpoint: 'envEndpoint' in ddb ? ddb.envEndpoint : process.env.AWS_ENDPOINT_URL_DYNAMODB,
+      engine: ddb.engine ?? dynamoEngineFromEnv(),
+      awsEndpoint: endpoint,
+      awsSource: 'emulator',
+    },
+    ddb.probes ?? realDynamoProbes,
+  );
+  if (plan.kind === 'error') throw new Error(plan.message);
+  let dynamo: StartedEngine | undefined;
+  let upstream: string | undefined;
+  if (plan.kind === 'dynamodb-local') {
+    dynamo = await startDynamoDbLocalLogged(await dynamoDbLocalPort(ddb.port), log);
+    upstream = dynamo.endpoint;
+  } else if (plan.kind === 'existing') {
+    log(`using DynamoDB already answering at ${plan.endpoint} (reused: not started here, not stopped on exit)`);
+    upstream = plan.endpoint;
+  } else {
+    log(`DynamoDB on the emulator itself (${plan.reason})`);
+  }
+  try {
+    log(
+      `starting the local AWS emulator (moto) on 127.0.0.1:${port}` +
+        (upstream ? `, one gateway: DynamoDB forwarded to ${upstream}, SQS served` : '') +
+        ' ...',
+    );
+    const aws = await startEmulator(port, undefined, { dynamodbUpstream: upstream });
+    log(`emulator ready at ${aws.endpoint} (log: .emulator/emulator-${port}.log)`);
+    if (!upstream) return aws;
+    return {
+      ...aws,
+      dynamodbEndpoint: upstream,
+      dynamodbSource: dynamo ? 'dynamodb-local' : 'existing',
+      stop: async () => {
+        await Promise.allSettled([dynamo?.stop(), aws.stop()]);
+      },
+    };
+  } catch (error) {
+    await dynamo?.stop();
+    throw error;
+  }
+}
+
 /** The common endpoint (planLocalAws), then DynamoDB's own (planDynamoDb); see the file's header. */
 export async function ensureLocalAws(options: EnsureOptions): Promise<LocalAws> {
   const log = options.log ?? (() => {});
-  const aws = await ensureCommonEndpoint(options, log);
+  const envEndpoint = 'envEndpoint' in options ? options.envEndpoint : process.env.AWS_ENDPOINT_URL;
+  const common = await planLocalAws({ envEndpoint, prefer: options.prefer }, options.probes ?? realProbes);
+  if (common.kind === 'emulator') return ensureOwnEmulator(common.port, options, log);
+  const aws = await ensureCommonEndpoint(common, log);
   const ddb = options.dynamodb ?? {};
   try {
+    const ddbEnv = 'envEndpoint' in ddb ? ddb.envEndpoint : process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    if (options.gateway && aws.source === 'existing' && !ddbEnv?.trim()) {
+      // One gateway: DynamoDB must be what the reused endpoint itself answers for.
+      const upstream = await gatewayDynamoDbUpstream(aws.endpoint);
+      if (upstream && (await httpAnswers(upstream))) {
+        log(`DynamoDB: ${aws.endpoint} forwards it to ${upstream}; the service talks to ${upstream} directly`);
+        return { ...aws, dynamodbEndpoint: upstream, dynamodbSource: 'existing' };
+      }
+      log(
+        `DynamoDB on ${aws.endpoint} too (one gateway: a DynamoDB Local started here would be invisible there; ` +
+          `name a free local port in AWS_ENDPOINT_URL to get an emulator and DynamoDB Local of your own)`,
+      );
+      return aws;
+    }
     const plan = await planDynamoDb(
       {
-        envEndpoint: 'envEndpoint' in ddb ? ddb.envEndpoint : process.env.AWS_ENDPOINT_URL_DYNAMODB,
+        envEndpoint: ddbEnv,
         engine: ddb.engine ?? dynamoEngineFromEnv(),
         awsEndpoint: aws.endpoint,
         awsSource: aws.source,
@@ -531,23 +665,14 @@ export async function ensureLocalAws(options: EnsureOptions): Promise<LocalAws> 
     );
     switch (plan.kind) {
       case 'existing':
-        log(`using DynamoDB already answering at ${plan.endpoint}`);
+        log(`using DynamoDB already answering at ${plan.endpoint} (reused: not started here, not stopped on exit)`);
         return { ...aws, dynamodbEndpoint: plan.endpoint, dynamodbSource: 'existing' };
       case 'shared':
         log(`DynamoDB on ${aws.endpoint} too (${plan.reason})`);
         return aws;
       case 'dynamodb-local': {
-        const port =
-          typeof ddb.port === 'number'
-            ? ddb.port
-            : ddb.port !== 'free' && !(await tcpAnswers('127.0.0.1', DEFAULT_DYNAMODB_LOCAL_PORT))
-              ? DEFAULT_DYNAMODB_LOCAL_PORT
-              : await freePort();
-        log(`starting AWS DynamoDB Local on 127.0.0.1:${port} ...`);
-        const dynamo = await startDynamoDbLocal(port);
-        log(
-          `DynamoDB Local ready at ${dynamo.endpoint} (log: .emulator/dynamodb-local-${port}.log); SQS on ${aws.endpoint}`,
-        );
+        const dynamo = await startDynamoDbLocalLogged(await dynamoDbLocalPort(ddb.port), log);
+        log(`SQS on ${aws.endpoint}, DynamoDB on ${dynamo.endpoint} (${aws.endpoint} does not forward to it)`);
         return {
           ...aws,
           dynamodbEndpoint: dynamo.endpoint,

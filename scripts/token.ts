@@ -1,9 +1,13 @@
 /**
  * `npm run token -- --role operator --sub ann [--role operator-repair] [--ttl 3600]`: prints a
- * token signed with the key the running `npm run dev` generated (.dev/auth-key.json).
+ * token signed with the key the running `npm run dev` generated (<DEV_DIR or .dev>/auth-key.json).
  */
 import { ROLES, type Role } from '../src/api/auth/principal';
 import { loadDevKey, mintToken } from './auth/dev-keys';
+import { loadDevEnv } from './lib/dev-env';
+
+// DEV_DIR (where the running dev keeps its key) from its env file when the environment names none.
+loadDevEnv();
 
 function usage(message: string): never {
   console.error(
