@@ -370,6 +370,7 @@ describe('ensureLocalAws with real services', () => {
     },
   );
 
+  // Without python3 + moto there is no emulator to reuse.
   (motoInstalled ? it : it.skip)(
     'with gateway: true, a reused endpoint keeps its own DynamoDB (announced)',
     async () => {
