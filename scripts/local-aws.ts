@@ -18,12 +18,13 @@
  * else the common endpoint's DynamoDB (the patched moto, or LocalStack). LOCAL_DYNAMODB=moto forces
  * the fallback, LOCAL_DYNAMODB=dynamodb-local makes a missing Java an error.
  *
- * One gateway: a DynamoDB Local started here is started first, and the emulator started beside it
- * forwards every DynamoDB request to it (scripts/emulator.py --dynamodb-upstream), so the common
- * endpoint answers DynamoDB and SQS both, as LocalStack's gateway does; the service may still talk
- * to DynamoDB Local directly (AWS_ENDPOINT_URL_DYNAMODB). With `gateway: true` (npm run dev), a
- * reused endpoint keeps that promise too: its DynamoDB upstream if it names one on /health, else
- * its own DynamoDB, never a DynamoDB Local the endpoint cannot see.
+ * One gateway (`gateway: true`, npm run dev): DynamoDB's engine is settled first, and the emulator
+ * started beside it forwards every DynamoDB request to it (scripts/emulator.py --dynamodb-upstream),
+ * so the common endpoint answers DynamoDB and SQS both, as LocalStack's gateway does; the service
+ * still talks to DynamoDB Local directly (AWS_ENDPOINT_URL_DYNAMODB). A reused endpoint keeps that
+ * promise too: its DynamoDB upstream if it names one on /health, else its own DynamoDB, never a
+ * DynamoDB Local the endpoint cannot see. Without it (the tests), the emulator keeps moto's own
+ * DynamoDB on its port.
  *
  * The choice is made by `planLocalAws` / `planDynamoDb`, which only call the probes they are given
  * (so they are unit tested without any service); `ensureLocalAws` wires real probes and carries the
@@ -642,9 +643,9 @@ async function startDynamoDbLocalLogged(port: number, log: (line: string) => voi
 }
 
 /**
- * Our own emulator on plan.port, DynamoDB's engine decided first: a DynamoDB Local (started) or an
- * AWS_ENDPOINT_URL_DYNAMODB (reused) becomes the emulator's DynamoDB upstream, so the emulator's
- * port is one gateway for both services.
+ * Our own emulator on plan.port, DynamoDB's engine decided first: with `gateway`, a DynamoDB Local
+ * (started) or an AWS_ENDPOINT_URL_DYNAMODB (reused) becomes the emulator's DynamoDB upstream, so
+ * the emulator's port is one gateway for both services.
  */
 async function ensureOwnEmulator(port: number, options: EnsureOptions, log: (line: string) => void): Promise<LocalAws> {
   const ddb = options.dynamodb ?? {};
@@ -670,13 +671,16 @@ async function ensureOwnEmulator(port: number, options: EnsureOptions, log: (lin
   } else {
     log(`DynamoDB on the emulator itself (${plan.reason})`);
   }
+  // Only with `gateway` (npm run dev): the tests keep moto's own DynamoDB on the emulator's port,
+  // where test/emulator checks its patches (the fallback engine without Java).
+  const forward = options.gateway ? upstream : undefined;
   try {
     log(
       `starting the local AWS emulator (moto) on 127.0.0.1:${port}` +
-        (upstream ? `, one gateway: DynamoDB forwarded to ${upstream}, SQS served` : '') +
+        (forward ? `, one gateway: DynamoDB forwarded to ${forward}, SQS served` : '') +
         ' ...',
     );
-    const aws = await startEmulator(port, undefined, { dynamodbUpstream: upstream });
+    const aws = await startEmulator(port, undefined, { dynamodbUpstream: forward });
     log(`emulator ready at ${aws.endpoint} (log: .emulator/emulator-${port}.log)`);
     if (!upstream) return aws;
     return {

@@ -289,7 +289,9 @@ describe('ensureLocalAws with real services', () => {
     const aws = await startEmulator(port);
     try {
       expect(aws).toMatchObject({ endpoint: `http://127.0.0.1:${port}`, source: 'emulator' });
-      expect((await fetch(`${aws.endpoint}/health`)).status).toBe(200);
+      const health = await fetch(`${aws.endpoint}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', dynamodbUpstream: null }); // serves DynamoDB itself
     } finally {
       await aws.stop();
     }
@@ -339,6 +341,7 @@ describe('ensureLocalAws with real services', () => {
       const aws = await ensureLocalAws({
         prefer: 'emulator',
         envEndpoint: `http://127.0.0.1:${port}`,
+        gateway: true,
         log: (line) => lines.push(line),
         dynamodb: { envEndpoint: undefined, port: 'free' },
       });
