@@ -49,7 +49,6 @@ import {
   type StartedEngine,
 } from './local-aws';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const ROOT = path.resolve(__dirname, '..');
 const LOG_DIR = path.join(ROOT, '.emulator', 'bench');
 const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
@@ -118,7 +117,6 @@ async function startServiceProcess(
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...toolAuth().env,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ENDPOINT_URL: engines.sqsEndpoint,
     AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
     AWS_ENDPOINT_URL_DYNAMODB: engines.dynamodbEndpoint,

@@ -22,7 +22,6 @@ import { initResources } from '../src/infra/init';
 import { startDevIssuer, type DevIssuer } from './auth/dev-issuer';
 import { ensureLocalAws, ensureLocalRedis, type LocalAws, type LocalRedis } from './local-aws';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const ROOT = path.resolve(__dirname, '..');
 const log = (line: string) => console.log(`[dev] ${line}`);
 

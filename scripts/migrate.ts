@@ -19,8 +19,6 @@ import { Dispatcher } from '../src/runtime/dispatcher';
 import { OrderQueries } from '../src/store/order-queries';
 import { SagaStore } from '../src/store/saga-store';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 const USAGE = `usage: npm run migrate -- --to <version> (--order <id> … | --all-from <version>) --by <operator> --reason <text> [--dry-run]`;
 
 interface Args {

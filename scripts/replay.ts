@@ -19,8 +19,6 @@ import { resourceNames } from '../src/infra/resources';
 import { readHistoriesFromTable, readHistoryFile, writeHistoryFile } from '../src/ops/history-source';
 import { formatReport, replayHistories, type RecordedSaga, type ReplayCandidate } from '../src/ops/replay';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 const USAGE = `usage: npm run replay -- --candidate <version> [--source <endpoint|file>] [--prefix P] [--json]
        npm run replay -- --candidate-module <path.ts> [--source <endpoint|file>] [--json]
        npm run replay -- --export FILE [--source <endpoint>] [--prefix P]`;

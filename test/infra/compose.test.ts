@@ -113,7 +113,7 @@ describe('docker-compose.yml', () => {
 
   it('gives the app only environment variables that the config or the AWS SDK reads', () => {
     const configSource = read('src/config/config.ts');
-    const sdkNames = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
+    const sdkNames = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
     for (const name of Object.keys(appEnv)) {
       if (sdkNames.includes(name)) continue;
       // Every variable loadConfig reads is a property of its JSON schema.
@@ -236,12 +236,11 @@ describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
   const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
 
-  it('runs what `npm start` runs, as a non-root user, on Node 20', () => {
+  it('runs what `npm start` runs, as a non-root user (the Node line: node-version.test.ts)', () => {
     const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
     expect(JSON.parse(cmd ?? '[]').join(' ')).toBe(pkg.scripts.start);
     const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const image of stages) expect(image).toMatch(/^node:20\b/);
     const user = /^USER\s+(\S+)/m.exec(dockerfile)?.[1];
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user);
