@@ -98,6 +98,10 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
 
 const port = Number(process.env.ISSUER_PORT ?? 9000);
 const host = process.env.ISSUER_HOST ?? '0.0.0.0';
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`ISSUER_PORT: ${process.env.ISSUER_PORT} is not a port (0-65535)`);
+  process.exit(2);
+}
 server.listen(port, host, () => {
   console.log(
     `development token issuer on ${host}:${port} (key ${kid}); a token: ` +
