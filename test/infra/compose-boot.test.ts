@@ -157,11 +157,14 @@ beforeAll(async () => {
   // 5. The image's CMD, in its WORKDIR.
   appProc = start(nodeArgv(runtime.cmd), { cwd: image, env });
   await eventually(
-    () =>
-      fetch(`${baseUrl}/actuator/health`).then(
+    () => {
+      // An app that exited (a refused configuration, say) will never answer: say why at once.
+      if (appProc.child.exitCode !== null) throw new Error(`the app exited with ${appProc.child.exitCode}`);
+      return fetch(`${baseUrl}/actuator/health`).then(
         (r) => r.status,
         () => 0,
-      ),
+      );
+    },
     (status) => status === 200,
     60000,
   ).catch((error: Error) => {
