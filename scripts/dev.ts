@@ -29,7 +29,6 @@ import { startDevIssuer, type DevIssuer } from './auth/dev-issuer';
 import { devEnvFile, removeDevEnv, writeDevEnv } from './lib/dev-env';
 import { ensureLocalAws, ensureLocalRedis, type LocalAws, type LocalRedis } from './local-aws';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const ROOT = path.resolve(__dirname, '..');
 const log = (line: string) => console.log(`[dev] ${line}`);
 

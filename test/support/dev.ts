@@ -49,7 +49,6 @@ export async function startLiveDev(extraEnv: Record<string, string> = {}, readyT
   for (const [k, v] of Object.entries(process.env)) if (!STRIPPED.test(k)) base[k] = v;
   const env: NodeJS.ProcessEnv = {
     ...base,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ENDPOINT_URL: gateway,
     PORT: String(apiPort),
     METRICS_PORT: String(metricsPort),
@@ -106,7 +105,6 @@ export async function startLiveDev(extraEnv: Record<string, string> = {}, readyT
     shellEnv: (extra = {}) => ({
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...extra,
     }),
     stop,
