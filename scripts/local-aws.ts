@@ -730,9 +730,18 @@ export async function ensureLocalAws(options: EnsureOptions): Promise<LocalAws> 
       ddb.probes ?? realDynamoProbes,
     );
     switch (plan.kind) {
-      case 'existing':
+      case 'existing': {
         log(`using DynamoDB already answering at ${plan.endpoint} (reused: not started here, not stopped on exit)`);
+        if (
+          options.gateway &&
+          aws.source === 'existing' &&
+          (await gatewayDynamoDbUpstream(aws.endpoint)) !== plan.endpoint
+        )
+          log(
+            `NOTE: ${aws.endpoint} does not forward DynamoDB to ${plan.endpoint}: the AWS CLI on it sees other tables`,
+          );
         return { ...aws, dynamodbEndpoint: plan.endpoint, dynamodbSource: 'existing' };
+      }
       case 'shared':
         log(`DynamoDB on ${aws.endpoint} too (${plan.reason})`);
         return aws;
