@@ -1,5 +1,6 @@
 /** /events/:eventId/inventory: an event's ticket types, read through the cache (X-Cache). */
 import { Router, type Request, type Response } from 'express';
+import { apiRouter } from '../router';
 import { InvalidInventoryError, InventoryConflictError } from '../../participants/errors';
 import { requireRole } from '../auth/require-role';
 import { ticketTypesInMinorUnits } from '../amounts';
@@ -17,7 +18,7 @@ function eventIdParam(req: Request): string {
 }
 
 export function inventoryRouter(inventory: CachedInventory): Router {
-  const router = Router();
+  const router = apiRouter();
 
   router.get(
     '/events/:eventId/inventory',

@@ -1,5 +1,6 @@
 /** /orders: place, read, list and cancel orders. */
-import { Router, type Request, type Response } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
+import { apiRouter } from '../router';
 import { endsCancelled, startSaga } from '../../../machines/order-saga';
 import { IdempotencyKeyReusedError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
 import type { SoldOutFlags } from '../../cache/sold-out';
@@ -38,6 +39,11 @@ export interface OrdersRouteDeps {
   soldOut?: Pick<SoldOutFlags, 'flagged'>;
   /** The waiting room (src/admission/): past the event's limit an order waits its turn (202 QUEUED). */
   waitingRoom?: WaitingRoom;
+  /**
+   * POST /orders's own limit (orders per minute per customer, src/api/guards/rate-limits.ts),
+   * declared on the route itself so that no spelling of the path reaches the handler without it.
+   */
+  orderLimiter: RequestHandler;
 }
 
 const validatePlaceOrder = bodyValidator<PlaceOrderBody>(placeOrderSchema);
@@ -220,9 +226,9 @@ function replay(res: Response, existing: StoredSaga, requestHash: string): void 
 }
 
 export function ordersRouter(deps: OrdersRouteDeps): Router {
-  const router = Router();
+  const router = apiRouter();
 
-  router.post('/orders', requireRole('customer'), async (req: Request, res: Response) => {
+  router.post('/orders', requireRole('customer'), deps.orderLimiter, async (req: Request, res: Response) => {
     const ctx = ctxOf(res);
     validateNoQuery(queryOf(req), 'query');
     const given = validatePlaceOrder(req.body, 'body');

@@ -6,6 +6,7 @@
  *   their saga at once (0 = no waiting room, null = back to ADMISSION_MAX_ACTIVE_ORDERS).
  */
 import { Router, type Request, type Response } from 'express';
+import { apiRouter } from '../router';
 import type { WaitingRoom, Entry } from '../../admission/waiting-room';
 import type { SagaStore } from '../../store/saga-store';
 import { hasRole, principalOf } from '../auth/principal';
@@ -42,7 +43,7 @@ export function queuedView(orderId: string, entry: Extract<Entry, { admitted: fa
 }
 
 export function waitingRoomRouter(room: WaitingRoom, store: Pick<SagaStore, 'load'>): Router {
-  const router = Router();
+  const router = apiRouter();
 
   router.get('/orders/:orderId/queue', requireRole('customer', 'operator'), async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
