@@ -4,14 +4,15 @@ import { apiRouter } from '../router';
 import { endsCancelled, startSaga } from '../../../machines/order-saga';
 import { IdempotencyKeyReusedError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
 import type { SoldOutFlags } from '../../cache/sold-out';
-import type { WaitingRoom } from '../../admission/waiting-room';
+import type { Entry, WaitingRoom } from '../../admission/waiting-room';
 import type { OrderQueries } from '../../store/order-queries';
 import { queuedView } from './waiting-room';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { actorOf, hasRole, principalOf, type Principal } from '../auth/principal';
 import { mayRead, requireRole } from '../auth/require-role';
 import { ctxOf } from '../context';
-import { canonicalJson, newOrderId, orderIdForIdempotencyKey, sha256Hex } from '../ids';
+import { newOrderId, orderIdForIdempotencyKey } from '../ids';
+import { assertSameRequest, requestFingerprint } from '../../runtime/request-fingerprint';
 import type { CachedInventory, InventoryView } from '../inventory';
 import { ProblemError, type FieldError } from '../problem';
 import {
@@ -142,14 +143,6 @@ export function visibleSaga(
   return saga;
 }
 
-/** The fingerprint of a placing request: equal for equal orders, whatever the key and item order. */
-function requestHashOf(body: PlaceOrderBody & { customerId: string }): string {
-  const items = [...body.items].sort((a, b) =>
-    a.ticketType < b.ticketType ? -1 : a.ticketType > b.ticketType ? 1 : 0,
-  );
-  return sha256Hex(canonicalJson({ ...body, items }));
-}
-
 /**
  * What the first POST of an order answered: the order as created, in the machine's initial state.
  * A replay answers exactly this, whatever happened to the order since (its links give the now).
@@ -219,7 +212,12 @@ export function keyReused(): ProblemError {
 
 /** Answers an Idempotency-Key replay: 202 with the first answer, or 422 for a different body. */
 function replay(res: Response, existing: StoredSaga, requestHash: string): void {
-  if (existing.requestHash !== requestHash) throw keyReused();
+  try {
+    assertSameRequest(existing.requestHash, requestHash);
+  } catch (error) {
+    if (error instanceof IdempotencyKeyReusedError) throw keyReused();
+    throw error;
+  }
   res.setHeader('Idempotent-Replayed', 'true');
   ctxOf(res).log.info('order request replayed', { orderId: existing.orderId, sagaState: existing.sagaState });
   res.status(202).location(`/orders/${existing.orderId}`).json(firstAnswer(existing));
@@ -235,7 +233,7 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     const body = { ...given, customerId: customerIdFor(principalOf(res), given) };
     const key = idempotencyKeyOf(req);
     const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
-    const requestHash = requestHashOf(body);
+    const requestHash = requestFingerprint(body);
     const { inventory } = await deps.inventory.get(body.eventId);
     try {
       checkAgainstInventory(body, inventory);
@@ -268,11 +266,24 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       eventName: inventory?.eventName,
     };
     let admittedHere = false;
+    // The key met again in the waiting room (queued, or admitted and maybe not placed yet): a replay.
+    let replayed = false;
     if (deps.waitingRoom) {
-      const entry = await deps.waitingRoom.enter(order);
+      let entry: Entry;
+      try {
+        entry = await deps.waitingRoom.enter(order);
+      } catch (error) {
+        if (error instanceof IdempotencyKeyReusedError) throw keyReused();
+        throw error;
+      }
       admittedHere = entry.admitted && !entry.already;
+      replayed = entry.already === true;
       if (!entry.admitted) {
-        ctx.log.info('order queued', { orderId, position: entry.position });
+        if (entry.already) res.setHeader('Idempotent-Replayed', 'true');
+        ctx.log.info(entry.already ? 'queued order request replayed' : 'order queued', {
+          orderId,
+          position: entry.position,
+        });
         res.status(202).location(`/orders/${orderId}/queue`).json(queuedView(orderId, entry));
         return;
       }
@@ -286,8 +297,9 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       if (error instanceof IdempotencyKeyReusedError) throw keyReused();
       throw error;
     }
-    // Two first requests with one key raced and the other created the order: this one is a replay.
-    if (!result.created) {
+    // Two first requests with one key raced and the other created the order, or the key's first
+    // request holds the place (this one may have placed it first): this one is a replay.
+    if (!result.created || replayed) {
       // The place it took is not its own: the saga holding it is the first request's.
       if (admittedHere) await deps.waitingRoom?.ended(order.eventId, orderId);
       replay(res, result.saga, requestHash);
