@@ -16,6 +16,8 @@ export interface HttpFuzzReport {
   byStatus: Record<string, number>;
   /** Rejected inputs after which the digest had changed. */
   stateChanged: number;
+  /** Other spellings of a route's path sent, and how many were served (2xx) instead of refused: must be 0. */
+  spellings: { sent: number; served: number };
   /** Up to 20 examples of each violation: 5xx, 4xx without problem+json, no answer, state changed. */
   violations: Array<{ outcome: string; status: number; label: string; method: string; path: string; detail: string }>;
 }
@@ -85,7 +87,14 @@ export interface HttpFuzzOptions {
 }
 
 export async function runHttpFuzz(options: HttpFuzzOptions): Promise<HttpFuzzReport> {
-  const report: HttpFuzzReport = { inputs: 0, byOutcome: {}, byStatus: {}, stateChanged: 0, violations: [] };
+  const report: HttpFuzzReport = {
+    inputs: 0,
+    byOutcome: {},
+    byStatus: {},
+    stateChanged: 0,
+    spellings: { sent: 0, served: 0 },
+    violations: [],
+  };
   const requests = fc.sample(requestArb(options.ctx), { numRuns: options.inputs, seed: options.seed });
   const examples = new Map<string, number>();
   const violation = (outcome: string, status: number, req: HostileRequest, detail: string) => {
@@ -117,10 +126,18 @@ export async function runHttpFuzz(options: HttpFuzzOptions): Promise<HttpFuzzRep
     if (answer) report.byStatus[answer.status] = (report.byStatus[answer.status] ?? 0) + 1;
     if (answer && outcome !== '2xx' && outcome !== '4xx problem+json')
       violation(outcome, answer.status, req, answer.body);
+    if (req.spelled) {
+      report.spellings.sent++;
+      // A spelling is never served: a 2xx means it reached a handler (and maybe skipped its limiter).
+      if (outcome === '2xx') {
+        report.spellings.served++;
+        violation('spelling served', answer?.status ?? 0, req, answer?.body ?? '');
+      }
+    }
     // Reads never write; check every write-method answer, and the reads every 100 inputs.
     if (req.method !== 'GET' || report.inputs % 100 === 0) {
       const now = await options.digest();
-      if (now !== baseline && outcome !== '2xx') {
+      if (now !== baseline && (outcome !== '2xx' || req.spelled)) {
         report.stateChanged++;
         violation('state changed', answer?.status ?? 0, req, `status ${answer?.status}`);
       }

@@ -143,7 +143,7 @@ export function createApp(deps: AppDeps): express.Express {
       orderLimiter: limiters.orders,
     }),
   );
-  if (deps.waitingRoom) app.use(waitingRoomRouter(deps.waitingRoom, deps.store));
+  if (deps.waitingRoom) app.use(waitingRoomRouter(deps.waitingRoom, deps.store, inventory));
   if (deps.console)
     app.use(streamRouter(deps.console), consoleRouter(deps.console, { inspectorRelay: deps.console.inspectorRelay }));
   app.use(sagasRouter({ store: deps.store, orders: deps.orders }));

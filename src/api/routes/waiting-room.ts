@@ -15,6 +15,9 @@ import { ProblemError } from '../problem';
 import { emptyQuerySchema, ID_REGEX } from '../schemas';
 import { bodyValidator, pathParam, queryValidator } from '../validation';
 import { orderIdParam, queryOf } from './orders';
+import { eventWriter, notYourEvent } from './inventory';
+import { EventOwnershipError } from '../../participants/event-owner';
+import type { CachedInventory } from '../inventory';
 
 const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
 
@@ -42,7 +45,15 @@ export function queuedView(orderId: string, entry: Extract<Entry, { admitted: fa
   };
 }
 
-export function waitingRoomRouter(room: WaitingRoom, store: Pick<SagaStore, 'load'>): Router {
+/**
+ * `events`: who may change an event (its owner or operator-repair, src/participants/event-owner.ts);
+ * absent, no ownership rule (tests of the room alone).
+ */
+export function waitingRoomRouter(
+  room: WaitingRoom,
+  store: Pick<SagaStore, 'load'>,
+  events?: Pick<CachedInventory, 'mayChangeEvent'>,
+): Router {
   const router = apiRouter();
 
   router.get('/orders/:orderId/queue', requireRole('customer', 'operator'), async (req: Request, res: Response) => {
@@ -92,6 +103,12 @@ export function waitingRoomRouter(room: WaitingRoom, store: Pick<SagaStore, 'loa
         'an id of letters, digits and ._:@- (at most 128)',
       );
       const body = validateAdmission(req.body, 'body');
+      try {
+        await events?.mayChangeEvent(eventId, eventWriter(principalOf(res)));
+      } catch (error) {
+        if (error instanceof EventOwnershipError) throw notYourEvent(error);
+        throw error;
+      }
       try {
         await room.setLimit(eventId, body.maxActiveOrders);
       } catch {
