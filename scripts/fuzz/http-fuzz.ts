@@ -60,11 +60,13 @@ function send(baseUrl: string, req: HostileRequest): Promise<Answer> {
   });
 }
 
-function classify(answer: Answer): HttpOutcome {
+function classify(answer: Answer, method: string): HttpOutcome {
   if (answer.status >= 200 && answer.status < 300) return '2xx';
   if (answer.status >= 500) return '5xx';
   if (answer.status >= 400) {
     if (!answer.contentType.startsWith('application/problem+json')) return '4xx not problem+json';
+    // A HEAD answer has the headers of the GET answer and no body (RFC 9110 §9.3.2).
+    if (method === 'HEAD') return '4xx problem+json';
     try {
       const body = JSON.parse(answer.body) as { status?: unknown; type?: unknown };
       return body.status === answer.status && typeof body.type === 'string'
@@ -116,7 +118,7 @@ export async function runHttpFuzz(options: HttpFuzzOptions): Promise<HttpFuzzRep
     let outcome: HttpOutcome;
     try {
       answer = await send(options.baseUrl, req);
-      outcome = classify(answer);
+      outcome = classify(answer, req.method);
     } catch (error) {
       outcome = 'no answer';
       violation(outcome, 0, req, error instanceof Error ? error.message : String(error));
