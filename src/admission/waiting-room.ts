@@ -253,6 +253,20 @@ export class WaitingRoom {
     }
   }
 
+  /**
+   * The fingerprint of the Idempotency-Key's first request for this order (src/runtime/request-fingerprint.ts),
+   * while it waits or holds a place; undefined otherwise. Never throws: Redis trouble is undefined.
+   */
+  async fingerprintOf(orderId: string): Promise<string | undefined> {
+    if (!this.up) return undefined;
+    try {
+      return (await this.redis.get(this.fpKey(orderId))) ?? undefined;
+    } catch (error) {
+      this.degraded('fingerprintOf', error);
+      return undefined;
+    }
+  }
+
   /** A waiting buyer cancels: true when they were waiting (their place is freed). */
   async leave(orderId: string): Promise<boolean> {
     if (!this.up) return false;

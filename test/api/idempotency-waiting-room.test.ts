@@ -123,3 +123,43 @@ it('two first requests with one key and different bodies: one is queued, the oth
   );
   expect(answers.map((a) => a.status).sort()).toEqual([202, 422]);
 });
+
+it('while queued, a replay is answered from the waiting room even when the request no longer validates', async () => {
+  const eventId = uniqueId('ev');
+  const inventory = (vipCurrency: string) => ({
+    eventName: 'Changing',
+    ticketTypes: [
+      { ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' },
+      { ticketType: 'VIP', totalQuantity: 10, price: 50, currency: vipCurrency },
+    ],
+  });
+  await request(h.app).put(`/events/${eventId}/inventory`).set(as.organizer()).send(inventory('EUR')).expect(200);
+  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  await request(h.app)
+    .post('/orders')
+    .set(as.customer('holder3'))
+    .send(order(eventId, 'holder3', 1, 'tok_visa'))
+    .expect(202);
+  const buyer = uniqueId('buyer');
+  const key = uniqueId('key');
+  const body = {
+    customerId: buyer,
+    eventId,
+    items: [
+      { ticketType: 'GA', quantity: 1 },
+      { ticketType: 'VIP', quantity: 1 },
+    ],
+    paymentToken: 'tok_visa',
+  };
+  const post = (b: object) =>
+    request(h.app).post('/orders').set(as.customer(buyer)).set('Idempotency-Key', key).send(b);
+  const queued = await post(body).expect(202);
+  expect(queued.body.status).toBe('QUEUED');
+  // The organizer reprices VIP in another currency: the same body now mixes currencies.
+  await request(h.app).put(`/events/${eventId}/inventory`).set(as.organizer()).send(inventory('USD')).expect(200);
+  const again = await post(body).expect(202);
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.body).toMatchObject({ orderId: queued.body.orderId, status: 'QUEUED', position: 1 });
+  // A different body that would be refused anyway is still named for what it is: the key reused.
+  expectKeyReused(await post({ ...body, items: [{ ticketType: 'NOPE', quantity: 1 }] }));
+});

@@ -223,6 +223,44 @@ function replay(res: Response, existing: StoredSaga, requestHash: string): void 
   res.status(202).location(`/orders/${existing.orderId}`).json(firstAnswer(existing));
 }
 
+/**
+ * Answers a request whose key was met before, when the request itself can no longer be served (the
+ * event changed, or sold out): from the placed order, or from the waiting room while the order
+ * waits there. The key's rule applies at each stage (a different body: 422). False when the key is
+ * unknown at both, or the order is admitted but not placed yet: the caller answers as for a new request.
+ */
+async function replayedFromPrior(
+  res: Response,
+  deps: OrdersRouteDeps,
+  orderId: string,
+  requestHash: string,
+): Promise<boolean> {
+  const existing = await deps.store.load(orderId);
+  if (existing) {
+    replay(res, existing, requestHash);
+    return true;
+  }
+  const room = deps.waitingRoom;
+  const fingerprint = await room?.fingerprintOf(orderId);
+  if (!room || fingerprint === undefined) return false;
+  if (fingerprint !== requestHash) throw keyReused();
+  const standing = await room.standing(orderId);
+  if (standing.state !== 'waiting') return false;
+  res.setHeader('Idempotent-Replayed', 'true');
+  ctxOf(res).log.info('queued order request replayed', { orderId, position: standing.position });
+  res
+    .status(202)
+    .location(`/orders/${orderId}/queue`)
+    .json(
+      queuedView(orderId, {
+        admitted: false,
+        position: standing.position,
+        estimatedWaitSeconds: standing.estimatedWaitSeconds,
+      }),
+    );
+  return true;
+}
+
 export function ordersRouter(deps: OrdersRouteDeps): Router {
   const router = apiRouter();
 
@@ -241,17 +279,14 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       // A replay is answered from the stored order whatever changed since (the event's inventory,
       // its prices or currencies). Looked up only here and on a taken id (below), so a first
       // request pays no extra read.
-      const existing = key === undefined ? undefined : await deps.store.load(orderId);
-      if (!existing) throw error;
-      replay(res, existing, requestHash);
+      if (key === undefined || !(await replayedFromPrior(res, deps, orderId, requestHash))) throw error;
       return;
     }
     const flagged = await soldOutAmong(deps, body);
     if (flagged.length > 0) {
       // Sold out now; a replay of an order accepted before is still answered as that order.
-      const existing = key === undefined ? undefined : await deps.store.load(orderId);
-      if (!existing) throw soldOutProblem(body, flagged);
-      replay(res, existing, requestHash);
+      if (key === undefined || !(await replayedFromPrior(res, deps, orderId, requestHash)))
+        throw soldOutProblem(body, flagged);
       return;
     }
 
