@@ -129,3 +129,21 @@ it('every console route × identity answers as docs/security.md says: 0 mismatch
   }
   expect(mismatches).toEqual([]);
 });
+
+it('the inspector feed answers on its one spelling only: other spellings of its path are 404', async () => {
+  const operator = headersOf.operator();
+  const spellings = [
+    `/SAGAS/${orderId}/inspect`,
+    `/sagas/${orderId}/INSPECT`,
+    `/sagas/${orderId}/inspect/`,
+    `//sagas/${orderId}/inspect`,
+    `/sagas/${orderId}/%69nspect`,
+  ];
+  const statuses = await Promise.all(spellings.map((p) => upgradeStatusOf(p, operator)));
+  expect(Object.fromEntries(spellings.map((p, i) => [p, statuses[i]]))).toEqual(
+    Object.fromEntries(spellings.map((p) => [p, 404])),
+  );
+  // The id is a parameter: either case names the same saga, as on the HTTP routes. (ws resolves dot segments itself.)
+  expect(await upgradeStatusOf(`/sagas/${orderId}/inspect`, operator)).toBe(101);
+  expect(await upgradeStatusOf(`/sagas/${orderId.toUpperCase()}/inspect`, operator)).toBe(101);
+});
