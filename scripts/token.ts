@@ -3,9 +3,9 @@
  * token signed with the key the running `npm run dev` generated (.dev/auth-key.json).
  */
 import { ROLES, type Role } from '../src/api/auth/principal';
-import { loadDevKey, mintToken } from './auth/dev-keys';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../src/config/auth-config';
 import { SETTING_RANGES } from '../src/config/ranges';
+import { loadDevKey, mintToken } from './auth/dev-keys';
 
 function usage(message: string): never {
   console.error(
