@@ -33,7 +33,7 @@ async function createTable(clients: AwsClients, input: ReturnType<typeof tableDe
 }
 
 /** The GSIs that sort on `createdKey`: adding one means older orders need the attribute. */
-const LISTING_INDEXES = ['CustomerOrdersIndex', 'StatusOrdersIndex'];
+const LISTING_INDEXES = ['CustomerIndex', 'StatusOrdersIndex'];
 
 async function queueArn(clients: AwsClients, queueUrl: string): Promise<string> {
   const { Attributes } = await clients.sqs.send(

@@ -49,13 +49,13 @@ export class InvalidCursorError extends Error {
 }
 
 interface IndexSpec {
-  name: 'CustomerOrdersIndex' | 'StatusOrdersIndex';
+  name: 'CustomerIndex' | 'StatusOrdersIndex';
   partitionKey: 'customerId' | 'status';
 }
 
 /** The listing sort key of both indexes (StoredSaga.createdKey). */
 const SORT_KEY = 'createdKey';
-const CUSTOMER_INDEX: IndexSpec = { name: 'CustomerOrdersIndex', partitionKey: 'customerId' };
+const CUSTOMER_INDEX: IndexSpec = { name: 'CustomerIndex', partitionKey: 'customerId' };
 const STATUS_INDEX: IndexSpec = { name: 'StatusOrdersIndex', partitionKey: 'status' };
 const SUMMARY_ATTRIBUTES: ReadonlyArray<keyof OrderSummary> = [
   'orderId',
@@ -80,7 +80,7 @@ export class OrderQueries {
     private readonly tables: Pick<ResourceNames['tables'], 'orders'>,
   ) {}
 
-  /** A customer's orders, newest first (CustomerOrdersIndex). */
+  /** A customer's orders, newest first (CustomerIndex). */
   listByCustomer(customerId: string, limit: number, cursor?: string): Promise<Page<CustomerOrderSummary>> {
     return this.list(CUSTOMER_INDEX, customerId, limit, cursor);
   }
