@@ -39,8 +39,13 @@ export interface ServicesProps {
   resourcePrefix: string;
   /** rediss://host:port of the ElastiCache primary endpoint. */
   redisUrl: string;
-  /** The token issuer, audience and JWKS URL (SSM parameters; the API reads them at start). */
-  auth: { issuer: ssm.IStringParameter; audience: ssm.IStringParameter; jwksUrl: ssm.IStringParameter };
+  /** The token issuer, audience, JWKS URL and roles claim (SSM parameters; the API reads them at start). */
+  auth: {
+    issuer: ssm.IStringParameter;
+    audience: ssm.IStringParameter;
+    jwksUrl: ssm.IStringParameter;
+    rolesClaim: ssm.IStringParameter;
+  };
   /** HTTPS on 443 (and HTTP redirected) when given; else HTTP on 80. */
   certificate?: acm.ICertificate;
   cloudWatchAgentImage: string;
@@ -87,6 +92,7 @@ export class Services extends Construct {
         AUTH_ISSUER: ecs.Secret.fromSsmParameter(props.auth.issuer),
         AUTH_AUDIENCE: ecs.Secret.fromSsmParameter(props.auth.audience),
         AUTH_JWKS_URL: ecs.Secret.fromSsmParameter(props.auth.jwksUrl),
+        AUTH_ROLES_CLAIM: ecs.Secret.fromSsmParameter(props.auth.rolesClaim),
       },
       portMappings: [{ containerPort: API_PORT }],
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'api', logGroup: logGroup('Api') }),

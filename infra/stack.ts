@@ -91,12 +91,19 @@ export class EventTicketStack extends Stack {
       description: "AUTH_JWKS_URL: the issuer's public keys (https)",
       allowedPattern: '^https://.+',
     });
+    const rolesClaim = new CfnParameter(this, 'AuthRolesClaim', {
+      type: 'String',
+      description: "AUTH_ROLES_CLAIM: the claim that lists the caller's roles (e.g. cognito:groups)",
+      default: 'roles',
+      allowedPattern: '^[A-Za-z0-9_:/.-]{1,100}$', // src/config/auth-config.ts
+    });
     const authParameter = (id: string, value: CfnParameter, what: string) =>
       new ssm.StringParameter(this, id, { stringValue: value.valueAsString, description: what });
     const auth = {
       issuer: authParameter('AuthIssuerParameter', issuer, 'AUTH_ISSUER of the EventTicket API'),
       audience: authParameter('AuthAudienceParameter', audience, 'AUTH_AUDIENCE of the EventTicket API'),
       jwksUrl: authParameter('AuthJwksUrlParameter', jwksUrl, 'AUTH_JWKS_URL of the EventTicket API'),
+      rolesClaim: authParameter('AuthRolesClaimParameter', rolesClaim, 'AUTH_ROLES_CLAIM of the EventTicket API'),
     };
 
     // ---- encryption key: the tables, Redis at rest, the alarm topic -----------------------------
@@ -198,7 +205,9 @@ export class EventTicketStack extends Stack {
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'AuthParameterNames', {
-      value: [auth.issuer, auth.audience, auth.jwksUrl].map((p) => p.parameterName).join(','),
+      value: Object.values(auth)
+        .map((p) => p.parameterName)
+        .join(','),
     });
     new CfnOutput(this, 'RedisEndpoint', { value: redisUrl });
     acknowledgeFindings(this);

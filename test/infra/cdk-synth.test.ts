@@ -206,18 +206,26 @@ describe('the EventTicket stack', () => {
     expect(named('HTTPCode_ELB_5XX_Count')).toHaveLength(1);
   });
 
-  it('takes the token issuer, audience and JWKS URL as parameters into SSM, and carries no key', () => {
+  it('takes the token issuer, audience, JWKS URL and roles claim as parameters into SSM, and carries no key', () => {
     const parameters = synthesized.template.Parameters as Record<string, unknown>;
     expect(Object.keys(parameters)).toEqual(
-      expect.arrayContaining(['AuthIssuer', 'AuthAudience', 'AuthJwksUrl', 'ImageRepositoryName', 'ImageTag']),
+      expect.arrayContaining([
+        'AuthIssuer',
+        'AuthAudience',
+        'AuthJwksUrl',
+        'AuthRolesClaim',
+        'ImageRepositoryName',
+        'ImageTag',
+      ]),
     );
-    template.resourceCountIs('AWS::SSM::Parameter', 3);
+    template.resourceCountIs('AWS::SSM::Parameter', 4);
     const api = resourcesOf(synthesized.template, 'AWS::ECS::TaskDefinition').find(([id]) => id.includes('ApiTask'))!;
     const app = api[1].Properties.ContainerDefinitions.find((c: { Name: string }) => c.Name === 'app');
     expect(app.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual([
       'AUTH_AUDIENCE',
       'AUTH_ISSUER',
       'AUTH_JWKS_URL',
+      'AUTH_ROLES_CLAIM',
     ]);
     const text = JSON.stringify(synthesized.template);
     expect(text).not.toMatch(/BEGIN [A-Z ]*KEY|AUTH_PUBLIC_KEY|"kty"/);
