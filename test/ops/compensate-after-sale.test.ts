@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkInvariants } from '../../src/ops/invariants';
+import { checkInvariants } from '../../tools/invariants';
 import { getPayment } from '../../src/participants';
 import { http } from '../support/http';
 import { as } from '../support/auth';

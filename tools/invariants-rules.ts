@@ -6,9 +6,9 @@
  * record of the step it waits on both before and after the participant acted (confirming: ACTIVE
  * or CONFIRMED). Final states allow only the settled outcome.
  */
-import { isMinorUnits } from '../money/money';
-import type { OrderSagaState, ReservationStatus } from '../../machines/order-saga';
-import type { PaymentStatus } from '../participants/records';
+import { isMinorUnits } from '../src/money/money';
+import type { OrderSagaState, ReservationStatus } from '../machines/order-saga';
+import type { PaymentStatus } from '../src/participants/records';
 
 /** `NONE`: no record at all. `TOMBSTONE`: a RELEASED record that never held seats. */
 export type ReservationView = ReservationStatus | 'NONE' | 'TOMBSTONE';

@@ -26,12 +26,12 @@ import {
   type OrderStatus,
   type PersistedSaga,
   type ReservationStatus,
-} from '../../machines/order-saga';
-import type { ResourceNames } from '../infra/resources';
-import { unpackOrderItem } from '../store/order-item';
-import type { InventoryRow, PaymentRecord, ReservationRecord } from '../participants/records';
-import { headShardTotal, isShardRow, shardCountOf, takesOf, type ShardRow } from '../participants/inventory-shards';
-import { chargeIdFor, refundIdFor } from '../participants/payment';
+} from '../machines/order-saga';
+import type { ResourceNames } from '../src/infra/resources';
+import { unpackOrderItem } from '../src/store/order-item';
+import type { InventoryRow, PaymentRecord, ReservationRecord } from '../src/participants/records';
+import { headShardTotal, isShardRow, shardCountOf, takesOf, type ShardRow } from '../src/participants/inventory-shards';
+import { chargeIdFor, refundIdFor } from '../src/participants/payment';
 import {
   minor,
   PAYMENT_ALLOWED_OPEN,
