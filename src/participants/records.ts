@@ -120,6 +120,31 @@ export async function readInventoryRows(deps: Deps, eventId: string): Promise<Ma
   return rows;
 }
 
+/**
+ * The order ids of the holds still ACTIVE whose `expiresAt` is before `before` (ISO 8601,
+ * exclusive), from ExpirationIndex (partition `status`, sort `expiresAt`, with `orderId`): an index
+ * read that may lag, so callers re-read the saga before acting. All pages are read.
+ */
+export async function readExpiredHoldOrderIds(deps: Deps, before: string): Promise<string[]> {
+  const ids: string[] = [];
+  let startKey: QueryCommandOutput['LastEvaluatedKey'];
+  do {
+    const page = await deps.doc.send(
+      new QueryCommand({
+        TableName: deps.tables.reservations,
+        IndexName: 'ExpirationIndex',
+        KeyConditionExpression: '#s = :active AND #e < :cutoff',
+        ExpressionAttributeNames: { '#s': 'status', '#e': 'expiresAt' },
+        ExpressionAttributeValues: { ':active': 'ACTIVE', ':cutoff': before },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    ids.push(...(page.Items ?? []).map((row) => String(row.orderId)));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return ids;
+}
+
 /** One record by its key, read consistently from the base table. */
 async function readRecord<T>(
   deps: Deps,

@@ -3,7 +3,7 @@
  * (snapshot, version, outbox, recent event ids) so that one conditional transaction of two items
  * — the order item and the next Events row — persists a step: snapshot, order status, history.
  */
-import { isConditionalCheckFailed } from './dynamo-errors';
+import { isConditionalCheckFailed } from '../aws/dynamo-errors';
 import {
   BatchGetCommand,
   GetCommand,
@@ -29,7 +29,8 @@ import {
   REMEMBERED_EVENT_IDS,
   unpackOrderItem,
 } from './order-item';
-import { ConditionFailedError, transactWrite, type TransactItems } from './transactions';
+import { STATUS_UPDATED_INDEX } from './indexes';
+import { ConditionFailedError, transactWrite, type TransactItems } from '../aws/transactions';
 
 /** What an Events row holds instead of a payment token: tokens never leave the order item. */
 export const PAYMENT_TOKEN_REDACTED = '[redacted]';
@@ -431,6 +432,31 @@ export class SagaStore {
       if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * The ids of the orders in `status` last updated before `before` (ISO 8601, exclusive), read from
+   * StatusIndex: an index read that may lag, so callers re-read each order (load) before acting.
+   * All pages are read.
+   */
+  async idsInStatusUpdatedBefore(status: OrderStatus, before: string): Promise<string[]> {
+    const ids: string[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tables.orders,
+          IndexName: STATUS_UPDATED_INDEX,
+          KeyConditionExpression: '#s = :status AND #u < :cutoff',
+          ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt' },
+          ExpressionAttributeValues: { ':status': status, ':cutoff': before },
+          ExclusiveStartKey,
+        }),
+      );
+      ids.push(...(page.Items ?? []).map((row) => String(row.orderId)));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return ids;
   }
 
   /** The saga's Events rows, oldest first (a base-table query: always current). */
