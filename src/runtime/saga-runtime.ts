@@ -32,13 +32,12 @@ import {
   OrderExistsError,
   PAYMENT_TOKEN_REDACTED,
   VersionConflictError,
-  type SagaStore,
   type StoredSaga,
 } from '../store/saga-store';
 import type { OrderNumbers } from '../store/order-numbers';
 import { answerEventId } from './routing';
 import { crashPoint } from '../fault-injection/crash-points';
-import type { Dispatcher } from './dispatcher';
+import type { CommandSender, SagaRuntimeStore } from './ports';
 
 export interface PlaceOrder {
   orderId: string;
@@ -98,8 +97,10 @@ export interface SagaObserver {
 }
 
 export interface SagaRuntimeDeps {
-  store: SagaStore;
-  dispatcher: Dispatcher;
+  /** The saga store (SagaStore on DynamoDB); the runtime needs only this port of it. */
+  store: SagaRuntimeStore;
+  /** Sends the commands of each step (the Dispatcher on SQS). */
+  dispatcher: CommandSender;
   logger: Logger;
   holdSeconds: number;
   /** Gives each new order its number (ET-2026-000123); absent, orders have none. */

@@ -139,6 +139,54 @@ export function createdKeyOf(order: Pick<OrderRecord, 'createdAt' | 'orderId'>):
   return `${order.createdAt}#${order.orderId}`;
 }
 
+/** A new order's saga as SagaStore.create stores it: version 1, the creating step remembered. */
+export function createdSaga(
+  order: OrderRecord,
+  saga: PersistedSaga,
+  step: Pick<StepRecord, 'eventId'>,
+  now: string,
+  format: OrderItemFormat,
+): StoredSaga {
+  return {
+    ...order,
+    createdKey: createdKeyOf(order),
+    sagaState: saga.state,
+    sagaVersion: 1,
+    saga,
+    appliedEventIds: [rememberedEventId(order.orderId, step.eventId, format)],
+    stateEnteredAt: now,
+  };
+}
+
+/**
+ * The saga after one step on top of `previous`, as SagaStore.commit stores it: next version, the
+ * event id remembered (the last REMEMBERED_EVENT_IDS), stateEnteredAt moved when the state did,
+ * the order's total from the reservation once priced, the version-wait mark gone.
+ */
+export function steppedSaga(
+  previous: StoredSaga,
+  next: { saga: PersistedSaga; status: OrderStatus },
+  step: Pick<StepRecord, 'eventId'>,
+  now: string,
+  format: OrderItemFormat,
+): StoredSaga {
+  const { versionWait: _cleared, ...rest } = previous;
+  return {
+    ...rest,
+    saga: next.saga,
+    sagaState: next.saga.state,
+    status: next.status,
+    sagaVersion: previous.sagaVersion + 1,
+    updatedAt: now,
+    stateEnteredAt: next.saga.state !== previous.sagaState ? now : previous.stateEnteredAt,
+    appliedEventIds: [...previous.appliedEventIds, rememberedEventId(previous.orderId, step.eventId, format)].slice(
+      -REMEMBERED_EVENT_IDS,
+    ),
+    totalAmountMinor: next.saga.context.reservation?.amountMinor ?? previous.totalAmountMinor,
+    currency: next.saga.context.reservation?.currency ?? previous.currency,
+  };
+}
+
 export class VersionConflictError extends Error {
   override name = 'VersionConflictError';
 }
@@ -204,15 +252,7 @@ export class SagaStore {
     now: string,
     claims: TransactItems[number]['Put'][] = [],
   ): Promise<StoredSaga> {
-    const stored: StoredSaga = {
-      ...order,
-      createdKey: createdKeyOf(order),
-      sagaState: saga.state,
-      sagaVersion: 1,
-      saga,
-      appliedEventIds: [rememberedEventId(order.orderId, step.eventId, this.format)],
-      stateEnteredAt: now,
-    };
+    const stored = createdSaga(order, saga, step, now, this.format);
     try {
       await transactWrite(this.doc, [
         {
@@ -253,23 +293,8 @@ export class SagaStore {
     step: StepRecord,
     now: string,
   ): Promise<StoredSaga> {
-    const version = previous.sagaVersion + 1;
-    const stateChanged = next.saga.state !== previous.sagaState;
-    const stored: StoredSaga = {
-      ...previous,
-      saga: next.saga,
-      sagaState: next.saga.state,
-      status: next.status,
-      sagaVersion: version,
-      updatedAt: now,
-      stateEnteredAt: stateChanged ? now : previous.stateEnteredAt,
-      appliedEventIds: [
-        ...previous.appliedEventIds,
-        rememberedEventId(previous.orderId, step.eventId, this.format),
-      ].slice(-REMEMBERED_EVENT_IDS),
-      totalAmountMinor: next.saga.context.reservation?.amountMinor ?? previous.totalAmountMinor,
-      currency: next.saga.context.reservation?.currency ?? previous.currency,
-    };
+    const stored = steppedSaga(previous, next, step, now, this.format);
+    const version = stored.sagaVersion;
     try {
       await transactWrite(this.doc, [
         {
