@@ -23,18 +23,10 @@ import type { ParticipantDeps } from './deps';
 import { nowIso } from './deps';
 import { backoff } from './retries';
 import { InventoryConflictError } from './errors';
-import type { InventoryRow } from './records';
+import type { InventoryRow, ShardTake } from './records';
 
 /** Shards per ticket type: each one is an item in the PUT's transaction, which holds at most 100 (an AWS limit). */
 export const MAX_SHARDS = 100;
-
-/** Which seats of a reservation come from which shard. */
-export interface ShardTake {
-  ticketType: string;
-  /** 0 = the ticket type's own row. */
-  shard: number;
-  quantity: number;
-}
 
 /** One shard's counters as read (shard 0 from the ticket type's row). */
 export interface ShardState {

@@ -12,16 +12,7 @@ import { tryTransactWrite } from '../aws/transactions';
 import type { OrderItem, OrderSagaEvent, ReservationStatus } from '../../machines/order-saga/types';
 import type { ConfirmSeats, InventoryCommand, ReleaseSeats, ReserveSeats } from './commands';
 import { inventoryChanged, nowIso, tellSoldOut, type ParticipantDeps } from './deps';
-import {
-  blindTakes,
-  planTakes,
-  readShards,
-  shardCountOf,
-  shardKey,
-  sumShards,
-  takesOf,
-  type ShardTake,
-} from './inventory-shards';
+import { blindTakes, planTakes, readShards, shardCountOf, shardKey, sumShards, takesOf } from './inventory-shards';
 import { backoff, MAX_ATTEMPTS, putIfAbsent } from './retries';
 import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
 import { isMinorUnits } from '../money/money';
@@ -31,6 +22,7 @@ import {
   type InventoryRow,
   type ReservationRecord,
   type ReservedItem,
+  type ShardTake,
 } from './records';
 import { isList } from './untrusted-input';
 

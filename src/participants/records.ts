@@ -2,7 +2,6 @@
 import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, ReservationStatus } from '../../machines/order-saga/types';
 import type { ParticipantDeps } from './deps';
-import type { ShardTake } from './inventory-shards';
 
 /** TicketInventory: one row per (eventId, ticketType). available + reserved + sold = total. */
 export interface InventoryRow {
@@ -22,6 +21,14 @@ export interface InventoryRow {
   shardCount?: number;
   /** The seats of shard 0 (this row) when sharded; absent = totalQuantity. */
   shardTotal?: number;
+}
+
+/** Which seats of a reservation come from which shard (src/participants/inventory-shards.ts). */
+export interface ShardTake {
+  ticketType: string;
+  /** 0 = the ticket type's own row. */
+  shard: number;
+  quantity: number;
 }
 
 export interface ReservedItem extends OrderItem {

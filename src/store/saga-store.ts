@@ -11,14 +11,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type {
-  OrderItem,
-  OrderSagaEvent,
-  OrderStatus,
-  PersistedSaga,
-  SagaCommand,
-  SagaOutcome,
-} from '../../machines/order-saga';
+import type { OrderSagaEvent, OrderStatus, PersistedSaga, SagaCommand, SagaOutcome } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 import {
   omitsStateEnteredAt,
@@ -30,6 +23,9 @@ import {
   unpackOrderItem,
 } from './order-item';
 import { STATUS_UPDATED_INDEX } from './indexes';
+import type { OrderRecord, ResendLease, StoredSaga, VersionWait } from './stored-saga';
+
+export type { OrderRecord, ResendLease, StoredSaga, VersionWait };
 import { ConditionFailedError, transactWrite, type TransactItems } from '../aws/transactions';
 
 /** What an Events row holds instead of a payment token: tokens never leave the order item. */
@@ -42,66 +38,6 @@ export function recordedCommands(commands: readonly SagaCommand[]): SagaCommand[
 
 /** BatchGetItem takes at most 100 keys per request (AWS limit). */
 const BATCH_GET_MAX_KEYS = 100;
-
-export interface OrderRecord {
-  orderId: string;
-  customerId: string;
-  eventId: string;
-  items: OrderItem[];
-  status: OrderStatus;
-  /** The order's total in minor units of `currency`, once the seats are priced. */
-  totalAmountMinor: number | null;
-  currency: string | null;
-  createdAt: string;
-  updatedAt: string;
-  correlationId: string;
-  /** Hash of the creating request, to answer an Idempotency-Key replay (or refuse a reuse). */
-  requestHash: string;
-  /** Human-readable, unique (src/store/order-numbers.ts); absent on orders placed before it existed. */
-  orderNumber?: string;
-  /** The event's name when the order was placed. */
-  eventName?: string;
-}
-
-export interface StoredSaga extends OrderRecord {
-  /**
-   * `createdAt#orderId`: the listings' sort key (CustomerOrdersIndex, StatusOrdersIndex). Written once
-   * at creation and never changed, unique per order, so a cursor walk never skips or repeats an
-   * order that keeps its status (docs/api.md, "Listings").
-   */
-  createdKey: string;
-  sagaState: PersistedSaga['state'];
-  sagaVersion: number;
-  saga: PersistedSaga;
-  /** The last 25 applied event ids, oldest first, as order-item.ts's rememberedEventId shortens them. */
-  appliedEventIds: string[];
-  stateEnteredAt: string;
-  /** The sweeper's last automatic re-send of this version's outbox (see leaseResend). */
-  resendLease?: ResendLease;
-  /** Set while the saga's events wait for a build that knows its machine version; a step clears it. */
-  versionWait?: VersionWait;
-}
-
-/** A saga on a machine version the build that saw it lacks (src/runtime/version-wait.ts). */
-export interface VersionWait {
-  machineVersion: string;
-  /** What the build that saw it knows. */
-  knownVersions: string[];
-  /** The event type that waits. */
-  eventType: string;
-  since: string;
-  lastSeenAt: string;
-  /** Deliveries seen waiting so far. */
-  seen: number;
-}
-
-export interface ResendLease {
-  /** The sagaVersion it was taken at: a step that moves the saga makes it stale. */
-  version: number;
-  /** Re-sends at this version so far. */
-  count: number;
-  at: string;
-}
 
 /** One row of a saga's history. */
 export interface SagaHistoryEntry {
