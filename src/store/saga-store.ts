@@ -402,35 +402,100 @@ export class SagaStore {
    */
   async idsInStatusUpdatedBefore(status: OrderStatus, before: string): Promise<string[]> {
     const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.updatedInStatus(status, { before, startKey });
+      ids.push(...page.rows.map((row) => row.orderId));
+      startKey = page.nextKey;
+    } while (startKey);
+    return ids;
+  }
+
+  /**
+   * One page of StatusIndex (partition `status`, sort `updatedAt`, KEYS_ONLY): which orders of
+   * `status` were last updated in [`since`, `before`) (ISO 8601; either bound may be left out),
+   * oldest first or, with `newestFirst`, newest first. An index read that may lag: what an order is
+   * now is read from the base table (load, loadMany). `limit` bounds the rows read (DynamoDB's
+   * Limit); `nextKey` continues the walk, undefined on the last page.
+   */
+  async updatedInStatus(
+    status: OrderStatus,
+    range: {
+      since?: string;
+      before?: string;
+      limit?: number;
+      newestFirst?: boolean;
+      startKey?: Record<string, unknown>;
+    },
+  ): Promise<{ rows: Array<{ orderId: string; updatedAt: string }>; nextKey: Record<string, unknown> | undefined }> {
+    const { since, before } = range;
+    const sortKey =
+      since !== undefined && before !== undefined
+        ? ' AND #u BETWEEN :since AND :before'
+        : since !== undefined
+          ? ' AND #u >= :since'
+          : before !== undefined
+            ? ' AND #u < :before'
+            : '';
+    const page = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tables.orders,
+        IndexName: STATUS_UPDATED_INDEX,
+        KeyConditionExpression: `#s = :status${sortKey}`,
+        ExpressionAttributeNames: { '#s': 'status', ...(sortKey ? { '#u': 'updatedAt' } : {}) },
+        ExpressionAttributeValues: {
+          ':status': status,
+          ...(since !== undefined ? { ':since': since } : {}),
+          ...(before !== undefined ? { ':before': before } : {}),
+        },
+        ScanIndexForward: !range.newestFirst,
+        Limit: range.limit,
+        ExclusiveStartKey: range.startKey,
+      }),
+    );
+    // BETWEEN includes its upper bound; `before` is exclusive.
+    const rows = (page.Items ?? [])
+      .map((row) => ({ orderId: String(row.orderId), updatedAt: String(row.updatedAt) }))
+      .filter((row) => before === undefined || row.updatedAt < before);
+    return { rows, nextKey: page.LastEvaluatedKey };
+  }
+
+  /** How many orders of `status` were last updated at or after `since` (ISO 8601), from StatusIndex (may lag). */
+  async countUpdatedInStatusSince(status: OrderStatus, since: string): Promise<number> {
+    let count = 0;
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.tables.orders,
           IndexName: STATUS_UPDATED_INDEX,
-          KeyConditionExpression: '#s = :status AND #u < :cutoff',
+          KeyConditionExpression: '#s = :status AND #u >= :since',
           ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt' },
-          ExpressionAttributeValues: { ':status': status, ':cutoff': before },
+          ExpressionAttributeValues: { ':status': status, ':since': since },
+          Select: 'COUNT',
           ExclusiveStartKey,
         }),
       );
-      ids.push(...(page.Items ?? []).map((row) => String(row.orderId)));
+      count += page.Count ?? 0;
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    return ids;
+    return count;
   }
 
-  /** The saga's Events rows, oldest first (a base-table query: always current). */
-  async history(orderId: string): Promise<SagaHistoryEntry[]> {
+  /**
+   * The saga's Events rows after `afterVersion` (default 0: all of them), oldest first (a
+   * base-table query, strongly consistent: always current).
+   */
+  async history(orderId: string, afterVersion = 0): Promise<SagaHistoryEntry[]> {
     const rows: SagaHistoryEntry[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.tables.events,
-          KeyConditionExpression: '#a = :id',
-          ExpressionAttributeNames: { '#a': 'aggregateId' },
-          ExpressionAttributeValues: { ':id': orderId },
+          KeyConditionExpression: '#a = :id AND #v > :after',
+          ExpressionAttributeNames: { '#a': 'aggregateId', '#v': 'version' },
+          ExpressionAttributeValues: { ':id': orderId, ':after': afterVersion },
           ConsistentRead: true,
           ExclusiveStartKey,
         }),
