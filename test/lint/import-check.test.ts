@@ -5,7 +5,7 @@
  * repository's own tree is never touched; `npm run deps` checks that one.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -17,6 +17,8 @@ function cruise(files: Record<string, string>): { status: number | null; out: st
   const dir = mkdtempSync(join(tmpdir(), 'import-check-'));
   try {
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'commonjs' } }));
+    // The packages resolve as in the repository (the AWS SDK rule matches resolved paths).
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), text);
@@ -53,6 +55,20 @@ describe('the import check', () => {
         "import type { runtime } from '../runtime/saga-runtime';\nexport type X = typeof runtime;\n",
     });
     expect(out).toMatch(/store-below-runtime: src\/store\/order-numbers\.ts → src\/runtime\/saga-runtime\.ts/);
+    expect(status).not.toBe(0);
+  });
+
+  it('fails a DynamoDB command built outside the table owners (a type of the client is fine)', () => {
+    const { status, out } = cruise({
+      ...clean,
+      'src/runtime/sweeper.ts':
+        "import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';\n" +
+        'export const q = (doc: DynamoDBDocumentClient) => doc.send(new QueryCommand({ TableName: "t" }));\n',
+      'src/runtime/typed.ts':
+        "import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';\nexport type D = DynamoDBDocumentClient;\n",
+    });
+    expect(out).toMatch(/dynamodb-only-in-table-owners: src\/runtime\/sweeper\.ts/);
+    expect(out).not.toMatch(/src\/runtime\/typed\.ts/);
     expect(status).not.toBe(0);
   });
 
