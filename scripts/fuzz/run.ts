@@ -98,6 +98,7 @@ function tokens(key: SigningKey, customerSub: string): Record<string, string> {
     organizer: t('fuzz-org', ['organizer']),
     operator: t('fuzz-op', ['operator']),
     'operator-repair': t('fuzz-repair', ['operator-repair']),
+    'every role': t('fuzz-all', ['customer', 'organizer', 'operator-repair']),
     'no role': t('fuzz-nobody', []),
     'odd sub': t('a b\u00e9', ['customer']),
     expired: t(customerSub, ['customer'], { ttlSeconds: -3600 }),
@@ -107,6 +108,9 @@ function tokens(key: SigningKey, customerSub: string): Record<string, string> {
     'alg none': `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'x', roles: ['operator-repair'], exp: 9999999999 })).toString('base64url')}.`,
     'HS256 with the public key': t(customerSub, ['operator-repair'], {}, { header: { alg: 'HS256' } }),
     garbage: 'eyJ.eyJ.sig',
+    // Token lifetime (AUTH_MAX_TOKEN_LIFETIME_SECONDS): valid signature, refused all the same.
+    'valid until 2200': t(customerSub, ['operator-repair'], {}, { claims: { exp: 7_258_118_400 } }),
+    'no iat': t(customerSub, ['operator-repair'], {}, { claims: { iat: undefined } }),
   };
 }
 
@@ -212,6 +216,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     ok:
       badHttp === 0 &&
       http.stateChanged === 0 &&
+      http.spellings.served === 0 &&
       queueReport.missing === 0 &&
       queueReport.deadLettered === queueReport.sent &&
       invariantViolations.length === 0,
@@ -234,6 +239,7 @@ export function formatFuzz(s: FuzzSummary): string {
       .map(([k, v]) => `${k}×${v}`)
       .join(' ')}`,
     `  state changed after rejected input: ${s.http.stateChanged}`,
+    `  path spellings sent: ${s.http.spellings.sent}; served instead of refused: ${s.http.spellings.served}`,
     `  queue messages: ${s.queues.sent} (${Object.entries(s.queues.byQueue)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')})`,

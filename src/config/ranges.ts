@@ -82,6 +82,9 @@ export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
   // A live saga stream costs one GetItem per open stream per poll (docs/operations.md): under
   // 100 ms that is a read storm; over a minute the page no longer looks live.
   STREAM_POLL_MS: { min: 100, max: 60_000, why: 'one GetItem per stream per poll: at least 100 ms, at most a minute' },
+  // A token's exp - iat (src/api/auth/verifier.ts): under a minute no provider's token would pass;
+  // over a week a stolen token stays useful for longer than anyone would notice.
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: { min: 60, max: 604_800, why: 'a token lives at least a minute, at most a week' },
 };
 
 /** The problems with the numeric settings in `env`: `NAME=value is outside min..max (why)`. */

@@ -25,7 +25,9 @@ import type { Logger } from './logger';
 /** The @statelyai/inspect version whose frames these are. */
 export const INSPECT_PROTOCOL_VERSION = '0.7.2';
 
-const PATH = /^\/sagas\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/inspect\/?$/i;
+// One spelling of the path, as the HTTP routes (src/api/router.ts): case-sensitive, no trailing slash;
+// the order id, a parameter, may be in either case (it is lowercased, as orderIdParam does).
+const PATH = /^\/sagas\/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\/inspect$/;
 
 export interface InspectionSnapshot {
   status: 'active' | 'done';

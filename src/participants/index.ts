@@ -13,6 +13,14 @@ export { handleInventoryCommand } from './inventory';
 export { handlePaymentCommand, chargeIdFor, refundIdFor } from './payment';
 export { handleNotificationCommand } from './notification';
 export { putEventInventory, getEventInventory } from './inventory-admin';
+export {
+  assignEventOwner,
+  ensureMayChangeEvent,
+  EventOwnershipError,
+  isOwnerClaim,
+  readEventOwner,
+} from './event-owner';
+export type { EventWriter } from './event-owner';
 export type { EventInventory, InventoryAdminDeps, TicketTypeInput, TicketTypeInventory } from './inventory-admin';
 export type { InventoryRow, NotificationRecord, PaymentRecord, PaymentStatus, ReservationRecord } from './records';
 export { readReservation, readInventoryRows, readNotification, readPayment } from './records';

@@ -22,6 +22,7 @@ import { InvalidInventoryError, InventoryConflictError } from './errors';
 import { isIsoCurrency, isMinorUnits } from '../money/money';
 import { readInventoryRows, type InventoryRow } from './records';
 import { isList } from './untrusted-input';
+import { ownershipItem, readEventOwner, type EventWriter } from './event-owner';
 
 export type InventoryAdminDeps = Pick<
   ParticipantDeps,
@@ -217,16 +218,28 @@ function toView(
   return { eventId, eventName: [...rows.values()][0].eventName, ticketTypes };
 }
 
-/** Creates or updates an event's ticket types; returns the stored inventory afterwards. */
+/**
+ * Creates or updates an event's ticket types; returns the stored inventory afterwards. With a
+ * `writer` (every HTTP request), the event's ownership rule (./event-owner.ts) is decided on the
+ * claim read and kept true by an item of the same transaction; without one (seeding by the
+ * project's own tools and tests) no rule applies.
+ * @throws EventOwnershipError when the writer may not change the event (nothing is written).
+ */
 export async function putEventInventory(
   deps: InventoryAdminDeps,
   eventId: string,
   eventName: string,
   ticketTypes: readonly TicketTypeInput[],
+  writer?: EventWriter,
 ): Promise<EventInventory> {
   validate(eventId, eventName, ticketTypes);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const rows = await readInventoryRows(deps, eventId);
+    const [rows, owner] = await Promise.all([
+      readInventoryRows(deps, eventId),
+      writer ? readEventOwner(deps, eventId) : undefined,
+    ]);
+    // Decided before anything else, so that a refused writer learns nothing from a conflict either.
+    const ownership = writer ? ownershipItem(deps, eventId, owner, rows.size > 0, writer) : undefined;
     const shards = await readShardedTypes(deps, eventId, rows);
     const { writes, rebalance } = plan(
       eventId,
@@ -238,6 +251,7 @@ export async function putEventInventory(
       nowIso(deps),
     );
     if (writes.length === 0) return toView(eventId, rows, shards) as EventInventory;
+    if (ownership) writes.push(ownership);
     if (writes.length > MAX_TICKET_TYPES) {
       throw new InvalidInventoryError(`event ${eventId} has too many ticket types to update at once`);
     }

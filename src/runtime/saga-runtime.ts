@@ -36,6 +36,7 @@ import {
 } from '../store/saga-store';
 import type { OrderNumbers } from '../store/order-numbers';
 import { answerEventId } from './routing';
+import { assertSameRequest } from './request-fingerprint';
 import { crashPoint } from '../fault-injection/crash-points';
 import type { CommandSender, SagaRuntimeStore } from './ports';
 
@@ -53,9 +54,7 @@ export interface PlaceOrder {
 
 export type DeliveryOutcome = 'applied' | 'duplicate' | 'ignored';
 
-export class IdempotencyKeyReusedError extends Error {
-  override name = 'IdempotencyKeyReusedError';
-}
+export { IdempotencyKeyReusedError } from './request-fingerprint';
 
 /**
  * The saga is no longer at the version the caller was shown (an operator's If-Match): nothing was
@@ -206,9 +205,7 @@ export class SagaRuntime {
       if (!(error instanceof OrderExistsError)) throw error;
       const existing = await store.load(order.orderId);
       if (!existing) throw error;
-      if (existing.requestHash !== order.requestHash) {
-        throw new IdempotencyKeyReusedError('this Idempotency-Key was used for a different request');
-      }
+      assertSameRequest(existing.requestHash, order.requestHash);
       return { saga: existing, created: false };
     }
   }

@@ -8,7 +8,7 @@
 /** Partition `status`, sort `updatedAt`: open sagas that have not moved since a time (sweeper, stuck listing). */
 export const STATUS_UPDATED_INDEX = 'StatusIndex';
 /** Partition `customerId`, sort `createdKey`: a customer's orders, newest first. */
-export const CUSTOMER_ORDERS_INDEX = 'CustomerOrdersIndex';
+export const CUSTOMER_ORDERS_INDEX = 'CustomerIndex';
 /** Partition `status`, sort `createdKey`: the orders in one status, newest first. */
 export const STATUS_ORDERS_INDEX = 'StatusOrdersIndex';
 

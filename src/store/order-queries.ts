@@ -81,7 +81,7 @@ export class OrderQueries {
     private readonly tables: Pick<ResourceNames['tables'], 'orders'>,
   ) {}
 
-  /** A customer's orders, newest first (CustomerOrdersIndex). */
+  /** A customer's orders, newest first (CustomerIndex). */
   listByCustomer(customerId: string, limit: number, cursor?: string): Promise<Page<CustomerOrderSummary>> {
     return this.list(CUSTOMER_INDEX, customerId, limit, cursor);
   }

@@ -27,7 +27,7 @@ export interface OrderRecord {
 
 export interface StoredSaga extends OrderRecord {
   /**
-   * `createdAt#orderId`: the listings' sort key (CustomerOrdersIndex, StatusOrdersIndex). Written once
+   * `createdAt#orderId`: the listings' sort key (CustomerIndex, StatusOrdersIndex). Written once
    * at creation and never changed, unique per order, so a cursor walk never skips or repeats an
    * order that keeps its status (docs/api.md, "Listings").
    */

@@ -20,6 +20,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { requireRole } from '../auth/require-role';
 import { Router, type Request, type Response } from 'express';
+import { apiRouter } from '../router';
 import type { ConsoleDeps } from '../../console/deps';
 import type { SagaHistoryEntry, StoredSaga } from '../../store/saga-store';
 import { listStreamQuerySchema, sagaStreamQuerySchema, type StreamQuery } from '../console-schemas';
@@ -74,7 +75,7 @@ export function stepEvent(entry: SagaHistoryEntry, state: { state: string; statu
 }
 
 export function streamRouter(deps: ConsoleDeps): Router {
-  const router = Router();
+  const router = apiRouter();
   const pollMs = deps.streamPollMs ?? 1000;
 
   router.get('/sagas/stream', requireRole('operator'), async (req: Request, res: Response) => {
