@@ -9,7 +9,7 @@
 import { createAwsClients, destroyAwsClients } from '../src/aws/clients';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { resourceNames } from '../src/infra/resources';
-import { checkInvariants, DEFAULT_STUCK_AFTER_MS, formatReport } from '../src/ops/invariants';
+import { checkInvariants, DEFAULT_STUCK_AFTER_MS, formatReport } from '../tools/invariants';
 import { loadDevEnv } from './lib/dev-env';
 
 // A running `npm run dev`'s endpoints, prefix and credentials when the environment names none.

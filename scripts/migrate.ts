@@ -14,7 +14,7 @@ import { createAwsClients, destroyAwsClients } from '../src/aws/clients';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { resourceNames } from '../src/infra/resources';
 import { resolveQueueUrls } from '../src/messaging/queues';
-import { migrateSaga } from '../src/ops/migrate-saga';
+import { migrateSaga } from '../tools/migrate-saga';
 import { Dispatcher } from '../src/runtime/dispatcher';
 import { OrderQueries } from '../src/store/order-queries';
 import { SagaStore } from '../src/store/saga-store';

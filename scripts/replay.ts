@@ -16,7 +16,7 @@ import { machineVersion, type MachineVersion } from '../machines/order-saga';
 import { createAwsClients, destroyAwsClients } from '../src/aws/clients';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { resourceNames } from '../src/infra/resources';
-import { readHistoriesFromTable, readHistoryFile, writeHistoryFile } from '../src/ops/history-source';
+import { readHistoriesFromTable, readHistoryFile, writeHistoryFile } from '../tools/history-source';
 import { formatReport, replayHistories, type RecordedSaga, type ReplayCandidate } from '../src/ops/replay';
 import { loadDevEnv } from './lib/dev-env';
 

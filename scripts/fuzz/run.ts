@@ -15,7 +15,7 @@ import { initResources } from '../../src/infra/init';
 import { resourceNames } from '../../src/infra/resources';
 import { resolveQueueUrls } from '../../src/messaging/queues';
 import { createLogger } from '../../src/observability/logger';
-import { checkInvariants } from '../../src/ops/invariants';
+import { checkInvariants } from '../../tools/invariants';
 import { startService } from '../../src/service';
 import { generateSigningKey, publicPemOf, signTokenSync, type SigningKey } from '../auth/dev-keys';
 import { deleteResources } from '../chaos/runner';

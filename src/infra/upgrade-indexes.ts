@@ -5,7 +5,7 @@
  * It never deletes an index: an index the definition dropped is left for an operator to remove.
  *
  * The listing indexes (CustomerIndex, StatusOrdersIndex) sort on `createdKey`; orders written
- * before it existed get it from `backfillCreatedKeys`, so they are listed too.
+ * before it existed get it from the store's `backfillCreatedKeys`, so they are listed too.
  */
 import {
   DescribeTableCommand,
@@ -13,10 +13,8 @@ import {
   type CreateTableCommandInput,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '../aws/clients';
 import { awsErrorName } from '../aws/errors';
-import { createdKeyOf } from '../store/saga-store';
 
 const POLL_MS = 500;
 const MAX_POLLS = 1200; // 10 minutes: building an index over a large table takes a while on AWS
@@ -93,40 +91,4 @@ export async function addMissingIndexes(clients: AwsClients, definition: CreateT
     added.push(index.IndexName!);
   }
   return added;
-}
-
-/** Writes `createdKey` on every order that lacks it (conditional, so running it twice is harmless). */
-export async function backfillCreatedKeys(clients: AwsClients, ordersTable: string): Promise<number> {
-  let written = 0;
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await clients.doc.send(
-      new ScanCommand({
-        TableName: ordersTable,
-        ProjectionExpression: 'orderId, createdAt',
-        FilterExpression: 'attribute_not_exists(createdKey)',
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const orderId = String(item.orderId);
-      const createdAt = String(item.createdAt);
-      try {
-        await clients.doc.send(
-          new UpdateCommand({
-            TableName: ordersTable,
-            Key: { orderId },
-            UpdateExpression: 'SET createdKey = :k',
-            ConditionExpression: 'attribute_exists(orderId) AND attribute_not_exists(createdKey)',
-            ExpressionAttributeValues: { ':k': createdKeyOf({ orderId, createdAt }) },
-          }),
-        );
-        written++;
-      } catch (error) {
-        if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw error;
-      }
-    }
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return written;
 }

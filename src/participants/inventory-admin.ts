@@ -13,11 +13,11 @@
  * Ticket types left out of the request are kept (they may hold reservations); only their
  * eventName follows the request.
  */
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { tryTransactWrite, type TransactItem } from '../aws/transactions';
 import { inventoryChanged, nowIso, tellSoldOut, type ParticipantDeps } from './deps';
 import { needsShardPlan, planShardedType } from './inventory-shards-admin';
 import { MAX_SHARDS, readShards, rebalanceShards, shardCountOf, sumShards, type ShardState } from './inventory-shards';
-import { backoff, isConditionOrConflictCancellation, isTransactionConflict } from './dynamo-errors';
+import { backoff } from './retries';
 import { InvalidInventoryError, InventoryConflictError } from './errors';
 import { isIsoCurrency, isMinorUnits } from '../money/money';
 import { readInventoryRows, type InventoryRow } from './records';
@@ -84,8 +84,6 @@ function validate(eventId: string, eventName: string, ticketTypes: readonly Tick
     }
   }
 }
-
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
 /** The writes that bring the stored rows to the request; throws if a reduction cannot be applied. */
 function plan(
@@ -257,13 +255,10 @@ export async function putEventInventory(
     if (writes.length > MAX_TICKET_TYPES) {
       throw new InvalidInventoryError(`event ${eventId} has too many ticket types to update at once`);
     }
-    try {
-      await deps.doc.send(new TransactWriteCommand({ TransactItems: writes }));
-    } catch (error) {
-      // A condition failed (another admin write, or seats sold meanwhile) or the write conflicted:
-      // read again and plan again, which throws if the change no longer fits.
-      // Only a lost race is retried; a fault (a value DynamoDB refuses, a limit) fails the same way every time.
-      if (!isConditionOrConflictCancellation(error) && !isTransactionConflict(error)) throw error;
+    // A condition failed (another admin write, or seats sold meanwhile) or the write conflicted:
+    // read again and plan again, which throws if the change no longer fits. Only a lost race comes
+    // back; a fault (a value DynamoDB refuses, a limit) throws: it fails the same way every time.
+    if ((await tryTransactWrite(deps.doc, writes)) !== null) {
       await backoff(deps, attempt);
       continue;
     }
