@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
+# Node 24 LTS, the line .nvmrc and package.json's engines name (test/infra/compose.test.ts keeps them equal).
 # Build: compile TypeScript to dist/ with the dev dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -10,14 +11,14 @@ COPY machines ./machines
 COPY init-scripts ./init-scripts
 RUN npm run build
 
-# Runtime: production dependencies and the compiled output only, as a non-root user.
-FROM node:20-bookworm-slim AS runtime
+# Runtime: production dependencies and the compiled output only, as a non-root user. No install
+# scripts run here (none of the production dependencies needs one).
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
-    PORT=8080 \
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+    PORT=8080
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The console's CSS and script (tsc copies no assets).
 COPY --from=build /app/src/console/assets ./dist/src/console/assets

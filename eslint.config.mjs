@@ -24,6 +24,8 @@ const explainedSkip = {
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'coverage/', '.emulator/', 'docs/', '**/*.js', '**/*.mjs', '**/*.py'] },
+  // The CDK app's synthesized output (npm run synth).
+  { ignores: ['infra/cdk.out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -21,7 +21,7 @@ import { loadConfig } from '../src/config/config';
 import { initResources } from '../src/infra/init';
 import { resourceNames } from '../src/infra/resources';
 import { createLogger } from '../src/observability/logger';
-import { inventoryViolations } from '../src/ops/invariants';
+import { inventoryViolations } from '../tools/invariants';
 import { getEventInventory } from '../src/participants/inventory-admin';
 import type { ShardRow } from '../src/participants/inventory-shards';
 import type { InventoryRow, PaymentRecord, ReservationRecord } from '../src/participants/records';

@@ -48,8 +48,10 @@ import {
   startEmulator,
   type StartedEngine,
 } from './local-aws';
+import { loadDevEnv } from './lib/dev-env';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+// A running `npm run dev`'s endpoints, prefix and credentials when the environment names none.
+loadDevEnv();
 const ROOT = path.resolve(__dirname, '..');
 const LOG_DIR = path.join(ROOT, '.emulator', 'bench');
 const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
@@ -118,7 +120,6 @@ async function startServiceProcess(
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...toolAuth().env,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ENDPOINT_URL: engines.sqsEndpoint,
     AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
     AWS_ENDPOINT_URL_DYNAMODB: engines.dynamodbEndpoint,

@@ -11,8 +11,6 @@
 import { parseChaosArgs, USAGE, UsageError } from './chaos/options';
 import { formatSummary, runChaos } from './chaos/runner';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const options = parseChaosArgs(argv);

@@ -9,10 +9,11 @@
 import { createAwsClients, destroyAwsClients } from '../src/aws/clients';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { resourceNames } from '../src/infra/resources';
-import { checkInvariants, DEFAULT_STUCK_AFTER_MS, formatReport } from '../src/ops/invariants';
+import { checkInvariants, DEFAULT_STUCK_AFTER_MS, formatReport } from '../tools/invariants';
+import { loadDevEnv } from './lib/dev-env';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
+// A running `npm run dev`'s endpoints, prefix and credentials when the environment names none.
+loadDevEnv();
 const USAGE = `usage: npm run check -- [--json] [--stuck-after-ms N]
   reads AWS_ENDPOINT_URL, AWS_REGION and RESOURCE_PREFIX like the service
   --json              print the report as JSON on stdout (summary on stderr)

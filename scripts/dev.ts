@@ -1,11 +1,14 @@
 /**
  * `npm run dev`: one command for a working local service.
  *
- * 1. AWS endpoint: AWS_ENDPOINT_URL if it answers; else whatever answers on 127.0.0.1:4566; else
- *    the moto emulator (scripts/emulator.py) started here; else LocalStack through testcontainers
- *    if Docker answers; else one message saying what to install or set. DynamoDB:
- *    AWS_ENDPOINT_URL_DYNAMODB if set; else AWS's DynamoDB Local on 127.0.0.1:8000 (or a free port)
- *    when Java >= 17 answers, moto then serving SQS only; else the same endpoint (LOCAL_DYNAMODB).
+ * 1. AWS endpoint: AWS_ENDPOINT_URL if it answers (reused, and said so); else whatever answers on
+ *    127.0.0.1:4566; else the moto emulator (scripts/emulator.py) started on AWS_ENDPOINT_URL's
+ *    local port (4566 when unset); else LocalStack through testcontainers if Docker answers; else
+ *    one message saying what to install or set. DynamoDB: AWS_ENDPOINT_URL_DYNAMODB if set; else
+ *    AWS's DynamoDB Local on a free 127.0.0.1 port when Java >= 17 answers; else the same endpoint
+ *    (LOCAL_DYNAMODB). One gateway: the emulator forwards DynamoDB requests to that DynamoDB, so
+ *    AWS_ENDPOINT_URL answers both services (the AWS CLI's commands work on it), while the service
+ *    talks to DynamoDB Local directly.
  * 2. Redis at REDIS_URL (default 127.0.0.1:6379), started with redis-server if silent and local.
  * 3. Tables and queues from init-scripts/resources.json (idempotent).
  * 4. A development token issuer (scripts/auth/dev-issuer.ts): a fresh key pair, its JWKS on
@@ -13,6 +16,9 @@
  *    set (a real provider). Refused with NODE_ENV=production.
  * 5. The service with all its workers: `tsx src/main.ts`, with SIGINT/SIGTERM/SIGHUP forwarded. What
  *    this script started is stopped when the service exits.
+ * 6. `.dev/env` (DEV_DIR / DEV_ENV_FILE move it; scripts/lib/dev-env.ts): endpoints, region, dummy
+ *    credentials, prefix, Redis, the API's URL and a token per role, as `export K='V'` lines for
+ *    `source` and for check, replay, migrate, token and bench. Removed when dev ends.
  *
  * Whatever the path out, nothing this script started outlives it (docs/reliability.md, "Shutdown"):
  *  - its parent chain gone (npm stopped: npm does not forward SIGTERM to its script; npm killed):
@@ -31,6 +37,7 @@ import { createAwsClients, destroyAwsClients } from '../src/aws/clients';
 import { loadConfig } from '../src/config/config';
 import { initResources } from '../src/infra/init';
 import { startDevIssuer, type DevIssuer } from './auth/dev-issuer';
+import { devEnvFile, removeDevEnv, writeDevEnv } from './lib/dev-env';
 import {
   ensureLocalAws,
   ensureLocalRedis,
@@ -40,7 +47,6 @@ import {
   type LocalRedis,
 } from './local-aws';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const ROOT = path.resolve(__dirname, '..');
 const log = (line: string) => console.log(`[dev] ${line}`);
 
@@ -141,6 +147,7 @@ process.on('unhandledRejection', crashed);
 async function cleanup(): Promise<void> {
   const [a, r, i] = [aws, redis, issuer];
   aws = redis = issuer = undefined;
+  removeDevEnv();
   await Promise.allSettled([a?.stop(), r?.stop(), i?.close()]);
 }
 
@@ -151,7 +158,7 @@ function checkInterrupted(): void {
 async function main(): Promise<number> {
   if (process.env.NODE_ENV === 'production')
     throw new Error('npm run dev signs tokens with a development key; it does not run with NODE_ENV=production');
-  aws = await ensureLocalAws({ prefer: 'emulator', log });
+  aws = await ensureLocalAws({ prefer: 'emulator', log, gateway: true, dynamodb: { port: 'free' } });
   checkInterrupted();
   process.env.AWS_ENDPOINT_URL = aws.endpoint;
   if (aws.dynamodbEndpoint !== aws.endpoint) process.env.AWS_ENDPOINT_URL_DYNAMODB = aws.dynamodbEndpoint;
@@ -184,6 +191,13 @@ async function main(): Promise<number> {
   );
   checkInterrupted();
 
+  const shown = shortPath(devEnvFile());
+  writeDevEnv(devEnvironment(aws, config, issuer), [
+    `written by npm run dev (pid ${process.pid}); removed when it ends. In another shell: source ${shown}`,
+    `AWS_ENDPOINT_URL is the one gateway (DynamoDB and SQS): aws --endpoint-url=$AWS_ENDPOINT_URL dynamodb list-tables`,
+  ]);
+  log(`environment for other shells (check, replay, migrate, token, bench read it): source ${shown}`);
+
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
   // Its own process group, so that a stop reaches tsx and the node it runs (signals are forwarded).
   const service = spawn(tsx, [path.join('src', 'main.ts')], {
@@ -214,6 +228,40 @@ async function main(): Promise<number> {
       resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1));
     });
   });
+}
+
+/** A path relative to the working directory when it lies below it, else absolute. */
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
+
+/** What `.dev/env` holds (scripts/lib/dev-env.ts): everything another shell needs to reach this dev. */
+function devEnvironment(
+  local: LocalAws,
+  config: ReturnType<typeof loadConfig>,
+  devIssuer: DevIssuer | undefined,
+): Record<string, string> {
+  const env = process.env;
+  const vars: Record<string, string> = {
+    DEV_PID: String(process.pid),
+    DEV_DIR: path.dirname(devEnvFile()),
+    AWS_ENDPOINT_URL: local.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: local.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SQS: env.AWS_ENDPOINT_URL_SQS || local.endpoint,
+    AWS_REGION: config.awsRegion,
+    AWS_DEFAULT_REGION: config.awsRegion,
+    // Local engines take any credentials; real ones in this shell are left as they are.
+    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID || 'test',
+    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY || 'test',
+    RESOURCE_PREFIX: config.resourcePrefix,
+    REDIS_URL: redis?.url ?? config.redisUrl,
+    API_URL: `http://localhost:${config.port}`,
+  };
+  if (env.METRICS_PORT) vars.METRICS_URL = `http://localhost:${env.METRICS_PORT}/metrics`;
+  // No AUTH_*: a tool that starts its own service (bench) would hand them on to it.
+  for (const { role, token } of devIssuer?.tokens ?? []) vars[`TOKEN_${role.toUpperCase().replace('-', '_')}`] = token;
+  return vars;
 }
 
 main()

@@ -2,7 +2,8 @@
 """Local AWS emulator for EventTicket: moto 5.2.1 (DynamoDB + SQS on one port) with fixes.
 
     python3 scripts/emulator.py [--host 127.0.0.1] [--port 4566] [--unpatched]
-    (env: EMULATOR_HOST, EMULATOR_PORT)
+                                [--dynamodb-upstream http://127.0.0.1:8000]
+    (env: EMULATOR_HOST, EMULATOR_PORT, EMULATOR_DYNAMODB_UPSTREAM)
 
 Prints ``emulator ready on http://HOST:PORT`` once the socket listens.
 Readiness: ``GET /health`` -> 200 ``{"status": "ok"}`` (never takes a lock).
@@ -23,6 +24,12 @@ The patches (all applied here at start-up, moto's installed files are untouched)
 5. Keep-alive: served by Python's own ``http.server`` speaking HTTP/1.1 (each request body read in
    full, each response sent whole with Content-Length), so a client's connection and its server
    thread are reused across requests. werkzeug's dev server closes every connection.
+
+6. One gateway (``--dynamodb-upstream URL``): every DynamoDB request (``X-Amz-Target:
+   DynamoDB_*``, or signed for ``dynamodb``) is forwarded as is to that engine (AWS's DynamoDB
+   Local), over a kept-alive connection per server thread, and its answer returned as is; SQS
+   stays here. So one port answers both services, as LocalStack's gateway does. ``GET /health``
+   names the upstream (``dynamodbUpstream``).
 
 See docs/emulator.md for measurements.
 """
@@ -362,7 +369,7 @@ def _signed_service(environ: dict[str, Any]) -> str:
         return ""
 
 
-def make_app(patched: bool) -> Callable[..., Iterable[bytes]]:
+def make_app(patched: bool, dynamodb_upstream: Any = None) -> Callable[..., Iterable[bytes]]:
     from moto.server import DomainDispatcherApplication, create_backend_app
 
     moto_app = DomainDispatcherApplication(create_backend_app)
@@ -370,7 +377,8 @@ def make_app(patched: bool) -> Callable[..., Iterable[bytes]]:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/health" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            body = json.dumps({"status": "ok", "patched": patched}).encode()
+            upstream = dynamodb_upstream.geturl() if dynamodb_upstream is not None else None
+            body = json.dumps({"status": "ok", "patched": patched, "dynamodbUpstream": upstream}).encode()
             start_response(
                 "200 OK",
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
@@ -417,7 +425,17 @@ def make_app(patched: bool) -> Callable[..., Iterable[bytes]]:
 # --------------------------------------------------------------------------------------------
 # 5. An HTTP/1.1 keep-alive server for the WSGI app
 # --------------------------------------------------------------------------------------------
-def make_keepalive_server(host: str, port: int, app: Callable[..., Iterable[bytes]]) -> Any:
+def _is_dynamodb(headers: Any) -> bool:
+    """Is this request for DynamoDB? By X-Amz-Target (JSON protocol), else by the SigV4 scope."""
+    target = headers.get("X-Amz-Target") or ""
+    if target:
+        return target.startswith("DynamoDB")
+    return _signed_service({"HTTP_AUTHORIZATION": headers.get("Authorization") or ""}) == "dynamodb"
+
+
+def make_keepalive_server(
+    host: str, port: int, app: Callable[..., Iterable[bytes]], dynamodb_upstream: Any = None
+) -> Any:
     """A threading HTTP/1.1 server that keeps connections open (one thread per connection).
 
     werkzeug's dev server answers ``Connection: close`` on purpose (its handler cannot drain a
@@ -426,12 +444,22 @@ def make_keepalive_server(host: str, port: int, app: Callable[..., Iterable[byte
     response goes out in one write with its Content-Length, so the connection can carry the next
     request. The locks in ``make_app`` are unchanged: they are per request, not per connection.
     """
+    import http.client
     import io
     import socket
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import unquote_to_bytes
 
     hop_by_hop = {"connection", "content-length", "transfer-encoding", "keep-alive", "date", "server"}
+
+    def _upstream_connection() -> tuple[Any, bool]:
+        """This server thread's connection to the DynamoDB upstream, and whether it was used before."""
+        conn = getattr(_tls, "upstream", None)
+        if conn is not None:
+            return conn, True
+        conn = http.client.HTTPConnection(dynamodb_upstream.hostname, dynamodb_upstream.port or 80, timeout=120)
+        _tls.upstream = conn
+        return conn, False
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -462,6 +490,9 @@ def make_keepalive_server(host: str, port: int, app: Callable[..., Iterable[byte
 
         def _handle(self) -> None:
             body = self._read_body()
+            if dynamodb_upstream is not None and _is_dynamodb(self.headers):
+                self._forward(body)
+                return
             raw_path, _, query = self.path.partition("?")
             environ: dict[str, Any] = {
                 "REQUEST_METHOD": self.command,
@@ -522,6 +553,38 @@ def make_keepalive_server(host: str, port: int, app: Callable[..., Iterable[byte
                 out += payload
             self.wfile.write(out)
 
+        def _forward(self, body: bytes) -> None:
+            """Sends the request to the DynamoDB upstream unchanged and relays its answer."""
+            assert dynamodb_upstream is not None
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in hop_by_hop}
+            headers["Content-Length"] = str(len(body))
+            status, reason, out_headers, payload = 502, "Bad Gateway", [("Content-Type", "text/plain")], b""
+            for _attempt in (1, 2):
+                conn, reused = _upstream_connection()
+                try:
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    res = conn.getresponse()
+                    payload = res.read()
+                    status, reason, out_headers = res.status, res.reason, res.getheaders()
+                    break
+                except (OSError, http.client.HTTPException) as error:
+                    conn.close()
+                    _tls.upstream = None
+                    payload = f"emulator: DynamoDB upstream {dynamodb_upstream.geturl()} failed: {error}".encode()
+                    # Only a kept-alive connection the upstream closed while idle is retried (once, on
+                    # a new one): the request never reached it. A fresh connection's failure is final.
+                    if not (reused and isinstance(error, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))):
+                        break
+            head = [f"HTTP/1.1 {status} {reason}".encode("latin-1")]
+            for name, value in out_headers:
+                if name.lower() not in hop_by_hop:
+                    head.append(f"{name}: {value}".encode("latin-1"))
+            head.append(f"Content-Length: {len(payload)}".encode())
+            head.append(f"Date: {self.date_time_string()}".encode())
+            if self.close_connection:
+                head.append(b"Connection: close")
+            self.wfile.write(b"\r\n".join(head) + b"\r\n\r\n" + (payload if self.command != "HEAD" else b""))
+
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _handle
 
     class Server(ThreadingHTTPServer):
@@ -540,6 +603,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("EMULATOR_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "4566")))
     parser.add_argument(
+        "--dynamodb-upstream",
+        default=os.environ.get("EMULATOR_DYNAMODB_UPSTREAM") or None,
+        help="forward every DynamoDB request to this http://host:port (DynamoDB Local): one gateway",
+    )
+    parser.add_argument(
         "--unpatched",
         action="store_true",
         help="serve plain moto the same way (no locks, no patches): for before/after measurements",
@@ -553,7 +621,14 @@ def main(argv: list[str] | None = None) -> None:
         patch_transact_write_items()
         patch_sqs()
 
-    server = make_keepalive_server(args.host, args.port, make_app(patched))
+    upstream = None
+    if args.dynamodb_upstream:
+        from urllib.parse import urlsplit
+
+        upstream = urlsplit(args.dynamodb_upstream)
+        if upstream.scheme != "http" or not upstream.hostname:
+            parser.error(f"--dynamodb-upstream {args.dynamodb_upstream}: expected http://host:port")
+    server = make_keepalive_server(args.host, args.port, make_app(patched, upstream), upstream)
 
     def stop(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt
@@ -562,6 +637,8 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, stop)
 
     mode = "" if patched else " (UNPATCHED moto)"
+    if upstream is not None:
+        mode += f"; DynamoDB forwarded to {upstream.geturl()}"
     print(f"emulator ready on http://{args.host}:{server.server_address[1]}{mode}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)

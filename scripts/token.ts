@@ -1,9 +1,15 @@
 /**
  * `npm run token -- --role operator --sub ann [--role operator-repair] [--ttl 3600]`: prints a
- * token signed with the key the running `npm run dev` generated (.dev/auth-key.json).
+ * token signed with the key the running `npm run dev` generated (<DEV_DIR or .dev>/auth-key.json).
  */
 import { ROLES, type Role } from '../src/api/auth/principal';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../src/config/auth-config';
+import { SETTING_RANGES } from '../src/config/ranges';
 import { loadDevKey, mintToken } from './auth/dev-keys';
+import { loadDevEnv } from './lib/dev-env';
+
+// DEV_DIR (where the running dev keeps its key) from its env file when the environment names none.
+loadDevEnv();
 
 function usage(message: string): never {
   console.error(
@@ -28,7 +34,12 @@ async function main(): Promise<void> {
     } else if (flag === '--sub') sub = value;
     else if (flag === '--ttl') {
       ttl = Number(value);
-      if (!Number.isInteger(ttl) || ttl <= 0) usage('--ttl must be a positive number of seconds');
+      if (!Number.isInteger(ttl) || ttl <= 0 || ttl > SETTING_RANGES.AUTH_MAX_TOKEN_LIFETIME_SECONDS.max)
+        usage(`--ttl must be 1 to ${SETTING_RANGES.AUTH_MAX_TOKEN_LIFETIME_SECONDS.max} seconds`);
+      if (ttl > DEFAULT_MAX_TOKEN_LIFETIME_SECONDS)
+        console.error(
+          `note: the service refuses tokens living longer than AUTH_MAX_TOKEN_LIFETIME_SECONDS (default ${DEFAULT_MAX_TOKEN_LIFETIME_SECONDS} s)`,
+        );
     } else usage(`unknown option ${flag}`);
   }
   if (roles.length === 0) usage('--role is required');

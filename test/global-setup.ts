@@ -23,7 +23,6 @@ export interface StartedServices {
 export const HANDLE_KEY = '__eventticketStartedServices__';
 
 export default async function globalSetup(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const started: StartedServices = {};
   (globalThis as Record<string, unknown>)[HANDLE_KEY] = started;
   const log = (line: string) => process.stderr.write(`[global-setup] ${line}\n`);

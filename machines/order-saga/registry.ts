@@ -19,7 +19,7 @@ export interface MachineVersion {
   /** The differences against the previous version that replay excuses (null for the first). */
   changelog: MachineChangelog | null;
   /**
-   * sha256 of the version's behaviour fingerprint (fingerprint.ts) when it was released: a
+   * sha256 of the version's behaviour fingerprint (tools/fingerprint.ts) when it was released: a
    * released version that behaves differently fails the build. Null while not yet released.
    */
   releasedFingerprint: string | null;

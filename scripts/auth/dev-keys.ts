@@ -17,11 +17,15 @@ import {
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SignJWT } from 'jose';
+import { devDir } from '../lib/dev-env';
 import { DEV_ISSUER, DEV_KEY_ID_PREFIX } from '../../src/config/auth-config';
 import type { Role } from '../../src/api/auth/principal';
 
 export const DEV_AUDIENCE = 'eventticket-api';
-export const DEV_KEY_FILE = path.resolve(__dirname, '..', '..', '.dev', 'auth-key.json');
+/** Where `npm run dev` keeps its signing key for `npm run token`: `<DEV_DIR or .dev>/auth-key.json`. */
+export function devKeyFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(devDir(env), 'auth-key.json');
+}
 
 export interface SigningKey {
   kid: string;
@@ -99,7 +103,7 @@ export function signTokenSync(
 }
 
 /** Writes the key for `npm run token` (mode 0600). */
-export function saveDevKey(key: SigningKey, file = DEV_KEY_FILE): void {
+export function saveDevKey(key: SigningKey, file = devKeyFile()): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const privateJwk = key.privateKey.export({ format: 'jwk' });
   writeFileSync(
@@ -110,7 +114,7 @@ export function saveDevKey(key: SigningKey, file = DEV_KEY_FILE): void {
 }
 
 /** The key `npm run dev` saved. Throws with a hint when there is none. */
-export function loadDevKey(file = DEV_KEY_FILE): SigningKey {
+export function loadDevKey(file = devKeyFile()): SigningKey {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -14,7 +14,7 @@ import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/
 import { initResources } from '../../src/infra/init';
 import { resourceNames, type QueueKey, type ResourceNames } from '../../src/infra/resources';
 import { resolveQueueUrls, type QueueUrls } from '../../src/messaging/queues';
-import { checkInvariants, type InvariantReport, type Violation } from '../../src/ops/invariants';
+import { checkInvariants, type InvariantReport, type Violation } from '../../tools/invariants';
 import { FaultSchedule, type FaultStats } from './faults';
 import { freePort, ROOT, sleep, startOwnEngines, startOwnRedis, type OwnEngines, type OwnRedis } from './infra';
 import { catalogue, LoadDriver, planOrder, type OrderOutcome, type Scenario } from './load';

@@ -54,7 +54,6 @@ export function serviceEnvironment(
   }
   return {
     ...inherited,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...toolAuth().env,
     AWS_ENDPOINT_URL: base.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: base.dynamodbEndpoint,

@@ -5,6 +5,9 @@
  */
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
+import { ORDER_SAGA_VERSION } from '../../machines/order-saga';
+import { API_ROUTES } from '../../src/api/openapi';
+import { spellingsOf } from './path-spellings';
 
 /** What the generators may refer to: real ids, and a token for every kind of caller. */
 export interface CorpusContext {
@@ -25,6 +28,8 @@ export interface HostileRequest {
   body?: Buffer;
   /** The generator's label of what it did (for the report). */
   label: string;
+  /** Another spelling of a route's path (./path-spellings.ts): it must be refused, never served. */
+  spelled?: boolean;
 }
 
 const UUID = fc.uuid().map((u) => u.toLowerCase());
@@ -77,6 +82,8 @@ function validBody(route: string, ctx: CorpusContext): Record<string, unknown> |
       return { reason: 'fuzz' };
     case 'POST /ops/dlq/redrive':
       return { ids: ['00000000-0000-4000-8000-000000000000'], reason: 'fuzz' };
+    case 'PUT /events/{eventId}/admission':
+      return { maxActiveOrders: 0 };
     default:
       return undefined;
   }
@@ -268,8 +275,54 @@ function headersArb(ctx: CorpusContext): fc.Arbitrary<{ headers: Record<string, 
   });
 }
 
-/** One hostile (or occasionally valid) HTTP request. */
+/** Every route the API serves (src/api/openapi.ts), as `METHOD /path/{param}`. */
+const ALL_ROUTES = API_ROUTES.map((r) => `${r.method.toUpperCase()} ${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`);
+
+/**
+ * Another spelling of any route's path (issue 22, kind 2), with a valid body and a valid token:
+ * nothing but the spelling is wrong, so a 2xx means the spelling reached a handler.
+ */
+function spelledArb(ctx: CorpusContext): fc.Arbitrary<HostileRequest> {
+  const fill = (name: string): string =>
+    name === 'orderId'
+      ? ctx.orderId
+      : name === 'eventId'
+        ? ctx.eventId
+        : name === 'version'
+          ? ORDER_SAGA_VERSION
+          : '00000000-0000-4000-8000-000000000000';
+  const identities = ['customer', 'organizer', 'operator', 'operator-repair', 'every role'].filter(
+    (id) => ctx.tokens[id] !== undefined,
+  );
+  return fc.constantFrom(...ALL_ROUTES).chain((route) => {
+    const [method, target] = route.split(' ') as [string, string];
+    const valid = validBody(route, ctx);
+    return fc
+      .record({
+        path: fc.constantFrom(...spellingsOf(target.replace(/\{([A-Za-z]+)\}/g, ':$1'), fill)),
+        identity: fc.constantFrom(...identities),
+        head: fc.boolean(),
+      })
+      .map(({ path, identity, head }) => ({
+        method: method === 'GET' && head ? 'HEAD' : method,
+        path,
+        headers: {
+          authorization: `Bearer ${ctx.tokens[identity]}`,
+          ...(valid ? { 'content-type': 'application/json' } : {}),
+        },
+        body: valid ? Buffer.from(JSON.stringify(valid), 'utf8') : undefined,
+        label: `${route} spelled ${path} as ${identity}`,
+        spelled: true,
+      }));
+  });
+}
+
+/** One hostile (or occasionally valid) HTTP request; one in ten is another spelling of a route's path. */
 export function requestArb(ctx: CorpusContext): fc.Arbitrary<HostileRequest> {
+  return fc.oneof({ weight: 9, arbitrary: routeRequestArb(ctx) }, { weight: 1, arbitrary: spelledArb(ctx) });
+}
+
+function routeRequestArb(ctx: CorpusContext): fc.Arbitrary<HostileRequest> {
   return fc.constantFrom(...ROUTES).chain((route) =>
     fc
       .record({

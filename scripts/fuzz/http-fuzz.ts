@@ -16,6 +16,8 @@ export interface HttpFuzzReport {
   byStatus: Record<string, number>;
   /** Rejected inputs after which the digest had changed. */
   stateChanged: number;
+  /** Other spellings of a route's path sent, and how many were served (2xx) instead of refused: must be 0. */
+  spellings: { sent: number; served: number };
   /** Up to 20 examples of each violation: 5xx, 4xx without problem+json, no answer, state changed. */
   violations: Array<{ outcome: string; status: number; label: string; method: string; path: string; detail: string }>;
 }
@@ -58,11 +60,13 @@ function send(baseUrl: string, req: HostileRequest): Promise<Answer> {
   });
 }
 
-function classify(answer: Answer): HttpOutcome {
+function classify(answer: Answer, method: string): HttpOutcome {
   if (answer.status >= 200 && answer.status < 300) return '2xx';
   if (answer.status >= 500) return '5xx';
   if (answer.status >= 400) {
     if (!answer.contentType.startsWith('application/problem+json')) return '4xx not problem+json';
+    // A HEAD answer has the headers of the GET answer and no body (RFC 9110 §9.3.2).
+    if (method === 'HEAD') return '4xx problem+json';
     try {
       const body = JSON.parse(answer.body) as { status?: unknown; type?: unknown };
       return body.status === answer.status && typeof body.type === 'string'
@@ -85,7 +89,14 @@ export interface HttpFuzzOptions {
 }
 
 export async function runHttpFuzz(options: HttpFuzzOptions): Promise<HttpFuzzReport> {
-  const report: HttpFuzzReport = { inputs: 0, byOutcome: {}, byStatus: {}, stateChanged: 0, violations: [] };
+  const report: HttpFuzzReport = {
+    inputs: 0,
+    byOutcome: {},
+    byStatus: {},
+    stateChanged: 0,
+    spellings: { sent: 0, served: 0 },
+    violations: [],
+  };
   const requests = fc.sample(requestArb(options.ctx), { numRuns: options.inputs, seed: options.seed });
   const examples = new Map<string, number>();
   const violation = (outcome: string, status: number, req: HostileRequest, detail: string) => {
@@ -107,7 +118,7 @@ export async function runHttpFuzz(options: HttpFuzzOptions): Promise<HttpFuzzRep
     let outcome: HttpOutcome;
     try {
       answer = await send(options.baseUrl, req);
-      outcome = classify(answer);
+      outcome = classify(answer, req.method);
     } catch (error) {
       outcome = 'no answer';
       violation(outcome, 0, req, error instanceof Error ? error.message : String(error));
@@ -117,10 +128,18 @@ export async function runHttpFuzz(options: HttpFuzzOptions): Promise<HttpFuzzRep
     if (answer) report.byStatus[answer.status] = (report.byStatus[answer.status] ?? 0) + 1;
     if (answer && outcome !== '2xx' && outcome !== '4xx problem+json')
       violation(outcome, answer.status, req, answer.body);
+    if (req.spelled) {
+      report.spellings.sent++;
+      // A spelling is never served: a 2xx means it reached a handler (and maybe skipped its limiter).
+      if (outcome === '2xx') {
+        report.spellings.served++;
+        violation('spelling served', answer?.status ?? 0, req, answer?.body ?? '');
+      }
+    }
     // Reads never write; check every write-method answer, and the reads every 100 inputs.
     if (req.method !== 'GET' || report.inputs % 100 === 0) {
       const now = await options.digest();
-      if (now !== baseline && outcome !== '2xx') {
+      if (now !== baseline && (outcome !== '2xx' || req.spelled)) {
         report.stateChanged++;
         violation('state changed', answer?.status ?? 0, req, `status ${answer?.status}`);
       }

@@ -15,7 +15,7 @@ import { initResources } from '../../src/infra/init';
 import { resourceNames } from '../../src/infra/resources';
 import { resolveQueueUrls } from '../../src/messaging/queues';
 import { createLogger } from '../../src/observability/logger';
-import { checkInvariants } from '../../src/ops/invariants';
+import { checkInvariants } from '../../tools/invariants';
 import { startService } from '../../src/service';
 import { generateSigningKey, publicPemOf, signTokenSync, type SigningKey } from '../auth/dev-keys';
 import { deleteResources } from '../chaos/runner';
@@ -103,6 +103,7 @@ function tokens(key: SigningKey, customerSub: string): Record<string, string> {
     organizer: t('fuzz-org', ['organizer']),
     operator: t('fuzz-op', ['operator']),
     'operator-repair': t('fuzz-repair', ['operator-repair']),
+    'every role': t('fuzz-all', ['customer', 'organizer', 'operator-repair']),
     'no role': t('fuzz-nobody', []),
     'odd sub': t('a b\u00e9', ['customer']),
     expired: t(customerSub, ['customer'], { ttlSeconds: -3600 }),
@@ -112,6 +113,9 @@ function tokens(key: SigningKey, customerSub: string): Record<string, string> {
     'alg none': `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'x', roles: ['operator-repair'], exp: 9999999999 })).toString('base64url')}.`,
     'HS256 with the public key': t(customerSub, ['operator-repair'], {}, { header: { alg: 'HS256' } }),
     garbage: 'eyJ.eyJ.sig',
+    // Token lifetime (AUTH_MAX_TOKEN_LIFETIME_SECONDS): valid signature, refused all the same.
+    'valid until 2200': t(customerSub, ['operator-repair'], {}, { claims: { exp: 7_258_118_400 } }),
+    'no iat': t(customerSub, ['operator-repair'], {}, { claims: { iat: undefined } }),
   };
 }
 
@@ -238,6 +242,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       http.stateChanged === 0 &&
       live.overran === 0 &&
       live.bad === 0 &&
+      http.spellings.served === 0 &&
       queueReport.missing === 0 &&
       queueReport.deadLettered === queueReport.sent &&
       invariantViolations.length === 0,
@@ -262,6 +267,7 @@ export function formatFuzz(s: FuzzSummary): string {
       .join(' ')}`,
     `  state changed after rejected input: ${s.http.stateChanged}`,
     `  live connections (expired tokens): ${s.live.inputs}: refused ${s.live.refused}, ended at expiry ${s.live.endedAtExpiry}, overran ${s.live.overran}, bad ${s.live.bad}`,
+    `  path spellings sent: ${s.http.spellings.sent}; served instead of refused: ${s.http.spellings.served}`,
     `  queue messages: ${s.queues.sent} (${Object.entries(s.queues.byQueue)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')})`,

@@ -11,7 +11,8 @@
  * Keys (under the resource prefix): `wr:{eventId}:active` (ZSET orderId → admitted at, ms),
  * `wr:{eventId}:queue` (ZSET orderId → arrival number), `wr:{eventId}:seq`, `wr:{eventId}:limit`,
  * `wr:{eventId}:avg` (EWMA of saga duration, ms), `wr:req:{orderId}` (the waiting order request,
- * JSON), `wr:told:{orderId}` (what a buyer who never got a saga was told), `wr:events` (events with
+ * JSON), `wr:told:{orderId}` (what a buyer who never got a saga was told), `wr:fp:{orderId}` (the fingerprint
+ * of the Idempotency-Key's first request, while the order holds a place or waits), `wr:events` (events with
  * a queue, or open orders the admitter admitted).
  *
  * Redis down: every call degrades to "admit" (never an error, never a 500); the limit is then not
@@ -20,11 +21,13 @@
 import type { RedisClient } from '../cache/redis';
 import type { Logger } from '../observability/logger';
 import type { PlaceOrder } from '../runtime/saga-runtime';
+import { assertSameRequest } from '../runtime/request-fingerprint';
 
 export type Entry =
   /** `already`: this order held a place before (a replay): the place is not this request's to give back. */
   | { admitted: true; degraded?: boolean; already?: boolean }
-  | { admitted: false; position: number; estimatedWaitSeconds: number };
+  /** `already`: the key's first request is the one waiting (this is a replay of it). */
+  | { admitted: false; position: number; estimatedWaitSeconds: number; already?: boolean };
 
 /** Where a buyer stands: waiting at `position` (1 = next), admitted (the order exists), or told without a saga. */
 export type Standing =
@@ -35,25 +38,36 @@ export type Standing =
 
 /** Saga duration assumed before any has ended (ms). */
 const DEFAULT_SAGA_MS = 5000;
+/**
+ * How long a key's fingerprint is kept at most (s): it is deleted when the order's place is given
+ * back (its saga ended, it left, it was told sold out); this only bounds a leak. A week: longer
+ * than any wait in the room.
+ */
+const FINGERPRINT_TTL_SECONDS = 7 * 24 * 3600;
 /** How long a sold-out answer for a queued buyer stays readable (s). */
 const TOLD_TTL_SECONDS = 3600;
 
-// KEYS: active, queue, seq, req, events, avg   ARGV: orderId, nowMs, limit, request, eventId
+// KEYS: active, queue, seq, req, events, avg, fp   ARGV: orderId, nowMs, limit, request, eventId, fingerprint, fpTtl
+// → {admitted, position, avg, the fingerprint stored by the key's first request ('' if none), 1 if the order was there}
+// The first request of a key stores its fingerprint in the same step that gives it its place, so a
+// second request with the key always finds it (the comparison itself: assertSameRequest, in enter()).
 const ENTER = `
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, -1, 0} end
+local fp = redis.call('GET', KEYS[7]) or ''
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, -1, 0, fp, 1} end
 local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
 local avg = tonumber(redis.call('GET', KEYS[6]) or '0')
-if rank then return {0, rank + 1, avg} end
+if rank then return {0, rank + 1, avg, fp, 1} end
 local limit = tonumber(ARGV[3])
+redis.call('SET', KEYS[7], ARGV[6], 'EX', ARGV[7])
 if redis.call('ZCARD', KEYS[1]) < limit and redis.call('ZCARD', KEYS[2]) == 0 then
   redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-  return {1, 0, 0}
+  return {1, 0, 0, '', 0}
 end
 redis.call('SET', KEYS[4], ARGV[4])
 local seq = redis.call('INCR', KEYS[3])
 redis.call('ZADD', KEYS[2], seq, ARGV[1])
 redis.call('SADD', KEYS[5], ARGV[5])
-return {0, redis.call('ZRANK', KEYS[2], ARGV[1]) + 1, avg}
+return {0, redis.call('ZRANK', KEYS[2], ARGV[1]) + 1, avg, '', 0}
 `;
 
 // KEYS: active, queue, events   ARGV: nowMs, limit, eventId, reqPrefix  → flat list of orderId, request
@@ -73,11 +87,12 @@ if redis.call('ZCARD', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[1]) == 0 then 
 return out
 `;
 
-// KEYS: active, avg   ARGV: orderId, nowMs → 1 when a place was freed
+// KEYS: active, avg, fp   ARGV: orderId, nowMs → 1 when a place was freed
 const END = `
 local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not at then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[3])
 local took = tonumber(ARGV[2]) - tonumber(at)
 local avg = tonumber(redis.call('GET', KEYS[2]) or '0')
 if avg == 0 then avg = took else avg = math.floor(avg * 0.8 + took * 0.2) end
@@ -85,10 +100,10 @@ redis.call('SET', KEYS[2], avg)
 return 1
 `;
 
-// KEYS: queue, req   ARGV: orderId → 1 when it was waiting
+// KEYS: queue, req, fp   ARGV: orderId → 1 when it was waiting
 const LEAVE = `
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('DEL', KEYS[2])
+  redis.call('DEL', KEYS[2], KEYS[3])
   return 1
 end
 return 0
@@ -149,35 +164,50 @@ export class WaitingRoom {
 
   /**
    * A new order asks in: admitted (start its saga now) or queued with its position (1 = next) and
-   * an estimate (position × mean saga time ÷ limit, s). Never throws: Redis trouble admits.
+   * an estimate (position × mean saga time ÷ limit, s). A key met again (the order is queued, or
+   * admitted and maybe not placed yet) is a replay (`already`) when its request is the same.
+   * Redis trouble admits (the saga store then applies the key's rule).
+   * @throws IdempotencyKeyReusedError when the key's first request was a different one (nothing changes).
    */
   async enter(order: PlaceOrder): Promise<Entry> {
     const limit = await this.limitOf(order.eventId);
     if (limit <= 0) return { admitted: true, degraded: !this.up || undefined };
     const k = this.keys(order.eventId);
+    let answer: [number, number, number, string, number];
     try {
       const request: QueuedRequest = { eventId: order.eventId, order };
-      const [admitted, position, avg] = (await this.redis.eval(
+      answer = (await this.redis.eval(
         ENTER,
-        6,
+        7,
         k.active,
         k.queue,
         k.seq,
         this.reqKey(order.orderId),
         `${this.p}events`,
         k.avg,
+        this.fpKey(order.orderId),
         order.orderId,
         String(this.now()),
         String(limit),
         JSON.stringify(request),
         order.eventId,
-      )) as [number, number, number];
-      if (admitted === 1) return position === -1 ? { admitted: true, already: true } : { admitted: true };
-      return { admitted: false, position, estimatedWaitSeconds: estimate(position, avg, limit) };
+        order.requestHash,
+        String(FINGERPRINT_TTL_SECONDS),
+      )) as [number, number, number, string, number];
     } catch (error) {
       this.degraded('enter', error);
       return { admitted: true, degraded: true };
     }
+    const [admitted, position, avg, stored, existed] = answer;
+    const already = existed === 1;
+    if (already) assertSameRequest(stored === '' ? undefined : stored, order.requestHash);
+    if (admitted === 1) return already ? { admitted: true, already: true } : { admitted: true };
+    return {
+      admitted: false,
+      position,
+      estimatedWaitSeconds: estimate(position, avg, limit),
+      ...(already ? { already: true } : {}),
+    };
   }
 
   /** Where a buyer stands. `unknown`: not waiting and never told here (Redis down, or no such order). */
@@ -223,6 +253,20 @@ export class WaitingRoom {
     }
   }
 
+  /**
+   * The fingerprint of the Idempotency-Key's first request for this order (src/runtime/request-fingerprint.ts),
+   * while it waits or holds a place; undefined otherwise. Never throws: Redis trouble is undefined.
+   */
+  async fingerprintOf(orderId: string): Promise<string | undefined> {
+    if (!this.up) return undefined;
+    try {
+      return (await this.redis.get(this.fpKey(orderId))) ?? undefined;
+    } catch (error) {
+      this.degraded('fingerprintOf', error);
+      return undefined;
+    }
+  }
+
   /** A waiting buyer cancels: true when they were waiting (their place is freed). */
   async leave(orderId: string): Promise<boolean> {
     if (!this.up) return false;
@@ -230,7 +274,16 @@ export class WaitingRoom {
       const raw = await this.redis.get(this.reqKey(orderId));
       if (raw === null) return false;
       const { eventId } = JSON.parse(raw) as QueuedRequest;
-      return (await this.redis.eval(LEAVE, 2, this.keys(eventId).queue, this.reqKey(orderId), orderId)) === 1;
+      return (
+        (await this.redis.eval(
+          LEAVE,
+          3,
+          this.keys(eventId).queue,
+          this.reqKey(orderId),
+          this.fpKey(orderId),
+          orderId,
+        )) === 1
+      );
     } catch (error) {
       this.degraded('leave', error);
       return false;
@@ -242,7 +295,7 @@ export class WaitingRoom {
     if (!this.up) return false;
     const k = this.keys(eventId);
     try {
-      return (await this.redis.eval(END, 2, k.active, k.avg, orderId, String(this.now()))) === 1;
+      return (await this.redis.eval(END, 3, k.active, k.avg, this.fpKey(orderId), orderId, String(this.now()))) === 1;
     } catch (error) {
       this.degraded('ended', error);
       return false;
@@ -305,6 +358,11 @@ export class WaitingRoom {
 
   private reqKey(orderId: string): string {
     return `${this.p}req:${orderId}`;
+  }
+
+  /** The fingerprint of the key's first request (src/runtime/request-fingerprint.ts), while the order holds a place. */
+  private fpKey(orderId: string): string {
+    return `${this.p}fp:${orderId}`;
   }
 
   private toldKey(orderId: string): string {

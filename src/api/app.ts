@@ -41,6 +41,7 @@ import { CONSOLE_ROUTES } from './console-routes';
 import { consoleRouter } from './routes/console';
 import { streamRouter } from './routes/stream';
 import { openApiRouter } from './routes/openapi';
+import { ROUTER_OPTIONS } from './router';
 import { MachineVersionUnavailableError } from '../runtime/version-wait';
 
 export interface AppDeps {
@@ -74,36 +75,39 @@ export interface AppDeps {
   console?: ConsoleDeps & { inspectorRelay?: boolean };
 }
 
-/** Path patterns and the methods they answer, for 405s. */
+/** Path patterns and the methods they answer, for 405s: exact spellings only, as the routers match (./router.ts). */
 export const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
-  { pattern: /^\/orders\/?$/, allow: 'GET, POST' },
-  { pattern: /^\/orders\/[^/]+\/?$/, allow: 'GET' },
-  { pattern: /^\/orders\/[^/]+\/cancel\/?$/, allow: 'POST' },
-  { pattern: /^\/orders\/[^/]+\/queue\/?$/, allow: 'GET' },
-  { pattern: /^\/events\/[^/]+\/admission\/?$/, allow: 'PUT' },
-  { pattern: /^\/sagas\/?$/, allow: 'GET' },
-  { pattern: /^\/sagas\/[^/]+\/?$/, allow: 'GET' },
-  { pattern: /^\/machines\/order-saga\/?$/, allow: 'GET' },
-  { pattern: /^\/machines\/order-saga\/versions(\/[^/]+)?\/?$/, allow: 'GET' },
-  { pattern: /^\/events\/[^/]+\/inventory\/?$/, allow: 'GET, PUT' },
-  { pattern: /^\/actuator\/health\/?$/, allow: 'GET' },
-  { pattern: /^\/(openapi\.json|docs)\/?$/, allow: 'GET' },
+  { pattern: /^\/orders$/, allow: 'GET, POST' },
+  { pattern: /^\/orders\/[^/]+$/, allow: 'GET' },
+  { pattern: /^\/orders\/[^/]+\/cancel$/, allow: 'POST' },
+  { pattern: /^\/orders\/[^/]+\/queue$/, allow: 'GET' },
+  { pattern: /^\/events\/[^/]+\/admission$/, allow: 'PUT' },
+  { pattern: /^\/sagas$/, allow: 'GET' },
+  { pattern: /^\/sagas\/[^/]+$/, allow: 'GET' },
+  { pattern: /^\/machines\/order-saga$/, allow: 'GET' },
+  { pattern: /^\/machines\/order-saga\/versions(\/[^/]+)?$/, allow: 'GET' },
+  { pattern: /^\/events\/[^/]+\/inventory$/, allow: 'GET, PUT' },
+  { pattern: /^\/actuator\/health$/, allow: 'GET' },
+  { pattern: /^\/(openapi\.json|docs)$/, allow: 'GET' },
 ];
 
 export const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
-  { pattern: /^\/ops\/overview\/?$/, allow: 'GET' },
-  { pattern: /^\/ops\/sagas\/stuck\/?$/, allow: 'GET' },
-  { pattern: /^\/ops\/sagas\/machine-versions\/?$/, allow: 'GET' },
-  { pattern: /^\/ops\/sagas\/[^/]+\/retry\/?$/, allow: 'POST' },
-  { pattern: /^\/ops\/sagas\/[^/]+\/compensate\/?$/, allow: 'POST' },
-  { pattern: /^\/ops\/dlq\/?$/, allow: 'GET' },
-  { pattern: /^\/ops\/dlq\/redrive\/?$/, allow: 'POST' },
-  { pattern: /^\/ops\/dlq\/[^/]+\/?$/, allow: 'DELETE' },
+  { pattern: /^\/ops\/overview$/, allow: 'GET' },
+  { pattern: /^\/ops\/sagas\/stuck$/, allow: 'GET' },
+  { pattern: /^\/ops\/sagas\/machine-versions$/, allow: 'GET' },
+  { pattern: /^\/ops\/sagas\/[^/]+\/retry$/, allow: 'POST' },
+  { pattern: /^\/ops\/sagas\/[^/]+\/compensate$/, allow: 'POST' },
+  { pattern: /^\/ops\/dlq$/, allow: 'GET' },
+  { pattern: /^\/ops\/dlq\/redrive$/, allow: 'POST' },
+  { pattern: /^\/ops\/dlq\/[^/]+$/, allow: 'DELETE' },
 ];
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // One spelling per route (./router.ts): the app's own matching as strict as its routers'.
+  app.set('case sensitive routing', ROUTER_OPTIONS.caseSensitive);
+  app.set('strict routing', ROUTER_OPTIONS.strict);
   app.set('etag', false);
 
   const inventory = new CachedInventory(deps.inventory, deps.cache);
@@ -127,7 +131,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requireAuthentication());
   app.use(...jsonBody(deps.config.maxBodyBytes));
   app.use(requireWellFormedText());
-  app.post(/^\/orders\/?$/, limiters.orders);
 
   app.use(
     ordersRouter({
@@ -137,9 +140,10 @@ export function createApp(deps: AppDeps): express.Express {
       inventory,
       soldOut: deps.soldOut,
       waitingRoom: deps.waitingRoom,
+      orderLimiter: limiters.orders,
     }),
   );
-  if (deps.waitingRoom) app.use(waitingRoomRouter(deps.waitingRoom, deps.store));
+  if (deps.waitingRoom) app.use(waitingRoomRouter(deps.waitingRoom, deps.store, inventory));
   if (deps.console)
     app.use(streamRouter(deps.console), consoleRouter(deps.console, { inspectorRelay: deps.console.inspectorRelay }));
   app.use(sagasRouter({ store: deps.store, orders: deps.orders }));

@@ -6,24 +6,37 @@
 import { INVENTORY_TTL_SECONDS, inventoryKey } from '../cache/inventory-cache';
 import { readThrough } from '../cache/cache-aside';
 import type { CacheStatus, JsonCache } from '../cache/json-cache';
-import type { EventInventory, InventoryAdminDeps, TicketTypeInput, TicketTypeInventory } from '../participants';
-import { getEventInventory, putEventInventory } from '../participants';
+import type {
+  EventInventory,
+  EventWriter,
+  InventoryAdminDeps,
+  TicketTypeInput,
+  TicketTypeInventory,
+} from '../participants';
+import { ensureMayChangeEvent, getEventInventory, putEventInventory, readInventoryRows } from '../participants';
 import { fromMinorUnits } from '../money/money';
 
 /** What the API needs of the inventory participant (src/participants/inventory-admin.ts). */
 export interface InventoryPort {
+  /** `writer`: the caller, whose right to change the event is checked in the write (EventOwnershipError). */
   putEventInventory(
     eventId: string,
     eventName: string,
     ticketTypes: readonly TicketTypeInput[],
+    writer: EventWriter,
   ): Promise<EventInventory>;
   getEventInventory(eventId: string): Promise<EventInventory | null>;
+  /** Throws EventOwnershipError unless `writer` may change the event (a new event is claimed for it). */
+  mayChangeEvent(eventId: string, writer: EventWriter): Promise<void>;
 }
 
 export function inventoryPortFrom(deps: InventoryAdminDeps): InventoryPort {
   return {
-    putEventInventory: (eventId, eventName, ticketTypes) => putEventInventory(deps, eventId, eventName, ticketTypes),
+    putEventInventory: (eventId, eventName, ticketTypes, writer) =>
+      putEventInventory(deps, eventId, eventName, ticketTypes, writer),
     getEventInventory: (eventId) => getEventInventory(deps, eventId),
+    mayChangeEvent: async (eventId, writer) =>
+      ensureMayChangeEvent(deps, eventId, (await readInventoryRows(deps, eventId)).size > 0, writer),
   };
 }
 
@@ -54,6 +67,11 @@ export function inventoryView(inventory: EventInventory): InventoryView {
 }
 
 export class CachedInventory {
+  /** See InventoryPort.mayChangeEvent. */
+  mayChangeEvent(eventId: string, writer: EventWriter): Promise<void> {
+    return this.port.mayChangeEvent(eventId, writer);
+  }
+
   constructor(
     private readonly port: InventoryPort,
     private readonly cache: JsonCache,
@@ -68,9 +86,14 @@ export class CachedInventory {
     return { inventory: read.value, cache: read.cache };
   }
 
-  async put(eventId: string, eventName: string, ticketTypes: readonly TicketTypeInput[]): Promise<InventoryView> {
+  async put(
+    eventId: string,
+    eventName: string,
+    ticketTypes: readonly TicketTypeInput[],
+    writer: EventWriter,
+  ): Promise<InventoryView> {
     try {
-      return inventoryView(await this.port.putEventInventory(eventId, eventName, ticketTypes));
+      return inventoryView(await this.port.putEventInventory(eventId, eventName, ticketTypes, writer));
     } finally {
       // Also after a failed write: part of it may have landed before the error.
       await this.cache.del(inventoryKey(eventId));

@@ -12,7 +12,6 @@
  *
  * Redis down: every call is a no-op and no order is refused; the sagas find sold-out themselves.
  */
-import type { SoldOutHooks } from '../participants/deps';
 import type { JsonCache } from './json-cache';
 
 /** How long a flag lives without being set again: bounds a stale flag (a crash mid-verify). */
@@ -25,7 +24,11 @@ export function soldOutKey(eventId: string, ticketType: string): string {
 /** Which of these ticket types have no seat left, read from the store (consistent). */
 export type SoldOutTruth = (eventId: string, ticketTypes: readonly string[]) => Promise<string[]>;
 
-export class SoldOutFlags implements SoldOutHooks {
+/**
+ * The flags. Fits the inventory participant's SoldOutHooks (src/participants/deps.ts) by shape: the
+ * cache does not import the participants; the service wires one into the other.
+ */
+export class SoldOutFlags {
   constructor(
     private readonly cache: JsonCache,
     private readonly truth: SoldOutTruth,

@@ -15,6 +15,13 @@ export const DEV_ISSUER = 'urn:eventticket:dev';
 /** The key id prefix of development keys (scripts/auth/dev-keys.ts); refused when NODE_ENV=production. */
 export const DEV_KEY_ID_PREFIX = 'eventticket-dev-';
 
+/**
+ * The longest a token may be valid (`exp - iat`, s) unless AUTH_MAX_TOKEN_LIFETIME_SECONDS says
+ * otherwise (range: src/config/ranges.ts): a day, what OIDC providers issue at most for access
+ * tokens; a stolen token is then worth a day, not until the year 2200.
+ */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+
 /** Asymmetric JWS algorithms only (RFC 7518 §3): `none` and the HMAC family are never accepted. */
 export const ASYMMETRIC_ALGORITHMS = [
   'RS256',
@@ -47,6 +54,11 @@ export interface AuthConfig {
   rolesClaim: string;
   /** NODE_ENV=production: development keys and issuers are refused, a JWKS URL must be https. */
   production: boolean;
+  /**
+   * The longest lifetime (`exp - iat`, s) a token may have (AUTH_MAX_TOKEN_LIFETIME_SECONDS, 60 …
+   * 604,800, default 86,400). Longer tokens, and tokens without `iat`, are refused (401).
+   */
+  maxTokenLifetimeSeconds: number;
 }
 
 /** Requests per minute (fixed 60 s window) per principal, by role; per IP for anonymous requests. */
@@ -86,6 +98,8 @@ export const securitySchemaProperties = {
   // 0 … 300 s: more than five minutes of skew is a broken clock, not skew.
   AUTH_CLOCK_SKEW_SECONDS: { type: 'string', pattern: '^([0-9]|[1-9][0-9]|[12][0-9][0-9]|300)$' },
   AUTH_ROLES_CLAIM: { type: 'string', pattern: '^[A-Za-z0-9_:/.-]{1,100}$' },
+  // Range-checked with the other numbers (src/config/ranges.ts).
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: { type: 'string' },
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: count,
   RATE_LIMIT_CUSTOMER_PER_MINUTE: count,
   RATE_LIMIT_ORGANIZER_PER_MINUTE: count,
@@ -149,6 +163,10 @@ export function loadAuthConfig(env: Env): AuthConfig | undefined {
     clockSkewSeconds: env.AUTH_CLOCK_SKEW_SECONDS === undefined ? 30 : Number(env.AUTH_CLOCK_SKEW_SECONDS),
     rolesClaim: env.AUTH_ROLES_CLAIM ?? 'roles',
     production,
+    maxTokenLifetimeSeconds:
+      env.AUTH_MAX_TOKEN_LIFETIME_SECONDS === undefined
+        ? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
+        : Number(env.AUTH_MAX_TOKEN_LIFETIME_SECONDS),
   };
 }
 

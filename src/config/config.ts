@@ -14,6 +14,7 @@ import { ConfigError } from './config-error';
 
 export { ConfigError };
 import { isKnownMachineVersion, knownMachineVersions, START_VERSION } from '../../machines/order-saga/registry';
+import { DEFAULT_STUCK_AFTER_MS } from '../../machines/order-saga/stuck';
 import { rangeProblems } from './ranges';
 
 export interface Config {
@@ -188,7 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     messageLeaseSeconds: int('MESSAGE_LEASE_SECONDS', 10),
     stalledAfterMs: int('STALLED_AFTER_MS', 30000),
     sweepIntervalMs: int('SWEEP_INTERVAL_MS', 10000),
-    stuckAfterMs: int('STUCK_AFTER_MS', 30000),
+    stuckAfterMs: int('STUCK_AFTER_MS', DEFAULT_STUCK_AFTER_MS),
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024),
     mode: (env.SERVICE_MODE as Config['mode'] | undefined) ?? 'all',
     replyDelivery: (env.REPLY_DELIVERY as Config['replyDelivery'] | undefined) ?? 'direct',

@@ -6,8 +6,25 @@
  * The README's configuration table and docs/architecture.md repeat these ranges.
  */
 
-import { DEFAULT_HANDLER_TIMEOUT_MS } from '../messaging/consumer';
-import { GATEWAY_TIMEOUT_MARGIN_MS } from '../participants/payment';
+import {
+  SQS_MAX_IN_FLIGHT_FIFO,
+  SQS_MAX_MESSAGE_BYTES,
+  SQS_MAX_RECEIVE_COUNT,
+  SQS_MAX_RETENTION_SECONDS,
+  SQS_MAX_WAIT_SECONDS,
+} from '../aws/sqs-limits';
+
+/**
+ * How long a message handler may run before the consumer gives the message back (ms): the default
+ * of the consumers (src/messaging/consumer.ts), below SQS's 12-h visibility limit.
+ */
+export const DEFAULT_HANDLER_TIMEOUT_MS = 120_000;
+
+/**
+ * The payment participant's margin (ms) around a gateway call: a charge's lease is the gateway's
+ * slow-call bound plus this (src/participants/payment.ts), and both must end within the handler's deadline.
+ */
+export const GATEWAY_TIMEOUT_MARGIN_MS = 5000;
 
 export interface SettingRange {
   min: number;
@@ -15,19 +32,6 @@ export interface SettingRange {
   /** Why these bounds, in a few words (shown in the start-up error). */
   why: string;
 }
-
-/** SQS: a message stays hidden at most 12 h (VisibilityTimeout / ChangeMessageVisibility ≤ 43,200 s). */
-export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
-/** SQS: messages are kept at most 14 days (MessageRetentionPeriod ≤ 1,209,600 s); the DLQs keep them that long. */
-export const SQS_MAX_RETENTION_SECONDS = 1_209_600;
-/** SQS: a receive long-polls at most 20 s (WaitTimeSeconds). */
-export const SQS_MAX_WAIT_SECONDS = 20;
-/** SQS: a redrive policy's maxReceiveCount is 1 … 1,000. */
-export const SQS_MAX_RECEIVE_COUNT = 1_000;
-/** SQS: at most 20,000 messages in flight per FIFO queue (120,000 on a standard queue). */
-export const SQS_MAX_IN_FLIGHT_FIFO = 20_000;
-/** SQS: a message body is at most 256 KiB. */
-export const SQS_MAX_MESSAGE_BYTES = 262_144;
 
 export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
   PORT: { min: 0, max: 65_535, why: 'a TCP port; 0 picks a free one' },
@@ -87,6 +91,9 @@ export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
   // Under 1 s in-flight requests could not finish; over 2 min an orchestrator (Kubernetes' 30 s
   // grace, ECS's 30 s stopTimeout by default, at most 120 s) kills the process first.
   SHUTDOWN_TIMEOUT_MS: { min: 1_000, max: 120_000, why: 'a graceful stop: 1 s .. 2 min (ECS stopTimeout max)' },
+  // A token's exp - iat (src/api/auth/verifier.ts): under a minute no provider's token would pass;
+  // over a week a stolen token stays useful for longer than anyone would notice.
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: { min: 60, max: 604_800, why: 'a token lives at least a minute, at most a week' },
 };
 
 /** The problems with the numeric settings in `env`: `NAME=value is outside min..max (why)`. */

@@ -3,7 +3,9 @@ import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamo
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../aws/clients';
 import { awsErrorName } from '../aws/errors';
-import { addMissingIndexes, backfillCreatedKeys } from './upgrade-indexes';
+import { LISTING_INDEXES } from '../store/indexes';
+import { backfillCreatedKeys } from '../store/backfill';
+import { addMissingIndexes } from './upgrade-indexes';
 import { queueDefinitions, REDRIVE_MAX_RECEIVE_COUNT, tableDefinitions, type QueueDefinition } from './resources';
 
 async function createTable(clients: AwsClients, input: ReturnType<typeof tableDefinitions>[number]): Promise<void> {
@@ -22,7 +24,7 @@ async function createTable(clients: AwsClients, input: ReturnType<typeof tableDe
       if (existed) {
         await addMissingIndexes(clients, input);
         if (input.GlobalSecondaryIndexes?.some((g) => LISTING_INDEXES.includes(g.IndexName ?? ''))) {
-          await backfillCreatedKeys(clients, input.TableName!);
+          await backfillCreatedKeys(clients.doc, input.TableName!);
         }
       }
       return;
@@ -31,9 +33,6 @@ async function createTable(clients: AwsClients, input: ReturnType<typeof tableDe
   }
   throw new Error(`table ${input.TableName} did not become ACTIVE`);
 }
-
-/** The GSIs that sort on `createdKey`: adding one means older orders need the attribute. */
-const LISTING_INDEXES = ['CustomerOrdersIndex', 'StatusOrdersIndex'];
 
 async function queueArn(clients: AwsClients, queueUrl: string): Promise<string> {
   const { Attributes } = await clients.sqs.send(

@@ -4,8 +4,8 @@
  * as DynamoDB allows only one index creation at a time per table), waiting for each to be ACTIVE.
  * It never deletes an index: an index the definition dropped is left for an operator to remove.
  *
- * The listing indexes (CustomerOrdersIndex, StatusOrdersIndex) sort on `createdKey`; orders written
- * before it existed get it from `backfillCreatedKeys`, so they are listed too.
+ * The listing indexes (CustomerIndex, StatusOrdersIndex) sort on `createdKey`; orders written
+ * before it existed get it from the store's `backfillCreatedKeys`, so they are listed too.
  */
 import {
   DescribeTableCommand,
@@ -13,10 +13,8 @@ import {
   type CreateTableCommandInput,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '../aws/clients';
 import { awsErrorName } from '../aws/errors';
-import { createdKeyOf } from '../store/saga-store';
 
 const POLL_MS = 500;
 const MAX_POLLS = 1200; // 10 minutes: building an index over a large table takes a while on AWS
@@ -37,13 +35,35 @@ async function untilActive(clients: AwsClients, tableName: string, indexName: st
   throw new Error(`index ${indexName} on ${tableName} did not become ACTIVE`);
 }
 
-/** Adds the definition's GSIs that the existing table lacks; returns their names. */
+/** `customerId HASH, createdKey RANGE`: a key schema as a reader compares it. */
+function keysOf(schema: ReadonlyArray<{ AttributeName?: string; KeyType?: string }> | undefined): string {
+  return (schema ?? []).map((k) => `${k.AttributeName} ${k.KeyType}`).join(', ');
+}
+
+/**
+ * Adds the definition's GSIs that the existing table lacks; returns their names.
+ * @throws when the table has an index of a definition's name on other keys (a retired index that
+ *   took the name, such as the CustomerIndex on `createdAt` that issue 13 replaced): a query would
+ *   read the wrong order, and DynamoDB cannot change an index's keys. The message says how to drop
+ *   it; nothing is deleted here.
+ */
 export async function addMissingIndexes(clients: AwsClients, definition: CreateTableCommandInput): Promise<string[]> {
   const tableName = definition.TableName!;
-  const existing = new Set(((await describe(clients, tableName)).GlobalSecondaryIndexes ?? []).map((g) => g.IndexName));
+  const existing = new Map(
+    ((await describe(clients, tableName)).GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName, g] as const),
+  );
   const added: string[] = [];
   for (const index of definition.GlobalSecondaryIndexes ?? []) {
-    if (existing.has(index.IndexName)) continue;
+    const found = existing.get(index.IndexName);
+    if (found && keysOf(found.KeySchema) !== keysOf(index.KeySchema)) {
+      throw new Error(
+        `table ${tableName} has an index ${index.IndexName} on (${keysOf(found.KeySchema)}), the definition wants ` +
+          `(${keysOf(index.KeySchema)}). Drop it (aws dynamodb update-table --table-name ${tableName} ` +
+          `--global-secondary-index-updates '[{"Delete":{"IndexName":"${index.IndexName}"}}]'), wait until it is ` +
+          `gone, then run npm run init again.`,
+      );
+    }
+    if (found) continue;
     const keys = new Set(index.KeySchema?.map((k) => k.AttributeName));
     try {
       await clients.ddb.send(
@@ -71,40 +91,4 @@ export async function addMissingIndexes(clients: AwsClients, definition: CreateT
     added.push(index.IndexName!);
   }
   return added;
-}
-
-/** Writes `createdKey` on every order that lacks it (conditional, so running it twice is harmless). */
-export async function backfillCreatedKeys(clients: AwsClients, ordersTable: string): Promise<number> {
-  let written = 0;
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await clients.doc.send(
-      new ScanCommand({
-        TableName: ordersTable,
-        ProjectionExpression: 'orderId, createdAt',
-        FilterExpression: 'attribute_not_exists(createdKey)',
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const orderId = String(item.orderId);
-      const createdAt = String(item.createdAt);
-      try {
-        await clients.doc.send(
-          new UpdateCommand({
-            TableName: ordersTable,
-            Key: { orderId },
-            UpdateExpression: 'SET createdKey = :k',
-            ConditionExpression: 'attribute_exists(orderId) AND attribute_not_exists(createdKey)',
-            ExpressionAttributeValues: { ':k': createdKeyOf({ orderId, createdAt }) },
-          }),
-        );
-        written++;
-      } catch (error) {
-        if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw error;
-      }
-    }
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return written;
 }

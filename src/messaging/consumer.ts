@@ -25,6 +25,8 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { SQS_MAX_VISIBILITY_SECONDS, SQS_MAX_WAIT_SECONDS } from '../aws/sqs-limits';
+import { DEFAULT_HANDLER_TIMEOUT_MS } from '../config/ranges';
 import type { Logger } from '../observability/logger';
 import { sendToDeadLetterQueue } from './dead-letters';
 import type { Parser } from './envelopes';
@@ -86,10 +88,6 @@ export interface ConsumerObserver {
   failed(consumer: string, kind: HandlerErrorKind, error: string): void;
 }
 
-/** AWS limits behind the option checks (SQS developer guide, "Quotas related to messages"). */
-const SQS_MAX_VISIBILITY_SECONDS = 43_200;
-const SQS_MAX_WAIT_SECONDS = 20;
-export const DEFAULT_HANDLER_TIMEOUT_MS = 120_000;
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 
 /** The heartbeat period: a third of the lease, at least 1 s (ms). */
@@ -410,7 +408,10 @@ export class QueueConsumer<T> {
       }
       if (error instanceof RetryLaterError) {
         logger.debug('handler asked to retry later', { consumer: name, messageId: message.messageId, error: reason });
-        await this.setVisibility(message, Math.min(43200, Math.ceil(error.retryAfterMs / 1000))).catch(() => undefined);
+        await this.setVisibility(
+          message,
+          Math.min(SQS_MAX_VISIBILITY_SECONDS, Math.ceil(error.retryAfterMs / 1000)),
+        ).catch(() => undefined);
         return false;
       }
       if (error instanceof PoisonMessageError || message.receiveCount >= maxReceives) {

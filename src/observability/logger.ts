@@ -3,7 +3,11 @@ import winston from 'winston';
 
 export type Logger = winston.Logger;
 
-export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', service = 'eventticket'): Logger {
+/**
+ * A JSON logger to stderr at `level` (winston's: error, warn, info, debug). The level comes from
+ * config (LOG_LEVEL, read by src/config/config.ts): the logger reads no environment itself.
+ */
+export function createLogger(level: string, service = 'eventticket'): Logger {
   return winston.createLogger({
     level,
     defaultMeta: { service },

@@ -2,7 +2,7 @@
  * Replay before deploy: every recorded saga history (its Events rows) run again through a
  * candidate machine, step by step, comparing what the candidate decides with what was recorded:
  * the state reached, the commands emitted, the order status and the outcome. Pure: the histories
- * come from a deployment or a file (history-source.ts), the verdict goes to the CLI (scripts/replay.ts).
+ * come from a deployment or a file (tools/history-source.ts), the verdict goes to the CLI (scripts/replay.ts).
  *
  * A difference is excused only by a rule of the candidate's changelog (machines/order-saga/
  * changelog.ts), never per saga. Each saga reports its first undeclared divergence: the step (the

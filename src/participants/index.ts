@@ -13,10 +13,17 @@ export { handleInventoryCommand } from './inventory';
 export { handlePaymentCommand, chargeIdFor, refundIdFor } from './payment';
 export { handleNotificationCommand } from './notification';
 export { putEventInventory, getEventInventory } from './inventory-admin';
+export {
+  assignEventOwner,
+  ensureMayChangeEvent,
+  EventOwnershipError,
+  isOwnerClaim,
+  readEventOwner,
+} from './event-owner';
+export type { EventWriter } from './event-owner';
 export type { EventInventory, InventoryAdminDeps, TicketTypeInput, TicketTypeInventory } from './inventory-admin';
 export type { InventoryRow, NotificationRecord, PaymentRecord, PaymentStatus, ReservationRecord } from './records';
-// getPayment: the name tests and the checker know the consistent payment read by.
-export { readReservation, readInventoryRows, readNotification, readPayment as getPayment } from './records';
+export { readReservation, readInventoryRows, readNotification, readPayment } from './records';
 
 /** Routes a command to its participant. */
 export async function handleParticipantCommand(

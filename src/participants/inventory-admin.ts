@@ -13,15 +13,16 @@
  * Ticket types left out of the request are kept (they may hold reservations); only their
  * eventName follows the request.
  */
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { tryTransactWrite, type TransactItem } from '../aws/transactions';
 import { inventoryChanged, nowIso, tellSoldOut, type ParticipantDeps } from './deps';
 import { needsShardPlan, planShardedType } from './inventory-shards-admin';
 import { MAX_SHARDS, readShards, rebalanceShards, shardCountOf, sumShards, type ShardState } from './inventory-shards';
-import { backoff, isConditionOrConflictCancellation, isTransactionConflict } from './dynamo-errors';
+import { backoff } from './retries';
 import { InvalidInventoryError, InventoryConflictError } from './errors';
 import { isIsoCurrency, isMinorUnits } from '../money/money';
 import { readInventoryRows, type InventoryRow } from './records';
 import { isList } from './untrusted-input';
+import { ownershipItem, readEventOwner, type EventWriter } from './event-owner';
 
 export type InventoryAdminDeps = Pick<
   ParticipantDeps,
@@ -83,8 +84,6 @@ function validate(eventId: string, eventName: string, ticketTypes: readonly Tick
     }
   }
 }
-
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
 /** The writes that bring the stored rows to the request; throws if a reduction cannot be applied. */
 function plan(
@@ -219,16 +218,28 @@ function toView(
   return { eventId, eventName: [...rows.values()][0].eventName, ticketTypes };
 }
 
-/** Creates or updates an event's ticket types; returns the stored inventory afterwards. */
+/**
+ * Creates or updates an event's ticket types; returns the stored inventory afterwards. With a
+ * `writer` (every HTTP request), the event's ownership rule (./event-owner.ts) is decided on the
+ * claim read and kept true by an item of the same transaction; without one (seeding by the
+ * project's own tools and tests) no rule applies.
+ * @throws EventOwnershipError when the writer may not change the event (nothing is written).
+ */
 export async function putEventInventory(
   deps: InventoryAdminDeps,
   eventId: string,
   eventName: string,
   ticketTypes: readonly TicketTypeInput[],
+  writer?: EventWriter,
 ): Promise<EventInventory> {
   validate(eventId, eventName, ticketTypes);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const rows = await readInventoryRows(deps, eventId);
+    const [rows, owner] = await Promise.all([
+      readInventoryRows(deps, eventId),
+      writer ? readEventOwner(deps, eventId) : undefined,
+    ]);
+    // Decided before anything else, so that a refused writer learns nothing from a conflict either.
+    const ownership = writer ? ownershipItem(deps, eventId, owner, rows.size > 0, writer) : undefined;
     const shards = await readShardedTypes(deps, eventId, rows);
     const { writes, rebalance } = plan(
       eventId,
@@ -240,16 +251,14 @@ export async function putEventInventory(
       nowIso(deps),
     );
     if (writes.length === 0) return toView(eventId, rows, shards) as EventInventory;
+    if (ownership) writes.push(ownership);
     if (writes.length > MAX_TICKET_TYPES) {
       throw new InvalidInventoryError(`event ${eventId} has too many ticket types to update at once`);
     }
-    try {
-      await deps.doc.send(new TransactWriteCommand({ TransactItems: writes }));
-    } catch (error) {
-      // A condition failed (another admin write, or seats sold meanwhile) or the write conflicted:
-      // read again and plan again, which throws if the change no longer fits.
-      // Only a lost race is retried; a fault (a value DynamoDB refuses, a limit) fails the same way every time.
-      if (!isConditionOrConflictCancellation(error) && !isTransactionConflict(error)) throw error;
+    // A condition failed (another admin write, or seats sold meanwhile) or the write conflicted:
+    // read again and plan again, which throws if the change no longer fits. Only a lost race comes
+    // back; a fault (a value DynamoDB refuses, a limit) throws: it fails the same way every time.
+    if ((await tryTransactWrite(deps.doc, writes)) !== null) {
       await backoff(deps, attempt);
       continue;
     }

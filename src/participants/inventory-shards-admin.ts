@@ -8,7 +8,7 @@
  * type's row on the total it was read with (a racing admin write makes the loser plan again).
  * Shards are never removed: a reservation may hold seats on any of them.
  */
-import type { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { TransactItem } from '../aws/transactions';
 import { InventoryConflictError } from './errors';
 import {
   headShardTotal,
@@ -20,8 +20,6 @@ import {
   type ShardState,
 } from './inventory-shards';
 import type { InventoryRow } from './records';
-
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
 /** What a PUT asks of one ticket type (inventory-admin's TicketTypeInput). */
 export interface ShardedTypeInput {

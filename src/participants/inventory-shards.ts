@@ -17,23 +17,16 @@
  *   (PUT, raise, rebalance) moves shardTotal, always with the same amount of available seats, in one
  *   transaction guarded by `available >= moved` on the giving shard.
  */
-import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { tryTransactWrite, type TransactItem } from '../aws/transactions';
 import type { ParticipantDeps } from './deps';
 import { nowIso } from './deps';
-import { backoff, isConditionOrConflictCancellation, isTransactionConflict } from './dynamo-errors';
+import { backoff } from './retries';
 import { InventoryConflictError } from './errors';
-import type { InventoryRow } from './records';
+import type { InventoryRow, ShardTake } from './records';
 
 /** Shards per ticket type: each one is an item in the PUT's transaction, which holds at most 100 (an AWS limit). */
 export const MAX_SHARDS = 100;
-
-/** Which seats of a reservation come from which shard. */
-export interface ShardTake {
-  ticketType: string;
-  /** 0 = the ticket type's own row. */
-  shard: number;
-  quantity: number;
-}
 
 /** One shard's counters as read (shard 0 from the ticket type's row). */
 export interface ShardState {
@@ -64,7 +57,6 @@ export interface ShardRow {
 }
 
 type Deps = Pick<ParticipantDeps, 'doc' | 'tables'>;
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
 /** 1 for a row written before sharding (or with one shard). */
 export function shardCountOf(row: Pick<InventoryRow, 'shardCount'>): number {
@@ -298,17 +290,11 @@ export async function rebalanceShards(
     const moves = [...deltas].filter(([, d]) => d !== 0);
     if (moves.length === 0) return 0;
     const now = nowIso(deps);
-    try {
-      await deps.doc.send(
-        new TransactWriteCommand({
-          TransactItems: moves.map(([shard, d]) =>
-            moveSeatsUpdate(deps.tables.inventory, eventId, head.ticketType, shard, d, now),
-          ),
-        }),
-      );
-    } catch (error) {
-      // Only a lost race is retried; a fault (a value DynamoDB refuses, a limit) fails the same way every time.
-      if (!isConditionOrConflictCancellation(error) && !isTransactionConflict(error)) throw error;
+    const writes = moves.map(([shard, d]) =>
+      moveSeatsUpdate(deps.tables.inventory, eventId, head.ticketType, shard, d, now),
+    );
+    // Only a lost race comes back to be retried; a fault (a value DynamoDB refuses, a limit) throws.
+    if ((await tryTransactWrite(deps.doc, writes)) !== null) {
       await backoff(deps, attempt);
       continue;
     }

@@ -8,21 +8,12 @@
  * re-delivered command finds the reservation in its new state and replies without moving seats
  * again. The reservation id is the order id: one reservation per order, ever.
  */
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { tryTransactWrite } from '../aws/transactions';
 import type { OrderItem, OrderSagaEvent, ReservationStatus } from '../../machines/order-saga/types';
 import type { ConfirmSeats, InventoryCommand, ReleaseSeats, ReserveSeats } from './commands';
 import { inventoryChanged, nowIso, tellSoldOut, type ParticipantDeps } from './deps';
-import {
-  blindTakes,
-  planTakes,
-  readShards,
-  shardCountOf,
-  shardKey,
-  sumShards,
-  takesOf,
-  type ShardTake,
-} from './inventory-shards';
-import { backoff, cancellationCodes, hasFaultCode, MAX_ATTEMPTS, putIfAbsent } from './dynamo-errors';
+import { blindTakes, planTakes, readShards, shardCountOf, shardKey, sumShards, takesOf } from './inventory-shards';
+import { backoff, MAX_ATTEMPTS, putIfAbsent } from './retries';
 import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
 import { isMinorUnits } from '../money/money';
 import {
@@ -31,6 +22,7 @@ import {
   type InventoryRow,
   type ReservationRecord,
   type ReservedItem,
+  type ShardTake,
 } from './records';
 import { isList } from './untrusted-input';
 
@@ -168,63 +160,54 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
-    try {
-      await deps.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: deps.tables.reservations,
-                Item: record,
-                ConditionExpression: 'attribute_not_exists(reservationId)',
-              },
-            },
-            ...takes.map((take) => ({
-              Update: {
-                TableName: deps.tables.inventory,
-                Key: shardKey(cmd.eventId, take.ticketType, take.shard),
-                UpdateExpression:
-                  'SET #available = #available - :q, #reserved = #reserved + :q, #version = #version + :one, #updatedAt = :now',
-                // The price is part of the condition: the amount cannot disagree with the row.
-                ConditionExpression:
-                  'attribute_exists(#eventId) AND #available >= :q AND #priceMinor = :priceMinor AND #currency = :currency',
-                ExpressionAttributeNames: {
-                  '#eventId': 'eventId',
-                  '#available': 'availableQuantity',
-                  '#reserved': 'reservedQuantity',
-                  '#version': 'version',
-                  '#updatedAt': 'updatedAt',
-                  '#priceMinor': 'priceMinor',
-                  '#currency': 'currency',
-                },
-                ExpressionAttributeValues: {
-                  ':q': take.quantity,
-                  ':one': 1,
-                  ':now': record.createdAt,
-                  ':priceMinor': unitPriceMinor.get(take.ticketType),
-                  ':currency': currency,
-                },
-              },
-            })),
-          ],
-        }),
-      );
-    } catch (error) {
-      const codes = cancellationCodes(error);
-      if (codes === null || hasFaultCode(codes)) throw error;
-      if (codes[0] === 'ConditionalCheckFailed') {
+    const race = await tryTransactWrite(deps.doc, [
+      {
+        Put: {
+          TableName: deps.tables.reservations,
+          Item: record,
+          ConditionExpression: 'attribute_not_exists(reservationId)',
+        },
+      },
+      ...takes.map((take) => ({
+        Update: {
+          TableName: deps.tables.inventory,
+          Key: shardKey(cmd.eventId, take.ticketType, take.shard),
+          UpdateExpression:
+            'SET #available = #available - :q, #reserved = #reserved + :q, #version = #version + :one, #updatedAt = :now',
+          // The price is part of the condition: the amount cannot disagree with the row.
+          ConditionExpression:
+            'attribute_exists(#eventId) AND #available >= :q AND #priceMinor = :priceMinor AND #currency = :currency',
+          ExpressionAttributeNames: {
+            '#eventId': 'eventId',
+            '#available': 'availableQuantity',
+            '#reserved': 'reservedQuantity',
+            '#version': 'version',
+            '#updatedAt': 'updatedAt',
+            '#priceMinor': 'priceMinor',
+            '#currency': 'currency',
+          },
+          ExpressionAttributeValues: {
+            ':q': take.quantity,
+            ':one': 1,
+            ':now': record.createdAt,
+            ':priceMinor': unitPriceMinor.get(take.ticketType),
+            ':currency': currency,
+          },
+        },
+      })),
+    ]);
+    if (race !== null) {
+      if (race.kind === 'condition' && race.failedIndexes[0] === 0) {
         // The reservation exists: a duplicate delivery, or a release that came first.
         const existing = await readReservation(deps, reservationId);
         if (existing) return replyToDuplicateReserve(existing, log);
-      } else if (codes.includes('ConditionalCheckFailed')) {
+      } else if (race.kind === 'condition') {
         // A shard could not cover its part, or stock or price moved since the read: read the
         // shards and decide again (another shard may have the seats).
         log.debug('reserve lost a race on stock, re-reading', { attempt });
         readShardsFirst = true;
-      } else if (codes.includes('TransactionConflict')) {
-        await backoff(deps, attempt);
       } else {
-        throw error;
+        await backoff(deps, attempt);
       }
       continue;
     }
@@ -423,60 +406,49 @@ async function settle(
       `reservation ${reservation.reservationId} holds seats but has no event`,
     );
   }
-  try {
-    await deps.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: deps.tables.reservations,
-              Key: { reservationId: reservation.reservationId },
-              UpdateExpression: `SET #status = :to, #updatedAt = :now, #${to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt'} = :now`,
-              ConditionExpression: '#status = :from',
-              ExpressionAttributeNames: {
-                '#status': 'status',
-                '#updatedAt': 'updatedAt',
-                [`#${to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt'}`]:
-                  to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt',
-              },
-              ExpressionAttributeValues: { ':to': to, ':now': now, ':from': from },
-            },
-          },
-          ...takesOf(reservation).map((item) => ({
-            Update: {
-              TableName: deps.tables.inventory,
-              Key: shardKey(eventId ?? '', item.ticketType, item.shard),
-              UpdateExpression:
-                'SET #source = #source - :q, #target = #target + :q, #version = #version + :one, #updatedAt = :now',
-              ConditionExpression: '#source >= :q',
-              ExpressionAttributeNames: {
-                '#source': source,
-                '#target': target,
-                '#version': 'version',
-                '#updatedAt': 'updatedAt',
-              },
-              ExpressionAttributeValues: { ':q': item.quantity, ':one': 1, ':now': now },
-            },
-          })),
-        ],
-      }),
+  const race = await tryTransactWrite(deps.doc, [
+    {
+      Update: {
+        TableName: deps.tables.reservations,
+        Key: { reservationId: reservation.reservationId },
+        UpdateExpression: `SET #status = :to, #updatedAt = :now, #${to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt'} = :now`,
+        ConditionExpression: '#status = :from',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#updatedAt': 'updatedAt',
+          [`#${to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt'}`]: to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt',
+        },
+        ExpressionAttributeValues: { ':to': to, ':now': now, ':from': from },
+      },
+    },
+    ...takesOf(reservation).map((item) => ({
+      Update: {
+        TableName: deps.tables.inventory,
+        Key: shardKey(eventId ?? '', item.ticketType, item.shard),
+        UpdateExpression:
+          'SET #source = #source - :q, #target = #target + :q, #version = #version + :one, #updatedAt = :now',
+        ConditionExpression: '#source >= :q',
+        ExpressionAttributeNames: {
+          '#source': source,
+          '#target': target,
+          '#version': 'version',
+          '#updatedAt': 'updatedAt',
+        },
+        ExpressionAttributeValues: { ':q': item.quantity, ':one': 1, ':now': now },
+      },
+    })),
+  ]);
+  if (race?.kind === 'condition') {
+    if (race.failedIndexes[0] === 0) return 'retry'; // its status moved: re-read
+    throw new PermanentCommandError(
+      'invariant-broken',
+      `reservation ${reservation.reservationId} holds more seats than its ticket types have ${from === 'ACTIVE' ? 'reserved' : 'sold'}`,
+      { reservationId: reservation.reservationId, eventId, codes: race.codes },
     );
-  } catch (error) {
-    const codes = cancellationCodes(error);
-    if (codes === null || hasFaultCode(codes)) throw error;
-    if (codes[0] === 'ConditionalCheckFailed') return 'retry'; // its status moved: re-read
-    if (codes.includes('ConditionalCheckFailed')) {
-      throw new PermanentCommandError(
-        'invariant-broken',
-        `reservation ${reservation.reservationId} holds more seats than its ticket types have ${from === 'ACTIVE' ? 'reserved' : 'sold'}`,
-        { reservationId: reservation.reservationId, eventId, codes },
-      );
-    }
-    if (codes.includes('TransactionConflict')) {
-      await backoff(deps, attempt);
-      return 'retry';
-    }
-    throw error;
+  }
+  if (race?.kind === 'conflict') {
+    await backoff(deps, attempt);
+    return 'retry';
   }
   if (eventId !== undefined) {
     await inventoryChanged(deps, eventId);

@@ -5,7 +5,7 @@
 import type { OrderSagaEvent } from '../../machines/order-saga/types';
 import type { NotificationCommand } from './commands';
 import { nowIso, type ParticipantDeps } from './deps';
-import { putIfAbsent } from './dynamo-errors';
+import { putIfAbsent } from './retries';
 import { PermanentCommandError } from './errors';
 import type { NotificationRecord } from './records';
 

@@ -11,22 +11,23 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { OrderSagaEvent } from '../../machines/order-saga/types';
 import type { ChargePayment, PaymentCommand, RefundPayment, VoidPayment } from './commands';
 import { defaultSleep, nowIso, type ParticipantDeps } from './deps';
-import { backoff, isConditionalCheckFailed, isTransactionConflict, MAX_ATTEMPTS, putIfAbsent } from './dynamo-errors';
+import { isConditionalCheckFailed, isTransactionConflict } from '../aws/dynamo-errors';
+import { backoff, MAX_ATTEMPTS, putIfAbsent } from './retries';
 import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
 import { simulateGatewayCharge, type GatewayOutcome } from './gateway';
 import { readPayment, type PaymentRecord } from './records';
+import { GATEWAY_TIMEOUT_MARGIN_MS } from '../config/ranges';
 
 export const chargeIdFor = (orderId: string): string => `ch_${orderId}`;
 export const refundIdFor = (orderId: string): string => `rf_${orderId}`;
 
 /**
- * How long one gateway call may take beyond the simulated delay. An IN_FLIGHT record younger than
- * the lease belongs to a charge that is still running: others wait for it (a real gateway refuses
- * concurrent calls with one idempotency key). An older one was orphaned by a dead worker: the next
- * command that finds it — a redelivered charge or a void — resumes the same idempotent call.
+ * A charge's lease: the simulated delay plus how long one gateway call may take beyond it
+ * (GATEWAY_TIMEOUT_MARGIN_MS, config/ranges.ts). An IN_FLIGHT record younger than the lease belongs
+ * to a charge that is still running: others wait for it (a real gateway refuses concurrent calls
+ * with one idempotency key). An older one was orphaned by a dead worker: the next command that
+ * finds it — a redelivered charge or a void — resumes the same idempotent call.
  */
-export const GATEWAY_TIMEOUT_MARGIN_MS = 5000;
-
 const chargeLeaseMs = (deps: ParticipantDeps): number => deps.paymentSlowMs + GATEWAY_TIMEOUT_MARGIN_MS;
 
 /** Milliseconds until an IN_FLIGHT record's lease runs out (≤ 0: orphaned, resume it). */

@@ -2,7 +2,6 @@
 import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, ReservationStatus } from '../../machines/order-saga/types';
 import type { ParticipantDeps } from './deps';
-import type { ShardTake } from './inventory-shards';
 
 /** TicketInventory: one row per (eventId, ticketType). available + reserved + sold = total. */
 export interface InventoryRow {
@@ -22,6 +21,14 @@ export interface InventoryRow {
   shardCount?: number;
   /** The seats of shard 0 (this row) when sharded; absent = totalQuantity. */
   shardTotal?: number;
+}
+
+/** Which seats of a reservation come from which shard (src/participants/inventory-shards.ts). */
+export interface ShardTake {
+  ticketType: string;
+  /** 0 = the ticket type's own row. */
+  shard: number;
+  quantity: number;
 }
 
 export interface ReservedItem extends OrderItem {
@@ -118,6 +125,31 @@ export async function readInventoryRows(deps: Deps, eventId: string): Promise<Ma
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return rows;
+}
+
+/**
+ * The order ids of the holds still ACTIVE whose `expiresAt` is before `before` (ISO 8601,
+ * exclusive), from ExpirationIndex (partition `status`, sort `expiresAt`, with `orderId`): an index
+ * read that may lag, so callers re-read the saga before acting. All pages are read.
+ */
+export async function readExpiredHoldOrderIds(deps: Deps, before: string): Promise<string[]> {
+  const ids: string[] = [];
+  let startKey: QueryCommandOutput['LastEvaluatedKey'];
+  do {
+    const page = await deps.doc.send(
+      new QueryCommand({
+        TableName: deps.tables.reservations,
+        IndexName: 'ExpirationIndex',
+        KeyConditionExpression: '#s = :active AND #e < :cutoff',
+        ExpressionAttributeNames: { '#s': 'status', '#e': 'expiresAt' },
+        ExpressionAttributeValues: { ':active': 'ACTIVE', ':cutoff': before },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    ids.push(...(page.Items ?? []).map((row) => String(row.orderId)));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return ids;
 }
 
 /** One record by its key, read consistently from the base table. */

@@ -32,13 +32,13 @@ import {
   OrderExistsError,
   PAYMENT_TOKEN_REDACTED,
   VersionConflictError,
-  type SagaStore,
   type StoredSaga,
 } from '../store/saga-store';
 import type { OrderNumbers } from '../store/order-numbers';
 import { answerEventId } from './routing';
+import { assertSameRequest } from './request-fingerprint';
 import { crashPoint } from '../fault-injection/crash-points';
-import type { Dispatcher } from './dispatcher';
+import type { CommandSender, SagaRuntimeStore } from './ports';
 
 export interface PlaceOrder {
   orderId: string;
@@ -54,9 +54,7 @@ export interface PlaceOrder {
 
 export type DeliveryOutcome = 'applied' | 'duplicate' | 'ignored';
 
-export class IdempotencyKeyReusedError extends Error {
-  override name = 'IdempotencyKeyReusedError';
-}
+export { IdempotencyKeyReusedError } from './request-fingerprint';
 
 /**
  * The saga is no longer at the version the caller was shown (an operator's If-Match): nothing was
@@ -98,8 +96,10 @@ export interface SagaObserver {
 }
 
 export interface SagaRuntimeDeps {
-  store: SagaStore;
-  dispatcher: Dispatcher;
+  /** The saga store (SagaStore on DynamoDB); the runtime needs only this port of it. */
+  store: SagaRuntimeStore;
+  /** Sends the commands of each step (the Dispatcher on SQS). */
+  dispatcher: CommandSender;
   logger: Logger;
   holdSeconds: number;
   /** Gives each new order its number (ET-2026-000123); absent, orders have none. */
@@ -117,6 +117,24 @@ export interface SagaRuntimeDeps {
 }
 
 const MAX_CONFLICT_RETRIES = 20;
+
+/** One event to apply to one saga, and how (SagaRuntime's deliver, deliverDirect and request). */
+interface ApplyOptions {
+  orderId: string;
+  /** Deduplicates: an id the saga applied before is answered 'duplicate'. */
+  eventId: string;
+  event: OrderSagaEvent;
+  /** Who asked (a customer's cancel, an operator): recorded on the Events row. */
+  actor?: string;
+  /** Apply only if the saga's current state accepts the event (a person's request); default false. */
+  onlyIfAccepted?: boolean;
+  /** SQS's receive count of the delivery (1 on the first): sets the wait on an unknown machine version. */
+  receiveCount?: number;
+  /** Apply only at this saga version, atomically; else StaleSagaVersionError. */
+  expectedVersion?: number;
+  /** Not from the saga's queue: answer 'queue' if events of the saga wait there (deliverDirect). */
+  direct?: boolean;
+}
 
 export class SagaRuntime {
   private readonly now: () => Date;
@@ -187,9 +205,7 @@ export class SagaRuntime {
       if (!(error instanceof OrderExistsError)) throw error;
       const existing = await store.load(order.orderId);
       if (!existing) throw error;
-      if (existing.requestHash !== order.requestHash) {
-        throw new IdempotencyKeyReusedError('this Idempotency-Key was used for a different request');
-      }
+      assertSameRequest(existing.requestHash, order.requestHash);
       return { saga: existing, created: false };
     }
   }
@@ -200,7 +216,7 @@ export class SagaRuntime {
    * @throws MachineVersionUnavailableError (a RetryLaterError) in that case.
    */
   async deliver(orderId: string, eventId: string, event: OrderSagaEvent, receiveCount = 1): Promise<DeliveryOutcome> {
-    const result = await this.apply(orderId, eventId, event, undefined, false, receiveCount);
+    const result = await this.apply({ orderId, eventId, event, receiveCount });
     return result.outcome as DeliveryOutcome;
   }
 
@@ -211,7 +227,7 @@ export class SagaRuntime {
    * applied now it would overtake them, so the caller queues it behind them.
    */
   async deliverDirect(orderId: string, eventId: string, event: OrderSagaEvent): Promise<DeliveryOutcome | 'queue'> {
-    return (await this.apply(orderId, eventId, event, undefined, false, 1, undefined, true)).outcome;
+    return (await this.apply({ orderId, eventId, event, direct: true })).outcome;
   }
 
   /**
@@ -226,7 +242,7 @@ export class SagaRuntime {
     /** Apply only at this version, atomically (the commit is conditional on it); else StaleSagaVersionError. */
     expectedVersion?: number,
   ): Promise<{ accepted: boolean; replayed: boolean; saga: StoredSaga }> {
-    const result = await this.apply(orderId, eventId, event, actor, true, 1, expectedVersion);
+    const result = await this.apply({ orderId, eventId, event, actor, onlyIfAccepted: true, expectedVersion });
     // replayed: this very request (same event id) was applied before.
     return {
       accepted: result.outcome === 'applied' || result.outcome === 'duplicate',
@@ -253,17 +269,16 @@ export class SagaRuntime {
     if (commands.length > 0) await this.deps.dispatcher.sendCommands(commands, saga.correlationId);
   }
 
-  private async apply(
-    orderId: string,
-    eventId: string,
-    event: OrderSagaEvent,
-    actor: string | undefined,
-    onlyIfAccepted: boolean,
+  private async apply({
+    orderId,
+    eventId,
+    event,
+    actor,
+    onlyIfAccepted = false,
     receiveCount = 1,
-    expectedVersion?: number,
-    /** Not from the saga's queue: answer 'queue' if events of the saga wait there (deliverDirect). */
+    expectedVersion,
     direct = false,
-  ): Promise<{ outcome: DeliveryOutcome | 'queue'; saga: StoredSaga }> {
+  }: ApplyOptions): Promise<{ outcome: DeliveryOutcome | 'queue'; saga: StoredSaga }> {
     const { store, dispatcher, logger } = this.deps;
     const startedAt = Date.now();
     for (let attempt = 1; attempt <= MAX_CONFLICT_RETRIES; attempt++) {

@@ -12,10 +12,11 @@
  * Every worker may sweep; doing it twice costs requests, never correctness. GSI reads may lag:
  * every candidate is re-read from the base table before anything is sent.
  */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { assessStuck, OPEN_ORDER_STATUSES } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 import type { Logger } from '../observability/logger';
+import { readExpiredHoldOrderIds } from '../participants/records';
 import type { SagaStore, StoredSaga } from '../store/saga-store';
 import type { Dispatcher } from './dispatcher';
 import { holdExpiredEventId } from './routing';
@@ -69,16 +70,9 @@ export class Sweeper {
 
   private async expireHolds(): Promise<number> {
     const cutoff = new Date(this.now().getTime() - (this.deps.holdGraceMs ?? 5000)).toISOString();
-    const rows = await this.queryAll({
-      TableName: this.deps.tables.reservations,
-      IndexName: 'ExpirationIndex',
-      KeyConditionExpression: '#s = :active AND #e < :cutoff',
-      ExpressionAttributeNames: { '#s': 'status', '#e': 'expiresAt' },
-      ExpressionAttributeValues: { ':active': 'ACTIVE', ':cutoff': cutoff },
-    });
+    const orderIds = await readExpiredHoldOrderIds(this.deps, cutoff);
     let sent = 0;
-    for (const row of rows) {
-      const orderId = String(row.orderId);
+    for (const orderId of orderIds) {
       const saga = await this.deps.store.load(orderId);
       if (!saga || saga.sagaState !== 'awaitingPayment') continue;
       await this.deps.dispatcher.sendSagaEvent(
@@ -97,15 +91,9 @@ export class Sweeper {
     const cutoff = new Date(this.now().getTime() - this.deps.stalledAfterMs).toISOString();
     let resent = 0;
     for (const status of OPEN_ORDER_STATUSES) {
-      const rows = await this.queryAll({
-        TableName: this.deps.tables.orders,
-        IndexName: 'StatusIndex',
-        KeyConditionExpression: '#s = :status AND #u < :cutoff',
-        ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt' },
-        ExpressionAttributeValues: { ':status': status, ':cutoff': cutoff },
-      });
-      for (const row of rows) {
-        const saga = await this.deps.store.load(String(row.orderId));
+      const orderIds = await this.deps.store.idsInStatusUpdatedBefore(status, cutoff);
+      for (const orderId of orderIds) {
+        const saga = await this.deps.store.load(orderId);
         // The index only narrows (stateEnteredAt <= updatedAt); the stuck rule of the state decides.
         if (
           !saga ||
@@ -139,18 +127,5 @@ export class Sweeper {
     const since = Date.parse(current?.at ?? saga.updatedAt);
     if (now.getTime() - since < waitMs) return false;
     return this.deps.store.leaseResend(saga, { version: saga.sagaVersion, count: count + 1, at: now.toISOString() });
-  }
-
-  private async queryAll(
-    input: ConstructorParameters<typeof QueryCommand>[0],
-  ): Promise<Array<Record<string, unknown>>> {
-    const rows: Array<Record<string, unknown>> = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.deps.doc.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-      rows.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return rows;
   }
 }

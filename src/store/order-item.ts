@@ -13,7 +13,7 @@
  * file and SagaStore.
  */
 import type { PersistedSaga } from '../../machines/order-saga';
-import type { StoredSaga } from './saga-store';
+import type { StoredSaga } from './stored-saga';
 
 /**
  * How a build writes the order item. Every build since this one reads both.

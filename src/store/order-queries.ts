@@ -19,6 +19,7 @@
 import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OrderItem, OrderSagaState, OrderStatus } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
+import { CUSTOMER_ORDERS_INDEX, STATUS_ORDERS_INDEX } from './indexes';
 
 /** What a listing shows of an order (amounts in minor units; the API shows decimals). */
 export interface OrderSummary {
@@ -49,14 +50,14 @@ export class InvalidCursorError extends Error {
 }
 
 interface IndexSpec {
-  name: 'CustomerOrdersIndex' | 'StatusOrdersIndex';
+  name: typeof CUSTOMER_ORDERS_INDEX | typeof STATUS_ORDERS_INDEX;
   partitionKey: 'customerId' | 'status';
 }
 
 /** The listing sort key of both indexes (StoredSaga.createdKey). */
 const SORT_KEY = 'createdKey';
-const CUSTOMER_INDEX: IndexSpec = { name: 'CustomerOrdersIndex', partitionKey: 'customerId' };
-const STATUS_INDEX: IndexSpec = { name: 'StatusOrdersIndex', partitionKey: 'status' };
+const CUSTOMER_INDEX: IndexSpec = { name: CUSTOMER_ORDERS_INDEX, partitionKey: 'customerId' };
+const STATUS_INDEX: IndexSpec = { name: STATUS_ORDERS_INDEX, partitionKey: 'status' };
 const SUMMARY_ATTRIBUTES: ReadonlyArray<keyof OrderSummary> = [
   'orderId',
   'customerId',
@@ -80,7 +81,7 @@ export class OrderQueries {
     private readonly tables: Pick<ResourceNames['tables'], 'orders'>,
   ) {}
 
-  /** A customer's orders, newest first (CustomerOrdersIndex). */
+  /** A customer's orders, newest first (CustomerIndex). */
   listByCustomer(customerId: string, limit: number, cursor?: string): Promise<Page<CustomerOrderSummary>> {
     return this.list(CUSTOMER_INDEX, customerId, limit, cursor);
   }

@@ -3,7 +3,7 @@
  * (snapshot, version, outbox, recent event ids) so that one conditional transaction of two items
  * — the order item and the next Events row — persists a step: snapshot, order status, history.
  */
-import { isConditionalCheckFailed } from './dynamo-errors';
+import { isConditionalCheckFailed } from '../aws/dynamo-errors';
 import {
   BatchGetCommand,
   GetCommand,
@@ -11,14 +11,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type {
-  OrderItem,
-  OrderSagaEvent,
-  OrderStatus,
-  PersistedSaga,
-  SagaCommand,
-  SagaOutcome,
-} from '../../machines/order-saga';
+import type { OrderSagaEvent, OrderStatus, PersistedSaga, SagaCommand, SagaOutcome } from '../../machines/order-saga';
 import type { ResourceNames } from '../infra/resources';
 import {
   omitsStateEnteredAt,
@@ -29,7 +22,11 @@ import {
   REMEMBERED_EVENT_IDS,
   unpackOrderItem,
 } from './order-item';
-import { ConditionFailedError, transactWrite, type TransactItems } from './transactions';
+import { STATUS_UPDATED_INDEX } from './indexes';
+import type { OrderRecord, ResendLease, StoredSaga, VersionWait } from './stored-saga';
+
+export type { OrderRecord, ResendLease, StoredSaga, VersionWait };
+import { ConditionFailedError, transactWrite, type TransactItems } from '../aws/transactions';
 
 /** What an Events row holds instead of a payment token: tokens never leave the order item. */
 export const PAYMENT_TOKEN_REDACTED = '[redacted]';
@@ -41,66 +38,6 @@ export function recordedCommands(commands: readonly SagaCommand[]): SagaCommand[
 
 /** BatchGetItem takes at most 100 keys per request (AWS limit). */
 const BATCH_GET_MAX_KEYS = 100;
-
-export interface OrderRecord {
-  orderId: string;
-  customerId: string;
-  eventId: string;
-  items: OrderItem[];
-  status: OrderStatus;
-  /** The order's total in minor units of `currency`, once the seats are priced. */
-  totalAmountMinor: number | null;
-  currency: string | null;
-  createdAt: string;
-  updatedAt: string;
-  correlationId: string;
-  /** Hash of the creating request, to answer an Idempotency-Key replay (or refuse a reuse). */
-  requestHash: string;
-  /** Human-readable, unique (src/store/order-numbers.ts); absent on orders placed before it existed. */
-  orderNumber?: string;
-  /** The event's name when the order was placed. */
-  eventName?: string;
-}
-
-export interface StoredSaga extends OrderRecord {
-  /**
-   * `createdAt#orderId`: the listings' sort key (CustomerOrdersIndex, StatusOrdersIndex). Written once
-   * at creation and never changed, unique per order, so a cursor walk never skips or repeats an
-   * order that keeps its status (docs/api.md, "Listings").
-   */
-  createdKey: string;
-  sagaState: PersistedSaga['state'];
-  sagaVersion: number;
-  saga: PersistedSaga;
-  /** The last 25 applied event ids, oldest first, as order-item.ts's rememberedEventId shortens them. */
-  appliedEventIds: string[];
-  stateEnteredAt: string;
-  /** The sweeper's last automatic re-send of this version's outbox (see leaseResend). */
-  resendLease?: ResendLease;
-  /** Set while the saga's events wait for a build that knows its machine version; a step clears it. */
-  versionWait?: VersionWait;
-}
-
-/** A saga on a machine version the build that saw it lacks (src/runtime/version-wait.ts). */
-export interface VersionWait {
-  machineVersion: string;
-  /** What the build that saw it knows. */
-  knownVersions: string[];
-  /** The event type that waits. */
-  eventType: string;
-  since: string;
-  lastSeenAt: string;
-  /** Deliveries seen waiting so far. */
-  seen: number;
-}
-
-export interface ResendLease {
-  /** The sagaVersion it was taken at: a step that moves the saga makes it stale. */
-  version: number;
-  /** Re-sends at this version so far. */
-  count: number;
-  at: string;
-}
 
 /** One row of a saga's history. */
 export interface SagaHistoryEntry {
@@ -136,6 +73,54 @@ export interface StepRecord {
 /** The order's fixed, unique listing sort key (see StoredSaga.createdKey). */
 export function createdKeyOf(order: Pick<OrderRecord, 'createdAt' | 'orderId'>): string {
   return `${order.createdAt}#${order.orderId}`;
+}
+
+/** A new order's saga as SagaStore.create stores it: version 1, the creating step remembered. */
+export function createdSaga(
+  order: OrderRecord,
+  saga: PersistedSaga,
+  step: Pick<StepRecord, 'eventId'>,
+  now: string,
+  format: OrderItemFormat,
+): StoredSaga {
+  return {
+    ...order,
+    createdKey: createdKeyOf(order),
+    sagaState: saga.state,
+    sagaVersion: 1,
+    saga,
+    appliedEventIds: [rememberedEventId(order.orderId, step.eventId, format)],
+    stateEnteredAt: now,
+  };
+}
+
+/**
+ * The saga after one step on top of `previous`, as SagaStore.commit stores it: next version, the
+ * event id remembered (the last REMEMBERED_EVENT_IDS), stateEnteredAt moved when the state did,
+ * the order's total from the reservation once priced, the version-wait mark gone.
+ */
+export function steppedSaga(
+  previous: StoredSaga,
+  next: { saga: PersistedSaga; status: OrderStatus },
+  step: Pick<StepRecord, 'eventId'>,
+  now: string,
+  format: OrderItemFormat,
+): StoredSaga {
+  const { versionWait: _cleared, ...rest } = previous;
+  return {
+    ...rest,
+    saga: next.saga,
+    sagaState: next.saga.state,
+    status: next.status,
+    sagaVersion: previous.sagaVersion + 1,
+    updatedAt: now,
+    stateEnteredAt: next.saga.state !== previous.sagaState ? now : previous.stateEnteredAt,
+    appliedEventIds: [...previous.appliedEventIds, rememberedEventId(previous.orderId, step.eventId, format)].slice(
+      -REMEMBERED_EVENT_IDS,
+    ),
+    totalAmountMinor: next.saga.context.reservation?.amountMinor ?? previous.totalAmountMinor,
+    currency: next.saga.context.reservation?.currency ?? previous.currency,
+  };
 }
 
 export class VersionConflictError extends Error {
@@ -203,15 +188,7 @@ export class SagaStore {
     now: string,
     claims: TransactItems[number]['Put'][] = [],
   ): Promise<StoredSaga> {
-    const stored: StoredSaga = {
-      ...order,
-      createdKey: createdKeyOf(order),
-      sagaState: saga.state,
-      sagaVersion: 1,
-      saga,
-      appliedEventIds: [rememberedEventId(order.orderId, step.eventId, this.format)],
-      stateEnteredAt: now,
-    };
+    const stored = createdSaga(order, saga, step, now, this.format);
     try {
       await transactWrite(this.doc, [
         {
@@ -252,23 +229,8 @@ export class SagaStore {
     step: StepRecord,
     now: string,
   ): Promise<StoredSaga> {
-    const version = previous.sagaVersion + 1;
-    const stateChanged = next.saga.state !== previous.sagaState;
-    const stored: StoredSaga = {
-      ...previous,
-      saga: next.saga,
-      sagaState: next.saga.state,
-      status: next.status,
-      sagaVersion: version,
-      updatedAt: now,
-      stateEnteredAt: stateChanged ? now : previous.stateEnteredAt,
-      appliedEventIds: [
-        ...previous.appliedEventIds,
-        rememberedEventId(previous.orderId, step.eventId, this.format),
-      ].slice(-REMEMBERED_EVENT_IDS),
-      totalAmountMinor: next.saga.context.reservation?.amountMinor ?? previous.totalAmountMinor,
-      currency: next.saga.context.reservation?.currency ?? previous.currency,
-    };
+    const stored = steppedSaga(previous, next, step, now, this.format);
+    const version = stored.sagaVersion;
     try {
       await transactWrite(this.doc, [
         {
@@ -434,27 +396,106 @@ export class SagaStore {
   }
 
   /**
-   * The saga's Events rows after version `afterVersion` (default: all), oldest first (a base-table
-   * query, strongly consistent: always current).
+   * The ids of the orders in `status` last updated before `before` (ISO 8601, exclusive), read from
+   * StatusIndex: an index read that may lag, so callers re-read each order (load) before acting.
+   * All pages are read.
    */
-  async history(orderId: string, afterVersion?: number): Promise<SagaHistoryEntry[]> {
+  async idsInStatusUpdatedBefore(status: OrderStatus, before: string): Promise<string[]> {
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.updatedInStatus(status, { before, startKey });
+      ids.push(...page.rows.map((row) => row.orderId));
+      startKey = page.nextKey;
+    } while (startKey);
+    return ids;
+  }
+
+  /**
+   * One page of StatusIndex (partition `status`, sort `updatedAt`, KEYS_ONLY): which orders of
+   * `status` were last updated in [`since`, `before`) (ISO 8601; either bound may be left out),
+   * oldest first or, with `newestFirst`, newest first. An index read that may lag: what an order is
+   * now is read from the base table (load, loadMany). `limit` bounds the rows read (DynamoDB's
+   * Limit); `nextKey` continues the walk, undefined on the last page.
+   */
+  async updatedInStatus(
+    status: OrderStatus,
+    range: {
+      since?: string;
+      before?: string;
+      limit?: number;
+      newestFirst?: boolean;
+      startKey?: Record<string, unknown>;
+    },
+  ): Promise<{ rows: Array<{ orderId: string; updatedAt: string }>; nextKey: Record<string, unknown> | undefined }> {
+    const { since, before } = range;
+    const sortKey =
+      since !== undefined && before !== undefined
+        ? ' AND #u BETWEEN :since AND :before'
+        : since !== undefined
+          ? ' AND #u >= :since'
+          : before !== undefined
+            ? ' AND #u < :before'
+            : '';
+    const page = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tables.orders,
+        IndexName: STATUS_UPDATED_INDEX,
+        KeyConditionExpression: `#s = :status${sortKey}`,
+        ExpressionAttributeNames: { '#s': 'status', ...(sortKey ? { '#u': 'updatedAt' } : {}) },
+        ExpressionAttributeValues: {
+          ':status': status,
+          ...(since !== undefined ? { ':since': since } : {}),
+          ...(before !== undefined ? { ':before': before } : {}),
+        },
+        ScanIndexForward: !range.newestFirst,
+        Limit: range.limit,
+        ExclusiveStartKey: range.startKey,
+      }),
+    );
+    // BETWEEN includes its upper bound; `before` is exclusive.
+    const rows = (page.Items ?? [])
+      .map((row) => ({ orderId: String(row.orderId), updatedAt: String(row.updatedAt) }))
+      .filter((row) => before === undefined || row.updatedAt < before);
+    return { rows, nextKey: page.LastEvaluatedKey };
+  }
+
+  /** How many orders of `status` were last updated at or after `since` (ISO 8601), from StatusIndex (may lag). */
+  async countUpdatedInStatusSince(status: OrderStatus, since: string): Promise<number> {
+    let count = 0;
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tables.orders,
+          IndexName: STATUS_UPDATED_INDEX,
+          KeyConditionExpression: '#s = :status AND #u >= :since',
+          ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt' },
+          ExpressionAttributeValues: { ':status': status, ':since': since },
+          Select: 'COUNT',
+          ExclusiveStartKey,
+        }),
+      );
+      count += page.Count ?? 0;
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return count;
+  }
+
+  /**
+   * The saga's Events rows after `afterVersion` (default 0: all of them), oldest first (a
+   * base-table query, strongly consistent: always current).
+   */
+  async history(orderId: string, afterVersion = 0): Promise<SagaHistoryEntry[]> {
     const rows: SagaHistoryEntry[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.tables.events,
-          ...(afterVersion === undefined
-            ? {
-                KeyConditionExpression: '#a = :id',
-                ExpressionAttributeNames: { '#a': 'aggregateId' },
-                ExpressionAttributeValues: { ':id': orderId },
-              }
-            : {
-                KeyConditionExpression: '#a = :id AND #v > :v',
-                ExpressionAttributeNames: { '#a': 'aggregateId', '#v': 'version' },
-                ExpressionAttributeValues: { ':id': orderId, ':v': afterVersion },
-              }),
+          KeyConditionExpression: '#a = :id AND #v > :after',
+          ExpressionAttributeNames: { '#a': 'aggregateId', '#v': 'version' },
+          ExpressionAttributeValues: { ':id': orderId, ':after': afterVersion },
           ConsistentRead: true,
           ExclusiveStartKey,
         }),

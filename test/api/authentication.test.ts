@@ -6,8 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { generateSigningKey, jwksOf, mintToken } from '../../scripts/auth/dev-keys';
-import { as, bearer, strangerKey, TEST_AUDIENCE, TEST_ISSUER, tokenFor, unsignedToken } from '../support/auth';
+import { generateSigningKey, jwksOf, mintToken, signTokenSync } from '../../scripts/auth/dev-keys';
+import { as, bearer, strangerKey, TEST_AUDIENCE, TEST_ISSUER, testKey, tokenFor, unsignedToken } from '../support/auth';
 import { createApiHarness, PROBLEM_JSON, type ApiHarness } from './harness';
 
 let h: ApiHarness;
@@ -61,6 +61,62 @@ describe('bearer tokens', () => {
       .get('/orders')
       .set(bearer('customer', 'c-skew', { ttlSeconds: -2 }))
       .expect(200);
+  });
+
+  describe('token lifetime (AUTH_MAX_TOKEN_LIFETIME_SECONDS, 24 h by default)', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    const YEAR_2200 = 7_258_118_400;
+    const refusedLifetimes: Array<[string, Record<string, unknown>]> = [
+      ['valid until the year 2200', { iat: now(), exp: YEAR_2200 }],
+      ['one second longer than 24 h', { iat: now() - 10, exp: now() - 10 + 86_401 }],
+      ['without iat', { iat: undefined, exp: now() + 600 }],
+      ['issued in the future (beyond the clock skew)', { iat: now() + 3600, exp: now() + 3600 + 600 }],
+      ['with an iat that is not a number', { iat: 'yesterday', exp: now() + 600 }],
+    ];
+    it.each(refusedLifetimes)('a token %s is 401; the reason is logged, not answered', async (_name, claims) => {
+      const token = signTokenSync(
+        testKey,
+        { sub: 'c-long', roles: ['customer'], issuer: TEST_ISSUER, audience: TEST_AUDIENCE },
+        { claims },
+      );
+      const res = await request(h.app).get('/orders').set('Authorization', `Bearer ${token}`).expect(401);
+      expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+      expect(res.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+      expect(`${res.body.detail} ${res.headers['www-authenticate']}`).not.toMatch(/lifetime|iat|86400|exceeds|future/i);
+    });
+
+    it('a token of exactly 24 h passes', async () => {
+      const token = signTokenSync(
+        testKey,
+        { sub: 'c-day', roles: ['customer'], issuer: TEST_ISSUER, audience: TEST_AUDIENCE },
+        { claims: { iat: now(), exp: now() + 86_400 } },
+      );
+      await request(h.app).get('/orders').set('Authorization', `Bearer ${token}`).expect(200);
+    });
+
+    it('a shorter configured maximum refuses what the default allows', async () => {
+      const short = await createApiHarness({ label: 'apit', env: { AUTH_MAX_TOKEN_LIFETIME_SECONDS: '3600' } });
+      try {
+        const token = (ttl: number) =>
+          signTokenSync(testKey, {
+            sub: 'c-2h',
+            roles: ['customer'],
+            issuer: TEST_ISSUER,
+            audience: TEST_AUDIENCE,
+            ttlSeconds: ttl,
+          });
+        await request(short.app)
+          .get('/orders')
+          .set('Authorization', `Bearer ${token(7200)}`)
+          .expect(401);
+        await request(short.app)
+          .get('/orders')
+          .set('Authorization', `Bearer ${token(3600)}`)
+          .expect(200);
+      } finally {
+        await short.close();
+      }
+    });
   });
 
   it('a valid token without any known role authenticates but may do nothing: 403', async () => {

@@ -23,7 +23,9 @@ describe('authentication configuration', () => {
       clockSkewSeconds: 30,
       rolesClaim: 'roles',
       production: false,
+      maxTokenLifetimeSeconds: 86_400,
     });
+    expect(loadConfig({ ...base, AUTH_MAX_TOKEN_LIFETIME_SECONDS: '3600' }).auth?.maxTokenLifetimeSeconds).toBe(3600);
     expect(loadConfig({ ...base, AUTH_PUBLIC_KEY: JSON.stringify(jwksOf(key).keys[0]) }).auth?.keys).toMatchObject({
       kind: 'static',
       kid: key.kid,

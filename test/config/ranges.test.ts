@@ -4,6 +4,7 @@
  */
 import { ConfigError, loadConfig } from '../../src/config/config';
 import { SETTING_RANGES } from '../../src/config/ranges';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../../src/config/auth-config';
 
 describe('setting ranges', () => {
   it.each([
@@ -23,6 +24,8 @@ describe('setting ranges', () => {
     ['HOLD_SECONDS', '-5'],
     ['STREAM_POLL_MS', '99'], // a GetItem per stream every few ms
     ['STREAM_POLL_MS', '60001'],
+    ['AUTH_MAX_TOKEN_LIFETIME_SECONDS', '59'], // shorter than any provider's tokens
+    ['AUTH_MAX_TOKEN_LIFETIME_SECONDS', '604801'], // a token valid for more than a week
   ])('refuses %s=%s at start-up, naming the variable and its range', (name, value) => {
     const range = SETTING_RANGES[name];
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
@@ -68,6 +71,7 @@ describe('setting ranges', () => {
       STREAM_POLL_MS: c.streamPollMs,
       STREAM_MAX_PER_CALLER: c.streamMaxPerCaller,
       SHUTDOWN_TIMEOUT_MS: c.shutdownTimeoutMs,
+      AUTH_MAX_TOKEN_LIFETIME_SECONDS: DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
     };
     expect(Object.keys(defaults).sort()).toEqual(Object.keys(SETTING_RANGES).sort());
     for (const [name, value] of Object.entries(defaults)) {

@@ -8,7 +8,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { getPayment, readInventoryRows } from '../../src/participants';
+import { readPayment, readInventoryRows } from '../../src/participants';
 import { spawnWorker, type WorkerProcess } from '../support/processes';
 import { eventually, newEvent, placeOrder, startTestService, workerEnv, type TestService } from '../support/service';
 
@@ -53,7 +53,7 @@ it('a worker killed between the snapshot write and the send: the saga still comp
   const afterCrash = (await service.core.store.load(orderId))!;
   expect(afterCrash.sagaState).toBe('awaitingPayment');
   expect(afterCrash.sagaVersion).toBe(2);
-  expect(await getPayment(service.core.participantDeps, orderId)).toBeUndefined();
+  expect(await readPayment(service.core.participantDeps, orderId)).toBeUndefined();
 
   workers.push(spawnWorker(workerEnv(service.config)));
   const done = await eventually(
@@ -62,7 +62,7 @@ it('a worker killed between the snapshot write and the send: the saga still comp
     60000,
   );
   expect(done.sagaVersion).toBe(5);
-  const payment = await getPayment(service.core.participantDeps, orderId);
+  const payment = await readPayment(service.core.participantDeps, orderId);
   expect(payment?.status).toBe('CAPTURED');
   const row = (await readInventoryRows(service.core.participantDeps, eventId)).get('GA')!;
   expect([row.availableQuantity, row.reservedQuantity, row.soldQuantity]).toEqual([4, 0, 1]);
@@ -83,7 +83,7 @@ it('a worker killed after the payment was captured, before it replied: the saga 
   });
   expect((await doomed.exited).signal).toBe('SIGKILL');
   // The charge happened; the saga never heard of it.
-  expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
+  expect((await readPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
   expect((await service.core.store.load(orderId))?.sagaState).toBe('awaitingPayment');
 
   workers.push(spawnWorker(workerEnv(service.config)));
@@ -95,7 +95,7 @@ it('a worker killed after the payment was captured, before it replied: the saga 
     40000,
   );
   expect(done.saga.context.payment.state).toBe('captured');
-  const payment = await getPayment(service.core.participantDeps, orderId);
+  const payment = await readPayment(service.core.participantDeps, orderId);
   expect(payment).toMatchObject({ status: 'CAPTURED', amountMinor: 8000 });
   // The redelivered command found the recorded capture: one gateway call, no second attempt.
   expect(payment?.attempts).toBe(1);
@@ -114,7 +114,7 @@ it.each(['direct', 'queue'] as const)(
       customerId: 'c-term',
     });
     await eventually(
-      async () => (await getPayment(service.core.participantDeps, orderId))?.status,
+      async () => (await readPayment(service.core.participantDeps, orderId))?.status,
       (s) => s === 'IN_FLIGHT',
       30000,
     );
@@ -122,7 +122,7 @@ it.each(['direct', 'queue'] as const)(
     const exit = await worker.exited;
     expect(exit).toEqual({ code: 0, signal: null });
     // It finished the charge and handed the reply on before exiting, with no worker left running.
-    expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
+    expect((await readPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
     if (replyDelivery === 'direct') {
       // Applied by the worker itself: the saga took the step and asked for the seats' confirmation.
       const saga = (await service.core.store.load(orderId))!;

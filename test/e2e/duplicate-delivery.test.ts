@@ -3,7 +3,7 @@
  * order): every saga ends exactly as it would have, nothing is charged or refunded twice, and
  * each saga's history has no repeated step.
  */
-import { getPayment, readInventoryRows } from '../../src/participants';
+import { readPayment, readInventoryRows } from '../../src/participants';
 import { eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
 
 let service: TestService;
@@ -44,7 +44,7 @@ it.each(cases)(
     expect(history.map((h) => h.version)).toEqual(history.map((_, i) => i + 1));
     expect(new Set(history.map((h) => h.eventType)).size).toBe(history.length);
 
-    const record = await getPayment(service.core.participantDeps, orderId);
+    const record = await readPayment(service.core.participantDeps, orderId);
     expect(record?.status).toBe(payment);
     if (payment === 'REFUNDED') expect(record?.refundedAmountMinor).toBe(6000);
     const row = (await readInventoryRows(service.core.participantDeps, eventId)).get('GA')!;

@@ -3,7 +3,7 @@
  * free tickets, Idempotency-Key replays, cancels of orders that ended cancelled.
  */
 import { randomUUID } from 'node:crypto';
-import { getPayment, readNotification } from '../../src/participants';
+import { readPayment, readNotification } from '../../src/participants';
 import { as } from '../support/auth';
 import { http } from '../support/http';
 import { customerNotice, eventually, startTestService, type TestService } from '../support/service';
@@ -114,7 +114,7 @@ describe('money', () => {
     expect(placed.status).toBe(202);
     const done = await finalOrder(placed.body.orderId);
     expect(done.body).toMatchObject({ status: 'COMPLETED', totalAmount: 10.68, currency: 'USD' });
-    expect(await getPayment(service.core.participantDeps, placed.body.orderId)).toMatchObject({
+    expect(await readPayment(service.core.participantDeps, placed.body.orderId)).toMatchObject({
       status: 'CAPTURED',
       amountMinor: 1068,
       currency: 'USD',
@@ -149,8 +149,8 @@ describe('money', () => {
       totalAmount: 4500,
       currency: 'JPY',
     });
-    expect((await getPayment(service.core.participantDeps, kwd.body.orderId))?.amountMinor).toBe(3702);
-    expect((await getPayment(service.core.participantDeps, jpy.body.orderId))?.amountMinor).toBe(4500);
+    expect((await readPayment(service.core.participantDeps, kwd.body.orderId))?.amountMinor).toBe(3702);
+    expect((await readPayment(service.core.participantDeps, jpy.body.orderId))?.amountMinor).toBe(4500);
   });
 });
 
@@ -160,7 +160,7 @@ describe('free tickets', () => {
     const placed = await place(eventId, 'FREE', 2, 'tok_success');
     const done = await finalOrder(placed.body.orderId);
     expect(done.body).toMatchObject({ status: 'COMPLETED', totalAmount: 0, currency: 'EUR' });
-    expect(await getPayment(service.core.participantDeps, placed.body.orderId)).toBeUndefined();
+    expect(await readPayment(service.core.participantDeps, placed.body.orderId)).toBeUndefined();
     expect(await customerNotice(service.core, placed.body.orderId)).toMatchObject({
       template: 'order-completed',
       outcome: 'completed',
@@ -179,7 +179,7 @@ describe('free tickets', () => {
     const eventId = await newEvent([{ ticketType: 'FREE', totalQuantity: 10, price: 0, currency: 'JPY' }]);
     const placed = await place(eventId, 'FREE', 1, 'tok_declined');
     expect((await finalOrder(placed.body.orderId)).body.status).toBe('COMPLETED');
-    expect(await getPayment(service.core.participantDeps, placed.body.orderId)).toBeUndefined();
+    expect(await readPayment(service.core.participantDeps, placed.body.orderId)).toBeUndefined();
   });
 });
 

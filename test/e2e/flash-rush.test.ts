@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { INVENTORY_TTL_SECONDS } from '../../src/cache/inventory-cache';
-import { inventoryViolations } from '../../src/ops/invariants';
+import { inventoryViolations } from '../../tools/invariants';
 import type { InventoryRow, ReservationRecord } from '../../src/participants/records';
 import type { ShardRow } from '../../src/participants/inventory-shards';
 import { as } from '../support/auth';

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { INVENTORY_TTL_SECONDS } from '../../src/cache/inventory-cache';
-import { getPayment } from '../../src/participants';
+import { readPayment } from '../../src/participants';
 import { http, postOrder } from '../support/http';
 import { as } from '../support/auth';
 import { customerNotice, eventually, startTestService, type TestService } from '../support/service';
@@ -105,7 +105,7 @@ it('a customer cancel while the payment is out: seats back, nothing kept', async
   expect(cancel.status).toBe(202);
   expect(await untilFinal(orderId)).toBe('CANCELLED');
   expect(await inventoryOf(eventId)).toEqual([10, 0, 0]);
-  const payment = await getPayment(service.core.participantDeps, orderId);
+  const payment = await readPayment(service.core.participantDeps, orderId);
   // Either the void beat the charge, or the charge captured and was refunded in full.
   if (payment?.status === 'REFUNDED') expect(payment.refundedAmountMinor).toBe(4000);
   else expect(payment?.status).toBe('VOIDED');

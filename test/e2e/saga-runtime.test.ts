@@ -2,7 +2,7 @@
  * The order saga end to end on the real emulator, driven through the runtime (no HTTP): every
  * outcome the machine promises happens to the seats, the payment and the history.
  */
-import { getPayment, readInventoryRows, readReservation } from '../../src/participants';
+import { readPayment, readInventoryRows, readReservation } from '../../src/participants';
 import type { StoredSaga } from '../../src/store/saga-store';
 import {
   customerNotice,
@@ -52,7 +52,7 @@ describe('the order saga on DynamoDB + SQS', () => {
       'SEATS_CONFIRMED',
       'NOTIFICATION_SENT',
     ]);
-    expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
+    expect((await readPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
     expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('CONFIRMED');
     expect(await customerNotice(service.core, orderId)).toMatchObject({
       template: 'order-completed',
@@ -97,7 +97,7 @@ describe('the order saga on DynamoDB + SQS', () => {
     expect(saga.saga.context.refund?.amountMinor).toBe(5000);
     expect(await stock(eventId)).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect((await readReservation(service.core.participantDeps, orderId))?.status).toBe('EXPIRED');
-    expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('REFUNDED');
+    expect((await readPayment(service.core.participantDeps, orderId))?.status).toBe('REFUNDED');
     const types = (await service.core.store.history(orderId)).map((h) => h.eventType);
     expect(types).toEqual([
       'ORDER_PLACED',

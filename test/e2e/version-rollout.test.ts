@@ -8,8 +8,8 @@
  * versions say.
  */
 import { createLogger } from '../../src/observability/logger';
-import { checkInvariants } from '../../src/ops/invariants';
-import { readHistoriesFromTable } from '../../src/ops/history-source';
+import { checkInvariants } from '../../tools/invariants';
+import { readHistoriesFromTable } from '../../tools/history-source';
 import { replayHistories } from '../../src/ops/replay';
 import { readNotification } from '../../src/participants';
 import { createCoreWorkers, startService, type RunningService } from '../../src/service';

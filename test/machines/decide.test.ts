@@ -9,7 +9,7 @@ import {
   UnknownMachineVersionError,
   type PersistedSaga,
 } from '../../machines/order-saga';
-import { SAMPLE_INPUT } from '../../machines/order-saga/fingerprint';
+import { SAMPLE_INPUT } from '../../tools/fingerprint';
 import { RESERVED_O1 } from '../support/saga-samples';
 
 // The shared sample order (2 × GA, tok_success, a 60-s hold) under short ids, for readable expectations.

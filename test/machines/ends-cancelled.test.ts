@@ -13,7 +13,7 @@ import {
   type OrderSagaInput,
   type PersistedSaga,
 } from '../../machines/order-saga';
-import { sampleEvents } from '../../machines/order-saga/fingerprint';
+import { sampleEvents } from '../../tools/fingerprint';
 
 const input: OrderSagaInput = {
   orderId: 'o-1',

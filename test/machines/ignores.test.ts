@@ -16,7 +16,7 @@ import {
   type OrderSagaState,
   type PersistedSaga,
 } from '../../machines/order-saga';
-import { SAMPLE_EVENTS, SAMPLE_INPUT } from '../../machines/order-saga/fingerprint';
+import { SAMPLE_EVENTS, SAMPLE_INPUT } from '../../tools/fingerprint';
 
 /** A saga in every state the machine reaches from the start with the sample events (breadth first). */
 function sagaInEveryState(version: (typeof MACHINE_VERSIONS)[number]): Map<OrderSagaState, PersistedSaga> {

@@ -12,7 +12,7 @@ import {
   migrationFor,
   type PersistedSaga,
 } from '../../machines/order-saga';
-import { pathTraces, SAMPLE_INPUT } from '../../machines/order-saga/fingerprint';
+import { pathTraces, SAMPLE_INPUT } from '../../tools/fingerprint';
 
 /** Every open v2 snapshot along every v2 path, with the events that follow it on that path. */
 function openV2Snapshots(): Array<{

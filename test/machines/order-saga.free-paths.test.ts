@@ -12,7 +12,7 @@ import {
   type OrderSagaInput,
   type SagaCommand,
 } from '../../machines/order-saga';
-import { sampleEvents } from '../../machines/order-saga/fingerprint';
+import { sampleEvents } from '../../tools/fingerprint';
 
 const input: OrderSagaInput = {
   orderId: 'order-free',

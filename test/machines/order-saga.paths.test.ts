@@ -15,7 +15,7 @@ import {
   type OrderSagaInput,
   type SagaCommand,
 } from '../../machines/order-saga';
-import { SAMPLE_INPUT, sampleEvents } from '../../machines/order-saga/fingerprint';
+import { SAMPLE_INPUT, sampleEvents } from '../../tools/fingerprint';
 
 const input: OrderSagaInput = SAMPLE_INPUT;
 

@@ -16,7 +16,7 @@ import {
   UnknownMachineVersionError,
   type SagaCommand,
 } from '../../machines/order-saga';
-import { behaviourFingerprint, pathTraces, SAMPLE_INPUT } from '../../machines/order-saga/fingerprint';
+import { behaviourFingerprint, pathTraces, SAMPLE_INPUT } from '../../tools/fingerprint';
 import { RESERVED_O1 } from '../support/saga-samples';
 
 const reserved = RESERVED_O1;

@@ -5,7 +5,7 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { checkInvariants } from '../../src/ops/invariants';
+import { checkInvariants } from '../../tools/invariants';
 import type { StoredSaga } from '../../src/store/saga-store';
 import { eventually, seedInventory, startTestService, type TestService } from '../support/service';
 

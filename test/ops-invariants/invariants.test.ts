@@ -6,7 +6,7 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { checkInvariants, type InvariantReport, type ViolationKind } from '../../src/ops/invariants';
+import { checkInvariants, type InvariantReport, type ViolationKind } from '../../tools/invariants';
 import type { StoredSaga } from '../../src/store/saga-store';
 import { eventually, seedInventory, startTestService, type TestService } from '../support/service';
 

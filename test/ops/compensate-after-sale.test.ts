@@ -7,8 +7,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkInvariants } from '../../src/ops/invariants';
-import { getPayment } from '../../src/participants';
+import { checkInvariants } from '../../tools/invariants';
+import { readPayment } from '../../src/participants';
 import { http } from '../support/http';
 import { as } from '../support/auth';
 import { spawnWorker, type WorkerProcess } from '../support/processes';
@@ -43,7 +43,7 @@ it('compensating a paid order stuck in confirming after its seats were sold: sea
   const stuck = await sagaOf(service.baseUrl, orderId);
   expect(stuck.state).toBe('confirming');
   expect(await inventoryOf(service.baseUrl, eventId)).toEqual([8, 0, 2]);
-  expect((await getPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
+  expect((await readPayment(service.core.participantDeps, orderId))?.status).toBe('CAPTURED');
 
   const res = await http<{ state: string; compensationRequested: boolean }>(
     service.baseUrl,
@@ -79,7 +79,7 @@ it('compensating a paid order stuck in confirming after its seats were sold: sea
     toState: 'releasingSeats',
   });
   expect(await inventoryOf(service.baseUrl, eventId)).toEqual([10, 0, 0]);
-  expect(await getPayment(service.core.participantDeps, orderId)).toMatchObject({
+  expect(await readPayment(service.core.participantDeps, orderId)).toMatchObject({
     status: 'REFUNDED',
     amountMinor: 5000,
     refundedAmountMinor: 5000,

@@ -4,7 +4,7 @@
  * machine cannot compensate the answer is a 409 problem that says why.
  */
 import { randomUUID } from 'node:crypto';
-import { getPayment } from '../../src/participants';
+import { readPayment } from '../../src/participants';
 import { as } from '../support/auth';
 import { http } from '../support/http';
 import { eventually, startTestService, type TestService } from '../support/service';
@@ -70,7 +70,7 @@ it('compensating a saga in awaitingPayment: cancelled as compensated, seats back
   });
   expect(await inventoryOf(service.baseUrl, eventId)).toEqual([10, 0, 0]);
   // Either the void beat the slow charge, or the charge captured and was refunded in full.
-  const payment = await getPayment(service.core.participantDeps, orderId);
+  const payment = await readPayment(service.core.participantDeps, orderId);
   if (payment?.status === 'REFUNDED') expect(payment.refundedAmountMinor).toBe(5000);
   else expect(payment?.status).toBe('VOIDED');
 

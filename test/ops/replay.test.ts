@@ -9,8 +9,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { machineVersion, sagaEventSchemas } from '../../machines/order-saga';
-import { pathTraces } from '../../machines/order-saga/fingerprint';
-import { readHistoryFile } from '../../src/ops/history-source';
+import { pathTraces } from '../../tools/fingerprint';
+import { readHistoryFile } from '../../tools/history-source';
 import { replayHistories, storyOf } from '../../src/ops/replay';
 import { candidate as broken } from '../fixtures/broken-candidate';
 

@@ -9,7 +9,7 @@ import { getEventInventory, putEventInventory } from '../../src/participants/inv
 import { readInventoryRows, readReservation, type InventoryRow } from '../../src/participants/records';
 import { isShardRow, readShards, rebalanceShards, type ShardRow } from '../../src/participants/inventory-shards';
 import { InventoryConflictError } from '../../src/participants/errors';
-import { inventoryViolations } from '../../src/ops/invariants';
+import { inventoryViolations } from '../../tools/invariants';
 import { createTestAws, type TestAws } from '../support/aws';
 import { confirm, participantDeps, release, reservationsOf, reserve, uid } from './helpers';
 

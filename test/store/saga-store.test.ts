@@ -7,6 +7,7 @@ import { applyEvent, startSaga } from '../../machines/order-saga';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
 import { SagaStore, VersionConflictError, type StoredSaga } from '../../src/store/saga-store';
 import { createTestAws, injectTransactionConflicts, TEST_AWS_CONFIG, type TestAws } from '../support/aws';
+import { eventually } from '../support/service';
 
 let aws: TestAws;
 let store: SagaStore;
@@ -91,4 +92,59 @@ it('retries a step that AWS cancels with TransactionConflict, and writes it once
   } finally {
     destroyAwsClients(clients);
   }
+});
+
+it('reads the history after a version, oldest first', async () => {
+  const saga = await newSaga();
+  const saved = await store.commit(saga, applyEvent(saga.saga, reserved), step('h1'), new Date().toISOString());
+  await store.commit(
+    saved,
+    applyEvent(saved.saga, { type: 'PAYMENT_DECLINED', reason: 'no' }),
+    { eventId: 'h2', eventType: 'PAYMENT_DECLINED', payload: {} },
+    new Date().toISOString(),
+  );
+  expect((await store.history(saga.orderId)).map((h) => h.version)).toEqual([1, 2, 3]);
+  expect((await store.history(saga.orderId, 1)).map((h) => [h.version, h.eventId])).toEqual([
+    [2, 'h1'],
+    [3, 'h2'],
+  ]);
+  expect(await store.history(saga.orderId, 3)).toEqual([]);
+});
+
+it('reads StatusIndex by status and update time: pages, bounds, counts and the stale ids before a time', async () => {
+  const sagas = [await newSaga(), await newSaga(), await newSaga()];
+  const { status } = sagas[0];
+  const ids = new Set(sagas.map((s) => s.orderId));
+  const first = sagas.map((s) => s.updatedAt).sort()[0];
+  const after = new Date(Date.parse(sagas.map((s) => s.updatedAt).sort()[2]) + 1).toISOString();
+  const mine = (rows: Array<{ orderId: string }>) => rows.filter((r) => ids.has(r.orderId)).map((r) => r.orderId);
+
+  // The index may lag behind the base table (a GSI): wait, bounded, until it shows all three.
+  await eventually(
+    () => store.idsInStatusUpdatedBefore(status, after),
+    (found) => sagas.every((s) => found.includes(s.orderId)),
+  );
+  expect((await store.idsInStatusUpdatedBefore(status, first)).filter((id) => ids.has(id))).toEqual([]);
+
+  const oldestFirst = await store.updatedInStatus(status, { since: first, before: after });
+  expect(mine(oldestFirst.rows)).toHaveLength(3);
+  const updated = oldestFirst.rows.map((r) => r.updatedAt);
+  expect(updated).toEqual([...updated].sort());
+  const newestFirst = await store.updatedInStatus(status, { since: first, newestFirst: true });
+  expect(mine(newestFirst.rows)).toEqual(mine(oldestFirst.rows).reverse());
+
+  // Paged one row at a time, the walk finds the same rows.
+  const walked: string[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await store.updatedInStatus(status, { since: first, before: after, limit: 1, startKey });
+    walked.push(...mine(page.rows));
+    startKey = page.nextKey;
+  } while (startKey);
+  expect(walked).toEqual(mine(oldestFirst.rows));
+
+  expect(await store.countUpdatedInStatusSince(status, first)).toBeGreaterThanOrEqual(3);
+  expect(await store.countUpdatedInStatusSince(status, after)).toBe(
+    (await store.updatedInStatus(status, { since: after })).rows.length,
+  );
 });

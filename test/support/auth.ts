@@ -15,7 +15,7 @@ import type { Role } from '../../src/api/auth/principal';
 export const TEST_ISSUER = 'https://issuer.test.eventticket.dev/';
 export const TEST_AUDIENCE = 'eventticket-test-api';
 
-const testKey: SigningKey = generateSigningKey('test-');
+export const testKey: SigningKey = generateSigningKey('test-');
 /** A key the service does not trust. */
 export const strangerKey: SigningKey = generateSigningKey('stranger-');
 

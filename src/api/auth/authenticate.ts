@@ -56,9 +56,12 @@ export function identify(verify: TokenVerifier) {
       // Every later log line of this request says who made it.
       ctx.log = ctx.log.child({ sub: principal.sub });
     } catch (error) {
-      if (error instanceof InvalidTokenError)
+      if (error instanceof InvalidTokenError) {
+        // The full reason for the operator; the answer carries only error.reason.
+        if (error.logDetail !== undefined)
+          ctxOf(res).log.warn('bearer token refused', { reason: error.reason, detail: error.logDetail });
         res.locals.authFailure = { kind: 'invalid', reason: error.reason } satisfies AuthFailure;
-      else if (error instanceof KeysUnavailableError) {
+      } else if (error instanceof KeysUnavailableError) {
         ctxOf(res).log.error('token keys unavailable', { error: error.message });
         res.locals.authFailure = {
           kind: 'unavailable',

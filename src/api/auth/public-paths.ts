@@ -13,9 +13,9 @@
  * Anonymous requests are rate-limited per IP (src/api/guards/rate-limits.ts).
  */
 const PUBLIC: ReadonlyArray<{ methods: readonly string[]; pattern: RegExp }> = [
-  { methods: ['GET', 'HEAD'], pattern: /^\/actuator\/health\/?$/ },
-  { methods: ['GET', 'HEAD'], pattern: /^\/console\/login\/?$/ },
-  { methods: ['GET', 'HEAD'], pattern: /^\/(docs|openapi\.json)\/?$/ },
+  { methods: ['GET', 'HEAD'], pattern: /^\/actuator\/health$/ },
+  { methods: ['GET', 'HEAD'], pattern: /^\/console\/login$/ },
+  { methods: ['GET', 'HEAD'], pattern: /^\/(docs|openapi\.json)$/ },
   { methods: ['GET', 'HEAD'], pattern: /^\/console\/assets\/[A-Za-z0-9._/-]+$/ },
 ];
 

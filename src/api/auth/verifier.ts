@@ -11,13 +11,22 @@ import { rolesFrom, type Principal } from './principal';
 /** A `sub` we record and log: 1-255 visible ASCII characters (RFC 7519 allows any string; we are stricter). */
 const SUBJECT = /^[\x21-\x7E]{1,255}$/;
 
-/** The token was refused: 401. `reason` goes into WWW-Authenticate's error_description. */
+/**
+ * The token was refused: 401. `reason` goes into WWW-Authenticate's error_description; `logDetail`,
+ * when given, only into the log (a rule whose exact figures an attacker should not be told).
+ */
 export class InvalidTokenError extends Error {
   override name = 'InvalidTokenError';
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly logDetail?: string,
+  ) {
     super(reason);
   }
 }
+
+/** What the answer says when the reason is only logged. */
+const NOT_ACCEPTED = 'the token is not accepted';
 
 /** The keys could not be fetched (the provider's JWKS is down or unreadable): 503, not the caller's fault. */
 export class KeysUnavailableError extends Error {
@@ -41,7 +50,8 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
     audience: auth.audience,
     algorithms: [...auth.algorithms],
     clockTolerance: auth.clockSkewSeconds,
-    requiredClaims: ['sub', 'exp'],
+    // iat: the lifetime rule below needs it.
+    requiredClaims: ['sub', 'exp', 'iat'],
   };
   return async (token: string) => {
     let payload: JWTPayload;
@@ -56,8 +66,29 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
     }
     if (typeof payload.sub !== 'string' || !SUBJECT.test(payload.sub))
       throw new InvalidTokenError('sub must be 1-255 visible ASCII characters');
+    checkLifetime(payload, auth);
     return { sub: payload.sub, roles: rolesFrom(claimAt(payload, auth.rolesClaim)), expiresAt: payload.exp };
   };
+}
+
+/**
+ * The lifetime rule (issue 22; AUTH_MAX_TOKEN_LIFETIME_SECONDS): `exp - iat` at most the configured
+ * maximum, and `iat` not later than now plus the clock skew (a token "issued" in the future would
+ * carry its lifetime past the maximum). jose has already required a numeric `iat` and `exp`.
+ * @throws InvalidTokenError, the figures in logDetail only.
+ */
+function checkLifetime(payload: JWTPayload, auth: AuthConfig): void {
+  const iat = payload.iat as number;
+  const exp = payload.exp as number;
+  const lifetime = exp - iat;
+  if (lifetime > auth.maxTokenLifetimeSeconds)
+    throw new InvalidTokenError(
+      NOT_ACCEPTED,
+      `token lifetime exp - iat = ${lifetime} s exceeds AUTH_MAX_TOKEN_LIFETIME_SECONDS = ${auth.maxTokenLifetimeSeconds}`,
+    );
+  const now = Math.floor(Date.now() / 1000);
+  if (iat > now + auth.clockSkewSeconds)
+    throw new InvalidTokenError(NOT_ACCEPTED, `token iat ${iat} is ${iat - now} s in the future`);
 }
 
 /** The claim by its exact name (`cognito:groups`), else by a dotted path (`realm_access.roles`). */
@@ -76,8 +107,11 @@ function classify(error: unknown): Error {
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid)
     return new KeysUnavailableError(error.message);
   if (error instanceof errors.JWTExpired) return new InvalidTokenError('the token has expired');
-  if (error instanceof errors.JWTClaimValidationFailed)
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    // A missing or malformed iat is part of the lifetime rule: logged, not answered.
+    if (error.claim === 'iat') return new InvalidTokenError(NOT_ACCEPTED, `token iat refused: ${error.message}`);
     return new InvalidTokenError(`the token's ${error.claim} claim is not accepted`);
+  }
   if (error instanceof errors.JOSEAlgNotAllowed) return new InvalidTokenError("the token's algorithm is not accepted");
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWSSignatureVerificationFailed) {
     return new InvalidTokenError('the token is not signed by a trusted key');

@@ -4,6 +4,7 @@
  * Repairs are not routes here: the page script calls /ops with the version it was shown.
  */
 import express, { Router, type Request, type Response } from 'express';
+import { apiRouter } from '../router';
 import { requireRole } from '../auth/require-role';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -109,7 +110,7 @@ export async function sagaDetail(deps: ConsoleDeps, orderId: string): Promise<Sa
 }
 
 export function consoleRouter(deps: ConsoleDeps, options: { inspectorRelay?: boolean } = {}): Router {
-  const router = Router();
+  const router = apiRouter();
   const listing = new SagaListing({
     doc: deps.doc,
     tables: deps.tables,

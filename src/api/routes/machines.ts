@@ -3,6 +3,7 @@
  * every version this build runs (docs/versioning.md), and each one's definition.
  */
 import { Router, type Request, type Response } from 'express';
+import { apiRouter } from '../router';
 import { requireRole } from '../auth/require-role';
 import { emptyQuerySchema } from '../schemas';
 import { queryValidator } from '../validation';
@@ -22,7 +23,7 @@ export function machinesRouter(
   definition: () => unknown = orderSagaDefinition,
   startVersion: string = START_VERSION,
 ): Router {
-  const router = Router();
+  const router = apiRouter();
   router.get('/machines/order-saga/versions', requireRole('operator'), (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
     res.json({

@@ -1,5 +1,6 @@
 /** GET /openapi.json (src/api/openapi.ts) and Swagger UI at /docs, from swagger-ui-dist, served locally. */
 import express, { Router, type Request, type Response } from 'express';
+import { apiRouter } from '../router';
 import { dirname } from 'node:path';
 import { ASSETS_PREFIX } from '../../console/html';
 import { openApiDocument } from '../openapi';
@@ -20,7 +21,7 @@ const DOCS_PAGE = `<!doctype html>
 </head><body><div id="swagger-ui"></div></body></html>`;
 
 export function openApiRouter(): Router {
-  const router = Router();
+  const router = apiRouter();
   let cached: string | undefined;
   router.use(
     SWAGGER_PREFIX,

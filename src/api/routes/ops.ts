@@ -8,6 +8,7 @@
  * its message is about, when there is one).
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import { apiRouter } from '../router';
 import type { DeadLetterOps } from '../../ops/dead-letter-ops';
 import type { QueueDepths } from '../../ops/queue-depths';
 import {
@@ -125,7 +126,7 @@ async function sagaAction<T>(orderId: string, action: () => Promise<T>): Promise
 }
 
 export function opsRouter(deps: OpsRouteDeps): Router {
-  const router = Router();
+  const router = apiRouter();
 
   // One glance for a person or a monitor: anything non-zero under stuck or deadLetters needs someone.
   router.get('/ops/overview', requireRole('operator'), async (req: Request, res: Response) => {

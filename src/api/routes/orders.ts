@@ -1,16 +1,18 @@
 /** /orders: place, read, list and cancel orders. */
-import { Router, type Request, type Response } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
+import { apiRouter } from '../router';
 import { endsCancelled, startSaga } from '../../../machines/order-saga';
 import { IdempotencyKeyReusedError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
 import type { SoldOutFlags } from '../../cache/sold-out';
-import type { WaitingRoom } from '../../admission/waiting-room';
+import type { Entry, WaitingRoom } from '../../admission/waiting-room';
 import type { OrderQueries } from '../../store/order-queries';
 import { queuedView } from './waiting-room';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { actorOf, hasRole, principalOf, type Principal } from '../auth/principal';
 import { mayRead, requireRole } from '../auth/require-role';
 import { ctxOf } from '../context';
-import { canonicalJson, newOrderId, orderIdForIdempotencyKey, sha256Hex } from '../ids';
+import { newOrderId, orderIdForIdempotencyKey } from '../ids';
+import { assertSameRequest, requestFingerprint } from '../../runtime/request-fingerprint';
 import type { CachedInventory, InventoryView } from '../inventory';
 import { ProblemError, type FieldError } from '../problem';
 import {
@@ -38,6 +40,11 @@ export interface OrdersRouteDeps {
   soldOut?: Pick<SoldOutFlags, 'flagged'>;
   /** The waiting room (src/admission/): past the event's limit an order waits its turn (202 QUEUED). */
   waitingRoom?: WaitingRoom;
+  /**
+   * POST /orders's own limit (orders per minute per customer, src/api/guards/rate-limits.ts),
+   * declared on the route itself so that no spelling of the path reaches the handler without it.
+   */
+  orderLimiter: RequestHandler;
 }
 
 const validatePlaceOrder = bodyValidator<PlaceOrderBody>(placeOrderSchema);
@@ -136,14 +143,6 @@ export function visibleSaga(
   return saga;
 }
 
-/** The fingerprint of a placing request: equal for equal orders, whatever the key and item order. */
-function requestHashOf(body: PlaceOrderBody & { customerId: string }): string {
-  const items = [...body.items].sort((a, b) =>
-    a.ticketType < b.ticketType ? -1 : a.ticketType > b.ticketType ? 1 : 0,
-  );
-  return sha256Hex(canonicalJson({ ...body, items }));
-}
-
 /**
  * What the first POST of an order answered: the order as created, in the machine's initial state.
  * A replay answers exactly this, whatever happened to the order since (its links give the now).
@@ -213,23 +212,66 @@ export function keyReused(): ProblemError {
 
 /** Answers an Idempotency-Key replay: 202 with the first answer, or 422 for a different body. */
 function replay(res: Response, existing: StoredSaga, requestHash: string): void {
-  if (existing.requestHash !== requestHash) throw keyReused();
+  try {
+    assertSameRequest(existing.requestHash, requestHash);
+  } catch (error) {
+    if (error instanceof IdempotencyKeyReusedError) throw keyReused();
+    throw error;
+  }
   res.setHeader('Idempotent-Replayed', 'true');
   ctxOf(res).log.info('order request replayed', { orderId: existing.orderId, sagaState: existing.sagaState });
   res.status(202).location(`/orders/${existing.orderId}`).json(firstAnswer(existing));
 }
 
-export function ordersRouter(deps: OrdersRouteDeps): Router {
-  const router = Router();
+/**
+ * Answers a request whose key was met before, when the request itself can no longer be served (the
+ * event changed, or sold out): from the placed order, or from the waiting room while the order
+ * waits there. The key's rule applies at each stage (a different body: 422). False when the key is
+ * unknown at both, or the order is admitted but not placed yet: the caller answers as for a new request.
+ */
+async function replayedFromPrior(
+  res: Response,
+  deps: OrdersRouteDeps,
+  orderId: string,
+  requestHash: string,
+): Promise<boolean> {
+  const existing = await deps.store.load(orderId);
+  if (existing) {
+    replay(res, existing, requestHash);
+    return true;
+  }
+  const room = deps.waitingRoom;
+  const fingerprint = await room?.fingerprintOf(orderId);
+  if (!room || fingerprint === undefined) return false;
+  if (fingerprint !== requestHash) throw keyReused();
+  const standing = await room.standing(orderId);
+  if (standing.state !== 'waiting') return false;
+  res.setHeader('Idempotent-Replayed', 'true');
+  ctxOf(res).log.info('queued order request replayed', { orderId, position: standing.position });
+  res
+    .status(202)
+    .location(`/orders/${orderId}/queue`)
+    .json(
+      queuedView(orderId, {
+        admitted: false,
+        position: standing.position,
+        estimatedWaitSeconds: standing.estimatedWaitSeconds,
+      }),
+    );
+  return true;
+}
 
-  router.post('/orders', requireRole('customer'), async (req: Request, res: Response) => {
+export function ordersRouter(deps: OrdersRouteDeps): Router {
+  const router = apiRouter();
+
+  router.post('/orders', requireRole('customer'), deps.orderLimiter, async (req: Request, res: Response) => {
     const ctx = ctxOf(res);
     validateNoQuery(queryOf(req), 'query');
     const given = validatePlaceOrder(req.body, 'body');
     const body = { ...given, customerId: customerIdFor(principalOf(res), given) };
     const key = idempotencyKeyOf(req);
     const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
-    const requestHash = requestHashOf(body);
+    const requestHash = requestFingerprint(body);
     const { inventory } = await deps.inventory.get(body.eventId);
     try {
       checkAgainstInventory(body, inventory);
@@ -237,17 +279,14 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       // A replay is answered from the stored order whatever changed since (the event's inventory,
       // its prices or currencies). Looked up only here and on a taken id (below), so a first
       // request pays no extra read.
-      const existing = key === undefined ? undefined : await deps.store.load(orderId);
-      if (!existing) throw error;
-      replay(res, existing, requestHash);
+      if (key === undefined || !(await replayedFromPrior(res, deps, orderId, requestHash))) throw error;
       return;
     }
     const flagged = await soldOutAmong(deps, body);
     if (flagged.length > 0) {
       // Sold out now; a replay of an order accepted before is still answered as that order.
-      const existing = key === undefined ? undefined : await deps.store.load(orderId);
-      if (!existing) throw soldOutProblem(body, flagged);
-      replay(res, existing, requestHash);
+      if (key === undefined || !(await replayedFromPrior(res, deps, orderId, requestHash)))
+        throw soldOutProblem(body, flagged);
       return;
     }
 
@@ -262,11 +301,24 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       eventName: inventory?.eventName,
     };
     let admittedHere = false;
+    // The key met again in the waiting room (queued, or admitted and maybe not placed yet): a replay.
+    let replayed = false;
     if (deps.waitingRoom) {
-      const entry = await deps.waitingRoom.enter(order);
+      let entry: Entry;
+      try {
+        entry = await deps.waitingRoom.enter(order);
+      } catch (error) {
+        if (error instanceof IdempotencyKeyReusedError) throw keyReused();
+        throw error;
+      }
       admittedHere = entry.admitted && !entry.already;
+      replayed = entry.already === true;
       if (!entry.admitted) {
-        ctx.log.info('order queued', { orderId, position: entry.position });
+        if (entry.already) res.setHeader('Idempotent-Replayed', 'true');
+        ctx.log.info(entry.already ? 'queued order request replayed' : 'order queued', {
+          orderId,
+          position: entry.position,
+        });
         res.status(202).location(`/orders/${orderId}/queue`).json(queuedView(orderId, entry));
         return;
       }
@@ -280,8 +332,9 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       if (error instanceof IdempotencyKeyReusedError) throw keyReused();
       throw error;
     }
-    // Two first requests with one key raced and the other created the order: this one is a replay.
-    if (!result.created) {
+    // Two first requests with one key raced and the other created the order, or the key's first
+    // request holds the place (this one may have placed it first): this one is a replay.
+    if (!result.created || replayed) {
       // The place it took is not its own: the saga holding it is the first request's.
       if (admittedHere) await deps.waitingRoom?.ended(order.eventId, orderId);
       replay(res, result.saga, requestHash);

@@ -1,5 +1,6 @@
 /** /sagas: a saga's state, context, pending commands and history; listings by order status. */
 import { Router, type Request, type Response } from 'express';
+import { apiRouter } from '../router';
 import type { OrderQueries } from '../../store/order-queries';
 import type { SagaStore } from '../../store/saga-store';
 import { principalOf } from '../auth/principal';
@@ -19,7 +20,7 @@ const validateListQuery = queryValidator<ListSagasQuery>(listSagasQuerySchema);
 const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
 
 export function sagasRouter(deps: SagasRouteDeps): Router {
-  const router = Router();
+  const router = apiRouter();
 
   router.get('/sagas', requireRole('operator'), async (req: Request, res: Response) => {
     const query = validateListQuery(queryOf(req), 'query');

@@ -23,7 +23,8 @@
  * caller's token expires and with `event: shutdown` when the process stops.
  */
 import { requireRole } from '../auth/require-role';
-import { Router, type Request, type Response } from 'express';
+import { type Request, type Response, type Router } from 'express';
+import { apiRouter } from '../router';
 import type { ConsoleDeps } from '../../console/deps';
 import type { SagaHistoryEntry, StoredSaga } from '../../store/saga-store';
 import { listStreamQuerySchema, sagaStreamQuerySchema, type StreamQuery } from '../console-schemas';
@@ -71,7 +72,7 @@ function liveOf(deps: ConsoleDeps): Live {
 }
 
 export function streamRouter(deps: ConsoleDeps): Router {
-  const router = Router();
+  const router = apiRouter();
   const live = liveOf(deps);
   const inspector = createInspectorFeed({ logger: deps.logger, live });
 
@@ -81,7 +82,9 @@ export function streamRouter(deps: ConsoleDeps): Router {
   // lists HTTP operations, names it in its description).
   router.use(
     '/sagas/:orderId/inspect',
-    (req, _res, next) => next(isPendingUpgrade(req) && (req.path === '/' || req.path === '') ? undefined : 'router'),
+    // One spelling, as the HTTP routes (src/api/router.ts): no trailing slash, nothing after.
+    (req, _res, next) =>
+      next(isPendingUpgrade(req) && /\/inspect$/.test(req.originalUrl.split('?')[0]) ? undefined : 'router'),
     requireRole('operator'),
     (req: Request, res: Response) => inspector.accept(req, res, principalOf(res), orderIdParam(req)),
   );

@@ -6,6 +6,7 @@
  *   their saga at once (0 = no waiting room, null = back to ADMISSION_MAX_ACTIVE_ORDERS).
  */
 import { Router, type Request, type Response } from 'express';
+import { apiRouter } from '../router';
 import type { WaitingRoom, Entry } from '../../admission/waiting-room';
 import type { SagaStore } from '../../store/saga-store';
 import { hasRole, principalOf } from '../auth/principal';
@@ -14,6 +15,9 @@ import { ProblemError } from '../problem';
 import { emptyQuerySchema, ID_REGEX } from '../schemas';
 import { bodyValidator, pathParam, queryValidator } from '../validation';
 import { orderIdParam, queryOf } from './orders';
+import { eventWriter, notYourEvent } from './inventory';
+import { EventOwnershipError } from '../../participants/event-owner';
+import type { CachedInventory } from '../inventory';
 
 const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
 
@@ -41,8 +45,16 @@ export function queuedView(orderId: string, entry: Extract<Entry, { admitted: fa
   };
 }
 
-export function waitingRoomRouter(room: WaitingRoom, store: Pick<SagaStore, 'load'>): Router {
-  const router = Router();
+/**
+ * `events`: who may change an event (its owner or operator-repair, src/participants/event-owner.ts);
+ * absent, no ownership rule (tests of the room alone).
+ */
+export function waitingRoomRouter(
+  room: WaitingRoom,
+  store: Pick<SagaStore, 'load'>,
+  events?: Pick<CachedInventory, 'mayChangeEvent'>,
+): Router {
+  const router = apiRouter();
 
   router.get('/orders/:orderId/queue', requireRole('customer', 'operator'), async (req: Request, res: Response) => {
     validateNoQuery(queryOf(req), 'query');
@@ -91,6 +103,12 @@ export function waitingRoomRouter(room: WaitingRoom, store: Pick<SagaStore, 'loa
         'an id of letters, digits and ._:@- (at most 128)',
       );
       const body = validateAdmission(req.body, 'body');
+      try {
+        await events?.mayChangeEvent(eventId, eventWriter(principalOf(res)));
+      } catch (error) {
+        if (error instanceof EventOwnershipError) throw notYourEvent(error);
+        throw error;
+      }
       try {
         await room.setLimit(eventId, body.maxActiveOrders);
       } catch {

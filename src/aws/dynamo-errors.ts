@@ -5,7 +5,7 @@
  * but the code must.
  */
 import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { awsErrorName as errorName } from '../aws/errors';
+import { awsErrorName as errorName } from './errors';
 
 /** The per-item reason codes of a cancelled transaction ('None' for items that passed), or null. */
 export function cancellationCodes(error: unknown): string[] | null {
@@ -30,12 +30,6 @@ const RETRYABLE_CANCELLATION_CODES: ReadonlySet<string> = new Set([
  */
 export function hasFaultCode(codes: readonly string[]): boolean {
   return codes.some((code) => !RETRYABLE_CANCELLATION_CODES.has(code));
-}
-
-/** A cancelled transaction that lost a race (condition or conflict) and nothing else: re-read, then retry. */
-export function isConditionOrConflictCancellation(error: unknown): boolean {
-  const codes = cancellationCodes(error);
-  return codes !== null && codes.some((code) => code !== 'None') && !hasFaultCode(codes);
 }
 
 /** A single-item conditional write whose condition was false. */

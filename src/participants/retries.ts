@@ -1,26 +1,12 @@
 /**
  * The participants' retries: how often, how long to wait, and the conditional put they all use.
- * Telling the failures apart lives with the store (src/store/dynamo-errors.ts).
+ * Telling DynamoDB's failures apart is shared by every table owner (src/aws/dynamo-errors.ts), and
+ * so are transactions (src/aws/transactions.ts).
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  backoffDelayMs,
-  cancellationCodes,
-  hasFaultCode,
-  isConditionalCheckFailed,
-  isConditionOrConflictCancellation,
-  isTransactionConflict,
-} from '../store/dynamo-errors';
+import { backoffDelayMs, isConditionalCheckFailed, isTransactionConflict } from '../aws/dynamo-errors';
 import { defaultSleep, type ParticipantDeps } from './deps';
 import { ContentionError } from './errors';
-
-export {
-  cancellationCodes,
-  hasFaultCode,
-  isConditionalCheckFailed,
-  isConditionOrConflictCancellation,
-  isTransactionConflict,
-};
 
 /** How many times a handler re-reads and retries before giving the message back to the queue. */
 export const MAX_ATTEMPTS = 25;

@@ -5,12 +5,12 @@
  * target version waits on are sent. Never automatic: only scripts/migrate.ts calls it.
  */
 import { randomUUID } from 'node:crypto';
-import { migrationFor, orderStatusOf, type MigrationResult } from '../../machines/order-saga';
-import type { Dispatcher } from '../runtime/dispatcher';
-import { UnknownSagaError } from '../runtime/saga-runtime';
-import { VersionConflictError, type SagaStore, type StoredSaga } from '../store/saga-store';
-import { MIGRATION_EVENT_TYPE } from './replay';
-import type { OperatorRequest } from './stuck-sagas';
+import { migrationFor, orderStatusOf, type MigrationResult } from '../machines/order-saga';
+import type { Dispatcher } from '../src/runtime/dispatcher';
+import { UnknownSagaError } from '../src/runtime/saga-runtime';
+import { VersionConflictError, type SagaStore, type StoredSaga } from '../src/store/saga-store';
+import { MIGRATION_EVENT_TYPE } from '../src/ops/replay';
+import type { OperatorRequest } from '../src/ops/stuck-sagas';
 
 export interface MigrateDeps {
   store: SagaStore;

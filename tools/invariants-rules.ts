@@ -1,14 +1,14 @@
 /**
  * What each saga state allows of its order's reservation and payment records. Pure tables used by
- * the invariant checker (src/ops/invariants.ts); kept apart so the rules read as a table.
+ * the invariant checker (tools/invariants.ts); kept apart so the rules read as a table.
  *
  * A reply can be recorded by a participant before the saga applies it, so an open state allows the
  * record of the step it waits on both before and after the participant acted (confirming: ACTIVE
  * or CONFIRMED). Final states allow only the settled outcome.
  */
-import { isMinorUnits } from '../money/money';
-import type { OrderSagaState, ReservationStatus } from '../../machines/order-saga';
-import type { PaymentStatus } from '../participants/records';
+import { isMinorUnits } from '../src/money/money';
+import type { OrderSagaState, ReservationStatus } from '../machines/order-saga';
+import type { PaymentStatus } from '../src/participants/records';
 
 /** `NONE`: no record at all. `TOMBSTONE`: a RELEASED record that never held seats. */
 export type ReservationView = ReservationStatus | 'NONE' | 'TOMBSTONE';

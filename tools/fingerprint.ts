@@ -8,8 +8,14 @@
  */
 import { createHash } from 'node:crypto';
 import { getSimplePaths } from 'xstate/graph';
-import { deciderFor, type VersionedMachine } from './decide';
-import type { OrderSagaEvent, OrderSagaInput, OrderStatus, SagaCommand, SagaOutcome } from './types';
+import { deciderFor, type VersionedMachine } from '../machines/order-saga/decide';
+import type {
+  OrderSagaEvent,
+  OrderSagaInput,
+  OrderStatus,
+  SagaCommand,
+  SagaOutcome,
+} from '../machines/order-saga/types';
 
 export const SAMPLE_INPUT: OrderSagaInput = {
   orderId: 'order-1',

@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import Ajv from 'ajv';
-import type { SagaHistoryEntry } from '../store/saga-store';
-import type { RecordedSaga } from './replay';
+import type { SagaHistoryEntry } from '../src/store/saga-store';
+import type { RecordedSaga } from '../src/ops/replay';
 
 export const HISTORY_FILE_FORMAT = 'eventticket-saga-histories/1';
 

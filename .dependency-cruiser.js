@@ -1,0 +1,210 @@
+/**
+ * The import check (`npm run deps`, part of `npm test`): no import cycle, and no arrow against the
+ * layers of docs/architecture.md ("Layers"). dependency-cruiser 17 (Node ^20.12 || ^22 || >=24).
+ *
+ * Type-only imports count for cycles (a loop through types is still a loop), and count for the
+ * layers unless a rule says otherwise: a lower layer may name the type of a port it defines and a
+ * higher one implements (observability's metrics implement the runtime's SagaObserver).
+ *
+ * Known exceptions: violations in files another change of issue 24 is rewriting (the route table,
+ * the console in one room, the inspector feed). Each is listed by file, with its issue, so that a NEW
+ * violation anywhere fails the build; remove the line when the file is fixed.
+ */
+
+/** Top layers: nothing below them imports them; only the composition root (service.ts, main.ts) does. */
+const TOP = '^src/(api|console|admission)/';
+const ROOT = '^src/(service|main)[.]ts$';
+const below = (...folders) => [`^src/(${folders.join('|')})/`, ROOT];
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-cycle',
+      severity: 'error',
+      comment: 'No import loops, type-only ones included.',
+      from: {
+        // Known exceptions (issue 24, other changes): the orders, waiting-room and inventory routes'
+        // loop (one placeOrder use case, one route table), service↔console/wiring (the console in one room).
+        pathNot: [
+          '^src/api/routes/(orders|waiting-room|inventory)[.]ts$',
+          '^src/service[.]ts$',
+          '^src/console/wiring[.]ts$',
+        ],
+      },
+      to: { circular: true },
+    },
+    {
+      name: 'machines-pure',
+      severity: 'error',
+      comment: 'machines/ is pure: it imports nothing of the service, the tools or the scripts.',
+      from: { path: '^machines/' },
+      to: { path: '^(src|tools|scripts|test)/' },
+    },
+    {
+      name: 'offline-stays-out',
+      severity: 'error',
+      comment: 'The service never imports the offline tools, the scripts or the tests.',
+      from: { path: '^src/' },
+      to: { path: '^(tools|scripts|test)/' },
+    },
+    {
+      name: 'observability-leaf',
+      severity: 'error',
+      comment:
+        'observability/ is a leaf: it imports nothing of the service at run time (types of the ports it implements only).',
+      from: {
+        path: '^src/observability/',
+        // Known exception (issue 24, console change): the inspector feed moves to src/console/.
+        pathNot: '^src/observability/inspector-feed[.]ts$',
+      },
+      to: { path: '^src/', pathNot: '^src/observability/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'aws-bottom',
+      severity: 'error',
+      comment:
+        'aws/ (clients, limits, the DynamoDB transaction and error helpers) is the bottom: it imports only config types.',
+      from: { path: '^src/aws/' },
+      to: {
+        path: '^src/',
+        // Known exception (issue 24, not done): the cost meter is created with the clients; the
+        // composition root should attach it instead.
+        pathNot: ['^src/aws/', '^src/config/', '^src/observability/cost-meter[.]ts$'],
+      },
+    },
+    {
+      name: 'aws-config-types-only',
+      severity: 'error',
+      from: { path: '^src/aws/' },
+      to: { path: '^src/config/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'money-pure',
+      severity: 'error',
+      from: { path: '^src/money/' },
+      to: { path: '^src/', pathNot: '^src/money/' },
+    },
+    {
+      name: 'config-low',
+      severity: 'error',
+      comment: 'config/ reads and checks settings: it may use AWS limits and money, never a layer above.',
+      from: { path: '^src/config/' },
+      to: { path: '^src/', pathNot: '^src/(config|aws|money)/' },
+    },
+    {
+      name: 'store-below-runtime',
+      severity: 'error',
+      comment: 'The store owns the orders and events tables; it knows nothing of who calls it.',
+      from: { path: '^src/store/' },
+      to: {
+        path: below(
+          'runtime',
+          'messaging',
+          'participants',
+          'cache',
+          'ops',
+          'api',
+          'console',
+          'admission',
+          'fault-injection',
+        ),
+      },
+    },
+    {
+      name: 'messaging-below-runtime',
+      severity: 'error',
+      comment: 'messaging/ (SQS consumer, sender, envelopes) knows nothing of what the messages drive.',
+      from: { path: '^src/messaging/' },
+      to: { path: below('runtime', 'store', 'participants', 'cache', 'ops', 'api', 'console', 'admission') },
+    },
+    {
+      name: 'participants-own-their-tables',
+      severity: 'error',
+      comment: 'A participant: command in, effect on its own table, reply out. It reaches the cache through its hooks.',
+      from: { path: '^src/participants/' },
+      to: { path: below('runtime', 'store', 'cache', 'ops', 'api', 'console', 'admission') },
+    },
+    {
+      name: 'runtime-below-http',
+      severity: 'error',
+      comment: 'runtime/ is driven by HTTP and SQS; it never imports them back.',
+      from: { path: '^src/runtime/' },
+      to: { path: below('cache', 'ops', 'api', 'console', 'admission') },
+    },
+    {
+      name: 'runtime-reads-participant-records-only',
+      severity: 'error',
+      comment: 'The sweeper reads expired holds through the inventory records; nothing else of the participants.',
+      from: { path: '^src/runtime/' },
+      to: { path: '^src/participants/', pathNot: '^src/participants/records[.]ts$' },
+    },
+    {
+      name: 'cache-below',
+      severity: 'error',
+      comment: 'cache/ is Redis plumbing: the service wires it into the participants and the API.',
+      from: { path: '^src/cache/' },
+      to: { path: below('runtime', 'store', 'messaging', 'participants', 'ops', 'api', 'console', 'admission') },
+    },
+    {
+      name: 'infra-below',
+      severity: 'error',
+      from: { path: '^src/infra/' },
+      to: { path: below('runtime', 'messaging', 'participants', 'cache', 'ops', 'api', 'console', 'admission') },
+    },
+    {
+      name: 'ops-below-http',
+      severity: 'error',
+      comment: 'ops/ holds the live operator actions; HTTP and the console call them.',
+      from: { path: '^src/ops/' },
+      to: { path: below('api', 'console', 'admission') },
+    },
+    {
+      name: 'top-only-from-root',
+      severity: 'error',
+      comment: 'api/, console/ and admission/ are imported by the composition root only (and by themselves).',
+      from: {
+        path: '^src/',
+        // Known exception (issue 24, console change): the inspector feed moves to src/console/.
+        pathNot: [TOP, ROOT, '^src/observability/inspector-feed[.]ts$'],
+      },
+      to: { path: TOP },
+    },
+    {
+      name: 'dynamodb-only-in-table-owners',
+      severity: 'error',
+      comment:
+        'The store is the only door to the orders and events tables; participants own theirs; aws/ holds the shared helpers, infra/ the schema. Others may hold a client type, not build a command.',
+      from: {
+        path: '^src/',
+        // Known exceptions (issue 24, console change): the live stream's and the console listing's
+        // queries, which move to the store's methods (SagaStore.updatedInStatus, countUpdatedInStatusSince,
+        // history(orderId, afterVersion)); the readiness probe's DescribeTable.
+        pathNot: [
+          '^src/(store|aws|participants|infra)/',
+          '^src/api/routes/stream[.]ts$',
+          '^src/console/saga-listing[.]ts$',
+          '^src/api/health[.]ts$',
+        ],
+      },
+      to: { path: '@aws-sdk/(lib-dynamodb|client-dynamodb)', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'console-not-api',
+      severity: 'error',
+      comment: 'The console is its own room: it does not import the HTTP layer or the composition root.',
+      from: {
+        path: '^src/console/',
+        // Known exceptions (issue 24, console change): the listing's schemas, the wiring's service type.
+        pathNot: ['^src/console/saga-listing[.]ts$', '^src/console/wiring[.]ts$'],
+      },
+      to: { path: ['^src/api/', ROOT] },
+    },
+  ],
+  options: {
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|dist|coverage)/' },
+  },
+};

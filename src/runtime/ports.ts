@@ -1,0 +1,50 @@
+/**
+ * What the saga runtime needs of the world, and no more: the saga store (src/store/saga-store.ts
+ * implements it on DynamoDB) and a sender of commands (src/runtime/dispatcher.ts, on SQS). Narrow
+ * on purpose, so the runtime's branches (conflict, duplicate, version wait, unknown version) are
+ * tested without an emulator (test/runtime/saga-runtime-branches.test.ts, with an in-memory store)
+ * beside the integration tests on the real engines.
+ */
+import type { OrderStatus, PersistedSaga, SagaCommand } from '../../machines/order-saga';
+import type { TransactItem } from '../aws/transactions';
+import type { OrderRecord, StepRecord, StoredSaga, VersionWait } from '../store/saga-store';
+
+/** The saga store as the runtime uses it. Every method's contract is SagaStore's. */
+export interface SagaRuntimeStore {
+  /** The saga, strongly consistent, or undefined when there is no such order. */
+  load(orderId: string): Promise<StoredSaga | undefined>;
+  /**
+   * Writes a new order with its saga at version 1 (and `claims` in the same transaction).
+   * @throws OrderExistsError when the id is taken.
+   */
+  create(
+    order: OrderRecord,
+    saga: PersistedSaga,
+    step: StepRecord,
+    now: string,
+    claims?: NonNullable<TransactItem['Put']>[],
+  ): Promise<StoredSaga>;
+  /**
+   * Persists one step on top of `previous`, conditional on its version.
+   * @throws VersionConflictError when another writer got there first.
+   */
+  commit(
+    previous: StoredSaga,
+    next: { saga: PersistedSaga; status: OrderStatus; commands: SagaCommand[] },
+    step: StepRecord,
+    now: string,
+  ): Promise<StoredSaga>;
+  /** Marks the saga as waiting on a machine version, if still at the version read; false when it moved. */
+  markVersionWait(
+    saga: StoredSaga,
+    wait: Pick<VersionWait, 'machineVersion' | 'knownVersions' | 'eventType'>,
+    now: string,
+  ): Promise<boolean>;
+  /** Removes the version-wait mark, if the saga is still at the version read. */
+  clearVersionWait(saga: StoredSaga): Promise<void>;
+}
+
+/** Sends a step's commands to the participants' queues (re-sendable: every receiver deduplicates). */
+export interface CommandSender {
+  sendCommands(commands: readonly SagaCommand[], correlationId: string): Promise<void>;
+}

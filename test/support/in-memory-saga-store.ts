@@ -1,0 +1,102 @@
+/**
+ * An in-memory implementation of the runtime's store port (src/runtime/ports.ts), for the fast
+ * test of the runtime's branches only (test/runtime/saga-runtime-branches.test.ts; issue 24 asks
+ * for it beside the integration tests, which stay on the real engines). The stored shapes are
+ * computed by the store's own functions (createdSaga, steppedSaga), so only the persistence is
+ * in memory; the conditions are the store's: create fails on a taken id, commit and the
+ * version-wait mark are conditional on the version read.
+ */
+import type { OrderStatus, PersistedSaga, SagaCommand } from '../../machines/order-saga';
+import type { CommandSender, SagaRuntimeStore } from '../../src/runtime/ports';
+import {
+  createdSaga,
+  OrderExistsError,
+  steppedSaga,
+  VersionConflictError,
+  type OrderRecord,
+  type StepRecord,
+  type StoredSaga,
+  type VersionWait,
+} from '../../src/store/saga-store';
+
+export class InMemorySagaStore implements SagaRuntimeStore {
+  readonly sagas = new Map<string, StoredSaga>();
+  /** Every committed step, in order (what the Events table would hold beyond version 1). */
+  readonly steps: Array<{ orderId: string; version: number; step: StepRecord }> = [];
+  private beforeNextCommit: (() => Promise<void>) | undefined;
+
+  /** Runs `competitor` once, just before the next commit is checked: another writer gets there first. */
+  raceNextCommit(competitor: () => Promise<void>): void {
+    this.beforeNextCommit = competitor;
+  }
+
+  /** Overwrites a stored saga as another build might have written it (e.g. on another machine version). */
+  put(saga: StoredSaga): void {
+    this.sagas.set(saga.orderId, structuredClone(saga));
+  }
+
+  async load(orderId: string): Promise<StoredSaga | undefined> {
+    const saga = this.sagas.get(orderId);
+    return saga ? structuredClone(saga) : undefined;
+  }
+
+  async create(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<StoredSaga> {
+    if (this.sagas.has(order.orderId)) throw new OrderExistsError(`order ${order.orderId} exists`);
+    const stored = createdSaga(order, saga, step, now, 'full');
+    this.sagas.set(order.orderId, structuredClone(stored));
+    return stored;
+  }
+
+  async commit(
+    previous: StoredSaga,
+    next: { saga: PersistedSaga; status: OrderStatus; commands: SagaCommand[] },
+    step: StepRecord,
+    now: string,
+  ): Promise<StoredSaga> {
+    const competitor = this.beforeNextCommit;
+    this.beforeNextCommit = undefined;
+    if (competitor) await competitor();
+    if (this.sagas.get(previous.orderId)?.sagaVersion !== previous.sagaVersion) {
+      throw new VersionConflictError(`saga ${previous.orderId} moved past version ${previous.sagaVersion}`);
+    }
+    const stored = steppedSaga(previous, next, step, now, 'full');
+    this.sagas.set(previous.orderId, structuredClone(stored));
+    this.steps.push({ orderId: previous.orderId, version: stored.sagaVersion, step });
+    return stored;
+  }
+
+  async markVersionWait(
+    saga: StoredSaga,
+    wait: Pick<VersionWait, 'machineVersion' | 'knownVersions' | 'eventType'>,
+    now: string,
+  ): Promise<boolean> {
+    const current = this.sagas.get(saga.orderId);
+    if (current?.sagaVersion !== saga.sagaVersion) return false;
+    const previous = saga.versionWait?.machineVersion === wait.machineVersion ? saga.versionWait : undefined;
+    current.versionWait = {
+      ...wait,
+      since: previous?.since ?? now,
+      lastSeenAt: now,
+      seen: (previous?.seen ?? 0) + 1,
+    };
+    return true;
+  }
+
+  async clearVersionWait(saga: StoredSaga): Promise<void> {
+    const current = this.sagas.get(saga.orderId);
+    if (current?.sagaVersion === saga.sagaVersion) delete current.versionWait;
+  }
+}
+
+/** Keeps the commands the runtime sends, in order, instead of putting them on queues. */
+export class SentCommands implements CommandSender {
+  readonly sent: SagaCommand[] = [];
+
+  async sendCommands(commands: readonly SagaCommand[]): Promise<void> {
+    this.sent.push(...commands);
+  }
+
+  kinds(): string[] {
+    return this.sent.map((c) => c.kind);
+  }
+}
