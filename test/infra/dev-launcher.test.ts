@@ -1,10 +1,11 @@
 /**
  * `npm run dev` stops every process it started, whatever the path out (issue 22 kind 5: a DynamoDB
  * Local and an emulator outlived the `npm run dev` that started them). The real launcher is run:
- * it starts DynamoDB Local (java, its own process group) and the service; then it is stopped by
+ * it starts the emulator (python) and DynamoDB Local (java), each in its own process group, and the
+ * service; then it is stopped by
  * SIGTERM to npm, SIGINT or SIGHUP to its process group (a terminal's Ctrl-C, a closed terminal),
  * or killed outright (SIGKILL, which no handler sees: its reaper must act).
- * Afterwards the engine's port and the service's port are silent and their processes gone.
+ * Afterwards the engines' ports and the service's port are silent and their processes gone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -24,23 +25,27 @@ interface Launched {
   servicePid: number;
   launcherPid: number;
   apiPort: number;
+  awsPort: number;
 }
 
 async function launch(): Promise<Launched> {
   const apiPort = await freePort();
+  // A free local port in AWS_ENDPOINT_URL: dev starts an emulator (python) and DynamoDB Local (java) of its own.
+  const awsPort = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.AWS_ENDPOINT_URL_DYNAMODB;
   const npm = spawn('npm', ['run', 'dev'], {
     cwd: ROOT,
     // Its own group, so the test can clean up whatever a failure leaves.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env,
+      ...env,
       PORT: String(apiPort),
       METRICS_PORT: String(await freePort()),
       RESOURCE_PREFIX: `devl-${randomUUID().slice(0, 8)}-`,
       LOCAL_DYNAMODB: 'dynamodb-local',
-      AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
-      AWS_ENDPOINT_URL_DYNAMODB: '',
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${awsPort}`,
       LOG_LEVEL: 'warn',
       SHUTDOWN_TIMEOUT_MS: '3000',
     },
@@ -57,6 +62,7 @@ async function launch(): Promise<Launched> {
   if (!started) throw new Error(`npm run dev did not start:\n${out}`);
   const dynamo = /DynamoDB Local ready at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
   if (!dynamo) throw new Error(`no DynamoDB Local started:\n${out}`);
+  if (!out.includes(`emulator ready at http://127.0.0.1:${awsPort}`)) throw new Error(`no emulator started:\n${out}`);
   await eventually(
     () => tcpAnswers('127.0.0.1', apiPort),
     (up) => up,
@@ -70,6 +76,7 @@ async function launch(): Promise<Launched> {
     servicePid: Number(started[1]),
     launcherPid: Number(started[2]),
     apiPort,
+    awsPort,
   };
 }
 
@@ -77,14 +84,17 @@ async function launch(): Promise<Launched> {
 async function expectAllGone(run: Launched): Promise<void> {
   const state = async () => ({
     dynamo: await tcpAnswers('127.0.0.1', run.dynamoPort),
+    emulator: await tcpAnswers('127.0.0.1', run.awsPort),
     api: await tcpAnswers('127.0.0.1', run.apiPort),
     service: processAlive(run.servicePid),
     launcher: processAlive(run.launcherPid),
   });
-  const last = await eventually(state, (s) => !s.dynamo && !s.api && !s.service && !s.launcher, 60000).catch(async () =>
-    state(),
-  );
-  expect(last).toEqual({ dynamo: false, api: false, service: false, launcher: false });
+  const last = await eventually(
+    state,
+    (s) => !s.dynamo && !s.emulator && !s.api && !s.service && !s.launcher,
+    60000,
+  ).catch(async () => state());
+  expect(last).toEqual({ dynamo: false, emulator: false, api: false, service: false, launcher: false });
 }
 
 function killGroup(npm: ChildProcess): void {
