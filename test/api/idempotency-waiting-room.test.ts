@@ -163,3 +163,38 @@ it('while queued, a replay is answered from the waiting room even when the reque
   // A different body that would be refused anyway is still named for what it is: the key reused.
   expectKeyReused(await post({ ...body, items: [{ ticketType: 'NOPE', quantity: 1 }] }));
 });
+
+it('a key whose order was placed before the room filled is not queued again: 422 for a different body, the same body replays', async () => {
+  const eventId = uniqueId('ev');
+  await request(h.app)
+    .put(`/events/${eventId}/inventory`)
+    .set(as.organizer())
+    .send({ eventName: 'Later', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' }] })
+    .expect(200);
+  const buyer = uniqueId('buyer');
+  const key = uniqueId('key');
+  const same = order(eventId, buyer, 1, 'tok_visa');
+  const post = (body: object) =>
+    request(h.app).post('/orders').set(as.customer(buyer)).set('Idempotency-Key', key).send(body);
+  // Placed while the event has no waiting room (or after its saga ended, its place given back).
+  const placed = await post(same).expect(202);
+  const orderId = String(placed.body.orderId);
+  expect(placed.body.status).toBe('PENDING');
+
+  // The room fills: a limit of 1, its place taken by another buyer.
+  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  await request(h.app)
+    .post('/orders')
+    .set(as.customer('holder4'))
+    .send(order(eventId, 'holder4', 1, 'tok_visa'))
+    .expect(202);
+
+  expectKeyReused(await post(order(eventId, buyer, 4, 'tok_declined')));
+  const replayed = await post(same);
+  expect(replayed.status).toBe(202);
+  expect(replayed.headers['idempotent-replayed']).toBe('true');
+  expect(replayed.body).toMatchObject({ orderId, status: 'PENDING' });
+  // Nothing waits under the key: the order is the placed one.
+  expect(await room.standing(orderId)).toEqual({ state: 'unknown' });
+  expect((await h.store.load(orderId))?.items).toEqual([{ ticketType: 'GA', quantity: 1 }]);
+});

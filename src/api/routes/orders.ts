@@ -314,6 +314,16 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       admittedHere = entry.admitted && !entry.already;
       replayed = entry.already === true;
       if (!entry.admitted) {
+        // The room keeps a key's fingerprint only while its order waits or holds a place: a key
+        // whose order was placed without waiting (no limit then) or whose saga has ended enters as
+        // new. Read after entering, so a saga placed under the key at any time before is seen; the
+        // entry is then taken back and the placed order answers (replay or 422).
+        const existing = key !== undefined && !entry.already ? await deps.store.load(orderId) : undefined;
+        if (existing) {
+          await deps.waitingRoom.leave(orderId);
+          replay(res, existing, requestHash);
+          return;
+        }
         if (entry.already) res.setHeader('Idempotent-Replayed', 'true');
         ctx.log.info(entry.already ? 'queued order request replayed' : 'order queued', {
           orderId,
