@@ -23,6 +23,20 @@ import type { Logger } from '../observability/logger';
 import type { PlaceOrder } from '../runtime/saga-runtime';
 import { assertSameRequest } from '../runtime/request-fingerprint';
 
+/**
+ * The key's order ended in the room without a saga (`sold-out` when admitted, or `cancelled` while
+ * queued): the same request is answered with that end, nothing is queued or placed again.
+ */
+export class EndedWithoutSagaError extends Error {
+  override name = 'EndedWithoutSagaError';
+  constructor(
+    readonly orderId: string,
+    readonly outcome: 'sold-out' | 'cancelled',
+  ) {
+    super(`order ${orderId} ended without a saga: ${outcome}`);
+  }
+}
+
 export type Entry =
   /** `already`: this order held a place before (a replay): the place is not this request's to give back. */
   | { admitted: true; degraded?: boolean; already?: boolean }
@@ -44,11 +58,19 @@ const DEFAULT_SAGA_MS = 5000;
  * than any wait in the room.
  */
 const FINGERPRINT_TTL_SECONDS = 7 * 24 * 3600;
-/** How long a sold-out answer for a queued buyer stays readable (s). */
-const TOLD_TTL_SECONDS = 3600;
+/**
+ * How long the end of an order that never got a saga (sold out when admitted, cancelled while
+ * queued) is remembered with its key's fingerprint (s): as long as a fingerprint, so the key
+ * cannot start another order meanwhile.
+ */
+const TOLD_TTL_SECONDS = FINGERPRINT_TTL_SECONDS;
 
-// KEYS: active, queue, seq, req, events, avg, fp   ARGV: orderId, nowMs, limit, request, eventId, fingerprint, fpTtl
-// → {admitted, position, avg, the fingerprint stored by the key's first request ('' if none), 1 if the order was there}
+// KEYS: active, queue, seq, req, events, avg, fp, told
+// ARGV: orderId, nowMs, limit, request, eventId, fingerprint, fpTtl
+// → {admitted, position, avg, the fingerprint stored by the key's first request ('' if none), 1 if the order was there,
+//    how it ended without a saga ('' if it did not)}
+// A fingerprint kept while the order is neither active nor queued: it ended without a saga (told
+// sold out, or left the queue); the key stays used (position -2).
 // The first request of a key stores its fingerprint in the same step that gives it its place, so a
 // second request with the key always finds it (the comparison itself: assertSameRequest, in enter()).
 const ENTER = `
@@ -57,6 +79,7 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, -1, 0, fp, 1} end
 local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
 local avg = tonumber(redis.call('GET', KEYS[6]) or '0')
 if rank then return {0, rank + 1, avg, fp, 1} end
+if fp ~= '' then return {0, -2, avg, fp, 1, redis.call('GET', KEYS[8]) or ''} end
 local limit = tonumber(ARGV[3])
 redis.call('SET', KEYS[7], ARGV[6], 'EX', ARGV[7])
 if redis.call('ZCARD', KEYS[1]) < limit and redis.call('ZCARD', KEYS[2]) == 0 then
@@ -87,12 +110,12 @@ if redis.call('ZCARD', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[1]) == 0 then 
 return out
 `;
 
-// KEYS: active, avg, fp   ARGV: orderId, nowMs → 1 when a place was freed
+// KEYS: active, avg, fp   ARGV: orderId, nowMs, keepFpTtl ('' = delete the fingerprint) → 1 when a place was freed
 const END = `
 local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not at then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[3])
+if ARGV[3] == '' then redis.call('DEL', KEYS[3]) else redis.call('EXPIRE', KEYS[3], ARGV[3]) end
 local took = tonumber(ARGV[2]) - tonumber(at)
 local avg = tonumber(redis.call('GET', KEYS[2]) or '0')
 if avg == 0 then avg = took else avg = math.floor(avg * 0.8 + took * 0.2) end
@@ -100,10 +123,18 @@ redis.call('SET', KEYS[2], avg)
 return 1
 `;
 
-// KEYS: queue, req, fp   ARGV: orderId → 1 when it was waiting
+// KEYS: queue, req, fp, told   ARGV: orderId, ttl ('' = withdraw: forget the entry and its fingerprint)
+// → 1 when it was waiting. A buyer leaving: the fingerprint stays (with 'cancelled' in told), the
+// key's order ended and the key is not free again.
 const LEAVE = `
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[2])
+  if ARGV[2] == '' then
+    redis.call('DEL', KEYS[3])
+  else
+    redis.call('EXPIRE', KEYS[3], ARGV[2])
+    redis.call('SET', KEYS[4], 'cancelled', 'EX', ARGV[2])
+  end
   return 1
 end
 return 0
@@ -168,17 +199,18 @@ export class WaitingRoom {
    * admitted and maybe not placed yet) is a replay (`already`) when its request is the same.
    * Redis trouble admits (the saga store then applies the key's rule).
    * @throws IdempotencyKeyReusedError when the key's first request was a different one (nothing changes).
+   * @throws EndedWithoutSagaError when the key's order already ended here without a saga (nothing changes).
    */
   async enter(order: PlaceOrder): Promise<Entry> {
     const limit = await this.limitOf(order.eventId);
     if (limit <= 0) return { admitted: true, degraded: !this.up || undefined };
     const k = this.keys(order.eventId);
-    let answer: [number, number, number, string, number];
+    let answer: [number, number, number, string, number, string?];
     try {
       const request: QueuedRequest = { eventId: order.eventId, order };
       answer = (await this.redis.eval(
         ENTER,
-        7,
+        8,
         k.active,
         k.queue,
         k.seq,
@@ -186,6 +218,7 @@ export class WaitingRoom {
         `${this.p}events`,
         k.avg,
         this.fpKey(order.orderId),
+        this.toldKey(order.orderId),
         order.orderId,
         String(this.now()),
         String(limit),
@@ -193,14 +226,16 @@ export class WaitingRoom {
         order.eventId,
         order.requestHash,
         String(FINGERPRINT_TTL_SECONDS),
-      )) as [number, number, number, string, number];
+      )) as [number, number, number, string, number, string?];
     } catch (error) {
       this.degraded('enter', error);
       return { admitted: true, degraded: true };
     }
-    const [admitted, position, avg, stored, existed] = answer;
+    const [admitted, position, avg, stored, existed, told] = answer;
     const already = existed === 1;
     if (already) assertSameRequest(stored === '' ? undefined : stored, order.requestHash);
+    if (position === -2)
+      throw new EndedWithoutSagaError(order.orderId, told === 'cancelled' ? 'cancelled' : 'sold-out');
     if (admitted === 1) return already ? { admitted: true, already: true } : { admitted: true };
     return {
       admitted: false,
@@ -267,8 +302,12 @@ export class WaitingRoom {
     }
   }
 
-  /** A waiting buyer cancels: true when they were waiting (their place is freed). */
-  async leave(orderId: string): Promise<boolean> {
+  /**
+   * A waiting buyer cancels: true when they were waiting (their place is freed). The key stays used
+   * (EndedWithoutSagaError on entering again). `withdraw`: the entry was made in error (its key's
+   * order was placed already): forgotten with its fingerprint.
+   */
+  async leave(orderId: string, withdraw = false): Promise<boolean> {
     if (!this.up) return false;
     try {
       const raw = await this.redis.get(this.reqKey(orderId));
@@ -277,11 +316,13 @@ export class WaitingRoom {
       return (
         (await this.redis.eval(
           LEAVE,
-          3,
+          4,
           this.keys(eventId).queue,
           this.reqKey(orderId),
           this.fpKey(orderId),
+          this.toldKey(orderId),
           orderId,
+          withdraw ? '' : String(TOLD_TTL_SECONDS),
         )) === 1
       );
     } catch (error) {
@@ -290,12 +331,18 @@ export class WaitingRoom {
     }
   }
 
-  /** An order's saga ended (or it was told sold-out without one): its place goes to the next buyer. */
-  async ended(eventId: string, orderId: string): Promise<boolean> {
+  /**
+   * An order's saga ended (or it was told sold-out without one): its place goes to the next buyer.
+   * `keepFingerprint`: the order ended without a saga, so its key stays used (toldSoldOut).
+   */
+  async ended(eventId: string, orderId: string, keepFingerprint = false): Promise<boolean> {
     if (!this.up) return false;
     const k = this.keys(eventId);
+    const keep = keepFingerprint ? String(TOLD_TTL_SECONDS) : '';
     try {
-      return (await this.redis.eval(END, 3, k.active, k.avg, this.fpKey(orderId), orderId, String(this.now()))) === 1;
+      return (
+        (await this.redis.eval(END, 3, k.active, k.avg, this.fpKey(orderId), orderId, String(this.now()), keep)) === 1
+      );
     } catch (error) {
       this.degraded('ended', error);
       return false;
@@ -353,7 +400,8 @@ export class WaitingRoom {
   async toldSoldOut(eventId: string, orderId: string): Promise<void> {
     await this.redis.set(this.toldKey(orderId), 'sold-out', 'EX', TOLD_TTL_SECONDS);
     await this.placed(orderId);
-    await this.ended(eventId, orderId);
+    // Its key stays used: the fingerprint is kept with the answer.
+    await this.ended(eventId, orderId, true);
   }
 
   private reqKey(orderId: string): string {

@@ -198,3 +198,70 @@ it('a key whose order was placed before the room filled is not queued again: 422
   expect(await room.standing(orderId)).toEqual({ state: 'unknown' });
   expect((await h.store.load(orderId))?.items).toEqual([{ ticketType: 'GA', quantity: 1 }]);
 });
+
+it('a key whose queued order was cancelled stays used: 422 for a different body, the same body places nothing', async () => {
+  const eventId = uniqueId('ev');
+  await request(h.app)
+    .put(`/events/${eventId}/inventory`)
+    .set(as.organizer())
+    .send({ eventName: 'Left', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' }] })
+    .expect(200);
+  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  const holder = await request(h.app)
+    .post('/orders')
+    .set(as.customer('holder5'))
+    .send(order(eventId, 'holder5', 1, 'tok_visa'))
+    .expect(202);
+  const buyer = uniqueId('buyer');
+  const key = uniqueId('key');
+  const same = order(eventId, buyer, 1, 'tok_visa');
+  const post = (body: object) =>
+    request(h.app).post('/orders').set(as.customer(buyer)).set('Idempotency-Key', key).send(body);
+  const queued = await post(same).expect(202);
+  const orderId = String(queued.body.orderId);
+  await request(h.app).post(`/orders/${orderId}/cancel`).set(as.customer(buyer)).send({}).expect(202);
+
+  expectKeyReused(await post(order(eventId, buyer, 4, 'tok_declined')));
+  const again = await post(same);
+  expect(again.status).toBe(202);
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.body).toMatchObject({ orderId, status: 'CANCELLED' });
+  // The place frees up: the cancelled order is not queued or placed again under its key.
+  await room.ended(eventId, String(holder.body.orderId));
+  expect(await room.admitNext(eventId)).toEqual([]);
+  expect(await room.standing(orderId)).toEqual({ state: 'unknown' });
+  expect(await h.store.load(orderId)).toBeUndefined();
+});
+
+it('a key whose queued order was told sold out stays used: 422 for a different body, the same body is 409 sold-out', async () => {
+  const eventId = uniqueId('ev');
+  await request(h.app)
+    .put(`/events/${eventId}/inventory`)
+    .set(as.organizer())
+    .send({ eventName: 'Told', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' }] })
+    .expect(200);
+  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  const holder = await request(h.app)
+    .post('/orders')
+    .set(as.customer('holder6'))
+    .send(order(eventId, 'holder6', 1, 'tok_visa'))
+    .expect(202);
+  const buyer = uniqueId('buyer');
+  const key = uniqueId('key');
+  const same = order(eventId, buyer, 1, 'tok_visa');
+  const post = (body: object) =>
+    request(h.app).post('/orders').set(as.customer(buyer)).set('Idempotency-Key', key).send(body);
+  const orderId = String((await post(same).expect(202)).body.orderId);
+  // The admitter's step when the buyer's turn comes after a sell-out (src/admission/admitter.ts).
+  await room.ended(eventId, String(holder.body.orderId));
+  expect((await room.admitNext(eventId)).map((o) => o.orderId)).toEqual([orderId]);
+  await room.toldSoldOut(eventId, orderId);
+
+  // Seats came back (or the flag lags): the key still names the order that was told sold out.
+  expectKeyReused(await post(order(eventId, buyer, 2, 'tok_visa')));
+  const again = await post(same);
+  expect(again.status).toBe(409);
+  expect(again.body.type).toBe('https://eventticket.dev/problems/sold-out');
+  expect(await room.standing(orderId)).toEqual({ state: 'sold-out' });
+  expect(await h.store.load(orderId)).toBeUndefined();
+});

@@ -4,7 +4,7 @@ import { apiRouter } from '../router';
 import { endsCancelled, startSaga } from '../../../machines/order-saga';
 import { IdempotencyKeyReusedError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
 import type { SoldOutFlags } from '../../cache/sold-out';
-import type { Entry, WaitingRoom } from '../../admission/waiting-room';
+import { EndedWithoutSagaError, type Entry, type WaitingRoom } from '../../admission/waiting-room';
 import type { OrderQueries } from '../../store/order-queries';
 import { queuedView } from './waiting-room';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
@@ -309,6 +309,17 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
         entry = await deps.waitingRoom.enter(order);
       } catch (error) {
         if (error instanceof IdempotencyKeyReusedError) throw keyReused();
+        if (error instanceof EndedWithoutSagaError) {
+          // The same request again: answered with how its order ended; nothing is queued or placed.
+          if (error.outcome === 'sold-out')
+            throw soldOutProblem(
+              body,
+              body.items.map((i) => i.ticketType),
+            );
+          res.setHeader('Idempotent-Replayed', 'true');
+          res.status(202).json({ orderId, status: 'CANCELLED' });
+          return;
+        }
         throw error;
       }
       admittedHere = entry.admitted && !entry.already;
@@ -320,7 +331,7 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
         // entry is then taken back and the placed order answers (replay or 422).
         const existing = key !== undefined && !entry.already ? await deps.store.load(orderId) : undefined;
         if (existing) {
-          await deps.waitingRoom.leave(orderId);
+          await deps.waitingRoom.leave(orderId, true);
           replay(res, existing, requestHash);
           return;
         }
