@@ -203,7 +203,10 @@ export class WaitingRoom {
    */
   async enter(order: PlaceOrder): Promise<Entry> {
     const limit = await this.limitOf(order.eventId);
-    if (limit <= 0) return { admitted: true, degraded: !this.up || undefined };
+    if (limit <= 0) {
+      if (this.up) await this.checkEndedWithoutSaga(order);
+      return { admitted: true, degraded: !this.up || undefined };
+    }
     const k = this.keys(order.eventId);
     let answer: [number, number, number, string, number, string?];
     try {
@@ -243,6 +246,26 @@ export class WaitingRoom {
       estimatedWaitSeconds: estimate(position, avg, limit),
       ...(already ? { already: true } : {}),
     };
+  }
+
+  /**
+   * Without a room (limit 0, set after the order waited here), the key of an order that ended here
+   * without a saga still stays used: one read of its fingerprint and end. Redis trouble: nothing
+   * is known, the order goes on (as everywhere here).
+   * @throws IdempotencyKeyReusedError, EndedWithoutSagaError
+   */
+  private async checkEndedWithoutSaga(order: PlaceOrder): Promise<void> {
+    let fp: string | null;
+    let told: string | null;
+    try {
+      [fp, told] = await this.redis.mget(this.fpKey(order.orderId), this.toldKey(order.orderId));
+    } catch (error) {
+      this.degraded('told', error);
+      return;
+    }
+    if (fp === null || told === null) return;
+    assertSameRequest(fp, order.requestHash);
+    throw new EndedWithoutSagaError(order.orderId, told === 'cancelled' ? 'cancelled' : 'sold-out');
   }
 
   /** Where a buyer stands. `unknown`: not waiting and never told here (Redis down, or no such order). */

@@ -265,3 +265,33 @@ it('a key whose queued order was told sold out stays used: 422 for a different b
   expect(await room.standing(orderId)).toEqual({ state: 'sold-out' });
   expect(await h.store.load(orderId)).toBeUndefined();
 });
+
+it('the key of a queued order that was cancelled stays used after the event drops its waiting room', async () => {
+  const eventId = uniqueId('ev');
+  await request(h.app)
+    .put(`/events/${eventId}/inventory`)
+    .set(as.organizer())
+    .send({ eventName: 'Dropped', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' }] })
+    .expect(200);
+  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  await request(h.app)
+    .post('/orders')
+    .set(as.customer('holder7'))
+    .send(order(eventId, 'holder7', 1, 'tok_visa'))
+    .expect(202);
+  const buyer = uniqueId('buyer');
+  const key = uniqueId('key');
+  const same = order(eventId, buyer, 1, 'tok_visa');
+  const post = (body: object) =>
+    request(h.app).post('/orders').set(as.customer(buyer)).set('Idempotency-Key', key).send(body);
+  const orderId = String((await post(same).expect(202)).body.orderId);
+  await request(h.app).post(`/orders/${orderId}/cancel`).set(as.customer(buyer)).send({}).expect(202);
+  // No waiting room any more: orders start their saga at once.
+  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 0 }).expect(200);
+
+  expectKeyReused(await post(order(eventId, buyer, 4, 'tok_declined')));
+  const again = await post(same);
+  expect(again.status).toBe(202);
+  expect(again.body).toMatchObject({ orderId, status: 'CANCELLED' });
+  expect(await h.store.load(orderId)).toBeUndefined();
+});
