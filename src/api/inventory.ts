@@ -13,7 +13,13 @@ import type {
   TicketTypeInput,
   TicketTypeInventory,
 } from '../participants';
-import { ensureMayChangeEvent, getEventInventory, putEventInventory, readInventoryRows } from '../participants';
+import {
+  ensureMayChangeEvent,
+  EventOwnershipError,
+  getEventInventory,
+  putEventInventory,
+  readInventoryRows,
+} from '../participants';
 import { fromMinorUnits } from '../money/money';
 
 /** What the API needs of the inventory participant (src/participants/inventory-admin.ts). */
@@ -92,11 +98,17 @@ export class CachedInventory {
     ticketTypes: readonly TicketTypeInput[],
     writer: EventWriter,
   ): Promise<InventoryView> {
+    let written: EventInventory;
     try {
-      return inventoryView(await this.port.putEventInventory(eventId, eventName, ticketTypes, writer));
-    } finally {
-      // Also after a failed write: part of it may have landed before the error.
-      await this.cache.del(inventoryKey(eventId));
+      written = await this.port.putEventInventory(eventId, eventName, ticketTypes, writer);
+    } catch (error) {
+      // Refused before anything was written: the cached copy is still true, and a writer who may
+      // not change the event must not be able to empty its cache either (each miss is a read).
+      // After any other failure, part of the write may have landed: the copy goes.
+      if (!(error instanceof EventOwnershipError)) await this.cache.del(inventoryKey(eventId));
+      throw error;
     }
+    await this.cache.del(inventoryKey(eventId));
+    return inventoryView(written);
   }
 }

@@ -126,3 +126,13 @@ it('the ownership claim is not a ticket type: listings and orders never see it',
     .send({ eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_visa' })
     .expect(202);
 });
+
+it("a refused write leaves the owner's cached inventory in place (a 403 changes nothing, not even the cache)", async () => {
+  const eventId = uniqueId('ev');
+  await request(h.app).put(`/events/${eventId}/inventory`).set(orgA()).send(inventoryBody(10)).expect(200);
+  const read = () => request(h.app).get(`/events/${eventId}/inventory`).set(as.operator()).expect(200);
+  await read();
+  expect((await read()).headers['x-cache']).toBe('HIT');
+  expectForbidden(await request(h.app).put(`/events/${eventId}/inventory`).set(orgB()).send(inventoryBody(1, 1)));
+  expect((await read()).headers['x-cache']).toBe('HIT');
+});
