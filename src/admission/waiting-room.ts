@@ -179,12 +179,17 @@ export class WaitingRoom {
   async limitOf(eventId: string): Promise<number> {
     if (!this.up) return 0;
     try {
-      const own = await this.redis.get(this.keys(eventId).limit);
-      return own === null ? this.options.defaultLimit : Number(own);
+      return await this.readLimit(eventId);
     } catch (error) {
       this.degraded('limit', error);
       return 0;
     }
+  }
+
+  /** The event's limit as stored; throws on a Redis error (the admitter then admits nobody this pass). */
+  private async readLimit(eventId: string): Promise<number> {
+    const own = await this.redis.get(this.keys(eventId).limit);
+    return own === null ? this.options.defaultLimit : Number(own);
   }
 
   /** Sets (or with null, removes) an event's own limit. Throws when Redis is down: an operator should know. */
@@ -378,9 +383,14 @@ export class WaitingRoom {
     return this.redis.smembers(`${this.p}events`);
   }
 
-  /** Moves waiting buyers into the free places, in arrival order; returns their order requests. */
+  /**
+   * Moves waiting buyers into the free places, in arrival order; returns their order requests.
+   * @throws the Redis error when the limit or the queue cannot be read (nobody is admitted).
+   */
   async admitNext(eventId: string): Promise<PlaceOrder[]> {
-    const limit = await this.limitOf(eventId);
+    // Not limitOf: a limit that cannot be read is no limit at POST (admit), but here it would move
+    // the whole queue into sagas at once. Throwing skips this pass; the next one reads again.
+    const limit = await this.readLimit(eventId);
     const k = this.keys(eventId);
     const flat = (await this.redis.eval(
       ADMIT_NEXT,

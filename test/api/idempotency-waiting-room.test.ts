@@ -295,3 +295,27 @@ it('the key of a queued order that was cancelled stays used after the event drop
   expect(again.body).toMatchObject({ orderId, status: 'CANCELLED' });
   expect(await h.store.load(orderId)).toBeUndefined();
 });
+
+it('the admitter admits nobody while the limit cannot be read (the queue is not emptied into the sagas)', async () => {
+  const eventId = uniqueId('ev');
+  await request(h.app)
+    .put(`/events/${eventId}/inventory`)
+    .set(as.organizer())
+    .send({ eventName: 'Unread', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' }] })
+    .expect(200);
+  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  for (const buyer of ['holder8', 'w1', 'w2', 'w3'].map((b) => `${b}-${eventId}`))
+    await request(h.app)
+      .post('/orders')
+      .set(as.customer(buyer))
+      .send(order(eventId, buyer, 1, 'tok_visa'))
+      .expect(202);
+  // A real Redis error on the limit's key (here WRONGTYPE; a timeout under load does the same).
+  const limitKey = `${h.aws.prefix}wr:{${eventId}}:limit`;
+  expect(await h.redis.get(limitKey)).toBe('1');
+  await h.redis.del(limitKey);
+  await h.redis.hset(limitKey, 'broken', '1');
+  const admitted = await room.admitNext(eventId).catch(() => []);
+  expect(admitted).toEqual([]);
+  expect(await room.active(eventId)).toHaveLength(1);
+});
