@@ -27,9 +27,11 @@ let browser: TestBrowser;
 const SHOTS = process.env.SCREENSHOTS === '1' ? path.resolve(__dirname, '../../docs/console') : undefined;
 
 beforeAll(async () => {
-  // The charge takes 4 s: long enough to see a saga wait in awaitingPayment.
+  // The charge takes 12 s: long enough to see a saga wait in awaitingPayment. With 4 s, a loaded
+  // machine (seen in a CI try beside other runs) let the saga complete, and the page follow it live,
+  // between the wait for awaitingPayment and the page's checks of that state.
   service = await startTestService(
-    { PAYMENT_SLOW_MS: '4000', STREAM_POLL_MS: '250', STUCK_AFTER_MS: '60000' },
+    { PAYMENT_SLOW_MS: '12000', STREAM_POLL_MS: '250', STUCK_AFTER_MS: '60000' },
     { inProcessWorkers: false, label: 'cb' },
   );
   worker = spawnWorker(workerEnv(service.config));
