@@ -154,6 +154,36 @@ export async function readShards(
   return out;
 }
 
+/**
+ * The available seats of the given shards right after a write, read consistently with
+ * BatchGetItem (the keys deduplicated; unprocessed keys read again). Keyed `<ticketType>|<shard>`;
+ * a shard row not (yet) written reads as 0. Used to see whether a reservation took the last seats.
+ */
+export async function readShardAvailability(
+  deps: Deps,
+  eventId: string,
+  shards: ReadonlyArray<Pick<ShardTake, 'ticketType' | 'shard'>>,
+): Promise<Map<string, number>> {
+  const wanted = new Map(shards.map((s) => [`${s.ticketType}|${s.shard}`, s]));
+  const out = new Map<string, number>([...wanted.keys()].map((k) => [k, 0]));
+  const keys = [...wanted.values()].map((s) => shardKey(eventId, s.ticketType, s.shard));
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending: Array<Record<string, unknown>> | undefined = keys.slice(i, i + 100);
+    for (let round = 0; pending && pending.length > 0; round++) {
+      const res = await deps.doc.send(
+        new BatchGetCommand({ RequestItems: { [deps.tables.inventory]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      for (const item of res.Responses?.[deps.tables.inventory] ?? []) {
+        const shard = typeof item.shard === 'number' ? item.shard : 0;
+        out.set(`${String(item.ticketType)}|${shard}`, Number(item.availableQuantity ?? 0));
+      }
+      pending = res.UnprocessedKeys?.[deps.tables.inventory]?.Keys as Array<Record<string, unknown>> | undefined;
+      if (pending && pending.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round)));
+    }
+  }
+  return out;
+}
+
 /** The ticket type's counters summed over its shards. */
 export function sumShards(shards: readonly ShardState[]): {
   availableQuantity: number;

@@ -12,7 +12,17 @@ import { tryTransactWrite } from '../aws/transactions';
 import type { OrderItem, OrderSagaEvent, ReservationStatus } from '../../machines/order-saga/types';
 import type { ConfirmSeats, InventoryCommand, ReleaseSeats, ReserveSeats } from './commands';
 import { inventoryChanged, nowIso, tellSoldOut, type ParticipantDeps } from './deps';
-import { blindTakes, planTakes, readShards, shardCountOf, shardKey, sumShards, takesOf } from './inventory-shards';
+import {
+  blindTakes,
+  planTakes,
+  readShardAvailability,
+  readShards,
+  shardCountOf,
+  shardKey,
+  sumShards,
+  takesOf,
+  type ShardState,
+} from './inventory-shards';
 import { backoff, MAX_ATTEMPTS, putIfAbsent } from './retries';
 import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
 import { isMinorUnits } from '../money/money';
@@ -220,6 +230,9 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
       shards: takes,
     });
     await inventoryChanged(deps, cmd.eventId);
+    // Took the last seats: flag them now, so the next order is told 409 sold-out at POST
+    // instead of starting a saga that can only fail (docs/api.md).
+    await tellSoldOut(deps, 'soldOut', cmd.eventId, await soldOutAfterTake(deps, cmd.eventId, takes, rows));
     return { type: 'SEATS_RESERVED', reservationId, expiresAt: record.expiresAt ?? '', amountMinor, currency };
   }
   throw new ContentionError(`reserve ${reservationId}: still contended after ${MAX_ATTEMPTS} attempts`);
@@ -231,6 +244,40 @@ function soldOutTypes(items: readonly OrderItem[], rows: ReadonlyMap<string, Inv
     .map((i) => rows.get(i.ticketType))
     .filter((r): r is InventoryRow => r !== undefined && shardCountOf(r) === 1 && r.availableQuantity === 0)
     .map((r) => r.ticketType);
+}
+
+/**
+ * The ticket types a committed reservation left with no seat in any shard. Read after the commit
+ * (consistent), so of reservations racing for the last seats the one that commits last sees 0:
+ * a sell-out is always flagged by the reservation that completes it (bar a release meanwhile).
+ * Cheap first: only the shards taken from are read (one item per take); a sharded type whose taken
+ * shards are all empty then has all its shards read and summed. Nothing is read without flags.
+ */
+async function soldOutAfterTake(
+  deps: ParticipantDeps,
+  eventId: string,
+  takes: readonly ShardTake[],
+  heads: ReadonlyMap<string, InventoryRow>,
+): Promise<string[]> {
+  if (!deps.soldOut) return [];
+  try {
+    const left = await readShardAvailability(deps, eventId, takes);
+    const emptied = [...new Set(takes.map((t) => t.ticketType))].filter((type) =>
+      takes.filter((t) => t.ticketType === type).every((t) => left.get(`${type}|${t.shard}`) === 0),
+    );
+    const sharded = emptied
+      .map((t) => heads.get(t))
+      .filter((h): h is InventoryRow => h !== undefined && shardCountOf(h) > 1);
+    const shards = sharded.length > 0 ? await readShards(deps, eventId, sharded) : new Map<string, ShardState[]>();
+    return emptied.filter((t) => {
+      const all = shards.get(t);
+      return all === undefined ? true : sumShards(all).availableQuantity === 0;
+    });
+  } catch (error) {
+    // Best effort, like the flag itself: the seats are reserved whatever this read says.
+    deps.logger.warn('sold-out check after a reservation failed', { eventId, error });
+    return [];
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Sold out up front: once a ticket type has no seat left in any shard, POST /orders answers 409
- * sold-out from the Redis flag and starts no saga; the flag goes when seats come back.
+ * sold-out from the Redis flag and starts no saga; the flag is set by the reservation that took
+ * the last seat (or one that found none) and goes when seats come back.
  */
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -39,51 +40,80 @@ const post = (eventId: string, customerId: string, key?: string) =>
     key ? { 'Idempotency-Key': key } : {},
   );
 
+const putInventory = (eventId: string, totalQuantity: number, shards: number) =>
+  http(
+    service.baseUrl,
+    'PUT',
+    `/events/${eventId}/inventory`,
+    {
+      eventName: 'Flash',
+      ticketTypes: [{ ticketType: 'GA', totalQuantity, price: 10, currency: 'EUR', shards }],
+    },
+    as.organizer(),
+  );
+
+const settled = (orderId: string) =>
+  eventually(
+    () => service.core.store.load(orderId),
+    (s) => s !== undefined && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(s.status),
+  );
+
+function expectSoldOut(r: Awaited<ReturnType<typeof post>>): void {
+  expect(r.status).toBe(409);
+  expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
+  expect(r.body).toMatchObject({
+    type: 'https://eventticket.dev/problems/sold-out',
+    status: 409,
+    ticketTypes: ['GA'],
+  });
+}
+
+// Issue 27: the reservation that takes the last seat flags the sell-out itself, so the very next
+// order is refused at POST (before, only a reservation that FAILED set the flag: the next order got
+// 202 and its saga failed with SEATS_UNAVAILABLE).
+it.each([1, 2])(
+  'shards %i: once an order took the last seats, the next order is 409 sold-out and starts no saga',
+  async (shards) => {
+    const eventId = `ev-${randomUUID()}`;
+    expect((await putInventory(eventId, 2, shards)).status).toBe(200);
+    const all = await postOrder(service.baseUrl, {
+      customerId: 'both',
+      eventId,
+      paymentToken: 'tok_success',
+      quantity: 2,
+    });
+    expect(all.status).toBe(202);
+    expect((await settled(String(all.body.orderId)))!.status).toBe('COMPLETED');
+
+    const before = await orderCount();
+    const next = await post(eventId, `next-${shards}`, `next-key-${shards}`);
+    expectSoldOut(next);
+    expect(await orderCount()).toBe(before);
+    // The same request again is refused the same way, still without an order.
+    expectSoldOut(await post(eventId, `next-${shards}`, `next-key-${shards}`));
+    expect(await orderCount()).toBe(before);
+  },
+);
+
 it('answers sold-out at POST without starting a saga, and accepts orders again when seats come back', async () => {
   const eventId = `ev-${randomUUID()}`;
-  const put = (totalQuantity: number) =>
-    http(
-      service.baseUrl,
-      'PUT',
-      `/events/${eventId}/inventory`,
-      {
-        eventName: 'Flash',
-        ticketTypes: [{ ticketType: 'GA', totalQuantity, price: 10, currency: 'EUR', shards: 2 }],
-      },
-      as.organizer(),
-    );
-  expect((await put(1)).status).toBe(200);
+  expect((await putInventory(eventId, 1, 2)).status).toBe(200);
 
   const first = await post(eventId, 'early', 'early-key');
-  const second = await post(eventId, 'late');
-  expect([first.status, second.status]).toEqual([202, 202]);
-  // Both were accepted before the flag: one completes, the other fails sold-out through its saga.
-  const ends = await eventually(
-    () => Promise.all([first, second].map((r) => service.core.store.load(String(r.body.orderId)))),
-    (s) => s.every((x) => x && ['COMPLETED', 'FAILED'].includes(x.status)),
-  );
-  expect(ends.map((s) => s!.status).sort()).toEqual(['COMPLETED', 'FAILED']);
-  expect(ends.find((s) => s!.status === 'FAILED')!.saga.context.outcome).toBe('sold-out');
+  expect(first.status).toBe(202);
+  expect((await settled(String(first.body.orderId)))!.status).toBe('COMPLETED');
 
   const before = await orderCount();
   const refused = await Promise.all(Array.from({ length: 5 }, (_, i) => post(eventId, `rush-${i}`)));
-  for (const r of refused) {
-    expect(r.status).toBe(409);
-    expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    expect(r.body).toMatchObject({
-      type: 'https://eventticket.dev/problems/sold-out',
-      status: 409,
-      ticketTypes: ['GA'],
-    });
-  }
+  for (const r of refused) expectSoldOut(r);
   expect(await orderCount()).toBe(before);
-  // A replay of an order accepted before the flag is still answered as that order.
+  // A replay of an order accepted before the sell-out is still answered as that order.
   const replay = await post(eventId, 'early', 'early-key');
   expect(replay.status).toBe(202);
   expect(replay.body.orderId).toBe(first.body.orderId);
 
   // More seats: the flag goes, orders are accepted again.
-  expect((await put(2)).status).toBe(200);
+  expect((await putInventory(eventId, 2, 2)).status).toBe(200);
   expect((await post(eventId, 'after-restock')).status).toBe(202);
 });
 
@@ -108,7 +138,8 @@ it('a release or expiry clears the flag; the flag is verified against the store 
     expect(
       (await handleInventoryCommand(reserve(holder, eventId, [{ ticketType: 'GA', quantity: 1 }]), deps)).type,
     ).toBe('SEATS_RESERVED');
-    expect(await flags.flagged(eventId, ['GA'])).toEqual([]);
+    // The reservation that took the last seat flagged it (issue 27).
+    expect(await flags.flagged(eventId, ['GA'])).toEqual(['GA']);
     expect(
       (await handleInventoryCommand(reserve(randomUUID(), eventId, [{ ticketType: 'GA', quantity: 1 }]), deps)).type,
     ).toBe('SEATS_UNAVAILABLE');
