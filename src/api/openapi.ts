@@ -13,6 +13,7 @@ import {
   sagaPageQuerySchema,
   sagaStreamQuerySchema,
 } from './console-schemas';
+import type { Role } from './auth/principal';
 import { PROBLEM_TYPES } from './problem';
 import { admissionSchema } from './routes/waiting-room';
 import {
@@ -131,6 +132,12 @@ export interface ApiRoute {
   method: 'get' | 'post' | 'put' | 'delete';
   /** Express path (`:param`). */
   path: string;
+  /**
+   * Who may call it: a bearer token with any one of these roles (operator-repair implies operator,
+   * src/api/auth/principal.ts); empty: public, served without a token (src/api/auth/public-paths.ts).
+   * The routes enforce it with requireRole(...); test/api/openapi.test.ts proves both agree, role by role.
+   */
+  roles: readonly Role[];
   summary: string;
   tag: 'orders' | 'sagas' | 'inventory' | 'ops' | 'console' | 'meta';
   /** The query schema the route validates with; null: the route reads no query. */
@@ -153,6 +160,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'post',
     path: '/orders',
+    roles: ['customer'],
     summary: 'Place an order: starts its saga',
     tag: 'orders',
     query: emptyQuerySchema,
@@ -164,6 +172,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/orders',
+    roles: ['customer', 'operator'],
     summary: "A customer's orders, newest first",
     tag: 'orders',
     query: listOrdersQuerySchema,
@@ -173,6 +182,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/orders/:orderId',
+    roles: ['customer', 'operator'],
     summary: 'One order',
     tag: 'orders',
     query: emptyQuerySchema,
@@ -183,6 +193,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'post',
     path: '/orders/:orderId/cancel',
+    roles: ['customer'],
     summary: 'Cancel an order (customer)',
     tag: 'orders',
     query: emptyQuerySchema,
@@ -195,6 +206,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/sagas',
+    roles: ['operator'],
     summary: 'Sagas in one order status',
     tag: 'sagas',
     query: listSagasQuerySchema,
@@ -204,6 +216,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/sagas/stream',
+    roles: ['operator'],
     summary: 'Server-Sent Events: every saga step seen on the status index',
     tag: 'sagas',
     query: listStreamQuerySchema,
@@ -214,6 +227,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/sagas/:orderId',
+    roles: ['customer', 'operator'],
     summary: 'A saga: state, context, outbox, history (ETag = version)',
     tag: 'sagas',
     query: emptyQuerySchema,
@@ -224,6 +238,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/sagas/:orderId/stream',
+    roles: ['operator'],
     summary: 'Server-Sent Events: one `step` per saga version (id = version)',
     tag: 'sagas',
     query: sagaStreamQuerySchema,
@@ -235,6 +250,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/machines/order-saga',
+    roles: ['operator'],
     summary: "The order saga machine's definition",
     tag: 'sagas',
     query: emptyQuerySchema,
@@ -244,6 +260,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/machines/order-saga/versions',
+    roles: ['operator'],
     summary: "The machine versions this build runs, the start version, each version's declared changes",
     tag: 'sagas',
     query: emptyQuerySchema,
@@ -253,6 +270,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/machines/order-saga/versions/:version',
+    roles: ['operator'],
     summary: "One machine version's definition",
     tag: 'sagas',
     query: emptyQuerySchema,
@@ -263,6 +281,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/orders/:orderId/queue',
+    roles: ['customer', 'operator'],
     summary: "A queued order's place in the waiting room (or ADMITTED / SOLD_OUT)",
     tag: 'orders',
     query: emptyQuerySchema,
@@ -273,6 +292,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'put',
     path: '/events/:eventId/admission',
+    roles: ['organizer', 'operator-repair'],
     summary: "An event's waiting-room limit of orders in their saga at once (0 = off, null = the default)",
     tag: 'inventory',
     query: emptyQuerySchema,
@@ -284,6 +304,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/events/:eventId/inventory',
+    roles: ['organizer', 'operator'],
     summary: "An event's ticket inventory",
     tag: 'inventory',
     query: emptyQuerySchema,
@@ -294,6 +315,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'put',
     path: '/events/:eventId/inventory',
+    roles: ['organizer', 'operator-repair'],
     summary: "Set an event's ticket types",
     tag: 'inventory',
     query: emptyQuerySchema,
@@ -305,6 +327,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/actuator/health',
+    roles: [],
     summary: 'Health: UP, DEGRADED or DOWN (503)',
     tag: 'meta',
     query: emptyQuerySchema,
@@ -314,6 +337,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/ops/overview',
+    roles: ['operator'],
     summary: 'Open and stuck sagas, dead letters, queue depths',
     tag: 'ops',
     query: emptyQuerySchema,
@@ -323,6 +347,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/ops/sagas/machine-versions',
+    roles: ['operator'],
     summary: 'Open sagas waiting for a build that knows their machine version',
     tag: 'ops',
     query: limitQuerySchema,
@@ -332,6 +357,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/ops/sagas/stuck',
+    roles: ['operator'],
     summary: 'Stuck sagas, most stuck first',
     tag: 'ops',
     query: limitQuerySchema,
@@ -341,6 +367,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'post',
     path: '/ops/sagas/:orderId/retry',
+    roles: ['operator-repair'],
     summary: 'Re-send the commands a saga waits on',
     tag: 'ops',
     query: emptyQuerySchema,
@@ -353,6 +380,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'post',
     path: '/ops/sagas/:orderId/compensate',
+    roles: ['operator-repair'],
     summary: 'Force the compensation path',
     tag: 'ops',
     query: emptyQuerySchema,
@@ -365,6 +393,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/ops/dlq',
+    roles: ['operator'],
     summary: 'Dead letters with their reasons',
     tag: 'ops',
     query: limitQuerySchema,
@@ -374,6 +403,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'post',
     path: '/ops/dlq/redrive',
+    roles: ['operator-repair'],
     summary: 'Send dead letters back to their source queues',
     tag: 'ops',
     query: emptyQuerySchema,
@@ -385,6 +415,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'delete',
     path: '/ops/dlq/:id',
+    roles: ['operator-repair'],
     summary: 'Delete a dead letter (reason in the query or the body)',
     tag: 'ops',
     query: optionalReasonSchema,
@@ -398,6 +429,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console',
+    roles: ['operator'],
     summary: 'Console: overview',
     tag: 'console',
     query: emptyQuerySchema,
@@ -407,6 +439,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console/sagas',
+    roles: ['operator'],
     summary: 'Console: saga list',
     tag: 'console',
     query: consoleListQuerySchema,
@@ -416,6 +449,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console/sagas/:orderId',
+    roles: ['operator'],
     summary: 'Console: one saga',
     tag: 'console',
     query: sagaPageQuerySchema,
@@ -426,6 +460,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console/machine',
+    roles: ['operator'],
     summary: 'Console: the machine, one version at a time (?version=, default the start version)',
     tag: 'console',
     query: machinePageQuerySchema,
@@ -435,6 +470,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console/dlq',
+    roles: ['operator'],
     summary: 'Console: dead letters',
     tag: 'console',
     query: emptyQuerySchema,
@@ -444,6 +480,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console/login',
+    roles: [],
     summary: 'Console: sign in (token kept in sessionStorage)',
     tag: 'console',
     query: emptyQuerySchema,
@@ -453,6 +490,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console/inspect/:orderId',
+    roles: ['operator'],
     summary: "Console: relay a saga's inspector feed to Stately's inspector (INSPECTOR_RELAY=on)",
     tag: 'console',
     query: emptyQuerySchema,
@@ -463,6 +501,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/openapi.json',
+    roles: [],
     summary: 'This document',
     tag: 'meta',
     query: emptyQuerySchema,
@@ -472,6 +511,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/docs',
+    roles: [],
     summary: 'Swagger UI (served locally)',
     tag: 'meta',
     query: emptyQuerySchema,
@@ -610,6 +650,13 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
       };
     }
     const operation: Schema = {
+      ...(r.roles.length > 0
+        ? {
+            security: [{ bearer: [] }],
+            description: `Needs a bearer token with the role ${r.roles.join(' or ')}.`,
+            'x-roles': [...r.roles],
+          }
+        : { security: [], description: 'Public: served without a token.', 'x-roles': [] }),
       operationId: `${r.method}${openApiPath(r.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       summary: r.summary,
       tags: [r.tag],
@@ -631,6 +678,17 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     tags: ['orders', 'sagas', 'inventory', 'ops', 'console', 'meta'].map((name) => ({ name })),
     paths,
-    components: { schemas: { Problem: PROBLEM_SCHEMA, ...RESPONSE_SCHEMAS } },
+    components: {
+      schemas: { Problem: PROBLEM_SCHEMA, ...RESPONSE_SCHEMAS },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            "A JWT (asymmetric algorithms only, verified against the configured key or JWKS, issuer and audience) whose `roles` claim names the caller's roles: customer, organizer, operator, operator-repair (docs/security.md).",
+        },
+      },
+    },
   };
 }

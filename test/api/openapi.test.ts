@@ -17,6 +17,10 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { newEvent, placeOrder } from '../ops/helpers';
+import { randomUUID } from 'node:crypto';
+import { START_VERSION } from '../../machines/order-saga';
+import { isPublic } from '../../src/api/auth/public-paths';
+import { ROLES, rolesFrom } from '../../src/api/auth/principal';
 
 let service: TestService;
 
@@ -312,4 +316,61 @@ it('each documented route answers one 2xx and one 4xx, as documented', async () 
       }
     }
   }
+});
+
+/** A concrete path for a route: fresh ids, so no ownership or state rule answers before the role check. */
+function concrete(path: string): string {
+  return path
+    .replace(':orderId', randomUUID())
+    .replace(':eventId', `ev-roles-${randomUUID().slice(0, 8)}`)
+    .replace(':version', START_VERSION)
+    .replace(':id', randomUUID());
+}
+
+/** The status of one call as `headers`; streams are cut once their head arrives. */
+async function statusOf(r: (typeof API_ROUTES)[number], headers: Record<string, string>): Promise<number> {
+  const controller = new AbortController();
+  const writes = r.method === 'post' || r.method === 'put';
+  const res = await fetch(`${service.baseUrl}${concrete(r.path)}`, {
+    method: r.method.toUpperCase(),
+    headers: { ...headers, ...(writes ? { 'content-type': 'application/json' } : {}) },
+    body: writes ? '{}' : undefined,
+    signal: controller.signal,
+  });
+  controller.abort();
+  return res.status;
+}
+
+it("each route's declared roles are what the service enforces: a listed role passes, any other gets 403", async () => {
+  const doc = openApiDocument() as {
+    paths: Record<string, Record<string, { security: unknown[]; 'x-roles': string[] }>>;
+    components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+  };
+  expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  const mismatches: string[] = [];
+  for (const r of API_ROUTES) {
+    const key = `${r.method.toUpperCase()} ${r.path}`;
+    const op = doc.paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')][r.method];
+    expect({ key, roles: op['x-roles'], security: op.security }).toEqual({
+      key,
+      roles: [...r.roles],
+      security: r.roles.length > 0 ? [{ bearer: [] }] : [],
+    });
+    // Public exactly when the authentication door lets it through without a token.
+    expect({ key, public: r.roles.length === 0 }).toEqual({
+      key,
+      public: isPublic(key.split(' ')[0], concrete(r.path)),
+    });
+    const anonymous = await statusOf(r, {});
+    if ((r.roles.length === 0) !== (anonymous !== 401)) mismatches.push(`${key} anonymous: ${anonymous}`);
+    if (r.roles.length === 0) continue;
+    for (const role of ROLES) {
+      // A role passes when it, or a role it implies, is listed (operator-repair implies operator).
+      const allowed = [...rolesFrom([role])].some((x) => r.roles.includes(x));
+      const status = await statusOf(r, bearer(role, `roles-${randomUUID()}`));
+      if (allowed !== (status !== 403) || status === 401)
+        mismatches.push(`${key} as ${role}: ${status}, declared ${allowed ? 'allowed' : 'forbidden'}`);
+    }
+  }
+  expect(mismatches).toEqual([]);
 });
