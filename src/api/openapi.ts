@@ -14,7 +14,7 @@ import {
   sagaStreamQuerySchema,
 } from './console-schemas';
 import type { Role } from './auth/principal';
-import { PROBLEM_TYPES } from './problem';
+import { PROBLEM_TYPES, problemBody, type ProblemKind } from './problem';
 import { admissionSchema } from './routes/waiting-room';
 import {
   cancelOrderSchema,
@@ -620,6 +620,63 @@ const problemTitle = (status: number): string =>
     .map((p) => p.title)
     .join('; ') || 'Problem';
 
+/** The `type` URI of a problem kind, as the service writes it (src/api/problem.ts). */
+const problemType = (kind: ProblemKind): string => problemBody(kind, '').type;
+
+/**
+ * The problems the guards in front of every route answer (authentication, roles, rate limits),
+ * each with its own schema pinning its `type` and `status`, and the headers it carries.
+ */
+const GUARD_PROBLEMS: Record<number, { kind: ProblemKind; schema: string; headers: Schema }> = {
+  401: {
+    kind: 'unauthorized',
+    schema: 'ProblemUnauthorized',
+    headers: {
+      'WWW-Authenticate': {
+        description: 'Bearer realm, and the error code when a token was sent (RFC 6750 §3)',
+        schema: { type: 'string' },
+      },
+    },
+  },
+  403: {
+    kind: 'forbidden',
+    schema: 'ProblemForbidden',
+    headers: {
+      'WWW-Authenticate': {
+        description: 'Bearer error="insufficient_scope" (RFC 6750 §3.1)',
+        schema: { type: 'string' },
+      },
+    },
+  },
+  429: {
+    kind: 'too-many-requests',
+    schema: 'ProblemTooManyRequests',
+    headers: {
+      'Retry-After': { description: 'Seconds until the window resets', schema: { type: 'integer', minimum: 0 } },
+      RateLimit: { description: 'draft-ietf-httpapi-ratelimit-headers-08', schema: { type: 'string' } },
+      'RateLimit-Policy': { description: 'draft-ietf-httpapi-ratelimit-headers-08', schema: { type: 'string' } },
+    },
+  },
+};
+
+/** Problem schemas with one type: the guards' problems. */
+function guardProblemSchemas(): Record<string, Schema> {
+  return Object.fromEntries(
+    Object.entries(GUARD_PROBLEMS).map(([status, g]) => [
+      g.schema,
+      {
+        allOf: [{ $ref: '#/components/schemas/Problem' }],
+        properties: {
+          type: { const: problemType(g.kind) },
+          status: { const: Number(status) },
+          ...(g.kind === 'forbidden' ? { requiredRoles: { type: 'array', items: { type: 'string' } } } : {}),
+          ...(g.kind === 'too-many-requests' ? { retryAfter: { type: 'integer', minimum: 0 } } : {}),
+        },
+      },
+    ]),
+  );
+}
+
 /** The OpenAPI 3.1 document of `routes`. */
 export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schema {
   const paths: Record<string, Record<string, Schema>> = {};
@@ -643,11 +700,21 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
         content: content(media),
       };
     }
-    for (const status of [...new Set([...r.problems, 405, 500])].sort()) {
-      responses[String(status)] = {
-        description: problemTitle(status),
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-      };
+    // Every request is counted by the rate limiter (per principal, or per IP without a token); a
+    // protected route also answers 401 (no or a refused token) and 403 (a token without its role).
+    const guards = r.roles.length > 0 ? [401, 403, 429] : [429];
+    for (const status of [...new Set([...r.problems, ...guards, 405, 500])].sort()) {
+      const guard = GUARD_PROBLEMS[status];
+      responses[String(status)] = guard
+        ? {
+            description: `${PROBLEM_TYPES[guard.kind].title} (${problemType(guard.kind)})${r.path === '/orders' && r.method === 'post' && status === 429 ? '; POST /orders also has a per-customer limit per minute (RATE_LIMIT_ORDERS_PER_MINUTE)' : ''}`,
+            headers: guard.headers,
+            content: { 'application/problem+json': { schema: { $ref: `#/components/schemas/${guard.schema}` } } },
+          }
+        : {
+            description: problemTitle(status),
+            content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+          };
     }
     const operation: Schema = {
       ...(r.roles.length > 0
@@ -679,7 +746,7 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
     tags: ['orders', 'sagas', 'inventory', 'ops', 'console', 'meta'].map((name) => ({ name })),
     paths,
     components: {
-      schemas: { Problem: PROBLEM_SCHEMA, ...RESPONSE_SCHEMAS },
+      schemas: { Problem: PROBLEM_SCHEMA, ...guardProblemSchemas(), ...RESPONSE_SCHEMAS },
       securitySchemes: {
         bearer: {
           type: 'http',

@@ -97,15 +97,77 @@ console.log(JSON.stringify({ valid: r.valid, version: v.version, errors: r.error
   expect(result).toMatchObject({ valid: true, version: '3.1' });
 });
 
+/** An ajv holding the document's component schemas, so `oas#/components/schemas/X` (and refs between them) resolve. */
+function documentAjv(doc: object): Ajv {
+  const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
+  ajv.addSchema({ $id: 'oas', components: (doc as { components: object }).components });
+  return ajv;
+}
+
+/**
+ * Whether a live answer is one the document describes for `method path`: its status listed, its
+ * content type one of that status's, its JSON body valid against that content's schema. Null when it is.
+ */
+async function undocumented(method: string, path: string, res: Response): Promise<string | null> {
+  const doc = openApiDocument() as {
+    paths: Record<
+      string,
+      Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
+    >;
+  };
+  const answer = doc.paths[path][method].responses[String(res.status)];
+  if (!answer) return `${method} ${path}: status ${res.status} is not documented`;
+  const contentType = (res.headers.get('content-type') ?? '').split(';')[0];
+  const media = answer.content?.[contentType];
+  if (!media) return `${method} ${path} ${res.status}: content type ${contentType} is not documented`;
+  if (!/json/.test(contentType)) return null;
+  const validate = documentAjv(doc).compile(JSON.parse(JSON.stringify(media.schema).replace(/"#\//g, '"oas#/')));
+  const body: unknown = await res.json();
+  return validate(body)
+    ? null
+    : `${method} ${path} ${res.status}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(body)}`;
+}
+
+it('401, 403 and 429 answer as documented: problem+json with their problem types', async () => {
+  const h = await startTestService({ RATE_LIMIT_ORDERS_PER_MINUTE: '1' }, { label: 'oal' });
+  try {
+    const post = (headers: Record<string, string>) =>
+      fetch(`${h.baseUrl}/orders`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: '{}',
+      });
+    const customer = bearer('customer', `c-oal-${Date.now()}`);
+    const answers: Array<[number, Response]> = [
+      [401, await post({})],
+      [401, await post({ Authorization: 'Bearer x.y.z' })],
+      [403, await post(bearer('organizer', 'org-oal'))],
+      [400, await post(customer)],
+      [429, await post(customer)],
+      [403, await fetch(`${h.baseUrl}/ops/overview`, { headers: bearer('customer', 'c-oal') })],
+      [401, await fetch(`${h.baseUrl}/ops/overview`)],
+    ];
+    const problems: string[] = [];
+    for (const [i, [expected, res]] of answers.entries()) {
+      const path = i < 5 ? '/orders' : '/ops/overview';
+      const method = i < 5 ? 'post' : 'get';
+      expect({ i, status: res.status }).toEqual({ i, status: expected });
+      const wrong = await undocumented(method, path, res);
+      if (wrong) problems.push(wrong);
+    }
+    expect(problems).toEqual([]);
+  } finally {
+    await h.stop();
+  }
+});
+
 type Call = { method: string; path: string; body?: unknown; headers?: Record<string, string> };
 
 it('each documented route answers one 2xx and one 4xx, as documented', async () => {
   const doc = openApiDocument() as {
     paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
-    components: { schemas: Record<string, object> };
   };
-  const components = doc.components.schemas;
-  const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
+  const ajv = documentAjv(doc);
   const eventId = await newEvent(service.baseUrl, 10);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow');
   const other = await placeOrder(service.baseUrl, eventId, 'tok_slow');
@@ -299,7 +361,7 @@ it('each documented route answers one 2xx and one 4xx, as documented', async () 
         .content;
       const ref = schema && Object.values(schema)[0]?.schema?.$ref;
       if (ref) {
-        const validate = ajv.compile(components[ref.split('/').at(-1)!]);
+        const validate = ajv.compile({ $ref: `oas${ref}` });
         expect({ where, valid: validate(json), errors: validate.errors ?? null }).toEqual({
           where,
           valid: true,
