@@ -146,7 +146,8 @@ export interface ApiRoute {
   bodyOptional?: boolean;
   /** Path parameters and their patterns. */
   params?: Record<string, string>;
-  headers?: Array<'Idempotency-Key' | 'X-Operator-Id' | 'If-Match' | 'Last-Event-ID'>;
+  /** Request headers the route reads (X-Operator-Id is not one: the operator is the token's `sub`). */
+  headers?: Array<'Idempotency-Key' | 'If-Match' | 'Last-Event-ID'>;
   /** Success statuses and what they carry. */
   ok: Record<number, Media>;
   /** Problem statuses it may answer (400 for bad input is added when it takes any input). */
@@ -373,7 +374,7 @@ export const API_ROUTES: ApiRoute[] = [
     query: emptyQuerySchema,
     body: operatorReasonSchema,
     params: orderParam,
-    headers: ['X-Operator-Id', 'If-Match'],
+    headers: ['If-Match'],
     ok: { 202: 'json' },
     problems: [400, 404, 409, 412],
   },
@@ -386,7 +387,7 @@ export const API_ROUTES: ApiRoute[] = [
     query: emptyQuerySchema,
     body: operatorReasonSchema,
     params: orderParam,
-    headers: ['X-Operator-Id', 'If-Match'],
+    headers: ['If-Match'],
     ok: { 202: 'json' },
     problems: [400, 404, 409, 412],
   },
@@ -408,7 +409,6 @@ export const API_ROUTES: ApiRoute[] = [
     tag: 'ops',
     query: emptyQuerySchema,
     body: redriveSchema,
-    headers: ['X-Operator-Id'],
     ok: { 200: 'json' },
     problems: [400],
   },
@@ -422,7 +422,6 @@ export const API_ROUTES: ApiRoute[] = [
     body: optionalReasonSchema,
     bodyOptional: true,
     params: { id: MESSAGE_ID_PATTERN },
-    headers: ['X-Operator-Id'],
     ok: { 200: 'json' },
     problems: [400, 404],
   },
@@ -527,13 +526,6 @@ const HEADER_PARAMS: Record<string, Schema> = {
     required: false,
     description: 'Replays of the same key return the first answer (1-128 visible ASCII).',
     schema: { type: 'string', pattern: '^[\\x21-\\x7E]{1,128}$' },
-  },
-  'X-Operator-Id': {
-    name: 'X-Operator-Id',
-    in: 'header',
-    required: true,
-    description: 'Who acts (recorded); replaced by the authenticated operator once auth lands.',
-    schema: { type: 'string', minLength: 1, maxLength: 100 },
   },
   'If-Match': {
     name: 'If-Match',

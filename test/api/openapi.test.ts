@@ -436,3 +436,13 @@ it("each route's declared roles are what the service enforces: a listed role pas
   }
   expect(mismatches).toEqual([]);
 });
+
+it("documents no X-Operator-Id header: the service ignores it (the operator is the token's sub)", () => {
+  const doc = openApiDocument() as { paths: Record<string, Record<string, { parameters: Array<{ name: string }> }>> };
+  const named = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops)
+      .filter(([, op]) => op.parameters.some((p) => p.name.toLowerCase() === 'x-operator-id'))
+      .map(([method]) => `${method} ${path}`),
+  );
+  expect(named).toEqual([]);
+});
