@@ -37,8 +37,33 @@ type Media = 'json' | 'html' | 'sse' | 'any' | { json: string };
 const nullableString = { type: ['string', 'null'] };
 const links = { type: 'object', additionalProperties: { type: 'string' } };
 
+/** One dependency's health (src/api/health.ts ComponentHealth). */
+const componentHealth = {
+  type: 'object',
+  required: ['status'],
+  properties: { status: { enum: ['UP', 'DOWN'] }, error: { type: 'string', description: 'Why it is DOWN' } },
+};
+
+/** A health report whose overall status is one of `statuses` (src/api/health.ts HealthReport). */
+const healthReport = (statuses: string[]): Schema => ({
+  type: 'object',
+  required: ['status', 'components'],
+  properties: {
+    status: { enum: statuses },
+    components: {
+      type: 'object',
+      required: ['dynamodb', 'sqs', 'redis'],
+      properties: { dynamodb: componentHealth, sqs: componentHealth, redis: componentHealth },
+    },
+  },
+});
+
 /** Response bodies worth pinning down (components/schemas), checked against real answers in the tests. */
 export const RESPONSE_SCHEMAS: Record<string, Schema> = {
+  /** 200: UP, or DEGRADED when only Redis (optional) is DOWN. */
+  Health: healthReport(['UP', 'DEGRADED']),
+  /** 503, application/json (not a problem): DynamoDB or SQS is DOWN; the report says which. */
+  HealthDown: healthReport(['DOWN']),
   OrderAccepted: {
     type: 'object',
     required: ['orderId', 'orderNumber', 'eventName', 'status', 'sagaState', 'links'],
@@ -148,7 +173,7 @@ export interface ApiRoute {
   params?: Record<string, string>;
   /** Request headers the route reads (X-Operator-Id is not one: the operator is the token's `sub`). */
   headers?: Array<'Idempotency-Key' | 'If-Match' | 'Last-Event-ID'>;
-  /** Success statuses and what they carry. */
+  /** Statuses answered with a body of the route's own (all 2xx, but health's 503 DOWN report) and what they carry. */
   ok: Record<number, Media>;
   /** Problem statuses it may answer (400 for bad input is added when it takes any input). */
   problems: number[];
@@ -332,8 +357,8 @@ export const API_ROUTES: ApiRoute[] = [
     summary: 'Health: UP, DEGRADED or DOWN (503)',
     tag: 'meta',
     query: emptyQuerySchema,
-    ok: { 200: 'json' },
-    problems: [400, 503],
+    ok: { 200: { json: 'Health' }, 503: { json: 'HealthDown' } },
+    problems: [400],
   },
   {
     method: 'get',
@@ -687,7 +712,8 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
     const responses: Record<string, Schema> = {};
     for (const [status, media] of Object.entries(r.ok)) {
       responses[status] = {
-        description: 'success',
+        // Health's DOWN report is an answer, not an error: the only non-2xx status in `ok`.
+        description: Number(status) >= 300 ? 'DOWN: a required dependency fails (the report says which)' : 'success',
         headers: { 'X-Correlation-Id': { schema: { type: 'string' } } },
         content: content(media),
       };

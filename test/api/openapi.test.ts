@@ -18,6 +18,11 @@ import addFormats from 'ajv-formats';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { newEvent, placeOrder } from '../ops/helpers';
 import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { createHealthCheck } from '../../src/api/health';
+import { closeRedis, createRedis } from '../../src/cache/redis';
+import { resourceNames } from '../../src/infra/resources';
+import { createLogger } from '../../src/observability/logger';
 import { START_VERSION } from '../../machines/order-saga';
 import { isPublic } from '../../src/api/auth/public-paths';
 import { ROLES, rolesFrom } from '../../src/api/auth/principal';
@@ -109,6 +114,20 @@ function documentAjv(doc: object): Ajv {
  * content type one of that status's, its JSON body valid against that content's schema. Null when it is.
  */
 async function undocumented(method: string, path: string, res: Response): Promise<string | null> {
+  const contentType = res.headers.get('content-type') ?? '';
+  return undocumentedAnswer(method, path, {
+    status: res.status,
+    contentType,
+    body: /json/.test(contentType) ? ((await res.json()) as unknown) : undefined,
+  });
+}
+
+/** undocumented() for an answer already read (supertest's). */
+function undocumentedAnswer(
+  method: string,
+  path: string,
+  res: { status: number; contentType: string; body: unknown },
+): string | null {
   const doc = openApiDocument() as {
     paths: Record<
       string,
@@ -117,16 +136,49 @@ async function undocumented(method: string, path: string, res: Response): Promis
   };
   const answer = doc.paths[path][method].responses[String(res.status)];
   if (!answer) return `${method} ${path}: status ${res.status} is not documented`;
-  const contentType = (res.headers.get('content-type') ?? '').split(';')[0];
+  const contentType = res.contentType.split(';')[0];
   const media = answer.content?.[contentType];
   if (!media) return `${method} ${path} ${res.status}: content type ${contentType} is not documented`;
   if (!/json/.test(contentType)) return null;
   const validate = documentAjv(doc).compile(JSON.parse(JSON.stringify(media.schema).replace(/"#\//g, '"oas#/')));
-  const body: unknown = await res.json();
-  return validate(body)
+  return validate(res.body)
     ? null
-    : `${method} ${path} ${res.status}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(body)}`;
+    : `${method} ${path} ${res.status}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(res.body)}`;
 }
+
+it('the health DOWN answer is as documented: 503 application/json {status: DOWN, components}, not a problem', async () => {
+  const logger = createLogger('error');
+  const redis = createRedis(service.config.redisUrl, logger);
+  try {
+    const app = createApp({
+      runtime: service.core.runtime,
+      store: service.core.store,
+      orders: {} as never,
+      inventory: {} as never,
+      cache: {} as never,
+      // The real check, over tables and queues that do not exist: DynamoDB and SQS are DOWN.
+      health: createHealthCheck(service.core.clients, redis, resourceNames(`missing-oa-${Date.now()}-`)),
+      logger,
+      config: service.config,
+      redis,
+      ops: {} as never,
+      console: { stuckAfterMs: 1 } as never,
+      waitingRoom: {} as never,
+    });
+    const res = await request(app).get('/actuator/health');
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ status: 'DOWN' });
+    expect(
+      undocumentedAnswer('get', '/actuator/health', {
+        status: res.status,
+        contentType: String(res.headers['content-type']),
+        body: res.body as unknown,
+      }),
+    ).toBeNull();
+  } finally {
+    await closeRedis(redis);
+  }
+});
 
 it('401, 403 and 429 answer as documented: problem+json with their problem types', async () => {
   const h = await startTestService({ RATE_LIMIT_ORDERS_PER_MINUTE: '1' }, { label: 'oal' });
