@@ -64,6 +64,47 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   Health: healthReport(['UP', 'DEGRADED']),
   /** 503, application/json (not a problem): DynamoDB or SQS is DOWN; the report says which. */
   HealthDown: healthReport(['DOWN']),
+  /**
+   * POST /orders' 202, one of three shapes told apart by `status` (src/api/routes/orders.ts): the
+   * placed order (PENDING: its saga started; a replay of its key answers the same), the order waiting
+   * in the event's waiting room (QUEUED, src/admission/; a replay answers its place now), and the
+   * replay of a key whose queued order was cancelled before its saga started (CANCELLED).
+   */
+  OrderPlaceAnswer: {
+    oneOf: [
+      { $ref: '#/components/schemas/OrderAccepted' },
+      { $ref: '#/components/schemas/OrderQueued' },
+      { $ref: '#/components/schemas/OrderCancelledWhileQueued' },
+    ],
+    discriminator: {
+      propertyName: 'status',
+      mapping: {
+        PENDING: '#/components/schemas/OrderAccepted',
+        QUEUED: '#/components/schemas/OrderQueued',
+        CANCELLED: '#/components/schemas/OrderCancelledWhileQueued',
+      },
+    },
+  },
+  OrderQueued: {
+    type: 'object',
+    required: ['orderId', 'status', 'position', 'estimatedWaitSeconds', 'links'],
+    properties: {
+      orderId: { type: 'string' },
+      status: { const: 'QUEUED' },
+      position: { type: 'integer', minimum: 1, description: '1 = next to be admitted' },
+      estimatedWaitSeconds: { type: 'number', minimum: 0 },
+      links: {
+        type: 'object',
+        required: ['self', 'queue', 'cancel'],
+        properties: { self: { type: 'string' }, queue: { type: 'string' }, cancel: { type: 'string' } },
+      },
+    },
+  },
+  OrderCancelledWhileQueued: {
+    type: 'object',
+    required: ['orderId', 'status'],
+    properties: { orderId: { type: 'string' }, status: { const: 'CANCELLED' } },
+  },
   OrderAccepted: {
     type: 'object',
     required: ['orderId', 'orderNumber', 'eventName', 'status', 'sagaState', 'links'],
@@ -71,7 +112,8 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       orderId: { type: 'string' },
       orderNumber: nullableString,
       eventName: nullableString,
-      status: { type: 'string' },
+      // A new saga's status (its first state, reserving): the placed answer and its replays say so.
+      status: { const: 'PENDING' },
       sagaState: { type: 'string' },
       links,
     },
@@ -192,7 +234,7 @@ export const API_ROUTES: ApiRoute[] = [
     query: emptyQuerySchema,
     body: placeOrderSchema,
     headers: ['Idempotency-Key'],
-    ok: { 202: { json: 'OrderAccepted' } },
+    ok: { 202: { json: 'OrderPlaceAnswer' } },
     problems: [400, 409, 413, 415, 422],
   },
   {

@@ -498,3 +498,50 @@ it("documents no X-Operator-Id header: the service ignores it (the operator is t
   );
   expect(named).toEqual([]);
 });
+
+it("POST /orders' 202 answers are as documented: placed, queued, and their replays", async () => {
+  const eventId = await newEvent(service.baseUrl, 10);
+  // One order at a time in its saga: a slow payment holds the place, so the next waits in the room.
+  const admission = await fetch(`${service.baseUrl}/events/${eventId}/admission`, {
+    method: 'PUT',
+    headers: { ...bearer('operator-repair', 'op-oa'), 'content-type': 'application/json' },
+    body: JSON.stringify({ maxActiveOrders: 1 }),
+  });
+  expect(admission.status).toBe(200);
+  const customer = bearer('customer', `c-oa-q-${Date.now()}`);
+  const order = { eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_slow' };
+  const post = (key: string) =>
+    fetch(`${service.baseUrl}/orders`, {
+      method: 'POST',
+      headers: { ...customer, 'content-type': 'application/json', 'Idempotency-Key': key },
+      body: JSON.stringify(order),
+    });
+  const seen: string[] = [];
+  const problems: string[] = [];
+  const check = async (label: string, res: Response) => {
+    const body = (await res.clone().json()) as { status?: string; orderId: string };
+    seen.push(`${label} ${res.status} ${body.status}${res.headers.get('idempotent-replayed') ? ' replayed' : ''}`);
+    const wrong = await undocumented('post', '/orders', res);
+    if (wrong) problems.push(`${label}: ${wrong}`);
+    return body;
+  };
+  await check('placed', await post('k-placed'));
+  await check('placed again', await post('k-placed'));
+  const queued = await check('queued', await post('k-queued'));
+  await check('queued again', await post('k-queued'));
+  const cancel = await fetch(`${service.baseUrl}/orders/${queued.orderId}/cancel`, {
+    method: 'POST',
+    headers: { ...customer, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  expect(cancel.status).toBe(202);
+  await check('cancelled while queued, again', await post('k-queued'));
+  expect(seen).toEqual([
+    'placed 202 PENDING',
+    'placed again 202 PENDING replayed',
+    'queued 202 QUEUED',
+    'queued again 202 QUEUED replayed',
+    'cancelled while queued, again 202 CANCELLED replayed',
+  ]);
+  expect(problems).toEqual([]);
+});
