@@ -756,7 +756,13 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
       responses[status] = {
         // Health's DOWN report is an answer, not an error: the only non-2xx status in `ok`.
         description: Number(status) >= 300 ? 'DOWN: a required dependency fails (the report says which)' : 'success',
-        headers: { 'X-Correlation-Id': { schema: { type: 'string' } } },
+        headers: {
+          'X-Correlation-Id': { schema: { type: 'string' } },
+          // Set on an Idempotency-Key replay (src/api/routes/orders.ts), absent on a first answer.
+          ...(r.headers?.includes('Idempotency-Key')
+            ? { 'Idempotent-Replayed': { description: 'true on a replay of the key', schema: { const: 'true' } } }
+            : {}),
+        },
         content: content(media),
       };
     }
