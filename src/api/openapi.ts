@@ -13,7 +13,8 @@ import {
   sagaPageQuerySchema,
   sagaStreamQuerySchema,
 } from './console-schemas';
-import { PROBLEM_TYPES } from './problem';
+import type { Role } from './auth/principal';
+import { PROBLEM_TYPES, problemBody, type ProblemKind } from './problem';
 import { admissionSchema } from './routes/waiting-room';
 import {
   cancelOrderSchema,
@@ -36,8 +37,74 @@ type Media = 'json' | 'html' | 'sse' | 'any' | { json: string };
 const nullableString = { type: ['string', 'null'] };
 const links = { type: 'object', additionalProperties: { type: 'string' } };
 
+/** One dependency's health (src/api/health.ts ComponentHealth). */
+const componentHealth = {
+  type: 'object',
+  required: ['status'],
+  properties: { status: { enum: ['UP', 'DOWN'] }, error: { type: 'string', description: 'Why it is DOWN' } },
+};
+
+/** A health report whose overall status is one of `statuses` (src/api/health.ts HealthReport). */
+const healthReport = (statuses: string[]): Schema => ({
+  type: 'object',
+  required: ['status', 'components'],
+  properties: {
+    status: { enum: statuses },
+    components: {
+      type: 'object',
+      required: ['dynamodb', 'sqs', 'redis'],
+      properties: { dynamodb: componentHealth, sqs: componentHealth, redis: componentHealth },
+    },
+  },
+});
+
 /** Response bodies worth pinning down (components/schemas), checked against real answers in the tests. */
 export const RESPONSE_SCHEMAS: Record<string, Schema> = {
+  /** 200: UP, or DEGRADED when only Redis (optional) is DOWN. */
+  Health: healthReport(['UP', 'DEGRADED']),
+  /** 503, application/json (not a problem): DynamoDB or SQS is DOWN; the report says which. */
+  HealthDown: healthReport(['DOWN']),
+  /**
+   * POST /orders' 202, one of three shapes told apart by `status` (src/api/routes/orders.ts): the
+   * placed order (PENDING: its saga started; a replay of its key answers the same), the order waiting
+   * in the event's waiting room (QUEUED, src/admission/; a replay answers its place now), and the
+   * replay of a key whose queued order was cancelled before its saga started (CANCELLED).
+   */
+  OrderPlaceAnswer: {
+    oneOf: [
+      { $ref: '#/components/schemas/OrderAccepted' },
+      { $ref: '#/components/schemas/OrderQueued' },
+      { $ref: '#/components/schemas/OrderCancelledWhileQueued' },
+    ],
+    discriminator: {
+      propertyName: 'status',
+      mapping: {
+        PENDING: '#/components/schemas/OrderAccepted',
+        QUEUED: '#/components/schemas/OrderQueued',
+        CANCELLED: '#/components/schemas/OrderCancelledWhileQueued',
+      },
+    },
+  },
+  OrderQueued: {
+    type: 'object',
+    required: ['orderId', 'status', 'position', 'estimatedWaitSeconds', 'links'],
+    properties: {
+      orderId: { type: 'string' },
+      status: { const: 'QUEUED' },
+      position: { type: 'integer', minimum: 1, description: '1 = next to be admitted' },
+      estimatedWaitSeconds: { type: 'number', minimum: 0 },
+      links: {
+        type: 'object',
+        required: ['self', 'queue', 'cancel'],
+        properties: { self: { type: 'string' }, queue: { type: 'string' }, cancel: { type: 'string' } },
+      },
+    },
+  },
+  OrderCancelledWhileQueued: {
+    type: 'object',
+    required: ['orderId', 'status'],
+    properties: { orderId: { type: 'string' }, status: { const: 'CANCELLED' } },
+  },
   OrderAccepted: {
     type: 'object',
     required: ['orderId', 'orderNumber', 'eventName', 'status', 'sagaState', 'links'],
@@ -45,7 +112,8 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       orderId: { type: 'string' },
       orderNumber: nullableString,
       eventName: nullableString,
-      status: { type: 'string' },
+      // A new saga's status (its first state, reserving): the placed answer and its replays say so.
+      status: { const: 'PENDING' },
       sagaState: { type: 'string' },
       links,
     },
@@ -131,6 +199,12 @@ export interface ApiRoute {
   method: 'get' | 'post' | 'put' | 'delete';
   /** Express path (`:param`). */
   path: string;
+  /**
+   * Who may call it: a bearer token with any one of these roles (operator-repair implies operator,
+   * src/api/auth/principal.ts); empty: public, served without a token (src/api/auth/public-paths.ts).
+   * The routes enforce it with requireRole(...); test/api/openapi.test.ts proves both agree, role by role.
+   */
+  roles: readonly Role[];
   summary: string;
   tag: 'orders' | 'sagas' | 'inventory' | 'ops' | 'console' | 'meta';
   /** The query schema the route validates with; null: the route reads no query. */
@@ -139,8 +213,9 @@ export interface ApiRoute {
   bodyOptional?: boolean;
   /** Path parameters and their patterns. */
   params?: Record<string, string>;
-  headers?: Array<'Idempotency-Key' | 'X-Operator-Id' | 'If-Match' | 'Last-Event-ID'>;
-  /** Success statuses and what they carry. */
+  /** Request headers the route reads (X-Operator-Id is not one: the operator is the token's `sub`). */
+  headers?: Array<'Idempotency-Key' | 'If-Match' | 'Last-Event-ID'>;
+  /** Statuses answered with a body of the route's own (all 2xx, but health's 503 DOWN report) and what they carry. */
   ok: Record<number, Media>;
   /** Problem statuses it may answer (400 for bad input is added when it takes any input). */
   problems: number[];
@@ -153,17 +228,19 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'post',
     path: '/orders',
+    roles: ['customer'],
     summary: 'Place an order: starts its saga',
     tag: 'orders',
     query: emptyQuerySchema,
     body: placeOrderSchema,
     headers: ['Idempotency-Key'],
-    ok: { 202: { json: 'OrderAccepted' } },
+    ok: { 202: { json: 'OrderPlaceAnswer' } },
     problems: [400, 409, 413, 415, 422],
   },
   {
     method: 'get',
     path: '/orders',
+    roles: ['customer', 'operator'],
     summary: "A customer's orders, newest first",
     tag: 'orders',
     query: listOrdersQuerySchema,
@@ -173,6 +250,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/orders/:orderId',
+    roles: ['customer', 'operator'],
     summary: 'One order',
     tag: 'orders',
     query: emptyQuerySchema,
@@ -183,6 +261,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'post',
     path: '/orders/:orderId/cancel',
+    roles: ['customer'],
     summary: 'Cancel an order (customer)',
     tag: 'orders',
     query: emptyQuerySchema,
@@ -195,6 +274,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/sagas',
+    roles: ['operator'],
     summary: 'Sagas in one order status',
     tag: 'sagas',
     query: listSagasQuerySchema,
@@ -204,6 +284,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/sagas/stream',
+    roles: ['operator'],
     summary: 'Server-Sent Events: every saga step seen on the status index',
     tag: 'sagas',
     query: listStreamQuerySchema,
@@ -214,6 +295,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/sagas/:orderId',
+    roles: ['customer', 'operator'],
     summary: 'A saga: state, context, outbox, history (ETag = version)',
     tag: 'sagas',
     query: emptyQuerySchema,
@@ -224,6 +306,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/sagas/:orderId/stream',
+    roles: ['operator'],
     summary: 'Server-Sent Events: one `step` per saga version (id = version)',
     tag: 'sagas',
     query: sagaStreamQuerySchema,
@@ -235,6 +318,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/machines/order-saga',
+    roles: ['operator'],
     summary: "The order saga machine's definition",
     tag: 'sagas',
     query: emptyQuerySchema,
@@ -244,6 +328,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/machines/order-saga/versions',
+    roles: ['operator'],
     summary: "The machine versions this build runs, the start version, each version's declared changes",
     tag: 'sagas',
     query: emptyQuerySchema,
@@ -253,6 +338,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/machines/order-saga/versions/:version',
+    roles: ['operator'],
     summary: "One machine version's definition",
     tag: 'sagas',
     query: emptyQuerySchema,
@@ -263,6 +349,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/orders/:orderId/queue',
+    roles: ['customer', 'operator'],
     summary: "A queued order's place in the waiting room (or ADMITTED / SOLD_OUT)",
     tag: 'orders',
     query: emptyQuerySchema,
@@ -273,6 +360,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'put',
     path: '/events/:eventId/admission',
+    roles: ['organizer', 'operator-repair'],
     summary: "An event's waiting-room limit of orders in their saga at once (0 = off, null = the default)",
     tag: 'inventory',
     query: emptyQuerySchema,
@@ -284,6 +372,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/events/:eventId/inventory',
+    roles: ['organizer', 'operator'],
     summary: "An event's ticket inventory",
     tag: 'inventory',
     query: emptyQuerySchema,
@@ -294,6 +383,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'put',
     path: '/events/:eventId/inventory',
+    roles: ['organizer', 'operator-repair'],
     summary: "Set an event's ticket types",
     tag: 'inventory',
     query: emptyQuerySchema,
@@ -305,15 +395,17 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/actuator/health',
+    roles: [],
     summary: 'Health: UP, DEGRADED or DOWN (503)',
     tag: 'meta',
     query: emptyQuerySchema,
-    ok: { 200: 'json' },
-    problems: [400, 503],
+    ok: { 200: { json: 'Health' }, 503: { json: 'HealthDown' } },
+    problems: [400],
   },
   {
     method: 'get',
     path: '/ops/overview',
+    roles: ['operator'],
     summary: 'Open and stuck sagas, dead letters, queue depths',
     tag: 'ops',
     query: emptyQuerySchema,
@@ -323,6 +415,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/ops/sagas/machine-versions',
+    roles: ['operator'],
     summary: 'Open sagas waiting for a build that knows their machine version',
     tag: 'ops',
     query: limitQuerySchema,
@@ -332,6 +425,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/ops/sagas/stuck',
+    roles: ['operator'],
     summary: 'Stuck sagas, most stuck first',
     tag: 'ops',
     query: limitQuerySchema,
@@ -341,30 +435,33 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'post',
     path: '/ops/sagas/:orderId/retry',
+    roles: ['operator-repair'],
     summary: 'Re-send the commands a saga waits on',
     tag: 'ops',
     query: emptyQuerySchema,
     body: operatorReasonSchema,
     params: orderParam,
-    headers: ['X-Operator-Id', 'If-Match'],
+    headers: ['If-Match'],
     ok: { 202: 'json' },
     problems: [400, 404, 409, 412],
   },
   {
     method: 'post',
     path: '/ops/sagas/:orderId/compensate',
+    roles: ['operator-repair'],
     summary: 'Force the compensation path',
     tag: 'ops',
     query: emptyQuerySchema,
     body: operatorReasonSchema,
     params: orderParam,
-    headers: ['X-Operator-Id', 'If-Match'],
+    headers: ['If-Match'],
     ok: { 202: 'json' },
     problems: [400, 404, 409, 412],
   },
   {
     method: 'get',
     path: '/ops/dlq',
+    roles: ['operator'],
     summary: 'Dead letters with their reasons',
     tag: 'ops',
     query: limitQuerySchema,
@@ -374,30 +471,31 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'post',
     path: '/ops/dlq/redrive',
+    roles: ['operator-repair'],
     summary: 'Send dead letters back to their source queues',
     tag: 'ops',
     query: emptyQuerySchema,
     body: redriveSchema,
-    headers: ['X-Operator-Id'],
     ok: { 200: 'json' },
     problems: [400],
   },
   {
     method: 'delete',
     path: '/ops/dlq/:id',
+    roles: ['operator-repair'],
     summary: 'Delete a dead letter (reason in the query or the body)',
     tag: 'ops',
     query: optionalReasonSchema,
     body: optionalReasonSchema,
     bodyOptional: true,
     params: { id: MESSAGE_ID_PATTERN },
-    headers: ['X-Operator-Id'],
     ok: { 200: 'json' },
     problems: [400, 404],
   },
   {
     method: 'get',
     path: '/console',
+    roles: ['operator'],
     summary: 'Console: overview',
     tag: 'console',
     query: emptyQuerySchema,
@@ -407,6 +505,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console/sagas',
+    roles: ['operator'],
     summary: 'Console: saga list',
     tag: 'console',
     query: consoleListQuerySchema,
@@ -416,6 +515,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console/sagas/:orderId',
+    roles: ['operator'],
     summary: 'Console: one saga',
     tag: 'console',
     query: sagaPageQuerySchema,
@@ -426,6 +526,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console/machine',
+    roles: ['operator'],
     summary: 'Console: the machine, one version at a time (?version=, default the start version)',
     tag: 'console',
     query: machinePageQuerySchema,
@@ -435,6 +536,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console/dlq',
+    roles: ['operator'],
     summary: 'Console: dead letters',
     tag: 'console',
     query: emptyQuerySchema,
@@ -444,6 +546,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console/login',
+    roles: [],
     summary: 'Console: sign in (token kept in sessionStorage)',
     tag: 'console',
     query: emptyQuerySchema,
@@ -453,6 +556,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/console/inspect/:orderId',
+    roles: ['operator'],
     summary: "Console: relay a saga's inspector feed to Stately's inspector (INSPECTOR_RELAY=on)",
     tag: 'console',
     query: emptyQuerySchema,
@@ -463,6 +567,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/openapi.json',
+    roles: [],
     summary: 'This document',
     tag: 'meta',
     query: emptyQuerySchema,
@@ -472,6 +577,7 @@ export const API_ROUTES: ApiRoute[] = [
   {
     method: 'get',
     path: '/docs',
+    roles: [],
     summary: 'Swagger UI (served locally)',
     tag: 'meta',
     query: emptyQuerySchema,
@@ -487,13 +593,6 @@ const HEADER_PARAMS: Record<string, Schema> = {
     required: false,
     description: 'Replays of the same key return the first answer (1-128 visible ASCII).',
     schema: { type: 'string', pattern: '^[\\x21-\\x7E]{1,128}$' },
-  },
-  'X-Operator-Id': {
-    name: 'X-Operator-Id',
-    in: 'header',
-    required: true,
-    description: 'Who acts (recorded); replaced by the authenticated operator once auth lands.',
-    schema: { type: 'string', minLength: 1, maxLength: 100 },
   },
   'If-Match': {
     name: 'If-Match',
@@ -580,6 +679,63 @@ const problemTitle = (status: number): string =>
     .map((p) => p.title)
     .join('; ') || 'Problem';
 
+/** The `type` URI of a problem kind, as the service writes it (src/api/problem.ts). */
+const problemType = (kind: ProblemKind): string => problemBody(kind, '').type;
+
+/**
+ * The problems the guards in front of every route answer (authentication, roles, rate limits),
+ * each with its own schema pinning its `type` and `status`, and the headers it carries.
+ */
+const GUARD_PROBLEMS: Record<number, { kind: ProblemKind; schema: string; headers: Schema }> = {
+  401: {
+    kind: 'unauthorized',
+    schema: 'ProblemUnauthorized',
+    headers: {
+      'WWW-Authenticate': {
+        description: 'Bearer realm, and the error code when a token was sent (RFC 6750 §3)',
+        schema: { type: 'string' },
+      },
+    },
+  },
+  403: {
+    kind: 'forbidden',
+    schema: 'ProblemForbidden',
+    headers: {
+      'WWW-Authenticate': {
+        description: 'Bearer error="insufficient_scope" (RFC 6750 §3.1)',
+        schema: { type: 'string' },
+      },
+    },
+  },
+  429: {
+    kind: 'too-many-requests',
+    schema: 'ProblemTooManyRequests',
+    headers: {
+      'Retry-After': { description: 'Seconds until the window resets', schema: { type: 'integer', minimum: 0 } },
+      RateLimit: { description: 'draft-ietf-httpapi-ratelimit-headers-08', schema: { type: 'string' } },
+      'RateLimit-Policy': { description: 'draft-ietf-httpapi-ratelimit-headers-08', schema: { type: 'string' } },
+    },
+  },
+};
+
+/** Problem schemas with one type: the guards' problems. */
+function guardProblemSchemas(): Record<string, Schema> {
+  return Object.fromEntries(
+    Object.entries(GUARD_PROBLEMS).map(([status, g]) => [
+      g.schema,
+      {
+        allOf: [{ $ref: '#/components/schemas/Problem' }],
+        properties: {
+          type: { const: problemType(g.kind) },
+          status: { const: Number(status) },
+          ...(g.kind === 'forbidden' ? { requiredRoles: { type: 'array', items: { type: 'string' } } } : {}),
+          ...(g.kind === 'too-many-requests' ? { retryAfter: { type: 'integer', minimum: 0 } } : {}),
+        },
+      },
+    ]),
+  );
+}
+
 /** The OpenAPI 3.1 document of `routes`. */
 export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schema {
   const paths: Record<string, Record<string, Schema>> = {};
@@ -598,18 +754,42 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
     const responses: Record<string, Schema> = {};
     for (const [status, media] of Object.entries(r.ok)) {
       responses[status] = {
-        description: 'success',
-        headers: { 'X-Correlation-Id': { schema: { type: 'string' } } },
+        // Health's DOWN report is an answer, not an error: the only non-2xx status in `ok`.
+        description: Number(status) >= 300 ? 'DOWN: a required dependency fails (the report says which)' : 'success',
+        headers: {
+          'X-Correlation-Id': { schema: { type: 'string' } },
+          // Set on an Idempotency-Key replay (src/api/routes/orders.ts), absent on a first answer.
+          ...(r.headers?.includes('Idempotency-Key')
+            ? { 'Idempotent-Replayed': { description: 'true on a replay of the key', schema: { const: 'true' } } }
+            : {}),
+        },
         content: content(media),
       };
     }
-    for (const status of [...new Set([...r.problems, 405, 500])].sort()) {
-      responses[String(status)] = {
-        description: problemTitle(status),
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-      };
+    // Every request is counted by the rate limiter (per principal, or per IP without a token); a
+    // protected route also answers 401 (no or a refused token) and 403 (a token without its role).
+    const guards = r.roles.length > 0 ? [401, 403, 429] : [429];
+    for (const status of [...new Set([...r.problems, ...guards, 405, 500])].sort()) {
+      const guard = GUARD_PROBLEMS[status];
+      responses[String(status)] = guard
+        ? {
+            description: `${PROBLEM_TYPES[guard.kind].title} (${problemType(guard.kind)})${r.path === '/orders' && r.method === 'post' && status === 429 ? '; POST /orders also has a per-customer limit per minute (RATE_LIMIT_ORDERS_PER_MINUTE)' : ''}`,
+            headers: guard.headers,
+            content: { 'application/problem+json': { schema: { $ref: `#/components/schemas/${guard.schema}` } } },
+          }
+        : {
+            description: problemTitle(status),
+            content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+          };
     }
     const operation: Schema = {
+      ...(r.roles.length > 0
+        ? {
+            security: [{ bearer: [] }],
+            description: `Needs a bearer token with the role ${r.roles.join(' or ')}.`,
+            'x-roles': [...r.roles],
+          }
+        : { security: [], description: 'Public: served without a token.', 'x-roles': [] }),
       operationId: `${r.method}${openApiPath(r.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       summary: r.summary,
       tags: [r.tag],
@@ -631,6 +811,17 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     tags: ['orders', 'sagas', 'inventory', 'ops', 'console', 'meta'].map((name) => ({ name })),
     paths,
-    components: { schemas: { Problem: PROBLEM_SCHEMA, ...RESPONSE_SCHEMAS } },
+    components: {
+      schemas: { Problem: PROBLEM_SCHEMA, ...guardProblemSchemas(), ...RESPONSE_SCHEMAS },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            "A JWT (asymmetric algorithms only, verified against the configured key or JWKS, issuer and audience) whose `roles` claim names the caller's roles: customer, organizer, operator, operator-repair (docs/security.md).",
+        },
+      },
+    },
   };
 }

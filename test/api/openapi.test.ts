@@ -17,6 +17,15 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { newEvent, placeOrder } from '../ops/helpers';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { createHealthCheck } from '../../src/api/health';
+import { closeRedis, createRedis } from '../../src/cache/redis';
+import { resourceNames } from '../../src/infra/resources';
+import { createLogger } from '../../src/observability/logger';
+import { START_VERSION } from '../../machines/order-saga';
+import { isPublic } from '../../src/api/auth/public-paths';
+import { ROLES, rolesFrom } from '../../src/api/auth/principal';
 
 let service: TestService;
 
@@ -93,15 +102,124 @@ console.log(JSON.stringify({ valid: r.valid, version: v.version, errors: r.error
   expect(result).toMatchObject({ valid: true, version: '3.1' });
 });
 
+/** An ajv holding the document's component schemas, so `oas#/components/schemas/X` (and refs between them) resolve. */
+function documentAjv(doc: object): Ajv {
+  const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
+  ajv.addSchema({ $id: 'oas', components: (doc as { components: object }).components });
+  return ajv;
+}
+
+/**
+ * Whether a live answer is one the document describes for `method path`: its status listed, its
+ * content type one of that status's, its JSON body valid against that content's schema. Null when it is.
+ */
+async function undocumented(method: string, path: string, res: Response): Promise<string | null> {
+  const contentType = res.headers.get('content-type') ?? '';
+  return undocumentedAnswer(method, path, {
+    status: res.status,
+    contentType,
+    body: /json/.test(contentType) ? ((await res.json()) as unknown) : undefined,
+  });
+}
+
+/** undocumented() for an answer already read (supertest's). */
+function undocumentedAnswer(
+  method: string,
+  path: string,
+  res: { status: number; contentType: string; body: unknown },
+): string | null {
+  const doc = openApiDocument() as {
+    paths: Record<
+      string,
+      Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
+    >;
+  };
+  const answer = doc.paths[path][method].responses[String(res.status)];
+  if (!answer) return `${method} ${path}: status ${res.status} is not documented`;
+  const contentType = res.contentType.split(';')[0];
+  const media = answer.content?.[contentType];
+  if (!media) return `${method} ${path} ${res.status}: content type ${contentType} is not documented`;
+  if (!/json/.test(contentType)) return null;
+  const validate = documentAjv(doc).compile(JSON.parse(JSON.stringify(media.schema).replace(/"#\//g, '"oas#/')));
+  return validate(res.body)
+    ? null
+    : `${method} ${path} ${res.status}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(res.body)}`;
+}
+
+it('the health DOWN answer is as documented: 503 application/json {status: DOWN, components}, not a problem', async () => {
+  const logger = createLogger('error');
+  const redis = createRedis(service.config.redisUrl, logger);
+  try {
+    const app = createApp({
+      runtime: service.core.runtime,
+      store: service.core.store,
+      orders: {} as never,
+      inventory: {} as never,
+      cache: {} as never,
+      // The real check, over tables and queues that do not exist: DynamoDB and SQS are DOWN.
+      health: createHealthCheck(service.core.clients, redis, resourceNames(`missing-oa-${Date.now()}-`)),
+      logger,
+      config: service.config,
+      redis,
+      ops: {} as never,
+      console: { stuckAfterMs: 1 } as never,
+      waitingRoom: {} as never,
+    });
+    const res = await request(app).get('/actuator/health');
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ status: 'DOWN' });
+    expect(
+      undocumentedAnswer('get', '/actuator/health', {
+        status: res.status,
+        contentType: String(res.headers['content-type']),
+        body: res.body as unknown,
+      }),
+    ).toBeNull();
+  } finally {
+    await closeRedis(redis);
+  }
+});
+
+it('401, 403 and 429 answer as documented: problem+json with their problem types', async () => {
+  const h = await startTestService({ RATE_LIMIT_ORDERS_PER_MINUTE: '1' }, { label: 'oal' });
+  try {
+    const post = (headers: Record<string, string>) =>
+      fetch(`${h.baseUrl}/orders`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: '{}',
+      });
+    const customer = bearer('customer', `c-oal-${Date.now()}`);
+    const answers: Array<[number, Response]> = [
+      [401, await post({})],
+      [401, await post({ Authorization: 'Bearer x.y.z' })],
+      [403, await post(bearer('organizer', 'org-oal'))],
+      [400, await post(customer)],
+      [429, await post(customer)],
+      [403, await fetch(`${h.baseUrl}/ops/overview`, { headers: bearer('customer', 'c-oal') })],
+      [401, await fetch(`${h.baseUrl}/ops/overview`)],
+    ];
+    const problems: string[] = [];
+    for (const [i, [expected, res]] of answers.entries()) {
+      const path = i < 5 ? '/orders' : '/ops/overview';
+      const method = i < 5 ? 'post' : 'get';
+      expect({ i, status: res.status }).toEqual({ i, status: expected });
+      const wrong = await undocumented(method, path, res);
+      if (wrong) problems.push(wrong);
+    }
+    expect(problems).toEqual([]);
+  } finally {
+    await h.stop();
+  }
+});
+
 type Call = { method: string; path: string; body?: unknown; headers?: Record<string, string> };
 
 it('each documented route answers one 2xx and one 4xx, as documented', async () => {
   const doc = openApiDocument() as {
     paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
-    components: { schemas: Record<string, object> };
   };
-  const components = doc.components.schemas;
-  const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
+  const ajv = documentAjv(doc);
   const eventId = await newEvent(service.baseUrl, 10);
   const orderId = await placeOrder(service.baseUrl, eventId, 'tok_slow');
   const other = await placeOrder(service.baseUrl, eventId, 'tok_slow');
@@ -295,7 +413,7 @@ it('each documented route answers one 2xx and one 4xx, as documented', async () 
         .content;
       const ref = schema && Object.values(schema)[0]?.schema?.$ref;
       if (ref) {
-        const validate = ajv.compile(components[ref.split('/').at(-1)!]);
+        const validate = ajv.compile({ $ref: `oas${ref}` });
         expect({ where, valid: validate(json), errors: validate.errors ?? null }).toEqual({
           where,
           valid: true,
@@ -312,4 +430,118 @@ it('each documented route answers one 2xx and one 4xx, as documented', async () 
       }
     }
   }
+});
+
+/** A concrete path for a route: fresh ids, so no ownership or state rule answers before the role check. */
+function concrete(path: string): string {
+  return path
+    .replace(':orderId', randomUUID())
+    .replace(':eventId', `ev-roles-${randomUUID().slice(0, 8)}`)
+    .replace(':version', START_VERSION)
+    .replace(':id', randomUUID());
+}
+
+/** The status of one call as `headers`; streams are cut once their head arrives. */
+async function statusOf(r: (typeof API_ROUTES)[number], headers: Record<string, string>): Promise<number> {
+  const controller = new AbortController();
+  const writes = r.method === 'post' || r.method === 'put';
+  const res = await fetch(`${service.baseUrl}${concrete(r.path)}`, {
+    method: r.method.toUpperCase(),
+    headers: { ...headers, ...(writes ? { 'content-type': 'application/json' } : {}) },
+    body: writes ? '{}' : undefined,
+    signal: controller.signal,
+  });
+  controller.abort();
+  return res.status;
+}
+
+it("each route's declared roles are what the service enforces: a listed role passes, any other gets 403", async () => {
+  const doc = openApiDocument() as {
+    paths: Record<string, Record<string, { security: unknown[]; 'x-roles': string[] }>>;
+    components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+  };
+  expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  const mismatches: string[] = [];
+  for (const r of API_ROUTES) {
+    const key = `${r.method.toUpperCase()} ${r.path}`;
+    const op = doc.paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')][r.method];
+    expect({ key, roles: op['x-roles'], security: op.security }).toEqual({
+      key,
+      roles: [...r.roles],
+      security: r.roles.length > 0 ? [{ bearer: [] }] : [],
+    });
+    // Public exactly when the authentication door lets it through without a token.
+    expect({ key, public: r.roles.length === 0 }).toEqual({
+      key,
+      public: isPublic(key.split(' ')[0], concrete(r.path)),
+    });
+    const anonymous = await statusOf(r, {});
+    if ((r.roles.length === 0) !== (anonymous !== 401)) mismatches.push(`${key} anonymous: ${anonymous}`);
+    if (r.roles.length === 0) continue;
+    for (const role of ROLES) {
+      // A role passes when it, or a role it implies, is listed (operator-repair implies operator).
+      const allowed = [...rolesFrom([role])].some((x) => r.roles.includes(x));
+      const status = await statusOf(r, bearer(role, `roles-${randomUUID()}`));
+      if (allowed !== (status !== 403) || status === 401)
+        mismatches.push(`${key} as ${role}: ${status}, declared ${allowed ? 'allowed' : 'forbidden'}`);
+    }
+  }
+  expect(mismatches).toEqual([]);
+});
+
+it("documents no X-Operator-Id header: the service ignores it (the operator is the token's sub)", () => {
+  const doc = openApiDocument() as { paths: Record<string, Record<string, { parameters: Array<{ name: string }> }>> };
+  const named = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops)
+      .filter(([, op]) => op.parameters.some((p) => p.name.toLowerCase() === 'x-operator-id'))
+      .map(([method]) => `${method} ${path}`),
+  );
+  expect(named).toEqual([]);
+});
+
+it("POST /orders' 202 answers are as documented: placed, queued, and their replays", async () => {
+  const eventId = await newEvent(service.baseUrl, 10);
+  // One order at a time in its saga: a slow payment holds the place, so the next waits in the room.
+  const admission = await fetch(`${service.baseUrl}/events/${eventId}/admission`, {
+    method: 'PUT',
+    headers: { ...bearer('operator-repair', 'op-oa'), 'content-type': 'application/json' },
+    body: JSON.stringify({ maxActiveOrders: 1 }),
+  });
+  expect(admission.status).toBe(200);
+  const customer = bearer('customer', `c-oa-q-${Date.now()}`);
+  const order = { eventId, items: [{ ticketType: 'GA', quantity: 1 }], paymentToken: 'tok_slow' };
+  const post = (key: string) =>
+    fetch(`${service.baseUrl}/orders`, {
+      method: 'POST',
+      headers: { ...customer, 'content-type': 'application/json', 'Idempotency-Key': key },
+      body: JSON.stringify(order),
+    });
+  const seen: string[] = [];
+  const problems: string[] = [];
+  const check = async (label: string, res: Response) => {
+    const body = (await res.clone().json()) as { status?: string; orderId: string };
+    seen.push(`${label} ${res.status} ${body.status}${res.headers.get('idempotent-replayed') ? ' replayed' : ''}`);
+    const wrong = await undocumented('post', '/orders', res);
+    if (wrong) problems.push(`${label}: ${wrong}`);
+    return body;
+  };
+  await check('placed', await post('k-placed'));
+  await check('placed again', await post('k-placed'));
+  const queued = await check('queued', await post('k-queued'));
+  await check('queued again', await post('k-queued'));
+  const cancel = await fetch(`${service.baseUrl}/orders/${queued.orderId}/cancel`, {
+    method: 'POST',
+    headers: { ...customer, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  expect(cancel.status).toBe(202);
+  await check('cancelled while queued, again', await post('k-queued'));
+  expect(seen).toEqual([
+    'placed 202 PENDING',
+    'placed again 202 PENDING replayed',
+    'queued 202 QUEUED',
+    'queued again 202 QUEUED replayed',
+    'cancelled while queued, again 202 CANCELLED replayed',
+  ]);
+  expect(problems).toEqual([]);
 });
