@@ -33,6 +33,18 @@ const order = (eventId: string, customerId: string, quantity: number, paymentTok
   paymentToken,
 });
 
+/** A new event of 100 GA seats at 5 EUR whose waiting room admits one order at a time. */
+async function eventWithOnePlace(eventName: string): Promise<string> {
+  const eventId = uniqueId('ev');
+  await request(h.app)
+    .put(`/events/${eventId}/inventory`)
+    .set(as.organizer())
+    .send({ eventName, ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' }] })
+    .expect(200);
+  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  return eventId;
+}
+
 function expectKeyReused(res: request.Response): void {
   expect(res.status).toBe(422);
   expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
@@ -40,13 +52,7 @@ function expectKeyReused(res: request.Response): void {
 }
 
 it('a key reused with a different body is 422 while queued, admitted-not-placed and placed; the same body replays', async () => {
-  const eventId = uniqueId('ev');
-  await request(h.app)
-    .put(`/events/${eventId}/inventory`)
-    .set(as.organizer())
-    .send({ eventName: 'Queue', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' }] })
-    .expect(200);
-  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  const eventId = await eventWithOnePlace('Queue');
 
   // The one place is taken.
   const first = await request(h.app)
@@ -98,13 +104,7 @@ it('a key reused with a different body is 422 while queued, admitted-not-placed 
 });
 
 it('two first requests with one key and different bodies: one is queued, the other is 422', async () => {
-  const eventId = uniqueId('ev');
-  await request(h.app)
-    .put(`/events/${eventId}/inventory`)
-    .set(as.organizer())
-    .send({ eventName: 'Race', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' }] })
-    .expect(200);
-  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  const eventId = await eventWithOnePlace('Race');
   await request(h.app)
     .post('/orders')
     .set(as.customer('holder2'))
@@ -200,13 +200,7 @@ it('a key whose order was placed before the room filled is not queued again: 422
 });
 
 it('a key whose queued order was cancelled stays used: 422 for a different body, the same body places nothing', async () => {
-  const eventId = uniqueId('ev');
-  await request(h.app)
-    .put(`/events/${eventId}/inventory`)
-    .set(as.organizer())
-    .send({ eventName: 'Left', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' }] })
-    .expect(200);
-  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  const eventId = await eventWithOnePlace('Left');
   const holder = await request(h.app)
     .post('/orders')
     .set(as.customer('holder5'))
@@ -234,13 +228,7 @@ it('a key whose queued order was cancelled stays used: 422 for a different body,
 });
 
 it('a key whose queued order was told sold out stays used: 422 for a different body, the same body is 409 sold-out', async () => {
-  const eventId = uniqueId('ev');
-  await request(h.app)
-    .put(`/events/${eventId}/inventory`)
-    .set(as.organizer())
-    .send({ eventName: 'Told', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' }] })
-    .expect(200);
-  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  const eventId = await eventWithOnePlace('Told');
   const holder = await request(h.app)
     .post('/orders')
     .set(as.customer('holder6'))
@@ -267,13 +255,7 @@ it('a key whose queued order was told sold out stays used: 422 for a different b
 });
 
 it('the key of a queued order that was cancelled stays used after the event drops its waiting room', async () => {
-  const eventId = uniqueId('ev');
-  await request(h.app)
-    .put(`/events/${eventId}/inventory`)
-    .set(as.organizer())
-    .send({ eventName: 'Dropped', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' }] })
-    .expect(200);
-  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  const eventId = await eventWithOnePlace('Dropped');
   await request(h.app)
     .post('/orders')
     .set(as.customer('holder7'))
@@ -297,13 +279,7 @@ it('the key of a queued order that was cancelled stays used after the event drop
 });
 
 it('the admitter admits nobody while the limit cannot be read (the queue is not emptied into the sagas)', async () => {
-  const eventId = uniqueId('ev');
-  await request(h.app)
-    .put(`/events/${eventId}/inventory`)
-    .set(as.organizer())
-    .send({ eventName: 'Unread', ticketTypes: [{ ticketType: 'GA', totalQuantity: 100, price: 5, currency: 'EUR' }] })
-    .expect(200);
-  await request(h.app).put(`/events/${eventId}/admission`).set(as.organizer()).send({ maxActiveOrders: 1 }).expect(200);
+  const eventId = await eventWithOnePlace('Unread');
   for (const buyer of ['holder8', 'w1', 'w2', 'w3'].map((b) => `${b}-${eventId}`))
     await request(h.app)
       .post('/orders')
