@@ -25,6 +25,7 @@ import { refuseDevelopmentKeys } from './config/dev-key-check';
 import { resourceNames, type ResourceNames } from './infra/resources';
 import { injectDuplicateDeliveries } from './fault-injection/duplicate-delivery';
 import { resolveQueueUrls, type QueueUrls } from './messaging/queues';
+import { meterClients, type CostMeter } from './observability/cost-meter';
 import type { Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { startMetricsServer } from './observability/metrics-server';
@@ -51,7 +52,8 @@ import { SagaStore } from './store/saga-store';
 
 export interface Core {
   config: Config;
-  clients: AwsClients;
+  /** The AWS clients, with the cost meter the root attached (requests, capacity units, dollars of every call). */
+  clients: AwsClients & { meter: CostMeter };
   names: ResourceNames;
   queues: QueueUrls;
   store: SagaStore;
@@ -73,7 +75,8 @@ export interface CoreOptions {
 }
 
 export async function createCore(config: Config, logger: Logger, options: CoreOptions = {}): Promise<Core> {
-  const clients = createAwsClients(config);
+  // The cost meter is attached here, first, so that every call of the process is metered.
+  const clients = meterClients(createAwsClients(config));
   injectDuplicateDeliveries(clients.sqs, config.faultDuplicateRate);
   const names = resourceNames(config.resourcePrefix);
   const queues = await resolveQueueUrls(clients.sqs, names);

@@ -10,3 +10,4 @@ export * from './registry';
 export * from './changelog';
 export { ORDER_SAGA_V3_VERSION, orderSagaV3Machine, reminderDueAt, reminderLeadSeconds } from './v3';
 export * from './migrations';
+export * from './history';

@@ -10,7 +10,8 @@
  */
 import type { Logger } from '../observability/logger';
 import { isFinalState } from '../../machines/order-saga';
-import type { SagaRuntime } from '../runtime/saga-runtime';
+import type { PlaceOrder, SagaRuntime } from '../runtime/saga-runtime';
+import { placeAdmittedOrder } from '../orders/place-order';
 import type { SagaStore } from '../store/saga-store';
 import type { WaitingRoom } from './waiting-room';
 
@@ -71,21 +72,12 @@ export class Admitter {
     }
   }
 
-  private async admit(order: Parameters<SagaRuntime['place']>[0]): Promise<void> {
-    const flagged = this.deps.soldOut
-      ? await this.deps.soldOut.flagged(
-          order.eventId,
-          order.items.map((i) => i.ticketType),
-        )
-      : [];
-    if (flagged.length > 0) {
-      await this.deps.room.toldSoldOut(order.eventId, order.orderId);
+  private async admit(order: PlaceOrder): Promise<void> {
+    const { room, runtime, store, soldOut } = this.deps;
+    const placed = await placeAdmittedOrder({ runtime, store, soldOut, waitingRoom: room }, order);
+    if (placed === 'sold-out')
       this.deps.logger.info('queued buyer told sold out', { orderId: order.orderId, eventId: order.eventId });
-      return;
-    }
-    await this.deps.runtime.place(order);
-    await this.deps.room.placed(order.orderId);
-    this.deps.logger.info('queued order admitted', { orderId: order.orderId, eventId: order.eventId });
+    else this.deps.logger.info('queued order admitted', { orderId: order.orderId, eventId: order.eventId });
   }
 
   private async check(eventId: string): Promise<void> {

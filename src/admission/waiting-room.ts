@@ -22,33 +22,10 @@ import type { RedisClient } from '../cache/redis';
 import type { Logger } from '../observability/logger';
 import type { PlaceOrder } from '../runtime/saga-runtime';
 import { assertSameRequest } from '../runtime/request-fingerprint';
+import { EndedWithoutSagaError, type Entry, type OrderWaitingRoom, type Standing } from '../orders/waiting-room-port';
 
-/**
- * The key's order ended in the room without a saga (`sold-out` when admitted, or `cancelled` while
- * queued): the same request is answered with that end, nothing is queued or placed again.
- */
-export class EndedWithoutSagaError extends Error {
-  override name = 'EndedWithoutSagaError';
-  constructor(
-    readonly orderId: string,
-    readonly outcome: 'sold-out' | 'cancelled',
-  ) {
-    super(`order ${orderId} ended without a saga: ${outcome}`);
-  }
-}
-
-export type Entry =
-  /** `already`: this order held a place before (a replay): the place is not this request's to give back. */
-  | { admitted: true; degraded?: boolean; already?: boolean }
-  /** `already`: the key's first request is the one waiting (this is a replay of it). */
-  | { admitted: false; position: number; estimatedWaitSeconds: number; already?: boolean };
-
-/** Where a buyer stands: waiting at `position` (1 = next), admitted (the order exists), or told without a saga. */
-export type Standing =
-  | { state: 'waiting'; position: number; estimatedWaitSeconds: number }
-  | { state: 'admitted' }
-  | { state: 'sold-out' }
-  | { state: 'unknown' };
+// The port's types live with the use cases that name them (src/orders/); re-exported for the room's users.
+export { EndedWithoutSagaError, type Entry, type Standing } from '../orders/waiting-room-port';
 
 /** Saga duration assumed before any has ended (ms). */
 const DEFAULT_SAGA_MS = 5000;
@@ -153,7 +130,7 @@ interface QueuedRequest {
   order: PlaceOrder;
 }
 
-export class WaitingRoom {
+export class WaitingRoom implements OrderWaitingRoom {
   private readonly p: string;
   private readonly now: () => number;
 

@@ -3,9 +3,9 @@
  * (DEGRADED, HTTP 200: the service works without its cache). Every probe has a short deadline so
  * a hung dependency cannot hang the health check.
  */
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../aws/clients';
+import { tableStatus } from '../aws/table-status';
 import type { ResourceNames } from '../infra/resources';
 import type { RedisClient } from '../cache/redis';
 
@@ -46,11 +46,8 @@ export function createHealthCheck(
 
   const dynamodb = () =>
     probe(timeoutMs, async (abortSignal) => {
-      const { Table } = await clients.ddb.send(new DescribeTableCommand({ TableName: names.tables.orders }), {
-        abortSignal,
-      });
-      if (Table?.TableStatus !== 'ACTIVE')
-        throw new Error(`table ${names.tables.orders} is ${Table?.TableStatus ?? 'missing'}`);
+      const status = await tableStatus(clients.ddb, names.tables.orders, abortSignal);
+      if (status !== 'ACTIVE') throw new Error(`table ${names.tables.orders} is ${status ?? 'missing'}`);
     });
 
   const sqs = () =>

@@ -2,6 +2,7 @@
 import type { OrderSagaContext, OrderSagaState, OrderStatus, SagaCommand } from '../../machines/order-saga';
 import type { OrderSummary } from '../store/order-queries';
 import type { OrderRecord, SagaHistoryEntry, StoredSaga } from '../store/saga-store';
+import type { Entry } from '../orders/waiting-room-port';
 import { decimalAmount } from './amounts';
 
 export interface OrderLinks {
@@ -94,5 +95,16 @@ export function sagaView(saga: StoredSaga, history: SagaHistoryEntry[]): SagaVie
     stateEnteredAt: saga.stateEnteredAt,
     updatedAt: saga.updatedAt,
     history,
+  };
+}
+
+/** The 202 body of a queued order. */
+export function queuedView(orderId: string, entry: Extract<Entry, { admitted: false }>) {
+  return {
+    orderId,
+    status: 'QUEUED',
+    position: entry.position,
+    estimatedWaitSeconds: entry.estimatedWaitSeconds,
+    links: { self: `/orders/${orderId}`, queue: `/orders/${orderId}/queue`, cancel: `/orders/${orderId}/cancel` },
   };
 }

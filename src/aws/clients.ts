@@ -1,21 +1,18 @@
 /**
  * The AWS SDK clients. The same code talks to the emulator, LocalStack or AWS: only the endpoint
  * differs. The SDK's standard retry mode already retries throttling, 5xx and network errors with
- * backoff. A cost meter (observability/cost-meter.ts) counts every call, asks DynamoDB for its
- * consumed capacity and prices it, so benchmarks and /metrics read real requests, not estimates.
+ * backoff. The composition root (src/service.ts) attaches the cost meter to them
+ * (observability/cost-meter.ts, meterClients): aws/ is the bottom layer and knows nothing of it.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from '../config/config';
-import { CostMeter } from '../observability/cost-meter';
 
 export interface AwsClients {
   ddb: DynamoDBClient;
   doc: DynamoDBDocumentClient;
   sqs: SQSClient;
-  /** Requests, capacity units and dollars of every call these clients made. */
-  meter: CostMeter;
 }
 
 /**
@@ -59,11 +56,9 @@ function clientConfig(config: AwsConfig, service: 'dynamodb' | 'sqs') {
 export function createAwsClients(config: AwsConfig): AwsClients {
   const ddb = new DynamoDBClient(clientConfig(config, 'dynamodb'));
   const sqs = new SQSClient(clientConfig(config, 'sqs'));
-  const meter = new CostMeter();
-  meter.attachDynamoDb(ddb);
-  meter.attachSqs(sqs);
+  // The document client shares ddb's middleware stack: what is attached to ddb later meters it too.
   const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
-  return { ddb, doc, sqs, meter };
+  return { ddb, doc, sqs };
 }
 
 export function destroyAwsClients(clients: AwsClients): void {

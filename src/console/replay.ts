@@ -7,9 +7,9 @@
  */
 import {
   applyEvent,
+  historySteps,
   isKnownMachineVersion,
   isOrderSagaState,
-  sagaEventSchemas,
   startSaga,
   type OrderSagaContext,
   type OrderSagaEvent,
@@ -31,9 +31,6 @@ function inputOf(context: OrderSagaContext): OrderSagaInput {
   return { orderId, customerId, eventId, items, paymentToken, holdSeconds };
 }
 
-const isMachineEvent = (type: string): type is OrderSagaEvent['type'] =>
-  Object.prototype.hasOwnProperty.call(sagaEventSchemas, type);
-
 /**
  * Replays `history` (oldest first) from the saga's input, taken from `current`'s context, on
  * `current`'s machine version. When a
@@ -47,18 +44,18 @@ export function replay(current: PersistedSaga, history: readonly SagaHistoryEntr
     return history.map((entry) => ({ entry, event: null, state: entry.toState, context: current.context }));
   }
   let saga: PersistedSaga | undefined;
-  for (const entry of history) {
+  // The one history fold (machines/order-saga/history.ts): which rows are machine events, and theirs.
+  for (const { row: entry, event } of historySteps(history)) {
     if (!saga) {
       // On the saga's own machine version (machines/order-saga/registry.ts).
       saga = startSaga(inputOf(current.context), current.machineVersion).saga;
       steps.push({ entry, event: null, state: saga.state, context: saga.context });
       continue;
     }
-    if (!isMachineEvent(entry.eventType)) {
+    if (!event) {
       steps.push({ entry, event: null, state: saga.state, context: saga.context });
       continue;
     }
-    const event = { ...entry.payload, type: entry.eventType } as OrderSagaEvent;
     try {
       saga = applyEvent(saga, event).saga;
     } catch {

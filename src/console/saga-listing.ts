@@ -1,14 +1,13 @@
 /**
- * The console's saga list: every saga, most recently active first (StatusIndex, newest
+ * The console's saga list: every saga, most recently active first (the store's status index, newest
  * `updatedAt` first, merged over the status partitions), filtered by state, status, customer,
  * event and age, by "stuck" with the one definition of stuck, and searchable by orderId or
  * orderNumber.
  *
- * StatusIndex is KEYS_ONLY (src/store/order-queries.ts says why): the index gives the ids in
+ * The status index is KEYS_ONLY (src/store/order-queries.ts says why): the index gives the ids in
  * activity order, and each candidate is read from the base table (BatchGetItem, strongly
  * consistent) for the filters, its stuck verdict and its current state. The index may lag a step.
  */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   assessStuck,
   FINAL_STATES,
@@ -19,7 +18,6 @@ import {
   type StuckVerdict,
 } from '../../machines/order-saga';
 import { ORDER_STATUSES } from '../api/schemas';
-import type { ResourceNames } from '../infra/resources';
 import type { StuckSagas } from '../ops/stuck-sagas';
 import type { SagaStore, StoredSaga } from '../store/saga-store';
 
@@ -49,9 +47,8 @@ export interface SagaListPage {
 }
 
 export interface SagaListingDeps {
-  doc: DynamoDBDocumentClient;
-  tables: Pick<ResourceNames['tables'], 'orders'>;
-  store: SagaStore;
+  /** The saga store: the status index's pages and counts, and the current items. */
+  store: Pick<SagaStore, 'loadMany' | 'updatedInStatus' | 'countUpdatedInStatusSince'>;
   stuck: StuckSagas;
   stuckAfterMs: number;
   /** Finds an order by its orderNumber (src/store/order-numbers.ts), when searching. */
@@ -144,7 +141,8 @@ export class SagaListing {
   }
 
   /**
-   * Up to `want` rows of one status partition after the cursor, filtered. StatusIndex is KEYS_ONLY
+   * Up to `want` rows of one status partition after the cursor, filtered. The status index
+   * (SagaStore.updatedInStatus) is KEYS_ONLY
    * (status, updatedAt, orderId): the filters are applied to the base items (read strongly
    * consistent), so each index page is read and then its orders.
    */
@@ -155,14 +153,6 @@ export class SagaListing {
     cursor: Cursor | undefined,
     now: Date,
   ): Promise<IndexRow[]> {
-    const names: Record<string, string> = { '#s': 'status' };
-    const values: Record<string, unknown> = { ':s': status };
-    let key = '#s = :s';
-    if (cursor) {
-      names['#u'] = 'updatedAt';
-      key += ' AND #u <= :u';
-      values[':u'] = cursor.u;
-    }
     const since = filter.maxAgeMs === undefined ? undefined : new Date(now.getTime() - filter.maxAgeMs).toISOString();
     const filtered = Boolean(filter.state || filter.customerId || filter.eventId || since);
     // Judged on the current item. A saga that stepped between the partition queries may come from
@@ -177,20 +167,14 @@ export class SagaListing {
     const rows: IndexRow[] = [];
     let start: Record<string, unknown> | undefined;
     for (let i = 0; i < MAX_QUERIES_PER_PARTITION; i++) {
-      const page = await this.deps.doc.send(
-        new QueryCommand({
-          TableName: this.deps.tables.orders,
-          IndexName: 'StatusIndex',
-          KeyConditionExpression: key,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ScanIndexForward: false,
-          // A filter keeps only some of a page: read more of the index at a time then.
-          Limit: filtered ? Math.max(want * 4, 100) : want,
-          ExclusiveStartKey: start,
-        }),
-      );
-      const candidates = ((page.Items ?? []) as Array<{ orderId: string; updatedAt: string }>).filter(
+      const page = await this.deps.store.updatedInStatus(status, {
+        until: cursor?.u,
+        newestFirst: true,
+        // A filter keeps only some of a page: read more of the index at a time then.
+        limit: filtered ? Math.max(want * 4, 100) : want,
+        startKey: start,
+      });
+      const candidates = page.rows.filter(
         (item) => !(cursor && item.updatedAt === cursor.u && cursor.ids.includes(item.orderId)),
       );
       const current = await this.deps.store.loadMany(candidates.map((c) => c.orderId));
@@ -198,7 +182,7 @@ export class SagaListing {
         const saga = current.get(item.orderId);
         if (saga && keep(saga)) rows.push({ orderId: item.orderId, updatedAt: item.updatedAt, saga });
       }
-      start = page.LastEvaluatedKey;
+      start = page.nextKey;
       if (!start || rows.length >= want) break;
     }
     return rows.slice(0, want);
@@ -242,8 +226,9 @@ export class SagaListing {
   /**
    * How many sagas are in each state: the open ones from `openSagas` (the overview's one scan of
    * the open sagas, read from the base table — an open status holds several states, which the
-   * KEYS_ONLY StatusIndex cannot tell apart), and the final ones that ended within `finalWindowMs`
-   * (default 24 h) counted on StatusIndex (a final status is one state) — all of history would
+   * KEYS_ONLY status index cannot tell apart), and the final ones that ended within `finalWindowMs`
+   * (default 24 h) counted on the status index (SagaStore.countUpdatedInStatusSince; a final status
+   * is one state) — all of history would
    * make each overview read the whole index.
    */
   async countsByState(
@@ -255,22 +240,8 @@ export class SagaListing {
     const since = new Date(this.now().getTime() - finalWindowMs).toISOString();
     await Promise.all(
       FINAL_STATES.map(async (state) => {
-        let start: Record<string, unknown> | undefined;
-        do {
-          const page = await this.deps.doc.send(
-            new QueryCommand({
-              TableName: this.deps.tables.orders,
-              IndexName: 'StatusIndex',
-              KeyConditionExpression: '#s = :s AND #u >= :since',
-              ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt' },
-              ExpressionAttributeValues: { ':s': ORDER_STATUS_BY_STATE[state], ':since': since },
-              Select: 'COUNT',
-              ExclusiveStartKey: start,
-            }),
-          );
-          counts[state] = (counts[state] ?? 0) + (page.Count ?? 0);
-          start = page.LastEvaluatedKey;
-        } while (start);
+        const ended = await this.deps.store.countUpdatedInStatusSince(ORDER_STATUS_BY_STATE[state], since);
+        counts[state] = (counts[state] ?? 0) + ended;
       }),
     );
     return counts;

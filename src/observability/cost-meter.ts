@@ -409,3 +409,15 @@ export class CostMeter {
     );
   }
 }
+
+/**
+ * A new cost meter attached to the clients (the composition root's call, src/service.ts): every
+ * later call on `ddb` and `sqs` — and on a document client built on `ddb`, which shares its
+ * middleware stack — is metered. Returns the clients with their `meter`.
+ */
+export function meterClients<C extends { ddb: DynamoDBClient; sqs: SQSClient }>(clients: C): C & { meter: CostMeter } {
+  const meter = new CostMeter();
+  meter.attachDynamoDb(clients.ddb);
+  meter.attachSqs(clients.sqs);
+  return { ...clients, meter };
+}

@@ -16,12 +16,11 @@
  */
 import {
   deciderFor,
+  historySteps,
   rulesFor,
-  sagaEventSchemas,
   type ChangelogRule,
   type Decider,
   type MachineChangelog,
-  type OrderSagaEvent,
   type OrderSagaInput,
   type PersistedSaga,
   type SagaCommand,
@@ -86,7 +85,6 @@ export interface ReplayCandidate extends VersionedMachine {
   changelog: MachineChangelog | null;
 }
 
-const MACHINE_EVENTS = new Set(Object.keys(sagaEventSchemas));
 export const MIGRATION_EVENT_TYPE = 'MACHINE_MIGRATED';
 const PLACED = 'ORDER_PLACED';
 
@@ -106,9 +104,9 @@ export function recordedInput(orderId: string, row: SagaHistoryEntry): OrderSaga
 
 /** `finalState/outcome: EVENT → …`: a recorded saga's path, as the path tests tell it. */
 export function storyOf(history: RecordedSaga): string {
-  const rows = [...history.rows].sort((a, b) => a.version - b.version);
-  const last = rows[rows.length - 1];
-  const events = rows.filter((r) => MACHINE_EVENTS.has(r.eventType)).map((r) => r.eventType);
+  const steps = historySteps(history.rows);
+  const last = steps.at(-1)?.row;
+  const events = steps.flatMap(({ event }) => (event ? [event.type] : []));
   return `${last?.toState ?? 'none'}/${last?.outcome ?? null}: ${events.join(' → ')}`;
 }
 
@@ -136,7 +134,9 @@ export function replayHistories(histories: readonly RecordedSaga[], candidate: R
 
 /** Replays one saga's history; stops at its first undeclared divergence. */
 export function replaySaga(history: RecordedSaga, decider: Decider, changelog: MachineChangelog | null): SagaReplay {
-  const rows = [...history.rows].sort((a, b) => a.version - b.version);
+  // The one history fold (machines/order-saga/history.ts): version order, each row's machine event.
+  const walk = historySteps(history.rows);
+  const rows = walk.map((s) => s.row);
   const recordedVersions = [
     ...new Set(rows.map((r) => r.machineVersion).filter((v): v is string => typeof v === 'string')),
   ];
@@ -165,14 +165,13 @@ export function replaySaga(history: RecordedSaga, decider: Decider, changelog: M
     base.excused.push({ step: first.version, eventType: first.eventType, rules: firstCheck.rules });
 
   let note: string | undefined;
-  for (const row of rows.slice(1)) {
+  for (const { row, event } of walk.slice(1)) {
     if (row.eventType === MIGRATION_EVENT_TYPE) {
       note = `migrated at step ${row.version}: the rest ran on another machine version`;
       break;
     }
-    if (!MACHINE_EVENTS.has(row.eventType)) continue;
+    if (!event) continue;
     steps += 1;
-    const event = { type: row.eventType, ...row.payload } as OrderSagaEvent;
     const next = decider.apply(saga, event);
     if (!next.changed) {
       const divergence: Divergence = {

@@ -4,8 +4,10 @@
  * again — queued in the waiting room, admitted but not yet placed, or placed (the saga's stored
  * requestHash) — the stored fingerprint is compared with assertSameRequest: equal, the request is
  * a replay and gets the first answer again; different, IdempotencyKeyReusedError (422
- * idempotency-key-reused over HTTP). Used by POST /orders (src/api/routes/orders.ts), the waiting
- * room (src/admission/waiting-room.ts) and SagaRuntime.place.
+ * idempotency-key-reused over HTTP). Used by the placeOrder use case (src/orders/place-order.ts:
+ * a placed saga met again, the room's fingerprint read on a replay) and the waiting room
+ * (src/admission/waiting-room.ts, on entering). SagaRuntime.place does not compare: it returns the
+ * saga found under the id, and the use case applies the rule.
  */
 import { createHash } from 'node:crypto';
 
@@ -54,8 +56,16 @@ export function requestFingerprint(request: FingerprintedRequest & Record<string
 /**
  * The rule: a request met again under its key must have the fingerprint stored with the key's first
  * request. `stored` undefined: nothing stored where it was looked up (the caller compares elsewhere).
- * @throws IdempotencyKeyReusedError when they differ.
+ * True when the request met again is a replay.
+ */
+export function sameRequest(stored: string | undefined, given: string): boolean {
+  return stored === undefined || stored === given;
+}
+
+/**
+ * The rule (sameRequest) as a guard.
+ * @throws IdempotencyKeyReusedError when the fingerprints differ.
  */
 export function assertSameRequest(stored: string | undefined, given: string): void {
-  if (stored !== undefined && stored !== given) throw new IdempotencyKeyReusedError();
+  if (!sameRequest(stored, given)) throw new IdempotencyKeyReusedError();
 }

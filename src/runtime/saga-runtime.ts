@@ -36,7 +36,6 @@ import {
 } from '../store/saga-store';
 import type { OrderNumbers } from '../store/order-numbers';
 import { answerEventId } from './routing';
-import { assertSameRequest } from './request-fingerprint';
 import { crashPoint } from '../fault-injection/crash-points';
 import type { CommandSender, SagaRuntimeStore } from './ports';
 
@@ -144,8 +143,9 @@ export class SagaRuntime {
   }
 
   /**
-   * Starts the saga of a new order. With an id already taken by the same request (an
-   * Idempotency-Key replay) it returns the existing saga instead.
+   * Starts the saga of a new order. With an id already taken (an Idempotency-Key met again) it
+   * returns the existing saga instead, `created` false: whether that is a replay or a key reused
+   * for a different request is the caller's rule (src/orders/place-order.ts, with sameRequest).
    */
   async place(order: PlaceOrder): Promise<{ saga: StoredSaga; created: boolean }> {
     const { store, dispatcher, logger, holdSeconds } = this.deps;
@@ -205,7 +205,6 @@ export class SagaRuntime {
       if (!(error instanceof OrderExistsError)) throw error;
       const existing = await store.load(order.orderId);
       if (!existing) throw error;
-      assertSameRequest(existing.requestHash, order.requestHash);
       return { saga: existing, created: false };
     }
   }

@@ -413,29 +413,36 @@ export class SagaStore {
 
   /**
    * One page of StatusIndex (partition `status`, sort `updatedAt`, KEYS_ONLY): which orders of
-   * `status` were last updated in [`since`, `before`) (ISO 8601; either bound may be left out),
-   * oldest first or, with `newestFirst`, newest first. An index read that may lag: what an order is
-   * now is read from the base table (load, loadMany). `limit` bounds the rows read (DynamoDB's
-   * Limit); `nextKey` continues the walk, undefined on the last page.
+   * `status` were last updated in [`since`, `before`) — or [`since`, `until`], `until` inclusive
+   * (a cursor that resumes at a time shared by rows already shown) — (ISO 8601; either bound may be
+   * left out; `before` wins over `until`), oldest first or, with `newestFirst`, newest first. An
+   * index read that may lag: what an order is now is read from the base table (load, loadMany).
+   * `limit` bounds the rows read (DynamoDB's Limit); `nextKey` continues the walk, undefined on the
+   * last page.
    */
   async updatedInStatus(
     status: OrderStatus,
     range: {
       since?: string;
       before?: string;
+      until?: string;
       limit?: number;
       newestFirst?: boolean;
       startKey?: Record<string, unknown>;
     },
   ): Promise<{ rows: Array<{ orderId: string; updatedAt: string }>; nextKey: Record<string, unknown> | undefined }> {
     const { since, before } = range;
+    // Both upper bounds are queried inclusively; `before`'s own rows are dropped below.
+    const upper = before ?? range.until;
     const sortKey =
-      since !== undefined && before !== undefined
+      since !== undefined && upper !== undefined
         ? ' AND #u BETWEEN :since AND :before'
         : since !== undefined
           ? ' AND #u >= :since'
-          : before !== undefined
-            ? ' AND #u < :before'
+          : upper !== undefined
+            ? before !== undefined
+              ? ' AND #u < :before'
+              : ' AND #u <= :before'
             : '';
     const page = await this.doc.send(
       new QueryCommand({
@@ -446,7 +453,7 @@ export class SagaStore {
         ExpressionAttributeValues: {
           ':status': status,
           ...(since !== undefined ? { ':since': since } : {}),
-          ...(before !== undefined ? { ':before': before } : {}),
+          ...(upper !== undefined ? { ':before': upper } : {}),
         },
         ScanIndexForward: !range.newestFirst,
         Limit: range.limit,

@@ -19,8 +19,6 @@ beforeAll(async () => {
   const { store } = service.core;
   const orders = new OrderQueries(service.core.clients.doc, service.core.names.tables);
   listing = new SagaListing({
-    doc: service.core.clients.doc,
-    tables: service.core.names.tables,
     store,
     stuck: new StuckSagas({ store, orders, stuckAfterMs: 60_000 }),
     stuckAfterMs: 60_000,

@@ -111,7 +111,7 @@ it('reads the history after a version, oldest first', async () => {
   expect(await store.history(saga.orderId, 3)).toEqual([]);
 });
 
-it('reads StatusIndex by status and update time: pages, bounds, counts and the stale ids before a time', async () => {
+it('reads StatusIndex by status and update time: pages, bounds (until inclusive, before not), counts and the stale ids before a time', async () => {
   const sagas = [await newSaga(), await newSaga(), await newSaga()];
   const { status } = sagas[0];
   const ids = new Set(sagas.map((s) => s.orderId));
@@ -142,6 +142,18 @@ it('reads StatusIndex by status and update time: pages, bounds, counts and the s
     startKey = page.nextKey;
   } while (startKey);
   expect(walked).toEqual(mine(oldestFirst.rows));
+
+  // `until` is inclusive where `before` is not: a cursor resuming at a shown row's time sees that row.
+  const last = oldestFirst.rows.filter((r) => ids.has(r.orderId)).at(-1)!;
+  expect(mine((await store.updatedInStatus(status, { since: first, until: last.updatedAt })).rows)).toContain(
+    last.orderId,
+  );
+  expect(mine((await store.updatedInStatus(status, { since: first, before: last.updatedAt })).rows)).not.toContain(
+    last.orderId,
+  );
+  expect(mine((await store.updatedInStatus(status, { until: last.updatedAt, newestFirst: true })).rows)).toEqual(
+    mine(newestFirst.rows),
+  );
 
   expect(await store.countUpdatedInStatusSince(status, first)).toBeGreaterThanOrEqual(3);
   expect(await store.countUpdatedInStatusSince(status, after)).toBe(

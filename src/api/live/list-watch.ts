@@ -1,6 +1,6 @@
 /**
  * One shared poll for every open list stream (GET /sagas/stream) of this process: one round of
- * StatusIndex queries per poll (6, one per status: src/store/saga-steps.ts) plus one BatchGetItem
+ * status-index queries per poll (6, one per status: src/store/saga-steps.ts) plus one BatchGetItem
  * when sagas stepped, however many list pages are open. A stream that resumes from an older
  * Last-Event-ID reads its gap once on its own (the same queries), then follows the shared poll.
  */

@@ -112,8 +112,6 @@ export async function sagaDetail(deps: ConsoleDeps, orderId: string): Promise<Sa
 export function consoleRouter(deps: ConsoleDeps, options: { inspectorRelay?: boolean } = {}): Router {
   const router = apiRouter();
   const listing = new SagaListing({
-    doc: deps.doc,
-    tables: deps.tables,
     store: deps.store,
     stuck: deps.stuck,
     stuckAfterMs: deps.stuckAfterMs,

@@ -2,17 +2,17 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { apiRouter } from '../router';
 import { endsCancelled, startSaga } from '../../../machines/order-saga';
-import { IdempotencyKeyReusedError, UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
+import { UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
 import type { SoldOutFlags } from '../../cache/sold-out';
-import { EndedWithoutSagaError, type Entry, type WaitingRoom } from '../../admission/waiting-room';
+import type { WaitingRoom } from '../../admission/waiting-room';
 import type { OrderQueries } from '../../store/order-queries';
-import { queuedView } from './waiting-room';
+import { placeOrder, type PlaceOrderOutcome } from '../../orders/place-order';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
 import { actorOf, hasRole, principalOf, type Principal } from '../auth/principal';
 import { mayRead, requireRole } from '../auth/require-role';
 import { ctxOf } from '../context';
 import { newOrderId, orderIdForIdempotencyKey } from '../ids';
-import { assertSameRequest, requestFingerprint } from '../../runtime/request-fingerprint';
+import { requestFingerprint } from '../../runtime/request-fingerprint';
 import type { CachedInventory, InventoryView } from '../inventory';
 import { ProblemError, type FieldError } from '../problem';
 import {
@@ -28,7 +28,7 @@ import {
   type ListOrdersQuery,
   type PlaceOrderBody,
 } from '../schemas';
-import { orderLinks, orderSummaryView, orderView } from '../views';
+import { orderLinks, orderSummaryView, orderView, queuedView } from '../views';
 import { bodyValidator, pathParam, queryValidator } from '../validation';
 
 export interface OrdersRouteDeps {
@@ -168,16 +168,6 @@ function firstAnswer(existing: StoredSaga) {
   };
 }
 
-/** The ticket types of the order flagged sold out (src/cache/sold-out.ts); none without flags or Redis. */
-async function soldOutAmong(deps: OrdersRouteDeps, body: PlaceOrderBody): Promise<string[]> {
-  return deps.soldOut
-    ? deps.soldOut.flagged(
-        body.eventId,
-        body.items.map((i) => i.ticketType),
-      )
-    : [];
-}
-
 /** 409 sold-out: no seat left for these ticket types; no saga starts. */
 function soldOutProblem(body: PlaceOrderBody, flagged: string[]): ProblemError {
   return new ProblemError(
@@ -210,55 +200,41 @@ export function keyReused(): ProblemError {
   );
 }
 
-/** Answers an Idempotency-Key replay: 202 with the first answer, or 422 for a different body. */
-function replay(res: Response, existing: StoredSaga, requestHash: string): void {
-  try {
-    assertSameRequest(existing.requestHash, requestHash);
-  } catch (error) {
-    if (error instanceof IdempotencyKeyReusedError) throw keyReused();
-    throw error;
+/** POST /orders's answer for each outcome of placing an order (src/orders/place-order.ts). */
+function answerPlaced(res: Response, body: PlaceOrderBody, outcome: PlaceOrderOutcome, unfit: unknown): void {
+  const log = ctxOf(res).log;
+  switch (outcome.kind) {
+    case 'placed':
+      res.status(202).location(`/orders/${outcome.saga.orderId}`).json(accepted(outcome.saga));
+      return;
+    case 'replayed': {
+      const { orderId, sagaState } = outcome.saga;
+      res.setHeader('Idempotent-Replayed', 'true');
+      log.info('order request replayed', { orderId, sagaState });
+      res.status(202).location(`/orders/${orderId}`).json(firstAnswer(outcome.saga));
+      return;
+    }
+    case 'queued': {
+      const { orderId, position, estimatedWaitSeconds, replayed } = outcome;
+      if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+      log.info(replayed ? 'queued order request replayed' : 'order queued', { orderId, position });
+      res
+        .status(202)
+        .location(`/orders/${orderId}/queue`)
+        .json(queuedView(orderId, { admitted: false, position, estimatedWaitSeconds }));
+      return;
+    }
+    case 'cancelled-while-queued':
+      res.setHeader('Idempotent-Replayed', 'true');
+      res.status(202).json({ orderId: outcome.orderId, status: 'CANCELLED' });
+      return;
+    case 'sold-out':
+      throw soldOutProblem(body, outcome.ticketTypes);
+    case 'key-reused':
+      throw keyReused();
+    case 'does-not-fit':
+      throw unfit;
   }
-  res.setHeader('Idempotent-Replayed', 'true');
-  ctxOf(res).log.info('order request replayed', { orderId: existing.orderId, sagaState: existing.sagaState });
-  res.status(202).location(`/orders/${existing.orderId}`).json(firstAnswer(existing));
-}
-
-/**
- * Answers a request whose key was met before, when the request itself can no longer be served (the
- * event changed, or sold out): from the placed order, or from the waiting room while the order
- * waits there. The key's rule applies at each stage (a different body: 422). False when the key is
- * unknown at both, or the order is admitted but not placed yet: the caller answers as for a new request.
- */
-async function replayedFromPrior(
-  res: Response,
-  deps: OrdersRouteDeps,
-  orderId: string,
-  requestHash: string,
-): Promise<boolean> {
-  const existing = await deps.store.load(orderId);
-  if (existing) {
-    replay(res, existing, requestHash);
-    return true;
-  }
-  const room = deps.waitingRoom;
-  const fingerprint = await room?.fingerprintOf(orderId);
-  if (!room || fingerprint === undefined) return false;
-  if (fingerprint !== requestHash) throw keyReused();
-  const standing = await room.standing(orderId);
-  if (standing.state !== 'waiting') return false;
-  res.setHeader('Idempotent-Replayed', 'true');
-  ctxOf(res).log.info('queued order request replayed', { orderId, position: standing.position });
-  res
-    .status(202)
-    .location(`/orders/${orderId}/queue`)
-    .json(
-      queuedView(orderId, {
-        admitted: false,
-        position: standing.position,
-        estimatedWaitSeconds: standing.estimatedWaitSeconds,
-      }),
-    );
-  return true;
 }
 
 export function ordersRouter(deps: OrdersRouteDeps): Router {
@@ -273,23 +249,12 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
     const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
     const requestHash = requestFingerprint(body);
     const { inventory } = await deps.inventory.get(body.eventId);
+    let unfit: unknown;
     try {
       checkAgainstInventory(body, inventory);
     } catch (error) {
-      // A replay is answered from the stored order whatever changed since (the event's inventory,
-      // its prices or currencies). Looked up only here and on a taken id (below), so a first
-      // request pays no extra read.
-      if (key === undefined || !(await replayedFromPrior(res, deps, orderId, requestHash))) throw error;
-      return;
+      unfit = error;
     }
-    const flagged = await soldOutAmong(deps, body);
-    if (flagged.length > 0) {
-      // Sold out now; a replay of an order accepted before is still answered as that order.
-      if (key === undefined || !(await replayedFromPrior(res, deps, orderId, requestHash)))
-        throw soldOutProblem(body, flagged);
-      return;
-    }
-
     const order = {
       orderId,
       customerId: body.customerId,
@@ -300,68 +265,8 @@ export function ordersRouter(deps: OrdersRouteDeps): Router {
       requestHash,
       eventName: inventory?.eventName,
     };
-    let admittedHere = false;
-    // The key met again in the waiting room (queued, or admitted and maybe not placed yet): a replay.
-    let replayed = false;
-    if (deps.waitingRoom) {
-      let entry: Entry;
-      try {
-        entry = await deps.waitingRoom.enter(order);
-      } catch (error) {
-        if (error instanceof IdempotencyKeyReusedError) throw keyReused();
-        if (error instanceof EndedWithoutSagaError) {
-          // The same request again: answered with how its order ended; nothing is queued or placed.
-          if (error.outcome === 'sold-out')
-            throw soldOutProblem(
-              body,
-              body.items.map((i) => i.ticketType),
-            );
-          res.setHeader('Idempotent-Replayed', 'true');
-          res.status(202).json({ orderId, status: 'CANCELLED' });
-          return;
-        }
-        throw error;
-      }
-      admittedHere = entry.admitted && !entry.already;
-      replayed = entry.already === true;
-      if (!entry.admitted) {
-        // The room keeps a key's fingerprint only while its order waits or holds a place: a key
-        // whose order was placed without waiting (no limit then) or whose saga has ended enters as
-        // new. Read after entering, so a saga placed under the key at any time before is seen; the
-        // entry is then taken back and the placed order answers (replay or 422).
-        const existing = key !== undefined && !entry.already ? await deps.store.load(orderId) : undefined;
-        if (existing) {
-          await deps.waitingRoom.leave(orderId, true);
-          replay(res, existing, requestHash);
-          return;
-        }
-        if (entry.already) res.setHeader('Idempotent-Replayed', 'true');
-        ctx.log.info(entry.already ? 'queued order request replayed' : 'order queued', {
-          orderId,
-          position: entry.position,
-        });
-        res.status(202).location(`/orders/${orderId}/queue`).json(queuedView(orderId, entry));
-        return;
-      }
-    }
-    let result: Awaited<ReturnType<SagaRuntime['place']>>;
-    try {
-      result = await deps.runtime.place(order);
-    } catch (error) {
-      // No saga started: give the place back at once.
-      if (admittedHere) await deps.waitingRoom?.ended(order.eventId, orderId);
-      if (error instanceof IdempotencyKeyReusedError) throw keyReused();
-      throw error;
-    }
-    // Two first requests with one key raced and the other created the order, or the key's first
-    // request holds the place (this one may have placed it first): this one is a replay.
-    if (!result.created || replayed) {
-      // The place it took is not its own: the saga holding it is the first request's.
-      if (admittedHere) await deps.waitingRoom?.ended(order.eventId, orderId);
-      replay(res, result.saga, requestHash);
-      return;
-    }
-    res.status(202).location(`/orders/${orderId}`).json(accepted(result.saga));
+    const outcome = await placeOrder(deps, { order, keyed: key !== undefined, fitsEvent: unfit === undefined });
+    answerPlaced(res, body, outcome, unfit);
   });
 
   router.get('/orders', requireRole('customer', 'operator'), async (req: Request, res: Response) => {

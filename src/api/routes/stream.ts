@@ -6,7 +6,7 @@
  * N, then the live ones; a row is sent once per connection, in version order, so nothing is
  * missed or repeated.
  *
- * GET /sagas/stream: one `saga` event per saga step seen on StatusIndex (orderId, version, state,
+ * GET /sagas/stream: one `saga` event per saga step seen on the store's status index (orderId, version, state,
  * status, updatedAt — read from the base table, the index being KEYS_ONLY), `id:` =
  * `<updatedAt>~<orderId>` as the index gave it, resumable the same way. The index is eventually
  * consistent: this stream says "the list changed", the list page is the truth.

@@ -7,7 +7,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { apiRouter } from '../router';
-import type { WaitingRoom, Entry } from '../../admission/waiting-room';
+import type { WaitingRoom } from '../../admission/waiting-room';
 import type { SagaStore } from '../../store/saga-store';
 import { hasRole, principalOf } from '../auth/principal';
 import { requireRole } from '../auth/require-role';
@@ -33,17 +33,6 @@ export const admissionSchema = {
   properties: { maxActiveOrders: { type: ['integer', 'null'], minimum: 0, maximum: 1_000_000 } },
 } as const;
 const validateAdmission = bodyValidator<AdmissionBody>(admissionSchema);
-
-/** The 202 body of a queued order. */
-export function queuedView(orderId: string, entry: Extract<Entry, { admitted: false }>) {
-  return {
-    orderId,
-    status: 'QUEUED',
-    position: entry.position,
-    estimatedWaitSeconds: entry.estimatedWaitSeconds,
-    links: { self: `/orders/${orderId}`, queue: `/orders/${orderId}/queue`, cancel: `/orders/${orderId}/cancel` },
-  };
-}
 
 /**
  * `events`: who may change an event (its owner or operator-repair, src/participants/event-owner.ts);
