@@ -1,6 +1,7 @@
 /**
- * The HTTP API. createApp wires routes over injected dependencies and adds nothing global: the
- * caller owns the clients, the Redis connection and the listening socket.
+ * The HTTP API. createApiApp serves the route declarations (src/http/route.ts) over injected
+ * dependencies and adds nothing global: the caller owns the clients, the Redis connection and the
+ * listening socket. The composition root (src/routes.ts createApp) adds the console's routes.
  *
  * Every request: a correlation id (X-Correlation-Id in and out, on every log line, in the saga);
  * JSON bodies only, closed schemas everywhere; errors as application/problem+json; nothing is
@@ -101,7 +102,7 @@ export interface AppRooms {
 export function createApiApp(deps: AppDeps, rooms: AppRooms): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  // One spelling per route (./router.ts): the app's own matching as strict as its routers'.
+  // One spelling per route (src/http/router.ts): the app's own matching as strict as its routers'.
   app.set('case sensitive routing', ROUTER_OPTIONS.caseSensitive);
   app.set('strict routing', ROUTER_OPTIONS.strict);
   app.set('etag', false);
@@ -152,7 +153,8 @@ export function createApiApp(deps: AppDeps, rooms: AppRooms): express.Express {
     ...(rooms.rooms ?? []),
   ];
   app.use(mountRoutes(sets, { orders: limiters.orders }));
-  // 405 with Allow for a path some served route declares, 404 for any other (and other spellings).
+  // 405 with Allow for a path a served route declares, 404 for any other (and other spellings).
+  // Derived from the routes served: without a waiting room (tests of the API alone), its paths are 404s.
   const routes = allowedMethods(sets.flatMap((set) => set.routes));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
