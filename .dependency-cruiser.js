@@ -6,14 +6,15 @@
  * layers unless a rule says otherwise: a lower layer may name the type of a port it defines and a
  * higher one implements (observability's metrics implement the runtime's SagaObserver).
  *
- * Known exceptions: violations in files another change of issue 24 is rewriting (the route table,
- * the console in one room, the inspector feed). Each is listed by file, with its issue, so that a NEW
- * violation anywhere fails the build; remove the line when the file is fixed.
+ * No known exceptions are left (issue 24 removed the last ones): any violation fails the build.
  */
 
-/** Top layers: nothing below them imports them; only the composition root (service.ts, main.ts) does. */
+/**
+ * Top layers: nothing below them imports them; only the composition root (service.ts, main.ts, and
+ * routes.ts, which joins the API's and the console's route declarations into the one table) does.
+ */
 const TOP = '^src/(api|console|admission)/';
-const ROOT = '^src/(service|main)[.]ts$';
+const ROOT = '^src/(service|main|routes)[.]ts$';
 const below = (...folders) => [`^src/(${folders.join('|')})/`, ROOT];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -23,10 +24,7 @@ module.exports = {
       name: 'no-cycle',
       severity: 'error',
       comment: 'No import loops, type-only ones included.',
-      from: {
-        // Known exception (issue 24, console change): service↔console/wiring (the console in one room).
-        pathNot: ['^src/service[.]ts$', '^src/console/wiring[.]ts$'],
-      },
+      from: {},
       to: { circular: true },
     },
     {
@@ -48,11 +46,7 @@ module.exports = {
       severity: 'error',
       comment:
         'observability/ is a leaf: it imports nothing of the service at run time (types of the ports it implements only).',
-      from: {
-        path: '^src/observability/',
-        // Known exception (issue 24, console change): the inspector feed moves to src/console/.
-        pathNot: '^src/observability/inspector-feed[.]ts$',
-      },
+      from: { path: '^src/observability/' },
       to: { path: '^src/', pathNot: '^src/observability/', dependencyTypesNot: ['type-only'] },
     },
     {
@@ -168,11 +162,7 @@ module.exports = {
       name: 'top-only-from-root',
       severity: 'error',
       comment: 'api/, console/ and admission/ are imported by the composition root only (and by themselves).',
-      from: {
-        path: '^src/',
-        // Known exception (issue 24, console change): the inspector feed moves to src/console/.
-        pathNot: [TOP, ROOT, '^src/observability/inspector-feed[.]ts$'],
-      },
+      from: { path: '^src/', pathNot: [TOP, ROOT] },
       to: { path: TOP },
     },
     {
@@ -189,15 +179,25 @@ module.exports = {
     {
       name: 'console-not-api',
       severity: 'error',
-      comment: 'The console is its own room: it does not import the HTTP layer or the composition root.',
-      from: {
-        path: '^src/console/',
-        // Known exceptions (issue 24, console change): the listing's schemas, the wiring's service type,
-        // and the type of the live-connection registry (src/api/live/) that the console's streams share
-        // until streams and the inspector feed move into the console's room.
-        pathNot: ['^src/console/saga-listing[.]ts$', '^src/console/wiring[.]ts$', '^src/console/deps[.]ts$'],
-      },
+      comment:
+        'The console is its own room: it does not import the API or the composition root; what both need is in src/http/.',
+      from: { path: '^src/console/' },
       to: { path: ['^src/api/', ROOT] },
+    },
+    {
+      name: 'api-not-console',
+      severity: 'error',
+      comment: 'The API does not import the console either: src/routes.ts joins their route declarations.',
+      from: { path: '^src/api/' },
+      to: { path: ['^src/console/', ROOT] },
+    },
+    {
+      name: 'http-shared-below-rooms',
+      severity: 'error',
+      comment:
+        'src/http/ (problem+json, validation, authentication and roles, the strict router, the route declaration) is shared by the API and the console: it imports neither, nor anything but config and observability.',
+      from: { path: '^src/http/' },
+      to: { path: '^src/', pathNot: '^src/(http|config|observability)/' },
     },
   ],
   options: {

@@ -28,7 +28,7 @@ import type { InventoryRow, PaymentRecord, ReservationRecord } from '../src/part
 import { startService } from '../src/service';
 import { toolAuth } from './auth/tool-auth';
 import { ensureLocalAws } from './local-aws';
-import type { Role } from '../src/api/auth/principal';
+import type { Role } from '../src/http/auth/principal';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -2,7 +2,7 @@
  * `npm run token -- --role operator --sub ann [--role operator-repair] [--ttl 3600]`: prints a
  * token signed with the key the running `npm run dev` generated (<DEV_DIR or .dev>/auth-key.json).
  */
-import { ROLES, type Role } from '../src/api/auth/principal';
+import { ROLES, type Role } from '../src/http/auth/principal';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../src/config/auth-config';
 import { SETTING_RANGES } from '../src/config/ranges';
 import { loadDevKey, mintToken } from './auth/dev-keys';

@@ -30,11 +30,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 const ISSUER = 'urn:eventticket:dev';
 const KEY_ID_PREFIX = 'eventticket-dev-';
 const AUDIENCE = 'eventticket-api';
-/** The service's roles (src/api/auth/principal.ts ROLES; the test checks they agree). */
+/** The service's roles (src/http/auth/principal.ts ROLES; the test checks they agree). */
 const ROLES = ['customer', 'organizer', 'operator', 'operator-repair'];
 const DEFAULT_TTL_SECONDS = 12 * 3600;
 const MAX_TTL_SECONDS = 24 * 3600;
-/** A principal's sub: 1–255 visible ASCII characters (src/api/auth/principal.ts). */
+/** A principal's sub: 1–255 visible ASCII characters (src/http/auth/principal.ts). */
 const SUB = /^[\x21-\x7e]{1,255}$/;
 
 if (process.env.NODE_ENV === 'production') {

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ROLES, type Role } from '../../src/api/auth/principal';
+import { ROLES, type Role } from '../../src/http/auth/principal';
 import { DEV_ISSUER } from '../../src/config/auth-config';
 import { DEV_AUDIENCE, generateSigningKey, jwksOf, mintToken, saveDevKey, type SigningKey } from './dev-keys';
 

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { SignJWT } from 'jose';
 import { devDir } from '../lib/dev-env';
 import { DEV_ISSUER, DEV_KEY_ID_PREFIX } from '../../src/config/auth-config';
-import type { Role } from '../../src/api/auth/principal';
+import type { Role } from '../../src/http/auth/principal';
 
 export const DEV_AUDIENCE = 'eventticket-api';
 /** Where `npm run dev` keeps its signing key for `npm run token`: `<DEV_DIR or .dev>/auth-key.json`. */

@@ -4,7 +4,7 @@
  * limits (a load test must measure the service, not its abuse limits). Real tokens, verified by
  * the service like any other.
  */
-import type { Role } from '../../src/api/auth/principal';
+import type { Role } from '../../src/http/auth/principal';
 import { DEV_AUDIENCE, generateSigningKey, mintToken, publicPemOf, type SigningKey } from './dev-keys';
 
 const TOOL_ISSUER = 'urn:eventticket:tools';

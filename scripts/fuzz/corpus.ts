@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { ORDER_SAGA_VERSION } from '../../machines/order-saga';
-import { API_ROUTES } from '../../src/api/openapi';
+import { ROUTE_TABLE as API_ROUTES } from '../../src/routes';
 import { spellingsOf } from './path-spellings';
 
 /** What the generators may refer to: real ids, and a token for every kind of caller. */

@@ -5,7 +5,7 @@
  */
 import { exponentOf, fromMinorUnits, MoneyError, toMinorUnits } from '../money/money';
 import type { TicketTypeInput } from '../participants';
-import type { FieldError } from './problem';
+import type { FieldError } from '../http/problem';
 
 /** A ticket type as a PUT body gives it: `price` in major units of `currency`. */
 export interface TicketTypeBody {

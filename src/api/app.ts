@@ -1,6 +1,7 @@
 /**
- * The HTTP API. createApp wires routes over injected dependencies and adds nothing global: the
- * caller owns the clients, the Redis connection and the listening socket.
+ * The HTTP API. createApiApp serves the route declarations (src/http/route.ts) over injected
+ * dependencies and adds nothing global: the caller owns the clients, the Redis connection and the
+ * listening socket. The composition root (src/routes.ts createApp) adds the console's routes.
  *
  * Every request: a correlation id (X-Correlation-Id in and out, on every log line, in the saga);
  * JSON bodies only, closed schemas everywhere; errors as application/problem+json; nothing is
@@ -13,36 +14,49 @@ import type { JsonCache } from '../cache/json-cache';
 import type { RedisClient } from '../cache/redis';
 import type { SoldOutFlags } from '../cache/sold-out';
 import type { WaitingRoom } from '../admission/waiting-room';
-import { waitingRoomRouter } from './routes/waiting-room';
 import { ConfigError, type Config } from '../config/config';
 import type { Logger } from '../observability/logger';
 import type { SagaRuntime } from '../runtime/saga-runtime';
 import { InvalidCursorError, type OrderQueries } from '../store/order-queries';
 import type { SagaStore } from '../store/saga-store';
-import { identify, requireAuthentication } from './auth/authenticate';
-import { createTokenVerifier, type TokenVerifier } from './auth/verifier';
+import { ASSETS_PREFIX } from '../http/assets';
+import { identify, requireAuthentication } from '../http/auth/authenticate';
+import { createTokenVerifier, type TokenVerifier } from '../http/auth/verifier';
+import { ctxOf, requestContext } from '../http/context';
+import { problemBody, ProblemError, sendProblem } from '../http/problem';
+import { allowedMethods, bindRoutes, mountRoutes, publicRequests, type RouteDoc, type RouteSet } from '../http/route';
+import { ROUTER_OPTIONS } from '../http/router';
 import { bodyProblem, jsonBody } from './body';
 import { clientErrorProblem } from './guards/client-errors';
 import { createRateLimiters } from './guards/rate-limits';
 import { rejectRepeatedHeaders } from './guards/single-value-headers';
 import { requireWellFormedText } from './guards/well-formed-text';
-import { ctxOf, requestContext } from './context';
 import type { HealthReport } from './health';
 import { CachedInventory, type InventoryPort } from './inventory';
-import { problemBody, ProblemError, sendProblem } from './problem';
-import { healthRouter } from './routes/health';
-import { inventoryRouter } from './routes/inventory';
-import { machinesRouter, orderSagaDefinition } from './routes/machines';
-import { opsRouter, type OpsDeps } from './routes/ops';
-import { ordersRouter } from './routes/orders';
-import { sagasRouter } from './routes/sagas';
-import type { ConsoleDeps } from '../console/deps';
-import { CONSOLE_ROUTES } from './console-routes';
-import { consoleRouter } from './routes/console';
-import { streamRouter } from './routes/stream';
-import { openApiRouter } from './routes/openapi';
-import { ROUTER_OPTIONS } from './router';
+import { HEALTH_ROUTES } from './routes/health';
+import { INVENTORY_ROUTES } from './routes/inventory';
+import { MACHINE_ROUTES, machinesDeps } from './routes/machines';
+import { DOCS_ROUTES, mountSwaggerUi } from './routes/openapi';
+import { OPS_ROUTES, type OpsDeps } from './routes/ops';
+import { ORDER_ROUTES } from './routes/orders';
+import { SAGA_ROUTES } from './routes/sagas';
+import { WAITING_ROOM_ROUTES } from './routes/waiting-room';
 import { MachineVersionUnavailableError } from '../runtime/version-wait';
+
+/**
+ * The API's own routes, in the order OpenAPI lists them. The console's are in src/console/room.ts;
+ * src/routes.ts joins both into the one table.
+ */
+export const API_ROUTES: readonly RouteDoc[] = [
+  ...ORDER_ROUTES,
+  ...WAITING_ROOM_ROUTES,
+  ...SAGA_ROUTES,
+  ...MACHINE_ROUTES,
+  ...INVENTORY_ROUTES,
+  ...HEALTH_ROUTES,
+  ...OPS_ROUTES,
+  ...DOCS_ROUTES,
+];
 
 export interface AppDeps {
   runtime: SagaRuntime;
@@ -71,41 +85,24 @@ export interface AppDeps {
   machineDefinition?: () => unknown;
   /** The operator endpoints (/ops: stuck sagas, dead letters); absent, /ops is not served. */
   ops?: OpsDeps;
-  /** The console (/console), the saga streams and the inspector feed; absent, none is served. */
-  console?: ConsoleDeps & { inspectorRelay?: boolean };
 }
 
-/** Path patterns and the methods they answer, for 405s: exact spellings only, as the routers match (./router.ts). */
-export const ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
-  { pattern: /^\/orders$/, allow: 'GET, POST' },
-  { pattern: /^\/orders\/[^/]+$/, allow: 'GET' },
-  { pattern: /^\/orders\/[^/]+\/cancel$/, allow: 'POST' },
-  { pattern: /^\/orders\/[^/]+\/queue$/, allow: 'GET' },
-  { pattern: /^\/events\/[^/]+\/admission$/, allow: 'PUT' },
-  { pattern: /^\/sagas$/, allow: 'GET' },
-  { pattern: /^\/sagas\/[^/]+$/, allow: 'GET' },
-  { pattern: /^\/machines\/order-saga$/, allow: 'GET' },
-  { pattern: /^\/machines\/order-saga\/versions(\/[^/]+)?$/, allow: 'GET' },
-  { pattern: /^\/events\/[^/]+\/inventory$/, allow: 'GET, PUT' },
-  { pattern: /^\/actuator\/health$/, allow: 'GET' },
-  { pattern: /^\/(openapi\.json|docs)$/, allow: 'GET' },
-];
+/** What the composition root adds to the API (src/routes.ts). */
+export interface AppRooms {
+  /** Every route the service declares (the one table): /openapi.json describes it; its public routes need no token. */
+  documented: readonly RouteDoc[];
+  /** Other rooms' routes, bound to their deps (the console's), served beside the API's. */
+  rooms?: readonly RouteSet[];
+}
 
-export const OPS_ROUTES: ReadonlyArray<{ pattern: RegExp; allow: string }> = [
-  { pattern: /^\/ops\/overview$/, allow: 'GET' },
-  { pattern: /^\/ops\/sagas\/stuck$/, allow: 'GET' },
-  { pattern: /^\/ops\/sagas\/machine-versions$/, allow: 'GET' },
-  { pattern: /^\/ops\/sagas\/[^/]+\/retry$/, allow: 'POST' },
-  { pattern: /^\/ops\/sagas\/[^/]+\/compensate$/, allow: 'POST' },
-  { pattern: /^\/ops\/dlq$/, allow: 'GET' },
-  { pattern: /^\/ops\/dlq\/redrive$/, allow: 'POST' },
-  { pattern: /^\/ops\/dlq\/[^/]+$/, allow: 'DELETE' },
-];
-
-export function createApp(deps: AppDeps): express.Express {
+/**
+ * The HTTP app: the trust boundary (docs/security.md), then the API's routes and the rooms' routes
+ * from their declarations (src/http/route.ts), then 405 / 404 and the problem+json error handler.
+ */
+export function createApiApp(deps: AppDeps, rooms: AppRooms): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  // One spelling per route (./router.ts): the app's own matching as strict as its routers'.
+  // One spelling per route (src/http/router.ts): the app's own matching as strict as its routers'.
   app.set('case sensitive routing', ROUTER_OPTIONS.caseSensitive);
   app.set('strict routing', ROUTER_OPTIONS.strict);
   app.set('etag', false);
@@ -128,31 +125,37 @@ export function createApp(deps: AppDeps): express.Express {
   if (security.corsOrigins.length > 0) app.use(cors(corsOptions(security.corsOrigins)));
   app.use(identify(verify));
   app.use(limiters.requests);
-  app.use(requireAuthentication());
+  app.use(requireAuthentication(publicRequests(rooms.documented, [ASSETS_PREFIX])));
   app.use(...jsonBody(deps.config.maxBodyBytes));
   app.use(requireWellFormedText());
 
-  app.use(
-    ordersRouter({
-      runtime: deps.runtime,
-      store: deps.store,
-      orders: deps.orders,
-      inventory,
-      soldOut: deps.soldOut,
-      waitingRoom: deps.waitingRoom,
-      orderLimiter: limiters.orders,
-    }),
-  );
-  if (deps.waitingRoom) app.use(waitingRoomRouter(deps.waitingRoom, deps.store, inventory));
-  if (deps.console)
-    app.use(streamRouter(deps.console), consoleRouter(deps.console, { inspectorRelay: deps.console.inspectorRelay }));
-  app.use(sagasRouter({ store: deps.store, orders: deps.orders }));
-  app.use(openApiRouter());
-  app.use(machinesRouter(deps.machineDefinition ?? orderSagaDefinition, deps.config.sagaStartVersion));
-  app.use(inventoryRouter(inventory));
-  app.use(healthRouter(deps.health));
-  if (deps.ops) app.use(opsRouter({ ...deps.ops, runtime: deps.runtime, store: deps.store }));
-  const routes = [...ROUTES, ...(deps.ops ? OPS_ROUTES : []), ...(deps.console ? CONSOLE_ROUTES : [])];
+  const { store } = deps;
+  const sets: RouteSet[] = [
+    {
+      routes: bindRoutes(ORDER_ROUTES, {
+        runtime: deps.runtime,
+        store,
+        orders: deps.orders,
+        inventory,
+        soldOut: deps.soldOut,
+        waitingRoom: deps.waitingRoom,
+      }),
+    },
+    ...(deps.waitingRoom
+      ? [{ routes: bindRoutes(WAITING_ROOM_ROUTES, { room: deps.waitingRoom, store, events: inventory }) }]
+      : []),
+    { routes: bindRoutes(SAGA_ROUTES, { store, orders: deps.orders }) },
+    { routes: bindRoutes(DOCS_ROUTES, { documented: rooms.documented }), mount: mountSwaggerUi },
+    { routes: bindRoutes(MACHINE_ROUTES, machinesDeps(deps.machineDefinition, deps.config.sagaStartVersion)) },
+    { routes: bindRoutes(INVENTORY_ROUTES, inventory) },
+    { routes: bindRoutes(HEALTH_ROUTES, deps.health) },
+    ...(deps.ops ? [{ routes: bindRoutes(OPS_ROUTES, { ...deps.ops, runtime: deps.runtime, store }) }] : []),
+    ...(rooms.rooms ?? []),
+  ];
+  app.use(mountRoutes(sets, { orders: limiters.orders }));
+  // 405 with Allow for a path a served route declares, 404 for any other (and other spellings).
+  // Derived from the routes served: without a waiting room (tests of the API alone), its paths are 404s.
+  const routes = allowedMethods(sets.flatMap((set) => set.routes));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     const route = routes.find((r) => r.pattern.test(req.path));

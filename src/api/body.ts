@@ -4,7 +4,7 @@
  * bodiless POST passes through with `req.body` undefined.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { ProblemError } from './problem';
+import { ProblemError } from '../http/problem';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 

@@ -1,38 +1,14 @@
 /**
- * The OpenAPI 3.1 document, built from the ajv schemas the routes validate with (the same
- * objects: src/api/schemas.ts, src/api/console-schemas.ts, the machine's schemas). One table,
- * API_ROUTES, names every route; test/api/openapi.test.ts fails when Express serves a route the
- * table lacks, or a body route without a body schema, and calls each route for a 2xx and a 4xx.
- * JSON Schema draft 2020-12 (OpenAPI 3.1's dialect) reads these draft-07 schemas as they are.
+ * The OpenAPI 3.1 document, derived from the route declarations (src/http/route.ts RouteDoc): the
+ * same ajv schema objects the routes validate with (src/api/schemas.ts, src/console/schemas.ts,
+ * the machine's schemas), the same roles they check. The table is assembled in src/routes.ts;
+ * test/api/openapi.test.ts fails when Express serves a route the table lacks, and calls each route
+ * for a 2xx and a 4xx. JSON Schema draft 2020-12 (OpenAPI 3.1's dialect) reads these draft-07
+ * schemas as they are.
  */
 import { ORDER_SAGA_VERSION } from '../../machines/order-saga';
-import {
-  consoleListQuerySchema,
-  listStreamQuerySchema,
-  machinePageQuerySchema,
-  sagaPageQuerySchema,
-  sagaStreamQuerySchema,
-} from './console-schemas';
-import type { Role } from './auth/principal';
-import { PROBLEM_TYPES, problemBody, type ProblemKind } from './problem';
-import { admissionSchema } from './routes/waiting-room';
-import {
-  cancelOrderSchema,
-  emptyQuerySchema,
-  ID_PATTERN,
-  limitQuerySchema,
-  listOrdersQuerySchema,
-  listSagasQuerySchema,
-  MESSAGE_ID_PATTERN,
-  operatorReasonSchema,
-  optionalReasonSchema,
-  placeOrderSchema,
-  putInventorySchema,
-  redriveSchema,
-} from './schemas';
-
-type Schema = Record<string, unknown>;
-type Media = 'json' | 'html' | 'sse' | 'any' | { json: string };
+import { PROBLEM_TYPES, problemBody, type ProblemKind } from '../http/problem';
+import type { Media, RouteDoc, Schema } from '../http/route';
 
 const nullableString = { type: ['string', 'null'] };
 const links = { type: 'object', additionalProperties: { type: 'string' } };
@@ -195,397 +171,6 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   },
 };
 
-export interface ApiRoute {
-  method: 'get' | 'post' | 'put' | 'delete';
-  /** Express path (`:param`). */
-  path: string;
-  /**
-   * Who may call it: a bearer token with any one of these roles (operator-repair implies operator,
-   * src/api/auth/principal.ts); empty: public, served without a token (src/api/auth/public-paths.ts).
-   * The routes enforce it with requireRole(...); test/api/openapi.test.ts proves both agree, role by role.
-   */
-  roles: readonly Role[];
-  summary: string;
-  tag: 'orders' | 'sagas' | 'inventory' | 'ops' | 'console' | 'meta';
-  /** The query schema the route validates with; null: the route reads no query. */
-  query: Schema | null;
-  body?: Schema;
-  bodyOptional?: boolean;
-  /** Path parameters and their patterns. */
-  params?: Record<string, string>;
-  /** Request headers the route reads (X-Operator-Id is not one: the operator is the token's `sub`). */
-  headers?: Array<'Idempotency-Key' | 'If-Match' | 'Last-Event-ID'>;
-  /** Statuses answered with a body of the route's own (all 2xx, but health's 503 DOWN report) and what they carry. */
-  ok: Record<number, Media>;
-  /** Problem statuses it may answer (400 for bad input is added when it takes any input). */
-  problems: number[];
-}
-
-const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-const orderParam = { orderId: UUID };
-
-export const API_ROUTES: ApiRoute[] = [
-  {
-    method: 'post',
-    path: '/orders',
-    roles: ['customer'],
-    summary: 'Place an order: starts its saga',
-    tag: 'orders',
-    query: emptyQuerySchema,
-    body: placeOrderSchema,
-    headers: ['Idempotency-Key'],
-    ok: { 202: { json: 'OrderPlaceAnswer' } },
-    problems: [400, 409, 413, 415, 422],
-  },
-  {
-    method: 'get',
-    path: '/orders',
-    roles: ['customer', 'operator'],
-    summary: "A customer's orders, newest first",
-    tag: 'orders',
-    query: listOrdersQuerySchema,
-    ok: { 200: 'json' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/orders/:orderId',
-    roles: ['customer', 'operator'],
-    summary: 'One order',
-    tag: 'orders',
-    query: emptyQuerySchema,
-    params: orderParam,
-    ok: { 200: { json: 'Order' } },
-    problems: [400, 404],
-  },
-  {
-    method: 'post',
-    path: '/orders/:orderId/cancel',
-    roles: ['customer'],
-    summary: 'Cancel an order (customer)',
-    tag: 'orders',
-    query: emptyQuerySchema,
-    body: cancelOrderSchema,
-    bodyOptional: true,
-    params: orderParam,
-    ok: { 202: 'json' },
-    problems: [400, 404, 409],
-  },
-  {
-    method: 'get',
-    path: '/sagas',
-    roles: ['operator'],
-    summary: 'Sagas in one order status',
-    tag: 'sagas',
-    query: listSagasQuerySchema,
-    ok: { 200: 'json' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/sagas/stream',
-    roles: ['operator'],
-    summary: 'Server-Sent Events: every saga step seen on the status index',
-    tag: 'sagas',
-    query: listStreamQuerySchema,
-    headers: ['Last-Event-ID'],
-    ok: { 200: 'sse' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/sagas/:orderId',
-    roles: ['customer', 'operator'],
-    summary: 'A saga: state, context, outbox, history (ETag = version)',
-    tag: 'sagas',
-    query: emptyQuerySchema,
-    params: orderParam,
-    ok: { 200: { json: 'Saga' } },
-    problems: [400, 404],
-  },
-  {
-    method: 'get',
-    path: '/sagas/:orderId/stream',
-    roles: ['operator'],
-    summary: 'Server-Sent Events: one `step` per saga version (id = version)',
-    tag: 'sagas',
-    query: sagaStreamQuerySchema,
-    params: orderParam,
-    headers: ['Last-Event-ID'],
-    ok: { 200: 'sse' },
-    problems: [400, 404],
-  },
-  {
-    method: 'get',
-    path: '/machines/order-saga',
-    roles: ['operator'],
-    summary: "The order saga machine's definition",
-    tag: 'sagas',
-    query: emptyQuerySchema,
-    ok: { 200: 'json' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/machines/order-saga/versions',
-    roles: ['operator'],
-    summary: "The machine versions this build runs, the start version, each version's declared changes",
-    tag: 'sagas',
-    query: emptyQuerySchema,
-    ok: { 200: 'json' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/machines/order-saga/versions/:version',
-    roles: ['operator'],
-    summary: "One machine version's definition",
-    tag: 'sagas',
-    query: emptyQuerySchema,
-    params: { version: '^[A-Za-z0-9._-]{1,20}$' },
-    ok: { 200: 'json' },
-    problems: [400, 404],
-  },
-  {
-    method: 'get',
-    path: '/orders/:orderId/queue',
-    roles: ['customer', 'operator'],
-    summary: "A queued order's place in the waiting room (or ADMITTED / SOLD_OUT)",
-    tag: 'orders',
-    query: emptyQuerySchema,
-    params: orderParam,
-    ok: { 200: 'json' },
-    problems: [400, 404],
-  },
-  {
-    method: 'put',
-    path: '/events/:eventId/admission',
-    roles: ['organizer', 'operator-repair'],
-    summary: "An event's waiting-room limit of orders in their saga at once (0 = off, null = the default)",
-    tag: 'inventory',
-    query: emptyQuerySchema,
-    body: admissionSchema,
-    params: { eventId: ID_PATTERN },
-    ok: { 200: 'json' },
-    problems: [400, 503],
-  },
-  {
-    method: 'get',
-    path: '/events/:eventId/inventory',
-    roles: ['organizer', 'operator'],
-    summary: "An event's ticket inventory",
-    tag: 'inventory',
-    query: emptyQuerySchema,
-    params: { eventId: ID_PATTERN },
-    ok: { 200: 'json' },
-    problems: [400, 404],
-  },
-  {
-    method: 'put',
-    path: '/events/:eventId/inventory',
-    roles: ['organizer', 'operator-repair'],
-    summary: "Set an event's ticket types",
-    tag: 'inventory',
-    query: emptyQuerySchema,
-    body: putInventorySchema,
-    params: { eventId: ID_PATTERN },
-    ok: { 200: 'json' },
-    problems: [400, 409, 422],
-  },
-  {
-    method: 'get',
-    path: '/actuator/health',
-    roles: [],
-    summary: 'Health: UP, DEGRADED or DOWN (503)',
-    tag: 'meta',
-    query: emptyQuerySchema,
-    ok: { 200: { json: 'Health' }, 503: { json: 'HealthDown' } },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/ops/overview',
-    roles: ['operator'],
-    summary: 'Open and stuck sagas, dead letters, queue depths',
-    tag: 'ops',
-    query: emptyQuerySchema,
-    ok: { 200: 'json' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/ops/sagas/machine-versions',
-    roles: ['operator'],
-    summary: 'Open sagas waiting for a build that knows their machine version',
-    tag: 'ops',
-    query: limitQuerySchema,
-    ok: { 200: 'json' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/ops/sagas/stuck',
-    roles: ['operator'],
-    summary: 'Stuck sagas, most stuck first',
-    tag: 'ops',
-    query: limitQuerySchema,
-    ok: { 200: 'json' },
-    problems: [400],
-  },
-  {
-    method: 'post',
-    path: '/ops/sagas/:orderId/retry',
-    roles: ['operator-repair'],
-    summary: 'Re-send the commands a saga waits on',
-    tag: 'ops',
-    query: emptyQuerySchema,
-    body: operatorReasonSchema,
-    params: orderParam,
-    headers: ['If-Match'],
-    ok: { 202: 'json' },
-    problems: [400, 404, 409, 412],
-  },
-  {
-    method: 'post',
-    path: '/ops/sagas/:orderId/compensate',
-    roles: ['operator-repair'],
-    summary: 'Force the compensation path',
-    tag: 'ops',
-    query: emptyQuerySchema,
-    body: operatorReasonSchema,
-    params: orderParam,
-    headers: ['If-Match'],
-    ok: { 202: 'json' },
-    problems: [400, 404, 409, 412],
-  },
-  {
-    method: 'get',
-    path: '/ops/dlq',
-    roles: ['operator'],
-    summary: 'Dead letters with their reasons',
-    tag: 'ops',
-    query: limitQuerySchema,
-    ok: { 200: 'json' },
-    problems: [400],
-  },
-  {
-    method: 'post',
-    path: '/ops/dlq/redrive',
-    roles: ['operator-repair'],
-    summary: 'Send dead letters back to their source queues',
-    tag: 'ops',
-    query: emptyQuerySchema,
-    body: redriveSchema,
-    ok: { 200: 'json' },
-    problems: [400],
-  },
-  {
-    method: 'delete',
-    path: '/ops/dlq/:id',
-    roles: ['operator-repair'],
-    summary: 'Delete a dead letter (reason in the query or the body)',
-    tag: 'ops',
-    query: optionalReasonSchema,
-    body: optionalReasonSchema,
-    bodyOptional: true,
-    params: { id: MESSAGE_ID_PATTERN },
-    ok: { 200: 'json' },
-    problems: [400, 404],
-  },
-  {
-    method: 'get',
-    path: '/console',
-    roles: ['operator'],
-    summary: 'Console: overview',
-    tag: 'console',
-    query: emptyQuerySchema,
-    ok: { 200: 'html' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/console/sagas',
-    roles: ['operator'],
-    summary: 'Console: saga list',
-    tag: 'console',
-    query: consoleListQuerySchema,
-    ok: { 200: 'html' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/console/sagas/:orderId',
-    roles: ['operator'],
-    summary: 'Console: one saga',
-    tag: 'console',
-    query: sagaPageQuerySchema,
-    params: orderParam,
-    ok: { 200: 'html' },
-    problems: [400, 404],
-  },
-  {
-    method: 'get',
-    path: '/console/machine',
-    roles: ['operator'],
-    summary: 'Console: the machine, one version at a time (?version=, default the start version)',
-    tag: 'console',
-    query: machinePageQuerySchema,
-    ok: { 200: 'html' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/console/dlq',
-    roles: ['operator'],
-    summary: 'Console: dead letters',
-    tag: 'console',
-    query: emptyQuerySchema,
-    ok: { 200: 'html' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/console/login',
-    roles: [],
-    summary: 'Console: sign in (token kept in sessionStorage)',
-    tag: 'console',
-    query: emptyQuerySchema,
-    ok: { 200: 'html' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/console/inspect/:orderId',
-    roles: ['operator'],
-    summary: "Console: relay a saga's inspector feed to Stately's inspector (INSPECTOR_RELAY=on)",
-    tag: 'console',
-    query: emptyQuerySchema,
-    params: orderParam,
-    ok: { 200: 'html' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/openapi.json',
-    roles: [],
-    summary: 'This document',
-    tag: 'meta',
-    query: emptyQuerySchema,
-    ok: { 200: 'json' },
-    problems: [400],
-  },
-  {
-    method: 'get',
-    path: '/docs',
-    roles: [],
-    summary: 'Swagger UI (served locally)',
-    tag: 'meta',
-    query: emptyQuerySchema,
-    ok: { 200: 'html' },
-    problems: [400],
-  },
-];
-
 const HEADER_PARAMS: Record<string, Schema> = {
   'Idempotency-Key': {
     name: 'Idempotency-Key',
@@ -643,9 +228,9 @@ const PROBLEM_SCHEMA: Schema = {
 
 const openApiPath = (path: string): string => path.replace(/:([A-Za-z]+)/g, '{$1}');
 
-function queryParameters(schema: Schema | null): Schema[] {
-  const properties = (schema?.properties ?? {}) as Record<string, Schema>;
-  const required = new Set((schema?.required as string[] | undefined) ?? []);
+function queryParameters(schema: Schema): Schema[] {
+  const properties = (schema.properties ?? {}) as Record<string, Schema>;
+  const required = new Set((schema.required as string[] | undefined) ?? []);
   return Object.entries(properties).map(([name, s]) => ({
     name,
     in: 'query',
@@ -679,7 +264,7 @@ const problemTitle = (status: number): string =>
     .map((p) => p.title)
     .join('; ') || 'Problem';
 
-/** The `type` URI of a problem kind, as the service writes it (src/api/problem.ts). */
+/** The `type` URI of a problem kind, as the service writes it (src/http/problem.ts). */
 const problemType = (kind: ProblemKind): string => problemBody(kind, '').type;
 
 /**
@@ -736,12 +321,12 @@ function guardProblemSchemas(): Record<string, Schema> {
   );
 }
 
-/** The OpenAPI 3.1 document of `routes`. */
-export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schema {
+/** The OpenAPI 3.1 document of `routes`: the one route table (src/routes.ts ROUTE_TABLE). */
+export function openApiDocument(routes: readonly RouteDoc[]): Schema {
   const paths: Record<string, Record<string, Schema>> = {};
   for (const r of routes) {
     const parameters: Schema[] = [
-      ...Object.entries(r.params ?? {}).map(([name, pattern]) => ({
+      ...Object.entries(r.params ?? {}).map(([name, { pattern }]) => ({
         name,
         in: 'path',
         required: true,
@@ -773,7 +358,7 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
       const guard = GUARD_PROBLEMS[status];
       responses[String(status)] = guard
         ? {
-            description: `${PROBLEM_TYPES[guard.kind].title} (${problemType(guard.kind)})${r.path === '/orders' && r.method === 'post' && status === 429 ? '; POST /orders also has a per-customer limit per minute (RATE_LIMIT_ORDERS_PER_MINUTE)' : ''}`,
+            description: `${PROBLEM_TYPES[guard.kind].title} (${problemType(guard.kind)})${r.limiter === 'orders' && status === 429 ? '; POST /orders also has a per-customer limit per minute (RATE_LIMIT_ORDERS_PER_MINUTE)' : ''}`,
             headers: guard.headers,
             content: { 'application/problem+json': { schema: { $ref: `#/components/schemas/${guard.schema}` } } },
           }

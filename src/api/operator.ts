@@ -1,9 +1,9 @@
 /**
  * Which saga version an operator action was decided on. (Who the operator is comes from the
- * verified token: src/api/auth/principal.ts, never from a header.)
+ * verified token: src/http/auth/principal.ts, never from a header.)
  */
 import type { Request } from 'express';
-import { ProblemError } from './problem';
+import { ProblemError } from '../http/problem';
 
 /** A saga's version as an entity tag (RFC 9110 §8.8.3): `"12"`. */
 export function sagaEtag(version: number): string {

@@ -3,25 +3,15 @@ import type { TicketTypeBody } from './amounts';
 import { orderItemsSchema, type OrderItem, type OrderStatus } from '../../machines/order-saga';
 import { MAX_PAGE_SIZE } from '../store/order-queries';
 
-/** Customer and event ids: no whitespace or control characters (they are hashed and logged). */
-export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$';
-export const ID_REGEX = new RegExp(ID_PATTERN);
-export const UUID_REGEX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { ID_PATTERN, ORDER_STATUSES } from '../http/schemas';
+
+export { emptyQuerySchema, ID_PATTERN, ID_REGEX, ORDER_STATUSES, UUID_REGEX } from '../http/schemas';
 /** Idempotency-Key: 1-128 visible ASCII characters. */
 export const IDEMPOTENCY_KEY_REGEX = /^[\x21-\x7E]{1,128}$/;
 
 const id = { type: 'string', pattern: ID_PATTERN } as const;
 const limit = { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE } as const;
 const cursor = { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[A-Za-z0-9_-]+$' } as const;
-
-export const ORDER_STATUSES: readonly OrderStatus[] = [
-  'PENDING',
-  'PROCESSING',
-  'CONFIRMED',
-  'COMPLETED',
-  'CANCELLED',
-  'FAILED',
-];
 
 export interface PlaceOrderBody {
   /** Optional: the caller's token `sub` is the customer; when given it must equal it. */
@@ -78,8 +68,6 @@ export const listSagasQuerySchema = {
   required: ['status'],
   properties: { status: { type: 'string', enum: ORDER_STATUSES }, limit, cursor },
 } as const;
-
-export const emptyQuerySchema = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 export interface PutInventoryBody {
   eventName: string;

@@ -91,7 +91,7 @@ export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
   // Under 1 s in-flight requests could not finish; over 2 min an orchestrator (Kubernetes' 30 s
   // grace, ECS's 30 s stopTimeout by default, at most 120 s) kills the process first.
   SHUTDOWN_TIMEOUT_MS: { min: 1_000, max: 120_000, why: 'a graceful stop: 1 s .. 2 min (ECS stopTimeout max)' },
-  // A token's exp - iat (src/api/auth/verifier.ts): under a minute no provider's token would pass;
+  // A token's exp - iat (src/http/auth/verifier.ts): under a minute no provider's token would pass;
   // over a week a stolen token stays useful for longer than anyone would notice.
   AUTH_MAX_TOKEN_LIFETIME_SECONDS: { min: 60, max: 604_800, why: 'a token lives at least a minute, at most a week' },
 };

@@ -5,8 +5,10 @@ import type { DeadLetterOps } from '../ops/dead-letter-ops';
 import type { QueueDepths } from '../ops/queue-depths';
 import type { StuckSagas } from '../ops/stuck-sagas';
 import type { SagaStore } from '../store/saga-store';
-import type { Live } from '../api/live/live';
+import type { Live } from './live/live';
 import type { Logger } from '../observability/logger';
+import type { InspectorFeed } from './inspector-feed';
+import type { SagaListing } from './saga-listing';
 
 export interface ConsoleDeps {
   doc: DynamoDBDocumentClient;
@@ -25,9 +27,19 @@ export interface ConsoleDeps {
   findByOrderNumber?: (orderNumber: string) => Promise<string | undefined>;
   now?: () => Date;
   /**
-   * The process's live connections and shared polls (src/api/live/live.ts), shared with the
+   * The process's live connections and shared polls (src/console/live/live.ts), shared with the
    * inspector feed; absent, the stream routes build their own.
    */
   live?: Live;
   logger: Logger;
+}
+
+/** What every console route's handler is given (built by src/console/room.ts consoleRouteSet). */
+export interface ConsoleRoom {
+  deps: ConsoleDeps;
+  listing: SagaListing;
+  /** INSPECTOR_RELAY: the relay page connects to Stately's inspector. */
+  inspectorRelay: boolean;
+  live: Live;
+  inspector: InspectorFeed;
 }

@@ -2,7 +2,9 @@
  * HTML as text, escaped. Pages carry no inline script or style (a Content-Security-Policy of
  * 'self' holds): behaviour is /console/assets/console.js, reading data-* attributes.
  */
-export const ASSETS_PREFIX = '/console/assets';
+import { ASSETS_PREFIX } from '../http/assets';
+
+export { ASSETS_PREFIX };
 
 /** Escapes text for an HTML text node or a double-quoted attribute. */
 export function esc(value: unknown): string {

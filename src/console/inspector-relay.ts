@@ -1,5 +1,5 @@
 /**
- * The page that relays a saga's inspector feed (src/observability/inspector-feed.ts) to Stately's
+ * The page that relays a saga's inspector feed (src/console/inspector-feed.ts) to Stately's
  * hosted inspector, for users who have internet. Off by default (INSPECTOR_RELAY=on turns it on):
  * the console otherwise never points a browser at another host.
  */

@@ -17,7 +17,7 @@ import {
   type OrderStatus,
   type StuckVerdict,
 } from '../../machines/order-saga';
-import { ORDER_STATUSES } from '../api/schemas';
+import { ORDER_STATUSES } from '../http/schemas';
 import type { StuckSagas } from '../ops/stuck-sagas';
 import type { SagaStore, StoredSaga } from '../store/saga-store';
 

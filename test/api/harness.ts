@@ -6,7 +6,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Express } from 'express';
-import { createApp } from '../../src/api/app';
+import { createApp } from '../../src/routes';
 import { createHealthCheck } from '../../src/api/health';
 import { inventoryPortFrom } from '../../src/api/inventory';
 import { createInventoryInvalidator } from '../../src/cache/inventory-cache';

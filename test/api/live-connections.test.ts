@@ -1,11 +1,11 @@
 /**
- * The live-connection registry alone (pure logic, src/api/live/live-connections.ts): the per-caller
+ * The live-connection registry alone (pure logic, src/console/live/live-connections.ts): the per-caller
  * cap and its release, the expiry deadline (exp + clock skew, re-armed past Node's 24.8-day timer
  * limit instead of firing at once), and shutdown. The service-level behaviour is in
  * test/console/live-connections.test.ts.
  */
-import { LiveConnections, type LiveEndReason } from '../../src/api/live/live-connections';
-import { ProblemError } from '../../src/api/problem';
+import { LiveConnections, type LiveEndReason } from '../../src/console/live/live-connections';
+import { ProblemError } from '../../src/http/problem';
 import { createLogger } from '../../src/observability/logger';
 
 const logger = createLogger('error');

@@ -1,7 +1,7 @@
 /**
  * Path spellings (issue 22, kind 2): no spelling of a path that reaches a handler may skip its
  * limiter, its role check or its body schema. Routing is strict and case-sensitive, so every
- * other spelling of every route in the API's route list (src/api/openapi.ts API_ROUTES: orders,
+ * other spelling of every route in the API's route list (src/routes.ts ROUTE_TABLE: orders,
  * cancel, inventory, admission, sagas, streams, ops, console, machines) is refused with 404 and
  * changes nothing; HEAD goes through GET's role check. Raw HTTP (node:http): fetch would resolve
  * dot segments before sending them.
@@ -9,7 +9,7 @@
 import { request as httpRequest } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { API_ROUTES } from '../../src/api/openapi';
+import { ROUTE_TABLE as API_ROUTES } from '../../src/routes';
 import { ORDER_SAGA_VERSION } from '../../machines/order-saga';
 import { as, bearer } from '../support/auth';
 import { http } from '../support/http';

@@ -4,7 +4,7 @@
  * when Redis is down, never a 500. Over the limit: 429 problem+json, Retry-After, RateLimit headers.
  */
 import request from 'supertest';
-import { createApp } from '../../src/api/app';
+import { createApp } from '../../src/routes';
 import { createHealthCheck } from '../../src/api/health';
 import { inventoryPortFrom } from '../../src/api/inventory';
 import { createLogger } from '../../src/observability/logger';

@@ -1,6 +1,6 @@
 /** With Redis unreachable every endpoint still works, without the cache; health says DEGRADED. */
 import request from 'supertest';
-import { createApp } from '../../src/api/app';
+import { createApp } from '../../src/routes';
 import { createHealthCheck } from '../../src/api/health';
 import { inventoryPortFrom } from '../../src/api/inventory';
 import { createLogger } from '../../src/observability/logger';

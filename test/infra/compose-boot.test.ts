@@ -23,7 +23,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { ROLES } from '../../src/api/auth/principal';
+import { ROLES } from '../../src/http/auth/principal';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { DEV_ISSUER, DEV_KEY_ID_PREFIX } from '../../src/config/auth-config';
 import { loadConfig } from '../../src/config/config';

@@ -83,4 +83,22 @@ describe('the import check', () => {
     expect(out).toMatch(/machines-pure: machines\/order-saga\/impure\.ts/);
     expect(status).not.toBe(0);
   });
+
+  it('keeps the API and the console apart, and src/http/ below both (src/routes.ts joins them)', () => {
+    const { status, out } = cruise({
+      ...clean,
+      'src/http/route.ts': 'export const route = 1;\n',
+      'src/console/room.ts': "import { route } from '../http/route';\nexport const room = route;\n",
+      'src/api/app.ts': "import { room } from '../console/room';\nexport const app = room;\n",
+      'src/http/problem.ts': "import { app } from '../api/app';\nexport const problem = app;\n",
+      'src/routes.ts':
+        "import { app } from './api/app';\nimport { room } from './console/room';\nexport const t = [app, room];\n",
+    });
+    expect(out).toMatch(/api-not-console: src\/api\/app\.ts → src\/console\/room\.ts/);
+    expect(out).toMatch(/http-shared-below-rooms: src\/http\/problem\.ts → src\/api\/app\.ts/);
+    // The composition root may import both rooms; a room may import src/http/.
+    expect(out).not.toMatch(/src\/routes\.ts →/);
+    expect(out).not.toMatch(/src\/console\/room\.ts → src\/http/);
+    expect(status).not.toBe(0);
+  });
 });

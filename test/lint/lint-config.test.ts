@@ -20,7 +20,7 @@ const impure: Array<[string, RegExp]> = [
 ];
 const pureMachine =
   "import { setup } from 'xstate';\nimport { FINAL_STATES } from './status';\nexport const probe = [setup, FINAL_STATES];\n";
-const serviceFile = "import { createApp } from '../src/api/app';\nexport const probe = createApp;\n";
+const serviceFile = "import { createApp } from '../src/routes';\nexport const probe = createApp;\n";
 // Spelled in parts so that this file holds no focused-test text for a search to trip on.
 const ONLY = ['on', 'ly'].join('');
 const focused = [`it.${ONLY}('x', () => expect(1).toBe(1));\n`, `describe.${ONLY}('x', () => undefined);\n`];

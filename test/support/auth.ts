@@ -10,7 +10,7 @@ import {
   signTokenSync,
   type SigningKey,
 } from '../../scripts/auth/dev-keys';
-import type { Role } from '../../src/api/auth/principal';
+import type { Role } from '../../src/http/auth/principal';
 
 export const TEST_ISSUER = 'https://issuer.test.eventticket.dev/';
 export const TEST_AUDIENCE = 'eventticket-test-api';

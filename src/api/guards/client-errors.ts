@@ -6,7 +6,7 @@
  */
 import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ProblemError, problemBody, type ProblemKind } from '../problem';
+import { ProblemError, problemBody, type ProblemKind } from '../../http/problem';
 
 const KIND_BY_STATUS: Readonly<Record<number, ProblemKind>> = {
   400: 'bad-request',

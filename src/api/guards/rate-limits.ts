@@ -11,8 +11,8 @@ import type { NextFunction, Request, Response } from 'express';
 import type { RedisClient } from '../../cache/redis';
 import type { RateLimitConfig } from '../../config/auth-config';
 import type { Logger } from '../../observability/logger';
-import { maybePrincipal, type Role } from '../auth/principal';
-import { ProblemError } from '../problem';
+import { maybePrincipal, type Role } from '../../http/auth/principal';
+import { ProblemError } from '../../http/problem';
 import { RedisOrLocalStore } from './rate-limit-store';
 
 const WINDOW_MS = 60_000;

@@ -7,7 +7,7 @@
  * else runs. Counted on `req.rawHeaders`, which keeps every line.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { ProblemError } from '../problem';
+import { ProblemError } from '../../http/problem';
 
 export const SINGLE_VALUE_HEADERS: readonly string[] = [
   'authorization', // who the caller is

@@ -9,7 +9,7 @@
  * store are restricted to ASCII by their own patterns.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { ProblemError, type FieldError } from '../problem';
+import { ProblemError, type FieldError } from '../../http/problem';
 
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one (no `u` flag: code units). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -1,6 +1,5 @@
 /** /orders: place, read, list and cancel orders. */
-import type { Request, RequestHandler, Response, Router } from 'express';
-import { apiRouter } from '../router';
+import type { Request, Response } from 'express';
 import { endsCancelled, startSaga } from '../../../machines/order-saga';
 import { UnknownSagaError, type SagaRuntime } from '../../runtime/saga-runtime';
 import type { SoldOutFlags } from '../../cache/sold-out';
@@ -8,13 +7,13 @@ import type { WaitingRoom } from '../../admission/waiting-room';
 import type { OrderQueries } from '../../store/order-queries';
 import { placeOrder, type PlaceOrderOutcome } from '../../orders/place-order';
 import type { SagaStore, StoredSaga } from '../../store/saga-store';
-import { actorOf, hasRole, principalOf, type Principal } from '../auth/principal';
-import { mayRead, requireRole } from '../auth/require-role';
-import { ctxOf } from '../context';
+import { actorOf, hasRole, principalOf, type Principal } from '../../http/auth/principal';
+import { mayRead } from '../../http/auth/require-role';
+import { ctxOf } from '../../http/context';
 import { newOrderId, orderIdForIdempotencyKey } from '../ids';
 import { requestFingerprint } from '../../runtime/request-fingerprint';
 import type { CachedInventory, InventoryView } from '../inventory';
-import { ProblemError, type FieldError } from '../problem';
+import { ProblemError, type FieldError } from '../../http/problem';
 import {
   cancelOrderSchema,
   DEFAULT_PAGE_SIZE,
@@ -23,13 +22,13 @@ import {
   IDEMPOTENCY_KEY_REGEX,
   listOrdersQuerySchema,
   placeOrderSchema,
-  UUID_REGEX,
   type CancelOrderBody,
   type ListOrdersQuery,
   type PlaceOrderBody,
 } from '../schemas';
 import { orderLinks, orderSummaryView, orderView, queuedView } from '../views';
-import { bodyValidator, pathParam, queryValidator } from '../validation';
+import { routeOf, type Route, type RouteInput } from '../../http/route';
+import { ORDER_ID_PARAM } from '../../http/schemas';
 
 export interface OrdersRouteDeps {
   runtime: SagaRuntime;
@@ -40,24 +39,6 @@ export interface OrdersRouteDeps {
   soldOut?: Pick<SoldOutFlags, 'flagged'>;
   /** The waiting room (src/admission/): past the event's limit an order waits its turn (202 QUEUED). */
   waitingRoom?: WaitingRoom;
-  /**
-   * POST /orders's own limit (orders per minute per customer, src/api/guards/rate-limits.ts),
-   * declared on the route itself so that no spelling of the path reaches the handler without it.
-   */
-  orderLimiter: RequestHandler;
-}
-
-const validatePlaceOrder = bodyValidator<PlaceOrderBody>(placeOrderSchema);
-const validateCancel = bodyValidator<CancelOrderBody>(cancelOrderSchema);
-const validateListQuery = queryValidator<ListOrdersQuery>(listOrdersQuerySchema);
-const validateNoQuery = queryValidator<Record<string, never>>(emptyQuerySchema);
-
-export function orderIdParam(req: Request): string {
-  return pathParam(req.params.orderId, 'orderId', UUID_REGEX, 'a UUID').toLowerCase();
-}
-
-export function queryOf(req: Request): Record<string, unknown> {
-  return { ...(req.query as Record<string, unknown>) };
 }
 
 /** The request's Idempotency-Key header, checked (1-128 visible ASCII characters), if any. */
@@ -237,121 +218,188 @@ function answerPlaced(res: Response, body: PlaceOrderBody, outcome: PlaceOrderOu
   }
 }
 
-export function ordersRouter(deps: OrdersRouteDeps): Router {
-  const router = apiRouter();
-
-  router.post('/orders', requireRole('customer'), deps.orderLimiter, async (req: Request, res: Response) => {
-    const ctx = ctxOf(res);
-    validateNoQuery(queryOf(req), 'query');
-    const given = validatePlaceOrder(req.body, 'body');
-    const body = { ...given, customerId: customerIdFor(principalOf(res), given) };
-    const key = idempotencyKeyOf(req);
-    const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
-    const requestHash = requestFingerprint(body);
-    const { inventory } = await deps.inventory.get(body.eventId);
-    let unfit: unknown;
-    try {
-      checkAgainstInventory(body, inventory);
-    } catch (error) {
-      unfit = error;
-    }
-    const order = {
-      orderId,
-      customerId: body.customerId,
-      eventId: body.eventId,
-      items: body.items,
-      paymentToken: body.paymentToken,
-      correlationId: ctx.correlationId,
-      requestHash,
-      eventName: inventory?.eventName,
-    };
-    const outcome = await placeOrder(deps, { order, keyed: key !== undefined, fitsEvent: unfit === undefined });
-    answerPlaced(res, body, outcome, unfit);
-  });
-
-  router.get('/orders', requireRole('customer', 'operator'), async (req: Request, res: Response) => {
-    const query = validateListQuery(queryOf(req), 'query');
-    const principal = principalOf(res);
-    let customerId = query.customerId;
-    if (!hasRole(principal, 'operator')) {
-      if (customerId !== undefined && customerId !== principal.sub) {
-        throw new ProblemError(
-          'forbidden',
-          "a customer lists only its own orders: customerId must be your token's sub, or absent",
-          [{ field: 'customerId', message: 'must equal the token subject' }],
-        );
-      }
-      customerId = principal.sub;
-    } else if (customerId === undefined) {
-      throw new ProblemError('validation', 'the request query is invalid', [
-        { field: '/customerId', message: 'is required' },
-      ]);
-    }
-    const page = await deps.orders.listByCustomer(customerId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
-    res.json({ items: page.items.map(orderSummaryView), nextCursor: page.nextCursor });
-  });
-
-  router.get('/orders/:orderId', requireRole('customer', 'operator'), async (req: Request, res: Response) => {
-    validateNoQuery(queryOf(req), 'query');
-    const orderId = orderIdParam(req);
-    const saga = visibleSaga(principalOf(res), await deps.store.load(orderId), orderId);
-    res.json(orderView(saga));
-  });
-
-  router.post('/orders/:orderId/cancel', requireRole('customer'), async (req: Request, res: Response) => {
-    const ctx = ctxOf(res);
-    validateNoQuery(queryOf(req), 'query');
-    const orderId = orderIdParam(req);
-    const body = req.body === undefined ? {} : validateCancel(req.body, 'body');
-    const principal = principalOf(res);
-    const current = await deps.store.load(orderId);
-    // Only the customer who placed it cancels it; anyone else is told it does not exist.
-    if (
-      !current &&
-      (await deps.waitingRoom?.ownerOf(orderId)) === principal.sub &&
-      (await deps.waitingRoom?.leave(orderId))
-    ) {
-      ctx.log.info('queued order left the waiting room', { orderId });
-      res.status(202).json({ orderId, status: 'CANCELLED', cancelRequested: true });
-      return;
-    }
-    if (!current || current.customerId !== principal.sub)
-      throw new ProblemError('not-found', `order ${orderId} does not exist`);
-    const by = actorOf(principal, 'customer');
-    let outcome: Awaited<ReturnType<SagaRuntime['request']>>;
-    try {
-      outcome = await deps.runtime.request(
-        orderId,
-        `${orderId}:CANCEL_REQUESTED`,
-        { type: 'CANCEL_REQUESTED', by, reason: body.reason ?? 'cancelled by the customer' },
-        by,
-      );
-    } catch (error) {
-      if (error instanceof UnknownSagaError) throw new ProblemError('not-found', `order ${orderId} does not exist`);
-      throw error;
-    }
-    const saga = outcome.saga;
-    // Idempotent once the order is cancelled or bound to be, however it got there (the customer,
-    // an expired hold, a declined card, an operator): the machine says which states those are.
-    if (!outcome.accepted && !endsCancelled(saga.saga)) {
-      throw new ProblemError(
-        'too-late-to-cancel',
-        `order ${orderId} can no longer be cancelled: its saga is ${saga.sagaState}`,
-        undefined,
-        {
-          orderId,
-          orderStatus: saga.status,
-          sagaState: saga.sagaState,
-        },
-      );
-    }
-    ctx.log.info(outcome.accepted && !outcome.replayed ? 'cancel requested' : 'cancel already under way', {
-      orderId,
-      sagaState: saga.sagaState,
-    });
-    if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.status(202).json({ ...accepted(saga), cancelRequested: true });
-  });
-
-  return router;
+/** POST /orders: place an order (its saga starts, or it waits in the event's waiting room). */
+async function postOrder(
+  deps: OrdersRouteDeps,
+  input: RouteInput<Record<string, never>, PlaceOrderBody>,
+  req: Request,
+  res: Response,
+): Promise<void> {
+  const ctx = ctxOf(res);
+  const given = input.body;
+  const body = { ...given, customerId: customerIdFor(principalOf(res), given) };
+  const key = idempotencyKeyOf(req);
+  const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
+  const requestHash = requestFingerprint(body);
+  const { inventory } = await deps.inventory.get(body.eventId);
+  let unfit: unknown;
+  try {
+    checkAgainstInventory(body, inventory);
+  } catch (error) {
+    unfit = error;
+  }
+  const order = {
+    orderId,
+    customerId: body.customerId,
+    eventId: body.eventId,
+    items: body.items,
+    paymentToken: body.paymentToken,
+    correlationId: ctx.correlationId,
+    requestHash,
+    eventName: inventory?.eventName,
+  };
+  const outcome = await placeOrder(deps, { order, keyed: key !== undefined, fitsEvent: unfit === undefined });
+  answerPlaced(res, body, outcome, unfit);
 }
+
+/** GET /orders: a customer's orders, newest first (an operator names the customer). */
+async function listOrders(
+  deps: OrdersRouteDeps,
+  { query }: RouteInput<ListOrdersQuery>,
+  _req: Request,
+  res: Response,
+): Promise<void> {
+  const principal = principalOf(res);
+  let customerId = query.customerId;
+  if (!hasRole(principal, 'operator')) {
+    if (customerId !== undefined && customerId !== principal.sub) {
+      throw new ProblemError(
+        'forbidden',
+        "a customer lists only its own orders: customerId must be your token's sub, or absent",
+        [{ field: 'customerId', message: 'must equal the token subject' }],
+      );
+    }
+    customerId = principal.sub;
+  } else if (customerId === undefined) {
+    throw new ProblemError('validation', 'the request query is invalid', [
+      { field: '/customerId', message: 'is required' },
+    ]);
+  }
+  const page = await deps.orders.listByCustomer(customerId, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+  res.json({ items: page.items.map(orderSummaryView), nextCursor: page.nextCursor });
+}
+
+/** GET /orders/:orderId: one order, the caller's own (an operator: any). */
+async function getOrder(deps: OrdersRouteDeps, { params }: RouteInput, _req: Request, res: Response): Promise<void> {
+  const { orderId } = params;
+  const saga = visibleSaga(principalOf(res), await deps.store.load(orderId), orderId);
+  res.json(orderView(saga));
+}
+
+/** POST /orders/:orderId/cancel: the customer cancels its order (or takes it out of the waiting room). */
+async function cancelOrder(
+  deps: OrdersRouteDeps,
+  input: RouteInput<Record<string, never>, CancelOrderBody>,
+  _req: Request,
+  res: Response,
+): Promise<void> {
+  const ctx = ctxOf(res);
+  const { orderId } = input.params;
+  const body = input.body;
+  const principal = principalOf(res);
+  const current = await deps.store.load(orderId);
+  // Only the customer who placed it cancels it; anyone else is told it does not exist.
+  if (
+    !current &&
+    (await deps.waitingRoom?.ownerOf(orderId)) === principal.sub &&
+    (await deps.waitingRoom?.leave(orderId))
+  ) {
+    ctx.log.info('queued order left the waiting room', { orderId });
+    res.status(202).json({ orderId, status: 'CANCELLED', cancelRequested: true });
+    return;
+  }
+  if (!current || current.customerId !== principal.sub)
+    throw new ProblemError('not-found', `order ${orderId} does not exist`);
+  const by = actorOf(principal, 'customer');
+  let outcome: Awaited<ReturnType<SagaRuntime['request']>>;
+  try {
+    outcome = await deps.runtime.request(
+      orderId,
+      `${orderId}:CANCEL_REQUESTED`,
+      { type: 'CANCEL_REQUESTED', by, reason: body.reason ?? 'cancelled by the customer' },
+      by,
+    );
+  } catch (error) {
+    if (error instanceof UnknownSagaError) throw new ProblemError('not-found', `order ${orderId} does not exist`);
+    throw error;
+  }
+  const saga = outcome.saga;
+  // Idempotent once the order is cancelled or bound to be, however it got there (the customer,
+  // an expired hold, a declined card, an operator): the machine says which states those are.
+  if (!outcome.accepted && !endsCancelled(saga.saga)) {
+    throw new ProblemError(
+      'too-late-to-cancel',
+      `order ${orderId} can no longer be cancelled: its saga is ${saga.sagaState}`,
+      undefined,
+      {
+        orderId,
+        orderStatus: saga.status,
+        sagaState: saga.sagaState,
+      },
+    );
+  }
+  ctx.log.info(outcome.accepted && !outcome.replayed ? 'cancel requested' : 'cancel already under way', {
+    orderId,
+    sagaState: saga.sagaState,
+  });
+  if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true');
+  res.status(202).json({ ...accepted(saga), cancelRequested: true });
+}
+
+const route = routeOf<OrdersRouteDeps>();
+
+/** The /orders routes. */
+export const ORDER_ROUTES: ReadonlyArray<Route<OrdersRouteDeps>> = [
+  route<Record<string, never>, PlaceOrderBody>({
+    method: 'post',
+    path: '/orders',
+    roles: ['customer'],
+    // Orders per minute per customer (src/api/guards/rate-limits.ts), after the role check.
+    limiter: 'orders',
+    summary: 'Place an order: starts its saga',
+    tag: 'orders',
+    query: emptyQuerySchema,
+    body: placeOrderSchema,
+    headers: ['Idempotency-Key'],
+    ok: { 202: { json: 'OrderPlaceAnswer' } },
+    problems: [400, 409, 413, 415, 422],
+    handle: postOrder,
+  }),
+  route<ListOrdersQuery>({
+    method: 'get',
+    path: '/orders',
+    roles: ['customer', 'operator'],
+    summary: "A customer's orders, newest first",
+    tag: 'orders',
+    query: listOrdersQuerySchema,
+    ok: { 200: 'json' },
+    problems: [400],
+    handle: listOrders,
+  }),
+  route({
+    method: 'get',
+    path: '/orders/:orderId',
+    roles: ['customer', 'operator'],
+    summary: 'One order',
+    tag: 'orders',
+    query: emptyQuerySchema,
+    params: { orderId: ORDER_ID_PARAM },
+    ok: { 200: { json: 'Order' } },
+    problems: [400, 404],
+    handle: getOrder,
+  }),
+  route<Record<string, never>, CancelOrderBody>({
+    method: 'post',
+    path: '/orders/:orderId/cancel',
+    roles: ['customer'],
+    summary: 'Cancel an order (customer)',
+    tag: 'orders',
+    query: emptyQuerySchema,
+    body: cancelOrderSchema,
+    bodyOptional: true,
+    params: { orderId: ORDER_ID_PARAM },
+    ok: { 202: 'json' },
+    problems: [400, 404, 409],
+    handle: cancelOrder,
+  }),
+];

@@ -21,7 +21,7 @@ export interface Principal {
   roles: ReadonlySet<Role>;
   /**
    * The token's verified `exp` (epoch seconds), when the principal came from a token. A live
-   * connection (SSE stream, WebSocket feed) ends when it passes: src/api/live/live-connections.ts.
+   * connection (SSE stream, WebSocket feed) ends when it passes: src/console/live/live-connections.ts.
    */
   expiresAt?: number;
 }

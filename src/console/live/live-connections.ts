@@ -1,6 +1,6 @@
 /**
- * Every long-lived connection this process serves (the SSE streams of src/api/routes/stream.ts,
- * the inspector WebSocket feed of src/observability/inspector-feed.ts), in one registry that
+ * Every long-lived connection this process serves (the SSE streams of src/console/streams.ts,
+ * the inspector WebSocket feed of src/console/inspector-feed.ts), in one registry that
  * enforces three rules (docs/security.md, "Live connections"):
  *  - a connection ends when its token does: at the token's verified `exp` plus the clock skew the
  *    verifier allows (AUTH_CLOCK_SKEW_SECONDS), the same instant a plain request with that token
@@ -11,8 +11,8 @@
  *  - on shutdown every connection is told 'shutdown' (reconnect elsewhere/later) and closed, and
  *    no new one is opened (503).
  */
-import { ProblemError } from '../problem';
-import type { Principal } from '../auth/principal';
+import { ProblemError } from '../../http/problem';
+import type { Principal } from '../../http/auth/principal';
 import type { Logger } from '../../observability/logger';
 
 /** Why the server ended a live connection. */

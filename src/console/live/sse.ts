@@ -5,8 +5,8 @@
  * reconnect's Last-Event-ID is still the last step the client got.
  */
 import type { Request, Response } from 'express';
-import { principalOf } from '../auth/principal';
-import { problemBody } from '../problem';
+import { principalOf } from '../../http/auth/principal';
+import { problemBody } from '../../http/problem';
 import type { LiveConnections, LiveEndReason } from './live-connections';
 
 /** A comment line every this often keeps proxies from closing an idle stream. */

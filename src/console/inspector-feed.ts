@@ -9,9 +9,9 @@
  *    time (epoch ms as a string, as the package writes it).
  * The events are built here: `inspector.actor(...)` of 0.7.2 drops the definition.
  * Snapshots are rebuilt by replaying the history through the machine (src/console/replay.ts);
- * new steps are found by the saga's shared poll (src/api/live/saga-watches.ts: workers are other
+ * new steps are found by the saga's shared poll (src/console/live/saga-watches.ts: workers are other
  * processes). The upgrade request goes through the API's chain first (token, request limits,
- * operator role: src/api/live/upgrade.ts, src/api/routes/stream.ts); the connection then counts
+ * operator role: src/console/live/upgrade.ts, src/console/streams.ts); the connection then counts
  * against the caller's STREAM_MAX_PER_CALLER and closes with 4401 "token expired" when the token
  * expires, 1001 at shutdown (docs/security.md, "Live connections").
  */
@@ -19,11 +19,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isFinalState, isKnownMachineVersion, machineVersion, orderSagaMachine } from '../../machines/order-saga';
-import { replay, type ReplayedStep } from '../console/replay';
-import type { Principal } from '../api/auth/principal';
-import type { Live } from '../api/live/live';
-import { takeUpgrade } from '../api/live/upgrade';
-import type { Logger } from './logger';
+import { replay, type ReplayedStep } from './replay';
+import type { Principal } from '../http/auth/principal';
+import type { Live } from './live/live';
+import { takeUpgrade } from './live/upgrade';
+import type { Logger } from '../observability/logger';
 
 /** The @statelyai/inspect version whose frames these are. */
 export const INSPECT_PROTOCOL_VERSION = '0.7.2';
@@ -153,7 +153,7 @@ export function inspectionEvents(
 
 export interface InspectorFeedDeps {
   logger: Logger;
-  /** The process's live connections and shared saga polls (src/api/live/live.ts). */
+  /** The process's live connections and shared saga polls (src/console/live/live.ts). */
   live: Live;
 }
 
@@ -170,7 +170,7 @@ export const FEED_CLOSE = {
 export interface InspectorFeed {
   /**
    * Completes the WebSocket handshake of an upgrade request that the API let through (token,
-   * limits and role already checked: src/api/live/upgrade.ts) and feeds saga `orderId`.
+   * limits and role already checked: src/console/live/upgrade.ts) and feeds saga `orderId`.
    * @throws ProblemError (429 past STREAM_MAX_PER_CALLER, 503 while shutting down) before the
    *   handshake, answered over HTTP by the API.
    */

@@ -4,7 +4,8 @@
  *    `res.locals.principal`, or the reason it was refused on `res.locals.authFailure`. It never
  *    answers by itself, so refused and anonymous requests are counted per IP by the limiter.
  * 2. requireAuthentication(): answers 401 (problem+json, `WWW-Authenticate: Bearer …`, RFC 6750
- *    §3) to every request without a principal, except the public paths (./public-paths.ts).
+ *    §3) to every request without a principal, except the public requests (the routes declared with no
+ *    roles, and static assets: src/http/route.ts publicRequests).
  *    A JWKS that cannot be fetched is a 503: the caller did nothing wrong.
  */
 import type { NextFunction, Request, Response } from 'express';
@@ -12,7 +13,6 @@ import { ctxOf } from '../context';
 import { ProblemError } from '../problem';
 import type { Principal } from './principal';
 import { consoleCookieToken, isConsolePageLoad } from './console-cookie';
-import { isPublic } from './public-paths';
 import { InvalidTokenError, KeysUnavailableError, type TokenVerifier } from './verifier';
 
 /** The realm in WWW-Authenticate. */
@@ -82,7 +82,8 @@ export function challenge(reason?: string): string {
   return `Bearer realm="${REALM}", error="invalid_token", error_description="${reason.replace(/["\\]/g, "'")}"`;
 }
 
-export function requireAuthentication() {
+/** `isPublic(method, path)`: the requests served without a token (src/http/route.ts publicRequests). */
+export function requireAuthentication(isPublic: (method: string, path: string) => boolean) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (res.locals.principal !== undefined || isPublic(req.method, req.path)) {
       next();

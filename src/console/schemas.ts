@@ -1,6 +1,6 @@
 /** The console's and the streams' query schemas (ajv, closed): one source for validation and OpenAPI. */
 import { knownMachineVersions, ORDER_STATUS_BY_STATE } from '../../machines/order-saga';
-import { ID_PATTERN, ORDER_STATUSES } from './schemas';
+import { ID_PATTERN, ORDER_STATUSES } from '../http/schemas';
 
 export interface ConsoleListQuery {
   q?: string;

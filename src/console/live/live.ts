@@ -8,7 +8,7 @@ import type { ResourceNames } from '../../infra/resources';
 import type { Logger } from '../../observability/logger';
 import { sagasSteppedSince } from '../../store/saga-steps';
 import type { SagaStore } from '../../store/saga-store';
-import { ORDER_STATUSES } from '../schemas';
+import { ORDER_STATUSES } from '../../http/schemas';
 import { ListWatch } from './list-watch';
 import { LiveConnections } from './live-connections';
 import { SagaWatches } from './saga-watches';
