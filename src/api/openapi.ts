@@ -14,6 +14,7 @@ import {
   sagaStreamQuerySchema,
 } from './console-schemas';
 import type { Role } from './auth/principal';
+import { SSE_SCHEMAS, withSseEvents } from './openapi-sse';
 import { PROBLEM_TYPES, problemBody, type ProblemKind } from './problem';
 import { admissionSchema } from './routes/waiting-room';
 import {
@@ -173,7 +174,14 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       version: { type: 'integer', minimum: 1 },
       machineVersion: { type: 'string' },
       context: { type: 'object' },
-      outbox: { type: 'array', items: { type: 'object', required: ['kind', 'commandId'] } },
+      outbox: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['kind', 'commandId'],
+          properties: { kind: { type: 'string' }, commandId: { type: 'string' } },
+        },
+      },
       stateEnteredAt: { type: 'string' },
       updatedAt: { type: 'string' },
       history: {
@@ -736,6 +744,16 @@ function guardProblemSchemas(): Record<string, Schema> {
   );
 }
 
+/** The tags of the document, each route's `tag`, and what each groups. */
+const TAG_DESCRIPTIONS: Record<ApiRoute['tag'], string> = {
+  orders: "A customer's orders: place (possibly through the event's waiting room), read, cancel, queue place",
+  sagas: 'The sagas behind the orders, their live streams (SSE) and the machine definitions they run on',
+  inventory: "An event's ticket types, stock and waiting-room limit (organizers)",
+  ops: 'Operator tools: overview, stuck sagas, repairs (retry, compensate) and dead letters',
+  console: 'The operator console: server-rendered HTML pages',
+  meta: 'Health, this document and Swagger UI',
+};
+
 /** The OpenAPI 3.1 document of `routes`. */
 export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schema {
   const paths: Record<string, Record<string, Schema>> = {};
@@ -806,13 +824,16 @@ export function openApiDocument(routes: readonly ApiRoute[] = API_ROUTES): Schem
       title: 'EventTicket',
       version: `machine ${ORDER_SAGA_VERSION}`,
       description:
-        'Ticket orders as persisted XState sagas. Errors are RFC 9457 problem+json. The XState inspector feed is a WebSocket at /sagas/{orderId}/inspect (not an HTTP operation, so not listed).',
+        'Ticket orders as persisted XState sagas. Errors are RFC 9457 problem+json. The XState inspector feed is a WebSocket at /sagas/{orderId}/inspect (not an HTTP operation, so not listed; docs/api.md describes it).',
+      license: { name: 'Proprietary (UNLICENSED): a private project, no licence granted' },
     },
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    tags: ['orders', 'sagas', 'inventory', 'ops', 'console', 'meta'].map((name) => ({ name })),
-    paths,
+    // No `jsonSchemaDialect`: 3.1's default (the OAS base dialect, JSON Schema 2020-12) is the one
+    // meant, and Swagger UI shows a warning banner for any other value (swagger-ui#8491).
+    servers: [{ url: '/', description: 'The instance serving this document' }],
+    tags: Object.entries(TAG_DESCRIPTIONS).map(([name, description]) => ({ name, description })),
+    paths: withSseEvents(paths),
     components: {
-      schemas: { Problem: PROBLEM_SCHEMA, ...guardProblemSchemas(), ...RESPONSE_SCHEMAS },
+      schemas: { Problem: PROBLEM_SCHEMA, ...guardProblemSchemas(), ...RESPONSE_SCHEMAS, ...SSE_SCHEMAS },
       securitySchemes: {
         bearer: {
           type: 'http',
