@@ -41,6 +41,8 @@ import { CONSOLE_ROUTES } from './console-routes';
 import { consoleRouter } from './routes/console';
 import { streamRouter } from './routes/stream';
 import { openApiRouter } from './routes/openapi';
+import { contractLog } from './openapi-contract';
+import { openApiDocument } from './openapi';
 import { ROUTER_OPTIONS } from './router';
 import { MachineVersionUnavailableError } from '../runtime/version-wait';
 
@@ -119,6 +121,11 @@ export function createApp(deps: AppDeps): express.Express {
   const { security } = deps.config;
   if (security.trustProxyHops > 0) app.set('trust proxy', security.trustProxyHops);
   const limiters = createRateLimiters(security.rateLimits, deps.redis, deps.config.resourcePrefix, deps.logger);
+
+  // Tests only (test/global-setup.ts sets it): every answer is checked against /openapi.json and
+  // logged there; test/global-teardown.ts fails the run on a violation (./openapi-contract.ts).
+  const contractFile = process.env.OPENAPI_CONTRACT_LOG;
+  if (contractFile) app.use(contractLog(contractFile, openApiDocument()));
 
   // The trust boundary, in order (docs/security.md): who is asking, how often, for what.
   app.use(requestContext(deps.logger));

@@ -1,0 +1,154 @@
+/**
+ * The contract check (src/api/openapi-contract.ts) catches what the document does not describe:
+ * routes broken on purpose — an undocumented status, a body missing a required field, an
+ * undocumented content type — are reported, while a documented answer is not. Once through the
+ * checker alone, once through createApp with OPENAPI_CONTRACT_LOG, as the whole suite runs it
+ * (test/global-setup.ts, test/global-teardown.ts).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import request from 'supertest';
+import { createApp, type AppDeps } from '../../src/api/app';
+import { openApiDocument } from '../../src/api/openapi';
+import { ContractChecker, contractCheck, type ContractObservation } from '../../src/api/openapi-contract';
+import { closeRedis, createRedis, type RedisClient } from '../../src/cache/redis';
+import { loadConfig } from '../../src/config/config';
+import { createLogger } from '../../src/observability/logger';
+import { TEST_AUTH_ENV } from '../support/auth';
+import { summarizeContractLog } from '../support/contract';
+import { REDIS_URL, uniqueId } from './harness';
+
+const ORDER_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
+const doc = openApiDocument();
+
+describe('the checker alone, over routes broken on purpose', () => {
+  const seen: ContractObservation[] = [];
+  const app = express();
+  app.use(contractCheck(new ContractChecker(doc), (o) => seen.push(o)));
+  // Documented: 200, 400, 401, 403, 404, 405, 429, 500. Not 418.
+  app.get('/orders/:orderId', (_req, res) => {
+    res.status(418).type('application/problem+json').send({ type: 'about:blank', title: 'teapot', status: 418 });
+  });
+  // Documented 202: OrderPlaceAnswer; PENDING needs orderNumber, eventName, sagaState and links.
+  app.post('/orders', (_req, res) => {
+    res.status(202).json({ orderId: ORDER_ID, status: 'PENDING', links: {} });
+  });
+  // Documented 200: application/json.
+  app.get('/actuator/health', (_req, res) => {
+    res.status(200).type('text/plain').send('UP');
+  });
+  // No operation: the document has no PUT /orders (the service answers it 405).
+  app.put('/orders', (_req, res) => {
+    res.status(202).json({});
+  });
+  // As documented: a problem+json 404.
+  app.get('/orders/:orderId/queue', (_req, res) => {
+    res.status(404).type('application/problem+json').send({
+      type: 'https://eventticket.dev/problems/not-found',
+      title: 'Not Found',
+      status: 404,
+      detail: 'no such order',
+    });
+  });
+
+  const last = () => seen[seen.length - 1];
+
+  it('reports a status the operation does not list', async () => {
+    await request(app).get(`/orders/${ORDER_ID}`).expect(418);
+    expect(last()).toMatchObject({ operation: 'GET /orders/{orderId}', status: 418 });
+    expect(last().violations).toEqual([
+      expect.stringMatching(/^GET \/orders\/\{orderId\} 418: status 418 is not documented/),
+    ]);
+  });
+
+  it('reports a body that breaks its schema (a required field missing)', async () => {
+    await request(app).post('/orders').send({}).expect(202);
+    expect(last().operation).toBe('POST /orders');
+    expect(last().violations).toEqual([
+      expect.stringMatching(/POST \/orders 202: the body breaks its schema: .*orderNumber/),
+    ]);
+  });
+
+  it('reports a content type the status does not list', async () => {
+    await request(app).get('/actuator/health').expect(200);
+    expect(last().violations).toEqual([
+      expect.stringMatching(/GET \/actuator\/health 200: content type "text\/plain; charset=utf-8" is not documented/),
+    ]);
+  });
+
+  it('passes an answer as documented, and leaves alone what no operation covers', async () => {
+    await request(app).get(`/orders/${ORDER_ID}/queue`).expect(404);
+    expect(last()).toMatchObject({ operation: 'GET /orders/{orderId}/queue', status: 404, violations: [] });
+    await request(app).put('/orders').send({}).expect(202);
+    expect(last()).toMatchObject({ method: 'PUT', path: '/orders', violations: [] });
+    expect(last().operation).toBeUndefined();
+  });
+});
+
+describe('createApp with OPENAPI_CONTRACT_LOG, as the suite runs it', () => {
+  let redis: RedisClient;
+  let dir: string;
+  beforeAll(() => {
+    redis = createRedis(REDIS_URL, createLogger('error'));
+    dir = mkdtempSync(path.join(tmpdir(), 'contract-test-'));
+  });
+  afterAll(async () => {
+    await closeRedis(redis);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** createApp whose health check is `health`, logging to its own file (not the run's: its violations are wanted). */
+  function appWithHealth(health: AppDeps['health'], file: string) {
+    const config = loadConfig({ ...TEST_AUTH_ENV, RESOURCE_PREFIX: uniqueId('contract'), LOG_LEVEL: 'error' });
+    const saved = process.env.OPENAPI_CONTRACT_LOG;
+    process.env.OPENAPI_CONTRACT_LOG = file;
+    try {
+      return createApp({
+        runtime: {} as never,
+        store: {} as never,
+        orders: {} as never,
+        inventory: {} as never,
+        cache: {} as never,
+        health,
+        logger: createLogger('error'),
+        redis,
+        config,
+      });
+    } finally {
+      if (saved === undefined) delete process.env.OPENAPI_CONTRACT_LOG;
+      else process.env.OPENAPI_CONTRACT_LOG = saved;
+    }
+  }
+
+  it('logs a violation when a route answers a status its declaration lacks (418 from the health route)', async () => {
+    const file = path.join(dir, 'teapot.jsonl');
+    const app = appWithHealth(async () => {
+      throw Object.assign(new Error('I am a teapot'), { status: 418, expose: true });
+    }, file);
+    await request(app).get('/actuator/health').expect(418);
+    const summary = summarizeContractLog(file);
+    expect(summary.pairs).toEqual(new Map([['GET /actuator/health 418', 1]]));
+    expect(summary.violations).toEqual([
+      expect.stringMatching(/^GET \/actuator\/health 418: status 418 is not documented/),
+    ]);
+  });
+
+  it('logs a violation for a body missing a required field, and none for documented answers', async () => {
+    const file = path.join(dir, 'no-components.jsonl');
+    const app = appWithHealth(async () => ({ status: 'UP' }) as never, file);
+    await request(app).get('/actuator/health').expect(200);
+    await request(app).get('/openapi.json').expect(200);
+    await request(app).get('/orders').expect(401);
+    const summary = summarizeContractLog(file);
+    expect([...summary.pairs.keys()].sort()).toEqual([
+      'GET /actuator/health 200',
+      'GET /openapi.json 200',
+      'GET /orders 401',
+    ]);
+    expect(summary.violations).toEqual([
+      expect.stringMatching(/^GET \/actuator\/health 200: the body breaks its schema: .*components/),
+    ]);
+  });
+});
