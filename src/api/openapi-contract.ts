@@ -2,8 +2,9 @@
  * The contract check of live traffic against the OpenAPI document (issue 27): each answer's
  * status must be listed for its operation, its content type among that status' media types, and
  * a JSON body must match that media type's schema (ajv, JSON Schema 2020-12, OpenAPI 3.1's
- * dialect, over the document itself so `$ref`s resolve as the document says). Bodies of
- * text/event-stream and text/html answers are checked for their content type only.
+ * dialect, over the document itself so `$ref`s resolve as the document says). An event stream's
+ * events must be named in its media type's `x-events` and their data match that event's schema
+ * (src/api/openapi-sse.ts). Bodies of text/html answers are checked for their content type only.
  *
  * Used by tests: createApp installs contractLog(file) when OPENAPI_CONTRACT_LOG names a file
  * (test/global-setup.ts sets it), every answer of every app the tests build is checked, and
@@ -36,7 +37,7 @@ interface Operation {
   method: string;
   /** JSON pointer of the operation in the document. */
   pointer: string;
-  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+  responses: Record<string, { content?: Record<string, { schema?: unknown; 'x-events'?: Record<string, unknown> }> }>;
 }
 
 const pointerToken = (s: string): string => encodeURIComponent(s.replace(/~/g, '~0').replace(/\//g, '~1'));
@@ -106,6 +107,12 @@ export class ContractChecker {
       );
       return observation;
     }
+    const mediaPointer = `openapi.json${op.pointer}/responses/${pointerToken(statusKey)}/content/${pointerToken(mediaKey)}`;
+    const events = content[mediaKey]['x-events'];
+    if (media === 'text/event-stream' && events && body !== undefined) {
+      for (const v of this.eventViolations(body.toString('utf8'), mediaPointer, events)) fail(v);
+      return observation;
+    }
     if (!/^application\/([a-z0-9.+-]+\+)?json$/.test(media) || !content[mediaKey].schema) return observation;
     if (body === undefined) {
       fail('a JSON body too large to check');
@@ -118,14 +125,44 @@ export class ContractChecker {
       fail(`the body is not JSON: ${JSON.stringify(body.toString('utf8').slice(0, 200))}`);
       return observation;
     }
-    const validate = this.validator(
-      `openapi.json${op.pointer}/responses/${pointerToken(statusKey)}/content/${pointerToken(mediaKey)}/schema`,
-    );
+    const validate = this.validator(`${mediaPointer}/schema`);
     if (!validate(value))
       fail(
         `the body breaks its schema: ${this.ajv.errorsText(validate.errors, { separator: '; ' })} in ${JSON.stringify(value).slice(0, 500)}`,
       );
     return observation;
+  }
+
+  /** What is wrong with the events of an event stream (WHATWG HTML §9.2.6), per `x-events`. */
+  private eventViolations(stream: string, mediaPointer: string, events: Record<string, unknown>): string[] {
+    const out: string[] = [];
+    for (const block of stream.split(/\r?\n\r?\n/)) {
+      let name = 'message';
+      const data: string[] = [];
+      for (const line of block.split(/\r?\n/)) {
+        const [, field, value] = /^([^:]*)(?::\s?(.*))?$/.exec(line) ?? [];
+        if (field === 'event') name = value ?? '';
+        else if (field === 'data') data.push(value ?? '');
+      }
+      if (data.length === 0) continue; // retry:, comments, an unfinished last block
+      if (!(name in events)) {
+        out.push(`event ${JSON.stringify(name)} is not documented (documented: ${Object.keys(events).join(', ')})`);
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(data.join('\n'));
+      } catch {
+        out.push(`event ${name}: its data is not JSON`);
+        continue;
+      }
+      const validate = this.validator(`${mediaPointer}/x-events/${pointerToken(name)}/data`);
+      if (!validate(value))
+        out.push(
+          `event ${name}: its data breaks its schema: ${this.ajv.errorsText(validate.errors, { separator: '; ' })} in ${JSON.stringify(value).slice(0, 500)}`,
+        );
+    }
+    return out;
   }
 
   private validator(ref: string): ValidateFunction {
@@ -139,9 +176,10 @@ export class ContractChecker {
 }
 
 /**
- * Middleware (install it first) that checks every answer with `checker` once it is sent and hands
- * the result to `report`. It keeps a copy of each body, but of event streams (content type only).
- * WebSocket upgrades and HEAD requests are not checked.
+ * Middleware (install it first) that checks every answer with `checker` once it is sent (or, for
+ * a stream, closed) and hands the result to `report`. It keeps a copy of each body up to
+ * MAX_BODY_BYTES (past it: a stream's content type only). WebSocket upgrades and HEAD requests are
+ * not checked.
  */
 export function contractCheck(checker: ContractChecker, report: (o: ContractObservation) => void): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
@@ -156,10 +194,6 @@ export function contractCheck(checker: ContractChecker, report: (o: ContractObse
     let kept = true;
     const keep = (chunk: unknown, encoding?: unknown) => {
       if (!kept || chunk === undefined || chunk === null || typeof chunk === 'function') return;
-      if (/^text\/event-stream/i.test(String(res.getHeader('content-type') ?? ''))) {
-        kept = false;
-        return;
-      }
       const buffer = Buffer.isBuffer(chunk)
         ? chunk
         : Buffer.from(chunk as string, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');

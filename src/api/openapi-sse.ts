@@ -7,7 +7,8 @@
  *
  * The events are the ones the stream code writes: src/api/routes/stream.ts (`step`, `saga`) and
  * src/api/live/sse.ts (the final `token-expired` and `shutdown`, which carry no `id:`).
- * test/api/openapi-sse.test.ts checks real events of a live stream against these schemas.
+ * The contract check (src/api/openapi-contract.ts) validates the events of every stream the tests
+ * open against `x-events` (test/api/openapi-contract.test.ts shows it catching a wrong one).
  */
 type Schema = Record<string, unknown>;
 

@@ -53,6 +53,27 @@ describe('the checker alone, over routes broken on purpose', () => {
     });
   });
 
+  // An event stream: a documented `step` with its data, a `step` missing fields, an undocumented event.
+  app.get('/sagas/:orderId/stream', (req, res) => {
+    const step = {
+      version: 2,
+      eventType: 'SEATS_RESERVED',
+      fromState: 'reserving',
+      toState: 'awaitingPayment',
+      timestamp: '2026-12-06T04:00:00.000Z',
+      actor: null,
+      saga: { state: 'awaitingPayment', status: 'PENDING', version: 2 },
+    };
+    res.status(200).type('text/event-stream');
+    res.write('retry: 1000\n\n: keep-alive\n\n');
+    res.write(`id: 2\nevent: step\ndata: ${JSON.stringify(step)}\n\n`);
+    if (req.query.broken !== undefined) {
+      res.write(`id: 3\nevent: step\ndata: ${JSON.stringify({ version: 3 })}\n\n`);
+      res.write('event: teapot\ndata: {}\n\n');
+    }
+    res.end();
+  });
+
   const last = () => seen[seen.length - 1];
 
   it('reports a status the operation does not list', async () => {
@@ -75,6 +96,18 @@ describe('the checker alone, over routes broken on purpose', () => {
     await request(app).get('/actuator/health').expect(200);
     expect(last().violations).toEqual([
       expect.stringMatching(/GET \/actuator\/health 200: content type "text\/plain; charset=utf-8" is not documented/),
+    ]);
+  });
+
+  it("checks a stream's events against its x-events: names and data", async () => {
+    await request(app).get(`/sagas/${ORDER_ID}/stream`).expect(200);
+    expect(last()).toMatchObject({ operation: 'GET /sagas/{orderId}/stream', status: 200, violations: [] });
+    await request(app).get(`/sagas/${ORDER_ID}/stream?broken`).expect(200);
+    expect(last().violations).toEqual([
+      expect.stringMatching(
+        /GET \/sagas\/\{orderId\}\/stream 200: event step: its data breaks its schema: .*eventType/,
+      ),
+      expect.stringMatching(/GET \/sagas\/\{orderId\}\/stream 200: event "teapot" is not documented/),
     ]);
   });
 
