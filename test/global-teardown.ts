@@ -19,7 +19,7 @@ export default async function globalTeardown(): Promise<void> {
   const summary = summarizeContractLog(file);
   const log = (line: string) => process.stderr.write(`[contract] ${line}\n`);
   log(
-    `${summary.checked} answers checked against /openapi.json (${summary.pairs.size} operation/status pairs; ${summary.unmatched} on no operation), ${summary.violations.length} violations`,
+    `${summary.checked} answers checked against /openapi.json (${summary.pairs.size} operation/status pairs; ${summary.unmatched} on no operation; ${summary.events} stream events), ${summary.violations.length} violations`,
   );
   if (process.env.OPENAPI_CONTRACT_REPORT === '1')
     for (const [pair, count] of [...summary.pairs].sort()) log(`  ${pair} ×${count}`);

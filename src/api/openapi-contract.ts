@@ -29,6 +29,8 @@ export interface ContractObservation {
   contentType: string;
   /** What the document does not describe; empty: the answer is as documented. */
   violations: string[];
+  /** How many events of an event stream were checked. */
+  events?: number;
 }
 
 interface Operation {
@@ -110,7 +112,9 @@ export class ContractChecker {
     const mediaPointer = `openapi.json${op.pointer}/responses/${pointerToken(statusKey)}/content/${pointerToken(mediaKey)}`;
     const events = content[mediaKey]['x-events'];
     if (media === 'text/event-stream' && events && body !== undefined) {
-      for (const v of this.eventViolations(body.toString('utf8'), mediaPointer, events)) fail(v);
+      const checked = this.eventViolations(body.toString('utf8'), mediaPointer, events);
+      observation.events = checked.events;
+      for (const v of checked.violations) fail(v);
       return observation;
     }
     if (!/^application\/([a-z0-9.+-]+\+)?json$/.test(media) || !content[mediaKey].schema) return observation;
@@ -134,8 +138,13 @@ export class ContractChecker {
   }
 
   /** What is wrong with the events of an event stream (WHATWG HTML §9.2.6), per `x-events`. */
-  private eventViolations(stream: string, mediaPointer: string, events: Record<string, unknown>): string[] {
+  private eventViolations(
+    stream: string,
+    mediaPointer: string,
+    events: Record<string, unknown>,
+  ): { events: number; violations: string[] } {
     const out: string[] = [];
+    let count = 0;
     for (const block of stream.split(/\r?\n\r?\n/)) {
       let name = 'message';
       const data: string[] = [];
@@ -145,6 +154,7 @@ export class ContractChecker {
         else if (field === 'data') data.push(value ?? '');
       }
       if (data.length === 0) continue; // retry:, comments, an unfinished last block
+      count++;
       if (!(name in events)) {
         out.push(`event ${JSON.stringify(name)} is not documented (documented: ${Object.keys(events).join(', ')})`);
         continue;
@@ -162,7 +172,7 @@ export class ContractChecker {
           `event ${name}: its data breaks its schema: ${this.ajv.errorsText(validate.errors, { separator: '; ' })} in ${JSON.stringify(value).slice(0, 500)}`,
         );
     }
-    return out;
+    return { events: count, violations: out };
   }
 
   private validator(ref: string): ValidateFunction {

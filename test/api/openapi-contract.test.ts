@@ -101,7 +101,7 @@ describe('the checker alone, over routes broken on purpose', () => {
 
   it("checks a stream's events against its x-events: names and data", async () => {
     await request(app).get(`/sagas/${ORDER_ID}/stream`).expect(200);
-    expect(last()).toMatchObject({ operation: 'GET /sagas/{orderId}/stream', status: 200, violations: [] });
+    expect(last()).toMatchObject({ operation: 'GET /sagas/{orderId}/stream', status: 200, violations: [], events: 1 });
     await request(app).get(`/sagas/${ORDER_ID}/stream?broken`).expect(200);
     expect(last().violations).toEqual([
       expect.stringMatching(
@@ -183,5 +183,25 @@ describe('createApp with OPENAPI_CONTRACT_LOG, as the suite runs it', () => {
     expect(summary.violations).toEqual([
       expect.stringMatching(/^GET \/actuator\/health 200: the body breaks its schema: .*components/),
     ]);
+  });
+});
+
+describe('the document itself', () => {
+  it("declares no JSON Schema dialect but 3.1's default (Swagger UI banners any other: swagger-ui#8491)", () => {
+    const dialect = (doc.jsonSchemaDialect as string | undefined) ?? 'https://spec.openapis.org/oas/3.1/dialect/base';
+    expect(dialect).toBe('https://spec.openapis.org/oas/3.1/dialect/base');
+  });
+
+  it('has servers, a license and a description for every tag it uses (Redocly recommended)', () => {
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(doc.info).toMatchObject({ license: { name: expect.any(String) } });
+    const tags = doc.tags as Array<{ name: string; description?: string }>;
+    const used = new Set(
+      Object.values(doc.paths as Record<string, Record<string, { tags: string[] }>>).flatMap((item) =>
+        Object.values(item).flatMap((op) => op.tags),
+      ),
+    );
+    expect(tags.map((t) => t.name).sort()).toEqual([...used].sort());
+    for (const t of tags) expect(t.description).toMatch(/\w/);
   });
 });

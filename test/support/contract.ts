@@ -14,6 +14,8 @@ export interface ContractSummary {
   /** `GET /orders/{orderId} 404` → how many answers. */
   pairs: Map<string, number>;
   violations: string[];
+  /** Events of event streams checked against their x-events. */
+  events: number;
 }
 
 /** Reads a contract log (JSON lines of ContractObservation); a missing file reads as empty. */
@@ -24,7 +26,7 @@ export function summarizeContractLog(file: string): ContractSummary {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const summary: ContractSummary = { checked: 0, unmatched: 0, pairs: new Map(), violations: [] };
+  const summary: ContractSummary = { checked: 0, unmatched: 0, pairs: new Map(), violations: [], events: 0 };
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     const o = JSON.parse(line) as ContractObservation;
@@ -33,6 +35,7 @@ export function summarizeContractLog(file: string): ContractSummary {
       continue;
     }
     summary.checked++;
+    summary.events += o.events ?? 0;
     const pair = `${o.operation} ${o.status}`;
     summary.pairs.set(pair, (summary.pairs.get(pair) ?? 0) + 1);
     summary.violations.push(...o.violations);
