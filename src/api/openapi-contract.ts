@@ -235,11 +235,16 @@ export function contractCheck(checker: ContractChecker, report: (o: ContractObse
   };
 }
 
+let shared: { key: string; checker: ContractChecker } | undefined;
+
 /**
  * contractCheck over `doc` that appends each observation to `file` as one JSON line (appends are
  * atomic enough for the one process per test file that jest runs at a time).
  */
 export function contractLog(file: string, doc: Json): RequestHandler {
-  const checker = new ContractChecker(doc);
+  // One checker per document per process: a test file builds many apps, ajv compiles once.
+  const key = JSON.stringify(doc);
+  if (shared?.key !== key) shared = { key, checker: new ContractChecker(doc) };
+  const { checker } = shared;
   return contractCheck(checker, (o) => appendFileSync(file, `${JSON.stringify(o)}\n`));
 }
