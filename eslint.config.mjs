@@ -26,6 +26,8 @@ export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'coverage/', '.emulator/', 'docs/', '**/*.js', '**/*.mjs', '**/*.py'] },
   // The CDK app's synthesized output (npm run synth).
   { ignores: ['infra/cdk.out/'] },
+  // A client compiled by `tsc -p test/client` against types generated at check time (npm run check:client).
+  { ignores: ['test/client/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -13,6 +13,9 @@
  *
  * What was started is kept on globalThis for test/global-teardown.ts (same process).
  */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ensureLocalAws, ensureLocalRedis, type LocalAws, type LocalRedis } from '../scripts/local-aws';
 
 export interface StartedServices {
@@ -21,11 +24,23 @@ export interface StartedServices {
 }
 
 export const HANDLE_KEY = '__eventticketStartedServices__';
+/** Where globalSetup keeps the contract log's path for test/global-teardown.ts. */
+export const CONTRACT_LOG_KEY = '__eventticketContractLog__';
 
 export default async function globalSetup(): Promise<void> {
   const started: StartedServices = {};
   (globalThis as Record<string, unknown>)[HANDLE_KEY] = started;
   const log = (line: string) => process.stderr.write(`[global-setup] ${line}\n`);
+
+  // The contract check of every answer (src/api/openapi-contract.ts): createApp logs each answer
+  // here, test/global-teardown.ts fails the run on a violation. OPENAPI_CONTRACT_LOG=off: no check.
+  if (process.env.OPENAPI_CONTRACT_LOG !== 'off') {
+    const file =
+      process.env.OPENAPI_CONTRACT_LOG || join(tmpdir(), `eventticket-contract-${process.pid}-${Date.now()}.jsonl`);
+    writeFileSync(file, '');
+    process.env.OPENAPI_CONTRACT_LOG = file;
+    (globalThis as Record<string, unknown>)[CONTRACT_LOG_KEY] = file;
+  } else delete process.env.OPENAPI_CONTRACT_LOG;
 
   started.aws = await ensureLocalAws({
     prefer: 'localstack',

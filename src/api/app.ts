@@ -41,6 +41,8 @@ import { OPS_ROUTES, type OpsDeps } from './routes/ops';
 import { ORDER_ROUTES } from './routes/orders';
 import { SAGA_ROUTES } from './routes/sagas';
 import { WAITING_ROOM_ROUTES } from './routes/waiting-room';
+import { contractLog } from './openapi-contract';
+import { openApiDocument } from './openapi';
 import { MachineVersionUnavailableError } from '../runtime/version-wait';
 
 /**
@@ -116,6 +118,11 @@ export function createApiApp(deps: AppDeps, rooms: AppRooms): express.Express {
   const { security } = deps.config;
   if (security.trustProxyHops > 0) app.set('trust proxy', security.trustProxyHops);
   const limiters = createRateLimiters(security.rateLimits, deps.redis, deps.config.resourcePrefix, deps.logger);
+
+  // Tests only (test/global-setup.ts sets it): every answer is checked against /openapi.json and
+  // logged there; test/global-teardown.ts fails the run on a violation (./openapi-contract.ts).
+  const contractFile = process.env.OPENAPI_CONTRACT_LOG;
+  if (contractFile) app.use(contractLog(contractFile, openApiDocument(rooms.documented)));
 
   // The trust boundary, in order (docs/security.md): who is asking, how often, for what.
   app.use(requestContext(deps.logger));

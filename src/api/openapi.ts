@@ -8,7 +8,8 @@
  */
 import { ORDER_SAGA_VERSION } from '../../machines/order-saga';
 import { PROBLEM_TYPES, problemBody, type ProblemKind } from '../http/problem';
-import type { Media, RouteDoc, Schema } from '../http/route';
+import type { Media, RouteDoc, RouteTag, Schema } from '../http/route';
+import { SSE_SCHEMAS, withSseEvents } from './openapi-sse';
 
 const nullableString = { type: ['string', 'null'] };
 const links = { type: 'object', additionalProperties: { type: 'string' } };
@@ -149,7 +150,14 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       version: { type: 'integer', minimum: 1 },
       machineVersion: { type: 'string' },
       context: { type: 'object' },
-      outbox: { type: 'array', items: { type: 'object', required: ['kind', 'commandId'] } },
+      outbox: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['kind', 'commandId'],
+          properties: { kind: { type: 'string' }, commandId: { type: 'string' } },
+        },
+      },
       stateEnteredAt: { type: 'string' },
       updatedAt: { type: 'string' },
       history: {
@@ -321,6 +329,16 @@ function guardProblemSchemas(): Record<string, Schema> {
   );
 }
 
+/** The tags of the document, each route's `tag`, and what each groups. */
+const TAG_DESCRIPTIONS: Record<RouteTag, string> = {
+  orders: "A customer's orders: place (possibly through the event's waiting room), read, cancel, queue place",
+  sagas: 'The sagas behind the orders, their live streams (SSE) and the machine definitions they run on',
+  inventory: "An event's ticket types, stock and waiting-room limit (organizers)",
+  ops: 'Operator tools: overview, stuck sagas, repairs (retry, compensate) and dead letters',
+  console: 'The operator console: server-rendered HTML pages',
+  meta: 'Health, this document and Swagger UI',
+};
+
 /** The OpenAPI 3.1 document of `routes`: the one route table (src/routes.ts ROUTE_TABLE). */
 export function openApiDocument(routes: readonly RouteDoc[]): Schema {
   const paths: Record<string, Record<string, Schema>> = {};
@@ -351,9 +369,18 @@ export function openApiDocument(routes: readonly RouteDoc[]): Schema {
         content: content(media),
       };
     }
-    // Every request is counted by the rate limiter (per principal, or per IP without a token); a
-    // protected route also answers 401 (no or a refused token) and 403 (a token without its role).
-    const guards = r.roles.length > 0 ? [401, 403, 429] : [429];
+    // Every request passes the JSON body parser (413, 415: a body is refused on any route) and the
+    // rate limiter (429, per principal, or per IP without a token); a protected route also answers
+    // 401 (no or a refused token), 403 (a token without its role) and 503 (the token issuer's keys
+    // cannot be fetched: src/api/auth/authenticate.ts). Seen on live traffic by the contract check.
+    const guards = r.roles.length > 0 ? [401, 403, 413, 415, 429, 503] : [413, 415, 429];
+    // A console page loaded by a browser (Accept: text/html) without a valid token is sent to sign in.
+    if (r.roles.length > 0 && Object.values(r.ok).includes('html'))
+      responses['303'] = {
+        description: 'A page load (Accept: text/html) without a valid token: sent to sign in',
+        headers: { Location: { description: '/console/login', schema: { type: 'string' } } },
+        content: content('html'),
+      };
     for (const status of [...new Set([...r.problems, ...guards, 405, 500])].sort()) {
       const guard = GUARD_PROBLEMS[status];
       responses[String(status)] = guard
@@ -391,13 +418,16 @@ export function openApiDocument(routes: readonly RouteDoc[]): Schema {
       title: 'EventTicket',
       version: `machine ${ORDER_SAGA_VERSION}`,
       description:
-        'Ticket orders as persisted XState sagas. Errors are RFC 9457 problem+json. The XState inspector feed is a WebSocket at /sagas/{orderId}/inspect (not an HTTP operation, so not listed).',
+        'Ticket orders as persisted XState sagas. Errors are RFC 9457 problem+json. The XState inspector feed is a WebSocket at /sagas/{orderId}/inspect (not an HTTP operation, so not listed; docs/api.md describes it).',
+      license: { name: 'Proprietary (UNLICENSED): a private project, no licence granted' },
     },
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    tags: ['orders', 'sagas', 'inventory', 'ops', 'console', 'meta'].map((name) => ({ name })),
-    paths,
+    // No `jsonSchemaDialect`: 3.1's default (the OAS base dialect, JSON Schema 2020-12) is the one
+    // meant, and Swagger UI shows a warning banner for any other value (swagger-ui#8491).
+    servers: [{ url: '/', description: 'The instance serving this document' }],
+    tags: Object.entries(TAG_DESCRIPTIONS).map(([name, description]) => ({ name, description })),
+    paths: withSseEvents(paths),
     components: {
-      schemas: { Problem: PROBLEM_SCHEMA, ...guardProblemSchemas(), ...RESPONSE_SCHEMAS },
+      schemas: { Problem: PROBLEM_SCHEMA, ...guardProblemSchemas(), ...RESPONSE_SCHEMAS, ...SSE_SCHEMAS },
       securitySchemes: {
         bearer: {
           type: 'http',
