@@ -243,7 +243,7 @@ async function replayedFromPrior(
 }
 
 /** POST /orders: place an order (its saga starts, or it waits in the event's waiting room). */
-async function placeOrder(
+async function postOrder(
   deps: OrdersRouteDeps,
   input: RouteInput<Record<string, never>, PlaceOrderBody>,
   req: Request,
@@ -382,7 +382,7 @@ async function getOrder(deps: OrdersRouteDeps, { params }: RouteInput, _req: Req
 }
 
 /** POST /orders/:orderId/cancel: the customer cancels its order (or takes it out of the waiting room). */
-async function cancelOrder(
+async function postCancel(
   deps: OrdersRouteDeps,
   input: RouteInput<Record<string, never>, CancelOrderBody>,
   _req: Request,
@@ -458,7 +458,7 @@ export const ORDER_ROUTES: ReadonlyArray<Route<OrdersRouteDeps>> = [
     headers: ['Idempotency-Key'],
     ok: { 202: { json: 'OrderPlaceAnswer' } },
     problems: [400, 409, 413, 415, 422],
-    handle: placeOrder,
+    handle: postOrder,
   }),
   route<ListOrdersQuery>({
     method: 'get',
@@ -495,6 +495,6 @@ export const ORDER_ROUTES: ReadonlyArray<Route<OrdersRouteDeps>> = [
     params: { orderId: ORDER_ID_PARAM },
     ok: { 202: 'json' },
     problems: [400, 404, 409],
-    handle: cancelOrder,
+    handle: postCancel,
   }),
 ];
