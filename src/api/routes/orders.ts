@@ -287,7 +287,7 @@ async function getOrder(deps: OrdersRouteDeps, { params }: RouteInput, _req: Req
 }
 
 /** POST /orders/:orderId/cancel: the customer cancels its order (or takes it out of the waiting room). */
-async function cancelOrder(
+async function postCancel(
   deps: OrdersRouteDeps,
   input: RouteInput<Record<string, never>, CancelOrderBody>,
   _req: Request,
@@ -400,6 +400,6 @@ export const ORDER_ROUTES: ReadonlyArray<Route<OrdersRouteDeps>> = [
     params: { orderId: ORDER_ID_PARAM },
     ok: { 202: 'json' },
     problems: [400, 404, 409],
-    handle: cancelOrder,
+    handle: postCancel,
   }),
 ];
