@@ -57,7 +57,13 @@ export class ContractChecker {
     // strict off: the document's schemas carry OpenAPI keywords (discriminator, x-…) ajv does not know.
     this.ajv = addFormats(new Ajv2020({ strict: false, allErrors: true, validateSchema: false }));
     this.ajv.addSchema(doc, 'openapi.json');
-    for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Json>)) {
+    // Concrete paths are matched before templated ones (OpenAPI 3.1 §4.8.8: /sagas/stream before
+    // /sagas/{orderId}), whatever order the document lists them in.
+    const templates = (path: string) => (path.match(/\{[^}]+\}/g) ?? []).length;
+    const paths = Object.entries((doc.paths ?? {}) as Record<string, Json>).sort(
+      ([a], [b]) => templates(a) - templates(b),
+    );
+    for (const [path, item] of paths) {
       const pattern = new RegExp(
         `^${path
           .split(/\{[^}]+\}/)

@@ -119,6 +119,15 @@ describe('the checker alone, over routes broken on purpose', () => {
     expect(last()).toMatchObject({ method: 'PUT', path: '/orders', violations: [] });
     expect(last().operation).toBeUndefined();
   });
+
+  it('matches a concrete path before a templated one, whatever the order of the paths in the document', () => {
+    // The table lists GET /sagas/{orderId} (the API's) before GET /sagas/stream (the console's).
+    const keys = Object.keys(doc.paths as Record<string, unknown>);
+    expect(keys.indexOf('/sagas/{orderId}')).toBeLessThan(keys.indexOf('/sagas/stream'));
+    const checker = new ContractChecker(doc);
+    expect(checker.operationOf('GET', '/sagas/stream')?.name).toBe('GET /sagas/stream');
+    expect(checker.operationOf('GET', `/sagas/${ORDER_ID}`)?.name).toBe('GET /sagas/{orderId}');
+  });
 });
 
 describe('createApp with OPENAPI_CONTRACT_LOG, as the suite runs it', () => {
