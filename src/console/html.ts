@@ -61,11 +61,14 @@ export function duration(ms: number): string {
   return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
 }
 
-export function table(headers: string[], rows: string[][], attrs = ''): string {
+/** A table of already-escaped cells; `rowAttrs[i]` (escaped too) goes on row i's `<tr>`. */
+export function table(headers: string[], rows: string[][], attrs = '', rowAttrs: string[] = []): string {
   const head = headers.map((h) => `<th>${h}</th>`).join('');
   const body =
     rows.length === 0
       ? `<tr><td colspan="${headers.length}" class="muted">none</td></tr>`
-      : rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
+      : rows
+          .map((r, i) => `<tr${rowAttrs[i] ? ` ${rowAttrs[i]}` : ''}>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+          .join('\n');
   return `<table ${attrs}><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }

@@ -6,6 +6,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import { apiRouter } from '../router';
 import { requireRole } from '../auth/require-role';
+import { principalOf } from '../auth/principal';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -170,8 +171,11 @@ export function consoleRouter(deps: ConsoleDeps, options: { inspectorRelay?: boo
   router.get('/console/sagas/:orderId', requireRole('operator'), async (req: Request, res: Response) => {
     const query = validatePage(queryOf(req), 'query');
     const orderId = orderIdParam(req);
-    const detail = await sagaDetail(deps, orderId);
-    if (!detail) throw new ProblemError('not-found', `no saga for order ${orderId}`);
+    const found = await sagaDetail(deps, orderId);
+    if (!found) throw new ProblemError('not-found', `no saga for order ${orderId}`);
+    // Who looks decides which repair actions the page offers (src/console/story.ts).
+    const principal = principalOf(res);
+    const detail = { ...found, viewer: { sub: principal.sub, roles: [...principal.roles] } };
     html(res, query.fragment === 'live' ? sagaLiveFragment(detail) : sagaDetailPage(detail));
   });
 
