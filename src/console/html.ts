@@ -41,6 +41,7 @@ export function page(title: string, here: string, body: string, pageKind = ''): 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)} · EventTicket console</title>
+<link rel="icon" href="${ASSETS_PREFIX}/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${ASSETS_PREFIX}/console.css">
 <script src="${ASSETS_PREFIX}/console.js" defer></script>
 </head><body data-page="${esc(pageKind)}">

@@ -91,8 +91,9 @@ ${
         .join(', ')} (<a href="/ops/sagas/machine-versions">which</a>).</p>`
     : ''
 }
-<p class="muted">Checked ${esc(d.checkedAt)}. The numbers on the diagram count open sagas in each state, and those that ended in the last 24 h.</p>
-<div class="grid2"><div class="diagram-wrap" id="diagram">${d.svg}</div><div><h2>Queues</h2>${queues}</div></div>`,
+<p class="muted">Checked ${timeText(d.checkedAt, new Date())}. The numbers on the diagram count open sagas in each state (red when any), and those that ended in the last 24 h (grey).</p>
+<div><div class="diagram-wrap" id="diagram">${d.svg}</div></div>
+<h2>Queues</h2>${queues}`,
     'overview',
   );
 }
@@ -345,20 +346,21 @@ ${storyHeader(d)}
 </div>
 <div>
 <h2>Remaining steps</h2><div id="remaining">${remaining}</div>
-<div class="diagram-wrap" id="diagram">${d.svg}</div>
 <h2>Pending commands and timers</h2>${outbox}
 ${records}
 <details><summary>Context</summary><pre id="context">${json(saga.saga.context)}</pre></details>
 </div></div>
+<h2>The machine, with this saga's path</h2>
+<div class="diagram-wrap" id="diagram">${d.svg}</div>
 </div>`;
 }
 
 export function sagaDetailPage(d: SagaDetailData): string {
   const orderNumber = d.saga.orderNumber;
   return page(
-    `Saga ${orderNumber ?? d.saga.orderId}`,
+    `Order ${orderNumber ?? d.saga.orderId}`,
     '/console/sagas',
-    `<p class="muted">order ${esc(d.saga.orderId)} · <span class="live on" id="live-status">live</span> <label><input type="checkbox" id="live-toggle" checked> follow live</label> · <a href="/sagas/${esc(d.saga.orderId)}">JSON</a> · <a href="/console/inspect/${esc(d.saga.orderId)}">XState inspector</a></p>
+    `<p class="muted">order ${esc(d.saga.orderId)} · <span class="live on" id="live-status">live</span> <label><input type="checkbox" id="live-toggle" checked> follow live</label> · <a href="/sagas/${esc(d.saga.orderId)}" data-json>JSON</a> · <a href="/console/inspect/${esc(d.saga.orderId)}">XState inspector</a></p>
 <div id="saga" data-order="${esc(d.saga.orderId)}" data-stream="/sagas/${esc(d.saga.orderId)}/stream">${sagaLiveFragment(d)}</div>`,
     'saga',
   );
@@ -386,7 +388,7 @@ export function machinePage(
   return page(
     `Machine ${model.id}`,
     '/console/machine',
-    `<p>Machine version <b id="machine-version">${esc(version)}</b> · <a href="/machines/order-saga/versions/${encodeURIComponent(version)}">JSON definition</a></p>
+    `<p>Machine version <b id="machine-version">${esc(version)}</b> · <a href="/machines/order-saga/versions/${encodeURIComponent(version)}" data-json>JSON definition</a></p>
 <p id="machine-versions">Versions of this build: ${versions
       .map((v) =>
         v === version
