@@ -383,6 +383,9 @@ it('the overview and the machine page render from the machine (screenshots when 
   expect(await page.locator('svg.machine-diagram g.state').count()).toBe(10);
   expect(await page.locator('#state-completed .count').textContent()).toMatch(/^[1-9][0-9]*$/);
   await shot(page, 'overview');
+  expect(await page.getAttribute('link[rel=icon]', 'href')).toBe('/console/assets/favicon.svg');
+  expect((await page.request.get(`${service.baseUrl}/console/assets/favicon.svg`)).status()).toBe(200);
+  expect(browser.requests.filter((u) => u.endsWith('/favicon.ico'))).toEqual([]);
   await page.goto(`${service.baseUrl}/console/machine`);
   // The start version by default, with a link to every version this build runs.
   expect(await page.locator('#machine-version').textContent()).toBe(START_VERSION);
@@ -397,5 +400,17 @@ it('the overview and the machine page render from the machine (screenshots when 
   await page.goto(`${service.baseUrl}/docs`);
   await page.waitForSelector('.swagger-ui .opblock', { timeout: 90000 });
   expect(await page.locator('.swagger-ui .opblock').count()).toBeGreaterThan(20);
+  // No error banner; the Authorize button holds the console tab's token, and "Try it out" sends it.
+  expect(await page.locator('.swagger-ui .errors-wrapper').allTextContents()).toEqual([]);
+  await page.waitForSelector('.swagger-ui .btn.authorize.locked');
+  const overview = page.locator('.opblock', { has: page.locator('[data-path="/ops/overview"]') }).first();
+  await overview.locator('.opblock-summary').click();
+  await overview.locator('.try-out__btn').click();
+  const [tried] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/ops/overview')),
+    overview.locator('.execute').click(),
+  ]);
+  expect(tried.status()).toBe(200);
+  await shot(page, 'swagger');
   await page.close();
 });
