@@ -261,8 +261,16 @@ it('an open saga names what it waits on; a read-only operator sees no repair for
   await page.click('#timeline tr[data-edge="edge-awaitingPayment_OPERATOR_COMPENSATE_releasingSeats"]');
   expect(await page.getAttribute('#edge-awaitingPayment_OPERATOR_COMPENSATE_releasingSeats', 'class')).toContain('lit');
   // The ended saga's notification is not pending once its record shows sentAt.
-  await page.reload();
-  await page.waitForSelector('#story-title');
+  // (The customer's notice may still be on its way right after the end: reload until it is sent.)
+  await eventually(
+    async () => {
+      await page.reload();
+      await page.waitForSelector('#story-title');
+      return (await page.locator('#outbox-done').count()) > 0 ? await page.locator('#outbox-done').textContent() : '';
+    },
+    (text) => (text ?? '').includes('SendNotification done'),
+    90000,
+  );
   expect(await page.locator('#outbox').textContent()).not.toContain('SendNotification');
   // The JSON link shows the same read in the console, with the tab's token.
   await page.click('a[data-json]');
