@@ -16,6 +16,7 @@ import { domId } from './diagram';
 import { dataJson, duration, esc, page, table } from './html';
 import { acceptedTransitions, pathsToFinals, type MachineModel, type ModelTransition } from './machine-model';
 import { contextDiff, type ReplayedStep } from './replay';
+import { statelyMachineSource } from './stately-export';
 import {
   actionsFor,
   actorText,
@@ -388,7 +389,7 @@ export function machinePage(
   return page(
     `Machine ${model.id}`,
     '/console/machine',
-    `<p>Machine version <b id="machine-version">${esc(version)}</b> · <a href="/machines/order-saga/versions/${encodeURIComponent(version)}" data-json>JSON definition</a></p>
+    `<p>Machine version <b id="machine-version">${esc(version)}</b> · <a href="/machines/order-saga/versions/${encodeURIComponent(version)}" data-json>JSON definition</a> · <a href="#stately">XState code for Stately's editor</a></p>
 <p id="machine-versions">Versions of this build: ${versions
       .map((v) =>
         v === version
@@ -398,7 +399,10 @@ export function machinePage(
       .join(' · ')} <span class="muted">(a saga runs to its end on the version it started with)</span></p>
 <div class="diagram-wrap" id="diagram">${svg}</div>
 <h2>States, events, targets and commands</h2>
-${table(['state', 'accepts event [guard]', 'target', 'actions', 'commands on entry', 'stuck after'], rows, 'id="machine-table"')}`,
+${table(['state', 'accepts event [guard]', 'target', 'actions', 'commands on entry', 'stuck after'], rows, 'id="machine-table"')}
+<h2 id="stately">XState code for Stately's editor</h2>
+<details><summary>This version as <code>createMachine(...)</code> code: paste it into Stately's editor (guards and actions are named only)</summary>
+<pre id="stately-code">${esc(statelyMachineSource(version))}</pre></details>`,
     'machine',
   );
 }

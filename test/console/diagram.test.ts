@@ -1,6 +1,7 @@
 /** The machine model and its diagram, pure: ids, nesting, remaining paths. */
 import { moneyText } from '../../src/console/pages';
-import { createMachine } from 'xstate';
+import { createMachine, type AnyEventObject, type MachineConfig, type MachineContext } from 'xstate';
+import { statelyMachineSource } from '../../src/console/stately-export';
 import { domId, layoutDiagram, renderDiagram } from '../../src/console/diagram';
 import { acceptedTransitions, machineModel, pathsToFinals } from '../../src/console/machine-model';
 import { orderSagaModel } from '../../src/console/order-saga-model';
@@ -115,5 +116,19 @@ it('the order saga diagram (every machine version): no edge label overlaps anoth
       for (const s of layout.states.filter((x) => !x.compound))
         if (overlap(l, s)) clashes.push(`v${version}: ${l.id} × state ${s.id}`);
     expect(clashes).toEqual([]);
+  }
+});
+
+it("the machine as code for Stately's editor: XState itself builds the same machine from it", () => {
+  for (const version of knownMachineVersions()) {
+    const source = statelyMachineSource(version);
+    expect(source).toContain("import { createMachine } from 'xstate';");
+    const config = JSON.parse(
+      source.slice(source.indexOf('createMachine(') + 'createMachine('.length, source.lastIndexOf(');')),
+    ) as MachineConfig<MachineContext, AnyEventObject>;
+    const rebuilt = machineModel(createMachine(config), {});
+    const original = orderSagaModel(version);
+    expect(rebuilt.states.map((s) => s.id)).toEqual(original.states.map((s) => s.id));
+    expect(rebuilt.transitions.map((t) => t.id)).toEqual(original.transitions.map((t) => t.id));
   }
 });
