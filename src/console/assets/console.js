@@ -191,14 +191,17 @@
       document.getElementById('live').getAttribute('data-version'),
     );
     // Clicking a history row lights its transition on the diagram (and scrolls it into view).
-    root.addEventListener('click', function (e) {
+    function rowEvent(e) {
+      if (e.type === 'keydown' && e.key !== 'Enter') return;
       var row = e.target.closest ? e.target.closest('tr[data-edge]') : null;
       if (!row) return;
       lightEdge(row.getAttribute('data-edge'));
       var rows = root.querySelectorAll('tr.lit');
       for (var i = 0; i < rows.length; i++) rows[i].classList.remove('lit');
       row.classList.add('lit');
-    });
+    }
+    root.addEventListener('click', rowEvent);
+    root.addEventListener('keydown', rowEvent);
     root.addEventListener('submit', function (e) {
       var form = e.target;
       var action = form.getAttribute('data-action');
