@@ -9,11 +9,12 @@ import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkLabel, ElkNode } from 'elkjs/lib/elk-api';
 import type { MachineModel, ModelTransition } from './machine-model';
 
-const FONT = 12;
-const LABEL_FONT = 10.5;
+/** State names and edge labels (px, console.css draws them at these sizes): readable at zoom 1. */
+const FONT = 14;
+const LABEL_FONT = 12.5;
 /** Rough advance of one character (px) of the fonts above; the box need only be wide enough. */
-const CHAR = 7.2;
-const LABEL_CHAR = 6.2;
+const CHAR = 8.4;
+const LABEL_CHAR = 7.4;
 const PADDING = 24;
 
 export interface DiagramLayout {
@@ -57,10 +58,21 @@ export async function layoutDiagram(model: MachineModel): Promise<DiagramLayout>
       'elk.algorithm': 'layered',
       'elk.direction': 'DOWN',
       'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '46',
-      'elk.spacing.nodeNode': '36',
-      'elk.spacing.edgeLabel': '4',
+      // Room for the labels: elk places each edge label in its own slot between layers
+      // (edgeLabels.inline false) on the side it picks (sideSelection), and keeps these distances,
+      // so no two labels and no label and node overlap.
+      'elk.layered.spacing.nodeNodeBetweenLayers': '56',
+      'elk.layered.spacing.edgeNodeBetweenLayers': '20',
+      'elk.layered.spacing.edgeEdgeBetweenLayers': '14',
+      'elk.spacing.nodeNode': '44',
+      'elk.spacing.edgeNode': '18',
+      'elk.spacing.edgeEdge': '14',
+      'elk.spacing.edgeLabel': '6',
+      'elk.spacing.labelLabel': '6',
       'elk.edgeLabels.inline': 'false',
+      'elk.edgeLabels.placement': 'CENTER',
+      'elk.layered.edgeLabels.sideSelection': 'SMART_DOWN',
+      'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
       'elk.json.edgeCoords': 'ROOT',
       'elk.json.shapeCoords': 'ROOT',
     },
@@ -81,7 +93,7 @@ export async function layoutDiagram(model: MachineModel): Promise<DiagramLayout>
           },
           children: [],
         }
-      : { id: s.id, width: Math.max(90, s.name.length * CHAR + 28), height: 36 };
+      : { id: s.id, width: Math.max(100, s.name.length * CHAR + 30), height: 40 };
     nodes.set(s.id, node);
     containerOf(s.parent).children!.push(node);
   }
@@ -212,8 +224,10 @@ export function renderDiagram(layout: DiagramLayout, marks: DiagramMarks = {}): 
     );
     const count = marks.counts?.[s.id];
     if (count !== undefined) {
+      // Red only for sagas open in a state; a zero is grey, and the ended counts (last 24 h) neutral.
+      const tone = count === 0 ? 'zero' : s.final ? 'ended' : 'open';
       out.push(
-        `<g class="count"><circle cx="${(s.x + s.width).toFixed(1)}" cy="${s.y.toFixed(1)}" r="11"/><text x="${(s.x + s.width).toFixed(1)}" y="${(s.y + 4).toFixed(1)}" text-anchor="middle">${count}</text></g>`,
+        `<g class="count ${tone}"><circle cx="${(s.x + s.width).toFixed(1)}" cy="${s.y.toFixed(1)}" r="11"/><text x="${(s.x + s.width).toFixed(1)}" y="${(s.y + 4).toFixed(1)}" text-anchor="middle">${count}</text></g>`,
       );
     }
     out.push('</g>');

@@ -43,6 +43,7 @@ export function page(title: string, here: string, body: string, pageKind = ''): 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)} · EventTicket console</title>
+<link rel="icon" href="${ASSETS_PREFIX}/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${ASSETS_PREFIX}/console.css">
 <script src="${ASSETS_PREFIX}/console.js" defer></script>
 </head><body data-page="${esc(pageKind)}">
@@ -63,11 +64,14 @@ export function duration(ms: number): string {
   return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
 }
 
-export function table(headers: string[], rows: string[][], attrs = ''): string {
+/** A table of already-escaped cells; `rowAttrs[i]` (escaped too) goes on row i's `<tr>`. */
+export function table(headers: string[], rows: string[][], attrs = '', rowAttrs: string[] = []): string {
   const head = headers.map((h) => `<th>${h}</th>`).join('');
   const body =
     rows.length === 0
       ? `<tr><td colspan="${headers.length}" class="muted">none</td></tr>`
-      : rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
+      : rows
+          .map((r, i) => `<tr${rowAttrs[i] ? ` ${rowAttrs[i]}` : ''}>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+          .join('\n');
   return `<table ${attrs}><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }

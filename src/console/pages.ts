@@ -16,14 +16,24 @@ import { domId } from './diagram';
 import { dataJson, duration, esc, page, table } from './html';
 import { acceptedTransitions, pathsToFinals, type MachineModel, type ModelTransition } from './machine-model';
 import { contextDiff, type ReplayedStep } from './replay';
+import { statelyMachineSource } from './stately-export';
+import {
+  actionsFor,
+  actorText,
+  outcomeLabel,
+  pendingCommands,
+  SAGA_TONES,
+  storyOf,
+  toneOf,
+  waitingOf,
+  type SagaTone,
+} from './story';
 import type { SagaListFilter, SagaListRow } from './saga-listing';
 
 const REDACT = (key: string, value: unknown): unknown => (key === 'paymentToken' ? '[redacted]' : value);
 const json = (value: unknown): string => esc(JSON.stringify(value, REDACT, 2));
 const sagaLink = (orderId: string, label?: string): string =>
   `<a href="/console/sagas/${encodeURIComponent(orderId)}">${esc(label ?? orderId)}</a>`;
-const stateBadge = (state: string, final: boolean): string =>
-  `<span class="badge${final ? ' final' : ''}">${esc(state)}</span>`;
 
 export interface OverviewData {
   open: number;
@@ -82,8 +92,9 @@ ${
         .join(', ')} (<a href="/ops/sagas/machine-versions">which</a>).</p>`
     : ''
 }
-<p class="muted">Checked ${esc(d.checkedAt)}. The numbers on the diagram count open sagas in each state, and those that ended in the last 24 h.</p>
-<div class="grid2"><div class="diagram-wrap" id="diagram">${d.svg}</div><div><h2>Queues</h2>${queues}</div></div>`,
+<p class="muted">Checked ${timeText(d.checkedAt, new Date())}. The numbers on the diagram count open sagas in each state (red when any), and those that ended in the last 24 h (grey).</p>
+<div><div class="diagram-wrap" id="diagram">${d.svg}</div></div>
+<h2>Queues</h2>${queues}`,
     'overview',
   );
 }
@@ -112,27 +123,23 @@ export function sagaListPage(
 <label>open<select name="open"><option value="">any</option><option value="1"${filter.open ? ' selected' : ''}>open only</option></select></label>
 <button type="submit">Filter</button> <a href="/console/sagas">clear</a>
 </form>`;
+  const now = new Date();
   const body = table(
-    ['order', 'number', 'event', 'customer', 'state', 'status', 'total', 'version', 'created', 'last step', ''],
+    ['order', 'outcome', 'event', 'customer', 'state', 'total', 'created', 'last step'],
     rows.map(({ saga, stuck }) => [
-      sagaLink(saga.orderId),
-      esc(saga.orderNumber ?? ''),
+      `${sagaLink(saga.orderId, saga.orderNumber ?? `${saga.orderId.slice(0, 8)}…`)}<div class="muted mono small" title="${esc(saga.orderId)}">${esc(saga.orderId.slice(0, 8))}</div>`,
+      `${toneBadge(toneOf(saga, stuck !== null), outcomeLabel(saga, stuck !== null))}${
+        stuck ? ` <span class="muted" title="${esc(stuck.reason)}">for ${esc(duration(stuck.stuckForMs))}</span>` : ''
+      }`,
       `${esc(saga.eventName ?? '')} <span class="muted">${esc(saga.eventId)}</span>`,
       esc(saga.customerId),
-      stateBadge(
-        saga.sagaState,
-        saga.status === 'COMPLETED' || saga.status === 'CANCELLED' || saga.status === 'FAILED',
-      ),
-      esc(saga.status),
+      `${esc(saga.sagaState)} <span class="muted">${esc(saga.status)} · v${saga.sagaVersion}</span>`,
       `<span class="num">${esc(moneyText(saga.totalAmountMinor, saga.currency))}</span>`,
-      `${saga.sagaVersion}`,
-      esc(saga.createdAt),
-      esc(saga.updatedAt),
-      stuck
-        ? `<span class="badge stuck" title="${esc(stuck.reason)}">stuck ${esc(duration(stuck.stuckForMs))}</span>`
-        : '',
+      timeText(saga.createdAt, now),
+      timeText(saga.updatedAt, now),
     ]),
     'id="saga-list" data-stream="/sagas/stream"',
+    rows.map(({ saga }) => `data-order="${esc(saga.orderId)}"`),
   );
   const next = nextCursor
     ? (() => {
@@ -144,7 +151,7 @@ export function sagaListPage(
   return page(
     'Sagas',
     '/console/sagas',
-    `${form}<p class="live" id="list-live">Most recent step first. New steps show a notice; <a href="">reload</a>.</p>${body}<div class="pager">${next}</div>`,
+    `${form}${toneLegend()}<p class="live" id="list-live">Most recent step first. New steps show a notice; <a href="">reload</a>.</p>${body}<div class="pager">${next}</div>`,
     'list',
   );
 }
@@ -160,10 +167,78 @@ export interface SagaDetailData {
   payment?: PaymentRecord;
   notification?: NotificationRecord;
   now: Date;
+  /** Who looks: the token's subject and roles (decides which actions are offered). */
+  viewer?: { sub: string; roles: readonly string[] };
 }
 
 function transitionText(t: ModelTransition): string {
   return `${esc(t.event)}${t.guard ? ` <span class="muted">[${esc(t.guard)}]</span>` : ''}`;
+}
+
+/** A time readable at a glance ("3 min ago"), the exact ISO time on hover. */
+export function timeText(iso: string | null | undefined, now: Date): string {
+  if (!iso) return '';
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return esc(iso);
+  const ms = now.getTime() - t;
+  const words = ms >= 0 ? `${duration(ms)} ago` : `in ${duration(-ms)}`;
+  return `<time datetime="${esc(iso)}" title="${esc(iso)}">${esc(words)}</time>`;
+}
+
+/** The tone's badge: one colour per tone (console.css, .tone-*), the same everywhere. */
+export function toneBadge(tone: SagaTone, text: string = tone): string {
+  return `<span class="badge tone-${tone}" data-tone="${tone}">${esc(text)}</span>`;
+}
+
+/** The legend of the colour language. */
+export function toneLegend(): string {
+  return `<p class="legend" id="legend">${SAGA_TONES.map((t) => `${toneBadge(t.tone)} <span class="muted">${esc(t.meaning)}</span>`).join(' ')}</p>`;
+}
+
+function storyHeader(d: SagaDetailData): string {
+  const { saga } = d;
+  const story = storyOf(saga, d.stuck !== null);
+  const money = (minor: number | null | undefined) => moneyText(minor, saga.currency);
+  const lines: string[] = [];
+  if (story.actor) lines.push(`by <b id="story-actor">${esc(story.actor)}</b>`);
+  if (story.cause) lines.push(`${story.actor ? 'with reason' : 'because'} <q id="story-cause">${esc(story.cause)}</q>`);
+  const refund = saga.saga.context.refund;
+  if (refund) lines.push(`refunded ${esc(money(refund.amountMinor))}`);
+  const waiting = waitingOf(saga, d.payment);
+  const waits = waiting
+    ? `<p id="story-waits">${
+        waiting.commands.length
+          ? `Waits on <b>${esc(waiting.commands.join(', '))}</b>, sent ${timeText(waiting.since, d.now)}, attempt ${waiting.attempt}`
+          : `Waits on ${waiting.timers.length ? 'its timer' : 'nothing'} since ${timeText(waiting.since, d.now)}`
+      }${waiting.holdExpiresAt ? `; the hold expires ${timeText(waiting.holdExpiresAt, d.now)}` : ''}${
+        waiting.timers.length
+          ? ` <span class="muted">(timers: ${waiting.timers.map((t) => `${esc(t.kind)} ${timeText(t.dueAt, d.now)}`).join(', ')})</span>`
+          : ''
+      }.</p>`
+    : `<p class="muted" id="story-ended">Ended ${timeText(saga.stateEnteredAt, d.now)} in ${esc(saga.sagaState)}.</p>`;
+  return `<section class="story tone-${story.tone}" id="story" data-tone="${story.tone}">
+<h2>${toneBadge(story.tone)} <span id="story-title">${esc(story.title)}</span>${lines.length ? ` <span class="story-line">${lines.join(' · ')}</span>` : ''}</h2>
+${waits}
+<p class="muted">${esc(saga.orderNumber ?? saga.orderId)} · ${esc(saga.eventName ?? saga.eventId)} · customer ${esc(saga.customerId)} · total <b id="total-amount">${esc(money(saga.totalAmountMinor))}</b> · state <b id="current-state">${esc(saga.sagaState)}</b> (status ${esc(saga.status)}) · version <span id="saga-version">${saga.sagaVersion}</span> · machine v${esc(saga.saga.machineVersion)}</p>
+${d.stuck ? `<p class="flash error" id="stuck">Stuck: ${esc(d.stuck.reason)}</p>` : ''}
+</section>`;
+}
+
+function actionsSection(d: SagaDetailData): string {
+  const { saga } = d;
+  const final = FINAL_STATES.includes(saga.sagaState);
+  if (final) return '<p class="muted">The saga has ended: there is nothing to retry or compensate.</p>';
+  const acts = actionsFor(saga, d.viewer?.roles ?? [], (m) => moneyText(m, saga.currency), d.notification);
+  const forms = acts.offered
+    .map(
+      (a) =>
+        `<form data-action="${a.action}" data-order="${esc(saga.orderId)}" data-version="${saga.sagaVersion}" data-effect="${esc(a.effect)}"><input name="reason" required maxlength="500" placeholder="reason (recorded)"><button class="${a.action === 'compensate' ? 'danger' : ''}" type="submit">${esc(a.label)}</button><span class="result" aria-live="polite"></span></form>`,
+    )
+    .join('\n');
+  const withheld = acts.withheld
+    .map((w) => `<li data-withheld="${w.action}"><b>${esc(w.action)}</b> not offered: ${esc(w.why)}</li>`)
+    .join('');
+  return `${forms ? `<p class="muted">Each action asks you to confirm, is recorded with you and your reason, and is done only if the saga is still at version ${saga.sagaVersion} (else 412, nothing done).</p>${forms}` : ''}${withheld ? `<ul class="withheld muted">${withheld}</ul>` : ''}`;
 }
 
 /** The part of the saga page that live updates replace (GET …?fragment=live). */
@@ -173,42 +248,35 @@ export function sagaLiveFragment(d: SagaDetailData): string {
   const final = model ? model.finalStates.includes(state) : FINAL_STATES.includes(state);
   const accepted = model && !final ? acceptedTransitions(model, state) : [];
   const paths = model && !final ? pathsToFinals(model, state) : new Map<string, ModelTransition[][]>();
+  const pathText = (p: ModelTransition[]) => p.map((t) => `${transitionText(t)} → ${esc(t.target)}`).join(' · ');
+  const happy = paths.get('completed')?.[0];
   const remaining = final
     ? '<p>The saga has ended: it accepts no more events.</p>'
     : !model
       ? `<p class="muted">Machine version ${esc(saga.saga.machineVersion)} is not in this build: its remaining steps are unknown here.</p>`
-      : `<h3>Events ${esc(state)} accepts</h3>
+      : `<p id="next-steps">${happy ? `To complete: ${pathText(happy)}` : '<span class="muted">completed is not reachable from here</span>'}</p>
+<details id="all-paths"><summary>Events ${esc(state)} accepts, and every path to each final state</summary>
 <ul id="accepted-events">${accepted.map((t) => `<li data-event="${esc(t.event)}">${transitionText(t)} → ${t.target ? esc(t.target) : '<span class="muted">(stays)</span>'}</li>`).join('')}</ul>
-<h3>Paths to each final state</h3>
 <ul class="paths" id="remaining-paths">${[...paths]
           .map(
             ([finalState, list]) =>
               `<li data-final="${esc(finalState)}"><b>${esc(finalState)}</b>: ${
                 list.length === 0
                   ? '<span class="muted">not reachable from here</span>'
-                  : list.map((p) => p.map((t) => `${transitionText(t)} → ${esc(t.target)}`).join(' · ')).join('<br>or ')
+                  : list.map(pathText).join('<br>or ')
               }</li>`,
           )
-          .join('')}</ul>`;
+          .join('')}</ul></details>`;
 
-  // Time in state: from the step that entered it to the step that left it (or now).
-  const enteredAt = new Map<number, number>();
-  let currentStart = 0;
-  const timeInState: number[] = steps.map(() => 0);
-  steps.forEach((s, i) => {
-    if (i === 0 || s.entry.fromState !== s.entry.toState) currentStart = i;
-    enteredAt.set(i, currentStart);
-  });
-  steps.forEach((s, i) => {
-    const changes = i === 0 || s.entry.fromState !== s.entry.toState;
-    if (!changes) return;
-    let j = i + 1;
-    while (j < steps.length && steps[j].entry.fromState === steps[j].entry.toState) j++;
-    const end = j < steps.length ? Date.parse(steps[j].entry.timestamp) : d.now.getTime();
-    timeInState[i] = end - Date.parse(s.entry.timestamp);
-  });
+  // Each row: how long after the previous step it came, and which diagram edge it took.
+  const edgeOf = (s: ReplayedStep): string | undefined => {
+    const t = model?.transitions.find(
+      (x) => x.source === s.entry.fromState && x.event === s.entry.eventType && x.target === s.entry.toState,
+    );
+    return t ? domId('edge', t.id) : undefined;
+  };
   const timeline = table(
-    ['v', 'time', 'event', 'actor', 'from → to', 'time in state', 'context changes'],
+    ['v', 'when', 'after', 'event', 'actor', 'from → to', 'context changes'],
     [...steps].reverse().map((s) => {
       const i = steps.indexOf(s);
       const prev = i > 0 ? steps[i - 1].context : {};
@@ -216,80 +284,84 @@ export function sagaLiveFragment(d: SagaDetailData): string {
       const changes =
         diff.length === 0
           ? '<span class="muted">–</span>'
-          : diff
+          : `<details><summary>${diff.length} change${diff.length === 1 ? '' : 's'}</summary>${diff
               .map(
                 (c) =>
                   `<div class="mono"><span class="diff-del">${esc(c.path)}: ${esc(JSON.stringify(c.before) ?? '–')}</span> → <span class="diff-add">${esc(JSON.stringify(c.after))}</span></div>`,
               )
-              .join('');
-      const stateChanged = i === 0 || s.entry.fromState !== s.entry.toState;
+              .join('')}</details>`;
+      const after =
+        i === 0
+          ? '<span class="muted">start</span>'
+          : `+${esc(duration(Date.parse(s.entry.timestamp) - Date.parse(steps[i - 1].entry.timestamp)))}`;
+      const payload = s.entry.payload ?? {};
       return [
         `${s.entry.version}`,
-        esc(s.entry.timestamp),
-        `<b>${esc(s.entry.eventType)}</b>${Object.keys(s.entry.payload ?? {}).length ? `<pre>${json(s.entry.payload)}</pre>` : ''}`,
-        esc(s.entry.actor ?? ''),
-        `${esc(s.entry.fromState ?? '∅')} → ${esc(s.entry.toState)}`,
-        stateChanged ? esc(duration(timeInState[i])) : '<span class="muted">(stayed)</span>',
+        timeText(s.entry.timestamp, d.now),
+        after,
+        `<b>${esc(s.entry.eventType)}</b>${Object.keys(payload).length ? ` <details class="payload"><summary>payload</summary><pre>${json(payload)}</pre></details>` : ''}`,
+        esc(s.entry.actor ? actorText(s.entry.actor) : ''),
+        s.entry.fromState === s.entry.toState
+          ? `<span class="muted">stayed in ${esc(s.entry.toState)}</span>`
+          : `${esc(s.entry.fromState ?? '∅')} → ${esc(s.entry.toState)}`,
         changes,
       ];
     }),
-    'id="timeline"',
+    'id="timeline" class="timeline"',
+    [...steps].reverse().map((s) => {
+      const edge = edgeOf(s);
+      return edge ? `data-edge="${esc(edge)}" tabindex="0"` : '';
+    }),
   );
-  const outbox = table(
-    ['command', 'id', 'due'],
-    saga.saga.outbox.map((c) => [
-      esc(c.kind),
-      `<span class="mono">${esc(c.commandId)}</span>`,
-      c.kind === 'ScheduleHoldExpiry' ? `timer due ${esc(c.dueAt)}` : '',
-    ]),
-    'id="outbox"',
-  );
+  const pending = pendingCommands(saga.saga.outbox, d.notification);
+  const done = saga.saga.outbox.filter((c) => !pending.includes(c));
+  const outbox =
+    table(
+      ['command', 'id', 'due'],
+      pending.map((c) => [
+        esc(c.kind),
+        `<span class="mono">${esc(c.commandId)}</span>`,
+        c.kind === 'ScheduleHoldExpiry' || c.kind === 'ScheduleHoldReminder'
+          ? `timer due ${timeText(c.dueAt, d.now)}`
+          : '',
+      ]),
+      'id="outbox"',
+    ) +
+    (done.length
+      ? `<p class="muted" id="outbox-done">${done.map((c) => `${esc(c.kind)} done (sent ${timeText(d.notification?.sentAt, d.now)})`).join('; ')}</p>`
+      : '');
   const amounts = (r: { amountMinor?: number; currency?: string; refundedAmountMinor?: number } | undefined) =>
     r && r.amountMinor !== undefined
       ? `<p class="amount">${esc(moneyText(r.amountMinor, r.currency ?? saga.currency))}${r.refundedAmountMinor !== undefined ? ` · refunded ${esc(moneyText(r.refundedAmountMinor, r.currency ?? saga.currency))}` : ''}</p>`
       : '';
-  const records = `<h3>Reservation</h3>${amounts(d.reservation)}${d.reservation ? `<pre id="reservation">${json(d.reservation)}</pre>` : '<p class="muted">none</p>'}
+  const records = `<details id="records"><summary>Participant records (reservation, payment, notification)</summary>
+<h3>Reservation</h3>${amounts(d.reservation)}${d.reservation ? `<pre id="reservation">${json(d.reservation)}</pre>` : '<p class="muted">none</p>'}
 <h3>Payment and refunds</h3>${amounts(d.payment)}${d.payment ? `<pre id="payment">${json(d.payment)}</pre>` : '<p class="muted">none</p>'}
-<h3>Notification</h3>${d.notification ? `<pre id="notification">${json(d.notification)}</pre>` : '<p class="muted">none</p>'}`;
-  const stuckLine = d.stuck ? `<p class="flash error" id="stuck">Stuck: ${esc(d.stuck.reason)}</p>` : '';
-  const actionForm = (action: string, label: string, cls = '') =>
-    `<form data-action="${action}" data-order="${esc(saga.orderId)}" data-version="${saga.sagaVersion}"><input name="reason" required maxlength="500" placeholder="reason (recorded)"><button class="${cls}" type="submit">${esc(label)}</button></form>`;
-  const orderNumber = saga.orderNumber;
-  const eventName = saga.eventName;
+<h3>Notification</h3>${d.notification ? `<pre id="notification">${json(d.notification)}</pre>` : '<p class="muted">none</p>'}</details>`;
   return `<div id="live" data-version="${saga.sagaVersion}" data-state="${esc(state)}" data-current-dom="${esc(domId('state', state))}">
-${stuckLine}
-<div class="cards">
-<div class="card"><div class="n" id="current-state">${esc(state)}</div><div class="l">state · status ${esc(saga.status)}</div></div>
-<div class="card"><div class="n" id="saga-version">${saga.sagaVersion}</div><div class="l">version · machine v${esc(saga.saga.machineVersion)}</div></div>
-<div class="card"><div class="n">${esc(duration(d.now.getTime() - Date.parse(saga.stateEnteredAt)))}</div><div class="l">in state since ${esc(saga.stateEnteredAt)}</div></div>
-<div class="card"><div class="n">${esc(orderNumber ?? '–')}</div><div class="l">order number · ${esc(eventName ?? saga.eventId)} · customer ${esc(saga.customerId)}</div></div>
-<div class="card"><div class="n" id="total-amount">${esc(moneyText(saga.totalAmountMinor, saga.currency))}</div><div class="l">total</div></div>
-</div>
+${storyHeader(d)}
 <div class="grid2">
-<div><div class="diagram-wrap" id="diagram">${d.svg}</div></div>
+<div>
+<h2>Actions</h2><div class="actions" id="actions">${actionsSection(d)}</div>
+<h2>History</h2><p class="muted">Newest first. Click a row to light its transition on the diagram.</p>${timeline}
+</div>
 <div>
 <h2>Remaining steps</h2><div id="remaining">${remaining}</div>
-<h2>Repair</h2><div class="actions" id="actions">${
-    final
-      ? '<p class="muted">The saga has ended: there is nothing to retry or compensate.</p>'
-      : `<p class="muted">Each action is recorded with you and your reason, and is done only if the saga is still at version ${saga.sagaVersion} (else 412, nothing done).</p>
-${actionForm('retry', 'Retry: re-send pending commands')}
-${actionForm('compensate', 'Compensate: cancel and undo', 'danger')}`
-  }</div>
-<h2>Pending commands (outbox) and timers</h2>${outbox}
-<h2>Participant records</h2>${records}
+<h2>Pending commands and timers</h2>${outbox}
+${records}
+<details><summary>Context</summary><pre id="context">${json(saga.saga.context)}</pre></details>
 </div></div>
-<h2>History</h2>${timeline}
-<h2>Context</h2><pre id="context">${json(saga.saga.context)}</pre>
+<h2>The machine, with this saga's path</h2>
+<div class="diagram-wrap" id="diagram">${d.svg}</div>
 </div>`;
 }
 
 export function sagaDetailPage(d: SagaDetailData): string {
   const orderNumber = d.saga.orderNumber;
   return page(
-    `Saga ${orderNumber ?? d.saga.orderId}`,
+    `Order ${orderNumber ?? d.saga.orderId}`,
     '/console/sagas',
-    `<p class="muted">order ${esc(d.saga.orderId)} · <span class="live on" id="live-status">live</span> <label><input type="checkbox" id="live-toggle" checked> follow live</label> · <a href="/sagas/${esc(d.saga.orderId)}">JSON</a> · <a href="/console/inspect/${esc(d.saga.orderId)}">XState inspector</a></p>
+    `<p class="muted">order ${esc(d.saga.orderId)} · <span class="live on" id="live-status">live</span> <label><input type="checkbox" id="live-toggle" checked> follow live</label> · <a href="/sagas/${esc(d.saga.orderId)}" data-json>JSON</a> · <a href="/console/inspect/${esc(d.saga.orderId)}">XState inspector</a></p>
 <div id="saga" data-order="${esc(d.saga.orderId)}" data-stream="/sagas/${esc(d.saga.orderId)}/stream">${sagaLiveFragment(d)}</div>`,
     'saga',
   );
@@ -317,7 +389,7 @@ export function machinePage(
   return page(
     `Machine ${model.id}`,
     '/console/machine',
-    `<p>Machine version <b id="machine-version">${esc(version)}</b> · <a href="/machines/order-saga/versions/${encodeURIComponent(version)}">JSON definition</a></p>
+    `<p>Machine version <b id="machine-version">${esc(version)}</b> · <a href="/machines/order-saga/versions/${encodeURIComponent(version)}" data-json>JSON definition</a> · <a href="#stately">XState code for Stately's editor</a></p>
 <p id="machine-versions">Versions of this build: ${versions
       .map((v) =>
         v === version
@@ -327,28 +399,51 @@ export function machinePage(
       .join(' · ')} <span class="muted">(a saga runs to its end on the version it started with)</span></p>
 <div class="diagram-wrap" id="diagram">${svg}</div>
 <h2>States, events, targets and commands</h2>
-${table(['state', 'accepts event [guard]', 'target', 'actions', 'commands on entry', 'stuck after'], rows, 'id="machine-table"')}`,
+${table(['state', 'accepts event [guard]', 'target', 'actions', 'commands on entry', 'stuck after'], rows, 'id="machine-table"')}
+<h2 id="stately">XState code for Stately's editor</h2>
+<details><summary>This version as <code>createMachine(...)</code> code: paste it into Stately's editor (guards and actions are named only)</summary>
+<pre id="stately-code">${esc(statelyMachineSource(version))}</pre></details>`,
     'machine',
   );
 }
 
-export function dlqPage(messages: DeadLetterView[]): string {
-  const rows = messages.map((m) => [
-    `<input type="checkbox" name="id" value="${esc(m.id)}">`,
-    `<span class="mono">${esc(m.id)}</span>`,
-    esc(m.reason),
-    esc(m.sourceQueue ?? ''),
-    `${m.receiveCount ?? ''}`,
-    esc(m.failedAt ?? ''),
-    `<pre>${json(m.body)}</pre>`,
-    `<form data-action="dlq-delete" data-id="${esc(m.id)}"><input name="reason" required maxlength="500" placeholder="reason"><button class="danger" type="submit">Delete</button></form>`,
-  ]);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The order a dead letter is about: its message group, or the orderId its body names. */
+export function letterOrderId(m: Pick<DeadLetterView, 'groupId' | 'body'>): string | undefined {
+  if (m.groupId && UUID.test(m.groupId)) return m.groupId;
+  const body = m.body as { orderId?: unknown; command?: { orderId?: unknown } } | null;
+  const id = typeof body === 'object' && body !== null ? (body.orderId ?? body.command?.orderId) : undefined;
+  return typeof id === 'string' && UUID.test(id) ? id : undefined;
+}
+
+/** A poison message (it failed its schema or could not be read): a redrive brings it straight back. */
+export function isPoison(m: Pick<DeadLetterView, 'reason'>): boolean {
+  return /^poison\b|schema/i.test(m.reason);
+}
+
+export function dlqPage(messages: DeadLetterView[], now: Date = new Date()): string {
+  const rows = messages.map((m) => {
+    const orderId = letterOrderId(m);
+    const poison = isPoison(m);
+    return [
+      `<input type="checkbox" name="id" value="${esc(m.id)}"${poison ? ' data-poison="1"' : ''}>`,
+      `<span class="mono small">${esc(m.id)}</span>`,
+      `${poison ? `${toneBadge('failed', 'poison')} ` : ''}${esc(m.reason)}`,
+      orderId ? sagaLink(orderId, `${orderId.slice(0, 8)}…`) : '<span class="muted">–</span>',
+      esc(m.sourceQueue ?? ''),
+      `${m.receiveCount ?? ''}`,
+      timeText(m.failedAt, now),
+      `<details><summary>body</summary><pre>${json(m.body)}</pre></details>`,
+      `<form data-action="dlq-delete" data-id="${esc(m.id)}"><input name="reason" required maxlength="500" placeholder="reason"><button class="danger" type="submit">Delete</button></form>`,
+    ];
+  });
   return page(
     'Dead letters',
     '/console/dlq',
-    `<form id="redrive" data-action="dlq-redrive"><input name="reason" required maxlength="500" placeholder="reason for the redrive"> <button type="submit">Redrive selected</button> <span class="muted">(none selected: all listed)</span></form>
-${table(['', 'id', 'reason', 'source queue', 'receive count', 'failed at', 'body', ''], rows, 'id="dlq"')}
-<p class="muted">Redrive sends the message back to its source queue (participants deduplicate); delete removes it for good.</p>`,
+    `<form id="redrive" data-action="dlq-redrive"><input name="reason" required maxlength="500" placeholder="reason for the redrive"> <button type="submit">Redrive selected</button> <span class="muted">(only the messages ticked below; a poison message asks again)</span><span class="result" aria-live="polite"></span></form>
+${table(['', 'id', 'reason', 'saga', 'source queue', 'receive count', 'failed', 'body', ''], rows, 'id="dlq"')}
+<p class="muted">Redrive sends the message back to its source queue (participants deduplicate); a poison message (it failed its schema) fails again and comes back. Delete removes it for good.</p>`,
     'dlq',
   );
 }

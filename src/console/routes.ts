@@ -46,6 +46,7 @@ import {
   type SagaPageQuery,
 } from './schemas';
 import { ProblemError } from '../http/problem';
+import { principalOf } from '../http/auth/principal';
 
 /** Where the assets live: src/console/assets, found from the sources or from a build in dist/. */
 export const CONSOLE_ASSETS_DIR =
@@ -157,8 +158,11 @@ const sagaList: Page<ConsoleListQuery> = async ({ listing }, { query: q }, _req,
 
 const sagaPage: Page<SagaPageQuery> = async ({ deps }, { query, params }, _req, res) => {
   const { orderId } = params;
-  const detail = await sagaDetail(deps, orderId);
-  if (!detail) throw new ProblemError('not-found', `no saga for order ${orderId}`);
+  const found = await sagaDetail(deps, orderId);
+  if (!found) throw new ProblemError('not-found', `no saga for order ${orderId}`);
+  // Who looks decides which repair actions the page offers (src/console/story.ts).
+  const principal = principalOf(res);
+  const detail = { ...found, viewer: { sub: principal.sub, roles: [...principal.roles] } };
   html(res, query.fragment === 'live' ? sagaLiveFragment(detail) : sagaDetailPage(detail));
 };
 

@@ -249,14 +249,8 @@ export async function retrySaga(
     deps.store,
     orderId,
     (saga) => {
-      if (saga.saga.outbox.length === 0) {
-        throw new OperatorActionRefusedError(
-          orderId,
-          saga.sagaState,
-          saga.status,
-          `saga ${orderId} is ${saga.sagaState}: it waits on no command, so there is nothing to retry`,
-        );
-      }
+      const refusal = retryRefusal(saga);
+      if (refusal) throw new OperatorActionRefusedError(orderId, saga.sagaState, saga.status, refusal);
       return {
         eventId,
         eventType: 'OPERATOR_RETRY',
@@ -270,6 +264,13 @@ export async function retrySaga(
   if (!result) throw new UnknownSagaError(`no saga for order ${orderId}`);
   const resent = await deps.runtime.resend(result.saga);
   return { saga: result.saga, resent: resent.map((c) => c.kind) };
+}
+
+/** Pure: why a retry cannot be done on this saga now (it waits on no command), or null when it can. */
+export function retryRefusal(saga: Pick<StoredSaga, 'orderId' | 'sagaState' | 'saga'>): string | null {
+  return saga.saga.outbox.length === 0
+    ? `saga ${saga.orderId} is ${saga.sagaState}: it waits on no command, so there is nothing to retry`
+    : null;
 }
 
 /** Pure: why OPERATOR_COMPENSATE cannot be applied to this saga now, or null when it can. */

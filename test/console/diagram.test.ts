@@ -1,9 +1,11 @@
 /** The machine model and its diagram, pure: ids, nesting, remaining paths. */
 import { moneyText } from '../../src/console/pages';
-import { createMachine } from 'xstate';
+import { createMachine, type AnyEventObject, type MachineConfig, type MachineContext } from 'xstate';
+import { statelyMachineSource } from '../../src/console/stately-export';
 import { domId, layoutDiagram, renderDiagram } from '../../src/console/diagram';
 import { acceptedTransitions, machineModel, pathsToFinals } from '../../src/console/machine-model';
 import { orderSagaModel } from '../../src/console/order-saga-model';
+import { knownMachineVersions } from '../../machines/order-saga';
 
 it('the order saga: every state and every state-changing transition has its stable id in the SVG', async () => {
   const model = orderSagaModel();
@@ -94,4 +96,39 @@ describe('moneyText: the console shows amounts as decimals of their currency (sr
   ])('%s minor units of %s → %s', (minor, currency, text) => {
     expect(moneyText(minor, currency)).toBe(text);
   });
+});
+
+it('the order saga diagram (every machine version): no edge label overlaps another label or a state box', async () => {
+  type Box = { x: number; y: number; width: number; height: number };
+  const overlap = (a: Box, b: Box) =>
+    a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  for (const version of knownMachineVersions()) {
+    const layout = await layoutDiagram(orderSagaModel(version));
+    const labels = layout.edges.flatMap((e) => (e.label ? [{ ...e.label, id: e.id }] : []));
+    expect(labels.length).toBeGreaterThan(10);
+    const clashes: string[] = [];
+    labels.forEach((a, i) =>
+      labels.slice(i + 1).forEach((b) => {
+        if (overlap(a, b)) clashes.push(`v${version}: ${a.id} × ${b.id}`);
+      }),
+    );
+    for (const l of labels)
+      for (const s of layout.states.filter((x) => !x.compound))
+        if (overlap(l, s)) clashes.push(`v${version}: ${l.id} × state ${s.id}`);
+    expect(clashes).toEqual([]);
+  }
+});
+
+it("the machine as code for Stately's editor: XState itself builds the same machine from it", () => {
+  for (const version of knownMachineVersions()) {
+    const source = statelyMachineSource(version);
+    expect(source).toContain("import { createMachine } from 'xstate';");
+    const config = JSON.parse(
+      source.slice(source.indexOf('createMachine(') + 'createMachine('.length, source.lastIndexOf(');')),
+    ) as MachineConfig<MachineContext, AnyEventObject>;
+    const rebuilt = machineModel(createMachine(config), {});
+    const original = orderSagaModel(version);
+    expect(rebuilt.states.map((s) => s.id)).toEqual(original.states.map((s) => s.id));
+    expect(rebuilt.transitions.map((t) => t.id)).toEqual(original.transitions.map((t) => t.id));
+  }
 });

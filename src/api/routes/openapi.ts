@@ -11,6 +11,7 @@ export const SWAGGER_PREFIX = `${ASSETS_PREFIX}/swagger-ui`;
 
 const DOCS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>EventTicket API</title>
+<link rel="icon" href="${ASSETS_PREFIX}/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${SWAGGER_PREFIX}/swagger-ui.css">
 <script src="${SWAGGER_PREFIX}/swagger-ui-bundle.js" defer></script>
 <script src="${ASSETS_PREFIX}/swagger-init.js" defer></script>
