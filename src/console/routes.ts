@@ -254,6 +254,20 @@ export const PAGE_ROUTES: ReadonlyArray<Route<ConsoleRoom>> = [
   }),
   route({
     method: 'get',
+    path: '/favicon.ico',
+    // Public: browsers ask for it on their own, without the page's token; it holds no data.
+    roles: [],
+    summary: "The console's icon (SVG; pages link /console/assets/favicon.svg)",
+    tag: 'console',
+    query: emptyQuerySchema,
+    ok: { 200: 'any' },
+    problems: [400],
+    handle: (_room, _input, _req, res) => {
+      res.type('image/svg+xml').sendFile(join(CONSOLE_ASSETS_DIR, 'favicon.svg'));
+    },
+  }),
+  route({
+    method: 'get',
     path: '/console/inspect/:orderId',
     roles: ['operator'],
     summary: "Console: relay a saga's inspector feed to Stately's inspector (INSPECTOR_RELAY=on)",

@@ -370,6 +370,10 @@ it('each documented route answers one 2xx and one 4xx, as documented', async () 
       bad: { method: 'GET', path: '/openapi.json?x=1' },
     },
     'get /docs': { ok: { method: 'GET', path: '/docs' }, bad: { method: 'GET', path: '/docs?x=1' } },
+    'get /favicon.ico': {
+      ok: { method: 'GET', path: '/favicon.ico' },
+      bad: { method: 'GET', path: '/favicon.ico?x=1' },
+    },
   };
   expect(Object.keys(calls).sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
 

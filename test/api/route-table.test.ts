@@ -35,7 +35,13 @@ it("answers 405 with the methods of the path's own declarations, a literal path 
 it('serves without a token exactly the GET/HEAD of the routes declared with no roles, and the static assets', () => {
   const isPublic = publicRequests(ROUTE_TABLE, [ASSETS_PREFIX]);
   const declared = ROUTE_TABLE.filter((r) => r.roles.length === 0).map((r) => `${r.method} ${r.path}`);
-  expect(declared.sort()).toEqual(['get /actuator/health', 'get /console/login', 'get /docs', 'get /openapi.json']);
+  expect(declared.sort()).toEqual([
+    'get /actuator/health',
+    'get /console/login',
+    'get /docs',
+    'get /favicon.ico',
+    'get /openapi.json',
+  ]);
   expect(isPublic('GET', '/actuator/health')).toBe(true);
   expect(isPublic('HEAD', '/docs')).toBe(true);
   expect(isPublic('POST', '/openapi.json')).toBe(false);

@@ -394,6 +394,10 @@ it('the overview and the machine page render from the machine (screenshots when 
   expect(await page.getAttribute('link[rel=icon]', 'href')).toBe('/console/assets/favicon.svg');
   expect((await page.request.get(`${service.baseUrl}/console/assets/favicon.svg`)).status()).toBe(200);
   expect(browser.requests.filter((u) => u.endsWith('/favicon.ico'))).toEqual([]);
+  // A browser that asks anyway (an old tab, a bookmark) gets the icon, without a token.
+  const ico = await fetch(`${service.baseUrl}/favicon.ico`);
+  expect(ico.status).toBe(200);
+  expect(ico.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
   await page.goto(`${service.baseUrl}/console/machine`);
   // The start version by default, with a link to every version this build runs.
   expect(await page.locator('#machine-version').textContent()).toBe(START_VERSION);

@@ -100,6 +100,7 @@ const requests: Record<string, (headers: Record<string, string>) => Promise<numb
   'GET /console/machine': (h) => statusOf('/console/machine', h),
   'GET /console/dlq': (h) => statusOf('/console/dlq', h),
   'GET /console/login': (h) => statusOf('/console/login', h),
+  'GET /favicon.ico': (h) => statusOf('/favicon.ico', h),
   'GET /console/inspect/{orderId}': (h) => statusOf(`/console/inspect/${orderId}`, h),
   'GET /console/assets/console.js': (h) => statusOf('/console/assets/console.js', h),
   'GET /sagas/stream': (h) => statusOf('/sagas/stream', h),
