@@ -22,7 +22,6 @@ import {
   omitsStateEnteredAt,
   type OrderItemFormat,
   packOrderItem,
-  packSaga,
   rememberedEventId,
   REMEMBERED_EVENT_IDS,
   unpackOrderItem,
@@ -206,9 +205,9 @@ export class SagaStore {
   }
 
   /**
-   * Several sagas by order id as their order items hold them — the projections, which may lag
-   * their commits by a step in flight (docs/data-model.md, "The projection") — strongly consistent (BatchGetItem, at most 100 keys a request — the
-   * AWS limit — and unprocessed keys retried with backoff). Ids with no order are absent from the map.
+   * Several sagas by order id as their order items hold them: the projections, which may lag
+   * their commits (docs/data-model.md, "The projection"). Strongly consistent (BatchGetItem, at
+   * most 100 keys a request — the AWS limit — and unprocessed keys retried with backoff). Ids with no order are absent from the map.
    * Throws when keys stay unprocessed after 10 rounds.
    */
   async loadMany(orderIds: readonly string[]): Promise<Map<string, StoredSaga>> {
