@@ -207,8 +207,8 @@ export class SagaStore {
   /**
    * Several sagas by order id as their order items hold them: the projections, which may lag
    * their commits (docs/data-model.md, "The projection"). Strongly consistent (BatchGetItem, at
-   * most 100 keys a request — the AWS limit — and unprocessed keys retried with backoff). Ids with no order are absent from the map.
-   * Throws when keys stay unprocessed after 10 rounds.
+   * most 100 keys a request — the AWS limit — and unprocessed keys retried with backoff). Ids
+   * with no order are absent from the map. Throws when keys stay unprocessed after 10 rounds.
    */
   async loadMany(orderIds: readonly string[]): Promise<Map<string, StoredSaga>> {
     const found = new Map<string, StoredSaga>();
