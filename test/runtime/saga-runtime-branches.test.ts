@@ -139,7 +139,7 @@ describe('SagaRuntime over its store port', () => {
     expect(dispatcher.kinds()).toEqual(exact.saga.outbox.map((c) => c.kind));
   });
 
-  it('projection behind: the next step rolls it forward first, then commits and projects its own', async () => {
+  it('projection behind: the next step decides on the commit, not the lagging item, and its projection catches the item up', async () => {
     const { store, runtime } = setup();
     await placed(runtime);
     store.dropNextProjections(1);
