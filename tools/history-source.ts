@@ -81,7 +81,12 @@ export async function readHistoriesFromTable(
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await doc.send(new ScanCommand({ TableName: eventsTable, ConsistentRead: true, ExclusiveStartKey }));
-    rows.push(...((page.Items ?? []) as SagaHistoryEntry[]));
+    // A step's row carries the saga's snapshot since issue 25 (the commit): the history is the rest.
+    rows.push(
+      ...((page.Items ?? []) as Array<SagaHistoryEntry & { snapshot?: unknown }>).map(
+        ({ snapshot: _snapshot, ...entry }) => entry,
+      ),
+    );
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return groupHistories(rows);

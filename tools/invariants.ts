@@ -30,6 +30,8 @@ import {
 } from '../machines/order-saga';
 import type { ResourceNames } from '../src/infra/resources';
 import { unpackOrderItem } from '../src/store/order-item';
+import { exactSaga, SagaRecordsInconsistentError, type EventSnapshot } from '../src/store/event-snapshot';
+import type { StoredSaga } from '../src/store/stored-saga';
 import type { InventoryRow, PaymentRecord, ReservationRecord } from '../src/participants/records';
 import { headShardTotal, isShardRow, shardCountOf, takesOf, type ShardRow } from '../src/participants/inventory-shards';
 import { chargeIdFor, refundIdFor } from '../src/participants/payment';
@@ -62,8 +64,15 @@ export type ViolationKind =
   | 'saga-status'
   /** A saga's Events versions are not 1..n, or version 1 is not ORDER_PLACED. */
   | 'events-gap'
-  /** The last Events version ≠ the order's sagaVersion. */
+  /**
+   * The order item (the projection) ahead of its history, or behind it at a version whose Events row
+   * carries no snapshot (no build writes either: issue 25).
+   */
   | 'events-version'
+  /** The order item's state or status is not what its history says at the item's version. */
+  | 'projection-mismatch'
+  /** The order item lags its commit (the latest Events row) for longer than `projectionLagMs`. */
+  | 'projection-lag'
   /** One event id applied at two versions: a duplicate delivery applied twice. */
   | 'events-duplicate'
   /** Events rows of an aggregate with no order. */
@@ -156,6 +165,12 @@ export interface InvariantDeps {
 export interface InvariantOptions {
   /** An open saga idle longer than this (or that long past its hold) is stuck. Default: DEFAULT_STUCK_AFTER_MS. */
   stuckAfterMs?: number;
+  /**
+   * How long an order item may lag the commit it has not caught up with (from that commit's
+   * timestamp), in ms. Default: twice stuckAfterMs — the sweeper rolls a lagging item forward
+   * within STALLED_AFTER_MS + SWEEP_INTERVAL_MS (docs/data-model.md, "The projection").
+   */
+  projectionLagMs?: number;
   now?: () => Date;
 }
 
@@ -187,6 +202,11 @@ interface EventRow {
   version: number;
   eventType: string;
   eventId: string;
+  timestamp: string;
+  toState: string;
+  /** Absent on rows of actions that left the saga as it was (before issue 25 they carry none). */
+  status?: OrderStatus;
+  snapshot?: EventSnapshot;
 }
 
 type Item = Record<string, unknown>;
@@ -211,6 +231,7 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
   const now = (options.now ?? (() => new Date()))();
   const stuckAfterMs = options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
   const { doc, tables } = deps;
+  const projectionLagMs = options.projectionLagMs ?? 2 * stuckAfterMs;
 
   const [orders, events, inventory, reservations, payments] = await Promise.all([
     // Read as the saga store reads them: the item leaves out what it holds twice (store/order-item.ts).
@@ -219,8 +240,17 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
     ),
     scanAll<EventRow>(doc, {
       TableName: tables.events,
-      ProjectionExpression: '#a, #v, #t, #e',
-      ExpressionAttributeNames: { '#a': 'aggregateId', '#v': 'version', '#t': 'eventType', '#e': 'eventId' },
+      ProjectionExpression: '#a, #v, #t, #e, #ts, #to, #s, #snap',
+      ExpressionAttributeNames: {
+        '#a': 'aggregateId',
+        '#v': 'version',
+        '#t': 'eventType',
+        '#e': 'eventId',
+        '#ts': 'timestamp',
+        '#to': 'toState',
+        '#s': 'status',
+        '#snap': 'snapshot',
+      },
     }),
     // Event owner claims (src/participants/event-owner.ts) share the table; they hold no seats.
     scanAll<InventoryRow | ShardRow>(doc, { TableName: tables.inventory }).then((rows) =>
@@ -272,8 +302,14 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
     flag(kind, subject, detail);
   };
 
-  for (const order of orders) {
-    const subject = `order:${order.orderId}`;
+  const committed: Array<OrderRow & Item> = [];
+  for (const projected of orders) {
+    const subject = `order:${projected.orderId}`;
+    const history = eventsByOrder.get(projected.orderId) ?? [];
+    // The saga as committed (issue 25): its latest Events row over its order item. Every rule
+    // below judges the commit; the item, a projection, is judged against the history here.
+    const order = committedOrder(projected, history, now, projectionLagMs, flag);
+    committed.push(order);
     bump(counts.orders, order.status);
     bump(counts.sagaStates, order.sagaState);
     const state = order.sagaState;
@@ -292,7 +328,7 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
     if (isFinalState(state)) bump(counts.outcomes, outcome ?? 'none');
     else open.push(openSaga(order, state, now, stuckAfterMs, reservationsByOrder.get(order.orderId)));
 
-    checkHistory(order, eventsByOrder.get(order.orderId) ?? [], flag, countPayment);
+    checkHistory(order, history, flag, countPayment);
     checkReservation(order, state, outcome, reservationsByOrder.get(order.orderId), flag);
     checkPayment(order, state, paymentsByOrder.get(order.orderId), countPayment);
   }
@@ -321,15 +357,15 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
   }
 
   // ---- money ----------------------------------------------------------------------------------
-  const money = moneyTotals(orders, payments);
-  const terminal = new Set(orders.filter((o) => isFinalState(o.sagaState)).map((o) => o.orderId));
+  const money = moneyTotals(committed, payments);
+  const terminal = new Set(committed.filter((o) => isFinalState(o.sagaState)).map((o) => o.orderId));
   let netTerminal = 0;
   for (const p of payments) {
     if (!terminal.has(p.orderId)) continue;
     if (p.status === 'CAPTURED' || p.status === 'REFUNDED') netTerminal += minor(p.amountMinor);
     if (p.status === 'REFUNDED') netTerminal -= minor(p.refundedAmountMinor);
   }
-  const completedMinor = orders
+  const completedMinor = committed
     .filter((o) => o.status === 'COMPLETED')
     .reduce((sum, o) => sum + minor(o.totalAmountMinor), 0);
   if (netTerminal !== completedMinor && paymentViolations === 0) {
@@ -510,6 +546,54 @@ function openSaga(
     deadline: new Date(deadline !== null && Number.isFinite(deadline) ? deadline : 0).toISOString(),
     stuck: assessStuck(candidate, now, stuckAfterMs) !== null || (deadline !== null && Number.isNaN(deadline)),
   };
+}
+
+/**
+ * The order as committed: the latest Events row's snapshot over the order item when the item lags,
+ * else the item. Flags an item the history does not explain (`projection-mismatch`), one ahead of
+ * its history or behind a row without a snapshot (`events-version`), and one behind for longer
+ * than `lagMs` since the first commit it misses (`projection-lag`).
+ */
+function committedOrder(
+  item: OrderRow & Item,
+  rows: EventRow[],
+  now: Date,
+  lagMs: number,
+  flag: Flag,
+): OrderRow & Item {
+  const subject = `order:${item.orderId}`;
+  const byVersion = new Map(rows.map((r) => [r.version, r]));
+  const at = byVersion.get(item.sagaVersion);
+  if (at && (at.toState !== item.sagaState || (at.status !== undefined && at.status !== item.status))) {
+    flag(
+      'projection-mismatch',
+      subject,
+      `order item at version ${item.sagaVersion} says ${item.sagaState}/${item.status}, its Events row ` +
+        `${at.toState}/${at.status ?? '-'}`,
+    );
+  }
+  const latest = rows.reduce<EventRow | undefined>((a, r) => (a && a.version >= r.version ? a : r), undefined);
+  let exact: StoredSaga;
+  try {
+    exact = exactSaga(item as unknown as StoredSaga, latest);
+  } catch (error) {
+    if (!(error instanceof SagaRecordsInconsistentError)) throw error;
+    flag('events-version', `events:${item.orderId}`, error.message);
+    return item;
+  }
+  if (exact.projectedVersion !== undefined) {
+    const missed = byVersion.get(exact.projectedVersion + 1);
+    const since = Date.parse(missed?.timestamp ?? latest?.timestamp ?? '');
+    if (!(now.getTime() - since <= lagMs)) {
+      flag(
+        'projection-lag',
+        subject,
+        `order item at version ${exact.projectedVersion}, committed ${exact.sagaVersion}; behind since ` +
+          `${missed?.timestamp ?? '?'} (bound ${Math.round(lagMs / 1000)} s)`,
+      );
+    }
+  }
+  return exact as unknown as OrderRow & Item;
 }
 
 function checkHistory(order: OrderRow, rows: EventRow[], flag: Flag, countPayment: Flag): void {

@@ -12,7 +12,11 @@ import type { ChaosOptions } from './options';
 import type { Prng } from './prng';
 import { ROOT, sleep, unrefSleep } from './infra';
 
-/** Where a restarted worker may be told to die: after a saga step was written, or after a participant acted. */
+/**
+ * Where a restarted worker may be told to die: after a saga step was committed (its Events row) and
+ * before its projection (the order item) and its send; after the projection and before the send
+ * (issue 25: the Events row is the commit); or after a participant acted.
+ */
 export const CRASH_POINTS: readonly string[] = [
   'after-commit:SEATS_RESERVED',
   'after-commit:SEATS_UNAVAILABLE',
@@ -23,6 +27,15 @@ export const CRASH_POINTS: readonly string[] = [
   'after-commit:SEATS_RELEASED',
   'after-commit:REFUND_ISSUED',
   'after-commit:NOTIFICATION_SENT',
+  'after-projection:SEATS_RESERVED',
+  'after-projection:SEATS_UNAVAILABLE',
+  'after-projection:PAYMENT_CAPTURED',
+  'after-projection:PAYMENT_DECLINED',
+  'after-projection:HOLD_EXPIRED',
+  'after-projection:SEATS_CONFIRMED',
+  'after-projection:SEATS_RELEASED',
+  'after-projection:REFUND_ISSUED',
+  'after-projection:NOTIFICATION_SENT',
   'after-effect:ReserveSeats',
   'after-effect:ChargePayment',
   'after-effect:ConfirmSeats',

@@ -5,8 +5,8 @@
  * `$ref` to the schema of its `data:` (JSON), the schemas being in components/schemas (SSE_SCHEMAS)
  * so that generated clients get their types. The operation's description says the same in prose.
  *
- * The events are the ones the stream code writes: src/api/routes/stream.ts (`step`, `saga`) and
- * src/api/live/sse.ts (the final `token-expired` and `shutdown`, which carry no `id:`).
+ * The events are the ones the stream code writes: src/console/streams.ts (`step`, `saga`) and
+ * src/console/live/sse.ts (the final `token-expired` and `shutdown`, which carry no `id:`).
  * The contract check (src/api/openapi-contract.ts) validates the events of every stream the tests
  * open against `x-events` (test/api/openapi-contract.test.ts shows it catching a wrong one).
  */
@@ -16,7 +16,7 @@ const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` })
 
 /** The data schemas of the stream events (components/schemas). */
 export const SSE_SCHEMAS: Record<string, Schema> = {
-  /** `step` of GET /sagas/{orderId}/stream: one saga history row (stepEvent in src/api/routes/stream.ts). */
+  /** `step` of GET /sagas/{orderId}/stream: one saga history row (stepEvent in src/console/streams.ts). */
   SagaStepEvent: {
     type: 'object',
     required: ['version', 'eventType', 'fromState', 'toState', 'timestamp', 'actor', 'saga'],

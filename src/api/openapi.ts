@@ -372,7 +372,7 @@ export function openApiDocument(routes: readonly RouteDoc[]): Schema {
     // Every request passes the JSON body parser (413, 415: a body is refused on any route) and the
     // rate limiter (429, per principal, or per IP without a token); a protected route also answers
     // 401 (no or a refused token), 403 (a token without its role) and 503 (the token issuer's keys
-    // cannot be fetched: src/api/auth/authenticate.ts). Seen on live traffic by the contract check.
+    // cannot be fetched: src/http/auth/authenticate.ts). Seen on live traffic by the contract check.
     const guards = r.roles.length > 0 ? [401, 403, 413, 415, 429, 503] : [413, 415, 429];
     // A console page loaded by a browser (Accept: text/html) without a valid token is sent to sign in.
     if (r.roles.length > 0 && Object.values(r.ok).includes('html'))

@@ -2,10 +2,13 @@
  * FAULT INJECTION, for the chaos run and the crash-recovery tests only; production leaves it off.
  *
  * Named places where a test can make this process die with SIGKILL, to prove recovery from a
- * crash at exactly that instruction. Off unless FAULT_CRASH_AT names the point, e.g.
- * `after-commit:SEATS_RESERVED` (saga step written, commands not sent) or `after-effect:ChargePayment`
- * (participant acted, reply not sent). With FAULT_CRASH_ONCE_FILE set, only the first process to get
- * there dies (it creates the file), so the restarted worker can finish the job.
+ * crash at exactly that instruction. Off unless FAULT_CRASH_AT names the point:
+ * - `after-commit:<EVENT>`: the saga step is committed (its Events row), the order item (the
+ *   projection) not updated, the commands not sent;
+ * - `after-projection:<EVENT>`: committed and projected, the commands not sent;
+ * - `after-effect:<COMMAND>`: a participant acted, its reply not sent.
+ * With FAULT_CRASH_ONCE_FILE set, only the first process to get there dies (it creates the file),
+ * so the restarted worker can finish the job.
  *
  * Cost when off: the environment is read once, when this module loads (a process's env is fixed
  * at its start, which is when the tests and the chaos runner set it); each call is then one

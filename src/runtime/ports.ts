@@ -11,7 +11,10 @@ import type { OrderRecord, StepRecord, StoredSaga, VersionWait } from '../store/
 
 /** The saga store as the runtime uses it. Every method's contract is SagaStore's. */
 export interface SagaRuntimeStore {
-  /** The saga, strongly consistent, or undefined when there is no such order. */
+  /**
+   * The saga as committed, strongly consistent, or undefined when there is no such order.
+   * `projectedVersion` is set when the order item (the projection) lags the commit.
+   */
   load(orderId: string): Promise<StoredSaga | undefined>;
   /**
    * Writes a new order with its saga at version 1 (and `claims` in the same transaction).
@@ -25,15 +28,18 @@ export interface SagaRuntimeStore {
     claims?: NonNullable<TransactItem['Put']>[],
   ): Promise<StoredSaga>;
   /**
-   * Persists one step on top of `previous`, conditional on its version.
+   * Commits one step on top of `previous`: its Events row at the next version (with the snapshot
+   * and outbox), conditional on that version being free. The order item is not touched.
    * @throws VersionConflictError when another writer got there first.
    */
-  commit(
+  append(
     previous: StoredSaga,
     next: { saga: PersistedSaga; status: OrderStatus; commands: SagaCommand[] },
     step: StepRecord,
     now: string,
   ): Promise<StoredSaga>;
+  /** Brings the order item (the projection) up to `saga`, if it holds an older version; false when it did not. */
+  project(saga: StoredSaga): Promise<boolean>;
   /** Marks the saga as waiting on a machine version, if still at the version read; false when it moved. */
   markVersionWait(
     saga: StoredSaga,

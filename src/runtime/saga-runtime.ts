@@ -3,8 +3,11 @@
  * It owns no state between calls; any number of workers and API processes can share the load.
  *
  * Crash safety: the commands of the current state are stored with the snapshot (the outbox).
- * A worker that dies after the write and before the send leaves its SQS message undeleted; on
- * redelivery the event is recognised as already applied and the outbox is sent again.
+ * The commit is the step's Events row (SagaStore.append); the order item, a projection, follows
+ * (SagaStore.project). A worker that dies after the commit and before the projection or the send
+ * leaves its SQS message undeleted; on redelivery the event is recognised as already applied (the
+ * load reads the commit), the projection is rolled forward and the outbox is sent again. Steps
+ * with no message behind them (a person's request) are rolled forward and re-sent by the sweeper.
  */
 import {
   isFinalState,
@@ -287,6 +290,9 @@ export class SagaRuntime {
         throw new StaleSagaVersionError(orderId, expectedVersion, stored.sagaVersion);
       }
       const log = { orderId, eventId, event: event.type, correlationId: stored.correlationId };
+      // The order item lags the commit (its writer died before projecting, or is about to): the
+      // one who finds it behind rolls it forward, before marks that are conditional on its version.
+      if (stored.projectedVersion !== undefined) await this.rollForward(stored);
       if (direct && stored.versionWait) return { outcome: 'queue', saga: stored };
 
       const applied = appliedBefore(stored, eventId);
@@ -329,7 +335,7 @@ export class SagaRuntime {
       }
       let saved: StoredSaga;
       try {
-        saved = await store.commit(
+        saved = await store.append(
           stored,
           decision,
           { eventId, eventType: event.type, payload: eventPayload(event), actor },
@@ -356,7 +362,14 @@ export class SagaRuntime {
             : Date.parse(saved.updatedAt) - Date.parse(stored.stateEnteredAt),
         outcome: saved.saga.context.outcome,
       });
+      // Committed. A death here leaves the projection behind and the commands unsent.
       crashPoint(`after-commit:${event.type}`);
+      await store
+        .project(saved)
+        // The step stands; whoever next loads the saga (redelivery, next step, sweeper) rolls it forward.
+        .catch((error: unknown) => logger.warn('projection update failed', { ...log, error: String(error) }));
+      // Projected. A death here leaves the commands unsent.
+      crashPoint(`after-projection:${event.type}`);
       await dispatcher.sendCommands(decision.commands, stored.correlationId);
       if (this.deps.onSagaEnded && isFinalState(saved.sagaState)) {
         await this.deps
@@ -366,6 +379,18 @@ export class SagaRuntime {
       return { outcome: 'applied', saga: saved };
     }
     throw new Error(`saga ${orderId}: gave up after ${MAX_CONFLICT_RETRIES} version conflicts`);
+  }
+
+  /** Brings a lagging order item up to the committed saga (SagaStore.project), and says so. */
+  private async rollForward(saga: StoredSaga): Promise<void> {
+    const moved = await this.deps.store.project(saga);
+    if (moved)
+      this.deps.logger.info('projection rolled forward', {
+        orderId: saga.orderId,
+        from: saga.projectedVersion,
+        to: saga.sagaVersion,
+        correlationId: saga.correlationId,
+      });
   }
 
   /** Marks the saga as waiting on a machine version (for /ops), and says so in the log. */

@@ -9,8 +9,13 @@
  *    waiting in a slow queue looks just like a lost one, so re-sends are leased on the saga item
  *    (one worker re-sends) and back off (stalledAfterMs × 2^n, capped): a slow queue must not be
  *    fed a storm of copies that makes it slower still.
+ *  - order items (projections) behind their saga's commit (the latest Events row: a worker died
+ *    between the commit and the projection update) are rolled forward. StatusIndex finds them: an
+ *    item behind keeps the status and `updatedAt` of an earlier step, an open status (a final
+ *    state takes no step after it), so it comes up as a stalled candidate of that status once
+ *    `stalledAfterMs` passed; the load reads the commit and says the item lags.
  * Every worker may sweep; doing it twice costs requests, never correctness. GSI reads may lag:
- * every candidate is re-read from the base table before anything is sent.
+ * every candidate is re-read (the commit, strongly consistent) before anything is sent.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { assessStuck, OPEN_ORDER_STATUSES } from '../../machines/order-saga';
@@ -63,9 +68,10 @@ export class Sweeper {
     await this.running;
   }
 
-  async sweepOnce(): Promise<{ expiredHolds: number; resent: number }> {
-    const [expiredHolds, resent] = await Promise.all([this.expireHolds(), this.resendStalled()]);
-    return { expiredHolds, resent };
+  /** One sweep: holds expired, stalled outboxes re-sent, projections behind rolled forward (counts). */
+  async sweepOnce(): Promise<{ expiredHolds: number; resent: number; rolledForward: number }> {
+    const [expiredHolds, { resent, rolledForward }] = await Promise.all([this.expireHolds(), this.resendStalled()]);
+    return { expiredHolds, resent, rolledForward };
   }
 
   private async expireHolds(): Promise<number> {
@@ -87,17 +93,29 @@ export class Sweeper {
     return sent;
   }
 
-  private async resendStalled(): Promise<number> {
+  private async resendStalled(): Promise<{ resent: number; rolledForward: number }> {
     const cutoff = new Date(this.now().getTime() - this.deps.stalledAfterMs).toISOString();
     let resent = 0;
+    let rolledForward = 0;
     for (const status of OPEN_ORDER_STATUSES) {
       const orderIds = await this.deps.store.idsInStatusUpdatedBefore(status, cutoff);
       for (const orderId of orderIds) {
         const saga = await this.deps.store.load(orderId);
-        // The index only narrows (stateEnteredAt <= updatedAt); the stuck rule of the state decides.
+        if (saga?.projectedVersion !== undefined && (await this.deps.store.project(saga))) {
+          rolledForward++;
+          this.deps.logger.warn('rolled forward an order item behind its commit', {
+            orderId,
+            from: saga.projectedVersion,
+            to: saga.sagaVersion,
+            state: saga.sagaState,
+            correlationId: saga.correlationId,
+          });
+        }
+        // The index only narrows (stateEnteredAt <= updatedAt); the stuck rule of the state decides,
+        // on the saga as committed (a projection just rolled forward is judged by its commit too).
         if (
           !saga ||
-          saga.status !== status ||
+          (saga.status !== status && saga.projectedVersion === undefined) ||
           saga.updatedAt >= cutoff ||
           !assessStuck(saga, this.now(), this.deps.stalledAfterMs)
         )
@@ -115,7 +133,7 @@ export class Sweeper {
         resent++;
       }
     }
-    return resent;
+    return { resent, rolledForward };
   }
 
   /** Whether this saga is due for a re-send now, and this worker got to do it. */

@@ -1,12 +1,17 @@
 /**
- * The saga store: a narrow port over DynamoDB. A saga lives on its order's TicketOrders item
- * (snapshot, version, outbox, recent event ids) so that one conditional transaction of two items
- * — the order item and the next Events row — persists a step: snapshot, order status, history.
+ * The saga store: a narrow port over DynamoDB. **The Events row is the commit** (issue 25): a step
+ * after the create is one conditional PutItem of the saga's next Events row (`aggregateId`,
+ * `version`, `attribute_not_exists`), which carries the event, the new snapshot and its outbox. The
+ * order's TicketOrders item is a projection of it, written after the commit (conditional on holding
+ * an older version) and rolled forward by whoever next finds it behind (the next step, the sweeper).
+ * `load` reads what is exact: the latest Events row (strongly consistent) over the order item. The
+ * create stays one transaction (order item + Events v1 + the order number's claim).
  */
 import { isConditionalCheckFailed } from '../aws/dynamo-errors';
 import {
   BatchGetCommand,
   GetCommand,
+  PutCommand,
   QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -17,19 +22,24 @@ import {
   omitsStateEnteredAt,
   type OrderItemFormat,
   packOrderItem,
-  packSaga,
   rememberedEventId,
   REMEMBERED_EVENT_IDS,
   unpackOrderItem,
 } from './order-item';
 import { STATUS_UPDATED_INDEX } from './indexes';
+import {
+  exactSaga,
+  PAYMENT_TOKEN_REDACTED,
+  projectionFields,
+  stepSnapshot,
+  type EventSnapshot,
+} from './event-snapshot';
 import type { OrderRecord, ResendLease, StoredSaga, VersionWait } from './stored-saga';
 
 export type { OrderRecord, ResendLease, StoredSaga, VersionWait };
 import { ConditionFailedError, transactWrite, type TransactItems } from '../aws/transactions';
 
-/** What an Events row holds instead of a payment token: tokens never leave the order item. */
-export const PAYMENT_TOKEN_REDACTED = '[redacted]';
+export { PAYMENT_TOKEN_REDACTED, SagaRecordsInconsistentError } from './event-snapshot';
 
 /** The commands as an Events row records them: a ChargePayment's token redacted. */
 export function recordedCommands(commands: readonly SagaCommand[]): SagaCommand[] {
@@ -61,6 +71,15 @@ export interface SagaHistoryEntry {
   status?: OrderStatus;
   outcome?: SagaOutcome | null;
   commands?: SagaCommand[];
+}
+
+/**
+ * An Events row as stored: the history entry and, on every row a step wrote since issue 25 (not on
+ * version 1, whose order item is written in the same transaction, nor on rows of earlier builds),
+ * the saga as the step left it (event-snapshot.ts).
+ */
+export interface StoredEventRow extends SagaHistoryEntry {
+  snapshot?: EventSnapshot;
 }
 
 export interface StepRecord {
@@ -106,7 +125,7 @@ export function steppedSaga(
   now: string,
   format: OrderItemFormat,
 ): StoredSaga {
-  const { versionWait: _cleared, ...rest } = previous;
+  const { versionWait: _cleared, projectedVersion: _behind, ...rest } = previous;
   return {
     ...rest,
     saga: next.saga,
@@ -143,17 +162,53 @@ export class SagaStore {
     return this.format === 'packed' && omitsStateEnteredAt(saga);
   }
 
+  /**
+   * The saga as committed: the latest Events row (Query, ScanIndexForward false, Limit 1, strongly
+   * consistent) over the order item (GetItem, strongly consistent; it holds the order's fixed
+   * fields and the payment token), both at once. When the item lags the commit, the saga is the
+   * row's snapshot and `projectedVersion` says where the item stands (roll it forward: `project`).
+   * Undefined when there is no such order.
+   */
   async load(orderId: string): Promise<StoredSaga | undefined> {
+    const [{ Item }, latest] = await Promise.all([
+      this.doc.send(new GetCommand({ TableName: this.tables.orders, Key: { orderId }, ConsistentRead: true })),
+      this.latestEventRow(orderId),
+    ]);
+    return Item ? exactSaga(unpackOrderItem(Item), latest) : undefined;
+  }
+
+  /**
+   * The order item alone (GetItem, strongly consistent): the projection, which may lag the commit
+   * (see load). For what is shown as a projection, and for tests of the lag.
+   */
+  async loadProjection(orderId: string): Promise<StoredSaga | undefined> {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.tables.orders, Key: { orderId }, ConsistentRead: true }),
     );
     return Item ? unpackOrderItem(Item) : undefined;
   }
 
+  /** The saga's latest Events row (the highest version), strongly consistent; undefined when it has none. */
+  private async latestEventRow(orderId: string): Promise<StoredEventRow | undefined> {
+    const { Items } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tables.events,
+        KeyConditionExpression: '#a = :id',
+        ExpressionAttributeNames: { '#a': 'aggregateId' },
+        ExpressionAttributeValues: { ':id': orderId },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    return Items?.[0] as StoredEventRow | undefined;
+  }
+
   /**
-   * Several sagas by order id, strongly consistent (BatchGetItem, at most 100 keys a request — the
-   * AWS limit — and unprocessed keys retried with backoff). Ids with no order are absent from the map.
-   * Throws when keys stay unprocessed after 10 rounds.
+   * Several sagas by order id as their order items hold them: the projections, which may lag
+   * their commits (docs/data-model.md, "The projection"). Strongly consistent (BatchGetItem, at
+   * most 100 keys a request — the AWS limit — and unprocessed keys retried with backoff). Ids
+   * with no order are absent from the map. Throws when keys stay unprocessed after 10 rounds.
    */
   async loadMany(orderIds: readonly string[]): Promise<Map<string, StoredSaga>> {
     const found = new Map<string, StoredSaga>();
@@ -219,53 +274,35 @@ export class SagaStore {
   }
 
   /**
-   * Persists one step on top of `previous`, conditional on its version: the snapshot, the order
-   * status and the next Events row, atomically. Throws VersionConflictError when another writer
-   * got there first (reload and re-apply; never overwrite).
+   * THE COMMIT of one step on top of `previous`: its Events row at the next version, conditional on
+   * `attribute_not_exists(version)`, carrying the event, the new snapshot and its outbox. One PutItem;
+   * the order item is not touched (`project` follows). Throws VersionConflictError when another
+   * writer took that version first (reload and re-apply; never overwrite).
    */
-  async commit(
+  async append(
     previous: StoredSaga,
     next: { saga: PersistedSaga; status: OrderStatus; commands: SagaCommand[] },
     step: StepRecord,
     now: string,
   ): Promise<StoredSaga> {
     const stored = steppedSaga(previous, next, step, now, this.format);
-    const version = stored.sagaVersion;
     try {
-      await transactWrite(this.doc, [
-        {
-          Update: {
-            TableName: this.tables.orders,
-            Key: { orderId: previous.orderId },
-            UpdateExpression:
-              'SET saga = :saga, sagaState = :state, #status = :status, sagaVersion = :version, updatedAt = :now, ' +
-              'appliedEventIds = :applied, totalAmountMinor = :amount, currency = :currency' +
-              // stateEnteredAt is left out when it equals updatedAt (order-item.ts).
-              (this.omitsStateEnteredAt(stored)
-                ? ' REMOVE versionWait, stateEnteredAt'
-                : ', stateEnteredAt = :entered REMOVE versionWait'),
-            ConditionExpression: 'sagaVersion = :previous',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':saga': this.format === 'packed' ? packSaga(stored, stored.saga) : stored.saga,
-              ':state': stored.sagaState,
-              ':status': stored.status,
-              ':version': version,
-              ':now': now,
-              ...(this.omitsStateEnteredAt(stored) ? {} : { ':entered': stored.stateEnteredAt }),
-              ':applied': stored.appliedEventIds,
-              ':amount': stored.totalAmountMinor,
-              ':currency': stored.currency,
-              ':previous': previous.sagaVersion,
-            },
-          },
-        },
-        {
-          Put: this.historyPut(previous.orderId, version, previous.sagaState, next, step, previous.correlationId, now),
-        },
-      ]);
+      await this.doc.send(
+        new PutCommand(
+          this.historyPut(
+            previous.orderId,
+            stored.sagaVersion,
+            previous.sagaState,
+            next,
+            step,
+            previous.correlationId,
+            now,
+            stepSnapshot(stored),
+          ),
+        ),
+      );
     } catch (error) {
-      if (error instanceof ConditionFailedError) {
+      if (isConditionalCheckFailed(error)) {
         throw new VersionConflictError(`saga ${previous.orderId} moved past version ${previous.sagaVersion}`);
       }
       throw error;
@@ -274,41 +311,81 @@ export class SagaStore {
   }
 
   /**
-   * Records an action taken on the saga without changing it (an operator's retry): the next
-   * Events row and the version bump, in one transaction conditional on `previous`'s version, so
-   * versions stay contiguous. Snapshot, state, stateEnteredAt and applied event ids stay as they
-   * are; updatedAt moves. Throws VersionConflictError when the saga moved meanwhile (reload, retry).
+   * Brings the order item (the projection) up to `saga`, a committed version, conditional on the
+   * item holding an older one: a projection never goes back. Returns false when it already held
+   * this version or a later one. Clears the version-wait mark, as a step always did.
+   */
+  async project(saga: StoredSaga): Promise<boolean> {
+    const omit = this.omitsStateEnteredAt(saga);
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.orders,
+          Key: { orderId: saga.orderId },
+          UpdateExpression:
+            'SET saga = :saga, sagaState = :state, #status = :status, sagaVersion = :version, updatedAt = :now, ' +
+            'appliedEventIds = :applied, totalAmountMinor = :amount, currency = :currency' +
+            // stateEnteredAt is left out when it equals updatedAt (order-item.ts).
+            (omit ? ' REMOVE versionWait, stateEnteredAt' : ', stateEnteredAt = :entered REMOVE versionWait'),
+          ConditionExpression: 'attribute_exists(orderId) AND sagaVersion < :version',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: projectionFields(saga, this.format, omit),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * One step, committed and projected: `append`, then `project` (for tools and tests; the runtime
+   * calls the two itself, with crash points between). Throws VersionConflictError as `append`.
+   */
+  async commit(
+    previous: StoredSaga,
+    next: { saga: PersistedSaga; status: OrderStatus; commands: SagaCommand[] },
+    step: StepRecord,
+    now: string,
+  ): Promise<StoredSaga> {
+    const stored = await this.append(previous, next, step, now);
+    await this.project(stored);
+    return stored;
+  }
+
+  /**
+   * Records an action taken on the saga without changing it (an operator's retry): the next Events
+   * row, conditional on that version being free (the commit, as for a step), carrying the snapshot
+   * unchanged; then the projection. Snapshot, state, stateEnteredAt and applied event ids stay as
+   * they are; updatedAt moves. Throws VersionConflictError when the saga moved meanwhile (reload, retry).
    */
   async recordAction(previous: StoredSaga, step: StepRecord, now: string): Promise<StoredSaga> {
-    const version = previous.sagaVersion + 1;
+    const { projectedVersion: _behind, versionWait: _wait, ...rest } = previous;
+    const stored: StoredSaga = { ...rest, sagaVersion: previous.sagaVersion + 1, updatedAt: now };
     try {
-      await transactWrite(this.doc, [
-        {
-          Update: {
-            TableName: this.tables.orders,
-            Key: { orderId: previous.orderId },
-            // updatedAt moves, the state does not: stateEnteredAt is written out (order-item.ts).
-            UpdateExpression: 'SET sagaVersion = :version, updatedAt = :now, stateEnteredAt = :entered',
-            ConditionExpression: 'sagaVersion = :previous',
-            ExpressionAttributeValues: {
-              ':version': version,
-              ':now': now,
-              ':entered': previous.stateEnteredAt,
-              ':previous': previous.sagaVersion,
-            },
-          },
-        },
-        {
-          Put: this.historyPut(previous.orderId, version, previous.sagaState, null, step, previous.correlationId, now),
-        },
-      ]);
+      await this.doc.send(
+        new PutCommand(
+          this.historyPut(
+            previous.orderId,
+            stored.sagaVersion,
+            previous.sagaState,
+            null,
+            step,
+            previous.correlationId,
+            now,
+            stepSnapshot(stored),
+          ),
+        ),
+      );
     } catch (error) {
-      if (error instanceof ConditionFailedError) {
+      if (isConditionalCheckFailed(error)) {
         throw new VersionConflictError(`saga ${previous.orderId} moved past version ${previous.sagaVersion}`);
       }
       throw error;
     }
-    return { ...previous, sagaVersion: version, updatedAt: now };
+    await this.project(stored);
+    return stored;
   }
 
   /**
@@ -507,7 +584,8 @@ export class SagaStore {
           ExclusiveStartKey,
         }),
       );
-      rows.push(...((page.Items ?? []) as SagaHistoryEntry[]));
+      // The snapshot is the runtime's (load); the history is what happened.
+      rows.push(...((page.Items ?? []) as StoredEventRow[]).map(({ snapshot: _snapshot, ...entry }) => entry));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return rows;
@@ -521,9 +599,10 @@ export class SagaStore {
     step: StepRecord,
     correlationId: string,
     now: string,
+    snapshot?: EventSnapshot,
   ) {
     // `decided` is null for an action that leaves the saga as it is (an operator's retry).
-    const entry: SagaHistoryEntry = {
+    const entry: StoredEventRow = {
       aggregateId: orderId,
       version,
       eventType: step.eventType,
@@ -542,6 +621,7 @@ export class SagaStore {
             commands: recordedCommands(decided.commands),
           }
         : {}),
+      ...(snapshot ? { snapshot } : {}),
     };
     // Events rows are appended, never overwritten.
     return { TableName: this.tables.events, Item: entry, ConditionExpression: 'attribute_not_exists(version)' };

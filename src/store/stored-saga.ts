@@ -42,6 +42,12 @@ export interface StoredSaga extends OrderRecord {
   resendLease?: ResendLease;
   /** Set while the saga's events wait for a build that knows its machine version; a step clears it. */
   versionWait?: VersionWait;
+  /**
+   * Never stored: set by SagaStore.load when the order item (the projection) lags the commit (the
+   * latest Events row), to the version the item holds. Whoever finds it set rolls the item forward
+   * (SagaStore.project).
+   */
+  projectedVersion?: number;
 }
 
 /** A saga on a machine version the build that saw it lacks (src/runtime/version-wait.ts). */

@@ -300,7 +300,8 @@ describe('live feeds are bounded', () => {
     expect(one.get).toBeGreaterThanOrEqual(2);
     // One poll per saga: 20 pages read what 1 page reads (per-page polling would read 20x).
     expect(many.get).toBeLessThanOrEqual(one.get * 2);
-    // Nothing moved: no history query at all.
-    expect(many.query).toBe(0);
+    // Nothing moved: no history query at all. Each poll is one exact load (issue 25: the order item
+    // and the latest Events row, a GetItem and a Query at once), so the Queries are the loads' own.
+    expect(Math.abs(many.query - many.get)).toBeLessThanOrEqual(1);
   });
 });

@@ -31,7 +31,7 @@ afterAll(async () => {
   await service?.stop();
 });
 
-it('a worker killed between the snapshot write and the send: the saga still completes, charged once', async () => {
+it('a worker killed between the commit (Events row) and the projection update and send: the saga still completes, charged once', async () => {
   const eventId = await newEvent(service.core, 5, 40);
   const onceFile = path.join(mkdtempSync(path.join(tmpdir(), 'crash-')), 'crashed');
   const doomed = spawnWorker(
@@ -49,11 +49,14 @@ it('a worker killed between the snapshot write and the send: the saga still comp
   const death = await doomed.exited;
   expect(death.signal).toBe('SIGKILL');
   expect(existsSync(onceFile)).toBe(true);
-  // The step is written, its commands were never sent.
+  // The step is committed (its Events row), its commands were never sent.
   const afterCrash = (await service.core.store.load(orderId))!;
   expect(afterCrash.sagaState).toBe('awaitingPayment');
   expect(afterCrash.sagaVersion).toBe(2);
   expect(await readPayment(service.core.participantDeps, orderId)).toBeUndefined();
+  // The order item, a projection of the commit (issue 25), was never updated: it lags.
+  expect(afterCrash.projectedVersion).toBe(1);
+  expect(await service.core.store.loadProjection(orderId)).toMatchObject({ sagaVersion: 1, sagaState: 'reserving' });
 
   workers.push(spawnWorker(workerEnv(service.config)));
   const done = await eventually(
@@ -66,6 +69,44 @@ it('a worker killed between the snapshot write and the send: the saga still comp
   expect(payment?.status).toBe('CAPTURED');
   const row = (await readInventoryRows(service.core.participantDeps, eventId)).get('GA')!;
   expect([row.availableQuantity, row.reservedQuantity, row.soldQuantity]).toEqual([4, 0, 1]);
+  // The redelivery rolled the projection forward; every later step projected its own.
+  const item = await eventually(
+    () => service.core.store.loadProjection(orderId),
+    (s) => s?.sagaVersion === 5,
+    30000,
+  );
+  expect(item?.status).toBe('COMPLETED');
+});
+
+it('a worker killed between the projection update and the send: the saga still completes, charged once', async () => {
+  const eventId = await newEvent(service.core, 5, 40);
+  const onceFile = path.join(mkdtempSync(path.join(tmpdir(), 'crash-')), 'crashed');
+  const doomed = spawnWorker(
+    workerEnv(service.config, { FAULT_CRASH_AT: 'after-projection:SEATS_RESERVED', FAULT_CRASH_ONCE_FILE: onceFile }),
+  );
+  workers.push(doomed);
+  const orderId = await placeOrder(service.core, {
+    eventId,
+    paymentToken: 'tok_success',
+    quantity: 1,
+    customerId: 'c-crash-3',
+  });
+  expect((await doomed.exited).signal).toBe('SIGKILL');
+  // Committed and projected; ChargePayment never sent.
+  const afterCrash = (await service.core.store.load(orderId))!;
+  expect(afterCrash).toMatchObject({ sagaState: 'awaitingPayment', sagaVersion: 2 });
+  expect(afterCrash.projectedVersion).toBeUndefined();
+  expect((await service.core.store.loadProjection(orderId))?.sagaVersion).toBe(2);
+  expect(await readPayment(service.core.participantDeps, orderId)).toBeUndefined();
+
+  workers.push(spawnWorker(workerEnv(service.config)));
+  const done = await eventually(
+    async () => (await service.core.store.load(orderId))!,
+    (s) => s.status === 'COMPLETED',
+    60000,
+  );
+  expect(done.sagaVersion).toBe(5);
+  expect((await readPayment(service.core.participantDeps, orderId))?.attempts).toBe(1);
 });
 
 it('a worker killed after the payment was captured, before it replied: the saga completes, charged once', async () => {

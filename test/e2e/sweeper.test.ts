@@ -1,7 +1,9 @@
 /**
  * The sweeper is the safety net behind lost messages: a saga whose commands were never sent (the
  * API died between its write and its send) is picked up once it has been idle too long, and a
- * hold whose timer message never fired is expired from ExpirationIndex.
+ * hold whose timer message never fired is expired from ExpirationIndex. And an order item left
+ * behind its commit with no message to redeliver (a request's process died between the Events row
+ * and the projection) is found by its stale status and rolled forward, its outbox re-sent.
  */
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
@@ -71,6 +73,43 @@ it('re-sends the commands of a saga whose first send never happened', async () =
     30000,
   );
   expect(done.sagaVersion).toBe(5);
+});
+
+it('rolls forward an order item left behind its commit with no message behind it; the saga then completes', async () => {
+  const eventId = await newEvent(service.core, 3, 10);
+  const orderId = await placeOrder(service.core, { eventId, paymentToken: 'tok_success', customerId: 'c-lag' });
+  const v1 = (await service.core.store.load(orderId))!;
+  // A request's step committed (its Events row) by a process that died before projecting and sending.
+  await service.core.store.append(
+    v1,
+    { saga: v1.saga, status: v1.status, commands: [] },
+    { eventId: `${orderId}:retry`, eventType: 'OPERATOR_RETRY', payload: {}, actor: 'op' },
+    new Date().toISOString(),
+  );
+  expect((await service.core.store.loadProjection(orderId))?.sagaVersion).toBe(1);
+  const sweeping = createCoreSweeper(service.core);
+  // Found under the item's stale status once STALLED_AFTER_MS passed (StatusIndex may lag: retried).
+  await eventually(
+    () => sweeping.sweepOnce(),
+    (r) => r.rolledForward >= 1,
+    30000,
+  );
+  expect(await service.core.store.loadProjection(orderId)).toMatchObject({ sagaVersion: 2, sagaState: 'reserving' });
+  workers = createCoreWorkers(service.core);
+  workers.start();
+  sweeper = createCoreSweeper(service.core);
+  sweeper.start();
+  const done = await eventually(
+    async () => (await service.core.store.load(orderId))!,
+    (s) => s.status === 'COMPLETED',
+    30000,
+  );
+  expect(done.sagaVersion).toBe(6);
+  await eventually(
+    () => service.core.store.loadProjection(orderId),
+    (s) => s?.sagaVersion === 6,
+    30000,
+  );
 });
 
 it('expires a hold whose timer never fired', async () => {

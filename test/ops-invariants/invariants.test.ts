@@ -181,6 +181,45 @@ it("the order's sagaVersion ahead of its history: events-version", async () => {
   );
 });
 
+it('an order item behind its commit (issue 25): fine within the bound, projection-lag past it', async () => {
+  const saga = (await service.core.store.load(orders.completed))!;
+  // A commit the item has not caught up with: an action that leaves the saga as it is, appended
+  // without its projection (the worker died in between).
+  await service.core.store.append(
+    saga,
+    { saga: saga.saga, status: saga.status, commands: [] },
+    { eventId: `lag-${randomUUID()}`, eventType: 'OPERATOR_RETRY', payload: {} },
+    new Date().toISOString(),
+  );
+  const key = { aggregateId: orders.completed, version: saga.sagaVersion + 1 };
+  try {
+    expect((await service.core.store.load(orders.completed))?.projectedVersion).toBe(saga.sagaVersion);
+    expect((await check()).violations).toEqual([]);
+    const late = await checkInvariants(
+      { doc: doc(), tables: tables() },
+      { stuckAfterMs: 60_000, projectionLagMs: 0, now: () => new Date(Date.now() + 1000) },
+    );
+    expect(kinds(late)).toEqual(['projection-lag']);
+    expect(late.violations[0].subject).toBe(`order:${orders.completed}`);
+  } finally {
+    await doc().send(new DeleteCommand({ TableName: tables().events, Key: key }));
+  }
+  expect((await check()).violations).toEqual([]);
+});
+
+it('an order item behind its commit in a way its history does not explain: projection-mismatch', async () => {
+  const saga = (await service.core.store.load(orders.completed))!;
+  // The item claims the final state at the version before it: the history says notifying there.
+  const report = await expectOnly(
+    'projection-mismatch',
+    async () =>
+      void (await setAttributes(tables().orders, { orderId: orders.completed }, { sagaVersion: saga.sagaVersion - 1 })),
+    async () =>
+      void (await setAttributes(tables().orders, { orderId: orders.completed }, { sagaVersion: saga.sagaVersion })),
+  );
+  expect(report.violations[0].subject).toBe(`order:${orders.completed}`);
+});
+
 it('a declined order whose reservation says EXPIRED: reservation-status', async () => {
   const report = await expectOnly(
     'reservation-status',
@@ -273,8 +312,8 @@ it('a captured payment of an order that does not exist: payment-orphan', async (
 it('a completed order put back into confirming two minutes ago: open, and saga-stuck past the threshold', async () => {
   const saga = (await service.core.store.load(orders.completed))!;
   const past = new Date(Date.now() - 120_000).toISOString();
-  const setSaga = async (status: string, state: string, at: string, entered: string) =>
-    void (await doc().send(
+  const setSaga = async (status: string, state: string, at: string, entered: string) => {
+    await doc().send(
       new UpdateCommand({
         TableName: tables().orders,
         Key: { orderId: orders.completed },
@@ -284,7 +323,18 @@ it('a completed order put back into confirming two minutes ago: open, and saga-s
         ExpressionAttributeNames: { '#status': 'status', '#state': 'state' },
         ExpressionAttributeValues: { ':status': status, ':state': state, ':at': at, ':entered': entered },
       }),
-    ));
+    );
+    // And its commit, the latest Events row, says so too: the item is a projection of it (issue 25).
+    await doc().send(
+      new UpdateCommand({
+        TableName: tables().events,
+        Key: { aggregateId: orders.completed, version: saga.sagaVersion },
+        UpdateExpression: 'SET #status = :status, toState = :state',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': status, ':state': state },
+      }),
+    );
+  };
   const reopen = () => setSaga('CONFIRMED', 'confirming', past, past);
   const restore = () => setSaga(saga.status, saga.sagaState, saga.updatedAt, saga.stateEnteredAt);
   const report = await expectOnly('saga-stuck', reopen, restore, 60_000);

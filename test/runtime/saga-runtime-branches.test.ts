@@ -121,6 +121,36 @@ describe('SagaRuntime over its store port', () => {
     expect((await store.load('o1'))!.sagaVersion).toBe(2);
   });
 
+  it('projection behind: the commit stands, the load reads it, and the redelivery rolls the order item forward', async () => {
+    const { store, dispatcher, runtime } = setup();
+    await placed(runtime);
+    store.dropNextProjections(1); // the worker "dies" between the commit and the projection update
+    expect(await runtime.deliver('o1', RESERVED_REPLY, reserved('o1'))).toBe('applied');
+    expect(store.projections.get('o1')!.sagaVersion).toBe(1);
+    const exact = (await store.load('o1'))!;
+    expect(exact).toMatchObject({ sagaVersion: 2, sagaState: 'awaitingPayment', projectedVersion: 1 });
+    dispatcher.sent.length = 0;
+
+    expect(await runtime.deliver('o1', RESERVED_REPLY, reserved('o1'))).toBe('duplicate');
+    expect(store.projections.get('o1')).toMatchObject({ sagaVersion: 2, sagaState: 'awaitingPayment' });
+    expect(store.projections.get('o1')!.projectedVersion).toBeUndefined();
+    expect((await store.load('o1'))!.projectedVersion).toBeUndefined();
+    // The outbox went out again (but for the timer the event answered, none here), as after any crash.
+    expect(dispatcher.kinds()).toEqual(exact.saga.outbox.map((c) => c.kind));
+  });
+
+  it('projection behind: the next step decides on the commit, not the lagging item, and its projection catches the item up', async () => {
+    const { store, runtime } = setup();
+    await placed(runtime);
+    store.dropNextProjections(1);
+    await runtime.deliver('o1', RESERVED_REPLY, reserved('o1'));
+    expect(store.projections.get('o1')!.sagaVersion).toBe(1);
+    const cancel = { type: 'CANCEL_REQUESTED', by: 'c1', reason: 'changed my mind' } as const;
+    expect(await runtime.request('o1', 'cancel-1', cancel, 'c1')).toMatchObject({ accepted: true });
+    expect(store.projections.get('o1')!.sagaVersion).toBe(3);
+    expect(store.steps.map((s) => s.version)).toEqual([2, 3]);
+  });
+
   it('duplicate: a redelivered last event re-sends the outbox but the command it answered; an earlier one sends nothing', async () => {
     const { store, dispatcher, runtime } = setup();
     await placed(runtime);

@@ -1,6 +1,8 @@
 /**
  * The saga store on the emulator: a step is written only on top of the version it was computed
- * from, the history stays contiguous, and AWS's TransactionConflict cancellations are retried.
+ * from, the history stays contiguous, and AWS's TransactionConflict cancellations of the create are
+ * retried. The Events row is the commit (issue 25): a load reads it over a lagging order item, and
+ * the projection only moves forward.
  */
 import { randomUUID } from 'node:crypto';
 import { applyEvent, startSaga } from '../../machines/order-saga';
@@ -20,7 +22,7 @@ afterAll(async () => {
   await aws?.cleanup();
 });
 
-async function newSaga(): Promise<StoredSaga> {
+async function newSaga(on: SagaStore = store): Promise<StoredSaga> {
   const orderId = randomUUID();
   const items = [{ ticketType: 'GA', quantity: 1 }];
   const decision = startSaga({
@@ -32,7 +34,7 @@ async function newSaga(): Promise<StoredSaga> {
     holdSeconds: 60,
   });
   const now = new Date().toISOString();
-  return store.create(
+  return on.create(
     {
       orderId,
       customerId: 'c',
@@ -76,22 +78,49 @@ it('of two writers on the same version, one lands and the other is told to reloa
   expect((await store.load(saga.orderId))?.sagaVersion).toBe(2);
 });
 
-it('retries a step that AWS cancels with TransactionConflict, and writes it once', async () => {
-  const saga = await newSaga();
+it('retries a create that AWS cancels with TransactionConflict, and writes it once', async () => {
   const clients = createAwsClients(TEST_AWS_CONFIG);
   const conflicts = injectTransactionConflicts(clients, 2);
   try {
     const contended = new SagaStore(clients.doc, aws.names.tables);
-    const saved = await contended.commit(saga, applyEvent(saga.saga, reserved), step('x'), new Date().toISOString());
+    const saga = await newSaga(contended);
     expect(conflicts.injected).toBe(2);
-    expect(saved.sagaVersion).toBe(2);
+    expect(saga.sagaVersion).toBe(1);
     expect((await store.history(saga.orderId)).map((h) => [h.version, h.eventId])).toEqual([
       [1, `${saga.orderId}:ORDER_PLACED`],
-      [2, 'x'],
     ]);
   } finally {
     destroyAwsClients(clients);
   }
+});
+
+it('the Events row is the commit: a load reads it over a lagging order item; the projection only moves forward', async () => {
+  const saga = await newSaga();
+  const appended = await store.append(saga, applyEvent(saga.saga, reserved), step('p1'), new Date().toISOString());
+  // Committed, not projected (a worker that died here).
+  expect((await store.loadProjection(saga.orderId))?.sagaVersion).toBe(1);
+  const exact = (await store.load(saga.orderId))!;
+  expect(exact).toMatchObject({
+    sagaVersion: 2,
+    sagaState: 'awaitingPayment',
+    status: 'PROCESSING',
+    projectedVersion: 1,
+  });
+  const { projectedVersion: _v, ...committed } = exact;
+  expect(committed).toEqual(appended);
+  // The token is on the order item only; the commit gives it back whole, outbox included.
+  const charge = exact.saga.outbox.find((c) => c.kind === 'ChargePayment');
+  expect(charge && 'paymentToken' in charge ? charge.paymentToken : undefined).toBe('tok_success');
+  expect(JSON.stringify(await store.history(saga.orderId))).not.toContain('tok_success');
+
+  expect(await store.project(exact)).toBe(true);
+  expect(await store.project(exact)).toBe(false);
+  const projected = (await store.loadProjection(saga.orderId))!;
+  expect(projected.sagaVersion).toBe(2);
+  expect(await store.load(saga.orderId)).toEqual(projected);
+  // An older version never overwrites a newer projection.
+  expect(await store.project(saga)).toBe(false);
+  expect((await store.loadProjection(saga.orderId))?.sagaVersion).toBe(2);
 });
 
 it('reads the history after a version, oldest first', async () => {

@@ -3,8 +3,10 @@
  * test of the runtime's branches only (test/runtime/saga-runtime-branches.test.ts; issue 24 asks
  * for it beside the integration tests, which stay on the real engines). The stored shapes are
  * computed by the store's own functions (createdSaga, steppedSaga), so only the persistence is
- * in memory; the conditions are the store's: create fails on a taken id, commit and the
- * version-wait mark are conditional on the version read.
+ * in memory; the conditions are the store's: create fails on a taken id, append (the commit) is
+ * conditional on the next version being free, the projection on holding an older version, and the
+ * version-wait mark on the projection's version. `sagas` holds what is committed (the latest
+ * Events row), `projections` the order items.
  */
 import type { OrderStatus, PersistedSaga, SagaCommand } from '../../machines/order-saga';
 import type { CommandSender, SagaRuntimeStore } from '../../src/runtime/ports';
@@ -20,7 +22,11 @@ import {
 } from '../../src/store/saga-store';
 
 export class InMemorySagaStore implements SagaRuntimeStore {
+  /** The committed sagas (what the latest Events row says). */
   readonly sagas = new Map<string, StoredSaga>();
+  /** The order items: the projections, which may lag `sagas`. */
+  readonly projections = new Map<string, StoredSaga>();
+  private skipProjections = 0;
   /** Every committed step, in order (what the Events table would hold beyond version 1). */
   readonly steps: Array<{ orderId: string; version: number; step: StepRecord }> = [];
   private beforeNextCommit: (() => Promise<void>) | undefined;
@@ -30,24 +36,36 @@ export class InMemorySagaStore implements SagaRuntimeStore {
     this.beforeNextCommit = competitor;
   }
 
-  /** Overwrites a stored saga as another build might have written it (e.g. on another machine version). */
+  /** The next `count` projections are not written, as if their writer died right after the commit. */
+  dropNextProjections(count = 1): void {
+    this.skipProjections = count;
+  }
+
+  /** Overwrites a stored saga (commit and projection) as another build might have written it. */
   put(saga: StoredSaga): void {
     this.sagas.set(saga.orderId, structuredClone(saga));
+    this.projections.set(saga.orderId, structuredClone(saga));
   }
 
   async load(orderId: string): Promise<StoredSaga | undefined> {
     const saga = this.sagas.get(orderId);
-    return saga ? structuredClone(saga) : undefined;
+    const item = this.projections.get(orderId);
+    if (!saga || !item) return undefined;
+    if (item.sagaVersion === saga.sagaVersion) return structuredClone(item);
+    // As SagaStore.load: the commit, without the item's version-wait mark, and where the item stands.
+    const { versionWait: _stale, ...exact } = structuredClone(saga);
+    return { ...exact, projectedVersion: item.sagaVersion };
   }
 
   async create(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<StoredSaga> {
     if (this.sagas.has(order.orderId)) throw new OrderExistsError(`order ${order.orderId} exists`);
     const stored = createdSaga(order, saga, step, now, 'full');
     this.sagas.set(order.orderId, structuredClone(stored));
+    this.projections.set(order.orderId, structuredClone(stored));
     return stored;
   }
 
-  async commit(
+  async append(
     previous: StoredSaga,
     next: { saga: PersistedSaga; status: OrderStatus; commands: SagaCommand[] },
     step: StepRecord,
@@ -65,12 +83,24 @@ export class InMemorySagaStore implements SagaRuntimeStore {
     return stored;
   }
 
+  async project(saga: StoredSaga): Promise<boolean> {
+    if (this.skipProjections > 0) {
+      this.skipProjections--;
+      return false;
+    }
+    const item = this.projections.get(saga.orderId);
+    if (!item || item.sagaVersion >= saga.sagaVersion) return false;
+    const { projectedVersion: _behind, versionWait: _cleared, ...projected } = structuredClone(saga);
+    this.projections.set(saga.orderId, projected);
+    return true;
+  }
+
   async markVersionWait(
     saga: StoredSaga,
     wait: Pick<VersionWait, 'machineVersion' | 'knownVersions' | 'eventType'>,
     now: string,
   ): Promise<boolean> {
-    const current = this.sagas.get(saga.orderId);
+    const current = this.projections.get(saga.orderId);
     if (current?.sagaVersion !== saga.sagaVersion) return false;
     const previous = saga.versionWait?.machineVersion === wait.machineVersion ? saga.versionWait : undefined;
     current.versionWait = {
@@ -83,7 +113,7 @@ export class InMemorySagaStore implements SagaRuntimeStore {
   }
 
   async clearVersionWait(saga: StoredSaga): Promise<void> {
-    const current = this.sagas.get(saga.orderId);
+    const current = this.projections.get(saga.orderId);
     if (current?.sagaVersion === saga.sagaVersion) delete current.versionWait;
   }
 }

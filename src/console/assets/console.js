@@ -377,7 +377,7 @@
   // ---- sign in ---------------------------------------------------------------------------------
   /**
    * Page loads cannot send a bearer header, so the token also goes in a cookie that the server reads
-   * for console pages only (src/api/auth/console-cookie.ts). A session cookie: gone with the browser.
+   * for console pages only (src/http/auth/console-cookie.ts). A session cookie: gone with the browser.
    */
   function setPageCookie(token) {
     var secure = location.protocol === 'https:' ? '; Secure' : '';
