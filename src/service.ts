@@ -37,6 +37,7 @@ import { createLive, type Live } from './api/live/live';
 import { routeUpgradesThrough } from './api/live/upgrade';
 import { handleParticipantCommand, type ParticipantCommand, type ParticipantDeps } from './participants';
 import { Dispatcher } from './runtime/dispatcher';
+import { BatchingSender } from './messaging/batching-sender';
 import { SagaRuntime } from './runtime/saga-runtime';
 import { Sweeper } from './runtime/sweeper';
 import {
@@ -78,7 +79,6 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   const names = resourceNames(config.resourcePrefix);
   const queues = await resolveQueueUrls(clients.sqs, names);
   const store = new SagaStore(clients.doc, names.tables, config.orderItemFormat);
-  const dispatcher = new Dispatcher(clients.sqs, queues);
   const orderNumbers = new OrderNumbers(clients.doc, names.tables.orderNumbers);
   const orders = new OrderQueries(clients.doc, names.tables);
   const metrics = createMetrics({
@@ -86,6 +86,12 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     queueDepths: () => readQueueDepths(clients.sqs, queues),
     stuckListing: () => new StuckSagas({ store, orders, stuckAfterMs: config.stuckAfterMs }).list(0),
   });
+  // One batching sender per process: commands of every saga share its SendMessageBatch calls.
+  const sender = new BatchingSender(clients.sqs, {
+    windowMs: config.sendBatchWindowMs,
+    observer: metrics.batchObserver,
+  });
+  const dispatcher = new Dispatcher(clients.sqs, queues, undefined, sender);
   const runtime = new SagaRuntime({
     store,
     dispatcher,
