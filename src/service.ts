@@ -39,6 +39,7 @@ import { handleParticipantCommand, type ParticipantCommand, type ParticipantDeps
 import { Dispatcher } from './runtime/dispatcher';
 import { BatchingSender } from './messaging/batching-sender';
 import { SagaRuntime } from './runtime/saga-runtime';
+import { SnapshotCache } from './runtime/snapshot-cache';
 import { Sweeper } from './runtime/sweeper';
 import {
   ALL_WORKER_ROLES,
@@ -102,6 +103,8 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     versionWaitBaseMs: config.machineVersionRetrySeconds * 1000,
     onSagaEnded: options.onSagaEnded,
     observer: metrics.sagaObserver,
+    // The sagas this process wrote last: their next event skips the load (issue 25, decision 4).
+    snapshots: new SnapshotCache(),
   });
   const participantDeps: ParticipantDeps = {
     doc: clients.doc,
