@@ -63,6 +63,8 @@ export interface Core {
   logger: Logger;
   /** Prometheus registry and the observers that feed it (served when config.metricsPort is set). */
   metrics: Metrics;
+  /** The sagas this process wrote last (the runtime's kept copies; src/runtime/snapshot-cache.ts). */
+  snapshots: SnapshotCache;
 }
 
 export interface CoreOptions {
@@ -93,6 +95,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     observer: metrics.batchObserver,
   });
   const dispatcher = new Dispatcher(clients.sqs, queues, undefined, sender);
+  const snapshots = new SnapshotCache();
   const runtime = new SagaRuntime({
     store,
     dispatcher,
@@ -104,7 +107,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     onSagaEnded: options.onSagaEnded,
     observer: metrics.sagaObserver,
     // The sagas this process wrote last: their next event skips the load (issue 25, decision 4).
-    snapshots: new SnapshotCache(),
+    snapshots,
   });
   const participantDeps: ParticipantDeps = {
     doc: clients.doc,
@@ -114,7 +117,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     onInventoryChanged: options.onInventoryChanged,
   };
   if (options.soldOut) participantDeps.soldOut = options.soldOut(participantDeps);
-  return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger, metrics };
+  return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger, metrics, snapshots };
 }
 
 /**
