@@ -23,6 +23,12 @@
  *   expired) on a service with a 3-s hold, for requests, units and $ per outcome.
  * Medians of the runs are printed and written between the bench markers in docs/benchmarks.md.
  * `--profile` passes `--cpu-prof` to the service (profiles in .emulator/profiles/).
+ *
+ * How issue 25 reads it (docs/benchmarks.md): throughput, CPU and cost at 60 buyers
+ * (`--orders 300 --concurrency 60 --runs 3 --compare --no-outcomes`), latency at 20 buyers
+ * (`--orders 200 --concurrency 20 --runs 3 --compare`); every order is placed with its own customer's
+ * token (customerId `bench-<n>`), so the per-customer rate limit is never what is measured. Cost is
+ * priced two ways: on-demand and provisioned capacity at 70% target utilization (the cost meter).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { toolAuth } from './auth/tool-auth';
