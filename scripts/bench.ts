@@ -23,6 +23,12 @@
  *   expired) on a service with a 3-s hold, for requests, units and $ per outcome.
  * Medians of the runs are printed and written between the bench markers in docs/benchmarks.md.
  * `--profile` passes `--cpu-prof` to the service (profiles in .emulator/profiles/).
+ *
+ * How issue 25 reads it (docs/benchmarks.md): throughput, CPU and cost at 60 buyers
+ * (`--orders 300 --concurrency 60 --runs 3 --compare --no-outcomes`), latency at 20 buyers
+ * (`--orders 200 --concurrency 20 --runs 3 --compare`); every order is placed with its own customer's
+ * token (customerId `bench-<n>`), so the per-customer rate limit is never what is measured. Cost is
+ * priced two ways: on-demand and provisioned capacity at 70% target utilization (the cost meter).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { toolAuth } from './auth/tool-auth';
@@ -164,19 +170,22 @@ interface Scrape {
   wru: number;
   rru: number;
   dollars: number;
+  /** On provisioned capacity at 70% utilization (the cost meter's second price). */
+  dollarsProvisioned: number;
   /** Write units as the engine reported them, by `table` or `table/index`. */
   reportedWru: Record<string, number>;
 }
 
 async function scrape(metricsUrl: string): Promise<Scrape> {
   const text = await (await fetch(metricsUrl)).text();
-  const s: Scrape = { cpuSeconds: 0, requests: {}, wru: 0, rru: 0, dollars: 0, reportedWru: {} };
+  const s: Scrape = { cpuSeconds: 0, requests: {}, wru: 0, rru: 0, dollars: 0, dollarsProvisioned: 0, reportedWru: {} };
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || !line) continue;
     const at = line.lastIndexOf(' ');
     const [key, value] = [line.slice(0, at), Number(line.slice(at + 1))];
     if (key === 'process_cpu_seconds_total') s.cpuSeconds = value;
     else if (key === 'eventticket_aws_cost_dollars_total') s.dollars = value;
+    else if (key === 'eventticket_aws_cost_provisioned_dollars_total') s.dollarsProvisioned = value;
     else if (key === 'eventticket_dynamodb_capacity_units_total{kind="write"}') s.wru = value;
     else if (key === 'eventticket_dynamodb_capacity_units_total{kind="read"}') s.rru = value;
     else {
@@ -201,8 +210,10 @@ interface Cost {
   sqs: number;
   wru: number;
   rru: number;
-  /** $ per million orders. */
+  /** $ per million orders, on-demand. */
   dollarsPerMillion: number;
+  /** $ per million orders, DynamoDB provisioned at 70% target utilization. */
+  provisionedDollarsPerMillion: number;
   /** Write units per order as the engine reported them, by `table` or `table/index`. */
   reportedWru: Record<string, number>;
 }
@@ -225,6 +236,9 @@ function costPerOrder(before: Scrape, after: Scrape, orders: number, polls = 0, 
     wru: (after.wru - before.wru - polls * (perPoll?.wru ?? 0)) / orders,
     rru: (after.rru - before.rru - polls * (perPoll?.rru ?? 0)) / orders,
     dollarsPerMillion: ((after.dollars - before.dollars - polls * (perPoll?.dollars ?? 0)) / orders) * 1e6,
+    provisionedDollarsPerMillion:
+      ((after.dollarsProvisioned - before.dollarsProvisioned - polls * (perPoll?.dollarsProvisioned ?? 0)) / orders) *
+      1e6,
     reportedWru: Object.fromEntries(
       Object.entries(after.reportedWru)
         .map(([k, v]): [string, number] => [
@@ -250,6 +264,7 @@ async function pollCost(service: ServiceProcess, orderId: string): Promise<Scrap
     wru: (after.wru - before.wru) / n,
     rru: (after.rru - before.rru) / n,
     dollars: (after.dollars - before.dollars) / n,
+    dollarsProvisioned: (after.dollarsProvisioned - before.dollarsProvisioned) / n,
     reportedWru: Object.fromEntries(
       Object.entries(after.reportedWru).map(([k, v]) => [k, (v - (before.reportedWru[k] ?? 0)) / n]),
     ),
@@ -568,7 +583,7 @@ async function main(): Promise<void> {
               .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
               .join(', ')}, ` +
             `${r.cost.dynamodb.toFixed(2)} DynamoDB + ${r.cost.sqs.toFixed(2)} SQS requests, ${r.cost.wru.toFixed(1)} WRU, ${r.cost.rru.toFixed(1)} RRU, ` +
-            `$${r.cost.dollarsPerMillion.toFixed(2)}/M, max queue depth ${r.maxQueueDepth}`,
+            `$${r.cost.dollarsPerMillion.toFixed(2)}/M on-demand, $${r.cost.provisionedDollarsPerMillion.toFixed(2)}/M provisioned at 70%, max queue depth ${r.maxQueueDepth}`,
         );
         results.push(r);
       }
@@ -662,8 +677,12 @@ function report(
       med((r) => r.cost.rru, 1),
     ),
     row(
-      '**$ per million completed orders**',
+      '**$ per million completed orders, on-demand**',
       med((r) => r.cost.dollarsPerMillion, 2),
+    ),
+    row(
+      '**$ per million completed orders, provisioned at 70%**',
+      med((r) => r.cost.provisionedDollarsPerMillion, 2),
     ),
     row(
       'largest queue backlog seen (messages)',
@@ -714,11 +733,11 @@ function report(
       '',
       `Per outcome (${configs.at(-1)!.name}; 20 orders each, 10 buyers, a 3-s hold; one run):`,
       '',
-      '| outcome | DynamoDB requests | SQS requests | WRU | RRU | $ per million |',
-      '|---|---|---|---|---|---|',
+      '| outcome | DynamoDB requests | SQS requests | WRU | RRU | $ per million, on-demand | $ per million, provisioned at 70% |',
+      '|---|---|---|---|---|---|---|',
       ...Object.entries(byOutcome).map(
         ([name, c]) =>
-          `| ${name} | ${c.dynamodb.toFixed(2)} | ${c.sqs.toFixed(2)} | ${c.wru.toFixed(1)} | ${c.rru.toFixed(1)} | ${c.dollarsPerMillion.toFixed(2)} |`,
+          `| ${name} | ${c.dynamodb.toFixed(2)} | ${c.sqs.toFixed(2)} | ${c.wru.toFixed(1)} | ${c.rru.toFixed(1)} | ${c.dollarsPerMillion.toFixed(2)} | ${c.provisionedDollarsPerMillion.toFixed(2)} |`,
       ),
     );
   }

@@ -38,7 +38,9 @@ import { createLive, type Live } from './console/live/live';
 import { routeUpgradesThrough } from './console/live/upgrade';
 import { handleParticipantCommand, type ParticipantCommand, type ParticipantDeps } from './participants';
 import { Dispatcher } from './runtime/dispatcher';
+import { BatchingSender } from './messaging/batching-sender';
 import { SagaRuntime } from './runtime/saga-runtime';
+import { SnapshotCache } from './runtime/snapshot-cache';
 import { Sweeper } from './runtime/sweeper';
 import {
   ALL_WORKER_ROLES,
@@ -63,6 +65,8 @@ export interface Core {
   logger: Logger;
   /** Prometheus registry and the observers that feed it (served when config.metricsPort is set). */
   metrics: Metrics;
+  /** The sagas this process wrote last (the runtime's kept copies; src/runtime/snapshot-cache.ts). */
+  snapshots: SnapshotCache;
 }
 
 export interface CoreOptions {
@@ -81,7 +85,6 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   const names = resourceNames(config.resourcePrefix);
   const queues = await resolveQueueUrls(clients.sqs, names);
   const store = new SagaStore(clients.doc, names.tables, config.orderItemFormat);
-  const dispatcher = new Dispatcher(clients.sqs, queues);
   const orderNumbers = new OrderNumbers(clients.doc, names.tables.orderNumbers);
   const orders = new OrderQueries(clients.doc, names.tables);
   const metrics = createMetrics({
@@ -89,6 +92,13 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     queueDepths: () => readQueueDepths(clients.sqs, queues),
     stuckListing: () => new StuckSagas({ store, orders, stuckAfterMs: config.stuckAfterMs }).list(0),
   });
+  // One batching sender per process: commands of every saga share its SendMessageBatch calls.
+  const sender = new BatchingSender(clients.sqs, {
+    windowMs: config.sendBatchWindowMs,
+    observer: metrics.batchObserver,
+  });
+  const dispatcher = new Dispatcher(clients.sqs, queues, undefined, sender);
+  const snapshots = new SnapshotCache();
   const runtime = new SagaRuntime({
     store,
     dispatcher,
@@ -99,6 +109,8 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     versionWaitBaseMs: config.machineVersionRetrySeconds * 1000,
     onSagaEnded: options.onSagaEnded,
     observer: metrics.sagaObserver,
+    // The sagas this process wrote last: their next event skips the load (issue 25, decision 4).
+    snapshots,
   });
   const participantDeps: ParticipantDeps = {
     doc: clients.doc,
@@ -108,7 +120,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     onInventoryChanged: options.onInventoryChanged,
   };
   if (options.soldOut) participantDeps.soldOut = options.soldOut(participantDeps);
-  return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger, metrics };
+  return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger, metrics, snapshots };
 }
 
 /**

@@ -16,3 +16,9 @@ export const SQS_MAX_RECEIVE_COUNT = 1_000;
 export const SQS_MAX_IN_FLIGHT_FIFO = 20_000;
 /** SQS: a message body is at most 256 KiB. */
 export const SQS_MAX_MESSAGE_BYTES = 262_144;
+/** SQS: a SendMessageBatch / DeleteMessageBatch / ChangeMessageVisibilityBatch carries at most 10 entries. */
+export const SQS_MAX_BATCH_ENTRIES = 10;
+/** SQS: a SendMessageBatch's payload (all bodies and attributes) is at most 256 KiB. */
+export const SQS_MAX_BATCH_BYTES = 262_144;
+/** SQS: a ReceiveMessage returns at most 10 messages (MaxNumberOfMessages 1–10). */
+export const SQS_MAX_RECEIVE_MESSAGES = 10;

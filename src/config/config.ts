@@ -15,7 +15,7 @@ import { ConfigError } from './config-error';
 export { ConfigError };
 import { isKnownMachineVersion, knownMachineVersions, START_VERSION } from '../../machines/order-saga/registry';
 import { DEFAULT_STUCK_AFTER_MS } from '../../machines/order-saga/stuck';
-import { rangeProblems } from './ranges';
+import { DEFAULT_SEND_BATCH_WINDOW_MS, rangeProblems } from './ranges';
 
 export interface Config {
   /** Where DynamoDB and SQS answer (AWS_ENDPOINT_URL); undefined means real AWS. */
@@ -46,6 +46,8 @@ export interface Config {
   workerConcurrency: number;
   /** Long-poll wait; short in tests so shutdown is quick. */
   receiveWaitSeconds: number;
+  /** ms a message waits for others bound for the same queue before its SendMessageBatch goes (0–100, default 2). */
+  sendBatchWindowMs: number;
   /**
    * How long a received message stays hidden from other workers; a heartbeat renews it while its
    * handler runs. It bounds how long a message held by a dead worker (and its FIFO group) waits
@@ -131,6 +133,7 @@ const schema = {
     MAX_RECEIVES: { type: 'string' },
     WORKER_CONCURRENCY: { type: 'string' },
     RECEIVE_WAIT_SECONDS: { type: 'string' },
+    SEND_BATCH_WINDOW_MS: { type: 'string' },
     MESSAGE_LEASE_SECONDS: { type: 'string' },
     STALLED_AFTER_MS: { type: 'string' },
     SWEEP_INTERVAL_MS: { type: 'string' },
@@ -186,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxReceives: int('MAX_RECEIVES', 5),
     workerConcurrency: int('WORKER_CONCURRENCY', 8),
     receiveWaitSeconds: int('RECEIVE_WAIT_SECONDS', 10),
+    sendBatchWindowMs: int('SEND_BATCH_WINDOW_MS', DEFAULT_SEND_BATCH_WINDOW_MS),
     messageLeaseSeconds: int('MESSAGE_LEASE_SECONDS', 10),
     stalledAfterMs: int('STALLED_AFTER_MS', 30000),
     sweepIntervalMs: int('SWEEP_INTERVAL_MS', 10000),

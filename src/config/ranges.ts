@@ -26,6 +26,11 @@ export const DEFAULT_HANDLER_TIMEOUT_MS = 120_000;
  */
 export const GATEWAY_TIMEOUT_MARGIN_MS = 5000;
 
+/** The default of SEND_BATCH_WINDOW_MS: a lone message waits at most 2 ms for company. */
+export const DEFAULT_SEND_BATCH_WINDOW_MS = 2;
+/** The largest SEND_BATCH_WINDOW_MS (ms). */
+export const MAX_SEND_BATCH_WINDOW_MS = 100;
+
 export interface SettingRange {
   min: number;
   max: number;
@@ -56,6 +61,13 @@ export const SETTING_RANGES: Readonly<Record<string, SettingRange>> = {
     why: 'SQS keeps at most 20,000 messages in flight per FIFO queue',
   },
   RECEIVE_WAIT_SECONDS: { min: 0, max: SQS_MAX_WAIT_SECONDS, why: 'SQS long polls last 0..20 s' },
+  // How long a message waits for others bound for the same queue (src/messaging/batching-sender.ts):
+  // 0 sends on the next tick; past 100 ms every saga step would wait longer than its own AWS calls take.
+  SEND_BATCH_WINDOW_MS: {
+    min: 0,
+    max: MAX_SEND_BATCH_WINDOW_MS,
+    why: 'a message waits at most this long for a batch: 0 (next tick) .. 100 ms',
+  },
   // Under 3 s the heartbeat (every lease/3, at least 1 s) could not keep a message; over 900 s a
   // dead worker's message (and its FIFO group) would wait longer than SQS's longest delay.
   MESSAGE_LEASE_SECONDS: {

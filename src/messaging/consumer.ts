@@ -25,7 +25,12 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { SQS_MAX_VISIBILITY_SECONDS, SQS_MAX_WAIT_SECONDS } from '../aws/sqs-limits';
+import {
+  SQS_MAX_BATCH_ENTRIES,
+  SQS_MAX_RECEIVE_MESSAGES,
+  SQS_MAX_VISIBILITY_SECONDS,
+  SQS_MAX_WAIT_SECONDS,
+} from '../aws/sqs-limits';
 import { DEFAULT_HANDLER_TIMEOUT_MS } from '../config/ranges';
 import type { Logger } from '../observability/logger';
 import { sendToDeadLetterQueue } from './dead-letters';
@@ -86,6 +91,11 @@ export interface ConsumerObserver {
   received(consumer: string, ageMs: number): void;
   /** A handler failed; `error` is the error's class name. */
   failed(consumer: string, kind: HandlerErrorKind, error: string): void;
+  /**
+   * `count` handled messages could not be deleted (a DeleteMessageBatch entry failed, or the whole
+   * call): they will be delivered again, which handlers absorb (idempotent), but it costs a redo.
+   */
+  deleteFailed?(consumer: string, count: number): void;
 }
 
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
@@ -242,7 +252,8 @@ export class QueueConsumer<T> {
         const out = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: Math.min(10, free),
+            // Up to 10 a receive (SQS's limit), as many as there are free slots.
+            MaxNumberOfMessages: Math.min(SQS_MAX_RECEIVE_MESSAGES, free),
             WaitTimeSeconds: waitSeconds,
             VisibilityTimeout: this.options.leaseSeconds,
             MessageSystemAttributeNames: [
@@ -477,17 +488,20 @@ export class QueueConsumer<T> {
     );
   }
 
-  /** Deletes go out in batches of up to 10, a few milliseconds apart. */
+  /**
+   * Deletes go out in DeleteMessageBatch calls of up to 10, across chains: a full batch at once,
+   * otherwise within 5 ms of the first waiting delete.
+   */
   private scheduleDelete(message: ReceivedMessage): void {
     this.deletes.push(message);
-    if (this.deletes.length >= 10) void this.flushDeletes();
+    if (this.deletes.length >= SQS_MAX_BATCH_ENTRIES) void this.flushDeletes();
     else if (!this.deleteTimer) this.deleteTimer = setTimeout(() => void this.flushDeletes(), 5);
   }
 
   private flushDeletes(): Promise<void> {
     if (this.deleteTimer) clearTimeout(this.deleteTimer);
     this.deleteTimer = undefined;
-    const batch = this.deletes.splice(0, 10);
+    const batch = this.deletes.splice(0, SQS_MAX_BATCH_ENTRIES);
     if (batch.length > 0) {
       this.pendingDeleteFlush = this.pendingDeleteFlush.then(() => this.deleteBatch(batch));
     }
@@ -504,13 +518,23 @@ export class QueueConsumer<T> {
         }),
       );
       // A failed delete means the message comes back; handlers are idempotent, so that is safe.
-      if (Failed.length > 0)
-        this.options.logger.warn('some deletes failed', { consumer: this.options.name, failed: Failed.length });
+      if (Failed.length > 0) {
+        this.options.logger.warn('some deletes failed; those messages will be redelivered', {
+          consumer: this.options.name,
+          failed: Failed.length,
+          entries: batch.length,
+          codes: [...new Set(Failed.map((f) => f.Code))],
+          messageIds: Failed.map((f) => batch[Number(f.Id)]?.messageId),
+        });
+        this.options.observer?.deleteFailed?.(this.options.name, Failed.length);
+      }
     } catch (error) {
       this.options.logger.warn('delete batch failed; messages will be redelivered', {
         consumer: this.options.name,
+        entries: batch.length,
         error: String(error),
       });
+      this.options.observer?.deleteFailed?.(this.options.name, batch.length);
     }
   }
 }

@@ -18,8 +18,13 @@
  *   Source: AWS DynamoDB developer guide, "Read/write capacity mode" and "Item sizes".
  * - SQS: one billed request per started 64 KB of payload (AWS SQS pricing), FIFO priced apart.
  *
- * Prices: on-demand list prices, us-east-1, as published by AWS since 2024-11-01 (DynamoDB's
- * on-demand cut); free tiers ignored. docs/benchmarks.md names them.
+ * Prices, two ways (issue 25, decision 5), us-east-1 list prices, standard table class, free tiers
+ * ignored; docs/benchmarks.md names them:
+ *  - on-demand (PRICES): as published by AWS since 2024-11-01 (DynamoDB's on-demand cut);
+ *  - provisioned capacity (PROVISIONED_PRICES): $0.00065 per WCU-hour and $0.00013 per RCU-hour
+ *    (aws.amazon.com/dynamodb/pricing/provisioned, as listed on 2024-11-01, unchanged since), with
+ *    auto scaling holding a 70% target utilization: a unit used costs the capacity-second it took
+ *    divided by 0.7. SQS has no provisioned mode: its requests cost the same both ways.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -37,6 +42,24 @@ export const PRICES = {
   sqsFifo: 0.5e-6,
 } as const;
 
+/** Auto scaling's target utilization the provisioned prices assume (70%, DynamoDB's default). */
+export const PROVISIONED_TARGET_UTILIZATION = 0.7;
+const SECONDS_PER_HOUR = 3600;
+
+/**
+ * US dollars per unit used, on provisioned capacity at PROVISIONED_TARGET_UTILIZATION
+ * (us-east-1, list prices of 2024-11-01): one WCU-hour is 3,600 writes of a unit, of which 70% are used.
+ */
+export const PROVISIONED_PRICES = {
+  /** per write unit: $0.00065 per WCU-hour / 3,600 s / 0.7 ≈ $0.258 per million. */
+  wru: 0.00065 / SECONDS_PER_HOUR / PROVISIONED_TARGET_UTILIZATION,
+  /** per read unit: $0.00013 per RCU-hour / 3,600 s / 0.7 ≈ $0.052 per million. */
+  rru: 0.00013 / SECONDS_PER_HOUR / PROVISIONED_TARGET_UTILIZATION,
+  /** SQS has no provisioned mode: the on-demand request prices. */
+  sqsStandard: PRICES.sqsStandard,
+  sqsFifo: PRICES.sqsFifo,
+} as const;
+
 /** The meter's totals since it was created or last reset. */
 export interface CostTotals {
   /** Calls made, by `Service.Operation` (one per SDK call, retries not counted again). */
@@ -48,8 +71,10 @@ export interface CostTotals {
   /** SQS requests as billed: one per started 64 KB, standard and FIFO apart. */
   sqsBilledStandard: number;
   sqsBilledFifo: number;
-  /** US dollars at PRICES. */
+  /** US dollars at PRICES (on-demand). */
   dollars: number;
+  /** US dollars at PROVISIONED_PRICES (provisioned capacity at 70% utilization). */
+  dollarsProvisioned: number;
 }
 
 /** Units the engine reported for one table or one of its global secondary indexes. */
@@ -75,7 +100,10 @@ export interface MeteredCall {
   rru: number;
   sqsBilled: number;
   fifo: boolean;
+  /** On-demand price of the call (PRICES). */
   dollars: number;
+  /** Its price on provisioned capacity at 70% utilization (PROVISIONED_PRICES). */
+  dollarsProvisioned?: number;
 }
 
 const KB = 1024;
@@ -291,6 +319,12 @@ function sqsPayload(operation: string, input: Input, output: Input | undefined):
   return 0;
 }
 
+/** A call's price on provisioned capacity at 70% utilization (PROVISIONED_PRICES). */
+export function provisionedDollars(call: Pick<MeteredCall, 'wru' | 'rru' | 'sqsBilled' | 'fifo'>): number {
+  const p = PROVISIONED_PRICES;
+  return call.wru * p.wru + call.rru * p.rru + call.sqsBilled * (call.fifo ? p.sqsFifo : p.sqsStandard);
+}
+
 /** Errors after which AWS still bills the call (a condition was evaluated, the units consumed). */
 const BILLED_ERRORS = new Set(['ConditionalCheckFailedException', 'TransactionCanceledException']);
 
@@ -300,7 +334,16 @@ export class CostMeter {
   private readonly listeners: Array<(call: MeteredCall) => void> = [];
 
   private static empty(): CostTotals {
-    return { requests: {}, dynamodbRequests: 0, wru: 0, rru: 0, sqsBilledStandard: 0, sqsBilledFifo: 0, dollars: 0 };
+    return {
+      requests: {},
+      dynamodbRequests: 0,
+      wru: 0,
+      rru: 0,
+      sqsBilledStandard: 0,
+      sqsBilledFifo: 0,
+      dollars: 0,
+      dollarsProvisioned: 0,
+    };
   }
 
   /** A copy of the totals. */
@@ -316,7 +359,9 @@ export class CostMeter {
     this.listeners.push(listener);
   }
 
-  record(call: MeteredCall): void {
+  /** Adds one call to the totals (its provisioned price computed when absent) and tells the listeners. */
+  record(metered: MeteredCall): void {
+    const call = { ...metered, dollarsProvisioned: metered.dollarsProvisioned ?? provisionedDollars(metered) };
     const t = this.totals;
     const key = `${call.service}.${call.operation}`;
     t.requests[key] = (t.requests[key] ?? 0) + 1;
@@ -326,6 +371,7 @@ export class CostMeter {
     if (call.fifo) t.sqsBilledFifo += call.sqsBilled;
     else t.sqsBilledStandard += call.sqsBilled;
     t.dollars += call.dollars;
+    t.dollarsProvisioned += call.dollarsProvisioned;
     for (const listener of this.listeners) listener(call);
   }
 

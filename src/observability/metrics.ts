@@ -15,6 +15,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { FINAL_STATES } from '../../machines/order-saga';
+import type { BatchObserver } from '../messaging/batching-sender';
 import type { ConsumerObserver, HandlerErrorKind } from '../messaging/consumer';
 import type { QueueDepths } from '../ops/queue-depths';
 import type { StuckListing } from '../ops/stuck-sagas';
@@ -35,6 +36,8 @@ export interface Metrics {
   registry: Registry;
   sagaObserver: SagaObserver;
   consumerObserver: ConsumerObserver;
+  /** Feeds the SendMessageBatch counters (src/messaging/batching-sender.ts). */
+  batchObserver: BatchObserver;
 }
 
 const FINAL = new Set<string>(FINAL_STATES);
@@ -83,6 +86,24 @@ export function createMetrics(sources: MetricsSources): Metrics {
     name: 'eventticket_handler_errors_total',
     help: 'Message handler failures by consumer, kind (poison, exhausted, retry, retry_later, timeout) and error class',
     labelNames: ['consumer', 'kind', 'error'],
+    registers,
+  });
+  const deleteFailures = new Counter({
+    name: 'eventticket_sqs_delete_failures_total',
+    help: 'Handled messages whose DeleteMessageBatch entry failed, by consumer (they are delivered again)',
+    labelNames: ['consumer'],
+    registers,
+  });
+  const sendBatches = new Counter({
+    name: 'eventticket_sqs_send_batches_total',
+    help: 'SendMessageBatch calls made by the batching sender, by queue',
+    labelNames: ['queue'],
+    registers,
+  });
+  const sendEntries = new Counter({
+    name: 'eventticket_sqs_send_batch_entries_total',
+    help: 'Entries of SendMessageBatch calls, by queue and result (sent, failed: retried or refused)',
+    labelNames: ['queue', 'result'],
     registers,
   });
   const messageAge = new Histogram({
@@ -136,6 +157,11 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'On-demand list price of the AWS calls (USD, us-east-1, 2024-11-01 prices)',
     registers,
   });
+  const dollarsProvisioned = new Counter({
+    name: 'eventticket_aws_cost_provisioned_dollars_total',
+    help: 'Price of the AWS calls on DynamoDB provisioned capacity at 70% target utilization (USD, us-east-1, 2024-11-01 prices; SQS as on-demand)',
+    registers,
+  });
   sources.meter.onCall((call) => {
     requests.inc({ service: call.service, operation: call.operation });
     if (call.wru) capacity.inc({ kind: 'write' }, call.wru);
@@ -143,6 +169,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     for (const t of call.byTarget ?? []) reported.inc({ table: t.table, index: t.index ?? '', kind: t.kind }, t.units);
     if (call.sqsBilled) sqsBilled.inc({ queue_type: call.fifo ? 'fifo' : 'standard' }, call.sqsBilled);
     if (call.dollars) dollars.inc(call.dollars);
+    if (call.dollarsProvisioned) dollarsProvisioned.inc(call.dollarsProvisioned);
   });
   let completed = 0;
   new Gauge({
@@ -162,6 +189,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.set({ figure: 'wru' }, t.wru / completed);
       this.set({ figure: 'rru' }, t.rru / completed);
       this.set({ figure: 'dollars' }, t.dollars / completed);
+      this.set({ figure: 'dollars_provisioned' }, t.dollarsProvisioned / completed);
     },
   });
 
@@ -250,6 +278,15 @@ export function createMetrics(sources: MetricsSources): Metrics {
       if (ageMs > (oldestSinceScrape.get(queue) ?? 0)) oldestSinceScrape.set(queue, ageMs);
     },
     failed: (consumer: string, kind: HandlerErrorKind, error: string) => handlerErrors.inc({ consumer, kind, error }),
+    deleteFailed: (consumer: string, count: number) => deleteFailures.inc({ consumer }, count),
   };
-  return { registry, sagaObserver, consumerObserver };
+  const batchObserver: BatchObserver = {
+    batchSent: (queueUrl: string, entries: number, failed: number) => {
+      const queue = queueUrl.slice(queueUrl.lastIndexOf('/') + 1);
+      sendBatches.inc({ queue });
+      sendEntries.inc({ queue, result: 'sent' }, entries - failed);
+      if (failed > 0) sendEntries.inc({ queue, result: 'failed' }, failed);
+    },
+  };
+  return { registry, sagaObserver, consumerObserver, batchObserver };
 }

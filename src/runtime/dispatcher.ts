@@ -3,12 +3,19 @@
  * queues; a ScheduleHoldExpiry becomes a delayed timer message; saga events go to the FIFO queue
  * in the saga's own group. Everything is re-sendable: ids are deterministic and every receiver
  * deduplicates.
+ *
+ * Sends go through a BatchingSender (src/messaging/batching-sender.ts): commands of different sagas
+ * bound for one queue share SendMessageBatch calls. A send resolves only once SQS accepted every
+ * message of it; otherwise it rejects, and the caller's outbox stays pending (the runtime leaves its
+ * input message undeleted; the sweeper re-sends stalled outboxes).
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { OrderSagaEvent, SagaCommand } from '../../machines/order-saga';
 import type { CommandEnvelope, SagaEventEnvelope, TimerEnvelope } from '../messaging/envelopes';
 import type { QueueUrls } from '../messaging/queues';
-import { sendMessages, type OutgoingMessage } from '../messaging/sender';
+import { BatchingSender } from '../messaging/batching-sender';
+import type { OutgoingMessage } from '../messaging/sender';
+import { DEFAULT_SEND_BATCH_WINDOW_MS } from '../config/ranges';
 import {
   deduplicationId,
   delaySecondsUntil,
@@ -22,6 +29,8 @@ export class Dispatcher {
     private readonly sqs: SQSClient,
     private readonly queues: QueueUrls,
     private readonly now: () => Date = () => new Date(),
+    /** Shared by every send of this process; default: a 2-ms window (SEND_BATCH_WINDOW_MS). */
+    private readonly sender: BatchingSender = new BatchingSender(sqs, { windowMs: DEFAULT_SEND_BATCH_WINDOW_MS }),
   ) {}
 
   async sendCommands(commands: readonly SagaCommand[], correlationId: string): Promise<void> {
@@ -34,12 +43,15 @@ export class Dispatcher {
           : commandMessage(command, correlationId);
       byQueue.set(url, [...(byQueue.get(url) ?? []), message]);
     }
-    await Promise.all([...byQueue].map(([url, messages]) => sendMessages(this.sqs, url, messages)));
+    // allSettled: every queue's messages are tried before the first refusal is reported.
+    const outcomes = await Promise.allSettled([...byQueue].map(([url, messages]) => this.sender.send(url, messages)));
+    const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (refused) throw refused.reason;
   }
 
   async sendSagaEvent(orderId: string, eventId: string, event: OrderSagaEvent, correlationId: string): Promise<void> {
     const envelope: SagaEventEnvelope = { type: 'saga-event', eventId, orderId, correlationId, event };
-    await sendMessages(this.sqs, this.queues.saga, [
+    await this.sender.send(this.queues.saga, [
       {
         body: JSON.stringify(envelope),
         groupId: orderId,
@@ -51,7 +63,7 @@ export class Dispatcher {
 
   /** A timer hop: delayed up to 15 minutes; the timer worker re-delays until dueAt. */
   async sendTimer(timer: TimerEnvelope): Promise<void> {
-    await sendMessages(this.sqs, this.queues.timer, [this.delayed(timer)]);
+    await this.sender.send(this.queues.timer, [this.delayed(timer)]);
   }
 
   /** A timer command becomes the event it raises when due: HOLD_EXPIRED, or (machine v3) HOLD_REMINDER_DUE. */

@@ -41,6 +41,7 @@ import type { OrderNumbers } from '../store/order-numbers';
 import { answerEventId } from './routing';
 import { crashPoint } from '../fault-injection/crash-points';
 import type { CommandSender, SagaRuntimeStore } from './ports';
+import type { SnapshotCache } from './snapshot-cache';
 
 export interface PlaceOrder {
   orderId: string;
@@ -116,6 +117,8 @@ export interface SagaRuntimeDeps {
   observer?: SagaObserver;
   /** Told after the step that ends a saga (the waiting room frees its place); errors are logged, never thrown. */
   onSagaEnded?: (saga: StoredSaga) => Promise<void>;
+  /** The sagas this worker wrote last (./snapshot-cache.ts): a kept copy skips the load, only to commit on. */
+  snapshots?: SnapshotCache;
 }
 
 const MAX_CONFLICT_RETRIES = 20;
@@ -202,6 +205,7 @@ export class SagaRuntime {
       );
       logger.info('order placed', { orderId: order.orderId, correlationId: order.correlationId });
       this.deps.observer?.started(saga.sagaState);
+      this.deps.snapshots?.remember(saga);
       await dispatcher.sendCommands(decision.commands, order.correlationId);
       return { saga, created: true };
     } catch (error) {
@@ -284,7 +288,10 @@ export class SagaRuntime {
     const { store, dispatcher, logger } = this.deps;
     const startedAt = Date.now();
     for (let attempt = 1; attempt <= MAX_CONFLICT_RETRIES; attempt++) {
-      const stored = await store.load(orderId);
+      // The copy this worker wrote last, on the first attempt only (issue 25, decision 4). It is
+      // used only to commit on: any other outcome is decided again on an exact read (`continue`).
+      const cached = attempt === 1 && expectedVersion === undefined ? this.deps.snapshots?.get(orderId) : undefined;
+      const stored = cached ?? (await store.load(orderId));
       if (!stored) throw new UnknownSagaError(`no saga for order ${orderId}`);
       if (expectedVersion !== undefined && stored.sagaVersion !== expectedVersion) {
         throw new StaleSagaVersionError(orderId, expectedVersion, stored.sagaVersion);
@@ -296,6 +303,7 @@ export class SagaRuntime {
       if (direct && stored.versionWait) return { outcome: 'queue', saga: stored };
 
       const applied = appliedBefore(stored, eventId);
+      if (applied && cached) continue;
       if (applied) {
         // Applied before. If it was the last step, its sender may have died before sending: send
         // the outbox again, but for the command this event answered (a fired timer re-sent would
@@ -309,6 +317,7 @@ export class SagaRuntime {
         decision = decide(stored, event, onlyIfAccepted);
       } catch (error) {
         if (!(error instanceof UnknownMachineVersionError)) throw error;
+        if (cached) continue;
         // Not poison: a build that knows the version (rolling out, or rolled back) will take it.
         await this.noteVersionWait(stored, error.found, eventId, event.type);
         if (isLastVersionWait(receiveCount))
@@ -322,6 +331,7 @@ export class SagaRuntime {
       }
       // The saga is readable here (again): a mark left by a build that could not read it goes.
       if (stored.versionWait) await store.clearVersionWait(stored);
+      if (!decision?.changed && cached) continue;
       if (!decision?.changed) {
         // A late or duplicate reply the state lists is routine; one no state foresaw is worth a look.
         if (decision && !decision.expected) {
@@ -343,6 +353,7 @@ export class SagaRuntime {
         );
       } catch (error) {
         if (error instanceof VersionConflictError) {
+          this.deps.snapshots?.forget(orderId);
           // Someone else applied first: reload, unless the caller acts only on what it was shown.
           if (expectedVersion !== undefined)
             throw new StaleSagaVersionError(orderId, expectedVersion, expectedVersion + 1);
@@ -362,6 +373,8 @@ export class SagaRuntime {
             : Date.parse(saved.updatedAt) - Date.parse(stored.stateEnteredAt),
         outcome: saved.saga.context.outcome,
       });
+      if (isFinalState(saved.sagaState)) this.deps.snapshots?.forget(orderId);
+      else this.deps.snapshots?.remember(saved);
       // Committed. A death here leaves the projection behind and the commands unsent.
       crashPoint(`after-commit:${event.type}`);
       await store

@@ -17,6 +17,8 @@ describe('setting ranges', () => {
     ['WORKER_CONCURRENCY', '0'],
     ['WORKER_CONCURRENCY', '20001'], // SQS FIFO in-flight limit
     ['RECEIVE_WAIT_SECONDS', '21'],
+    ['SEND_BATCH_WINDOW_MS', '101'], // every saga step would wait longer for company than its calls take
+    ['SEND_BATCH_WINDOW_MS', '-1'],
     ['MAX_BODY_BYTES', '262145'], // bigger than an SQS message
     ['PORT', '65536'],
     ['STALLED_AFTER_MS', '999'],
@@ -61,6 +63,7 @@ describe('setting ranges', () => {
       MAX_RECEIVES: c.maxReceives,
       WORKER_CONCURRENCY: c.workerConcurrency,
       RECEIVE_WAIT_SECONDS: c.receiveWaitSeconds,
+      SEND_BATCH_WINDOW_MS: c.sendBatchWindowMs,
       MESSAGE_LEASE_SECONDS: c.messageLeaseSeconds,
       STALLED_AFTER_MS: c.stalledAfterMs,
       SWEEP_INTERVAL_MS: c.sweepIntervalMs,

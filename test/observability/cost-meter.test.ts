@@ -10,6 +10,7 @@ import {
   itemSize,
   plainValueSize,
   PRICES,
+  PROVISIONED_PRICES,
 } from '../../src/observability/cost-meter';
 
 describe('item sizes (AWS developer guide, "Item sizes")', () => {
@@ -87,5 +88,46 @@ describe('CostMeter', () => {
     expect(seen).toEqual(['PutItem', 'SendMessageBatch']);
     meter.reset();
     expect(meter.snapshot().wru).toBe(0);
+  });
+
+  it('prices the same calls on provisioned capacity at 70% utilization: units at the WCU/RCU-hour price / 3,600 / 0.7, SQS as on-demand', () => {
+    // us-east-1, 2024-11-01: $0.00065 per WCU-hour, $0.00013 per RCU-hour.
+    expect(PROVISIONED_PRICES.wru * 1e6).toBeCloseTo(0.2579, 4);
+    expect(PROVISIONED_PRICES.rru * 1e6).toBeCloseTo(0.0516, 4);
+    const meter = new CostMeter();
+    const seen: number[] = [];
+    meter.onCall((call) => seen.push(call.dollarsProvisioned ?? NaN));
+    meter.record({
+      service: 'DynamoDB',
+      operation: 'TransactWriteItems',
+      wru: 4,
+      rru: 0,
+      sqsBilled: 0,
+      fifo: false,
+      dollars: 4 * PRICES.wru,
+    });
+    meter.record({
+      service: 'DynamoDB',
+      operation: 'GetItem',
+      wru: 0,
+      rru: 1,
+      sqsBilled: 0,
+      fifo: false,
+      dollars: PRICES.rru,
+    });
+    meter.record({
+      service: 'SQS',
+      operation: 'SendMessageBatch',
+      wru: 0,
+      rru: 0,
+      sqsBilled: 1,
+      fifo: false,
+      dollars: PRICES.sqsStandard,
+    });
+    const expected = (4 * 0.00065 + 0.00013) / 3600 / 0.7 + 0.4e-6;
+    expect(meter.snapshot().dollarsProvisioned).toBeCloseTo(expected, 12);
+    expect(seen.reduce((a, b) => a + b, 0)).toBeCloseTo(expected, 12);
+    // Provisioned at 70% is cheaper per unit than on-demand: 0.258 vs 0.625 $/M writes.
+    expect(meter.snapshot().dollarsProvisioned).toBeLessThan(meter.snapshot().dollars);
   });
 });

@@ -107,6 +107,15 @@ it('counts a completed saga: every step by from -> to, its outcome, and its requ
   const perOrder = (figure: string) => m.get(`eventticket_cost_per_completed_order{figure="${figure}"}`) ?? NaN;
   expect(Math.abs(perOrder('wru') - wru)).toBeLessThanOrEqual(0.1 * wru);
   expect(Math.abs(perOrder('dollars') - dollars)).toBeLessThanOrEqual(0.1 * dollars);
+  // The second price: DynamoDB units on provisioned capacity at 70% utilization, SQS as on-demand.
+  const provisioned = m.get('eventticket_aws_cost_provisioned_dollars_total') ?? 0;
+  expect(provisioned).toBeCloseTo(
+    (wru * 0.00065 + rru * 0.00013) / 3600 / 0.7 +
+      sum(m, 'eventticket_sqs_billed_requests_total{queue_type="fifo"}') * 0.5e-6 +
+      sum(m, 'eventticket_sqs_billed_requests_total{queue_type="standard"}') * 0.4e-6,
+    9,
+  );
+  expect(Math.abs(perOrder('dollars_provisioned') - provisioned)).toBeLessThanOrEqual(0.1 * provisioned);
 
   // Queues, DLQ, sagas, handler errors and the process's own metrics.
   expect(m.has('eventticket_queue_messages{queue="saga",state="visible"}')).toBe(true);

@@ -171,6 +171,9 @@ export async function setMachineVersion(core: Core, orderId: string, version: st
       ExpressionAttributeValues: { ':v': version },
     }),
   );
+  // A write outside the version contract: a real newer build commits (sagaVersion moves), which a
+  // worker's kept copy fails on and reloads. This one does not, so the kept copy goes too.
+  core.snapshots.forget(orderId);
 }
 
 /**
