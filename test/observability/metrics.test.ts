@@ -75,12 +75,18 @@ it('counts a completed saga: every step by from -> to, its outcome, and its requ
   expect(m.get('eventticket_sagas_started_total')).toBe(1);
   expect(m.get('eventticket_orders_finished_total{outcome="completed"}')).toBe(1);
 
-  // Cost: what the meter saw, by AWS's rules. Each saga step is one 2-item transaction: >= 4 WRU.
-  const transactions = m.get('eventticket_aws_requests_total{service="DynamoDB",operation="TransactWriteItems"}') ?? 0;
-  expect(transactions).toBeGreaterThanOrEqual(version);
+  // Cost: what the meter saw, by AWS's rules. The create is one transaction of several items
+  // (>= 4 WRU, as is every participant's); each later step is one conditional PutItem of its Events
+  // row, the commit (issue 25), then the projection's UpdateItem: >= 1 WRU each.
+  const requests = (operation: string) =>
+    m.get(`eventticket_aws_requests_total{service="DynamoDB",operation="${operation}"}`) ?? 0;
+  const transactions = requests('TransactWriteItems');
+  expect(transactions).toBeGreaterThanOrEqual(1);
+  expect(requests('PutItem')).toBeGreaterThanOrEqual(version - 1);
+  expect(requests('UpdateItem')).toBeGreaterThanOrEqual(version - 1);
   const wru = m.get('eventticket_dynamodb_capacity_units_total{kind="write"}') ?? 0;
   const rru = m.get('eventticket_dynamodb_capacity_units_total{kind="read"}') ?? 0;
-  expect(wru).toBeGreaterThanOrEqual(4 * transactions);
+  expect(wru).toBeGreaterThanOrEqual(4 * transactions + 2 * (version - 1));
   expect(rru).toBeGreaterThan(0);
   const dollars = m.get('eventticket_aws_cost_dollars_total') ?? 0;
   const sqsBilled = sum(m, 'eventticket_sqs_billed_requests_total{');
@@ -115,7 +121,16 @@ it('counts a completed saga: every step by from -> to, its outcome, and its requ
       sum(m, 'eventticket_sqs_billed_requests_total{queue_type="standard"}') * 0.4e-6,
     9,
   );
-  expect(Math.abs(perOrder('dollars_provisioned') - provisioned)).toBeLessThanOrEqual(0.1 * provisioned);
+  // Provisioned DynamoDB units are cheap, so the scrape's own SQS reads of queue depths (one
+  // GetQueueAttributes per queue, made while the gauges are collected, after the counters above were
+  // written out, at most 0.5e-6 each) are a visible share of this one order's figure: allowed for.
+  const queues = [...m.keys()].filter(
+    (k) => k.startsWith('eventticket_queue_messages{') && k.includes('state="visible"'),
+  );
+  expect(queues.length).toBeGreaterThan(0);
+  expect(Math.abs(perOrder('dollars_provisioned') - provisioned)).toBeLessThanOrEqual(
+    0.1 * provisioned + queues.length * 0.5e-6,
+  );
 
   // Queues, DLQ, sagas, handler errors and the process's own metrics.
   expect(m.has('eventticket_queue_messages{queue="saga",state="visible"}')).toBe(true);
