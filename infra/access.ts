@@ -79,7 +79,8 @@ export const ACCESS: Record<ServiceMode, ModeAccess> = {
         'dynamodb:UpdateItem',
         'dynamodb:DescribeTable',
       ],
-      // A step's history row (transaction Put); a saga's history for /sagas, the console, replay, the inspector.
+      // A step's commit (its Events row, Put); the load's latest row and a saga's history for /sagas,
+      // the console, replay, the inspector (Query).
       events: ['dynamodb:PutItem', 'dynamodb:Query'],
       // Inventory administration (PUT /events/{id}/inventory) and its reads.
       inventory: [
@@ -111,10 +112,10 @@ export const ACCESS: Record<ServiceMode, ModeAccess> = {
   },
   worker: {
     tables: {
-      // A saga step: load (Get), commit (transaction Update); leases and version waits (Update); stuck listing.
+      // A saga step: load (Get), the projection's Update; leases and version waits (Update); stuck listing.
       orders: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-      // A step's history row (transaction Put).
-      events: ['dynamodb:PutItem'],
+      // A step's commit: its Events row (conditional Put); the load reads the latest row (Query, issue 25).
+      events: ['dynamodb:PutItem', 'dynamodb:Query'],
       // Reserve and release seats (transaction Update), shard reads.
       inventory: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       reservations: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
