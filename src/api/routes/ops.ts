@@ -311,9 +311,10 @@ export const OPS_ROUTES: ReadonlyArray<Route<OpsRouteDeps>> = [
     query: emptyQuerySchema,
     body: operatorReasonSchema,
     params: { orderId: ORDER_ID_PARAM },
-    headers: ['If-Match'],
+    // Idempotency-Key: a repeat gets the first answer; the key reused for another body, 422.
+    headers: ['If-Match', 'Idempotency-Key'],
     ok: { 202: 'json' },
-    problems: [400, 404, 409, 412],
+    problems: [400, 404, 409, 412, 422],
     handle: retry,
   }),
   route<Record<string, never>, OperatorReasonBody>({
@@ -325,9 +326,10 @@ export const OPS_ROUTES: ReadonlyArray<Route<OpsRouteDeps>> = [
     query: emptyQuerySchema,
     body: operatorReasonSchema,
     params: { orderId: ORDER_ID_PARAM },
-    headers: ['If-Match'],
+    // Idempotency-Key: a repeat gets the first answer; the key reused for another body, 422.
+    headers: ['If-Match', 'Idempotency-Key'],
     ok: { 202: 'json' },
-    problems: [400, 404, 409, 412],
+    problems: [400, 404, 409, 412, 422],
     handle: compensate,
   }),
   route<LimitQuery>({
