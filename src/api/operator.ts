@@ -2,7 +2,7 @@
  * Which saga version an operator action was decided on. (Who the operator is comes from the
  * verified token: src/http/auth/principal.ts, never from a header.)
  */
-import type { Request } from 'express';
+import type { RouteInput } from '../http/route';
 import { ProblemError } from '../http/problem';
 
 /** A saga's version as an entity tag (RFC 9110 §8.8.3): `"12"`. */
@@ -14,8 +14,8 @@ export function sagaEtag(version: number): string {
  * The saga version an action was decided on, from `If-Match: "<version>"` (RFC 9110 §13.1.1);
  * undefined when absent or `*`. A malformed value is a 400, never ignored.
  */
-export function expectedVersionOf(req: Request): number | undefined {
-  const value = req.get('If-Match');
+export function expectedVersionOf(headers: RouteInput['headers']): number | undefined {
+  const value = headers['If-Match'];
   if (value === undefined || value.trim() === '*') return undefined;
   const match = /^\s*"([1-9][0-9]{0,14})"\s*$/.exec(value);
   if (!match) {

@@ -35,8 +35,8 @@ import { openSse } from './live/sse';
 import { isPendingUpgrade } from './live/upgrade';
 import type { ConsoleRoom } from './deps';
 
-function lastEventIdOf(req: Request, query: StreamQuery): string | undefined {
-  return req.get('Last-Event-ID') ?? query.lastEventId;
+function lastEventIdOf(headers: RouteInput['headers'], query: StreamQuery): string | undefined {
+  return headers['Last-Event-ID'] ?? query.lastEventId;
 }
 
 /** What a step event carries. */
@@ -78,11 +78,11 @@ export function mountInspectorFeed(router: Router, room: ConsoleRoom): void {
 /** GET /sagas/stream: every saga step seen on the status index. */
 async function listStream(
   { live }: ConsoleRoom,
-  { query }: RouteInput<StreamQuery>,
+  { query, headers }: RouteInput<StreamQuery>,
   req: Request,
   res: Response,
 ): Promise<void> {
-  const last = lastEventIdOf(req, query);
+  const last = lastEventIdOf(headers, query);
   const parsed = last ? /^(\d{4}-\d{2}-\d{2}T[0-9:.]+Z)~(.{1,200})$/.exec(last) : null;
   if (last && !parsed)
     throw new ProblemError('invalid-header', 'Last-Event-ID must be <updatedAt>~<orderId> from this stream', [
@@ -108,12 +108,12 @@ async function listStream(
 /** GET /sagas/:orderId/stream: one `step` per saga version. */
 async function sagaStream(
   { deps, live }: ConsoleRoom,
-  { query, params }: RouteInput<StreamQuery>,
+  { query, params, headers }: RouteInput<StreamQuery>,
   req: Request,
   res: Response,
 ): Promise<void> {
   const { orderId } = params;
-  const last = lastEventIdOf(req, query);
+  const last = lastEventIdOf(headers, query);
   if (last !== undefined && !/^[0-9]{1,15}$/.test(last)) {
     throw new ProblemError('invalid-header', 'Last-Event-ID must be a saga version from this stream', [
       { field: 'Last-Event-ID', message: 'must be a non-negative integer' },

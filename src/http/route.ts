@@ -24,6 +24,8 @@ export type Method = 'get' | 'post' | 'put' | 'delete';
 /** What a 2xx carries: JSON (a named component schema, or any object), HTML, an event stream, anything. */
 export type Media = 'json' | 'html' | 'sse' | 'any' | { json: string };
 export type RouteTag = 'orders' | 'sagas' | 'inventory' | 'ops' | 'console' | 'meta';
+/** The request headers a route may declare and read (RouteInput.headers). */
+export type RequestHeader = 'Idempotency-Key' | 'If-Match' | 'Last-Event-ID';
 /** A limiter a route names (src/api/guards/rate-limits.ts); the app attaches the handler. */
 export type LimiterName = 'orders';
 
@@ -57,8 +59,12 @@ export interface RouteDoc {
   bodyOptional?: boolean;
   /** Path parameters: each `:name` of the path. */
   params?: Record<string, ParamSpec>;
-  /** Request headers the route reads (X-Operator-Id is not one: the operator is the token's `sub`). */
-  headers?: Array<'Idempotency-Key' | 'If-Match' | 'Last-Event-ID'>;
+  /**
+   * Request headers the route reads (X-Operator-Id is not one: the operator is the token's `sub`).
+   * The handler gets these, and only these, in `input.headers`: a header it reads is a header the
+   * document lists.
+   */
+  headers?: RequestHeader[];
   /** Statuses answered with a body of the route's own (all 2xx, but health's 503 DOWN report) and what they carry. */
   ok: Record<number, Media>;
   /** Problem statuses it may answer (the guards' 401, 403, 429, and 405, 500 are added by OpenAPI). */
@@ -72,6 +78,8 @@ export interface RouteInput<Q = Record<string, never>, B = undefined> {
   body: B;
   /** The checked path parameters (lower-cased where declared). */
   params: Record<string, string>;
+  /** The declared request headers that were sent (RouteDoc.headers), as sent; the handler checks their form. */
+  headers: Partial<Record<RequestHeader, string>>;
 }
 
 /** A declared route whose handler needs `D` (the room's dependencies), given when the app is built. */
@@ -178,7 +186,12 @@ export function mountRoutes(
           : route.bodyOptional && req.body === undefined
             ? {}
             : validateBody(req.body, 'body');
-      return route.serve({ query, body, params: checked }, req, res, next);
+      const headers: Partial<Record<RequestHeader, string>> = {};
+      for (const name of route.headers ?? []) {
+        const value = req.get(name);
+        if (value !== undefined) headers[name] = value;
+      }
+      return route.serve({ query, body, params: checked, headers }, req, res, next);
     });
     router[route.method](route.path, ...chain);
   }

@@ -1,10 +1,20 @@
 /**
  * The one route table (src/routes.ts ROUTE_TABLE) and what is derived from it (src/http/route.ts):
  * each route declared once, each path parameter declared, the 405 table's Allow per path, and the
- * requests served without a token. Pure: no service is started.
+ * requests served without a token, the headers a handler is given. Pure: no service is started.
  */
 import { ASSETS_PREFIX } from '../../src/http/assets';
-import { allowedMethods, pathPattern, publicRequests } from '../../src/http/route';
+import express from 'express';
+import request from 'supertest';
+import {
+  allowedMethods,
+  bindRoutes,
+  mountRoutes,
+  pathPattern,
+  publicRequests,
+  routeOf,
+  type RouteInput,
+} from '../../src/http/route';
 import { ROUTE_TABLE } from '../../src/routes';
 
 it('declares each method and path once, and each :param of a path with its pattern', () => {
@@ -49,4 +59,40 @@ it('serves without a token exactly the GET/HEAD of the routes declared with no r
   expect(isPublic('GET', `${ASSETS_PREFIX}/console.js`)).toBe(true);
   expect(isPublic('GET', `${ASSETS_PREFIX}/../console.js`)).toBe(false);
   expect(isPublic('DELETE', `${ASSETS_PREFIX}/console.js`)).toBe(false);
+});
+
+it('gives a handler the request headers its route declares, and no other', async () => {
+  const seen: Array<RouteInput['headers']> = [];
+  const route = routeOf<undefined>();
+  const app = express();
+  app.use(
+    mountRoutes([
+      {
+        routes: bindRoutes(
+          [
+            route({
+              method: 'post',
+              path: '/probe',
+              roles: [],
+              summary: 'probe',
+              tag: 'meta',
+              query: { type: 'object', additionalProperties: false },
+              headers: ['If-Match'],
+              ok: { 200: 'json' },
+              problems: [],
+              handle: (_deps, input, _req, res) => {
+                seen.push(input.headers);
+                res.json({});
+              },
+            }),
+          ],
+          undefined,
+        ),
+      },
+    ]),
+  );
+  await request(app).post('/probe').set('If-Match', '"3"').set('Idempotency-Key', 'k-1').expect(200);
+  await request(app).post('/probe').expect(200);
+  // The document lists If-Match for this route, not Idempotency-Key: the handler cannot read the latter.
+  expect(seen).toEqual([{ 'If-Match': '"3"' }, {}]);
 });

@@ -73,14 +73,14 @@ function sagaSummary(saga: StoredSaga) {
  * with the same key already acted (202, `Idempotent-Replayed: true`; 422 for another reason).
  */
 async function keyedAction(
-  req: Request,
+  headers: RouteInput['headers'],
   deps: OpsRouteDeps,
   action: OperatorAction,
   orderId: string,
   by: string,
   reason: string,
 ) {
-  const key = idempotencyKeyOf(req);
+  const key = idempotencyKeyOf(headers);
   if (key === undefined) return { eventId: undefined, replay: undefined };
   const eventId = operatorActionEventId(by, action, orderId, key);
   const replay = await findRecordedAction(deps.store, orderId, eventId);
@@ -182,8 +182,8 @@ const retry: Handler<Record<string, never>, OperatorReasonBody> = async (deps, i
   const { orderId } = input.params;
   const by = operatorOf(res);
   const { reason } = input.body;
-  const operator: OperatorRequest = { by, reason, expectedVersion: expectedVersionOf(req) };
-  const keyed = await keyedAction(req, deps, 'retry', orderId, by, reason);
+  const operator: OperatorRequest = { by, reason, expectedVersion: expectedVersionOf(input.headers) };
+  const keyed = await keyedAction(input.headers, deps, 'retry', orderId, by, reason);
   if (keyed.replay) {
     const { orderId: id, state, status, version, payload } = keyed.replay;
     res.setHeader('Idempotent-Replayed', 'true');
@@ -209,7 +209,7 @@ const compensate: Handler<Record<string, never>, OperatorReasonBody> = async (de
   const { orderId } = input.params;
   const by = operatorOf(res);
   const { reason } = input.body;
-  const keyed = await keyedAction(req, deps, 'compensate', orderId, by, reason);
+  const keyed = await keyedAction(input.headers, deps, 'compensate', orderId, by, reason);
   if (keyed.replay) {
     const { orderId: id, state, status, version } = keyed.replay;
     res.setHeader('Idempotent-Replayed', 'true');
@@ -219,7 +219,7 @@ const compensate: Handler<Record<string, never>, OperatorReasonBody> = async (de
     return;
   }
   const saga = await sagaAction(orderId, () =>
-    compensateSaga(deps, orderId, { by, reason, expectedVersion: expectedVersionOf(req) }, keyed.eventId),
+    compensateSaga(deps, orderId, { by, reason, expectedVersion: expectedVersionOf(input.headers) }, keyed.eventId),
   );
   ctx.log.info('operator compensated a saga', {
     orderId,

@@ -41,9 +41,9 @@ export interface OrdersRouteDeps {
   waitingRoom?: WaitingRoom;
 }
 
-/** The request's Idempotency-Key header, checked (1-128 visible ASCII characters), if any. */
-export function idempotencyKeyOf(req: Request): string | undefined {
-  const key = req.get('Idempotency-Key');
+/** The request's Idempotency-Key header (declared by the route), checked (1-128 visible ASCII characters), if any. */
+export function idempotencyKeyOf(headers: RouteInput['headers']): string | undefined {
+  const key = headers['Idempotency-Key'];
   if (key === undefined) return undefined;
   if (!IDEMPOTENCY_KEY_REGEX.test(key)) {
     throw new ProblemError('invalid-header', 'Idempotency-Key must be 1 to 128 visible ASCII characters', [
@@ -228,7 +228,7 @@ async function postOrder(
   const ctx = ctxOf(res);
   const given = input.body;
   const body = { ...given, customerId: customerIdFor(principalOf(res), given) };
-  const key = idempotencyKeyOf(req);
+  const key = idempotencyKeyOf(input.headers);
   const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
   const requestHash = requestFingerprint(body);
   const { inventory } = await deps.inventory.get(body.eventId);
