@@ -6,7 +6,8 @@
  * (supertest), real DynamoDB and Redis (test/api/harness.ts).
  */
 import request from 'supertest';
-import { assignEventOwner, putEventInventory, readEventOwner } from '../../src/participants';
+import { assignEventOwner, putEventInventory } from '../../src/participants';
+import { readEventOwner } from '../../src/participants/event-owner';
 import { WaitingRoom } from '../../src/admission/waiting-room';
 import { createLogger } from '../../src/observability/logger';
 import { as, bearer } from '../support/auth';

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { inventoryKey } from '../../src/cache/inventory-cache';
-import { handleInventoryCommand } from '../../src/participants';
+import { handleInventoryCommand } from '../../src/participants/inventory';
 import { createApiHarness, PROBLEM_JSON, uniqueId, type ApiHarness } from './harness';
 import { as } from '../support/auth';
 

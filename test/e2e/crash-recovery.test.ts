@@ -8,7 +8,8 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readPayment, readInventoryRows } from '../../src/participants';
+import { readInventoryRows } from '../../src/participants';
+import { readPayment } from '../../src/participants/records';
 import { spawnWorker, type WorkerProcess } from '../support/processes';
 import { eventually, newEvent, placeOrder, startTestService, workerEnv, type TestService } from '../support/service';
 

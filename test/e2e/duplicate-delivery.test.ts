@@ -3,7 +3,8 @@
  * order): every saga ends exactly as it would have, nothing is charged or refunded twice, and
  * each saga's history has no repeated step.
  */
-import { readPayment, readInventoryRows } from '../../src/participants';
+import { readInventoryRows } from '../../src/participants';
+import { readPayment } from '../../src/participants/records';
 import { eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
 
 let service: TestService;

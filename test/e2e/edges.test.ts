@@ -3,7 +3,7 @@
  * free tickets, Idempotency-Key replays, cancels of orders that ended cancelled.
  */
 import { randomUUID } from 'node:crypto';
-import { readPayment, readNotification } from '../../src/participants';
+import { readPayment, readNotification } from '../../src/participants/records';
 import { as } from '../support/auth';
 import { http } from '../support/http';
 import { customerNotice, eventually, startTestService, type TestService } from '../support/service';

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { INVENTORY_TTL_SECONDS } from '../../src/cache/inventory-cache';
-import { readPayment } from '../../src/participants';
+import { readPayment } from '../../src/participants/records';
 import { http, postOrder } from '../support/http';
 import { as } from '../support/auth';
 import { customerNotice, eventually, startTestService, type TestService } from '../support/service';

@@ -2,7 +2,8 @@
  * The order saga end to end on the real emulator, driven through the runtime (no HTTP): every
  * outcome the machine promises happens to the seats, the payment and the history.
  */
-import { readPayment, readInventoryRows, readReservation } from '../../src/participants';
+import { readInventoryRows } from '../../src/participants';
+import { readPayment, readReservation } from '../../src/participants/records';
 import type { StoredSaga } from '../../src/store/saga-store';
 import {
   customerNotice,

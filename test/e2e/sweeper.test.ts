@@ -11,7 +11,7 @@ import { startSaga } from '../../machines/order-saga';
 import { createCoreSweeper, createCoreWorkers } from '../../src/service';
 import type { Sweeper } from '../../src/runtime/sweeper';
 import type { Workers } from '../../src/runtime/workers';
-import { readReservation } from '../../src/participants';
+import { readReservation } from '../../src/participants/records';
 import { eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
 
 let service: TestService;

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/observability/logger';
 import { checkInvariants } from '../../tools/invariants';
 import { readHistoriesFromTable } from '../../tools/history-source';
 import { replayHistories } from '../../src/ops/replay';
-import { readNotification } from '../../src/participants';
+import { readNotification } from '../../src/participants/records';
 import { createCoreWorkers, startService, type RunningService } from '../../src/service';
 import { machineVersion } from '../../machines/order-saga';
 import { as } from '../support/auth';

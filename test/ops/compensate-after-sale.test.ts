@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkInvariants } from '../../tools/invariants';
-import { readPayment } from '../../src/participants';
+import { readPayment } from '../../src/participants/records';
 import { http } from '../support/http';
 import { as } from '../support/auth';
 import { spawnWorker, type WorkerProcess } from '../support/processes';

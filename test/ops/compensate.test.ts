@@ -4,7 +4,7 @@
  * machine cannot compensate the answer is a 409 problem that says why.
  */
 import { randomUUID } from 'node:crypto';
-import { readPayment } from '../../src/participants';
+import { readPayment } from '../../src/participants/records';
 import { as } from '../support/auth';
 import { http } from '../support/http';
 import { eventually, startTestService, type TestService } from '../support/service';
