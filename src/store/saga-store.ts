@@ -165,16 +165,19 @@ export class SagaStore {
   /**
    * The saga as committed: the latest Events row (Query, ScanIndexForward false, Limit 1, strongly
    * consistent) over the order item (GetItem, strongly consistent; it holds the order's fixed
-   * fields and the payment token), both at once. When the item lags the commit, the saga is the
+   * fields and the payment token), the item first. When the item lags the commit, the saga is the
    * row's snapshot and `projectedVersion` says where the item stands (roll it forward: `project`).
    * Undefined when there is no such order.
    */
   async load(orderId: string): Promise<StoredSaga | undefined> {
-    const [{ Item }, latest] = await Promise.all([
-      this.doc.send(new GetCommand({ TableName: this.tables.orders, Key: { orderId }, ConsistentRead: true })),
-      this.latestEventRow(orderId),
-    ]);
-    return Item ? exactSaga(unpackOrderItem(Item), latest) : undefined;
+    // The item first, then the row: an item is projected only after its row was committed and rows
+    // are never removed, so a row read after the item is never behind it. Read at once, a step
+    // committed and projected between the two could show an item ahead of its row (inconsistent).
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tables.orders, Key: { orderId }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    return exactSaga(unpackOrderItem(Item), await this.latestEventRow(orderId));
   }
 
   /**
