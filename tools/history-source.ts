@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import Ajv from 'ajv';
-import type { SagaHistoryEntry } from '../src/store/saga-store';
+import { historyEntry, type SagaHistoryEntry, type StoredEventRow } from '../src/store/saga-store';
 import type { RecordedSaga } from '../src/ops/replay';
 
 export const HISTORY_FILE_FORMAT = 'eventticket-saga-histories/1';
@@ -81,12 +81,9 @@ export async function readHistoriesFromTable(
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await doc.send(new ScanCommand({ TableName: eventsTable, ConsistentRead: true, ExclusiveStartKey }));
-    // A step's row carries the saga's snapshot since issue 25 (the commit): the history is the rest.
-    rows.push(
-      ...((page.Items ?? []) as Array<SagaHistoryEntry & { snapshot?: unknown }>).map(
-        ({ snapshot: _snapshot, ...entry }) => entry,
-      ),
-    );
+    // A step's row carries the saga's snapshot since issue 25 (the commit), and its commands
+    // packed: the history is the rest, the commands whole (historyEntry).
+    rows.push(...((page.Items ?? []) as StoredEventRow[]).map(historyEntry));
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return groupHistories(rows);

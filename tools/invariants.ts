@@ -30,7 +30,12 @@ import {
 } from '../machines/order-saga';
 import type { ResourceNames } from '../src/infra/resources';
 import { unpackOrderItem } from '../src/store/order-item';
-import { exactSaga, SagaRecordsInconsistentError, type EventSnapshot } from '../src/store/event-snapshot';
+import {
+  exactSaga,
+  SagaRecordsInconsistentError,
+  type EventSnapshot,
+  type RowSaga,
+} from '../src/store/event-snapshot';
 import type { StoredSaga } from '../src/store/stored-saga';
 import type { InventoryRow, PaymentRecord, ReservationRecord } from '../src/participants/records';
 import { headShardTotal, isShardRow, shardCountOf, takesOf, type ShardRow } from '../src/participants/inventory-shards';
@@ -206,6 +211,9 @@ interface EventRow {
   toState: string;
   /** Absent on rows of actions that left the saga as it was (before issue 25 they carry none). */
   status?: OrderStatus;
+  machineVersion?: string;
+  commands?: Array<Record<string, unknown>>;
+  saga?: RowSaga;
   snapshot?: EventSnapshot;
 }
 
@@ -240,7 +248,7 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
     ),
     scanAll<EventRow>(doc, {
       TableName: tables.events,
-      ProjectionExpression: '#a, #v, #t, #e, #ts, #to, #s, #snap',
+      ProjectionExpression: '#a, #v, #t, #e, #ts, #to, #s, #mv, #c, #sg, #snap',
       ExpressionAttributeNames: {
         '#a': 'aggregateId',
         '#v': 'version',
@@ -249,6 +257,9 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
         '#ts': 'timestamp',
         '#to': 'toState',
         '#s': 'status',
+        '#mv': 'machineVersion',
+        '#c': 'commands',
+        '#sg': 'saga',
         '#snap': 'snapshot',
       },
     }),

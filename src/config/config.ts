@@ -73,10 +73,11 @@ export interface Config {
    */
   replyDelivery: 'direct' | 'queue';
   /**
-   * How the order item is written: 'full' (as earlier builds read it) or 'packed' (nothing stored
-   * twice; only once no earlier build runs). See src/store/order-item.ts.
+   * How the order item is written: 'full' (as earlier builds read it), 'packed' (nothing stored
+   * twice) or 'compact' (packed, and the outbox's commands and null context fields left out too);
+   * each only once no build that cannot read it runs. See src/store/order-item.ts.
    */
-  orderItemFormat: 'full' | 'packed';
+  orderItemFormat: 'full' | 'packed' | 'compact';
   /** Waiting room: orders of one event in their saga at once, for events without their own limit (0 = none). */
   admissionMaxActiveOrders: number;
   /** Fault injection (tests, chaos): the share of sent messages SQS will deliver twice. 0 in production. */
@@ -141,7 +142,7 @@ const schema = {
     MAX_BODY_BYTES: { type: 'string' },
     SERVICE_MODE: { enum: ['all', 'api', 'worker'] },
     REPLY_DELIVERY: { enum: ['direct', 'queue'] },
-    ORDER_ITEM_FORMAT: { enum: ['full', 'packed'] },
+    ORDER_ITEM_FORMAT: { enum: ['full', 'packed', 'compact'] },
     ADMISSION_MAX_ACTIVE_ORDERS: { type: 'string' },
     FAULT_DUPLICATE_RATE: { type: 'string', pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' },
     ...securitySchemaProperties,

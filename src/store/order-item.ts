@@ -12,7 +12,7 @@
  * before this) read the same. Everything that reads or writes the order's saga goes through this
  * file and SagaStore.
  */
-import type { PersistedSaga } from '../../machines/order-saga';
+import type { PersistedSaga, SagaCommand } from '../../machines/order-saga';
 import type { StoredSaga } from './stored-saga';
 
 /**
@@ -22,8 +22,15 @@ import type { StoredSaga } from './stored-saga';
  *   snapshot without its order id issues commands for `undefined`), so packing is switched on only
  *   once no such build runs any more: the expand/contract rule of a rolling deploy.
  * - 'packed': nothing stored twice, as described above (ORDER_ITEM_FORMAT=packed).
+ * - 'compact' (issue 25, ORDER_ITEM_FORMAT=compact): 'packed', and the outbox's commands without
+ *   what the order gives back (packCommand), the context without its null fields (restored as
+ *   null, NULLABLE_CONTEXT). Builds before it read such an outbox wrong (commands without their
+ *   order id), so it is switched on only once none of them runs, as 'packed' was.
  */
-export type OrderItemFormat = 'full' | 'packed';
+export type OrderItemFormat = 'full' | 'packed' | 'compact';
+
+/** Whether `format` stores what the item holds twice only once (both 'packed' and 'compact'). */
+export const packs = (format: OrderItemFormat): boolean => format !== 'full';
 
 /** How many applied event ids a saga remembers to recognise a redelivery. */
 export const REMEMBERED_EVENT_IDS = 25;
@@ -34,7 +41,16 @@ export const REMEMBERED_EVENT_IDS = 25;
  * request under its own key) whole.
  */
 export function rememberedEventId(orderId: string, eventId: string, format: OrderItemFormat): string {
-  return format === 'packed' && eventId.startsWith(`${orderId}:`) ? eventId.slice(orderId.length) : eventId;
+  if (packs(format)) return eventId.startsWith(`${orderId}:`) ? eventId.slice(orderId.length) : eventId;
+  return eventId.startsWith(':') ? `${orderId}${eventId}` : eventId;
+}
+
+/**
+ * The applied event ids in `format`'s form (rememberedEventId): a saga read from an Events row
+ * holds the short form whatever the item's format; the item is written in its own.
+ */
+export function rememberedEventIds(orderId: string, ids: readonly string[], format: OrderItemFormat): string[] {
+  return ids.map((id) => rememberedEventId(orderId, id, format));
 }
 
 /**
@@ -64,13 +80,80 @@ const canonical = (value: unknown): string =>
   );
 const same = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
 
-/** The snapshot as the order item stores it: `saga` without what the item already holds. */
+/** What a command may leave out because the order gives it back (packCommand). */
+type CommandOrder = Partial<Pick<StoredSaga, 'customerId' | 'eventId' | 'items' | 'totalAmountMinor' | 'currency'>> &
+  Pick<StoredSaga, 'orderId'>;
+
+/** The commands whose amount is the order's total (a charge, a refund of it). */
+const CHARGES_TOTAL = new Set(['ChargePayment', 'RefundPayment']);
+
+/**
+ * A command without what its order gives back: `orderId` (the order's), `commandId` when it is the
+ * machine's rule `<orderId>:<kind>` (machines/order-saga/machine.ts `command`), and a
+ * ReserveSeats' `eventId` and `items`, a SendNotification's or SendHoldReminder's `customerId`,
+ * when they are the order's (given in `order`). `unpackCommand` puts them back. Any other value is
+ * kept as it is.
+ */
+export function packCommand(order: CommandOrder, command: SagaCommand): Record<string, unknown> {
+  const packed: Record<string, unknown> = { ...command };
+  if (command.orderId === order.orderId) delete packed.orderId;
+  if (command.commandId === `${order.orderId}:${command.kind}`) delete packed.commandId;
+  for (const field of ['eventId', 'items', 'customerId'] as const)
+    if (field in packed && order[field] !== undefined && same(packed[field], order[field])) delete packed[field];
+  // A reservation is named after its order (the inventory participant).
+  if (packed.reservationId === order.orderId) delete packed.reservationId;
+  if (
+    CHARGES_TOTAL.has(command.kind) &&
+    order.totalAmountMinor != null &&
+    packed.amountMinor === order.totalAmountMinor &&
+    packed.currency === order.currency
+  ) {
+    delete packed.amountMinor;
+    delete packed.currency;
+  }
+  return packed;
+}
+
+/** The command whole again (packCommand's inverse); a whole command passes through unchanged. */
+export function unpackCommand(order: CommandOrder, packed: Record<string, unknown>): SagaCommand {
+  const kind = String(packed.kind);
+  const whole: Record<string, unknown> = {
+    ...packed,
+    orderId: packed.orderId ?? order.orderId,
+    commandId: packed.commandId ?? `${order.orderId}:${kind}`,
+  };
+  if (kind === 'ReserveSeats') {
+    whole.eventId ??= order.eventId;
+    whole.items ??= order.items;
+  }
+  if (kind === 'SendNotification' || kind === 'SendHoldReminder') whole.customerId ??= order.customerId;
+  if (kind === 'ConfirmSeats' || kind === 'ReleaseSeats') whole.reservationId ??= order.orderId;
+  if (CHARGES_TOTAL.has(kind) && whole.amountMinor === undefined) {
+    whole.amountMinor = order.totalAmountMinor;
+    whole.currency = order.currency;
+  }
+  return whole as unknown as SagaCommand;
+}
+
+/**
+ * The context fields every machine version holds as `T | null` (machines/order-saga/types.ts):
+ * 'compact' leaves them out while null, and the reader puts the null back.
+ */
+const NULLABLE_CONTEXT = ['reservation', 'refund', 'cancelRequested', 'outcome', 'failureReason'] as const;
+
+/**
+ * The snapshot as the order item stores it: `saga` without what the item already holds. With
+ * `compact` (format 'compact', and every Events row since issue 25's size cut), also the outbox's
+ * commands packed (packCommand) and the null fields of NULLABLE_CONTEXT left out.
+ */
 export function packSaga(
   order: Pick<StoredSaga, (typeof SHARED_WITH_ORDER)[number] | 'totalAmountMinor' | 'currency'>,
   saga: PersistedSaga,
+  compact = false,
 ): Record<string, unknown> {
   const context: Record<string, unknown> = { ...saga.context };
   for (const field of SHARED_WITH_ORDER) if (same(context[field], order[field])) delete context[field];
+  if (compact) for (const field of NULLABLE_CONTEXT) if (context[field] === null) delete context[field];
   const reservation = saga.context.reservation;
   if (reservation) {
     const packed: Record<string, unknown> = { ...reservation };
@@ -81,7 +164,19 @@ export function packSaga(
     }
     context.reservation = packed;
   }
-  return { ...saga, context };
+  return compact
+    ? { ...saga, context, outbox: saga.outbox.map((c) => packCommand(order, c)) }
+    : { ...saga, context };
+}
+
+/**
+ * The `saga` attribute of an item in a packing `format`: packSaga's, and in 'compact' without the
+ * state, which is the item's `sagaState`.
+ */
+export function itemSaga(saga: StoredSaga, format: Exclude<OrderItemFormat, 'full'>): Record<string, unknown> {
+  if (format === 'packed') return packSaga(saga, saga.saga);
+  const { state: _state, ...rest } = packSaga(saga, saga.saga, true);
+  return rest;
 }
 
 /** Whether a packed item leaves `stateEnteredAt` out (see unpackOrderItem). */
@@ -95,7 +190,7 @@ export function packOrderItem(saga: StoredSaga, format: OrderItemFormat): Record
   return {
     ...rest,
     ...(omitsStateEnteredAt(saga) ? {} : { stateEnteredAt }),
-    saga: packSaga(saga, saga.saga),
+    saga: itemSaga(saga, format),
   };
 }
 
@@ -105,10 +200,16 @@ export function packOrderItem(saga: StoredSaga, format: OrderItemFormat): Record
  */
 export function unpackOrderItem(item: Record<string, unknown>): StoredSaga {
   const stored = item as unknown as StoredSaga;
-  const whole: StoredSaga = { ...stored, stateEnteredAt: stored.stateEnteredAt ?? stored.updatedAt };
+  const whole: StoredSaga = {
+    ...stored,
+    stateEnteredAt: stored.stateEnteredAt ?? stored.updatedAt,
+    // A 'compact' item past version 1 leaves them to its Events row (event-snapshot.ts exactSaga).
+    appliedEventIds: stored.appliedEventIds ?? [],
+  };
   if (!stored.saga) return whole;
   const context: Record<string, unknown> = { ...stored.saga.context };
   for (const field of SHARED_WITH_ORDER) if (context[field] === undefined) context[field] = stored[field];
+  for (const field of NULLABLE_CONTEXT) if (context[field] === undefined) context[field] = null;
   const reservation = stored.saga.context.reservation as Record<string, unknown> | null | undefined;
   if (reservation)
     context.reservation = {
@@ -117,5 +218,16 @@ export function unpackOrderItem(item: Record<string, unknown>): StoredSaga {
       amountMinor: reservation.amountMinor ?? stored.totalAmountMinor,
       currency: reservation.currency ?? stored.currency,
     };
-  return { ...whole, saga: { ...stored.saga, context: context as unknown as PersistedSaga['context'] } };
+  const outbox = (stored.saga.outbox ?? []).map((c) =>
+    unpackCommand(stored, c as unknown as Record<string, unknown>),
+  );
+  return {
+    ...whole,
+    saga: {
+      ...stored.saga,
+      state: stored.saga.state ?? stored.sagaState,
+      context: context as unknown as PersistedSaga['context'],
+      outbox,
+    },
+  };
 }

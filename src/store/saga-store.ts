@@ -22,17 +22,23 @@ import {
   omitsStateEnteredAt,
   type OrderItemFormat,
   packOrderItem,
+  packs,
   rememberedEventId,
+  rememberedEventIds,
   REMEMBERED_EVENT_IDS,
   unpackOrderItem,
 } from './order-item';
 import { STATUS_UPDATED_INDEX } from './indexes';
 import {
   exactSaga,
+  idsOnRow,
+  packRowCommands,
   PAYMENT_TOKEN_REDACTED,
   projectionFields,
-  stepSnapshot,
+  rowSaga,
+  unpackRowCommands,
   type EventSnapshot,
+  type RowSaga,
 } from './event-snapshot';
 import type { OrderRecord, ResendLease, StoredSaga, VersionWait } from './stored-saga';
 
@@ -74,11 +80,15 @@ export interface SagaHistoryEntry {
 }
 
 /**
- * An Events row as stored: the history entry and, on every row a step wrote since issue 25 (not on
- * version 1, whose order item is written in the same transaction, nor on rows of earlier builds),
- * the saga as the step left it (event-snapshot.ts).
+ * An Events row as stored: the history entry, its `commands` packed (event-snapshot.ts
+ * packRowCommands; rows of earlier builds hold them whole), and, on every row a step wrote since
+ * issue 25 (not on version 1, whose order item is written in the same transaction, nor on rows of
+ * earlier builds), the saga as the step left it: `saga` (RowSaga) since issue 25's size cut,
+ * `snapshot` (EventSnapshot) on the rows of the first issue-25 build (event-snapshot.ts).
  */
-export interface StoredEventRow extends SagaHistoryEntry {
+export interface StoredEventRow extends Omit<SagaHistoryEntry, 'commands'> {
+  commands?: Array<Record<string, unknown>>;
+  saga?: RowSaga;
   snapshot?: EventSnapshot;
 }
 
@@ -134,9 +144,12 @@ export function steppedSaga(
     sagaVersion: previous.sagaVersion + 1,
     updatedAt: now,
     stateEnteredAt: next.saga.state !== previous.sagaState ? now : previous.stateEnteredAt,
-    appliedEventIds: [...previous.appliedEventIds, rememberedEventId(previous.orderId, step.eventId, format)].slice(
-      -REMEMBERED_EVENT_IDS,
-    ),
+    // A saga read from an Events row holds short ids: the item's format decides the form kept.
+    appliedEventIds: rememberedEventIds(
+      previous.orderId,
+      [...previous.appliedEventIds, step.eventId],
+      format,
+    ).slice(-REMEMBERED_EVENT_IDS),
     totalAmountMinor: next.saga.context.reservation?.amountMinor ?? previous.totalAmountMinor,
     currency: next.saga.context.reservation?.currency ?? previous.currency,
   };
@@ -159,7 +172,7 @@ export class SagaStore {
   ) {}
 
   private omitsStateEnteredAt(saga: StoredSaga): boolean {
-    return this.format === 'packed' && omitsStateEnteredAt(saga);
+    return packs(this.format) && omitsStateEnteredAt(saga);
   }
 
   /**
@@ -300,7 +313,7 @@ export class SagaStore {
             step,
             previous.correlationId,
             now,
-            stepSnapshot(stored),
+            rowSaga(stored, next.commands),
           ),
         ),
       );
@@ -320,16 +333,22 @@ export class SagaStore {
    */
   async project(saga: StoredSaga): Promise<boolean> {
     const omit = this.omitsStateEnteredAt(saga);
+    // 'compact' leaves the applied event ids to the Events row (event-snapshot.ts idsOnRow).
+    const ids = !idsOnRow(saga, this.format);
+    const set = [
+      'saga = :saga, sagaState = :state, #status = :status, sagaVersion = :version, updatedAt = :now',
+      ...(ids ? ['appliedEventIds = :applied'] : []),
+      'totalAmountMinor = :amount, currency = :currency',
+      // stateEnteredAt is left out when it equals updatedAt (order-item.ts).
+      ...(omit ? [] : ['stateEnteredAt = :entered']),
+    ];
+    const remove = ['versionWait', ...(omit ? ['stateEnteredAt'] : []), ...(ids ? [] : ['appliedEventIds'])];
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tables.orders,
           Key: { orderId: saga.orderId },
-          UpdateExpression:
-            'SET saga = :saga, sagaState = :state, #status = :status, sagaVersion = :version, updatedAt = :now, ' +
-            'appliedEventIds = :applied, totalAmountMinor = :amount, currency = :currency' +
-            // stateEnteredAt is left out when it equals updatedAt (order-item.ts).
-            (omit ? ' REMOVE versionWait, stateEnteredAt' : ', stateEnteredAt = :entered REMOVE versionWait'),
+          UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
           ConditionExpression: 'attribute_exists(orderId) AND sagaVersion < :version',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: projectionFields(saga, this.format, omit),
@@ -377,7 +396,7 @@ export class SagaStore {
             step,
             previous.correlationId,
             now,
-            stepSnapshot(stored),
+            rowSaga(stored, null),
           ),
         ),
       );
@@ -588,7 +607,7 @@ export class SagaStore {
         }),
       );
       // The snapshot is the runtime's (load); the history is what happened.
-      rows.push(...((page.Items ?? []) as StoredEventRow[]).map(({ snapshot: _snapshot, ...entry }) => entry));
+      rows.push(...((page.Items ?? []) as StoredEventRow[]).map(historyEntry));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return rows;
@@ -602,7 +621,7 @@ export class SagaStore {
     step: StepRecord,
     correlationId: string,
     now: string,
-    snapshot?: EventSnapshot,
+    saga?: RowSaga,
   ) {
     // `decided` is null for an action that leaves the saga as it is (an operator's retry).
     const entry: StoredEventRow = {
@@ -621,14 +640,21 @@ export class SagaStore {
             machineVersion: decided.saga.machineVersion,
             status: decided.status,
             outcome: decided.saga.context.outcome,
-            commands: recordedCommands(decided.commands),
+            commands: packRowCommands(orderId, decided.commands),
           }
         : {}),
-      ...(snapshot ? { snapshot } : {}),
+      ...(saga ? { saga } : {}),
     };
     // Events rows are appended, never overwritten.
     return { TableName: this.tables.events, Item: entry, ConditionExpression: 'attribute_not_exists(version)' };
   }
+}
+
+/** A stored Events row as the history shows it: without the saga it carries, its commands whole. */
+export function historyEntry(row: StoredEventRow): SagaHistoryEntry {
+  const { snapshot: _snapshot, saga: _saga, commands, ...entry } = row;
+  const whole = unpackRowCommands(row.aggregateId, commands);
+  return { ...entry, ...(whole ? { commands: whole } : {}) };
 }
 
 export function eventPayload(event: OrderSagaEvent): Record<string, unknown> {
