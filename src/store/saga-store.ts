@@ -190,7 +190,9 @@ export class SagaStore {
       new GetCommand({ TableName: this.tables.orders, Key: { orderId }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
-    return exactSaga(unpackOrderItem(Item), await this.latestEventRow(orderId));
+    const exact = exactSaga(unpackOrderItem(Item), await this.latestEventRow(orderId));
+    // A row holds the short ids; the saga shows them in the item's format (as a step keeps them).
+    return { ...exact, appliedEventIds: rememberedEventIds(orderId, exact.appliedEventIds, this.format) };
   }
 
   /**

@@ -106,6 +106,10 @@ it('reads items written before the item was shortened: whole ids and a whole sna
     items: [{ ticketType: 'GA', quantity: 1 }],
     reservation: { reservationId: `other-${orderId}`, amountMinor: 100, currency: 'EUR', expiresAt: 'x' },
     outcome: null,
+    // Every machine version's context holds these (null until set); a whole item stores them.
+    refund: null,
+    cancelRequested: null,
+    failureReason: null,
   };
   const legacy = {
     orderId,
