@@ -30,12 +30,7 @@ import {
 } from '../machines/order-saga';
 import type { ResourceNames } from '../src/infra/resources';
 import { unpackOrderItem } from '../src/store/order-item';
-import {
-  exactSaga,
-  SagaRecordsInconsistentError,
-  type EventSnapshot,
-  type RowSaga,
-} from '../src/store/event-snapshot';
+import { exactSaga, SagaRecordsInconsistentError, type EventSnapshot, type RowSaga } from '../src/store/event-snapshot';
 import type { StoredSaga } from '../src/store/stored-saga';
 import type { InventoryRow, PaymentRecord, ReservationRecord } from '../src/participants/records';
 import { headShardTotal, isShardRow, shardCountOf, takesOf, type ShardRow } from '../src/participants/inventory-shards';

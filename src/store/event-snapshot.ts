@@ -130,9 +130,7 @@ export function rowSaga(stored: StoredSaga, commands: readonly SagaCommand[] | n
   const unpriced = reservation === null && stored.totalAmountMinor === null && stored.currency === null;
   return {
     context,
-    ...(commands && canonical(outbox) === canonical(commands.map((c) => packCommand(stored, c)))
-      ? {}
-      : { outbox }),
+    ...(commands && canonical(outbox) === canonical(commands.map((c) => packCommand(stored, c))) ? {} : { outbox }),
     ...(stored.stateEnteredAt === stored.updatedAt ? {} : { enteredAt: stored.stateEnteredAt }),
     applied: rememberedEventIds(stored.orderId, stored.appliedEventIds, 'compact'),
     ...(totalIsReservation || unpriced

@@ -164,9 +164,7 @@ export function packSaga(
     }
     context.reservation = packed;
   }
-  return compact
-    ? { ...saga, context, outbox: saga.outbox.map((c) => packCommand(order, c)) }
-    : { ...saga, context };
+  return compact ? { ...saga, context, outbox: saga.outbox.map((c) => packCommand(order, c)) } : { ...saga, context };
 }
 
 /**
@@ -218,9 +216,7 @@ export function unpackOrderItem(item: Record<string, unknown>): StoredSaga {
       amountMinor: reservation.amountMinor ?? stored.totalAmountMinor,
       currency: reservation.currency ?? stored.currency,
     };
-  const outbox = (stored.saga.outbox ?? []).map((c) =>
-    unpackCommand(stored, c as unknown as Record<string, unknown>),
-  );
+  const outbox = (stored.saga.outbox ?? []).map((c) => unpackCommand(stored, c as unknown as Record<string, unknown>));
   return {
     ...whole,
     saga: {

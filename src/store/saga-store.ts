@@ -145,11 +145,9 @@ export function steppedSaga(
     updatedAt: now,
     stateEnteredAt: next.saga.state !== previous.sagaState ? now : previous.stateEnteredAt,
     // A saga read from an Events row holds short ids: the item's format decides the form kept.
-    appliedEventIds: rememberedEventIds(
-      previous.orderId,
-      [...previous.appliedEventIds, step.eventId],
-      format,
-    ).slice(-REMEMBERED_EVENT_IDS),
+    appliedEventIds: rememberedEventIds(previous.orderId, [...previous.appliedEventIds, step.eventId], format).slice(
+      -REMEMBERED_EVENT_IDS,
+    ),
     totalAmountMinor: next.saga.context.reservation?.amountMinor ?? previous.totalAmountMinor,
     currency: next.saga.context.reservation?.currency ?? previous.currency,
   };
