@@ -29,7 +29,7 @@ afterAll(async () => {
   await service?.stop();
 });
 
-async function eventRows(orderId: string): Promise<Array<{ version: number; snapshot?: unknown }>> {
+async function eventRows(orderId: string): Promise<Array<{ version: number; snapshot?: unknown; saga?: unknown }>> {
   const { Items } = await service.core.clients.doc.send(
     new QueryCommand({
       TableName: service.core.names.tables.events,
@@ -38,7 +38,7 @@ async function eventRows(orderId: string): Promise<Array<{ version: number; snap
       ConsistentRead: true,
     }),
   );
-  return (Items ?? []) as Array<{ version: number; snapshot?: unknown }>;
+  return (Items ?? []) as Array<{ version: number; snapshot?: unknown; saga?: unknown }>;
 }
 
 it('sagas the previous build took to awaitingPayment (order item = commit) finish on this build', async () => {
@@ -97,9 +97,10 @@ it('sagas the previous build took to awaitingPayment (order item = commit) finis
   for (const [i, orderId] of orders.entries()) {
     const rows = (await eventRows(orderId)).sort((a, b) => a.version - b.version);
     expect(rows.map((r) => r.version)).toEqual(rows.map((_r, k) => k + 1));
-    // The old build's rows have no snapshot; every row this build wrote carries one.
-    expect(rows.slice(0, 2).every((r) => r.snapshot === undefined)).toBe(true);
-    expect(rows.slice(2).every((r) => r.snapshot !== undefined)).toBe(true);
+    // The old build's rows have no snapshot; every row this build wrote carries one (`saga`,
+    // since issue 25's size cut: event-snapshot.ts).
+    expect(rows.slice(0, 2).every((r) => r.snapshot === undefined && r.saga === undefined)).toBe(true);
+    expect(rows.slice(2).every((r) => r.saga !== undefined)).toBe(true);
     // The projection caught up: the order item says what the commit says.
     const item = await eventually(
       () => service.core.store.loadProjection(orderId),
