@@ -153,6 +153,16 @@ export function steppedSaga(
   };
 }
 
+/**
+ * A step is written only on top of a saga as `load` reads it: a 'compact' order item read alone
+ * (loadMany, loadProjection: the listings' projection) holds no applied event ids, and a row
+ * written on top of it would forget them (a redelivery would then be applied twice).
+ */
+function requireAppliedIds(previous: StoredSaga): void {
+  if (previous.appliedEventIds.length === 0)
+    throw new Error(`saga ${previous.orderId}: written on top of a projection without its applied event ids; load it`);
+}
+
 export class VersionConflictError extends Error {
   override name = 'VersionConflictError';
 }
@@ -301,6 +311,7 @@ export class SagaStore {
     step: StepRecord,
     now: string,
   ): Promise<StoredSaga> {
+    requireAppliedIds(previous);
     const stored = steppedSaga(previous, next, step, now, this.format);
     try {
       await this.doc.send(
@@ -383,6 +394,7 @@ export class SagaStore {
    * they are; updatedAt moves. Throws VersionConflictError when the saga moved meanwhile (reload, retry).
    */
   async recordAction(previous: StoredSaga, step: StepRecord, now: string): Promise<StoredSaga> {
+    requireAppliedIds(previous);
     const { projectedVersion: _behind, versionWait: _wait, ...rest } = previous;
     const stored: StoredSaga = { ...rest, sagaVersion: previous.sagaVersion + 1, updatedAt: now };
     try {
