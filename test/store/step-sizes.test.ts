@@ -184,6 +184,15 @@ describe('the common case: every Events row and every order item version ≤ 1 K
     for (const bytes of [...Object.values(measured.rows), ...measured.items]) expect(bytes).toBeLessThanOrEqual(1024);
     expect(measured.items.length).toBeGreaterThanOrEqual(5);
     await expectRowCarriesTheSaga(orderId);
+    // The item holds no applied ids past version 1: a redelivered reply is still recognised (from the row).
+    const redelivered = await service.core.runtime.deliver(orderId, `${orderId}:ChargePayment:reply`, {
+      type: 'PAYMENT_CAPTURED',
+      paymentId: 'ch-again',
+      amountMinor: 149990,
+      currency: 'EUR',
+    });
+    expect(redelivered).toBe('duplicate');
+    expect((await service.core.store.load(orderId))!.sagaVersion).toBe(5);
   });
 
   it('a declined payment, its seats released (compensation), the customer told', async () => {
