@@ -130,7 +130,10 @@ export function rowSaga(stored: StoredSaga, commands: readonly SagaCommand[] | n
   const unpriced = reservation === null && stored.totalAmountMinor === null && stored.currency === null;
   return {
     context,
-    ...(commands && canonical(outbox) === canonical(commands.map((c) => packCommand(stored, c))) ? {} : { outbox }),
+    ...(commands &&
+    canonical(outbox) === canonical(withToken(commands, PAYMENT_TOKEN_REDACTED).map((c) => packCommand(stored, c)))
+      ? {}
+      : { outbox }),
     ...(stored.stateEnteredAt === stored.updatedAt ? {} : { enteredAt: stored.stateEnteredAt }),
     applied: rememberedEventIds(stored.orderId, stored.appliedEventIds, 'compact'),
     ...(totalIsReservation || unpriced
@@ -196,6 +199,7 @@ export class SagaRecordsInconsistentError extends Error {
  * - A row past the item's version, with its snapshot: the item lags the commit; the saga is the
  *   row's snapshot on the item's fixed fields, with `projectedVersion` = the item's version, and
  *   without the item's version-wait mark (a step clears it).
+ * - A 'compact' item past version 1 holds no applied event ids: they are the row's at its version.
  * @throws SagaRecordsInconsistentError for a row behind the item, or past it without a snapshot.
  */
 export function exactSaga(projected: StoredSaga, latest: LatestEventRow | undefined): StoredSaga {

@@ -135,3 +135,25 @@ describe.each<OrderItemFormat>(['full', 'packed', 'compact'])('ORDER_ITEM_FORMAT
     expect(history[2].commands).toEqual(captured.saga.outbox);
   });
 });
+
+it('a step that stays in its state keeps the outbox it waited on: the row stores it, apart from its commands', async () => {
+  const store = new SagaStore(aws.clients.doc, aws.names.tables, 'compact');
+  const created = await newSaga(store);
+  // A cancel while the seats are being reserved is remembered; the saga still waits on ReserveSeats.
+  const next = applyEvent(created.saga, { type: 'CANCEL_REQUESTED', by: 'c-1', reason: 'changed my mind' });
+  expect(next.saga.state).toBe('reserving');
+  expect(next.commands).toEqual([]);
+  const appended = await store.append(
+    created,
+    next,
+    { eventId: 'cancel:key-1', eventType: 'CANCEL_REQUESTED', payload: {} },
+    new Date().toISOString(),
+  );
+  const loaded = (await store.load(created.orderId))!;
+  expect(loaded.projectedVersion).toBe(1);
+  const { projectedVersion: _lag, ...exact } = loaded;
+  expect(exact).toEqual(appended);
+  expect(exact.saga.outbox).toEqual(created.saga.outbox);
+  expect(exact.stateEnteredAt).toBe(created.stateEnteredAt);
+  expect(exact.appliedEventIds).toEqual([':ORDER_PLACED', 'cancel:key-1']);
+});
