@@ -11,10 +11,13 @@
  * numbers are unique and roughly increasing, not gapless (a failed or replayed placement leaves a
  * gap, and the shards fill unevenly).
  *
- * Lookup: the order's creation transaction also puts `number#<orderNumber>` → orderId here,
- * conditional on it being new, so a search by number is one GetItem.
+ * Lookup: the order's create also puts `number#<orderNumber>` → orderId here, before the order
+ * item and unless the number is another order's, so a search by number is one GetItem. A create
+ * that died before its order item leaves an item pointing at an order that does not exist (yet):
+ * `find` answers the id, whose load then finds nothing until the same request finishes the create.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { OrderClaim } from './saga-store';
 
 export const ORDER_NUMBER_SHARDS = 16;
 export const ORDER_NUMBER_REGEX = /^ET-(\d{4})-(\d{6,})$/;
@@ -56,14 +59,13 @@ export class OrderNumbers {
     return formatOrderNumber(year, sequenceOf(Number(Attributes?.n), shard, shards));
   }
 
-  /** The Put that claims `orderNumber` for `orderId`, for the order's creation transaction. */
-  claim(orderNumber: string, orderId: string) {
-    return {
-      TableName: this.table,
-      Item: { key: orderNumberKey(orderNumber), orderId },
-      ConditionExpression: 'attribute_not_exists(#k)',
-      ExpressionAttributeNames: { '#k': 'key' },
-    };
+  /**
+   * The lookup item that claims `orderNumber` for `orderId`, for SagaStore.create (written before
+   * the order item, unless the number is another order's; issue 25: a plain write, 1 WRU, where it
+   * was 2 inside the create's transaction).
+   */
+  claim(orderNumber: string, orderId: string): OrderClaim {
+    return { TableName: this.table, Item: { key: orderNumberKey(orderNumber), orderId }, keyAttribute: 'key' };
   }
 
   /** The orderId of an order number, or undefined. */

@@ -5,7 +5,8 @@
  * order's TicketOrders item is a projection of it, written after the commit (conditional on holding
  * an older version) and rolled forward by whoever next finds it behind (the next step, the sweeper).
  * `load` reads what is exact: the latest Events row (strongly consistent) over the order item. The
- * create stays one transaction (order item + Events v1 + the order number's claim).
+ * create is three plain writes, the version-1 Events row first (the claim of the order id), the
+ * order number's lookup item, then the order item (`create`).
  */
 import { isConditionalCheckFailed } from '../aws/dynamo-errors';
 import {
@@ -37,7 +38,6 @@ import {
 import type { OrderRecord, ResendLease, StoredSaga, VersionWait } from './stored-saga';
 
 export type { OrderRecord, ResendLease, StoredSaga, VersionWait };
-import { ConditionFailedError, transactWrite, type TransactItems } from '../aws/transactions';
 
 export { PAYMENT_TOKEN_REDACTED, SagaRecordsInconsistentError } from './event-snapshot';
 
@@ -150,6 +150,46 @@ export class OrderExistsError extends Error {
   override name = 'OrderExistsError';
 }
 
+/**
+ * What a create records on its version-1 Events row (attribute `created`), for finishing it: the
+ * request's fingerprint (only the same request may finish it) and its order number (reused, so
+ * that a lookup item already written points at the order that has that number).
+ */
+export interface CreatedRecord {
+  requestHash: string;
+  orderNumber?: string;
+}
+
+/**
+ * A create found the order's version-1 Events row but no order item: an earlier create of this id
+ * died between the two (nobody was told of the order, no command was sent). `created` is what that
+ * create recorded (absent only on rows no build of issue 25 wrote), `createdAt` its time.
+ */
+export class UnfinishedCreateError extends Error {
+  override name = 'UnfinishedCreateError';
+  readonly created: CreatedRecord | undefined;
+  readonly createdAt: string;
+  readonly machineVersion: string | undefined;
+  constructor(orderId: string, row: StoredEventRow & { created?: CreatedRecord }) {
+    super(`order ${orderId}: its create was not finished`);
+    this.created = row.created;
+    this.createdAt = row.timestamp;
+    this.machineVersion = row.machineVersion;
+  }
+}
+
+/**
+ * A lookup item a create writes before its order item (e.g. `number#<orderNumber>` → orderId):
+ * written unless the key holds another order's (OrderNumbers.claim).
+ */
+export interface OrderClaim {
+  TableName: string;
+  /** The item: its key attribute and `orderId`. */
+  Item: Record<string, unknown> & { orderId: string };
+  /** The name of the item's key attribute. */
+  keyAttribute: string;
+}
+
 export class SagaStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -236,44 +276,123 @@ export class SagaStore {
   }
 
   /**
-   * Writes a new order with its saga at version 1, and `claims` (e.g. its order number's lookup
-   * item) in the same transaction. Throws OrderExistsError when the id is taken.
+   * Writes a new order with its saga at version 1, in three plain writes, no transaction (issue 25:
+   * a transaction bills every item and every index entry twice):
+   * 1. its Events row at version 1 (`startCreate`): THE CLAIM of the order id, hence of the
+   *    Idempotency-Key it derives from;
+   * 2. `claims` (its order number's lookup item), each idempotent for this order id;
+   * 3. the order item (`attribute_not_exists`): the order exists for readers from here on.
+   * 2 and 3 are `finishCreate`. The order is visible (load, listings) only once its item is
+   * written, and every order item has its version-1 row. A writer that died after 1 left an
+   * unfinished create: nobody was told of the order and no command was sent; the next create of
+   * the same id finds the row without an item and throws UnfinishedCreateError, whose caller
+   * finishes it (finishCreate) when it is the same request (SagaRuntime.place).
+   * @throws OrderExistsError when the order item exists; UnfinishedCreateError (above).
    */
   async create(
     order: OrderRecord,
     saga: PersistedSaga,
     step: StepRecord,
     now: string,
-    claims: TransactItems[number]['Put'][] = [],
+    claims: OrderClaim[] = [],
+  ): Promise<StoredSaga> {
+    await this.startCreate(order, saga, step, now);
+    return this.finishCreate(order, saga, step, now, claims);
+  }
+
+  /**
+   * Step 1 of `create`: the order's Events row at version 1, conditional on `attribute_not_exists`,
+   * recording the request's fingerprint and the order number (`created`), so that only the same
+   * request finishes a create that died after it, with the same number.
+   * @throws OrderExistsError when the order item exists; UnfinishedCreateError when only the row does.
+   */
+  async startCreate(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<void> {
+    const created: CreatedRecord = {
+      requestHash: order.requestHash,
+      ...(order.orderNumber ? { orderNumber: order.orderNumber } : {}),
+    };
+    const row = this.historyPut(
+      order.orderId,
+      1,
+      null,
+      { saga, status: order.status, commands: saga.outbox },
+      step,
+      order.correlationId,
+      now,
+    );
+    try {
+      await this.doc.send(new PutCommand({ ...row, Item: { ...row.Item, created } }));
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      if (await this.loadProjection(order.orderId)) throw new OrderExistsError(`order ${order.orderId} exists`);
+      const first = await this.createdRow(order.orderId);
+      // Events rows are never deleted: a row that failed the condition a moment ago is there.
+      if (!first) throw new Error(`order ${order.orderId}: its version-1 Events row vanished`, { cause: error });
+      throw new UnfinishedCreateError(order.orderId, first);
+    }
+  }
+
+  /**
+   * Steps 2 and 3 of `create` (its claims, then the order item), for an order whose version-1
+   * Events row is written: just now by `startCreate`, or earlier by a create that died, when the
+   * caller caught UnfinishedCreateError and found the request to be the same (it passes the row's
+   * time as `now`, and its order number). Idempotent up to the item; throws OrderExistsError when
+   * the item exists (another writer finished it first).
+   */
+  async finishCreate(
+    order: OrderRecord,
+    saga: PersistedSaga,
+    step: Pick<StepRecord, 'eventId'>,
+    now: string,
+    claims: OrderClaim[] = [],
   ): Promise<StoredSaga> {
     const stored = createdSaga(order, saga, step, now, this.format);
+    for (const claim of claims) {
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: claim.TableName,
+            Item: claim.Item,
+            // Its own claim again (a create finished twice) is no conflict.
+            ConditionExpression: 'attribute_not_exists(#k) OR #owner = :owner',
+            ExpressionAttributeNames: { '#k': claim.keyAttribute, '#owner': 'orderId' },
+            ExpressionAttributeValues: { ':owner': order.orderId },
+          }),
+        );
+      } catch (error) {
+        if (isConditionalCheckFailed(error))
+          throw new Error(
+            `order ${order.orderId}: ${String(claim.Item[claim.keyAttribute])} is claimed by another order`,
+            { cause: error },
+          );
+        throw error;
+      }
+    }
     try {
-      await transactWrite(this.doc, [
-        {
-          Put: {
-            TableName: this.tables.orders,
-            Item: packOrderItem(stored, this.format),
-            ConditionExpression: 'attribute_not_exists(orderId)',
-          },
-        },
-        {
-          Put: this.historyPut(
-            stored.orderId,
-            1,
-            null,
-            { saga, status: order.status, commands: saga.outbox },
-            step,
-            order.correlationId,
-            now,
-          ),
-        },
-        ...claims.map((Put) => ({ Put })),
-      ]);
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tables.orders,
+          Item: packOrderItem(stored, this.format),
+          ConditionExpression: 'attribute_not_exists(orderId)',
+        }),
+      );
     } catch (error) {
-      if (error instanceof ConditionFailedError) throw new OrderExistsError(`order ${order.orderId} exists`);
+      if (isConditionalCheckFailed(error)) throw new OrderExistsError(`order ${order.orderId} exists`);
       throw error;
     }
     return stored;
+  }
+
+  /** The version-1 Events row of an order (strongly consistent), with what its create recorded. */
+  private async createdRow(orderId: string): Promise<(StoredEventRow & { created?: CreatedRecord }) | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tables.events,
+        Key: { aggregateId: orderId, version: 1 },
+        ConsistentRead: true,
+      }),
+    );
+    return Item as (StoredEventRow & { created?: CreatedRecord }) | undefined;
   }
 
   /**
@@ -588,7 +707,11 @@ export class SagaStore {
         }),
       );
       // The snapshot is the runtime's (load); the history is what happened.
-      rows.push(...((page.Items ?? []) as StoredEventRow[]).map(({ snapshot: _snapshot, ...entry }) => entry));
+      rows.push(
+        ...((page.Items ?? []) as Array<StoredEventRow & { created?: CreatedRecord }>).map(
+          ({ snapshot: _snapshot, created: _created, ...entry }) => entry,
+        ),
+      );
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return rows;
