@@ -6,7 +6,7 @@
  * beside the integration tests on the real engines.
  */
 import type { OrderStatus, PersistedSaga, SagaCommand } from '../../machines/order-saga';
-import type { OrderClaim, OrderRecord, StepRecord, StoredSaga, VersionWait } from '../store/saga-store';
+import type { OrderRecord, StepRecord, StoredSaga, VersionWait } from '../store/saga-store';
 
 /** The saga store as the runtime uses it. Every method's contract is SagaStore's. */
 export interface SagaRuntimeStore {
@@ -24,7 +24,7 @@ export interface SagaRuntimeStore {
    */
   startCreate(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<void>;
   /**
-   * The rest of a create whose version-1 Events row is written (`claims`, then the order item).
+   * The last write of a create whose version-1 Events row is written: the order item.
    * @throws OrderExistsError when the order item exists.
    */
   finishCreate(
@@ -32,7 +32,6 @@ export interface SagaRuntimeStore {
     saga: PersistedSaga,
     step: Pick<StepRecord, 'eventId'>,
     now: string,
-    claims?: OrderClaim[],
   ): Promise<StoredSaga>;
   /**
    * Commits one step on top of `previous`: its Events row at the next version (with the snapshot

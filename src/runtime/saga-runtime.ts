@@ -187,8 +187,10 @@ export class SagaRuntime {
       ...(number ? { orderNumber: number } : {}),
       ...(order.eventName ? { eventName: order.eventName } : {}),
     });
-    const claims = (number: string | undefined) =>
-      number && this.deps.orderNumbers ? [this.deps.orderNumbers.claim(number, order.orderId)] : [];
+    // The number's lookup item, before the order item: a found order is always found by its number.
+    const claim = async (number: string | undefined) => {
+      if (number && this.deps.orderNumbers) await this.deps.orderNumbers.claim(number, order.orderId);
+    };
     const step = {
       eventId: `${order.orderId}:ORDER_PLACED`,
       eventType: 'ORDER_PLACED',
@@ -208,7 +210,8 @@ export class SagaRuntime {
         await store.startCreate(placed, decision.saga, step, now);
         // Died here: an unfinished create, finished by the same request when it comes again.
         crashPoint('create:after-row');
-        saga = await store.finishCreate(placed, decision.saga, step, now, claims(orderNumber));
+        await claim(orderNumber);
+        saga = await store.finishCreate(placed, decision.saga, step, now);
       } catch (error) {
         if (!(error instanceof UnfinishedCreateError)) throw error;
         // An earlier create of this id died after its Events row (nobody was told of the order, no
@@ -223,12 +226,12 @@ export class SagaRuntime {
         commands = first.commands;
         const number = error.created.orderNumber;
         logger.warn('finishing an unfinished create', { orderId: order.orderId, createdAt: error.createdAt });
+        await claim(number);
         saga = await store.finishCreate(
           { ...record(error.createdAt, number), status: first.status },
           first.saga,
           step,
           error.createdAt,
-          claims(number),
         );
       }
     } catch (error) {

@@ -5,8 +5,8 @@
  * order's TicketOrders item is a projection of it, written after the commit (conditional on holding
  * an older version) and rolled forward by whoever next finds it behind (the next step, the sweeper).
  * `load` reads what is exact: the latest Events row (strongly consistent) over the order item. The
- * create is three plain writes, the version-1 Events row first (the claim of the order id), the
- * order number's lookup item, then the order item (`create`).
+ * create is plain writes, the version-1 Events row first (the claim of the order id), then (by the
+ * runtime) the order number's lookup item, then the order item (`create`).
  */
 import { isConditionalCheckFailed } from '../aws/dynamo-errors';
 import {
@@ -178,18 +178,6 @@ export class UnfinishedCreateError extends Error {
   }
 }
 
-/**
- * A lookup item a create writes before its order item (e.g. `number#<orderNumber>` → orderId):
- * written unless the key holds another order's (OrderNumbers.claim).
- */
-export interface OrderClaim {
-  TableName: string;
-  /** The item: its key attribute and `orderId`. */
-  Item: Record<string, unknown> & { orderId: string };
-  /** The name of the item's key attribute. */
-  keyAttribute: string;
-}
-
 export class SagaStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -280,24 +268,18 @@ export class SagaStore {
    * a transaction bills every item and every index entry twice):
    * 1. its Events row at version 1 (`startCreate`): THE CLAIM of the order id, hence of the
    *    Idempotency-Key it derives from;
-   * 2. `claims` (its order number's lookup item), each idempotent for this order id;
-   * 3. the order item (`attribute_not_exists`): the order exists for readers from here on.
-   * 2 and 3 are `finishCreate`. The order is visible (load, listings) only once its item is
+   * 2. (the caller's, between the two: its order number's lookup item, OrderNumbers.claim;)
+   * 3. the order item (`finishCreate`, `attribute_not_exists`): the order exists for readers
+   *    from here on. The order is visible (load, listings) only once its item is
    * written, and every order item has its version-1 row. A writer that died after 1 left an
    * unfinished create: nobody was told of the order and no command was sent; the next create of
    * the same id finds the row without an item and throws UnfinishedCreateError, whose caller
    * finishes it (finishCreate) when it is the same request (SagaRuntime.place).
    * @throws OrderExistsError when the order item exists; UnfinishedCreateError (above).
    */
-  async create(
-    order: OrderRecord,
-    saga: PersistedSaga,
-    step: StepRecord,
-    now: string,
-    claims: OrderClaim[] = [],
-  ): Promise<StoredSaga> {
+  async create(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<StoredSaga> {
     await this.startCreate(order, saga, step, now);
-    return this.finishCreate(order, saga, step, now, claims);
+    return this.finishCreate(order, saga, step, now);
   }
 
   /**
@@ -333,41 +315,19 @@ export class SagaStore {
   }
 
   /**
-   * Steps 2 and 3 of `create` (its claims, then the order item), for an order whose version-1
-   * Events row is written: just now by `startCreate`, or earlier by a create that died, when the
-   * caller caught UnfinishedCreateError and found the request to be the same (it passes the row's
-   * time as `now`, and its order number). Idempotent up to the item; throws OrderExistsError when
-   * the item exists (another writer finished it first).
+   * The last write of `create`: the order item, for an order whose version-1 Events row is
+   * written: just now by `startCreate`, or earlier by a create that died, when the caller caught
+   * UnfinishedCreateError and found the request to be the same (it passes the row's time as `now`,
+   * and its order number).
+   * @throws OrderExistsError when the item exists (another writer finished it first).
    */
   async finishCreate(
     order: OrderRecord,
     saga: PersistedSaga,
     step: Pick<StepRecord, 'eventId'>,
     now: string,
-    claims: OrderClaim[] = [],
   ): Promise<StoredSaga> {
     const stored = createdSaga(order, saga, step, now, this.format);
-    for (const claim of claims) {
-      try {
-        await this.doc.send(
-          new PutCommand({
-            TableName: claim.TableName,
-            Item: claim.Item,
-            // Its own claim again (a create finished twice) is no conflict.
-            ConditionExpression: 'attribute_not_exists(#k) OR #owner = :owner',
-            ExpressionAttributeNames: { '#k': claim.keyAttribute, '#owner': 'orderId' },
-            ExpressionAttributeValues: { ':owner': order.orderId },
-          }),
-        );
-      } catch (error) {
-        if (isConditionalCheckFailed(error))
-          throw new Error(
-            `order ${order.orderId}: ${String(claim.Item[claim.keyAttribute])} is claimed by another order`,
-            { cause: error },
-          );
-        throw error;
-      }
-    }
     try {
       await this.doc.send(
         new PutCommand({

@@ -55,9 +55,8 @@ export class LegacySagaStore implements SagaRuntimeStore {
     saga: PersistedSaga,
     step: Pick<StepRecord, 'eventId'>,
     now: string,
-    claims?: Parameters<SagaStore['finishCreate']>[4],
   ): Promise<StoredSaga> {
-    return this.current.finishCreate(order, saga, step, now, claims);
+    return this.current.finishCreate(order, saga, step, now);
   }
 
   /** That build's commit: the order item and the Events row in one transaction ('full' format). */
