@@ -155,6 +155,10 @@ export class SagaRuntime {
    * Starts the saga of a new order. With an id already taken (an Idempotency-Key met again) it
    * returns the existing saga instead, `created` false: whether that is a replay or a key reused
    * for a different request is the caller's rule (src/orders/place-order.ts, with sameRequest).
+   * The create is plain writes (SagaStore.create); one that died after its Events row is finished
+   * here by the same request (issue 25).
+   * @throws IdempotencyKeyReusedError when the id's create was begun by another request and never
+   *   finished (nothing of the order is visible, so no saga can be returned).
    */
   async place(order: PlaceOrder): Promise<{ saga: StoredSaga; created: boolean }> {
     const { store, dispatcher, logger, holdSeconds } = this.deps;
