@@ -152,6 +152,12 @@ export interface InvariantReport {
     inventoryRows: number;
     /** Charges the gateway was called for more than once (same idempotent charge id: a resumed charge). */
     resumedCharges: number;
+    /**
+     * Creates that died after their version-1 Events row, before the order item (issue 25): a lone
+     * ORDER_PLACED row and no order. Nobody was told of such an order and no command was sent; the
+     * same request finishes it if it comes again (SagaRuntime.place). Not a violation.
+     */
+    unfinishedCreates: number;
   };
   /** Over every payment, in minor units (summed over currencies: compare within `byCurrency`). */
   money: MoneyTotals & { netCaptured: number; byCurrency: Record<string, MoneyTotals> };
@@ -210,6 +216,8 @@ interface EventRow {
   commands?: Array<Record<string, unknown>>;
   saga?: RowSaga;
   snapshot?: EventSnapshot;
+  /** On version 1 since issue 25: what the create recorded (SagaStore.startCreate). */
+  created?: { requestHash: string; orderNumber?: string };
 }
 
 type Item = Record<string, unknown>;
@@ -243,7 +251,7 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
     ),
     scanAll<EventRow>(doc, {
       TableName: tables.events,
-      ProjectionExpression: '#a, #v, #t, #e, #ts, #to, #s, #mv, #c, #sg, #snap',
+      ProjectionExpression: '#a, #v, #t, #e, #ts, #to, #s, #mv, #c, #sg, #snap, #created',
       ExpressionAttributeNames: {
         '#a': 'aggregateId',
         '#v': 'version',
@@ -256,6 +264,7 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
         '#c': 'commands',
         '#sg': 'saga',
         '#snap': 'snapshot',
+        '#created': 'created',
       },
     }),
     // Event owner claims (src/participants/event-owner.ts) share the table; they hold no seats.
@@ -290,6 +299,7 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
     events: events.length,
     inventoryRows: inventory.length,
     resumedCharges: 0,
+    unfinishedCreates: 0,
   };
   for (const r of reservations) bump(counts.reservations, r.tombstone ? `${r.status} (tombstone)` : r.status);
   for (const p of payments) {
@@ -349,8 +359,11 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
     }
   }
   for (const [aggregateId, rows] of eventsByOrder) {
-    if (!ordersById.has(aggregateId))
-      flag('events-orphan', `events:${aggregateId}`, `${rows.length} Events row(s) but no order`);
+    if (ordersById.has(aggregateId)) continue;
+    const [only] = rows;
+    if (rows.length === 1 && only && only.version === 1 && only.eventType === 'ORDER_PLACED' && only.created)
+      counts.unfinishedCreates++;
+    else flag('events-orphan', `events:${aggregateId}`, `${rows.length} Events row(s) but no order`);
   }
   for (const r of reservations) {
     if (!ordersById.has(r.orderId ?? r.reservationId)) {
@@ -526,7 +539,7 @@ function openSaga(
   // The one meaning of stuck (machines/order-saga/stuck.ts); the hold from the reservation record
   // when the snapshot has none yet.
   const context = order.saga?.context;
-  const expiresAt = context?.reservation?.expiresAt ?? reservation?.expiresAt;
+  const expiresAt = context?.reservation?.expiresAt ?? reservation?.expiresAt ?? reservation?.heldUntil;
   const candidate: StuckCandidate = {
     sagaState: state,
     stateEnteredAt: order.stateEnteredAt,
@@ -807,6 +820,9 @@ export function formatReport(report: InvariantReport, maxViolations = 50): strin
     `  outcomes:     ${line(report.counts.outcomes)}`,
     `  reservations: ${line(report.counts.reservations)}`,
     `  payments:     ${line(report.counts.payments)}${report.counts.resumedCharges ? ` (${report.counts.resumedCharges} resumed charges)` : ''}`,
+    ...(report.counts.unfinishedCreates
+      ? [`  unfinished creates (never acknowledged, no command sent): ${report.counts.unfinishedCreates}`]
+      : []),
     `  events:       ${report.counts.events} rows; inventory rows: ${report.counts.inventoryRows}`,
     `  money:        captured ${report.money.captured}, refunded ${report.money.refunded}, net ${report.money.netCaptured}, completed orders ${report.money.completedTotal}`,
     `  open sagas:   ${report.open.length}${report.open.length ? ` (${report.open.filter((o) => o.stuck).length} stuck)` : ''}`,

@@ -154,6 +154,9 @@ export async function placeOrder(deps: PlaceOrderDeps, request: PlaceOrderReques
   } catch (error) {
     // No saga started: give the place back at once.
     if (admittedHere) await room?.ended(order.eventId, order.orderId);
+    // The key's first request began a create that never finished (SagaRuntime.place): another
+    // request under the key is refused, as for a placed order.
+    if (error instanceof IdempotencyKeyReusedError) return { kind: 'key-reused' };
     throw error;
   }
   // Two first requests with one key raced and the other created the order, or the key's first

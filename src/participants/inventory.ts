@@ -453,19 +453,31 @@ async function settle(
       `reservation ${reservation.reservationId} holds seats but has no event`,
     );
   }
+  // The hold ends: its expiry leaves ExpirationIndex's sort key for `heldUntil`, so the index entry
+  // is deleted, not moved to the new status (records.ts, ReservationRecord.expiresAt).
+  const held = from === 'ACTIVE' ? reservation.expiresAt : undefined;
+  const stamp = to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt';
   const race = await tryTransactWrite(deps.doc, [
     {
       Update: {
         TableName: deps.tables.reservations,
         Key: { reservationId: reservation.reservationId },
-        UpdateExpression: `SET #status = :to, #updatedAt = :now, #${to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt'} = :now`,
+        UpdateExpression:
+          `SET #status = :to, #updatedAt = :now, #${stamp} = :now` +
+          (held !== undefined ? ', #heldUntil = :held REMOVE #expiresAt' : ''),
         ConditionExpression: '#status = :from',
         ExpressionAttributeNames: {
           '#status': 'status',
           '#updatedAt': 'updatedAt',
-          [`#${to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt'}`]: to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt',
+          [`#${stamp}`]: stamp,
+          ...(held !== undefined ? { '#heldUntil': 'heldUntil', '#expiresAt': 'expiresAt' } : {}),
         },
-        ExpressionAttributeValues: { ':to': to, ':now': now, ':from': from },
+        ExpressionAttributeValues: {
+          ':to': to,
+          ':now': now,
+          ':from': from,
+          ...(held !== undefined ? { ':held': held } : {}),
+        },
       },
     },
     ...takesOf(reservation).map((item) => ({

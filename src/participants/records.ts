@@ -44,8 +44,16 @@ export interface ReservationRecord {
   /** With `unitPriceMinor` on reservations that held seats. */
   items: Array<OrderItem & { unitPriceMinor?: number }>;
   status: ReservationStatus;
-  /** Only on reservations that held seats. */
+  /**
+   * When the hold ends, on reservations that held seats. As stored, only while ACTIVE: it is the
+   * sort key of ExpirationIndex (partition `status`), whose one reader wants ACTIVE holds only, so
+   * the settle moves it to `heldUntil` and the index entry is deleted (1 index write) instead of
+   * moved to the new status (2: a delete and a put), both doubled in the transaction (issue 25).
+   * readReservation gives it back from `heldUntil`.
+   */
   expiresAt?: string;
+  /** `expiresAt` of a hold that ended (CONFIRMED, RELEASED, EXPIRED), off the index; see expiresAt. */
+  heldUntil?: string;
   /** The total held, in minor units. */
   amountMinor?: number;
   currency?: string;
@@ -164,8 +172,14 @@ async function readRecord<T>(
   return Item as T | undefined;
 }
 
-export function readReservation(deps: Deps, reservationId: string): Promise<ReservationRecord | undefined> {
-  return readRecord(deps, 'reservations', { reservationId });
+/** A reservation as stored, with `expiresAt` put back from `heldUntil` once the hold ended. */
+export function asReservation(item: ReservationRecord): ReservationRecord {
+  return item.expiresAt === undefined && item.heldUntil !== undefined ? { ...item, expiresAt: item.heldUntil } : item;
+}
+
+export async function readReservation(deps: Deps, reservationId: string): Promise<ReservationRecord | undefined> {
+  const item = await readRecord<ReservationRecord>(deps, 'reservations', { reservationId });
+  return item && asReservation(item);
 }
 
 /** The notification a SendNotification command recorded (its id is the command id). */

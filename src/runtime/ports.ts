@@ -6,7 +6,6 @@
  * beside the integration tests on the real engines.
  */
 import type { OrderStatus, PersistedSaga, SagaCommand } from '../../machines/order-saga';
-import type { TransactItem } from '../aws/transactions';
 import type { OrderRecord, StepRecord, StoredSaga, VersionWait } from '../store/saga-store';
 
 /** The saga store as the runtime uses it. Every method's contract is SagaStore's. */
@@ -17,15 +16,22 @@ export interface SagaRuntimeStore {
    */
   load(orderId: string): Promise<StoredSaga | undefined>;
   /**
-   * Writes a new order with its saga at version 1 (and `claims` in the same transaction).
-   * @throws OrderExistsError when the id is taken.
+   * The first write of a new order: its version-1 Events row (the claim of the id). `finishCreate`
+   * follows (SagaStore.create is both).
+   * @throws OrderExistsError when the order item exists.
+   * @throws UnfinishedCreateError when the id's Events row exists without an order item (a create
+   *   died between them): finish it with `finishCreate` if it is the same request.
    */
-  create(
+  startCreate(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<void>;
+  /**
+   * The last write of a create whose version-1 Events row is written: the order item.
+   * @throws OrderExistsError when the order item exists.
+   */
+  finishCreate(
     order: OrderRecord,
     saga: PersistedSaga,
-    step: StepRecord,
+    step: Pick<StepRecord, 'eventId'>,
     now: string,
-    claims?: NonNullable<TransactItem['Put']>[],
   ): Promise<StoredSaga>;
   /**
    * Commits one step on top of `previous`: its Events row at the next version (with the snapshot

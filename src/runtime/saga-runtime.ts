@@ -34,9 +34,12 @@ import {
   eventPayload,
   OrderExistsError,
   PAYMENT_TOKEN_REDACTED,
+  UnfinishedCreateError,
   VersionConflictError,
+  type OrderRecord,
   type StoredSaga,
 } from '../store/saga-store';
+import { IdempotencyKeyReusedError, sameRequest } from './request-fingerprint';
 import type { OrderNumbers } from '../store/order-numbers';
 import { answerEventId } from './routing';
 import { crashPoint } from '../fault-injection/crash-points';
@@ -152,68 +155,100 @@ export class SagaRuntime {
    * Starts the saga of a new order. With an id already taken (an Idempotency-Key met again) it
    * returns the existing saga instead, `created` false: whether that is a replay or a key reused
    * for a different request is the caller's rule (src/orders/place-order.ts, with sameRequest).
+   * The create is plain writes (SagaStore.create); one that died after its Events row is finished
+   * here by the same request (issue 25).
+   * @throws IdempotencyKeyReusedError when the id's create was begun by another request and never
+   *   finished (nothing of the order is visible, so no saga can be returned).
    */
   async place(order: PlaceOrder): Promise<{ saga: StoredSaga; created: boolean }> {
     const { store, dispatcher, logger, holdSeconds } = this.deps;
-    const decision = startSaga(
-      {
-        orderId: order.orderId,
-        customerId: order.customerId,
-        eventId: order.eventId,
-        items: order.items,
-        paymentToken: order.paymentToken,
-        holdSeconds,
-      },
-      this.deps.startVersion ?? START_VERSION,
-    );
+    const input = {
+      orderId: order.orderId,
+      customerId: order.customerId,
+      eventId: order.eventId,
+      items: order.items,
+      paymentToken: order.paymentToken,
+      holdSeconds,
+    };
+    const decision = startSaga(input, this.deps.startVersion ?? START_VERSION);
+    let commands = decision.commands;
     const nowDate = this.now();
     const now = nowDate.toISOString();
     // A number is spent even when the order turns out to exist (a replay): numbers may have gaps.
     const orderNumber = this.deps.orderNumbers ? await this.deps.orderNumbers.allocate(nowDate) : undefined;
+    const record = (createdAt: string, number: string | undefined): OrderRecord => ({
+      orderId: order.orderId,
+      customerId: order.customerId,
+      eventId: order.eventId,
+      items: order.items,
+      status: decision.status,
+      totalAmountMinor: null,
+      currency: null,
+      createdAt,
+      updatedAt: createdAt,
+      correlationId: order.correlationId,
+      requestHash: order.requestHash,
+      ...(number ? { orderNumber: number } : {}),
+      ...(order.eventName ? { eventName: order.eventName } : {}),
+    });
+    // The number's lookup item, before the order item: a found order is always found by its number.
+    const claim = async (number: string | undefined) => {
+      if (number && this.deps.orderNumbers) await this.deps.orderNumbers.claim(number, order.orderId);
+    };
+    const step = {
+      eventId: `${order.orderId}:ORDER_PLACED`,
+      eventType: 'ORDER_PLACED',
+      // The machine's input, so that npm run replay can start the saga again (never the token).
+      payload: {
+        customerId: order.customerId,
+        eventId: order.eventId,
+        items: order.items,
+        holdSeconds,
+        paymentToken: PAYMENT_TOKEN_REDACTED,
+      },
+    };
+    let saga: StoredSaga;
     try {
-      const saga = await store.create(
-        {
-          orderId: order.orderId,
-          customerId: order.customerId,
-          eventId: order.eventId,
-          items: order.items,
-          status: decision.status,
-          totalAmountMinor: null,
-          currency: null,
-          createdAt: now,
-          updatedAt: now,
-          correlationId: order.correlationId,
-          requestHash: order.requestHash,
-          ...(orderNumber ? { orderNumber } : {}),
-          ...(order.eventName ? { eventName: order.eventName } : {}),
-        },
-        decision.saga,
-        {
-          eventId: `${order.orderId}:ORDER_PLACED`,
-          eventType: 'ORDER_PLACED',
-          // The machine's input, so that npm run replay can start the saga again (never the token).
-          payload: {
-            customerId: order.customerId,
-            eventId: order.eventId,
-            items: order.items,
-            holdSeconds,
-            paymentToken: PAYMENT_TOKEN_REDACTED,
-          },
-        },
-        now,
-        orderNumber && this.deps.orderNumbers ? [this.deps.orderNumbers.claim(orderNumber, order.orderId)] : [],
-      );
-      logger.info('order placed', { orderId: order.orderId, correlationId: order.correlationId });
-      this.deps.observer?.started(saga.sagaState);
-      this.deps.snapshots?.remember(saga);
-      await dispatcher.sendCommands(decision.commands, order.correlationId);
-      return { saga, created: true };
+      try {
+        const placed = record(now, orderNumber);
+        await store.startCreate(placed, decision.saga, step, now);
+        // Died here: an unfinished create, finished by the same request when it comes again.
+        crashPoint('create:after-row');
+        await claim(orderNumber);
+        saga = await store.finishCreate(placed, decision.saga, step, now);
+      } catch (error) {
+        if (!(error instanceof UnfinishedCreateError)) throw error;
+        // An earlier create of this id died after its Events row (nobody was told of the order, no
+        // command was sent). The same request finishes it as that create would have: at its time,
+        // with its number and its machine version; another request under the key is refused.
+        if (!error.created || !sameRequest(error.created.requestHash, order.requestHash))
+          throw new IdempotencyKeyReusedError();
+        const first =
+          error.machineVersion && error.machineVersion !== decision.saga.machineVersion
+            ? startSaga(input, error.machineVersion)
+            : decision;
+        commands = first.commands;
+        const number = error.created.orderNumber;
+        logger.warn('finishing an unfinished create', { orderId: order.orderId, createdAt: error.createdAt });
+        await claim(number);
+        saga = await store.finishCreate(
+          { ...record(error.createdAt, number), status: first.status },
+          first.saga,
+          step,
+          error.createdAt,
+        );
+      }
     } catch (error) {
       if (!(error instanceof OrderExistsError)) throw error;
       const existing = await store.load(order.orderId);
       if (!existing) throw error;
       return { saga: existing, created: false };
     }
+    logger.info('order placed', { orderId: order.orderId, correlationId: order.correlationId });
+    this.deps.observer?.started(saga.sagaState);
+    this.deps.snapshots?.remember(saga);
+    await dispatcher.sendCommands(commands, order.correlationId);
+    return { saga, created: true };
   }
 
   /**

@@ -5,7 +5,8 @@
  * order's TicketOrders item is a projection of it, written after the commit (conditional on holding
  * an older version) and rolled forward by whoever next finds it behind (the next step, the sweeper).
  * `load` reads what is exact: the latest Events row (strongly consistent) over the order item. The
- * create stays one transaction (order item + Events v1 + the order number's claim).
+ * create is plain writes, the version-1 Events row first (the claim of the order id), then (by the
+ * runtime) the order number's lookup item, then the order item (`create`).
  */
 import { isConditionalCheckFailed } from '../aws/dynamo-errors';
 import {
@@ -43,7 +44,6 @@ import {
 import type { OrderRecord, ResendLease, StoredSaga, VersionWait } from './stored-saga';
 
 export type { OrderRecord, ResendLease, StoredSaga, VersionWait };
-import { ConditionFailedError, transactWrite, type TransactItems } from '../aws/transactions';
 
 export { PAYMENT_TOKEN_REDACTED, SagaRecordsInconsistentError } from './event-snapshot';
 
@@ -171,6 +171,34 @@ export class OrderExistsError extends Error {
   override name = 'OrderExistsError';
 }
 
+/**
+ * What a create records on its version-1 Events row (attribute `created`), for finishing it: the
+ * request's fingerprint (only the same request may finish it) and its order number (reused, so
+ * that a lookup item already written points at the order that has that number).
+ */
+export interface CreatedRecord {
+  requestHash: string;
+  orderNumber?: string;
+}
+
+/**
+ * A create found the order's version-1 Events row but no order item: an earlier create of this id
+ * died between the two (nobody was told of the order, no command was sent). `created` is what that
+ * create recorded (absent only on rows no build of issue 25 wrote), `createdAt` its time.
+ */
+export class UnfinishedCreateError extends Error {
+  override name = 'UnfinishedCreateError';
+  readonly created: CreatedRecord | undefined;
+  readonly createdAt: string;
+  readonly machineVersion: string | undefined;
+  constructor(orderId: string, row: StoredEventRow & { created?: CreatedRecord }) {
+    super(`order ${orderId}: its create was not finished`);
+    this.created = row.created;
+    this.createdAt = row.timestamp;
+    this.machineVersion = row.machineVersion;
+  }
+}
+
 export class SagaStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -259,44 +287,95 @@ export class SagaStore {
   }
 
   /**
-   * Writes a new order with its saga at version 1, and `claims` (e.g. its order number's lookup
-   * item) in the same transaction. Throws OrderExistsError when the id is taken.
+   * Writes a new order with its saga at version 1, in three plain writes, no transaction (issue 25:
+   * a transaction bills every item and every index entry twice):
+   * 1. its Events row at version 1 (`startCreate`): THE CLAIM of the order id, hence of the
+   *    Idempotency-Key it derives from;
+   * 2. (the caller's, between the two: its order number's lookup item, OrderNumbers.claim;)
+   * 3. the order item (`finishCreate`, `attribute_not_exists`): the order exists for readers
+   *    from here on. The order is visible (load, listings) only once its item is
+   * written, and every order item has its version-1 row. A writer that died after 1 left an
+   * unfinished create: nobody was told of the order and no command was sent; the next create of
+   * the same id finds the row without an item and throws UnfinishedCreateError, whose caller
+   * finishes it (finishCreate) when it is the same request (SagaRuntime.place).
+   * @throws OrderExistsError when the order item exists; UnfinishedCreateError (above).
    */
-  async create(
+  async create(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<StoredSaga> {
+    await this.startCreate(order, saga, step, now);
+    return this.finishCreate(order, saga, step, now);
+  }
+
+  /**
+   * Step 1 of `create`: the order's Events row at version 1, conditional on `attribute_not_exists`,
+   * recording the request's fingerprint and the order number (`created`), so that only the same
+   * request finishes a create that died after it, with the same number.
+   * @throws OrderExistsError when the order item exists; UnfinishedCreateError when only the row does.
+   */
+  async startCreate(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<void> {
+    const created: CreatedRecord = {
+      requestHash: order.requestHash,
+      ...(order.orderNumber ? { orderNumber: order.orderNumber } : {}),
+    };
+    const row = this.historyPut(
+      order.orderId,
+      1,
+      null,
+      { saga, status: order.status, commands: saga.outbox },
+      step,
+      order.correlationId,
+      now,
+    );
+    try {
+      await this.doc.send(new PutCommand({ ...row, Item: { ...row.Item, created } }));
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      if (await this.loadProjection(order.orderId)) throw new OrderExistsError(`order ${order.orderId} exists`);
+      const first = await this.createdRow(order.orderId);
+      // Events rows are never deleted: a row that failed the condition a moment ago is there.
+      if (!first) throw new Error(`order ${order.orderId}: its version-1 Events row vanished`, { cause: error });
+      throw new UnfinishedCreateError(order.orderId, first);
+    }
+  }
+
+  /**
+   * The last write of `create`: the order item, for an order whose version-1 Events row is
+   * written: just now by `startCreate`, or earlier by a create that died, when the caller caught
+   * UnfinishedCreateError and found the request to be the same (it passes the row's time as `now`,
+   * and its order number).
+   * @throws OrderExistsError when the item exists (another writer finished it first).
+   */
+  async finishCreate(
     order: OrderRecord,
     saga: PersistedSaga,
-    step: StepRecord,
+    step: Pick<StepRecord, 'eventId'>,
     now: string,
-    claims: TransactItems[number]['Put'][] = [],
   ): Promise<StoredSaga> {
     const stored = createdSaga(order, saga, step, now, this.format);
     try {
-      await transactWrite(this.doc, [
-        {
-          Put: {
-            TableName: this.tables.orders,
-            Item: packOrderItem(stored, this.format),
-            ConditionExpression: 'attribute_not_exists(orderId)',
-          },
-        },
-        {
-          Put: this.historyPut(
-            stored.orderId,
-            1,
-            null,
-            { saga, status: order.status, commands: saga.outbox },
-            step,
-            order.correlationId,
-            now,
-          ),
-        },
-        ...claims.map((Put) => ({ Put })),
-      ]);
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tables.orders,
+          Item: packOrderItem(stored, this.format),
+          ConditionExpression: 'attribute_not_exists(orderId)',
+        }),
+      );
     } catch (error) {
-      if (error instanceof ConditionFailedError) throw new OrderExistsError(`order ${order.orderId} exists`);
+      if (isConditionalCheckFailed(error)) throw new OrderExistsError(`order ${order.orderId} exists`);
       throw error;
     }
     return stored;
+  }
+
+  /** The version-1 Events row of an order (strongly consistent), with what its create recorded. */
+  private async createdRow(orderId: string): Promise<(StoredEventRow & { created?: CreatedRecord }) | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tables.events,
+        Key: { aggregateId: orderId, version: 1 },
+        ConsistentRead: true,
+      }),
+    );
+    return Item as (StoredEventRow & { created?: CreatedRecord }) | undefined;
   }
 
   /**
@@ -663,8 +742,8 @@ export class SagaStore {
 }
 
 /** A stored Events row as the history shows it: without the saga it carries, its commands whole. */
-export function historyEntry(row: StoredEventRow): SagaHistoryEntry {
-  const { snapshot: _snapshot, saga: _saga, commands, ...entry } = row;
+export function historyEntry(row: StoredEventRow & { created?: CreatedRecord }): SagaHistoryEntry {
+  const { snapshot: _snapshot, saga: _saga, created: _created, commands, ...entry } = row;
   const whole = unpackRowCommands(row.aggregateId, commands);
   return { ...entry, ...(whole ? { commands: whole } : {}) };
 }

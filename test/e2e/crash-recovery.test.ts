@@ -1,6 +1,7 @@
 /**
  * Worker processes dying for real, at the worst instructions: after a saga step was written but
- * before its commands were sent, and after a participant acted but before it replied. The outbox
+ * before its commands were sent, and after a participant acted but before it replied; and the API
+ * dying between its create's Events row and its order item (issue 25: the create is plain writes). The outbox
  * on the saga item, the undeleted SQS message and the participants' records bring every saga to
  * its end anyway, with one charge. And a SIGTERM is a graceful stop, not a crash.
  */
@@ -10,6 +11,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readInventoryRows } from '../../src/participants';
 import { readPayment } from '../../src/participants/records';
+import { orderIdForIdempotencyKey } from '../../src/api/ids';
+import { freePort } from '../../scripts/local-aws';
+import { as, TEST_AUTH_ENV } from '../support/auth';
+import { http, postOrder } from '../support/http';
 import { spawnWorker, type WorkerProcess } from '../support/processes';
 import { eventually, newEvent, placeOrder, startTestService, workerEnv, type TestService } from '../support/service';
 
@@ -30,6 +35,61 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await service?.stop();
+});
+
+it("the API killed between the create's Events row and its order item (create:after-row): the same request again finishes the order, which completes; another request under the key is refused", async () => {
+  const eventId = await newEvent(service.core, 5, 40);
+  const port = await freePort();
+  const doomed = spawnWorker(
+    workerEnv(service.config, {
+      ...TEST_AUTH_ENV,
+      REDIS_URL: service.config.redisUrl,
+      SERVICE_MODE: 'api',
+      PORT: String(port),
+      FAULT_CRASH_AT: 'create:after-row',
+    }),
+  );
+  workers.push(doomed);
+  const apiUrl = `http://127.0.0.1:${port}`;
+  await eventually(
+    () =>
+      fetch(`${apiUrl}/actuator/health`).then(
+        (r) => r.status,
+        () => 0,
+      ),
+    (status) => status > 0,
+    60000,
+  );
+  const buyer = { customerId: 'c-crash-create', eventId, paymentToken: 'tok_success', quantity: 1 };
+  const key = { 'Idempotency-Key': `k-${eventId}` };
+  const orderId = orderIdForIdempotencyKey(buyer.customerId, key['Idempotency-Key']);
+  // The API dies mid-request: the client gets no answer.
+  await expect(postOrder(apiUrl, buyer, key)).rejects.toThrow();
+  expect((await doomed.exited).signal).toBe('SIGKILL');
+  // Its Events row is written; no order for any reader; no command sent.
+  expect((await service.core.store.history(orderId)).map((r) => r.version)).toEqual([1]);
+  expect(await service.core.store.load(orderId)).toBeUndefined();
+  expect(
+    (await http(service.baseUrl, 'GET', `/orders/${orderId}`, undefined, as.customer(buyer.customerId))).status,
+  ).toBe(404);
+
+  // Another request under the key: refused.
+  expect((await postOrder(service.baseUrl, { ...buyer, quantity: 2 }, key)).status).toBe(422);
+  // The client's retry: the order is placed as the first request would have placed it.
+  const retried = await postOrder<{ orderId: string; orderNumber: string }>(service.baseUrl, buyer, key);
+  expect(retried.status).toBe(202);
+  expect(retried.body.orderId).toBe(orderId);
+  workers.push(spawnWorker(workerEnv(service.config)));
+  const done = await eventually(
+    async () => (await service.core.store.load(orderId))!,
+    (s) => s?.status === 'COMPLETED',
+    60000,
+  );
+  expect(done.orderNumber).toBe(retried.body.orderNumber);
+  expect((await readPayment(service.core.participantDeps, orderId))?.attempts).toBe(1);
+  const row = (await readInventoryRows(service.core.participantDeps, eventId)).get('GA')!;
+  expect([row.availableQuantity, row.reservedQuantity, row.soldQuantity]).toEqual([4, 0, 1]);
+  expect((await service.core.store.history(orderId)).map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
 });
 
 it('a worker killed between the commit (Events row) and the projection update and send: the saga still completes, charged once', async () => {

@@ -5,7 +5,8 @@
 import type { OrderSagaEvent } from '../../machines/order-saga/types';
 import { handleInventoryCommand } from '../../src/participants/inventory';
 import { putEventInventory } from '../../src/participants/inventory-admin';
-import { readInventoryRows, readReservation } from '../../src/participants/records';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { readExpiredHoldOrderIds, readInventoryRows, readReservation } from '../../src/participants/records';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
 import { createTestAws, injectTransactionConflicts, TEST_AWS_CONFIG, type TestAws } from '../support/aws';
 import {
@@ -315,6 +316,60 @@ describe('ConfirmSeats', () => {
       VIP: { available: 4, reserved: 0, sold: 1 },
     });
     expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({ status: 'CONFIRMED' });
+  });
+
+  it('a hold that ends leaves ExpirationIndex (the entry deleted, not moved) and keeps its expiry as heldUntil', async () => {
+    const eventId = await newEvent();
+    const [confirmed, released, expired] = [uid('order'), uid('order'), uid('order')];
+    const deps = participantDeps(aws, { now: () => FIXED_NOW });
+    const held = await Promise.all(
+      [confirmed, released, expired].map((orderId) =>
+        handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }], 900), deps),
+      ),
+    );
+    const afterHolds = '2031-01-01T00:00:00.000Z';
+    expect(await readExpiredHoldOrderIds(deps, afterHolds)).toEqual(
+      expect.arrayContaining([confirmed, released, expired]),
+    );
+
+    await handleInventoryCommand(confirm(confirmed), deps);
+    await handleInventoryCommand(release(released), deps);
+    await handleInventoryCommand(release(expired, 'EXPIRED'), deps);
+
+    const stillHeld = await readExpiredHoldOrderIds(deps, afterHolds);
+    for (const orderId of [confirmed, released, expired]) expect(stillHeld).not.toContain(orderId);
+    // Nothing of theirs is indexed under any status: the entries were deleted.
+    for (const status of ['CONFIRMED', 'RELEASED', 'EXPIRED']) {
+      const { Items } = await aws.clients.doc.send(
+        new QueryCommand({
+          TableName: aws.names.tables.reservations,
+          IndexName: 'ExpirationIndex',
+          KeyConditionExpression: '#s = :s',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': status },
+        }),
+      );
+      expect((Items ?? []).filter((i) => [confirmed, released, expired].includes(String(i.orderId)))).toEqual([]);
+    }
+    // As stored: the expiry under heldUntil; as read: expiresAt, as before.
+    const { Item } = await aws.clients.doc.send(
+      new GetCommand({
+        TableName: aws.names.tables.reservations,
+        Key: { reservationId: confirmed },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Item).toMatchObject({ status: 'CONFIRMED', heldUntil: '2030-01-01T12:15:00.000Z' });
+    expect(Item?.expiresAt).toBeUndefined();
+    expect(await readReservation(deps, confirmed)).toMatchObject({
+      status: 'CONFIRMED',
+      expiresAt: '2030-01-01T12:15:00.000Z',
+    });
+    // A ReserveSeats re-delivered after the confirm replies what the first delivery did.
+    expect(
+      await handleInventoryCommand(reserve(confirmed, eventId, [{ ticketType: 'GA', quantity: 1 }], 900), deps),
+    ).toEqual(held[0]);
+    expect((await stock(eventId)).GA).toEqual({ available: 9, reserved: 0, sold: 1 });
   });
 
   it('never sells a released seat: a confirm after the release answers SEATS_RELEASED; rejected or missing is refused', async () => {

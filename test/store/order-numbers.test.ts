@@ -1,13 +1,16 @@
 /**
  * Order numbers: the sharded counter's arithmetic (pure), and 300 concurrent allocations on the
- * real table: all distinct, well formed, spread over the shards, each findable once claimed.
+ * real table: all distinct, well formed, spread over the shards, each findable once claimed; the
+ * blocks (issue 25): one counter write per block, distinct across processes.
  */
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import {
   formatOrderNumber,
+  ORDER_NUMBER_BLOCK,
   ORDER_NUMBER_REGEX,
   ORDER_NUMBER_SHARDS,
   OrderNumbers,
+  OrderNumberTakenError,
   sequenceOf,
 } from '../../src/store/order-numbers';
 import { as } from '../support/auth';
@@ -34,7 +37,8 @@ describe('on the emulator', () => {
   });
 
   it('300 concurrent allocations are distinct, over every shard, and a claimed number is found', async () => {
-    const numbers = new OrderNumbers(service.core.clients.doc, service.core.names.tables.orderNumbers);
+    // Blocks of 1: each allocation its own counter write, so the 300 spread over every shard.
+    const numbers = new OrderNumbers(service.core.clients.doc, service.core.names.tables.orderNumbers, { block: 1 });
     const now = new Date('2026-06-01T00:00:00Z');
     const all = await Promise.all(Array.from({ length: 300 }, () => numbers.allocate(now)));
     expect(new Set(all).size).toBe(300);
@@ -43,17 +47,40 @@ describe('on the emulator', () => {
     const shards = new Set(all.map((n) => (Number(n.slice(8)) - 1) % ORDER_NUMBER_SHARDS));
     expect(shards.size).toBe(ORDER_NUMBER_SHARDS);
 
-    await service.core.clients.doc.send(
-      new TransactWriteCommand({ TransactItems: [{ Put: numbers.claim(all[0], 'order-a') }] }),
-    );
+    await numbers.claim(all[0], 'order-a');
     expect(await numbers.find(all[0])).toBe('order-a');
     expect(await numbers.find(all[1])).toBeUndefined();
-    await expect(
-      service.core.clients.doc.send(
-        new TransactWriteCommand({ TransactItems: [{ Put: numbers.claim(all[0], 'order-b') }] }),
-      ),
-    ).rejects.toThrow();
+    // Its own claim again (a create finished twice) is no conflict; another order's is refused.
+    await numbers.claim(all[0], 'order-a');
+    await expect(numbers.claim(all[0], 'order-b')).rejects.toBeInstanceOf(OrderNumberTakenError);
     expect(await numbers.find(all[0])).toBe('order-a');
+  });
+
+  it('blocks: one counter write per ORDER_NUMBER_BLOCK numbers, distinct across processes racing', async () => {
+    const table = service.core.names.tables.orderNumbers;
+    // Two "processes", each with its own blocks, on a year nothing else uses.
+    const [a, b] = [
+      new OrderNumbers(service.core.clients.doc, table),
+      new OrderNumbers(service.core.clients.doc, table),
+    ];
+    const now = new Date('2031-03-01T00:00:00Z');
+    const all = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).allocate(now)));
+    expect(new Set(all).size).toBe(200);
+    for (const n of all) expect(n).toMatch(/^ET-2031-\d{6,}$/);
+    // The counters of 2031 hold exactly the values taken: 200 numbers in blocks of 10 = 20 writes.
+    const { Items } = await service.core.clients.doc.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: 'begins_with(#k, :y)',
+        ExpressionAttributeNames: { '#k': 'key' },
+        ExpressionAttributeValues: { ':y': 'counter#2031#' },
+        ConsistentRead: true,
+      }),
+    );
+    expect((Items ?? []).reduce((sum, item) => sum + Number(item.n), 0)).toBe(200);
+    expect(200 % ORDER_NUMBER_BLOCK).toBe(0);
+    // A new year starts a new block.
+    expect(await a.allocate(new Date('2032-01-01T00:00:00Z'))).toMatch(/^ET-2032-/);
   });
 
   it('a placed order carries its number and event name, and is found by its number', async () => {

@@ -7,7 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { applyEvent, startSaga } from '../../machines/order-saga';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
-import { SagaStore, VersionConflictError, type StoredSaga } from '../../src/store/saga-store';
+import {
+  OrderExistsError,
+  SagaStore,
+  UnfinishedCreateError,
+  VersionConflictError,
+  type StoredSaga,
+} from '../../src/store/saga-store';
 import { createTestAws, injectTransactionConflicts, TEST_AWS_CONFIG, type TestAws } from '../support/aws';
 import { eventually } from '../support/service';
 
@@ -78,20 +84,71 @@ it('of two writers on the same version, one lands and the other is told to reloa
   expect((await store.load(saga.orderId))?.sagaVersion).toBe(2);
 });
 
-it('retries a create that AWS cancels with TransactionConflict, and writes it once', async () => {
+it('the create is plain writes, no transaction: the Events row first (the claim of the id), then the claims and the order item', async () => {
   const clients = createAwsClients(TEST_AWS_CONFIG);
   const conflicts = injectTransactionConflicts(clients, 2);
   try {
-    const contended = new SagaStore(clients.doc, aws.names.tables);
-    const saga = await newSaga(contended);
-    expect(conflicts.injected).toBe(2);
+    const saga = await newSaga(new SagaStore(clients.doc, aws.names.tables));
+    // Nothing of it was a transaction (the injector cancels the first two it sees).
+    expect(conflicts.injected).toBe(0);
     expect(saga.sagaVersion).toBe(1);
     expect((await store.history(saga.orderId)).map((h) => [h.version, h.eventId])).toEqual([
       [1, `${saga.orderId}:ORDER_PLACED`],
     ]);
+    expect(await store.load(saga.orderId)).toEqual(saga);
   } finally {
     destroyAwsClients(clients);
   }
+});
+
+it('a create that died after its Events row: invisible, told as unfinished (with what it recorded), finished once', async () => {
+  const orderId = randomUUID();
+  const items = [{ ticketType: 'GA', quantity: 1 }];
+  const decision = startSaga({
+    orderId,
+    customerId: 'c',
+    eventId: 'e',
+    items,
+    paymentToken: 'tok_success',
+    holdSeconds: 60,
+  });
+  const createdAt = '2026-12-06T08:00:00.000Z';
+  const order = {
+    orderId,
+    customerId: 'c',
+    eventId: 'e',
+    items,
+    status: decision.status,
+    totalAmountMinor: null,
+    currency: null,
+    createdAt,
+    updatedAt: createdAt,
+    correlationId: 'corr',
+    requestHash: 'first',
+    orderNumber: `ET-2026-${orderId.slice(0, 8)}`,
+  };
+  const step = { eventId: `${orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: {} };
+  await store.startCreate(order, decision.saga, step, createdAt);
+  // The writer died here (SagaRuntime.place's crash point create:after-row).
+  expect(await store.load(orderId)).toBeUndefined();
+  const again = await store
+    .startCreate({ ...order, requestHash: 'second', createdAt: 'later' }, decision.saga, step, 'later')
+    .catch((e: unknown) => e);
+  expect(again).toBeInstanceOf(UnfinishedCreateError);
+  expect(again).toMatchObject({
+    created: { requestHash: 'first', orderNumber: order.orderNumber },
+    createdAt,
+    machineVersion: decision.saga.machineVersion,
+  });
+  // `created` is the store's: the history shows what happened.
+  expect(Object.keys((await store.history(orderId))[0])).not.toContain('created');
+
+  const finished = await store.finishCreate(order, decision.saga, step, createdAt);
+  expect(await store.load(orderId)).toEqual(finished);
+  expect(finished).toMatchObject({ sagaVersion: 1, createdAt, orderNumber: order.orderNumber });
+  // Finished twice (two requests raced): the item is taken.
+  await expect(store.finishCreate(order, decision.saga, step, createdAt)).rejects.toBeInstanceOf(OrderExistsError);
+  await expect(store.startCreate(order, decision.saga, step, createdAt)).rejects.toBeInstanceOf(OrderExistsError);
 });
 
 it('the Events row is the commit: a load reads it over a lagging order item; the projection only moves forward', async () => {

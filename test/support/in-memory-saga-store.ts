@@ -14,6 +14,7 @@ import {
   createdSaga,
   OrderExistsError,
   steppedSaga,
+  UnfinishedCreateError,
   VersionConflictError,
   type OrderRecord,
   type StepRecord,
@@ -57,7 +58,34 @@ export class InMemorySagaStore implements SagaRuntimeStore {
     return { ...exact, projectedVersion: item.sagaVersion };
   }
 
-  async create(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<StoredSaga> {
+  /** The ids whose version-1 Events row is written (SagaStore.startCreate), with its request's fingerprint. */
+  readonly startedCreates = new Map<string, { requestHash: string; createdAt: string }>();
+
+  async startCreate(order: OrderRecord, _saga: PersistedSaga, _step: StepRecord, now: string): Promise<void> {
+    if (this.sagas.has(order.orderId)) throw new OrderExistsError(`order ${order.orderId} exists`);
+    const started = this.startedCreates.get(order.orderId);
+    if (started)
+      throw new UnfinishedCreateError(order.orderId, {
+        aggregateId: order.orderId,
+        version: 1,
+        timestamp: started.createdAt,
+        eventType: 'ORDER_PLACED',
+        eventId: `${order.orderId}:ORDER_PLACED`,
+        fromState: null,
+        toState: '',
+        payload: {},
+        correlationId: order.correlationId,
+        created: { requestHash: started.requestHash },
+      });
+    this.startedCreates.set(order.orderId, { requestHash: order.requestHash, createdAt: now });
+  }
+
+  async finishCreate(
+    order: OrderRecord,
+    saga: PersistedSaga,
+    step: Pick<StepRecord, 'eventId'>,
+    now: string,
+  ): Promise<StoredSaga> {
     if (this.sagas.has(order.orderId)) throw new OrderExistsError(`order ${order.orderId} exists`);
     const stored = createdSaga(order, saga, step, now, 'full');
     this.sagas.set(order.orderId, structuredClone(stored));

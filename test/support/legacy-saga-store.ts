@@ -42,15 +42,21 @@ export class LegacySagaStore implements SagaRuntimeStore {
     return Item ? unpackOrderItem(Item) : undefined;
   }
 
-  /** The create did not change (a transaction of the order item, Events v1 and the claims). */
-  create(
+  /**
+   * The create as this build writes it (that build's was one transaction of the order item,
+   * Events v1 and the claims; either leaves the same items, bar `created` on the row).
+   */
+  startCreate(order: OrderRecord, saga: PersistedSaga, step: StepRecord, now: string): Promise<void> {
+    return this.current.startCreate(order, saga, step, now);
+  }
+
+  finishCreate(
     order: OrderRecord,
     saga: PersistedSaga,
-    step: StepRecord,
+    step: Pick<StepRecord, 'eventId'>,
     now: string,
-    claims?: Parameters<SagaStore['create']>[4],
   ): Promise<StoredSaga> {
-    return this.current.create(order, saga, step, now, claims);
+    return this.current.finishCreate(order, saga, step, now);
   }
 
   /** That build's commit: the order item and the Events row in one transaction ('full' format). */
