@@ -100,6 +100,14 @@ redis.call('SET', KEYS[2], avg)
 return 1
 `;
 
+// KEYS: active, avg, fp, told, req   ARGV: orderId, nowMs, ttl → 1 when a place was freed
+// A queued buyer admitted after sell-out, told so in one step: the answer kept (told), the waiting
+// request forgotten (req), then END with the fingerprint kept (the key stays used).
+const TOLD_SOLD_OUT = `
+redis.call('SET', KEYS[4], 'sold-out', 'EX', ARGV[3])
+redis.call('DEL', KEYS[5])
+${END}`;
+
 // KEYS: queue, req, fp, told   ARGV: orderId, ttl ('' = withdraw: forget the entry and its fingerprint)
 // → 1 when it was waiting. A buyer leaving: the fingerprint stays (with 'cancelled' in told), the
 // key's order ended and the key is not free again.
@@ -406,12 +414,26 @@ export class WaitingRoom implements OrderWaitingRoom {
     await this.redis.del(this.reqKey(orderId));
   }
 
-  /** A queued buyer admitted after sell-out: told so here (GET /orders/:id/queue), no saga started. */
+  /**
+   * A queued buyer admitted after sell-out: told so here (GET /orders/:id/queue), no saga started.
+   * One script, one round trip (it was three: the answer, forgetting the request, giving the place
+   * back), and atomic: no buyer is ever half told. Its key stays used: the fingerprint is kept with
+   * the answer. Throws on a Redis error (nothing changed; the admitter's check tells it again).
+   */
   async toldSoldOut(eventId: string, orderId: string): Promise<void> {
-    await this.redis.set(this.toldKey(orderId), 'sold-out', 'EX', TOLD_TTL_SECONDS);
-    await this.placed(orderId);
-    // Its key stays used: the fingerprint is kept with the answer.
-    await this.ended(eventId, orderId, true);
+    const k = this.keys(eventId);
+    await this.redis.eval(
+      TOLD_SOLD_OUT,
+      5,
+      k.active,
+      k.avg,
+      this.fpKey(orderId),
+      this.toldKey(orderId),
+      this.reqKey(orderId),
+      orderId,
+      String(this.now()),
+      String(TOLD_TTL_SECONDS),
+    );
   }
 
   private reqKey(orderId: string): string {
