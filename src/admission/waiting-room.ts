@@ -436,6 +436,22 @@ export class WaitingRoom implements OrderWaitingRoom {
     );
   }
 
+  /**
+   * How each of these orders ended here without a saga ('sold-out' or 'cancelled'), undefined for
+   * one that did not (waiting, admitted, placed, unknown): the answers GET /orders/:id/queue gives,
+   * read in MGETs of 500. For tools that count every buyer's outcome (scripts/bench-flash-sale.ts).
+   * Throws on a Redis error.
+   */
+  async endedWithoutSaga(orderIds: readonly string[]): Promise<Array<'sold-out' | 'cancelled' | undefined>> {
+    const out: Array<'sold-out' | 'cancelled' | undefined> = [];
+    for (let start = 0; start < orderIds.length; start += 500) {
+      const keys = orderIds.slice(start, start + 500).map((id) => this.toldKey(id));
+      for (const value of await this.redis.mget(keys))
+        out.push(value === 'sold-out' || value === 'cancelled' ? value : undefined);
+    }
+    return out;
+  }
+
   private reqKey(orderId: string): string {
     return `${this.p}req:${orderId}`;
   }

@@ -4,6 +4,7 @@
  * pass keeps admitting while places come back — every queued buyer of a sold-out ticket type is
  * told SOLD_OUT in that pass (not one room's worth per tick), exactly once, with no saga; a buyer
  * of another ticket type in the same queue gets its saga, once; a second pass changes nothing.
+ * The check (every pass here) leaves a running saga its place.
  */
 import { Admitter } from '../../src/admission/admitter';
 import { WaitingRoom } from '../../src/admission/waiting-room';
@@ -41,7 +42,8 @@ it('one pass tells every queued buyer of a sold-out type, once, and places the o
   const logger = createLogger('warn');
   const room = new WaitingRoom(h.redis, logger, { keyPrefix: `${h.aws.prefix}adm:`, defaultLimit: 0 });
   const soldOut = new SoldOutFlags(h.cache, soldOutTruth(h.participantDeps));
-  const admitter = new Admitter({ room, runtime: h.runtime, store: h.store, logger, soldOut });
+  // Every pass also checks the admitted orders (checkEveryMs 0).
+  const admitter = new Admitter({ room, runtime: h.runtime, store: h.store, logger, soldOut, checkEveryMs: 0 });
 
   // GA has no seat left (the store says so: the flag is set and survives its verify); VIP has seats.
   const eventId = uniqueId('ev');
@@ -76,10 +78,18 @@ it('one pass tells every queued buyer of a sold-out type, once, and places the o
   expect((await h.store.load(vip.orderId))?.orderId).toBe(vip.orderId);
   expect((await room.active(eventId)).map((a) => a.orderId)).toEqual([vip.orderId]);
 
+  // The room's answers for tools (scripts/bench-flash-sale.ts): SOLD_OUT for each GA buyer, none
+  // for the VIP buyer (it has a saga) or an order the room never saw.
+  expect(await room.endedWithoutSaga([...ga.map((o) => o.orderId), vip.orderId, uniqueId('never')])).toEqual([
+    ...ga.map(() => 'sold-out'),
+    undefined,
+    undefined,
+  ]);
+
   // A told buyer asking again with its key is told again, never queued or placed.
   await expect(room.enter(ga[0])).rejects.toMatchObject({ name: 'EndedWithoutSagaError' });
 
-  // A second pass: nobody waits, nothing changes.
+  // A second pass: nobody waits, nothing changes; the check leaves the running VIP saga its place.
   const before = await h.writes();
   await admitter.tick();
   expect(await h.writes()).toEqual(before);
