@@ -318,14 +318,18 @@ export class WaitingRoom implements OrderWaitingRoom {
   /**
    * A waiting buyer cancels: true when they were waiting (their place is freed). The key stays used
    * (EndedWithoutSagaError on entering again). `withdraw`: the entry was made in error (its key's
-   * order was placed already): forgotten with its fingerprint.
+   * order was placed already): forgotten with its fingerprint. `eventId` given: no read of the
+   * waiting request first, so the removal is one script, run after any command sent before it on
+   * this connection (an ENTER that timed out here may still run in Redis before it).
    */
-  async leave(orderId: string, withdraw = false): Promise<boolean> {
+  async leave(orderId: string, withdraw = false, eventId?: string): Promise<boolean> {
     if (!this.up) return false;
     try {
-      const raw = await this.redis.get(this.reqKey(orderId));
-      if (raw === null) return false;
-      const { eventId } = JSON.parse(raw) as QueuedRequest;
+      if (eventId === undefined) {
+        const raw = await this.redis.get(this.reqKey(orderId));
+        if (raw === null) return false;
+        eventId = (JSON.parse(raw) as QueuedRequest).eventId;
+      }
       return (
         (await this.redis.eval(
           LEAVE,
