@@ -31,6 +31,15 @@ The patches (all applied here at start-up, moto's installed files are untouched)
    stays here. So one port answers both services, as LocalStack's gateway does. ``GET /health``
    names the upstream (``dynamodbUpstream``).
 
+7. Partition Query: a Query on the table's own hash key (no IndexName) reads only that
+   partition's items (``table.items[hash_key]``) instead of moto's ``all_items()``, which lists
+   and sorts the whole table on every Query. moto's own ``Table.query`` still does everything else
+   (sort-key conditions, ScanIndexForward, Limit, ExclusiveStartKey/LastEvaluatedKey, filters,
+   projections, ScannedCount, consumed capacity), so answers are unchanged; index queries keep
+   moto's path. ``GET /_emulator/stats`` counts the items Query handed to moto's loop
+   (``queryItemsExamined``), so a test can show a partition Query's work does not grow with the
+   table.
+
 See docs/emulator.md for measurements.
 """
 from __future__ import annotations
@@ -358,6 +367,85 @@ def patch_sqs() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# 7. Partition Query: a Query on the table's hash key reads only that partition
+# --------------------------------------------------------------------------------------------
+# Counters for GET /_emulator/stats (written under the DynamoDB lock, read without it).
+# queryItemsExamined: items moto's Query loop was handed (the partition's on the patched path, the
+# whole table's on moto's own path); partitionQueries / indexQueries: Queries by path.
+QUERY_STATS = {"partitionQueries": 0, "indexQueries": 0, "queryItemsExamined": 0}
+
+
+def patch_partition_query() -> None:
+    from moto.dynamodb.models.table import Table
+
+    original_query = Table.query
+    original_all_items = Table.all_items
+
+    def all_items(self: Any) -> list[Any]:
+        scope = getattr(_tls, "query_scope", None)
+        if scope is None or scope[0] is not self:
+            items = original_all_items(self)
+            if getattr(_tls, "in_query", False):
+                QUERY_STATS["queryItemsExamined"] += len(items)
+            return items
+        _tls.query_scope = None  # one listing per Query
+        hash_key = scope[1]
+        # table.items: {hash: Item} (hash-only table) or {hash: {range: Item}} (defaultdict; .get
+        # does not create). DynamoType's __hash__/__eq__ agree (type, cast value), so this bucket
+        # holds exactly the items moto's `item.hash_key == hash_key` keeps from the full listing.
+        bucket = self.items.get(hash_key)
+        if bucket is None:
+            items = []
+        elif self.range_key_attr:
+            items = list(bucket.values())
+        else:
+            items = [bucket]
+        QUERY_STATS["queryItemsExamined"] += len(items)
+        # moto's all_items order (hash, then range); moto's query sorts by range key again.
+        return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+    def query(
+        self: Any,
+        hash_key: Any,
+        range_comparison: Any,
+        range_objs: Any,
+        limit: Any,
+        exclusive_start_key: Any,
+        scan_index_forward: Any,
+        projection_expressions: Any,
+        index_name: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        partition = not index_name and hash_key is not None
+        QUERY_STATS["partitionQueries" if partition else "indexQueries"] += 1
+        # moto's table query keeps `item.hash_key == hash_key` from all_items(); scoping that one
+        # listing to the partition changes which items are looked at, never which are kept.
+        _tls.query_scope = (self, hash_key) if partition else None
+        _tls.in_query = True
+        try:
+            return original_query(
+                self,
+                hash_key,
+                range_comparison,
+                range_objs,
+                limit,
+                exclusive_start_key,
+                scan_index_forward,
+                projection_expressions,
+                index_name,
+                *args,
+                **kwargs,
+            )
+        finally:
+            _tls.query_scope = None
+            _tls.in_query = False
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------------------------
 # 1 + 4. The WSGI wrapper: health, DynamoDB lock, SQS lock
 # --------------------------------------------------------------------------------------------
 def _signed_service(environ: dict[str, Any]) -> str:
@@ -379,6 +467,13 @@ def make_app(patched: bool, dynamodb_upstream: Any = None) -> Callable[..., Iter
         if path == "/health" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             upstream = dynamodb_upstream.geturl() if dynamodb_upstream is not None else None
             body = json.dumps({"status": "ok", "patched": patched, "dynamodbUpstream": upstream}).encode()
+            start_response(
+                "200 OK",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        if path == "/_emulator/stats" and environ.get("REQUEST_METHOD") == "GET":
+            body = json.dumps({"patched": patched, **(QUERY_STATS if patched else {})}).encode()
             start_response(
                 "200 OK",
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
@@ -620,6 +715,7 @@ def main(argv: list[str] | None = None) -> None:
         patch_instance_tracking()
         patch_transact_write_items()
         patch_sqs()
+        patch_partition_query()
 
     upstream = None
     if args.dynamodb_upstream:

@@ -380,7 +380,8 @@ async function killGroup(pid: number, graceMs: number): Promise<void> {
 export async function startEmulator(
   port: number,
   readyTimeoutMs = 20000,
-  options: { dynamodbUpstream?: string } = {},
+  /** unpatched: plain moto served the same way (`--unpatched`), for before/after comparisons. */
+  options: { dynamodbUpstream?: string; unpatched?: boolean } = {},
 ): Promise<LocalAws> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `emulator-${port}.log`);
@@ -388,7 +389,15 @@ export async function startEmulator(
   const patched = existsSync(launcher);
   const upstream = patched ? options.dynamodbUpstream : undefined;
   const args = patched
-    ? [launcher, '--host', '127.0.0.1', '--port', String(port), ...(upstream ? ['--dynamodb-upstream', upstream] : [])]
+    ? [
+        launcher,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        ...(upstream ? ['--dynamodb-upstream', upstream] : []),
+        ...(options.unpatched ? ['--unpatched'] : []),
+      ]
     : ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)];
   const endpoint = `http://127.0.0.1:${port}`;
   // scripts/emulator.py serves GET /health → 200 once ready; plain moto: any answer will do.

@@ -100,6 +100,14 @@ redis.call('SET', KEYS[2], avg)
 return 1
 `;
 
+// KEYS: active, avg, fp, told, req   ARGV: orderId, nowMs, ttl → 1 when a place was freed
+// A queued buyer admitted after sell-out, told so in one step: the answer kept (told), the waiting
+// request forgotten (req), then END with the fingerprint kept (the key stays used).
+const TOLD_SOLD_OUT = `
+redis.call('SET', KEYS[4], 'sold-out', 'EX', ARGV[3])
+redis.call('DEL', KEYS[5])
+${END}`;
+
 // KEYS: queue, req, fp, told   ARGV: orderId, ttl ('' = withdraw: forget the entry and its fingerprint)
 // → 1 when it was waiting. A buyer leaving: the fingerprint stays (with 'cancelled' in told), the
 // key's order ended and the key is not free again.
@@ -310,14 +318,18 @@ export class WaitingRoom implements OrderWaitingRoom {
   /**
    * A waiting buyer cancels: true when they were waiting (their place is freed). The key stays used
    * (EndedWithoutSagaError on entering again). `withdraw`: the entry was made in error (its key's
-   * order was placed already): forgotten with its fingerprint.
+   * order was placed already): forgotten with its fingerprint. `eventId` given: no read of the
+   * waiting request first, so the removal is one script, run after any command sent before it on
+   * this connection (an ENTER that timed out here may still run in Redis before it).
    */
-  async leave(orderId: string, withdraw = false): Promise<boolean> {
+  async leave(orderId: string, withdraw = false, eventId?: string): Promise<boolean> {
     if (!this.up) return false;
     try {
-      const raw = await this.redis.get(this.reqKey(orderId));
-      if (raw === null) return false;
-      const { eventId } = JSON.parse(raw) as QueuedRequest;
+      if (eventId === undefined) {
+        const raw = await this.redis.get(this.reqKey(orderId));
+        if (raw === null) return false;
+        eventId = (JSON.parse(raw) as QueuedRequest).eventId;
+      }
       return (
         (await this.redis.eval(
           LEAVE,
@@ -406,12 +418,42 @@ export class WaitingRoom implements OrderWaitingRoom {
     await this.redis.del(this.reqKey(orderId));
   }
 
-  /** A queued buyer admitted after sell-out: told so here (GET /orders/:id/queue), no saga started. */
+  /**
+   * A queued buyer admitted after sell-out: told so here (GET /orders/:id/queue), no saga started.
+   * One script, one round trip (it was three: the answer, forgetting the request, giving the place
+   * back), and atomic: no buyer is ever half told. Its key stays used: the fingerprint is kept with
+   * the answer. Throws on a Redis error (nothing changed; the admitter's check tells it again).
+   */
   async toldSoldOut(eventId: string, orderId: string): Promise<void> {
-    await this.redis.set(this.toldKey(orderId), 'sold-out', 'EX', TOLD_TTL_SECONDS);
-    await this.placed(orderId);
-    // Its key stays used: the fingerprint is kept with the answer.
-    await this.ended(eventId, orderId, true);
+    const k = this.keys(eventId);
+    await this.redis.eval(
+      TOLD_SOLD_OUT,
+      5,
+      k.active,
+      k.avg,
+      this.fpKey(orderId),
+      this.toldKey(orderId),
+      this.reqKey(orderId),
+      orderId,
+      String(this.now()),
+      String(TOLD_TTL_SECONDS),
+    );
+  }
+
+  /**
+   * How each of these orders ended here without a saga ('sold-out' or 'cancelled'), undefined for
+   * one that did not (waiting, admitted, placed, unknown): the answers GET /orders/:id/queue gives,
+   * read in MGETs of 500. For tools that count every buyer's outcome (scripts/bench-flash-sale.ts).
+   * Throws on a Redis error.
+   */
+  async endedWithoutSaga(orderIds: readonly string[]): Promise<Array<'sold-out' | 'cancelled' | undefined>> {
+    const out: Array<'sold-out' | 'cancelled' | undefined> = [];
+    for (let start = 0; start < orderIds.length; start += 500) {
+      const keys = orderIds.slice(start, start + 500).map((id) => this.toldKey(id));
+      for (const value of await this.redis.mget(keys))
+        out.push(value === 'sold-out' || value === 'cancelled' ? value : undefined);
+    }
+    return out;
   }
 
   private reqKey(orderId: string): string {

@@ -111,6 +111,8 @@ export async function placeOrder(deps: PlaceOrderDeps, request: PlaceOrderReques
   let admittedHere = false;
   // The key met again in the waiting room (queued, or admitted and maybe not placed yet): a replay.
   let replayed = false;
+  // The room could not be asked (Redis trouble): the order is placed without it.
+  let degradedEntry = false;
   if (room) {
     let entry: Awaited<ReturnType<OrderWaitingRoom['enter']>>;
     try {
@@ -127,6 +129,7 @@ export async function placeOrder(deps: PlaceOrderDeps, request: PlaceOrderReques
     }
     admittedHere = entry.admitted && !entry.already;
     replayed = entry.already === true;
+    degradedEntry = entry.admitted && entry.degraded === true;
     if (!entry.admitted) {
       // The room keeps a key's fingerprint only while its order waits or holds a place: a key whose
       // order was placed without waiting (no limit then) or whose saga has ended enters as new. So a
@@ -166,6 +169,10 @@ export async function placeOrder(deps: PlaceOrderDeps, request: PlaceOrderReques
     if (admittedHere) await room?.ended(order.eventId, order.orderId);
     return replayOf(result.saga, order.requestHash);
   }
+  // An ENTER that timed out may still have run in Redis and queued the order: its saga now runs,
+  // so take that entry back, or the admitter would pop it later and, after sell-out, tell this
+  // buyer SOLD_OUT too (docs/flash-sale-bench.md, 2026-12-06). Never throws; nothing there: no-op.
+  if (degradedEntry) await room?.leave(order.orderId, true, order.eventId);
   return { kind: 'placed', saga: result.saga };
 }
 

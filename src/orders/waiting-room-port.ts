@@ -39,8 +39,8 @@ export interface OrderWaitingRoom {
    * @throws EndedWithoutSagaError when the key's order already ended in the room without a saga.
    */
   enter(order: PlaceOrder): Promise<Entry>;
-  /** `withdraw`: the entry was made in error; forgotten with its fingerprint. */
-  leave(orderId: string, withdraw?: boolean): Promise<boolean>;
+  /** `withdraw`: the entry was made in error; forgotten with its fingerprint. `eventId`: the order's, if known. */
+  leave(orderId: string, withdraw?: boolean, eventId?: string): Promise<boolean>;
   /** Gives the order's place back. */
   ended(eventId: string, orderId: string, keepFingerprint?: boolean): Promise<boolean>;
   /** The fingerprint of the key's first request while the order waits or holds a place. */
