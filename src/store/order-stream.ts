@@ -170,9 +170,7 @@ export class OrderStreamTail implements OrderStepSource {
   }
 
   stepsAfter(mark: SagaStepMark): OrderStreamStep[] | undefined {
-    const at = this.buffer.findIndex(
-      (s) => s.mark.orderId === mark.orderId && s.mark.updatedAt === mark.updatedAt,
-    );
+    const at = this.buffer.findIndex((s) => s.mark.orderId === mark.orderId && s.mark.updatedAt === mark.updatedAt);
     if (at >= 0) return this.buffer.slice(at + 1);
     if (this.coveredFrom === undefined || mark.updatedAt < this.coveredFrom) return undefined;
     if (this.evictedUpTo && !isAfterMark(mark, this.evictedUpTo)) return undefined;
@@ -272,8 +270,7 @@ export class OrderStreamTail implements OrderStepSource {
     for (const shard of await this.describeShards()) {
       this.known.add(shard.ShardId!);
       this.parents.set(shard.ShardId!, shard.ParentShardId);
-      if (shard.SequenceNumberRange?.EndingSequenceNumber === undefined)
-        await this.track(shard.ShardId!, 'LATEST');
+      if (shard.SequenceNumberRange?.EndingSequenceNumber === undefined) await this.track(shard.ShardId!, 'LATEST');
       else this.drained.add(shard.ShardId!);
     }
     if (this.coveredFrom === undefined) this.coveredFrom = since;
@@ -344,7 +341,11 @@ export class OrderStreamTail implements OrderStepSource {
         if (name === 'ExpiredIteratorException') {
           if (!shard.lastSequence && shard.startType === 'LATEST')
             this.emit({ kind: 'gap', reason: 'a shard iterator expired before any record was read' });
-          await this.track(shard.shardId, shard.lastSequence ? 'AFTER_SEQUENCE_NUMBER' : shard.startType, shard.lastSequence);
+          await this.track(
+            shard.shardId,
+            shard.lastSequence ? 'AFTER_SEQUENCE_NUMBER' : shard.startType,
+            shard.lastSequence,
+          );
           continue;
         }
         if (name === 'TrimmedDataAccessException') {

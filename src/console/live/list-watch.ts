@@ -71,9 +71,9 @@ export class ListWatch {
     const readGap = async (mark: ListMark) => {
       held ??= [];
       try {
-        const gap = (await this.deps.recentSince(mark.u)).filter((s) => isAfter(s.mark, mark)).sort((a, b) =>
-          byMark(a.mark, b.mark),
-        );
+        const gap = (await this.deps.recentSince(mark.u))
+          .filter((s) => isAfter(s.mark, mark))
+          .sort((a, b) => byMark(a.mark, b.mark));
         deliver(gap);
       } finally {
         const live = held ?? [];
