@@ -49,7 +49,7 @@ export interface SagaListPage {
 }
 
 export interface SagaListingDeps {
-  /** The saga store: the status index's pages and counts, and the current items. */
+  /** The saga store: StatusOrdersIndex's pages and counts, and the current items. */
   store: Pick<SagaStore, 'loadMany' | 'createdInStatus' | 'countCreatedInStatusSince'>;
   stuck: StuckSagas;
   stuckAfterMs: number;

@@ -47,7 +47,6 @@ import {
   type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { awsErrorName } from '../aws/errors';
 import { unpackOrderItem } from './order-item';
 import type { StoredSaga } from './stored-saga';
@@ -120,7 +119,7 @@ export function stepOfRecord(record: StreamRecord): OrderStreamStep | undefined 
   if (record.eventName !== 'INSERT' && record.eventName !== 'MODIFY') return undefined;
   const image = record.dynamodb?.NewImage;
   if (!image) return undefined;
-  const item = unmarshall(image as Record<string, AttributeValue>);
+  const item = unmarshall(image);
   if (typeof item.orderId !== 'string' || typeof item.updatedAt !== 'string' || typeof item.sagaVersion !== 'number')
     return undefined;
   return { mark: { orderId: item.orderId, updatedAt: item.updatedAt }, saga: unpackOrderItem(item) };
@@ -327,7 +326,7 @@ export class OrderStreamTail implements OrderStepSource {
     let closed = false;
     for (const shard of [...this.shards.values()]) {
       if (generation !== this.generation) return count;
-      let records: StreamRecord[] = [];
+      let records: StreamRecord[];
       let next: string | undefined;
       try {
         if (!shard.iterator) throw Object.assign(new Error('no iterator'), { name: 'ExpiredIteratorException' });
