@@ -181,6 +181,11 @@ export class OrderStreamTail implements OrderStepSource {
     return this.running;
   }
 
+  /** From when (ISO 8601) every step is read: set once the stream's shards are open, else undefined. */
+  get readingSince(): string | undefined {
+    return this.coveredFrom;
+  }
+
   close(): void {
     this.listeners.clear();
     clearTimeout(this.lingerTimer);
