@@ -25,8 +25,9 @@
  *    table re-created) restarts the whole tail, a gap. A gap is reported to subscribers, who fall
  *    back to a listing (ListWatch).
  *  - The interval: `busyMs` (default 500 ms) after a round that returned records, doubling when
- *    idle up to `idleMs` (default 1000 ms). AWS allows 5 GetRecords/s per shard and advises at most
- *    two readers per shard: one API process polls a shard at most 2/s.
+ *    idle up to `idleMs` (default 1000 ms); 5 s after a round that failed (logged; the SDK retried
+ *    it already). AWS allows 5 GetRecords/s per shard and advises at most two readers per shard:
+ *    one API process polls a shard at most 2/s.
  * So a feed shows a step about 0.5–1 s after it lands on the order item (plus the stream's own
  * delay, typically well under a second on AWS), and the item may lag its commit (the projection,
  * docs/data-model.md).
@@ -107,6 +108,8 @@ interface ShardState {
 
 /** GetRecords' most records per call (the AWS limit). */
 const GET_RECORDS_LIMIT = 1000;
+/** The wait after a failed poll (ms): the SDK has already retried it with backoff. */
+const FAILED_POLL_RETRY_MS = 5000;
 /** Orders remembered to drop a MODIFY that did not move the saga. */
 const LAST_SEEN_MAX = 20000;
 
@@ -214,6 +217,7 @@ export class OrderStreamTail implements OrderStepSource {
     this.reset();
     this.coveredFrom = undefined;
     this.buffer = [];
+    this.lastSeen.clear();
   }
 
   private reset(): void {
@@ -244,11 +248,13 @@ export class OrderStreamTail implements OrderStepSource {
   private async round(generation: number): Promise<void> {
     if (generation !== this.generation) return;
     let got = 0;
+    let failed = false;
     try {
       if (!this.streamArn) await this.open();
       got = await this.readShards(generation);
     } catch (error) {
       if (generation !== this.generation) return;
+      failed = true;
       const name = awsErrorName(error);
       this.options.warn?.('order stream: poll failed', { error: String(error), name });
       if (name === 'ResourceNotFoundException') {
@@ -260,7 +266,8 @@ export class OrderStreamTail implements OrderStepSource {
     }
     if (generation !== this.generation) return;
     this.interval = got > 0 ? this.busyMs : Math.min(this.interval * 2, this.idleMs);
-    this.schedule(this.interval);
+    // A failing poll (throttled, no stream yet, the engine away) is retried, not hammered.
+    this.schedule(failed ? FAILED_POLL_RETRY_MS : this.interval);
   }
 
   /** Finds the stream and opens its open shards at LATEST. */
