@@ -125,7 +125,7 @@ it('the list stream announces a new saga', async () => {
   );
 });
 
-it('the list stream shows the steps a worker in another process takes (the TicketOrders stream); Last-Event-ID resumes after the step it names, nothing twice', async () => {
+it('the list stream shows the steps a worker in another process takes (the TicketOrders stream); Last-Event-ID resumes after the step it names, nothing twice; an older one from a bounded listing', async () => {
   const eventId = await newEvent(service.baseUrl, 5);
   const url = `${service.baseUrl}/sagas/stream`;
   let placed = '';
@@ -158,6 +158,19 @@ it('the list stream shows the steps a worker in another process takes (the Ticke
     ),
   );
   expect(rest.map((e) => e.id)).toEqual(live.slice(1).map((e) => e.id));
+  // A Last-Event-ID older than the tail's start is served by the bounded listing fallback: the
+  // sagas that changed since (the newest orders of each status), each once, as they are now.
+  const fallback = mine(
+    await readSse(
+      url,
+      { 'Last-Event-ID': `${new Date(Date.now() - 3_600_000).toISOString()}~0` },
+      (es) => mine(es).length > 0,
+      60000,
+    ),
+  );
+  expect(fallback.map((e) => e.data as unknown as SagaData)).toEqual([
+    expect.objectContaining({ orderId: placed, version: done.version, state: 'completed' }),
+  ]);
   // A Last-Event-ID that is not one of this stream's is a 400.
   expect((await fetch(url, { headers: { ...as.operator(), 'Last-Event-ID': 'abc' } })).status).toBe(400);
 });
