@@ -25,6 +25,9 @@ export type DynamoAction =
   | 'dynamodb:ConditionCheckItem'
   | 'dynamodb:DescribeTable';
 
+/** What a reader of a table's stream calls (DynamoDB Streams), on the stream's ARN. */
+export const STREAM_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetShardIterator', 'dynamodb:GetRecords'] as const;
+
 export type SqsAction =
   | 'sqs:GetQueueUrl'
   | 'sqs:GetQueueAttributes'
@@ -38,6 +41,8 @@ export interface ModeAccess {
   tables: Partial<Record<TableKey, readonly DynamoAction[]>>;
   /** Query on `table/<name>/index/*`: the GSIs of these tables. */
   indexes: readonly TableKey[];
+  /** STREAM_ACTIONS on these tables' streams (the stream ARN; the table's LatestStreamArn from DescribeTable). */
+  streams: readonly TableKey[];
   queues: Partial<Record<QueueKey, readonly SqsAction[]>>;
 }
 
@@ -97,8 +102,11 @@ export const ACCESS: Record<ServiceMode, ModeAccess> = {
       payments: ['dynamodb:GetItem'],
       notifications: ['dynamodb:GetItem'],
     },
-    // Customer and status listings, stuck sagas, the saga streams.
+    // Customer and status listings, stuck sagas, the console's saga list.
     indexes: ['orders'],
+    // The live list stream (GET /sagas/stream) tails the TicketOrders stream (src/store/order-stream.ts,
+    // issue 25); it finds the stream with DescribeTable, granted above.
+    streams: ['orders'],
     // A step the API applies may emit any command (src/runtime/dispatcher.ts); redrive sends to any source.
     queues: {
       inventory: SEND,
@@ -123,8 +131,9 @@ export const ACCESS: Record<ServiceMode, ModeAccess> = {
       // Written once per notice (conditional Put); a duplicate reads the first.
       notifications: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     },
-    // The sweeper: StatusIndex (stalled sagas) and ExpirationIndex (expired holds); the stuck listing.
+    // The sweeper: StatusOrdersIndex (stalled sagas) and ExpirationIndex (expired holds); the stuck listing.
     indexes: ['orders', 'reservations'],
+    streams: [],
     queues: {
       inventory: CONSUME,
       payment: CONSUME,

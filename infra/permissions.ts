@@ -1,12 +1,12 @@
 /**
  * Turns the access model (./access.ts) into IAM statements on one task role: exact actions, exact
- * table and queue ARNs, and `table/<name>/index/*` for the GSIs (the only wildcard).
+ * table, stream and queue ARNs, and `table/<name>/index/*` for the GSIs (the only wildcard).
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Stack } from 'aws-cdk-lib';
 import type { Data } from './data';
-import { ACCESS, type ServiceMode } from './access';
+import { ACCESS, STREAM_ACTIONS, type ServiceMode } from './access';
 
 /** Adds the statements of `mode` to `role`. */
 export function grantMode(role: iam.IRole, mode: ServiceMode, data: Data, tableKey: kms.IKey): void {
@@ -20,6 +20,18 @@ export function grantMode(role: iam.IRole, mode: ServiceMode, data: Data, tableK
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
         resources: access.indexes.map((key) => `${data.tables[key].tableArn}/index/*`),
+      }),
+    );
+  }
+  if (access.streams.length > 0) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...STREAM_ACTIONS],
+        resources: access.streams.map((key) => {
+          const arn = data.tables[key].tableStreamArn;
+          if (!arn) throw new Error(`infra/access.ts: ${key} has no stream (resources.json StreamSpecification)`);
+          return arn;
+        }),
       }),
     );
   }

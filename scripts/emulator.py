@@ -11,7 +11,9 @@ Readiness: ``GET /health`` -> 200 ``{"status": "ok"}`` (never takes a lock).
 The patches (all applied here at start-up, moto's installed files are untouched):
 
 1. DynamoDB lock: one process-wide lock around every request whose X-Amz-Target starts with
-   ``DynamoDB`` (the response body is read inside the lock). Removes moto's lost updates.
+   ``DynamoDB`` (the response body is read inside the lock). Removes moto's lost updates. The prefix
+   also takes DynamoDB Streams (``DynamoDBStreams_20120810.*``): a GetRecords never sees a stream
+   shard while a cancelled transaction is being rolled back (patch 2 restores the shard too).
 2. Fast TransactWriteItems: no deep copy of every touched table. All conditions are checked first
    against the current items; writes are applied with a backup of only the touched items, which is
    restored when the transaction is cancelled or fails validation. Wire format and error precedence
@@ -26,7 +28,8 @@ The patches (all applied here at start-up, moto's installed files are untouched)
    thread are reused across requests. werkzeug's dev server closes every connection.
 
 6. One gateway (``--dynamodb-upstream URL``): every DynamoDB request (``X-Amz-Target:
-   DynamoDB_*``, or signed for ``dynamodb``) is forwarded as is to that engine (AWS's DynamoDB
+   DynamoDB_*`` and DynamoDB Streams' ``DynamoDBStreams_20120810.*``, or signed for ``dynamodb``:
+   Streams signs as ``dynamodb`` too) is forwarded as is to that engine (AWS's DynamoDB
    Local), over a kept-alive connection per server thread, and its answer returned as is; SQS
    stays here. So one port answers both services, as LocalStack's gateway does. ``GET /health``
    names the upstream (``dynamodbUpstream``).
@@ -521,7 +524,12 @@ def make_app(patched: bool, dynamodb_upstream: Any = None) -> Callable[..., Iter
 # 5. An HTTP/1.1 keep-alive server for the WSGI app
 # --------------------------------------------------------------------------------------------
 def _is_dynamodb(headers: Any) -> bool:
-    """Is this request for DynamoDB? By X-Amz-Target (JSON protocol), else by the SigV4 scope."""
+    """Is this request for DynamoDB? By X-Amz-Target (JSON protocol), else by the SigV4 scope.
+
+    ``DynamoDB_20120810.*`` and DynamoDB Streams' ``DynamoDBStreams_20120810.*`` both: the gateway
+    forwards a table's stream reads to the engine that holds the table
+    (test/infra/local-aws.test.ts reads a stream through it).
+    """
     target = headers.get("X-Amz-Target") or ""
     if target:
         return target.startswith("DynamoDB")

@@ -243,6 +243,7 @@ export async function startService(
       doc: core.clients.doc,
       tables: core.names.tables,
       store: core.store,
+      clients: core.clients,
       logger,
       maxPerCaller: config.streamMaxPerCaller,
       pollMs: config.streamPollMs,

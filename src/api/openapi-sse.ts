@@ -35,7 +35,7 @@ export const SSE_SCHEMAS: Record<string, Schema> = {
       },
     },
   },
-  /** `saga` of GET /sagas/stream: a saga seen stepping on the status index. */
+  /** `saga` of GET /sagas/stream: a saga step read from the TicketOrders stream. */
   SagaListEvent: {
     type: 'object',
     required: ['orderId', 'version', 'state', 'status', 'updatedAt'],
@@ -86,7 +86,7 @@ const STREAMS: Record<string, Record<string, StreamEvent>> = {
   },
   '/sagas/stream': {
     saga: {
-      id: '<updatedAt>~<orderId>, as the status index gave it',
+      id: '<updatedAt>~<orderId> of the step',
       data: 'SagaListEvent',
       description: 'A saga seen stepping (the index is eventually consistent: the list page is the truth).',
     },

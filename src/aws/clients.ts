@@ -5,6 +5,7 @@
  * (observability/cost-meter.ts, meterClients): aws/ is the bottom layer and knows nothing of it.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from '../config/config';
@@ -12,6 +13,8 @@ import type { Config } from '../config/config';
 export interface AwsClients {
   ddb: DynamoDBClient;
   doc: DynamoDBDocumentClient;
+  /** DynamoDB Streams (the TicketOrders stream's tail: src/store/order-stream.ts), at DynamoDB's endpoint. */
+  streams: DynamoDBStreamsClient;
   sqs: SQSClient;
 }
 
@@ -56,13 +59,16 @@ function clientConfig(config: AwsConfig, service: 'dynamodb' | 'sqs') {
 export function createAwsClients(config: AwsConfig): AwsClients {
   const ddb = new DynamoDBClient(clientConfig(config, 'dynamodb'));
   const sqs = new SQSClient(clientConfig(config, 'sqs'));
+  // The emulator and DynamoDB Local answer DynamoDBStreams_20120810.* on DynamoDB's own endpoint.
+  const streams = new DynamoDBStreamsClient(clientConfig(config, 'dynamodb'));
   // The document client shares ddb's middleware stack: what is attached to ddb later meters it too.
   const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
-  return { ddb, doc, sqs };
+  return { ddb, doc, streams, sqs };
 }
 
 export function destroyAwsClients(clients: AwsClients): void {
   clients.doc.destroy();
   clients.ddb.destroy();
+  clients.streams.destroy();
   clients.sqs.destroy();
 }

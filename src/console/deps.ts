@@ -1,5 +1,6 @@
 /** What the console and the saga streams read. Built in src/service.ts beside the API's own deps. */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AwsClients } from '../aws/clients';
 import type { ResourceNames } from '../infra/resources';
 import type { DeadLetterOps } from '../ops/dead-letter-ops';
 import type { QueueDepths } from '../ops/queue-depths';
@@ -13,6 +14,8 @@ import type { SagaListing } from './saga-listing';
 export interface ConsoleDeps {
   doc: DynamoDBDocumentClient;
   tables: ResourceNames['tables'];
+  /** The clients the TicketOrders stream is read with (the list stream's tail: src/store/order-stream.ts). */
+  streamClients?: Pick<AwsClients, 'ddb' | 'streams'>;
   store: SagaStore;
   stuck: StuckSagas;
   deadLetters: DeadLetterOps;

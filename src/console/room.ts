@@ -23,6 +23,7 @@ function liveOf(deps: ConsoleDeps): Live {
       doc: deps.doc,
       tables: deps.tables,
       store: deps.store,
+      clients: deps.streamClients,
       logger: deps.logger,
       pollMs: deps.streamPollMs,
     })

@@ -1,12 +1,14 @@
 /**
- * The console's saga list: every saga, most recently active first (the store's status index, newest
- * `updatedAt` first, merged over the status partitions), filtered by state, status, customer,
- * event and age, by "stuck" with the one definition of stuck, and searchable by orderId or
- * orderNumber.
+ * The console's saga list: every saga, newest first (StatusOrdersIndex, newest `createdKey` first,
+ * merged over the status partitions), filtered by state, status, customer, event and age, by
+ * "stuck" with the one definition of stuck, and searchable by orderId or orderNumber. It sorted
+ * on activity (`updatedAt`) while StatusIndex existed; issue 25 retired that index (its key moved
+ * on every step), and what moves now is shown by the live list stream (GET /sagas/stream, the
+ * TicketOrders stream). Sorting on the creation key also keeps a saga's place while it steps.
  *
- * The status index is KEYS_ONLY (src/store/order-queries.ts says why): the index gives the ids in
- * activity order, and each candidate is read from the base table (BatchGetItem, strongly
- * consistent) for the filters, its stuck verdict and its current state. The index may lag a step.
+ * The index is KEYS_ONLY (src/store/order-queries.ts says why): it gives the ids in creation
+ * order, and each candidate is read from the base table (BatchGetItem, strongly consistent) for
+ * the filters, its stuck verdict and its current state. The index may lag a status change.
  */
 import {
   assessStuck,
@@ -47,8 +49,8 @@ export interface SagaListPage {
 }
 
 export interface SagaListingDeps {
-  /** The saga store: the status index's pages and counts, and the current items. */
-  store: Pick<SagaStore, 'loadMany' | 'updatedInStatus' | 'countUpdatedInStatusSince'>;
+  /** The saga store: StatusOrdersIndex's pages and counts, and the current items. */
+  store: Pick<SagaStore, 'loadMany' | 'createdInStatus' | 'countCreatedInStatusSince'>;
   stuck: StuckSagas;
   stuckAfterMs: number;
   /** Finds an order by its orderNumber (src/store/order-numbers.ts), when searching. */
@@ -57,10 +59,8 @@ export interface SagaListingDeps {
 }
 
 interface Cursor {
-  /** updatedAt of the last row shown. */
-  u: string;
-  /** orderIds shown with exactly that updatedAt. */
-  ids: string[];
+  /** createdKey (`createdAt#orderId`, unique) of the last row shown: the next page is older. */
+  k: string;
 }
 
 const MAX_QUERIES_PER_PARTITION = 20;
@@ -74,8 +74,7 @@ function decode(text: string | undefined): Cursor | undefined {
   if (!text || !/^[A-Za-z0-9_-]{1,4096}$/.test(text)) return undefined;
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
-    if (typeof value.u === 'string' && Array.isArray(value.ids) && value.ids.every((id) => typeof id === 'string'))
-      return value;
+    if (typeof value.k === 'string' && value.k.length <= 400) return value;
   } catch {
     /* not ours */
   }
@@ -84,8 +83,8 @@ function decode(text: string | undefined): Cursor | undefined {
 
 interface IndexRow {
   orderId: string;
-  /** The index's updatedAt (the cursor's order), which may lag the item's. */
-  updatedAt: string;
+  /** The index's createdKey (the cursor's order). */
+  createdKey: string;
   /** The current item, read from the base table. */
   saga: StoredSaga;
 }
@@ -113,27 +112,14 @@ export class SagaListing {
     const perPartition = await Promise.all(
       statuses.map((status) => this.partition(status, filter, limit + 1, cursor, now)),
     );
-    const newest = new Map<string, IndexRow>();
-    for (const row of perPartition.flat()) {
-      const seen = newest.get(row.orderId);
-      if (!seen || seen.updatedAt < row.updatedAt) newest.set(row.orderId, row);
-    }
-    const merged = [...newest.values()].sort((a, b) =>
-      a.updatedAt === b.updatedAt ? (a.orderId < b.orderId ? 1 : -1) : a.updatedAt < b.updatedAt ? 1 : -1,
-    );
+    // A saga that changed status between the partition queries may come from two: kept once.
+    const unique = new Map<string, IndexRow>();
+    for (const row of perPartition.flat()) unique.set(row.orderId, row);
+    const merged = [...unique.values()].sort((a, b) => (a.createdKey < b.createdKey ? 1 : -1));
     const shown = merged.slice(0, limit);
     const more = merged.length > limit;
     const last = shown.at(-1);
-    const nextCursor =
-      more && last
-        ? encode({
-            u: last.updatedAt,
-            ids: [
-              ...(cursor && cursor.u === last.updatedAt ? cursor.ids : []),
-              ...shown.filter((r) => r.updatedAt === last.updatedAt).map((r) => r.orderId),
-            ],
-          })
-        : null;
+    const nextCursor = more && last ? encode({ k: last.createdKey }) : null;
     return {
       rows: shown.map((r) => ({ saga: r.saga, stuck: assessStuck(r.saga, now, this.deps.stuckAfterMs) })),
       nextCursor,
@@ -142,9 +128,8 @@ export class SagaListing {
 
   /**
    * Up to `want` rows of one status partition after the cursor, filtered. The status index
-   * (SagaStore.updatedInStatus) is KEYS_ONLY
-   * (status, updatedAt, orderId): the filters are applied to the base items (read strongly
-   * consistent), so each index page is read and then its orders.
+   * (SagaStore.createdInStatus) is KEYS_ONLY (status, createdKey, orderId): the filters are applied
+   * to the base items (read strongly consistent), so each index page is read and then its orders.
    */
   private async partition(
     status: OrderStatus,
@@ -167,20 +152,20 @@ export class SagaListing {
     const rows: IndexRow[] = [];
     let start: Record<string, unknown> | undefined;
     for (let i = 0; i < MAX_QUERIES_PER_PARTITION; i++) {
-      const page = await this.deps.store.updatedInStatus(status, {
-        until: cursor?.u,
+      const page = await this.deps.store.createdInStatus(status, {
+        before: cursor?.k,
+        // Created within maxAgeMs: the index narrows the walk to the window.
+        since,
         newestFirst: true,
         // A filter keeps only some of a page: read more of the index at a time then.
         limit: filtered ? Math.max(want * 4, 100) : want,
         startKey: start,
       });
-      const candidates = page.rows.filter(
-        (item) => !(cursor && item.updatedAt === cursor.u && cursor.ids.includes(item.orderId)),
-      );
+      const candidates = page.rows;
       const current = await this.deps.store.loadMany(candidates.map((c) => c.orderId));
       for (const item of candidates) {
         const saga = current.get(item.orderId);
-        if (saga && keep(saga)) rows.push({ orderId: item.orderId, updatedAt: item.updatedAt, saga });
+        if (saga && keep(saga)) rows.push({ orderId: item.orderId, createdKey: item.createdKey, saga });
       }
       start = page.nextKey;
       if (!start || rows.length >= want) break;
@@ -226,10 +211,11 @@ export class SagaListing {
   /**
    * How many sagas are in each state: the open ones from `openSagas` (the overview's one scan of
    * the open sagas, read from the base table — an open status holds several states, which the
-   * KEYS_ONLY status index cannot tell apart), and the final ones that ended within `finalWindowMs`
-   * (default 24 h) counted on the status index (SagaStore.countUpdatedInStatusSince; a final status
-   * is one state) — all of history would
-   * make each overview read the whole index.
+   * KEYS_ONLY status index cannot tell apart), and the final ones created within `finalWindowMs`
+   * (default 24 h) counted on StatusOrdersIndex (SagaStore.countCreatedInStatusSince; a final
+   * status is one state) — all of history would make each overview read the whole index. Counted
+   * by creation time since issue 25 retired the index on `updatedAt`: a saga lives minutes, so
+   * "created in the last 24 h" and "ended in the last 24 h" differ only at the window's edges.
    */
   async countsByState(
     openSagas: readonly StoredSaga[],
@@ -240,7 +226,7 @@ export class SagaListing {
     const since = new Date(this.now().getTime() - finalWindowMs).toISOString();
     await Promise.all(
       FINAL_STATES.map(async (state) => {
-        const ended = await this.deps.store.countUpdatedInStatusSince(ORDER_STATUS_BY_STATE[state], since);
+        const ended = await this.deps.store.countCreatedInStatusSince(ORDER_STATUS_BY_STATE[state], since);
         counts[state] = (counts[state] ?? 0) + ended;
       }),
     );

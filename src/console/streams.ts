@@ -6,17 +6,19 @@
  * N, then the live ones; a row is sent once per connection, in version order, so nothing is
  * missed or repeated.
  *
- * GET /sagas/stream: one `saga` event per saga step seen on the store's status index (orderId, version, state,
- * status, updatedAt — read from the base table, the index being KEYS_ONLY), `id:` =
- * `<updatedAt>~<orderId>` as the index gave it, resumable the same way. The index is eventually
- * consistent: this stream says "the list changed", the list page is the truth.
+ * GET /sagas/stream: one `saga` event per saga step read from the TicketOrders stream (DynamoDB
+ * Streams, NEW_IMAGE: src/store/order-stream.ts; orderId, version, state, status, updatedAt as the
+ * step left the order item), `id:` = `<updatedAt>~<orderId>`, resumable the same way: from the
+ * process's tail buffer when it holds the id, else from a bounded listing (src/console/live/list-watch.ts).
+ * The order item is a projection that may lag its commit: this stream says "the list changed", the
+ * list page is the truth. A step shows about 0.5–1 s after it lands on the item.
  *
- * Workers are other processes, so the API learns of a step by polling the saga's version. The
- * poll is shared (src/console/live/): at the default poll of 1 s, each distinct saga watched costs 1
- * DynamoDB request/s (a strongly consistent GetItem: 1 RCU per 4 KB of item) plus one Query per
- * step taken, however many pages show it; all open list pages together cost one Query per status
- * partition per poll, 6 requests/s, plus one BatchGetItem when sagas stepped. STREAM_POLL_MS
- * trades freshness for cost.
+ * Workers are other processes, so the API learns of a saga's step by polling the saga's version
+ * (GET /sagas/:orderId/stream). The poll is shared (src/console/live/): at the default poll of 1 s,
+ * each distinct saga watched costs 1 DynamoDB request/s (a strongly consistent GetItem and the
+ * latest Events row) plus one Query per step taken, however many pages show it. All open list
+ * pages of a process together cost one GetRecords per stream shard per 0.5–1 s (DynamoDB Streams
+ * read requests). STREAM_POLL_MS trades freshness for cost.
  *
  * Every stream is a live connection (src/console/live/live-connections.ts): it counts against the
  * caller's STREAM_MAX_PER_CALLER (429 past it), and ends with `event: token-expired` when the
@@ -75,7 +77,7 @@ export function mountInspectorFeed(router: Router, room: ConsoleRoom): void {
   );
 }
 
-/** GET /sagas/stream: every saga step seen on the status index. */
+/** GET /sagas/stream: every saga step read from the TicketOrders stream. */
 async function listStream(
   { live }: ConsoleRoom,
   { query, headers }: RouteInput<StreamQuery>,
@@ -155,7 +157,7 @@ export const STREAM_ROUTES: ReadonlyArray<Route<ConsoleRoom>> = [
     method: 'get',
     path: '/sagas/stream',
     roles: ['operator'],
-    summary: 'Server-Sent Events: every saga step seen on the status index',
+    summary: 'Server-Sent Events: every saga step, read from the TicketOrders stream',
     tag: 'sagas',
     query: listStreamQuerySchema,
     headers: ['Last-Event-ID'],

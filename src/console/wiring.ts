@@ -1,5 +1,6 @@
 /** Builds the console's deps from the core (kept out of service.ts so the wiring is one call). */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AwsClients } from '../aws/clients';
 import type { Config } from '../config/config';
 import type { ResourceNames } from '../infra/resources';
 import type { Logger } from '../observability/logger';
@@ -12,7 +13,7 @@ import type { ConsoleDeps } from './deps';
  * imported, so that the console does not import the composition root (no service ↔ console loop).
  */
 export interface ConsoleCore {
-  clients: { doc: DynamoDBDocumentClient };
+  clients: Pick<AwsClients, 'ddb' | 'streams'> & { doc: DynamoDBDocumentClient };
   names: { tables: ResourceNames['tables'] };
   store: SagaStore;
   logger: Logger;
@@ -25,6 +26,7 @@ export function consoleDepsFrom(
 ): ConsoleDeps & { inspectorRelay: boolean } {
   return {
     doc: core.clients.doc,
+    streamClients: { ddb: core.clients.ddb, streams: core.clients.streams },
     tables: core.names.tables,
     store: core.store,
     logger: core.logger,

@@ -5,7 +5,7 @@ import type { AwsClients } from '../aws/clients';
 import { awsErrorName } from '../aws/errors';
 import { LISTING_INDEXES } from '../store/indexes';
 import { backfillCreatedKeys } from '../store/backfill';
-import { addMissingIndexes } from './upgrade-indexes';
+import { addMissingIndexes, dropRetiredIndexes, enableStream } from './upgrade-indexes';
 import { queueDefinitions, REDRIVE_MAX_RECEIVE_COUNT, tableDefinitions, type QueueDefinition } from './resources';
 
 async function createTable(clients: AwsClients, input: ReturnType<typeof tableDefinitions>[number]): Promise<void> {
@@ -19,10 +19,13 @@ async function createTable(clients: AwsClients, input: ReturnType<typeof tableDe
   for (let i = 0; i < 120; i++) {
     const { Table } = await clients.ddb.send(new DescribeTableCommand({ TableName: input.TableName }));
     if (Table?.TableStatus === 'ACTIVE') {
-      // A table made by an older definition gets the indexes added since, and older orders the
-      // listing key (a filtered scan: run again after an interrupted upgrade, it finishes the job).
+      // A table made by an older definition gets the indexes added since, its stream, older orders
+      // the listing key (a filtered scan: run again after an interrupted upgrade, it finishes the
+      // job), and loses the indexes retired since (one UpdateTable change at a time, each awaited).
       if (existed) {
         await addMissingIndexes(clients, input);
+        await enableStream(clients, input);
+        await dropRetiredIndexes(clients, input);
         if (input.GlobalSecondaryIndexes?.some((g) => LISTING_INDEXES.includes(g.IndexName ?? ''))) {
           await backfillCreatedKeys(clients.doc, input.TableName!);
         }

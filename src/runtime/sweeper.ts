@@ -10,10 +10,12 @@
  *    (one worker re-sends) and back off (stalledAfterMs × 2^n, capped): a slow queue must not be
  *    fed a storm of copies that makes it slower still.
  *  - order items (projections) behind their saga's commit (the latest Events row: a worker died
- *    between the commit and the projection update) are rolled forward. StatusIndex finds them: an
- *    item behind keeps the status and `updatedAt` of an earlier step, an open status (a final
- *    state takes no step after it), so it comes up as a stalled candidate of that status once
- *    `stalledAfterMs` passed; the load reads the commit and says the item lags.
+ *    between the commit and the projection update) are rolled forward. The stale scan finds them
+ *    (SagaStore.idsInStatusUpdatedBefore: StatusOrdersIndex for the orders of an open status
+ *    created before the cutoff, their items read, those not updated since kept): an item behind
+ *    keeps the status and `updatedAt` of an earlier step, an open status (a final state takes no
+ *    step after it), so it comes up as a stalled candidate of that status once `stalledAfterMs`
+ *    passed; the load reads the commit and says the item lags.
  * Every worker may sweep; doing it twice costs requests, never correctness. GSI reads may lag:
  * every candidate is re-read (the commit, strongly consistent) before anything is sent.
  */

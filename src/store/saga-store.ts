@@ -29,7 +29,7 @@ import {
   REMEMBERED_EVENT_IDS,
   unpackOrderItem,
 } from './order-item';
-import { STATUS_UPDATED_INDEX } from './indexes';
+import { STATUS_ORDERS_INDEX } from './indexes';
 import {
   exactSaga,
   idsOnRow,
@@ -586,64 +586,68 @@ export class SagaStore {
   }
 
   /**
-   * The ids of the orders in `status` last updated before `before` (ISO 8601, exclusive), read from
-   * StatusIndex: an index read that may lag, so callers re-read each order (load) before acting.
-   * All pages are read.
+   * The ids of the orders in `status` last updated before `before` (ISO 8601, exclusive): the
+   * sweeper's stale candidates. Read without an index on `updatedAt` (issue 25 retired StatusIndex,
+   * whose key moved on every step): an order last updated before `before` was necessarily created
+   * before it, so StatusOrdersIndex (partition `status`, sort `createdKey` = `createdAt#orderId`,
+   * KEYS_ONLY) is walked for `createdKey < before`, every page's items are read (loadMany: the
+   * projections, strongly consistent) and those with `updatedAt < before` kept. A projection that
+   * lags its commit keeps an older `updatedAt`, so it is kept too (the sweeper rolls it forward).
+   * The index may lag (a GSI): callers re-read each order (load) before acting. All pages are read;
+   * the cost is one index page and one BatchGetItem per 100 open orders created before `before`.
    */
   async idsInStatusUpdatedBefore(status: OrderStatus, before: string): Promise<string[]> {
     const ids: string[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.updatedInStatus(status, { before, startKey });
-      ids.push(...page.rows.map((row) => row.orderId));
+      const page = await this.createdInStatus(status, { before, limit: BATCH_GET_MAX_KEYS, startKey });
+      const items = await this.loadMany(page.rows.map((row) => row.orderId));
+      for (const row of page.rows) {
+        const saga = items.get(row.orderId);
+        if (saga && saga.updatedAt < before) ids.push(row.orderId);
+      }
       startKey = page.nextKey;
     } while (startKey);
     return ids;
   }
 
   /**
-   * One page of StatusIndex (partition `status`, sort `updatedAt`, KEYS_ONLY): which orders of
-   * `status` were last updated in [`since`, `before`) — or [`since`, `until`], `until` inclusive
-   * (a cursor that resumes at a time shared by rows already shown) — (ISO 8601; either bound may be
-   * left out; `before` wins over `until`), oldest first or, with `newestFirst`, newest first. An
-   * index read that may lag: what an order is now is read from the base table (load, loadMany).
-   * `limit` bounds the rows read (DynamoDB's Limit); `nextKey` continues the walk, undefined on the
-   * last page.
+   * One page of StatusOrdersIndex (partition `status`, sort `createdKey` = `createdAt#orderId`,
+   * KEYS_ONLY): which orders of `status` were created in [`since`, `before`) (ISO 8601 times, or
+   * `createdKey`s: a key sorts just after its own time; either bound may be left out), oldest
+   * first or, with `newestFirst`, newest first. An index read that may lag: what an order is now
+   * is read from the base table (load, loadMany). `limit` bounds the rows read (DynamoDB's Limit);
+   * `nextKey` continues the walk, undefined on the last page.
    */
-  async updatedInStatus(
+  async createdInStatus(
     status: OrderStatus,
     range: {
       since?: string;
       before?: string;
-      until?: string;
       limit?: number;
       newestFirst?: boolean;
       startKey?: Record<string, unknown>;
     },
-  ): Promise<{ rows: Array<{ orderId: string; updatedAt: string }>; nextKey: Record<string, unknown> | undefined }> {
+  ): Promise<{ rows: Array<{ orderId: string; createdKey: string }>; nextKey: Record<string, unknown> | undefined }> {
     const { since, before } = range;
-    // Both upper bounds are queried inclusively; `before`'s own rows are dropped below.
-    const upper = before ?? range.until;
     const sortKey =
-      since !== undefined && upper !== undefined
-        ? ' AND #u BETWEEN :since AND :before'
+      since !== undefined && before !== undefined
+        ? ' AND #k BETWEEN :since AND :before'
         : since !== undefined
-          ? ' AND #u >= :since'
-          : upper !== undefined
-            ? before !== undefined
-              ? ' AND #u < :before'
-              : ' AND #u <= :before'
+          ? ' AND #k >= :since'
+          : before !== undefined
+            ? ' AND #k < :before'
             : '';
     const page = await this.doc.send(
       new QueryCommand({
         TableName: this.tables.orders,
-        IndexName: STATUS_UPDATED_INDEX,
+        IndexName: STATUS_ORDERS_INDEX,
         KeyConditionExpression: `#s = :status${sortKey}`,
-        ExpressionAttributeNames: { '#s': 'status', ...(sortKey ? { '#u': 'updatedAt' } : {}) },
+        ExpressionAttributeNames: { '#s': 'status', ...(sortKey ? { '#k': 'createdKey' } : {}) },
         ExpressionAttributeValues: {
           ':status': status,
           ...(since !== undefined ? { ':since': since } : {}),
-          ...(upper !== undefined ? { ':before': upper } : {}),
+          ...(before !== undefined ? { ':before': before } : {}),
         },
         ScanIndexForward: !range.newestFirst,
         Limit: range.limit,
@@ -652,22 +656,22 @@ export class SagaStore {
     );
     // BETWEEN includes its upper bound; `before` is exclusive.
     const rows = (page.Items ?? [])
-      .map((row) => ({ orderId: String(row.orderId), updatedAt: String(row.updatedAt) }))
-      .filter((row) => before === undefined || row.updatedAt < before);
+      .map((row) => ({ orderId: String(row.orderId), createdKey: String(row.createdKey) }))
+      .filter((row) => before === undefined || row.createdKey < before);
     return { rows, nextKey: page.LastEvaluatedKey };
   }
 
-  /** How many orders of `status` were last updated at or after `since` (ISO 8601), from StatusIndex (may lag). */
-  async countUpdatedInStatusSince(status: OrderStatus, since: string): Promise<number> {
+  /** How many orders of `status` were created at or after `since` (ISO 8601), from StatusOrdersIndex (may lag). */
+  async countCreatedInStatusSince(status: OrderStatus, since: string): Promise<number> {
     let count = 0;
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.tables.orders,
-          IndexName: STATUS_UPDATED_INDEX,
-          KeyConditionExpression: '#s = :status AND #u >= :since',
-          ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt' },
+          IndexName: STATUS_ORDERS_INDEX,
+          KeyConditionExpression: '#s = :status AND #k >= :since',
+          ExpressionAttributeNames: { '#s': 'status', '#k': 'createdKey' },
           ExpressionAttributeValues: { ':status': status, ':since': since },
           Select: 'COUNT',
           ExclusiveStartKey,

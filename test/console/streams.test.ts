@@ -125,6 +125,56 @@ it('the list stream announces a new saga', async () => {
   );
 });
 
+it('the list stream shows the steps a worker in another process takes (the TicketOrders stream); Last-Event-ID resumes after the step it names, nothing twice; an older one from a bounded listing', async () => {
+  const eventId = await newEvent(service.baseUrl, 5);
+  const url = `${service.baseUrl}/sagas/stream`;
+  let placed = '';
+  type SagaData = { orderId: string; version: number; state: string };
+  const mine = (es: SseEvent[]) => es.filter((e) => (e.data as unknown as SagaData).orderId === placed);
+  const reading = readSse(
+    url,
+    {},
+    (es) => mine(es).some((e) => (e.data as unknown as SagaData).state === 'completed'),
+    90000,
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  placed = await placeOrder(service.baseUrl, eventId, 'tok_success');
+  const live = mine(await reading);
+  const done = await sagaOf(service.baseUrl, placed);
+  const versions = live.map((e) => (e.data as unknown as SagaData).version);
+  // Every step after the create is the worker's (inProcessWorkers: false); the last is the final one.
+  expect(versions.at(-1)).toBe(done.version);
+  expect(versions.some((v) => v > 1)).toBe(true);
+  expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
+  expect(live.every((e) => e.event === 'saga' && e.id.endsWith(`~${placed}`))).toBe(true);
+
+  // Reconnect after the first step shown: the rest of this saga's steps, once each, in order.
+  const rest = mine(
+    await readSse(
+      url,
+      { 'Last-Event-ID': live[0].id },
+      (es) => mine(es).some((e) => (e.data as unknown as SagaData).state === 'completed'),
+      60000,
+    ),
+  );
+  expect(rest.map((e) => e.id)).toEqual(live.slice(1).map((e) => e.id));
+  // A Last-Event-ID older than the tail's start is served by the bounded listing fallback: the
+  // sagas that changed since (the newest orders of each status), each once, as they are now.
+  const fallback = mine(
+    await readSse(
+      url,
+      { 'Last-Event-ID': `${new Date(Date.now() - 3_600_000).toISOString()}~0` },
+      (es) => mine(es).length > 0,
+      60000,
+    ),
+  );
+  expect(fallback.map((e) => e.data as unknown as SagaData)).toEqual([
+    expect.objectContaining({ orderId: placed, version: done.version, state: 'completed' }),
+  ]);
+  // A Last-Event-ID that is not one of this stream's is a 400.
+  expect((await fetch(url, { headers: { ...as.operator(), 'Last-Event-ID': 'abc' } })).status).toBe(400);
+});
+
 /** An operator's token, for the WebSocket's access_token (a browser WebSocket cannot send headers). */
 const operatorToken = (): string => bearer('operator', 'op-ann').Authorization.replace('Bearer ', '');
 

@@ -3,8 +3,10 @@
  * API died between its write and its send) is picked up once it has been idle too long, and a
  * hold whose timer message never fired is expired from ExpirationIndex. And an order item left
  * behind its commit with no message to redeliver (a request's process died between the Events row
- * and the projection) is found by its stale status and rolled forward, its outbox re-sent.
+ * and the projection) is found by its stale status and rolled forward, its outbox re-sent. The
+ * stale scan needs no index on `updatedAt` (issue 25): StatusOrdersIndex, then the items.
  */
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { startSaga } from '../../machines/order-saga';
@@ -88,7 +90,14 @@ it('rolls forward an order item left behind its commit with no message behind it
   );
   expect((await service.core.store.loadProjection(orderId))?.sagaVersion).toBe(1);
   const sweeping = createCoreSweeper(service.core);
-  // Found under the item's stale status once STALLED_AFTER_MS passed (StatusIndex may lag: retried).
+  // The table has no index on updatedAt (issue 25 retired StatusIndex): the stale scan walks
+  // StatusOrdersIndex (created before the cutoff) and reads the items.
+  const { Table } = await service.core.clients.ddb.send(
+    new DescribeTableCommand({ TableName: service.core.names.tables.orders }),
+  );
+  expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName)).not.toContain('StatusIndex');
+  expect(Table?.AttributeDefinitions?.map((a) => a.AttributeName)).not.toContain('updatedAt');
+  // Found under the item's stale status once STALLED_AFTER_MS passed (the index may lag: retried).
   await eventually(
     () => sweeping.sweepOnce(),
     (r) => r.rolledForward >= 1,

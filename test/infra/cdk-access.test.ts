@@ -14,8 +14,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { ACCESS, type ServiceMode } from '../../infra/access';
+import { ACCESS, STREAM_ACTIONS, type ServiceMode } from '../../infra/access';
 import { synthesize } from '../../infra/synth';
 import { resourceNames, type QueueKey, type TableKey } from '../../src/infra/resources';
 import { resolveQueueUrls } from '../../src/messaging/queues';
@@ -32,6 +33,8 @@ interface Need {
   action: string;
   table?: TableKey;
   index?: boolean;
+  /** On the table's stream (DynamoDB Streams). */
+  stream?: boolean;
   queue?: QueueKey;
 }
 
@@ -82,6 +85,15 @@ function needsOf(command: string, input: Input, names: ReturnType<typeof resourc
       });
     case 'TransactGetItems':
       return (input.TransactItems as Array<{ Get: Input }>).map((item) => onTable('GetItem', item.Get));
+    // DynamoDB Streams, on the stream's ARN (`<table ARN>/stream/<label>`). A GetRecords names only
+    // its shard iterator (opaque): the only stream the service reads is TicketOrders'.
+    case 'DescribeStream':
+    case 'GetShardIterator': {
+      const table = /:table\/([^/]+)\/stream\//.exec(String(input.StreamArn))?.[1];
+      return [{ action: `dynamodb:${op}`, table: tableKey(table), stream: true }];
+    }
+    case 'GetRecords':
+      return [{ action: 'dynamodb:GetRecords', table: 'orders', stream: true }];
     case 'GetQueueUrl':
       return [{ action: 'sqs:GetQueueUrl', queue: queueKey(input.QueueName) }];
     case 'SendMessage':
@@ -105,12 +117,18 @@ const allowed = (mode: ServiceMode, need: Need): boolean => {
   const access = ACCESS[mode];
   if (need.queue) return access.queues[need.queue]?.includes(need.action as never) ?? false;
   if (need.index) return need.action === 'dynamodb:Query' && access.indexes.includes(need.table!);
+  if (need.stream)
+    return (STREAM_ACTIONS as readonly string[]).includes(need.action) && access.streams.includes(need.table!);
   return access.tables[need.table!]?.includes(need.action as never) ?? false;
 };
-const label = (n: Need) => `${n.action} ${n.queue ?? `${n.table}${n.index ? '/index/*' : ''}`}`;
+const label = (n: Need) =>
+  `${n.action} ${n.queue ?? `${n.table}${n.index ? '/index/*' : ''}${n.stream ? '/stream' : ''}`}`;
 
 /** Records every call made through these clients (the document client shares the DynamoDB client's stack). */
-function record(clients: { ddb: DynamoDBClient; sqs: SQSClient }, calls: Array<{ command: string; input: Input }>) {
+function record(
+  clients: { ddb: DynamoDBClient; streams: DynamoDBStreamsClient; sqs: SQSClient },
+  calls: Array<{ command: string; input: Input }>,
+) {
   // At 'serialize', after the document client has turned its commands into DynamoDB's own (GetCommand -> GetItem).
   const options = { step: 'serialize', name: 'recordIamNeeds', priority: 'high' } as const;
   clients.ddb.middlewareStack.add(
@@ -121,6 +139,13 @@ function record(clients: { ddb: DynamoDBClient; sqs: SQSClient }, calls: Array<{
     options,
   );
   clients.sqs.middlewareStack.add(
+    (next, context) => async (args) => {
+      calls.push({ command: context.commandName ?? '?', input: args.input as Input });
+      return next(args);
+    },
+    options,
+  );
+  clients.streams.middlewareStack.add(
     (next, context) => async (args) => {
       calls.push({ command: context.commandName ?? '?', input: args.input as Input });
       return next(args);
@@ -237,6 +262,14 @@ describe('least privilege per SERVICE_MODE', () => {
         await r.text();
       })
       .catch(() => undefined);
+    // The list stream tails the TicketOrders stream (DescribeTable, DescribeStream, GetShardIterator, GetRecords).
+    const list = new AbortController();
+    await fetch(`${baseUrl}/sagas/stream`, { headers: operator, signal: list.signal })
+      .then(async (r) => {
+        setTimeout(() => list.abort(), 2500);
+        await r.text();
+      })
+      .catch(() => undefined);
     for (const running of [api, worker]) {
       await fetch(`http://127.0.0.1:${running.metricsPort}/metrics`).then((r) => r.text());
     }
@@ -259,6 +292,7 @@ describe('least privilege per SERVICE_MODE', () => {
       expect.arrayContaining([
         'dynamodb:PutItem orders',
         'dynamodb:Query orders/index/*',
+        'dynamodb:GetRecords orders/stream',
         'sqs:SendMessage inventory',
         'sqs:ReceiveMessage dlq',
         'sqs:DeleteMessage dlq',
@@ -278,6 +312,7 @@ describe('least privilege per SERVICE_MODE', () => {
     const granted = (mode: ServiceMode) => [
       ...Object.entries(ACCESS[mode].tables).flatMap(([t, actions]) => actions.map((a) => `${a} ${t}`)),
       ...ACCESS[mode].indexes.map((t) => `dynamodb:Query ${t}/index/*`),
+      ...ACCESS[mode].streams.flatMap((t) => STREAM_ACTIONS.map((a) => `${a} ${t}/stream`)),
       ...Object.entries(ACCESS[mode].queues).flatMap(([q, actions]) => actions.map((a) => `${a} ${q}`)),
     ];
     for (const mode of ['api', 'worker'] as const) {
@@ -305,10 +340,11 @@ describe('least privilege per SERVICE_MODE', () => {
         return statements.flatMap((s) =>
           [s.Resource].flat().flatMap((resource) => {
             const text = JSON.stringify(resource);
-            const id = /"Fn::GetAtt":\["([A-Za-z0-9]+)","Arn"\]/.exec(text)?.[1];
+            const [, id, attribute] = /"Fn::GetAtt":\["([A-Za-z0-9]+)","(Arn|StreamArn)"\]/.exec(text) ?? [];
             const key = id && logicalIds.get(id);
             if (!key) return []; // the KMS key and the metrics log group: not in the access model
-            return [s.Action].flat().map((a) => `${a} ${key}${text.includes('/index/*') ? '/index/*' : ''}`);
+            const on = attribute === 'StreamArn' ? '/stream' : text.includes('/index/*') ? '/index/*' : '';
+            return [s.Action].flat().map((a) => `${a} ${key}${on}`);
           }),
         );
       };
@@ -316,6 +352,7 @@ describe('least privilege per SERVICE_MODE', () => {
         [
           ...Object.entries(ACCESS[mode].tables).flatMap(([t, actions]) => actions.map((a) => `${a} ${t}`)),
           ...ACCESS[mode].indexes.map((t) => `dynamodb:Query ${t}/index/*`),
+          ...ACCESS[mode].streams.flatMap((t) => STREAM_ACTIONS.map((a) => `${a} ${t}/stream`)),
           ...Object.entries(ACCESS[mode].queues).flatMap(([q, actions]) => actions.map((a) => `${a} ${q}`)),
         ].sort();
       expect(grantsOf('Api').sort()).toEqual(expected('api'));

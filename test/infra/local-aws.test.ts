@@ -4,7 +4,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
-import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { freePort } from '../../scripts/chaos/infra';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
@@ -362,6 +363,7 @@ describe('ensureLocalAws with real services', () => {
               BillingMode: 'PAY_PER_REQUEST',
               AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }],
               KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }],
+              StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
             }),
           );
           expect((await gateway.ddb.send(new ListTablesCommand({}))).TableNames).toContain(name);
@@ -370,6 +372,17 @@ describe('ensureLocalAws with real services', () => {
             k: 'a',
             v: 1,
           });
+          // DynamoDB Streams (DynamoDBStreams_20120810.* targets) is forwarded too: the table's
+          // stream, read through the gateway, holds the write (the list stream's tail reads it so).
+          const StreamArn = (await gateway.ddb.send(new DescribeTableCommand({ TableName: name }))).Table!
+            .LatestStreamArn!;
+          const shard = (await gateway.streams.send(new DescribeStreamCommand({ StreamArn }))).StreamDescription!
+            .Shards![0];
+          const { ShardIterator } = await gateway.streams.send(
+            new GetShardIteratorCommand({ StreamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }),
+          );
+          const { Records } = await gateway.streams.send(new GetRecordsCommand({ ShardIterator }));
+          expect(Records?.map((r) => [r.eventName, r.dynamodb?.NewImage?.k?.S])).toEqual([['INSERT', 'a']]);
           const health = (await (await fetch(`${aws.endpoint}/health`)).json()) as { dynamodbUpstream?: string };
           expect(health.dynamodbUpstream).toBe(aws.dynamodbEndpoint);
           expect(await gatewayDynamoDbUpstream(aws.endpoint)).toBe(aws.dynamodbEndpoint);

@@ -1,16 +1,18 @@
 /**
  * `npm run init` over tables made by an older definition: the listing GSIs are added and the older
- * orders get their `createdKey`, so they are listed; running it again changes nothing. An index of
- * a defined name on other keys is refused with the way to drop it.
+ * orders get their `createdKey`, so they are listed; the table's stream is enabled and the retired
+ * StatusIndex deleted (issue 25); running it again changes nothing. An index of a defined name on
+ * other keys is refused with the way to drop it.
  */
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { initResources } from '../../src/infra/init';
 import { resourceNames, tableDefinitions } from '../../src/infra/resources';
 import { OrderQueries } from '../../src/store/order-queries';
-import { deleteResources, TEST_ENDPOINT, TEST_REGION, uniquePrefix } from '../support/aws';
+import { deleteResources, TEST_DYNAMODB_ENDPOINT, TEST_ENDPOINT, TEST_REGION, uniquePrefix } from '../support/aws';
 
 const prefix = uniquePrefix('up');
 const names = resourceNames(prefix);
@@ -27,15 +29,27 @@ afterAll(async () => {
   destroyAwsClients(clients);
 });
 
+/** The StatusIndex every orders table made before issue 25 has (status + updatedAt), since retired. */
+const STATUS_INDEX_BEFORE_ISSUE_25 = {
+  IndexName: 'StatusIndex',
+  KeySchema: [
+    { AttributeName: 'status', KeyType: 'HASH' as const },
+    { AttributeName: 'updatedAt', KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'KEYS_ONLY' as const },
+};
+
 it('adds the listing indexes to an older orders table and backfills createdKey', async () => {
   const current = tableDefinitions(prefix).find((t) => t.TableName === names.tables.orders)!;
-  // The older definition: no createdKey, no listing indexes.
+  // The older definition: no createdKey, no listing indexes, no stream, StatusIndex.
+  const { StreamSpecification: _stream, ...withoutStream } = current;
   const older: CreateTableCommandInput = {
-    ...current,
-    AttributeDefinitions: current.AttributeDefinitions!.filter((a) =>
-      ['orderId', 'status', 'updatedAt'].includes(a.AttributeName!),
-    ),
-    GlobalSecondaryIndexes: current.GlobalSecondaryIndexes!.filter((g) => g.IndexName === 'StatusIndex'),
+    ...withoutStream,
+    AttributeDefinitions: [
+      ...current.AttributeDefinitions!.filter((a) => ['orderId', 'status'].includes(a.AttributeName!)),
+      { AttributeName: 'updatedAt', AttributeType: 'S' },
+    ],
+    GlobalSecondaryIndexes: [STATUS_INDEX_BEFORE_ISSUE_25],
   };
   await clients.ddb.send(new CreateTableCommand(older));
   const customerId = `c-${randomUUID()}`;
@@ -64,11 +78,8 @@ it('adds the listing indexes to an older orders table and backfills createdKey',
 
   await initResources(clients, prefix);
   const { Table } = await clients.ddb.send(new DescribeTableCommand({ TableName: names.tables.orders }));
-  expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual([
-    'CustomerIndex',
-    'StatusIndex',
-    'StatusOrdersIndex',
-  ]);
+  expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual(['CustomerIndex', 'StatusOrdersIndex']);
+  expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
   const listed = await new OrderQueries(clients.doc, names.tables).listByCustomer(customerId, 10);
   expect(listed.items.map((o) => o.orderId)).toEqual([ids[1], ids[0]]);
 
@@ -107,3 +118,71 @@ it('refuses a table whose index of a defined name is on other keys (the retired 
       'the definition wants (customerId HASH, createdKey RANGE)',
   );
 });
+
+// On the emulator (moto) and on the run's DynamoDB (DynamoDB Local when global-setup started it).
+const ENGINES = [...new Set([TEST_ENDPOINT, TEST_DYNAMODB_ENDPOINT])];
+
+it.each(ENGINES)(
+  'upgrades the orders table of the build before issue 25 on %s: the stream enabled, StatusIndex deleted, a write read from the stream',
+  async (dynamodbEndpoint) => {
+    const upgradePrefix = uniquePrefix('ups');
+    const upgradeNames = resourceNames(upgradePrefix);
+    const clients = createAwsClients({ awsEndpoint: TEST_ENDPOINT, dynamodbEndpoint, awsRegion: TEST_REGION });
+    try {
+      const current = tableDefinitions(upgradePrefix).find((t) => t.TableName === upgradeNames.tables.orders)!;
+      // Today's build's table: every current index, plus StatusIndex, and no stream.
+      const { StreamSpecification: _stream, ...withoutStream } = current;
+      await clients.ddb.send(
+        new CreateTableCommand({
+          ...withoutStream,
+          AttributeDefinitions: [...current.AttributeDefinitions!, { AttributeName: 'updatedAt', AttributeType: 'S' }],
+          GlobalSecondaryIndexes: [...current.GlobalSecondaryIndexes!, STATUS_INDEX_BEFORE_ISSUE_25],
+        }),
+      );
+      const before = (await clients.ddb.send(new DescribeTableCommand({ TableName: upgradeNames.tables.orders })))
+        .Table!;
+      expect(before.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toContain('StatusIndex');
+      expect(before.StreamSpecification?.StreamEnabled ?? false).toBe(false);
+
+      await initResources(clients, upgradePrefix);
+      const after = (await clients.ddb.send(new DescribeTableCommand({ TableName: upgradeNames.tables.orders })))
+        .Table!;
+      expect(after.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual([
+        'CustomerIndex',
+        'StatusOrdersIndex',
+      ]);
+      expect(after.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
+      expect(after.LatestStreamArn).toBeDefined();
+
+      // The stream carries what is written after it was enabled.
+      const StreamArn = after.LatestStreamArn!;
+      const shards = (await clients.streams.send(new DescribeStreamCommand({ StreamArn }))).StreamDescription!.Shards!;
+      const open = shards.find((s) => s.SequenceNumberRange?.EndingSequenceNumber === undefined)!;
+      let iterator = (
+        await clients.streams.send(
+          new GetShardIteratorCommand({ StreamArn, ShardId: open.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }),
+        )
+      ).ShardIterator;
+      const orderId = randomUUID();
+      await clients.doc.send(
+        new PutCommand({ TableName: upgradeNames.tables.orders, Item: { orderId, status: 'PENDING', sagaVersion: 1 } }),
+      );
+      const seen: string[] = [];
+      for (let i = 0; i < 20 && !seen.includes(orderId); i++) {
+        const out = await clients.streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+        seen.push(...(out.Records ?? []).map((r) => String(r.dynamodb?.NewImage?.orderId?.S)));
+        iterator = out.NextShardIterator;
+        if (!seen.includes(orderId)) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(seen).toContain(orderId);
+
+      await initResources(clients, upgradePrefix); // idempotent
+      const again = (await clients.ddb.send(new DescribeTableCommand({ TableName: upgradeNames.tables.orders })))
+        .Table!;
+      expect(again.LatestStreamArn).toBe(StreamArn);
+    } finally {
+      await deleteResources(clients, upgradeNames);
+      destroyAwsClients(clients);
+    }
+  },
+);

@@ -106,7 +106,7 @@ it('counts a completed saga: every step by from -> to, its outcome, and its requ
     m.get(`eventticket_dynamodb_reported_capacity_units_total{table="${table}",index="${index}",kind="write"}`) ?? 0;
   expect(reported(tables.payments)).toBeGreaterThan(0);
   expect(sum(m, 'eventticket_dynamodb_reported_capacity_units_total{')).toBeLessThanOrEqual(wru + rru);
-  if (reported(tables.orders) > 0) expect(reported(tables.orders, 'StatusIndex')).toBeGreaterThan(0);
+  if (reported(tables.orders) > 0) expect(reported(tables.orders, 'StatusOrdersIndex')).toBeGreaterThan(0);
 
   // One completed order: per-order figures are the totals (give or take the scrape's own reads of
   // queue depths and open sagas, which run while the totals are read).

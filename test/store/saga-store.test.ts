@@ -197,11 +197,11 @@ it('reads the history after a version, oldest first', async () => {
   expect(await store.history(saga.orderId, 3)).toEqual([]);
 });
 
-it('reads StatusIndex by status and update time: pages, bounds (until inclusive, before not), counts and the stale ids before a time', async () => {
+it('reads StatusOrdersIndex by status and creation key: pages, bounds, counts, and the stale ids before a time without an index on updatedAt', async () => {
   const sagas = [await newSaga(), await newSaga(), await newSaga()];
   const { status } = sagas[0];
   const ids = new Set(sagas.map((s) => s.orderId));
-  const first = sagas.map((s) => s.updatedAt).sort()[0];
+  const first = sagas.map((s) => s.createdAt).sort()[0];
   const after = new Date(Date.parse(sagas.map((s) => s.updatedAt).sort()[2]) + 1).toISOString();
   const mine = (rows: Array<{ orderId: string }>) => rows.filter((r) => ids.has(r.orderId)).map((r) => r.orderId);
 
@@ -212,37 +212,48 @@ it('reads StatusIndex by status and update time: pages, bounds (until inclusive,
   );
   expect((await store.idsInStatusUpdatedBefore(status, first)).filter((id) => ids.has(id))).toEqual([]);
 
-  const oldestFirst = await store.updatedInStatus(status, { since: first, before: after });
+  const oldestFirst = await store.createdInStatus(status, { since: first, before: after });
   expect(mine(oldestFirst.rows)).toHaveLength(3);
-  const updated = oldestFirst.rows.map((r) => r.updatedAt);
-  expect(updated).toEqual([...updated].sort());
-  const newestFirst = await store.updatedInStatus(status, { since: first, newestFirst: true });
+  const keys = oldestFirst.rows.map((r) => r.createdKey);
+  expect(keys).toEqual([...keys].sort());
+  const newestFirst = await store.createdInStatus(status, { since: first, newestFirst: true });
   expect(mine(newestFirst.rows)).toEqual(mine(oldestFirst.rows).reverse());
 
   // Paged one row at a time, the walk finds the same rows.
   const walked: string[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await store.updatedInStatus(status, { since: first, before: after, limit: 1, startKey });
+    const page = await store.createdInStatus(status, { since: first, before: after, limit: 1, startKey });
     walked.push(...mine(page.rows));
     startKey = page.nextKey;
   } while (startKey);
   expect(walked).toEqual(mine(oldestFirst.rows));
 
-  // `until` is inclusive where `before` is not: a cursor resuming at a shown row's time sees that row.
+  // `before` (a createdKey, a cursor) is exclusive.
   const last = oldestFirst.rows.filter((r) => ids.has(r.orderId)).at(-1)!;
-  expect(mine((await store.updatedInStatus(status, { since: first, until: last.updatedAt })).rows)).toContain(
+  expect(mine((await store.createdInStatus(status, { since: first, before: last.createdKey })).rows)).not.toContain(
     last.orderId,
   );
-  expect(mine((await store.updatedInStatus(status, { since: first, before: last.updatedAt })).rows)).not.toContain(
-    last.orderId,
-  );
-  expect(mine((await store.updatedInStatus(status, { until: last.updatedAt, newestFirst: true })).rows)).toEqual(
-    mine(newestFirst.rows),
+  expect(mine((await store.createdInStatus(status, { before: last.createdKey, newestFirst: true })).rows)).toEqual(
+    mine(newestFirst.rows).filter((id) => id !== last.orderId),
   );
 
-  expect(await store.countUpdatedInStatusSince(status, first)).toBeGreaterThanOrEqual(3);
-  expect(await store.countUpdatedInStatusSince(status, after)).toBe(
-    (await store.updatedInStatus(status, { since: after })).rows.length,
+  expect(await store.countCreatedInStatusSince(status, first)).toBeGreaterThanOrEqual(3);
+  expect(await store.countCreatedInStatusSince(status, after)).toBe(
+    (await store.createdInStatus(status, { since: after })).rows.length,
   );
+
+  // A saga that steps after the cutoff is no longer stale, though it was created before it.
+  const stepped = sagas[1];
+  const cutoff = new Date(Date.parse(after) + 1).toISOString();
+  const moved = await store.recordAction(
+    stepped,
+    { eventId: `${stepped.orderId}:retry`, eventType: 'OPERATOR_RETRY', payload: {} },
+    new Date(Date.parse(cutoff) + 1000).toISOString(),
+  );
+  expect(moved.status).toBe(status);
+  expect(moved.updatedAt > cutoff).toBe(true);
+  const stale = await store.idsInStatusUpdatedBefore(status, cutoff);
+  expect(stale).toEqual(expect.arrayContaining([sagas[0].orderId, sagas[2].orderId]));
+  expect(stale).not.toContain(stepped.orderId);
 });

@@ -1,14 +1,23 @@
 /**
- * One shared poll for every open list stream (GET /sagas/stream) of this process: one round of
- * status-index queries per poll (6, one per status: src/store/saga-steps.ts) plus one BatchGetItem
- * when sagas stepped, however many list pages are open. A stream that resumes from an older
- * Last-Event-ID reads its gap once on its own (the same queries), then follows the shared poll.
+ * Every open list stream (GET /sagas/stream) of this process reads one shared tail of the
+ * TicketOrders stream (src/store/order-stream.ts, issue 25: "the activity feed reads a stream, not
+ * an index"): however many list pages are open, the process polls each stream shard at most
+ * 2 times a second and reads nothing else. Each step comes with the saga as the step left its
+ * order item (the stream's NEW_IMAGE).
+ *
+ * Resuming (Last-Event-ID = `<updatedAt>~<orderId>`): from the tail's buffer when it holds the
+ * mark (the steps after it, in stream order: nothing missed or repeated); otherwise — the mark is
+ * older than the tail (this process started after it, or the buffer moved past it), or the tail
+ * reported a gap — from a bounded listing read (`recentSince`: the newest orders of each status
+ * whose item changed after the mark, as they are now, oldest first). That fallback shows the
+ * sagas that changed, not every step they took, and at most its bound of them: the list page is
+ * the truth, this stream says "the list changed".
  */
 import type { Logger } from '../../observability/logger';
-import type { SagaStepMark } from '../../store/saga-steps';
+import { isAfterMark, type OrderStepSource, type SagaStepMark } from '../../store/order-stream';
 import type { StoredSaga } from '../../store/saga-store';
 
-/** A step of the list stream: its SSE id is `<updatedAt>~<orderId>`; `saga` as stored now. */
+/** A step of the list stream: its SSE id is `<updatedAt>~<orderId>`; `saga` as the step left it. */
 export interface ListStep {
   mark: SagaStepMark;
   saga: StoredSaga | undefined;
@@ -21,106 +30,95 @@ export interface ListMark {
 }
 
 export const isAfter = (r: SagaStepMark, mark: ListMark): boolean =>
-  r.updatedAt > mark.u || (r.updatedAt === mark.u && r.orderId > mark.o);
+  isAfterMark(r, { updatedAt: mark.u, orderId: mark.o });
 
 const byMark = (a: SagaStepMark, b: SagaStepMark): number =>
   a.updatedAt === b.updatedAt ? (a.orderId < b.orderId ? -1 : 1) : a.updatedAt < b.updatedAt ? -1 : 1;
 
+const idOf = (m: SagaStepMark): string => `${m.updatedAt}~${m.orderId}`;
+
 export interface ListWatchDeps {
-  /** Index rows with updatedAt >= since (one Query per status). */
-  steppedSince(since: string): Promise<SagaStepMark[]>;
-  /** The sagas by id, as stored now. */
-  loadMany(orderIds: readonly string[]): Promise<Map<string, StoredSaga>>;
-  pollMs: number;
+  /** The shared tail of the TicketOrders stream. */
+  steps: OrderStepSource;
+  /**
+   * The fallback for a resume the tail cannot serve: sagas whose order item changed at or after
+   * `since` (ISO 8601), as stored now, bounded (a listing read: src/console/live/live.ts).
+   */
+  recentSince(since: string): Promise<ListStep[]>;
   logger: Logger;
-  now?: () => Date;
 }
 
 export class ListWatch {
-  private readonly listeners = new Set<(steps: ListStep[]) => void>();
-  private mark: ListMark | undefined;
-  private timer: NodeJS.Timeout | undefined;
-
   constructor(private readonly deps: ListWatchDeps) {}
 
   /**
    * Follows the list from `from` (a resumed stream) or from now: `listener` gets the steps after
-   * it, in order, each once. Returns the unsubscribe function.
+   * it, in order, each once per connection. Returns the unsubscribe function.
    */
   async follow(from: ListMark | undefined, listener: (steps: ListStep[]) => void): Promise<() => void> {
-    let mark = from ?? { u: (this.deps.now?.() ?? new Date()).toISOString(), o: '' };
-    // Buffer the shared poll's steps while this stream reads its own gap, then merge.
-    let buffered: ListStep[] | undefined = from ? [] : undefined;
+    const sent = new Set<string>();
+    const SENT_MAX = 10000;
     const deliver = (steps: ListStep[]) => {
-      const fresh = steps.filter((s) => isAfter(s.mark, mark));
+      const fresh = steps.filter((s) => !sent.has(idOf(s.mark)));
       if (fresh.length === 0) return;
-      mark = { u: fresh.at(-1)!.mark.updatedAt, o: fresh.at(-1)!.mark.orderId };
+      for (const s of fresh) sent.add(idOf(s.mark));
+      if (sent.size > SENT_MAX) for (const id of [...sent].slice(0, sent.size - SENT_MAX)) sent.delete(id);
       listener(fresh);
     };
-    const onShared = (steps: ListStep[]) => (buffered ? buffered.push(...steps) : deliver(steps));
-    this.listeners.add(onShared);
-    if (this.listeners.size === 1) {
-      this.mark = { u: (this.deps.now?.() ?? new Date()).toISOString(), o: '' };
-      this.schedule(0);
-    }
-    if (from) {
+    // Live steps are held while a gap is read, then merged after it.
+    let held: ListStep[] | undefined;
+    let lastMark: ListMark | undefined = from;
+    const readGap = async (mark: ListMark) => {
+      held ??= [];
       try {
-        const gap = await this.read(from);
-        const all = [...gap, ...(buffered ?? [])].sort((a, b) => byMark(a.mark, b.mark));
-        const seen = new Set<string>();
-        buffered = undefined;
-        deliver(
-          all.filter(
-            (s) =>
-              !seen.has(`${s.mark.updatedAt}~${s.mark.orderId}`) && seen.add(`${s.mark.updatedAt}~${s.mark.orderId}`),
-          ),
-        );
-      } catch (error) {
-        this.unfollow(onShared);
-        throw error;
+        const gap = (await this.deps.recentSince(mark.u))
+          .filter((s) => isAfter(s.mark, mark))
+          .sort((a, b) => byMark(a.mark, b.mark));
+        deliver(gap);
+      } finally {
+        const live = held ?? [];
+        held = undefined;
+        deliver(live);
+      }
+    };
+    const track = (steps: ListStep[]) => {
+      const last = steps.at(-1);
+      if (last) lastMark = { u: last.mark.updatedAt, o: last.mark.orderId };
+    };
+    const unsubscribe = this.deps.steps.subscribe((event) => {
+      if (event.kind === 'gap') {
+        this.deps.logger.warn('list watch: the order stream reported a gap', { reason: event.reason });
+        if (lastMark && !held) void readGap(lastMark).catch(() => undefined);
+        return;
+      }
+      const steps = event.steps.map((s): ListStep => ({ mark: s.mark, saga: s.saga }));
+      if (held) held.push(...steps);
+      else {
+        deliver(steps);
+        track(steps);
+      }
+    });
+    if (from) {
+      // Synchronous with the subscribe above: no step lands between the two.
+      const buffered = this.deps.steps.stepsAfter({ updatedAt: from.u, orderId: from.o });
+      if (buffered) {
+        const steps = buffered.map((s): ListStep => ({ mark: s.mark, saga: s.saga }));
+        deliver(steps);
+        track(steps);
+      } else {
+        try {
+          await readGap(from);
+        } catch (error) {
+          unsubscribe();
+          throw error;
+        }
       }
     }
-    return () => this.unfollow(onShared);
+    return unsubscribe;
   }
 
-  /** Stops the shared poll (shutdown). */
+  /** Stops the shared tail (shutdown). */
   close(): void {
-    this.listeners.clear();
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private unfollow(listener: (steps: ListStep[]) => void): void {
-    this.listeners.delete(listener);
-    if (this.listeners.size === 0) this.close();
-  }
-
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.poll(), ms);
-    this.timer.unref();
-  }
-
-  private async poll(): Promise<void> {
-    if (this.listeners.size === 0 || !this.mark) return;
-    try {
-      const steps = await this.read(this.mark);
-      if (steps.length > 0) {
-        const last = steps.at(-1)!.mark;
-        this.mark = { u: last.updatedAt, o: last.orderId };
-        for (const listener of [...this.listeners]) listener(steps);
-      }
-    } catch (error) {
-      this.deps.logger.warn('list watch: poll failed', { error: String(error) });
-    }
-    if (this.listeners.size > 0) this.schedule(this.deps.pollMs);
-  }
-
-  /** The steps after `mark`, in order, with each saga as stored now. */
-  private async read(mark: ListMark): Promise<ListStep[]> {
-    const rows = (await this.deps.steppedSince(mark.u)).filter((r) => isAfter(r, mark)).sort(byMark);
-    if (rows.length === 0) return [];
-    const current = await this.deps.loadMany([...new Set(rows.map((r) => r.orderId))]);
-    return rows.map((r) => ({ mark: { orderId: r.orderId, updatedAt: r.updatedAt }, saga: current.get(r.orderId) }));
+    this.deps.steps.close();
   }
 }

@@ -4,12 +4,13 @@
  * (src/service.ts) and handed to the stream routes and the inspector feed.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AwsClients } from '../../aws/clients';
 import type { ResourceNames } from '../../infra/resources';
 import type { Logger } from '../../observability/logger';
-import { sagasSteppedSince } from '../../store/saga-steps';
+import { OrderStreamTail, type OrderStepSource } from '../../store/order-stream';
 import type { SagaStore } from '../../store/saga-store';
 import { ORDER_STATUSES } from '../../http/schemas';
-import { ListWatch } from './list-watch';
+import { ListWatch, type ListStep } from './list-watch';
 import { LiveConnections } from './live-connections';
 import { SagaWatches } from './saga-watches';
 
@@ -27,7 +28,13 @@ export const LIVE_DEFAULTS = { maxPerCaller: 10, pollMs: 1000, clockSkewSeconds:
 export interface LiveDeps {
   doc: DynamoDBDocumentClient;
   tables: Pick<ResourceNames['tables'], 'orders'>;
-  store: Pick<SagaStore, 'load' | 'loadMany' | 'history'>;
+  store: Pick<SagaStore, 'load' | 'loadMany' | 'history' | 'createdInStatus'>;
+  /**
+   * The clients the TicketOrders stream is read with (src/store/order-stream.ts). Absent (an app
+   * built without AWS clients, in tests of the HTTP layer alone), the list stream serves only its
+   * listing fallback.
+   */
+  clients?: Pick<AwsClients, 'ddb' | 'streams'>;
   logger: Logger;
   /** STREAM_MAX_PER_CALLER (default 10). */
   maxPerCaller?: number;
@@ -45,10 +52,18 @@ export function createLive(deps: LiveDeps): Live {
     logger: deps.logger,
   });
   const sagas = new SagaWatches(deps.store, pollMs, deps.logger);
+  const steps: OrderStepSource = deps.clients
+    ? new OrderStreamTail({
+        ddb: deps.clients.ddb,
+        streams: deps.clients.streams,
+        tableName: deps.tables.orders,
+        idleMs: Math.min(pollMs, 1000),
+        warn: (message, fields) => deps.logger.warn(message, fields),
+      })
+    : NO_STREAM;
   const list = new ListWatch({
-    steppedSince: (since) => sagasSteppedSince(deps.doc, deps.tables, ORDER_STATUSES, since),
-    loadMany: (ids) => deps.store.loadMany(ids),
-    pollMs,
+    steps,
+    recentSince: (since) => recentSince(deps.store, since),
     logger: deps.logger,
   });
   return {
@@ -62,4 +77,33 @@ export function createLive(deps: LiveDeps): Live {
       return told;
     },
   };
+}
+
+/** A step source with no stream: every resume reads the listing fallback, nothing live comes. */
+const NO_STREAM: OrderStepSource = {
+  subscribe: () => () => undefined,
+  stepsAfter: () => undefined,
+  close: () => undefined,
+};
+
+/** The newest orders of each status read by a resume the stream tail cannot serve (per status). */
+export const RESUME_FALLBACK_PER_STATUS = 100;
+
+/**
+ * The list stream's fallback for a resume older than the stream tail holds: the newest
+ * RESUME_FALLBACK_PER_STATUS orders of each status (StatusOrdersIndex, newest created first: one
+ * Query per status, 6) read from the base table (BatchGetItem), those whose item changed at or
+ * after `since`, each once as it is now. Bounded: an older order that stepped since is not shown
+ * (the list page is the truth).
+ */
+async function recentSince(store: Pick<SagaStore, 'loadMany' | 'createdInStatus'>, since: string): Promise<ListStep[]> {
+  const pages = await Promise.all(
+    ORDER_STATUSES.map((status) =>
+      store.createdInStatus(status, { newestFirst: true, limit: RESUME_FALLBACK_PER_STATUS }),
+    ),
+  );
+  const current = await store.loadMany(pages.flatMap((p) => p.rows.map((r) => r.orderId)));
+  return [...current.values()]
+    .filter((saga) => saga.updatedAt >= since)
+    .map((saga) => ({ mark: { orderId: saga.orderId, updatedAt: saga.updatedAt }, saga }));
 }

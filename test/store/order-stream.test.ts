@@ -1,0 +1,130 @@
+/**
+ * The TicketOrders stream's tail (src/store/order-stream.ts) on the real engine: a step written
+ * through another set of clients (standing in for a worker in another process) reaches the
+ * subscriber from the stream, in order; a write that does not move the saga (a resend lease) is
+ * not a step; the buffer serves a resume after a step it holds and declines one older than the
+ * tail; the tail stops after its last subscriber leaves (lingerMs) and starts again on the next.
+ */
+import { randomUUID } from 'node:crypto';
+import { startSaga } from '../../machines/order-saga';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { OrderStreamTail, type OrderStreamEvent } from '../../src/store/order-stream';
+import { SagaStore, type StoredSaga } from '../../src/store/saga-store';
+import { createTestAws, TEST_AWS_CONFIG, type TestAws } from '../support/aws';
+import { eventually } from '../support/service';
+
+jest.setTimeout(120_000);
+
+let aws: TestAws;
+/** The writer's own clients: another connection pool, as a worker process has. */
+let writerClients: AwsClients;
+let writer: SagaStore;
+
+beforeAll(async () => {
+  aws = await createTestAws('ost');
+  writerClients = createAwsClients(TEST_AWS_CONFIG);
+  writer = new SagaStore(writerClients.doc, aws.names.tables);
+});
+afterAll(async () => {
+  destroyAwsClients(writerClients);
+  await aws?.cleanup();
+});
+
+async function newSaga(): Promise<StoredSaga> {
+  const orderId = randomUUID();
+  const items = [{ ticketType: 'GA', quantity: 1 }];
+  const decision = startSaga({
+    orderId,
+    customerId: 'c',
+    eventId: 'e',
+    items,
+    paymentToken: 'tok_success',
+    holdSeconds: 60,
+  });
+  const now = new Date().toISOString();
+  return writer.create(
+    {
+      orderId,
+      customerId: 'c',
+      eventId: 'e',
+      items,
+      status: decision.status,
+      totalAmountMinor: null,
+      currency: null,
+      createdAt: now,
+      updatedAt: now,
+      correlationId: 'corr',
+      requestHash: 'h',
+    },
+    decision.saga,
+    { eventId: `${orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: {} },
+    now,
+  );
+}
+
+it('delivers the steps another writer makes, in order, each once; a resume is served from the buffer after a step it holds', async () => {
+  const tail = new OrderStreamTail({
+    ddb: aws.clients.ddb,
+    streams: aws.clients.streams,
+    tableName: aws.names.tables.orders,
+    busyMs: 100,
+    idleMs: 300,
+    lingerMs: 200,
+  });
+  const events: OrderStreamEvent[] = [];
+  const unsubscribe = tail.subscribe((e) => events.push(e));
+  try {
+    await eventually(
+      async () => tail.readingSince,
+      (since) => since !== undefined,
+      30000,
+    );
+    const created = await newSaga();
+    const retried = await writer.recordAction(
+      created,
+      { eventId: `${created.orderId}:retry`, eventType: 'OPERATOR_RETRY', payload: {}, actor: 'op' },
+      new Date(Date.parse(created.updatedAt) + 1).toISOString(),
+    );
+    // Not a step: the lease leaves the version and updatedAt as they are.
+    expect(await writer.leaseResend(retried, { version: retried.sagaVersion, count: 1, at: retried.updatedAt })).toBe(
+      true,
+    );
+    const last = await writer.recordAction(
+      (await writer.load(created.orderId))!,
+      { eventId: `${created.orderId}:retry2`, eventType: 'OPERATOR_RETRY', payload: {}, actor: 'op' },
+      new Date(Date.parse(retried.updatedAt) + 1).toISOString(),
+    );
+
+    const mine = () =>
+      events.flatMap((e) => (e.kind === 'steps' ? e.steps : [])).filter((s) => s.mark.orderId === created.orderId);
+    await eventually(
+      async () => mine(),
+      (steps) => steps.some((s) => s.saga.sagaVersion === last.sagaVersion),
+      30000,
+    );
+    expect(mine().map((s) => s.saga.sagaVersion)).toEqual([1, 2, 3]);
+    expect(mine().map((s) => s.mark.updatedAt)).toEqual([created.updatedAt, retried.updatedAt, last.updatedAt]);
+    expect(mine()[2].saga).toMatchObject({ orderId: created.orderId, status: last.status, sagaState: last.sagaState });
+    expect(events.filter((e) => e.kind === 'gap')).toEqual([]);
+
+    // Resume after the first step: the two after it, from the buffer.
+    const after = tail.stepsAfter(mine()[0].mark)!;
+    expect(after.filter((s) => s.mark.orderId === created.orderId).map((s) => s.saga.sagaVersion)).toEqual([2, 3]);
+    // A mark older than the tail's start cannot be served from the buffer: the caller falls back.
+    expect(tail.stepsAfter({ updatedAt: '2000-01-01T00:00:00.000Z', orderId: '' })).toBeUndefined();
+  } finally {
+    unsubscribe();
+  }
+  // The tail lingers, then stops; a new subscriber starts it again.
+  await eventually(
+    async () => tail.active,
+    (active) => !active,
+    30000,
+  );
+  expect(tail.readingSince).toBeUndefined();
+  const again = tail.subscribe(() => undefined);
+  expect(tail.active).toBe(true);
+  again();
+  tail.close();
+  expect(tail.active).toBe(false);
+});
