@@ -198,7 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024),
     mode: (env.SERVICE_MODE as Config['mode'] | undefined) ?? 'all',
     replyDelivery: (env.REPLY_DELIVERY as Config['replyDelivery'] | undefined) ?? 'direct',
-    orderItemFormat: (env.ORDER_ITEM_FORMAT as Config['orderItemFormat'] | undefined) ?? 'full',
+    orderItemFormat: (env.ORDER_ITEM_FORMAT as Config['orderItemFormat'] | undefined) ?? 'compact',
     admissionMaxActiveOrders: int('ADMISSION_MAX_ACTIVE_ORDERS', 0),
     faultDuplicateRate: env.FAULT_DUPLICATE_RATE === undefined ? 0 : Number(env.FAULT_DUPLICATE_RATE),
     auth: loadAuthConfig(env),

@@ -150,10 +150,10 @@ it('packs only fields equal to the order: a snapshot that differs keeps its own 
   });
 });
 
-describe('ORDER_ITEM_FORMAT=full (the default)', () => {
+describe('ORDER_ITEM_FORMAT=full (as every build before issue 14 reads it; the rollout setting)', () => {
   let full: TestService;
   beforeAll(async () => {
-    full = await startTestService({}, { label: 'szf' });
+    full = await startTestService({ ORDER_ITEM_FORMAT: 'full' }, { label: 'szf' });
   });
   afterAll(async () => {
     await full?.stop();
