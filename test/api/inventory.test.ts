@@ -1,7 +1,7 @@
 /** /events/:eventId/inventory through the Redis cache, and /actuator/health, on the real emulator and Redis. */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { inventoryKey } from '../../src/cache/inventory-cache';
+import { inventoryCatalogKey, inventoryKey } from '../../src/cache/inventory-cache';
 import { handleInventoryCommand } from '../../src/participants/inventory';
 import { createApiHarness, PROBLEM_JSON, uniqueId, type ApiHarness } from './harness';
 import { as } from '../support/auth';
@@ -108,6 +108,41 @@ describe('inventory', () => {
       availableQuantity: 7,
       reservedQuantity: 3,
     });
+  });
+
+  it('keeps the catalog POST /orders checks against while seats move, and drops it with a PUT', async () => {
+    const eventId = uniqueId('show');
+    const customer = uniqueId('cust');
+    const placeVip = () =>
+      request(h.app)
+        .post('/orders')
+        .set(as.customer(customer))
+        .send({
+          customerId: customer,
+          eventId,
+          items: [{ ticketType: 'VIP', quantity: 1 }],
+          paymentToken: 'tok_success',
+        });
+    const catalogKey = `${h.aws.prefix}${inventoryCatalogKey(eventId)}`;
+    await organizer()
+      .put(`/events/${eventId}/inventory`)
+      .send({ eventName: 'Show', ticketTypes: [ticketTypes[0]] })
+      .expect(200);
+    const refused = await placeVip().expect(422);
+    expect(refused.body).toMatchObject({ type: expect.stringContaining('unprocessable-order') });
+    expect(await h.redis.exists(catalogKey)).toBe(1);
+
+    // Seats moving drop the full view (its counts changed) but not the catalog (they are not in it).
+    await organizer().get(`/events/${eventId}/inventory`).expect(200);
+    await organizer().put(`/events/${eventId}/inventory`).send({ eventName: 'Show', ticketTypes }).expect(200);
+    expect(await h.redis.exists(catalogKey)).toBe(0);
+    await placeVip().expect(202);
+    expect(await h.redis.exists(catalogKey)).toBe(1);
+    await organizer().get(`/events/${eventId}/inventory`).expect(200);
+    expect(await h.redis.exists(`${h.aws.prefix}${inventoryKey(eventId)}`)).toBe(1);
+    await reserve(eventId, 1);
+    expect(await h.redis.exists(`${h.aws.prefix}${inventoryKey(eventId)}`)).toBe(0);
+    expect(await h.redis.exists(catalogKey)).toBe(1);
   });
 
   it('409s a total below the seats already held, and changes nothing', async () => {

@@ -12,7 +12,7 @@ import { mayRead } from '../../http/auth/require-role';
 import { ctxOf } from '../../http/context';
 import { newOrderId, orderIdForIdempotencyKey } from '../ids';
 import { requestFingerprint } from '../../runtime/request-fingerprint';
-import type { CachedInventory, InventoryView } from '../inventory';
+import type { CachedInventory, EventCatalog } from '../inventory';
 import { ProblemError, type FieldError } from '../../http/problem';
 import {
   cancelOrderSchema,
@@ -54,7 +54,7 @@ export function idempotencyKeyOf(headers: RouteInput['headers']): string | undef
 }
 
 /** Checks what the schema cannot: one line per ticket type, and that the event sells them. */
-function checkAgainstInventory(body: PlaceOrderBody, inventory: InventoryView | undefined): void {
+function checkAgainstInventory(body: PlaceOrderBody, inventory: EventCatalog | undefined): void {
   const errors: FieldError[] = [];
   const seen = new Map<string, number>();
   body.items.forEach((item, i) => {
@@ -231,7 +231,7 @@ async function postOrder(
   const key = idempotencyKeyOf(input.headers);
   const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
   const requestHash = requestFingerprint(body);
-  const { inventory } = await deps.inventory.get(body.eventId);
+  const inventory = await deps.inventory.catalog(body.eventId);
   let unfit: unknown;
   try {
     checkAgainstInventory(body, inventory);
