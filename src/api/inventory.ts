@@ -117,17 +117,24 @@ export class CachedInventory {
    * moving leave it cached, only a PUT of the inventory drops it. Undefined for an unknown event.
    */
   async catalog(eventId: string): Promise<EventCatalog | undefined> {
-    const read = await readThrough<EventCatalog>(
-      this.cache,
-      inventoryCatalogKey(eventId),
-      this.ttlSeconds,
-      async () => {
+    // Orders for one event that arrive while its catalog is being read share that read: a sale's
+    // first burst (or the burst after the TTL) costs one DynamoDB read per process, not one per order.
+    // What a shared read can serve is what any read can: at most the TTL behind a racing PUT.
+    let read = this.catalogReads.get(eventId);
+    if (!read) {
+      read = readThrough<EventCatalog>(this.cache, inventoryCatalogKey(eventId), this.ttlSeconds, async () => {
         const stored = await this.port.getEventInventory(eventId);
         return stored ? catalogOf(stored) : undefined;
-      },
-    );
-    return read.value;
+      })
+        .then((r) => r.value)
+        .finally(() => this.catalogReads.delete(eventId));
+      this.catalogReads.set(eventId, read);
+    }
+    return read;
   }
+
+  /** Catalog reads in flight, by event (see catalog). */
+  private readonly catalogReads = new Map<string, Promise<EventCatalog | undefined>>();
 
   async put(
     eventId: string,
