@@ -114,21 +114,27 @@ export class CachedInventory {
 
   /**
    * The event's catalog (EventCatalog), read through its own cache key (inventoryCatalogKey): seats
-   * moving leave it cached, only a PUT of the inventory drops it. Undefined for an unknown event.
+   * moving leave it cached, only a PUT of the inventory through this class drops it. Undefined for
+   * an unknown event. `fresh`: drop the cached copy and read the store (the caller is about to refuse
+   * an order on the cached one; a write that did not come through `put` may have changed it).
    */
-  async catalog(eventId: string): Promise<EventCatalog | undefined> {
+  async catalog(eventId: string, { fresh = false }: { fresh?: boolean } = {}): Promise<EventCatalog | undefined> {
+    if (fresh) await this.cache.del(inventoryCatalogKey(eventId));
     // Orders for one event that arrive while its catalog is being read share that read: a sale's
     // first burst (or the burst after the TTL) costs one DynamoDB read per process, not one per order.
     // What a shared read can serve is what any read can: at most the TTL behind a racing PUT.
-    let read = this.catalogReads.get(eventId);
+    let read = fresh ? undefined : this.catalogReads.get(eventId);
     if (!read) {
-      read = readThrough<EventCatalog>(this.cache, inventoryCatalogKey(eventId), this.ttlSeconds, async () => {
+      const started = readThrough<EventCatalog>(this.cache, inventoryCatalogKey(eventId), this.ttlSeconds, async () => {
         const stored = await this.port.getEventInventory(eventId);
         return stored ? catalogOf(stored) : undefined;
       })
         .then((r) => r.value)
-        .finally(() => this.catalogReads.delete(eventId));
-      this.catalogReads.set(eventId, read);
+        .finally(() => {
+          if (this.catalogReads.get(eventId) === started) this.catalogReads.delete(eventId);
+        });
+      this.catalogReads.set(eventId, started);
+      read = started;
     }
     return read;
   }
