@@ -1,8 +1,9 @@
 /** /events/:eventId/inventory through the Redis cache, and /actuator/health, on the real emulator and Redis. */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { inventoryKey } from '../../src/cache/inventory-cache';
+import { inventoryCatalogKey, inventoryKey } from '../../src/cache/inventory-cache';
 import { handleInventoryCommand } from '../../src/participants/inventory';
+import { putEventInventory } from '../../src/participants/inventory-admin';
 import { createApiHarness, PROBLEM_JSON, uniqueId, type ApiHarness } from './harness';
 import { as } from '../support/auth';
 
@@ -108,6 +109,66 @@ describe('inventory', () => {
       availableQuantity: 7,
       reservedQuantity: 3,
     });
+  });
+
+  it('keeps the catalog POST /orders checks against while seats move, and drops it with a PUT', async () => {
+    const eventId = uniqueId('show');
+    const customer = uniqueId('cust');
+    const placeVip = () =>
+      request(h.app)
+        .post('/orders')
+        .set(as.customer(customer))
+        .send({
+          customerId: customer,
+          eventId,
+          items: [{ ticketType: 'VIP', quantity: 1 }],
+          paymentToken: 'tok_success',
+        });
+    const catalogKey = `${h.aws.prefix}${inventoryCatalogKey(eventId)}`;
+    await organizer()
+      .put(`/events/${eventId}/inventory`)
+      .send({ eventName: 'Show', ticketTypes: [ticketTypes[0]] })
+      .expect(200);
+    const refused = await placeVip().expect(422);
+    expect(refused.body).toMatchObject({ type: expect.stringContaining('unprocessable-order') });
+    expect(await h.redis.exists(catalogKey)).toBe(1);
+
+    // Seats moving drop the full view (its counts changed) but not the catalog (they are not in it).
+    await organizer().get(`/events/${eventId}/inventory`).expect(200);
+    await organizer().put(`/events/${eventId}/inventory`).send({ eventName: 'Show', ticketTypes }).expect(200);
+    expect(await h.redis.exists(catalogKey)).toBe(0);
+    await placeVip().expect(202);
+    expect(await h.redis.exists(catalogKey)).toBe(1);
+    await organizer().get(`/events/${eventId}/inventory`).expect(200);
+    expect(await h.redis.exists(`${h.aws.prefix}${inventoryKey(eventId)}`)).toBe(1);
+    await reserve(eventId, 1);
+    expect(await h.redis.exists(`${h.aws.prefix}${inventoryKey(eventId)}`)).toBe(0);
+    expect(await h.redis.exists(catalogKey)).toBe(1);
+  });
+
+  it('refuses an order on the cached catalog only after reading it again', async () => {
+    const eventId = uniqueId('show');
+    const customer = uniqueId('cust');
+    const placeVip = () =>
+      request(h.app)
+        .post('/orders')
+        .set(as.customer(customer))
+        .send({
+          customerId: customer,
+          eventId,
+          items: [{ ticketType: 'VIP', quantity: 1 }],
+          paymentToken: 'tok_success',
+        });
+    await organizer()
+      .put(`/events/${eventId}/inventory`)
+      .send({ eventName: 'Show', ticketTypes: [ticketTypes[0]] })
+      .expect(200);
+    await placeVip().expect(422);
+    // VIP added by a write that does not drop the catalog (the participant's own, not the API's PUT).
+    await putEventInventory(h.participantDeps, eventId, 'Show', [
+      { ticketType: 'VIP', totalQuantity: 10, priceMinor: 15000, currency: 'EUR' },
+    ]);
+    await placeVip().expect(202);
   });
 
   it('409s a total below the seats already held, and changes nothing', async () => {

@@ -12,7 +12,7 @@ import { mayRead } from '../../http/auth/require-role';
 import { ctxOf } from '../../http/context';
 import { newOrderId, orderIdForIdempotencyKey } from '../ids';
 import { requestFingerprint } from '../../runtime/request-fingerprint';
-import type { CachedInventory, InventoryView } from '../inventory';
+import type { CachedInventory, EventCatalog } from '../inventory';
 import { ProblemError, type FieldError } from '../../http/problem';
 import {
   cancelOrderSchema,
@@ -53,8 +53,8 @@ export function idempotencyKeyOf(headers: RouteInput['headers']): string | undef
   return key;
 }
 
-/** Checks what the schema cannot: one line per ticket type, and that the event sells them. */
-function checkAgainstInventory(body: PlaceOrderBody, inventory: InventoryView | undefined): void {
+/** One line per ticket type (needs no catalog). */
+function checkDistinctTypes(body: PlaceOrderBody): void {
   const errors: FieldError[] = [];
   const seen = new Map<string, number>();
   body.items.forEach((item, i) => {
@@ -65,6 +65,22 @@ function checkAgainstInventory(body: PlaceOrderBody, inventory: InventoryView | 
   });
   if (errors.length > 0)
     throw new ProblemError('unprocessable-order', 'each ticket type may appear once in items', errors);
+}
+
+/** What `check` throws, or undefined when it passes. */
+function refusalOf(check: () => void): unknown {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+/** Checks what the schema cannot: one line per ticket type, and that the event sells them. */
+function checkAgainstInventory(body: PlaceOrderBody, inventory: EventCatalog | undefined): void {
+  checkDistinctTypes(body);
+  const errors: FieldError[] = [];
   if (!inventory) {
     throw new ProblemError('unknown-event', `event ${body.eventId} has no tickets on sale`, [
       { field: '/eventId', message: 'unknown event' },
@@ -231,12 +247,15 @@ async function postOrder(
   const key = idempotencyKeyOf(input.headers);
   const orderId = key === undefined ? newOrderId() : orderIdForIdempotencyKey(body.customerId, key);
   const requestHash = requestFingerprint(body);
-  const { inventory } = await deps.inventory.get(body.eventId);
-  let unfit: unknown;
-  try {
-    checkAgainstInventory(body, inventory);
-  } catch (error) {
-    unfit = error;
+  const duplicate = refusalOf(() => checkDistinctTypes(body));
+  let inventory = await deps.inventory.catalog(body.eventId);
+  let unfit = duplicate ?? refusalOf(() => checkAgainstInventory(body, inventory));
+  // The cached catalog may lag a write that did not drop it (it is dropped by the PUT only): an order
+  // is refused on the catalog only after a fresh read. An unknown event was read fresh already
+  // (absence is not cached); a duplicate line needs no catalog.
+  if (duplicate === undefined && unfit !== undefined && inventory) {
+    inventory = await deps.inventory.catalog(body.eventId, { fresh: true });
+    unfit = refusalOf(() => checkAgainstInventory(body, inventory));
   }
   const order = {
     orderId,
