@@ -131,8 +131,9 @@ export const ACCESS: Record<ServiceMode, ModeAccess> = {
       // Written once per notice (conditional Put); a duplicate reads the first.
       notifications: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     },
-    // The sweeper: StatusOrdersIndex (stalled sagas) and ExpirationIndex (expired holds); the stuck listing.
-    indexes: ['orders', 'reservations'],
+    // The sweeper: StatusOrdersIndex (stalled sagas, and the sagas whose hold may have expired); the
+    // stuck listing. TicketReservations has no index since issue 25 retired ExpirationIndex.
+    indexes: ['orders'],
     streams: [],
     queues: {
       inventory: CONSUME,

@@ -40,11 +40,6 @@ export const NAG_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
     reason: INDEXES,
   },
   {
-    path: 'Services/WorkerTask/TaskRole',
-    rule: 'AwsSolutions-IAM5[Resource::<DataTicketReservationsFAABD566.Arn>/index/*]',
-    reason: INDEXES,
-  },
-  {
     path: 'Services/AlbAccessLogs',
     rule: 'AwsSolutions-S1',
     reason:

@@ -154,8 +154,6 @@ export function createCoreWorkers(core: Core, roles: WorkerRole[] = ALL_WORKER_R
 
 export function createCoreSweeper(core: Core): Sweeper {
   return new Sweeper({
-    doc: core.clients.doc,
-    tables: core.names.tables,
     store: core.store,
     dispatcher: core.dispatcher,
     logger: core.logger,

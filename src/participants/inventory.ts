@@ -453,8 +453,7 @@ async function settle(
       `reservation ${reservation.reservationId} holds seats but has no event`,
     );
   }
-  // The hold ends: its expiry leaves ExpirationIndex's sort key for `heldUntil`, so the index entry
-  // is deleted, not moved to the new status (records.ts, ReservationRecord.expiresAt).
+  // The hold ends: its expiry moves to `heldUntil` (records.ts, ReservationRecord.expiresAt).
   const held = from === 'ACTIVE' ? reservation.expiresAt : undefined;
   const stamp = to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt';
   const race = await tryTransactWrite(deps.doc, [

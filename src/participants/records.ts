@@ -45,11 +45,10 @@ export interface ReservationRecord {
   items: Array<OrderItem & { unitPriceMinor?: number }>;
   status: ReservationStatus;
   /**
-   * When the hold ends, on reservations that held seats. As stored, only while ACTIVE: it is the
-   * sort key of ExpirationIndex (partition `status`), whose one reader wants ACTIVE holds only, so
-   * the settle moves it to `heldUntil` and the index entry is deleted (1 index write) instead of
-   * moved to the new status (2: a delete and a put), both doubled in the transaction (issue 25).
-   * readReservation gives it back from `heldUntil`.
+   * When the hold ends, on reservations that held seats. As stored, only while ACTIVE: the settle
+   * moves it to `heldUntil` (it was the sort key of ExpirationIndex, retired since: issue 25); either
+   * way readReservation gives it back as `expiresAt`. The table has no secondary index: the sweeper
+   * finds expired holds through their sagas (src/runtime/sweeper.ts).
    */
   expiresAt?: string;
   /** `expiresAt` of a hold that ended (CONFIRMED, RELEASED, EXPIRED), off the index; see expiresAt. */
@@ -133,31 +132,6 @@ export async function readInventoryRows(deps: Deps, eventId: string): Promise<Ma
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return rows;
-}
-
-/**
- * The order ids of the holds still ACTIVE whose `expiresAt` is before `before` (ISO 8601,
- * exclusive), from ExpirationIndex (partition `status`, sort `expiresAt`, with `orderId`): an index
- * read that may lag, so callers re-read the saga before acting. All pages are read.
- */
-export async function readExpiredHoldOrderIds(deps: Deps, before: string): Promise<string[]> {
-  const ids: string[] = [];
-  let startKey: QueryCommandOutput['LastEvaluatedKey'];
-  do {
-    const page = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.tables.reservations,
-        IndexName: 'ExpirationIndex',
-        KeyConditionExpression: '#s = :active AND #e < :cutoff',
-        ExpressionAttributeNames: { '#s': 'status', '#e': 'expiresAt' },
-        ExpressionAttributeValues: { ':active': 'ACTIVE', ':cutoff': before },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    ids.push(...(page.Items ?? []).map((row) => String(row.orderId)));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return ids;
 }
 
 /** One record by its key, read consistently from the base table. */

@@ -1,7 +1,16 @@
 /**
  * The safety net behind the messages:
- *  - holds past their expiry (ExpirationIndex, status ACTIVE) get a HOLD_EXPIRED sent into their
- *    saga, in case the timer message was lost. The saga ignores it where it no longer applies.
+ *  - holds past their expiry get a HOLD_EXPIRED sent into their saga, in case the timer message was
+ *    lost. Found through the sagas, not the reservations (TicketReservations has no index since
+ *    issue 25 retired ExpirationIndex, ~4 WRU per order): a hold is the saga's to end only while the
+ *    saga waits in awaitingPayment (status PROCESSING), and it cannot expire before its saga lived
+ *    for the hold's duration (ReserveSeats runs after the create; expiresAt = its time + holdSeconds,
+ *    holdSeconds >= 1). So StatusOrdersIndex gives the PROCESSING orders created before
+ *    now − grace − the shortest hold, their items are read, and the saga's own context
+ *    (reservation.expiresAt, as SEATS_RESERVED reported it) says whether the hold is past due.
+ *    The saga ignores a HOLD_EXPIRED where it no longer applies. An ACTIVE hold whose saga ended
+ *    (a bug: a Release before its Reserve leaves a tombstone the Reserve cannot pass) is no
+ *    saga's to end: the invariant checker reports it (`reservation-status`, tools/invariants.ts).
  *  - sagas stuck under `stalledAfterMs` (the one definition of stuck, machines/order-saga/stuck.ts,
  *    with the sweeper's earlier threshold) get their pending commands re-sent (the
  *    message that would have done it may be gone, e.g. an API process died between its write and
@@ -19,18 +28,14 @@
  * Every worker may sweep; doing it twice costs requests, never correctness. GSI reads may lag:
  * every candidate is re-read (the commit, strongly consistent) before anything is sent.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { assessStuck, OPEN_ORDER_STATUSES } from '../../machines/order-saga';
-import type { ResourceNames } from '../infra/resources';
+import { assessStuck, OPEN_ORDER_STATUSES, orderStatusOf, type OrderStatus } from '../../machines/order-saga';
+import { SETTING_RANGES } from '../config/ranges';
 import type { Logger } from '../observability/logger';
-import { readExpiredHoldOrderIds } from '../participants/records';
 import type { SagaStore, StoredSaga } from '../store/saga-store';
 import type { Dispatcher } from './dispatcher';
 import { holdExpiredEventId } from './routing';
 
 export interface SweeperDeps {
-  doc: DynamoDBDocumentClient;
-  tables: ResourceNames['tables'];
   store: SagaStore;
   dispatcher: Dispatcher;
   logger: Logger;
@@ -43,6 +48,36 @@ export interface SweeperDeps {
 
 /** Re-sends back off up to stalledAfterMs × 2^6. */
 const MAX_BACKOFF_DOUBLINGS = 6;
+
+/** Default grace (ms) after a hold's expiresAt before the sweeper steps in for its timer. */
+export const DEFAULT_HOLD_GRACE_MS = 5000;
+
+/**
+ * The shortest hold any saga can have (ms): ReserveSeats requires holdSeconds >= 1
+ * (machines/order-saga/schemas.ts), the HOLD_SECONDS minimum (src/config/ranges.ts). Not this
+ * worker's HOLD_SECONDS: sagas placed under another setting must be found as soon as theirs expire.
+ */
+export const SHORTEST_HOLD_MS = SETTING_RANGES.HOLD_SECONDS.min * 1000;
+
+/** The one saga state whose hold a HOLD_EXPIRED ends (the machine ignores it everywhere else). */
+const HOLDING_STATE = 'awaitingPayment';
+/** Its order status: the StatusOrdersIndex partition the expired-hold scan reads. */
+const HOLDING_STATUS: OrderStatus = orderStatusOf(HOLDING_STATE);
+/** Orders read per page of the expired-hold scan (one BatchGetItem's worth). */
+const HOLD_SCAN_PAGE = 100;
+
+/**
+ * Pure: whether the saga waits on a hold that ended before `cutoffMs` (epoch ms), by its own
+ * context (reservation.expiresAt, as SEATS_RESERVED reported it). False without a readable expiry.
+ */
+export function holdExpiredBefore(
+  saga: Pick<StoredSaga, 'sagaState'> & { saga: { context: { reservation: { expiresAt: string } | null } } },
+  cutoffMs: number,
+): boolean {
+  if (saga.sagaState !== HOLDING_STATE) return false;
+  const expiresAt = Date.parse(saga.saga.context.reservation?.expiresAt ?? '');
+  return !Number.isNaN(expiresAt) && expiresAt < cutoffMs;
+}
 
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -76,13 +111,41 @@ export class Sweeper {
     return { expiredHolds, resent, rolledForward };
   }
 
+  /**
+   * The order ids of the sagas in awaitingPayment whose hold expired before `cutoffMs` (epoch ms),
+   * by their items (strongly consistent BatchGet). StatusOrdersIndex narrows to the orders of
+   * status PROCESSING created before cutoff − SHORTEST_HOLD_MS; an index read that may lag, and an
+   * item that may lag its commit (rolled forward by the stale scan, then found here): callers load
+   * the commit before acting.
+   */
+  private async expiredHoldCandidates(cutoffMs: number): Promise<string[]> {
+    const createdBefore = new Date(cutoffMs - SHORTEST_HOLD_MS).toISOString();
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.deps.store.createdInStatus(HOLDING_STATUS, {
+        before: createdBefore,
+        limit: HOLD_SCAN_PAGE,
+        startKey,
+      });
+      const items = await this.deps.store.loadMany(page.rows.map((row) => row.orderId));
+      for (const row of page.rows) {
+        const item = items.get(row.orderId);
+        if (item && holdExpiredBefore(item, cutoffMs)) ids.push(row.orderId);
+      }
+      startKey = page.nextKey;
+    } while (startKey);
+    return ids;
+  }
+
   private async expireHolds(): Promise<number> {
-    const cutoff = new Date(this.now().getTime() - (this.deps.holdGraceMs ?? 5000)).toISOString();
-    const orderIds = await readExpiredHoldOrderIds(this.deps, cutoff);
+    const cutoffMs = this.now().getTime() - (this.deps.holdGraceMs ?? DEFAULT_HOLD_GRACE_MS);
+    const orderIds = await this.expiredHoldCandidates(cutoffMs);
     let sent = 0;
     for (const orderId of orderIds) {
+      // The commit decides (the item may lag it): still holding, and the hold past due.
       const saga = await this.deps.store.load(orderId);
-      if (!saga || saga.sagaState !== 'awaitingPayment') continue;
+      if (!saga || !holdExpiredBefore(saga, cutoffMs)) continue;
       await this.deps.dispatcher.sendSagaEvent(
         orderId,
         holdExpiredEventId(orderId),

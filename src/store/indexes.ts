@@ -9,7 +9,8 @@
 export const CUSTOMER_ORDERS_INDEX = 'CustomerIndex';
 /**
  * Partition `status`, sort `createdKey`: the orders in one status, newest first; also the sweeper's
- * stale scan (an order last updated before T was created before T) and the console's saga list.
+ * stale scan (an order last updated before T was created before T), its expired-hold scan (a hold
+ * cannot expire before its saga lived for the hold's duration) and the console's saga list.
  */
 export const STATUS_ORDERS_INDEX = 'StatusOrdersIndex';
 
@@ -18,9 +19,14 @@ export const LISTING_INDEXES: readonly string[] = [CUSTOMER_ORDERS_INDEX, STATUS
 
 /**
  * Indexes an older definition had and this one retired: `npm run init` deletes them from an
- * existing table (src/infra/upgrade-indexes.ts). Only indexes named here are ever deleted.
- * StatusIndex (partition `status`, sort `updatedAt`): its key moved on every saga step (~18 WRU per
- * order); issue 25 replaced its readers by the TicketOrders stream (the live feeds) and
- * StatusOrdersIndex (the sweeper, the console list).
+ * existing table (src/infra/upgrade-indexes.ts). Only indexes named here are ever deleted, and only
+ * from a table whose definition no longer names them.
+ *  - StatusIndex (TicketOrders; partition `status`, sort `updatedAt`): its key moved on every saga
+ *    step (~18 WRU per order); issue 25 replaced its readers by the TicketOrders stream (the live
+ *    feeds) and StatusOrdersIndex (the sweeper, the console list).
+ *  - ExpirationIndex (TicketReservations; partition `status`, sort `expiresAt`): an entry put by
+ *    the hold's transaction and deleted by the confirm's, each doubled (~4 WRU per order); issue 25
+ *    replaced its one reader, the sweeper's expired-hold backstop, by StatusOrdersIndex and the
+ *    saga's own context (src/runtime/sweeper.ts).
  */
-export const RETIRED_INDEXES: readonly string[] = ['StatusIndex'];
+export const RETIRED_INDEXES: readonly string[] = ['StatusIndex', 'ExpirationIndex'];

@@ -1,7 +1,8 @@
 /**
  * The sweeper is the safety net behind lost messages: a saga whose commands were never sent (the
  * API died between its write and its send) is picked up once it has been idle too long, and a
- * hold whose timer message never fired is expired from ExpirationIndex. And an order item left
+ * hold whose timer message never fired is expired, found through its saga (StatusOrdersIndex, then
+ * the saga's own reservation.expiresAt: TicketReservations has no index since issue 25). And an order item left
  * behind its commit with no message to redeliver (a request's process died between the Events row
  * and the projection) is found by its stale status and rolled forward, its outbox re-sent. The
  * stale scan needs no index on `updatedAt` (issue 25): StatusOrdersIndex, then the items.
@@ -11,7 +12,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { startSaga } from '../../machines/order-saga';
 import { createCoreSweeper, createCoreWorkers } from '../../src/service';
-import type { Sweeper } from '../../src/runtime/sweeper';
+import { Sweeper } from '../../src/runtime/sweeper';
 import type { Workers } from '../../src/runtime/workers';
 import { readReservation } from '../../src/participants/records';
 import { eventually, newEvent, placeOrder, startTestService, type TestService } from '../support/service';
@@ -121,20 +122,43 @@ it('rolls forward an order item left behind its commit with no message behind it
   );
 });
 
-it('expires a hold whose timer never fired', async () => {
+it('expires a hold whose timer never fired, found through its saga (the reservations table has no index)', async () => {
+  const { Table } = await service.core.clients.ddb.send(
+    new DescribeTableCommand({ TableName: service.core.names.tables.reservations }),
+  );
+  expect(Table?.GlobalSecondaryIndexes ?? []).toEqual([]);
   const eventId = await newEvent(service.core, 3, 10);
   // No timer worker (the hold's timer is never forwarded) and no payment worker (the charge never
   // answers): only the sweeper can end this hold.
+  // The sweeps run on fixed clocks around the hold's expiry, so nothing here depends on timing.
   workers = createCoreWorkers(service.core, ['saga', 'inventory']);
   workers.start();
-  sweeper = createCoreSweeper(service.core);
-  sweeper.start();
   const orderId = await placeOrder(service.core, {
     eventId,
     paymentToken: 'tok_success',
     quantity: 2,
     customerId: 'c-hold',
   });
+  const held = await eventually(
+    async () => (await service.core.store.load(orderId))!,
+    (s) => s.sagaState !== 'reserving',
+    30000,
+  );
+  expect(held.sagaState).toBe('awaitingPayment');
+  // The saga's own expiry decides: on a clock inside the grace (5 s) after it, nothing is due; on a
+  // clock past it, this saga is found (and its HOLD_EXPIRED sent; the event id makes repeats no-ops).
+  const expiresAt = Date.parse(held.saga.context.reservation!.expiresAt);
+  const sweepAt = (ms: number) =>
+    new Sweeper({
+      store: service.core.store,
+      dispatcher: service.core.dispatcher,
+      logger: service.core.logger,
+      stalledAfterMs: 3_600_000,
+      intervalMs: 1000,
+      now: () => new Date(ms),
+    }).sweepOnce();
+  expect(await sweepAt(expiresAt + 4000)).toMatchObject({ expiredHolds: 0 });
+  expect(await sweepAt(expiresAt + 6000)).toMatchObject({ expiredHolds: 1 });
   const saga = await eventually(
     async () => (await service.core.store.load(orderId))!,
     (s) => s.sagaState === 'settlingPayment',

@@ -305,7 +305,7 @@ describe('least privilege per SERVICE_MODE', () => {
         'sqs:SendMessage dlq',
         'dynamodb:UpdateItem inventory',
         'dynamodb:PutItem reservations',
-        'dynamodb:Query reservations/index/*',
+        'dynamodb:Query orders/index/*',
       ]),
     );
     // What each mode is granted and was not seen here (paths this run did not take), for the reader.

@@ -1,7 +1,8 @@
 /**
  * `npm run init` over tables made by an older definition: the listing GSIs are added and the older
  * orders get their `createdKey`, so they are listed; the table's stream is enabled and the retired
- * StatusIndex deleted (issue 25); running it again changes nothing. An index of a defined name on
+ * StatusIndex deleted (issue 25), as is the reservations table's ExpirationIndex (issue 25, its holds
+ * still read); running it again changes nothing. An index of a defined name on
  * other keys is refused with the way to drop it.
  */
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
@@ -12,6 +13,7 @@ import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/
 import { initResources } from '../../src/infra/init';
 import { resourceNames, tableDefinitions } from '../../src/infra/resources';
 import { OrderQueries } from '../../src/store/order-queries';
+import { readReservation } from '../../src/participants/records';
 import { deleteResources, TEST_DYNAMODB_ENDPOINT, TEST_ENDPOINT, TEST_REGION, uniquePrefix } from '../support/aws';
 
 const prefix = uniquePrefix('up');
@@ -119,6 +121,16 @@ it('refuses a table whose index of a defined name is on other keys (the retired 
   );
 });
 
+/** The ExpirationIndex every reservations table made before issue 25's last cut has, since retired. */
+const EXPIRATION_INDEX_BEFORE_ISSUE_25 = {
+  IndexName: 'ExpirationIndex',
+  KeySchema: [
+    { AttributeName: 'status', KeyType: 'HASH' as const },
+    { AttributeName: 'expiresAt', KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: ['orderId'] },
+};
+
 // On the emulator (moto) and on the run's DynamoDB (DynamoDB Local when global-setup started it).
 const ENGINES = [...new Set([TEST_ENDPOINT, TEST_DYNAMODB_ENDPOINT])];
 
@@ -180,6 +192,88 @@ it.each(ENGINES)(
       const again = (await clients.ddb.send(new DescribeTableCommand({ TableName: upgradeNames.tables.orders })))
         .Table!;
       expect(again.LatestStreamArn).toBe(StreamArn);
+    } finally {
+      await deleteResources(clients, upgradeNames);
+      destroyAwsClients(clients);
+    }
+  },
+);
+
+it.each(ENGINES)(
+  'drops ExpirationIndex from the reservations table of the previous build on %s; its holds stay readable',
+  async (dynamodbEndpoint) => {
+    const upgradePrefix = uniquePrefix('upx');
+    const upgradeNames = resourceNames(upgradePrefix);
+    const clients = createAwsClients({ awsEndpoint: TEST_ENDPOINT, dynamodbEndpoint, awsRegion: TEST_REGION });
+    try {
+      const current = tableDefinitions(upgradePrefix).find((t) => t.TableName === upgradeNames.tables.reservations)!;
+      expect(current.GlobalSecondaryIndexes ?? []).toEqual([]);
+      // The previous build's table: ExpirationIndex on (status, expiresAt).
+      await clients.ddb.send(
+        new CreateTableCommand({
+          ...current,
+          AttributeDefinitions: [
+            ...current.AttributeDefinitions!,
+            { AttributeName: 'status', AttributeType: 'S' },
+            { AttributeName: 'expiresAt', AttributeType: 'S' },
+          ],
+          GlobalSecondaryIndexes: [EXPIRATION_INDEX_BEFORE_ISSUE_25],
+        }),
+      );
+      // A hold and a confirmed reservation as the previous build stored them.
+      const [active, confirmed] = [randomUUID(), randomUUID()];
+      const base = {
+        items: [],
+        commandId: 'c',
+        createdAt: '2026-12-01T00:00:00.000Z',
+        updatedAt: '2026-12-01T00:00:00.000Z',
+      };
+      await clients.doc.send(
+        new PutCommand({
+          TableName: upgradeNames.tables.reservations,
+          Item: {
+            ...base,
+            reservationId: active,
+            orderId: active,
+            status: 'ACTIVE',
+            expiresAt: '2026-12-01T00:10:00.000Z',
+          },
+        }),
+      );
+      await clients.doc.send(
+        new PutCommand({
+          TableName: upgradeNames.tables.reservations,
+          Item: {
+            ...base,
+            reservationId: confirmed,
+            orderId: confirmed,
+            status: 'CONFIRMED',
+            heldUntil: '2026-12-01T00:10:00.000Z',
+          },
+        }),
+      );
+      const before = (await clients.ddb.send(new DescribeTableCommand({ TableName: upgradeNames.tables.reservations })))
+        .Table!;
+      expect(before.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['ExpirationIndex']);
+
+      await initResources(clients, upgradePrefix);
+      const after = (await clients.ddb.send(new DescribeTableCommand({ TableName: upgradeNames.tables.reservations })))
+        .Table!;
+      expect(after.GlobalSecondaryIndexes ?? []).toEqual([]);
+      const deps = { doc: clients.doc, tables: upgradeNames.tables };
+      expect(await readReservation(deps, active)).toMatchObject({
+        status: 'ACTIVE',
+        expiresAt: '2026-12-01T00:10:00.000Z',
+      });
+      expect(await readReservation(deps, confirmed)).toMatchObject({
+        status: 'CONFIRMED',
+        expiresAt: '2026-12-01T00:10:00.000Z',
+      });
+
+      await initResources(clients, upgradePrefix); // idempotent
+      const again = (await clients.ddb.send(new DescribeTableCommand({ TableName: upgradeNames.tables.reservations })))
+        .Table!;
+      expect(again.GlobalSecondaryIndexes ?? []).toEqual([]);
     } finally {
       await deleteResources(clients, upgradeNames);
       destroyAwsClients(clients);

@@ -231,6 +231,30 @@ it('a declined order whose reservation says EXPIRED: reservation-status', async 
   expect(report.violations[0].subject).toBe(`reservation:${orders.declined}`);
 });
 
+it('an ACTIVE hold whose saga ended (cancelled): reservation-status names it, for an operator', async () => {
+  // What a bug would leave (Release before Reserve leaves a tombstone the Reserve cannot pass): no
+  // saga will end this hold, and the sweeper finds holds through open sagas only (issue 25).
+  const key = { reservationId: orders.cancelled };
+  const { Item } = await doc().send(
+    new GetCommand({ TableName: tables().reservations, Key: key, ConsistentRead: true }),
+  );
+  await setAttributes(tables().reservations, key, { status: 'ACTIVE' });
+  try {
+    const report = await check();
+    expect(report.ok).toBe(false);
+    // Its seats are counted as held too (inventory-reserved): only the reservation's verdict is asserted.
+    expect(report.violations.filter((v) => v.kind === 'reservation-status')).toEqual([
+      expect.objectContaining({
+        subject: `reservation:${orders.cancelled}`,
+        detail: expect.stringContaining('ACTIVE for an order in cancelled'),
+      }),
+    ]);
+  } finally {
+    await setAttributes(tables().reservations, key, { status: Item!.status as string });
+  }
+  expect((await check()).violations).toEqual([]);
+});
+
 it('a refund smaller than the capture on a cancelled order: refund-mismatch', async () => {
   const payment = (
     await doc().send(
