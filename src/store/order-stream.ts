@@ -25,7 +25,8 @@
  *    a shard), so the re-read never repeats a step. It is a gap (the reader fell 24 h behind: AWS
  *    keeps a record 24 h) unless the tail can prove nothing past its position was old enough to be
  *    trimmed: every record past the position was written after `writtenAfter` (see ShardState), and
- *    that instant is under RECORD_RETENTION_MS ago. That proof is what DynamoDB Local needs (below).
+ *    that instant is under 23 h ago (the 24 h retention less 1 h for clocks). That proof is what
+ *    DynamoDB Local needs (below).
  *    ResourceNotFoundException (stream disabled, table re-created) restarts the whole tail, a gap.
  *    A gap is reported to subscribers, who fall back to a listing (ListWatch).
  *  - The interval: `busyMs` (default 500 ms) after a round that returned records, doubling when
@@ -135,14 +136,17 @@ const FAILED_POLL_RETRY_MS = 5000;
 const LAST_SEEN_MAX = 20000;
 /** How long DynamoDB Streams keeps a record (ms): 24 h (AWS, "DynamoDB Streams data retention"). */
 export const RECORD_RETENTION_MS = 24 * 60 * 60 * 1000;
+/** Room for this process's clock against the service's when proving a record is young (ms): 1 h. */
+const CLOCK_MARGIN_MS = 60 * 60 * 1000;
 
 /**
  * Whether a TrimmedDataAccessException can be a real trim: true unless every record past the
  * iterator's position was written after `writtenAfter` (epoch ms) and that is under
- * RECORD_RETENTION_MS before `nowMs`, so none of them can have aged out. Unknown: a real trim.
+ * RECORD_RETENTION_MS less CLOCK_MARGIN_MS (23 h) before `nowMs`, so none of them can have aged
+ * out. Unknown: a real trim.
  */
 export function trimMayHaveLostRecords(writtenAfter: number | undefined, nowMs: number): boolean {
-  return writtenAfter === undefined || nowMs - writtenAfter >= RECORD_RETENTION_MS;
+  return writtenAfter === undefined || nowMs - writtenAfter >= RECORD_RETENTION_MS - CLOCK_MARGIN_MS;
 }
 
 /** Whether stream sequence number `seq` comes after `last` (decimal strings, up to 40 digits). */
@@ -419,7 +423,7 @@ export class OrderStreamTail implements OrderStepSource {
           const lost = trimMayHaveLostRecords(shard.writtenAfter, this.now().getTime());
           if (lost) this.emit({ kind: 'gap', reason: 'records were trimmed before they were read (24 h)' });
           else
-            this.options.warn?.('order stream: TrimmedDataAccessException on records under 24 h old, re-read', {
+            this.options.warn?.('order stream: TrimmedDataAccessException on records under 23 h old, re-read', {
               shardId: shard.shardId,
             });
           // After a real trim the horizon's records may be of any age: nothing is known of them.
