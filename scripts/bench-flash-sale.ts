@@ -24,7 +24,6 @@ import { createLogger } from '../src/observability/logger';
 import { WaitingRoom } from '../src/admission/waiting-room';
 import { closeRedis, createRedis } from '../src/cache/redis';
 import { inventoryViolations } from '../tools/invariants';
-import { getEventInventory } from '../src/participants/inventory-admin';
 import type { ShardRow } from '../src/participants/inventory-shards';
 import type { InventoryRow, PaymentRecord, ReservationRecord } from '../src/participants/records';
 import { startService } from '../src/service';
@@ -86,6 +85,20 @@ async function scanAll<T>(clients: AwsClients, input: ScanCommandInput): Promise
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return out;
+}
+
+/**
+ * The seats sold for an event: the items of its CONFIRMED reservations (the inventory keeps only
+ * available and taken since the confirm stopped writing it, issue 25). A scan: a bench's observer only.
+ */
+async function soldSeats(clients: AwsClients, tables: { reservations: string }, eventId: string): Promise<number> {
+  const confirmed = await scanAll<ReservationRecord>(clients, {
+    TableName: tables.reservations,
+    FilterExpression: '#e = :e AND #s = :confirmed',
+    ExpressionAttributeNames: { '#e': 'eventId', '#s': 'status' },
+    ExpressionAttributeValues: { ':e': eventId, ':confirmed': 'CONFIRMED' },
+  });
+  return confirmed.reduce((a, r) => a + r.items.reduce((b, i) => b + i.quantity, 0), 0);
 }
 
 async function pool<T>(items: T[], concurrency: number, work: (item: T, i: number) => Promise<void>): Promise<void> {
@@ -153,8 +166,8 @@ async function oneRun(
     let watching = true;
     const watcher = (async () => {
       while (watching && sellOutAt === 0) {
-        const inv = await getEventInventory({ doc: observer.doc, tables }, eventId).catch(() => null);
-        if (inv && inv.ticketTypes[0].soldQuantity >= p.seats) sellOutAt = Date.now();
+        const sold = await soldSeats(observer, tables, eventId).catch(() => 0);
+        if (sold >= p.seats) sellOutAt = Date.now();
         await new Promise((r) => setTimeout(r, 1000));
       }
     })();
@@ -279,8 +292,9 @@ async function oneRun(
     );
     const reservations = await scanAll<ReservationRecord>(observer, { TableName: tables.reservations });
     const payments = await scanAll<PaymentRecord>(observer, { TableName: tables.payments });
-    const view = await getEventInventory({ doc: observer.doc, tables }, eventId);
-    const sold = view?.ticketTypes[0]?.soldQuantity ?? 0;
+    const sold = reservations
+      .filter((r) => r.eventId === eventId && r.status === 'CONFIRMED')
+      .reduce((a, r) => a + r.items.reduce((b, i) => b + i.quantity, 0), 0);
     const reservationAt = new Map(reservations.map((r) => [r.orderId, Date.parse(r.createdAt)]));
     const holdUsed = payments
       .filter((x) => x.status === 'CAPTURED' && x.capturedAt)

@@ -33,7 +33,14 @@ import { unpackOrderItem } from '../src/store/order-item';
 import { exactSaga, SagaRecordsInconsistentError, type EventSnapshot, type RowSaga } from '../src/store/event-snapshot';
 import type { StoredSaga } from '../src/store/stored-saga';
 import type { InventoryRow, PaymentRecord, ReservationRecord } from '../src/participants/records';
-import { headShardTotal, isShardRow, shardCountOf, takesOf, type ShardRow } from '../src/participants/inventory-shards';
+import {
+  headShardTotal,
+  isShardRow,
+  shardCountOf,
+  takenColumnOf,
+  takesOf,
+  type ShardRow,
+} from '../src/participants/inventory-shards';
 import { chargeIdFor, refundIdFor } from '../src/participants/payment';
 import { isOwnerClaim } from '../src/participants/event-owner';
 import {
@@ -54,9 +61,12 @@ export type ViolationKind =
   | 'inventory-negative'
   /** A shard missing or beyond its ticket type's shard count, or a reservation whose shards disagree with its items. */
   | 'inventory-shards'
-  /** reservedQuantity ≠ the seats of the type's ACTIVE reservations. */
+  /**
+   * reservedQuantity (the seats taken) ≠ the seats of the type's ACTIVE reservations plus its
+   * CONFIRMED ones whose seats stayed taken (`seatsStayTaken`: confirmed by this build).
+   */
   | 'inventory-reserved'
-  /** soldQuantity ≠ the seats of the type's CONFIRMED reservations. */
+  /** soldQuantity ≠ the seats of the type's CONFIRMED reservations the previous build moved to sold. */
   | 'inventory-sold'
   /** An open saga stuck by the one definition (machines/order-saga/stuck.ts) under stuckAfterMs. */
   | 'saga-stuck'
@@ -435,7 +445,10 @@ function checkInventory(
     for (const take of takes) {
       const k = key(r.eventId ?? '', take.ticketType, take.shard);
       const entry = held.get(k) ?? { reserved: 0, sold: 0 };
-      if (r.status === 'ACTIVE') entry.reserved += take.quantity;
+      // The column the seats are counted in (src/participants/inventory.ts, takenColumnOf): holds,
+      // and sales confirmed by this build, in reservedQuantity (the seats taken); sales the
+      // previous build confirmed in soldQuantity.
+      if (takenColumnOf(r, r.status) === 'reservedQuantity') entry.reserved += take.quantity;
       else entry.sold += take.quantity;
       held.set(k, entry);
     }
@@ -481,11 +494,15 @@ function checkInventory(
       flag(
         'inventory-reserved',
         subject,
-        `reservedQuantity ${reserved}, ACTIVE reservations hold ${expected.reserved}`,
+        `reservedQuantity (seats taken) ${reserved}, ACTIVE reservations and CONFIRMED ones that stayed taken hold ${expected.reserved}`,
       );
     }
     if (sold !== expected.sold) {
-      flag('inventory-sold', subject, `soldQuantity ${sold}, CONFIRMED reservations hold ${expected.sold}`);
+      flag(
+        'inventory-sold',
+        subject,
+        `soldQuantity ${sold}, CONFIRMED reservations of the previous build (moved to sold) hold ${expected.sold}`,
+      );
     }
   }
   // The type's shards: all there, none beyond its count, their seats adding up to its total.

@@ -62,6 +62,41 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       },
     },
   },
+  /**
+   * GET and PUT /events/{eventId}/inventory's 200 (src/api/inventory.ts, inventoryView): per ticket
+   * type the seats summed over its shards. `takenQuantity` (held or sold) replaced
+   * `reservedQuantity` and `soldQuantity` when the confirm stopped moving seats on the inventory
+   * (issue 25): which taken seats are paid for is the reservations' (and the orders') to say.
+   */
+  Inventory: {
+    type: 'object',
+    required: ['eventId', 'eventName', 'ticketTypes'],
+    properties: {
+      eventId: { type: 'string' },
+      eventName: { type: 'string' },
+      ticketTypes: {
+        type: 'array',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['ticketType', 'totalQuantity', 'availableQuantity', 'takenQuantity', 'price', 'currency'],
+          properties: {
+            ticketType: { type: 'string' },
+            totalQuantity: { type: 'integer', minimum: 0 },
+            availableQuantity: { type: 'integer', minimum: 0, description: 'seats a new order can still hold' },
+            takenQuantity: {
+              type: 'integer',
+              minimum: 0,
+              description: 'seats held by an order or sold: totalQuantity − availableQuantity',
+            },
+            price: { type: 'number', minimum: 0, description: 'major units of currency' },
+            currency: { type: 'string' },
+            shards: { type: 'integer', minimum: 2, description: 'inventory shards, when more than one' },
+          },
+        },
+      },
+    },
+  },
   OrderQueued: {
     type: 'object',
     required: ['orderId', 'status', 'position', 'estimatedWaitSeconds', 'links'],

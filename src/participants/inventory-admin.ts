@@ -42,8 +42,12 @@ export interface TicketTypeInput {
 
 export interface TicketTypeInventory extends TicketTypeInput {
   availableQuantity: number;
-  reservedQuantity: number;
-  soldQuantity: number;
+  /**
+   * Seats held or sold (totalQuantity − availableQuantity), summed over shards. Which of them are
+   * sold is not kept on the inventory since the confirm stopped writing it (issue 25: the confirm is
+   * one write on the reservation); the reservations' statuses say (tools/invariants.ts counts them).
+   */
+  takenQuantity: number;
   version: number;
   updatedAt: string | null;
 }
@@ -127,7 +131,7 @@ function plan(
     const delta = t.totalQuantity - row.totalQuantity;
     if (row.availableQuantity + delta < 0) {
       throw new InventoryConflictError(
-        `cannot set ${t.ticketType} to ${t.totalQuantity} seats: ${row.reservedQuantity} are reserved and ${row.soldQuantity} sold`,
+        `cannot set ${t.ticketType} to ${t.totalQuantity} seats: ${row.reservedQuantity + row.soldQuantity} are held or sold`,
         { eventId, ticketType: t.ticketType, availableQuantity: row.availableQuantity, delta },
       );
     }
@@ -206,8 +210,7 @@ function toView(
         ticketType: r.ticketType,
         totalQuantity: r.totalQuantity,
         availableQuantity: totals.availableQuantity,
-        reservedQuantity: totals.reservedQuantity,
-        soldQuantity: totals.soldQuantity,
+        takenQuantity: totals.reservedQuantity + totals.soldQuantity,
         priceMinor: r.priceMinor,
         currency: r.currency,
         ...(shardCountOf(r) > 1 ? { shards: shardCountOf(r) } : {}),

@@ -120,10 +120,9 @@ export function planShardedType(
   } else {
     const available = current.reduce((a, s) => a + s.availableQuantity, 0);
     if (available + delta < 0) {
-      const reserved = current.reduce((a, s) => a + s.reservedQuantity, 0);
-      const sold = current.reduce((a, s) => a + s.soldQuantity, 0);
+      const taken = current.reduce((a, s) => a + s.reservedQuantity + s.soldQuantity, 0);
       throw new InventoryConflictError(
-        `cannot set ${t.ticketType} to ${t.totalQuantity} seats: ${reserved} are reserved and ${sold} sold`,
+        `cannot set ${t.ticketType} to ${t.totalQuantity} seats: ${taken} are held or sold`,
         {
           eventId,
           ticketType: t.ticketType,

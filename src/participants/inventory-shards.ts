@@ -1,8 +1,8 @@
 /**
  * Sharded hot inventory: one ticket type's seats split over N DynamoDB items, so that a flash sale
  * writes N partitions instead of one. A partition takes ~1,000 WCU/s (an AWS limit) and a sale
- * writes its ticket type's item about 4 WRU (reserve and confirm, each a transaction: 2 WRU per
- * item per KB), so one item caps a ticket type at ~250 sales/s; N shards raise that N-fold.
+ * writes its ticket type's item 2 WRU (the hold's transaction: 2 WRU per item per KB; the confirm
+ * leaves the inventory alone), so one item caps a ticket type at ~500 sales/s; N shards raise that N-fold.
  *
  * Layout (docs/flash-sale.md):
  * - shard 0 is the ticket type's own row (eventId, ticketType), as before sharding: it keeps the
@@ -12,7 +12,8 @@
  * - shard k >= 1 is the row (`<eventId>#<k>`, ticketType) — its own partition key, so its own
  *   partition on AWS ('#' cannot occur in an event id) — with `shardOf`, `shard`, `shardTotal`, the
  *   three counters, and a copy of priceMinor and currency (the reserve's condition checks them there).
- * - per shard: available + reserved + sold = shardTotal, none negative; per ticket type: the sum of
+ * - per shard: available + reserved + sold = shardTotal, none negative (reserved + sold are the seats
+ *   taken: src/participants/inventory.ts, takenColumnOf); per ticket type: the sum of
  *   shardTotal over its shards = totalQuantity. Sales move seats within one shard; only the admin
  *   (PUT, raise, rebalance) moves shardTotal, always with the same amount of available seats, in one
  *   transaction guarded by `available >= moved` on the giving shard.
@@ -248,6 +249,21 @@ export function planTakes(
     }
   }
   return { ok: true, takes };
+}
+
+/**
+ * The shard column that counts a reservation's seats (src/participants/inventory.ts;
+ * docs/data-model.md, "Seats taken"):
+ * `reservedQuantity` is the seats taken — every hold, and every sale confirmed by this build, whose
+ * confirm leaves the shard alone (issue 25: the confirm is one UpdateItem, ~2 WRU, not a 6-WRU
+ * transaction). `soldQuantity` holds only the sales the previous build confirmed (it moved the seats
+ * there), marked by the absence of `seatsStayTaken`; nothing adds to it any more.
+ */
+export function takenColumnOf(
+  reservation: { seatsStayTaken?: boolean },
+  from: 'ACTIVE' | 'CONFIRMED',
+): 'reservedQuantity' | 'soldQuantity' {
+  return from === 'ACTIVE' || reservation.seatsStayTaken === true ? 'reservedQuantity' : 'soldQuantity';
 }
 
 /** A reservation's shards: recorded ones, or for one written before sharding, shard 0 of each item. */

@@ -1,13 +1,19 @@
 /**
  * The inventory participant: holds, confirms and releases seats.
  *
- * Every effect is one DynamoDB transaction that moves seats between availableQuantity,
- * reservedQuantity and soldQuantity of each ticket type and changes the reservation's status in
- * the same write, guarded by conditions. So per (eventId, ticketType)
- * available + reserved + sold = total holds after every committed write, none goes negative, and a
- * re-delivered command finds the reservation in its new state and replies without moving seats
- * again. The reservation id is the order id: one reservation per order, ever.
+ * A shard counts `availableQuantity` and the seats taken (held or sold). The taken seats are
+ * `reservedQuantity` — every hold, and every sale this build confirmed — plus `soldQuantity`, the
+ * sales the previous build confirmed (it moved them there; nothing adds to it any more). So per shard
+ * available + reserved + sold = total after every committed write, none negative.
+ * - A hold and a release are one transaction: the reservation's status and the seats (available ⇄
+ *   taken) in the same write, guarded by conditions; a re-delivered command finds the reservation
+ *   in its new state and replies without moving seats again.
+ * - A confirm changes the reservation alone (ACTIVE → CONFIRMED, one conditional UpdateItem, issue 25):
+ *   the seats stay taken. Which taken seats are sold is the reservations' statuses to say.
+ * The reservation id is the order id: one reservation per order, ever.
  */
+import { isConditionalCheckFailed, isTransactionConflict } from '../aws/dynamo-errors';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { tryTransactWrite } from '../aws/transactions';
 import type { OrderItem, OrderSagaEvent, ReservationStatus } from '../../machines/order-saga/types';
 import type { ConfirmSeats, InventoryCommand, ReleaseSeats, ReserveSeats } from './commands';
@@ -21,6 +27,7 @@ import {
   shardKey,
   sumShards,
   takesOf,
+  takenColumnOf,
   type ShardState,
 } from './inventory-shards';
 import { backoff, MAX_ATTEMPTS, putIfAbsent } from './retries';
@@ -364,7 +371,7 @@ async function confirmSeats(cmd: ConfirmSeats, deps: ParticipantDeps): Promise<O
         { reservationId, status: existing?.status ?? null, commandId: cmd.commandId },
       );
     }
-    const outcome = await settle(existing, 'ACTIVE', 'CONFIRMED', deps, attempt);
+    const outcome = await confirmReservation(existing, deps, attempt);
     if (outcome === 'done') {
       log.info('seats confirmed', { reservationId, eventId: existing.eventId });
       return { type: 'SEATS_CONFIRMED' };
@@ -398,6 +405,16 @@ async function releaseSeats(cmd: ReleaseSeats, deps: ParticipantDeps): Promise<O
         return { type: 'SEATS_RELEASED' };
       case 'CONFIRMED': // the saga releases sold seats only when an operator compensates a paid order
       case 'ACTIVE':
+        if (existing.status === 'CONFIRMED' && cmd.releaseAs === 'EXPIRED') {
+          // An expiry never takes back seats a confirm took (a confirm racing it won): the saga sends
+          // one only for a hold that ran out before payment (machines/order-saga/machine.ts), which
+          // it then never confirms.
+          throw new PermanentCommandError(
+            'illegal-state',
+            `cannot expire reservation ${reservationId}: it is CONFIRMED (sold seats go back only as RELEASED)`,
+            { reservationId, status: existing.status, commandId: cmd.commandId },
+          );
+        }
         if ((await settle(existing, existing.status, cmd.releaseAs, deps, attempt)) === 'done') {
           log.info('seats released', {
             reservationId,
@@ -432,20 +449,21 @@ async function writeTombstone(cmd: ReleaseSeats, reservationId: string, deps: Pa
 
 /**
  * One transaction: the reservation from its status (ACTIVE, or CONFIRMED when sold seats go back)
- * to `to`, conditioned on still having that status, and its seats moved out of reservedQuantity
- * (or soldQuantity) into soldQuantity (CONFIRMED) or back to availableQuantity.
- * 'retry' means the state moved or the write conflicted: re-read and decide again.
+ * to `to`, conditioned on still having that status, and its seats moved out of the column that
+ * counts them (takenColumnOf) back to availableQuantity. The condition on the status is what makes
+ * a release and a confirm exclusive: a hold the confirm took is CONFIRMED, so a late expiry fails here
+ * and re-reads. 'retry' means the state moved or the write conflicted: re-read and decide again.
  */
 async function settle(
   reservation: ReservationRecord,
   from: Extract<ReservationStatus, 'ACTIVE' | 'CONFIRMED'>,
-  to: Extract<ReservationStatus, 'CONFIRMED' | 'RELEASED' | 'EXPIRED'>,
+  to: Extract<ReservationStatus, 'RELEASED' | 'EXPIRED'>,
   deps: ParticipantDeps,
   attempt: number,
 ): Promise<'done' | 'retry'> {
   const now = nowIso(deps);
-  const source = from === 'ACTIVE' ? 'reservedQuantity' : 'soldQuantity';
-  const target = to === 'CONFIRMED' ? 'soldQuantity' : 'availableQuantity';
+  const source = takenColumnOf(reservation, from);
+  const target = 'availableQuantity';
   const eventId = reservation.eventId;
   if (eventId === undefined && reservation.items.length > 0) {
     throw new PermanentCommandError(
@@ -455,7 +473,7 @@ async function settle(
   }
   // The hold ends: its expiry moves to `heldUntil` (records.ts, ReservationRecord.expiresAt).
   const held = from === 'ACTIVE' ? reservation.expiresAt : undefined;
-  const stamp = to === 'CONFIRMED' ? 'confirmedAt' : 'releasedAt';
+  const stamp = 'releasedAt';
   const race = await tryTransactWrite(deps.doc, [
     {
       Update: {
@@ -500,7 +518,7 @@ async function settle(
     if (race.failedIndexes[0] === 0) return 'retry'; // its status moved: re-read
     throw new PermanentCommandError(
       'invariant-broken',
-      `reservation ${reservation.reservationId} holds more seats than its ticket types have ${from === 'ACTIVE' ? 'reserved' : 'sold'}`,
+      `reservation ${reservation.reservationId} holds more seats than its ticket types have in ${source}`,
       { reservationId: reservation.reservationId, eventId, codes: race.codes },
     );
   }
@@ -510,9 +528,62 @@ async function settle(
   }
   if (eventId !== undefined) {
     await inventoryChanged(deps, eventId);
-    if (target === 'availableQuantity') {
-      await tellSoldOut(deps, 'seatsReturned', eventId, [...new Set(reservation.items.map((i) => i.ticketType))]);
-    }
+    await tellSoldOut(deps, 'seatsReturned', eventId, [...new Set(reservation.items.map((i) => i.ticketType))]);
   }
+  return 'done';
+}
+
+/**
+ * ACTIVE → CONFIRMED as one conditional UpdateItem on the reservation: the seats stay where the
+ * hold put them (taken, `reservedQuantity`), so the shard is not written. Overselling depends only on
+ * `availableQuantity`, which a confirm never touched. Exactly one of a confirm and a release/expiry
+ * wins: each is conditioned on the reservation still being ACTIVE (the release's transaction moves
+ * the seats back only if its condition holds). A crash after the write leaves it CONFIRMED and the
+ * redelivery answers from the re-read. 'retry': the status moved meanwhile, or a release's
+ * transaction held the item (TransactionConflict, after a backoff); re-read and decide.
+ */
+async function confirmReservation(
+  reservation: ReservationRecord,
+  deps: ParticipantDeps,
+  attempt: number,
+): Promise<'done' | 'retry'> {
+  const now = nowIso(deps);
+  // The hold ends: its expiry moves to `heldUntil`, as in settle (records.ts, ReservationRecord.expiresAt).
+  const held = reservation.expiresAt;
+  try {
+    await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.tables.reservations,
+        Key: { reservationId: reservation.reservationId },
+        UpdateExpression:
+          'SET #status = :to, #updatedAt = :now, #confirmedAt = :now, #stay = :true' +
+          (held !== undefined ? ', #heldUntil = :held REMOVE #expiresAt' : ''),
+        ConditionExpression: '#status = :from',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#updatedAt': 'updatedAt',
+          '#confirmedAt': 'confirmedAt',
+          '#stay': 'seatsStayTaken',
+          ...(held !== undefined ? { '#heldUntil': 'heldUntil', '#expiresAt': 'expiresAt' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':to': 'CONFIRMED',
+          ':now': now,
+          ':from': 'ACTIVE',
+          ':true': true,
+          ...(held !== undefined ? { ':held': held } : {}),
+        },
+      }),
+    );
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return 'retry';
+    // A release's transaction on the same reservation in flight: wait, re-read, decide again.
+    if (isTransactionConflict(error)) {
+      await backoff(deps, attempt);
+      return 'retry';
+    }
+    throw error;
+  }
+  // No inventory changed: the view shows available and taken seats, and both stay as they were.
   return 'done';
 }

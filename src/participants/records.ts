@@ -3,7 +3,12 @@ import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-
 import type { OrderItem, ReservationStatus } from '../../machines/order-saga/types';
 import type { ParticipantDeps } from './deps';
 
-/** TicketInventory: one row per (eventId, ticketType). available + reserved + sold = total. */
+/**
+ * TicketInventory: one row per (eventId, ticketType) (and per shard k >= 1). available + reserved +
+ * sold = total. reserved + sold are the seats taken: `reservedQuantity` counts holds and the sales
+ * this build confirmed (the confirm leaves the row alone), `soldQuantity` the sales the previous
+ * build confirmed (src/participants/inventory.ts).
+ */
 export interface InventoryRow {
   eventId: string;
   ticketType: string;
@@ -66,6 +71,12 @@ export interface ReservationRecord {
   createdAt: string;
   updatedAt: string;
   confirmedAt?: string;
+  /**
+   * Set by the confirm of this build: the sold seats stayed in the shard's `reservedQuantity` (the
+   * seats taken); absent on a sale the previous build confirmed, whose seats it moved to
+   * `soldQuantity` (inventory.ts, takenColumnOf).
+   */
+  seatsStayTaken?: boolean;
   releasedAt?: string;
 }
 

@@ -56,8 +56,7 @@ describe('inventory', () => {
           ticketType: 'GA',
           totalQuantity: 100,
           availableQuantity: 100,
-          reservedQuantity: 0,
-          soldQuantity: 0,
+          takenQuantity: 0,
           price: 49.5,
           currency: 'EUR',
         },
@@ -65,8 +64,7 @@ describe('inventory', () => {
           ticketType: 'VIP',
           totalQuantity: 10,
           availableQuantity: 10,
-          reservedQuantity: 0,
-          soldQuantity: 0,
+          takenQuantity: 0,
           price: 150,
           currency: 'EUR',
         },
@@ -107,7 +105,7 @@ describe('inventory', () => {
       ticketType: 'VIP',
       totalQuantity: 10,
       availableQuantity: 7,
-      reservedQuantity: 3,
+      takenQuantity: 3,
     });
   });
 
@@ -186,7 +184,7 @@ describe('inventory', () => {
       ticketType: 'VIP',
     });
     const now = await organizer().get(`/events/${eventId}/inventory`).expect(200);
-    expect(now.body.ticketTypes[1]).toMatchObject({ totalQuantity: 10, availableQuantity: 4, reservedQuantity: 6 });
+    expect(now.body.ticketTypes[1]).toMatchObject({ totalQuantity: 10, availableQuantity: 4, takenQuantity: 6 });
     // Reducing to exactly what is held is fine.
     await organizer()
       .put(`/events/${eventId}/inventory`)

@@ -20,7 +20,9 @@ afterAll(async () => {
 });
 
 const cases = [
-  { token: 'tok_success', status: 'COMPLETED', outcome: 'completed', payment: 'CAPTURED', stock: [8, 0, 2] },
+  // stock: the row's [available, reservedQuantity, soldQuantity]; a sale stays in reservedQuantity (the seats
+  // taken: its confirm writes the reservation alone), soldQuantity is only the previous build's sales.
+  { token: 'tok_success', status: 'COMPLETED', outcome: 'completed', payment: 'CAPTURED', stock: [8, 2, 0] },
   { token: 'tok_declined', status: 'CANCELLED', outcome: 'declined', payment: 'DECLINED', stock: [10, 0, 0] },
   { token: 'tok_slow', status: 'CANCELLED', outcome: 'expired', payment: 'REFUNDED', stock: [10, 0, 0] },
 ] as const;

@@ -3,7 +3,7 @@
  * free tickets, Idempotency-Key replays, cancels of orders that ended cancelled.
  */
 import { randomUUID } from 'node:crypto';
-import { readPayment, readNotification } from '../../src/participants/records';
+import { readPayment, readNotification, readReservation } from '../../src/participants/records';
 import { as } from '../support/auth';
 import { http } from '../support/http';
 import { customerNotice, eventually, startTestService, type TestService } from '../support/service';
@@ -165,14 +165,17 @@ describe('free tickets', () => {
       template: 'order-completed',
       outcome: 'completed',
     });
-    const inventory = await http<{ ticketTypes: Array<{ soldQuantity: number }> }>(
+    const inventory = await http<{ ticketTypes: Array<{ availableQuantity: number; takenQuantity: number }> }>(
       service.baseUrl,
       'GET',
       `/events/${eventId}/inventory`,
       undefined,
       as.organizer(),
     );
-    expect(inventory.body.ticketTypes[0]?.soldQuantity).toBe(2);
+    expect(inventory.body.ticketTypes[0]).toMatchObject({ availableQuantity: 8, takenQuantity: 2 });
+    expect(await readReservation(service.core.participantDeps, placed.body.orderId)).toMatchObject({
+      status: 'CONFIRMED',
+    });
   });
 
   it('a free order with a card that would be declined still completes: nothing is charged', async () => {

@@ -3,7 +3,8 @@
  * outcome the machine promises happens to the seats, the payment and the history.
  */
 import { readInventoryRows } from '../../src/participants';
-import { readPayment, readReservation } from '../../src/participants/records';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { readPayment, readReservation, type ReservationRecord } from '../../src/participants/records';
 import type { StoredSaga } from '../../src/store/saga-store';
 import {
   customerNotice,
@@ -32,9 +33,28 @@ const finalOf = (orderId: string): Promise<StoredSaga> =>
     (s) => ['COMPLETED', 'CANCELLED', 'FAILED'].includes(s.status),
   );
 
+/**
+ * GA's available seats (the row), and its held and sold seats (the event's ACTIVE and CONFIRMED
+ * reservations: a test-only scan). The row counts both as taken: checked equal.
+ */
 async function stock(eventId: string) {
   const row = (await readInventoryRows(service.core.participantDeps, eventId)).get('GA')!;
-  return { available: row.availableQuantity, reserved: row.reservedQuantity, sold: row.soldQuantity };
+  const { Items = [] } = await service.core.participantDeps.doc.send(
+    new ScanCommand({
+      TableName: service.core.participantDeps.tables.reservations,
+      FilterExpression: '#e = :e',
+      ExpressionAttributeNames: { '#e': 'eventId' },
+      ExpressionAttributeValues: { ':e': eventId },
+      ConsistentRead: true,
+    }),
+  );
+  const seats = (status: string) =>
+    (Items as ReservationRecord[])
+      .filter((r) => r.status === status)
+      .reduce((a, r) => a + r.items.reduce((b, i) => b + i.quantity, 0), 0);
+  const [reserved, sold] = [seats('ACTIVE'), seats('CONFIRMED')];
+  expect(row.reservedQuantity + row.soldQuantity).toBe(reserved + sold);
+  return { available: row.availableQuantity, reserved, sold };
 }
 
 describe('the order saga on DynamoDB + SQS', () => {

@@ -158,6 +158,17 @@ it('a seat moved from available to reserved with no reservation behind it: inven
   );
 });
 
+it('a sold seat counted as available again (the taken count one short of the CONFIRMED sales): inventory-reserved', async () => {
+  // The completed order's confirm left its seat in the taken count (reservedQuantity); a write
+  // that gave it back to available, with no release behind it, is caught (and balance still holds).
+  const report = await expectOnly(
+    'inventory-reserved',
+    async () => void (await bumpInventory('GA', { availableQuantity: 1, reservedQuantity: -1 })),
+    async () => void (await bumpInventory('GA', { availableQuantity: -1, reservedQuantity: 1 })),
+  );
+  expect(report.violations[0].detail).toMatch(/CONFIRMED/);
+});
+
 it('an Events row deleted from the middle of a history: events-gap', async () => {
   const key = { aggregateId: orders.completed, version: 3 };
   const { Item } = await doc().send(new GetCommand({ TableName: tables().events, Key: key, ConsistentRead: true }));

@@ -67,13 +67,13 @@ export async function sagaOf(baseUrl: string, orderId: string): Promise<SagaBody
   return res.body;
 }
 
-/** [available, reserved, sold] of the event's GA tickets. */
+/** [available, taken (held or sold)] of the event's GA tickets; which are sold, the orders say. */
 export async function inventoryOf(baseUrl: string, eventId: string): Promise<number[]> {
   const res = await http<{
-    ticketTypes: Array<{ availableQuantity: number; reservedQuantity: number; soldQuantity: number }>;
+    ticketTypes: Array<{ availableQuantity: number; takenQuantity: number }>;
   }>(baseUrl, 'GET', `/events/${eventId}/inventory`, undefined, as.operator());
   const [ga] = res.body.ticketTypes;
-  return [ga.availableQuantity, ga.reservedQuantity, ga.soldQuantity];
+  return [ga.availableQuantity, ga.takenQuantity];
 }
 
 export function expectContiguous(history: SagaBody['history']): void {

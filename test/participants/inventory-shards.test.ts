@@ -59,8 +59,7 @@ it('splits a ticket type over its shards and shows only the totals', async () =>
       ticketType: 'GA',
       totalQuantity: 10,
       availableQuantity: 10,
-      reservedQuantity: 0,
-      soldQuantity: 0,
+      takenQuantity: 0,
       shards: 4,
     }),
   ]);
@@ -82,7 +81,7 @@ it('sells exactly the total under concurrency, never a shard below zero', async 
   const view = await getEventInventory(deps, eventId);
   expect(view?.ticketTypes[0]).toMatchObject({
     totalQuantity: 30,
-    reservedQuantity: reserved,
+    takenQuantity: reserved,
     availableQuantity: 30 - reserved,
   });
   // 45 orders ask for 67 seats: every seat went, except at most one a 2-seat order could not take.
@@ -102,8 +101,7 @@ it('sells exactly the total under concurrency, never a shard below zero', async 
   ]);
   const sold = held.filter((_, i) => i % 2 === 0).reduce((a, o) => a + o.quantity, 0);
   expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({
-    reservedQuantity: 0,
-    soldQuantity: sold,
+    takenQuantity: sold,
     availableQuantity: 30 - sold,
   });
   expect(await violations(eventId)).toEqual([]);
@@ -152,7 +150,7 @@ it('raises the shard count of an unsharded type that holds reservations, and ref
   expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({
     totalQuantity: 20,
     availableQuantity: 18,
-    reservedQuantity: 2,
+    takenQuantity: 2,
     shards: 4,
   });
   // The new shards got seats by the rebalance: available spread evenly.
@@ -161,7 +159,7 @@ it('raises the shard count of an unsharded type that holds reservations, and ref
   await handleInventoryCommand(release(early), deps);
   expect((await getEventInventory(deps, eventId))?.ticketTypes[0]).toMatchObject({
     availableQuantity: 20,
-    reservedQuantity: 0,
+    takenQuantity: 0,
   });
   expect(await violations(eventId)).toEqual([]);
 

@@ -1,11 +1,14 @@
 /**
- * The inventory participant against the emulator: seats move between available, reserved and sold
- * exactly once per order, however often and in whatever order its commands arrive.
+ * The inventory participant against the emulator: seats move between available and taken (held,
+ * then sold by the reservation's confirm) exactly once per order, however often and in whatever
+ * order its commands arrive.
  */
 import type { OrderSagaEvent } from '../../machines/order-saga/types';
 import { handleInventoryCommand } from '../../src/participants/inventory';
 import { putEventInventory } from '../../src/participants/inventory-admin';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { meterClients, type MeteredCall } from '../../src/observability/cost-meter';
+import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { readInventoryRows, readReservation } from '../../src/participants/records';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
 import { createTestAws, injectTransactionConflicts, TEST_AWS_CONFIG, type TestAws } from '../support/aws';
@@ -38,14 +41,24 @@ async function newEvent(ga = 10, vip = 5): Promise<string> {
   return eventId;
 }
 
+/**
+ * Per ticket type: the available seats (the row), the seats held (ACTIVE reservations) and sold
+ * (CONFIRMED ones). The row counts held and sold together as taken (reservedQuantity; soldQuantity
+ * only for sales the previous build confirmed): checked to be exactly held + sold.
+ */
 async function stock(eventId: string): Promise<Record<string, { available: number; reserved: number; sold: number }>> {
   const rows = await readInventoryRows(participantDeps(aws), eventId);
   expectConserved(rows.values());
+  const split = heldAndSold(await reservationsOf(aws, eventId));
   return Object.fromEntries(
-    [...rows.values()].map((r) => [
-      r.ticketType,
-      { available: r.availableQuantity, reserved: r.reservedQuantity, sold: r.soldQuantity },
-    ]),
+    [...rows.values()].map((r) => {
+      const { reserved, sold } = split.get(r.ticketType) ?? { reserved: 0, sold: 0 };
+      expect({ ticketType: r.ticketType, taken: r.reservedQuantity + r.soldQuantity }).toEqual({
+        ticketType: r.ticketType,
+        taken: reserved + sold,
+      });
+      return [r.ticketType, { available: r.availableQuantity, reserved, sold }];
+    }),
   );
 }
 
@@ -382,6 +395,137 @@ describe('ConfirmSeats', () => {
       GA: { available: 1, reserved: 0, sold: 0 },
       VIP: { available: 1, reserved: 0, sold: 0 },
     });
+  });
+
+  it('is one write: a conditional UpdateItem of the reservation, the inventory not written (issue 25)', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 2 }]), participantDeps(aws));
+    const clients = meterClients(createAwsClients(TEST_AWS_CONFIG));
+    const calls: MeteredCall[] = [];
+    clients.meter.onCall((call) => calls.push(call));
+    try {
+      const deps = participantDeps(aws, { doc: clients.doc });
+      expect(await handleInventoryCommand(confirm(orderId), deps)).toEqual({ type: 'SEATS_CONFIRMED' });
+      const writes = calls.filter((c) => !['GetItem', 'Query', 'BatchGetItem', 'Scan'].includes(c.operation));
+      expect(writes.map((c) => c.operation)).toEqual(['UpdateItem']);
+      // The engine's own report: the reservations table (no index since issue 25), nothing else;
+      // the reservation is under 1 KB: 1 WRU where the transaction cost 6.
+      const targets = writes.flatMap((c) => c.byTarget ?? []);
+      expect(targets.map((t) => [t.table, t.index])).toEqual([[aws.names.tables.reservations, undefined]]);
+      expect(writes[0].wru).toBe(1);
+
+      // Delivered again after it succeeded: a read and the same answer, nothing written.
+      calls.length = 0;
+      expect(await handleInventoryCommand(confirm(orderId), deps)).toEqual({ type: 'SEATS_CONFIRMED' });
+      expect(calls.map((c) => c.operation)).toEqual(['GetItem']);
+    } finally {
+      destroyAwsClients(clients);
+    }
+    expect((await stock(eventId)).GA).toEqual({ available: 8, reserved: 0, sold: 2 });
+    expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({
+      status: 'CONFIRMED',
+      seatsStayTaken: true,
+    });
+  });
+
+  it("waits and retries when a release's transaction holds the reservation (TransactionConflict)", async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }]), participantDeps(aws));
+    const clients = createAwsClients(TEST_AWS_CONFIG);
+    let injected = 0;
+    // What DynamoDB answers a single-item write that meets a transaction in flight on the item.
+    clients.ddb.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UpdateItemCommand' && injected === 0) {
+          injected++;
+          throw new TransactionConflictException({ message: 'Transaction is ongoing for the item', $metadata: {} });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectUpdateConflict' },
+    );
+    try {
+      const deps = participantDeps(aws, { doc: clients.doc });
+      expect(await handleInventoryCommand(confirm(orderId), deps)).toEqual({ type: 'SEATS_CONFIRMED' });
+      expect(injected).toBe(1);
+      expect(deps.recorder.sleeps).toHaveLength(1);
+    } finally {
+      destroyAwsClients(clients);
+    }
+    expect((await stock(eventId)).GA).toEqual({ available: 9, reserved: 0, sold: 1 });
+  });
+
+  it('a confirm racing an expiry: exactly one wins, and the seats follow the winner', async () => {
+    const eventId = await newEvent(12, 1);
+    const orders = Array.from({ length: 12 }, () => uid('order'));
+    for (const orderId of orders) {
+      await handleInventoryCommand(
+        reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }]),
+        participantDeps(aws),
+      );
+    }
+    const settled = async <T>(p: Promise<T>) =>
+      p.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+    const outcomes = await Promise.all(
+      orders.map(async (orderId) => {
+        const [confirmed, expired] = await Promise.all([
+          settled(handleInventoryCommand(confirm(orderId), participantDeps(aws))),
+          settled(handleInventoryCommand(release(orderId, 'EXPIRED'), participantDeps(aws))),
+        ]);
+        return { orderId, confirmed, expired };
+      }),
+    );
+    let sold = 0;
+    for (const { orderId, confirmed, expired } of outcomes) {
+      const status = (await readReservation(participantDeps(aws), orderId))?.status;
+      if (status === 'CONFIRMED') {
+        // The confirm won; the expiry that came second was refused, the seat stays sold.
+        sold++;
+        expect(confirmed).toEqual({ value: { type: 'SEATS_CONFIRMED' } });
+        expect(expired).toMatchObject({ error: { name: 'PermanentCommandError', code: 'illegal-state' } });
+      } else {
+        // The expiry won; the confirm that came second was told the seats are released.
+        expect(status).toBe('EXPIRED');
+        expect(expired).toEqual({ value: { type: 'SEATS_RELEASED' } });
+        expect(confirmed).toEqual({ value: { type: 'SEATS_RELEASED' } });
+      }
+    }
+    // stock() checks the row's taken seats against the reservations: none counted twice or lost.
+    expect((await stock(eventId)).GA).toEqual({ available: 12 - sold, reserved: 0, sold });
+  });
+
+  it('gives back the seats of a sale the previous build confirmed (moved to soldQuantity)', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 2 }]), participantDeps(aws));
+    // What the previous build's confirm wrote: the status without the marker, the seats moved to sold.
+    await aws.clients.doc.send(
+      new UpdateCommand({
+        TableName: aws.names.tables.reservations,
+        Key: { reservationId: orderId },
+        UpdateExpression: 'SET #s = :c',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':c': 'CONFIRMED' },
+      }),
+    );
+    await aws.clients.doc.send(
+      new UpdateCommand({
+        TableName: aws.names.tables.inventory,
+        Key: { eventId, ticketType: 'GA' },
+        UpdateExpression: 'SET reservedQuantity = reservedQuantity - :q, soldQuantity = soldQuantity + :q',
+        ExpressionAttributeValues: { ':q': 2 },
+      }),
+    );
+    expect((await stock(eventId)).GA).toEqual({ available: 8, reserved: 0, sold: 2 });
+
+    expect(await handleInventoryCommand(release(orderId), participantDeps(aws))).toEqual({ type: 'SEATS_RELEASED' });
+    const rows = await readInventoryRows(participantDeps(aws), eventId);
+    expect(rows.get('GA')).toMatchObject({ availableQuantity: 10, reservedQuantity: 0, soldQuantity: 0 });
   });
 
   it('rejects a command without a reservation id as malformed', async () => {
