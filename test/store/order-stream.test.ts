@@ -11,13 +11,13 @@
  * tail's clock moved 25 h on after it opened, that the same exception is one (the tail cannot prove
  * nothing was trimmed) and that the re-read from TRIM_HORIZON still delivers each step once.
  */
-import { randomUUID } from 'node:crypto';
-import { startSaga } from '../../machines/order-saga';
+
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { OrderStreamTail, type OrderStreamEvent } from '../../src/store/order-stream';
 import { SagaStore, type StoredSaga } from '../../src/store/saga-store';
 import { createTestAws, TEST_AWS_CONFIG, type TestAws } from '../support/aws';
 import { eventually } from '../support/service';
+import { createTestSaga } from '../support/new-saga';
 
 jest.setTimeout(120_000);
 
@@ -39,37 +39,7 @@ afterAll(async () => {
   await aws?.cleanup();
 });
 
-async function newSaga(): Promise<StoredSaga> {
-  const orderId = randomUUID();
-  const items = [{ ticketType: 'GA', quantity: 1 }];
-  const decision = startSaga({
-    orderId,
-    customerId: 'c',
-    eventId: 'e',
-    items,
-    paymentToken: 'tok_success',
-    holdSeconds: 60,
-  });
-  const now = new Date().toISOString();
-  return writer.create(
-    {
-      orderId,
-      customerId: 'c',
-      eventId: 'e',
-      items,
-      status: decision.status,
-      totalAmountMinor: null,
-      currency: null,
-      createdAt: now,
-      updatedAt: now,
-      correlationId: 'corr',
-      requestHash: 'h',
-    },
-    decision.saga,
-    { eventId: `${orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: {} },
-    now,
-  );
-}
+const newSaga = (): Promise<StoredSaga> => createTestSaga(writer);
 
 it('delivers the steps another writer makes, in order, each once; a resume is served from the buffer after a step it holds', async () => {
   const tail = new OrderStreamTail({

@@ -5,13 +5,13 @@
  * history shows every row's commands whole; in every item format, the 'compact' one included
  * (an item of that format past version 1 leaves the applied event ids to its row).
  */
-import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { applyEvent, startSaga } from '../../machines/order-saga';
+import { applyEvent } from '../../machines/order-saga';
 import { stepSnapshot } from '../../src/store/event-snapshot';
 import type { OrderItemFormat } from '../../src/store/order-item';
 import { recordedCommands, SagaStore, steppedSaga, type StoredSaga } from '../../src/store/saga-store';
 import { createTestAws, type TestAws } from '../support/aws';
+import { createTestSaga } from '../support/new-saga';
 
 let aws: TestAws;
 
@@ -22,31 +22,8 @@ afterAll(async () => {
   await aws?.cleanup();
 });
 
-async function newSaga(store: SagaStore): Promise<StoredSaga> {
-  const orderId = randomUUID();
-  const items = [{ ticketType: 'GA', quantity: 2 }];
-  const input = { orderId, customerId: 'c-1', eventId: 'e-1', items, paymentToken: 'tok_success', holdSeconds: 60 };
-  const decision = startSaga(input);
-  const now = new Date().toISOString();
-  return store.create(
-    {
-      orderId,
-      customerId: 'c-1',
-      eventId: 'e-1',
-      items,
-      status: decision.status,
-      totalAmountMinor: null,
-      currency: null,
-      createdAt: now,
-      updatedAt: now,
-      correlationId: 'corr',
-      requestHash: 'h',
-    },
-    decision.saga,
-    { eventId: `${orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: {} },
-    now,
-  );
-}
+const newSaga = (store: SagaStore): Promise<StoredSaga> =>
+  createTestSaga(store, { customerId: 'c-1', eventId: 'e-1', quantity: 2 });
 
 /** Commits one step as the build before the size cut did: its Events row only (the item not projected). */
 async function previousBuildAppend(

@@ -16,6 +16,7 @@ import {
 } from '../../src/store/saga-store';
 import { createTestAws, injectTransactionConflicts, TEST_AWS_CONFIG, type TestAws } from '../support/aws';
 import { eventually } from '../support/service';
+import { createTestSaga } from '../support/new-saga';
 
 let aws: TestAws;
 let store: SagaStore;
@@ -28,37 +29,7 @@ afterAll(async () => {
   await aws?.cleanup();
 });
 
-async function newSaga(on: SagaStore = store): Promise<StoredSaga> {
-  const orderId = randomUUID();
-  const items = [{ ticketType: 'GA', quantity: 1 }];
-  const decision = startSaga({
-    orderId,
-    customerId: 'c',
-    eventId: 'e',
-    items,
-    paymentToken: 'tok_success',
-    holdSeconds: 60,
-  });
-  const now = new Date().toISOString();
-  return on.create(
-    {
-      orderId,
-      customerId: 'c',
-      eventId: 'e',
-      items,
-      status: decision.status,
-      totalAmountMinor: null,
-      currency: null,
-      createdAt: now,
-      updatedAt: now,
-      correlationId: 'corr',
-      requestHash: 'h',
-    },
-    decision.saga,
-    { eventId: `${orderId}:ORDER_PLACED`, eventType: 'ORDER_PLACED', payload: {} },
-    now,
-  );
-}
+const newSaga = (on: SagaStore = store): Promise<StoredSaga> => createTestSaga(on);
 
 const reserved = {
   type: 'SEATS_RESERVED',
