@@ -109,19 +109,17 @@ describe('inventory', () => {
     });
   });
 
+  /** POST /orders for one seat of `ticketType` of `eventId`, as `customer`. */
+  const placeOne = (eventId: string, customer: string, ticketType: string) =>
+    request(h.app)
+      .post('/orders')
+      .set(as.customer(customer))
+      .send({ customerId: customer, eventId, items: [{ ticketType, quantity: 1 }], paymentToken: 'tok_success' });
+
   it('keeps the catalog POST /orders checks against while seats move, and drops it with a PUT', async () => {
     const eventId = uniqueId('show');
     const customer = uniqueId('cust');
-    const placeVip = () =>
-      request(h.app)
-        .post('/orders')
-        .set(as.customer(customer))
-        .send({
-          customerId: customer,
-          eventId,
-          items: [{ ticketType: 'VIP', quantity: 1 }],
-          paymentToken: 'tok_success',
-        });
+    const placeVip = () => placeOne(eventId, customer, 'VIP');
     const catalogKey = `${h.aws.prefix}${inventoryCatalogKey(eventId)}`;
     await organizer()
       .put(`/events/${eventId}/inventory`)
@@ -147,16 +145,7 @@ describe('inventory', () => {
   it('refuses an order on the cached catalog only after reading it again', async () => {
     const eventId = uniqueId('show');
     const customer = uniqueId('cust');
-    const placeVip = () =>
-      request(h.app)
-        .post('/orders')
-        .set(as.customer(customer))
-        .send({
-          customerId: customer,
-          eventId,
-          items: [{ ticketType: 'VIP', quantity: 1 }],
-          paymentToken: 'tok_success',
-        });
+    const placeVip = () => placeOne(eventId, customer, 'VIP');
     await organizer()
       .put(`/events/${eventId}/inventory`)
       .send({ eventName: 'Show', ticketTypes: [ticketTypes[0]] })
