@@ -95,6 +95,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   // One batching sender per process: commands of every saga share its SendMessageBatch calls.
   const sender = new BatchingSender(clients.sqs, {
     windowMs: config.sendBatchWindowMs,
+    lingerMs: config.sendBatchLingerMs,
     observer: metrics.batchObserver,
   });
   const dispatcher = new Dispatcher(clients.sqs, queues, undefined, sender);
@@ -293,6 +294,8 @@ export async function startService(
     }
     logger.info('workers started', { prefix: config.resourcePrefix, endpoint: config.awsEndpoint ?? 'aws' });
   }
+  // On stop, the sends of requests and steps still running go at once instead of waiting for company.
+  stops.push(() => core.dispatcher.flush());
   return {
     core,
     server,

@@ -15,7 +15,7 @@ import { ConfigError } from './config-error';
 export { ConfigError };
 import { isKnownMachineVersion, knownMachineVersions, START_VERSION } from '../../machines/order-saga/registry';
 import { DEFAULT_STUCK_AFTER_MS } from '../../machines/order-saga/stuck';
-import { DEFAULT_SEND_BATCH_WINDOW_MS, rangeProblems } from './ranges';
+import { DEFAULT_SEND_BATCH_LINGER_MS, DEFAULT_SEND_BATCH_WINDOW_MS, rangeProblems } from './ranges';
 
 export interface Config {
   /** Where DynamoDB and SQS answer (AWS_ENDPOINT_URL); undefined means real AWS. */
@@ -48,6 +48,11 @@ export interface Config {
   receiveWaitSeconds: number;
   /** ms a message waits for others bound for the same queue before its SendMessageBatch goes (0–100, default 2). */
   sendBatchWindowMs: number;
+  /**
+   * ms a message to a busy queue (its previous batch went at most this long ago) may wait for others
+   * before its SendMessageBatch goes (0–100, default 20; src/messaging/linger.ts).
+   */
+  sendBatchLingerMs: number;
   /**
    * How long a received message stays hidden from other workers; a heartbeat renews it while its
    * handler runs. It bounds how long a message held by a dead worker (and its FIFO group) waits
@@ -135,6 +140,7 @@ const schema = {
     WORKER_CONCURRENCY: { type: 'string' },
     RECEIVE_WAIT_SECONDS: { type: 'string' },
     SEND_BATCH_WINDOW_MS: { type: 'string' },
+    SEND_BATCH_LINGER_MS: { type: 'string' },
     MESSAGE_LEASE_SECONDS: { type: 'string' },
     STALLED_AFTER_MS: { type: 'string' },
     SWEEP_INTERVAL_MS: { type: 'string' },
@@ -191,6 +197,7 @@ export function loadConfig(env: Env = process.env): Config {
     workerConcurrency: int('WORKER_CONCURRENCY', 8),
     receiveWaitSeconds: int('RECEIVE_WAIT_SECONDS', 10),
     sendBatchWindowMs: int('SEND_BATCH_WINDOW_MS', DEFAULT_SEND_BATCH_WINDOW_MS),
+    sendBatchLingerMs: int('SEND_BATCH_LINGER_MS', DEFAULT_SEND_BATCH_LINGER_MS),
     messageLeaseSeconds: int('MESSAGE_LEASE_SECONDS', 10),
     stalledAfterMs: int('STALLED_AFTER_MS', 30000),
     sweepIntervalMs: int('SWEEP_INTERVAL_MS', 10000),

@@ -1,8 +1,11 @@
 /**
  * Sends messages across callers in SendMessageBatch calls (issue 25, decision 3): what different
- * sagas send to one queue within `windowMs` goes out together, up to 10 entries and 256 KiB a call
- * (the SQS limits, src/aws/sqs-limits.ts); a batch that is full goes at once. When the system is
- * idle a lone message waits at most `windowMs` (SEND_BATCH_WINDOW_MS, src/config/ranges.ts).
+ * sagas send to one queue while a batch waits goes out together, up to 10 entries and 256 KiB a call
+ * (the SQS limits, src/aws/sqs-limits.ts); a batch that is full goes at once. How long a partial
+ * batch waits adapts to the load (src/messaging/linger.ts): when the previous batch to that queue went
+ * at most `lingerMs` ago (the queue is busy) it waits up to `lingerMs` (SEND_BATCH_LINGER_MS) to fill;
+ * otherwise (idle) at most `windowMs` (SEND_BATCH_WINDOW_MS, src/config/ranges.ts), so that a lone
+ * message of an idle system does not wait for company that will not come.
  *
  * Each caller's promise settles with its own entries only:
  *  - resolved when SQS accepted every one of them;
@@ -19,6 +22,7 @@
  */
 import { SendMessageBatchCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import { SQS_MAX_BATCH_ENTRIES, SQS_MAX_BATCH_BYTES, SQS_MAX_MESSAGE_BYTES } from '../aws/sqs-limits';
+import { Linger } from './linger';
 import type { OutgoingMessage } from './sender';
 
 /** SQS did not take a message: `code` is SQS's (or MessageTooLarge / RetriesExhausted, ours). */
@@ -39,8 +43,14 @@ export interface BatchObserver {
 }
 
 export interface BatchingSenderOptions {
-  /** ms a message may wait for others bound for the same queue (SEND_BATCH_WINDOW_MS); 0: the next tick. */
+  /** ms a message may wait for others bound for an idle queue (SEND_BATCH_WINDOW_MS); 0: the next tick. */
   windowMs: number;
+  /**
+   * ms a partial batch may wait for others bound for a busy queue, one whose previous batch went at
+   * most this long ago (SEND_BATCH_LINGER_MS); below `windowMs` it is `windowMs`. Default: `windowMs`
+   * (no linger).
+   */
+  lingerMs?: number;
   /** Attempts per entry for transient failures (default 5), with backoff 100, 200, 400 … ms. */
   maxAttempts?: number;
   observer?: BatchObserver;
@@ -58,6 +68,8 @@ interface QueueBuffer {
   fifo: boolean;
   waiting: Entry[];
   timer: NodeJS.Timeout | undefined;
+  /** When its previous batch went: how long the next partial batch may wait. */
+  linger: Linger;
   /** FIFO: the batch in flight, the next one goes after it. */
   tail: Promise<void>;
 }
@@ -95,8 +107,11 @@ function isClientFault(error: unknown): boolean {
 export class BatchingSender {
   private readonly buffers = new Map<string, QueueBuffer>();
   private readonly maxAttempts: number;
+  private readonly lingerMs: number;
+  /** Set by flush(): the process is stopping, so no partial batch waits for company any more. */
+  private stopping = false;
 
-  /** @throws RangeError when windowMs is not a non-negative integer. */
+  /** @throws RangeError when windowMs or lingerMs is not a non-negative integer. */
   constructor(
     private readonly sqs: SQSClient,
     private readonly options: BatchingSenderOptions,
@@ -104,6 +119,35 @@ export class BatchingSender {
     if (!Number.isInteger(options.windowMs) || options.windowMs < 0)
       throw new RangeError(`windowMs must be a non-negative integer, got ${options.windowMs}`);
     this.maxAttempts = options.maxAttempts ?? 5;
+    const lingerMs = options.lingerMs ?? options.windowMs;
+    if (!Number.isInteger(lingerMs) || lingerMs < 0)
+      throw new RangeError(`lingerMs must be a non-negative integer, got ${lingerMs}`);
+    // A busy queue never waits less than an idle one.
+    this.lingerMs = Math.max(lingerMs, options.windowMs);
+  }
+
+  /**
+   * Sends every partial batch now, and from now on sends without waiting for company (the next
+   * tick): for a stopping process, so that its last sends do not wait. Resolves once the batches it
+   * sent were accepted or refused (each caller still learns its own outcome from send()).
+   */
+  async flush(): Promise<void> {
+    this.stopping = true;
+    const sent: Array<Promise<void>> = [];
+    for (const buffer of this.buffers.values()) {
+      if (buffer.waiting.length === 0) continue;
+      sent.push(
+        ...buffer.waiting.map(
+          (entry) =>
+            new Promise<void>((settled) => {
+              const done = entry.done;
+              entry.done = (error) => (done(error), settled());
+            }),
+        ),
+      );
+      this.sendNow(buffer);
+    }
+    await Promise.all(sent);
   }
 
   /**
@@ -133,20 +177,27 @@ export class BatchingSender {
   private buffer(url: string): QueueBuffer {
     let buffer = this.buffers.get(url);
     if (!buffer) {
-      buffer = { url, fifo: url.endsWith('.fifo'), waiting: [], timer: undefined, tail: Promise.resolve() };
+      buffer = {
+        url,
+        fifo: url.endsWith('.fifo'),
+        waiting: [],
+        timer: undefined,
+        linger: new Linger({ idleMs: this.options.windowMs, busyMs: this.lingerMs }),
+        tail: Promise.resolve(),
+      };
       this.buffers.set(url, buffer);
     }
     return buffer;
   }
 
-  /** Full: flush now. Otherwise at most windowMs from the first waiting entry. */
+  /** Full: send now. Otherwise within the linger's delay (windowMs idle, lingerMs busy) of the first waiting entry. */
   private schedule(buffer: QueueBuffer): void {
     if (buffer.waiting.length === 0) return;
     if (this.nextBatchIsFull(buffer)) {
-      this.flush(buffer);
+      this.sendNow(buffer);
       return;
     }
-    buffer.timer ??= setTimeout(() => this.flush(buffer), this.options.windowMs);
+    buffer.timer ??= setTimeout(() => this.sendNow(buffer), this.stopping ? 0 : buffer.linger.delayMs());
   }
 
   private nextBatchIsFull(buffer: QueueBuffer): boolean {
@@ -155,9 +206,11 @@ export class BatchingSender {
     return bytes >= SQS_MAX_BATCH_BYTES;
   }
 
-  private flush(buffer: QueueBuffer): void {
+  /** Sends the buffer's next batch, and the ones after it while they are full. */
+  private sendNow(buffer: QueueBuffer): void {
     if (buffer.timer) clearTimeout(buffer.timer);
     buffer.timer = undefined;
+    if (buffer.waiting.length > 0) buffer.linger.flushed();
     while (buffer.waiting.length > 0) {
       const batch = this.take(buffer);
       if (buffer.fifo) buffer.tail = buffer.tail.then(() => this.sendBatch(buffer.url, batch));

@@ -19,6 +19,7 @@ describe('setting ranges', () => {
     ['RECEIVE_WAIT_SECONDS', '21'],
     ['SEND_BATCH_WINDOW_MS', '101'], // every saga step would wait longer for company than its calls take
     ['SEND_BATCH_WINDOW_MS', '-1'],
+    ['SEND_BATCH_LINGER_MS', '101'], // as the window: a busy queue's sends would wait longer than their calls take
     ['MAX_BODY_BYTES', '262145'], // bigger than an SQS message
     ['PORT', '65536'],
     ['STALLED_AFTER_MS', '999'],
@@ -64,6 +65,7 @@ describe('setting ranges', () => {
       WORKER_CONCURRENCY: c.workerConcurrency,
       RECEIVE_WAIT_SECONDS: c.receiveWaitSeconds,
       SEND_BATCH_WINDOW_MS: c.sendBatchWindowMs,
+      SEND_BATCH_LINGER_MS: c.sendBatchLingerMs,
       MESSAGE_LEASE_SECONDS: c.messageLeaseSeconds,
       STALLED_AFTER_MS: c.stalledAfterMs,
       SWEEP_INTERVAL_MS: c.sweepIntervalMs,

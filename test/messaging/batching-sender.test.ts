@@ -152,3 +152,45 @@ it('FIFO: entries keep their group, and each group its order, across batches', a
 it('refuses a window that is not a non-negative integer', () => {
   expect(() => new BatchingSender(aws.clients.sqs, { windowMs: -1 })).toThrow(RangeError);
 });
+
+describe('the adaptive linger (src/messaging/linger.ts)', () => {
+  // A linger no test could wait out: a send that waited for it would fail the test by its timeout.
+  const FOREVER_MS = 600_000;
+
+  it('idle: a lone message goes at once, without waiting for the busy linger', async () => {
+    const { sqs, batches } = countingClient();
+    const sender = new BatchingSender(sqs, { windowMs: 0, lingerMs: FOREVER_MS });
+    await sender.send(queues.notification, [message('lone')]);
+    expect(batches).toEqual([1]);
+    expect((await drain(queues.notification, 1)).map((m) => m.body)).toEqual(['lone']);
+    sqs.destroy();
+  });
+
+  it('busy: a message sent soon after a batch went waits (up to the linger) for others, and they go together', async () => {
+    const { sqs, batches } = countingClient();
+    const sender = new BatchingSender(sqs, { windowMs: 0, lingerMs: 3000 });
+    await sender.send(queues.notification, [message('first')]);
+    // The queue's previous batch went just now: this one waits for company, up to 3 s.
+    const second = sender.send(queues.notification, [message('second')]);
+    await new Promise((r) => setTimeout(r, 50));
+    const third = sender.send(queues.notification, [message('third')]);
+    await Promise.all([second, third]);
+    expect(batches).toEqual([1, 2]);
+    expect((await drain(queues.notification, 3)).map((m) => m.body).sort()).toEqual(['first', 'second', 'third']);
+    sqs.destroy();
+  });
+
+  it('flush() (stopping) sends what waits at once, and every later send goes without waiting', async () => {
+    const { sqs, batches } = countingClient();
+    const sender = new BatchingSender(sqs, { windowMs: 0, lingerMs: FOREVER_MS });
+    await sender.send(queues.notification, [message('before')]);
+    // Busy now: this one would wait for the linger.
+    const waiting = sender.send(queues.notification, [message('waiting')]);
+    await sender.flush();
+    await waiting;
+    await sender.send(queues.notification, [message('after')]);
+    expect(batches).toEqual([1, 1, 1]);
+    expect((await drain(queues.notification, 3)).map((m) => m.body).sort()).toEqual(['after', 'before', 'waiting']);
+    sqs.destroy();
+  });
+});
