@@ -36,7 +36,12 @@ import { OrderNumbers } from './store/order-numbers';
 import { consoleDepsFrom } from './console/wiring';
 import { createLive, type Live } from './console/live/live';
 import { routeUpgradesThrough } from './console/live/upgrade';
-import { handleParticipantCommand, type ParticipantCommand, type ParticipantDeps } from './participants';
+import {
+  handleParticipantCommand,
+  InventoryCatalog,
+  type ParticipantCommand,
+  type ParticipantDeps,
+} from './participants';
 import { Dispatcher } from './runtime/dispatcher';
 import { BatchingSender } from './messaging/batching-sender';
 import { SagaRuntime } from './runtime/saga-runtime';
@@ -119,6 +124,8 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     logger,
     paymentSlowMs: config.paymentSlowMs,
     onInventoryChanged: options.onInventoryChanged,
+    // The reserve's ticket types kept per worker: its catalog Query skipped (issue 25).
+    catalog: new InventoryCatalog(),
   };
   if (options.soldOut) participantDeps.soldOut = options.soldOut(participantDeps);
   return { config, clients, names, queues, store, dispatcher, runtime, participantDeps, logger, metrics, snapshots };

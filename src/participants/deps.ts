@@ -2,6 +2,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ResourceNames } from '../infra/resources';
 import type { Logger } from '../observability/logger';
+import type { InventoryCatalog } from './inventory-catalog';
 
 export interface ParticipantDeps {
   doc: DynamoDBDocumentClient;
@@ -12,6 +13,11 @@ export interface ParticipantDeps {
   onInventoryChanged?: (eventId: string) => Promise<void>;
   /** The sold-out flags (src/cache/sold-out.ts); best effort, absent in tests that do not need them. */
   soldOut?: SoldOutHooks;
+  /**
+   * The ticket types' prices kept in this worker (./inventory-catalog.ts): a reserve with a kept copy
+   * skips its catalog Query. Absent: every reserve reads the rows.
+   */
+  catalog?: InventoryCatalog;
   /** How long the simulated gateway takes for `tok_slow`. */
   paymentSlowMs: number;
   sleep?: (ms: number) => Promise<void>;

@@ -18,6 +18,7 @@ export type { EventWriter } from './event-owner';
 export type { EventInventory, InventoryAdminDeps, TicketTypeInput, TicketTypeInventory } from './inventory-admin';
 export type { InventoryRow, NotificationRecord, PaymentRecord, PaymentStatus, ReservationRecord } from './records';
 export { readInventoryRows } from './records';
+export { InventoryCatalog } from './inventory-catalog';
 
 /** Routes a command to its participant. */
 export async function handleParticipantCommand(

@@ -207,7 +207,7 @@ export function sumShards(shards: readonly ShardState[]): {
  */
 export function blindTakes(
   items: ReadonlyArray<{ ticketType: string; quantity: number }>,
-  heads: ReadonlyMap<string, InventoryRow>,
+  heads: ReadonlyMap<string, Pick<InventoryRow, 'shardCount'>>,
   random: () => number,
 ): ShardTake[] {
   return items.map(({ ticketType, quantity }) => {

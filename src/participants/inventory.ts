@@ -9,11 +9,18 @@
  *   taken) in the same write, guarded by conditions; a re-delivered command finds the reservation
  *   in its new state and replies without moving seats again.
  * - A confirm changes the reservation alone (ACTIVE → CONFIRMED, one conditional UpdateItem, issue 25):
- *   the seats stay taken. Which taken seats are sold is the reservations' statuses to say.
+ *   the seats stay taken. Which taken seats are sold is the reservations' statuses to say. It reads
+ *   nothing first: a failed condition hands back the reservation it found (confirmSeats).
+ * - A hold is priced from the catalog the worker keeps (./inventory-catalog.ts) and commits blind
+ *   only if each shard it takes from keeps a seat; the hold that takes a type's last seats reads
+ *   first and flags the sell-out (reserveSeats). Per completed order: one TransactWriteItems to
+ *   hold, one UpdateItem to confirm.
  * The reservation id is the order id: one reservation per order, ever.
  */
 import { isConditionalCheckFailed, isTransactionConflict } from '../aws/dynamo-errors';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { tryTransactWrite } from '../aws/transactions';
 import type { OrderItem, OrderSagaEvent, ReservationStatus } from '../../machines/order-saga/types';
 import type { ConfirmSeats, InventoryCommand, ReleaseSeats, ReserveSeats } from './commands';
@@ -34,6 +41,7 @@ import { backoff, MAX_ATTEMPTS, putIfAbsent } from './retries';
 import { ContentionError, PermanentCommandError, RetryLaterError } from './errors';
 import { isMinorUnits } from '../money/money';
 import {
+  asReservation,
   readInventoryRows,
   readReservation,
   type InventoryRow,
@@ -42,6 +50,7 @@ import {
   type ShardTake,
 } from './records';
 import { isList } from './untrusted-input';
+import type { CatalogEntry } from './inventory-catalog';
 
 /** A transaction holds at most 100 items: the reservation plus one update per ticket type. */
 export const MAX_TICKET_TYPES_PER_RESERVATION = 99;
@@ -89,11 +98,17 @@ interface Quote {
   currency: string;
 }
 
+/**
+ * A ticket type as the reserve prices it: from rows just read (with their seats, which are then
+ * judged here), or from the worker's kept catalog (without: the transaction's condition judges them).
+ */
+type PricedType = CatalogEntry & { availableQuantity?: number };
+
 /** Prices the items from the inventory rows, or says why they cannot be held. */
 export function quote(
   eventId: string,
   items: readonly OrderItem[],
-  rows: ReadonlyMap<string, InventoryRow>,
+  rows: ReadonlyMap<string, PricedType>,
 ): Checked<Quote> {
   if (rows.size === 0) return { ok: false, reason: `unknown event ${eventId}` };
   let currency: string | undefined;
@@ -107,7 +122,7 @@ export function quote(
     }
     currency = row.currency;
     // A sharded type's row holds only shard 0: its shards are judged when they are read.
-    if (shardCountOf(row) === 1 && row.availableQuantity < quantity) {
+    if (shardCountOf(row) === 1 && row.availableQuantity !== undefined && row.availableQuantity < quantity) {
       return { ok: false, reason: `sold out: ${row.availableQuantity} ${ticketType} left, ${quantity} requested` };
     }
     // Integers all the way: 4 × 267 is 1068, never 10.680000000000001.
@@ -119,6 +134,34 @@ export function quote(
   return { ok: true, value: { items: priced, amountMinor, currency: currency ?? '' } };
 }
 
+/**
+ * The event's ticket types: the worker's kept copy unless `read` (deps.catalog, issue 25), else the
+ * rows read now (consistent), which are then kept. `rows` is set only when read.
+ */
+async function catalogOf(
+  deps: ParticipantDeps,
+  eventId: string,
+  read: boolean,
+): Promise<{ types: ReadonlyMap<string, PricedType>; rows?: Map<string, InventoryRow> }> {
+  const kept = read ? undefined : deps.catalog?.get(eventId);
+  if (kept) return { types: kept };
+  const rows = await readInventoryRows(deps, eventId);
+  deps.catalog?.remember(eventId, rows);
+  return { types: rows, rows };
+}
+
+/**
+ * Holds the seats, in two ways (issue 25):
+ * - blind (first): prices from the kept catalog (or the rows, on a miss), one shard per type picked
+ *   at random, and a STRICT condition per shard: `available > q`, so the hold commits only if the
+ *   shard keeps a seat. Then no type can have sold out with this hold, and it reads nothing after.
+ *   One TransactWriteItems when the catalog is kept.
+ * - read (after any condition failed on a shard: a shard with q seats or fewer, a moved price, a
+ *   stale catalog): the rows and every shard read consistently, a plan from what they hold, and
+ *   `available >= q`. Only here can a hold take a type's last seats, so the hold that completes a
+ *   sell-out always comes this way and flags it (soldOutAfterTake).
+ * Every refusal is decided on rows just read, never on the kept catalog.
+ */
 async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<OrderSagaEvent> {
   const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   const reservationId = cmd.orderId;
@@ -132,21 +175,25 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
   }
 
   const random = deps.random ?? Math.random;
-  // After a shard could not cover its part, read the shards and plan from what they hold.
+  // After a shard could not cover its part (or keep a seat), read the shards and plan from them.
   let readShardsFirst = false;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const rows = await readInventoryRows(deps, cmd.eventId);
-    const priced = quote(cmd.eventId, items.value, rows);
+    const { types, rows } = await catalogOf(deps, cmd.eventId, readShardsFirst);
+    const priced = quote(cmd.eventId, items.value, types);
     if (!priced.ok) {
+      if (!rows) {
+        // The kept catalog does not price this order: refuse only on rows read now.
+        readShardsFirst = true;
+        continue;
+      }
       await tellSoldOut(deps, 'soldOut', cmd.eventId, soldOutTypes(items.value, rows));
       return reject(cmd, priced.reason, items.value, deps);
     }
     let takes: ShardTake[];
-    if (!readShardsFirst) {
-      takes = blindTakes(items.value, rows, random);
-    } else {
+    let shards: Map<string, ShardState[]> | undefined;
+    if (readShardsFirst && rows) {
       const heads = items.value.map((i) => rows.get(i.ticketType)!);
-      const shards = await readShards(deps, cmd.eventId, heads);
+      shards = await readShards(deps, cmd.eventId, heads);
       const plan = planTakes(items.value, shards, random);
       if (!plan.ok) {
         const empty = [...shards].filter(([, s]) => sumShards(s).availableQuantity === 0).map(([t]) => t);
@@ -159,6 +206,8 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
         );
       }
       takes = plan.takes;
+    } else {
+      takes = blindTakes(items.value, types, random);
     }
     const { amountMinor, currency } = priced.value;
     const unitPriceMinor = new Map(priced.value.items.map((i) => [i.ticketType, i.unitPriceMinor]));
@@ -177,6 +226,8 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
+    // Blind: the shard must keep a seat (see above); after reading: it may give its last.
+    const covers = shards === undefined ? '>' : '>=';
     const race = await tryTransactWrite(deps.doc, [
       {
         Put: {
@@ -191,9 +242,9 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
           Key: shardKey(cmd.eventId, take.ticketType, take.shard),
           UpdateExpression:
             'SET #available = #available - :q, #reserved = #reserved + :q, #version = #version + :one, #updatedAt = :now',
-          // The price is part of the condition: the amount cannot disagree with the row.
-          ConditionExpression:
-            'attribute_exists(#eventId) AND #available >= :q AND #priceMinor = :priceMinor AND #currency = :currency',
+          // The price is part of the condition: the amount cannot disagree with the row, whether
+          // it was priced from rows just read or from the kept catalog.
+          ConditionExpression: `attribute_exists(#eventId) AND #available ${covers} :q AND #priceMinor = :priceMinor AND #currency = :currency`,
           ExpressionAttributeNames: {
             '#eventId': 'eventId',
             '#available': 'availableQuantity',
@@ -219,8 +270,9 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
         const existing = await readReservation(deps, reservationId);
         if (existing) return replyToDuplicateReserve(existing, log);
       } else if (race.kind === 'condition') {
-        // A shard could not cover its part, or stock or price moved since the read: read the
-        // shards and decide again (another shard may have the seats).
+        // A shard could not cover its part (or keep a seat), or stock or price moved since the
+        // read, or the kept catalog is stale: read the rows and shards and decide again (another
+        // shard may have the seats).
         log.debug('reserve lost a race on stock, re-reading', { attempt });
         readShardsFirst = true;
       } else {
@@ -238,8 +290,11 @@ async function reserveSeats(cmd: ReserveSeats, deps: ParticipantDeps): Promise<O
     });
     await inventoryChanged(deps, cmd.eventId);
     // Took the last seats: flag them now, so the next order is told 409 sold-out at POST
-    // instead of starting a saga that can only fail (docs/api.md).
-    await tellSoldOut(deps, 'soldOut', cmd.eventId, await soldOutAfterTake(deps, cmd.eventId, takes, rows));
+    // instead of starting a saga that can only fail (docs/api.md). A blind hold left a seat in
+    // each shard it took from: nothing to flag, nothing to read.
+    if (shards !== undefined && rows !== undefined) {
+      await tellSoldOut(deps, 'soldOut', cmd.eventId, await soldOutAfterTake(deps, cmd.eventId, takes, rows, shards));
+    }
     return { type: 'SEATS_RESERVED', reservationId, expiresAt: record.expiresAt ?? '', amountMinor, currency };
   }
   throw new ContentionError(`reserve ${reservationId}: still contended after ${MAX_ATTEMPTS} attempts`);
@@ -254,36 +309,54 @@ function soldOutTypes(items: readonly OrderItem[], rows: ReadonlyMap<string, Inv
 }
 
 /**
- * The ticket types a committed reservation left with no seat in any shard. Read after the commit
- * (consistent), so of reservations racing for the last seats the one that commits last sees 0:
- * a sell-out is always flagged by the reservation that completes it (bar a release meanwhile).
- * Cheap first: only the shards taken from are read (one item per take); a sharded type whose taken
- * shards are all empty then has all its shards read and summed. Nothing is read without flags.
+ * The ticket types a committed hold of the read way (reserveSeats) left with no seat in any shard.
+ * `shards` were read (consistently) before the hold's transaction: their seats less what the hold
+ * took are an upper bound on what is left, as concurrent holds only take more (a release that gave
+ * seats back meanwhile is seen by the flag's own verify, src/cache/sold-out.ts).
+ * - bound 0: sold out for certain, flagged without a read;
+ * - bound > 0: another hold may have taken the rest since; read after the commit (consistent), so of
+ *   holds racing for the last seats the one that commits last sees 0. Cheap first: only the shards
+ *   taken from (one item per take); a sharded type whose taken shards are all empty then has all
+ *   its shards read and summed.
+ * So a sell-out is always flagged by the hold that completes it (bar a release meanwhile). Nothing
+ * is read without flags.
  */
 async function soldOutAfterTake(
   deps: ParticipantDeps,
   eventId: string,
   takes: readonly ShardTake[],
   heads: ReadonlyMap<string, InventoryRow>,
+  shards: ReadonlyMap<string, readonly ShardState[]>,
 ): Promise<string[]> {
   if (!deps.soldOut) return [];
+  const types = [...new Set(takes.map((t) => t.ticketType))];
+  const bound = (type: string): number =>
+    sumShards(shards.get(type) ?? []).availableQuantity -
+    takes.filter((t) => t.ticketType === type).reduce((a, t) => a + t.quantity, 0);
+  const certain = types.filter((t) => bound(t) <= 0);
+  const unsure = types.filter((t) => bound(t) > 0);
+  if (unsure.length === 0) return certain;
   try {
-    const left = await readShardAvailability(deps, eventId, takes);
-    const emptied = [...new Set(takes.map((t) => t.ticketType))].filter((type) =>
-      takes.filter((t) => t.ticketType === type).every((t) => left.get(`${type}|${t.shard}`) === 0),
+    const unsureTakes = takes.filter((t) => unsure.includes(t.ticketType));
+    const left = await readShardAvailability(deps, eventId, unsureTakes);
+    const emptied = unsure.filter((type) =>
+      unsureTakes.filter((t) => t.ticketType === type).every((t) => left.get(`${type}|${t.shard}`) === 0),
     );
     const sharded = emptied
       .map((t) => heads.get(t))
       .filter((h): h is InventoryRow => h !== undefined && shardCountOf(h) > 1);
-    const shards = sharded.length > 0 ? await readShards(deps, eventId, sharded) : new Map<string, ShardState[]>();
-    return emptied.filter((t) => {
-      const all = shards.get(t);
-      return all === undefined ? true : sumShards(all).availableQuantity === 0;
-    });
+    const all = sharded.length > 0 ? await readShards(deps, eventId, sharded) : new Map<string, ShardState[]>();
+    return [
+      ...certain,
+      ...emptied.filter((t) => {
+        const read = all.get(t);
+        return read === undefined ? true : sumShards(read).availableQuantity === 0;
+      }),
+    ];
   } catch (error) {
     // Best effort, like the flag itself: the seats are reserved whatever this read says.
     deps.logger.warn('sold-out check after a reservation failed', { eventId, error });
-    return [];
+    return certain;
   }
 }
 
@@ -349,11 +422,31 @@ function requireReservationId(cmd: ConfirmSeats | ReleaseSeats): string {
   return cmd.reservationId;
 }
 
+/**
+ * ACTIVE → CONFIRMED in one conditional UpdateItem, without reading the reservation first (issue 25):
+ * the write's condition is the check, and when it fails, DynamoDB hands back the reservation as it
+ * was (ReturnValuesOnConditionCheckFailure ALL_OLD), so a duplicate or late confirm is answered from
+ * that, exactly as a read would have answered it:
+ * - CONFIRMED (a redelivery): SEATS_CONFIRMED again;
+ * - RELEASED or EXPIRED (an operator compensated first, or the hold ran out): SEATS_RELEASED;
+ * - REJECTED, or missing (a confirm before any reserve: nothing is created): refused as illegal-state.
+ */
 async function confirmSeats(cmd: ConfirmSeats, deps: ParticipantDeps): Promise<OrderSagaEvent> {
   const log = deps.logger.child({ orderId: cmd.orderId, commandId: cmd.commandId, command: cmd.kind });
   const reservationId = requireReservationId(cmd);
+  // Set only for an ACTIVE reservation with no expiry to move (confirmReservation).
+  let known: ReservationRecord | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const existing = await readReservation(deps, reservationId);
+    const outcome = await confirmReservation(reservationId, known, deps, attempt);
+    if (outcome.kind === 'done') {
+      log.info('seats confirmed', { reservationId });
+      return { type: 'SEATS_CONFIRMED' };
+    }
+    if (outcome.kind === 'retry') {
+      known = undefined;
+      continue;
+    }
+    const existing = outcome.reservation;
     if (existing?.status === 'CONFIRMED') {
       log.info('seats already confirmed', { reservationId });
       return { type: 'SEATS_CONFIRMED' };
@@ -371,11 +464,7 @@ async function confirmSeats(cmd: ConfirmSeats, deps: ParticipantDeps): Promise<O
         { reservationId, status: existing?.status ?? null, commandId: cmd.commandId },
       );
     }
-    const outcome = await confirmReservation(existing, deps, attempt);
-    if (outcome === 'done') {
-      log.info('seats confirmed', { reservationId, eventId: existing.eventId });
-      return { type: 'SEATS_CONFIRMED' };
-    }
+    known = existing;
   }
   throw new ContentionError(`confirm ${reservationId}: still contended after ${MAX_ATTEMPTS} attempts`);
 }
@@ -534,37 +623,54 @@ async function settle(
 }
 
 /**
+ * What one confirm write did: 'done'; 'found', the condition failed and this is the reservation as
+ * it was then (undefined: there is none); 'retry', a release's transaction held the item.
+ */
+type ConfirmWrite =
+  { kind: 'done' } | { kind: 'found'; reservation: ReservationRecord | undefined } | { kind: 'retry' };
+
+/**
  * ACTIVE → CONFIRMED as one conditional UpdateItem on the reservation: the seats stay where the
  * hold put them (taken, `reservedQuantity`), so the shard is not written. Overselling depends only on
  * `availableQuantity`, which a confirm never touched. Exactly one of a confirm and a release/expiry
  * wins: each is conditioned on the reservation still being ACTIVE (the release's transaction moves
  * the seats back only if its condition holds). A crash after the write leaves it CONFIRMED and the
- * redelivery answers from the re-read. 'retry': the status moved meanwhile, or a release's
- * transaction held the item (TransactionConflict, after a backoff); re-read and decide.
+ * redelivery's write finds it so.
+ *
+ * The hold ends: its expiry moves to `heldUntil`, as in settle (records.ts, ReservationRecord.expiresAt).
+ * Blind (`known` undefined), the write moves it itself (`SET heldUntil = expiresAt REMOVE expiresAt`),
+ * so it also requires an expiry, which every hold has; an ACTIVE reservation without one comes back
+ * as 'found' and is written again as `known`, with nothing to move.
  */
 async function confirmReservation(
-  reservation: ReservationRecord,
+  reservationId: string,
+  known: ReservationRecord | undefined,
   deps: ParticipantDeps,
   attempt: number,
-): Promise<'done' | 'retry'> {
+): Promise<ConfirmWrite> {
   const now = nowIso(deps);
-  // The hold ends: its expiry moves to `heldUntil`, as in settle (records.ts, ReservationRecord.expiresAt).
-  const held = reservation.expiresAt;
+  const blind = known === undefined;
+  const held = known?.expiresAt;
+  const moves = blind || held !== undefined;
   try {
     await deps.doc.send(
       new UpdateCommand({
         TableName: deps.tables.reservations,
-        Key: { reservationId: reservation.reservationId },
+        Key: { reservationId },
         UpdateExpression:
           'SET #status = :to, #updatedAt = :now, #confirmedAt = :now, #stay = :true' +
-          (held !== undefined ? ', #heldUntil = :held REMOVE #expiresAt' : ''),
-        ConditionExpression: '#status = :from',
+          (blind
+            ? ', #heldUntil = #expiresAt REMOVE #expiresAt'
+            : held !== undefined
+              ? ', #heldUntil = :held REMOVE #expiresAt'
+              : ''),
+        ConditionExpression: blind ? '#status = :from AND attribute_exists(#expiresAt)' : '#status = :from',
         ExpressionAttributeNames: {
           '#status': 'status',
           '#updatedAt': 'updatedAt',
           '#confirmedAt': 'confirmedAt',
           '#stay': 'seatsStayTaken',
-          ...(held !== undefined ? { '#heldUntil': 'heldUntil', '#expiresAt': 'expiresAt' } : {}),
+          ...(moves ? { '#heldUntil': 'heldUntil', '#expiresAt': 'expiresAt' } : {}),
         },
         ExpressionAttributeValues: {
           ':to': 'CONFIRMED',
@@ -573,17 +679,24 @@ async function confirmReservation(
           ':true': true,
           ...(held !== undefined ? { ':held': held } : {}),
         },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
   } catch (error) {
-    if (isConditionalCheckFailed(error)) return 'retry';
-    // A release's transaction on the same reservation in flight: wait, re-read, decide again.
+    if (isConditionalCheckFailed(error)) return { kind: 'found', reservation: reservationAsItWas(error) };
+    // A release's transaction on the same reservation in flight: wait, write again, decide again.
     if (isTransactionConflict(error)) {
       await backoff(deps, attempt);
-      return 'retry';
+      return { kind: 'retry' };
     }
     throw error;
   }
   // No inventory changed: the view shows available and taken seats, and both stay as they were.
-  return 'done';
+  return { kind: 'done' };
+}
+
+/** The item a failed conditional write handed back (ReturnValuesOnConditionCheckFailure ALL_OLD), if any. */
+function reservationAsItWas(error: unknown): ReservationRecord | undefined {
+  const item = (error as ConditionalCheckFailedException).Item;
+  return item ? asReservation(unmarshall(item) as ReservationRecord) : undefined;
 }

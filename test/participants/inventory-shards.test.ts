@@ -12,6 +12,11 @@ import { InventoryConflictError } from '../../src/participants/errors';
 import { inventoryViolations } from '../../tools/invariants';
 import { createTestAws, type TestAws } from '../support/aws';
 import { confirm, participantDeps, release, reservationsOf, reserve, uid } from './helpers';
+import { InventoryCatalog } from '../../src/participants/inventory-catalog';
+import type { SoldOutHooks } from '../../src/participants/deps';
+import { meterClients, type MeteredCall } from '../../src/observability/cost-meter';
+import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
+import { TEST_AWS_CONFIG } from '../support/aws';
 
 let aws: TestAws;
 beforeAll(async () => {
@@ -183,6 +188,87 @@ it('raises the shard count of an unsharded type that holds reservations, and ref
   expect(await handleInventoryCommand(reserve(o, eventId, [{ ticketType: 'GA', quantity: 1 }]), deps)).toMatchObject({
     type: 'SEATS_RESERVED',
     amountMinor: 1200,
+  });
+  expect(await violations(eventId)).toEqual([]);
+});
+
+/**
+ * Sold-out hooks that record each flag with the seats the store held for the type over all its
+ * shards when it was raised (read consistently right then): with no release running, a right flag finds 0.
+ */
+function flagRecorder(): { hooks: SoldOutHooks; flags: Array<{ ticketType: string; availableThen: number }> } {
+  const flags: Array<{ ticketType: string; availableThen: number }> = [];
+  const hooks: SoldOutHooks = {
+    soldOut: async (eventId, ticketTypes) => {
+      const view = await getEventInventory(participantDeps(aws), eventId);
+      for (const t of ticketTypes) {
+        const type = view?.ticketTypes.find((v) => v.ticketType === t);
+        flags.push({ ticketType: t, availableThen: type?.availableQuantity ?? -1 });
+      }
+    },
+    seatsReturned: async () => {},
+  };
+  return { hooks, flags };
+}
+
+it.each([
+  ['12 seats over 4 shards for 30 orders: flagged, only once every shard is empty', 12, 30],
+  ['40 seats over 4 shards for 12 orders: never flagged', 40, 12],
+])('blind holds on a kept catalog, %s', async (_name, seats, orders) => {
+  const eventId = await shardEvent(seats, 4);
+  const { hooks, flags } = flagRecorder();
+  const catalog = new InventoryCatalog();
+  const replies = await Promise.all(
+    Array.from({ length: orders }, () =>
+      handleInventoryCommand(
+        reserve(uid('o'), eventId, [{ ticketType: 'GA', quantity: 1 }]),
+        participantDeps(aws, { catalog, soldOut: hooks }),
+      ),
+    ),
+  );
+  const held = replies.filter((r) => r.type === 'SEATS_RESERVED').length;
+  expect(held).toBe(Math.min(seats, orders));
+  expect(Math.min(...(await shardAvailability(eventId)))).toBeGreaterThanOrEqual(0);
+  // Never a flag while any shard had a seat; and when all went, the hold that took the last flagged it.
+  expect(flags.filter((f) => f.availableThen !== 0)).toEqual([]);
+  expect(flags.length > 0).toBe(held === seats);
+  expect(await violations(eventId)).toEqual([]);
+});
+
+it('a shard count raised after the catalog was kept: blind holds still go to a shard that exists', async () => {
+  const eventId = uid('legacy');
+  await putEventInventory(participantDeps(aws), eventId, 'Legacy', [
+    { ticketType: 'GA', totalQuantity: 12, priceMinor: 1000, currency: 'EUR' },
+  ]);
+  const catalog = new InventoryCatalog();
+  await handleInventoryCommand(
+    reserve(uid('o'), eventId, [{ ticketType: 'GA', quantity: 1 }]),
+    participantDeps(aws, { catalog }),
+  );
+  await putEventInventory(participantDeps(aws), eventId, 'Legacy', [
+    { ticketType: 'GA', totalQuantity: 20, priceMinor: 1000, currency: 'EUR', shards: 4 },
+  ]);
+  // The kept copy still says 1 shard: the hold goes to shard 0, which exists and has the price.
+  const clients = meterClients(createAwsClients(TEST_AWS_CONFIG));
+  const calls: MeteredCall[] = [];
+  clients.meter.onCall((call) => calls.push(call));
+  const orderId = uid('o');
+  try {
+    const reply = await handleInventoryCommand(
+      reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }]),
+      participantDeps(aws, { catalog, doc: clients.doc }),
+    );
+    expect(reply).toMatchObject({ type: 'SEATS_RESERVED', amountMinor: 1000 });
+  } finally {
+    destroyAwsClients(clients);
+  }
+  expect(calls.map((c) => c.operation)).toEqual(['TransactWriteItems']);
+  expect((await readReservation(participantDeps(aws), orderId))?.shards).toEqual([
+    { ticketType: 'GA', shard: 0, quantity: 1 },
+  ]);
+  expect((await getEventInventory(participantDeps(aws), eventId))?.ticketTypes[0]).toMatchObject({
+    availableQuantity: 18,
+    takenQuantity: 2,
   });
   expect(await violations(eventId)).toEqual([]);
 });

@@ -10,6 +10,8 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { meterClients, type MeteredCall } from '../../src/observability/cost-meter';
 import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { readInventoryRows, readReservation } from '../../src/participants/records';
+import { InventoryCatalog } from '../../src/participants/inventory-catalog';
+import type { ParticipantDeps, SoldOutHooks } from '../../src/participants/deps';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
 import { createTestAws, injectTransactionConflicts, TEST_AWS_CONFIG, type TestAws } from '../support/aws';
 import {
@@ -60,6 +62,38 @@ async function stock(eventId: string): Promise<Record<string, { available: numbe
       return [r.ticketType, { available: r.availableQuantity, reserved, sold }];
     }),
   );
+}
+
+/** The DynamoDB operations `fn` made through its deps, in order (the cost meter's own record). */
+async function operationsOf(
+  fn: (deps: ReturnType<typeof participantDeps>) => Promise<unknown>,
+  overrides: Partial<ParticipantDeps> = {},
+): Promise<string[]> {
+  const clients = meterClients(createAwsClients(TEST_AWS_CONFIG));
+  const calls: MeteredCall[] = [];
+  clients.meter.onCall((call) => calls.push(call));
+  try {
+    await fn(participantDeps(aws, { ...overrides, doc: clients.doc }));
+  } finally {
+    destroyAwsClients(clients);
+  }
+  return calls.map((c) => c.operation);
+}
+
+/**
+ * Sold-out hooks that record each flag with the seats the store held for it when it was raised
+ * (read consistently right then): with no release running, a right flag finds 0.
+ */
+function flagRecorder(): { hooks: SoldOutHooks; flags: Array<{ ticketType: string; availableThen: number }> } {
+  const flags: Array<{ ticketType: string; availableThen: number }> = [];
+  const hooks: SoldOutHooks = {
+    soldOut: async (eventId, ticketTypes) => {
+      const rows = await readInventoryRows(participantDeps(aws), eventId);
+      for (const t of ticketTypes) flags.push({ ticketType: t, availableThen: rows.get(t)?.availableQuantity ?? -1 });
+    },
+    seatsReturned: async () => {},
+  };
+  return { hooks, flags };
 }
 
 describe('ReserveSeats', () => {
@@ -223,6 +257,131 @@ describe('ReserveSeats', () => {
     } finally {
       destroyAwsClients(clients);
     }
+  });
+});
+
+describe('ReserveSeats on the catalog the worker keeps (issue 25)', () => {
+  it('holds blind on the kept prices in one TransactWriteItems, and reads nothing after a hold that leaves seats', async () => {
+    const eventId = await newEvent();
+    const { hooks, flags } = flagRecorder();
+    const deps = { catalog: new InventoryCatalog(), soldOut: hooks };
+    const hold = (orderId: string) => (d: ParticipantDeps) =>
+      handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 2 }]), d);
+
+    // The first hold of the event reads its rows (and keeps them); the next one only writes.
+    expect(await operationsOf(hold(uid('order')), deps)).toEqual(['Query', 'TransactWriteItems']);
+    const orderId = uid('order');
+    expect(await operationsOf(hold(orderId), deps)).toEqual(['TransactWriteItems']);
+
+    expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({ status: 'ACTIVE', amountMinor: 3998 });
+    expect((await stock(eventId)).GA).toEqual({ available: 6, reserved: 4, sold: 0 });
+    expect(flags).toEqual([]);
+  });
+
+  it('the hold that takes the last seats flags the sell-out without a read after its commit', async () => {
+    const eventId = await newEvent(3, 5);
+    const { hooks, flags } = flagRecorder();
+    const deps = { catalog: new InventoryCatalog(), soldOut: hooks };
+    const hold = (quantity: number) => (d: ParticipantDeps) =>
+      handleInventoryCommand(reserve(uid('order'), eventId, [{ ticketType: 'GA', quantity }]), d);
+
+    expect(await operationsOf(hold(2), deps)).toEqual(['Query', 'TransactWriteItems']);
+    expect(flags).toEqual([]);
+    // 1 seat left, 1 asked: the blind hold must keep a seat, so it fails; the read way takes the
+    // last seat and knows from its read that none is left (nothing read after the commit).
+    expect(await operationsOf(hold(1), deps)).toEqual([
+      'TransactWriteItems',
+      'Query',
+      'BatchGetItem',
+      'TransactWriteItems',
+    ]);
+    expect(flags).toEqual([{ ticketType: 'GA', availableThen: 0 }]);
+    expect((await stock(eventId)).GA).toEqual({ available: 0, reserved: 3, sold: 0 });
+
+    // The next order is refused on rows read, with the reason the rows give.
+    const next = uid('order');
+    await operationsOf(
+      (d) => handleInventoryCommand(reserve(next, eventId, [{ ticketType: 'GA', quantity: 1 }]), d),
+      deps,
+    );
+    expect(await readReservation(participantDeps(aws), next)).toMatchObject({
+      status: 'REJECTED',
+      reason: 'sold out: 0 GA left, 1 requested',
+    });
+  });
+
+  it.each([
+    ['20 seats for 50 orders: flagged, only once none is left', 20, 50],
+    ['30 seats for 20 orders: never flagged', 30, 20],
+  ])('concurrent holds on one kept catalog, %s', async (_name, seats, orders) => {
+    const eventId = uid('event');
+    await putEventInventory(participantDeps(aws), eventId, 'Rush', [
+      { ticketType: 'GA', totalQuantity: seats, priceMinor: 1000, currency: 'EUR' },
+    ]);
+    const { hooks, flags } = flagRecorder();
+    const catalog = new InventoryCatalog();
+    const replies = await Promise.all(
+      Array.from({ length: orders }, () =>
+        handleInventoryCommand(
+          reserve(uid('rush'), eventId, [{ ticketType: 'GA', quantity: 1 }]),
+          participantDeps(aws, { catalog, soldOut: hooks }),
+        ),
+      ),
+    );
+    const held = replies.filter((r) => r.type === 'SEATS_RESERVED').length;
+    expect(held).toBe(Math.min(seats, orders));
+    expect((await stock(eventId)).GA).toEqual({ available: seats - held, reserved: held, sold: 0 });
+    // Never a flag while a seat was left; and when all went, the hold that took the last flagged it.
+    expect(flags.filter((f) => f.availableThen !== 0)).toEqual([]);
+    expect(flags.length > 0).toBe(held === seats);
+  });
+
+  it('a price changed after the catalog was kept: the condition catches it, the order pays the new price', async () => {
+    const eventId = await newEvent();
+    const catalog = new InventoryCatalog();
+    await handleInventoryCommand(
+      reserve(uid('order'), eventId, [{ ticketType: 'GA', quantity: 1 }]),
+      participantDeps(aws, { catalog }),
+    );
+    await putEventInventory(participantDeps(aws), eventId, 'Concert', [
+      { ticketType: 'GA', totalQuantity: 10, priceMinor: 2500, currency: 'EUR' },
+    ]);
+    const orderId = uid('order');
+    const reply = await handleInventoryCommand(
+      reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 2 }]),
+      participantDeps(aws, { catalog }),
+    );
+    expect(reply).toMatchObject({ type: 'SEATS_RESERVED', amountMinor: 5000, currency: 'EUR' });
+    expect(await readReservation(participantDeps(aws), orderId)).toMatchObject({
+      amountMinor: 5000,
+      items: [{ ticketType: 'GA', quantity: 2, unitPriceMinor: 2500 }],
+    });
+    expect((await stock(eventId)).GA).toEqual({ available: 7, reserved: 3, sold: 0 });
+    // The catalog now keeps the new price: the next hold is blind again.
+    expect(
+      await operationsOf(
+        (d) => handleInventoryCommand(reserve(uid('order'), eventId, [{ ticketType: 'GA', quantity: 1 }]), d),
+        { catalog },
+      ),
+    ).toEqual(['TransactWriteItems']);
+  });
+
+  it('a ticket type added after the catalog was kept is read, not refused', async () => {
+    const eventId = await newEvent();
+    const catalog = new InventoryCatalog();
+    await handleInventoryCommand(
+      reserve(uid('order'), eventId, [{ ticketType: 'GA', quantity: 1 }]),
+      participantDeps(aws, { catalog }),
+    );
+    await putEventInventory(participantDeps(aws), eventId, 'Concert', [
+      { ticketType: 'BALCONY', totalQuantity: 4, priceMinor: 3000, currency: 'EUR' },
+    ]);
+    const reply = await handleInventoryCommand(
+      reserve(uid('order'), eventId, [{ ticketType: 'BALCONY', quantity: 2 }]),
+      participantDeps(aws, { catalog }),
+    );
+    expect(reply).toMatchObject({ type: 'SEATS_RESERVED', amountMinor: 6000 });
+    expect((await stock(eventId)).BALCONY).toEqual({ available: 2, reserved: 2, sold: 0 });
   });
 });
 
@@ -407,18 +566,22 @@ describe('ConfirmSeats', () => {
     try {
       const deps = participantDeps(aws, { doc: clients.doc });
       expect(await handleInventoryCommand(confirm(orderId), deps)).toEqual({ type: 'SEATS_CONFIRMED' });
-      const writes = calls.filter((c) => !['GetItem', 'Query', 'BatchGetItem', 'Scan'].includes(c.operation));
-      expect(writes.map((c) => c.operation)).toEqual(['UpdateItem']);
+      // Not even a read first: the write's condition is the check.
+      expect(calls.map((c) => c.operation)).toEqual(['UpdateItem']);
+      const writes = calls;
       // The engine's own report: the reservations table (no index since issue 25), nothing else;
       // the reservation is under 1 KB: 1 WRU where the transaction cost 6.
       const targets = writes.flatMap((c) => c.byTarget ?? []);
       expect(targets.map((t) => [t.table, t.index])).toEqual([[aws.names.tables.reservations, undefined]]);
       expect(writes[0].wru).toBe(1);
 
-      // Delivered again after it succeeded: a read and the same answer, nothing written.
+      // Delivered again after it succeeded: the same answer from the one write, whose condition
+      // failed and handed back the reservation as it was (ALL_OLD); nothing changed.
+      const before = await readReservation(participantDeps(aws), orderId);
       calls.length = 0;
       expect(await handleInventoryCommand(confirm(orderId), deps)).toEqual({ type: 'SEATS_CONFIRMED' });
-      expect(calls.map((c) => c.operation)).toEqual(['GetItem']);
+      expect(calls.map((c) => c.operation)).toEqual(['UpdateItem']);
+      expect(await readReservation(participantDeps(aws), orderId)).toEqual(before);
     } finally {
       destroyAwsClients(clients);
     }
@@ -427,6 +590,74 @@ describe('ConfirmSeats', () => {
       status: 'CONFIRMED',
       seatsStayTaken: true,
     });
+  });
+
+  it('answers a late or misplaced confirm from its one write: released, rejected, missing (nothing created)', async () => {
+    const eventId = await newEvent(1, 1);
+    const released = uid('order');
+    await handleInventoryCommand(reserve(released, eventId, [{ ticketType: 'GA', quantity: 1 }]), participantDeps(aws));
+    await handleInventoryCommand(release(released), participantDeps(aws));
+    const rejected = uid('order');
+    await handleInventoryCommand(
+      reserve(rejected, eventId, [{ ticketType: 'VIP', quantity: 9 }]),
+      participantDeps(aws),
+    );
+    const missing = uid('order');
+    const before = await readReservation(participantDeps(aws), released);
+
+    let reply: OrderSagaEvent | undefined;
+    expect(
+      await operationsOf(async (d) => {
+        reply = await handleInventoryCommand(confirm(released), d);
+      }),
+    ).toEqual(['UpdateItem']);
+    expect(reply).toEqual({ type: 'SEATS_RELEASED' });
+    expect(await readReservation(participantDeps(aws), released)).toEqual(before);
+
+    for (const [orderId, said] of [
+      [rejected, /it is REJECTED/],
+      [missing, /it is missing/],
+    ] as const) {
+      expect(
+        await operationsOf(async (d) => {
+          await expect(handleInventoryCommand(confirm(orderId), d)).rejects.toMatchObject({
+            name: 'PermanentCommandError',
+            code: 'illegal-state',
+            message: expect.stringMatching(said),
+          });
+        }),
+      ).toEqual(['UpdateItem']);
+    }
+    // The conditional write on a key with no item creates none.
+    expect(await readReservation(participantDeps(aws), missing)).toBeUndefined();
+    expect(await stock(eventId)).toEqual({
+      GA: { available: 1, reserved: 0, sold: 0 },
+      VIP: { available: 1, reserved: 0, sold: 0 },
+    });
+  });
+
+  it('confirms an ACTIVE reservation that has no expiry to move, with a second write that moves none', async () => {
+    const eventId = await newEvent();
+    const orderId = uid('order');
+    await handleInventoryCommand(reserve(orderId, eventId, [{ ticketType: 'GA', quantity: 1 }]), participantDeps(aws));
+    await aws.clients.doc.send(
+      new UpdateCommand({
+        TableName: aws.names.tables.reservations,
+        Key: { reservationId: orderId },
+        UpdateExpression: 'REMOVE expiresAt',
+      }),
+    );
+    let reply: OrderSagaEvent | undefined;
+    expect(
+      await operationsOf(async (d) => {
+        reply = await handleInventoryCommand(confirm(orderId), d);
+      }),
+    ).toEqual(['UpdateItem', 'UpdateItem']);
+    expect(reply).toEqual({ type: 'SEATS_CONFIRMED' });
+    const stored = await readReservation(participantDeps(aws), orderId);
+    expect(stored).toMatchObject({ status: 'CONFIRMED', seatsStayTaken: true });
+    expect(stored?.heldUntil).toBeUndefined();
+    expect((await stock(eventId)).GA).toEqual({ available: 9, reserved: 0, sold: 1 });
   });
 
   it("waits and retries when a release's transaction holds the reservation (TransactionConflict)", async () => {
