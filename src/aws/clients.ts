@@ -3,6 +3,12 @@
  * differs. The SDK's standard retry mode already retries throttling, 5xx and network errors with
  * backoff. The composition root (src/service.ts) attaches the cost meter to them
  * (observability/cost-meter.ts, meterClients): aws/ is the bottom layer and knows nothing of it.
+ *
+ * The SDK's per-call options were measured for CPU (issue 25) and are left at their defaults: none
+ * saves a measurable share of a call, and some would give up a check or AWS's own routing —
+ * checksum modes (not read by the DynamoDB/SQS clients), SQS's `md5`, DynamoDB's
+ * `accountIdEndpointMode`, the agent's socket options. Figures and sources: docs/benchmarks.md,
+ * "The SDK clients' options".
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -41,7 +47,9 @@ function clientConfig(config: AwsConfig, service: 'dynamodb' | 'sqs') {
     maxAttempts: 6,
     // Enough sockets for every consumer's long poll plus a burst of writes; a request that hangs
     // (an outage, a paused emulator) times out and is retried instead of waiting forever. The
-    // timeout sits above the longest long poll (20 s).
+    // timeout sits above the longest long poll (20 s). Node's agent already reuses the warmest socket
+    // ('lifo') without Nagle (noDelay); a smaller maxSockets saves no syscall per call (issue 25,
+    // docs/benchmarks.md "The SDK clients' options").
     requestHandler: {
       httpAgent: { keepAlive: true, maxSockets: 256 },
       httpsAgent: { keepAlive: true, maxSockets: 256 },
