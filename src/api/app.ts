@@ -18,7 +18,7 @@ import { ConfigError, type Config } from '../config/config';
 import type { Logger } from '../observability/logger';
 import type { SagaRuntime } from '../runtime/saga-runtime';
 import { InvalidCursorError, type OrderQueries } from '../store/order-queries';
-import type { SagaStore } from '../store/saga-store';
+import { KeptOrderItems, type SagaStore } from '../store/saga-store';
 import { ASSETS_PREFIX } from '../http/assets';
 import { identify, requireAuthentication } from '../http/auth/authenticate';
 import { createTokenVerifier, type TokenVerifier } from '../http/auth/verifier';
@@ -146,6 +146,7 @@ export function createApiApp(deps: AppDeps, rooms: AppRooms): express.Express {
         inventory,
         soldOut: deps.soldOut,
         waitingRoom: deps.waitingRoom,
+        keptOrders: new KeptOrderItems(),
       }),
     },
     ...(deps.waitingRoom

@@ -1,7 +1,7 @@
 /** What the API shows of an order and of its saga. Payment tokens never leave the service. */
 import type { OrderSagaContext, OrderSagaState, OrderStatus, SagaCommand } from '../../machines/order-saga';
 import type { OrderSummary } from '../store/order-queries';
-import type { OrderRecord, SagaHistoryEntry, StoredSaga } from '../store/saga-store';
+import type { OrderRecord, SagaHistoryEntry, SagaReading, StoredSaga } from '../store/saga-store';
 import type { Entry } from '../orders/waiting-room-port';
 import { decimalAmount } from './amounts';
 
@@ -54,7 +54,8 @@ export function orderLinks(orderId: string): OrderLinks {
   return { self: `/orders/${orderId}`, saga: `/sagas/${orderId}`, cancel: `/orders/${orderId}/cancel` };
 }
 
-export function orderView(saga: StoredSaga): OrderView {
+/** GET /orders/:id's answer for an order as read (SagaStore.read). */
+export function orderView(saga: SagaReading): OrderView {
   return {
     orderId: saga.orderId,
     orderNumber: saga.orderNumber ?? null,

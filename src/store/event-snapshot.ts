@@ -86,7 +86,7 @@ export interface LatestEventRow {
 }
 
 /** The commands with every ChargePayment's token replaced by `token`. */
-function withToken<C extends { kind: string }>(commands: readonly C[], token: string): C[] {
+export function withToken<C extends { kind: string }>(commands: readonly C[], token: string): C[] {
   return commands.map((c) => (c.kind === 'ChargePayment' ? { ...c, paymentToken: token } : c));
 }
 

@@ -30,6 +30,7 @@ import {
   unpackOrderItem,
 } from './order-item';
 import { STATUS_ORDERS_INDEX } from './indexes';
+import { KeptOrderItems } from './kept-order-items';
 import {
   exactSaga,
   idsOnRow,
@@ -37,6 +38,7 @@ import {
   PAYMENT_TOKEN_REDACTED,
   projectionFields,
   rowSaga,
+  SagaRecordsInconsistentError,
   unpackRowCommands,
   type EventSnapshot,
   type RowSaga,
@@ -44,6 +46,47 @@ import {
 import type { OrderRecord, ResendLease, StoredSaga, VersionWait } from './stored-saga';
 
 export type { OrderRecord, ResendLease, StoredSaga, VersionWait };
+export { KeptOrderItems };
+
+/**
+ * What `SagaStore.read` gives of an order: its fields and where its saga stands (state, status,
+ * version, total, updatedAt), as GET /orders/:id shows them. Not a saga to step.
+ */
+export type SagaReading = Pick<
+  StoredSaga,
+  | 'orderId'
+  | 'orderNumber'
+  | 'eventName'
+  | 'customerId'
+  | 'eventId'
+  | 'items'
+  | 'status'
+  | 'totalAmountMinor'
+  | 'currency'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'sagaState'
+  | 'sagaVersion'
+>;
+
+/** The reading of a saga: only its SagaReading fields (not the context, where a token may be). */
+function readingOf(saga: StoredSaga): SagaReading {
+  return {
+    orderId: saga.orderId,
+    orderNumber: saga.orderNumber,
+    eventName: saga.eventName,
+    customerId: saga.customerId,
+    eventId: saga.eventId,
+    items: saga.items,
+    status: saga.status,
+    totalAmountMinor: saga.totalAmountMinor,
+    currency: saga.currency,
+    createdAt: saga.createdAt,
+    updatedAt: saga.updatedAt,
+    sagaState: saga.sagaState,
+    sagaVersion: saga.sagaVersion,
+  };
+}
 
 export { PAYMENT_TOKEN_REDACTED, SagaRecordsInconsistentError } from './event-snapshot';
 
@@ -219,16 +262,55 @@ export class SagaStore {
    * Undefined when there is no such order.
    */
   async load(orderId: string): Promise<StoredSaga | undefined> {
-    // The item first, then the row: an item is projected only after its row was committed and rows
-    // are never removed, so a row read after the item is never behind it. Read at once, a step
-    // committed and projected between the two could show an item ahead of its row (inconsistent).
+    const read = await this.itemThenRow(orderId);
+    if (!read) return undefined;
+    const exact = exactSaga(read.item, read.latest);
+    // A row holds the short ids; the saga shows them in the item's format (as a step keeps them).
+    return { ...exact, appliedEventIds: rememberedEventIds(orderId, exact.appliedEventIds, this.format) };
+  }
+
+  /**
+   * The order item (unpacked), then the saga's latest Events row, both strongly consistent; undefined
+   * when there is no order item. In that order: an item is projected only after its row was
+   * committed and rows are never removed, so a row read after the item is never behind it. Read at
+   * once, a step committed and projected between the two could show an item ahead of its row.
+   */
+  private async itemThenRow(
+    orderId: string,
+  ): Promise<{ item: StoredSaga; latest: StoredEventRow | undefined } | undefined> {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.tables.orders, Key: { orderId }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
-    const exact = exactSaga(unpackOrderItem(Item), await this.latestEventRow(orderId));
-    // A row holds the short ids; the saga shows them in the item's format (as a step keeps them).
-    return { ...exact, appliedEventIds: rememberedEventIds(orderId, exact.appliedEventIds, this.format) };
+    const item = unpackOrderItem(Item);
+    return { item, latest: await this.latestEventRow(orderId) };
+  }
+
+  /**
+   * The order as committed, for showing it (GET /orders/:id): what `load` gives, in one DynamoDB
+   * request when `kept` holds the order item, the latest Events row (strongly consistent) read
+   * over the kept item; otherwise, or when the row cannot be read over it (a row an older build
+   * wrote without a snapshot), the item and the row as `load` reads them, the item then kept.
+   * Exact as `load` is: the kept item gives only the order's fixed fields, which never change, and
+   * the row where the saga stands (kept-order-items.ts says why). Undefined when there is no such
+   * order (absence is never kept). Without the saga's context, outbox or applied event ids: nothing
+   * is written on top of a reading.
+   * @throws SagaRecordsInconsistentError as `load`.
+   */
+  async read(orderId: string, kept: KeptOrderItems): Promise<SagaReading | undefined> {
+    const item = kept.get(orderId);
+    if (item) {
+      const latest = await this.latestEventRow(orderId);
+      try {
+        return readingOf(exactSaga(item, latest));
+      } catch (error) {
+        if (!(error instanceof SagaRecordsInconsistentError)) throw error;
+      }
+    }
+    const read = await this.itemThenRow(orderId);
+    if (!read) return undefined;
+    kept.remember(read.item);
+    return readingOf(exactSaga(read.item, read.latest));
   }
 
   /**

@@ -7,7 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { applyEvent, startSaga } from '../../machines/order-saga';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
+import { orderView } from '../../src/api/views';
+import { meterClients } from '../../src/observability/cost-meter';
 import {
+  KeptOrderItems,
   OrderExistsError,
   SagaStore,
   UnfinishedCreateError,
@@ -17,6 +20,7 @@ import {
 import { createTestAws, injectTransactionConflicts, TEST_AWS_CONFIG, type TestAws } from '../support/aws';
 import { eventually } from '../support/service';
 import { createTestSaga } from '../support/new-saga';
+import { LegacySagaStore } from '../support/legacy-saga-store';
 
 let aws: TestAws;
 let store: SagaStore;
@@ -149,6 +153,91 @@ it('the Events row is the commit: a load reads it over a lagging order item; the
   // An older version never overwrites a newer projection.
   expect(await store.project(saga)).toBe(false);
   expect((await store.loadProjection(saga.orderId))?.sagaVersion).toBe(2);
+});
+
+it.each(['full', 'compact'] as const)(
+  'read (GET /orders/:id, %s items): one Query over a kept order item, as exact as load, through a lagging item and an action that moves only updatedAt',
+  async (format) => {
+    const clients = meterClients(createAwsClients(TEST_AWS_CONFIG));
+    const reader = new SagaStore(clients.doc, aws.names.tables, format);
+    const kept = new KeptOrderItems();
+    const requests = async <T>(read: () => Promise<T>): Promise<[T, Record<string, number>]> => {
+      const before = clients.meter.snapshot().requests;
+      const value = await read();
+      const after = clients.meter.snapshot().requests;
+      return [
+        value,
+        Object.fromEntries(
+          Object.entries(after)
+            .map(([op, n]) => [op, n - (before[op] ?? 0)])
+            .filter(([, n]) => n),
+        ),
+      ];
+    };
+    const exactView = async (orderId: string) => orderView((await reader.load(orderId))!);
+    try {
+      const saga = await createTestSaga(reader);
+      // Not kept yet: the item and the row, as load reads them; the item is kept.
+      const [first, cold] = await requests(() => reader.read(saga.orderId, kept));
+      expect(cold).toEqual({ 'DynamoDB.GetItem': 1, 'DynamoDB.Query': 1 });
+      expect(orderView(first!)).toEqual(await exactView(saga.orderId));
+      // The kept copy holds no payment token (tokens never leave the order item).
+      expect(JSON.stringify(kept.get(saga.orderId))).not.toContain('tok_success');
+
+      // A step committed, not projected (a worker that died between the two): the next read shows it.
+      const appended = await reader.append(saga, applyEvent(saga.saga, reserved), step('r1'), new Date().toISOString());
+      expect((await reader.loadProjection(saga.orderId))?.sagaVersion).toBe(1);
+      const [lagging, warm] = await requests(() => reader.read(saga.orderId, kept));
+      expect(warm).toEqual({ 'DynamoDB.Query': 1 });
+      expect(lagging).toMatchObject({
+        sagaVersion: 2,
+        sagaState: 'awaitingPayment',
+        status: 'PROCESSING',
+        totalAmountMinor: 1000,
+        currency: 'EUR',
+        updatedAt: appended.updatedAt,
+      });
+      expect(orderView(lagging!)).toEqual(await exactView(saga.orderId));
+
+      // Projected, then an operator's action that changes only updatedAt, also on a kept item.
+      await reader.project(appended);
+      const later = new Date(Date.parse(appended.updatedAt) + 1000).toISOString();
+      const acted = await reader.recordAction(
+        (await reader.load(saga.orderId))!,
+        { eventId: 'operator:x', eventType: 'OPERATOR_RETRY', payload: {}, actor: 'operator:t' },
+        later,
+      );
+      const [afterAction, again] = await requests(() => reader.read(saga.orderId, kept));
+      expect(again).toEqual({ 'DynamoDB.Query': 1 });
+      expect(afterAction).toMatchObject({ sagaVersion: acted.sagaVersion, updatedAt: later, status: 'PROCESSING' });
+      expect(orderView(afterAction!)).toEqual(await exactView(saga.orderId));
+      // What a reading carries: the order's fields and where the saga stands, never its context.
+      expect(Object.keys(afterAction!)).not.toContain('saga');
+
+      // No such order: nothing read is kept.
+      expect(await reader.read(randomUUID(), kept)).toBeUndefined();
+      expect(kept.size).toBe(1);
+    } finally {
+      destroyAwsClients(clients);
+    }
+  },
+);
+
+it('read over a kept item that a row of an older build (no snapshot) passed: reads the item again, exact', async () => {
+  const kept = new KeptOrderItems();
+  const saga = await newSaga();
+  await store.read(saga.orderId, kept);
+  // A build before issue 25 steps it: item and row in one transaction, the row without a snapshot.
+  await new LegacySagaStore(aws.clients.doc, aws.names.tables).append(
+    saga,
+    applyEvent(saga.saga, reserved),
+    step('old-build'),
+    new Date().toISOString(),
+  );
+  const read = await store.read(saga.orderId, kept);
+  expect(read).toMatchObject({ sagaVersion: 2, status: 'PROCESSING' });
+  expect(orderView(read!)).toEqual(orderView((await store.load(saga.orderId))!));
+  expect(kept.get(saga.orderId)?.sagaVersion).toBe(2);
 });
 
 it('reads the history after a version, oldest first', async () => {

@@ -6,7 +6,7 @@ import type { SoldOutFlags } from '../../cache/sold-out';
 import type { WaitingRoom } from '../../admission/waiting-room';
 import type { OrderQueries } from '../../store/order-queries';
 import { placeOrder, type PlaceOrderOutcome } from '../../orders/place-order';
-import type { SagaStore, StoredSaga } from '../../store/saga-store';
+import type { KeptOrderItems, SagaStore, StoredSaga } from '../../store/saga-store';
 import { actorOf, hasRole, principalOf, type Principal } from '../../http/auth/principal';
 import { mayRead } from '../../http/auth/require-role';
 import { ctxOf } from '../../http/context';
@@ -39,6 +39,8 @@ export interface OrdersRouteDeps {
   soldOut?: Pick<SoldOutFlags, 'flagged'>;
   /** The waiting room (src/admission/): past the event's limit an order waits its turn (202 QUEUED). */
   waitingRoom?: WaitingRoom;
+  /** The order items this process read: a status poll then reads only the latest Events row (SagaStore.read). */
+  keptOrders: KeptOrderItems;
 }
 
 /** The request's Idempotency-Key header (declared by the route), checked (1-128 visible ASCII characters), if any. */
@@ -129,12 +131,12 @@ function customerIdFor(principal: Principal, body: PlaceOrderBody): string {
 }
 
 /** A saga the caller may see, or a 404 that reads the same whether it exists or belongs to someone else. */
-export function visibleSaga(
+export function visibleSaga<S extends Pick<StoredSaga, 'customerId'>>(
   principal: Principal,
-  saga: StoredSaga | undefined,
+  saga: S | undefined,
   orderId: string,
   what = 'order',
-): StoredSaga {
+): S {
   if (!saga || !mayRead(principal, saga.customerId))
     throw new ProblemError('not-found', `${what} ${orderId} does not exist`);
   return saga;
@@ -268,6 +270,8 @@ async function postOrder(
     eventName: inventory?.eventName,
   };
   const outcome = await placeOrder(deps, { order, keyed: key !== undefined, fitsEvent: unfit === undefined });
+  // The item as this request wrote it: the buyer's first status poll here reads only the Events row.
+  if (outcome.kind === 'placed') deps.keptOrders.remember(outcome.saga);
   answerPlaced(res, body, outcome, unfit);
 }
 
@@ -301,7 +305,8 @@ async function listOrders(
 /** GET /orders/:orderId: one order, the caller's own (an operator: any). */
 async function getOrder(deps: OrdersRouteDeps, { params }: RouteInput, _req: Request, res: Response): Promise<void> {
   const { orderId } = params;
-  const saga = visibleSaga(principalOf(res), await deps.store.load(orderId), orderId);
+  // Exact (docs/api.md, "Reads"): the latest Events row, over the order item this process kept.
+  const saga = visibleSaga(principalOf(res), await deps.store.read(orderId, deps.keptOrders), orderId);
   res.json(orderView(saga));
 }
 
