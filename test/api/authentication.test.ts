@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { generateSigningKey, jwksOf, mintToken, signTokenSync } from '../../scripts/auth/dev-keys';
 import { as, bearer, strangerKey, TEST_AUDIENCE, TEST_ISSUER, testKey, tokenFor, unsignedToken } from '../support/auth';
+import { createTokenVerifier, InvalidTokenError, VERIFIED_TOKEN_TTL_MS } from '../../src/http/auth/verifier';
 import { createApiHarness, PROBLEM_JSON, type ApiHarness } from './harness';
 
 let h: ApiHarness;
@@ -116,6 +117,61 @@ describe('bearer tokens', () => {
       } finally {
         await short.close();
       }
+    });
+  });
+
+  describe('verified tokens are kept (VERIFIED_TOKEN_TTL_MS), never past their exp', () => {
+    // The service's verifier on a clock the test moves (jose's checks and the kept tokens alike).
+    const verifierAt = (clock: { ms: number }, options: { keep?: number } = {}) =>
+      createTokenVerifier(h.config.auth!, { ...options, now: () => clock.ms });
+
+    it('a token verified once is answered from what was kept until the TTL, then verified again', async () => {
+      const clock = { ms: Date.now() };
+      const verify = verifierAt(clock);
+      const token = await tokenFor('customer', 'c-kept');
+      const first = await verify(token);
+      clock.ms += VERIFIED_TOKEN_TTL_MS - 1000;
+      // The same principal object: not verified again.
+      expect(await verify(token)).toBe(first);
+      clock.ms += 2000;
+      const again = await verify(token);
+      expect(again).not.toBe(first);
+      expect(again).toEqual(first);
+    });
+
+    it('a kept token stops being accepted after its exp (and the clock skew jose allows past it)', async () => {
+      const clock = { ms: Date.now() };
+      const verify = verifierAt(clock);
+      const token = await tokenFor('customer', 'c-short', { ttlSeconds: 20 });
+      const first = await verify(token);
+      const exp = first.expiresAt! * 1000;
+      clock.ms = exp - 1000;
+      expect(await verify(token)).toBe(first);
+      // Past exp nothing kept answers: within the skew (5 s) jose accepts it afresh, beyond it refuses.
+      clock.ms = exp + 1000;
+      expect(await verify(token)).not.toBe(first);
+      clock.ms = exp + (h.config.auth!.clockSkewSeconds + 1) * 1000;
+      await expect(verify(token)).rejects.toThrow(new InvalidTokenError('the token has expired'));
+      await expect(verify(token)).rejects.toBeInstanceOf(InvalidTokenError);
+    });
+
+    it('a refused token is never kept; keep: 0 keeps none; the bound keeps the most recently used', async () => {
+      const clock = { ms: Date.now() };
+      const verify = verifierAt(clock);
+      const stranger = await tokenFor('operator-repair', 'mallory', { key: strangerKey });
+      await expect(verify(stranger)).rejects.toBeInstanceOf(InvalidTokenError);
+      await expect(verify(stranger)).rejects.toBeInstanceOf(InvalidTokenError);
+
+      const token = await tokenFor('customer', 'c-none');
+      const none = verifierAt(clock, { keep: 0 });
+      expect(await none(token)).not.toBe(await none(token));
+
+      const one = verifierAt(clock, { keep: 1 });
+      const other = await tokenFor('customer', 'c-other');
+      const a = await one(token);
+      expect(await one(token)).toBe(a);
+      await one(other);
+      expect(await one(token)).not.toBe(a);
     });
   });
 

@@ -2,7 +2,15 @@
  * Bearer-token verification with jose: signature (JWKS or one static key, asymmetric algorithms
  * only, so `alg: none` and HMAC confusion are refused), `iss`, `aud`, `exp`/`nbf` within the
  * configured clock skew, and a usable `sub`. The roles come from the configured claim.
+ *
+ * A token verified once is taken as verified again, without its signature being checked, until
+ * its `exp` or for VERIFIED_TOKEN_TTL_MS, whichever comes first (issue 25: a buyer polling its order
+ * once a second sent the same token, and each poll paid an ES256 verification). Within that window
+ * jose would accept it again, since no check it passed can fail later but `exp`, unless the keys
+ * change: a key taken out of the JWKS stops tokens it signed at most VERIFIED_TOKEN_TTL_MS later
+ * (jose keeps a fetched key set for 10 minutes anyway). docs/security.md, "Verified tokens".
  */
+import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import type { AuthConfig } from '../../config/auth-config';
@@ -35,8 +43,44 @@ export class KeysUnavailableError extends Error {
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
-/** Builds the verifier for a configuration. The JWKS (if any) is fetched on first use and cached by jose. */
-export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
+/** How long a verified token is taken as verified without checking its signature again (ms), at most. */
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+/** Verified tokens kept, at most (least recently used go first): a few MB of tokens. */
+export const VERIFIED_TOKENS_KEPT = 10_000;
+
+export interface TokenVerifierOptions {
+  /** The clock (epoch ms) for `exp`, `nbf`, `iat` and the kept tokens; default Date.now. */
+  now?: () => number;
+  /** Verified tokens kept (0: none, every token verified every time); default VERIFIED_TOKENS_KEPT. */
+  keep?: number;
+}
+
+/**
+ * Builds the verifier for a configuration. The JWKS (if any) is fetched on first use and cached by
+ * jose. Refused tokens are never kept; a kept one is answered with the principal of its
+ * verification until its `exp` (without the clock skew: past it, jose decides again) or
+ * VERIFIED_TOKEN_TTL_MS after it, whichever is first.
+ */
+export function createTokenVerifier(auth: AuthConfig, options: TokenVerifierOptions = {}): TokenVerifier {
+  const now = options.now ?? Date.now;
+  const verify = signatureVerifier(auth, now);
+  const keep = options.keep ?? VERIFIED_TOKENS_KEPT;
+  if (keep === 0) return verify;
+  const kept = new LRUCache<string, { principal: Principal; until: number }>({ max: keep });
+  return async (token: string) => {
+    const at = now();
+    const hit = kept.get(token);
+    if (hit && at < hit.until) return hit.principal;
+    const principal = await verify(token);
+    // jose has required a numeric exp (requiredClaims); the skew is not added.
+    const until = Math.min((principal.expiresAt ?? 0) * 1000, at + VERIFIED_TOKEN_TTL_MS);
+    if (until > at) kept.set(token, { principal, until });
+    return principal;
+  };
+}
+
+/** The verification itself: jose's checks, then the subject and the lifetime rule. */
+function signatureVerifier(auth: AuthConfig, now: () => number): TokenVerifier {
   const key: KeyObject | JWTVerifyGetKey =
     auth.keys.kind === 'jwks'
       ? createRemoteJWKSet(new URL(auth.keys.url), {
@@ -55,18 +99,19 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
   };
   return async (token: string) => {
     let payload: JWTPayload;
+    const at = { ...options, currentDate: new Date(now()) };
     try {
       // jose's overloads want one key type per call; both branches are the same call.
       payload =
         typeof key === 'function'
-          ? (await jwtVerify(token, key, options)).payload
-          : (await jwtVerify(token, key, options)).payload;
+          ? (await jwtVerify(token, key, at)).payload
+          : (await jwtVerify(token, key, at)).payload;
     } catch (error) {
       throw classify(error);
     }
     if (typeof payload.sub !== 'string' || !SUBJECT.test(payload.sub))
       throw new InvalidTokenError('sub must be 1-255 visible ASCII characters');
-    checkLifetime(payload, auth);
+    checkLifetime(payload, auth, now());
     return { sub: payload.sub, roles: rolesFrom(claimAt(payload, auth.rolesClaim)), expiresAt: payload.exp };
   };
 }
@@ -77,7 +122,7 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
  * carry its lifetime past the maximum). jose has already required a numeric `iat` and `exp`.
  * @throws InvalidTokenError, the figures in logDetail only.
  */
-function checkLifetime(payload: JWTPayload, auth: AuthConfig): void {
+function checkLifetime(payload: JWTPayload, auth: AuthConfig, nowMs: number): void {
   const iat = payload.iat as number;
   const exp = payload.exp as number;
   const lifetime = exp - iat;
@@ -86,7 +131,7 @@ function checkLifetime(payload: JWTPayload, auth: AuthConfig): void {
       NOT_ACCEPTED,
       `token lifetime exp - iat = ${lifetime} s exceeds AUTH_MAX_TOKEN_LIFETIME_SECONDS = ${auth.maxTokenLifetimeSeconds}`,
     );
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(nowMs / 1000);
   if (iat > now + auth.clockSkewSeconds)
     throw new InvalidTokenError(NOT_ACCEPTED, `token iat ${iat} is ${iat - now} s in the future`);
 }
