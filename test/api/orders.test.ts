@@ -1,5 +1,6 @@
 /** /orders and /sagas against the real emulator and Redis (no workers: sagas stay where the API leaves them). */
 import request from 'supertest';
+import { applyEvent } from '../../machines/order-saga';
 import { as } from '../support/auth';
 import { createApiHarness, PROBLEM_JSON, uniqueId, type ApiHarness } from './harness';
 
@@ -383,6 +384,54 @@ describe('GET /orders/:orderId', () => {
     const res = await api().get('/orders/2f1d7c1e-0b7a-4c55-9a55-1f3e1c2b9d00').expect(404);
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
     expect(res.body.type).toBe('https://eventticket.dev/problems/not-found');
+  });
+
+  it('a poll after a committed step shows that step, also while the order item lags it (a worker died between the two)', async () => {
+    const { orderId } = (await api().post('/orders').send(order()).expect(202)).body;
+    const placed = (await api().get(`/orders/${orderId}`).expect(200)).body;
+    expect(placed).toMatchObject({ status: 'PENDING', sagaState: 'reserving', totalAmount: null });
+    const saga = (await h.store.load(orderId))!;
+    const reserved = {
+      type: 'SEATS_RESERVED',
+      reservationId: orderId,
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      amountMinor: 10_000,
+      currency: 'EUR',
+    } as const;
+    // Committed, not projected: the Events row is the commit (docs/data-model.md, "The projection").
+    const committed = await h.store.append(
+      saga,
+      applyEvent(saga.saga, reserved),
+      { eventId: `${orderId}:SEATS_RESERVED`, eventType: 'SEATS_RESERVED', payload: {} },
+      new Date().toISOString(),
+    );
+    expect((await h.store.loadProjection(orderId))?.sagaVersion).toBe(1);
+    const polled = (await api().get(`/orders/${orderId}`).expect(200)).body;
+    expect(polled).toEqual({
+      ...placed,
+      status: 'PROCESSING',
+      sagaState: 'awaitingPayment',
+      totalAmount: 100,
+      currency: 'EUR',
+      updatedAt: committed.updatedAt,
+    });
+    // The operator's read of the same order, on the same process, says the same.
+    expect((await api(as.operator()).get(`/orders/${orderId}`).expect(200)).body).toEqual(polled);
+  });
+
+  it("another customer's order is 404, worded as an unknown one's, also once its owner's polls are served from the kept item", async () => {
+    const { orderId } = (await api().post('/orders').send(order()).expect(202)).body;
+    await api().get(`/orders/${orderId}`).expect(200);
+    const stranger = await api(as.customer(uniqueId('stranger')))
+      .get(`/orders/${orderId}`)
+      .expect(404);
+    const unknown = await api().get('/orders/2f1d7c1e-0b7a-4c55-9a55-1f3e1c2b9d01').expect(404);
+    expect(stranger.body).toMatchObject({
+      type: unknown.body.type,
+      title: unknown.body.title,
+      detail: `order ${orderId} does not exist`,
+    });
+    expect(JSON.stringify(stranger.body)).not.toContain(CUSTOMER);
   });
 
   it.each(['not-a-uuid', '1234', "x' OR 1=1"])('400s a garbage id %p', async (id) => {
