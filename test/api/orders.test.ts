@@ -1,6 +1,7 @@
 /** /orders and /sagas against the real emulator and Redis (no workers: sagas stay where the API leaves them). */
 import request from 'supertest';
 import { applyEvent } from '../../machines/order-saga';
+import { orderView } from '../../src/api/views';
 import { as } from '../support/auth';
 import { createApiHarness, PROBLEM_JSON, uniqueId, type ApiHarness } from './harness';
 
@@ -390,6 +391,8 @@ describe('GET /orders/:orderId', () => {
     const { orderId } = (await api().post('/orders').send(order()).expect(202)).body;
     const placed = (await api().get(`/orders/${orderId}`).expect(200)).body;
     expect(placed).toMatchObject({ status: 'PENDING', sagaState: 'reserving', totalAmount: null });
+    // Read over the item its POST kept: what the exact load shows.
+    expect(placed).toEqual(JSON.parse(JSON.stringify(orderView((await h.store.load(orderId))!))));
     const saga = (await h.store.load(orderId))!;
     const reserved = {
       type: 'SEATS_RESERVED',
