@@ -16,8 +16,8 @@
  *   Why the report alone for single-item and batch calls: AWS's report is exact, and the sizes the
  *   meter can see are a lower bound of it (an Update's untouched attributes, the larger of the old
  *   and new item, the GSI writes are not in the request), so on AWS the old max(report, sizes) was
- *   the report; DynamoDB Local reports these calls as AWS does. Working out the sizes of every call
- *   was most of the meter's CPU (issue 25).
+ *   the report; DynamoDB Local reports these calls as AWS does. The sizes of every call were CPU
+ *   spent for nothing (issue 25).
  *   Where the report is not taken alone:
  *   - no report (an error AWS still bills, a caller that chose its own ReturnConsumedCapacity, an
  *     engine that answers none): the sizes;
