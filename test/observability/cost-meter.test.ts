@@ -1,6 +1,7 @@
 /**
  * The cost meter's arithmetic by AWS's rules (item sizes, 1 KB writes, 4 KB reads, 2x in
- * transactions, 64 KB SQS chunks). Pure: no AWS. The meter on real engines is covered by
+ * transactions, 64 KB SQS chunks), and which figure a call is metered at: the engine's report or
+ * the sizes. Pure: no AWS. The meter on real engines is covered by
  * test/observability/metrics.test.ts.
  */
 import {
@@ -8,9 +9,11 @@ import {
   computeDynamoUnits,
   CostMeter,
   itemSize,
+  meteredUnits,
   plainValueSize,
   PRICES,
   PROVISIONED_PRICES,
+  sqsBilledRequests,
 } from '../../src/observability/cost-meter';
 
 describe('item sizes (AWS developer guide, "Item sizes")', () => {
@@ -55,6 +58,78 @@ describe('capacity units', () => {
     expect(
       computeDynamoUnits('Query', { IndexName: 'gsi', ConsistentRead: true }, { Items: [item, item] }, true),
     ).toEqual([0, 2.5]);
+  });
+});
+
+describe("which figure a call is metered at: the engine's report, or the sizes", () => {
+  const put = (bytes: number) => ({ TableName: 't', Item: { pk: { S: 'k' }, v: { S: 'x'.repeat(bytes - 5) } } });
+  const report = (units: number) => ({ ConsumedCapacity: { TableName: 't', CapacityUnits: units } });
+  const tx = {
+    TransactItems: [
+      { Put: put(1500) },
+      { Put: put(300) },
+      { ConditionCheck: { TableName: 't', Key: { pk: { S: 'k' } } } },
+    ],
+  };
+  const txBySizes = 2 * 2 + 2 * 1 + 2 * 1;
+
+  it('a transaction: 2x by the sizes when the engine reports less (1x) or nothing, the report when it is more', () => {
+    const reported = (units: number) => ({ ConsumedCapacity: [{ TableName: 't', CapacityUnits: units }] });
+    expect(meteredUnits('TransactWriteItems', tx, reported(txBySizes / 2), false)).toBe(txBySizes);
+    expect(meteredUnits('TransactWriteItems', tx, { ConsumedCapacity: [] }, false)).toBe(txBySizes); // moto: none
+    expect(meteredUnits('TransactWriteItems', tx, reported(txBySizes + 4), false)).toBe(txBySizes + 4); // + GSI writes
+    const item = { pk: 'k', v: 'x'.repeat(8200) }; // 3 units consistent, 2x in a transaction
+    const gets = { Responses: [{ Item: item }], ConsumedCapacity: [{ TableName: 't', CapacityUnits: 3 }] };
+    expect(meteredUnits('TransactGetItems', {}, gets, true)).toBe(6);
+  });
+
+  it('a single-item or batch call with a report: the report, whatever the sizes say', () => {
+    // Above the sizes: the GSI writes, the old item's size, which the request does not show.
+    expect(meteredUnits('PutItem', put(1500), report(5), false)).toBe(5);
+    // Below them: taken as it is (moto's flat 1 per PutItem); AWS never reports below them.
+    expect(meteredUnits('PutItem', put(1500), report(1), false)).toBe(1);
+    expect(meteredUnits('GetItem', { ConsistentRead: true }, { Item: { pk: 'k' }, ...report(3) }, true)).toBe(3);
+    expect(meteredUnits('GetItem', {}, { Item: { pk: 'k' }, ...report(1.5) }, true)).toBe(1.5);
+    const batch = {
+      ConsumedCapacity: [
+        { TableName: 'a', CapacityUnits: 2 },
+        { TableName: 'b', CapacityUnits: 1.5 },
+      ],
+    };
+    expect(meteredUnits('BatchGetItem', {}, batch, true)).toBe(3.5);
+  });
+
+  it('no report (a billed error, an engine that gives none): the sizes', () => {
+    expect(meteredUnits('PutItem', put(1500), undefined, false)).toBe(2);
+    expect(meteredUnits('PutItem', put(1500), {}, false)).toBe(2);
+    const item = { pk: 'k', v: 'x'.repeat(8200) };
+    expect(meteredUnits('GetItem', { ConsistentRead: true }, { Item: item }, true)).toBe(3);
+    expect(meteredUnits('Query', {}, { Items: [item, item], ConsumedCapacity: [] }, true)).toBe(2.5);
+  });
+
+  it('a report AWS could not give (zero; a fraction of a unit for a write or a strongly consistent read): the sizes', () => {
+    const update = {
+      TableName: 't',
+      Key: { pk: { S: 'k' } },
+      UpdateExpression: 'SET v = :v',
+      ExpressionAttributeValues: { ':v': { S: 'x'.repeat(1500) } },
+    };
+    expect(meteredUnits('UpdateItem', update, report(0.5), false)).toBe(2); // moto's 0.5 per UpdateItem
+    expect(meteredUnits('PutItem', put(300), report(0), false)).toBe(1);
+    const item = { pk: 'k', v: 'x'.repeat(8200) };
+    expect(meteredUnits('GetItem', { ConsistentRead: true }, { Item: item, ...report(0.5) }, true)).toBe(3);
+    // Eventually consistent: half units are AWS's own, so moto's 0.5 is taken.
+    expect(meteredUnits('GetItem', {}, { Item: item, ...report(0.5) }, true)).toBe(0.5);
+  });
+
+  it('SQS: one request per started 64 KB of UTF-8 payload, at least one', () => {
+    const batch = (...bodies: string[]) => ({ Entries: bodies.map((MessageBody, i) => ({ Id: `${i}`, MessageBody })) });
+    expect(sqsBilledRequests('SendMessageBatch', batch(), undefined)).toBe(1);
+    expect(sqsBilledRequests('SendMessageBatch', batch('a'.repeat(40000), 'b'.repeat(30000)), undefined)).toBe(2);
+    expect(sqsBilledRequests('SendMessage', { MessageBody: 'é'.repeat(30000) }, undefined)).toBe(1); // 60,000 bytes
+    expect(sqsBilledRequests('SendMessage', { MessageBody: '€'.repeat(22000) }, undefined)).toBe(2); // 66,000 bytes
+    const attributes = { MessageAttributes: { k: { DataType: 'String', StringValue: 'v'.repeat(65536) } } };
+    expect(sqsBilledRequests('ReceiveMessage', {}, { Messages: [{ Body: 'x', ...attributes }] })).toBe(2);
   });
 });
 
