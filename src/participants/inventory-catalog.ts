@@ -12,8 +12,10 @@
  * a type it does not know is read again too. So staleness costs a retry, never a wrong answer.
  *
  * Bounded: at most `maxEvents` events, least recently used first out; a copy older than `ttlMs` is
- * read again (a raised shard count reaches the blind picks within that time).
+ * read again (a raised shard count reaches the blind picks within that time). lru-cache keeps both
+ * bounds.
  */
+import { LRUCache } from 'lru-cache';
 
 /**
  * What a reserve needs of a ticket type before it writes, as on its inventory row (records.ts,
@@ -33,34 +35,25 @@ export const DEFAULT_CATALOG_EVENTS = 1_000;
 /** How long a kept catalog is used before it is read again, in milliseconds. */
 export const DEFAULT_CATALOG_TTL_MS = 30_000;
 
-interface Kept {
-  types: ReadonlyMap<string, CatalogEntry>;
-  /** Date.now() when read. */
-  readAt: number;
-}
-
 export class InventoryCatalog {
-  private readonly events = new Map<string, Kept>();
+  private readonly events: LRUCache<string, ReadonlyMap<string, CatalogEntry>>;
 
   /** @throws RangeError when maxEvents is not a positive integer or ttlMs is not a positive number. */
   constructor(
     readonly maxEvents: number = DEFAULT_CATALOG_EVENTS,
     readonly ttlMs: number = DEFAULT_CATALOG_TTL_MS,
-    private readonly clock: () => number = Date.now,
+    clock: () => number = Date.now,
   ) {
     if (!Number.isInteger(maxEvents) || maxEvents < 1)
       throw new RangeError(`maxEvents must be a positive integer, got ${maxEvents}`);
     if (!(ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${ttlMs}`);
+    // The clock is lru-cache's `perf` so that tests can move time; ttlResolution 0 reads it on every get.
+    this.events = new LRUCache({ max: maxEvents, ttl: ttlMs, ttlResolution: 0, perf: { now: clock } });
   }
 
-  /** The event's ticket types as last read, younger than ttlMs; undefined when none is kept. */
+  /** The event's ticket types as last read, no older than ttlMs; undefined when none is kept. */
   get(eventId: string): ReadonlyMap<string, CatalogEntry> | undefined {
-    const kept = this.events.get(eventId);
-    if (!kept) return undefined;
-    this.events.delete(eventId);
-    if (this.clock() - kept.readAt >= this.ttlMs) return undefined;
-    this.events.set(eventId, kept);
-    return kept.types;
+    return this.events.get(eventId);
   }
 
   /**
@@ -74,11 +67,6 @@ export class InventoryCatalog {
     for (const { ticketType, priceMinor, currency, shardCount } of rows.values()) {
       types.set(ticketType, { ticketType, priceMinor, currency, shardCount });
     }
-    this.events.set(eventId, { types, readAt: this.clock() });
-    while (this.events.size > this.maxEvents) {
-      const oldest = this.events.keys().next().value;
-      if (oldest === undefined) break;
-      this.events.delete(oldest);
-    }
+    this.events.set(eventId, types);
   }
 }

@@ -8,15 +8,16 @@
  * outcome decided on a kept copy (duplicate, ignored, a version wait) is decided again on an exact
  * read, since a stale copy could ignore an event the saga now expects (src/runtime/saga-runtime.ts).
  *
- * Bounded: a least-recently-used map of at most `maxEntries` sagas; ended sagas are not kept.
+ * Bounded: least recently used, at most `maxEntries` sagas (lru-cache); ended sagas are not kept.
  */
+import { LRUCache } from 'lru-cache';
 import type { StoredSaga } from '../store/saga-store';
 
 /** The default bound: 10,000 sagas of a few KB each, tens of MB at most. */
 export const DEFAULT_SNAPSHOT_CACHE_ENTRIES = 10_000;
 
 export class SnapshotCache {
-  private readonly entries = new Map<string, StoredSaga>();
+  private readonly entries: LRUCache<string, StoredSaga>;
   private hitCount = 0;
   private missCount = 0;
 
@@ -24,6 +25,7 @@ export class SnapshotCache {
   constructor(readonly maxEntries: number = DEFAULT_SNAPSHOT_CACHE_ENTRIES) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1)
       throw new RangeError(`maxEntries must be a positive integer, got ${maxEntries}`);
+    this.entries = new LRUCache({ max: maxEntries });
   }
 
   /** The copy kept for `orderId`, marked most recently used; undefined when none. */
@@ -34,20 +36,12 @@ export class SnapshotCache {
       return undefined;
     }
     this.hitCount += 1;
-    this.entries.delete(orderId);
-    this.entries.set(orderId, saga);
     return saga;
   }
 
   /** Keeps `saga` as written (replacing an older copy); evicts the least recently used past the bound. */
   remember(saga: StoredSaga): void {
-    this.entries.delete(saga.orderId);
     this.entries.set(saga.orderId, saga);
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.entries.delete(oldest);
-    }
   }
 
   forget(orderId: string): void {

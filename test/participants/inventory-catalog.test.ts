@@ -38,7 +38,7 @@ it('does not keep an event read with no rows: an unknown event is read again', (
 });
 
 it('is read again after ttlMs, and keeps at most maxEvents, the least recently used out first', () => {
-  let now = 0;
+  let now = 5_000;
   const catalog = new InventoryCatalog(2, 1000, () => now);
   catalog.remember('a', rows(row('GA', 1)));
   catalog.remember('b', rows(row('GA', 2)));
@@ -49,9 +49,9 @@ it('is read again after ttlMs, and keeps at most maxEvents, the least recently u
     undefined,
     3,
   ]);
-  now = 999;
+  now = 6_000; // exactly ttlMs old: still used
   expect(catalog.get('c')).toBeDefined();
-  now = 1000;
+  now = 6_001; // older than ttlMs: read again
   expect(catalog.get('c')).toBeUndefined();
   expect(() => new InventoryCatalog(0)).toThrow(RangeError);
   expect(() => new InventoryCatalog(1, 0)).toThrow(RangeError);
