@@ -6,6 +6,7 @@ export * from './outcome';
 export * from './ignores';
 export * from './schemas';
 export * from './stuck';
+export * from './projection';
 export * from './registry';
 export * from './changelog';
 export { ORDER_SAGA_V3_VERSION, orderSagaV3Machine, reminderDueAt, reminderLeadSeconds } from './v3';
