@@ -16,6 +16,7 @@ import {
   knownMachineVersions,
   START_VERSION,
   startSaga,
+  stepNeedsProjection,
   UnknownMachineVersionError,
   type OrderItem,
   type OrderSagaEvent,
@@ -30,6 +31,7 @@ import {
 } from './version-wait';
 import type { Logger } from '../observability/logger';
 import { appliedBefore } from '../store/order-item';
+import { lagsOneUnprojectedStep } from '../store/event-snapshot';
 import {
   eventPayload,
   OrderExistsError,
@@ -334,7 +336,9 @@ export class SagaRuntime {
       const log = { orderId, eventId, event: event.type, correlationId: stored.correlationId };
       // The order item lags the commit (its writer died before projecting, or is about to): the
       // one who finds it behind rolls it forward, before marks that are conditional on its version.
-      if (stored.projectedVersion !== undefined) await this.rollForward(stored);
+      // Not when it lags by the one step the machine leaves unprojected (stepNeedsProjection): the
+      // step this event makes projects it, and a version-wait mark rolls it forward first (below).
+      if (stored.projectedVersion !== undefined && !lagsOneUnprojectedStep(stored)) await this.rollForward(stored);
       if (direct && stored.versionWait) return { outcome: 'queue', saga: stored };
 
       const applied = appliedBefore(stored, eventId);
@@ -353,6 +357,9 @@ export class SagaRuntime {
       } catch (error) {
         if (!(error instanceof UnknownMachineVersionError)) throw error;
         if (cached) continue;
+        // The mark is conditional on the item holding this version: an item left one step behind
+        // (stepNeedsProjection) is brought up first, or the wait would go unlisted.
+        if (stored.projectedVersion !== undefined) await this.rollForward(stored);
         // Not poison: a build that knows the version (rolling out, or rolled back) will take it.
         await this.noteVersionWait(stored, error.found, eventId, event.type);
         if (isLastVersionWait(receiveCount))
@@ -412,10 +419,13 @@ export class SagaRuntime {
       else this.deps.snapshots?.remember(saved);
       // Committed. A death here leaves the projection behind and the commands unsent.
       crashPoint(`after-commit:${event.type}`);
-      await store
-        .project(saved)
-        // The step stands; whoever next loads the saga (redelivery, next step, sweeper) rolls it forward.
-        .catch((error: unknown) => logger.warn('projection update failed', { ...log, error: String(error) }));
+      // A step that moves nothing the item's readers need (stepNeedsProjection) leaves it one version
+      // behind, on an item that was current: the next step projects it (docs/data-model.md).
+      if (stored.projectedVersion !== undefined || stepNeedsProjection(stored.sagaState, saved.sagaState))
+        await store
+          .project(saved)
+          // The step stands; whoever next loads the saga (redelivery, next step, sweeper) rolls it forward.
+          .catch((error: unknown) => logger.warn('projection update failed', { ...log, error: String(error) }));
       // Projected. A death here leaves the commands unsent.
       crashPoint(`after-projection:${event.type}`);
       await dispatcher.sendCommands(decision.commands, stored.correlationId);

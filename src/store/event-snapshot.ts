@@ -20,7 +20,7 @@
  * The row's `commands` (the history) leave out each command's `orderId` and its `commandId` when it
  * is `<orderId>:<kind>` (packRowCommands); `unpackRowCommands` puts them back from `aggregateId`.
  */
-import type { OrderStatus, PersistedSaga, SagaCommand } from '../../machines/order-saga';
+import { stepNeedsProjection, type OrderStatus, type PersistedSaga, type SagaCommand } from '../../machines/order-saga';
 import {
   itemSaga,
   packCommand,
@@ -241,7 +241,22 @@ export function exactSaga(projected: StoredSaga, latest: LatestEventRow | undefi
     totalAmountMinor: snap.totalAmountMinor,
     currency: snap.currency,
     projectedVersion: projected.sagaVersion,
+    projectedState: projected.sagaState,
   };
+}
+
+/**
+ * Whether `saga` (as SagaStore.load reads it) has an order item behind its commit by exactly the
+ * one step the machine lets lag (machines/order-saga/projection.ts stepNeedsProjection): a lag the
+ * next step or the sweeper resolves, not one to roll forward on sight. False when the item is
+ * current, or behind by anything else (its writer died before projecting).
+ */
+export function lagsOneUnprojectedStep(saga: StoredSaga): boolean {
+  return (
+    saga.projectedVersion === saga.sagaVersion - 1 &&
+    saga.projectedState !== undefined &&
+    !stepNeedsProjection(saga.projectedState, saga.sagaState)
+  );
 }
 
 /**

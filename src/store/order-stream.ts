@@ -1,7 +1,8 @@
 /**
  * The TicketOrders stream, tailed: every saga step as it lands on its order item (issue 25,
  * decision 2: "the activity feed reads a stream, not an index"). The order item is the saga's
- * projection; each step rewrites it (an INSERT at the create, a MODIFY per step), and the table's
+ * projection; each step rewrites it (an INSERT at the create, a MODIFY per step but SEATS_CONFIRMED,
+which machines/order-saga/projection.ts leaves unprojected), and the table's
  * DynamoDB stream (StreamViewType NEW_IMAGE, init-scripts/resources.json) carries the new item.
  *
  * Why NEW_IMAGE, not KEYS_ONLY: a feed event needs the step's `updatedAt` (its SSE id) and the

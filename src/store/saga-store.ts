@@ -3,7 +3,8 @@
  * after the create is one conditional PutItem of the saga's next Events row (`aggregateId`,
  * `version`, `attribute_not_exists`), which carries the event, the new snapshot and its outbox. The
  * order's TicketOrders item is a projection of it, written after the commit (conditional on holding
- * an older version) and rolled forward by whoever next finds it behind (the next step, the sweeper).
+ * an older version) and rolled forward by whoever next finds it behind (the next step, the sweeper);
+ * a step the machine needs no projection of (stepNeedsProjection) is not projected at all.
  * `load` reads what is exact: the latest Events row (strongly consistent) over the order item. The
  * create is plain writes, the version-1 Events row first (the claim of the order id), then (by the
  * runtime) the order number's lookup item, then the order item (`create`).
@@ -178,7 +179,7 @@ export function steppedSaga(
   now: string,
   format: OrderItemFormat,
 ): StoredSaga {
-  const { versionWait: _cleared, projectedVersion: _behind, ...rest } = previous;
+  const { versionWait: _cleared, projectedVersion: _behind, projectedState: _was, ...rest } = previous;
   return {
     ...rest,
     saga: next.saga,
@@ -556,7 +557,7 @@ export class SagaStore {
    */
   async recordAction(previous: StoredSaga, step: StepRecord, now: string): Promise<StoredSaga> {
     requireAppliedIds(previous);
-    const { projectedVersion: _behind, versionWait: _wait, ...rest } = previous;
+    const { projectedVersion: _behind, projectedState: _was, versionWait: _wait, ...rest } = previous;
     const stored: StoredSaga = { ...rest, sagaVersion: previous.sagaVersion + 1, updatedAt: now };
     try {
       await this.doc.send(

@@ -48,6 +48,8 @@ export interface StoredSaga extends OrderRecord {
    * (SagaStore.project).
    */
   projectedVersion?: number;
+  /** Never stored: set with `projectedVersion`, the saga state the order item holds. */
+  projectedState?: string;
 }
 
 /** A saga on a machine version the build that saw it lacks (src/runtime/version-wait.ts). */

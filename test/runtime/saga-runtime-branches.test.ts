@@ -202,6 +202,42 @@ describe('SagaRuntime over its store port', () => {
     expect(store.steps).toEqual([]);
   });
 
+  it('the unprojected step (SEATS_CONFIRMED): the item stays behind on a redelivery, is caught up by the next step, and rolled forward for a version-wait mark', async () => {
+    const { store, dispatcher, runtime } = setup();
+    await placed(runtime);
+    await runtime.deliver('o1', RESERVED_REPLY, reserved('o1'));
+    const captured = { type: 'PAYMENT_CAPTURED', paymentId: 'p1', amountMinor: 5000, currency: 'EUR' } as const;
+    await runtime.deliver('o1', 'o1:ChargePayment:reply', captured);
+    expect(await runtime.deliver('o1', 'o1:ConfirmSeats:reply', { type: 'SEATS_CONFIRMED' })).toBe('applied');
+    expect(store.projections.get('o1')).toMatchObject({ sagaState: 'confirming', sagaVersion: 3 });
+    expect(await store.load('o1')).toMatchObject({ sagaState: 'notifying', sagaVersion: 4, projectedVersion: 3 });
+
+    // Redelivered: applied before, the outbox re-sent, the item left where the rule leaves it.
+    dispatcher.sent.length = 0;
+    expect(await runtime.deliver('o1', 'o1:ConfirmSeats:reply', { type: 'SEATS_CONFIRMED' })).toBe('duplicate');
+    expect(dispatcher.kinds()).toEqual(['SendNotification']);
+    expect(store.projections.get('o1')!.sagaVersion).toBe(3);
+
+    // The next reply finds the saga on a machine version this build lacks: the wait is marked on
+    // the item, which needs the item at the commit's version first.
+    const committed = store.sagas.get('o1')!;
+    store.sagas.set('o1', { ...committed, saga: { ...committed.saga, machineVersion: '99' } });
+    const sent = { type: 'NOTIFICATION_SENT', notificationId: 'n1' } as const;
+    await expect(runtime.deliver('o1', 'o1:SendNotification:reply', sent)).rejects.toBeInstanceOf(
+      MachineVersionUnavailableError,
+    );
+    expect(store.projections.get('o1')).toMatchObject({ sagaState: 'notifying', sagaVersion: 4 });
+    expect((await store.load('o1'))!.versionWait).toMatchObject({
+      machineVersion: '99',
+      eventType: 'NOTIFICATION_SENT',
+    });
+
+    // Readable again: the final step is applied and projected.
+    store.put({ ...(await store.load('o1'))!, saga: committed.saga });
+    expect(await runtime.deliver('o1', 'o1:SendNotification:reply', sent)).toBe('applied');
+    expect(store.projections.get('o1')).toMatchObject({ sagaState: 'completed', sagaVersion: 5 });
+  });
+
   it('version wait: a direct reply queues behind the waiting events; once readable, the mark goes and events apply', async () => {
     const { store, runtime } = setup();
     const saga = await placed(runtime);

@@ -138,7 +138,7 @@ it('the Events row is the commit: a load reads it over a lagging order item; the
     status: 'PROCESSING',
     projectedVersion: 1,
   });
-  const { projectedVersion: _v, ...committed } = exact;
+  const { projectedVersion: _v, projectedState: _s, ...committed } = exact;
   expect(committed).toEqual(appended);
   // The token is on the order item only; the commit gives it back whole, outbox included.
   const charge = exact.saga.outbox.find((c) => c.kind === 'ChargePayment');

@@ -55,7 +55,7 @@ export class InMemorySagaStore implements SagaRuntimeStore {
     if (item.sagaVersion === saga.sagaVersion) return structuredClone(item);
     // As SagaStore.load: the commit, without the item's version-wait mark, and where the item stands.
     const { versionWait: _stale, ...exact } = structuredClone(saga);
-    return { ...exact, projectedVersion: item.sagaVersion };
+    return { ...exact, projectedVersion: item.sagaVersion, projectedState: item.sagaState };
   }
 
   /** The ids whose version-1 Events row is written (SagaStore.startCreate), with its request's fingerprint. */
@@ -118,7 +118,12 @@ export class InMemorySagaStore implements SagaRuntimeStore {
     }
     const item = this.projections.get(saga.orderId);
     if (!item || item.sagaVersion >= saga.sagaVersion) return false;
-    const { projectedVersion: _behind, versionWait: _cleared, ...projected } = structuredClone(saga);
+    const {
+      projectedVersion: _behind,
+      projectedState: _was,
+      versionWait: _cleared,
+      ...projected
+    } = structuredClone(saga);
     this.projections.set(saga.orderId, projected);
     return true;
   }
