@@ -30,7 +30,13 @@ import {
 } from '../machines/order-saga';
 import type { ResourceNames } from '../src/infra/resources';
 import { unpackOrderItem } from '../src/store/order-item';
-import { exactSaga, SagaRecordsInconsistentError, type EventSnapshot, type RowSaga } from '../src/store/event-snapshot';
+import {
+  exactSaga,
+  lagsOneUnprojectedStep,
+  SagaRecordsInconsistentError,
+  type EventSnapshot,
+  type RowSaga,
+} from '../src/store/event-snapshot';
 import type { StoredSaga } from '../src/store/stored-saga';
 import type { InventoryRow, PaymentRecord, ReservationRecord } from '../src/participants/records';
 import {
@@ -588,7 +594,8 @@ function openSaga(
  * The order as committed: the latest Events row's snapshot over the order item when the item lags,
  * else the item. Flags an item the history does not explain (`projection-mismatch`), one ahead of
  * its history or behind a row without a snapshot (`events-version`), and one behind for longer
- * than `lagMs` since the first commit it misses (`projection-lag`).
+ * than `lagMs` since the first commit it misses (`projection-lag`), unless it misses only the one
+ * step the machine leaves unprojected (machines/order-saga/projection.ts).
  */
 function committedOrder(
   item: OrderRow & Item,
@@ -617,7 +624,9 @@ function committedOrder(
     flag('events-version', `events:${item.orderId}`, error.message);
     return item;
   }
-  if (exact.projectedVersion !== undefined) {
+  // An item one step behind where the machine leaves it so (stepNeedsProjection) is as designed,
+  // however long the saga waits there; any other lag is bounded by `lagMs`.
+  if (exact.projectedVersion !== undefined && !lagsOneUnprojectedStep(exact)) {
     const missed = byVersion.get(exact.projectedVersion + 1);
     const since = Date.parse(missed?.timestamp ?? latest?.timestamp ?? '');
     if (!(now.getTime() - since <= lagMs)) {
