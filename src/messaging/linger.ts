@@ -1,7 +1,8 @@
 /**
  * The adaptive linger of a batch (issue 25, "cost and speed"): how long a partial batch bound for one
- * queue waits for company before its call goes (SendMessageBatch, DeleteMessageBatch), or how long a
- * consumer waits before its next ReceiveMessage.
+ * queue waits for company before its call goes (SendMessageBatch: batching-sender.ts;
+ * DeleteMessageBatch: consumer.ts). A consumer's wait between two receives is its own, simpler rule
+ * (consumer.ts, receiveLingerMs).
  *
  * The rule: when the previous flush to that queue was at most `busyMs` ago the queue is busy, and a
  * partial batch may wait up to `busyMs` for others to join it (a full one never waits); otherwise the
@@ -44,7 +45,7 @@ export class Linger {
     return this.busy ? this.bounds.busyMs : this.bounds.idleMs;
   }
 
-  /** Records a flush (a call made, or a receive that returned messages), now. */
+  /** Records a flush (a batch call made), now. */
   flushed(): void {
     this.lastFlushAt = this.now();
   }

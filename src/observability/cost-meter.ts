@@ -130,23 +130,13 @@ const utf8 = (s: string): number => Buffer.byteLength(s, 'utf8');
  * significant digits are the mantissa's, without sign, point, leading and trailing zeros.
  */
 function numberSize(n: string): number {
-  let first = -1;
-  let last = -1;
-  let point = -1;
-  for (let i = 0; i < n.length; i++) {
-    const c = n.charCodeAt(i);
-    if (c === 0x2e)
-      point = i; // '.'
-    else if (c === 0x65 || c === 0x45)
-      break; // 'e', 'E': the exponent is not stored as digits
-    else if (c > 0x30 && c <= 0x39) {
-      // '1'..'9'; zeros count only between two of these
-      if (first < 0) first = i;
-      last = i;
-    }
-  }
-  const digits = first < 0 ? 0 : last - first + 1 - (point > first && point < last ? 1 : 0);
-  return Math.ceil(Math.max(1, digits) / 2) + 1;
+  const digits = n
+    .replace(/^-/, '')
+    .replace(/[eE].*$/, '')
+    .replace('.', '')
+    .replace(/^0+/, '')
+    .replace(/0+$/, '');
+  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
 }
 
 /** Bytes of one marshalled AttributeValue ({S}, {N}, {M}, ...), by AWS's item-size rules. */
@@ -258,10 +248,9 @@ export function computeDynamoUnits(
     case 'TransactWriteItems': {
       let wru = 0;
       for (const entry of (input.TransactItems ?? []) as Input[]) {
-        for (const kind in entry) {
-          wru += 2 * writeOpUnits(kind, rec(entry[kind]) ?? {});
-          break; // one operation per entry
-        }
+        // One operation per entry: Put, Update, Delete or ConditionCheck.
+        const [kind, op] = Object.entries(entry)[0] ?? ['', {}];
+        wru += 2 * writeOpUnits(kind, rec(op) ?? {});
       }
       return [wru, 0];
     }
@@ -360,14 +349,9 @@ function reportedUnits(consumed: unknown): number | undefined {
 function addTargets(targets: TargetUnits[], c: ConsumedCapacity | undefined, kind: TargetUnits['kind']): void {
   if (!c?.TableName) return;
   const table = c.TableName;
-  const indexes = c.GlobalSecondaryIndexes;
-  let hasIndexes = false;
-  for (const _ in indexes) {
-    hasIndexes = true;
-    break;
-  }
+  const indexes = c.GlobalSecondaryIndexes ?? {};
   // An engine that reports only the total: all of it is the table's.
-  const tableUnits = c.Table?.CapacityUnits ?? (hasIndexes ? 0 : (c.CapacityUnits ?? 0));
+  const tableUnits = c.Table?.CapacityUnits ?? (Object.keys(indexes).length > 0 ? 0 : (c.CapacityUnits ?? 0));
   if (tableUnits > 0) targets.push({ table, kind, units: tableUnits });
   for (const index in indexes) {
     const units = indexes[index]?.CapacityUnits ?? 0;
