@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createCoreSweeper } from '../../src/service';
-import { http } from '../support/http';
+import { http, stuckSagas } from '../support/http';
 import { as } from '../support/auth';
 import { eventually, placeOrder, startTestService, type TestService } from '../support/service';
 
@@ -47,17 +47,9 @@ async function toNotifying(): Promise<string> {
   return orderId;
 }
 
-const stuckListing = async () => {
-  const res = await http<{ items: Array<{ orderId: string; state: string; pendingCommands: string[] }> }>(
-    service.baseUrl,
-    'GET',
-    '/ops/sagas/stuck',
-    undefined,
-    as.operator(),
-  );
-  expect(res.status).toBe(200);
-  return res.body.items;
-};
+const stuckListing = async () =>
+  (await stuckSagas<{ items: Array<{ orderId: string; state: string; pendingCommands: string[] }> }>(service.baseUrl))
+    .items;
 
 it('SEATS_CONFIRMED leaves the item one version behind; GET shows the commit; the next step catches it up', async () => {
   const orderId = await toNotifying();

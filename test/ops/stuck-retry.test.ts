@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Workers } from '../../src/runtime/workers';
 import { createCoreWorkers } from '../../src/service';
-import { http } from '../support/http';
+import { http, stuckSagas } from '../support/http';
 import { as } from '../support/auth';
 import { eventually, startTestService, type TestService } from '../support/service';
 import {
@@ -46,17 +46,7 @@ afterAll(async () => {
   await service?.stop();
 });
 
-const stuck = async () => {
-  const res = await http<{ items: StuckItem[]; scanned: number }>(
-    service.baseUrl,
-    'GET',
-    '/ops/sagas/stuck',
-    undefined,
-    as.operator(),
-  );
-  expect(res.status).toBe(200);
-  return res.body;
-};
+const stuck = () => stuckSagas<{ items: StuckItem[]; scanned: number }>(service.baseUrl);
 const stuckEntry = async (orderId: string) => (await stuck()).items.find((i) => i.orderId === orderId);
 
 it('a saga that does not move is listed as stuck; retry re-sends its command, recorded; workers then complete it', async () => {

@@ -50,3 +50,13 @@ export function postOrder<T = Record<string, unknown>>(
     { ...as.customer(customerId), ...headers },
   );
 }
+
+/**
+ * GET /ops/sagas/stuck as an operator: the listing's body. Throws when the answer is not 200, so a
+ * caller that polls it with `eventually` fails with the status instead of a missing entry.
+ */
+export async function stuckSagas<T>(baseUrl: string): Promise<T> {
+  const res = await http<T>(baseUrl, 'GET', '/ops/sagas/stuck', undefined, as.operator());
+  if (res.status !== 200) throw new Error(`GET /ops/sagas/stuck answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
